@@ -1,0 +1,237 @@
+"""The :class:`~simulator.adapters.engine.Engine` implemented with the Docker SDK."""
+
+from __future__ import annotations
+
+from typing import Mapping
+
+import docker
+from docker.errors import APIError, DockerException, ImageNotFound, NotFound
+from docker.types import EndpointConfig, IPAMConfig, IPAMPool
+
+from ..errors import EngineError, EngineUnavailable
+from .engine import ContainerSpec, EngineObject, ExecResult, NetworkSpec, SwarmState
+from .probe_image import DEFAULT_PROBE_IMAGE, LABEL_REV, LABEL_UDP, build_probe_image, image_revision
+
+
+class DockerEngine:
+    """Talks to dockerd through ``docker.from_env()`` (DOCKER_HOST or the local socket)."""
+
+    def __init__(self, client: docker.DockerClient | None = None, timeout: int = 120):
+        try:
+            self.client = client or docker.from_env(timeout=timeout, max_pool_size=64)
+            self.api = self.client.api
+            self._info = self.api.version()
+        except DockerException as exc:
+            raise EngineUnavailable(
+                f"no Docker engine reachable ({exc}); start dockerd or set DOCKER_HOST"
+            ) from exc
+
+    # -- engine facts ----------------------------------------------------------------
+    def version(self) -> str:
+        return str(self._info.get("Version", ""))
+
+    def ensure_image(self, name: str, build_default: bool) -> tuple[str, ...]:
+        stale = None
+        try:
+            found = self.api.inspect_image(name)
+            labels = (found.get("Config") or {}).get("Labels") or {}
+            if name != DEFAULT_PROBE_IMAGE or labels.get(LABEL_REV) == image_revision():
+                return ()
+            stale = found["Id"]  # netsim's own image from an older netsim: rebuild it
+        except ImageNotFound:
+            pass
+        if not build_default or name != DEFAULT_PROBE_IMAGE:
+            raise EngineUnavailable(
+                f"probe image {name!r} is not on the engine and no registry is used; "
+                f"build it or omit --probe-image to build {DEFAULT_PROBE_IMAGE}"
+            )
+        try:
+            built = build_probe_image(self.api, name)
+        except APIError as exc:
+            raise EngineError(f"importing the probe image {name} failed: {exc.explanation}") from exc
+        if stale:
+            try:
+                self.api.remove_image(stale)
+            except APIError:
+                pass  # still used by a container: leave it
+        return (f"built probe image {name}",) + built.notes
+
+    def image_supports_udp(self, name: str) -> bool:
+        try:
+            labels = (self.api.inspect_image(name).get("Config") or {}).get("Labels") or {}
+        except ImageNotFound:
+            return False
+        return labels.get(LABEL_UDP) == "1"
+
+    # -- create / start ----------------------------------------------------------------
+    def create_network(self, spec: NetworkSpec) -> str:
+        ipam = None
+        if spec.subnet or spec.gateway or spec.ip_range or spec.aux_addresses:
+            pool = IPAMPool(
+                subnet=spec.subnet,
+                gateway=spec.gateway,
+                iprange=spec.ip_range,
+                aux_addresses=dict(spec.aux_addresses) or None,
+            )
+            ipam = IPAMConfig(pool_configs=[pool])
+        try:
+            result = self.api.create_network(
+                spec.name,
+                driver=spec.driver,
+                options=dict(spec.options) or None,
+                ipam=ipam,
+                internal=spec.internal,
+                attachable=spec.attachable or None,
+                labels=dict(spec.labels),
+                check_duplicate=True,
+            )
+        except APIError as exc:
+            raise EngineError(f"creating network {spec.name} failed: {exc.explanation}") from exc
+        return result["Id"]
+
+    def create_container(self, spec: ContainerSpec) -> str:
+        host_kwargs: dict = {"network_mode": spec.network_mode}
+        if not spec.network_mode.startswith("container:"):
+            host_kwargs["dns"] = list(spec.dns)
+        port_bindings: dict = {}
+        for p in spec.ports:
+            key = f"{p.container_port}/{p.protocol}"
+            binding = (p.host_ip or "", p.host_port) if p.host_ip else p.host_port
+            port_bindings.setdefault(key, []).append(binding)
+        if port_bindings:
+            host_kwargs["port_bindings"] = port_bindings
+        networking = None
+        if spec.endpoints:
+            first = spec.endpoints[0]
+            networking = self.api.create_networking_config(
+                {first.network: self._endpoint(first)}
+            )
+        try:
+            created = self.api.create_container(
+                spec.image,
+                command=list(spec.command),
+                name=spec.name,
+                hostname=spec.hostname,
+                environment=dict(spec.env),
+                labels=dict(spec.labels),
+                ports=[(p.container_port, p.protocol) for p in spec.ports] or None,
+                host_config=self.api.create_host_config(**host_kwargs),
+                networking_config=networking,
+                detach=True,
+            )
+            cid = created["Id"]
+            for ep in spec.endpoints[1:]:
+                self.api.connect_container_to_network(
+                    cid, ep.network, aliases=list(ep.aliases) or None, ipv4_address=ep.ipv4_address
+                )
+        except APIError as exc:
+            raise EngineError(f"creating container {spec.name} failed: {exc.explanation}") from exc
+        return cid
+
+    def _endpoint(self, ep) -> EndpointConfig:
+        return self.api.create_endpoint_config(
+            aliases=list(ep.aliases) or None, ipv4_address=ep.ipv4_address
+        )
+
+    def start(self, container: str) -> None:
+        try:
+            self.api.start(container)
+        except APIError as exc:
+            raise EngineError(f"starting container {container} failed: {exc.explanation}") from exc
+
+    # -- observe -------------------------------------------------------------------------
+    def exec_batch(self, container: str, script: str, timeout: float = 60.0) -> ExecResult:
+        try:
+            ex = self.api.exec_create(container, ["/bin/sh", "-c", script])
+            out, err = self.api.exec_start(ex["Id"], demux=True)
+            code = self.api.exec_inspect(ex["Id"]).get("ExitCode")
+        except (APIError, NotFound) as exc:
+            raise EngineError(f"exec in {container} failed: {getattr(exc, 'explanation', exc)}") from exc
+        return ExecResult(
+            exit_code=-1 if code is None else int(code),
+            output=(out or b"").decode(errors="replace"),
+            error=(err or b"").decode(errors="replace"),
+        )
+
+    def inspect_container(self, container: str) -> dict:
+        try:
+            return self.api.inspect_container(container)
+        except NotFound as exc:
+            raise EngineError(f"container {container} not found") from exc
+
+    def inspect_network(self, network: str) -> dict:
+        try:
+            return self.api.inspect_network(network)
+        except NotFound as exc:
+            raise EngineError(f"network {network} not found") from exc
+
+    def list_by_label(self, labels: Mapping[str, str]) -> list[EngineObject]:
+        filters = {"label": [f"{k}={v}" for k, v in labels.items()]}
+        found = [self._container_obj(c) for c in self.api.containers(all=True, filters=filters)]
+        found += [self._network_obj(n) for n in self.api.networks(filters=filters)]
+        return found
+
+    def list_networks(self) -> list[EngineObject]:
+        return [self._network_obj(self.api.inspect_network(n["Id"])) for n in self.api.networks()]
+
+    def find(self, kind: str, name: str) -> EngineObject | None:
+        try:
+            if kind == "container":
+                return self._container_obj(self.api.inspect_container(name))
+            return self._network_obj(self.api.inspect_network(name))
+        except NotFound:
+            return None
+
+    def remove(self, obj: EngineObject) -> None:
+        try:
+            if obj.kind == "container":
+                self.api.remove_container(obj.id, force=True, v=True)
+            else:
+                self.api.remove_network(obj.id)
+        except NotFound:
+            pass
+        except APIError as exc:
+            raise EngineError(f"removing {obj.kind} {obj.name} failed: {exc.explanation}") from exc
+
+    @staticmethod
+    def _container_obj(c: dict) -> EngineObject:
+        name = c.get("Name") or (c.get("Names") or [""])[0]
+        labels = c.get("Labels") if "Labels" in c else (c.get("Config") or {}).get("Labels")
+        state = c.get("State")
+        status = state.get("Status", "") if isinstance(state, dict) else str(state or "")
+        return EngineObject("container", c["Id"], name.lstrip("/"), dict(labels or {}), status=status)
+
+    @staticmethod
+    def _network_obj(n: dict) -> EngineObject:
+        configs = ((n.get("IPAM") or {}).get("Config")) or []
+        subnets = tuple(c["Subnet"] for c in configs if c.get("Subnet") and ":" not in c["Subnet"])
+        return EngineObject(
+            "network", n["Id"], n["Name"], dict(n.get("Labels") or {}), subnets=subnets,
+            driver=n.get("Driver", ""),
+        )
+
+    # -- swarm ---------------------------------------------------------------------------
+    def swarm_state(self) -> SwarmState:
+        info = self.api.info().get("Swarm") or {}
+        if info.get("LocalNodeState") != "active":
+            return SwarmState(active=False)
+        try:
+            spec = self.api.inspect_swarm().get("Spec") or {}
+        except APIError:
+            spec = {}
+        return SwarmState(active=True, labels=dict(spec.get("Labels") or {}))
+
+    def swarm_init(self, advertise_addr: str, labels: Mapping[str, str]) -> None:
+        try:
+            spec = self.api.create_swarm_spec(labels=dict(labels))
+            self.api.init_swarm(
+                advertise_addr=advertise_addr, listen_addr=f"{advertise_addr}:2377", swarm_spec=spec
+            )
+        except APIError as exc:
+            raise EngineError(f"swarm init failed: {exc.explanation}") from exc
+
+    def swarm_leave(self) -> None:
+        try:
+            self.api.leave_swarm(force=True)
+        except APIError as exc:
+            raise EngineError(f"swarm leave failed: {exc.explanation}") from exc

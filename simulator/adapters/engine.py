@@ -1,0 +1,134 @@
+"""The small interface netsim uses to drive a container engine, and the values it speaks.
+
+Deploy, verify and destroy only ever talk to an :class:`Engine`; the Docker SDK lives in
+:mod:`docker_engine`, an in-memory stand-in in :mod:`fake_engine`.  An engine reports what
+*is*; it never decides what should be reachable.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Mapping, Protocol
+
+LABEL_MANAGED = "netsim.managed"
+LABEL_DESIGN = "netsim.design"
+LABEL_NETWORK = "netsim.network"
+LABEL_CONTAINER = "netsim.container"
+LABEL_SWARM = "netsim.swarm-initialised-by"
+
+
+def design_labels(design_name: str) -> dict[str, str]:
+    """The labels that mark an object as netsim's, for one design."""
+    return {LABEL_MANAGED: "1", LABEL_DESIGN: design_name}
+
+
+@dataclass(frozen=True, slots=True)
+class NetworkSpec:
+    """A network to create: everything the engine needs, already translated to this machine."""
+
+    key: str  # the design's network key
+    name: str  # the engine's name
+    driver: str
+    subnet: str | None = None
+    gateway: str | None = None
+    ip_range: str | None = None
+    aux_addresses: tuple[tuple[str, str], ...] = ()
+    internal: bool = False
+    attachable: bool = False
+    options: tuple[tuple[str, str], ...] = ()
+    labels: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class EndpointSpec:
+    network: str  # engine network name
+    aliases: tuple[str, ...] = ()
+    ipv4_address: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PortSpec:
+    container_port: int
+    protocol: str = "tcp"
+    host_ip: str | None = None
+    host_port: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ContainerSpec:
+    """A probe container standing in for one container of the design."""
+
+    key: str  # the design's container key (also the identity the probe answers with)
+    name: str  # the engine's name
+    image: str
+    command: tuple[str, ...]
+    network_mode: str  # "host" | "none" | "container:<engine name>" | first network's name
+    endpoints: tuple[EndpointSpec, ...] = ()  # first one given at create, others connected
+    ports: tuple[PortSpec, ...] = ()
+    env: tuple[tuple[str, str], ...] = ()
+    labels: tuple[tuple[str, str], ...] = ()
+    hostname: str | None = None
+    dns: tuple[str, ...] = ("127.0.0.1",)
+
+
+@dataclass(frozen=True, slots=True)
+class EngineObject:
+    """A container or network as listed by the engine."""
+
+    kind: str  # "container" | "network"
+    id: str
+    name: str
+    labels: Mapping[str, str] = field(default_factory=dict)
+    subnets: tuple[str, ...] = ()  # networks: their IPv4 subnets
+    status: str = ""  # containers: running | exited | created ...
+    driver: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ExecResult:
+    exit_code: int
+    output: str
+    error: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class SwarmState:
+    active: bool
+    labels: Mapping[str, str] = field(default_factory=dict)
+
+
+class Engine(Protocol):
+    """What deploy/verify/destroy need from a container engine."""
+
+    def version(self) -> str: ...
+
+    def ensure_image(self, name: str, build_default: bool) -> tuple[str, ...]:
+        """Make ``name`` available (building the default probe image if allowed); notes."""
+
+    def image_supports_udp(self, name: str) -> bool: ...
+
+    def create_network(self, spec: NetworkSpec) -> str: ...
+
+    def create_container(self, spec: ContainerSpec) -> str: ...
+
+    def start(self, container: str) -> None: ...
+
+    def exec_batch(self, container: str, script: str, timeout: float = 60.0) -> ExecResult: ...
+
+    def inspect_container(self, container: str) -> dict: ...
+
+    def inspect_network(self, network: str) -> dict: ...
+
+    def list_by_label(self, labels: Mapping[str, str]) -> list[EngineObject]: ...
+
+    def list_networks(self) -> list[EngineObject]: ...
+
+    def find(self, kind: str, name: str) -> EngineObject | None: ...
+
+    def remove(self, obj: EngineObject) -> None: ...
+
+    def swarm_state(self) -> SwarmState: ...
+
+    def swarm_init(self, advertise_addr: str, labels: Mapping[str, str]) -> None: ...
+
+    def swarm_leave(self) -> None: ...

@@ -1,0 +1,138 @@
+"""The emulated LAN (a network namespace joined by a veth pair) and the uplink guard rule.
+
+Everything here shells out to ``ip`` and ``iptables`` (root only) and is idempotent:
+tearing down something already gone is not an error.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from contextlib import contextmanager
+from ipaddress import IPv4Network
+from typing import Iterator, Sequence
+
+from ..errors import EngineError
+
+GUARD_COMMENT = "netsim-guard"
+
+
+def _run(argv: Sequence[str], check: bool = True, input: str | None = None, timeout: float = 30) -> subprocess.CompletedProcess:
+    proc = subprocess.run(list(argv), capture_output=True, text=True, input=input, timeout=timeout)
+    if check and proc.returncode != 0:
+        raise EngineError(f"{' '.join(argv)} failed: {proc.stderr.strip() or proc.stdout.strip()}")
+    return proc
+
+
+def unavailable_reason() -> str | None:
+    """Why the LAN emulation can't run here (None when it can)."""
+    if os.geteuid() != 0:
+        return "the emulated LAN needs root (ip netns, veth)"
+    if shutil.which("ip") is None:
+        return "the emulated LAN needs iproute2 (the ip command)"
+    return None
+
+
+def namespace_exists(namespace: str) -> bool:
+    return os.path.exists(f"/run/netns/{namespace}")
+
+
+def link_exists(name: str) -> bool:
+    return _run(["ip", "link", "show", "dev", name], check=False).returncode == 0
+
+
+def setup(lan) -> None:
+    """Create the namespace, the veth pair, addresses and vlan sub-interfaces (no routes)."""
+    teardown(lan)
+    _run(["ip", "netns", "add", lan.namespace])
+    _run(["ip", "link", "add", lan.host_if, "type", "veth", "peer", "name", lan.peer_if])
+    _run(["ip", "link", "set", lan.peer_if, "netns", lan.namespace])
+    _run(["ip", "addr", "add", str(lan.host_address), "dev", lan.host_if])
+    _run(["ip", "link", "set", lan.host_if, "up"])
+    ns = ["ip", "-n", lan.namespace]
+    _run(ns + ["link", "set", "lo", "up"])
+    _run(ns + ["addr", "add", str(lan.peer_address), "dev", lan.peer_if])
+    _run(ns + ["link", "set", lan.peer_if, "up"])
+    for vlan in lan.vlans:
+        _run(["ip", "link", "add", "link", lan.host_if, "name", lan.vlan_if(vlan), "type", "vlan", "id", str(vlan)])
+        _run(["ip", "link", "set", lan.vlan_if(vlan), "up"])
+
+
+def add_routes(lan, subnets: Sequence[IPv4Network]) -> None:
+    """Route each subnet from the peer namespace via the host-side LAN address."""
+    for subnet in subnets:
+        _run(["ip", "-n", lan.namespace, "route", "replace", str(subnet), "via", str(lan.host_address.ip)])
+
+
+def teardown(lan) -> list[str]:
+    """Remove the veth pair (its vlans go with it) and the namespace; what was removed."""
+    removed = []
+    for vlan in lan.vlans:
+        if link_exists(lan.vlan_if(vlan)):
+            _run(["ip", "link", "del", lan.vlan_if(vlan)], check=False)
+    if link_exists(lan.host_if):
+        _run(["ip", "link", "del", lan.host_if], check=False)
+        removed.append(f"veth {lan.host_if}")
+    if namespace_exists(lan.namespace):
+        _run(["ip", "netns", "del", lan.namespace], check=False)
+        removed.append(f"namespace {lan.namespace}")
+    return removed
+
+
+def run_in_namespace(namespace: str, argv: Sequence[str], input: str | None = None, timeout: float = 60) -> subprocess.CompletedProcess:
+    return _run(["ip", "netns", "exec", namespace, *argv], check=False, input=input, timeout=timeout)
+
+
+def host_routes() -> list[tuple[IPv4Network, str]]:
+    """The IPv4 prefixes routed on this machine (main table) and their devices."""
+    proc = _run(["ip", "-j", "-4", "route", "show"], check=False)
+    out: list[tuple[IPv4Network, str]] = []
+    for r in json.loads(proc.stdout or "[]"):
+        dst = r.get("dst", "")
+        if dst == "default":
+            continue
+        try:
+            out.append((IPv4Network(dst if "/" in dst else f"{dst}/32", strict=False), r.get("dev", "")))
+        except ValueError:
+            continue
+    return out
+
+
+def uplink_interface() -> str | None:
+    """The interface of the default route (where any unknown destination would leave)."""
+    proc = _run(["ip", "-j", "-4", "route", "show", "default"], check=False)
+    routes = json.loads(proc.stdout or "[]")
+    return routes[0].get("dev") if routes else None
+
+
+@contextmanager
+def uplink_guard() -> Iterator[str]:
+    """While active, DOCKER-USER rejects forwarded traffic leaving by the uplink.
+
+    Yields a note for the report; the rule is removed on exit, also on errors and Ctrl-C.
+    """
+    uplink = uplink_interface()
+    if uplink is None:
+        yield "no default route: nothing to guard"
+        return
+    rule = ["DOCKER-USER", "-o", uplink, "-m", "comment", "--comment", GUARD_COMMENT, "-j", "REJECT"]
+    if shutil.which("iptables") is None or _run(["iptables", "-I", *rule], check=False).returncode != 0:
+        yield f"could not insert the uplink guard rule (iptables/DOCKER-USER missing): forwarded probes to {uplink} not blocked"
+        return
+    try:
+        yield f"uplink guard active: DOCKER-USER -o {uplink} -j REJECT"
+    finally:
+        _run(["iptables", "-D", *rule], check=False)
+
+
+def remove_stale_guards() -> int:
+    """Delete guard rules left by a killed netsim (matched by their comment)."""
+    proc = _run(["iptables", "-S", "DOCKER-USER"], check=False)
+    count = 0
+    for line in proc.stdout.splitlines():
+        if f"--comment {GUARD_COMMENT}" in line and line.startswith("-A "):
+            _run(["iptables", "-D", *line[3:].split()], check=False)
+            count += 1
+    return count

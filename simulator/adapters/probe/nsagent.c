@@ -1,0 +1,141 @@
+/* nsagent: netsim's probe-container helper (static, no libc name service).
+ *
+ *   nsagent serve NAME SPEC...     SPEC = tcp:PORT | udp:PORT.  One process, poll loop:
+ *                                  every TCP connection / UDP datagram is answered with
+ *                                  "NAME saw SRCIP:SRCPORT\n".  Without SPEC it just waits.
+ *   nsagent probe TIMEOUT_MS       reads lines "ID tcp|udp IP PORT" on stdin, dials them all
+ *                                  concurrently and prints one line per probe:
+ *                                  "ID OK <answer>" | "ID REFUSED" | "ID TIMEOUT" |
+ *                                  "ID EMPTY" (connected, nothing said) | "ID ERR <text>".
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#define MAXP 4096
+
+static long now_ms(void) {
+  struct timeval tv; gettimeofday(&tv, 0);
+  return tv.tv_sec * 1000L + tv.tv_usec / 1000;
+}
+
+static int serve(const char *name, int n, char **specs) {
+  struct pollfd pf[256]; int udp[256], count = 0, one = 1;
+  signal(SIGPIPE, SIG_IGN);
+  signal(SIGCHLD, SIG_IGN);  /* as PID 1, reap orphans left by docker exec */
+  for (int i = 0; i < n && count < 256; i++) {
+    int is_udp = !strncmp(specs[i], "udp:", 4);
+    int port = atoi(strchr(specs[i], ':') ? strchr(specs[i], ':') + 1 : specs[i]);
+    int s = socket(AF_INET, is_udp ? SOCK_DGRAM : SOCK_STREAM, 0);
+    setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    struct sockaddr_in a = {0};
+    a.sin_family = AF_INET; a.sin_port = htons(port); a.sin_addr.s_addr = INADDR_ANY;
+    if (bind(s, (void *)&a, sizeof a) < 0) { fprintf(stderr, "nsagent: bind %s: %s\n", specs[i], strerror(errno)); close(s); continue; }
+    if (!is_udp) listen(s, 128);
+    pf[count].fd = s; pf[count].events = POLLIN; udp[count++] = is_udp;
+  }
+  if (count == 0) for (;;) pause();
+  char buf[512], out[600];
+  for (;;) {
+    if (poll(pf, count, -1) < 0) continue;
+    for (int i = 0; i < count; i++) {
+      if (!(pf[i].revents & POLLIN)) continue;
+      struct sockaddr_in p; socklen_t pl = sizeof p;
+      if (udp[i]) {
+        if (recvfrom(pf[i].fd, buf, sizeof buf, MSG_DONTWAIT, (void *)&p, &pl) < 0) continue;
+        int m = snprintf(out, sizeof out, "%s saw %s:%d\n", name, inet_ntoa(p.sin_addr), ntohs(p.sin_port));
+        sendto(pf[i].fd, out, m, MSG_DONTWAIT, (void *)&p, pl);
+      } else {
+        int c = accept(pf[i].fd, (void *)&p, &pl);
+        if (c < 0) continue;
+        int m = snprintf(out, sizeof out, "%s saw %s:%d\n", name, inet_ntoa(p.sin_addr), ntohs(p.sin_port));
+        (void)!write(c, out, m);
+        close(c);
+      }
+    }
+  }
+  return 0;
+}
+
+struct pr { char id[64]; int udp, fd, state; long t0; };  /* state 0 connecting, 1 reading, 2 done */
+
+static void finish(struct pr *p, const char *status, const char *detail) {
+  printf("%s %s%s%s\n", p->id, status, detail ? " " : "", detail ? detail : "");
+  if (p->fd >= 0) close(p->fd);
+  p->fd = -1; p->state = 2;
+}
+
+static int probe(int timeout_ms) {
+  static struct pr ps[MAXP]; static struct pollfd pf[MAXP]; static int idx[MAXP];
+  int n = 0; char line[512];
+  signal(SIGPIPE, SIG_IGN);
+  while (n < MAXP && fgets(line, sizeof line, stdin)) {
+    char id[64], proto[8], ip[64]; int port;
+    if (sscanf(line, "%63s %7s %63s %d", id, proto, ip, &port) != 4) continue;
+    struct pr *p = &ps[n++];
+    snprintf(p->id, sizeof p->id, "%s", id);
+    p->udp = !strcmp(proto, "udp"); p->fd = -1; p->state = 0; p->t0 = now_ms();
+    struct sockaddr_in a = {0};
+    a.sin_family = AF_INET; a.sin_port = htons(port);
+    if (inet_pton(AF_INET, ip, &a.sin_addr) != 1) { finish(p, "ERR", "bad-address"); continue; }
+    p->fd = socket(AF_INET, p->udp ? SOCK_DGRAM : SOCK_STREAM, 0);
+    fcntl(p->fd, F_SETFL, O_NONBLOCK);
+    int r = connect(p->fd, (void *)&a, sizeof a);
+    if (r < 0 && errno != EINPROGRESS) { finish(p, errno == ECONNREFUSED ? "REFUSED" : "ERR", errno == ECONNREFUSED ? 0 : strerror(errno)); continue; }
+    if (p->udp) {
+      if (send(p->fd, "netsim\n", 7, 0) < 0) { finish(p, errno == ECONNREFUSED ? "REFUSED" : "ERR", errno == ECONNREFUSED ? 0 : strerror(errno)); continue; }
+      p->state = 1;
+    } else if (r == 0) p->state = 1;
+  }
+  fflush(stdout);
+  for (;;) {
+    int m = 0; long t = now_ms();
+    for (int i = 0; i < n; i++) {
+      struct pr *p = &ps[i];
+      if (p->state == 2) continue;
+      if (t - p->t0 >= timeout_ms) { finish(p, "TIMEOUT", 0); continue; }
+      pf[m].fd = p->fd; pf[m].events = p->state == 0 ? POLLOUT : POLLIN; pf[m].revents = 0; idx[m++] = i;
+    }
+    if (m == 0) break;
+    poll(pf, m, 50);
+    for (int k = 0; k < m; k++) {
+      struct pr *p = &ps[idx[k]];
+      if (!pf[k].revents) continue;
+      if (p->state == 0) {
+        int e = 0; socklen_t el = sizeof e;
+        getsockopt(p->fd, SOL_SOCKET, SO_ERROR, &e, &el);
+        if (e == ECONNREFUSED) finish(p, "REFUSED", 0);
+        else if (e) finish(p, "ERR", strerror(e));
+        else p->state = 1;
+        continue;
+      }
+      char buf[600];
+      int r = recv(p->fd, buf, sizeof buf - 1, 0);
+      if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) continue;
+      if (r < 0) { finish(p, errno == ECONNREFUSED ? "REFUSED" : "ERR", errno == ECONNREFUSED ? 0 : strerror(errno)); continue; }
+      if (r == 0) { finish(p, "EMPTY", 0); continue; }
+      buf[r] = 0;
+      char *nl = strchr(buf, '\n'); if (nl) *nl = 0;
+      finish(p, "OK", buf);
+    }
+    fflush(stdout);
+  }
+  fflush(stdout);
+  return 0;
+}
+
+int main(int argc, char **argv) {
+  if (argc >= 3 && !strcmp(argv[1], "serve")) return serve(argv[2], argc - 3, argv + 3);
+  if (argc >= 2 && !strcmp(argv[1], "probe")) return probe(argc > 2 ? atoi(argv[2]) : 1000);
+  fprintf(stderr, "usage: nsagent serve NAME [tcp:PORT|udp:PORT]... | nsagent probe [TIMEOUT_MS] < probes\n");
+  return 2;
+}

@@ -1,0 +1,244 @@
+"""What runs inside probe containers, and the Python prober for the host and the LAN peer.
+
+* :func:`listener_command`: the probe container's command.  With ``nsagent`` in the image,
+  one process serves every TCP and UDP listener; otherwise busybox ``nc -ll -e ident``
+  serves each TCP port (UDP then has no listener).  Each answer starts with the design
+  container's name, so the prober knows *who* answered.
+* :func:`prepare_script`: one exec per source container that prints its default gateway
+  and resolves every name it will dial (busybox ``nslookup``, concurrently, bounded).
+* :func:`probe_script`: one exec per source container that dials every probe concurrently
+  (``nsagent probe``; fallback: ``xargs -P`` over ``timeout 2 nc -w 1``).
+* :func:`probe_sockets` / ``python -m simulator.adapters.probe_agent``: the same batch in
+  Python, for the host's namespace and (via ``ip netns exec``) the LAN peer.
+
+Result lines are ``ID STATUS [ANSWER]``: STATUS is OK, REFUSED, TIMEOUT, EMPTY, ERR or
+UNSUPPORTED; :func:`parse_results` reads them.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import selectors
+import shlex
+import socket
+import sys
+import time
+from dataclasses import dataclass
+from typing import Iterable, Sequence
+
+TIMEOUT_MS = 1000
+NC_PARALLEL = 48
+DNS_PARALLEL = 16
+
+
+@dataclass(frozen=True, slots=True)
+class Dial:
+    """One dial: an id for matching the answer, protocol, address and port."""
+
+    id: str
+    protocol: str
+    address: str
+    port: int
+
+    def line(self) -> str:
+        return f"{self.id} {self.protocol} {self.address} {self.port}"
+
+
+@dataclass(frozen=True, slots=True)
+class DialResult:
+    id: str
+    status: str  # OK | REFUSED | TIMEOUT | EMPTY | ERR | UNSUPPORTED
+    answer: str = ""
+
+    @property
+    def responder(self) -> str | None:
+        """The identity in the answer (``NAME saw ...``), or None."""
+        if self.status != "OK" or not self.answer.strip():
+            return None
+        return self.answer.split()[0]
+
+
+def listener_command(identity: str, listeners: Iterable[tuple[int, str]]) -> tuple[str, ...]:
+    """The probe container's command: serve every (port, protocol) answering ``identity``."""
+    specs = sorted({(int(p), proto) for p, proto in listeners if proto in ("tcp", "udp")})
+    agent_args = " ".join(f"{proto}:{port}" for port, proto in specs)
+    fallback = "".join(
+        f"nc -ll -p {port} -e /bin/ident & " for port, proto in specs if proto == "tcp"
+    )
+    script = (
+        f"if [ -x /bin/nsagent ]; then exec /bin/nsagent serve \"$NAME\" {agent_args}; fi; "
+        f"{fallback}exec sleep 2147483647"
+    )
+    return ("/bin/sh", "-c", script)
+
+
+def prepare_script(names: Sequence[str]) -> str:
+    """Print ``GW <addr>``, ``NS <nameserver>`` lines and ``NAME <name> <addr>...`` per name.
+
+    Names are looked up only when every nameserver is a loopback address (the embedded DNS
+    127.0.0.11, or the 127.0.0.1 netsim sets): never the machine's real resolver.
+    """
+    lines = [
+        "ip -4 route show default 2>/dev/null | sed -n 's/^default via \\([0-9.]*\\).*/GW \\1/p'",
+        "sed -n 's/^nameserver[ \\t]*\\([^ \\t]*\\).*/NS \\1/p' /etc/resolv.conf 2>/dev/null",
+    ]
+    if names:
+        quoted = " ".join(shlex.quote(n) for n in names)
+        lines += [
+            "if grep '^nameserver' /etc/resolv.conf | grep -qv '^nameserver[ \t]*127\\.'; then",
+            "  echo 'NSERR non-loopback nameserver: names not looked up'",
+            "else",
+            f"  printf '%s\\n' {quoted} | xargs -P {DNS_PARALLEL} -n 1 sh -c "
+            + shlex.quote(
+                'a=$(timeout 2 nslookup -type=a "$0" 2>/dev/null | '
+                "sed -n '/^Name:/,$ s/^Address:[ \\t]*\\([0-9.]*\\).*/\\1/p' | tr '\\n' ' '); "
+                'echo "NAME $0 $a"'
+            ),
+            "fi",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def probe_script(dials: Sequence[Dial], udp_supported: bool = True) -> str:
+    """One shell script dialling every probe concurrently and printing one line per dial."""
+    agent_input = "\n".join(d.line() for d in dials)
+    nc_input = "\n".join(d.line() for d in dials if d.protocol == "tcp")
+    udp_lines = "\n".join(f"echo '{d.id} UNSUPPORTED no-udp-prober'" for d in dials if d.protocol == "udp")
+    one = (
+        'out=$(timeout 2 nc -w 1 "$2" "$3" </dev/null 2>&1); rc=$?; '
+        'case "$out" in *refused*) echo "$0 REFUSED";; '
+        '"") if [ $rc = 0 ]; then echo "$0 EMPTY"; else echo "$0 TIMEOUT"; fi;; '
+        '*"can'"'"'t connect"*|*timed\\ out*) echo "$0 TIMEOUT";; '
+        '*) echo "$0 OK $(echo "$out" | head -n 1)";; esac'
+    )
+    return (
+        "if [ -x /bin/nsagent ]; then\n"
+        f"/bin/nsagent probe {TIMEOUT_MS} <<'NETSIM_EOF'\n{agent_input}\nNETSIM_EOF\n"
+        "else\n"
+        + (f"{udp_lines}\n" if udp_lines else "")
+        + (
+            f"xargs -P {NC_PARALLEL} -n 4 sh -c {shlex.quote(one)} <<'NETSIM_EOF'\n{nc_input}\nNETSIM_EOF\n"
+            if nc_input
+            else ""
+        )
+        + "fi\n"
+    )
+
+
+_LINE = re.compile(r"^(\S+) (OK|REFUSED|TIMEOUT|EMPTY|ERR|UNSUPPORTED)(?: (.*))?$")
+
+
+def parse_results(text: str) -> dict[str, DialResult]:
+    """Read ``ID STATUS [ANSWER]`` lines; anything else is ignored."""
+    out: dict[str, DialResult] = {}
+    for line in text.splitlines():
+        m = _LINE.match(line.strip())
+        if m:
+            out[m.group(1)] = DialResult(m.group(1), m.group(2), (m.group(3) or "").strip())
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """What :func:`prepare_script` printed: gateway, nameservers, addresses per name."""
+
+    gateway: str | None
+    nameservers: tuple[str, ...]
+    names: dict[str, tuple[str, ...]]
+    note: str = ""
+
+
+def parse_prepared(text: str) -> Prepared:
+    gateway, servers, names, note = None, [], {}, ""
+    for line in text.splitlines():
+        parts = line.split()
+        if not parts:
+            continue
+        if parts[0] == "GW" and len(parts) > 1 and gateway is None:
+            gateway = parts[1]
+        elif parts[0] == "NS" and len(parts) > 1:
+            servers.append(parts[1])
+        elif parts[0] == "NAME" and len(parts) > 1:
+            names[parts[1]] = tuple(a for a in parts[2:] if re.fullmatch(r"[0-9.]+", a))
+        elif parts[0] == "NSERR":
+            note = line[6:]
+    return Prepared(gateway, tuple(servers), names, note)
+
+
+def probe_sockets(dials: Sequence[Dial], timeout: float = TIMEOUT_MS / 1000) -> dict[str, DialResult]:
+    """Dial every probe concurrently from the current network namespace (Python sockets)."""
+    sel = selectors.DefaultSelector()
+    results: dict[str, DialResult] = {}
+    pending: dict[int, tuple[Dial, socket.socket, float]] = {}
+
+    def done(d: Dial, s: socket.socket, status: str, answer: str = "") -> None:
+        results[d.id] = DialResult(d.id, status, answer)
+        try:
+            sel.unregister(s)
+        except (KeyError, ValueError):
+            pass
+        pending.pop(s.fileno(), None)
+        s.close()
+
+    for d in dials:
+        udp = d.protocol == "udp"
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM if udp else socket.SOCK_STREAM)
+        s.setblocking(False)
+        start = time.monotonic()
+        try:
+            err = s.connect_ex((d.address, d.port))
+            if udp:
+                s.send(b"netsim\n")
+                sel.register(s, selectors.EVENT_READ, d)
+            elif err in (0, 115):  # connected or EINPROGRESS
+                sel.register(s, selectors.EVENT_WRITE if err else selectors.EVENT_READ, d)
+            else:
+                results[d.id] = DialResult(d.id, "REFUSED" if err == 111 else "ERR", "" if err == 111 else str(err))
+                s.close()
+                continue
+        except OSError as exc:
+            results[d.id] = DialResult(d.id, "REFUSED" if exc.errno == 111 else "ERR", "" if exc.errno == 111 else str(exc))
+            s.close()
+            continue
+        pending[s.fileno()] = (d, s, start)
+
+    while pending:
+        for key, events in sel.select(timeout=0.05):
+            d, s = key.data, key.fileobj
+            if events & selectors.EVENT_WRITE:
+                err = s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+                if err:
+                    done(d, s, "REFUSED" if err == 111 else "ERR", "" if err == 111 else str(err))
+                else:
+                    sel.modify(s, selectors.EVENT_READ, d)
+                continue
+            try:
+                data = s.recv(600)
+            except BlockingIOError:
+                continue
+            except OSError as exc:
+                done(d, s, "REFUSED" if exc.errno == 111 else "ERR", "" if exc.errno == 111 else str(exc))
+                continue
+            if not data:
+                done(d, s, "EMPTY")
+            else:
+                done(d, s, "OK", data.decode(errors="replace").splitlines()[0].strip())
+        now = time.monotonic()
+        for fd, (d, s, start) in list(pending.items()):
+            if now - start >= timeout:
+                done(d, s, "TIMEOUT")
+    sel.close()
+    return results
+
+
+def main() -> None:
+    """``python -m simulator.adapters.probe_agent``: dials JSON ``[[id, proto, addr, port]...]``
+    from stdin and prints result lines (used inside the LAN peer's namespace)."""
+    dials = [Dial(str(i), p, a, int(port)) for i, p, a, port in json.load(sys.stdin)]
+    for r in probe_sockets(dials).values():
+        print(f"{r.id} {r.status} {r.answer}".rstrip())
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,77 @@
+"""The addressing view: each container's interfaces, addresses, gateway, names and ports."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..engine.ipam import GWBRIDGE
+from ..engine.topology import World
+from ..model import ModeKind
+
+
+@dataclass(frozen=True, slots=True)
+class InterfaceRow:
+    interface: str
+    network: str
+    address: str
+    subnet: str
+    gateway: str | None
+    names: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ContainerAddressing:
+    container: str
+    host: str
+    mode: str
+    interfaces: tuple[InterfaceRow, ...]
+    default_route: str | None
+    published: tuple[str, ...]
+    notes: tuple[str, ...]
+
+    def to_json(self) -> dict:
+        return {
+            "container": self.container, "host": self.host, "mode": self.mode,
+            "interfaces": [
+                {"interface": r.interface, "network": r.network, "address": r.address, "subnet": r.subnet,
+                 "gateway": r.gateway, "names": list(r.names)} for r in self.interfaces
+            ],
+            "default_route": self.default_route, "published": list(self.published), "notes": list(self.notes),
+        }
+
+
+def compute_addressing(world: World) -> list[ContainerAddressing]:
+    design = world.design
+    rows = []
+    for c in design.containers:
+        notes: list[str] = []
+        ns_id = world.ns_of.get(c.name)
+        if c.mode.kind is ModeKind.HOST:
+            notes.append(f"shares host {c.host}'s network namespace: listens on every host address")
+        if c.mode.kind is ModeKind.CONTAINER:
+            notes.append(f"shares the network namespace of {c.mode.target}")
+        ifaces: list[InterfaceRow] = []
+        default = None
+        if ns_id and ns_id.startswith("ctr:"):
+            ns = world.namespaces[ns_id]
+            owner = design.container(ns.members[0])
+            for iface in ns.interfaces.values():
+                if iface.network is None or iface.address is None:
+                    continue
+                seg = world.addressing.segment_of(iface.network, c.host)
+                att = owner.attachment(iface.network)
+                names = owner.dns_names(att) if att and iface.network != GWBRIDGE and not design.network(iface.network).default_bridge else ()
+                if c.mode.kind is ModeKind.CONTAINER:
+                    names = ()
+                ifaces.append(InterfaceRow(iface.name, iface.network, str(iface.address), str(seg.subnet) if seg else "",
+                                           str(seg.gateway) if seg and seg.gateway else None, tuple(names)))
+            route = next((r for r in ns.routes if r.dest.prefixlen == 0), None)
+            if route is not None:
+                default = f"via {route.via} dev {route.iface}" if route.via else f"dev {route.iface}"
+        published = tuple(
+            f"{b.host_ip}:{b.host_port}->{b.container_port}/{b.protocol} ({b.network})"
+            for b in world.bindings.get(c.host, ()) if b.container == c.name
+        )
+        notes.extend(f"ports ignored: {why}" for name, why in world.ignored_ports.get(c.host, ()) if name == c.name)
+        rows.append(ContainerAddressing(c.name, c.host, str(c.mode), tuple(ifaces), default, published, tuple(notes)))
+    return rows

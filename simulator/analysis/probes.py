@@ -1,0 +1,61 @@
+"""The unit of the reachability matrix: one source dialling one target one way.
+
+This is the output contract of ``netsim reach --format json`` (docs/reach-json.md):
+``source``, ``via`` (ip | dns | host), ``target``/``network`` (via ip), ``name``
+(via dns), ``port``, ``protocol``, ``reachable``, ``responder``, ``reason``.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from .trace import Disposition, Trace
+
+
+class Probe(NamedTuple):
+    """Immutable (a NamedTuple: a matrix holds millions of these)."""
+
+    source: str  # container name, "host", "external" or a host name (multi-host designs)
+    via: str  # "ip" | "dns" | "host"
+    port: int
+    protocol: str
+    disposition: Disposition
+    reason: str
+    responder: str | None = None
+    target: str | None = None  # via ip: the container whose address is dialled
+    network: str | None = None  # via ip: the network of that address
+    name: str | None = None  # via dns: the name looked up
+    host: str | None = None  # via host: the Docker host whose address is dialled
+    address: str | None = None  # the address dialled, when there is one
+    responders: tuple[str, ...] = ()  # via dns with several records: every container that would answer
+    trace: Trace | None = None  # the full trace, when computed
+
+    @property
+    def reachable(self) -> bool:
+        return self.disposition is Disposition.DELIVERED
+
+    @property
+    def key(self) -> tuple:
+        """Identity of the probe, independent of its outcome (used to match observations)."""
+        return (self.source, self.via, self.target, self.network, self.name, self.host, self.port, self.protocol)
+
+    def to_json(self) -> dict:
+        data = {
+            "source": self.source,
+            "via": self.via,
+            "target": self.target,
+            "network": self.network,
+            "name": self.name,
+            "host": self.host,
+            "address": self.address,
+            "port": self.port,
+            "protocol": self.protocol,
+            "reachable": self.reachable,
+            "responder": self.responder,
+            "responders": list(self.responders) if self.responders else ([self.responder] if self.responder else []),
+            "disposition": self.disposition.value,
+            "reason": self.reason,
+        }
+        if self.trace is not None:
+            data["trace"] = str(self.trace)
+        return data

@@ -1,0 +1,353 @@
+"""The reachability matrix: every source × target listener × way of addressing it.
+
+Sources: every container, the Docker host (``host``; in multi-host designs each host by
+name) and ``external`` (a LAN peer that routes container subnets through the hosts).
+Ways: ``ip`` (the target's address on each of its networks), ``dns`` (every name the
+design defines, looked up from the source), ``host`` (the Docker host's address at a
+host port: a container's default gateway, 127.0.0.1 from the host, the LAN address
+from outside).
+
+Walks are shared between probes of the same class (same sender profile, same target
+segment, port and protocol, same published/listening situation): the matrix of a
+thousand containers then costs a few thousand walks, not a million.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from ipaddress import IPv4Address
+
+from ..engine.dns import NameTable
+from ..engine.ipam import GWBRIDGE
+from ..engine.topology import EXTERNAL, Namespace, World, build_world
+from ..engine.walk import walk
+from ..model import Design, ModeKind
+from .probes import Probe
+from .trace import Disposition, Step, Trace
+
+LOCALHOST = IPv4Address("127.0.0.1")
+
+
+@dataclass(frozen=True)
+class ReachResult:
+    design: Design
+    world: World
+    probes: tuple[Probe, ...]
+
+    @property
+    def engine_version(self) -> str:
+        return str(self.world.version)
+
+    def to_json(self) -> dict:
+        return {
+            "design": self.design.name,
+            "engine_version": self.engine_version,
+            "probes": [p.to_json() for p in self.probes],
+        }
+
+
+class Matrix:
+    """Computes probes for one world, sharing walks between probes of one class."""
+
+    def __init__(self, world: World, with_traces: bool = False):
+        self.world = world
+        self.with_traces = with_traces
+        self.names = NameTable(world)
+        self._walks: dict[tuple, Trace] = {}
+        self._profiles: dict[str, tuple] = {}
+        self._published = {
+            (b.container_ip, b.container_port, b.protocol)
+            for bs in world.bindings.values() for b in bs
+        }
+        self._ep_by_addr = {}
+        for ep in world.addressing.endpoints.values():
+            self._ep_by_addr.setdefault(ep.address, []).append(ep)
+        self._dst_info: dict = {}
+        self._unresolved: dict = {}
+
+    # --- classes of walks --------------------------------------------------------------
+    def _profile(self, ns: Namespace) -> tuple:
+        prof = self._profiles.get(ns.id)
+        if prof is None:
+            if ns.kind != "container":
+                prof = (ns.id,)
+            else:
+                ifaces = tuple(sorted((str(i.segment), i.kind, i.mode or "", i.parent or "") for i in ns.interfaces.values() if i.segment))
+                prof = ("ctr", ns.host, ifaces, ns.gateway_network)
+            self._profiles[ns.id] = prof
+        return prof
+
+    def _dst_class(self, ns: Namespace, dst: IPv4Address, port: int, proto: str) -> tuple | None:
+        """A class for container endpoints; None when the address needs its own walk."""
+        if ns.owns(dst):
+            return None
+        info = self._dst_info.get(dst)
+        if info is None:
+            info = self._dst_info[dst] = self._endpoint_info(dst)
+        if info is False:
+            return None
+        segment, kind, target_ns = info
+        published = dst if (dst, port, proto) in self._published else None
+        listening = (port, proto) in target_ns.listeners
+        return ("ep", segment, kind, published, listening)
+
+    def _endpoint_info(self, dst: IPv4Address):
+        eps = self._ep_by_addr.get(dst)
+        if not eps or len(eps) > 1:
+            return False
+        ep = eps[0]
+        target_ns = self.world.namespaces.get(self.world.ns_of.get(ep.container, ""))
+        if target_ns is None:
+            return False
+        iface = next((i for i in target_ns.interfaces.values() if i.address is not None and i.address.ip == dst), None)
+        kind = (iface.kind, iface.mode, iface.parent) if iface else None
+        return (ep.segment, kind, target_ns)
+
+    def trace(self, ns: Namespace, dst: IPv4Address, port: int, proto: str, prefer_host: str | None = None) -> Trace:
+        """The walk's outcome; exact for its disposition, responder and reason."""
+        dclass = self._dst_class(ns, dst, port, proto)
+        if dclass is None:
+            key = (ns.id, dst, port, proto, prefer_host)
+        else:
+            key = (self._profile(ns), dclass, port, proto, prefer_host)
+        cached = self._walks.get(key)
+        if cached is None:
+            cached = walk(self.world, ns.id, dst, port, proto, prefer_host)
+            self._walks[key] = cached
+            return cached
+        if dclass is None:
+            return cached
+        return self._adapt(cached, ns, dst, port, proto)
+
+    def _adapt(self, rep: Trace, ns: Namespace, dst: IPv4Address, port: int, proto: str) -> Trace:
+        """Reuse a class representative's outcome for another member of the class."""
+        responder = None
+        if rep.disposition is Disposition.DELIVERED:
+            ep = self._ep_by_addr[dst][0]
+            target_ns = self.world.namespace_of(ep.container)
+            responder = target_ns.listeners.get((port, proto))
+        reason = rep.reason
+        rep_addr = _address_in(rep)
+        if rep_addr is not None and rep_addr != str(dst):
+            reason = re.sub(rf"(?<![\d.]){re.escape(rep_addr)}(?![\d])", str(dst), reason)
+        return Trace((), rep.disposition, reason, responder)
+
+    # --- probes ----------------------------------------------------------------------
+    def probe(self, ns: Namespace, dst: IPv4Address, port: int, proto: str, prefer_host: str | None = None) -> Trace:
+        t = self.trace(ns, dst, port, proto, prefer_host)
+        if self.with_traces and not t.hops:
+            t = walk(self.world, ns.id, dst, port, proto, prefer_host)
+        return t
+
+    def sources(self) -> list[tuple[str, Namespace]]:
+        design = self.world.design
+        out = [(c.name, self.world.namespace_of(c.name)) for c in design.containers if c.name in self.world.ns_of]
+        if len(design.hosts) == 1:
+            out.append(("host", self.world.host_ns(design.hosts[0].name)))
+        else:
+            out.extend((h.name, self.world.host_ns(h.name)) for h in design.hosts)
+        out.append(("external", self.world.namespaces[EXTERNAL]))
+        return out
+
+    def compute(self) -> list[Probe]:
+        probes: list[Probe] = []
+        sources = self.sources()
+        targets = self._ip_targets()
+        names = self._names()
+        host_ports = self._host_ports()
+        for src_name, ns in sources:
+            for target, network, addr, port, proto in targets:
+                t = self.probe(ns, addr, port, proto, self._host_of(target))
+                probes.append(self._make(src_name, "ip", port, proto, t, target=target, network=network, address=str(addr)))
+            for name, ports in names:
+                res = self.names.resolve(ns, name)
+                for port, proto in ports:
+                    probes.append(self._dns_probe(src_name, ns, name, res, port, proto))
+            for host_name, dial, ports in self._host_dials(src_name, ns, host_ports):
+                for port, proto in ports:
+                    if dial is None:
+                        t = Trace((), Disposition.NO_ROUTE, "no default gateway: the container cannot reach the host")
+                    else:
+                        t = self.probe(ns, dial, port, proto, host_name)
+                    probes.append(self._make(src_name, "host", port, proto, t, host=host_name, address=str(dial) if dial else None))
+        return probes
+
+    def _make(self, source: str, via: str, port: int, proto: str, t: Trace, **fields) -> Probe:
+        return Probe(
+            source=source, via=via, port=port, protocol=proto, disposition=t.disposition, reason=t.reason,
+            responder=t.responder if t.delivered else None, trace=t if t.hops else None, **fields,
+        )
+
+    def _dns_probe(self, source: str, ns: Namespace, name: str, res, port: int, proto: str) -> Probe:
+        if not res.resolved:
+            t = self._unresolved.get(res.step)
+            if t is None:
+                why = res.step.detail.split(" — ")[-1] if " — " in res.step.detail else res.step.detail
+                hops = (Hop_(ns, res.step),) if self.with_traces else ()
+                t = Trace(hops, Disposition.NAME_NOT_RESOLVED, why)
+                if not self.with_traces:
+                    self._unresolved[res.step] = t
+            return self._make(source, "dns", port, proto, t, name=name)
+        traces = [(addr, self.probe(ns, addr, port, proto, self._host_of(ctr))) for addr, ctr, _ in res.records]
+        addr, first = traces[0]
+        responders = tuple(sorted({t.responder for _, t in traces if t.delivered and t.responder}))
+        reason = first.reason
+        if len(traces) > 1:
+            reason = f"{name} has {len(traces)} records (round robin); first: {reason}"
+        if first.hops:
+            first = Trace((Hop_(ns, res.step),) + first.hops, first.disposition, reason, first.responder)
+        else:
+            first = Trace((), first.disposition, reason, first.responder)
+        p = self._make(source, "dns", port, proto, first, name=name, address=str(addr))
+        return p._replace(responders=responders)
+
+    def _host_of(self, container: str | None) -> str | None:
+        if container is None or not self.world.design.has_container(container):
+            return None
+        return self.world.design.container(container).host
+
+    def _ip_targets(self) -> list[tuple[str, str, IPv4Address, int, str]]:
+        out = []
+        world = self.world
+        for c in world.design.containers:
+            ns_id = world.ns_of.get(c.name)
+            if ns_id is None or not ns_id.startswith("ctr:"):
+                continue
+            ns = world.namespaces[ns_id]
+            owner = ns.members[0]
+            ports = sorted(ns.listeners)
+            for ep in sorted(world.addressing.endpoints_of(owner), key=lambda e: (e.network == GWBRIDGE, e.network)):
+                for port, proto in ports:
+                    out.append((c.name, ep.network, ep.address, port, proto))
+        return out
+
+    def _names(self) -> list[tuple[str, list[tuple[int, str]]]]:
+        """Every name the design defines, with the listener ports of the containers carrying it."""
+        world = self.world
+        carriers: dict[str, set[tuple[int, str]]] = {}
+        order: list[str] = []
+        for c in world.design.containers:
+            names = [c.engine_name] + ([c.service] if c.service else [])
+            for att in c.attachments:
+                names.extend(att.aliases)
+            ns_id = world.ns_of.get(c.name)
+            ports = set(world.namespaces[ns_id].listeners) if ns_id else {(lst.port, lst.protocol.value) for lst in c.listeners}
+            for n in names:
+                if n not in carriers:
+                    carriers[n] = set()
+                    order.append(n)
+                carriers[n] |= ports
+        return [(n, sorted(carriers[n])) for n in order]
+
+    def _host_ports(self) -> dict[str, list[tuple[int, str]]]:
+        out = {}
+        for host in self.world.design.hosts:
+            ports = {(b.host_port, b.protocol) for b in self.world.bindings[host.name]}
+            ports |= set(self.world.host_ns(host.name).listeners)
+            out[host.name] = sorted(ports)
+        return out
+
+    def _host_dials(self, source: str, ns: Namespace, host_ports: dict[str, list]):
+        design = self.world.design
+        if ns.kind == "external":
+            for h in design.hosts:
+                yield (h.name if len(design.hosts) > 1 else None), h.lan_address.ip, host_ports[h.name]
+            return
+        if ns.kind == "host":
+            yield (ns.host if len(design.hosts) > 1 else None), LOCALHOST, host_ports[ns.host]
+            return
+        default = next((r for r in ns.routes if r.dest.prefixlen == 0), None)
+        dial = default.via if default is not None else None
+        if default is not None and dial is None:  # ipvlan l3: default dev without a gateway
+            dial = design.host(ns.host).lan_address.ip
+        yield (ns.host if len(design.hosts) > 1 else None), dial, host_ports[ns.host]
+
+
+def Hop_(ns: Namespace, step: Step):
+    from .trace import Hop
+
+    return Hop(ns.label, (step,))
+
+
+def _address_in(t: Trace) -> str | None:
+    m = re.search(r"-d (\d+\.\d+\.\d+\.\d+)/32", t.reason)
+    return m.group(1) if m else None
+
+
+def compute_reach(design: Design, engine_version: str | None = None, with_traces: bool = False) -> ReachResult:
+    """The full reachability matrix of ``design`` under ``engine_version`` (default: the hosts')."""
+    world = build_world(design, engine_version)
+    matrix = Matrix(world, with_traces)
+    return ReachResult(design, world, tuple(matrix.compute()))
+
+
+def trace_between(design: Design, source: str, target: str, port: int | None, protocol: str = "tcp",
+                  engine_version: str | None = None) -> list[tuple[str, Trace]]:
+    """Full traces from ``source`` to ``target`` (a container, a name, an address, or ``host``)."""
+    from ..errors import QueryError
+
+    world = build_world(design, engine_version)
+    matrix = Matrix(world, with_traces=True)
+    srcs = dict(matrix.sources())
+    if source not in srcs:
+        raise QueryError(f"unknown source {source!r}; choose one of: {', '.join(sorted(srcs))}")
+    ns = srcs[source]
+    dials: list[tuple[str, IPv4Address | None, list[Step]]] = []
+    if design.has_container(target):
+        owner_ns_id = world.ns_of.get(target)
+        if owner_ns_id is None:
+            raise QueryError(f"{target} has no network namespace of its own")
+        owner_ns = world.namespaces[owner_ns_id]
+        if owner_ns.kind == "host":
+            dials.append((f"{target} (host network) at the host's address", _host_address(world, ns, owner_ns.host), []))
+        else:
+            for ep in world.addressing.endpoints_of(owner_ns.members[0]):
+                dials.append((f"{target} on {ep.network} ({ep.address})", ep.address, []))
+        res = matrix.names.resolve(ns, world.design.container(target).engine_name if not world.design.container(target).service else world.design.container(target).service)
+        dials.append((f"name {res.name}", res.records[0][0] if res.resolved else None, [res.step]))
+    elif target in ("host",) or any(h.name == target for h in design.hosts):
+        host = design.hosts[0].name if target == "host" else target
+        dials.append((f"host {host}", _host_address(world, ns, host), []))
+    else:
+        try:
+            dials.append((target, IPv4Address(target), []))
+        except ValueError:
+            res = matrix.names.resolve(ns, target)
+            if not any(target.lower() in t for t in matrix.names.by_network.values()):
+                raise QueryError(f"{target!r} is neither a container, a host, an address nor a name of the design") from None
+            dials.append((f"name {target}", res.records[0][0] if res.resolved else None, [res.step]))
+    ports = [(port, protocol)] if port else _default_ports(world, target)
+    out = []
+    for label, addr, pre in dials:
+        for p, proto in ports:
+            if addr is None:
+                step = pre[0] if pre else Step("route", "no address to dial")
+                disp = Disposition.NAME_NOT_RESOLVED if pre else Disposition.NO_ROUTE
+                out.append((f"{label} port {p}/{proto}", Trace((Hop_(ns, step),), disp, step.detail)))
+                continue
+            t = walk(world, ns.id, addr, p, proto, None)
+            if pre:
+                t = Trace((Hop_(ns, pre[0]),) + t.hops, t.disposition, t.reason, t.responder)
+            out.append((f"{label} port {p}/{proto}", t))
+    return out
+
+
+def _host_address(world: World, ns: Namespace, host: str) -> IPv4Address | None:
+    if ns.kind == "host" and ns.host == host:
+        return LOCALHOST
+    if ns.kind == "container" and ns.host == host:
+        default = next((r for r in ns.routes if r.dest.prefixlen == 0), None)
+        return default.via if default else None
+    return world.design.host(host).lan_address.ip
+
+
+def _default_ports(world: World, target: str) -> list[tuple[int, str]]:
+    if world.design.has_container(target):
+        ns_id = world.ns_of.get(target)
+        if ns_id:
+            return sorted(world.namespaces[ns_id].listeners) or [(80, "tcp")]
+    ports = set()
+    for bs in world.bindings.values():
+        ports |= {(b.host_port, b.protocol) for b in bs}
+    return sorted(ports) or [(80, "tcp")]

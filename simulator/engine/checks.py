@@ -1,0 +1,64 @@
+"""Checks that need the engine model: address allocation and version-specific refusals."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from ..errors import NetsimError, Problem
+from ..model import Design, Driver
+from .topology import build_world
+from .versions import parse_version
+
+
+def engine_problems(design: Design, engine_version: str | None = None) -> list[Problem]:
+    """Problems the engine would raise (errors) or silently ignore (warnings) for this design."""
+    problems: list[Problem] = []
+    versions = [engine_version] if engine_version else [h.engine_version for h in design.hosts]
+    for v in versions:
+        try:
+            parse_version(v)
+        except NetsimError as exc:
+            return [Problem(str(exc), path="engine_version", location=design.location("engine_version"))]
+    version = parse_version(versions[0])
+    for net in design.networks:
+        if net.driver is Driver.BRIDGE and net.gateway_mode not in version.gateway_modes:
+            problems.append(Problem(
+                f"gateway mode {net.gateway_mode!r} does not exist on engine {version}; it knows: {', '.join(version.gateway_modes)}",
+                path=f"networks.{net.name}.gateway_mode", location=design.location("networks", net.name, "gateway_mode"),
+            ))
+    if version.macvlan_exclusive_parent:
+        by_parent: dict[tuple, list[str]] = defaultdict(list)
+        for net in design.networks:
+            if net.driver in (Driver.MACVLAN, Driver.IPVLAN):
+                for host in net.hosts or tuple(h.name for h in design.hosts):
+                    lan = design.host(host).lan_interface if any(h.name == host for h in design.hosts) else "eth0"
+                    by_parent[(host, net.driver, net.parent_interface or lan)].append(net.name)
+        for (host, driver, parent), nets in by_parent.items():
+            for extra in nets[1:]:
+                problems.append(Problem(
+                    f"network {nets[0]} is already using parent interface {parent} on host {host}: engine {version} allows one "
+                    f"{driver.value} network per parent (27.0+ lifts this except for passthru); use a VLAN sub-interface or one network",
+                    path=f"networks.{extra}.parent", location=design.location("networks", extra),
+                ))
+    world = build_world(design, engine_version)
+    problems.extend(world.addressing.problems)
+    for host, ignored in world.ignored_ports.items():
+        for container, why in ignored:
+            if "ephemeral" not in why:
+                continue  # the loader's validation already warns about the other cases
+            problems.append(Problem(
+                f"published port not predictable: {why}",
+                path=f"containers.{container}.ports", location=design.location("containers", container, "ports"),
+                severity="warning",
+            ))
+    return _dedupe(problems)
+
+
+def _dedupe(problems: list[Problem]) -> list[Problem]:
+    seen, out = set(), []
+    for p in problems:
+        key = (p.message, p.path)
+        if key not in seen:
+            seen.add(key)
+            out.append(p)
+    return out

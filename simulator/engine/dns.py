@@ -1,0 +1,94 @@
+"""Name resolution as the engine's embedded DNS (127.0.0.11) answers it.
+
+Only namespaces with an endpoint on a user-defined network have the embedded DNS;
+the default bridge, host mode and none use the host's resolv.conf, which knows no
+container names. The embedded DNS searches the networks the querying container is
+attached to, in endpoint order, and answers with every container carrying the name on
+the first network where it is found (round robin: the client picks one).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from ipaddress import IPv4Address
+
+from ..analysis.trace import Step
+from ..model import Driver, ModeKind
+from .ipam import GWBRIDGE
+from .topology import Namespace, World
+
+
+@dataclass(frozen=True, slots=True)
+class Resolution:
+    name: str
+    records: tuple[tuple[IPv4Address, str, str], ...]  # (address, container, network)
+    step: Step
+
+    @property
+    def resolved(self) -> bool:
+        return bool(self.records)
+
+
+class NameTable:
+    """Per network: name → [(address, container)], built once per world."""
+
+    def __init__(self, world: World):
+        self.world = world
+        self.by_network: dict[str, dict[str, list[tuple[IPv4Address, str]]]] = {}
+        design = world.design
+        for c in design.containers:
+            if c.mode.kind is not ModeKind.NETWORKS:
+                continue
+            for att in c.attachments:
+                net = design.network(att.network) if design.has_network(att.network) else None
+                if net is None or net.default_bridge or net.driver in (Driver.HOST, Driver.NONE):
+                    continue
+                ep = world.addressing.endpoint(c.name, att.network)
+                if ep is None:
+                    continue
+                names = list(c.dns_names(att))
+                if c.hostname and c.hostname not in names:
+                    names.append(c.hostname)
+                table = self.by_network.setdefault(att.network, {})
+                for name in names:
+                    table.setdefault(name.lower(), []).append((ep.address, c.name))
+        self._cache: dict[tuple, Resolution] = {}
+        self._views: dict[str, tuple] = {}
+
+    def resolve(self, ns: Namespace, name: str) -> Resolution:
+        """Resolve ``name`` as seen from ``ns`` (cached per search path: many senders share one)."""
+        view = self._views.get(ns.id)
+        if view is None:
+            view = self._views[ns.id] = (ns.kind, ns.has_embedded_dns, tuple(self._search_order(ns)))
+        key = (view, name)
+        hit = self._cache.get(key)
+        if hit is None:
+            hit = self._cache[key] = self._resolve(ns, name)
+        return hit
+
+    def _resolve(self, ns: Namespace, name: str) -> Resolution:
+        if not ns.has_embedded_dns:
+            why = {
+                "host": "the host's resolver knows no container names",
+                "external": "a LAN peer's resolver knows no container names",
+            }.get(ns.kind, "no embedded DNS here (default bridge, host or none mode): resolv.conf is the host's, which knows no container names")
+            return Resolution(name, (), Step("dns", f"{name}: not resolved — {why}"))
+        for network in self._search_order(ns):
+            records = self.by_network.get(network, {}).get(name.lower())
+            if records:
+                recs = tuple((addr, ctr, network) for addr, ctr in records)
+                shown = ", ".join(str(a) for a, _, _ in recs)
+                rr = " (round robin: the client takes one)" if len(recs) > 1 else ""
+                return Resolution(name, recs, Step("dns", f"127.0.0.11 answers {name} → {shown} from network {network}{rr}"))
+        return Resolution(name, (), Step("dns", f"{name}: NXDOMAIN — no network this container is attached to carries the name"))
+
+    def _search_order(self, ns: Namespace) -> list[str]:
+        nets = []
+        for iface in ns.interfaces.values():
+            if iface.network and iface.network != GWBRIDGE:
+                nets.append(iface.network)
+        gw = ns.gateway_network
+        if gw in nets:  # libnetwork sorts the gateway endpoint first
+            nets.remove(gw)
+            nets.insert(0, gw)
+        return nets

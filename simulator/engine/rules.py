@@ -1,0 +1,241 @@
+"""The netfilter rules a Docker engine programs for a host, per engine version.
+
+Three layouts (moby ``integration/network/bridge/iptablesdoc/generated/``):
+
+* legacy (20.10–27.x): FORWARD → DOCKER-USER, DOCKER-ISOLATION-STAGE-1/2, per-bridge
+  ACCEPT rules, DOCKER chain with one ACCEPT per published container port.
+* 28.x: as legacy, plus a default ``! -i br -o br -j DROP`` per bridge in DOCKER and raw
+  PREROUTING drops for container addresses arriving on other interfaces (direct
+  routing) and for remote packets to ports published on loopback.
+* 29.x: no ISOLATION chains; DOCKER-FORWARD/DOCKER-INTERNAL; isolation comes from the
+  DOCKER default drops and the raw drops.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from ipaddress import IPv4Address
+
+from ..model import Design, Driver, Host, ModeKind, Network, PortMapping
+from .ipam import Addressing, Segment
+from .netfilter import Ruleset
+from .versions import EngineVersion
+
+
+@dataclass(frozen=True, slots=True)
+class Binding:
+    """A published port as the engine programs it on one host."""
+
+    container: str
+    network: str
+    host_ip: IPv4Address
+    host_port: int
+    container_ip: IPv4Address
+    container_port: int
+    protocol: str
+    bridge: str
+    mapping: PortMapping
+
+
+def bridge_segments(design: Design, addressing: Addressing, host: str) -> list[tuple[Network, Segment]]:
+    """The bridge networks on ``host`` in creation order (docker0 first)."""
+    from .ipam import GWBRIDGE, gwbridge_network
+
+    out = []
+    for seg in addressing.segments.values():
+        if seg.host != host or seg.bridge is None:
+            continue
+        if seg.network == GWBRIDGE:
+            out.append((gwbridge_network((host,)), seg))
+        else:
+            out.append((design.network(seg.network), seg))
+    return out
+
+
+def _uses_nat(net: Network) -> bool:
+    return net.gateway_mode in ("nat", "nat-unprotected")
+
+
+def build_ruleset(
+    design: Design,
+    addressing: Addressing,
+    host: Host,
+    version: EngineVersion,
+    bindings: list[Binding],
+) -> Ruleset:
+    rs = Ruleset()
+    daemon = host.daemon
+    if not daemon.iptables:
+        return rs
+    gen = version.generation
+    bridges = bridge_segments(design, addressing, host.name)
+    if daemon.ip_forward:
+        rs.filter.policies["FORWARD"] = "DROP"
+
+    nat, filt, raw = rs.nat, rs.filter, rs.raw
+    nat.add("-A PREROUTING -m addrtype --dst-type LOCAL -j DOCKER")
+    if daemon.userland_proxy:
+        nat.add("-A OUTPUT ! -d 127.0.0.0/8 -m addrtype --dst-type LOCAL -j DOCKER")
+    else:
+        nat.add("-A OUTPUT -m addrtype --dst-type LOCAL -j DOCKER")
+
+    filt.add("-A FORWARD -j DOCKER-USER")
+    filt.add("-A DOCKER-USER -j RETURN")
+    if gen == "29":
+        filt.add("-A FORWARD -j DOCKER-FORWARD")
+        filt.add("-A DOCKER-FORWARD -j DOCKER-CT")
+        filt.add("-A DOCKER-FORWARD -j DOCKER-INTERNAL")
+        filt.add("-A DOCKER-FORWARD -j DOCKER-BRIDGE")
+    else:
+        filt.add("-A FORWARD -j DOCKER-ISOLATION-STAGE-1")
+
+    for net, seg in bridges:
+        br = seg.bridge
+        subnet = seg.subnet
+        icc = net.icc and (daemon.icc or not net.default_bridge)
+        if net.internal:
+            if gen == "29":
+                filt.add(f"-A DOCKER-INTERNAL ! -s {subnet} -o {br} -j DROP")
+                filt.add(f"-A DOCKER-INTERNAL ! -d {subnet} -i {br} -j DROP")
+                if not icc:
+                    filt.add(f"-A DOCKER-FORWARD -i {br} -o {br} -j DROP")
+                filt.add(f"-A DOCKER-FORWARD -i {br} -o {br} -j ACCEPT")
+            else:
+                filt.add(f"-A DOCKER-ISOLATION-STAGE-1 ! -s {subnet} -o {br} -j DROP")
+                filt.add(f"-A DOCKER-ISOLATION-STAGE-1 ! -d {subnet} -i {br} -j DROP")
+                filt.add(f"-A FORWARD -i {br} -o {br} -j {'ACCEPT' if icc else 'DROP'}")
+            continue
+        if gen == "29":
+            filt.add(f"-A DOCKER-CT -o {br} -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT")
+            filt.add(f"-A DOCKER-BRIDGE -o {br} -j DOCKER")
+            if not icc:
+                filt.add(f"-A DOCKER-FORWARD -i {br} -o {br} -j DROP")
+            filt.add(f"-A DOCKER-FORWARD -i {br} -j ACCEPT")
+        else:
+            filt.add(f"-A FORWARD -o {br} -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT")
+            filt.add(f"-A FORWARD -o {br} -j DOCKER")
+            filt.add(f"-A FORWARD -i {br} ! -o {br} -j ACCEPT")
+            filt.add(f"-A FORWARD -i {br} -o {br} -j {'ACCEPT' if icc else 'DROP'}")
+            filt.add(f"-A DOCKER-ISOLATION-STAGE-1 -i {br} ! -o {br} -j DOCKER-ISOLATION-STAGE-2")
+            filt.add(f"-A DOCKER-ISOLATION-STAGE-2 -o {br} -j DROP")
+        if net.masquerade and daemon.ip_masq and _uses_nat(net):
+            nat.add(f"-A POSTROUTING -s {subnet} ! -o {br} -j MASQUERADE")
+        if daemon.userland_proxy:
+            nat.add(f"-A DOCKER -i {br} -j RETURN")
+
+    for b in bindings:
+        net = design.network(b.network) if design.has_network(b.network) else None
+        routed = net is not None and not _uses_nat(net)
+        filt.insert(
+            f"-A DOCKER -d {b.container_ip}/32 ! -i {b.bridge} -o {b.bridge} -p {b.protocol} -m {b.protocol} "
+            f"--dport {b.container_port} -j ACCEPT"
+        )
+        if routed:
+            continue
+        nat.add(
+            f"-A POSTROUTING -s {b.container_ip}/32 -d {b.container_ip}/32 -p {b.protocol} -m {b.protocol} "
+            f"--dport {b.container_port} -j MASQUERADE"
+        )
+        dest = "" if b.host_ip == IPv4Address("0.0.0.0") else f"-d {b.host_ip}/32 "
+        not_in = f"! -i {b.bridge} " if daemon.userland_proxy else ""
+        nat.add(
+            f"-A DOCKER {dest}{not_in}-p {b.protocol} -m {b.protocol} --dport {b.host_port} "
+            f"-j DNAT --to-destination {b.container_ip}:{b.container_port}"
+        )
+        if version.protects_loopback_bindings and b.host_ip.is_loopback:
+            raw.add(f"-A PREROUTING -d {b.host_ip}/32 ! -i lo -p {b.protocol} -m {b.protocol} --dport {b.host_port} -j DROP")
+
+    if gen != "29":
+        filt.add("-A DOCKER-ISOLATION-STAGE-1 -j RETURN")
+        filt.add("-A DOCKER-ISOLATION-STAGE-2 -j RETURN")
+    if gen in ("28", "29"):
+        for net, seg in bridges:
+            if net.internal:
+                continue
+            if net.gateway_mode in ("routed", "nat-unprotected"):
+                filt.add(f"-A DOCKER ! -i {seg.bridge} -o {seg.bridge} -j ACCEPT")
+            else:
+                filt.add(f"-A DOCKER ! -i {seg.bridge} -o {seg.bridge} -j DROP")
+        direct_ok = daemon.allow_direct_routing and version.supports_allow_direct_routing
+        if version.blocks_direct_routing and not direct_ok:
+            for net, seg in bridges:
+                if net.gateway_mode != "nat":
+                    continue
+                for ep in addressing.endpoints.values():
+                    if ep.segment == seg.key:
+                        raw.add(f"-A PREROUTING -d {ep.address}/32 ! -i {seg.bridge} -j DROP")
+    return rs
+
+
+def gateway_endpoint_network(design: Design, addressing: Addressing, container_name: str, version: EngineVersion) -> str | None:
+    """The network whose endpoint gives the container its default route (None: no default route)."""
+    for network, has_gw in endpoint_order(design, addressing, container_name, version):
+        if has_gw:
+            return network
+    return None
+
+
+def endpoint_order(design: Design, addressing: Addressing, container_name: str, version: EngineVersion) -> list[tuple[str, bool]]:
+    """The container's endpoints in libnetwork's order, each with whether it offers a gateway.
+
+    Higher gw-priority first (28.0+), then non-internal networks, then endpoints that have
+    a gateway, then network name ascending; docker_gwbridge comes last. Interfaces are
+    numbered eth0, eth1, … in this order at start (confirmed on 20.10).
+    """
+    from .ipam import GWBRIDGE
+
+    c = design.container(container_name)
+    candidates = []
+    for ep in addressing.endpoints_of(c.name):
+        seg = addressing.segments[ep.segment]
+        if ep.network == GWBRIDGE:
+            has_gw, name, prio = True, "~" + GWBRIDGE, -10**9
+        else:
+            net = design.network(ep.network)
+            prio = c.attachment(ep.network).gw_priority if version.has_gw_priority else 0
+            has_gw = (
+                seg.gateway is not None
+                and net.driver is not Driver.OVERLAY  # overlay endpoints get no default route
+                and not (net.internal and not version.internal_has_default_route)
+            )
+            if net.gateway_mode == "isolated":
+                has_gw = False
+            name = net.engine_name
+        internal = ep.network != GWBRIDGE and design.network(ep.network).internal
+        candidates.append((-prio, 1 if internal else 0, 0 if has_gw else 1, name, ep.network, has_gw))
+    candidates.sort()
+    return [(network, has_gw) for *_, network, has_gw in candidates]
+
+
+def published_bindings(design: Design, addressing: Addressing, host: Host, version: EngineVersion) -> tuple[list[Binding], list[tuple[str, str]]]:
+    """Port bindings the engine programs on ``host``, and (container, why) for ignored ones."""
+    bindings: list[Binding] = []
+    ignored: list[tuple[str, str]] = []
+    for c in design.containers:
+        if c.host != host.name or not c.ports:
+            continue
+        if c.mode.kind is not ModeKind.NETWORKS:
+            ignored.append((c.name, f"network_mode {c.mode} discards published ports"))
+            continue
+        gw_net = gateway_endpoint_network(design, addressing, c.name, version)
+        if gw_net is None:
+            ignored.append((c.name, "no endpoint provides a default gateway (internal network only), so no port is bound"))
+            continue
+        from .ipam import GWBRIDGE, gwbridge_network
+
+        net = gwbridge_network((host.name,)) if gw_net == GWBRIDGE else design.network(gw_net)
+        if net.internal:
+            ignored.append((c.name, f"its gateway network {net.name} is internal: the engine accepts -p but binds nothing"))
+            continue
+        if net.driver is not Driver.BRIDGE:
+            ignored.append((c.name, f"the {net.driver.value} driver does not support port mappings"))
+            continue
+        ep = addressing.endpoint(c.name, gw_net)
+        seg = addressing.segments[ep.segment]
+        for pm in c.ports:
+            if pm.host_port is None:
+                ignored.append((c.name, f"{pm.container_port}/{pm.protocol.value} gets an ephemeral host port the model cannot predict"))
+                continue
+            host_ip = pm.host_ip if pm.host_ip is not None else net.host_binding_ipv4
+            bindings.append(Binding(c.name, gw_net, host_ip, pm.host_port, ep.address, pm.container_port, pm.protocol.value, seg.bridge, pm))
+    return bindings, ignored

@@ -1,0 +1,243 @@
+"""The simulated machines: namespaces, interfaces, routes, L2 segments and listeners.
+
+Built once per design and engine version from the addressing and the rules; the
+packet walk (:mod:`simulator.engine.walk`) only reads it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from ipaddress import IPv4Address, IPv4Interface, IPv4Network
+
+from ..model import Design, Driver, ModeKind, Network
+from .ipam import GWBRIDGE, Addressing, allocate
+from .netfilter import Ruleset
+from .rules import Binding, build_ruleset, endpoint_order, gateway_endpoint_network, published_bindings
+from .versions import EngineVersion, parse_version
+
+EXTERNAL = "external"
+LOOPBACK = IPv4Network("127.0.0.0/8")
+
+
+@dataclass
+class Interface:
+    name: str
+    ns: str
+    address: IPv4Interface | None
+    segment: tuple | None  # L2 domain key; None for lo
+    kind: str  # lo | veth | bridge | lan | macvlan | ipvlan | overlay
+    network: str | None = None  # the design network of a container endpoint
+    parent: str | None = None  # macvlan/ipvlan: the parent device on the host
+    mode: str | None = None  # macvlan/ipvlan mode
+
+
+@dataclass
+class Route:
+    dest: IPv4Network
+    iface: str
+    via: IPv4Address | None = None
+    host_hint: str | None = None  # external: the Docker host this route goes through
+
+
+@dataclass
+class Namespace:
+    id: str  # "ctr:<name>" | "host:<name>" | "external"
+    kind: str  # container | host | external
+    host: str | None
+    interfaces: dict[str, Interface] = field(default_factory=dict)
+    routes: list[Route] = field(default_factory=list)
+    listeners: dict[tuple[int, str], str] = field(default_factory=dict)  # (port, proto) -> responder
+    members: list[str] = field(default_factory=list)  # containers living in this namespace
+    ruleset: Ruleset | None = None  # host namespaces only
+    proxies: dict[tuple[IPv4Address, int, str], Binding] = field(default_factory=dict)
+    ip_forward: bool = False
+    has_embedded_dns: bool = False
+    gateway_network: str | None = None
+    _owned: frozenset | None = field(default=None, repr=False)  # filled on first use, after the build
+
+    @property
+    def label(self) -> str:
+        kind, _, name = self.id.partition(":")
+        if kind == "ctr":
+            return f"container {name}" + (f" (shared by {', '.join(self.members[1:])})" if len(self.members) > 1 else "")
+        if kind == "host":
+            return f"host {name}"
+        return "external LAN peer"
+
+    def addresses(self) -> list[IPv4Address]:
+        return [i.address.ip for i in self.interfaces.values() if i.address is not None]
+
+    def owns(self, addr: IPv4Address) -> bool:
+        if self._owned is None:
+            self._owned = frozenset(self.addresses())
+        return addr in self._owned or addr in LOOPBACK
+
+
+@dataclass
+class World:
+    design: Design
+    version: EngineVersion
+    addressing: Addressing
+    namespaces: dict[str, Namespace]
+    segments: dict[tuple, list[Interface]]
+    bindings: dict[str, list[Binding]]  # per host
+    ignored_ports: dict[str, list[tuple[str, str]]]
+    ns_of: dict[str, str]  # container -> namespace id
+
+    def namespace_of(self, container: str) -> Namespace:
+        return self.namespaces[self.ns_of[container]]
+
+    def host_ns(self, host: str) -> Namespace:
+        return self.namespaces[f"host:{host}"]
+
+
+def lan_segment(subnet: IPv4Network) -> tuple:
+    return ("lan", str(subnet))
+
+
+def _external_address(subnet: IPv4Network, taken: set[IPv4Address]) -> IPv4Address:
+    for addr in reversed(list(subnet.hosts())):
+        if addr not in taken:
+            return addr
+    return subnet.broadcast_address
+
+
+def build_world(design: Design, engine_version: str | None = None) -> World:
+    """Lay out every namespace, interface and rule of the design for one engine version."""
+    version = parse_version(engine_version or design.hosts[0].engine_version)
+    addressing = allocate(design)
+    namespaces: dict[str, Namespace] = {}
+    segments: dict[tuple, list[Interface]] = {}
+    bindings: dict[str, list[Binding]] = {}
+    ignored: dict[str, list[tuple[str, str]]] = {}
+    ns_of: dict[str, str] = {}
+
+    def attach(ns: Namespace, iface: Interface) -> None:
+        ns.interfaces[iface.name] = iface
+        if iface.segment is not None:
+            segments.setdefault(iface.segment, []).append(iface)
+        if iface.address is not None:
+            ns.routes.append(Route(iface.address.network, iface.name))
+
+    # --- hosts -------------------------------------------------------------------
+    for host in design.hosts:
+        ns = Namespace(f"host:{host.name}", "host", host.name, ip_forward=host.daemon.ip_forward)
+        attach(ns, Interface("lo", ns.id, IPv4Interface("127.0.0.1/8"), None, "lo"))
+        attach(ns, Interface(host.lan_interface, ns.id, host.lan_address, lan_segment(host.lan_address.network), "lan"))
+        for seg in addressing.segments.values():
+            if seg.host == host.name and seg.bridge is not None:
+                addr = IPv4Interface(f"{seg.gateway}/{seg.subnet.prefixlen}") if seg.gateway else None
+                attach(ns, Interface(seg.bridge, ns.id, addr, ("bridge", seg.network, host.name), "bridge", network=seg.network))
+        namespaces[ns.id] = ns
+
+    # --- containers ----------------------------------------------------------------
+    for c in design.containers:
+        if c.mode.kind is ModeKind.HOST:
+            ns_of[c.name] = f"host:{c.host}"
+            continue
+        if c.mode.kind is ModeKind.CONTAINER:
+            continue
+        ns = Namespace(f"ctr:{c.name}", "container", c.host, members=[c.name])
+        attach(ns, Interface("lo", ns.id, IPv4Interface("127.0.0.1/8"), None, "lo"))
+        ns_of[c.name] = ns.id
+        namespaces[ns.id] = ns
+        if c.mode.kind is ModeKind.NONE:
+            continue
+        host = design.host(c.host)
+        order = [n for n, _ in endpoint_order(design, addressing, c.name, version)]
+        for idx, ep in enumerate(sorted(addressing.endpoints_of(c.name), key=lambda e: order.index(e.network))):
+            net = _network(design, ep.network)
+            ifname = f"eth{idx}"
+            if net.driver is Driver.OVERLAY:
+                attach(ns, Interface(ifname, ns.id, ep.interface, ("overlay", net.name), "overlay", network=net.name))
+                ns.has_embedded_dns = True
+            elif net.driver in (Driver.MACVLAN, Driver.IPVLAN):
+                parent = net.parent_interface or host.lan_interface
+                on_lan = parent == host.lan_interface
+                if net.driver is Driver.IPVLAN and (net.mode or "l2") in ("l3", "l3s"):
+                    seg_key = ("ipvlan-l3", c.host, parent)
+                elif on_lan:
+                    seg_key = lan_segment(host.lan_address.network)
+                else:
+                    seg_key = ("l2", c.host, parent)
+                attach(ns, Interface(ifname, ns.id, ep.interface, seg_key, net.driver.value, network=net.name,
+                                     parent=parent, mode=net.mode or ("bridge" if net.driver is Driver.MACVLAN else "l2")))
+                ns.has_embedded_dns = True
+            else:
+                attach(ns, Interface(ifname, ns.id, ep.interface, ("bridge", ep.segment[0], c.host), "veth", network=net.name))
+                if not net.default_bridge:
+                    ns.has_embedded_dns = True
+        gw_net = gateway_endpoint_network(design, addressing, c.name, version)
+        ns.gateway_network = gw_net
+        if gw_net is not None:
+            seg = addressing.segments[addressing.endpoint(c.name, gw_net).segment]
+            iface = next(i for i in ns.interfaces.values() if i.network == gw_net)
+            ns.routes.append(Route(IPv4Network("0.0.0.0/0"), iface.name, seg.gateway))
+        for iface in list(ns.interfaces.values()):
+            if iface.kind == "ipvlan" and iface.mode in ("l3", "l3s") and gw_net is None:
+                ns.routes.append(Route(IPv4Network("0.0.0.0/0"), iface.name))
+
+    # shared namespaces (network_mode container:X) join their owner's namespace
+    for c in design.containers:
+        if c.mode.kind is ModeKind.CONTAINER:
+            owner = _resolve_owner(design, c.name)
+            if owner is not None and owner in ns_of:
+                ns_of[c.name] = ns_of[owner]
+                namespaces[ns_of[owner]].members.append(c.name)
+
+    # listeners: every container listens in its namespace (host mode: the host's)
+    for c in design.containers:
+        ns_id = ns_of.get(c.name)
+        if ns_id is None:
+            continue
+        for lst in c.listeners:
+            namespaces[ns_id].listeners.setdefault((lst.port, lst.protocol.value), c.name)
+
+    # --- rules and published ports per host ------------------------------------------
+    for host in design.hosts:
+        hb, ign = published_bindings(design, addressing, host, version)
+        bindings[host.name] = hb
+        ignored[host.name] = ign
+        ns = namespaces[f"host:{host.name}"]
+        ns.ruleset = build_ruleset(design, addressing, host, version, hb)
+        ns.routes.append(Route(IPv4Network("0.0.0.0/0"), host.lan_interface, None))
+        if host.daemon.userland_proxy:
+            for b in hb:
+                ns.proxies[(b.host_ip, b.host_port, b.protocol)] = b
+
+    # --- the external LAN peer ---------------------------------------------------------
+    ext = Namespace(EXTERNAL, "external", None)
+    taken = {h.lan_address.ip for h in design.hosts} | {
+        ep.address for ep in addressing.endpoints.values()
+    }
+    for idx, lan in enumerate(sorted({h.lan_address.network for h in design.hosts}, key=str)):
+        addr = _external_address(lan, taken)
+        attach(ext, Interface(f"eth{idx}", EXTERNAL, IPv4Interface(f"{addr}/{lan.prefixlen}"), lan_segment(lan), "lan"))
+    for host in design.hosts:
+        lan_if = next(i.name for i in ext.interfaces.values() if i.segment == lan_segment(host.lan_address.network))
+        for seg in addressing.segments.values():
+            if seg.host == host.name and seg.bridge is not None:
+                ext.routes.append(Route(seg.subnet, lan_if, host.lan_address.ip, host_hint=host.name))
+    namespaces[EXTERNAL] = ext
+
+    return World(design, version, addressing, namespaces, segments, bindings, ignored, ns_of)
+
+
+def _network(design: Design, name: str) -> Network:
+    from .ipam import gwbridge_network
+
+    if name == GWBRIDGE:
+        return gwbridge_network(())
+    return design.network(name)
+
+
+def _resolve_owner(design: Design, name: str) -> str | None:
+    """Follow container:X chains to the container that owns the namespace."""
+    seen = set()
+    current = design.container(name)
+    while current.mode.kind is ModeKind.CONTAINER:
+        if current.name in seen or not design.has_container(current.mode.target or ""):
+            return None
+        seen.add(current.name)
+        current = design.container(current.mode.target)
+    return current.name

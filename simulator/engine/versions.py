@@ -1,0 +1,99 @@
+"""Engine versions and the behaviour that changed between them.
+
+Each flag names the version it changed in and where that is documented; the rule
+generator and the walk ask these flags instead of comparing version numbers.
+docs/engine-versions.md lists every difference with its source.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from ..errors import UnknownEngineVersion
+
+SUPPORTED_LINES = ("20.10", "23.0", "24.0", "25.0", "26.0", "26.1", "27.0", "27.5", "28.0", "28.2", "28.5", "29.0")
+_VERSION = re.compile(r"^\s*v?(\d+)(?:\.(\d+))?(?:\.(\d+))?(?:[-+~].*)?\s*$")
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class EngineVersion:
+    major: int
+    minor: int = 0
+    patch: int = 0
+
+    def __str__(self) -> str:
+        return f"{self.major}.{self.minor}" + (f".{self.patch}" if self.patch else "")
+
+    def at_least(self, major: int, minor: int = 0, patch: int = 0) -> bool:
+        return (self.major, self.minor, self.patch) >= (major, minor, patch)
+
+    # --- filter-table generations -------------------------------------------------
+    @property
+    def generation(self) -> str:
+        """iptables layout: 'legacy' (≤27), '28' (raw drops, DOCKER default DROP), '29' (no ISOLATION chains)."""
+        if self.major >= 29:
+            return "29"
+        if self.major == 28:
+            return "28"
+        return "legacy"
+
+    @property
+    def blocks_direct_routing(self) -> bool:
+        """28.0: raw PREROUTING drops packets for container addresses from other interfaces (RN28)."""
+        return self.major >= 28
+
+    @property
+    def protects_loopback_bindings(self) -> bool:
+        """28.0: raw PREROUTING drops remote packets to ports published on 127.0.0.1 (moby#45610)."""
+        return self.major >= 28
+
+    @property
+    def supports_allow_direct_routing(self) -> bool:
+        """28.2: daemon option allow-direct-routing."""
+        return self.at_least(28, 2)
+
+    @property
+    def internal_has_default_route(self) -> bool:
+        """Before 25.0 a container on an internal network still got a default route (RN25)."""
+        return self.major < 25
+
+    @property
+    def gateway_modes(self) -> tuple[str, ...]:
+        modes = ["nat"]
+        if self.major >= 27:
+            modes.append("routed")
+        if self.major >= 28:
+            modes += ["nat-unprotected", "isolated"]
+        return tuple(modes)
+
+    @property
+    def static_ip_needs_subnet(self) -> bool:
+        """Until 29.0.4 --ip needed a network created with an explicit subnet."""
+        return not self.at_least(29, 0, 4)
+
+    @property
+    def macvlan_exclusive_parent(self) -> bool:
+        """≤26 one macvlan network per parent; from 27.0 only passthru is exclusive."""
+        return self.major <= 26
+
+    @property
+    def has_gw_priority(self) -> bool:
+        return self.major >= 28
+
+
+def parse_version(text: str | None) -> EngineVersion:
+    """Parse '20.10', '20.10.24+dfsg1', '28', 'v29.0.1'; refuse versions netsim has no rules for."""
+    if text is None:
+        text = "20.10"
+    m = _VERSION.match(str(text))
+    if not m:
+        raise UnknownEngineVersion(
+            f"{text!r} is not an engine version; expected e.g. 20.10, 28.2 or 29.0 (supported lines: {', '.join(SUPPORTED_LINES)})"
+        )
+    version = EngineVersion(int(m.group(1)), int(m.group(2) or 0), int(m.group(3) or 0))
+    if version < EngineVersion(20, 10) or version.major > 29 or 20 < version.major < 23 or version.major == 20 and version.minor != 10:
+        raise UnknownEngineVersion(
+            f"engine version {text} has no rule set; supported lines: {', '.join(SUPPORTED_LINES)}"
+        )
+    return version

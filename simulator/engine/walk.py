@@ -1,0 +1,320 @@
+"""Walk one connection attempt through the simulated namespaces, hop by hop.
+
+The walk follows what the kernel does: route lookup in the sender, link-layer delivery
+on a segment (bridge, LAN, macvlan/ipvlan, overlay), and in a Docker host raw → nat
+PREROUTING → routing → filter FORWARD/INPUT → nat POSTROUTING, then a socket lookup
+(a container's listener, docker-proxy, or a host-network process). Every decision is
+recorded as a Step, and the walk ends in a :class:`Disposition`.
+
+Reasons are written without the names of the sender and the receiver, so that the
+reachability matrix can reuse one walk for every probe of the same class.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from ipaddress import IPv4Address
+
+from ..analysis.trace import Disposition, Hop, Step, Trace
+from .netfilter import Packet, Verdict
+from .topology import LOOPBACK, Interface, Namespace, World
+
+MAX_HOPS = 12
+
+
+class _Done(Exception):
+    def __init__(self, disposition: Disposition, reason: str, responder: str | None = None):
+        self.disposition = disposition
+        self.reason = reason
+        self.responder = responder
+
+
+@dataclass
+class _Walk:
+    world: World
+    prefer_host: str | None
+    hops: list[Hop] = field(default_factory=list)
+    node: str = ""
+    steps: list[Step] = field(default_factory=list)
+    via_proxy: bool = False
+    arrival_iface: str | None = None  # where the packet entered the current namespace
+
+    def enter(self, ns: Namespace) -> None:
+        self.flush()
+        self.node = ns.label
+
+    def flush(self) -> None:
+        if self.node:
+            self.hops.append(Hop(self.node, tuple(self.steps)))
+        self.node, self.steps = "", []
+
+    def step(self, kind: str, detail: str, rule: str = "") -> None:
+        self.steps.append(Step(kind, detail, rule))
+
+
+def walk(world: World, src_ns: str, dst: IPv4Address, port: int, proto: str, prefer_host: str | None = None) -> Trace:
+    """Simulate a connection from namespace ``src_ns`` to ``dst:port/proto``."""
+    w = _Walk(world, prefer_host)
+    ns = world.namespaces[src_ns]
+    w.enter(ns)
+    try:
+        _originate(w, ns, dst, port, proto)
+    except _Done as done:
+        w.flush()
+        return Trace(tuple(w.hops), done.disposition, done.reason, done.responder)
+    raise AssertionError("walk ended without a disposition")  # pragma: no cover
+
+
+# --- sending -------------------------------------------------------------------------
+
+def _route(w: _Walk, ns: Namespace, dst: IPv4Address):
+    best = None
+    for r in ns.routes:
+        if dst in r.dest:
+            better = best is None or r.dest.prefixlen > best.dest.prefixlen
+            tie_pref = best is not None and r.dest.prefixlen == best.dest.prefixlen and r.host_hint == w.prefer_host
+            if better or tie_pref:
+                best = r
+    return best
+
+
+def _originate(w: _Walk, ns: Namespace, dst: IPv4Address, port: int, proto: str) -> None:
+    if ns.owns(dst):
+        w.step("route", f"{dst} is local to this namespace (lo)")
+        if ns.kind == "host":
+            _host_input(w, ns, Packet(dst, dst, proto, port, "lo", dst_local=True, src_local=True))
+        _socket(w, ns, dst, port, proto)
+    route = _route(w, ns, dst)
+    if route is None:
+        w.step("route", f"no route to {dst}")
+        raise _Done(Disposition.NO_ROUTE, "the sender has no route to the address (no default gateway)")
+    iface = ns.interfaces[route.iface]
+    src = iface.address.ip if iface.address else dst
+    next_hop = route.via or dst
+    w.step("route", f"{dst} via {route.via or 'direct'} dev {iface.name} ({route.dest})")
+    if ns.kind == "host":
+        _host_output(w, ns, Packet(src, dst, proto, port, None, iface.name, src_local=True), iface, next_hop)
+    _transmit(w, ns, iface, next_hop, Packet(src, dst, proto, port))
+
+
+def _transmit(w: _Walk, ns: Namespace, iface: Interface, next_hop: IPv4Address, pkt: Packet) -> None:
+    """Link-layer delivery on ``iface``'s segment to whoever owns ``next_hop``."""
+    if iface.segment is None:
+        raise _Done(Disposition.NO_ROUTE, f"no link for {next_hop}")
+    peers = [p for p in w.world.segments.get(iface.segment, ()) if p is not iface and p.address is not None and p.address.ip == next_hop]
+    if not peers:
+        if iface.segment[0] == "lan":
+            w.step("l2", f"{next_hop} is not part of the design: the packet leaves on the LAN")
+            raise _Done(Disposition.LEFT_MODEL, "the packet leaves the design through the LAN (towards a router netsim does not model)")
+        w.step("l2", f"no neighbour answers ARP for {next_hop} on {iface.segment[0]} segment")
+        raise _Done(Disposition.NO_ROUTE, "nothing on the segment owns the next hop")
+    peer = peers[0]
+    dest_ns = w.world.namespaces[peer.ns]
+    _l2_checks(w, iface, peer, dest_ns)
+    if iface.kind == "veth" and peer.kind == "veth":
+        # bridged between two containers: br_netfilter sends it through the host's FORWARD chain
+        host_ns = w.world.host_ns(dest_ns.host)
+        bridge = _bridge_of(w, iface)
+        w.step("l2", f"bridged on {bridge} to {peer.address.ip}")
+        fwd = pkt.with_(in_iface=bridge, out_iface=bridge)
+        _filter_forward(w, host_ns, fwd, "bridged")
+    else:
+        w.step("l2", f"delivered on the {iface.segment[0]} segment to {peer.address.ip} ({peer.name})")
+    w.enter(dest_ns)
+    _arrive(w, dest_ns, peer, pkt)
+
+
+def _bridge_of(w: _Walk, iface: Interface) -> str:
+    for p in w.world.segments.get(iface.segment, ()):
+        if p.kind == "bridge":
+            return p.name
+    return "bridge"
+
+
+def _l2_checks(w: _Walk, a: Interface, b: Interface, b_ns: Namespace) -> None:
+    kinds = {a.kind, b.kind}
+    if kinds & {"macvlan", "ipvlan"}:
+        child, other = (a, b) if a.kind in ("macvlan", "ipvlan") else (b, a)
+        other_ns = w.world.namespaces[other.ns]
+        if other.kind == "lan" and other_ns.kind == "host" and other.name == child.parent:
+            w.step("l2", f"{child.kind} child and its parent {other.name} cannot talk: the kernel does not pass frames between them")
+            raise _Done(Disposition.DROPPED_L2, f"{child.kind} isolation: the host cannot reach its own {child.kind} containers through the parent interface (and vice versa)")
+        if a.kind == b.kind == "macvlan" and (a.mode or "bridge") == "private":
+            raise _Done(Disposition.DROPPED_L2, "macvlan private mode: containers on the same parent cannot talk")
+        if a.kind == b.kind == "macvlan" and (a.mode or "bridge") == "vepa":
+            raise _Done(Disposition.LEFT_MODEL, "macvlan vepa mode: frames between containers go through the external switch, which netsim does not model")
+
+
+# --- receiving ------------------------------------------------------------------------
+
+def _arrive(w: _Walk, ns: Namespace, iface: Interface, pkt: Packet) -> None:
+    pkt = pkt.with_(in_iface=iface.name)
+    w.arrival_iface = iface.name
+    if ns.kind == "host":
+        _host_prerouting(w, ns, iface, pkt)
+    if ns.owns(pkt.dst) and pkt.dst not in LOOPBACK:
+        _socket(w, ns, pkt.dst, pkt.dport, pkt.proto)
+    w.step("route", f"{pkt.dst} is not an address of this namespace and it does not forward")
+    raise _Done(Disposition.NO_ROUTE, "the receiving namespace does not own the address and is not a router")
+
+
+def _verdict_step(w: _Walk, table: str, chain: str, v: Verdict) -> None:
+    w.step("netfilter", f"{table} {chain}: {v.target}" + (f" (via {' > '.join(v.path)})" if len(v.path) > 1 else ""), v.describe(table))
+
+
+def _drop(w: _Walk, v: Verdict, table: str, what: str) -> None:
+    if any("ISOLATION" in c or "INTERNAL" in c for c in v.path):
+        disposition, why = Disposition.DROPPED_ISOLATION, "network isolation"
+    elif table == "raw":
+        disposition, why = Disposition.DROPPED_FILTER, "the engine's raw-table protection"
+    elif v.rule is None:
+        disposition, why = Disposition.DROPPED_FILTER, f"the {v.path[0]} policy"
+    else:
+        disposition, why = Disposition.DROPPED_FILTER, "a filter rule"
+    raise _Done(disposition, f"{what} dropped by {why}: {v.describe(table)}")
+
+
+def _host_prerouting(w: _Walk, ns: Namespace, iface: Interface, pkt: Packet) -> None:
+    rs = ns.ruleset
+    if rs is not None:
+        v = rs.raw.evaluate("PREROUTING", pkt)
+        if v.target == "DROP":
+            _verdict_step(w, "raw", "PREROUTING", v)
+            _drop(w, v, "raw", "arriving packet")
+    pkt = pkt.with_(dst_local=ns.owns(pkt.dst))
+    pkt = _dnat(w, ns, "PREROUTING", pkt)
+    if pkt.dst in LOOPBACK:  # the martian check is in routing, after nat PREROUTING (moby#45610)
+        w.step("route", f"{pkt.dst} arriving on {iface.name} is a martian (loopback address from outside): the kernel drops it")
+        raise _Done(Disposition.DROPPED_FILTER, "loopback destination arriving from outside the host is dropped by the kernel")
+    if ns.owns(pkt.dst):
+        _host_input(w, ns, pkt)
+    _host_forward(w, ns, pkt)
+
+
+def _dnat(w: _Walk, ns: Namespace, chain: str, pkt: Packet) -> Packet:
+    rs = ns.ruleset
+    if rs is None:
+        return pkt
+    v = rs.nat.evaluate(chain, pkt)
+    if v.target == "DNAT" and v.rule is not None and v.rule.to_destination:
+        addr, port = v.rule.to_destination
+        w.step("netfilter", f"nat {chain}: DNAT to {addr}:{port}", v.describe("nat"))
+        return pkt.with_(dst=addr, dport=port, dst_local=ns.owns(addr))
+    return pkt
+
+
+def _host_input(w: _Walk, ns: Namespace, pkt: Packet) -> None:
+    if ns.ruleset is not None and pkt.in_iface != "lo":
+        v = ns.ruleset.filter.evaluate("INPUT", pkt)
+        if v.target != "ACCEPT":
+            _verdict_step(w, "filter", "INPUT", v)
+            _drop(w, v, "filter", "packet to the host")
+    w.step("route", f"{pkt.dst} is an address of the host: delivered locally (INPUT)")
+    _socket(w, ns, pkt.dst, pkt.dport, pkt.proto)
+
+
+def _host_forward(w: _Walk, ns: Namespace, pkt: Packet) -> None:
+    if not ns.ip_forward:
+        w.step("route", "ip_forward is off: the host does not route")
+        raise _Done(Disposition.DROPPED_FILTER, "the host does not forward packets (ip_forward off)")
+    route = _route(w, ns, pkt.dst)
+    iface = ns.interfaces[route.iface]
+    w.step("route", f"forward {pkt.dst} out of {iface.name}")
+    fwd = pkt.with_(out_iface=iface.name)
+    if iface.kind == "lan" and route.via is None and not any(
+        p.address is not None and p.address.ip == pkt.dst for p in w.world.segments.get(iface.segment, ())
+    ):
+        w.step("route", "default route: towards the LAN router")
+        raise _Done(Disposition.LEFT_MODEL, "the host routes the packet out of its LAN interface (no network of the design holds the address)")
+    _filter_forward(w, ns, fwd, "forwarded packet")
+    _postrouting(w, ns, fwd)
+    _transmit(w, ns, iface, route.via or pkt.dst, pkt.with_(in_iface=None, out_iface=None))
+
+
+def _filter_forward(w: _Walk, ns: Namespace, pkt: Packet, what: str) -> None:
+    if ns.ruleset is None:
+        return
+    v = ns.ruleset.filter.evaluate("FORWARD", pkt)
+    _verdict_step(w, "filter", "FORWARD", v)
+    if v.target != "ACCEPT":
+        _drop(w, v, "filter", what)
+
+
+def _postrouting(w: _Walk, ns: Namespace, pkt: Packet) -> None:
+    if ns.ruleset is None:
+        return
+    v = ns.ruleset.nat.evaluate("POSTROUTING", pkt)
+    if v.target == "MASQUERADE":
+        w.step("netfilter", f"nat POSTROUTING: source masqueraded to {pkt.out_iface}'s address", v.describe("nat"))
+
+
+def _host_output(w: _Walk, ns: Namespace, pkt: Packet, iface: Interface, next_hop: IPv4Address) -> None:
+    """A host process sends: nat OUTPUT may DNAT (published ports on host addresses)."""
+    pkt = pkt.with_(dst_local=ns.owns(pkt.dst))
+    new = _dnat(w, ns, "OUTPUT", pkt)
+    if new.dst != pkt.dst:
+        if ns.owns(new.dst):
+            _host_input(w, ns, new)
+        route = _route(w, ns, new.dst)
+        out = ns.interfaces[route.iface]
+        w.step("route", f"{new.dst} via dev {out.name}")
+        _transmit(w, ns, out, route.via or new.dst, new.with_(in_iface=None, out_iface=None))
+
+
+# --- sockets -----------------------------------------------------------------------
+
+def _socket(w: _Walk, ns: Namespace, dst: IPv4Address, port: int, proto: str) -> None:
+    owner = ns.listeners.get((port, proto))
+    if owner is not None:
+        w.step("socket", f"{owner} listens on {port}/{proto}")
+        raise _Done(Disposition.DELIVERED, _delivered_reason(w), owner)
+    if ns.kind == "host":
+        binding = _proxy_for(ns, dst, port, proto)
+        if binding is not None and proto == "udp" and not _udp_reply_source_ok(w, ns, dst):
+            w.step("proxy", f"docker-proxy answers {port}/udp from the address routing picks towards the client, not {dst}: the client drops the reply")
+            raise _Done(Disposition.DROPPED_FILTER, "UDP through docker-proxy answers only when the client dials the host address facing it (its own gateway)")
+        if binding is not None:
+            w.step("proxy", f"docker-proxy listening on {binding.host_ip}:{port}/{proto} connects to {binding.container_ip}:{binding.container_port}")
+            w.via_proxy = True
+            _originate(w, ns, binding.container_ip, binding.container_port, proto)
+    w.step("socket", f"nothing listens on {port}/{proto}")
+    raise _Done(Disposition.REFUSED, f"reached the namespace, but nothing listens on {port}/{proto} there")
+
+
+def _udp_reply_source_ok(w: _Walk, ns: Namespace, dst: IPv4Address) -> bool:
+    """docker-proxy's UDP socket is bound to 0.0.0.0: replies leave from the address routing chooses."""
+    arrival = w.arrival_iface
+    if arrival is None or arrival == "lo":
+        return True
+    iface = ns.interfaces.get(arrival)
+    return iface is not None and iface.address is not None and iface.address.ip == dst
+
+
+def _proxy_for(ns: Namespace, dst: IPv4Address, port: int, proto: str):
+    exact = ns.proxies.get((dst, port, proto))
+    if exact is not None:
+        return exact
+    if dst in LOOPBACK and dst != IPv4Address("127.0.0.1"):
+        return None
+    return ns.proxies.get((IPv4Address("0.0.0.0"), port, proto))
+
+
+def _delivered_reason(w: _Walk) -> str:
+    parts = []
+    for hop in w.hops + [Hop(w.node, tuple(w.steps))]:
+        for s in hop.steps:
+            if s.kind == "netfilter" and "DNAT" in s.detail:
+                parts.append("published port (DNAT)")
+            elif s.kind == "proxy":
+                parts.append("docker-proxy")
+            elif s.kind == "l2" and s.detail.startswith("bridged on"):
+                parts.append(s.detail.split(" to ")[0])
+            elif s.kind == "netfilter" and "FORWARD" in s.detail and not any(x.startswith("bridged on") for x in parts):
+                parts.append("routed through the host")
+            elif s.kind == "l2" and "segment" in s.detail:
+                parts.append(s.detail.split(" to ")[0].replace("delivered on the ", "").replace(" segment", "") + " link")
+    seen: list[str] = []
+    for p in parts:
+        if p not in seen:
+            seen.append(p)
+    return "delivered" + (": " + ", ".join(seen) if seen else " locally")

@@ -1,0 +1,75 @@
+"""Every error netsim raises derives from :class:`NetsimError`.
+
+    NetsimError
+    ├── DesignError            the design cannot be used; carries every Problem found
+    │   └── DesignLoadError    the file could not be read or parsed at all
+    ├── UnknownEngineVersion   --engine-version names no rule set netsim knows
+    ├── QueryError             a trace/diagram query names something not in the design
+    └── EngineError            talking to a real Docker engine failed (adapters only)
+        ├── EngineUnavailable  no engine reachable, or a prerequisite is missing
+        └── UnsafeTarget       a probe would leave the networks netsim created
+
+The library never prints or exits; the CLI turns these into messages and exit codes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .model import Location
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One thing wrong with a design, where it is written, and what would be right."""
+
+    message: str
+    path: str = ""  # dotted field path, e.g. "services.web.ports[0]"
+    location: Location | None = None
+    severity: str = "error"  # error | warning
+
+    def __str__(self) -> str:
+        where = f"{self.location}: " if self.location else ""
+        field_ = f"{self.path}: " if self.path else ""
+        tag = "warning: " if self.severity == "warning" else ""
+        return f"{where}{tag}{field_}{self.message}"
+
+
+class NetsimError(Exception):
+    """Root of every netsim error."""
+
+
+class DesignError(NetsimError):
+    """The design has problems; ``problems`` lists all of them (errors and warnings)."""
+
+    def __init__(self, problems: list[Problem] | tuple[Problem, ...]):
+        self.problems = tuple(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+    @property
+    def errors(self) -> tuple[Problem, ...]:
+        return tuple(p for p in self.problems if p.severity == "error")
+
+
+class DesignLoadError(DesignError):
+    """The design file could not be read or parsed."""
+
+
+class UnknownEngineVersion(NetsimError):
+    pass
+
+
+class QueryError(NetsimError):
+    pass
+
+
+class EngineError(NetsimError):
+    pass
+
+
+class EngineUnavailable(EngineError):
+    pass
+
+
+class UnsafeTarget(EngineError):
+    pass

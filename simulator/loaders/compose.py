@@ -1,0 +1,557 @@
+"""docker-compose files → :class:`~simulator.model.Design` (one host, ``docker1``).
+
+Follows the compose specification: every key the spec defines is accepted (those netsim
+does not model are ignored, or warned about when they change networking), keys outside
+the spec are errors, ``x-*`` extension keys are allowed anywhere.  Variables are
+interpolated from their defaults only: netsim does not read the environment.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path as FsPath
+
+from ..model import Attachment, Container, Design, Driver, Host, ModeKind, Network, NetworkMode
+from .native import DEFAULT_HOST, SourceMap
+from .ports import LONG_KEYS_COMPOSE, merge_listeners, parse_listens, parse_ports
+from .yamlsource import (
+    Doc,
+    Report,
+    describe,
+    did_you_mean,
+    to_bool,
+    to_cidr,
+    to_int,
+    to_ip,
+    to_labels,
+    to_str,
+)
+
+TOP_KEYS = ("version", "name", "include", "services", "models", "networks", "volumes", "secrets", "configs")
+SERVICE_KEYS = (
+    "annotations", "attach", "blkio_config", "build", "cap_add", "cap_drop", "cgroup", "cgroup_parent",
+    "command", "configs", "container_name", "cpu_count", "cpu_percent", "cpu_period", "cpu_quota",
+    "cpu_rt_period", "cpu_rt_runtime", "cpu_shares", "cpus", "cpuset", "credential_spec", "depends_on",
+    "deploy", "develop", "device_cgroup_rules", "devices", "dns", "dns_opt", "dns_search", "domainname",
+    "entrypoint", "env_file", "environment", "expose", "extends", "external_links", "extra_hosts", "gpus",
+    "group_add", "healthcheck", "hostname", "image", "init", "ipc", "isolation", "label_file", "labels",
+    "links", "logging", "mac_address", "mem_limit", "mem_reservation", "mem_swappiness", "memswap_limit",
+    "models", "network_mode", "networks", "oom_kill_disable", "oom_score_adj", "pid", "pids_limit",
+    "platform", "ports", "post_start", "pre_stop", "privileged", "profiles", "provider", "pull_policy",
+    "pull_refresh_after", "read_only", "restart", "runtime", "scale", "secrets", "security_opt", "shm_size",
+    "stdin_open", "stop_grace_period", "stop_signal", "storage_opt", "sysctls", "tmpfs", "tty", "ulimits",
+    "use_api_socket", "user", "userns_mode", "uts", "volumes", "volumes_from", "working_dir",
+)
+NOT_MODELLED = ("links", "external_links", "extra_hosts", "dns")
+NETWORK_KEYS = ("attachable", "driver", "driver_opts", "enable_ipv4", "enable_ipv6", "external", "internal",
+                "ipam", "labels", "name")
+SERVICE_NETWORK_KEYS = ("aliases", "interface_name", "ipv4_address", "ipv6_address", "link_local_ips",
+                        "mac_address", "driver_opts", "priority", "gw_priority")
+IPAM_KEYS = ("driver", "config", "options")
+IPAM_CONFIG_KEYS = ("subnet", "ip_range", "gateway", "aux_addresses")
+DRIVERS = ("bridge", "overlay", "macvlan", "ipvlan")
+BRIDGE_OPT = "com.docker.network.bridge."
+GATEWAY_MODES = ("nat", "routed", "nat-unprotected", "isolated")
+NAME_KEY = re.compile(r"^[a-zA-Z0-9._-]+$")
+_VAR = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+# --- interpolation ---------------------------------------------------------------------
+
+
+class _BadTemplate(Exception):
+    pass
+
+
+def interpolate(value: object, report: Report, path: tuple) -> object:
+    """Substitute ``${VAR:-default}`` style variables in every string (in place for containers)."""
+    if isinstance(value, dict):
+        for key in list(value):
+            if not (path == () and key.startswith("x-")):
+                value[key] = interpolate(value[key], report, (*path, key))
+        return value
+    if isinstance(value, list):
+        for i, item in enumerate(value):
+            value[i] = interpolate(item, report, (*path, i))
+        return value
+    if isinstance(value, str) and "$" in value:
+        try:
+            return _substitute(value, report, path, 0)
+        except _BadTemplate as exc:
+            report.error(path, f'invalid interpolation format in "{value}": {exc}')
+    return value
+
+
+def _substitute(text: str, report: Report, path: tuple, depth: int) -> str:
+    if depth > 10:
+        raise _BadTemplate("variables nested too deeply")
+    out, i = [], 0
+    while i < len(text):
+        ch = text[i]
+        if ch != "$":
+            out.append(ch)
+            i += 1
+            continue
+        nxt = text[i + 1 : i + 2]
+        if nxt == "$":
+            out.append("$")
+            i += 2
+        elif nxt == "{":
+            end = _closing(text, i + 2)
+            out.append(_braced(text[i + 2 : end], report, path, depth))
+            i = end + 1
+        elif m := _VAR.match(text, i + 1):
+            _unset(report, path, m.group())
+            i = m.end()
+        else:
+            raise _BadTemplate('a "$" must start ${VAR} or $VAR; write $$ for a literal $')
+    return "".join(out)
+
+
+def _closing(text: str, start: int) -> int:
+    depth, i = 1, start
+    while i < len(text):
+        if text.startswith("${", i):
+            depth, i = depth + 1, i + 2
+            continue
+        if text[i] == "}":
+            depth -= 1
+            if depth == 0:
+                return i
+        i += 1
+    raise _BadTemplate('"${" is never closed with "}"')
+
+
+def _braced(inner: str, report: Report, path: tuple, depth: int) -> str:
+    m = _VAR.match(inner)
+    if not m:
+        raise _BadTemplate(f'"${{{inner}}}" does not start with a variable name')
+    name, rest = m.group(), inner[m.end():]
+    if rest == "":
+        _unset(report, path, name)
+        return ""
+    for op in (":-", "-", ":?", "?", ":+", "+"):
+        if rest.startswith(op):
+            arg = rest[len(op):]
+            if op in (":-", "-"):
+                return _substitute(arg, report, path, depth + 1)
+            if op in (":?", "?"):
+                report.error(path, f"required variable {name} is missing a value: {arg or 'set it'} "
+                             "(netsim does not read the environment; give a default with ${" + name + ":-value})")
+                return ""
+            return ""
+    raise _BadTemplate(f'"${{{inner}}}": use ${{{name}}}, ${{{name}:-default}} or ${{{name}:?message}}')
+
+
+def _unset(report: Report, path: tuple, name: str) -> None:
+    report.warning(path, f"variable {name} is not set, substituting an empty string (netsim does not read "
+                   "the environment; give a default: ${" + name + ":-value})")
+
+
+# --- the loader ------------------------------------------------------------------------
+
+
+def project_name(source: str) -> str:
+    """Compose's default project name: the file's directory, normalised."""
+    directory = FsPath.cwd() if source.startswith("<") else FsPath(source).absolute().parent
+    return re.sub(r"[^a-z0-9_-]", "", directory.name.lower()).lstrip("_-")
+
+
+def load(doc: Doc) -> tuple[Design | None, Report, SourceMap]:
+    """Build a one-host Design from a parsed compose document."""
+    report, smap = Report(doc), SourceMap(doc)
+    data = doc.data
+    if not isinstance(data, dict):
+        report.error((), f"a compose file is a mapping with services:, not {describe(data)}")
+        return None, report, smap
+    report.unknown_keys((), data, TOP_KEYS, "a compose file")
+    interpolate(data, report, ())
+    if "version" in data:
+        report.warning(("version",), "the attribute `version` is obsolete, it will be ignored", key=True)
+    if "include" in data:
+        report.error(("include",), "include is not supported: netsim reads one compose file; merge them first "
+                     "(docker compose config)", key=True)
+    if "name" in data:
+        name = to_str(report, ("name",), data["name"], "a project name") or ""
+        smap.mark(("name",), ("name",))
+    else:
+        name = project_name(doc.source)
+        if not name:
+            report.error((), "cannot derive a project name from the directory name; add a top-level name:")
+    declared = _networks(report, smap, data.get("networks"), name)
+    services = data.get("services")
+    if not isinstance(services, dict):
+        report.error(("services",), f"services must be a mapping of service name: settings, not {describe(services)}")
+        services = {}
+    containers = _services(report, smap, services, name, declared)
+    networks = _used_networks(report, declared, containers, name)
+    design = Design(name, (Host(DEFAULT_HOST),), tuple(networks), tuple(containers), doc.source, "compose",
+                    smap.locations)
+    return design, report, smap
+
+
+def _networks(report: Report, smap: SourceMap, value: object, project: str) -> dict[str, Network]:
+    out: dict[str, Network] = {}
+    if value is None:
+        return out
+    if not isinstance(value, dict):
+        report.error(("networks",), f"networks must be a mapping of network name: settings, not {describe(value)}")
+        return out
+    for key, spec in value.items():
+        src = ("networks", key)
+        smap.mark(src, src, key=True)
+        if spec is None:
+            spec = {}
+        if not isinstance(spec, dict):
+            report.error(src, f"a network is a mapping of settings (or empty), not {describe(spec)}")
+            continue
+        if not NAME_KEY.match(key):
+            report.error(src, f'"{key}" is not a valid network name: use letters, digits, ".", "_" and "-"', key=True)
+        report.unknown_keys(src, spec, NETWORK_KEYS, "a network")
+        smap.fields(src, src, spec)
+        net = _network(report, smap, key, spec, project)
+        if net is not None:
+            out[key] = net
+    return out
+
+
+def _network(report: Report, smap: SourceMap, key: str, spec: dict, project: str) -> Network | None:
+    src = ("networks", key)
+    docker_name = f"{project}_{key}"
+    if "name" in spec:
+        docker_name = to_str(report, (*src, "name"), spec["name"]) or docker_name
+    external = spec.get("external", False)
+    if isinstance(external, dict):
+        report.unknown_keys((*src, "external"), external, ("name",), "external")
+        if "name" in external:
+            report.warning((*src, "external", "name"), "external.name is deprecated; use name: instead", key=True)
+            docker_name = to_str(report, (*src, "external", "name"), external["name"]) or docker_name
+        external = True
+    else:
+        external = bool(to_bool(report, (*src, "external"), external, strings=True))
+    if external:
+        if "name" not in spec and not isinstance(spec.get("external"), dict):
+            docker_name = key
+        for other in spec:
+            if other not in ("external", "name", "labels") and not other.startswith("x-"):
+                report.error((*src, other), f'conflicting parameters "external" and "{other}" specified for network '
+                             f'"{key}": an external network is configured where it was created', key=True)
+        if docker_name in ("host", "none"):
+            report.error(src, f"the {docker_name} network is not joined through networks:; "
+                         f"use network_mode: {docker_name} on the service", key=True)
+            return None
+        return Network(key, Driver.BRIDGE, docker_name=docker_name, hosts=(DEFAULT_HOST,), external=True,
+                       default_bridge=docker_name == "bridge", labels=to_labels(report, (*src, "labels"), spec.get("labels")))
+    driver_text = spec.get("driver", "bridge")
+    if driver_text not in DRIVERS:
+        hint = did_you_mean(driver_text, DRIVERS)
+        extra = "; use network_mode: on the service" if driver_text in ("host", "none") else ""
+        report.error((*src, "driver"), f'driver "{driver_text}" is not modelled{hint}; netsim knows '
+                     f"{', '.join(DRIVERS)}{extra}")
+        driver_text = "bridge"
+    driver = Driver(driver_text)
+    kw: dict = {"docker_name": docker_name, "hosts": (DEFAULT_HOST,)}
+    for field_ in ("internal", "attachable"):
+        if field_ in spec and (flag := to_bool(report, (*src, field_), spec[field_], strings=True)) is not None:
+            kw[field_] = flag
+    if to_bool(report, (*src, "enable_ipv6"), spec.get("enable_ipv6", False), strings=True):
+        report.warning((*src, "enable_ipv6"), "IPv6 is not modelled; only the network's IPv4 side is simulated")
+    if to_bool(report, (*src, "enable_ipv4"), spec.get("enable_ipv4", True), strings=True) is False:
+        report.warning((*src, "enable_ipv4"), "enable_ipv4: false is not modelled; the network is simulated with IPv4")
+    if isinstance(spec.get("ipam"), dict):
+        kw.update(_ipam(report, smap, src, spec["ipam"]))
+    elif "ipam" in spec:
+        report.error((*src, "ipam"), f"ipam is a mapping with driver and config, not {describe(spec['ipam'])}")
+    kw.update(_driver_opts(report, smap, src, driver, spec.get("driver_opts")))
+    if driver in (Driver.MACVLAN, Driver.IPVLAN):
+        kw.setdefault("mode", "bridge" if driver is Driver.MACVLAN else "l2")
+        kw.setdefault("parent", "eth0")  # the LAN interface of docker1
+    kw["labels"] = to_labels(report, (*src, "labels"), spec.get("labels"))
+    return Network(key, driver, **kw)
+
+
+def _ipam(report: Report, smap: SourceMap, src: tuple, ipam: dict) -> dict:
+    at = (*src, "ipam")
+    report.unknown_keys(at, ipam, IPAM_KEYS, "ipam")
+    if ipam.get("driver") not in (None, "default"):
+        report.warning((*at, "driver"), f"IPAM driver {describe(ipam['driver'])} is not modelled; "
+                       "addresses are simulated with Docker's default IPAM")
+    if ipam.get("options"):
+        report.warning((*at, "options"), "IPAM options are not modelled")
+    configs = ipam.get("config") or []
+    if not isinstance(configs, list):
+        report.error((*at, "config"), f"ipam.config is a list of {{subnet: ...}}, not {describe(configs)}")
+        return {}
+    kw: dict = {}
+    for j, cfg in enumerate(configs):
+        cp = (*at, "config", j)
+        if not isinstance(cfg, dict):
+            report.error(cp, f"an ipam config is a mapping with subnet, ip_range, gateway, not {describe(cfg)}")
+            continue
+        report.unknown_keys(cp, cfg, IPAM_CONFIG_KEYS, "an ipam config")
+        subnet = cfg.get("subnet")
+        if isinstance(subnet, str) and ":" in subnet:
+            report.warning((*cp, "subnet"), f"IPv6 subnet {subnet} is not modelled; skipped")
+            continue
+        if "subnet" in kw:
+            report.warning(cp, "only the first IPv4 subnet of a network is modelled; this one is skipped")
+            continue
+        if subnet is None:
+            report.error(cp, "an ipam config needs a subnet (e.g. subnet: 172.28.0.0/16)")
+            continue
+        net = to_cidr(report, (*cp, "subnet"), subnet)
+        kw["subnet"] = net
+        model = src
+        smap.mark((*model, "subnet"), (*cp, "subnet"))
+        for field_, conv in (("gateway", to_ip), ("ip_range", to_cidr)):
+            if field_ in cfg:
+                smap.mark((*model, field_), (*cp, field_))
+                if (v := conv(report, (*cp, field_), cfg[field_])) is not None:
+                    kw[field_] = v
+        aux = cfg.get("aux_addresses")
+        if isinstance(aux, dict):
+            smap.mark((*model, "aux_addresses"), (*cp, "aux_addresses"))
+            kw["aux_addresses"] = tuple(a for n, v in aux.items()
+                                        if (a := to_ip(report, (*cp, "aux_addresses", n), v)) is not None)
+        elif aux is not None:
+            report.error((*cp, "aux_addresses"), f"aux_addresses is a mapping of name: address, not {describe(aux)}")
+    if kw.get("subnet") is None:
+        kw.pop("subnet", None)
+    return kw
+
+
+def _driver_opts(report: Report, smap: SourceMap, src: tuple, driver: Driver, opts: object) -> dict:
+    if opts is None:
+        return {}
+    at = (*src, "driver_opts")
+    if not isinstance(opts, dict):
+        report.error(at, f"driver_opts is a mapping of option: value, not {describe(opts)}")
+        return {}
+    kw: dict = {}
+    for opt, raw in opts.items():
+        path = (*at, opt)
+        value = to_str(report, path, raw, "a string option value")
+        if value is None:
+            continue
+        model = None
+        if driver is Driver.BRIDGE and opt.startswith(BRIDGE_OPT):
+            short = opt[len(BRIDGE_OPT):]
+            if short in ("enable_icc", "enable_ip_masquerade"):
+                model = "icc" if short == "enable_icc" else "masquerade"
+                kw[model] = to_bool(report, path, value, strings=True)
+                if kw[model] is None:
+                    del kw[model]
+            elif short == "host_binding_ipv4":
+                model = "host_binding_ipv4"
+                if (ip := to_ip(report, path, value)) is not None:
+                    kw[model] = ip
+            elif short == "gateway_mode_ipv4":
+                model = "gateway_mode"
+                if value in GATEWAY_MODES:
+                    kw[model] = value
+                else:
+                    report.error(path, f'"{value}" is not a gateway mode; use one of {", ".join(GATEWAY_MODES)}'
+                                 f"{did_you_mean(value, GATEWAY_MODES)}")
+        elif driver in (Driver.MACVLAN, Driver.IPVLAN) and opt == "parent":
+            model = "parent"
+            base, dot, tag = value.partition(".")
+            kw["parent"] = base
+            if dot:
+                if tag.isdigit() and 1 <= int(tag) <= 4094:
+                    kw["vlan"] = int(tag)
+                else:
+                    report.error(path, f'"{value}": the part after "." is a VLAN id (1-4094), e.g. eth0.50')
+        elif opt == f"{driver.value}_mode" and driver in (Driver.MACVLAN, Driver.IPVLAN):
+            model = "mode"
+            modes = ("bridge", "vepa", "private", "passthru") if driver is Driver.MACVLAN else ("l2", "l3", "l3s")
+            if value in modes:
+                kw["mode"] = value
+            else:
+                report.error(path, f'"{value}" is not a {driver.value} mode; use one of {", ".join(modes)}'
+                             f"{did_you_mean(value, modes)}")
+        elif driver is Driver.OVERLAY and opt == "encrypted":
+            model = "encrypted"
+            kw["encrypted"] = True
+            if value.lower() == "false":
+                report.warning(path, 'Docker encrypts when the "encrypted" option is present, whatever its value; '
+                               "remove it for an unencrypted overlay")
+        if model is None:
+            report.warning(path, f'driver option "{opt}" is not modelled for {driver.value} networks; ignored',
+                           key=True)
+        else:
+            smap.mark((*src, model), path)
+    return kw
+
+
+def _services(report: Report, smap: SourceMap, services: dict, project: str, declared: dict) -> list[Container]:
+    specs: dict[str, dict] = {}
+    for svc, spec in services.items():
+        src = ("services", svc)
+        if not isinstance(spec, dict):
+            report.error(src, f"a service is a mapping of settings, not {describe(spec)}", key=True)
+            continue
+        if not NAME_KEY.match(svc):
+            report.error(src, f'"{svc}" is not a valid service name: use letters, digits, ".", "_" and "-"', key=True)
+        report.unknown_keys(src, spec, SERVICE_KEYS, "a service")
+        spec = {k: v for k, v in spec.items() if v is not None}  # compose reads null as "not set"
+        if spec.get("profiles"):
+            report.warning((*src, "profiles"), "this service has profiles, so compose does not start it by default; "
+                           "netsim leaves it out", key=True)
+            continue
+        specs[svc] = spec
+    by_container = {}
+    for svc, spec in specs.items():
+        cname = spec.get("container_name")
+        by_container[cname if isinstance(cname, str) else f"{project}-{svc}-1"] = svc
+    out = []
+    for svc, spec in specs.items():
+        out.append(_service(report, smap, svc, spec, project, specs, by_container))
+    for svc, spec in specs.items():
+        deps = spec.get("depends_on")
+        for dep in (deps if isinstance(deps, (list, dict)) else []):
+            if isinstance(dep, str) and dep not in services:
+                report.error(("services", svc, "depends_on"), f'service "{svc}" depends on undefined service '
+                             f'"{dep}"{did_you_mean(dep, list(services))}')
+    return out
+
+
+def _service(report, smap, svc, spec, project, specs, by_container) -> Container:
+    src = ("services", svc)
+    model = ("containers", svc)
+    smap.mark(model, src, key=True)
+    smap.fields(model, src, spec)
+    for key in NOT_MODELLED:
+        if key in spec:
+            report.warning((*src, key), f"{key} is not modelled; netsim ignores it", key=True)
+    replicas = []
+    if "scale" in spec:
+        replicas.append(((*src, "scale"), to_int(report, (*src, "scale"), spec["scale"], 0, 10**6, "a count")))
+    deploy = spec.get("deploy")
+    if isinstance(deploy, dict) and "replicas" in deploy:
+        replicas.append(((*src, "deploy", "replicas"),
+                         to_int(report, (*src, "deploy", "replicas"), deploy["replicas"], 0, 10**6, "a count")))
+    elif deploy is not None and not isinstance(deploy, dict):
+        report.error((*src, "deploy"), f"deploy is a mapping, not {describe(deploy)}")
+    for where, count in replicas:
+        if count is not None and count > 1:
+            report.error(where, f"replicas > 1 are not modelled yet ({count} given); use 1 or declare the copies "
+                         "as separate services")
+    kw: dict = {"docker_name": f"{project}-{svc}-1"}
+    if "container_name" in spec:
+        kw["docker_name"] = to_str(report, (*src, "container_name"), spec["container_name"]) or kw["docker_name"]
+        smap.mark((*model, "container_name"), (*src, "container_name"))
+    if "hostname" in spec:
+        kw["hostname"] = to_str(report, (*src, "hostname"), spec["hostname"])
+    mode, raw_mode = NetworkMode(), spec.get("network_mode")
+    if raw_mode is not None:
+        mode = _mode(report, (*src, "network_mode"), raw_mode, svc, specs, by_container)
+    attachments = _attachments(report, smap, src, model, spec.get("networks"))
+    if raw_mode == "bridge":
+        if "networks" in spec:
+            report.error((*src, "network_mode"), f"service {svc} declares mutually exclusive `network_mode` and "
+                         "`networks`; keep one of them", key=True)
+        attachments = [Attachment("bridge")]
+    elif raw_mode is None and "networks" not in spec:
+        attachments = [Attachment("default")]
+    mappings, heard, origin = parse_ports(spec.get("ports"), report, (*src, "ports"), LONG_KEYS_COMPOSE)
+    for i, j in enumerate(origin):
+        smap.mark((*model, "ports", i), (*src, "ports", j))
+    exposed = parse_listens(spec.get("expose"), report, (*src, "expose"), "expose")
+    if exposed and mode.kind is ModeKind.CONTAINER:
+        report.error((*src, "expose"), "conflicting options: port exposing and the container type network mode; "
+                     f'expose the ports on "{mode.target}"', key=True)
+    return Container(svc, DEFAULT_HOST, mode=mode, attachments=tuple(attachments), ports=tuple(mappings),
+                     listeners=merge_listeners(exposed, heard), service=svc,
+                     labels=to_labels(report, (*src, "labels"), spec.get("labels")), **kw)
+
+
+def _mode(report, path, raw, svc, specs, by_container) -> NetworkMode:
+    if not isinstance(raw, str):
+        report.error(path, f"network_mode is a string (host, none, bridge, service:NAME), not {describe(raw)}")
+        return NetworkMode()
+    if raw in ("host", "none"):
+        return NetworkMode(ModeKind(raw))
+    if raw == "bridge":
+        return NetworkMode()
+    kind, colon, target = raw.partition(":")
+    if colon and target and kind == "service":
+        return NetworkMode(ModeKind.CONTAINER, target)
+    if colon and target and kind == "container":
+        owner = by_container.get(target)
+        if owner is None:
+            report.error(path, f"container {target} is not in the design: netsim models only this file's services "
+                         f"(use service:NAME, or container_name / <project>-<service>-1 of one of them)"
+                         f"{did_you_mean(target, list(by_container))}")
+            return NetworkMode(ModeKind.NONE)
+        return NetworkMode(ModeKind.CONTAINER, owner)
+    report.error(path, f'"{raw}" is not a network mode; use host, none, bridge, service:NAME or container:NAME '
+                 "(to join a network, list it under networks:)")
+    return NetworkMode()
+
+
+def _attachments(report: Report, smap: SourceMap, src: tuple, model: tuple, value: object) -> list[Attachment]:
+    """Service networks in compose's connection order: priority (high first), then name."""
+    if value is None:
+        return []
+    if isinstance(value, list):
+        entries = [(i, item, None) for i, item in enumerate(value)]
+    elif isinstance(value, dict):
+        entries = [(name, name, spec) for name, spec in value.items()]
+    else:
+        report.error((*src, "networks"), f"networks is a list of names or a mapping, not {describe(value)}")
+        return []
+    ranked: list[tuple[int, str, Attachment]] = []
+    seen: set[str] = set()
+    for at, name, spec in entries:
+        path = (*src, "networks", at)
+        if not isinstance(name, str):
+            report.error(path, f"expected a network name, not {describe(name)}")
+            continue
+        if name in seen:
+            report.error(path, f'network "{name}" is listed twice', key=True)
+            continue
+        seen.add(name)
+        smap.mark((*model, "networks", name), path, key=True)
+        kw, priority = {}, 0
+        if spec is not None and not isinstance(spec, dict):
+            report.error(path, f"network settings are a mapping (or empty), not {describe(spec)}")
+        elif spec:
+            report.unknown_keys(path, spec, SERVICE_NETWORK_KEYS, "a service network")
+            smap.fields((*model, "networks", name), path, spec)
+            aliases = spec.get("aliases")
+            if isinstance(aliases, list):
+                kw["aliases"] = tuple(a for i, a in enumerate(aliases)
+                                      if to_str(report, (*path, "aliases", i), a) is not None)
+            elif aliases is not None:
+                report.error((*path, "aliases"), f"aliases is a list of names, not {describe(aliases)}")
+            if "ipv4_address" in spec:
+                kw["ipv4_address"] = to_ip(report, (*path, "ipv4_address"), spec["ipv4_address"])
+            if "gw_priority" in spec:
+                kw["gw_priority"] = to_int(report, (*path, "gw_priority"), spec["gw_priority"],
+                                           -(2**31), 2**31 - 1, "an integer") or 0
+            if "priority" in spec:
+                priority = to_int(report, (*path, "priority"), spec["priority"], -(2**31), 2**31 - 1,
+                                  "an integer") or 0
+            for ignored in ("ipv6_address", "mac_address", "interface_name", "driver_opts", "link_local_ips"):
+                if ignored in spec:
+                    report.warning((*path, ignored), f"{ignored} is not modelled; ignored", key=True)
+        ranked.append((priority, name, Attachment(name, **kw)))
+    ranked.sort(key=lambda r: (-r[0], r[1]))
+    return [a for _, _, a in ranked]
+
+
+def _used_networks(report: Report, declared: dict[str, Network], containers: list[Container],
+                   project: str) -> list[Network]:
+    """Networks compose would create: those a service uses (plus the implicit default)."""
+    used = {a.network for c in containers for a in c.attachments}
+    out: list[Network] = []
+    if "bridge" in used and "bridge" not in declared:
+        out.append(Network("bridge", Driver.BRIDGE, docker_name="bridge", hosts=(DEFAULT_HOST,), default_bridge=True))
+    if "default" in used and "default" not in declared:
+        out.append(Network("default", Driver.BRIDGE, docker_name=f"{project}_default", hosts=(DEFAULT_HOST,)))
+    for key, net in declared.items():
+        if key in used:
+            out.append(net)
+        else:
+            report.warning(("networks", key), "no service uses this network, so compose does not create it", key=True)
+    return out

@@ -1,0 +1,417 @@
+"""The netsim design format → :class:`~simulator.model.Design`.
+
+Structure (types, unknown keys, enums) is checked with the JSON schema in
+:mod:`simulator.schema`; values (addresses, ports, references) here; cross-object rules in
+:mod:`.validate`.  Every problem goes to one :class:`~.yamlsource.Report`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+import jsonschema
+
+from ..model import (
+    AddressPool,
+    Location,
+    Attachment,
+    Container,
+    DaemonOptions,
+    Design,
+    Driver,
+    Host,
+    ModeKind,
+    Network,
+    NetworkMode,
+)
+from ..schema import design_schema
+from .ports import merge_listeners, parse_listens, parse_ports
+from .yamlsource import (
+    Doc,
+    Report,
+    describe,
+    did_you_mean,
+    format_path,
+    to_bool,
+    to_cidr,
+    to_int,
+    to_iface,
+    to_ip,
+    to_labels,
+    to_str,
+)
+
+DEFAULT_HOST = "docker1"
+DEFAULT_VERSION = "20.10"
+PREDEFINED = ("bridge", "host", "none")
+VERSION = re.compile(r"^[0-9]+(\.[0-9]+){0,2}$")
+
+ONLY = {  # field -> drivers it applies to
+    "icc": ("bridge",), "masquerade": ("bridge",), "host_binding_ipv4": ("bridge",),
+    "gateway_mode": ("bridge",), "parent": ("macvlan", "ipvlan"), "vlan": ("macvlan", "ipvlan"),
+    "mode": ("macvlan", "ipvlan"), "attachable": ("overlay",), "encrypted": ("overlay",),
+}
+MODES = {"macvlan": ("bridge", "vepa", "private", "passthru"), "ipvlan": ("l2", "l3", "l3s")}
+DAEMON_BOOLS = ("icc", "userland_proxy", "iptables", "ip_forward", "ip_masq", "allow_direct_routing")
+
+
+class SourceMap:
+    """Model paths → where they were written (Location) and their dotted source path."""
+
+    def __init__(self, doc: Doc):
+        self.doc = doc
+        self.locations: dict[tuple, object] = {(): Location(doc.source, 1, 1)}  # fallback: the file
+        self.paths: dict[tuple, str] = {}
+
+    def mark(self, model: tuple, source: tuple, *, key: bool = False) -> None:
+        source = tuple(source)
+        if source not in self.doc.values:
+            return
+        loc = self.doc.key_loc(source) if key else self.doc.loc(source)
+        if loc is not None:
+            self.locations[model] = loc
+        self.paths[model] = format_path(source)
+
+    def fields(self, model: tuple, source: tuple, spec: dict) -> None:
+        for name in spec:
+            self.mark((*model, name), (*source, name))
+
+
+def schema_pass(data: object, report: Report) -> None:
+    """Validate against the JSON schema; each failure becomes a Problem at its key/value."""
+    validator = jsonschema.Draft202012Validator(design_schema())
+    for err in validator.iter_errors(data):
+        path = tuple(err.absolute_path)
+        kind, schema, inst = err.validator, err.schema, err.instance
+        if kind == "additionalProperties" and isinstance(inst, dict):
+            known = list(schema.get("properties", {}))
+            for key in inst:
+                if key not in known and not (path == () and key.startswith("x-")):
+                    report.error((*path, key), f'unknown key "{key}"{did_you_mean(key, known)}'
+                                 + (f"; expected one of {', '.join(known)}" if not did_you_mean(key, known) else ""),
+                                 key=True)
+                    report.mute((*path, key))
+            continue
+        if kind == "required":
+            missing = [k for k in err.validator_value if isinstance(inst, dict) and k not in inst]
+            for key in missing:
+                report.error(path, f'missing required key "{key}"')
+            continue
+        if kind == "type":
+            want = err.validator_value
+            want = " or ".join(_TYPE_WORDS.get(t, t) for t in (want if isinstance(want, list) else [want]))
+            message = f"expected {want}, not {describe(inst)}"
+        elif kind == "enum":
+            options = ", ".join(str(o) for o in err.validator_value)
+            message = f'"{inst}" is not one of {options}{did_you_mean(inst, err.validator_value)}'
+        elif kind == "pattern":
+            message = f'"{inst}" is not valid: {schema.get("patternErrorMessage", "must match " + err.validator_value)}'
+        elif kind in ("minimum", "maximum"):
+            message = f"{inst} is out of range ({schema.get('minimum', '')}-{schema.get('maximum', '')})"
+        else:
+            message = err.message
+        report.error(path, message)
+        report.mute(path)
+
+
+_TYPE_WORDS = {"object": "a mapping", "array": "a list", "string": "a string", "integer": "an integer",
+               "number": "a number", "boolean": "true or false", "null": "nothing"}
+
+
+def load(doc: Doc) -> tuple[Design | None, Report, SourceMap]:
+    """Build a Design from a parsed netsim document (problems in the report)."""
+    report, smap = Report(doc), SourceMap(doc)
+    data = doc.data
+    if not isinstance(data, dict):
+        report.error((), f"a netsim design is a mapping with name, hosts, networks and containers, not {describe(data)}")
+        return None, report, smap
+    schema_pass(data, report)
+    name = to_str(report, ("name",), data.get("name", ""), "a design name") or ""
+    smap.mark(("name",), ("name",))
+    version = _version(report, ("engine_version",), data.get("engine_version", DEFAULT_VERSION))
+    hosts = _hosts(report, smap, data.get("hosts"), version or DEFAULT_VERSION)
+    networks = _networks(report, smap, data.get("networks"))
+    containers = _containers(report, smap, data.get("containers"), hosts)
+    networks = _place_networks(report, networks, containers, hosts)
+    design = Design(name, tuple(hosts), tuple(networks), tuple(containers), doc.source, "netsim", smap.locations)
+    return design, report, smap
+
+
+def _version(report: Report, path: tuple, value: object) -> str | None:
+    text = report.doc.text(path, value) if isinstance(value, (str, int, float)) and not isinstance(value, bool) else None
+    if text is None or not VERSION.match(text):
+        report.error(path, f'{describe(value)} is not an engine version (e.g. "20.10", "28.2")', dedupe=True)
+        return None
+    return text
+
+
+def _items(report: Report, path: tuple, value: object):
+    """(key, spec) pairs of a mapping-of-objects section; null specs read as {}."""
+    if value is None:
+        return []
+    if not isinstance(value, dict):
+        report.error(path, f"expected a mapping of name: settings, not {describe(value)}", dedupe=True)
+        return []
+    out = []
+    for key, spec in value.items():
+        if spec is None:
+            spec = {}
+        if isinstance(spec, dict):
+            out.append((key, spec))
+        else:
+            report.error((*path, key), f"expected a mapping of settings, not {describe(spec)}", dedupe=True)
+    return out
+
+
+def _hosts(report: Report, smap: SourceMap, value: object, version: str) -> list[Host]:
+    if value is None:
+        return [Host(DEFAULT_HOST, engine_version=version)]
+    if isinstance(value, dict) and not value:
+        report.error(("hosts",), f"hosts is empty; remove it to get the default host {DEFAULT_HOST}, or declare one")
+    hosts = []
+    for name, spec in _items(report, ("hosts",), value):
+        src = ("hosts", name)
+        smap.mark(("hosts", name), src, key=True)
+        smap.fields(("hosts", name), src, spec)
+        kw: dict = {"engine_version": version}
+        lan = spec.get("lan") or {}
+        if isinstance(lan, dict):
+            if "interface" in lan:
+                kw["lan_interface"] = to_str(report, (*src, "lan", "interface"), lan["interface"]) or "eth0"
+            if "address" in lan:
+                smap.mark(("hosts", name, "lan_address"), (*src, "lan", "address"))
+                if (address := to_iface(report, (*src, "lan", "address"), lan["address"])) is not None:
+                    kw["lan_address"] = address
+        if "engine_version" in spec:
+            kw["engine_version"] = _version(report, (*src, "engine_version"), spec["engine_version"]) or version
+        if isinstance(spec.get("daemon"), dict):
+            kw["daemon"] = _daemon(report, (*src, "daemon"), spec["daemon"])
+        routes = spec.get("routes") or []
+        if isinstance(routes, list):
+            kw["routes"] = tuple(r for i, item in enumerate(routes)
+                                 if (r := to_cidr(report, (*src, "routes", i), item)) is not None)
+        hosts.append(Host(name, **kw))
+    return hosts or [Host(DEFAULT_HOST, engine_version=version)]
+
+
+def _daemon(report: Report, path: tuple, spec: dict) -> DaemonOptions:
+    kw: dict = {}
+    for key in DAEMON_BOOLS:
+        if key in spec and (flag := to_bool(report, (*path, key), spec[key])) is not None:
+            kw[key] = flag
+    if "bip" in spec:
+        kw["bip"] = to_iface(report, (*path, "bip"), spec["bip"])
+    pools = spec.get("default_address_pools")
+    if isinstance(pools, list):
+        out = []
+        for i, pool in enumerate(pools):
+            if not isinstance(pool, dict) or "base" not in pool or "size" not in pool:
+                report.error((*path, "default_address_pools", i), "a pool is {base: CIDR, size: N}", dedupe=True)
+                continue
+            base = to_cidr(report, (*path, "default_address_pools", i, "base"), pool["base"])
+            size = to_int(report, (*path, "default_address_pools", i, "size"), pool["size"], 1, 32, "a prefix length")
+            if base is None or size is None:
+                continue
+            if size < base.prefixlen:
+                report.error((*path, "default_address_pools", i, "size"),
+                             f"size /{size} is larger than the pool {base}; use {base.prefixlen} or more")
+                continue
+            out.append(AddressPool(base, size))
+        if not pools:
+            report.error((*path, "default_address_pools"), "default_address_pools is empty; remove it for Docker's defaults")
+        kw["default_address_pools"] = tuple(out)
+    return DaemonOptions(**kw)
+
+
+def _networks(report: Report, smap: SourceMap, value: object) -> list[tuple[Network, tuple | None]]:
+    """Declared networks with their explicit hosts (None = place by containers)."""
+    out = []
+    for key, spec in _items(report, ("networks",), value):
+        src = ("networks", key)
+        smap.mark(src, src, key=True)
+        smap.fields(src, src, spec)
+        if key in PREDEFINED:
+            hint = ("containers join it with networks: [bridge]" if key == "bridge"
+                    else f"containers use it with network_mode: {key}")
+            report.error(src, f'"{key}" is a predefined Docker network and cannot be declared ({hint}); pick another name',
+                         key=True)
+            continue
+        driver_text = spec.get("driver", "bridge")
+        driver = Driver(driver_text) if driver_text in ("bridge", "macvlan", "ipvlan", "overlay") else Driver.BRIDGE
+        kw: dict = {"docker_name": key}
+        for field_, drivers in ONLY.items():
+            if field_ in spec and driver.value not in drivers:
+                report.error((*src, field_), f"{field_} applies only to {' and '.join(drivers)} networks "
+                             f"(this one is {driver.value}); remove it", key=True)
+        hosts = None
+        if "host" in spec and "hosts" in spec:
+            report.error((*src, "hosts"), "give host or hosts, not both", key=True)
+        if "host" in spec and (h := to_str(report, (*src, "host"), spec["host"])) is not None:
+            hosts = (h,)
+        elif isinstance(spec.get("hosts"), list):
+            hosts = tuple(h for i, h in enumerate(spec["hosts"]) if to_str(report, (*src, "hosts", i), h) is not None)
+            if not hosts:
+                report.error((*src, "hosts"), "hosts is empty; name at least one host or remove it")
+                hosts = None
+        if "name" in spec:
+            kw["docker_name"] = to_str(report, (*src, "name"), spec["name"]) or key
+        for field_, conv in (("subnet", to_cidr), ("ip_range", to_cidr), ("gateway", to_ip), ("host_binding_ipv4", to_ip)):
+            if field_ in spec and (v := conv(report, (*src, field_), spec[field_])) is not None:
+                kw[field_] = v
+        aux = spec.get("aux_addresses")
+        if isinstance(aux, dict):
+            kw["aux_addresses"] = tuple(a for n, v in aux.items()
+                                        if (a := to_ip(report, (*src, "aux_addresses", n), v)) is not None)
+            for n in aux:
+                smap.mark(("networks", key, "aux_addresses", n), (*src, "aux_addresses", n))
+        for field_ in ("internal", "icc", "masquerade", "attachable", "encrypted"):
+            if field_ in spec and (flag := to_bool(report, (*src, field_), spec[field_])) is not None:
+                kw[field_] = flag
+        if isinstance(spec.get("gateway_mode"), str):
+            kw["gateway_mode"] = spec["gateway_mode"]
+        if "parent" in spec:
+            kw["parent"] = to_str(report, (*src, "parent"), spec["parent"])
+            base, dot, tag = (kw["parent"] or "").partition(".")
+            if dot and "vlan" in spec:
+                report.error((*src, "parent"), f"give the VLAN once: parent: {base} with vlan: {spec['vlan']}")
+            elif dot and tag.isdigit() and 1 <= int(tag) <= 4094:
+                kw["parent"], kw["vlan"] = base, int(tag)
+        if "vlan" in spec:
+            kw["vlan"] = to_int(report, (*src, "vlan"), spec["vlan"], 1, 4094, "a VLAN id")
+        if driver.value in MODES:
+            mode = spec.get("mode", MODES[driver.value][0])
+            if isinstance(mode, str) and mode not in MODES[driver.value]:
+                report.error((*src, "mode"), f'"{mode}" is not a {driver.value} mode; use one of '
+                             f"{', '.join(MODES[driver.value])}{did_you_mean(mode, MODES[driver.value])}", dedupe=True)
+            kw["mode"] = mode if isinstance(mode, str) and mode in MODES[driver.value] else MODES[driver.value][0]
+        kw["labels"] = to_labels(report, (*src, "labels"), spec.get("labels"))
+        out.append((Network(key, driver, **kw), hosts))
+    return out
+
+
+def _containers(report: Report, smap: SourceMap, value: object, hosts: list[Host]) -> list[Container]:
+    out = []
+    for key, spec in _items(report, ("containers",), value):
+        src = ("containers", key)
+        smap.mark(src, src, key=True)
+        smap.fields(src, src, spec)
+        host = spec.get("host")
+        host = to_str(report, (*src, "host"), host) if host is not None else (hosts[0].name if len(hosts) == 1 else "")
+        kw: dict = {"docker_name": key}
+        if "name" in spec:
+            kw["docker_name"] = to_str(report, (*src, "name"), spec["name"]) or key
+        if "hostname" in spec:
+            kw["hostname"] = to_str(report, (*src, "hostname"), spec["hostname"])
+        mode = NetworkMode()
+        raw_mode = spec.get("network_mode")
+        if isinstance(raw_mode, str):
+            mode = _mode(report, (*src, "network_mode"), raw_mode)
+        attachments = _attachments(report, smap, src, spec.get("networks"))
+        if raw_mode == "bridge":
+            if attachments:
+                report.error((*src, "network_mode"), "network_mode and networks cannot be combined; "
+                             "list bridge under networks instead", key=True)
+            else:
+                attachments = [Attachment("bridge")]
+        elif "network_mode" not in spec and "networks" not in spec:
+            attachments = [Attachment("bridge")]
+        mappings, heard, origin = parse_ports(spec.get("ports"), report, (*src, "ports"))
+        for i, j in enumerate(origin):
+            smap.mark((*src, "ports", i), (*src, "ports", j))
+        listens = parse_listens(spec.get("listens"), report, (*src, "listens"))
+        out.append(Container(
+            key, host or "", mode=mode, attachments=tuple(attachments), ports=tuple(mappings),
+            listeners=merge_listeners(listens, heard), labels=to_labels(report, (*src, "labels"), spec.get("labels")),
+            **kw,
+        ))
+    return out
+
+
+def _mode(report: Report, path: tuple, text: str) -> NetworkMode:
+    if text in ("host", "none"):
+        return NetworkMode(ModeKind(text))
+    if text.startswith("container:") and len(text) > len("container:"):
+        return NetworkMode(ModeKind.CONTAINER, text[len("container:"):])
+    if text != "bridge":
+        report.error(path, f'"{text}" is not a network mode; use host, none, bridge or container:<name>'
+                     " (to join a network, list it under networks)", dedupe=True)
+    return NetworkMode()
+
+
+def _attachments(report: Report, smap: SourceMap, src: tuple, value: object) -> list[Attachment]:
+    """A container's ``networks`` (list or map form) in written order."""
+    out: list[Attachment] = []
+    if value is None:
+        return out
+    entries = []
+    if isinstance(value, list):
+        entries = [(i, item, None) for i, item in enumerate(value)]
+    elif isinstance(value, dict):
+        entries = [(name, name, spec) for name, spec in value.items()]
+    else:
+        report.error((*src, "networks"), f"expected a list of network names or a mapping, not {describe(value)}",
+                     dedupe=True)
+    seen: set[str] = set()
+    for at, name, spec in entries:
+        path = (*src, "networks", at)
+        if not isinstance(name, str):
+            report.error(path, f"expected a network name, not {describe(name)}", dedupe=True)
+            continue
+        if name in ("host", "none"):
+            report.error(path, f'"{name}" is not a network to join; use network_mode: {name} instead', key=True)
+            continue
+        if name in seen:
+            report.error(path, f'network "{name}" is listed twice', key=True)
+            continue
+        seen.add(name)
+        smap.mark((*src, "networks", name), path, key=True)
+        kw: dict = {}
+        if isinstance(spec, dict):
+            smap.fields((*src, "networks", name), path, spec)
+            aliases = spec.get("aliases")
+            if isinstance(aliases, list):
+                kw["aliases"] = tuple(a for i, a in enumerate(aliases)
+                                      if to_str(report, (*path, "aliases", i), a) is not None)
+            if "ipv4_address" in spec:
+                kw["ipv4_address"] = to_ip(report, (*path, "ipv4_address"), spec["ipv4_address"])
+            if "gw_priority" in spec:
+                kw["gw_priority"] = to_int(report, (*path, "gw_priority"), spec["gw_priority"],
+                                           -(2**31), 2**31 - 1, "an integer") or 0
+        out.append(Attachment(name, **kw))
+    return out
+
+
+def _place_networks(report: Report, declared, containers: list[Container], hosts: list[Host]) -> list[Network]:
+    """Fill network hosts (explicit, else where containers use them), parents, default bridge."""
+    order = [h.name for h in hosts]
+    users: dict[str, list[str]] = {}
+    for c in containers:
+        for a in c.attachments:
+            users.setdefault(a.network, []).append(c.host)
+
+    def placed(name: str) -> tuple[str, ...]:
+        used = set(users.get(name, ()))
+        return tuple(h for h in order if h in used)  # unknown hosts are reported on the container
+
+    out: list[Network] = []
+    if "bridge" in users:
+        out.append(Network("bridge", Driver.BRIDGE, docker_name="bridge", hosts=placed("bridge"), default_bridge=True))
+    lan = {h.name: h.lan_interface for h in hosts}
+    for net, explicit in declared:
+        on = explicit if explicit is not None else placed(net.name)
+        if not on:
+            if len(order) == 1:
+                on = tuple(order)
+            else:
+                report.warning(("networks", net.name), "no container uses this network and it names no host, "
+                               "so it exists nowhere; add host: or hosts:", key=True)
+        changes: dict = {"hosts": on}
+        if net.driver in (Driver.MACVLAN, Driver.IPVLAN) and net.parent is None:
+            parents = {lan.get(h) for h in on} - {None}
+            if len(parents) == 1:
+                changes["parent"] = parents.pop()
+        out.append(replace(net, **changes))
+    return out
+
+

@@ -1,0 +1,221 @@
+"""Port syntax shared by netsim designs and compose files.
+
+``ports`` items are compose/``docker run -p`` short strings
+(``[HOST_IP:][HOST_PORT[-END]:]CONTAINER_PORT[-END][/PROTO]``), bare integers, or long
+mappings (``target``, ``published``, ``host_ip``, ``protocol``, ...).  ``listens`` (netsim)
+and ``expose`` (compose) items are ``80``, ``"53/udp"`` or ``"9000-9002/tcp"``.
+"""
+
+from __future__ import annotations
+
+import re
+from ipaddress import IPv4Address, IPv6Address
+
+from ..model import Listener, PortMapping, Protocol
+from .yamlsource import Path, Report, describe, did_you_mean
+
+MAX_RANGE = 1000
+PROTOCOLS = tuple(p.value for p in Protocol)
+LONG_KEYS_NETSIM = ("target", "published", "host_ip", "protocol")
+LONG_KEYS_COMPOSE = LONG_KEYS_NETSIM + ("mode", "name", "app_protocol")
+
+_NUM = re.compile(r"^[0-9]{1,5}$")
+_EXPOSE = re.compile(r"^([0-9]{1,5})(?:-([0-9]{1,5}))?(?:/([A-Za-z]+))?$")
+
+
+class _Bad(Exception):
+    """A malformed port spec; the message says why."""
+
+
+def _port(text: str, what: str) -> int:
+    if not _NUM.match(text) or not 1 <= int(text) <= 65535:
+        raise _Bad(f'{what} "{text}" is not a port number (1-65535)')
+    return int(text)
+
+
+def _range(text: str, what: str) -> tuple[int, int]:
+    """``"80"`` → (80, 80); ``"8000-8010"`` → (8000, 8010)."""
+    first, dash, last = text.partition("-")
+    start = _port(first, what)
+    end = _port(last, what) if dash else start
+    if end < start:
+        raise _Bad(f'{what} range "{text}" ends before it starts (write {end}-{start})')
+    if end - start + 1 > MAX_RANGE:
+        raise _Bad(f'{what} range "{text}" has {end - start + 1} ports; netsim models at most {MAX_RANGE}')
+    return start, end
+
+
+def _protocol(text: str) -> Protocol:
+    if text not in PROTOCOLS:
+        hint = did_you_mean(text.lower(), PROTOCOLS) or f" (use one of {', '.join(PROTOCOLS)})"
+        raise _Bad(f'"{text}" is not a protocol{hint}')
+    return Protocol(text)
+
+
+def _host_ip(text: str) -> IPv4Address | None | str:
+    """An IPv4 address, None for empty, or the marker "v6" for an IPv6 address."""
+    if text == "":
+        return None
+    try:
+        return IPv4Address(text)
+    except ValueError:
+        pass
+    try:
+        IPv6Address(text)
+        return "v6"
+    except ValueError:
+        raise _Bad(f'host IP "{text}" is not an IP address (e.g. 127.0.0.1)') from None
+
+
+def _expand(host: tuple[int, int] | None, ctr: tuple[int, int], proto: Protocol, ip,
+            report: Report, path: Path) -> list[PortMapping]:
+    """Pair host and container ranges the way Docker does."""
+    ports = range(ctr[0], ctr[1] + 1)
+    if host is None:
+        return [PortMapping(p, proto, None, ip) for p in ports]
+    host_len, ctr_len = host[1] - host[0], ctr[1] - ctr[0]
+    if host_len != ctr_len:
+        if ctr_len != 0:
+            raise _Bad(
+                "invalid ranges specified for container and host Ports: "
+                f"{_fmt(ctr)} and {_fmt(host)} (both ranges need the same length)"
+            )
+        report.warning(
+            path,
+            f"host port range {_fmt(host)} for one container port: Docker binds the first free "
+            f"port of the range; netsim models {host[0]}",
+        )
+        return [PortMapping(ctr[0], proto, host[0], ip)]
+    return [PortMapping(c, proto, host[0] + i, ip) for i, c in enumerate(ports)]
+
+
+def _fmt(r: tuple[int, int]) -> str:
+    return str(r[0]) if r[0] == r[1] else f"{r[0]}-{r[1]}"
+
+
+def parse_ports(value: object, report: Report, path: Path, long_keys=LONG_KEYS_NETSIM):
+    """A ``ports`` list → (mappings, listeners, source index of each mapping)."""
+    mappings: list[PortMapping] = []
+    listeners: list[Listener] = []
+    origin: list[int] = []
+    if value is None:
+        return mappings, listeners, origin
+    if not isinstance(value, list):
+        report.error(path, f'must be a list of port specs like "8080:80", not {describe(value)}', dedupe=True)
+        return mappings, listeners, origin
+    for i, item in enumerate(value):
+        got, heard = parse_port(item, report, (*path, i), long_keys)
+        mappings += got
+        origin += [i] * len(got)
+        listeners += heard
+    return mappings, listeners, origin
+
+
+def parse_port(item: object, report: Report, path: Path, long_keys=LONG_KEYS_NETSIM):
+    """One ``ports`` item → (mappings, listeners); problems go to ``report``."""
+    try:
+        if isinstance(item, dict):
+            return _long(item, report, path, long_keys)
+        if isinstance(item, int) and not isinstance(item, bool):
+            item = str(item)
+        if not isinstance(item, str):
+            raise _Bad(f'a port is a string like "8080:80", a number or a mapping with target, not {describe(item)}')
+        return _short(item, report, path)
+    except _Bad as exc:
+        report.error(path, str(exc), dedupe=True)
+        return [], []
+
+
+def _short(spec: str, report: Report, path: Path):
+    text, slash, proto_text = spec.rpartition("/") if "/" in spec else (spec, "", "tcp")
+    proto = _protocol(proto_text)
+    if text.startswith("["):
+        close = text.find("]")
+        if close < 0 or not text[close + 1 :].startswith(":"):
+            raise _Bad(f'"{spec}" is not a port spec: write [IPv6]:HOST:CONTAINER, e.g. "[::1]:8080:80"')
+        ip_text, parts = text[1:close], text[close + 2 :].split(":")
+        if len(parts) != 2:
+            raise _Bad(f'"{spec}" is not a port spec: write [IPv6]:HOST:CONTAINER, e.g. "[::1]:8080:80"')
+        host_text, ctr_text = parts
+    else:
+        parts = text.split(":")
+        if len(parts) > 3:
+            raise _Bad(f'"{spec}" has too many colons; write an IPv6 host address in brackets, e.g. "[::1]:8080:80"')
+        ip_text, host_text, ctr_text = [""] * (3 - len(parts)) + parts
+        if len(parts) == 3 and ip_text == "":
+            raise _Bad(f'"{spec}" has an empty host IP; drop the leading ":" (e.g. "8080:80")')
+    if ctr_text == "":
+        raise _Bad(f'"{spec}" has no container port (e.g. "8080:80")')
+    ctr = _range(ctr_text, "container port")
+    host = _range(host_text, "host port") if host_text else None
+    ip = _host_ip(ip_text)
+    listeners = [Listener(p, proto) for p in range(ctr[0], ctr[1] + 1)]
+    if ip == "v6":
+        report.warning(path, f'IPv6 host address "{ip_text}" is not modelled; this mapping is skipped')
+        return [], listeners
+    return _expand(host, ctr, proto, ip, report, path), listeners
+
+
+def _long(spec: dict, report: Report, path: Path, long_keys):
+    report.unknown_keys(path, spec, long_keys, "a port mapping")
+    if "target" not in spec:
+        raise _Bad("a long port mapping needs target (the container port), e.g. {target: 80, published: 8080}")
+    target = _scalar_port(spec["target"], "target")
+    ctr = (_port(target, "target"),) * 2
+    proto_value = spec.get("protocol", "tcp")
+    if not isinstance(proto_value, str):
+        raise _Bad(f"protocol must be tcp, udp or sctp, not {describe(proto_value)}")
+    proto = _protocol(proto_value)
+    mode = spec.get("mode", "ingress")
+    if mode not in ("host", "ingress"):
+        raise _Bad(f'mode must be "host" or "ingress", not {describe(mode)}')
+    host = None
+    published = spec.get("published")
+    if published is not None and published != "":
+        host = _range(_scalar_port(published, "published"), "published port")
+    ip_value = spec.get("host_ip", "")
+    if not isinstance(ip_value, str):
+        raise _Bad(f'host_ip must be an IP address string like "127.0.0.1", not {describe(ip_value)}')
+    ip = _host_ip(ip_value)
+    listeners = [Listener(ctr[0], proto)]
+    if ip == "v6":
+        report.warning(path, f'IPv6 host address "{ip_value}" is not modelled; this mapping is skipped')
+        return [], listeners
+    return _expand(host, ctr, proto, ip, report, path), listeners
+
+
+def _scalar_port(value: object, what: str) -> str:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    if isinstance(value, str):
+        return value
+    raise _Bad(f"{what} must be a port number, not {describe(value)}")
+
+
+def parse_listens(value: object, report: Report, path: Path, what: str = "listens") -> list[Listener]:
+    """``listens`` / ``expose`` items: ``80``, ``"53/udp"``, ``"9000-9002/tcp"``."""
+    out: list[Listener] = []
+    if value is None:
+        return out
+    if not isinstance(value, list):
+        report.error(path, f'{what} must be a list like [80, "53/udp"], not {describe(value)}', dedupe=True)
+        return out
+    for i, item in enumerate(value):
+        try:
+            if isinstance(item, int) and not isinstance(item, bool):
+                item = str(item)
+            if not isinstance(item, str) or not _EXPOSE.match(item):
+                raise _Bad(f'{describe(item)} is not a port like 80, "53/udp" or "9000-9002/tcp"')
+            first, _, rest = item.partition("/")
+            proto = _protocol(rest) if rest else Protocol.TCP
+            start, end = _range(first, "port")
+            out += [Listener(p, proto) for p in range(start, end + 1)]
+        except _Bad as exc:
+            report.error((*path, i), str(exc), dedupe=True)
+    return out
+
+
+def merge_listeners(*groups) -> tuple[Listener, ...]:
+    """Deduplicated listeners sorted by (port, protocol)."""
+    unique = {(l.port, l.protocol.value): l for group in groups for l in group}
+    return tuple(unique[k] for k in sorted(unique))

@@ -1,0 +1,436 @@
+"""Checks on a whole :class:`~simulator.model.Design` that need no address allocation.
+
+:func:`validate` runs every function in :data:`CHECKS` and returns all problems (errors and
+warnings).  Each check takes a :class:`Context` and yields Problems; to add a rule, write a
+function and append it to :data:`CHECKS`.  Messages quote Docker's own wording where
+Docker would refuse the same thing.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from ipaddress import IPv4Address, IPv4Network
+from typing import Callable, Iterable, Iterator, Mapping
+
+from ..errors import Problem
+from ..model import Attachment, Container, Design, Driver, Location, ModeKind, Network
+from .yamlsource import did_you_mean, format_path
+
+DESIGN_NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
+PROJECT_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+CONTAINER_NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]+$")
+OBJECT_NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]*$")
+HOSTNAME = re.compile(r"^(?=.{1,253}$)[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(\.[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$")
+DOCKER0_DEFAULT = IPv4Network("172.17.0.0/16")
+LINK_DRIVERS = (Driver.MACVLAN, Driver.IPVLAN)
+OVERLAP = 'Docker: "Pool overlaps with other one on this address space"'
+
+
+def version_tuple(text: str) -> tuple[int, int, int]:
+    """``"20.10"`` → (20, 10, 0); unreadable parts count as 0."""
+    parts = [int(p) if p.isdigit() else 0 for p in str(text).split(".")[:3]]
+    return tuple(parts + [0] * (3 - len(parts)))  # type: ignore[return-value]
+
+
+class Context:
+    """The design plus helpers that turn model paths into Problems at the right place."""
+
+    def __init__(self, design: Design, paths: Mapping[tuple, str] | None = None):
+        self.design = design
+        self.paths = paths or {}
+        self.compose = design.kind == "compose"
+        self.networks = {n.name: n for n in design.networks}
+        self.containers = {c.name: c for c in design.containers}
+        self.hosts = {h.name: h for h in design.hosts}
+
+    def path(self, model: tuple) -> str:
+        for end in range(len(model), 0, -1):
+            known = self.paths.get(model[:end])
+            if known is not None:
+                rest = format_path(("x", *model[end:]))[1:]
+                return known + rest
+        top = "services" if self.compose and model and model[0] == "containers" else None
+        return format_path((top, *model[1:]) if top else model)
+
+    def problem(self, model: tuple, message: str, severity: str = "error") -> Problem:
+        location: Location | None = self.design.location(*model)
+        return Problem(message, self.path(model), location, severity)
+
+    def error(self, model: tuple, message: str) -> Problem:
+        return self.problem(model, message)
+
+    def warning(self, model: tuple, message: str) -> Problem:
+        return self.problem(model, message, "warning")
+
+    @property
+    def things(self) -> str:
+        return "service" if self.compose else "container"
+
+    def version(self, host: str) -> tuple[int, int, int]:
+        h = self.hosts.get(host)
+        return version_tuple(h.engine_version) if h else (20, 10, 0)
+
+    def instances(self, net: Network, host: str) -> str:
+        """Key of the network instance a container on ``host`` joins."""
+        return "*" if net.swarm_scope else host
+
+
+Check = Callable[[Context], Iterable[Problem]]
+
+
+def gateway_network(ctx: Context, c: Container) -> Network | None:
+    """The network providing the default route (Docker: gw_priority, non-internal, name)."""
+    nets = [(a, ctx.networks[a.network]) for a in c.attachments if a.network in ctx.networks]
+    nets.sort(key=lambda an: (-an[0].gw_priority, an[1].internal, an[1].engine_name))
+    return next((n for _, n in nets if not n.internal), None)
+
+
+# --- the checks ------------------------------------------------------------------------
+
+
+def check_names(ctx: Context) -> Iterator[Problem]:
+    d = ctx.design
+    if ctx.compose and not PROJECT_NAME.match(d.name):
+        yield ctx.error(("name",), f'"{d.name}" is not a valid project name: use lowercase letters, digits, '
+                        "'_' and '-', starting with a letter or digit")
+    elif not ctx.compose and not DESIGN_NAME.match(d.name):
+        yield ctx.error(("name",), f'"{d.name}" is not a valid design name: use lowercase letters, digits, '
+                        "'_', '.' and '-', starting with a letter or digit (e.g. shop)")
+    for h in d.hosts:
+        if not OBJECT_NAME.match(h.name):
+            yield ctx.error(("hosts", h.name), f'"{h.name}" is not a valid host name: use letters, digits, '
+                            "'_', '.' and '-'")
+    for n in d.networks:
+        if not OBJECT_NAME.match(n.engine_name):
+            where = ("networks", n.name, "name") if n.docker_name != n.name else ("networks", n.name)
+            yield ctx.error(where, f'"{n.engine_name}" is not a valid network name: use letters, digits, '
+                            "'_', '.' and '-', starting with a letter or digit")
+    for c in d.containers:
+        if not CONTAINER_NAME.match(c.engine_name):
+            field_ = "container_name" if ctx.compose else "name"
+            where = ("containers", c.name, field_) if d.location("containers", c.name, field_) else ("containers", c.name)
+            yield ctx.error(where, f'Invalid container name ({c.engine_name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are '
+                            "allowed (at least 2 characters)")
+        if c.hostname is not None and not HOSTNAME.match(c.hostname):
+            yield ctx.error(("containers", c.name, "hostname"), f'"{c.hostname}" is not a valid hostname '
+                            "(letters, digits and '-' in dot-separated labels of up to 63 characters)")
+        for a in c.attachments:
+            for alias in a.aliases:
+                if not alias or any(ch.isspace() for ch in alias):
+                    yield ctx.error(("containers", c.name, "networks", a.network, "aliases"),
+                                    f'"{alias}" is not a valid alias (a DNS name without spaces)')
+
+
+def check_references(ctx: Context) -> Iterator[Problem]:
+    d, hosts = ctx.design, list(ctx.hosts)
+    for n in d.networks:
+        for h in n.hosts:
+            if h not in ctx.hosts:
+                yield ctx.error(("networks", n.name, "hosts" if len(n.hosts) > 1 else "host"),
+                                f'unknown host "{h}"{did_you_mean(h, hosts)}; hosts are {", ".join(hosts)}')
+    declared = [n.name for n in d.networks] + (["default", "bridge"] if ctx.compose else ["bridge"])
+    for c in d.containers:
+        if c.host == "":
+            yield ctx.error(("containers", c.name), f"no host given and the design has several hosts "
+                            f"({', '.join(hosts)}); add host: {hosts[0] if hosts else 'docker1'}")
+        elif c.host not in ctx.hosts:
+            yield ctx.error(("containers", c.name, "host"),
+                            f'unknown host "{c.host}"{did_you_mean(c.host, hosts)}; hosts are {", ".join(hosts)}')
+        for a in c.attachments:
+            if a.network not in ctx.networks:
+                hint = did_you_mean(a.network, declared)
+                if ctx.compose:
+                    msg = f'service "{c.name}" refers to undefined network {a.network}{hint}; declare it under top-level networks:'
+                else:
+                    msg = f'unknown network "{a.network}"{hint}; declare it under networks: (or use bridge, the default bridge)'
+                yield ctx.error(("containers", c.name, "networks", a.network), msg)
+        if c.mode.kind is ModeKind.CONTAINER and c.mode.target not in ctx.containers:
+            hint = did_you_mean(c.mode.target, list(ctx.containers))
+            what = f"service:{c.mode.target}" if ctx.compose else f"container:{c.mode.target}"
+            yield ctx.error(("containers", c.name, "network_mode"),
+                            f"network_mode {what} names no {ctx.things} in the design{hint}")
+
+
+def check_modes(ctx: Context) -> Iterator[Problem]:
+    reported: set[str] = set()
+    for c in ctx.design.containers:
+        mode_path = ("containers", c.name, "network_mode")
+        if c.mode.kind is not ModeKind.NETWORKS and c.attachments:
+            if c.mode.kind is ModeKind.HOST:
+                msg = "a host-mode container cannot join other networks; drop networks: or network_mode: host"
+            else:
+                msg = f"networks cannot be combined with network_mode: {c.mode}; keep one of them"
+            yield ctx.error(("containers", c.name, "networks"), msg)
+        if c.mode.kind is not ModeKind.CONTAINER:
+            continue
+        if c.mode.target == c.name:
+            yield ctx.error(mode_path, f"network_mode refers to the {ctx.things} itself; name another {ctx.things}")
+            reported.add(c.name)
+            continue
+        owner = ctx.containers.get(c.mode.target or "")
+        chain, cur = [c.name], owner
+        while cur is not None and cur.mode.kind is ModeKind.CONTAINER:
+            if cur.name in chain:
+                if c.name not in reported and cur.name == c.name:
+                    loop = " -> ".join(chain + [cur.name])
+                    yield ctx.error(mode_path, f"network_mode forms a cycle ({loop}); one of them must have its own network")
+                    reported.update(chain)
+                break
+            chain.append(cur.name)
+            cur = ctx.containers.get(cur.mode.target or "")
+        if owner is not None and owner.host != c.host and owner.host and c.host:
+            yield ctx.error(mode_path, f'shares the namespace of "{owner.name}" on host {owner.host}, '
+                            f"but runs on host {c.host}; put both on one host")
+        if c.hostname is not None:
+            yield ctx.error(("containers", c.name, "hostname"),
+                            "conflicting options: hostname and the network mode; the hostname is the owner's")
+
+
+def check_published_ports(ctx: Context) -> Iterator[Problem]:
+    for c in ctx.design.containers:
+        if not c.ports:
+            continue
+        where = ("containers", c.name, "ports")
+        kind = c.mode.kind
+        if kind is ModeKind.HOST:
+            yield ctx.warning(where, "Published ports are discarded when using host network mode "
+                              "(the listeners are host ports already); remove ports:")
+        elif kind is ModeKind.NONE:
+            yield ctx.warning(where, "published ports are ignored with network_mode: none (only loopback)")
+        elif kind is ModeKind.CONTAINER:
+            yield ctx.error(where, "conflicting options: port publishing and the container type network mode; "
+                            f'publish the ports on "{c.mode.target}"')
+        else:
+            known = [ctx.networks[a.network] for a in c.attachments if a.network in ctx.networks]
+            if not known:
+                continue
+            gw = gateway_network(ctx, c)
+            if gw is None:
+                yield ctx.warning(where, "published ports are ignored: every network of this container is internal, "
+                                  "so nothing is bound on the host")
+            elif gw.driver in LINK_DRIVERS:
+                yield ctx.warning(where, f"{gw.driver.value} driver does not support port mappings; these ports "
+                                  f'are ignored (network "{gw.name}" provides the gateway)')
+
+
+def check_port_conflicts(ctx: Context) -> Iterator[Problem]:
+    taken: dict[tuple[str, str, int], list[tuple[IPv4Address, Container, object]]] = defaultdict(list)
+    for c in ctx.design.containers:
+        if c.mode.kind is not ModeKind.NETWORKS or not c.ports:
+            continue
+        gw = gateway_network(ctx, c)
+        if gw is None or gw.driver in LINK_DRIVERS:
+            continue
+        seen = set()
+        for i, p in enumerate(c.ports):
+            if p.host_port is None:
+                continue
+            ip = p.host_ip if p.host_ip is not None else gw.host_binding_ipv4
+            if (ip, p.host_port, p.protocol, p.container_port) in seen:
+                continue
+            seen.add((ip, p.host_port, p.protocol, p.container_port))
+            slot = taken[(c.host, p.protocol.value, p.host_port)]
+            wild = IPv4Address("0.0.0.0")
+            clash = next((o for o in slot if o[0] == ip or wild in (ip, o[0])), None)
+            if clash is not None:
+                other = clash[1]
+                who = "twice by this container" if other is c else f'by "{other.name}" too'
+                yield ctx.error(("containers", c.name, "ports", i),
+                                f"Bind for {ip}:{p.host_port} failed: port is already allocated "
+                                f"({p.protocol.value} port {p.host_port} is published {who} on host {c.host}); "
+                                "pick another host port")
+            slot.append((ip, c, p))
+
+
+def check_subnets(ctx: Context) -> Iterator[Problem]:
+    for n in ctx.design.networks:
+        at = ("networks", n.name)
+        s = n.subnet
+        if s is None:
+            for field_, value in (("gateway", n.gateway), ("ip_range", n.ip_range)):
+                if value is not None:
+                    yield ctx.error((*at, field_), f"{field_} {value} needs an explicit subnet; add subnet:")
+            if n.aux_addresses:
+                yield ctx.error((*at, "aux_addresses"), "aux_addresses need an explicit subnet; add subnet:")
+            continue
+        if n.gateway is not None:
+            if n.gateway not in s:
+                yield ctx.error((*at, "gateway"), f"gateway {n.gateway} is outside subnet {s}; "
+                                f"use an address inside it such as {s.network_address + 1}")
+            elif s.prefixlen < 31 and n.gateway in (s.network_address, s.broadcast_address):
+                yield ctx.error((*at, "gateway"), f"gateway {n.gateway} is the network or broadcast address of {s}")
+        if n.ip_range is not None and not n.ip_range.subnet_of(s):
+            yield ctx.error((*at, "ip_range"), f"ip_range {n.ip_range} is outside subnet {s}; use a range inside it")
+        for a in n.aux_addresses:
+            if a not in s:
+                yield ctx.error((*at, "aux_addresses"), f"aux address {a} is outside subnet {s}")
+
+
+def check_overlaps(ctx: Context) -> Iterator[Problem]:
+    nets = [n for n in ctx.design.networks if n.subnet is not None]
+    for i, n in enumerate(nets):
+        where = ("networks", n.name, "subnet")
+        for m in nets[:i]:
+            shared = n.swarm_scope or m.swarm_scope or set(n.hosts) & set(m.hosts)
+            if shared and n.subnet.overlaps(m.subnet):
+                yield ctx.error(where, f'subnet {n.subnet} overlaps {m.subnet} of network "{m.name}" ({OVERLAP}); '
+                                "pick a subnet outside it")
+        on = ctx.design.hosts if n.swarm_scope else [ctx.hosts[h] for h in n.hosts if h in ctx.hosts]
+        for h in on:
+            docker0 = h.daemon.bip.network if h.daemon.bip is not None else DOCKER0_DEFAULT
+            if not n.default_bridge and n.subnet.overlaps(docker0):
+                yield ctx.error(where, f"subnet {n.subnet} overlaps {docker0} of the default bridge docker0 on host "
+                                f"{h.name} ({OVERLAP}); pick a subnet outside it")
+            if n.driver is not Driver.BRIDGE:
+                continue
+            if n.subnet.overlaps(h.lan_address.network):
+                yield ctx.warning(where, f"subnet {n.subnet} overlaps the LAN {h.lan_address.network} of host {h.name}: "
+                                  "the host would send those LAN addresses into the bridge; pick another subnet")
+            for r in h.routes:
+                if n.subnet.overlaps(r):
+                    yield ctx.warning(where, f"subnet {n.subnet} overlaps {r}, already routed on host {h.name}: "
+                                      "Docker uses an explicit subnet as written and breaks that route")
+
+
+def check_addresses(ctx: Context) -> Iterator[Problem]:
+    used: dict[tuple[str, str, IPv4Address], str] = {}
+    for c in ctx.design.containers:
+        for a in c.attachments:
+            n = ctx.networks.get(a.network)
+            if n is None:
+                continue
+            at = ("containers", c.name, "networks", a.network)
+            if n.default_bridge:
+                if a.aliases:
+                    yield ctx.error((*at, "aliases"), "network-scoped alias is supported only for containers in user "
+                                    "defined networks; put the container on a user-defined network")
+                if a.ipv4_address is not None:
+                    yield ctx.error((*at, "ipv4_address"), "user specified IP address is supported on user defined "
+                                    "networks only")
+                continue
+            ip = a.ipv4_address
+            if ip is None:
+                continue
+            yield from _static_address(ctx, c, n, ip, (*at, "ipv4_address"))
+            key = (n.name, ctx.instances(n, c.host), ip)
+            if key in used:
+                yield ctx.error((*at, "ipv4_address"), f'Address already in use: {ip} is also the static address of '
+                                f'"{used[key]}" on network "{n.name}"; pick another address')
+            used.setdefault(key, c.name)
+
+
+def _static_address(ctx: Context, c: Container, n: Network, ip: IPv4Address, at: tuple) -> Iterator[Problem]:
+    version = ctx.version(c.host)
+    s = n.subnet
+    if s is None:
+        if version < (29, 0, 4):
+            yield ctx.error(at, "user specified IP address is supported only when connecting to networks with user "
+                            f'configured subnets; give network "{n.name}" a subnet:')
+        return
+    if ip not in s:
+        if version >= (25, 0, 0):
+            msg = f"no configured subnet or ip-range contain the IP address {ip}"
+        else:
+            msg = f"Invalid address {ip}: It does not belong to any of this network's subnets"
+        yield ctx.error(at, f"{msg} (subnet {s})")
+        return
+    gateway = n.gateway if n.gateway is not None else (s.network_address + 1 if s.prefixlen < 31 else None)
+    if s.prefixlen < 31 and ip in (s.network_address, s.broadcast_address):
+        yield ctx.error(at, f"{ip} is the network or broadcast address of {s}; pick a host address")
+    elif ip == gateway:
+        yield ctx.error(at, f'Address already in use: {ip} is the gateway of network "{n.name}"; pick another address')
+    elif ip in n.aux_addresses:
+        yield ctx.error(at, f'Address already in use: {ip} is an aux address of network "{n.name}"')
+
+
+def check_placement(ctx: Context) -> Iterator[Problem]:
+    for c in ctx.design.containers:
+        for a in c.attachments:
+            n = ctx.networks.get(a.network)
+            if n is None or not c.host or c.host not in ctx.hosts:
+                continue
+            at = ("containers", c.name, "networks", a.network)
+            if c.host not in n.hosts:
+                span = ", ".join(n.hosts) or "no host"
+                yield ctx.error(at, f'network "{n.name}" does not exist on host {c.host} (it is on {span}); '
+                                f"add {c.host} to the network's hosts")
+            if n.driver is Driver.OVERLAY and not n.attachable and c.mode.kind is ModeKind.NETWORKS:
+                yield ctx.error(at, f'only attachable overlays accept standalone containers; set attachable: true '
+                                f'on network "{n.name}"')
+
+
+def check_link_parents(ctx: Context) -> Iterator[Problem]:
+    by_parent: dict[tuple[str, str], list[Network]] = defaultdict(list)
+    for n in ctx.design.networks:
+        if n.driver is Driver.MACVLAN and n.parent is not None:
+            for h in n.hosts:
+                by_parent[(h, n.parent_interface)].append(n)
+    for (host, parent), nets in by_parent.items():
+        for i, n in enumerate(nets[1:], 1):
+            first = nets[0]
+            if "passthru" in (n.mode, first.mode):
+                yield ctx.error(("networks", n.name, "mode" if n.mode == "passthru" else "parent"),
+                                f'macvlan passthru needs parent {parent} to itself, but "{first.name}" and "{n.name}" '
+                                f"both use it on host {host}")
+            elif ctx.version(host) < (27, 0, 0):
+                yield ctx.error(("networks", n.name, "parent"),
+                                f"network {first.engine_name} is already using parent interface {parent} "
+                                f"(Docker before 27.0 allows one macvlan network per parent on host {host}); "
+                                "use a VLAN sub-interface (vlan:) or one network")
+
+
+def check_duplicate_names(ctx: Context) -> Iterator[Problem]:
+    seen: dict[tuple[str, str], str] = {}
+    for c in ctx.design.containers:
+        key = (c.host, c.engine_name)
+        if key in seen:
+            yield ctx.error(("containers", c.name), f'Conflict. The container name "/{c.engine_name}" is already in use '
+                            f'by "{seen[key]}" on host {c.host}; give one another name')
+        seen.setdefault(key, c.name)
+    local: dict[tuple[str, str], str] = {}  # (host, engine name) -> network
+    anywhere: dict[str, str] = {}  # engine name -> first local network using it
+    swarm: dict[str, str] = {}  # engine name -> overlay
+    for n in ctx.design.networks:
+        name = n.engine_name
+        if n.swarm_scope:
+            other = swarm.get(name) or anywhere.get(name)
+        else:
+            other = swarm.get(name) or next((local[(h, name)] for h in n.hosts if (h, name) in local), None)
+        if other is not None and not (n.default_bridge and ctx.networks[other].default_bridge):
+            yield ctx.error(("networks", n.name), f"network with name {name} already exists "
+                            f'("{other}" uses it); give one another name')
+        if n.swarm_scope:
+            swarm.setdefault(name, n.name)
+        else:
+            anywhere.setdefault(name, n.name)
+            for h in n.hosts:
+                local.setdefault((h, name), n.name)
+
+
+CHECKS: list[Check] = [
+    check_names,
+    check_references,
+    check_modes,
+    check_published_ports,
+    check_port_conflicts,
+    check_subnets,
+    check_overlaps,
+    check_addresses,
+    check_placement,
+    check_link_parents,
+    check_duplicate_names,
+]
+
+
+def validate(design: Design, paths: Mapping[tuple, str] | None = None) -> list[Problem]:
+    """Every problem :data:`CHECKS` find (errors and warnings), in check order.
+
+    ``paths`` maps model paths to dotted source paths (loaders pass it so messages say
+    ``services.web.ports[0]`` exactly as written); without it paths are derived.
+    """
+    ctx = Context(design, paths)
+    problems: list[Problem] = []
+    for check in CHECKS:
+        problems.extend(check(ctx))
+    return problems

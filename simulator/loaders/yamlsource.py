@@ -1,0 +1,512 @@
+"""Safe YAML reading that remembers where every key and value was written.
+
+:func:`read_yaml` turns text into plain Python values (dict, list, str, int, float,
+bool, None) plus a :class:`Doc` that maps each value's path to its
+:class:`~simulator.model.Location`.  It never executes tags, resolves scalars with the
+YAML 1.2 core schema (as docker compose does: ``22:22`` and ``on`` stay strings), refuses
+duplicate keys, nesting deeper than :data:`MAX_DEPTH` and aliases that expand beyond
+:data:`MAX_VALUES`, and raises only :class:`~simulator.errors.DesignLoadError`.
+
+:class:`Report` collects :class:`~simulator.errors.Problem` values against those paths.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import re
+from dataclasses import dataclass, field
+from typing import Iterable
+
+import yaml
+
+from ipaddress import IPv4Address, IPv4Interface, IPv4Network
+
+from ..errors import DesignLoadError, Problem
+from ..model import Location
+
+MAX_BYTES = 10 * 1024 * 1024
+MAX_DEPTH = 64
+MAX_NODES = 200_000  # YAML nodes as written
+MAX_VALUES = 200_000  # values after expanding aliases
+
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+Path = tuple  # of str keys and int indices
+
+# YAML 1.2 core schema
+_NULL = re.compile(r"^(?:~|null|Null|NULL|)$")
+_BOOL = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
+_INT10 = re.compile(r"^[-+]?[0-9]+$")
+_INT8 = re.compile(r"^0o[0-7]+$")
+_INT16 = re.compile(r"^0x[0-9a-fA-F]+$")
+_FLOAT = re.compile(r"^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?$")
+_INF = re.compile(r"^[-+]?\.(?:inf|Inf|INF)$")
+_NAN = re.compile(r"^\.(?:nan|NaN|NAN)$")
+_STD = "tag:yaml.org,2002:"
+
+
+def format_path(path: Iterable[object]) -> str:
+    """``("services", "web", "ports", 0)`` → ``services.web.ports[0]``."""
+    out = ""
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out
+
+
+def did_you_mean(word: object, candidates: Iterable[str]) -> str:
+    """`` (did you mean "x"?)`` when a candidate is close to ``word``, else ``""``."""
+    if not isinstance(word, str):
+        return ""
+    close = difflib.get_close_matches(word, sorted(set(candidates)), n=1, cutoff=0.6)
+    return f' (did you mean "{close[0]}"?)' if close else ""
+
+
+def describe(value: object) -> str:
+    """A short description of a value for messages: ``a list``, ``the string "x"``."""
+    if value is None:
+        return "nothing (null)"
+    if isinstance(value, bool):
+        return f"the boolean {str(value).lower()}"
+    if isinstance(value, (int, float)):
+        return f"the number {value}"
+    if isinstance(value, str):
+        shown = value if len(value) <= 60 else value[:57] + "..."
+        return f'the string "{shown}"'
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    return type(value).__name__
+
+
+class _Reset:
+    """Compose's ``!reset`` tag: the key is dropped as if it were not written."""
+
+
+_RESET = _Reset()
+
+
+class _Node:
+    __slots__ = ("kind", "value", "tag", "plain", "line", "col")
+
+    def __init__(self, kind: str, value, tag, plain: bool, mark) -> None:
+        self.kind, self.value, self.tag, self.plain = kind, value, tag, plain
+        self.line, self.col = mark.line + 1, mark.column + 1
+
+
+@dataclass
+class Doc:
+    """Parsed YAML: ``data`` and where each path was written."""
+
+    data: object
+    source: str
+    values: dict = field(default_factory=dict)  # path -> Location of the value
+    keys: dict = field(default_factory=dict)  # path -> Location of the mapping key
+    raw: dict = field(default_factory=dict)  # path -> scalar text as written
+
+    def loc(self, path: Path) -> Location | None:
+        """Where the value at ``path`` (or its nearest ancestor) was written."""
+        path = tuple(path)
+        for end in range(len(path), -1, -1):
+            found = self.values.get(path[:end])
+            if found is not None:
+                return found
+        return None
+
+    def key_loc(self, path: Path) -> Location | None:
+        """Where the key of ``path`` was written (the value's place for list items)."""
+        return self.keys.get(tuple(path)) or self.loc(path)
+
+    def text(self, path: Path, value: object) -> str:
+        """A scalar as the user wrote it (``20.10`` stays ``"20.10"``)."""
+        raw = self.raw.get(tuple(path))
+        if raw is not None and not isinstance(value, str):
+            return raw
+        if isinstance(value, bool):
+            return str(value).lower()
+        return "" if value is None else str(value)
+
+
+class Report:
+    """Problems found while loading, each tied to a path of the document."""
+
+    def __init__(self, doc: Doc):
+        self.doc = doc
+        self.problems: list[Problem] = []
+        self.muted: set[tuple] = set()  # paths already reported by the schema pass
+
+    def _add(self, path, message, severity, key, dedupe, location=None):
+        path = tuple(path)
+        if dedupe and any(path[:n] in self.muted for n in range(len(path) + 1)):
+            return
+        if location is None:
+            location = self.doc.key_loc(path) if key else self.doc.loc(path)
+        self.problems.append(Problem(message, format_path(path), location, severity))
+
+    def error(self, path: Path, message: str, *, key: bool = False, dedupe: bool = False) -> None:
+        self._add(path, message, "error", key, dedupe)
+
+    def warning(self, path: Path, message: str, *, key: bool = False) -> None:
+        self._add(path, message, "warning", key, False)
+
+    def mute(self, path: Path) -> None:
+        self.muted.add(tuple(path))
+
+    @property
+    def has_errors(self) -> bool:
+        return any(p.severity == "error" for p in self.problems)
+
+    def unknown_keys(self, path: Path, mapping: dict, allowed: Iterable[str], what: str) -> None:
+        """Report every key of ``mapping`` not in ``allowed`` (``x-*`` keys are fine)."""
+        allowed = list(allowed)
+        for key in mapping:
+            if key not in allowed and not key.startswith("x-"):
+                self.error(
+                    (*path, key),
+                    f'unknown key "{key}" in {what}{did_you_mean(key, allowed)}',
+                    key=True,
+                )
+
+
+def decode(data: bytes, source: str) -> str:
+    """UTF-8 (or BOM-marked UTF-16) bytes to text, or a DesignLoadError naming the byte."""
+    if len(data) > MAX_BYTES:
+        _fail(source, 1, 1, f"file is larger than {MAX_BYTES // (1024 * 1024)} MB; netsim reads designs up to that size")
+    try:
+        if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+            return data.decode("utf-16")
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        start = exc.start
+        line = data.count(b"\n", 0, start) + 1
+        column = start - (data.rfind(b"\n", 0, start) + 1) + 1
+        byte = data[start : start + 1].hex()
+        _fail(source, line, column, f"file is not UTF-8 text (byte 0x{byte}); save it as UTF-8")
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _fail(source: str, line: int, column: int, message: str) -> None:
+    raise DesignLoadError([Problem(message, "", Location(source, line, column))])
+
+
+def _position(text: str, index: int) -> tuple[int, int]:
+    index = max(0, min(index, len(text)))
+    line = text.count("\n", 0, index) + 1
+    return line, index - (text.rfind("\n", 0, index) + 1) + 1
+
+
+def read_yaml(text: str | bytes, source: str = "<string>") -> Doc:
+    """Parse one YAML document into a :class:`Doc`; raise DesignLoadError on any problem."""
+    if isinstance(text, bytes):
+        text = decode(text, source)
+    if len(text) > MAX_BYTES:
+        _fail(source, 1, 1, f"text is larger than {MAX_BYTES // (1024 * 1024)} MB; netsim reads designs up to that size")
+    try:
+        root = _build(text, source)
+        doc = Doc(None, source)
+        if root is None:
+            _fail(source, 1, 1, "the file is empty; a design needs at least a name (or compose services)")
+        doc.data = _Converter(doc).convert(root, ())
+        return doc
+    except DesignLoadError:
+        raise
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        context = f" ({exc.context})" if exc.context else ""
+        _fail(source, line, col, f"YAML syntax error: {exc.problem}{context}")
+    except yaml.reader.ReaderError as exc:
+        line, col = _position(text, exc.position)
+        _fail(source, line, col, f"YAML cannot contain this character ({exc.reason}); remove it")
+    except yaml.YAMLError as exc:
+        _fail(source, 1, 1, f"YAML error: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}")
+    except (RecursionError, MemoryError):
+        _fail(source, 1, 1, "the YAML is nested or repeated too deeply to read")
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _build(text: str, source: str) -> _Node | None:
+    """Events → node tree without expanding aliases; anchors map to shared nodes."""
+    anchors: dict[str, _Node] = {}
+    stack: list[tuple[_Node, str | None]] = []
+    root: _Node | None = None
+    documents = 0
+    count = 0
+
+    def add(node: _Node) -> None:
+        nonlocal root
+        if stack:
+            stack[-1][0].value.append(node)
+        else:
+            root = node
+
+    for ev in yaml.parse(text, Loader=_Loader):
+        mark = ev.start_mark
+        if isinstance(ev, yaml.DocumentStartEvent):
+            documents += 1
+            if documents > 1:
+                _fail(source, mark.line + 1, mark.column + 1,
+                      "more than one YAML document (---) in the file; put the design in one document")
+            continue
+        if isinstance(ev, (yaml.StreamStartEvent, yaml.StreamEndEvent, yaml.DocumentEndEvent)):
+            continue
+        count += 1
+        if count > MAX_NODES:
+            _fail(source, mark.line + 1, mark.column + 1, f"more than {MAX_NODES} YAML values; the design is too large")
+        if isinstance(ev, yaml.AliasEvent):
+            target = anchors.get(ev.anchor)
+            if target is None:
+                _fail(source, mark.line + 1, mark.column + 1,
+                      f'alias "*{ev.anchor}" refers to no anchor defined before it (anchors are written "&{ev.anchor}")')
+            add(target)
+        elif isinstance(ev, yaml.ScalarEvent):
+            plain = ev.style in (None, "") and bool(ev.implicit[0])
+            node = _Node("scalar", ev.value, ev.tag, plain, mark)
+            if ev.anchor is not None:
+                anchors[ev.anchor] = node
+            add(node)
+        elif isinstance(ev, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
+            kind = "seq" if isinstance(ev, yaml.SequenceStartEvent) else "map"
+            node = _Node(kind, [], ev.tag, False, mark)
+            add(node)
+            stack.append((node, ev.anchor))
+            if len(stack) > MAX_DEPTH:
+                _fail(source, mark.line + 1, mark.column + 1, f"nested more than {MAX_DEPTH} levels deep")
+        elif isinstance(ev, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
+            node, anchor = stack.pop()
+            if anchor is not None:
+                anchors[anchor] = node
+    return root
+
+
+class _Converter:
+    """Node tree → plain values, recording locations; counts values to stop alias bombs."""
+
+    def __init__(self, doc: Doc):
+        self.doc = doc
+        self.count = 0
+
+    def fail(self, node: _Node, message: str) -> None:
+        _fail(self.doc.source, node.line, node.col, message)
+
+    def convert(self, node: _Node, path: Path, depth: int = 0):
+        self.count += 1
+        if self.count > MAX_VALUES:
+            self.fail(node, f"YAML aliases expand to more than {MAX_VALUES} values; refusing (alias bomb?)")
+        if depth > MAX_DEPTH:
+            self.fail(node, f"nested more than {MAX_DEPTH} levels deep (counting aliases)")
+        self.doc.values[path] = Location(self.doc.source, node.line, node.col)
+        tag = node.tag
+        if tag in ("!override", "!reset"):
+            if tag == "!reset":
+                return _RESET
+            tag = None
+        if node.kind == "scalar":
+            if node.plain or tag is not None:
+                self.doc.raw[path] = node.value
+            return self.scalar(node, tag)
+        if tag is not None and tag not in (_STD + "map", _STD + "seq"):
+            self.fail(node, f'YAML tag "{tag}" is not supported here')
+        if node.kind == "seq":
+            if tag == _STD + "map":
+                self.fail(node, "tagged !!map but written as a list")
+            out = []
+            for item in node.value:
+                value = self.convert(item, (*path, len(out)), depth + 1)
+                if value is not _RESET:
+                    out.append(value)
+            return out
+        if tag == _STD + "seq":
+            self.fail(node, "tagged !!seq but written as a mapping")
+        return self.mapping(node, path, depth)
+
+    def mapping(self, node: _Node, path: Path, depth: int) -> dict:
+        explicit: list[tuple[_Node, _Node]] = []
+        merges: list[_Node] = []
+        where: dict[str, int] = {}
+        items = node.value
+        for i in range(0, len(items) - 1, 2):
+            knode, vnode = items[i], items[i + 1]
+            if knode.kind != "scalar":
+                self.fail(knode, "mapping keys must be plain strings, not a list or mapping")
+            if knode.value == "<<" and knode.plain:
+                merges.append(vnode)
+                continue
+            if knode.value in where:
+                self.fail(knode, f'duplicate key "{knode.value}" (first written at line {where[knode.value]}); keep one')
+            where[knode.value] = knode.line
+            explicit.append((knode, vnode))
+        merged: dict = {}
+        for merge in merges:  # earlier merge sources win over later ones
+            for src in merge.value if merge.kind == "seq" else [merge]:
+                if src.kind != "map":
+                    self.fail(merge, "a merge key (<<) takes a mapping or a list of mappings")
+                for key, value in self.mapping(src, path, depth + 1).items():
+                    merged.setdefault(key, value)
+        out: dict = {}
+        for knode, vnode in explicit:  # explicit keys win over merged ones
+            sub = (*path, knode.value)
+            self.doc.keys[sub] = Location(self.doc.source, knode.line, knode.col)
+            value = self.convert(vnode, sub, depth + 1)
+            merged.pop(knode.value, None)
+            if value is not _RESET:
+                out[knode.value] = value
+        out.update(merged)
+        return out
+
+    def scalar(self, node: _Node, tag: str | None):
+        text = node.value
+        if tag is None:
+            return _resolve(text) if node.plain else text
+        if tag in ("!", _STD + "str"):
+            return text
+        kind = tag[len(_STD):] if tag.startswith(_STD) else None
+        value = _resolve(text)
+        if kind == "null" and value is None:
+            return None
+        if kind == "bool" and isinstance(value, bool):
+            return value
+        if kind == "int" and isinstance(value, int) and not isinstance(value, bool):
+            return value
+        if kind == "float" and isinstance(value, (int, float)) and not isinstance(value, bool):
+            return float(value)
+        if kind in ("null", "bool", "int", "float"):
+            self.fail(node, f'"{text}" cannot be read as !!{kind}')
+        self.fail(node, f'YAML tag "{tag}" is not supported (netsim reads plain data only)')
+        return None  # pragma: no cover
+
+
+def _resolve(text: str):
+    """A plain scalar under the YAML 1.2 core schema."""
+    if _NULL.match(text):
+        return None
+    if text in _BOOL:
+        return _BOOL[text]
+    try:
+        if _INT10.match(text):
+            return int(text)
+        if _INT8.match(text):
+            return int(text[2:], 8)
+        if _INT16.match(text):
+            return int(text[2:], 16)
+    except ValueError:  # more digits than Python converts
+        return text
+    if _FLOAT.match(text):
+        value = float(text)
+        return value if math.isfinite(value) else text
+    if _INF.match(text):
+        return float("-inf") if text.startswith("-") else float("inf")
+    if _NAN.match(text):
+        return float("nan")
+    return text
+
+
+# --- typed values: each returns None after reporting when the value is unusable ---
+
+_TRUE = ("1", "t", "T", "TRUE", "true", "True")
+_FALSE = ("0", "f", "F", "FALSE", "false", "False")
+
+
+def to_str(report: Report, path: Path, value: object, what: str = "a string") -> str | None:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return report.doc.text(path, value)
+    report.error(path, f"expected {what}, not {describe(value)}", dedupe=True)
+    return None
+
+
+def to_bool(report: Report, path: Path, value: object, *, strings: bool = False) -> bool | None:
+    """true/false; with ``strings`` also Go's ParseBool strings ("true", "1", "f", ...)."""
+    if isinstance(value, bool):
+        return value
+    if strings and isinstance(value, str) and value in _TRUE + _FALSE:
+        return value in _TRUE
+    report.error(path, f"expected true or false, not {describe(value)}", dedupe=True)
+    return None
+
+
+def to_int(report: Report, path: Path, value: object, low: int, high: int, what: str = "a number") -> int | None:
+    if isinstance(value, str) and re.fullmatch(r"-?[0-9]{1,9}", value):
+        value = int(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        if low <= value <= high:
+            return value
+        report.error(path, f"{value} is out of range: {what} is {low}-{high}", dedupe=True)
+        return None
+    report.error(path, f"expected {what} ({low}-{high}), not {describe(value)}", dedupe=True)
+    return None
+
+
+def to_cidr(report: Report, path: Path, value: object) -> IPv4Network | None:
+    """An IPv4 network; host bits set is an error naming the network meant."""
+    if not isinstance(value, str) or "/" not in value:
+        report.error(path, f"{_q(value)} is not a CIDR block (e.g. 10.0.0.0/24)", dedupe=True)
+        return None
+    try:
+        net = IPv4Network(value, strict=False)
+    except ValueError:
+        report.error(path, f"{_q(value)} is not a CIDR block (e.g. 10.0.0.0/24)", dedupe=True)
+        return None
+    if str(net) != value:
+        report.error(path, f'"{value}" has host bits set; the network is {net}', dedupe=True)
+        return None
+    return net
+
+
+def to_ip(report: Report, path: Path, value: object) -> IPv4Address | None:
+    try:
+        if isinstance(value, str):
+            return IPv4Address(value)
+    except ValueError:
+        pass
+    report.error(path, f"{_q(value)} is not an IPv4 address (e.g. 172.20.0.1)", dedupe=True)
+    return None
+
+
+def to_iface(report: Report, path: Path, value: object) -> IPv4Interface | None:
+    """A host address with its prefix, e.g. 192.168.1.10/24."""
+    try:
+        if isinstance(value, str) and "/" in value:
+            iface = IPv4Interface(value)
+            net = iface.network
+            if net.prefixlen < 31 and iface.ip in (net.network_address, net.broadcast_address):
+                report.error(path, f'"{value}" is the network or broadcast address of {net}; '
+                             f"use a host address such as {net.network_address + 1}/{net.prefixlen}", dedupe=True)
+                return None
+            return iface
+    except ValueError:
+        pass
+    report.error(path, f"{_q(value)} is not an address with prefix (e.g. 192.168.1.10/24)", dedupe=True)
+    return None
+
+
+def to_labels(report: Report, path: Path, value: object) -> tuple[tuple[str, str], ...]:
+    """A mapping (or compose list of "key=value") → ordered (key, value) pairs."""
+    if value is None:
+        return ()
+    pairs: list[tuple[str, str]] = []
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if isinstance(item, (dict, list)):
+                report.error((*path, key), f"a label value is a string, not {describe(item)}", dedupe=True)
+            else:
+                pairs.append((key, report.doc.text((*path, key), item)))
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            if not isinstance(item, str):
+                report.error((*path, i), f'a label is a "key=value" string, not {describe(item)}', dedupe=True)
+                continue
+            key, _, text = item.partition("=")
+            pairs.append((key, text))
+    else:
+        report.error(path, f"labels are a mapping of key: value, not {describe(value)}", dedupe=True)
+    return tuple(pairs)
+
+
+def _q(value: object) -> str:
+    return f'"{value}"' if isinstance(value, str) else describe(value)

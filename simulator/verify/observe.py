@@ -1,0 +1,346 @@
+"""Observe a deployment: dial every probe of the model for real and record who answered.
+
+Dial addresses come from the deployment, never from the model: via ``ip`` the target's
+actual address on that network (inspect), via ``dns`` the name resolved inside the
+source, via ``host`` the source's actual default gateway (127.0.0.1 from the host, the
+host's LAN address from the LAN peer).  Every address passes the
+:class:`~simulator.adapters.safety.ProbeGuard` before anything is dialled.
+
+Per source container: one exec to read its gateway and resolve names, one exec dialling
+all its probes concurrently; sources run in parallel (bounded).  The host dials with
+Python sockets; the LAN peer runs the same Python prober under ``ip netns exec``.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from ipaddress import IPv4Address, IPv4Interface, IPv4Network
+from pathlib import Path
+from typing import Sequence
+
+from ..adapters import lanpeer
+from ..adapters.engine import Engine
+from ..adapters.probe_agent import (
+    Dial,
+    DialResult,
+    Prepared,
+    parse_prepared,
+    parse_results,
+    prepare_script,
+    probe_script,
+    probe_sockets,
+)
+from ..adapters.safety import ProbeGuard
+from ..errors import EngineError, UnsafeTarget
+from ..model import Design, Driver, ModeKind
+from ..deploy.plan import DEFAULT_BRIDGE, Plan
+
+GWBRIDGE = "docker_gwbridge"
+SOURCES_PARALLEL = 16
+PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])
+LOCALHOST = "127.0.0.1"
+
+
+@dataclass(frozen=True, slots=True)
+class Observation:
+    """What really happened for one probe (matched to the model by ``key``)."""
+
+    key: tuple
+    address: str | None
+    status: str  # answered | refused | timeout | empty | unresolved | no-address | no-route
+    #              | skipped | unsupported | unsafe | error
+    responder: str | None = None
+    detail: str = ""
+
+    @property
+    def reachable(self) -> bool:
+        return self.status == "answered" and self.responder is not None
+
+    @property
+    def compared(self) -> bool:
+        return self.status not in ("skipped", "unsupported", "unsafe", "error")
+
+    def to_json(self) -> dict:
+        return {"address": self.address, "status": self.status, "reachable": self.reachable,
+                "responder": self.responder, "detail": self.detail}
+
+
+@dataclass
+class ContainerFacts:
+    key: str
+    name: str
+    id: str
+    status: str
+    exit_code: int | None
+    addresses: dict[str, IPv4Interface] = field(default_factory=dict)  # design network -> address
+    gateway: str | None = None  # observed default gateway (filled by the prepare exec)
+    ns_owner: str | None = None  # container:X — the key of X
+
+
+@dataclass
+class Facts:
+    """The deployment as the engine shows it."""
+
+    containers: dict[str, ContainerFacts]
+    subnets: dict[str, IPv4Network]  # design network -> subnet
+    gateways: dict[str, str]  # design network -> gateway address
+    lan_host: IPv4Interface
+    lan_peer: IPv4Interface
+    lan_ready: bool
+    udp: bool
+    notes: list[str] = field(default_factory=list)
+
+    def addresses_of(self, key: str) -> dict[str, IPv4Interface]:
+        """Addresses of a container's namespace (a container:X joiner has its owner's)."""
+        seen = set()
+        c = self.containers.get(key)
+        while c is not None and c.ns_owner and c.key not in seen:
+            seen.add(c.key)
+            c = self.containers.get(c.ns_owner)
+        return c.addresses if c else {}
+
+
+def network_keys(design: Design, plan: Plan) -> dict[str, str]:
+    """Engine network name -> design network key."""
+    out = {spec.name: spec.key for spec in plan.networks}
+    for n in design.networks:
+        if n.default_bridge:
+            out[DEFAULT_BRIDGE] = n.name
+    out.setdefault(DEFAULT_BRIDGE, DEFAULT_BRIDGE)
+    out[GWBRIDGE] = GWBRIDGE
+    return out
+
+
+def gather_facts(design: Design, plan: Plan, engine: Engine, lan_ready: bool) -> Facts:
+    """Inspect every container and network netsim deployed for the design."""
+    keys = network_keys(design, plan)
+    containers: dict[str, ContainerFacts] = {}
+    gwbridge: dict | None = None
+    endpoint_gateways: dict[str, str] = {}
+    for spec in plan.containers:
+        try:
+            info = engine.inspect_container(spec.name)
+        except EngineError:
+            containers[spec.key] = ContainerFacts(spec.key, spec.name, "", "missing", None)
+            continue
+        state = info.get("State") or {}
+        cf = ContainerFacts(spec.key, spec.name, info["Id"], state.get("Status", ""), state.get("ExitCode"))
+        if spec.network_mode.startswith("container:"):
+            owner = spec.network_mode.split(":", 1)[1]
+            cf.ns_owner = next((c.key for c in plan.containers if c.name == owner), None)
+        for net_name, ep in ((info.get("NetworkSettings") or {}).get("Networks") or {}).items():
+            if ep.get("IPAddress"):
+                cf.addresses[keys.get(net_name, net_name)] = IPv4Interface(f"{ep['IPAddress']}/{ep.get('IPPrefixLen') or 32}")
+            if ep.get("Gateway"):
+                endpoint_gateways.setdefault(keys.get(net_name, net_name), ep["Gateway"])
+        if any(n.driver == "overlay" for n in plan.networks) and spec.network_mode not in ("host", "none"):
+            if gwbridge is None:
+                try:
+                    gwbridge = engine.inspect_network(GWBRIDGE).get("Containers") or {}
+                except EngineError:
+                    gwbridge = {}
+            ep = gwbridge.get(info["Id"])
+            if ep and ep.get("IPv4Address"):
+                cf.addresses[GWBRIDGE] = IPv4Interface(ep["IPv4Address"])
+        containers[spec.key] = cf
+    subnets: dict[str, IPv4Network] = {}
+    gateways: dict[str, str] = {}
+    for name, key in keys.items():
+        if name != DEFAULT_BRIDGE and name != GWBRIDGE and plan.network_spec(key) is None:
+            continue
+        try:
+            configs = ((engine.inspect_network(name).get("IPAM") or {}).get("Config")) or []
+        except EngineError:
+            continue
+        for cfg in configs:
+            if cfg.get("Subnet") and ":" not in cfg["Subnet"]:
+                subnets[key] = IPv4Network(cfg["Subnet"])
+                if cfg.get("Gateway"):
+                    gateways[key] = cfg["Gateway"]
+                break
+    for key, gw in endpoint_gateways.items():
+        gateways.setdefault(key, gw)
+    udp = engine.image_supports_udp(plan.image)
+    facts = Facts(containers, subnets, gateways, plan.lan.host_address, plan.lan.peer_address, lan_ready, udp)
+    if not udp:
+        facts.notes.append(f"probe image {plan.image} has no UDP helper (nsagent): UDP probes are not compared")
+    return facts
+
+
+def build_guard(facts: Facts, plan: Plan, forbidden: Sequence[IPv4Network] = ()) -> ProbeGuard:
+    """Allowed: netsim's own networks, the emulated LAN, netsim's addresses on shared networks."""
+    own = {spec.key for spec in plan.networks}
+    networks = [s for k, s in facts.subnets.items() if k in own]
+    if facts.lan_ready:
+        networks.append(plan.lan.host_address.network)
+    addresses = set()
+    for c in facts.containers.values():
+        for net, iface in c.addresses.items():
+            if net not in own:
+                addresses.add(iface.ip)
+                if net in facts.gateways:
+                    addresses.add(IPv4Address(facts.gateways[net]))
+    return ProbeGuard.build(networks, addresses, forbidden)
+
+
+def host_forbidden(plan: Plan, facts: Facts) -> list[IPv4Network]:
+    """Prefixes routed on this machine through devices netsim did not create."""
+    own_nets = [s for s in facts.subnets.values()] + [plan.lan.host_address.network]
+    out = []
+    for route, dev in lanpeer.host_routes():
+        if dev.startswith(plan.lan.host_if) or any(route.overlaps(n) for n in own_nets):
+            continue
+        out.append(route)
+    return out
+
+
+def probe_id(i: int) -> str:
+    return f"p{i}"
+
+
+def observe(design: Design, plan: Plan, probes: Sequence, engine: Engine, facts: Facts,
+            guard: ProbeGuard, progress=None) -> dict[tuple, Observation]:
+    """Dial every probe; one observation per probe key."""
+    by_source: dict[str, list[tuple[int, object]]] = defaultdict(list)
+    for i, p in enumerate(probes):
+        by_source[p.source].append((i, p))
+    results: dict[tuple, Observation] = {}
+    if progress is not None:
+        progress.start("probing", len(by_source))
+
+    def run(source: str) -> dict[tuple, Observation]:
+        try:
+            return _observe_source(design, plan, source, by_source[source], engine, facts, guard)
+        except EngineError as exc:
+            return {p.key: Observation(p.key, None, "error", detail=str(exc)) for _, p in by_source[source]}
+        finally:
+            if progress is not None:
+                progress.advance()
+
+    with ThreadPoolExecutor(SOURCES_PARALLEL) as pool:
+        for part in pool.map(run, list(by_source)):
+            results.update(part)
+    return results
+
+
+def _observe_source(design, plan, source, items, engine, facts, guard) -> dict[tuple, Observation]:
+    out: dict[tuple, Observation] = {}
+    pending: list[tuple[int, object, str]] = []  # (index, probe, address)
+    container = design.container(source) if design.has_container(source) else None
+    cf = facts.containers.get(source) if container else None
+
+    if container is not None and (cf is None or cf.status != "running"):
+        why = ("not deployed here" if source in plan.skipped or cf is None
+               else f"probe container {cf.name} is {cf.status} (exit code {cf.exit_code})")
+        status = "skipped" if source in plan.skipped else "error"
+        return {p.key: Observation(p.key, None, status, detail=f"source {source} {why}") for _, p in items}
+    if container is None and source not in ("host", "external"):
+        return {p.key: Observation(p.key, None, "skipped", detail=f"source {source}: multi-host sources are not deployed")
+                for _, p in items}
+    if source == "external" and not facts.lan_ready:
+        return {p.key: Observation(p.key, None, "skipped", detail="no emulated LAN (needs root and ip netns)")
+                for _, p in items}
+
+    prep = Prepared(None, (), {})
+    host_like = source == "host" or (container is not None and container.mode.kind is ModeKind.HOST)
+    if container is not None:
+        names = sorted({p.name for _, p in items if p.via == "dns" and p.name})
+        res = engine.exec_batch(cf.name, prepare_script(names))
+        prep = parse_prepared(res.output)
+        cf.gateway = prep.gateway
+
+    for i, p in items:
+        addr, obs = _dial_address(design, plan, source, container, p, facts, prep, host_like)
+        if obs is not None:
+            out[p.key] = obs
+            continue
+        if p.protocol == "udp" and not facts.udp and container is not None:
+            out[p.key] = Observation(p.key, addr, "unsupported", detail="no UDP helper in the probe image")
+            continue
+        if p.protocol not in ("tcp", "udp"):
+            out[p.key] = Observation(p.key, addr, "unsupported", detail=f"{p.protocol} is not probed")
+            continue
+        try:
+            guard.check(addr, source)
+        except UnsafeTarget as exc:
+            out[p.key] = Observation(p.key, addr, "unsafe", detail=str(exc))
+            continue
+        pending.append((i, p, addr))
+
+    dials = [Dial(probe_id(i), p.protocol, addr, p.port) for i, p, addr in pending]
+    if not dials:
+        return out
+    if container is not None:
+        raw = parse_results(engine.exec_batch(cf.name, probe_script(dials, facts.udp)).output)
+    elif source == "host":
+        raw = probe_sockets(dials)
+    else:
+        raw = _external_dials(plan, dials)
+    for i, p, addr in pending:
+        out[p.key] = _observation(p, addr, raw.get(probe_id(i)))
+    return out
+
+
+def _dial_address(design, plan, source, container, p, facts: Facts, prep: Prepared, host_like: bool):
+    """(address, None) to dial, or (None|address, Observation) when there is nothing to dial."""
+    key = p.key
+    if p.via == "ip":
+        if p.target in plan.skipped:
+            return None, Observation(key, None, "skipped", detail=f"target {p.target} not deployed here")
+        iface = facts.addresses_of(p.target).get(p.network)
+        if iface is None:
+            return None, Observation(key, None, "no-address",
+                                     detail=f"{p.target} has no address on {p.network} in the deployment")
+        return str(iface.ip), None
+    if p.via == "dns":
+        if container is None:
+            return None, Observation(key, None, "skipped",
+                                     detail="names are not looked up from the host or the LAN (the machine's resolver is off limits)")
+        if prep.note:
+            return None, Observation(key, None, "skipped", detail=prep.note)
+        found = prep.names.get(p.name, ())
+        if not found:
+            return None, Observation(key, None, "unresolved", detail=f"{p.name} did not resolve in {source}")
+        return found[0], None
+    if p.via == "host":
+        if source == "external":
+            return str(facts.lan_host.ip), None
+        if source == "host" or host_like:
+            return LOCALHOST, None
+        if container.mode.kind is ModeKind.NONE:
+            return None, Observation(key, None, "no-address", detail="network mode none: no gateway to dial")
+        if prep.gateway:
+            return prep.gateway, None
+        if _macvlan_only(design, container):
+            return str(facts.lan_host.ip), None
+        return None, Observation(key, None, "no-address", detail=f"{source} has no default route")
+    return None, Observation(key, None, "skipped", detail=f"unknown probe kind via {p.via!r}")
+
+
+def _macvlan_only(design: Design, container) -> bool:
+    nets = [design.network(a.network) for a in container.attachments if design.has_network(a.network)]
+    return bool(nets) and all(n.driver in (Driver.MACVLAN, Driver.IPVLAN) for n in nets)
+
+
+def _observation(p, addr: str, r: DialResult | None) -> Observation:
+    if r is None:
+        return Observation(p.key, addr, "error", detail="the prober printed no result")
+    status = {"OK": "answered", "REFUSED": "refused", "TIMEOUT": "timeout", "EMPTY": "empty",
+              "UNSUPPORTED": "unsupported"}.get(r.status, "error")
+    if r.status == "ERR" and any(w in r.answer.lower() for w in ("unreachable", "no route")):
+        status = "no-route"
+    return Observation(p.key, addr, status, r.responder, r.answer)
+
+
+def _external_dials(plan: Plan, dials: list[Dial]) -> dict[str, DialResult]:
+    code = (f"import sys; sys.path.insert(0, {PACKAGE_ROOT!r}); "
+            "from simulator.adapters.probe_agent import main; main()")
+    payload = json.dumps([[d.id, d.protocol, d.address, d.port] for d in dials])
+    proc = lanpeer.run_in_namespace(plan.lan.namespace, [sys.executable, "-c", code], input=payload)
+    if proc.returncode != 0:
+        raise EngineError(f"the LAN peer prober failed: {proc.stderr.strip()[-300:]}")
+    return parse_results(proc.stdout)

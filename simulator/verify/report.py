@@ -1,0 +1,115 @@
+"""Render a :class:`~simulator.verify.compare.Comparison`: three views as text, or JSON.
+
+Pure functions returning text, sorted and deterministic (addresses chosen by the engine
+aside): *expected* (the model), *observed* (the engine), *difference* (each mismatch with
+the model's trace beside the observation), then the addressing view.
+"""
+
+from __future__ import annotations
+
+from .compare import Comparison, ProbeRow
+
+
+def describe(probe) -> str:
+    """``web -> db@back 5432/tcp``, ``web -> name db 5432/tcp``, ``external -> host 8080/tcp``."""
+    if probe.via == "ip":
+        what = f"{probe.target}@{probe.network}"
+    elif probe.via == "dns":
+        what = f"name {probe.name}"
+    else:
+        what = f"host {probe.host}" if getattr(probe, "host", None) else "host"
+    return f"{probe.source} -> {what} {probe.port}/{probe.protocol}"
+
+
+def _expected(row: ProbeRow) -> str:
+    p = row.probe
+    disp = getattr(p.disposition, "value", str(p.disposition))
+    if p.reachable:
+        return f"{'/'.join(row.expected_responders)} answers"
+    return f"{disp}: {p.reason}"
+
+
+def _observed(row: ProbeRow) -> str:
+    o = row.observation
+    if o is None:
+        return "not observed"
+    at = f" at {o.address}" if o.address else ""
+    if o.reachable:
+        return f"{o.responder} answered{at}"
+    return f"{o.status}{at}" + (f" ({o.detail})" if o.detail and o.status not in ("timeout", "refused") else "")
+
+
+def _sorted(rows):
+    return sorted(rows, key=lambda r: (r.probe.source, r.probe.via, describe(r.probe)))
+
+
+def render_text(cmp: Comparison, show_agreeing: bool = True) -> str:
+    lines: list[str] = []
+    width = max((len(describe(r.probe)) for r in cmp.rows), default=20)
+    if show_agreeing:
+        lines.append(f"== expected (model, engine {cmp.engine_version}) ==")
+        lines += [f"{describe(r.probe):<{width}}  {_expected(r)}" for r in _sorted(cmp.rows)]
+        lines.append("")
+        lines.append("== observed (engine) ==")
+        lines += [f"{describe(r.probe):<{width}}  {_observed(r)}" for r in _sorted(cmp.rows)]
+        lines.append("")
+    lines.append("== difference ==")
+    mism = _sorted(cmp.mismatches)
+    if not mism:
+        lines.append("none: every compared probe agrees")
+    for r in mism:
+        lines.append(f"MISMATCH {describe(r.probe)}: {r.why}")
+        lines.append(f"  observed: {_observed(r)}")
+        trace = getattr(r.probe, "trace", None)
+        if trace is not None:
+            lines += ["  model trace:"] + [f"    {t}" for t in str(trace).splitlines()]
+        else:
+            lines.append(f"  model: {_expected(r)}")
+    details = _sorted(cmp.with_verdict("detail"))
+    if details:
+        lines.append("")
+        lines.append("== agree on reachability, differ in how (not failures) ==")
+        lines += [f"{describe(r.probe)}: {r.why}" for r in details]
+    skipped = _sorted(cmp.with_verdict("not-compared"))
+    if skipped:
+        lines.append("")
+        lines.append(f"== not compared ({len(skipped)}) ==")
+        lines += [f"{describe(r.probe)}: {r.why}" for r in skipped]
+    if cmp.addressing:
+        lines.append("")
+        lines.append("== addressing (model vs engine) ==")
+        for a in cmp.addressing:
+            mark = "  " if a.agree else "!="
+            lines.append(f"{mark} {a.kind:<8} {a.subject:<36} model {a.expected or '-':<18} engine {a.observed or '-'}")
+    if cmp.notes:
+        lines.append("")
+        lines += [f"note: {n}" for n in cmp.notes]
+    c = cmp.counts()
+    lines.append("")
+    lines.append(
+        f"{c['probes']} probes: {c['agree']} agree, {c['mismatch']} mismatch, {c['detail']} differ in detail, "
+        f"{c['not-compared']} not compared; {c['address-mismatch']} addressing difference(s)"
+    )
+    return "\n".join(lines) + "\n"
+
+
+def render_json(cmp: Comparison) -> dict:
+    probes = []
+    for r in _sorted(cmp.rows):
+        data = r.probe.to_json()
+        data["observed"] = r.observation.to_json() if r.observation is not None else None
+        data["verdict"] = r.verdict
+        data["why"] = r.why
+        probes.append(data)
+    return {
+        "design": cmp.design,
+        "engine_version": cmp.engine_version,
+        "ok": cmp.ok,
+        "counts": cmp.counts(),
+        "probes": probes,
+        "addressing": [
+            {"kind": a.kind, "subject": a.subject, "model": a.expected, "engine": a.observed, "agree": a.agree}
+            for a in cmp.addressing
+        ],
+        "notes": list(cmp.notes),
+    }
