@@ -298,7 +298,7 @@ def _container_spec(c: Container, by_name, image, engine_net, labels, notes) -> 
         mode = f"container:{by_name[c.mode.target].engine_name}"
     else:
         endpoints = tuple(
-            EndpointSpec(engine_net.get(a.network, a.network), tuple(a.aliases),
+            EndpointSpec(engine_net.get(a.network, a.network), _aliases(c, a, engine_net),
                          str(a.ipv4_address) if a.ipv4_address else None)
             for a in c.attachments
         )
@@ -321,3 +321,12 @@ def _container_spec(c: Container, by_name, image, engine_net, labels, notes) -> 
         env=(("NAME", c.name),), labels=tuple(sorted(all_labels.items())), hostname=hostname,
         dns=("127.0.0.1",),
     )
+
+
+def _aliases(c: Container, attachment, engine_net) -> tuple[str, ...]:
+    """Declared aliases, plus the compose service name as compose adds it (not on the
+    default bridge, which rejects network-scoped aliases)."""
+    aliases = list(attachment.aliases)
+    if c.service and engine_net.get(attachment.network) != DEFAULT_BRIDGE and c.service not in aliases:
+        aliases.insert(0, c.service)
+    return tuple(aliases)

@@ -1,0 +1,129 @@
+"""Commands that drive a real Docker engine: deploy, verify, destroy."""
+
+from __future__ import annotations
+
+import json
+from enum import Enum
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from . import app
+from .common import fail, load_or_exit
+
+DesignArg = typer.Argument(..., help="A netsim design (YAML) or a docker-compose file.")
+ImageOpt = typer.Option(None, "--probe-image", help="Probe image to use (default: netsim-probe:1, built locally when missing).")
+
+
+class Format(str, Enum):
+    table = "table"
+    json = "json"
+
+
+class RichProgress:
+    """One progress bar per phase, on stderr (thread-safe: rich locks internally)."""
+
+    def __init__(self, enabled: bool = True):
+        self.console = Console(stderr=True)
+        self.progress = Progress(
+            TextColumn("{task.description:<10}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+            console=self.console, transient=False, disable=not enabled or not self.console.is_terminal,
+        )
+        self.task = None
+
+    def __enter__(self):
+        self.progress.__enter__()
+        return self
+
+    def __exit__(self, *exc):
+        return self.progress.__exit__(*exc)
+
+    def start(self, phase: str, total: int) -> None:
+        if self.task is not None:
+            self.progress.update(self.task, completed=self.progress.tasks[-1].total)
+        self.task = self.progress.add_task(phase, total=max(total, 1))
+
+    def advance(self, n: int = 1) -> None:
+        if self.task is not None:
+            self.progress.advance(self.task, n)
+
+
+def _engine():
+    from ..adapters.docker_engine import DockerEngine
+
+    return DockerEngine()
+
+
+def _design(path: Path):
+    if not path.exists():
+        fail(f"{path}: no such file", 2)
+    return load_or_exit(path)
+
+
+@app.command()
+def deploy(
+    design: Path = DesignArg,
+    dry_run: bool = typer.Option(False, "--dry-run", help="Print the plan, touch nothing."),
+    probe_image: Optional[str] = ImageOpt,
+) -> None:
+    """Create the design's networks and probe containers on the local engine (labelled)."""
+    from ..adapters.probe_image import DEFAULT_PROBE_IMAGE
+    from ..deploy.apply import apply, sigterm_as_interrupt
+    from ..deploy.plan import plan
+
+    model = _design(design)
+    the_plan = plan(model, probe_image or DEFAULT_PROBE_IMAGE)
+    if dry_run:
+        typer.echo(the_plan.describe())
+        return
+    engine = _engine()
+    with sigterm_as_interrupt(), RichProgress() as progress:
+        dep = apply(the_plan, engine, progress=progress, build_image=probe_image is None)
+    for note in list(the_plan.notes) + dep.notes:
+        typer.echo(f"note: {note}", err=True)
+    typer.echo(f"deployed {model.name!r}: {len(dep.network_ids)} network(s), {len(dep.container_ids)} container(s)"
+               + ("" if dep.lan_ready else " (no emulated LAN)"))
+
+
+@app.command()
+def destroy(design: Path = DesignArg) -> None:
+    """Remove everything netsim created for the design (found by label), nothing else."""
+    from ..deploy.apply import destroy as destroy_design
+
+    model = _design(design)
+    removed = destroy_design(model.name, _engine())
+    typer.echo(f"removed {len(removed)} object(s)" + (": " + ", ".join(removed) if removed else ""))
+
+
+@app.command()
+def verify(
+    design: Path = DesignArg,
+    no_deploy: bool = typer.Option(False, "--no-deploy", help="Probe an existing deployment."),
+    keep: bool = typer.Option(False, "--keep", help="Leave the deployment in place afterwards."),
+    format: Format = typer.Option(Format.table, "--format", "-f", help="table or json."),
+    junit: Optional[Path] = typer.Option(None, "--junit", help="Also write JUnit XML (one testcase per probe)."),
+    engine_version: Optional[str] = typer.Option(None, "--engine-version", "-e",
+                                                 help="Model rules to compare with (default: the daemon's, e.g. 20.10)."),
+    probe_image: Optional[str] = ImageOpt,
+    only_differences: bool = typer.Option(False, "--only-differences", help="Table: skip the expected/observed views."),
+) -> None:
+    """Deploy, probe every source/target pair for real, compare with the model; exit 1 on mismatch."""
+    from ..verify.junit import render_junit
+    from ..verify.report import render_json, render_text
+    from ..verify.session import VerifyOptions, run_verify
+
+    model = _design(design)
+    opts = VerifyOptions(deploy=not no_deploy, keep=keep, engine_version=engine_version, probe_image=probe_image)
+    engine = _engine()
+    with RichProgress() as progress:
+        result = run_verify(model, engine, opts, progress)
+    if format is Format.json:
+        typer.echo(json.dumps(render_json(result), indent=2, sort_keys=True))
+    else:
+        typer.echo(render_text(result, show_agreeing=not only_differences), nl=False)
+    if junit is not None:
+        junit.write_text(render_junit(result))
+    raise typer.Exit(0 if result.ok else 1)

@@ -1,0 +1,126 @@
+"""One verification run: deploy, compute the model, observe, compare, clean up.
+
+Cleanup (``destroy``) runs in a ``finally``: after an error, Ctrl-C or SIGTERM the engine
+holds nothing with the design's labels and the LAN namespace is gone; the uplink guard
+rule is removed by its own context manager.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from ipaddress import IPv4Address
+from typing import Callable
+
+from ..adapters import lanpeer
+from ..adapters.engine import Engine, design_labels
+from ..adapters.probe_image import DEFAULT_PROBE_IMAGE
+from ..deploy.apply import NoProgress, apply, destroy, sigterm_as_interrupt
+from ..deploy.plan import Plan, plan
+from ..errors import EngineError
+from ..model import Design, ModeKind
+from .compare import Comparison, compare, compare_addressing
+from .observe import Facts, build_guard, gather_facts, host_forbidden, observe
+
+
+@dataclass(frozen=True, slots=True)
+class VerifyOptions:
+    deploy: bool = True
+    keep: bool = False
+    engine_version: str | None = None
+    probe_image: str | None = None
+
+
+def engine_generation(version: str) -> str:
+    """``20.10.24+dfsg1`` -> ``20.10``."""
+    m = re.match(r"(\d+)\.(\d+)", version)
+    return f"{m.group(1)}.{m.group(2)}" if m else version
+
+
+def run_verify(design: Design, engine: Engine, opts: VerifyOptions = VerifyOptions(), progress=None,
+               lan_ops=lanpeer, reach: Callable | None = None) -> Comparison:
+    """Deploy (unless told not to), probe every probe of the model, compare; clean up."""
+    progress = progress or NoProgress()
+    if reach is None:
+        from ..analysis.reachability import compute_reach as reach
+    the_plan = plan(design, opts.probe_image or DEFAULT_PROBE_IMAGE)
+    notes: list[str] = list(the_plan.notes)
+    with sigterm_as_interrupt():
+        try:
+            if opts.deploy:
+                dep = apply(the_plan, engine, lan_ops, progress, build_image=opts.probe_image is None)
+                notes += dep.notes
+                lan_ready = dep.lan_ready
+            else:
+                if not engine.list_by_label(design_labels(design.name)):
+                    raise EngineError(f"design {design.name!r} is not deployed: run `netsim deploy` "
+                                      "or drop --no-deploy")
+                lan_ready = lanpeer.namespace_exists(the_plan.lan.namespace)
+            version = opts.engine_version or engine_generation(engine.version())
+            result = reach(design, version)
+            facts = gather_facts(design, the_plan, engine, lan_ready)
+            notes += facts.notes
+            if not lan_ready:
+                notes.append("external vantage point skipped: no emulated LAN (needs root and ip netns)")
+            guard = build_guard(facts, the_plan, host_forbidden(the_plan, facts))
+            with lanpeer.uplink_guard() as guard_note:
+                notes.append(guard_note)
+                observations = observe(design, the_plan, result.probes, engine, facts, guard, progress)
+            rows = compare(result.probes, observations)
+            if any(r.verdict == "mismatch" for r in rows):
+                rows = _with_traces(design, version, rows, reach)
+            addressing = _addressing(design, the_plan, facts, version)
+            return Comparison(design.name, version, rows, addressing, tuple(notes))
+        finally:
+            if not opts.keep:
+                progress.start("cleanup", 1)
+                destroy(design.name, engine, lan_ops)
+                progress.advance()
+
+
+def _with_traces(design: Design, version: str, rows, reach) -> tuple:
+    """Recompute the model with full traces and attach them to mismatching rows."""
+    from dataclasses import replace
+
+    try:
+        traced = {p.key: p for p in reach(design, version, with_traces=True).probes}
+    except TypeError:
+        return rows
+    return tuple(replace(r, probe=traced.get(r.probe.key, r.probe)) if r.verdict == "mismatch" else r for r in rows)
+
+
+def _addressing(design: Design, the_plan: Plan, facts: Facts, version: str):
+    """The model's addresses, subnets and default gateways beside the deployment's."""
+    try:
+        from ..engine.ipam import allocate
+        from ..engine.topology import build_world
+    except ImportError:
+        return ()
+    addressing = allocate(design)
+    host = design.hosts[0].name if len(design.hosts) == 1 else None
+    deployed = {c.key for c in the_plan.containers}
+    own = [c for c in design.containers if c.name in deployed and c.mode.kind is ModeKind.NETWORKS]
+    exp_addr, obs_addr = {}, {}
+    for c in own:
+        cf = facts.containers.get(c.name)
+        for ep in addressing.endpoints_of(c.name):
+            exp_addr[(c.name, ep.network)] = ep.address
+        for net, iface in (cf.addresses if cf else {}).items():
+            obs_addr[(c.name, net)] = iface.ip
+    nets = {n for _, n in exp_addr} | {n for _, n in obs_addr}
+    exp_sub = {n: (addressing.segment_of(n, host) or addressing.segment_of(n, design.hosts[0].name)).subnet
+               for n in nets if addressing.segment_of(n, host or design.hosts[0].name)}
+    obs_sub = {n: facts.subnets.get(n) for n in nets}
+    exp_gw, obs_gw = {}, {}
+    try:
+        world = build_world(design, version)
+        for c in own:
+            ns = world.namespaces.get(world.ns_of.get(c.name, ""))
+            default = next((r for r in ns.routes if r.dest.prefixlen == 0), None) if ns else None
+            exp_gw[c.name] = default.via if default else None
+    except Exception:  # the model is still moving; the addressing view is best effort
+        exp_gw = {}
+    for c in own:
+        cf = facts.containers.get(c.name)
+        obs_gw[c.name] = IPv4Address(cf.gateway) if cf and cf.gateway else None
+    return compare_addressing(exp_addr, obs_addr, exp_sub, obs_sub, exp_gw, obs_gw)
