@@ -81,6 +81,28 @@ def teardown(lan) -> list[str]:
     return removed
 
 
+def kernel_capabilities():
+    """Try macvlan, ipvlan and vlan links on a throw-away veth pair (root only)."""
+    from ..deploy.plan import Capabilities
+
+    if unavailable_reason() is not None:
+        return Capabilities()
+    a, b = f"nscap{os.getpid() % 100000}a", f"nscap{os.getpid() % 100000}b"
+    if _run(["ip", "link", "add", a, "type", "veth", "peer", "name", b], check=False).returncode != 0:
+        return Capabilities()
+    try:
+        found = {}
+        for kind, extra in (("macvlan", []), ("ipvlan", []), ("vlan", ["id", "7"])):
+            name = f"{a}{kind[0]}"
+            ok = _run(["ip", "link", "add", "link", a, "name", name, "type", kind, *extra], check=False).returncode == 0
+            if ok:
+                _run(["ip", "link", "del", name], check=False)
+            found[kind] = ok
+    finally:
+        _run(["ip", "link", "del", a], check=False)
+    return Capabilities(macvlan=found["macvlan"], ipvlan=found["ipvlan"], vlan=found["vlan"])
+
+
 def run_in_namespace(namespace: str, argv: Sequence[str], input: str | None = None, timeout: float = 60) -> subprocess.CompletedProcess:
     return _run(["ip", "netns", "exec", namespace, *argv], check=False, input=input, timeout=timeout)
 

@@ -74,8 +74,10 @@ def deploy(
     from ..deploy.apply import apply, sigterm_as_interrupt
     from ..deploy.plan import plan
 
+    from ..adapters.lanpeer import kernel_capabilities
+
     model = _design(design)
-    the_plan = plan(model, probe_image or DEFAULT_PROBE_IMAGE)
+    the_plan = plan(model, probe_image or DEFAULT_PROBE_IMAGE, kernel_capabilities())
     if dry_run:
         typer.echo(the_plan.describe())
         return

@@ -50,6 +50,8 @@ class LanOps(Protocol):
 
     def host_routes(self) -> list[tuple[IPv4Network, str]]: ...
 
+    def kernel_capabilities(self): ...
+
 
 @dataclass
 class Deployment:

@@ -46,6 +46,15 @@ class DeployRefused(EngineError):
 
 
 @dataclass(frozen=True, slots=True)
+class Capabilities:
+    """What this machine's kernel can create (see lanpeer.kernel_capabilities)."""
+
+    macvlan: bool = True
+    ipvlan: bool = False
+    vlan: bool = True
+
+
+@dataclass(frozen=True, slots=True)
 class LanSpec:
     """The emulated LAN: a namespace and a veth pair."""
 
@@ -134,7 +143,7 @@ def deploy_host(design: Design):
     return design.hosts[0]
 
 
-def plan(design: Design, image: str = DEFAULT_PROBE_IMAGE) -> Plan:
+def plan(design: Design, image: str = DEFAULT_PROBE_IMAGE, caps: Capabilities = Capabilities()) -> Plan:
     """Translate ``design`` into the ordered steps that deploy it on this machine."""
     host = deploy_host(design)
     labels = design_labels(design.name)
@@ -142,7 +151,8 @@ def plan(design: Design, image: str = DEFAULT_PROBE_IMAGE) -> Plan:
     notes: list[str] = []
     skipped: set[str] = set()
 
-    vlans = sorted({n.vlan for n in design.networks if n.driver is Driver.MACVLAN and n.vlan is not None})
+    vlans = sorted({n.vlan for n in design.networks
+                    if n.driver is Driver.MACVLAN and n.vlan is not None and not _missing_capability(n, caps)})
     lan = LanSpec(namespace, host_if, peer_if, host.lan_address, peer_address(design, host.lan_address), tuple(vlans))
 
     networks: list[NetworkSpec] = []
@@ -154,11 +164,12 @@ def plan(design: Design, image: str = DEFAULT_PROBE_IMAGE) -> Plan:
         if net.driver in (Driver.HOST, Driver.NONE):
             engine_net[net.name] = net.driver.value
             continue
-        if net.driver is Driver.IPVLAN:
+        missing = _missing_capability(net, caps)
+        if missing:
             skipped.add(net.name)
             notes.append(
-                f"network {net.name}: ipvlan is not available in this machine's kernel; "
-                "it and the containers attached to it are not deployed (their probes are skipped)"
+                f"network {net.name}: {missing} is not available in this machine's kernel; "
+                "it and the containers attached to it are not deployed (their probes are not compared)"
             )
             continue
         if net.external:
@@ -197,6 +208,16 @@ def plan(design: Design, image: str = DEFAULT_PROBE_IMAGE) -> Plan:
         networks=tuple(networks), containers=tuple(containers), start_order=tuple(order),
         steps=tuple(steps), notes=tuple(notes), skipped=frozenset(skipped),
     )
+
+
+def _missing_capability(net: Network, caps: Capabilities) -> str | None:
+    if net.driver is Driver.IPVLAN and not caps.ipvlan:
+        return "ipvlan"
+    if net.driver is Driver.MACVLAN and not caps.macvlan:
+        return "macvlan"
+    if net.driver in (Driver.MACVLAN, Driver.IPVLAN) and net.vlan is not None and not caps.vlan:
+        return f"802.1q (vlan {net.vlan} sub-interface)"
+    return None
 
 
 def _net_summary(n: NetworkSpec) -> str:

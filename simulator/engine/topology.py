@@ -153,13 +153,7 @@ def build_world(design: Design, engine_version: str | None = None) -> World:
                 ns.has_embedded_dns = True
             elif net.driver in (Driver.MACVLAN, Driver.IPVLAN):
                 parent = net.parent_interface or host.lan_interface
-                on_lan = parent == host.lan_interface
-                if net.driver is Driver.IPVLAN and (net.mode or "l2") in ("l3", "l3s"):
-                    seg_key = ("ipvlan-l3", c.host, parent)
-                elif on_lan:
-                    seg_key = lan_segment(host.lan_address.network)
-                else:
-                    seg_key = ("l2", c.host, parent)
+                seg_key = lan_segment_for(design, net, c.host)
                 attach(ns, Interface(ifname, ns.id, ep.interface, seg_key, net.driver.value, network=net.name,
                                      parent=parent, mode=net.mode or ("bridge" if net.driver is Driver.MACVLAN else "l2")))
                 ns.has_embedded_dns = True
@@ -213,6 +207,17 @@ def build_world(design: Design, engine_version: str | None = None) -> World:
     for idx, lan in enumerate(sorted({h.lan_address.network for h in design.hosts}, key=str)):
         addr = _external_address(lan, taken)
         attach(ext, Interface(f"eth{idx}", EXTERNAL, IPv4Interface(f"{addr}/{lan.prefixlen}"), lan_segment(lan), "lan"))
+    # a macvlan/ipvlan parent is on the LAN: the peer also holds an address in those subnets
+    for seg in addressing.segments.values():
+        net = design.network(seg.network) if design.has_network(seg.network) else None
+        if net is None or net.driver not in (Driver.MACVLAN, Driver.IPVLAN):
+            continue
+        members = [i for i in segments.get(lan_segment_for(design, net, seg.host), ()) if i.ns != EXTERNAL]
+        if not members or any(i.address and seg.subnet == i.address.network for i in ext.interfaces.values()):
+            continue
+        addr = _external_address(seg.subnet, taken | {seg.gateway} if seg.gateway else taken)
+        attach(ext, Interface(f"eth{len(ext.interfaces)}", EXTERNAL, IPv4Interface(f"{addr}/{seg.subnet.prefixlen}"),
+                              members[0].segment, "lan"))
     for host in design.hosts:
         lan_if = next(i.name for i in ext.interfaces.values() if i.segment == lan_segment(host.lan_address.network))
         for seg in addressing.segments.values():
@@ -221,6 +226,17 @@ def build_world(design: Design, engine_version: str | None = None) -> World:
     namespaces[EXTERNAL] = ext
 
     return World(design, version, addressing, namespaces, segments, bindings, ignored, ns_of)
+
+
+def lan_segment_for(design: Design, net: Network, host_name: str | None) -> tuple:
+    """The L2 segment of a macvlan/ipvlan network's children on one host."""
+    host = design.host(host_name) if host_name else design.hosts[0]
+    parent = net.parent_interface or host.lan_interface
+    if net.driver is Driver.IPVLAN and (net.mode or "l2") in ("l3", "l3s"):
+        return ("ipvlan-l3", host.name, parent)
+    if parent == host.lan_interface or (net.vlan is None and "." not in parent):
+        return lan_segment(host.lan_address.network)
+    return ("l2", host.name, parent)
 
 
 def _network(design: Design, name: str) -> Network:

@@ -136,7 +136,8 @@ def _l2_checks(w: _Walk, a: Interface, b: Interface, b_ns: Namespace) -> None:
     if kinds & {"macvlan", "ipvlan"}:
         child, other = (a, b) if a.kind in ("macvlan", "ipvlan") else (b, a)
         other_ns = w.world.namespaces[other.ns]
-        if other.kind == "lan" and other_ns.kind == "host" and other.name == child.parent:
+        child_host = w.world.namespaces[child.ns].host
+        if other.kind == "lan" and other_ns.kind == "host" and other_ns.host == child_host:
             w.step("l2", f"{child.kind} child and its parent {other.name} cannot talk: the kernel does not pass frames between them")
             raise _Done(Disposition.DROPPED_L2, f"{child.kind} isolation: the host cannot reach its own {child.kind} containers through the parent interface (and vice versa)")
         if a.kind == b.kind == "macvlan" and (a.mode or "bridge") == "private":

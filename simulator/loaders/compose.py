@@ -520,8 +520,8 @@ def _attachments(report: Report, smap: SourceMap, src: tuple, model: tuple, valu
             smap.fields((*model, "networks", name), path, spec)
             aliases = spec.get("aliases")
             if isinstance(aliases, list):
-                kw["aliases"] = tuple(a for i, a in enumerate(aliases)
-                                      if to_str(report, (*path, "aliases", i), a) is not None)
+                named = [to_str(report, (*path, "aliases", i), a) for i, a in enumerate(aliases)]
+                kw["aliases"] = tuple(a for a in named if a is not None)
             elif aliases is not None:
                 report.error((*path, "aliases"), f"aliases is a list of names, not {describe(aliases)}")
             if "ipv4_address" in spec:

@@ -250,7 +250,8 @@ def _networks(report: Report, smap: SourceMap, value: object) -> list[tuple[Netw
         if "host" in spec and (h := to_str(report, (*src, "host"), spec["host"])) is not None:
             hosts = (h,)
         elif isinstance(spec.get("hosts"), list):
-            hosts = tuple(h for i, h in enumerate(spec["hosts"]) if to_str(report, (*src, "hosts", i), h) is not None)
+            named = [to_str(report, (*src, "hosts", i), h) for i, h in enumerate(spec["hosts"])]
+            hosts = tuple(h for h in named if h is not None)
             if not hosts:
                 report.error((*src, "hosts"), "hosts is empty; name at least one host or remove it")
                 hosts = None
@@ -371,8 +372,8 @@ def _attachments(report: Report, smap: SourceMap, src: tuple, value: object) -> 
             smap.fields((*src, "networks", name), path, spec)
             aliases = spec.get("aliases")
             if isinstance(aliases, list):
-                kw["aliases"] = tuple(a for i, a in enumerate(aliases)
-                                      if to_str(report, (*path, "aliases", i), a) is not None)
+                named = [to_str(report, (*path, "aliases", i), a) for i, a in enumerate(aliases)]
+                kw["aliases"] = tuple(a for a in named if a is not None)
             if "ipv4_address" in spec:
                 kw["ipv4_address"] = to_ip(report, (*path, "ipv4_address"), spec["ipv4_address"])
             if "gw_priority" in spec:

@@ -43,7 +43,7 @@ def run_verify(design: Design, engine: Engine, opts: VerifyOptions = VerifyOptio
     progress = progress or NoProgress()
     if reach is None:
         from ..analysis.reachability import compute_reach as reach
-    the_plan = plan(design, opts.probe_image or DEFAULT_PROBE_IMAGE)
+    the_plan = plan(design, opts.probe_image or DEFAULT_PROBE_IMAGE, lan_ops.kernel_capabilities())
     notes: list[str] = list(the_plan.notes)
     with sigterm_as_interrupt():
         try:
