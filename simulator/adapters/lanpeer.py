@@ -139,7 +139,9 @@ def uplink_guard() -> Iterator[str]:
     if uplink is None:
         yield "no default route: nothing to guard"
         return
-    rule = ["DOCKER-USER", "-o", uplink, "-m", "comment", "--comment", GUARD_COMMENT, "-j", "REJECT"]
+    # admin-prohibited: the prober sees "no route to host", never mistaken for a closed port
+    rule = ["DOCKER-USER", "-o", uplink, "-m", "comment", "--comment", GUARD_COMMENT,
+            "-j", "REJECT", "--reject-with", "icmp-admin-prohibited"]
     if shutil.which("iptables") is None or _run(["iptables", "-I", *rule], check=False).returncode != 0:
         yield f"could not insert the uplink guard rule (iptables/DOCKER-USER missing): forwarded probes to {uplink} not blocked"
         return

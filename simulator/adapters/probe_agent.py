@@ -17,7 +17,9 @@ UNSUPPORTED; :func:`parse_results` reads them.
 
 from __future__ import annotations
 
+import errno
 import json
+import os
 import re
 import selectors
 import shlex
@@ -188,17 +190,17 @@ def probe_sockets(dials: Sequence[Dial], timeout: float = TIMEOUT_MS / 1000) -> 
         start = time.monotonic()
         try:
             err = s.connect_ex((d.address, d.port))
+            if err not in (0, errno.EINPROGRESS):
+                results[d.id] = _failure(d.id, err)
+                s.close()
+                continue
             if udp:
                 s.send(b"netsim\n")
                 sel.register(s, selectors.EVENT_READ, d)
-            elif err in (0, 115):  # connected or EINPROGRESS
-                sel.register(s, selectors.EVENT_WRITE if err else selectors.EVENT_READ, d)
             else:
-                results[d.id] = DialResult(d.id, "REFUSED" if err == 111 else "ERR", "" if err == 111 else str(err))
-                s.close()
-                continue
+                sel.register(s, selectors.EVENT_WRITE if err else selectors.EVENT_READ, d)
         except OSError as exc:
-            results[d.id] = DialResult(d.id, "REFUSED" if exc.errno == 111 else "ERR", "" if exc.errno == 111 else str(exc))
+            results[d.id] = _failure(d.id, exc.errno or 0)
             s.close()
             continue
         pending[s.fileno()] = (d, s, start)
@@ -209,7 +211,8 @@ def probe_sockets(dials: Sequence[Dial], timeout: float = TIMEOUT_MS / 1000) -> 
             if events & selectors.EVENT_WRITE:
                 err = s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
                 if err:
-                    done(d, s, "REFUSED" if err == 111 else "ERR", "" if err == 111 else str(err))
+                    f = _failure(d.id, err)
+                    done(d, s, f.status, f.answer)
                 else:
                     sel.modify(s, selectors.EVENT_READ, d)
                 continue
@@ -218,7 +221,8 @@ def probe_sockets(dials: Sequence[Dial], timeout: float = TIMEOUT_MS / 1000) -> 
             except BlockingIOError:
                 continue
             except OSError as exc:
-                done(d, s, "REFUSED" if exc.errno == 111 else "ERR", "" if exc.errno == 111 else str(exc))
+                f = _failure(d.id, exc.errno or 0)
+                done(d, s, f.status, f.answer)
                 continue
             if not data:
                 done(d, s, "EMPTY")
@@ -230,6 +234,13 @@ def probe_sockets(dials: Sequence[Dial], timeout: float = TIMEOUT_MS / 1000) -> 
                 done(d, s, "TIMEOUT")
     sel.close()
     return results
+
+
+def _failure(dial_id: str, err: int) -> DialResult:
+    """A failed dial as a result line: refused, or ERR with the system's words."""
+    if err == errno.ECONNREFUSED:
+        return DialResult(dial_id, "REFUSED")
+    return DialResult(dial_id, "ERR", os.strerror(err) if err else "unknown error")
 
 
 def main() -> None:

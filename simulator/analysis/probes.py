@@ -39,7 +39,7 @@ class Probe(NamedTuple):
         """Identity of the probe, independent of its outcome (used to match observations)."""
         return (self.source, self.via, self.target, self.network, self.name, self.host, self.port, self.protocol)
 
-    def to_json(self) -> dict:
+    def to_json(self, with_trace: bool = False) -> dict:
         data = {
             "source": self.source,
             "via": self.via,
@@ -56,6 +56,6 @@ class Probe(NamedTuple):
             "disposition": self.disposition.value,
             "reason": self.reason,
         }
-        if self.trace is not None:
+        if with_trace and self.trace is not None:
             data["trace"] = str(self.trace)
         return data

@@ -34,6 +34,7 @@ class ReachResult:
     design: Design
     world: World
     probes: tuple[Probe, ...]
+    with_traces: bool = False
 
     @property
     def engine_version(self) -> str:
@@ -43,7 +44,7 @@ class ReachResult:
         return {
             "design": self.design.name,
             "engine_version": self.engine_version,
-            "probes": [p.to_json() for p in self.probes],
+            "probes": [p.to_json(self.with_traces) for p in self.probes],
         }
 
 
@@ -65,6 +66,7 @@ class Matrix:
             self._ep_by_addr.setdefault(ep.address, []).append(ep)
         self._dst_info: dict = {}
         self._unresolved: dict = {}
+        self._outcomes: dict[tuple, Trace] = {}
 
     # --- classes of walks --------------------------------------------------------------
     def _profile(self, ns: Namespace) -> tuple:
@@ -106,6 +108,13 @@ class Matrix:
 
     def trace(self, ns: Namespace, dst: IPv4Address, port: int, proto: str, prefer_host: str | None = None) -> Trace:
         """The walk's outcome; exact for its disposition, responder and reason."""
+        fast_key = (ns.id if ns.owns(dst) else self._profile(ns), dst, port, proto, prefer_host)
+        hit = self._outcomes.get(fast_key)
+        if hit is None:
+            hit = self._outcomes[fast_key] = self._trace(ns, dst, port, proto, prefer_host)
+        return hit
+
+    def _trace(self, ns: Namespace, dst: IPv4Address, port: int, proto: str, prefer_host: str | None) -> Trace:
         dclass = self._dst_class(ns, dst, port, proto)
         if dclass is None:
             key = (ns.id, dst, port, proto, prefer_host)
@@ -157,9 +166,9 @@ class Matrix:
         names = self._names()
         host_ports = self._host_ports()
         for src_name, ns in sources:
-            for target, network, addr, port, proto in targets:
-                t = self.probe(ns, addr, port, proto, self._host_of(target))
-                probes.append(self._make(src_name, "ip", port, proto, t, target=target, network=network, address=str(addr)))
+            for target, network, addr, addr_text, port, proto, hint in targets:
+                t = self.probe(ns, addr, port, proto, hint)
+                probes.append(self._make(src_name, "ip", port, proto, t, target=target, network=network, address=addr_text))
             for name, ports in names:
                 res = self.names.resolve(ns, name)
                 for port, proto in ports:
@@ -207,7 +216,7 @@ class Matrix:
             return None
         return self.world.design.container(container).host
 
-    def _ip_targets(self) -> list[tuple[str, str, IPv4Address, int, str]]:
+    def _ip_targets(self) -> list[tuple]:
         out = []
         world = self.world
         for c in world.design.containers:
@@ -219,7 +228,7 @@ class Matrix:
             ports = sorted(ns.listeners)
             for ep in sorted(world.addressing.endpoints_of(owner), key=lambda e: (e.network == GWBRIDGE, e.network)):
                 for port, proto in ports:
-                    out.append((c.name, ep.network, ep.address, port, proto))
+                    out.append((c.name, ep.network, ep.address, str(ep.address), port, proto, c.host))
         return out
 
     def _names(self) -> list[tuple[str, list[tuple[int, str]]]]:
@@ -279,7 +288,7 @@ def compute_reach(design: Design, engine_version: str | None = None, with_traces
     """The full reachability matrix of ``design`` under ``engine_version`` (default: the hosts')."""
     world = build_world(design, engine_version)
     matrix = Matrix(world, with_traces)
-    return ReachResult(design, world, tuple(matrix.compute()))
+    return ReachResult(design, world, tuple(matrix.compute()), with_traces)
 
 
 def trace_between(design: Design, source: str, target: str, port: int | None, protocol: str = "tcp",

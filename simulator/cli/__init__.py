@@ -17,12 +17,7 @@ app = typer.Typer(
 )
 
 # Command modules register themselves on `app` when imported.
-from . import design_cmds  # noqa: E402,F401
-
-try:  # the engine commands need the Docker SDK; the simulator does not
-    from . import engine_cmds  # noqa: E402,F401
-except ImportError as exc:  # pragma: no cover - only without the docker package
-    _ENGINE_IMPORT_ERROR = exc
+from . import design_cmds, engine_cmds, intent_cmds, render_cmds  # noqa: E402,F401
 
 
 def main() -> None:

@@ -21,6 +21,8 @@ from ..errors import EngineError
 from .plan import DEFAULT_BRIDGE, DeployRefused, LanSpec, Plan, lan_names
 
 PARALLEL = 12
+GWBRIDGE = "docker_gwbridge"
+LABEL_GWBRIDGE = "netsim.gwbridge-preexisting"
 
 
 class Progress(Protocol):
@@ -156,7 +158,8 @@ def _create_all(plan: Plan, engine: Engine, lan_ops: LanOps, dep: Deployment, pr
     if plan.swarm:
         state = engine.swarm_state()
         if not state.active:
-            engine.swarm_init("127.0.0.1", {LABEL_SWARM: plan.design})
+            had_gwbridge = engine.find("network", GWBRIDGE) is not None
+            engine.swarm_init("127.0.0.1", {LABEL_SWARM: plan.design, LABEL_GWBRIDGE: "1" if had_gwbridge else "0"})
             dep.swarm_initialised = True
             dep.notes.append("initialised a single-node swarm (left again on destroy)")
 
@@ -258,7 +261,20 @@ def destroy(design_name: str, engine: Engine, lan_ops: LanOps = lanpeer) -> list
         if not still:
             engine.swarm_leave()
             removed.append("swarm (initialised by netsim)")
+            removed += _remove_gwbridge(engine, state.labels.get(LABEL_GWBRIDGE) == "0")
     return removed
+
+
+def _remove_gwbridge(engine: Engine, created_by_netsim: bool) -> list[str]:
+    """docker_gwbridge appears with the first overlay endpoint; remove it again when it
+    was not there before netsim initialised the swarm and nothing uses it."""
+    if not created_by_netsim:
+        return []
+    obj = engine.find("network", GWBRIDGE)
+    if obj is None or (engine.inspect_network(obj.id).get("Containers") or {}):
+        return []
+    engine.remove(obj)
+    return [f"network {GWBRIDGE} (appeared with the swarm)"]
 
 
 __all__ = ["apply", "destroy", "conflicts", "Deployment", "DeployRefused", "DEFAULT_BRIDGE", "sigterm_as_interrupt"]

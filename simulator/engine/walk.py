@@ -91,7 +91,10 @@ def _originate(w: _Walk, ns: Namespace, dst: IPv4Address, port: int, proto: str)
     iface = ns.interfaces[route.iface]
     src = iface.address.ip if iface.address else dst
     next_hop = route.via or dst
-    w.step("route", f"{dst} via {route.via or 'direct'} dev {iface.name} ({route.dest})")
+    if route.via is None:
+        w.step("route", f"{dst} dev {iface.name}: connected ({route.dest})")
+    else:
+        w.step("route", f"{dst} via {route.via} dev {iface.name}" + (" (default route)" if route.dest.prefixlen == 0 else f" ({route.dest})"))
     if ns.kind == "host":
         _host_output(w, ns, Packet(src, dst, proto, port, None, iface.name, src_local=True), iface, next_hop)
     _transmit(w, ns, iface, next_hop, Packet(src, dst, proto, port))

@@ -171,7 +171,8 @@ def gather_facts(design: Design, plan: Plan, engine: Engine, lan_ready: bool) ->
     return facts
 
 
-def build_guard(facts: Facts, plan: Plan, forbidden: Sequence[IPv4Network] = ()) -> ProbeGuard:
+def build_guard(facts: Facts, plan: Plan, forbidden: Sequence[IPv4Network] = (),
+                host_local: Sequence[IPv4Network] = ()) -> ProbeGuard:
     """Allowed: netsim's own networks, the emulated LAN, netsim's addresses on shared networks."""
     own = {spec.key for spec in plan.networks}
     networks = [s for k, s in facts.subnets.items() if k in own]
@@ -184,7 +185,13 @@ def build_guard(facts: Facts, plan: Plan, forbidden: Sequence[IPv4Network] = ())
                 addresses.add(iface.ip)
                 if net in facts.gateways:
                     addresses.add(IPv4Address(facts.gateways[net]))
-    return ProbeGuard.build(networks, addresses, forbidden)
+    return ProbeGuard.build(networks, addresses, forbidden, host_local)
+
+
+def host_local_routes() -> list[IPv4Network]:
+    """Prefixes this machine routes through anything but its uplink."""
+    uplink = lanpeer.uplink_interface()
+    return [route for route, dev in lanpeer.host_routes() if dev != uplink]
 
 
 def host_forbidden(plan: Plan, facts: Facts) -> list[IPv4Network]:
@@ -265,7 +272,7 @@ def _observe_source(design, plan, source, items, engine, facts, guard) -> dict[t
             out[p.key] = Observation(p.key, addr, "unsupported", detail=f"{p.protocol} is not probed")
             continue
         try:
-            guard.check(addr, source)
+            guard.check(addr, source, host_ns=host_like)
         except UnsafeTarget as exc:
             out[p.key] = Observation(p.key, addr, "unsafe", detail=str(exc))
             continue

@@ -20,7 +20,7 @@ from ..deploy.plan import Plan, plan
 from ..errors import EngineError
 from ..model import Design, ModeKind
 from .compare import Comparison, compare, compare_addressing
-from .observe import Facts, build_guard, gather_facts, host_forbidden, observe
+from .observe import Facts, build_guard, gather_facts, host_forbidden, host_local_routes, observe
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +62,7 @@ def run_verify(design: Design, engine: Engine, opts: VerifyOptions = VerifyOptio
             notes += facts.notes
             if not lan_ready:
                 notes.append("external vantage point skipped: no emulated LAN (needs root and ip netns)")
-            guard = build_guard(facts, the_plan, host_forbidden(the_plan, facts))
+            guard = build_guard(facts, the_plan, host_forbidden(the_plan, facts), host_local_routes())
             with lanpeer.uplink_guard() as guard_note:
                 notes.append(guard_note)
                 observations = observe(design, the_plan, result.probes, engine, facts, guard, progress)

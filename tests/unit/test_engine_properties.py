@@ -96,3 +96,20 @@ def test_same_user_bridge_with_icc_reaches_every_listener(design):
 @given(designs())
 def test_generated_designs_have_no_engine_errors(design):
     assert [p for p in engine_problems(design, "20.10") if p.severity == "error"] == []
+
+
+def test_shared_walks_never_mix_local_and_remote_senders():
+    """Two senders of one class: the one dialling its own address is local, the other is bridged."""
+    from simulator.loaders import load_text
+
+    design, _ = load_text("""
+name: share
+networks: {n: {subnet: 10.9.0.0/24}}
+containers:
+  aa: {networks: [n], listens: [80]}
+  bb: {networks: [n], listens: [80]}
+""", "share.yaml")
+    probes = {(p.source, p.target): p for p in compute_reach(design, "20.10").probes if p.via == "ip"}
+    assert probes[("aa", "aa")].reason == "delivered locally"
+    assert probes[("bb", "aa")].reason.startswith("delivered: bridged on br-n")
+    assert probes[("aa", "bb")].reason.startswith("delivered: bridged on br-n")

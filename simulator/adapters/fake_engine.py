@@ -1,0 +1,226 @@
+"""An in-memory :class:`~simulator.adapters.engine.Engine` for unit tests of plan/apply/cleanup.
+
+It keeps containers and networks with their labels, hands out addresses in order, lets a
+test make any call fail (``fail_on``), answers execs through a callback, and records every
+call in ``calls`` so tests can assert what was (and was not) touched.  ``FakeLan`` does
+the same for the LAN emulation.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from ipaddress import IPv4Network
+from typing import Callable, Mapping
+
+from ..errors import EngineError
+from .engine import ContainerSpec, EngineObject, ExecResult, NetworkSpec, SwarmState
+
+
+@dataclass
+class _Net:
+    obj: EngineObject
+    spec: NetworkSpec | None
+    members: dict[str, str] = field(default_factory=dict)  # container id -> address
+    next_host: int = 2
+
+
+@dataclass
+class _Ctr:
+    obj: EngineObject
+    spec: ContainerSpec | None
+    networks: list[str] = field(default_factory=list)
+
+
+class FakeEngine:
+    def __init__(self, version: str = "20.10.24", udp: bool = True):
+        self._version = version
+        self.udp = udp
+        self.networks: dict[str, _Net] = {}
+        self.containers: dict[str, _Ctr] = {}
+        self.swarm = SwarmState(active=False)
+        self.images = {"netsim-probe:1"}
+        self.calls: list[tuple] = []
+        self.fail_on: dict[tuple[str, str], Exception] = {}  # (method, name) -> error to raise
+        self.exec_handler: Callable[[str, str], ExecResult] = lambda c, s: ExecResult(0, "")
+        self._ids = itertools.count(1)
+        self._pools = (IPv4Network(f"172.{n}.0.0/16") for n in range(18, 32))
+        self.add_network(NetworkSpec("bridge", "bridge", "bridge", subnet="172.17.0.0/16"), labels={})
+
+    # -- helpers for tests ---------------------------------------------------------------
+    def add_network(self, spec: NetworkSpec, labels: Mapping[str, str] | None = None) -> str:
+        """Create a network as someone else would (no failure injection, not in ``calls``)."""
+        nid = f"net{next(self._ids)}"
+        subnet = spec.subnet or str(next(self._pools))
+        lab = dict(spec.labels) if labels is None else dict(labels)
+        self.networks[nid] = _Net(EngineObject("network", nid, spec.name, lab, (subnet,), driver=spec.driver), spec)
+        return nid
+
+    def add_container(self, name: str, labels: Mapping[str, str] | None = None) -> str:
+        cid = f"ctr{next(self._ids)}"
+        self.containers[cid] = _Ctr(EngineObject("container", cid, name, dict(labels or {}), status="running"), None)
+        return cid
+
+    def _maybe_fail(self, method: str, name: str) -> None:
+        self.calls.append((method, name))
+        err = self.fail_on.get((method, name)) or self.fail_on.get((method, "*"))
+        if err is not None:
+            raise err
+
+    def _net(self, ref: str) -> _Net:
+        for n in self.networks.values():
+            if ref in (n.obj.id, n.obj.name):
+                return n
+        raise EngineError(f"network {ref} not found")
+
+    def _ctr(self, ref: str) -> _Ctr:
+        for c in self.containers.values():
+            if ref in (c.obj.id, c.obj.name):
+                return c
+        raise EngineError(f"container {ref} not found")
+
+    # -- Engine -------------------------------------------------------------------------
+    def version(self) -> str:
+        return self._version
+
+    def ensure_image(self, name: str, build_default: bool) -> tuple[str, ...]:
+        self._maybe_fail("ensure_image", name)
+        if name in self.images:
+            return ()
+        if not build_default:
+            raise EngineError(f"probe image {name!r} missing")
+        self.images.add(name)
+        return (f"built probe image {name}",)
+
+    def image_supports_udp(self, name: str) -> bool:
+        return self.udp
+
+    def create_network(self, spec: NetworkSpec) -> str:
+        self._maybe_fail("create_network", spec.name)
+        if any(n.obj.name == spec.name for n in self.networks.values()):
+            raise EngineError(f"network with name {spec.name} already exists")
+        return self.add_network(spec)
+
+    def create_container(self, spec: ContainerSpec) -> str:
+        self._maybe_fail("create_container", spec.name)
+        if any(c.obj.name == spec.name for c in self.containers.values()):
+            raise EngineError(f"container name {spec.name} already in use")
+        cid = f"ctr{next(self._ids)}"
+        nets = [e.network for e in spec.endpoints]
+        if not nets and spec.network_mode not in ("host", "none") and not spec.network_mode.startswith("container:"):
+            nets = [spec.network_mode]
+        for n in nets:
+            self._net(n)
+        self.containers[cid] = _Ctr(EngineObject("container", cid, spec.name, dict(spec.labels), status="created"),
+                                    spec, nets)
+        return cid
+
+    def start(self, container: str) -> None:
+        c = self._ctr(container)
+        self._maybe_fail("start", c.obj.name)
+        for ref in c.networks:
+            n = self._net(ref)
+            net = IPv4Network(n.obj.subnets[0])
+            n.members[c.obj.id] = str(net.network_address + n.next_host)
+            n.next_host += 1
+        self.containers[c.obj.id] = _Ctr(EngineObject("container", c.obj.id, c.obj.name, c.obj.labels, status="running"),
+                                         c.spec, c.networks)
+
+    def exec_batch(self, container: str, script: str, timeout: float = 60.0) -> ExecResult:
+        c = self._ctr(container)
+        self._maybe_fail("exec_batch", c.obj.name)
+        return self.exec_handler(c.obj.name, script)
+
+    def inspect_container(self, container: str) -> dict:
+        c = self._ctr(container)
+        nets = {}
+        for ref in c.networks:
+            n = self._net(ref)
+            net = IPv4Network(n.obj.subnets[0])
+            nets[n.obj.name] = {"IPAddress": n.members.get(c.obj.id, ""), "IPPrefixLen": net.prefixlen,
+                                "Gateway": str(net.network_address + 1)}
+        return {"Id": c.obj.id, "Name": "/" + c.obj.name, "State": {"Status": c.obj.status, "ExitCode": 0},
+                "Config": {"Labels": dict(c.obj.labels)}, "NetworkSettings": {"Networks": nets}}
+
+    def inspect_network(self, network: str) -> dict:
+        n = self._net(network)
+        return {"Id": n.obj.id, "Name": n.obj.name, "Driver": n.obj.driver, "Labels": dict(n.obj.labels),
+                "IPAM": {"Config": [{"Subnet": s} for s in n.obj.subnets]},
+                "Containers": {cid: {"IPv4Address": f"{a}/{IPv4Network(n.obj.subnets[0]).prefixlen}"}
+                               for cid, a in n.members.items()}}
+
+    def list_by_label(self, labels: Mapping[str, str]) -> list[EngineObject]:
+        def match(o: EngineObject) -> bool:
+            return all(o.labels.get(k) == v for k, v in labels.items())
+
+        return [c.obj for c in self.containers.values() if match(c.obj)] + [
+            n.obj for n in self.networks.values() if match(n.obj)]
+
+    def list_networks(self) -> list[EngineObject]:
+        return [n.obj for n in self.networks.values()]
+
+    def find(self, kind: str, name: str) -> EngineObject | None:
+        pool = self.containers if kind == "container" else self.networks
+        return next((o.obj for o in pool.values() if o.obj.name == name), None)
+
+    def remove(self, obj: EngineObject) -> None:
+        self._maybe_fail("remove", obj.name)
+        if obj.kind == "container":
+            self.containers.pop(obj.id, None)
+            for n in self.networks.values():
+                n.members.pop(obj.id, None)
+        else:
+            n = self.networks.get(obj.id)
+            if n is not None and n.members:
+                raise EngineError(f"network {obj.name} has active endpoints")
+            self.networks.pop(obj.id, None)
+
+    def swarm_state(self) -> SwarmState:
+        return self.swarm
+
+    def swarm_init(self, advertise_addr: str, labels: Mapping[str, str]) -> None:
+        self._maybe_fail("swarm_init", advertise_addr)
+        self.swarm = SwarmState(active=True, labels=dict(labels))
+
+    def swarm_leave(self) -> None:
+        self.calls.append(("swarm_leave", ""))
+        self.swarm = SwarmState(active=False)
+
+
+class FakeLan:
+    """Stands in for :mod:`simulator.adapters.lanpeer` (no root, no ip commands)."""
+
+    def __init__(self, available: bool = True, routes: list[tuple[IPv4Network, str]] | None = None):
+        self.available = available
+        self.routes = routes if routes is not None else [(IPv4Network("192.0.2.0/24"), "eth0")]
+        self.namespaces: set[str] = set()
+        self.peer_routes: dict[str, list[IPv4Network]] = {}
+        self.calls: list[tuple] = []
+
+    def unavailable_reason(self) -> str | None:
+        return None if self.available else "fake: no root"
+
+    def kernel_capabilities(self):
+        from ..deploy.plan import Capabilities
+
+        return Capabilities(vlan=False, ipvlan=False)
+
+    def setup(self, lan) -> None:
+        self.calls.append(("setup", lan.namespace))
+        self.namespaces.add(lan.namespace)
+
+    def add_routes(self, lan, subnets) -> None:
+        self.peer_routes[lan.namespace] = list(subnets)
+
+    def teardown(self, lan) -> list[str]:
+        self.calls.append(("teardown", lan.namespace))
+        if lan.namespace in self.namespaces:
+            self.namespaces.discard(lan.namespace)
+            return [f"namespace {lan.namespace}"]
+        return []
+
+    def host_routes(self) -> list[tuple[IPv4Network, str]]:
+        return list(self.routes)
+
+    def namespace_exists(self, namespace: str) -> bool:
+        return namespace in self.namespaces
