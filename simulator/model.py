@@ -91,6 +91,19 @@ class DaemonOptions:
 
 
 @dataclass(frozen=True, slots=True)
+class KernelFeatures:
+    """Kernel support the drivers need; a generic Linux host has all of it."""
+
+    ipvlan: bool = True
+    vlan: bool = True  # 802.1q sub-interfaces (macvlan/ipvlan parent eth0.50)
+    dummy: bool = True  # dummy links (macvlan/ipvlan without a parent)
+    source: str = "generic Linux host"
+
+    def missing(self) -> tuple[str, ...]:
+        return tuple(name for name in ("ipvlan", "vlan", "dummy") if not getattr(self, name))
+
+
+@dataclass(frozen=True, slots=True)
 class Host:
     """A Docker host: a machine running dockerd, attached to the LAN by one interface."""
 
@@ -100,6 +113,7 @@ class Host:
     engine_version: str = "20.10"
     daemon: DaemonOptions = DaemonOptions()
     routes: tuple[IPv4Network, ...] = ()  # prefixes already routed on the host (IPAM skips them)
+    kernel: KernelFeatures = KernelFeatures()
 
 
 @dataclass(frozen=True, slots=True)

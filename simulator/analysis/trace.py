@@ -60,7 +60,7 @@ class Trace:
 
     @property
     def delivered(self) -> bool:
-        return self.disposition.delivered
+        return self.disposition is Disposition.DELIVERED
 
     def __str__(self) -> str:
         body = "\n".join(str(hop) for hop in self.hops)

@@ -29,7 +29,21 @@ def load_or_exit(path: Path, show_warnings: bool = True) -> Design:
         raise typer.Exit(1)
     if show_warnings:
         print_problems(warnings)
-    return design
+    return with_local_kernel(design)
+
+
+def with_local_kernel(design: Design) -> Design:
+    """A compose file runs on this machine: its one host gets the local kernel's features."""
+    if design.kind != "compose":
+        return design
+    from dataclasses import replace
+
+    from ..adapters.kernel import local_kernel
+
+    kernel = local_kernel()
+    if kernel is None:
+        return design
+    return replace(design, hosts=tuple(replace(h, kernel=kernel) for h in design.hosts))
 
 
 def fail(message: str, code: int = 2) -> None:

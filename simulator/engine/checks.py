@@ -40,6 +40,7 @@ def engine_problems(design: Design, engine_version: str | None = None) -> list[P
                     f"{driver.value} network per parent (27.0+ lifts this except for passthru); use a VLAN sub-interface or one network",
                     path=f"networks.{extra}.parent", location=design.location("networks", extra),
                 ))
+    problems.extend(_kernel_problems(design))
     world = build_world(design, engine_version)
     problems.extend(world.addressing.problems)
     for host, ignored in world.ignored_ports.items():
@@ -52,6 +53,34 @@ def engine_problems(design: Design, engine_version: str | None = None) -> list[P
                 severity="warning",
             ))
     return _dedupe(problems)
+
+
+def _kernel_problems(design: Design) -> list[Problem]:
+    """What the host's kernel cannot do: the engine accepts the network, then fails at start."""
+    out = []
+    for net in design.networks:
+        if net.driver not in (Driver.MACVLAN, Driver.IPVLAN):
+            continue
+        for host_name in net.hosts or tuple(h.name for h in design.hosts):
+            if not any(h.name == host_name for h in design.hosts):
+                continue
+            kernel = design.host(host_name).kernel
+            where = dict(path=f"networks.{net.name}", location=design.location("networks", net.name))
+            if net.driver is Driver.IPVLAN and not kernel.ipvlan:
+                out.append(Problem(
+                    f"host {host_name}'s kernel has no ipvlan support ({kernel.source}): the engine creates the network, "
+                    "then every container on it fails to start (\"failed to create the ipvlan port: operation not supported\"); "
+                    "use macvlan or a host whose kernel has CONFIG_IPVLAN", **where))
+            parent = net.parent_interface
+            if parent and "." in parent and not kernel.vlan:
+                out.append(Problem(
+                    f"host {host_name}'s kernel has no 802.1q support ({kernel.source}): the engine refuses the network "
+                    f"(\"failed to create {parent} vlan link: operation not supported\"); use an untagged parent", **where))
+            if net.parent is None and not kernel.dummy:
+                out.append(Problem(
+                    f"a {net.driver.value} network without a parent needs a dummy link, which host {host_name}'s kernel lacks "
+                    f"({kernel.source}): the engine refuses it (\"operation not supported\"); give it a parent interface", **where))
+    return out
 
 
 def _dedupe(problems: list[Problem]) -> list[Problem]:

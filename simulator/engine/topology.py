@@ -70,7 +70,7 @@ class Namespace:
     def owns(self, addr: IPv4Address) -> bool:
         if self._owned is None:
             self._owned = frozenset(self.addresses())
-        return addr in self._owned or addr in LOOPBACK
+        return addr in self._owned or int(addr) >> 24 == 127
 
 
 @dataclass

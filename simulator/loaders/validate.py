@@ -14,7 +14,7 @@ from ipaddress import IPv4Address, IPv4Network
 from typing import Callable, Iterable, Iterator, Mapping
 
 from ..errors import Problem
-from ..model import Attachment, Container, Design, Driver, Location, ModeKind, Network
+from ..model import Container, Design, Driver, Location, ModeKind, Network
 from .yamlsource import did_you_mean, format_path
 
 DESIGN_NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")

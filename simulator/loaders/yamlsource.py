@@ -210,7 +210,10 @@ def read_yaml(text: str | bytes, source: str = "<string>") -> Doc:
         doc = Doc(None, source)
         if root is None:
             _fail(source, 1, 1, "the file is empty; a design needs at least a name (or compose services)")
-        doc.data = _Converter(doc).convert(root, ())
+        converter = _Converter(doc)
+        doc.data = converter.convert(root, ())
+        if converter.duplicates:
+            raise DesignLoadError(sorted(converter.duplicates, key=lambda p: (p.location.line, p.location.column)))
         return doc
     except DesignLoadError:
         raise
@@ -289,6 +292,7 @@ class _Converter:
     def __init__(self, doc: Doc):
         self.doc = doc
         self.count = 0
+        self.duplicates: list[Problem] = []
 
     def fail(self, node: _Node, message: str) -> None:
         _fail(self.doc.source, node.line, node.col, message)
@@ -336,8 +340,11 @@ class _Converter:
             if knode.value == "<<" and knode.plain:
                 merges.append(vnode)
                 continue
-            if knode.value in where:
-                self.fail(knode, f'duplicate key "{knode.value}" (first written at line {where[knode.value]}); keep one')
+            if knode.value in where:  # reported, reading goes on to find every duplicate
+                self.duplicates.append(Problem(
+                    f'duplicate key "{knode.value}" (first written at line {where[knode.value]}); keep one',
+                    "", Location(self.doc.source, knode.line, knode.col)))
+                continue
             where[knode.value] = knode.line
             explicit.append((knode, vnode))
         merged: dict = {}

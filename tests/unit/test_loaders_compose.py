@@ -6,7 +6,6 @@ import textwrap
 from ipaddress import IPv4Address, IPv4Network
 from pathlib import Path
 
-import pytest
 
 from simulator.errors import DesignError
 from simulator.loaders import load_design, load_text

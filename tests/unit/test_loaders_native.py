@@ -274,8 +274,9 @@ def test_listens_errors():
 
 def test_duplicate_key_is_load_error():
     with pytest.raises(DesignLoadError) as exc:
-        load_text("name: s\ncontainers:\n  a: {}\n  a: {}\n", "d.yaml")
-    assert str(exc.value) == 'd.yaml:4:3: duplicate key "a" (first written at line 3); keep one'
+        load_text("name: s\ncontainers:\n  a: {}\n  a: {}\nname: t\n", "d.yaml")
+    assert str(exc.value) == ('d.yaml:4:3: duplicate key "a" (first written at line 3); keep one\n'
+                              'd.yaml:5:1: duplicate key "name" (first written at line 1); keep one')
 
 
 def test_every_problem_reported_at_once():
