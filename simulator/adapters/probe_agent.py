@@ -31,7 +31,7 @@ from typing import Iterable, Sequence
 
 TIMEOUT_MS = 1000
 NC_PARALLEL = 48
-DNS_PARALLEL = 16
+DNS_PARALLEL = 64
 
 
 @dataclass(frozen=True, slots=True)

@@ -80,6 +80,13 @@ class NameTable:
                 shown = ", ".join(str(a) for a, _, _ in recs)
                 rr = " (round robin: the client takes one)" if len(recs) > 1 else ""
                 return Resolution(name, recs, Step("dns", f"127.0.0.11 answers {name} → {shown} from network {network}{rr}"))
+        short, _, network = name.rpartition(".")
+        if short and network in self._search_order(ns):  # "name.network" (confirmed on 20.10)
+            records = self.by_network.get(network, {}).get(short.lower())
+            if records:
+                recs = tuple((addr, ctr, network) for addr, ctr in records)
+                shown = ", ".join(str(a) for a, _, _ in recs)
+                return Resolution(name, recs, Step("dns", f"127.0.0.11 answers {name} → {shown} (name qualified by network {network})"))
         return Resolution(name, (), Step("dns", f"{name}: NXDOMAIN — no network this container is attached to carries the name"))
 
     def _search_order(self, ns: Namespace) -> list[str]:

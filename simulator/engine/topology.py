@@ -231,7 +231,9 @@ def build_world(design: Design, engine_version: str | None = None) -> World:
 def lan_segment_for(design: Design, net: Network, host_name: str | None) -> tuple:
     """The L2 segment of a macvlan/ipvlan network's children on one host."""
     host = design.host(host_name) if host_name else design.hosts[0]
-    parent = net.parent_interface or host.lan_interface
+    if net.parent is None:  # no parent: the engine makes a dummy link, an island of its own
+        return ("dummy", host.name, net.name)
+    parent = net.parent_interface
     if net.driver is Driver.IPVLAN and (net.mode or "l2") in ("l3", "l3s"):
         return ("ipvlan-l3", host.name, parent)
     if parent == host.lan_interface or (net.vlan is None and "." not in parent):

@@ -27,7 +27,7 @@ class Selector:
         return self.text
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, order=True)
 class PortSpec:
     port: int
     protocol: str = "tcp"

@@ -14,6 +14,7 @@ import jsonschema
 
 from ..model import (
     AddressPool,
+    KernelFeatures,
     Location,
     Attachment,
     Container,
@@ -187,6 +188,10 @@ def _hosts(report: Report, smap: SourceMap, value: object, version: str) -> list
             kw["engine_version"] = _version(report, (*src, "engine_version"), spec["engine_version"]) or version
         if isinstance(spec.get("daemon"), dict):
             kw["daemon"] = _daemon(report, (*src, "daemon"), spec["daemon"])
+        if isinstance(spec.get("kernel"), dict):
+            kernel = spec["kernel"]
+            kw["kernel"] = KernelFeatures(**{k: bool(kernel[k]) for k in ("ipvlan", "vlan", "dummy") if k in kernel},
+                                          source=f"host {name}'s kernel as the design declares it")
         routes = spec.get("routes") or []
         if isinstance(routes, list):
             kw["routes"] = tuple(r for i, item in enumerate(routes)

@@ -203,3 +203,13 @@ def test_12_overlay(world):
     assert not go(world, "host", o2, 80).delivered  # the host has no route into the overlay
     assert answers(world, "host", "127.0.0.1", 8300) == "nx-o2"
     assert answers(world, "external", "192.168.77.1", 8300) == "nx-o2"
+
+
+def test_2b_names_qualified_by_network(world):
+    from simulator.engine.dns import NameTable
+
+    table = NameTable(world)
+    ns = world.namespace_of("nx-a3")
+    assert table.resolve(ns, "nx-a3.nx-a").resolved
+    assert not table.resolve(world.namespace_of("nx-a3"), "nx-b1.nx-b").resolved
+    assert not table.resolve(world.namespace_of("nx-d1"), "nx-a3").resolved  # default bridge: no embedded DNS

@@ -1,0 +1,14 @@
+"""Intent: expectations written beside a design, checked against the model before anything runs.
+
+    design, warnings, intent, problems = load_with_intent("shop.yaml")
+    outcomes, problems = evaluate(intent, design)
+
+Syntax: docs/intent.md; schema: simulator/schema/intent.schema.json.
+"""
+
+from .evaluate import evaluate
+from .model import Evidence, Expectation, Intent, Outcome
+from .parse import intent_schema, load_intent_file
+from .source import load_with_intent
+
+__all__ = ["evaluate", "load_with_intent", "load_intent_file", "intent_schema", "Intent", "Expectation", "Outcome", "Evidence"]

@@ -1,0 +1,60 @@
+"""Probes as evidence: one line saying what was tried, and its full trace on demand."""
+
+from __future__ import annotations
+
+from ..analysis.probes import Probe
+from ..analysis.reachability import ReachResult, compute_reach
+from ..model import Design
+from .model import Evidence
+
+
+def describe_probe(p: Probe) -> str:
+    """``proxy -> db at 172.30.2.10 on backend, 5432/tcp (ip)``."""
+    where = f"{p.port}/{p.protocol}"
+    if p.via == "ip":
+        return f"{p.source} -> {p.target} at {p.address} on {p.network}, {where} (ip)"
+    if p.via == "dns":
+        return f"{p.source} -> name {p.name} ({p.address or 'unresolved'}), {where} (dns)"
+    host = f"host {p.host} " if p.host else "the host "
+    return f"{p.source} -> {host}at {p.address or '-'}, {where} (published/host port)"
+
+
+def outcome_of(p: Probe) -> str:
+    answered = f" (answered by {p.responder})" if p.responder else ""
+    return f"{p.disposition.value}: {p.reason}{answered}"
+
+
+class TraceBook:
+    """Full traces for probes, computed once per design (only when something needs them)."""
+
+    def __init__(self, design: Design, engine_version: str | None):
+        self.design, self.engine_version = design, engine_version
+        self._by_key: dict | None = None
+
+    def trace(self, p: Probe) -> str | None:
+        if p.trace is not None:
+            return str(p.trace)
+        if self._by_key is None:
+            full = compute_reach(self.design, self.engine_version, with_traces=True)
+            self._by_key = {q.key: q for q in full.probes}
+        q = self._by_key.get(p.key)
+        return str(q.trace) if q is not None and q.trace is not None else None
+
+    def evidence(self, p: Probe) -> Evidence:
+        return Evidence(describe_probe(p), outcome_of(p), self.trace(p))
+
+
+def service_port(result: ReachResult, p: Probe) -> int:
+    """The port the answering container listens on (a published port maps to its container port)."""
+    if p.via != "host":
+        return p.port
+    host = p.host or result.design.hosts[0].name
+    for b in result.world.bindings.get(host, ()):
+        if b.host_port == p.port and b.protocol == p.protocol and (p.responder is None or _same_ns(result, b.container, p.responder)):
+            return b.container_port
+    return p.port
+
+
+def _same_ns(result: ReachResult, a: str, b: str) -> bool:
+    ns = result.world.ns_of
+    return a == b or (a in ns and ns.get(a) == ns.get(b))

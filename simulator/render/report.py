@@ -1,0 +1,4 @@
+"""placeholder"""
+
+def render_report(*a):
+    return ""
