@@ -24,7 +24,7 @@ from ..engine.topology import EXTERNAL, Namespace, World, build_world
 from ..engine.walk import walk
 from ..model import Design, ModeKind
 from .probes import Probe
-from .trace import Disposition, Step, Trace
+from .trace import Disposition, Hop, Step, Trace
 
 LOCALHOST = IPv4Address("127.0.0.1")
 
@@ -193,7 +193,7 @@ class Matrix:
             t = self._unresolved.get(res.step)
             if t is None:
                 why = res.step.detail.split(" — ")[-1] if " — " in res.step.detail else res.step.detail
-                hops = (Hop_(ns, res.step),) if self.with_traces else ()
+                hops = (dns_hop(ns, res.step),) if self.with_traces else ()
                 t = Trace(hops, Disposition.NAME_NOT_RESOLVED, why)
                 if not self.with_traces:
                     self._unresolved[res.step] = t
@@ -205,7 +205,7 @@ class Matrix:
         if len(traces) > 1:
             reason = f"{name} has {len(traces)} records (round robin); first: {reason}"
         if first.hops:
-            first = Trace((Hop_(ns, res.step),) + first.hops, first.disposition, reason, first.responder)
+            first = Trace((dns_hop(ns, res.step),) + first.hops, first.disposition, reason, first.responder)
         else:
             first = Trace((), first.disposition, reason, first.responder)
         p = self._make(source, "dns", port, proto, first, name=name, address=str(addr))
@@ -273,9 +273,8 @@ class Matrix:
         yield (ns.host if len(design.hosts) > 1 else None), dial, host_ports[ns.host]
 
 
-def Hop_(ns: Namespace, step: Step):
-    from .trace import Hop
-
+def dns_hop(ns: Namespace, step: Step) -> Hop:
+    """The hop of a name lookup in the sender's namespace."""
     return Hop(ns.label, (step,))
 
 
@@ -291,72 +290,10 @@ def compute_reach(design: Design, engine_version: str | None = None, with_traces
     return ReachResult(design, world, tuple(matrix.compute()), with_traces)
 
 
-def trace_between(design: Design, source: str, target: str, port: int | None, protocol: str = "tcp",
-                  engine_version: str | None = None) -> list[tuple[str, Trace]]:
-    """Full traces from ``source`` to ``target`` (a container, a name, an address, or ``host``)."""
-    from ..errors import QueryError
+def __getattr__(name: str):
+    """``trace_between`` moved to :mod:`.paths`; older imports keep working."""
+    if name == "trace_between":
+        from .paths import trace_between
 
-    world = build_world(design, engine_version)
-    matrix = Matrix(world, with_traces=True)
-    srcs = dict(matrix.sources())
-    if source not in srcs:
-        raise QueryError(f"unknown source {source!r}; choose one of: {', '.join(sorted(srcs))}")
-    ns = srcs[source]
-    dials: list[tuple[str, IPv4Address | None, list[Step]]] = []
-    if design.has_container(target):
-        owner_ns_id = world.ns_of.get(target)
-        if owner_ns_id is None:
-            raise QueryError(f"{target} has no network namespace of its own")
-        owner_ns = world.namespaces[owner_ns_id]
-        if owner_ns.kind == "host":
-            dials.append((f"{target} (host network) at the host's address", _host_address(world, ns, owner_ns.host), []))
-        else:
-            for ep in world.addressing.endpoints_of(owner_ns.members[0]):
-                dials.append((f"{target} on {ep.network} ({ep.address})", ep.address, []))
-        res = matrix.names.resolve(ns, world.design.container(target).engine_name if not world.design.container(target).service else world.design.container(target).service)
-        dials.append((f"name {res.name}", res.records[0][0] if res.resolved else None, [res.step]))
-    elif target in ("host",) or any(h.name == target for h in design.hosts):
-        host = design.hosts[0].name if target == "host" else target
-        dials.append((f"host {host}", _host_address(world, ns, host), []))
-    else:
-        try:
-            dials.append((target, IPv4Address(target), []))
-        except ValueError:
-            res = matrix.names.resolve(ns, target)
-            if not any(target.lower() in t for t in matrix.names.by_network.values()):
-                raise QueryError(f"{target!r} is neither a container, a host, an address nor a name of the design") from None
-            dials.append((f"name {target}", res.records[0][0] if res.resolved else None, [res.step]))
-    ports = [(port, protocol)] if port else _default_ports(world, target)
-    out = []
-    for label, addr, pre in dials:
-        for p, proto in ports:
-            if addr is None:
-                step = pre[0] if pre else Step("route", "no address to dial")
-                disp = Disposition.NAME_NOT_RESOLVED if pre else Disposition.NO_ROUTE
-                out.append((f"{label} port {p}/{proto}", Trace((Hop_(ns, step),), disp, step.detail)))
-                continue
-            t = walk(world, ns.id, addr, p, proto, None)
-            if pre:
-                t = Trace((Hop_(ns, pre[0]),) + t.hops, t.disposition, t.reason, t.responder)
-            out.append((f"{label} port {p}/{proto}", t))
-    return out
-
-
-def _host_address(world: World, ns: Namespace, host: str) -> IPv4Address | None:
-    if ns.kind == "host" and ns.host == host:
-        return LOCALHOST
-    if ns.kind == "container" and ns.host == host:
-        default = next((r for r in ns.routes if r.dest.prefixlen == 0), None)
-        return default.via if default else None
-    return world.design.host(host).lan_address.ip
-
-
-def _default_ports(world: World, target: str) -> list[tuple[int, str]]:
-    if world.design.has_container(target):
-        ns_id = world.ns_of.get(target)
-        if ns_id:
-            return sorted(world.namespaces[ns_id].listeners) or [(80, "tcp")]
-    ports = set()
-    for bs in world.bindings.values():
-        ports |= {(b.host_port, b.protocol) for b in bs}
-    return sorted(ports) or [(80, "tcp")]
+        return trace_between
+    raise AttributeError(name)

@@ -107,7 +107,7 @@ def trace(
     format: Format = typer.Option(Format.table, "--format", "-f"),
 ) -> None:
     """Hop by hop: the path from SOURCE to TARGET and the rule that decided."""
-    from ..analysis.reachability import trace_between
+    from ..analysis.paths import trace_between
 
     model = _load_valid(design, engine_version)
     name, _, port_text = target.rpartition(":") if target.count(":") == 1 else (target, "", "")
