@@ -33,7 +33,8 @@ class Exposure:
         }
 
 
-def _audience(result: ReachResult, probe: Probe) -> str | None:
+def audience(result: ReachResult, probe: Probe) -> str | None:
+    """Who a probe's source is, seen from its responder: external, host, other networks, or None."""
     design = result.design
     if probe.source == "external":
         return "external"
@@ -80,13 +81,13 @@ def compute_exposure(result: ReachResult) -> list[Exposure]:
     for p in result.probes:
         if not p.reachable or p.responder is None:
             continue
-        audience = _audience(result, p)
-        if audience is None:
+        who = audience(result, p)
+        if who is None:
             continue
         through = _through(result, p)
-        key = (p.responder, p.port, p.protocol, audience, through)
+        key = (p.responder, p.port, p.protocol, who, through)
         if key not in seen:
-            seen[key] = Exposure(p.responder, p.port, p.protocol, audience, through,
+            seen[key] = Exposure(p.responder, p.port, p.protocol, who, through,
                                  f"{p.source} -> {p.address}:{p.port}/{p.protocol} ({p.via})")
     order = {"external": 0, "other networks": 1, "host": 2}
     return sorted(seen.values(), key=lambda e: (e.container, order[e.audience], e.port, e.protocol, e.through))

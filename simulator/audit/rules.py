@@ -63,7 +63,7 @@ RULES: tuple[Rule, ...] = (
          "one (published ports, a LAN-facing driver, not internal) is the bridge between them: whoever "
          "compromises it from the exposed side is inside the protected network.",
          "keep {service} on one side; if it must talk to both, expose only the one port it needs through a "
-         "dedicated proxy, and make {protected} internal: true"),
+         "dedicated proxy{harden}"),
     Rule("NS008", "published-port-ignored", "Published port that the engine silently ignores", "medium",
          "The engine accepts -p but binds nothing for containers in host or none mode, sharing another "
          "container's namespace, whose gateway network is internal, or on macvlan/ipvlan: the design "
@@ -79,7 +79,7 @@ RULES: tuple[Rule, ...] = (
          "When several containers carry the same name (alias, service or hostname) on one network, the "
          "embedded DNS returns all of them in turn: clients reach a different container from one connection "
          "to the next.",
-         "give each container a distinct alias on {network} ({name} is carried by {services})"),
+         "give each container a distinct alias on {network} ({name} is carried by {carriers})"),
     Rule("NS011", "unused-network", "Network that no container uses", "low",
          "A declared network nobody joins is either a leftover (it still takes a subnet from the pool) or a "
          "container that was meant to be on it and is not.",

@@ -1,5 +1,191 @@
-"""Commands that judge a design: test (intent), audit, diff."""
+"""Commands that judge a design: test (intent), audit, diff.
+
+Exit codes: 0 all good; 1 an expectation failed (test), a finding at or above
+``--fail-on`` (audit), a change with ``--exit-code`` (diff); 2 the input could not be
+evaluated (design or intent errors, unknown rule IDs).
+"""
 
 from __future__ import annotations
 
-from . import app  # noqa: F401
+from enum import Enum
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from . import app
+from .common import fail, print_problems
+
+DesignArg = typer.Argument(..., help="A netsim design (YAML) or a docker-compose file.")
+EngineOpt = typer.Option(None, "--engine-version", "-e", help="Engine version whose rules apply (e.g. 20.10, 28.2); default: the design's.")
+OutputOpt = typer.Option(None, "--output", "-o", help="Write the report to this file instead of standard output.")
+IntentOpt = typer.Option(None, "--intent", "-i", help="An intent file (expect:, audit:) beside the design, e.g. for a compose file.")
+
+
+class TestFormat(str, Enum):
+    table = "table"
+    json = "json"
+    junit = "junit"
+    sarif = "sarif"
+
+
+class AuditFormat(str, Enum):
+    table = "table"
+    json = "json"
+    sarif = "sarif"
+
+
+class DiffFormat(str, Enum):
+    table = "table"
+    json = "json"
+
+
+class FailOn(str, Enum):
+    high = "high"
+    medium = "medium"
+    low = "low"
+    never = "never"
+
+
+def _load(path: Path, intent_file: Optional[Path], engine_version: Optional[str]):
+    """(design, warnings, intent) or exit 2 printing every problem of the design and the intent."""
+    from ..engine.checks import engine_problems
+    from ..errors import DesignError
+    from ..intent import load_intent_file, load_with_intent
+    from ..intent.model import Intent
+
+    if not path.exists():
+        fail(f"{path}: no such file", 2)
+    if intent_file is not None and not intent_file.exists():
+        fail(f"{intent_file}: no such file", 2)
+    try:
+        design, warnings, intent, problems = load_with_intent(path)
+    except DesignError as exc:
+        print_problems(exc.problems)
+        typer.echo(f"{path}: {len(exc.errors)} error(s); nothing was evaluated", err=True)
+        raise typer.Exit(2)
+    try:
+        if intent_file is not None:
+            extra, more = load_intent_file(intent_file)
+            problems = problems + more
+            intent = Intent(intent.source, intent.expectations + extra.expectations, intent.groups + extra.groups,
+                            intent.audit_disable + extra.audit_disable,
+                            intent.audit_disable_locations + extra.audit_disable_locations)
+    except DesignError as exc:
+        print_problems(exc.problems)
+        typer.echo(f"{intent_file}: {len(exc.errors)} error(s); nothing was evaluated", err=True)
+        raise typer.Exit(2)
+    errors = [p for p in problems if p.severity == "error"]
+    errors += [p for p in engine_problems(design, engine_version) if p.severity == "error"]
+    if errors:
+        print_problems(errors)
+        typer.echo(f"{len(errors)} error(s); nothing was evaluated", err=True)
+        raise typer.Exit(2)
+    return design, warnings, intent
+
+
+def _emit(text: str, output: Optional[Path]) -> None:
+    if output is None:
+        typer.echo(text, nl=False)
+        return
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        fail(f"{output}: cannot write: {exc.strerror or exc}", 2)
+
+
+def _version(design, engine_version: Optional[str]) -> str:
+    from ..engine.versions import parse_version
+
+    return str(parse_version(engine_version or design.hosts[0].engine_version))
+
+
+@app.command("test")
+def test_cmd(
+    design: Path = DesignArg,
+    intent: Optional[Path] = IntentOpt,
+    engine_version: Optional[str] = EngineOpt,
+    format: TestFormat = typer.Option(TestFormat.table, "--format", "-f", help="table, json, junit (XML) or sarif (2.1.0)."),
+    output: Optional[Path] = OutputOpt,
+    no_trace: bool = typer.Option(False, "--no-trace", help="table: leave out the hop-by-hop traces of failures."),
+) -> None:
+    """Check the design's expectations (expect:, or --intent FILE) against the model; exit 1 if any fails."""
+    from ..intent import evaluate
+    from ..intent import report
+
+    model, _, stated = _load(design, intent, engine_version)
+    if not stated.expectations:
+        fail(f"{design}: no expectations to test; write an expect: section (compose: x-netsim-expect:) "
+             "or pass --intent FILE (see docs/intent.md)", 2)
+    outcomes, problems = evaluate(stated, model, engine_version)
+    print_problems(problems)
+    if any(p.severity == "error" for p in problems):
+        typer.echo(f"{len([p for p in problems if p.severity == 'error'])} error(s) in the intent; nothing was evaluated", err=True)
+        raise typer.Exit(2)
+    version = _version(model, engine_version)
+    render = {TestFormat.json: report.render_json, TestFormat.junit: report.render_junit_report,
+              TestFormat.sarif: report.render_sarif_report}.get(format)
+    text = render(model.name, version, outcomes) if render else report.render_text(model.name, version, outcomes, not no_trace)
+    _emit(text, output)
+    if any(not o.passed for o in outcomes):
+        raise typer.Exit(1)
+
+
+@app.command()
+def audit(
+    design: Path = DesignArg,
+    intent: Optional[Path] = IntentOpt,
+    engine_version: Optional[str] = EngineOpt,
+    format: AuditFormat = typer.Option(AuditFormat.table, "--format", "-f", help="table, json or sarif (2.1.0)."),
+    output: Optional[Path] = OutputOpt,
+    disable: Optional[list[str]] = typer.Option(None, "--disable", "-d", help="Rule IDs to switch off (repeat, or NS003,NS011)."),
+    fail_on: FailOn = typer.Option(FailOn.low, "--fail-on", help="Exit 1 when a finding is at least this severe (never: always 0)."),
+    no_trace: bool = typer.Option(False, "--no-trace", help="table: leave out the hop-by-hop traces."),
+) -> None:
+    """Find what a reviewer would: risky exposure, isolation bypasses, ignored ports, odd subnets."""
+    from ..audit import check_disabled, run_audit
+    from ..audit import report
+
+    model, warnings, stated = _load(design, intent, engine_version)
+    cli_ids = [part.strip() for item in disable or [] for part in item.split(",") if part.strip()]
+    problems = check_disabled(stated.audit_disable, stated.audit_disable_locations) + check_disabled(cli_ids)
+    if problems:
+        print_problems(problems)
+        raise typer.Exit(2)
+    off = tuple(dict.fromkeys(stated.audit_disable + tuple(cli_ids)))
+    findings = run_audit(model, warnings, engine_version, off)
+    version = _version(model, engine_version)
+    if format is AuditFormat.json:
+        text = report.render_json(model.name, version, findings, off)
+    elif format is AuditFormat.sarif:
+        text = report.render_sarif_report(model.name, version, findings)
+    else:
+        text = report.render_text(model.name, version, findings, off, not no_trace)
+    _emit(text, output)
+    order = ("high", "medium", "low")
+    if fail_on is not FailOn.never and any(order.index(f.rule.severity) <= order.index(fail_on.value) for f in findings):
+        raise typer.Exit(1)
+
+
+@app.command()
+def diff(
+    old: Path = typer.Argument(..., help="The design before the change."),
+    new: Path = typer.Argument(..., help="The design after the change."),
+    engine_version: Optional[str] = EngineOpt,
+    format: DiffFormat = typer.Option(DiffFormat.table, "--format", "-f", help="table or json."),
+    output: Optional[Path] = OutputOpt,
+    exit_code: bool = typer.Option(False, "--exit-code", help="Exit 1 when anything changes (like git diff --exit-code)."),
+) -> None:
+    """What a change does: paths opened and closed, listeners newly exposed or no longer exposed."""
+    import json
+
+    from ..analysis.reachability import compute_reach
+    from ..diff import diff_results, render_text
+
+    before, _, _ = _load(old, None, engine_version)
+    after, _, _ = _load(new, None, engine_version)
+    result = diff_results(compute_reach(before, engine_version), compute_reach(after, engine_version))
+    text = json.dumps(result.to_json(), indent=1) + "\n" if format is DiffFormat.json else render_text(result)
+    _emit(text, output)
+    if exit_code and not result.empty:
+        raise typer.Exit(1)

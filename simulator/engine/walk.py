@@ -65,6 +65,29 @@ def walk(world: World, src_ns: str, dst: IPv4Address, port: int, proto: str, pre
     raise AssertionError("walk ended without a disposition")  # pragma: no cover
 
 
+def walk_arriving(world: World, host: str, dst: IPv4Address, port: int, proto: str, note: str) -> Trace:
+    """A LAN peer's frame for ``dst`` arriving on ``host``'s LAN interface, whatever the address.
+
+    For crafted packets the matrix never sends (moby#45610: 127.0.0.1 with the host's MAC).
+    """
+    from .topology import EXTERNAL
+
+    w = _Walk(world, host)
+    ext = world.namespaces[EXTERNAL]
+    w.enter(ext)
+    w.step("l2", note)
+    host_ns = world.host_ns(host)
+    lan = host_ns.interfaces[world.design.host(host).lan_interface]
+    src = next(i.address.ip for i in ext.interfaces.values() if i.address is not None)
+    w.enter(host_ns)
+    try:
+        _arrive(w, host_ns, lan, Packet(src, dst, proto, port))
+    except _Done as done:
+        w.flush()
+        return Trace(tuple(w.hops), done.disposition, done.reason, done.responder)
+    raise AssertionError("walk ended without a disposition")  # pragma: no cover
+
+
 # --- sending -------------------------------------------------------------------------
 
 def _route(w: _Walk, ns: Namespace, dst: IPv4Address):

@@ -9,7 +9,7 @@ proves the failure, its reason and its full trace.
 
 from __future__ import annotations
 
-from ..analysis.exposure import _audience  # the exposure view's own definition of "who"
+from ..analysis.exposure import audience
 from ..analysis.probes import Probe
 from ..analysis.reachability import Matrix, ReachResult, compute_reach
 from ..analysis.trace import Hop
@@ -39,7 +39,7 @@ def evaluate(intent: Intent, design: Design, engine_version: str | None = None,
     if any(p.severity == "error" for p in scope.problems):
         return [], scope.problems
     result = result or compute_reach(design, engine_version)
-    ctx = _Context(design, result, scope, TraceBook(design, engine_version))
+    ctx = _Context(design, result, scope, TraceBook(design, engine_version, result.world))
     outcomes = []
     for e in intent.expectations:
         if isinstance(e, ReachExpectation):
@@ -171,7 +171,7 @@ class _Context:
             for p in self.result.probes:
                 if not p.reachable or p.responder not in services:
                     continue
-                aud = _audience(self.result, p)
+                aud = audience(self.result, p)
                 aud = aud.replace(" ", "-") if aud else None
                 if aud not in e.audiences:
                     continue

@@ -52,6 +52,9 @@ def load_intent_file(path: str | Path) -> tuple[Intent, list[Problem]]:
             data = fh.read(MAX_BYTES + 1)
     except OSError as exc:
         raise DesignLoadError([Problem(f"cannot read the intent file: {exc.strerror or exc}", "", Location(source, 1, 1))]) from None
+    if not data.strip():
+        raise DesignLoadError([Problem("the intent file is empty; write an expect: section (see docs/intent.md)", "",
+                                       Location(source, 1, 1))])
     doc = read_yaml(data, source)
     report = Report(doc)
     if not isinstance(doc.data, dict):
@@ -59,6 +62,16 @@ def load_intent_file(path: str | Path) -> tuple[Intent, list[Problem]]:
         return Intent(source), report.problems
     if not any(k in doc.data for k in SECTIONS):
         report.error((), "an intent file needs an expect: (or audit:) section; see docs/intent.md")
+    return intent_from_doc(doc, report, whole_file=True), report.problems
+
+
+def load_intent_text(text: str, source: str = "<intent>") -> tuple[Intent, list[Problem]]:
+    """Like :func:`load_intent_file`, from text."""
+    doc = read_yaml(text, source)
+    report = Report(doc)
+    if not isinstance(doc.data, dict):
+        report.error((), f"an intent file is a mapping with expect: and audit:, not {describe(doc.data)}")
+        return Intent(source), report.problems
     return intent_from_doc(doc, report, whole_file=True), report.problems
 
 
@@ -243,7 +256,7 @@ class _Builder:
             self.report.error((self.key, *at, "from"), "from: needs only_ports: [...] (or use never_from: for none)", key=True)
         if never and frm:
             self.report.error((self.key, *at, "from"), "give never_from: or from: with only_ports:, not both", key=True)
-        if not never and not frm and "published" not in item:
+        if not any(k in item for k in ("never_from", "from", "published")):
             self.report.error((self.key, *at), "say what is limited: never_from:, from: with only_ports:, or published: false")
         published = item.get("published") if isinstance(item.get("published"), bool) else None
         if published is True:

@@ -1,0 +1,11 @@
+"""The audit: findings a reviewer would raise, without any intent written.
+
+Rules are data (:mod:`.rules`, documented in docs/audit-rules.md); each rule's check is in
+:mod:`.checks`; :func:`run_audit` runs the enabled ones.
+"""
+
+from .finding import Finding
+from .rules import BY_ID, RULES, Rule
+from .run import check_disabled, run_audit
+
+__all__ = ["Finding", "Rule", "RULES", "BY_ID", "run_audit", "check_disabled"]

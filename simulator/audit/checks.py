@@ -1,0 +1,326 @@
+"""One function per audit rule: each reads the model and yields findings with their proof.
+
+Every check takes an :class:`AuditContext` and yields :class:`~.finding.Finding` values; a
+finding is only raised with evidence from the model (a probe, a walk, the engine's
+bindings), so a clean design yields nothing.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from ipaddress import IPv4Address, IPv4Network
+from typing import Callable, Iterator
+
+from ..analysis.exposure import audience
+from ..analysis.probes import Probe
+from ..analysis.reachability import Matrix, ReachResult
+from ..analysis.trace import Disposition, Hop
+from ..engine.dns import NameTable
+from ..engine.ipam import GWBRIDGE
+from ..engine.rules import Binding
+from ..engine.walk import walk
+from ..errors import Problem
+from ..intent.evidence import TraceBook
+from ..intent.model import Evidence
+from ..model import Design, Driver, ModeKind
+from .finding import Finding
+from .lanloop import lan_loopback_trace
+from .rules import BY_ID
+
+ANY = IPv4Address("0.0.0.0")
+LINK_DRIVERS = (Driver.MACVLAN, Driver.IPVLAN)
+
+
+class AuditContext:
+    def __init__(self, design: Design, warnings: list[Problem], result: ReachResult, book: TraceBook):
+        self.design, self.warnings, self.result, self.book = design, warnings, result, book
+        self.world = result.world
+        self.version = result.world.version
+
+    def finding(self, rule_id: str, services, message: str, evidence=(), location=None, **fields) -> Finding:
+        rule = BY_ID[rule_id]
+        fix = rule.fix.format_map(_Blank(fields))
+        return Finding(rule, tuple(services), message, fix, tuple(evidence), location)
+
+    def probes(self, pred: Callable[[Probe], bool]) -> list[Probe]:
+        return [p for p in self.result.probes if pred(p)]
+
+    def port_location(self, b: Binding):
+        c = self.design.container(b.container)
+        index = next((i for i, m in enumerate(c.ports) if m is b.mapping or m == b.mapping), None)
+        if index is not None:
+            return self.design.location("containers", c.name, "ports", index)
+        return self.design.location("containers", c.name)
+
+    def container_location(self, name: str):
+        return self.design.location("containers", name)
+
+    def bindings(self) -> Iterator[tuple[str, Binding]]:
+        for host, bs in sorted(self.world.bindings.items()):
+            for b in bs:
+                yield host, b
+
+    def lan_ip(self, host: str) -> str:
+        return str(self.design.host(host).lan_address.ip)
+
+
+class _Blank(dict):
+    def __missing__(self, key: str) -> str:
+        return f"<{key}>"
+
+
+def _host_port_probe(p: Probe, b: Binding, host: str, single: bool) -> bool:
+    return (p.via == "host" and p.port == b.host_port and p.protocol == b.protocol
+            and (p.host or None) == (None if single else host))
+
+
+# --- the checks ---------------------------------------------------------------------------
+
+
+def ns001_published_on_all_addresses(ctx: AuditContext):
+    single = len(ctx.design.hosts) == 1
+    for host, b in ctx.bindings():
+        if b.host_ip != ANY:
+            continue
+        proof = ctx.probes(lambda p: p.source == "external" and p.reachable and p.responder == b.container
+                           and _host_port_probe(p, b, host, single))
+        if not proof:
+            continue
+        yield ctx.finding(
+            "NS001", [b.container],
+            f"{b.container} publishes {b.host_port}/{b.protocol} on 0.0.0.0 (every address of host {host})",
+            [ctx.book.evidence(proof[0])], ctx.port_location(b),
+            lan_ip=ctx.lan_ip(host), host_port=b.host_port, container_port=b.container_port, network=b.network)
+
+
+def ns002_published_port_bypasses_isolation(ctx: AuditContext):
+    by_target: dict[tuple, list[Probe]] = defaultdict(list)
+    for p in ctx.result.probes:
+        if p.via != "host" or not p.reachable or not p.responder or not ctx.design.has_container(p.source):
+            continue
+        if ctx.design.container(p.responder).mode.kind is ModeKind.HOST:
+            continue  # host mode: NS005
+        if audience(ctx.result, p) == "other networks":
+            by_target[(p.responder, p.port, p.protocol)].append(p)
+    for (service, port, proto), probes in sorted(by_target.items()):
+        others = sorted({p.source for p in probes})
+        host = ctx.design.container(service).host
+        b = next((b for h, b in ctx.bindings() if h == host and b.host_port == port and b.protocol == proto), None)
+        yield ctx.finding(
+            "NS002", [service, *others],
+            f"{', '.join(others)} reach{'es' if len(others) == 1 else ''} {service} through the host's published "
+            f"port {port}/{proto} although they share no network with it",
+            [ctx.book.evidence(probes[0])], ctx.port_location(b) if b else ctx.container_location(service),
+            others=", ".join(others), service=service, host_port=port, protocol=proto,
+            container_port=b.container_port if b else port)
+
+
+def ns003_direct_routing(ctx: AuditContext):
+    groups: dict[tuple, list[Probe]] = defaultdict(list)
+    for p in ctx.result.probes:
+        if p.source != "external" or p.via != "ip" or not p.reachable or not p.network:
+            continue
+        if not ctx.design.has_network(p.network) or ctx.design.network(p.network).driver in LINK_DRIVERS:
+            continue
+        groups[(p.target, p.network)].append(p)
+    for (target, network), probes in sorted(groups.items()):
+        c = ctx.design.container(target)
+        seg = ctx.world.addressing.segment_of(network, c.host)
+        ports = ", ".join(sorted({f"{p.port}/{p.protocol}" for p in probes}))
+        yield ctx.finding(
+            "NS003", [target],
+            f"a LAN peer reaches {target} at {probes[0].address} on {network} ({ports}) without going through "
+            f"a published host address (engine {ctx.version})",
+            [ctx.book.evidence(probes[0])], ctx.container_location(target),
+            lan_if=ctx.design.host(c.host).lan_interface, subnet=seg.subnet if seg else network, host=c.host)
+
+
+def ns004_loopback_binding_exposed(ctx: AuditContext):
+    for host, b in ctx.bindings():
+        if not b.host_ip.is_loopback:
+            continue
+        trace = lan_loopback_trace(ctx.world, host, b.host_port, b.protocol)
+        if trace is None or not trace.delivered:
+            continue
+        ev = Evidence(f"LAN peer -> 127.0.0.1:{b.host_port}/{b.protocol} via host {host}'s MAC address",
+                      f"{trace.disposition.value}: {trace.reason} (answered by {trace.responder})", str(trace))
+        yield ctx.finding(
+            "NS004", [b.container],
+            f"{b.container} publishes {b.host_port}/{b.protocol} on 127.0.0.1, but engine {ctx.version} lets a host on "
+            f"the LAN segment reach it (moby#45610)",
+            [ev], ctx.port_location(b), protocol=b.protocol, host_port=b.host_port, host=host)
+
+
+def ns005_host_network_mode(ctx: AuditContext):
+    for c in ctx.design.containers:
+        if c.mode.kind is not ModeKind.HOST:
+            continue
+        proof = ctx.probes(lambda p: p.source == "external" and p.via == "host" and p.responder == c.name)
+        heard = ", ".join(f"{lst.port}/{lst.protocol.value}" for lst in c.listeners) or "nothing the design declares"
+        what = (f"every port it listens on ({heard}) is open on every address of host {c.host}"
+                if proof else f"it listens on {heard}, and would on every address of host {c.host}")
+        yield ctx.finding("NS005", [c.name], f"{c.name} uses the host's network namespace: {what}",
+                          [ctx.book.evidence(p) for p in proof[:4]], ctx.container_location(c.name),
+                          service=c.name, lan_ip=ctx.lan_ip(c.host))
+
+
+def ns006_default_bridge(ctx: AuditContext):
+    on = [c.name for c in ctx.design.containers
+          if any(ctx.design.has_network(a.network) and ctx.design.network(a.network).default_bridge for a in c.attachments)]
+    if not on:
+        return
+    ev = []
+    open_ = ctx.probes(lambda p: p.source in on and p.via == "ip" and p.reachable and p.responder in on and p.responder != p.source)
+    if open_:
+        ev.append(ctx.book.evidence(open_[0]))
+    nodns = ctx.probes(lambda p: p.source in on and p.via == "dns" and p.disposition is Disposition.NAME_NOT_RESOLVED)
+    if nodns:
+        ev.append(ctx.book.evidence(nodns[0]))
+    yield ctx.finding("NS006", on, f"{', '.join(on)} {'is' if len(on) == 1 else 'are'} on the default bridge: "
+                      "no name resolution, and every container there reaches every other on every port",
+                      ev, ctx.container_location(on[0]), service=on[0])
+
+
+def _exposed_networks(ctx: AuditContext) -> dict[str, str]:
+    """network -> why it is exposed (published ports, LAN driver)."""
+    out: dict[str, str] = {}
+    for _, b in ctx.bindings():
+        out.setdefault(b.network, f"{b.container} publishes {b.host_port}/{b.protocol} there")
+    for n in ctx.design.networks:
+        if n.driver in LINK_DRIVERS and n.name not in out:
+            out[n.name] = f"a {n.driver.value} network: its containers are on the LAN"
+    return out
+
+
+def ns007_multi_homed_across_trust(ctx: AuditContext):
+    exposed = _exposed_networks(ctx)
+    for c in ctx.design.containers:
+        nets = [n for n in c.networks if ctx.design.has_network(n) and n != GWBRIDGE]
+        if c.mode.kind is not ModeKind.NETWORKS or len(nets) < 2:
+            continue
+        open_ = [n for n in nets if n in exposed and not ctx.design.network(n).internal]
+        closed = [n for n in nets if ctx.design.network(n).internal or n not in exposed]
+        if not open_ or not closed:
+            continue
+        ev = [Evidence(f"network {n} is exposed", exposed[n]) for n in open_]
+        inside = ctx.probes(lambda p: p.source == c.name and p.via == "ip" and p.reachable and p.network in closed
+                            and p.responder not in (None, c.name))
+        if inside:
+            ev.append(ctx.book.evidence(inside[0]))
+        soft = [n for n in closed if not ctx.design.network(n).internal]
+        harden = f", and make {', '.join(soft)} internal: true" if soft else ""
+        kinds = ", ".join(f"{n} ({'internal' if ctx.design.network(n).internal else 'nothing published'})" for n in closed)
+        yield ctx.finding("NS007", [c.name], f"{c.name} joins exposed {', '.join(open_)} and protected {kinds}",
+                          ev, ctx.container_location(c.name), service=c.name, harden=harden)
+
+
+def ns008_published_port_ignored(ctx: AuditContext):
+    warned = {}
+    for w in ctx.warnings:
+        head = w.path.split(".")
+        if len(head) >= 3 and head[0] in ("containers", "services") and head[2].startswith("ports"):
+            warned.setdefault(head[1], w)
+    for host, items in sorted(ctx.world.ignored_ports.items()):
+        seen = set()
+        for name, why in items:
+            if "ephemeral" in why or name in seen:
+                continue
+            seen.add(name)
+            w = warned.get(name)
+            ev = [Evidence(f"engine on host {host}", why)]
+            if w is not None:
+                ev.append(Evidence("loader warning", str(w)))
+            loc = w.location if w is not None else ctx.design.location("containers", name, "ports")
+            yield ctx.finding("NS008", [name], f"{name} publishes ports that bind nothing: {why}", ev, loc, service=name)
+
+
+def ns009_macvlan_host_unreachable(ctx: AuditContext):
+    for c in ctx.design.containers:
+        ns_id = ctx.world.ns_of.get(c.name)
+        if ns_id is None or not ns_id.startswith("ctr:") or c.mode.kind is not ModeKind.NETWORKS:
+            continue
+        ns = ctx.world.namespaces[ns_id]
+        port, proto = next(iter(sorted(ns.listeners)), (80, "tcp"))
+        for iface in ns.interfaces.values():
+            if iface.kind not in ("macvlan", "ipvlan") or iface.address is None:
+                continue
+            t = walk(ctx.world, f"host:{c.host}", iface.address.ip, port, proto, c.host)
+            if t.disposition is not Disposition.DROPPED_L2:
+                continue
+            net = ctx.design.network(iface.network)
+            ev = Evidence(f"host {c.host} -> {c.name} at {iface.address.ip} on {iface.network}, {port}/{proto}",
+                          f"{t.disposition.value}: {t.reason}", str(t))
+            yield ctx.finding("NS009", [c.name], f"host {c.host} cannot reach {c.name} at {iface.address.ip} "
+                              f"({net.driver.value} on {iface.parent})", [ev], ctx.container_location(c.name),
+                              host=c.host, network=net.name, parent=iface.parent or "<parent>",
+                              subnet=iface.address.network)
+
+
+def ns010_ambiguous_name(ctx: AuditContext):
+    names = NameTable(ctx.world)
+    matrix = Matrix(ctx.world)
+    sources = dict(matrix.sources())
+    for network, table in sorted(names.by_network.items()):
+        for name, records in sorted(table.items()):
+            owners = sorted({ctr for _, ctr in records})
+            if len(owners) < 2:
+                continue
+            asker = next((c.name for c in ctx.design.containers if network in c.networks and c.name in sources), None)
+            ev = []
+            if asker is not None:
+                res = matrix.names.resolve(sources[asker], name)
+                ev.append(Evidence(f"{asker} looks up {name}", res.step.detail, str(Hop(sources[asker].label, (res.step,)))))
+            yield ctx.finding("NS010", owners, f'"{name}" resolves to {", ".join(owners)} on {network}', ev,
+                              ctx.container_location(owners[1]), network=network, name=name, carriers=", ".join(owners))
+
+
+def ns011_unused_network(ctx: AuditContext):
+    used = {a.network for c in ctx.design.containers for a in c.attachments}
+    for n in ctx.design.networks:
+        if n.name not in used and not n.default_bridge:
+            yield ctx.finding("NS011", [], f"network {n.name} is declared but no container joins it", [],
+                              ctx.design.location("networks", n.name), network=n.name)
+
+
+def ns012_surprising_subnet(ctx: AuditContext):
+    segs = list(ctx.world.addressing.segments.values())
+    for seg in sorted(segs, key=lambda s: (s.network, s.host or "")):
+        if not ctx.design.has_network(seg.network):
+            continue
+        net = ctx.design.network(seg.network)
+        if net.driver in LINK_DRIVERS:
+            continue  # on the LAN by design
+        hosts = [ctx.design.host(seg.host)] if seg.host else list(ctx.design.hosts)
+        problems = []
+        for h in hosts:
+            if seg.subnet.overlaps(h.lan_address.network):
+                problems.append((h.name, f"overlaps the LAN {h.lan_address.network} of host {h.name}"))
+            problems += [(h.name, f"overlaps {r}, routed on host {h.name}") for r in h.routes if seg.subnet.overlaps(r)]
+        if not seg.subnet.is_private:
+            problems.append((hosts[0].name if hosts else "", f"is not private address space (real internet addresses)"))
+        if not problems:
+            continue
+        taken = [s.subnet for s in segs] + [h.lan_address.network for h in ctx.design.hosts] + \
+                [r for h in ctx.design.hosts for r in h.routes]
+        suggestion = next((s for s in IPv4Network("172.31.0.0/16").subnets(new_prefix=24)
+                           if not any(s.overlaps(t) for t in taken)), "a free private /24")
+        yield ctx.finding("NS012", [c.name for c in ctx.design.containers if seg.network in c.networks],
+                          f"network {seg.network} subnet {seg.subnet} " + "; ".join(p for _, p in problems),
+                          [Evidence(f"network {seg.network}", f"subnet {seg.subnet}, gateway {seg.gateway}")],
+                          ctx.design.location("networks", seg.network, "subnet"), host=problems[0][0], suggestion=suggestion)
+
+
+CHECKS: dict[str, Callable[[AuditContext], Iterator[Finding]]] = {
+    "NS001": ns001_published_on_all_addresses,
+    "NS002": ns002_published_port_bypasses_isolation,
+    "NS003": ns003_direct_routing,
+    "NS004": ns004_loopback_binding_exposed,
+    "NS005": ns005_host_network_mode,
+    "NS006": ns006_default_bridge,
+    "NS007": ns007_multi_homed_across_trust,
+    "NS008": ns008_published_port_ignored,
+    "NS009": ns009_macvlan_host_unreachable,
+    "NS010": ns010_ambiguous_name,
+    "NS011": ns011_unused_network,
+    "NS012": ns012_surprising_subnet,
+}

@@ -1,0 +1,53 @@
+"""Audit findings as text, JSON and SARIF (pure functions)."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+
+from ..render.sarif import SarifResult, SarifRule, render_sarif
+from .finding import Finding
+from .rules import RULES
+
+LEVEL = {"high": "error", "medium": "warning", "low": "note"}
+
+
+def finding_text(f: Finding, traces: bool = True) -> str:
+    lines = [f"{f.rule.id} {f.rule.severity.upper()} {f.location}: {f.rule.title}",
+             f"  {f.message}",
+             f"  affects: {', '.join(f.services) if f.services else '-'}",
+             f"  why it matters: {f.rule.rationale}"]
+    for ev in f.evidence:
+        lines.append(f"  proof: {ev}")
+        if traces and ev.trace:
+            lines.append(textwrap.indent(ev.trace, "      "))
+    lines.append(f"  fix: {f.fix}")
+    return "\n".join(lines)
+
+
+def render_text(design: str, engine_version: str, findings: list[Finding], disabled=(), traces: bool = True) -> str:
+    off = f" ({', '.join(disabled)} disabled)" if disabled else ""
+    if not findings:
+        return f"{design} (engine {engine_version}): no findings{off}\n"
+    counts = {s: sum(f.rule.severity == s for f in findings) for s in ("high", "medium", "low")}
+    head = f"{design} (engine {engine_version}): {len(findings)} finding(s): " + \
+        ", ".join(f"{n} {s}" for s, n in counts.items() if n) + off
+    return "\n\n".join([head, *(finding_text(f, traces) for f in findings)]) + "\n"
+
+
+def render_json(design: str, engine_version: str, findings: list[Finding], disabled=()) -> str:
+    return json.dumps({"design": design, "engine_version": engine_version, "disabled": list(disabled),
+                       "findings": [f.to_json() for f in findings]}, indent=1) + "\n"
+
+
+def render_sarif_report(design: str, engine_version: str, findings: list[Finding], version: str = "0.1.0") -> str:
+    rules = [SarifRule(r.id, r.slug, r.title, r.rationale, f"Fix: {r.fix}", LEVEL[r.severity]) for r in RULES]
+    results = []
+    for f in findings:
+        text = f"{f.message}. Fix: {f.fix}"
+        if f.evidence:
+            text += "\n" + "\n".join(f"- {ev}" for ev in f.evidence)
+        props = {"severity": f.rule.severity, "services": list(f.services), "engine_version": engine_version,
+                 "traces": [ev.trace for ev in f.evidence if ev.trace]}
+        results.append(SarifResult(f.rule.id, LEVEL[f.rule.severity], text, f.location, (), props))
+    return render_sarif("netsim", version, "https://github.com/netsim/netsim/blob/main/docs/audit-rules.md", rules, results)
