@@ -31,7 +31,7 @@ from typing import Iterable, Sequence
 
 TIMEOUT_MS = 1000
 NC_PARALLEL = 48
-DNS_PARALLEL = 64
+DNS_PARALLEL = 16
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,10 +61,13 @@ class DialResult:
         return self.answer.split()[0]
 
 
-def listener_command(identity: str, listeners: Iterable[tuple[int, str]]) -> tuple[str, ...]:
-    """The probe container's command: serve every (port, protocol) answering ``identity``."""
+def listener_command(identity: str, listeners: Iterable[tuple[int, str]], dns_stub: bool = False) -> tuple[str, ...]:
+    """The probe container's command: serve every (port, protocol) answering ``identity``.
+
+    ``dns_stub``: also answer NXDOMAIN on 127.0.0.1:53/udp, the upstream the embedded DNS
+    forwards unknown names to (only for containers with a namespace of their own)."""
     specs = sorted({(int(p), proto) for p, proto in listeners if proto in ("tcp", "udp")})
-    agent_args = " ".join(f"{proto}:{port}" for port, proto in specs)
+    agent_args = " ".join(f"{proto}:{port}" for port, proto in specs) + (" dnsstub" if dns_stub else "")
     fallback = "".join(
         f"nc -ll -p {port} -e /bin/ident & " for port, proto in specs if proto == "tcp"
     )
@@ -93,7 +96,7 @@ def prepare_script(names: Sequence[str]) -> str:
             "else",
             f"  printf '%s\\n' {quoted} | xargs -P {DNS_PARALLEL} -n 1 sh -c "
             + shlex.quote(
-                'a=$(timeout 2 nslookup -type=a "$0" 2>/dev/null | '
+                'a=$(timeout 5 nslookup -type=a "$0" 2>/dev/null | '
                 "sed -n '/^Name:/,$ s/^Address:[ \\t]*\\([0-9.]*\\).*/\\1/p' | tr '\\n' ' '); "
                 'echo "NAME $0 $a"'
             ),
@@ -108,7 +111,7 @@ def probe_script(dials: Sequence[Dial], udp_supported: bool = True) -> str:
     nc_input = "\n".join(d.line() for d in dials if d.protocol == "tcp")
     udp_lines = "\n".join(f"echo '{d.id} UNSUPPORTED no-udp-prober'" for d in dials if d.protocol == "udp")
     one = (
-        'out=$(timeout 2 nc -w 1 "$2" "$3" </dev/null 2>&1); rc=$?; '
+        'out=$(timeout 3 nc -w 2 "$2" "$3" </dev/null 2>&1); rc=$?; '
         'case "$out" in *refused*) echo "$0 REFUSED";; '
         '"") if [ $rc = 0 ]; then echo "$0 EMPTY"; else echo "$0 TIMEOUT"; fi;; '
         '*"can'"'"'t connect"*|*timed\\ out*) echo "$0 TIMEOUT";; '

@@ -2,4 +2,134 @@
 
 from __future__ import annotations
 
-from . import app  # noqa: F401
+import shutil
+import subprocess
+from enum import Enum
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from . import app
+from .common import fail
+from .design_cmds import DesignArg, EngineOpt, _load_valid
+
+DOT_MISSING = "the `dot` program is missing: install Graphviz (Debian package graphviz, or `bash scripts/setup.sh`); " \
+              "--format dot and --format mermaid work without it"
+
+
+class DiagramFormat(str, Enum):
+    svg = "svg"
+    png = "png"
+    pdf = "pdf"
+    dot = "dot"
+    mermaid = "mermaid"
+
+
+def run_dot(source: str, fmt: str) -> bytes:
+    """Lay out DOT source with Graphviz's `dot`; raise FileNotFoundError when it is missing."""
+    if shutil.which("dot") is None:
+        raise FileNotFoundError(DOT_MISSING)
+    done = subprocess.run(["dot", f"-T{fmt}"], input=source.encode(), capture_output=True, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"dot failed: {done.stderr.decode(errors='replace').strip()}")
+    return done.stdout
+
+
+def split_target(target: str) -> tuple[str, Optional[int]]:
+    """TARGET[:PORT] → (target, port or None), exiting with a message on a bad port."""
+    name, sep, port_text = target.rpartition(":")
+    if not sep or not name:
+        return target, None
+    if not port_text.isdigit() or not 0 < int(port_text) < 65536:
+        fail(f"{target!r}: the port after ':' must be a number from 1 to 65535", 2)
+    return name, int(port_text)
+
+
+def diagram_source(model, engine_version: Optional[str], fmt: DiagramFormat, hide_default: bool = False,
+                   group_replicas: bool = False, host: Optional[str] = None,
+                   path: Optional[tuple[str, str]] = None, result=None) -> str:
+    """The DOT (or Mermaid) text of a design's diagram, with an optional highlighted path."""
+    from ..analysis.reachability import trace_between
+    from ..render.diagram import DiagramOptions, build_scene, render_dot, with_path
+    from ..render.mermaid import render_mermaid
+
+    if host is not None and host not in [h.name for h in model.hosts]:
+        fail(f"unknown host {host!r}; the design has: {', '.join(h.name for h in model.hosts)}", 2)
+    scene = build_scene(model, engine_version, DiagramOptions(hide_default, group_replicas, host), result)
+    if path:
+        source, target = path
+        name, port = split_target(target)
+        traces = trace_between(model, source, name, port, "tcp", engine_version)
+        scene = with_path(scene, f"{source} → {target}", traces)
+    return render_mermaid(scene) if fmt is DiagramFormat.mermaid else render_dot(scene)
+
+
+@app.command()
+def diagram(
+    design: Path = DesignArg,
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write here (default: stdout for dot/mermaid)."),
+    format: Optional[DiagramFormat] = typer.Option(None, "--format", "-f", help="svg | png | pdf | dot | mermaid (default: from -o's suffix, else dot)."),
+    engine_version: Optional[str] = EngineOpt,
+    hide_default: bool = typer.Option(False, "--hide-default", help="Hide compose's implicit `default` network and an unused default bridge."),
+    group_replicas: bool = typer.Option(False, "--group-replicas", help="One box for containers that differ only by a numeric suffix."),
+    host: Optional[str] = typer.Option(None, "--host", help="Draw this Docker host only."),
+    path: Optional[tuple[str, str]] = typer.Option(None, "--path", help="FROM TO[:PORT]: highlight this trace hop by hop."),
+) -> None:
+    """Draw the design: hosts, networks per mode, containers, published ports, exposure (Graphviz or Mermaid)."""
+    fmt = format or _format_from_suffix(output)
+    model = _load_valid(design, engine_version)
+    text = diagram_source(model, engine_version, fmt, hide_default, group_replicas, host, path)
+    if fmt in (DiagramFormat.dot, DiagramFormat.mermaid):
+        data = text.encode()
+    else:
+        if output is None:
+            fail(f"--format {fmt.value} needs -o FILE", 2)
+        data = _dot_or_exit(text, fmt.value)
+    if output is None:
+        typer.echo(text, nl=False)
+        return
+    output.write_bytes(data)
+    typer.echo(f"wrote {output}", err=True)
+
+
+@app.command()
+def report(
+    design: Path = DesignArg,
+    output: Path = typer.Option(..., "--output", "-o", help="The HTML file to write."),
+    engine_version: Optional[str] = EngineOpt,
+) -> None:
+    """One self-contained HTML page: the diagram, the reachability grid (click a cell for its traces), exposure, addressing."""
+    from ..analysis.reachability import compute_reach
+    from ..render.report import render_report
+
+    model = _load_valid(design, engine_version)
+    result = compute_reach(model, engine_version)
+    dot_text = diagram_source(model, engine_version, DiagramFormat.dot, result=result)
+    try:
+        svg = run_dot(dot_text, "svg").decode()
+    except FileNotFoundError as exc:
+        typer.echo(f"netsim: warning: the report has no diagram: {exc}", err=True)
+        svg = ""
+    output.write_text(render_report(model, engine_version, svg, result), encoding="utf-8")
+    typer.echo(f"wrote {output}", err=True)
+
+
+def _format_from_suffix(output: Optional[Path]) -> DiagramFormat:
+    suffix = output.suffix.lower().lstrip(".") if output else ""
+    if suffix in ("md", "mmd"):
+        return DiagramFormat.mermaid
+    if suffix == "gv":
+        return DiagramFormat.dot
+    try:
+        return DiagramFormat(suffix)
+    except ValueError:
+        return DiagramFormat.dot
+
+
+def _dot_or_exit(source: str, fmt: str) -> bytes:
+    try:
+        return run_dot(source, fmt)
+    except (FileNotFoundError, RuntimeError) as exc:
+        fail(str(exc), 2)
+        raise  # unreachable: fail() exits

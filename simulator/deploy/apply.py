@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import signal
 import threading
+import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -241,15 +242,25 @@ def _parallel(tasks: list[Callable[[], None]]) -> None:
 def destroy(design_name: str, engine: Engine, lan_ops: LanOps = lanpeer) -> list[str]:
     """Remove everything labelled with the design, its LAN, and netsim's swarm; what went."""
     removed: list[str] = []
+    failures: list[str] = []
     objects = engine.list_by_label(design_labels(design_name))
     containers = [o for o in objects if o.kind == "container"]
     networks = [o for o in objects if o.kind == "network"]
-    with ThreadPoolExecutor(PARALLEL) as pool:
-        list(pool.map(engine.remove, containers))
-    removed += [f"container {o.name}" for o in containers]
+    # one at a time: removing containers of one network concurrently races in libnetwork
+    # (20.10: "key modified" retries leave the network's endpoint count wrong, and the
+    # network can then never be removed: "has active endpoints")
+    for o in containers:
+        try:
+            engine.remove(o)
+            removed.append(f"container {o.name}")
+        except EngineError as exc:
+            failures.append(str(exc))
     for o in networks:
-        engine.remove(o)
-        removed.append(f"network {o.name}")
+        error = _remove_network(engine, o)
+        if error is None:
+            removed.append(f"network {o.name}")
+        else:
+            failures.append(error)
     namespace, host_if, peer_if = lan_names(design_name)
     from ipaddress import IPv4Interface
 
@@ -262,7 +273,24 @@ def destroy(design_name: str, engine: Engine, lan_ops: LanOps = lanpeer) -> list
             engine.swarm_leave()
             removed.append("swarm (initialised by netsim)")
             removed += _remove_gwbridge(engine, state.labels.get(LABEL_GWBRIDGE) == "0")
+    if failures:
+        raise EngineError("destroy left objects behind:\n  " + "\n  ".join(failures)
+                          + ("\nremoved: " + ", ".join(removed) if removed else ""))
     return removed
+
+
+def _remove_network(engine: Engine, obj: EngineObject, attempts: int = 20) -> str | None:
+    """Remove a network, retrying while the engine still releases endpoints of containers
+    just removed ("has active endpoints"); the error text if it never goes."""
+    for i in range(attempts):
+        try:
+            engine.remove(obj)
+            return None
+        except EngineError as exc:
+            if "active endpoints" not in str(exc) or i == attempts - 1:
+                return str(exc)
+            time.sleep(0.25)
+    return None
 
 
 def _remove_gwbridge(engine: Engine, created_by_netsim: bool) -> list[str]:

@@ -337,7 +337,8 @@ def _container_spec(c: Container, by_name, image, engine_net, labels, notes) -> 
     all_labels = dict(c.labels) | labels | {LABEL_CONTAINER: c.name}
     return ContainerSpec(
         key=c.name, name=c.engine_name, image=image,
-        command=listener_command(c.name, [(lst.port, lst.protocol.value) for lst in c.listeners]),
+        command=listener_command(c.name, [(lst.port, lst.protocol.value) for lst in c.listeners],
+                                 dns_stub=kind is ModeKind.NETWORKS),
         network_mode=mode, endpoints=endpoints, ports=ports,
         env=(("NAME", c.name),), labels=tuple(sorted(all_labels.items())), hostname=hostname,
         dns=("127.0.0.1",),

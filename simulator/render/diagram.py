@@ -13,7 +13,7 @@ in one column, its containers in the next; one cluster per host, overlays betwee
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from html import escape
 from ipaddress import IPv4Address
 
@@ -21,7 +21,7 @@ import graphviz
 import networkx as nx
 
 from ..analysis.exposure import compute_exposure
-from ..analysis.reachability import compute_reach
+from ..analysis.reachability import ReachResult, compute_reach
 from ..analysis.trace import Trace
 from ..engine.ipam import GWBRIDGE, _Pools, network_hosts
 from ..engine.topology import EXTERNAL, World
@@ -140,9 +140,11 @@ class Scene:
 
 # --- the scene --------------------------------------------------------------------------
 
-def build_scene(design: Design, engine_version: str | None = None, options: DiagramOptions = DiagramOptions()) -> Scene:
-    """Decide what the diagram shows, from the world and the exposure of ``design``."""
-    result = compute_reach(design, engine_version)
+def build_scene(design: Design, engine_version: str | None = None, options: DiagramOptions = DiagramOptions(),
+                result: ReachResult | None = None) -> Scene:
+    """Decide what the diagram shows, from the world and the exposure of ``design`` (``result``: its
+    reachability matrix when the caller has it already)."""
+    result = result or compute_reach(design, engine_version)
     world = result.world
     tiers = _tiers(compute_exposure(result))
     hosts = [h for h in design.hosts if options.host in (None, h.name)]
@@ -183,10 +185,8 @@ def build_scene(design: Design, engine_version: str | None = None, options: Diag
                  tuple(host_nodes), tuple(overlays[k] for k in sorted(overlays)), tuple(_dedupe(edges)), None, owner_of)
 
 
-def with_path(scene: Scene, design: Design, label: str, traces: list[tuple[str, Trace]]) -> Scene:
-    """The scene with the first trace of ``traces`` highlighted hop by hop."""
-    from dataclasses import replace
-
+def with_path(scene: Scene, label: str, traces: list[tuple[str, Trace]]) -> Scene:
+    """The scene with the first trace of ``traces`` highlighted hop by hop; the others listed."""
     graph = nx.Graph()
     graph.add_edges_from((e.a, e.b) for e in scene.edges)
     first_label, trace = traces[0]
@@ -220,15 +220,23 @@ def _hop_node(scene: Scene, hop: str) -> str | None:
     return EXTERNAL
 
 
-def _tiers(entries) -> dict[str, str]:
-    """Each listener's worst audience; the host dialling a bridge address it owns does not count."""
-    out: dict[str, str] = {}
+def _tiers(entries) -> dict[str, tuple[str, tuple[str, ...]]]:
+    """Each container's worst audience, with how the LAN reaches it other than a published port.
+
+    The host dialling an address on a bridge it owns does not count: every bridged container has that.
+    """
+    out: dict[str, tuple[str, tuple[str, ...]]] = {}
     for e in entries:
         if e.audience == "host" and e.through.startswith("its address"):
             continue
-        tier = "lan" if e.audience == "external" else "host"
-        if out.get(e.container) != "lan":
-            out[e.container] = tier
+        tier, why = out.get(e.container, ("internal", ()))
+        if e.audience == "external":
+            tier = "lan"
+            if not e.through.startswith("published port") and f"LAN: {e.through}" not in why:
+                why += (f"LAN: {e.through}",)
+        elif tier != "lan":
+            tier = "host"
+        out[e.container] = (tier, why)
     return out
 
 
@@ -309,7 +317,7 @@ def _net_id(world: World, network: str, host: str) -> str:
     return f"net/{network}" if seg is not None and seg.host is None else f"net/{host}/{network}"
 
 
-def _boxes(design: Design, world: World, host: str, hidden: set[str], tiers: dict[str, str], group: bool) -> list[Box]:
+def _boxes(design: Design, world: World, host: str, hidden: set[str], tiers: dict, group: bool) -> list[Box]:
     boxes = []
     for c in design.containers:
         if c.host != host:
@@ -324,7 +332,7 @@ def _boxes(design: Design, world: World, host: str, hidden: set[str], tiers: dic
     return boxes
 
 
-def _box(design: Design, world: World, c, members: tuple[str, ...], hidden: set[str], tiers: dict[str, str]) -> Box:
+def _box(design: Design, world: World, c, members: tuple[str, ...], hidden: set[str], tiers: dict) -> Box:
     notes: list[str] = []
     addresses: list[tuple[str, str]] = []
     listens = sorted({(lst.port, lst.protocol.value) for m in members for lst in design.container(m).listeners})
@@ -341,12 +349,16 @@ def _box(design: Design, world: World, c, members: tuple[str, ...], hidden: set[
         mode = "networks"
         eps = sorted(world.addressing.endpoints_of(c.name), key=lambda e: (e.network == GWBRIDGE, e.network))
         addresses = [(_net_id(world, ep.network, c.host), ep.network, str(ep.address)) for ep in eps if ep.network not in hidden]
+        gateway = world.namespace_of(c.name).gateway_network
+        if len(eps) > 1 and gateway:
+            notes.append(f"default route via {gateway}")
     notes.extend(f"shares {c.name}'s namespace: {m}" for m in members[1:])
     published = tuple(Published(str(b.host_ip), str(b.host_port), b.container_port, b.protocol)
                       for b in sorted(world.bindings.get(c.host, ()), key=lambda b: (b.host_port, b.protocol, str(b.host_ip)))
                       if b.container in members)
     notes.extend(f"port ignored: {why}" for name, why in world.ignored_ports.get(c.host, ()) if name in members)
-    tier = min((tiers.get(m, "internal") for m in members), key=TIERS.index)
+    tier = min((tiers.get(m, ("internal",))[0] for m in members), key=TIERS.index)
+    notes.extend(why for m in members for why in tiers.get(m, ("", ()))[1])
     title = " + ".join(members)
     return Box(f"ctr/{c.name}", c.host, title, members, mode, tuple(addresses), _listens_text(listens), published,
                tuple(notes), tier)
@@ -368,6 +380,7 @@ def _box_edges(box: Box, nic: str) -> list[Edge]:
 # --- replicas -----------------------------------------------------------------------------
 
 _SUFFIX = re.compile(r"^(.*?)[-_.]?(\d+)$")
+_IPV4 = re.compile(r"\d+\.\d+\.\d+\.\d+")
 
 
 def _group(boxes: list[Box]) -> list[Box]:
@@ -376,8 +389,9 @@ def _group(boxes: list[Box]) -> list[Box]:
     for box in boxes:
         m = _SUFFIX.match(box.title) if len(box.members) == 1 else None
         stem = m.group(1) if m else box.title
+        notes = tuple(_IPV4.sub("<address>", n) for n in box.notes)
         shape = (stem, box.mode, tuple(a[:2] for a in box.addresses), box.listens,
-                 tuple((p.bind, p.container_port, p.protocol) for p in box.published), box.notes, box.tier, m is None)
+                 tuple((p.bind, p.container_port, p.protocol) for p in box.published), notes, box.tier, m is None)
         groups.setdefault(shape, []).append(box)
     out = []
     for members in groups.values():
@@ -390,8 +404,11 @@ def _group(boxes: list[Box]) -> list[Box]:
                           for i, (net_id, name, _) in enumerate(first.addresses))
         published = tuple(Published(p.bind, _span([b.published[i].host_port for b in members]), p.container_port, p.protocol)
                           for i, p in enumerate(first.published))
+        notes = first.notes
+        for (_, _, address), (_, _, span) in zip(first.addresses, addresses):
+            notes = tuple(re.sub(rf"(?<![\d.]){re.escape(address)}(?![\d])", span, n) for n in notes)
         title = f"{members[0].title} … {members[-1].title} (×{len(members)})"
-        out.append(Box(first.id, first.host, title, names, first.mode, addresses, first.listens, published, first.notes, first.tier))
+        out.append(Box(first.id, first.host, title, names, first.mode, addresses, first.listens, published, notes, first.tier))
     return out
 
 
@@ -507,7 +524,7 @@ def _box_label(box: Box, highlighted: bool) -> str:
         rows.append(f'<TR><TD ALIGN="LEFT"><FONT COLOR="{color}"><B>publishes</B></FONT></TD>'
                     f'<TD ALIGN="LEFT"><FONT COLOR="{color}"><B>{mark}{escape(str(p))}</B></FONT></TD></TR>')
     for note in box.notes:
-        text = "<BR ALIGN=\"LEFT\"/>".join(escape(line) for line in _wrap(note, 48))
+        text = "".join(f'{escape(line)}<BR ALIGN="LEFT"/>' for line in _wrap(note, 48))
         rows.append(f'<TR><TD COLSPAN="2" ALIGN="LEFT"><I>{text}</I></TD></TR>')
     return _table(rows, line, highlighted, "solid")
 

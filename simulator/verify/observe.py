@@ -40,7 +40,7 @@ from ..model import Design, Driver, ModeKind
 from ..deploy.plan import DEFAULT_BRIDGE, Plan
 
 GWBRIDGE = "docker_gwbridge"
-SOURCES_PARALLEL = 16
+SOURCES_PARALLEL = 32
 PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])
 LOCALHOST = "127.0.0.1"
 
@@ -253,9 +253,10 @@ def _observe_source(design, plan, source, items, engine, facts, guard) -> dict[t
                 for _, p in items}
 
     prep = Prepared(None, (), {})
-    host_like = source == "host" or (container is not None and container.mode.kind is ModeKind.HOST)
+    host_like = source == "host" or (container is not None and _in_host_namespace(design, container))
     if container is not None:
-        names = sorted({p.name for _, p in items if p.via == "dns" and p.name})
+        # host-network containers count as the host: their resolver is the machine's
+        names = [] if host_like else sorted({p.name for _, p in items if p.via == "dns" and p.name})
         res = engine.exec_batch(cf.name, prepare_script(names))
         prep = parse_prepared(res.output)
         cf.gateway = prep.gateway
@@ -265,7 +266,7 @@ def _observe_source(design, plan, source, items, engine, facts, guard) -> dict[t
         if obs is not None:
             out[p.key] = obs
             continue
-        if p.protocol == "udp" and not facts.udp and container is not None:
+        if p.protocol == "udp" and not facts.udp:  # no UDP listener nor prober in the image
             out[p.key] = Observation(p.key, addr, "unsupported", detail="no UDP helper in the probe image")
             continue
         if p.protocol not in ("tcp", "udp"):
@@ -304,7 +305,7 @@ def _dial_address(design, plan, source, container, p, facts: Facts, prep: Prepar
                                      detail=f"{p.target} has no address on {p.network} in the deployment")
         return str(iface.ip), None
     if p.via == "dns":
-        if container is None:
+        if container is None or host_like:
             return None, Observation(key, None, "skipped",
                                      detail="names are not looked up from the host or the LAN (the machine's resolver is off limits)")
         if prep.note:
@@ -326,6 +327,17 @@ def _dial_address(design, plan, source, container, p, facts: Facts, prep: Prepar
             return str(facts.lan_host.ip), None
         return None, Observation(key, None, "no-address", detail=f"{source} has no default route")
     return None, Observation(key, None, "skipped", detail=f"unknown probe kind via {p.via!r}")
+
+
+def _in_host_namespace(design: Design, container) -> bool:
+    """Host mode, or container:X down a chain ending at a host-mode container."""
+    seen = set()
+    while container.mode.kind is ModeKind.CONTAINER and container.name not in seen:
+        seen.add(container.name)
+        if not design.has_container(container.mode.target or ""):
+            return False
+        container = design.container(container.mode.target)
+    return container.mode.kind is ModeKind.HOST
 
 
 def _macvlan_only(design: Design, container) -> bool:

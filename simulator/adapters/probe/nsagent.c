@@ -1,8 +1,12 @@
 /* nsagent: netsim's probe-container helper (static, no libc name service).
  *
- *   nsagent serve NAME SPEC...     SPEC = tcp:PORT | udp:PORT.  One process, poll loop:
- *                                  every TCP connection / UDP datagram is answered with
+ *   nsagent serve NAME SPEC...     SPEC = tcp:PORT | udp:PORT | dnsstub.  One process, poll
+ *                                  loop: every TCP connection / UDP datagram is answered with
  *                                  "NAME saw SRCIP:SRCPORT\n".  Without SPEC it just waits.
+ *                                  dnsstub: 127.0.0.1:53/udp answers every DNS query NXDOMAIN
+ *                                  (the upstream Docker's embedded DNS forwards unknown names
+ *                                  to, since netsim sets --dns 127.0.0.1: they fail at once
+ *                                  instead of timing out, and never leave the namespace).
  *   nsagent probe TIMEOUT_MS       reads lines "ID tcp|udp IP PORT" on stdin, dials them all
  *                                  concurrently and prints one line per probe:
  *                                  "ID OK <answer>" | "ID REFUSED" | "ID TIMEOUT" |
@@ -32,7 +36,17 @@ static int serve(const char *name, int n, char **specs) {
   struct pollfd pf[256]; int udp[256], count = 0, one = 1;
   signal(SIGPIPE, SIG_IGN);
   signal(SIGCHLD, SIG_IGN);  /* as PID 1, reap orphans left by docker exec */
+  int stub[256] = {0};
   for (int i = 0; i < n && count < 256; i++) {
+    if (!strcmp(specs[i], "dnsstub")) {
+      int s = socket(AF_INET, SOCK_DGRAM, 0);
+      setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+      struct sockaddr_in a = {0};
+      a.sin_family = AF_INET; a.sin_port = htons(53); a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+      if (bind(s, (void *)&a, sizeof a) < 0) { fprintf(stderr, "nsagent: bind dnsstub: %s\n", strerror(errno)); close(s); continue; }
+      pf[count].fd = s; pf[count].events = POLLIN; stub[count] = 1; udp[count++] = 1;
+      continue;
+    }
     int is_udp = !strncmp(specs[i], "udp:", 4);
     int port = atoi(strchr(specs[i], ':') ? strchr(specs[i], ':') + 1 : specs[i]);
     int s = socket(AF_INET, is_udp ? SOCK_DGRAM : SOCK_STREAM, 0);
@@ -50,6 +64,15 @@ static int serve(const char *name, int n, char **specs) {
     for (int i = 0; i < count; i++) {
       if (!(pf[i].revents & POLLIN)) continue;
       struct sockaddr_in p; socklen_t pl = sizeof p;
+      if (stub[i]) {
+        int r = recvfrom(pf[i].fd, buf, sizeof buf, MSG_DONTWAIT, (void *)&p, &pl);
+        if (r < 12) continue;
+        buf[2] = (char)(0x80 | (buf[2] & 0x79));  /* QR=1, keep opcode and RD */
+        buf[3] = (char)(0x80 | 3);                /* RA=1, RCODE=NXDOMAIN */
+        memset(buf + 6, 0, 6);                    /* no answer/authority/additional */
+        sendto(pf[i].fd, buf, r, MSG_DONTWAIT, (void *)&p, pl);
+        continue;
+      }
       if (udp[i]) {
         if (recvfrom(pf[i].fd, buf, sizeof buf, MSG_DONTWAIT, (void *)&p, &pl) < 0) continue;
         int m = snprintf(out, sizeof out, "%s saw %s:%d\n", name, inet_ntoa(p.sin_addr), ntohs(p.sin_port));
