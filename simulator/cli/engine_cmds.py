@@ -111,21 +111,35 @@ def verify(
                                                  help="Model rules to compare with (default: the daemon's, e.g. 20.10)."),
     probe_image: Optional[str] = ImageOpt,
     only_differences: bool = typer.Option(False, "--only-differences", help="Table: skip the expected/observed views."),
+    intent_file: Optional[Path] = typer.Option(None, "--intent", "-i", help="Also judge this intent file (and the design's expect:) on what the engine did."),
 ) -> None:
-    """Deploy, probe every source/target pair for real, compare with the model; exit 1 on mismatch."""
+    """Deploy, probe every source/target pair for real, compare with the model; exit 1 on mismatch.
+
+    When the design states intent (expect:, or --intent), each expectation is judged on the model
+    and on the observations: it holds, the design breaks it, or the engine disagrees with the model.
+    """
+    from ..analysis.reachability import compute_reach
+    from ..verify.intent_check import judge_intent, render_verdicts
     from ..verify.junit import render_junit
     from ..verify.report import render_json, render_text
     from ..verify.session import VerifyOptions, run_verify
+    from .intent_cmds import load_design_and_intent
 
-    model = _design(design)
+    model, _, intent = load_design_and_intent(design, intent_file)
     opts = VerifyOptions(deploy=not no_deploy, keep=keep, engine_version=engine_version, probe_image=probe_image)
     engine = _engine()
     with RichProgress() as progress:
         result = run_verify(model, engine, opts, progress)
+    verdicts = judge_intent(intent, compute_reach(model, result.engine_version), result) if intent.expectations else []
     if format is Format.json:
-        typer.echo(json.dumps(render_json(result), indent=2, sort_keys=True))
+        data = render_json(result)
+        data["intent"] = [{"expectation": v.model.expectation.text, "path": v.model.expectation.path,
+                           "verdict": v.kind, "model": v.model.message, "engine": v.observed.message} for v in verdicts]
+        typer.echo(json.dumps(data, indent=2, sort_keys=True))
     else:
         typer.echo(render_text(result, show_agreeing=not only_differences), nl=False)
+        typer.echo(render_verdicts(verdicts), nl=False)
     if junit is not None:
         junit.write_text(render_junit(result))
-    raise typer.Exit(0 if result.ok else 1)
+    intent_ok = all(v.kind == "holds" for v in verdicts)
+    raise typer.Exit(0 if result.ok and intent_ok else 1)

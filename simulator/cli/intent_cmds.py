@@ -47,7 +47,7 @@ class FailOn(str, Enum):
     never = "never"
 
 
-def _load(path: Path, intent_file: Optional[Path], engine_version: Optional[str]):
+def load_design_and_intent(path: Path, intent_file: Optional[Path], engine_version: Optional[str] = None):
     """(design, warnings, intent) or exit 2 printing every problem of the design and the intent."""
     from ..engine.checks import engine_problems
     from ..errors import DesignError
@@ -113,7 +113,7 @@ def test_cmd(
     from ..intent import evaluate
     from ..intent import report
 
-    model, _, stated = _load(design, intent, engine_version)
+    model, _, stated = load_design_and_intent(design, intent, engine_version)
     if not stated.expectations:
         fail(f"{design}: no expectations to test; write an expect: section (compose: x-netsim-expect:) "
              "or pass --intent FILE (see docs/intent.md)", 2)
@@ -146,7 +146,7 @@ def audit(
     from ..audit import check_disabled, run_audit
     from ..audit import report
 
-    model, warnings, stated = _load(design, intent, engine_version)
+    model, warnings, stated = load_design_and_intent(design, intent, engine_version)
     cli_ids = [part.strip() for item in disable or [] for part in item.split(",") if part.strip()]
     problems = check_disabled(stated.audit_disable, stated.audit_disable_locations) + check_disabled(cli_ids)
     if problems:
@@ -182,8 +182,8 @@ def diff(
     from ..analysis.reachability import compute_reach
     from ..diff import diff_results, render_text
 
-    before, _, _ = _load(old, None, engine_version)
-    after, _, _ = _load(new, None, engine_version)
+    before, _, _ = load_design_and_intent(old, None, engine_version)
+    after, _, _ = load_design_and_intent(new, None, engine_version)
     result = diff_results(compute_reach(before, engine_version), compute_reach(after, engine_version))
     text = json.dumps(result.to_json(), indent=1) + "\n" if format is DiffFormat.json else render_text(result)
     _emit(text, output)

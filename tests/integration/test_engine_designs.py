@@ -63,3 +63,22 @@ def test_observations_agree_with_independent_probes(engine, root, leftovers):
     finally:
         destroy(design.name, engine)
     assert leftovers(engine, design.name) == []
+
+
+def test_verify_judges_intent_on_the_engine(engine, root, leftovers, tmp_path):
+    """The same intent judged on observations: the broken expectation is the design's fault."""
+    import re
+
+    from simulator.analysis.reachability import compute_reach
+    from simulator.intent import load_with_intent
+    from simulator.verify.intent_check import judge_intent
+
+    source = (Path(__file__).resolve().parents[1] / "unit" / "test_verify_intent.py").read_text()
+    path = tmp_path / "judged.yaml"
+    path.write_text(re.search(r'DESIGN = """(.*?)"""', source, re.S).group(1))
+    design, _, intent, _ = load_with_intent(path)
+    cmp = run_verify(design, engine, VerifyOptions())
+    assert cmp.ok
+    kinds = [v.kind for v in judge_intent(intent, compute_reach(design, cmp.engine_version), cmp)]
+    assert kinds == ["holds", "holds", "design breaks the intent"]
+    assert leftovers(engine, design.name) == []
