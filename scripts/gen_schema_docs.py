@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from generated import write_or_check  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMA = ROOT / "simulator/schema/design.schema.json"
@@ -74,17 +76,9 @@ def render(schema: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def main() -> int:
-    text = render(json.loads(SCHEMA.read_text(encoding="utf-8")))
-    if "--check" in sys.argv[1:]:
-        if PAGE.read_text(encoding="utf-8") != text:
-            print(f"{PAGE.relative_to(ROOT)} is stale: run python scripts/gen_schema_docs.py", file=sys.stderr)
-            return 1
-        return 0
-    PAGE.write_text(text, encoding="utf-8")
-    print(f"wrote {PAGE.relative_to(ROOT)}", file=sys.stderr)
-    return 0
+def main(argv: list[str]) -> int:
+    return write_or_check(PAGE, render(json.loads(SCHEMA.read_text(encoding="utf-8"))), argv, "gen_schema_docs.py")
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))

@@ -22,7 +22,7 @@ from ..engine.dns import NameTable
 from ..engine.ipam import GWBRIDGE
 from ..engine.topology import EXTERNAL, Namespace, World, build_world
 from ..engine.walk import walk
-from ..model import Design, ModeKind
+from ..model import Design
 from .probes import Probe
 from .trace import Disposition, Hop, Step, Trace
 

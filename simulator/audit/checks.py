@@ -297,7 +297,7 @@ def ns012_surprising_subnet(ctx: AuditContext):
                 problems.append((h.name, f"overlaps the LAN {h.lan_address.network} of host {h.name}"))
             problems += [(h.name, f"overlaps {r}, routed on host {h.name}") for r in h.routes if seg.subnet.overlaps(r)]
         if not seg.subnet.is_private:
-            problems.append((hosts[0].name if hosts else "", f"is not private address space (real internet addresses)"))
+            problems.append((hosts[0].name if hosts else "", "is not private address space (real internet addresses)"))
         if not problems:
             continue
         taken = [s.subnet for s in segs] + [h.lan_address.network for h in ctx.design.hosts] + \

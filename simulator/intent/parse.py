@@ -18,7 +18,8 @@ import jsonschema
 
 from ..errors import DesignLoadError, Problem
 from ..model import Location
-from ..loaders.yamlsource import MAX_BYTES, Doc, Report, describe, did_you_mean, format_path, read_yaml
+from ..loaders.schema_errors import report_schema_error
+from ..loaders.yamlsource import read_bytes, Doc, Report, describe, did_you_mean, format_path, read_yaml
 from .model import (
     AUDIENCE_ALIASES,
     AUDIENCES,
@@ -47,11 +48,7 @@ def intent_schema() -> dict:
 def load_intent_file(path: str | Path) -> tuple[Intent, list[Problem]]:
     """Read an intent file (top-level ``expect:`` and ``audit:``)."""
     source = str(path)
-    try:
-        with open(path, "rb") as fh:
-            data = fh.read(MAX_BYTES + 1)
-    except OSError as exc:
-        raise DesignLoadError([Problem(f"cannot read the intent file: {exc.strerror or exc}", "", Location(source, 1, 1))]) from None
+    data = read_bytes(path, "intent file")
     if not data.strip():
         raise DesignLoadError([Problem("the intent file is empty; write an expect: section (see docs/intent.md)", "",
                                        Location(source, 1, 1))])
@@ -102,42 +99,8 @@ def _schema_pass(sections: dict, report: Report, others: dict | bool) -> None:
                 report.error((key,), f'unknown key "{key}"{hint}', key=True)
 
 
-_TYPE_WORDS = {"object": "a mapping", "array": "a list", "string": "a string", "integer": "an integer",
-               "number": "a number", "boolean": "true or false", "null": "nothing"}
-
-
 def _report_error(report: Report, path: tuple, err: jsonschema.ValidationError) -> None:
-    kind, schema, inst = err.validator, err.schema, err.instance
-    if kind == "additionalProperties" and isinstance(inst, dict):
-        known = list(schema.get("properties", {}))
-        for key in inst:
-            if key not in known:
-                hint = did_you_mean(key, known) or (f"; expected one of {', '.join(known)}" if known else "")
-                report.error((*path, key), f'unknown key "{key}"{hint}', key=True)
-                report.mute((*path, key))
-        return
-    if kind == "required":
-        for key in err.validator_value:
-            if isinstance(inst, dict) and key not in inst:
-                report.error(path, f'missing required key "{key}"', key=True)
-        return
-    if kind == "type":
-        want = err.validator_value
-        want = " or ".join(_TYPE_WORDS.get(t, t) for t in (want if isinstance(want, list) else [want]))
-        message = f"expected {want}, not {describe(inst)}"
-    elif kind == "enum":
-        options = ", ".join(str(o) for o in err.validator_value)
-        message = f'"{inst}" is not one of {options}{did_you_mean(inst, [str(o) for o in err.validator_value])}'
-    elif kind == "pattern":
-        message = f'"{inst}" is not valid: {schema.get("patternErrorMessage", "must match " + err.validator_value)}'
-    elif kind in ("minimum", "maximum"):
-        message = f"{inst} is out of range ({schema.get('minimum', '')}-{schema.get('maximum', '')})"
-    elif kind in ("minItems", "minLength"):
-        message = "must not be empty"
-    else:
-        message = err.message
-    report.error(path, message, dedupe=True)
-    report.mute(path)
+    report_schema_error(report, path, err)
 
 
 # --- building the model ------------------------------------------------------------------

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import yaml
 
-from ..errors import DesignError, DesignLoadError, Problem
-from ..model import Design, Location
+from ..errors import DesignError, Problem
+from ..model import Design
 from ..loaders import load_design, load_text
-from ..loaders.yamlsource import MAX_BYTES, Doc, Report, decode, read_yaml
+from ..loaders.yamlsource import Doc, Report, decode, read_bytes, read_yaml
 from .model import Intent
 from .parse import SECTIONS, intent_from_doc
 
@@ -25,12 +25,7 @@ STRIPPED = ("expect", "audit")  # keys the design loader may not know yet
 def load_with_intent(path: str | Path) -> tuple[Design, list[Problem], Intent, list[Problem]]:
     """(design, design warnings, intent, intent problems); DesignError when the design has errors."""
     source = str(path)
-    try:
-        with open(path, "rb") as fh:
-            raw = fh.read(MAX_BYTES + 1)
-    except OSError as exc:
-        raise DesignLoadError([Problem(f"cannot read the file: {exc.strerror or exc}", "", Location(source, 1, 1))]) from None
-    text = decode(raw, source)
+    text = decode(read_bytes(path), source)
     doc = read_yaml(text, source)
     report = Report(doc)
     intent = intent_from_doc(doc, report) if isinstance(doc.data, dict) else Intent(source)

@@ -17,7 +17,7 @@ from ..errors import DesignError, DesignLoadError, Problem
 from ..model import Design, Location
 from . import compose, native
 from .validate import validate
-from .yamlsource import MAX_BYTES, read_yaml
+from .yamlsource import read_bytes, read_yaml
 
 __all__ = ["load_design", "load_text", "validate", "detect_kind"]
 
@@ -31,13 +31,7 @@ def detect_kind(data: object) -> str:
 
 def load_design(path: str | Path) -> tuple[Design, list[Problem]]:
     """Load a netsim design or compose file from disk (kind detected from its content)."""
-    source = str(path)
-    try:
-        with open(path, "rb") as fh:
-            data = fh.read(MAX_BYTES + 1)
-    except OSError as exc:
-        raise DesignLoadError([Problem(f"cannot read the file: {exc.strerror or exc}", "", Location(source, 1, 1))]) from None
-    return _load(data, source, None)
+    return _load(read_bytes(path), str(path), None)
 
 
 def load_text(text: str, source: str = "<string>", kind: str | None = None) -> tuple[Design, list[Problem]]:

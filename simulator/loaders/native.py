@@ -28,6 +28,7 @@ from ..model import (
 )
 from ..schema import design_schema
 from .ports import merge_listeners, parse_listens, parse_ports
+from .schema_errors import report_schema_error
 from .yamlsource import (
     Doc,
     Report,
@@ -83,37 +84,8 @@ def schema_pass(data: object, report: Report) -> None:
     """Validate against the JSON schema; each failure becomes a Problem at its key/value."""
     validator = jsonschema.Draft202012Validator(design_schema())
     for err in validator.iter_errors(data):
-        path = tuple(err.absolute_path)
-        kind, schema, inst = err.validator, err.schema, err.instance
-        if kind == "additionalProperties" and isinstance(inst, dict):
-            known = list(schema.get("properties", {}))
-            for key in inst:
-                if key not in known and not (path == () and key.startswith("x-")):
-                    report.error((*path, key), f'unknown key "{key}"{did_you_mean(key, known)}'
-                                 + (f"; expected one of {', '.join(known)}" if not did_you_mean(key, known) else ""),
-                                 key=True)
-                    report.mute((*path, key))
-            continue
-        if kind == "required":
-            missing = [k for k in err.validator_value if isinstance(inst, dict) and k not in inst]
-            for key in missing:
-                report.error(path, f'missing required key "{key}"')
-            continue
-        if kind == "type":
-            want = err.validator_value
-            want = " or ".join(_TYPE_WORDS.get(t, t) for t in (want if isinstance(want, list) else [want]))
-            message = f"expected {want}, not {describe(inst)}"
-        elif kind == "enum":
-            options = ", ".join(str(o) for o in err.validator_value)
-            message = f'"{inst}" is not one of {options}{did_you_mean(inst, err.validator_value)}'
-        elif kind == "pattern":
-            message = f'"{inst}" is not valid: {schema.get("patternErrorMessage", "must match " + err.validator_value)}'
-        elif kind in ("minimum", "maximum"):
-            message = f"{inst} is out of range ({schema.get('minimum', '')}-{schema.get('maximum', '')})"
-        else:
-            message = err.message
-        report.error(path, message)
-        report.mute(path)
+        report_schema_error(report, tuple(err.absolute_path), err,
+                            allow_key=lambda path, key: path == () and str(key).startswith("x-"))
 
 
 _TYPE_WORDS = {"object": "a mapping", "array": "a list", "string": "a string", "integer": "an integer",

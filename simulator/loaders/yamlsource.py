@@ -172,6 +172,16 @@ class Report:
                 )
 
 
+def read_bytes(path, what: str = "file") -> bytes:
+    """A file's bytes (at most one past the size limit, which decode() then refuses), or a DesignLoadError."""
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(MAX_BYTES + 1)
+    except OSError as exc:
+        _fail(str(path), 1, 1, f"cannot read the {what}: {exc.strerror or exc}")
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
 def decode(data: bytes, source: str) -> str:
     """UTF-8 (or BOM-marked UTF-16) bytes to text, or a DesignLoadError naming the byte."""
     if len(data) > MAX_BYTES:
