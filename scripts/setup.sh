@@ -12,7 +12,7 @@ want_engine=0
 
 pkgs=(graphviz)
 if [ "$want_engine" = 1 ]; then
-  pkgs+=(docker.io busybox-static gcc libc6-dev iproute2 iptables chromium)
+  pkgs+=(docker.io busybox-static gcc libc6-dev iproute2 iptables chromium docker-compose)
 fi
 missing=()
 for p in "${pkgs[@]}"; do

@@ -17,7 +17,7 @@ app = typer.Typer(
 )
 
 # Command modules register themselves on `app` when imported.
-from . import design_cmds, engine_cmds, intent_cmds, render_cmds  # noqa: E402,F401
+from . import design_cmds, engine_cmds, intent_cmds, live_cmds, render_cmds  # noqa: E402,F401
 
 
 def main() -> None:

@@ -112,6 +112,8 @@ def verify(
     probe_image: Optional[str] = ImageOpt,
     only_differences: bool = typer.Option(False, "--only-differences", help="Table: skip the expected/observed views."),
     intent_file: Optional[Path] = typer.Option(None, "--intent", "-i", help="Also judge this intent file (and the design's expect:) on what the engine did."),
+    live: bool = typer.Option(False, "--live", help="Probe the running environment in place, without deploying or changing it."),
+    project: Optional[str] = typer.Option(None, "--project", "-p", help="--live: the running compose project / netsim design."),
 ) -> None:
     """Deploy, probe every source/target pair for real, compare with the model; exit 1 on mismatch.
 
@@ -127,9 +129,13 @@ def verify(
 
     model, _, intent = load_design_and_intent(design, intent_file)
     opts = VerifyOptions(deploy=not no_deploy, keep=keep, engine_version=engine_version, probe_image=probe_image)
-    engine = _engine()
     with RichProgress() as progress:
-        result = run_verify(model, engine, opts, progress)
+        if live:
+            from .live_cmds import live_verify
+
+            result = live_verify(model, project, engine_version, probe_image, progress)
+        else:
+            result = run_verify(model, _engine(), opts, progress)
     verdicts = judge_intent(intent, compute_reach(model, result.engine_version), result) if intent.expectations else []
     if format is Format.json:
         data = render_json(result)

@@ -1,0 +1,132 @@
+"""Commands that read a running engine: import (engine -> design) and drift (design vs engine)."""
+
+from __future__ import annotations
+
+import json
+import re
+from enum import Enum
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from . import app
+from .common import fail, load_or_exit
+
+
+class DriftFormat(str, Enum):
+    table = "table"
+    json = "json"
+    junit = "junit"
+
+
+def _engine():
+    from ..adapters.docker_engine import DockerEngine
+
+    return DockerEngine()
+
+
+def scope_for(engine, design=None, project: str | None = None, all_: bool = False):
+    """Which running containers form the environment (see docs/live.md)."""
+    from ..live.snapshot import Scope, list_projects
+
+    found = list_projects(engine)
+    if all_:
+        return Scope("all")
+    if project:
+        if project in found["compose"]:
+            return Scope("compose", project)
+        if project in found["netsim"]:
+            return Scope("netsim", project)
+        fail(f"no running compose project or netsim deployment named {project!r} "
+             f"(running: {_running(found)})", 2)
+    if design is not None:
+        if design.kind == "compose":
+            for candidate in (design.name, re.sub(r"[^a-z0-9]", "", design.name)):
+                if candidate in found["compose"]:
+                    return Scope("compose", candidate)
+            fail(f"compose project {design.name!r} is not running (running: {_running(found)}); "
+                 "name it with --project", 2)
+        if design.name in found["netsim"]:
+            return Scope("netsim", design.name)
+        return Scope("names", names=tuple(c.engine_name for c in design.containers))
+    projects = sorted(("compose", p) for p in found["compose"]) + sorted(("netsim", p) for p in found["netsim"])
+    if len(projects) == 1:
+        return Scope(*projects[0])
+    fail(f"{len(projects)} projects are running ({_running(found)}): pick one with --project NAME, or --all", 2)
+
+
+def _running(found: dict) -> str:
+    names = [f"compose {p}" for p in sorted(found["compose"])] + [f"netsim {p}" for p in sorted(found["netsim"])]
+    return ", ".join(names) or "none"
+
+
+@app.command("import")
+def import_(
+    project: Optional[str] = typer.Option(None, "--project", "-p", help="A compose project or netsim design name."),
+    all_: bool = typer.Option(False, "--all", help="Every container on the engine."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write the design here (default: stdout)."),
+    force: bool = typer.Option(False, "--force", help="Overwrite an existing output file."),
+    name: Optional[str] = typer.Option(None, "--name", help="The design's name (default: the project's)."),
+) -> None:
+    """Read the running engine into a netsim design (networks, containers, ports, listeners)."""
+    from ..live.importer import import_snapshot
+    from ..live.snapshot import read_snapshot
+    from ..live.writer import render_yaml
+
+    if output is not None and output.exists() and not force:
+        fail(f"{output} exists; pass --force to overwrite it", 2)
+    engine = _engine()
+    scope = scope_for(engine, project=project, all_=all_)
+    snap = read_snapshot(engine, scope)
+    imported = import_snapshot(snap, scope, name)
+    header = (f"Imported by `netsim import` from Docker {snap.engine_version}: {scope.describe()}.",
+              "The host's LAN and daemon options other than the default bridge's are not read: defaults shown.")
+    text = render_yaml(imported.design, header + tuple(f"note: {n}" for n in imported.notes))
+    for note in imported.notes:
+        typer.echo(f"note: {note}", err=True)
+    if output is None:
+        typer.echo(text, nl=False)
+    else:
+        output.write_text(text)
+        typer.echo(f"wrote {output}: {len(imported.design.networks)} network(s), "
+                   f"{len(imported.design.containers)} container(s)", err=True)
+
+
+@app.command()
+def drift(
+    design: Path = typer.Argument(..., help="The intended design: netsim YAML or a docker-compose file."),
+    format: DriftFormat = typer.Option(DriftFormat.table, "--format", "-f", help="table, json or junit."),
+    project: Optional[str] = typer.Option(None, "--project", "-p", help="The running compose project / netsim design."),
+    engine_version: Optional[str] = typer.Option(None, "--engine-version", "-e", help="Model rules (default: the daemon's)."),
+) -> None:
+    """Compare the design with what runs: missing/extra objects, changed options, and their consequence; exit 1 on drift."""
+    from ..live.drift import compute_drift, render_json, render_junit, render_text
+    from ..live.importer import engine_generation, import_snapshot
+    from ..live.snapshot import read_snapshot
+
+    if not design.exists():
+        fail(f"{design}: no such file", 2)
+    model = load_or_exit(design)
+    engine = _engine()
+    scope = scope_for(engine, model, project)
+    snap = read_snapshot(engine, scope)
+    imported = import_snapshot(snap, scope)
+    version = engine_version or engine_generation(engine.version())
+    result = compute_drift(model, imported, version, scope.describe())
+    if format is DriftFormat.json:
+        typer.echo(json.dumps(render_json(result), indent=2, sort_keys=True))
+    elif format is DriftFormat.junit:
+        typer.echo(render_junit(result), nl=False)
+    else:
+        typer.echo(render_text(result), nl=False)
+    raise typer.Exit(1 if result.drifted else 0)
+
+
+def live_verify(model, project: str | None, engine_version: str | None, probe_image: str | None, progress):
+    """``netsim verify --live``: called by the verify command."""
+    from ..live.live_observe import run_live_verify
+
+    engine = _engine()
+    scope = scope_for(engine, model, project)
+    return run_live_verify(model, engine, scope, engine_version, progress, probe_image=probe_image)

@@ -1,0 +1,402 @@
+"""``netsim verify --live``: probe a running environment netsim did not create, in place.
+
+Nothing of the environment is changed.  For each source container a *helper* joins its
+network namespace (``network_mode=container:<id>``, image netsim-probe:1, labelled
+``netsim.managed=1`` + ``netsim.helper=1`` + a session label) and dials only the
+addresses and ports of the model's probes; helpers are removed one at a time afterwards,
+also on errors, Ctrl-C and SIGTERM.  The host dials with Python sockets.  The LAN peer
+(``external``) is skipped: netsim never attaches to the real LAN.
+
+Responder identity: real services do not announce themselves, so the observed responder
+is the container owning the dialled address (by inspect), or for a published port the
+binding's container; with a shared namespace, the member that listens on the port.
+Reachable means the TCP connection was accepted (busybox ``nc -e /bin/true``); UDP counts
+only when the service answers (a refusal is a closed port; silence is not compared).
+
+Safety: every address passes a :class:`~simulator.adapters.safety.ProbeGuard` built from
+the environment's own networks (the default bridge only for the environment's own
+addresses) and loopback; the uplink guard rule is in place while probing.  Names are
+looked up only from helpers whose resolver is exactly the embedded DNS (127.0.0.11), in
+a namespace attached only to bridge/overlay networks (whose upstream queries are
+forwarded through DOCKER-USER, where the uplink guard rejects them), and only while the
+guard is active; otherwise name probes are not compared, with a note.
+"""
+
+from __future__ import annotations
+
+import errno
+import shlex
+import socket
+import uuid
+from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from ipaddress import IPv4Address, IPv4Network
+from typing import Callable, Sequence
+
+from ..adapters import lanpeer
+from ..adapters.engine import LABEL_MANAGED, ContainerSpec, Engine, EngineObject
+from ..adapters.probe_agent import TIMEOUT_MS, Dial, DialResult, parse_prepared, parse_results, prepare_script, probe_sockets
+from ..adapters.probe_image import DEFAULT_PROBE_IMAGE
+from ..adapters.safety import ProbeGuard
+from ..deploy.apply import NoProgress, sigterm_as_interrupt
+from ..errors import EngineError, UnsafeTarget
+from ..model import Design, Driver, ModeKind
+from ..verify.compare import Comparison, compare
+from ..verify.observe import Observation
+from .drift import align, match, translate
+from .importer import Imported, engine_generation, import_snapshot
+from .snapshot import LABEL_HELPER, Scope, read_snapshot
+
+LABEL_SESSION = "netsim.helper-session"
+LABEL_FOR = "netsim.helper-for"
+EMBEDDED_DNS = "127.0.0.11"
+PARALLEL = 16
+NC_PARALLEL = 32
+GUARD_ACTIVE = "uplink guard active"
+
+
+@dataclass
+class LiveContext:
+    design: Design
+    imported: Imported
+    running: Design  # the import in the design's names
+    ids: dict[str, str]  # design key -> engine id of the running container
+    owners: dict[str, str]  # address -> design key of the namespace owner
+    members: dict[str, list[str]]  # namespace owner key -> member keys
+    bindings: dict[tuple[str, int, str], str]  # (host ip, port, proto) -> design key
+    guard: ProbeGuard
+    names_ok: bool
+    notes: list[str] = field(default_factory=list)
+    address_of: dict[tuple[str, str], str] = field(default_factory=dict)  # (design container, design network)
+
+
+def helper_labels(session: str, design: str) -> dict[str, str]:
+    return {LABEL_MANAGED: "1", LABEL_HELPER: "1", LABEL_SESSION: session, LABEL_FOR: design}
+
+
+def connect_script(dials: Sequence[Dial]) -> str:
+    """TCP: connection accepted or not (busybox nc runs /bin/true once connected);
+    UDP: nsagent's datagram probe (answered, refused or silent)."""
+    tcp = "\n".join(f"{d.id} {d.address} {d.port}" for d in dials if d.protocol == "tcp")
+    udp = "\n".join(d.line() for d in dials if d.protocol == "udp")
+    one = ('out=$(timeout 3 nc -w 1 "$1" "$2" -e /bin/true </dev/null 2>&1); rc=$?; '
+           'if [ $rc = 0 ]; then echo "$0 OK"; else case "$out" in *refused*) echo "$0 REFUSED";; '
+           '*nreachable*|*"o route"*) echo "$0 ERR no route";; *) echo "$0 TIMEOUT";; esac; fi')
+    parts = []
+    if tcp:
+        parts.append(f"xargs -P {NC_PARALLEL} -n 3 sh -c {shlex.quote(one)} <<'NETSIM_EOF'\n{tcp}\nNETSIM_EOF")
+    if udp:
+        parts.append("if [ -x /bin/nsagent ]; then\n"
+                     f"/bin/nsagent probe {TIMEOUT_MS} <<'NETSIM_EOF'\n{udp}\nNETSIM_EOF\n"
+                     "fi")
+    return "\n".join(parts) + "\n"
+
+
+def connect_sockets(dials: Sequence[Dial], timeout: float = TIMEOUT_MS / 1000) -> dict[str, DialResult]:
+    """The host's prober: TCP accepted/refused/timeout; UDP through probe_sockets."""
+    out = probe_sockets([d for d in dials if d.protocol == "udp"], timeout) if any(
+        d.protocol == "udp" for d in dials) else {}
+
+    def one(d: Dial) -> DialResult:
+        try:
+            with socket.create_connection((d.address, d.port), timeout=timeout):
+                return DialResult(d.id, "OK")
+        except ConnectionRefusedError:
+            return DialResult(d.id, "REFUSED")
+        except socket.timeout:
+            return DialResult(d.id, "TIMEOUT")
+        except OSError as exc:
+            return DialResult(d.id, "ERR", "no route" if exc.errno in (errno.EHOSTUNREACH, errno.ENETUNREACH)
+                              else (exc.strerror or str(exc)))
+
+    tcp = [d for d in dials if d.protocol == "tcp"]
+    if tcp:
+        with ThreadPoolExecutor(min(PARALLEL, len(tcp))) as pool:
+            for r in pool.map(one, tcp):
+                out[r.id] = r
+    return out
+
+
+def build_context(design: Design, imported: Imported, routes: Sequence[tuple[IPv4Network, str]] = (),
+                  host_local: Sequence[IPv4Network] = (), resolvers: Sequence[str] = ()) -> LiveContext:
+    """Everything the observation needs, from the design and the import (pure)."""
+    ctrs, nets = match(design, imported.design)
+    design = align(design, imported.design, ctrs, nets)
+    running = translate(design, imported.design, ctrs, nets)
+    cback = {v: k for k, v in ctrs.items()}
+    nback = {v: k for k, v in nets.items()}
+    ids = {cback.get(k, k): v for k, v in imported.ids.items()}
+    owners: dict[str, str] = {}
+    for (c, n), iface in imported.addresses.items():
+        owners[str(iface.ip)] = cback.get(c, c)
+    members: dict[str, list[str]] = defaultdict(list)
+    for c in running.containers:
+        owner = c
+        seen = set()
+        while owner.mode.kind is ModeKind.CONTAINER and owner.name not in seen and running.has_container(owner.mode.target or ""):
+            seen.add(owner.name)
+            owner = running.container(owner.mode.target)
+        members[owner.name].append(c.name)
+    bindings = {k: cback.get(v, v) for k, v in imported.bindings.items()}
+    own_subnets, addresses = [], set()
+    for n in imported.design.networks:
+        if n.default_bridge:
+            continue
+        if n.subnet is not None:
+            own_subnets.append(n.subnet)
+    for (c, n), iface in imported.addresses.items():
+        net = imported.design.network(n) if imported.design.has_network(n) else None
+        if net is not None and net.default_bridge:
+            addresses.add(iface.ip)
+            if iface.network.num_addresses > 2:
+                addresses.add(next(iface.network.hosts()))  # the bridge's gateway (docker0)
+    forbidden = [r for r, _ in routes if not any(r.overlaps(s) for s in own_subnets)
+                 and not any(a in r for a in addresses)]
+    forbidden += [IPv4Network(f"{r}/32") for r in resolvers if _is_v4(r) and not IPv4Address(r).is_loopback]
+    guard = ProbeGuard.build(own_subnets, addresses, forbidden, host_local)
+    notes = list(imported.notes)
+    address_of = {(cback.get(c, c), nback.get(n, n)): str(iface.ip) for (c, n), iface in imported.addresses.items()}
+    for owner, group in members.items():  # container:X joiners have their owner's addresses
+        for m in group:
+            for (c, n), a in list(address_of.items()):
+                if c == owner and m != owner:
+                    address_of.setdefault((m, n), a)
+    return LiveContext(design, imported, running, ids, owners, dict(members), bindings, guard, False, notes, address_of)
+
+
+def _is_v4(text: str) -> bool:
+    try:
+        IPv4Address(text)
+        return True
+    except ValueError:
+        return False
+
+
+def _responder(ctx: LiveContext, owner: str | None, port: int, proto: str, expected: Sequence[str]) -> str | None:
+    """The container answering at an address: the namespace member listening on the port."""
+    if owner is None:
+        return None
+    group = ctx.members.get(owner, [owner])
+    for m in group:  # one namespace: the network cannot tell its members apart
+        if m in expected:
+            return m
+    listening = [m for m in group if ctx.running.has_container(m) and any(
+        lst.port == port and lst.protocol.value == proto for lst in ctx.running.container(m).listeners)]
+    for m in listening:
+        if m in expected:
+            return m
+    return listening[0] if listening else owner
+
+
+def _resolver_ok(ctx: LiveContext, key: str, nameservers: Sequence[str]) -> str | None:
+    """None when names may be looked up from this source; else why not."""
+    if not ctx.names_ok:
+        return "the uplink guard is not active: names are not looked up in live mode"
+    if tuple(nameservers) != (EMBEDDED_DNS,):
+        return (f"resolver {', '.join(nameservers) or 'none'} is not only the embedded DNS {EMBEDDED_DNS}: "
+                "names are not looked up (unknown names would reach a real resolver)")
+    c = ctx.running.container(key) if ctx.running.has_container(key) else None
+    owner = next((o for o, m in ctx.members.items() if key in m), key)
+    c = ctx.running.container(owner) if ctx.running.has_container(owner) else c
+    if c is None or c.mode.kind is not ModeKind.NETWORKS:
+        return "not in a namespace of its own on container networks: names are not looked up"
+    for a in c.attachments:
+        net = ctx.running.network(a.network) if ctx.running.has_network(a.network) else None
+        if net is None or net.driver not in (Driver.BRIDGE, Driver.OVERLAY):
+            return (f"attached to {a.network} ({net.driver.value if net else 'unknown'}): its upstream DNS "
+                    "queries would bypass the uplink guard; names are not looked up")
+    return None
+
+
+def _observe_source(ctx: LiveContext, engine: Engine, source: str, items, helper: str | None) -> dict:
+    out: dict[tuple, Observation] = {}
+    container = ctx.design.container(source) if ctx.design.has_container(source) else None
+    host_like = source == "host" or (container is not None and _host_mode(ctx, source))
+    gateway, nameservers, names = None, (), {}
+    if container is not None and not host_like:
+        prep = parse_prepared(engine.exec_batch(helper, prepare_script([])).output)
+        gateway, nameservers = prep.gateway, prep.nameservers
+        wanted = sorted({p.name for p in items if p.via == "dns" and p.name})
+        why = _resolver_ok(ctx, source, nameservers) if wanted else None
+        if wanted and why is None:
+            names = parse_prepared(engine.exec_batch(helper, prepare_script(wanted)).output).names
+    else:
+        why = "names are not looked up from the host (the machine's resolver is off limits)"
+    pending = []
+    for i, p in enumerate(items):
+        addr, obs = None, None
+        if p.via == "ip":
+            addr = ctx.address_of.get((p.target, p.network))
+            if addr is None:
+                obs = Observation(p.key, None, "no-address", detail=f"{p.target} has no address on {p.network} running")
+        elif p.via == "dns":
+            if host_like or why:
+                obs = Observation(p.key, None, "skipped", detail=why or "names are not looked up from the host")
+            elif not names.get(p.name):
+                obs = Observation(p.key, None, "unresolved", detail=f"{p.name} did not resolve in {source}")
+            else:
+                addr = names[p.name][0]
+        elif p.via == "host":
+            if host_like:
+                addr = "127.0.0.1"
+            elif gateway:
+                addr = gateway
+            else:
+                obs = Observation(p.key, None, "no-address", detail=f"{source} has no default route")
+        else:
+            obs = Observation(p.key, None, "skipped", detail=f"unknown probe kind via {p.via!r}")
+        if obs is None and p.protocol not in ("tcp", "udp"):
+            obs = Observation(p.key, addr, "unsupported", detail=f"{p.protocol} is not probed")
+        if obs is None:
+            try:
+                ctx.guard.check(addr, source, host_ns=host_like)
+            except UnsafeTarget as exc:
+                obs = Observation(p.key, addr, "unsafe", detail=str(exc))
+        if obs is not None:
+            out[p.key] = obs
+        else:
+            pending.append((f"p{i}", p, addr))
+    if not pending:
+        return out
+    dials = [Dial(i, p.protocol, addr, p.port) for i, p, addr in pending]
+    if host_like:
+        raw = connect_sockets(dials)
+    else:
+        raw = parse_results(engine.exec_batch(helper, connect_script(dials)).output)
+    for i, p, addr in pending:
+        out[p.key] = _observation(ctx, p, addr, raw.get(i))
+    return out
+
+
+def _host_mode(ctx: LiveContext, key: str) -> bool:
+    c = ctx.running.container(key) if ctx.running.has_container(key) else None
+    seen = set()
+    while c is not None and c.mode.kind is ModeKind.CONTAINER and c.name not in seen:
+        seen.add(c.name)
+        c = ctx.running.container(c.mode.target) if ctx.running.has_container(c.mode.target or "") else None
+    return c is not None and c.mode.kind is ModeKind.HOST
+
+
+def _observation(ctx: LiveContext, p, addr: str, r: DialResult | None) -> Observation:
+    if r is None:
+        return Observation(p.key, addr, "error", detail="the prober printed no result")
+    expected = tuple(getattr(p, "responders", ()) or ()) or ((p.responder,) if p.responder else ())
+    if r.status == "OK":
+        if p.via == "host":
+            port_owner = next((k for (ip, port, proto), k in ctx.bindings.items()
+                               if port == p.port and proto == p.protocol and ip in ("0.0.0.0", addr)), None)
+            if port_owner is None:
+                port_owner = ctx.owners.get(addr)  # a host-mode listener: the host's namespace
+                if port_owner is None:
+                    hosts = [c.name for c in ctx.running.containers if _host_mode(ctx, c.name) and any(
+                        lst.port == p.port and lst.protocol.value == p.protocol for lst in c.listeners)]
+                    port_owner = next((h for h in hosts if h in expected), hosts[0] if hosts else None)
+            who = _responder(ctx, port_owner, p.port, p.protocol, expected)
+        elif addr.startswith("127.") and _host_mode(ctx, p.source):
+            who = None
+        else:
+            who = _responder(ctx, ctx.owners.get(addr), p.port, p.protocol, expected)
+        if who is None:
+            return Observation(p.key, addr, "answered", None, "accepted, but no container owns this address/port")
+        return Observation(p.key, addr, "answered", who, "connection accepted" if p.protocol == "tcp" else r.answer)
+    if r.status == "TIMEOUT" and p.protocol == "udp":
+        return Observation(p.key, addr, "skipped", detail="UDP: no answer (a real service need not reply); not compared")
+    status = {"REFUSED": "refused", "TIMEOUT": "timeout", "EMPTY": "empty", "UNSUPPORTED": "unsupported"}.get(r.status, "error")
+    if r.status == "ERR" and "route" in r.answer.lower():
+        status = "no-route"
+    return Observation(p.key, addr, status, None, r.answer)
+
+
+def remove_helpers(engine: Engine, session: str | None = None) -> list[str]:
+    """Remove netsim's helper containers (of one session, or every one), one at a time."""
+    labels = {LABEL_HELPER: "1"} if session is None else {LABEL_HELPER: "1", LABEL_SESSION: session}
+    removed = []
+    for obj in engine.list_by_label(labels):
+        if obj.kind == "container" and obj.labels.get(LABEL_MANAGED) == "1":
+            engine.remove(obj)
+            removed.append(obj.name)
+    return removed
+
+
+def run_live_verify(design: Design, engine: Engine, scope: Scope, engine_version: str | None = None,
+                    progress=None, reach: Callable | None = None, lan_ops=lanpeer,
+                    probe_image: str | None = None) -> Comparison:
+    """Probe the running environment of ``scope`` against the model of ``design``."""
+    progress = progress or NoProgress()
+    if reach is None:
+        from ..analysis.reachability import compute_reach as reach
+    snap = read_snapshot(engine, scope)
+    imported = import_snapshot(snap, scope)
+    if not imported.ids:
+        raise EngineError(f"nothing of {scope.describe()} is running: nothing to verify")
+    version = engine_version or engine_generation(engine.version())
+    host_local = [r for r, dev in lan_ops.host_routes() if dev != lan_ops.uplink_interface()]
+    ctx = build_context(design, imported, lan_ops.host_routes(), host_local, _resolvers())
+    result = reach(ctx.design, version)  # the design with the running project's engine names
+    notes = list(ctx.notes)
+    notes.append("live mode: the environment was probed in place through helper containers; nothing of it was changed")
+    notes.append("external vantage point skipped: live environments are probed without the LAN (netsim never "
+                 "attaches to the real LAN)")
+    image = probe_image or DEFAULT_PROBE_IMAGE
+    session = uuid.uuid4().hex[:10]
+    by_source: dict[str, list] = defaultdict(list)
+    for p in result.probes:
+        by_source[p.source].append(p)
+    observations: dict[tuple, Observation] = {}
+    with sigterm_as_interrupt():
+        try:
+            notes += list(engine.ensure_image(image, build_default=probe_image is None))
+            helpers: dict[str, str] = {}
+            for source, probes in by_source.items():
+                if source == "external":
+                    observations.update({p.key: Observation(p.key, None, "skipped", detail="live mode: the LAN peer "
+                                         "is not emulated for a running environment") for p in probes})
+                elif source != "host" and source not in ctx.ids:
+                    observations.update({p.key: Observation(p.key, None, "skipped",
+                                         detail=f"source {source} is not running") for p in probes})
+            sources = [s for s in by_source if s == "host" or (s in ctx.ids and s != "external")]
+            for s in sources:
+                if s != "host" and not _host_mode(ctx, s):
+                    helpers[s] = _create_helper(engine, image, ctx.ids[s], session, design.name, len(helpers))
+            progress.start("probing", len(sources))
+            with lan_ops.uplink_guard() as guard_note:
+                notes.append(guard_note)
+                ctx.names_ok = guard_note.startswith(GUARD_ACTIVE)
+
+                def run(s: str) -> dict:
+                    try:
+                        return _observe_source(ctx, engine, s, by_source[s], helpers.get(s))
+                    except EngineError as exc:
+                        return {p.key: Observation(p.key, None, "error", detail=str(exc)) for p in by_source[s]}
+                    finally:
+                        progress.advance()
+
+                with ThreadPoolExecutor(PARALLEL) as pool:
+                    for part in pool.map(run, sources):
+                        observations.update(part)
+        finally:
+            progress.start("cleanup", 1)
+            remove_helpers(engine, session)
+            progress.advance()
+    rows = compare(result.probes, observations)
+    return Comparison(design.name, version, rows, (), tuple(dict.fromkeys(notes)))
+
+
+def _create_helper(engine: Engine, image: str, target_id: str, session: str, design: str, n: int) -> str:
+    spec = ContainerSpec(
+        key=f"helper{n}", name=f"netsim-helper-{session}-{n}", image=image,
+        command=("/bin/sh", "-c", "exec sleep 900"), network_mode=f"container:{target_id}",
+        labels=tuple(sorted(helper_labels(session, design).items())),
+    )
+    cid = engine.create_container(spec)
+    engine.start(cid)
+    return cid
+
+
+def _resolvers() -> list[str]:
+    try:
+        with open("/etc/resolv.conf") as fh:
+            return [line.split()[1] for line in fh if line.startswith("nameserver") and len(line.split()) > 1]
+    except OSError:
+        return []
