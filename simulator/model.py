@@ -86,6 +86,7 @@ class DaemonOptions:
     ip_forward: bool = True
     ip_masq: bool = True
     allow_direct_routing: bool = False  # 28.2+
+    forwarding_preset: bool = False  # the host already routed (ip_forward=1) before dockerd started
     bip: IPv4Interface | None = None  # default bridge address, e.g. 172.17.0.1/16
     default_address_pools: tuple[AddressPool, ...] = DEFAULT_ADDRESS_POOLS
 

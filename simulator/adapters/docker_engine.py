@@ -230,6 +230,19 @@ class DockerEngine:
         except APIError as exc:
             raise EngineError(f"swarm init failed: {exc.explanation}") from exc
 
+    def swarm_join_token(self) -> str:
+        try:
+            return self.api.inspect_swarm()["JoinTokens"]["Worker"]
+        except (APIError, KeyError) as exc:
+            raise EngineError(f"reading the swarm's join token failed: {getattr(exc, 'explanation', exc)}") from exc
+
+    def swarm_join(self, advertise_addr: str, manager_addr: str, token: str) -> None:
+        try:
+            self.api.join_swarm([f"{manager_addr}:2377"], token, listen_addr=f"{advertise_addr}:2377",
+                                advertise_addr=advertise_addr)
+        except APIError as exc:
+            raise EngineError(f"swarm join ({advertise_addr} -> {manager_addr}) failed: {exc.explanation}") from exc
+
     def swarm_leave(self) -> None:
         try:
             self.api.leave_swarm(force=True)

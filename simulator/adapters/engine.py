@@ -37,6 +37,7 @@ class NetworkSpec:
     attachable: bool = False
     options: tuple[tuple[str, str], ...] = ()
     labels: tuple[tuple[str, str], ...] = ()
+    host: str = ""  # multi-host designs: the design host whose engine creates it ("" = this machine's)
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +70,7 @@ class ContainerSpec:
     labels: tuple[tuple[str, str], ...] = ()
     hostname: str | None = None
     dns: tuple[str, ...] = ("127.0.0.1",)
+    host: str = ""  # multi-host designs: the design host it runs on ("" = this machine's engine)
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,5 +132,10 @@ class Engine(Protocol):
     def swarm_state(self) -> SwarmState: ...
 
     def swarm_init(self, advertise_addr: str, labels: Mapping[str, str]) -> None: ...
+
+    def swarm_join_token(self) -> str:
+        """The worker join token of the swarm this (manager) engine belongs to."""
+
+    def swarm_join(self, advertise_addr: str, manager_addr: str, token: str) -> None: ...
 
     def swarm_leave(self) -> None: ...

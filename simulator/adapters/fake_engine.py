@@ -33,8 +33,10 @@ class _Ctr:
 
 
 class FakeEngine:
-    def __init__(self, version: str = "20.10.24", udp: bool = True):
+    def __init__(self, version: str = "20.10.24", udp: bool = True, prefix: str = ""):
         self._version = version
+        self.prefix = prefix  # id prefix: engines of one multi-host fake never share ids
+        self.manager: FakeEngine | None = None  # a swarm worker: overlays live on the manager
         self.udp = udp
         self.networks: dict[str, _Net] = {}
         self.containers: dict[str, _Ctr] = {}
@@ -50,14 +52,14 @@ class FakeEngine:
     # -- helpers for tests ---------------------------------------------------------------
     def add_network(self, spec: NetworkSpec, labels: Mapping[str, str] | None = None) -> str:
         """Create a network as someone else would (no failure injection, not in ``calls``)."""
-        nid = f"net{next(self._ids)}"
+        nid = f"{self.prefix}net{next(self._ids)}"
         subnet = spec.subnet or str(next(self._pools))
         lab = dict(spec.labels) if labels is None else dict(labels)
         self.networks[nid] = _Net(EngineObject("network", nid, spec.name, lab, (subnet,), driver=spec.driver), spec)
         return nid
 
     def add_container(self, name: str, labels: Mapping[str, str] | None = None) -> str:
-        cid = f"ctr{next(self._ids)}"
+        cid = f"{self.prefix}ctr{next(self._ids)}"
         self.containers[cid] = _Ctr(EngineObject("container", cid, name, dict(labels or {}), status="running"), None)
         return cid
 
@@ -71,6 +73,10 @@ class FakeEngine:
         for n in self.networks.values():
             if ref in (n.obj.id, n.obj.name):
                 return n
+        if self.manager is not None and self.swarm.active:  # an attachable overlay of the swarm
+            for n in self.manager.networks.values():
+                if ref in (n.obj.id, n.obj.name) and n.obj.driver == "overlay":
+                    return n
         raise EngineError(f"network {ref} not found")
 
     def _ctr(self, ref: str) -> _Ctr:
@@ -105,7 +111,7 @@ class FakeEngine:
         self._maybe_fail("create_container", spec.name)
         if any(c.obj.name == spec.name for c in self.containers.values()):
             raise EngineError(f"container name {spec.name} already in use")
-        cid = f"ctr{next(self._ids)}"
+        cid = f"{self.prefix}ctr{next(self._ids)}"
         nets = [e.network for e in spec.endpoints]
         if not nets and spec.network_mode not in ("host", "none") and not spec.network_mode.startswith("container:"):
             nets = [spec.network_mode]
@@ -167,7 +173,7 @@ class FakeEngine:
         self._maybe_fail("remove", obj.name)
         if obj.kind == "container":
             self.containers.pop(obj.id, None)
-            for n in self.networks.values():
+            for n in list(self.networks.values()) + (list(self.manager.networks.values()) if self.manager else []):
                 n.members.pop(obj.id, None)
         else:
             n = self.networks.get(obj.id)
@@ -181,6 +187,14 @@ class FakeEngine:
     def swarm_init(self, advertise_addr: str, labels: Mapping[str, str]) -> None:
         self._maybe_fail("swarm_init", advertise_addr)
         self.swarm = SwarmState(active=True, labels=dict(labels))
+
+    def swarm_join_token(self) -> str:
+        return "SWMTKN-fake"
+
+    def swarm_join(self, advertise_addr: str, manager_addr: str, token: str) -> None:
+        self._maybe_fail("swarm_join", advertise_addr)
+        self.calls.append(("swarm_join", f"{advertise_addr}->{manager_addr}"))
+        self.swarm = SwarmState(active=True)
 
     def swarm_leave(self) -> None:
         self.calls.append(("swarm_leave", ""))
@@ -224,3 +238,35 @@ class FakeLan:
 
     def namespace_exists(self, namespace: str) -> bool:
         return namespace in self.namespaces
+
+
+class FakeDaemons:
+    """Stands in for :mod:`simulator.adapters.extra_daemon`: one FakeEngine per extra host."""
+
+    def __init__(self, manager: FakeEngine | None = None, available: bool = True):
+        self.available = available
+        self.manager = manager  # this machine's fake engine (the swarm manager)
+        self.engines: dict[str, FakeEngine] = {}  # design host -> engine of a running daemon
+        self.records: dict[str, object] = {}  # design host -> DaemonSpec
+        self.calls: list[tuple] = []
+
+    def unavailable_reason(self) -> str | None:
+        return None if self.available else "fake: no extra daemons"
+
+    def start(self, spec, lan_namespace: str, lan_bridge: str) -> FakeEngine:
+        self.calls.append(("start", spec.host))
+        self.records[spec.host] = spec
+        self.engines[spec.host] = FakeEngine(prefix=f"{spec.host}-")
+        self.engines[spec.host].manager = self.manager
+        return self.engines[spec.host]
+
+    def discover(self, design: str) -> list:
+        return [s for s in self.records.values() if s.design == design]
+
+    def connect(self, spec) -> FakeEngine | None:
+        return self.engines.get(spec.host)
+
+    def stop(self, spec) -> list[str]:
+        self.calls.append(("stop", spec.host))
+        self.records.pop(spec.host, None)
+        return [f"dockerd of host {spec.host}"] if self.engines.pop(spec.host, None) is not None else []

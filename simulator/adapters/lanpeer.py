@@ -44,9 +44,16 @@ def link_exists(name: str) -> bool:
 
 
 def setup(lan) -> None:
-    """Create the namespace, the veth pair, addresses and vlan sub-interfaces (no routes)."""
+    """Create the namespace, the veth pair, addresses and vlan sub-interfaces (no routes).
+
+    With ``lan.bridge`` (several design hosts share the LAN) the namespace holds a Linux
+    bridge of that name carrying the peer's address; the host-side veth's other end is a
+    port of it, and extra hosts join it (:mod:`extra_daemon`).  The peer does not route."""
     teardown(lan)
     _run(["ip", "netns", "add", lan.namespace])
+    if getattr(lan, "bridge", None):
+        _setup_switched(lan)
+        return
     _run(["ip", "link", "add", lan.host_if, "type", "veth", "peer", "name", lan.peer_if])
     _run(["ip", "link", "set", lan.peer_if, "netns", lan.namespace])
     _run(["ip", "addr", "add", str(lan.host_address), "dev", lan.host_if])
@@ -60,10 +67,34 @@ def setup(lan) -> None:
         _run(["ip", "link", "set", lan.vlan_if(vlan), "up"])
 
 
+def _setup_switched(lan) -> None:
+    ns = ["ip", "-n", lan.namespace]
+    _run(ns + ["link", "set", "lo", "up"])
+    _run(["ip", "netns", "exec", lan.namespace, "sysctl", "-qw", "net.ipv4.ip_forward=0"])
+    _run(ns + ["link", "add", lan.bridge, "type", "bridge"])
+    _run(ns + ["addr", "add", str(lan.peer_address), "dev", lan.bridge])
+    _run(ns + ["link", "set", lan.bridge, "up"])
+    _run(["ip", "link", "add", lan.host_if, "type", "veth", "peer", "name", lan.peer_if, "netns", lan.namespace])
+    _run(ns + ["link", "set", lan.peer_if, "master", lan.bridge, "up"])
+    _run(["ip", "addr", "add", str(lan.host_address), "dev", lan.host_if])
+    _run(["ip", "link", "set", lan.host_if, "up"])
+    for vlan in lan.vlans:
+        _run(["ip", "link", "add", "link", lan.host_if, "name", lan.vlan_if(vlan), "type", "vlan", "id", str(vlan)])
+        _run(["ip", "link", "set", lan.vlan_if(vlan), "up"])
+
+
+def has_default_route(namespace: str) -> bool:
+    """Whether a namespace has an IPv4 default route (where a probe could leave by)."""
+    proc = _run(["ip", "-n", namespace, "-j", "-4", "route", "show", "default"], check=False)
+    return proc.returncode != 0 or bool(json.loads(proc.stdout or "[]"))
+
+
 def add_routes(lan, subnets: Sequence[IPv4Network]) -> None:
-    """Route each subnet from the peer namespace via the host-side LAN address."""
-    for subnet in subnets:
-        _run(["ip", "-n", lan.namespace, "route", "replace", str(subnet), "via", str(lan.host_address.ip)])
+    """Route each subnet from the peer namespace via the host-side LAN address (or, for a
+    ``(subnet, gateway)`` pair, via that host's LAN address)."""
+    for item in subnets:
+        subnet, via = item if isinstance(item, tuple) else (item, lan.host_address.ip)
+        _run(["ip", "-n", lan.namespace, "route", "replace", str(subnet), "via", str(via)])
 
 
 def teardown(lan) -> list[str]:

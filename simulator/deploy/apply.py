@@ -3,6 +3,13 @@
 ``apply`` is all-or-nothing: on any failure, Ctrl-C or SIGTERM it removes what it
 created (by label), then re-raises.  ``destroy`` removes exactly the objects carrying the
 design's labels, the LAN namespace and veth, and the swarm when netsim initialised it.
+
+Multi-host designs: ``apply`` also starts one extra daemon per further host
+(:mod:`simulator.adapters.extra_daemon`, recorded before it starts), joins them to the
+swarm and deploys each host's part on its own engine; ``destroy`` finds those daemons by
+their records, removes the labelled objects on every engine, has every worker leave the
+swarm, stops the daemons and removes their roots and namespaces, then returns this
+machine's engine to how it was found (swarm left, docker_gwbridge removed when netsim's).
 """
 
 from __future__ import annotations
@@ -16,9 +23,18 @@ from dataclasses import dataclass, field
 from ipaddress import IPv4Network
 from typing import Callable, Iterator, Protocol, Sequence
 
-from ..adapters import lanpeer
-from ..adapters.engine import LABEL_MANAGED, LABEL_SWARM, Engine, EngineObject, design_labels
-from ..errors import EngineError
+from ..adapters import extra_daemon, lanpeer
+from ..adapters.engine import (
+    LABEL_DESIGN,
+    LABEL_MANAGED,
+    LABEL_NETWORK,
+    LABEL_SWARM,
+    Engine,
+    EngineObject,
+    NetworkSpec,
+    design_labels,
+)
+from ..errors import EngineError, EngineUnavailable
 from .plan import DEFAULT_BRIDGE, DeployRefused, LanSpec, Plan, lan_names
 
 PARALLEL = 12
@@ -56,16 +72,45 @@ class LanOps(Protocol):
     def kernel_capabilities(self): ...
 
 
+class DaemonOps(Protocol):
+    """The extra daemons of multi-host designs (extra_daemon in production, a fake in unit tests)."""
+
+    def unavailable_reason(self) -> str | None: ...
+
+    def start(self, spec, lan_namespace: str, lan_bridge: str) -> Engine: ...
+
+    def discover(self, design: str) -> list: ...
+
+    def connect(self, spec) -> Engine | None: ...
+
+    def stop(self, spec) -> list[str]: ...
+
+
 @dataclass
 class Deployment:
     """What apply() created and learnt."""
 
     plan: Plan
-    network_ids: dict[str, str] = field(default_factory=dict)  # design key -> id
+    network_ids: dict[str, str] = field(default_factory=dict)  # design key (@host on extra hosts) -> id
     container_ids: dict[str, str] = field(default_factory=dict)  # design key -> id
     lan_ready: bool = False
     swarm_initialised: bool = False
     notes: list[str] = field(default_factory=list)
+    engines: dict[str, Engine] = field(default_factory=dict)  # design host -> its engine (multi-host)
+
+    def engine_of(self, host: str, default: Engine) -> Engine:
+        return self.engines.get(host, default) if host else default
+
+
+def engines_of(plan: Plan, engine: Engine, daemon_ops: "DaemonOps | None" = None) -> dict[str, Engine]:
+    """The engines of a deployed design: this machine's, and each running extra daemon's."""
+    daemon_ops = daemon_ops or extra_daemon
+    out = {plan.host: engine}
+    for spec in plan.extra_hosts:
+        found = daemon_ops.connect(spec)
+        if found is not None:
+            out[spec.host] = found
+    return out
 
 
 @contextmanager
@@ -89,7 +134,8 @@ def conflicts(plan: Plan, engine_networks: Sequence[EngineObject], routes: Seque
     """Every subnet of the plan overlapping a foreign engine network or a host route (pure)."""
     problems: list[str] = []
     foreign = [n for n in engine_networks if n.labels.get("netsim.design") != plan.design]
-    wanted = [(f"network {n.name}", IPv4Network(n.subnet, strict=False), n.driver) for n in plan.networks if n.subnet]
+    here = [n for n in plan.networks if n.host in ("", plan.host)]  # extra hosts are namespaces of their own
+    wanted = [(f"network {n.name}", IPv4Network(n.subnet, strict=False), n.driver) for n in here if n.subnet]
     lan_net = plan.lan.host_address.network
     for what, subnet, driver in wanted + [(f"the emulated LAN of host ({plan.lan.host_address})", lan_net, "lan")]:
         for other in foreign:
@@ -105,22 +151,28 @@ def conflicts(plan: Plan, engine_networks: Sequence[EngineObject], routes: Seque
 
 
 def apply(plan: Plan, engine: Engine, lan_ops: LanOps = lanpeer, progress: Progress | None = None,
-          build_image: bool = True) -> Deployment:
+          build_image: bool = True, daemon_ops: DaemonOps | None = None) -> Deployment:
     """Create everything in the plan; on any failure remove it all again and re-raise."""
     progress = progress or NoProgress()
-    dep = Deployment(plan)
-    previous = destroy(plan.design, engine, lan_ops)
+    daemon_ops = daemon_ops or extra_daemon
+    dep = Deployment(plan, engines={plan.host: engine})
+    previous = destroy(plan.design, engine, lan_ops, daemon_ops)
     if previous:
         dep.notes.append("replaced the previous deployment: removed " + ", ".join(previous))
+    if plan.multi_host:
+        _refuse_multi_host(plan, engine, lan_ops, daemon_ops)
     _refuse_foreign_names(plan, engine)
     problems = conflicts(plan, engine.list_networks(), lan_ops.host_routes())
     if problems:
         raise DeployRefused("refusing to deploy, subnets overlap:\n  " + "\n  ".join(problems))
     dep.notes.extend(engine.ensure_image(plan.image, build_default=build_image))
     try:
-        _create_all(plan, engine, lan_ops, dep, progress)
+        if plan.multi_host:
+            _create_multi_host(plan, engine, lan_ops, daemon_ops, dep, progress, build_image)
+        else:
+            _create_all(plan, engine, lan_ops, dep, progress)
     except BaseException as exc:
-        removed = destroy(plan.design, engine, lan_ops)
+        removed = destroy(plan.design, engine, lan_ops, daemon_ops)
         note = f"deploy failed ({type(exc).__name__}: {exc}); cleaned up {len(removed)} object(s)"
         if isinstance(exc, Exception) and not isinstance(exc, EngineError):
             raise EngineError(note) from exc
@@ -130,9 +182,27 @@ def apply(plan: Plan, engine: Engine, lan_ops: LanOps = lanpeer, progress: Progr
     return dep
 
 
+def _refuse_multi_host(plan: Plan, engine: Engine, lan_ops: LanOps, daemon_ops: DaemonOps) -> None:
+    hosts = ", ".join([plan.host] + [h.host for h in plan.extra_hosts])
+    for reason in (daemon_ops.unavailable_reason(), lan_ops.unavailable_reason()):
+        if reason is not None:
+            raise DeployRefused(f"design {plan.design!r} has several hosts ({hosts}), each run as its own "
+                                f"Docker daemon on the emulated LAN, which can't be done here: {reason}")
+    if plan.swarm:
+        state = engine.swarm_state()
+        if state.active:
+            owner = state.labels.get(LABEL_SWARM)
+            whose = f"netsim initialised it for design {owner!r}" if owner else "netsim did not create it"
+            raise DeployRefused(
+                f"design {plan.design!r} spans hosts {hosts} with an overlay, which needs a swarm netsim "
+                f"initialises on this machine's engine with the LAN address {plan.swarm_advertise}; the engine "
+                f"is already in a swarm ({whose}): leave it (`docker swarm leave`) or destroy that design first")
+
+
 def _refuse_foreign_names(plan: Plan, engine: Engine) -> None:
     taken = []
-    for kind, specs in (("network", plan.networks), ("container", plan.containers)):
+    here = [n for n in plan.networks if n.host in ("", plan.host)]
+    for kind, specs in (("network", here), ("container", [c for c in plan.containers if c.host in ("", plan.host)])):
         for spec in specs:
             obj = engine.find(kind, spec.name)
             if obj is not None:
@@ -186,6 +256,95 @@ def _create_all(plan: Plan, engine: Engine, lan_ops: LanOps, dep: Deployment, pr
         lan_ops.add_routes(plan.lan, subnets)
 
 
+def _create_multi_host(plan: Plan, engine: Engine, lan_ops: LanOps, daemon_ops: DaemonOps, dep: Deployment,
+                       progress: Progress, build_image: bool) -> None:
+    """The LAN bridge, one extra daemon per further host, the swarm, then each host's part
+    on its own engine (overlays on the manager), then the LAN peer's routes."""
+    progress.start("LAN+hosts", 1 + len(plan.extra_hosts))
+    lan_ops.setup(plan.lan)
+    dep.lan_ready = True
+    progress.advance()
+
+    def boot(spec) -> None:
+        started = daemon_ops.start(spec, plan.lan.namespace, plan.lan.bridge)
+        dep.engines[spec.host] = started
+        try:
+            notes = started.ensure_image(plan.image, build_default=build_image)
+        except EngineUnavailable as exc:
+            raise EngineUnavailable(f"host {spec.host} (extra daemon): {exc}") from exc
+        dep.notes.extend(f"host {spec.host}: {n}" for n in notes)
+        progress.advance()
+
+    _parallel([lambda s=s: boot(s) for s in plan.extra_hosts])
+    dep.notes.append("started " + ", ".join(f"host {h.host} as dockerd in namespace {h.namespace}"
+                                           for h in plan.extra_hosts))
+
+    if plan.swarm:
+        had_gwbridge = engine.find("network", GWBRIDGE) is not None
+        if plan.gwbridge_subnet and not had_gwbridge:
+            _pin_gwbridge(plan, engine, lan_ops, dep)
+        engine.swarm_init(plan.swarm_advertise, {LABEL_SWARM: plan.design, LABEL_GWBRIDGE: "1" if had_gwbridge else "0"})
+        dep.swarm_initialised = True
+        token = engine.swarm_join_token()
+        for spec in plan.extra_hosts:
+            dep.engines[spec.host].swarm_join(str(spec.lan_address.ip), plan.swarm_advertise, token)
+        dep.notes.append(f"initialised a swarm on host {plan.host} (advertise {plan.swarm_advertise}); "
+                         + ", ".join(h.host for h in plan.extra_hosts) + " joined as worker(s); left again on destroy")
+
+    progress.start("networks", len(plan.networks))
+    for spec in plan.networks:
+        key = spec.key if spec.host in ("", plan.host) else f"{spec.key}@{spec.host}"
+        dep.network_ids[key] = dep.engine_of(spec.host, engine).create_network(spec)
+        progress.advance()
+
+    progress.start("containers", 2 * len(plan.containers))
+    owners = [c for c in plan.containers if not c.network_mode.startswith("container:")]
+    joiners = [c for c in plan.containers if c.network_mode.startswith("container:")]
+    _parallel([lambda s=s: _create(dep.engine_of(s.host, engine), s, dep, progress) for s in owners])
+    for spec in joiners:
+        _create(dep.engine_of(spec.host, engine), spec, dep, progress)
+    _start_in_order(plan, engine, dep, progress)
+
+    via = {plan.host: plan.lan.host_address.ip} | {h.host: h.lan_address.ip for h in plan.extra_hosts}
+    routed: list[IPv4Network] = []
+    routes: list[tuple[IPv4Network, object]] = []
+    for host, name in plan.peer_routes:  # the model's order: the first host wins a shared subnet
+        try:
+            subnets = _subnets(dep.engine_of(host, engine), name)
+        except EngineError:
+            dep.notes.append(f"LAN peer: no route to {name} on host {host} (the engine has no such network)")
+            continue
+        for s in subnets:
+            subnet = IPv4Network(s)
+            if any(subnet.overlaps(r) for r in routed):
+                continue
+            routed.append(subnet)
+            routes.append((subnet, via[host]))
+    lan_ops.add_routes(plan.lan, routes)
+
+
+def _pin_gwbridge(plan: Plan, engine: Engine, lan_ops: LanOps, dep: Deployment) -> None:
+    """Create docker_gwbridge with the subnet a fresh daemon would give it (the model's):
+    this machine's engine hands out pools serially over its lifetime (confirmed-rules 13a),
+    the design's hosts are fresh.  Options as the engine sets them; labelled as netsim's."""
+    subnet = IPv4Network(plan.gwbridge_subnet)
+    clash = [f"engine network {n.name}" for n in engine.list_networks()
+             if any(subnet.overlaps(IPv4Network(s, strict=False)) for s in n.subnets)]
+    clash += [f"route {r} dev {d}" for r, d in lan_ops.host_routes() if subnet.overlaps(r)]
+    if clash:
+        dep.notes.append(f"{GWBRIDGE} left to the engine: {subnet} (a fresh daemon's choice) overlaps "
+                         + ", ".join(clash))
+        return
+    labels = dict(plan.labels) | {LABEL_NETWORK: GWBRIDGE}
+    engine.create_network(NetworkSpec(
+        key=GWBRIDGE, name=GWBRIDGE, driver="bridge", subnet=str(subnet), gateway=str(subnet.network_address + 1),
+        options=(("com.docker.network.bridge.enable_icc", "false"),
+                 ("com.docker.network.bridge.enable_ip_masquerade", "true"),
+                 ("com.docker.network.bridge.name", GWBRIDGE)),
+        labels=tuple(sorted(labels.items())), host=plan.host))
+    dep.notes.append(f"host {plan.host}: created {GWBRIDGE} {subnet} (as a fresh daemon would; removed on destroy)")
+
+
 def _subnets(engine: Engine, network: str) -> list[str]:
     configs = ((engine.inspect_network(network).get("IPAM") or {}).get("Config")) or []
     return [c["Subnet"] for c in configs if c.get("Subnet") and ":" not in c["Subnet"]]
@@ -218,7 +377,7 @@ def _start_in_order(plan: Plan, engine: Engine, dep: Deployment, progress: Progr
     def start(key: str, waits: list[str]) -> None:
         for w in waits:
             futures[w].result()
-        engine.start(dep.container_ids[key])
+        dep.engine_of(specs[key].host, engine).start(dep.container_ids[key])
         progress.advance()
 
     with ThreadPoolExecutor(PARALLEL) as pool:
@@ -239,28 +398,46 @@ def _parallel(tasks: list[Callable[[], None]]) -> None:
         raise errors[0]
 
 
-def destroy(design_name: str, engine: Engine, lan_ops: LanOps = lanpeer) -> list[str]:
-    """Remove everything labelled with the design, its LAN, and netsim's swarm; what went."""
+def destroy(design_name: str, engine: Engine, lan_ops: LanOps = lanpeer, daemon_ops: DaemonOps | None = None) -> list[str]:
+    """Remove everything labelled with the design (on every engine of it), its extra daemons,
+    its LAN, and netsim's swarm; what went."""
+    daemon_ops = daemon_ops or extra_daemon
     removed: list[str] = []
     failures: list[str] = []
-    objects = engine.list_by_label(design_labels(design_name))
-    containers = [o for o in objects if o.kind == "container"]
-    networks = [o for o in objects if o.kind == "network"]
+    extras = [(spec, daemon_ops.connect(spec)) for spec in daemon_ops.discover(design_name)]
+    engines = [(f"host {spec.host}: ", e) for spec, e in extras if e is not None] + [("", engine)]
+    labelled = {id(e): e.list_by_label(design_labels(design_name)) for _, e in engines}
     # one at a time: removing containers of one network concurrently races in libnetwork
     # (20.10: "key modified" retries leave the network's endpoint count wrong, and the
     # network can then never be removed: "has active endpoints")
-    for o in containers:
+    for where, e in engines:
+        for o in (o for o in labelled[id(e)] if o.kind == "container"):
+            try:
+                e.remove(o)
+                removed.append(f"{where}container {o.name}")
+            except EngineError as exc:
+                failures.append(where + str(exc))
+    for where, e in engines:  # workers first: the manager owns the overlays
+        for o in (o for o in labelled[id(e)] if o.kind == "network"):
+            if o.name == GWBRIDGE or (where and o.driver == "overlay"):
+                continue  # docker_gwbridge goes after the swarm; overlays belong to the manager
+            error = _remove_network(e, o)
+            if error is None:
+                removed.append(f"{where}network {o.name}")
+            else:
+                failures.append(where + error)
+    for spec, e in extras:
+        if e is not None:
+            try:
+                if e.swarm_state().active:
+                    e.swarm_leave()
+                    removed.append(f"host {spec.host}: left the swarm")
+            except EngineError as exc:
+                failures.append(f"host {spec.host}: {exc}")
         try:
-            engine.remove(o)
-            removed.append(f"container {o.name}")
-        except EngineError as exc:
-            failures.append(str(exc))
-    for o in networks:
-        error = _remove_network(engine, o)
-        if error is None:
-            removed.append(f"network {o.name}")
-        else:
-            failures.append(error)
+            removed += daemon_ops.stop(spec)
+        except (EngineError, OSError) as exc:
+            failures.append(f"host {spec.host}: stopping its daemon failed: {exc}")
     namespace, host_if, peer_if = lan_names(design_name)
     from ipaddress import IPv4Interface
 
@@ -273,6 +450,13 @@ def destroy(design_name: str, engine: Engine, lan_ops: LanOps = lanpeer) -> list
             engine.swarm_leave()
             removed.append("swarm (initialised by netsim)")
             removed += _remove_gwbridge(engine, state.labels.get(LABEL_GWBRIDGE) == "0")
+    gw = engine.find("network", GWBRIDGE)
+    if gw is not None and gw.labels.get(LABEL_DESIGN) == design_name and not engine.swarm_state().active:
+        error = _remove_network(engine, gw)  # pre-created by netsim (multi-host), swarm already left
+        if error is None:
+            removed.append(f"network {GWBRIDGE} (created by netsim)")
+        else:
+            failures.append(error)
     if failures:
         raise EngineError("destroy left objects behind:\n  " + "\n  ".join(failures)
                           + ("\nremoved: " + ", ".join(removed) if removed else ""))
@@ -302,7 +486,9 @@ def _remove_gwbridge(engine: Engine, created_by_netsim: bool) -> list[str]:
     if obj is None or (engine.inspect_network(obj.id).get("Containers") or {}):
         return []
     engine.remove(obj)
-    return [f"network {GWBRIDGE} (appeared with the swarm)"]
+    how = "created by netsim" if obj.labels.get(LABEL_DESIGN) else "appeared with the swarm"
+    return [f"network {GWBRIDGE} ({how})"]
 
 
-__all__ = ["apply", "destroy", "conflicts", "Deployment", "DeployRefused", "DEFAULT_BRIDGE", "sigterm_as_interrupt"]
+__all__ = ["apply", "destroy", "conflicts", "engines_of", "Deployment", "DeployRefused", "DEFAULT_BRIDGE",
+           "sigterm_as_interrupt"]

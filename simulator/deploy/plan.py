@@ -14,13 +14,26 @@ Translation to one machine:
 * ipvlan is not available in this kernel: those networks, and containers attached to
   them, are skipped with a note;
 * overlays need a single-node swarm, initialised by netsim when the engine has none.
+
+A design with several hosts is deployed on several engines: the first design host is this
+machine's engine, every other host an extra dockerd in a network namespace of its own
+(:mod:`simulator.adapters.extra_daemon`).  The LAN namespace then holds a Linux bridge
+(``lan0``, carrying the peer's address) that the machine's veth and each extra host's LAN
+interface are ports of.  Overlays span the hosts through a real swarm: this machine's
+engine is the manager (advertising its design LAN address), the extra daemons join as
+workers; VXLAN runs over the emulated LAN.  Local networks are created on each host that
+has them, overlays once on the manager.  The LAN peer routes every host's bridge subnets
+via that host's LAN address, as the model does (the first host wins a subnet two hosts
+share).  The machine's engine has handed out pools before (confirmed-rules 13a), so its
+``docker_gwbridge`` is pre-created with the subnet a fresh daemon would pick (the model's);
+the extra daemons are fresh and choose their own.
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 
 from ..adapters.engine import (
@@ -32,13 +45,16 @@ from ..adapters.engine import (
     PortSpec,
     design_labels,
 )
+from ..adapters.extra_daemon import DaemonSpec, daemon_spec
 from ..adapters.probe_agent import listener_command
 from ..adapters.probe_image import DEFAULT_PROBE_IMAGE
 from ..errors import EngineError
 from ..model import Container, Design, Driver, ModeKind, Network
 
 DEFAULT_BRIDGE = "bridge"
+GWBRIDGE = "docker_gwbridge"
 LAN_PEER_AUX = "netsim-lan-peer"
+LAN_BRIDGE = "lan0"  # the LAN switch inside the LAN namespace (multi-host designs)
 
 
 class DeployRefused(EngineError):
@@ -64,6 +80,7 @@ class LanSpec:
     host_address: IPv4Interface
     peer_address: IPv4Interface
     vlans: tuple[int, ...] = ()  # sub-interfaces <host_if>.<vlan> for macvlan parents
+    bridge: str | None = None  # multi-host: a bridge in the namespace joins every host and the peer
 
     def vlan_if(self, vlan: int) -> str:
         return f"{self.host_if}.{vlan}"
@@ -73,7 +90,7 @@ class LanSpec:
 class Step:
     """One thing apply() does; ``text`` is what --dry-run prints."""
 
-    kind: str  # lan | swarm | network | containers | start | routes
+    kind: str  # lan | daemon | swarm | network | containers | start | routes
     text: str
     items: tuple[str, ...] = ()  # network names / container keys the step covers
 
@@ -91,6 +108,18 @@ class Plan:
     steps: tuple[Step, ...]
     notes: tuple[str, ...] = ()
     skipped: frozenset[str] = field(default_factory=frozenset)  # container/network keys
+    host: str = ""  # the design host this machine's engine stands for
+    extra_hosts: tuple[DaemonSpec, ...] = ()  # multi-host: the other hosts, one extra daemon each
+    swarm_advertise: str = "127.0.0.1"  # the manager's advertise address
+    gwbridge_subnet: str | None = None  # multi-host: docker_gwbridge pre-created on this machine
+    peer_routes: tuple[tuple[str, str], ...] = ()  # multi-host: (design host, engine network) the peer routes
+
+    @property
+    def multi_host(self) -> bool:
+        return bool(self.extra_hosts)
+
+    def extra_host(self, name: str) -> DaemonSpec | None:
+        return next((h for h in self.extra_hosts if h.host == name), None)
 
     def container(self, key: str) -> ContainerSpec:
         return next(c for c in self.containers if c.key == key)
@@ -128,24 +157,43 @@ def peer_address(design: Design, lan: IPv4Interface) -> IPv4Interface:
 
 
 def deploy_host(design: Design):
-    """The one host whose containers are deployed; refuses designs that need several."""
-    used = sorted({c.host for c in design.containers})
-    if len(used) > 1:
-        raise DeployRefused(
-            f"design {design.name!r} places containers on {len(used)} hosts ({', '.join(used)}); "
-            "one engine can't stand in for several hosts faithfully (separate host namespaces, "
-            "LAN between them): deploy one host's part as its own design"
-        )
-    if used:
-        return design.host(used[0])
+    """The host this machine's engine stands for: the one host in use, or the first host."""
     if not design.hosts:
         raise DeployRefused(f"design {design.name!r} has no host")
-    return design.hosts[0]
+    if len(design.hosts) > 1:
+        return design.hosts[0]
+    used = sorted({c.host for c in design.containers})
+    return design.host(used[0]) if used else design.hosts[0]
+
+
+def extra_hosts(design: Design) -> tuple[DaemonSpec, ...]:
+    """One extra daemon per design host after the first; refuses what the LAN can't join."""
+    if len(design.hosts) < 2:
+        return ()
+    problems = []
+    lans = {h.lan_address.network for h in design.hosts}
+    if len(lans) > 1:
+        problems.append("its hosts are on different LAN subnets (" + ", ".join(sorted(map(str, lans)))
+                        + "): the emulated LAN is one segment without a router")
+    seen: dict = {}
+    for h in design.hosts:
+        if h.lan_address.ip in seen:
+            problems.append(f"hosts {seen[h.lan_address.ip]} and {h.name} share the LAN address {h.lan_address.ip}")
+        seen.setdefault(h.lan_address.ip, h.name)
+    for h in design.hosts[1:]:
+        if not re.fullmatch(r"[A-Za-z0-9_.-]{1,15}", h.lan_interface):
+            problems.append(f"host {h.name}: LAN interface name {h.lan_interface!r} is not a Linux interface name")
+    if problems:
+        raise DeployRefused(f"design {design.name!r} can't be deployed on emulated hosts here: " + "; ".join(problems))
+    return tuple(daemon_spec(design.name, h.name, i, h.lan_interface, h.lan_address)
+                 for i, h in enumerate(design.hosts[1:], 1))
 
 
 def plan(design: Design, image: str = DEFAULT_PROBE_IMAGE, caps: Capabilities = Capabilities()) -> Plan:
     """Translate ``design`` into the ordered steps that deploy it on this machine."""
     host = deploy_host(design)
+    extras = extra_hosts(design)
+    multi = bool(extras)
     labels = design_labels(design.name)
     namespace, host_if, peer_if = lan_names(design.name)
     notes: list[str] = []
@@ -153,10 +201,13 @@ def plan(design: Design, image: str = DEFAULT_PROBE_IMAGE, caps: Capabilities = 
 
     vlans = sorted({n.vlan for n in design.networks
                     if n.driver is Driver.MACVLAN and n.vlan is not None and not _missing_capability(n, caps)})
-    lan = LanSpec(namespace, host_if, peer_if, host.lan_address, peer_address(design, host.lan_address), tuple(vlans))
+    lan = LanSpec(namespace, host_if, peer_if, host.lan_address, peer_address(design, host.lan_address), tuple(vlans),
+                  bridge=LAN_BRIDGE if multi else None)
 
     networks: list[NetworkSpec] = []
     engine_net: dict[str, str] = {}  # design key -> engine name (created or predefined)
+    if multi:
+        from ..engine.ipam import network_hosts
     for net in design.networks:
         if net.default_bridge:
             engine_net[net.name] = DEFAULT_BRIDGE
@@ -174,40 +225,112 @@ def plan(design: Design, image: str = DEFAULT_PROBE_IMAGE, caps: Capabilities = 
             continue
         if net.external:
             notes.append(f"network {net.name} is external in the design: netsim creates it (labelled) as declared")
-        networks.append(_network_spec(net, lan, labels))
+        if not multi:
+            networks.append(_network_spec(net, lan, labels))
+        elif net.driver is Driver.OVERLAY:  # swarm scope: created once, on the manager
+            networks.append(replace(_network_spec(net, lan, labels), host=host.name))
+        else:  # local scope: an independent instance on each of its hosts
+            for h in network_hosts(design, net):
+                extra = next((e for e in extras if e.host == h), None)
+                if extra is not None and net.driver is Driver.MACVLAN and net.vlan is not None:
+                    notes.append(f"network {net.name} on host {h}: vlan sub-interfaces are not emulated on extra "
+                                 "hosts; that instance and its containers are not deployed")
+                    skipped.add(f"{net.name}@{h}")
+                    continue
+                parent = extra.lan_if if extra is not None else None
+                networks.append(replace(_network_spec(net, lan, labels, parent), host=h))
         engine_net[net.name] = net.engine_name
 
     swarm = any(n.driver == "overlay" for n in networks)
+    for c in design.containers:  # a container on a network instance that is not deployed
+        if multi and any(f"{a.network}@{c.host}" in skipped for a in c.attachments) and c.name not in skipped:
+            skipped.add(c.name)
+            notes.append(f"container {c.name} is not deployed: its network instance on {c.host} is not")
     containers, order = _containers(design, image, engine_net, labels, skipped, notes)
+    if multi:
+        containers = [replace(c, host=design.container(c.key).host) for c in containers]
+    advertise = str(host.lan_address.ip) if multi else "127.0.0.1"
 
-    steps: list[Step] = [
-        Step("lan", f"create LAN namespace {lan.namespace}: veth {lan.host_if} ({lan.host_address}) "
-             f"<-> {lan.peer_if} ({lan.peer_address}) in the namespace, no default route"
-             + "".join(f"; vlan sub-interface {lan.vlan_if(v)}" for v in lan.vlans)),
-    ]
-    if swarm:
+    if multi:
+        steps: list[Step] = [
+            Step("lan", f"create LAN namespace {lan.namespace} with bridge {lan.bridge} ({lan.peer_address}, the "
+                 f"LAN peer), no default route; veth {lan.host_if} ({lan.host_address}, host {host.name}) "
+                 f"<-> {lan.peer_if} on the bridge"),
+        ]
+        for e in extras:
+            steps.append(Step("daemon", f"host {e.host}: namespace {e.namespace}, {e.lan_if} ({e.lan_address}) "
+                              f"<-> {e.switch_if} on the bridge, no default route; dockerd on {e.socket}", (e.host,)))
+    else:
+        steps = [
+            Step("lan", f"create LAN namespace {lan.namespace}: veth {lan.host_if} ({lan.host_address}) "
+                 f"<-> {lan.peer_if} ({lan.peer_address}) in the namespace, no default route"
+                 + "".join(f"; vlan sub-interface {lan.vlan_if(v)}" for v in lan.vlans)),
+        ]
+    gwbridge_subnet = None
+    peer_routes: tuple[tuple[str, str], ...] = ()
+    if multi:
+        gwbridge_subnet, peer_routes = _multi_host_addressing(design, host.name, engine_net, skipped)
+    if swarm and multi:
+        if gwbridge_subnet:
+            steps.append(Step("swarm", f"host {host.name}: create {GWBRIDGE} ({gwbridge_subnet}, as on a fresh "
+                              "daemon) unless it exists"))
+        steps.append(Step("swarm", f"initialise a swarm on host {host.name} (manager, advertise {advertise}); "
+                          + ", ".join(f"{e.host} joins as a worker (advertise {e.lan_address.ip})" for e in extras)))
+    elif swarm:
         steps.append(Step("swarm", "initialise a single-node swarm (advertise 127.0.0.1) unless one is active"))
     for n in networks:
-        steps.append(Step("network", f"create network {n.name} ({_net_summary(n)})", (n.name,)))
+        where = f" on host {n.host}" if multi else ""
+        steps.append(Step("network", f"create network {n.name}{where} ({_net_summary(n)})", (n.name,)))
     specs = {c.key: c for c in containers}
     if containers:
         steps.append(Step("containers", "create probe containers in parallel: "
-                          + ", ".join(f"{specs[k].name} [{specs[k].network_mode}]" for k in order), tuple(order)))
+                          + ", ".join(f"{specs[k].name} [{specs[k].network_mode}]"
+                                      + (f" on {specs[k].host}" if multi else "") for k in order), tuple(order)))
         steps.append(Step("start", "start them (addresses handed out in this order): "
                           + ", ".join(order), tuple(order)))
-    routed = [n.name for n in networks if n.driver == "bridge"]
-    if any(engine_net.get(a.network) == DEFAULT_BRIDGE for c in design.containers for a in c.attachments) or any(
-        c.mode.kind is ModeKind.NETWORKS and not c.attachments for c in design.containers
-    ):
-        routed.insert(0, DEFAULT_BRIDGE)
-    if routed:
-        steps.append(Step("routes", f"route bridge subnets in {lan.namespace} via {lan.host_address.ip}: "
-                          + ", ".join(routed), tuple(routed)))
+    if multi:
+        if peer_routes:
+            steps.append(Step("routes", f"route in {lan.namespace}: " + ", ".join(
+                f"{net} via {design.host(h).lan_address.ip} ({h})" for h, net in peer_routes)))
+    else:
+        routed = [n.name for n in networks if n.driver == "bridge"]
+        if any(engine_net.get(a.network) == DEFAULT_BRIDGE for c in design.containers for a in c.attachments) or any(
+            c.mode.kind is ModeKind.NETWORKS and not c.attachments for c in design.containers
+        ):
+            routed.insert(0, DEFAULT_BRIDGE)
+        if routed:
+            steps.append(Step("routes", f"route bridge subnets in {lan.namespace} via {lan.host_address.ip}: "
+                              + ", ".join(routed), tuple(routed)))
     return Plan(
         design=design.name, image=image, labels=tuple(labels.items()), lan=lan, swarm=swarm,
         networks=tuple(networks), containers=tuple(containers), start_order=tuple(order),
         steps=tuple(steps), notes=tuple(notes), skipped=frozenset(skipped),
+        host=host.name, extra_hosts=extras, swarm_advertise=advertise,
+        gwbridge_subnet=gwbridge_subnet if swarm else None, peer_routes=peer_routes,
     )
+
+
+def _multi_host_addressing(design: Design, machine_host: str, engine_net: dict[str, str], skipped: set[str]):
+    """From the model's addressing: the machine's docker_gwbridge subnet (what a fresh daemon
+    picks) and the LAN peer's routes, host by host in design order (the model's order)."""
+    from ..engine.ipam import allocate
+
+    addressing = allocate(design)
+    seg = addressing.segments.get((GWBRIDGE, machine_host))
+    gwbridge = str(seg.subnet) if seg is not None else None
+    routes: list[tuple[str, str]] = []
+    for h in design.hosts:
+        for seg in addressing.segments.values():
+            if seg.host != h.name or seg.bridge is None:
+                continue
+            if seg.network == GWBRIDGE:
+                name = GWBRIDGE
+            elif seg.network in skipped or f"{seg.network}@{h.name}" in skipped:
+                continue
+            else:
+                name = engine_net.get(seg.network, seg.network)
+            routes.append((h.name, name))
+    return gwbridge, tuple(routes)
 
 
 def _missing_capability(net: Network, caps: Capabilities) -> str | None:
@@ -232,7 +355,7 @@ def _net_summary(n: NetworkSpec) -> str:
     return ", ".join(bits)
 
 
-def _network_spec(net: Network, lan: LanSpec, labels: dict[str, str]) -> NetworkSpec:
+def _network_spec(net: Network, lan: LanSpec, labels: dict[str, str], parent_if: str | None = None) -> NetworkSpec:
     options: list[tuple[str, str]] = []
     aux = [(f"aux{i}", str(a)) for i, a in enumerate(net.aux_addresses)]
     if net.driver is Driver.BRIDGE:
@@ -245,7 +368,7 @@ def _network_spec(net: Network, lan: LanSpec, labels: dict[str, str]) -> Network
         if net.gateway_mode != "nat":
             options.append(("com.docker.network.bridge.gateway_mode_ipv4", net.gateway_mode))
     elif net.driver is Driver.MACVLAN:
-        parent = lan.vlan_if(net.vlan) if net.vlan is not None else lan.host_if
+        parent = parent_if or (lan.vlan_if(net.vlan) if net.vlan is not None else lan.host_if)
         options.append(("parent", parent))
         if net.mode:
             options.append(("macvlan_mode", net.mode))

@@ -252,7 +252,7 @@ def _allocate_endpoints(out: Addressing, design: Design, gw_hosts: tuple[str, ..
         for aux in net.aux_addresses if net else ():
             reserved[aux] = "an aux address"
         if seg.network == GWBRIDGE:  # swarm init: the ingress sandbox takes the first address
-            reserved[next(_free_addresses(seg, None))] = "the ingress sandbox"
+            reserved[next(a for a in _free_addresses(seg, None) if a not in reserved)] = "the ingress sandbox"
 
     def seg_key(network: str, host: str) -> tuple[str, str | None] | None:
         if (network, host) in out.segments:

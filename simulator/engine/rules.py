@@ -69,7 +69,8 @@ def build_ruleset(
         return rs
     gen = version.generation
     bridges = bridge_segments(design, addressing, host.name)
-    if daemon.ip_forward:
+    if daemon.ip_forward and not daemon.forwarding_preset:
+        # dockerd sets the DROP policy only when it turns forwarding on itself (confirmed 20.10)
         rs.filter.policies["FORWARD"] = "DROP"
 
     nat, filt, raw = rs.nat, rs.filter, rs.raw

@@ -55,7 +55,7 @@ ONLY = {  # field -> drivers it applies to
     "mode": ("macvlan", "ipvlan"), "attachable": ("overlay",), "encrypted": ("overlay",),
 }
 MODES = {"macvlan": ("bridge", "vepa", "private", "passthru"), "ipvlan": ("l2", "l3", "l3s")}
-DAEMON_BOOLS = ("icc", "userland_proxy", "iptables", "ip_forward", "ip_masq", "allow_direct_routing")
+DAEMON_BOOLS = ("icc", "userland_proxy", "iptables", "ip_forward", "ip_masq", "allow_direct_routing", "forwarding_preset")
 
 
 class SourceMap:

@@ -9,6 +9,13 @@ host's LAN address from the LAN peer).  Every address passes the
 Per source container: one exec to read its gateway and resolve names, one exec dialling
 all its probes concurrently; sources run in parallel (bounded).  The host dials with
 Python sockets; the LAN peer runs the same Python prober under ``ip netns exec``.
+
+Multi-host designs: each container is observed through the engine of its host
+(``engines``); the first design host is this machine (it dials like ``host``), every other
+host is an extra daemon's network namespace, where the same Python prober runs.  Those
+namespaces have no default route (checked): a probe from them can't leave the emulated
+LAN, so the host-namespace rule of the guard (only prefixes this machine routes locally)
+applies to this machine's namespace alone.
 """
 
 from __future__ import annotations
@@ -20,7 +27,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 from pathlib import Path
-from typing import Sequence
+from typing import Mapping, Sequence
 
 from ..adapters import lanpeer
 from ..adapters.engine import Engine
@@ -93,6 +100,10 @@ class Facts:
     lan_ready: bool
     udp: bool
     notes: list[str] = field(default_factory=list)
+    lan_hosts: dict[str, IPv4Interface] = field(default_factory=dict)  # design host -> its LAN address
+    host_namespaces: dict[str, str] = field(default_factory=dict)  # extra design host -> its netns
+    isolated: set[str] = field(default_factory=set)  # extra hosts whose netns has no default route
+    extra_subnets: list[IPv4Network] = field(default_factory=list)  # netsim's networks on extra hosts
 
     def addresses_of(self, key: str) -> dict[str, IPv4Interface]:
         """Addresses of a container's namespace (a container:X joiner has its owner's)."""
@@ -115,15 +126,19 @@ def network_keys(design: Design, plan: Plan) -> dict[str, str]:
     return out
 
 
-def gather_facts(design: Design, plan: Plan, engine: Engine, lan_ready: bool) -> Facts:
-    """Inspect every container and network netsim deployed for the design."""
+def gather_facts(design: Design, plan: Plan, engine: Engine, lan_ready: bool,
+                 engines: Mapping[str, Engine] | None = None) -> Facts:
+    """Inspect every container and network netsim deployed for the design (multi-host: on
+    the engine of each host, ``engines``)."""
+    engines = dict(engines or {})
     keys = network_keys(design, plan)
     containers: dict[str, ContainerFacts] = {}
-    gwbridge: dict | None = None
+    gwbridges: dict[str, dict] = {}  # host -> docker_gwbridge's Containers
     endpoint_gateways: dict[str, str] = {}
     for spec in plan.containers:
+        on = engines.get(spec.host, engine) if spec.host else engine
         try:
-            info = engine.inspect_container(spec.name)
+            info = on.inspect_container(spec.name)
         except EngineError:
             containers[spec.key] = ContainerFacts(spec.key, spec.name, "", "missing", None)
             continue
@@ -138,12 +153,12 @@ def gather_facts(design: Design, plan: Plan, engine: Engine, lan_ready: bool) ->
             if ep.get("Gateway"):
                 endpoint_gateways.setdefault(keys.get(net_name, net_name), ep["Gateway"])
         if any(n.driver == "overlay" for n in plan.networks) and spec.network_mode not in ("host", "none"):
-            if gwbridge is None:
+            if spec.host not in gwbridges:
                 try:
-                    gwbridge = engine.inspect_network(GWBRIDGE).get("Containers") or {}
+                    gwbridges[spec.host] = on.inspect_network(GWBRIDGE).get("Containers") or {}
                 except EngineError:
-                    gwbridge = {}
-            ep = gwbridge.get(info["Id"])
+                    gwbridges[spec.host] = {}
+            ep = gwbridges[spec.host].get(info["Id"])
             if ep and ep.get("IPv4Address"):
                 cf.addresses[GWBRIDGE] = IPv4Interface(ep["IPv4Address"])
         containers[spec.key] = cf
@@ -152,11 +167,14 @@ def gather_facts(design: Design, plan: Plan, engine: Engine, lan_ready: bool) ->
     for name, key in keys.items():
         if name != DEFAULT_BRIDGE and name != GWBRIDGE and plan.network_spec(key) is None:
             continue
-        try:
-            configs = ((engine.inspect_network(name).get("IPAM") or {}).get("Config")) or []
-        except EngineError:
-            continue
-        for cfg in configs:
+        configs = None
+        for on in [engine] + [e for h, e in engines.items() if e is not engine]:
+            try:
+                configs = ((on.inspect_network(name).get("IPAM") or {}).get("Config")) or []
+                break
+            except EngineError:
+                continue
+        for cfg in configs or ():
             if cfg.get("Subnet") and ":" not in cfg["Subnet"]:
                 subnets[key] = IPv4Network(cfg["Subnet"])
                 if cfg.get("Gateway"):
@@ -166,6 +184,22 @@ def gather_facts(design: Design, plan: Plan, engine: Engine, lan_ready: bool) ->
         gateways.setdefault(key, gw)
     udp = engine.image_supports_udp(plan.image)
     facts = Facts(containers, subnets, gateways, plan.lan.host_address, plan.lan.peer_address, lan_ready, udp)
+    facts.lan_hosts = {h.name: h.lan_address for h in design.hosts}
+    facts.lan_hosts[plan.host or design.hosts[0].name] = plan.lan.host_address
+    for spec in plan.networks:  # netsim's networks on the extra hosts (they are its own too)
+        on = engines.get(spec.host) if spec.host and spec.host != plan.host else None
+        if on is None:
+            continue
+        try:
+            configs = ((on.inspect_network(spec.name).get("IPAM") or {}).get("Config")) or []
+        except EngineError:
+            continue
+        facts.extra_subnets += [IPv4Network(c["Subnet"]) for c in configs if c.get("Subnet") and ":" not in c["Subnet"]]
+    for extra in plan.extra_hosts:
+        if lanpeer.namespace_exists(extra.namespace):
+            facts.host_namespaces[extra.host] = extra.namespace
+            if not lanpeer.has_default_route(extra.namespace):
+                facts.isolated.add(extra.host)
     if not udp:
         facts.notes.append(f"probe image {plan.image} has no UDP helper (nsagent): UDP probes are not compared")
     return facts
@@ -175,7 +209,7 @@ def build_guard(facts: Facts, plan: Plan, forbidden: Sequence[IPv4Network] = (),
                 host_local: Sequence[IPv4Network] = ()) -> ProbeGuard:
     """Allowed: netsim's own networks, the emulated LAN, netsim's addresses on shared networks."""
     own = {spec.key for spec in plan.networks}
-    networks = [s for k, s in facts.subnets.items() if k in own]
+    networks = [s for k, s in facts.subnets.items() if k in own] + list(facts.extra_subnets)
     if facts.lan_ready:
         networks.append(plan.lan.host_address.network)
     addresses = set()
@@ -210,8 +244,9 @@ def probe_id(i: int) -> str:
 
 
 def observe(design: Design, plan: Plan, probes: Sequence, engine: Engine, facts: Facts,
-            guard: ProbeGuard, progress=None) -> dict[tuple, Observation]:
-    """Dial every probe; one observation per probe key."""
+            guard: ProbeGuard, progress=None, engines: Mapping[str, Engine] | None = None) -> dict[tuple, Observation]:
+    """Dial every probe; one observation per probe key (multi-host: ``engines`` by design host)."""
+    engines = dict(engines or {})
     by_source: dict[str, list[tuple[int, object]]] = defaultdict(list)
     for i, p in enumerate(probes):
         by_source[p.source].append((i, p))
@@ -221,7 +256,7 @@ def observe(design: Design, plan: Plan, probes: Sequence, engine: Engine, facts:
 
     def run(source: str) -> dict[tuple, Observation]:
         try:
-            return _observe_source(design, plan, source, by_source[source], engine, facts, guard)
+            return _observe_source(design, plan, source, by_source[source], engine, facts, guard, engines)
         except EngineError as exc:
             return {p.key: Observation(p.key, None, "error", detail=str(exc)) for _, p in by_source[source]}
         finally:
@@ -234,26 +269,35 @@ def observe(design: Design, plan: Plan, probes: Sequence, engine: Engine, facts:
     return results
 
 
-def _observe_source(design, plan, source, items, engine, facts, guard) -> dict[tuple, Observation]:
+def _observe_source(design, plan, source, items, engine, facts, guard, engines=None) -> dict[tuple, Observation]:
     out: dict[tuple, Observation] = {}
     pending: list[tuple[int, object, str]] = []  # (index, probe, address)
     container = design.container(source) if design.has_container(source) else None
     cf = facts.containers.get(source) if container else None
+    machine = source == "host" or (container is None and plan.multi_host and source == plan.host)
+    host_ns = facts.host_namespaces.get(source) if container is None else None  # an extra host itself
+    on_extra = plan.extra_host(container.host if container is not None else source) is not None
+    if container is not None and on_extra:
+        engine = (engines or {}).get(container.host, engine)
 
     if container is not None and (cf is None or cf.status != "running"):
         why = ("not deployed here" if source in plan.skipped or cf is None
                else f"probe container {cf.name} is {cf.status} (exit code {cf.exit_code})")
         status = "skipped" if source in plan.skipped else "error"
         return {p.key: Observation(p.key, None, status, detail=f"source {source} {why}") for _, p in items}
-    if container is None and source not in ("host", "external"):
-        return {p.key: Observation(p.key, None, "skipped", detail=f"source {source}: multi-host sources are not deployed")
+    if container is None and not machine and source != "external" and host_ns is None:
+        return {p.key: Observation(p.key, None, "skipped", detail=f"source {source}: this host is not deployed")
                 for _, p in items}
     if source == "external" and not facts.lan_ready:
         return {p.key: Observation(p.key, None, "skipped", detail="no emulated LAN (needs root and ip netns)")
                 for _, p in items}
+    src_host = container.host if container is not None else source
+    if on_extra and (container is None or _in_host_namespace(design, container)) and src_host not in facts.isolated:
+        return {p.key: Observation(p.key, None, "unsafe", detail=f"source {source}: the namespace of host "
+                                   f"{src_host} has a default route (or is gone); not probed") for _, p in items}
 
     prep = Prepared(None, (), {})
-    host_like = source == "host" or (container is not None and _in_host_namespace(design, container))
+    host_like = machine or host_ns is not None or (container is not None and _in_host_namespace(design, container))
     if container is not None:
         # host-network containers count as the host: their resolver is the machine's
         names = [] if host_like else sorted({p.name for _, p in items if p.via == "dns" and p.name})
@@ -272,8 +316,8 @@ def _observe_source(design, plan, source, items, engine, facts, guard) -> dict[t
         if p.protocol not in ("tcp", "udp"):
             out[p.key] = Observation(p.key, addr, "unsupported", detail=f"{p.protocol} is not probed")
             continue
-        try:
-            guard.check(addr, source, host_ns=host_like)
+        try:  # an extra host's namespace has no default route: nothing from it can leave
+            guard.check(addr, source, host_ns=host_like and not on_extra)
         except UnsafeTarget as exc:
             out[p.key] = Observation(p.key, addr, "unsafe", detail=str(exc))
             continue
@@ -284,8 +328,10 @@ def _observe_source(design, plan, source, items, engine, facts, guard) -> dict[t
         return out
     if container is not None:
         raw = parse_results(engine.exec_batch(cf.name, probe_script(dials, facts.udp)).output)
-    elif source == "host":
+    elif machine:
         raw = probe_sockets(dials)
+    elif host_ns is not None:
+        raw = _namespace_dials(host_ns, dials, f"host {source}")
     else:
         raw = _external_dials(plan, dials)
     for i, p, addr in pending:
@@ -316,7 +362,7 @@ def _dial_address(design, plan, source, container, p, facts: Facts, prep: Prepar
         return found[0], None
     if p.via == "host":
         if source == "external":
-            return str(facts.lan_host.ip), None
+            return str(facts.lan_hosts.get(getattr(p, "host", None) or "", facts.lan_host).ip), None
         if source == "host" or host_like:
             return LOCALHOST, None
         if container.mode.kind is ModeKind.NONE:
@@ -324,7 +370,7 @@ def _dial_address(design, plan, source, container, p, facts: Facts, prep: Prepar
         if prep.gateway:
             return prep.gateway, None
         if _macvlan_only(design, container):
-            return str(facts.lan_host.ip), None
+            return str(facts.lan_hosts.get(container.host, facts.lan_host).ip), None
         return None, Observation(key, None, "no-address", detail=f"{source} has no default route")
     return None, Observation(key, None, "skipped", detail=f"unknown probe kind via {p.via!r}")
 
@@ -356,10 +402,15 @@ def _observation(p, addr: str, r: DialResult | None) -> Observation:
 
 
 def _external_dials(plan: Plan, dials: list[Dial]) -> dict[str, DialResult]:
+    return _namespace_dials(plan.lan.namespace, dials, "the LAN peer")
+
+
+def _namespace_dials(namespace: str, dials: list[Dial], who: str) -> dict[str, DialResult]:
+    """Run the Python prober inside a network namespace (the LAN peer, an extra host)."""
     code = (f"import sys; sys.path.insert(0, {PACKAGE_ROOT!r}); "
             "from simulator.adapters.probe_agent import main; main()")
     payload = json.dumps([[d.id, d.protocol, d.address, d.port] for d in dials])
-    proc = lanpeer.run_in_namespace(plan.lan.namespace, [sys.executable, "-c", code], input=payload)
+    proc = lanpeer.run_in_namespace(namespace, [sys.executable, "-c", code], input=payload)
     if proc.returncode != 0:
-        raise EngineError(f"the LAN peer prober failed: {proc.stderr.strip()[-300:]}")
+        raise EngineError(f"{who}'s prober failed: {proc.stderr.strip()[-300:]}")
     return parse_results(proc.stdout)

@@ -2,7 +2,8 @@
 
 Cleanup (``destroy``) runs in a ``finally``: after an error, Ctrl-C or SIGTERM the engine
 holds nothing with the design's labels and the LAN namespace is gone; the uplink guard
-rule is removed by its own context manager.
+rule is removed by its own context manager.  Multi-host designs: the extra daemons (one per
+further host) are stopped and removed by the same ``destroy``.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Callable
 from ..adapters import lanpeer
 from ..adapters.engine import Engine, design_labels
 from ..adapters.probe_image import DEFAULT_PROBE_IMAGE
-from ..deploy.apply import NoProgress, apply, destroy, sigterm_as_interrupt
+from ..deploy.apply import NoProgress, apply, destroy, engines_of, sigterm_as_interrupt
 from ..deploy.plan import Plan, plan
 from ..errors import EngineError
 from ..model import Design, ModeKind
@@ -38,7 +39,7 @@ def engine_generation(version: str) -> str:
 
 
 def run_verify(design: Design, engine: Engine, opts: VerifyOptions = VerifyOptions(), progress=None,
-               lan_ops=lanpeer, reach: Callable | None = None) -> Comparison:
+               lan_ops=lanpeer, reach: Callable | None = None, daemon_ops=None) -> Comparison:
     """Deploy (unless told not to), probe every probe of the model, compare; clean up."""
     progress = progress or NoProgress()
     if reach is None:
@@ -48,24 +49,32 @@ def run_verify(design: Design, engine: Engine, opts: VerifyOptions = VerifyOptio
     with sigterm_as_interrupt():
         try:
             if opts.deploy:
-                dep = apply(the_plan, engine, lan_ops, progress, build_image=opts.probe_image is None)
+                dep = apply(the_plan, engine, lan_ops, progress, build_image=opts.probe_image is None,
+                            daemon_ops=daemon_ops)
                 notes += dep.notes
                 lan_ready = dep.lan_ready
+                engines = dep.engines
             else:
                 if not engine.list_by_label(design_labels(design.name)):
                     raise EngineError(f"design {design.name!r} is not deployed: run `netsim deploy` "
                                       "or drop --no-deploy")
                 lan_ready = lanpeer.namespace_exists(the_plan.lan.namespace)
+                engines = engines_of(the_plan, engine, daemon_ops)
+                missing = [h.host for h in the_plan.extra_hosts if h.host not in engines]
+                if missing:
+                    raise EngineError(f"design {design.name!r}: the daemon of host(s) {', '.join(missing)} is not "
+                                      "running: deploy again or drop --no-deploy")
             version = opts.engine_version or engine_generation(engine.version())
             result = reach(design, version)
-            facts = gather_facts(design, the_plan, engine, lan_ready)
+            facts = gather_facts(design, the_plan, engine, lan_ready, engines=engines)
             notes += facts.notes
             if not lan_ready:
                 notes.append("external vantage point skipped: no emulated LAN (needs root and ip netns)")
             guard = build_guard(facts, the_plan, host_forbidden(the_plan, facts), host_local_routes())
             with lanpeer.uplink_guard() as guard_note:
                 notes.append(guard_note)
-                observations = observe(design, the_plan, result.probes, engine, facts, guard, progress)
+                observations = observe(design, the_plan, result.probes, engine, facts, guard, progress,
+                                       engines=engines)
             rows = compare(result.probes, observations)
             if any(r.verdict == "mismatch" for r in rows):
                 rows = _with_traces(design, version, rows, reach)
@@ -74,7 +83,7 @@ def run_verify(design: Design, engine: Engine, opts: VerifyOptions = VerifyOptio
         finally:
             if not opts.keep:
                 progress.start("cleanup", 1)
-                destroy(design.name, engine, lan_ops)
+                destroy(design.name, engine, lan_ops, daemon_ops)
                 progress.advance()
 
 

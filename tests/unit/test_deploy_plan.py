@@ -146,10 +146,62 @@ def test_overlay_needs_a_swarm():
     assert not plan(design()).swarm
 
 
-def test_multi_host_designs_are_refused():
-    d = design(hosts=(Host("h1"), Host("h2")), extra_containers=(Container("far", "h2"),))
-    with pytest.raises(DeployRefused, match="2 hosts"):
-        plan(d)
+def two_hosts(lan_b="192.168.1.11/24") -> Design:
+    mesh = Network("mesh", Driver.OVERLAY, attachable=True, hosts=("h1", "h2"))
+    far = Container("far", "h2", attachments=(Attachment("mesh"),), listeners=(Listener(8080),))
+    near = Container("near", "h1", attachments=(Attachment("mesh"),), listeners=(Listener(80),))
+    hosts = (Host("h1"), Host("h2", lan_interface="ens3", lan_address=IPv4Interface(lan_b)))
+    return design(hosts=hosts, extra_networks=(mesh,), extra_containers=(near, far))
+
+
+def test_multi_host_plan_puts_each_host_on_its_own_engine():
+    p = plan(two_hosts())
+    assert p == plan(two_hosts())  # still pure
+    assert p.host == "h1" and [h.host for h in p.extra_hosts] == ["h2"]
+    h2 = p.extra_hosts[0]
+    assert h2.namespace == "netsim-host-shop-h2" and h2.lan_if == "ens3"  # the design's interface name
+    assert h2.socket == "/run/netsim/shop-h2.sock" and h2.lan_address == IPv4Interface("192.168.1.11/24")
+    assert p.lan.bridge == "lan0" and p.swarm and p.swarm_advertise == "192.168.1.10"
+    assert [(n.name, n.host) for n in p.networks if n.driver == "overlay"] == [("mesh", "h1")]  # on the manager
+    assert p.container("far").host == "h2" and p.container("near").host == "h1"
+    assert [s.kind for s in p.steps][:3] == ["lan", "daemon", "swarm"]
+    assert p.gwbridge_subnet is not None  # the machine's docker_gwbridge gets a fresh daemon's subnet
+    assert ("h2", "docker_gwbridge") in p.peer_routes
+
+
+def test_multi_host_needs_one_lan_segment():
+    with pytest.raises(DeployRefused, match="different LAN subnets"):
+        plan(two_hosts(lan_b="10.9.0.2/24"))
+    with pytest.raises(DeployRefused, match="share the LAN address 192.168.1.10"):
+        plan(two_hosts(lan_b="192.168.1.10/24"))
+
+
+def test_multi_host_apply_and_destroy_through_fakes():
+    from simulator.adapters.fake_engine import FakeDaemons
+
+    fake, lan = FakeEngine(), FakeLan()
+    daemons = FakeDaemons(manager=fake)
+    p = plan(two_hosts())
+    dep = apply(p, fake, lan, daemon_ops=daemons)
+    worker = daemons.engines["h2"]
+    assert dep.engines == {"h1": fake, "h2": worker}
+    assert fake.find("container", "far") is None and worker.find("container", "far") is not None
+    assert ("swarm_join", "192.168.1.11->192.168.1.10") in worker.calls
+    assert fake.swarm.labels.get("netsim.swarm-initialised-by") == "shop"
+    removed = destroy("shop", fake, lan, daemons)
+    assert "host h2: container far" in removed and "dockerd of host h2" in removed
+    assert ("stop", "h2") in daemons.calls and daemons.engines == {}
+    assert not fake.swarm.active and labelled(fake) == []
+
+
+def test_multi_host_refused_when_the_machine_is_in_a_foreign_swarm():
+    from simulator.adapters.fake_engine import FakeDaemons
+
+    fake, daemons = FakeEngine(), FakeDaemons()
+    fake.swarm_init("10.0.0.5", {})  # not netsim's
+    with pytest.raises(DeployRefused, match="already in a swarm \\(netsim did not create it\\)"):
+        apply(plan(two_hosts()), fake, FakeLan(), daemon_ops=daemons)
+    assert daemons.calls == [] and fake.swarm.active
 
 
 def test_namespace_cycles_are_refused():

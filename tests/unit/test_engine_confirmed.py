@@ -198,6 +198,8 @@ def test_12_overlay(world):
     ns = world.namespace_of("nx-o1")
     assert ns.gateway_network == "docker_gwbridge"
     gw2 = addr(world, "nx-o2", "docker_gwbridge")
+    assert str(addr(world, "nx-o1", "docker_gwbridge")).endswith(".0.3")  # 12a/12c: the ingress sandbox took .2
+    assert str(gw2).endswith(".0.4")
     assert go(world, "nx-o1", gw2, 80).disposition is Disposition.DROPPED_FILTER  # ICC off on docker_gwbridge
     assert answers(world, "host", gw2, 80) == "nx-o2"
     assert not go(world, "host", o2, 80).delivered  # the host has no route into the overlay

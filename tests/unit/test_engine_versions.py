@@ -88,3 +88,15 @@ def test_29_has_no_isolation_chains_but_still_isolates():
     lines = w.host_ns("docker1").ruleset.filter.lines()
     assert not any("ISOLATION" in line for line in lines)
     assert go(w, "client", "10.1.1.2", 82).disposition is Disposition.DROPPED_FILTER
+
+
+def test_forward_policy_accept_when_the_host_already_routed():
+    """dockerd sets -P FORWARD DROP only when it turns forwarding on itself (seen with a netns
+    that starts with ip_forward=1): then a LAN peer reaches unpublished container ports too."""
+    text = DESIGN.format(proxy="true").replace("daemon: {userland_proxy: true}",
+                                               "daemon: {userland_proxy: true, forwarding_preset: true}")
+    design, _ = load_text(text, "v.yaml")
+    w = build_world(design, "20.10")
+    assert w.host_ns("docker1").ruleset.filter.policies.get("FORWARD", "ACCEPT") == "ACCEPT"
+    assert go(w, "external", "10.1.1.2", 82).responder == "web"
+    assert go(world("20.10"), "external", "10.1.1.2", 82).disposition is Disposition.DROPPED_FILTER

@@ -113,7 +113,7 @@ def test_overlay_spans_hosts_with_vxlan_and_gwbridge():
     assert {e.a for e in scene.edges if e.b == "net/mesh" and e.kind == "vxlan"} == {"nic/node-a", "nic/node-b"}
     assert {"net/node-a/docker_gwbridge", "net/node-b/docker_gwbridge"} <= set(nets(scene))
     assert boxes(scene)["api"].addresses == (("net/mesh", "mesh", "10.0.1.4"),
-                                             ("net/node-b/docker_gwbridge", "docker_gwbridge", "172.18.0.2"))
+                                             ("net/node-b/docker_gwbridge", "docker_gwbridge", "172.18.0.3"))
 
 
 def test_shared_namespace_grouped_with_its_owner():

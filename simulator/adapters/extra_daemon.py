@@ -1,0 +1,368 @@
+"""Extra Docker daemons: one per additional design host, each in its own network namespace.
+
+A multi-host design runs its first host on this machine's own engine and every other host
+on a dockerd netsim starts for it::
+
+    nsenter --net=/run/netns/<namespace> dockerd --data-root ... --exec-root ... \\
+        --pidfile ... -H unix:///run/netsim/<design>-<host>.sock --containerd-namespace ...
+
+The namespace *is* the host: its own interfaces, routes, iptables, docker0 and bridges.  Its
+LAN interface (named as the design names it, e.g. ``eth0``) is a veth into the emulated LAN
+bridge; it has only connected routes and **no default route**, so nothing in it can reach
+this machine's uplink.  ``net.ipv4.ip_forward`` is set to 0 before dockerd starts, as on a
+freshly booted host: a new namespace inherits 1 here, and dockerd then leaves the FORWARD
+policy at ACCEPT instead of setting DROP (it only sets DROP when it enables forwarding).
+
+``ip netns exec`` is not used to start dockerd: it remounts /sys in a private mount
+namespace, hiding /sys/fs/cgroup ("Devices cgroup isn't mounted"); ``nsenter --net`` keeps
+the mounts.  dockerd starts its own containerd under its exec root (no system containerd
+socket exists here); containers go under the cgroup parent ``/<base>``, so a daemon that
+had to be killed still leaves nothing running.
+
+Each daemon is recorded in ``/run/netsim/<design>-<host>.json`` *before* anything is
+created, so :func:`discover` finds it and :func:`stop` removes it (daemon, containerd,
+containers, mounts, roots, cgroups, namespace) also after a crash or a kill.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import time
+from dataclasses import asdict, dataclass
+from ipaddress import IPv4Interface
+from pathlib import Path
+
+from ..errors import EngineError, EngineUnavailable
+
+RUN_DIR = Path("/run/netsim")
+DATA_DIR = Path("/var/lib/netsim")
+CGROUP_ROOT = Path("/sys/fs/cgroup")
+START_TIMEOUT = 60.0
+STOP_TIMEOUT = 30.0
+
+
+@dataclass(frozen=True, slots=True)
+class DaemonSpec:
+    """Everything about one extra daemon: where it lives and how it joins the LAN."""
+
+    design: str
+    host: str  # the design host it stands for
+    base: str  # file-name stem shared by its socket, pidfile, record, roots
+    namespace: str  # its network namespace (/run/netns/<namespace>)
+    lan_if: str  # its LAN interface inside the namespace (the design's name, e.g. eth0)
+    switch_if: str  # the other end of that veth, on the LAN bridge
+    lan_address: IPv4Interface
+
+    @property
+    def socket(self) -> str:
+        return str(RUN_DIR / f"{self.base}.sock")
+
+    @property
+    def url(self) -> str:
+        return f"unix://{self.socket}"
+
+    @property
+    def pidfile(self) -> str:
+        return str(RUN_DIR / f"{self.base}.pid")
+
+    @property
+    def record(self) -> str:
+        return str(RUN_DIR / f"{self.base}.json")
+
+    @property
+    def log(self) -> str:
+        return str(RUN_DIR / f"{self.base}.log")
+
+    @property
+    def exec_root(self) -> str:
+        return str(RUN_DIR / f"{self.base}.d")
+
+    @property
+    def data_root(self) -> str:
+        return str(DATA_DIR / self.base)
+
+    @property
+    def cgroup_parent(self) -> str:
+        return f"/netsim-{self.base}"
+
+    def argv(self) -> list[str]:
+        """The dockerd command line, entered into the host's namespace."""
+        return [
+            "nsenter", f"--net=/run/netns/{self.namespace}", "dockerd",
+            "--data-root", self.data_root, "--exec-root", self.exec_root, "--pidfile", self.pidfile,
+            "-H", self.url,
+            "--containerd-namespace", f"netsim-{self.base}",
+            "--containerd-plugins-namespace", f"netsim-{self.base}-plugins",
+            "--cgroup-parent", self.cgroup_parent,
+            "--dns", "127.0.0.1",  # never the machine's resolver, also for containers netsim did not make
+        ]
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", text).strip("-") or "x"
+
+
+def daemon_spec(design: str, host: str, index: int, lan_if: str, lan_address: IPv4Interface) -> DaemonSpec:
+    """The names for the ``index``-th extra host of a design (pure; index from 1)."""
+    base = f"{_slug(design)}-{_slug(host)}"
+    if len(base) > 40:  # keeps containerd's socket paths under the unix limit
+        base = f"{base[:31]}-{hashlib.sha1(f'{design}/{host}'.encode()).hexdigest()[:8]}"
+    return DaemonSpec(design, host, base, f"netsim-host-{base}", lan_if, f"lanh{index}", lan_address)
+
+
+# -- what the machine can do -------------------------------------------------------------
+
+def unavailable_reason() -> str | None:
+    """Why extra daemons can't run here (None when they can)."""
+    if os.geteuid() != 0:
+        return "extra Docker daemons need root"
+    for tool in ("dockerd", "nsenter", "ip"):
+        if shutil.which(tool) is None:
+            return f"extra Docker daemons need {tool}"
+    return None
+
+
+def _run(argv: list[str], check: bool = True, timeout: float = 30) -> subprocess.CompletedProcess:
+    proc = subprocess.run(argv, capture_output=True, text=True, timeout=timeout)
+    if check and proc.returncode != 0:
+        raise EngineError(f"{' '.join(argv)} failed: {proc.stderr.strip() or proc.stdout.strip()}")
+    return proc
+
+
+def _in_ns(spec: DaemonSpec, argv: list[str], check: bool = True) -> subprocess.CompletedProcess:
+    return _run(["nsenter", f"--net=/run/netns/{spec.namespace}", *argv], check=check)
+
+
+# -- start -------------------------------------------------------------------------------
+
+def start(spec: DaemonSpec, lan_namespace: str, lan_bridge: str):
+    """Create the host's namespace, join it to the LAN bridge, start its dockerd; its Engine.
+
+    Raises EngineError (with the end of the daemon's log) when dockerd does not come up;
+    whatever was created is then still recorded, and :func:`stop` removes it."""
+    from .docker_engine import DockerEngine
+
+    RUN_DIR.mkdir(parents=True, exist_ok=True)
+    Path(spec.record).write_text(json.dumps(_record(spec), indent=1))
+    _run(["ip", "netns", "add", spec.namespace])
+    _in_ns(spec, ["ip", "link", "set", "lo", "up"])
+    _in_ns(spec, ["sysctl", "-qw", "net.ipv4.ip_forward=0"])  # a fresh host: dockerd turns it on
+    _run(["ip", "-n", lan_namespace, "link", "add", spec.switch_if, "type", "veth",
+          "peer", "name", spec.lan_if, "netns", spec.namespace])
+    _run(["ip", "-n", lan_namespace, "link", "set", spec.switch_if, "master", lan_bridge, "up"])
+    _in_ns(spec, ["ip", "addr", "add", str(spec.lan_address), "dev", spec.lan_if])
+    _in_ns(spec, ["ip", "link", "set", spec.lan_if, "up"])
+
+    Path(spec.data_root).mkdir(parents=True, exist_ok=True)
+    with open(spec.log, "ab") as log:
+        proc = subprocess.Popen(spec.argv(), stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                start_new_session=True, close_fds=True)  # Ctrl-C reaches netsim, not dockerd
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise EngineError(f"dockerd for host {spec.host} exited ({proc.returncode}) during start:\n"
+                              + log_tail(spec))
+        engine = _connect(spec, DockerEngine)
+        if engine is not None:
+            return engine
+        time.sleep(0.2)
+    raise EngineError(f"dockerd for host {spec.host} did not answer on {spec.socket} within "
+                      f"{START_TIMEOUT:.0f}s:\n" + log_tail(spec))
+
+
+def _record(spec: DaemonSpec) -> dict:
+    data = asdict(spec)
+    data["lan_address"] = str(spec.lan_address)
+    return data
+
+
+def log_tail(spec: DaemonSpec, lines: int = 15) -> str:
+    try:
+        text = Path(spec.log).read_text(errors="replace").splitlines()
+    except OSError:
+        return "(no daemon log)"
+    return "\n".join("  " + line for line in text[-lines:])
+
+
+# -- find / connect ------------------------------------------------------------------------
+
+def discover(design: str) -> list[DaemonSpec]:
+    """Every extra daemon recorded for the design (running or not), in host order."""
+    found = []
+    for path in sorted(RUN_DIR.glob("*.json")) if RUN_DIR.is_dir() else ():
+        try:
+            data = json.loads(path.read_text())
+            if data.get("design") != design:
+                continue
+            data["lan_address"] = IPv4Interface(data["lan_address"])
+            found.append(DaemonSpec(**data))
+        except (OSError, ValueError, TypeError, KeyError):
+            continue
+    return sorted(found, key=lambda s: s.switch_if)
+
+
+def connect(spec: DaemonSpec):
+    """The Engine of a running extra daemon, or None."""
+    from .docker_engine import DockerEngine
+
+    return _connect(spec, DockerEngine)
+
+
+def _connect(spec: DaemonSpec, engine_cls):
+    if not os.path.exists(spec.socket):
+        return None
+    import docker
+
+    try:
+        client = docker.DockerClient(base_url=spec.url, timeout=120, max_pool_size=64)
+        return engine_cls(client)
+    except (EngineUnavailable, docker.errors.DockerException, OSError):
+        return None
+
+
+# -- stop ----------------------------------------------------------------------------------
+
+def _pid(spec: DaemonSpec) -> int | None:
+    try:
+        return int(Path(spec.pidfile).read_text().strip())
+    except (OSError, ValueError):
+        return None
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:  # a zombie (our own child) counts as gone
+        return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def _processes_of(spec: DaemonSpec) -> list[int]:
+    """dockerd, its containerd, shims and container processes: by command line and cgroup."""
+    marks = (spec.exec_root, spec.socket, spec.cgroup_parent + "/")
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            cgroups = (entry / "cgroup").read_text()
+        except OSError:
+            continue
+        if any(m in cmdline for m in marks[:2]) or f":{spec.cgroup_parent}/" in cgroups:
+            pids.append(int(entry.name))
+    return [p for p in pids if p != os.getpid()]
+
+
+def stop(spec: DaemonSpec) -> list[str]:
+    """Stop the daemon (SIGTERM, then SIGKILL of everything it left), unmount and remove its
+    roots, cgroups, socket, pidfile, log, record and namespace; what was removed."""
+    removed: list[str] = []
+    pid = _pid(spec)
+    if pid is not None and _alive(pid):
+        os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + STOP_TIMEOUT
+        while time.monotonic() < deadline and _alive(pid):
+            time.sleep(0.1)
+        removed.append(f"dockerd of host {spec.host} (pid {pid})")
+    leftover = [p for p in _processes_of(spec) if _alive(p)]
+    for p in leftover:
+        try:
+            os.kill(p, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    if leftover:
+        removed.append(f"{len(leftover)} process(es) of host {spec.host}'s daemon (killed)")
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and any(_alive(p) for p in leftover):
+            time.sleep(0.1)
+    for mount in _mounts_under((spec.data_root, spec.exec_root)):
+        _run(["umount", "-l", mount], check=False)
+    for path in (spec.data_root, spec.exec_root):
+        if os.path.exists(path):
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(f"{'data' if path == spec.data_root else 'exec'} root {path}")
+    removed += _remove_cgroups(spec)
+    if os.path.exists(f"/run/netns/{spec.namespace}"):
+        _run(["ip", "netns", "del", spec.namespace], check=False)
+        removed.append(f"namespace {spec.namespace}")
+    for path in (spec.socket, spec.pidfile, spec.log, spec.record):
+        try:
+            os.unlink(path)
+        except FileNotFoundError:
+            pass
+    for parent in (DATA_DIR, RUN_DIR):  # netsim's own directories go with their last daemon
+        try:
+            parent.rmdir()
+        except OSError:
+            pass
+    return removed
+
+
+def _mounts_under(prefixes: tuple[str, ...]) -> list[str]:
+    out = []
+    try:
+        lines = Path("/proc/self/mountinfo").read_text().splitlines()
+    except OSError:
+        return out
+    for line in lines:
+        point = line.split()[4].replace("\\040", " ")
+        if any(point == p or point.startswith(p.rstrip("/") + "/") for p in prefixes):
+            out.append(point)
+    return sorted(set(out), key=len, reverse=True)  # deepest first
+
+
+def _remove_cgroups(spec: DaemonSpec) -> list[str]:
+    name = spec.cgroup_parent.lstrip("/")
+    found = [d for d in CGROUP_ROOT.glob(f"*/{name}") if d.is_dir()] if CGROUP_ROOT.is_dir() else []
+    if (CGROUP_ROOT / name).is_dir():  # cgroup v2
+        found.append(CGROUP_ROOT / name)
+    for top in found:
+        for d in sorted((p for p in top.rglob("*") if p.is_dir()), key=lambda p: len(p.parts), reverse=True):
+            try:
+                d.rmdir()
+            except OSError:
+                pass
+        try:
+            top.rmdir()
+        except OSError:
+            pass
+    return [f"cgroups {spec.cgroup_parent}"] if found else []
+
+
+def leftovers(design: str) -> list[str]:
+    """What remains of a design's extra daemons (for tests and `destroy` reports)."""
+    out = []
+    for spec in discover(design):
+        out.append(f"daemon record {spec.record}")
+    if RUN_DIR.is_dir():
+        stem = f"{_slug(design)}-"
+        for path in RUN_DIR.iterdir():
+            if path.name.startswith(stem) and not path.name.endswith(".json"):
+                out.append(f"{path}")
+    if DATA_DIR.is_dir():
+        out += [str(p) for p in DATA_DIR.iterdir() if p.name.startswith(f"{_slug(design)}-")]
+    if os.path.isdir("/run/netns"):
+        out += [f"netns {n}" for n in os.listdir("/run/netns") if n.startswith(f"netsim-host-{_slug(design)}-")]
+    if CGROUP_ROOT.is_dir():
+        out += [str(p) for p in CGROUP_ROOT.glob(f"*/netsim-{_slug(design)}-*")]
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            except OSError:
+                continue
+            if cmdline.startswith(("dockerd ", "containerd ")) and f"{RUN_DIR}/{_slug(design)}-" in cmdline:
+                out.append(f"process {entry.name}: {cmdline[:80]}")
+    return sorted(set(out))
