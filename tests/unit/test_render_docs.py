@@ -39,3 +39,9 @@ def test_docs_site_builds_strictly(tmp_path):
     assert done.returncode == 0, done.stderr
     gallery = (tmp_path / "site/gallery/index.html").read_text()
     assert gallery.count('class="mermaid"') == len(render_diagrams.designs())
+
+
+def test_command_reference_is_current():
+    import gen_cli_docs
+
+    assert gen_cli_docs.PAGE.read_text(encoding="utf-8") == gen_cli_docs.render(), "run python scripts/gen_cli_docs.py"
