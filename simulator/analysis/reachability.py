@@ -57,9 +57,9 @@ class Matrix:
         self.names = NameTable(world)
         self._walks: dict[tuple, Trace] = {}
         self._profiles: dict[str, tuple] = {}
-        self._published = {
+        self._published = {  # container ports the filter table opens (the class of a walk depends on it)
             (b.container_ip, b.container_port, b.protocol)
-            for bs in world.bindings.values() for b in bs
+            for bs in (*world.bindings.values(), *world.ephemeral.values()) for b in bs
         }
         self._ep_by_addr = {}
         for ep in world.addressing.endpoints.values():

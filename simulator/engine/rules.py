@@ -62,6 +62,7 @@ def build_ruleset(
     host: Host,
     version: EngineVersion,
     bindings: list[Binding],
+    ephemeral: tuple[Binding, ...] = (),
 ) -> Ruleset:
     rs = Ruleset()
     daemon = host.daemon
@@ -124,14 +125,14 @@ def build_ruleset(
         if daemon.userland_proxy:
             nat.add(f"-A DOCKER -i {br} -j RETURN")
 
-    for b in bindings:
+    for b in bindings + list(ephemeral):
         net = design.network(b.network) if design.has_network(b.network) else None
         routed = net is not None and not _uses_nat(net)
         filt.insert(
             f"-A DOCKER -d {b.container_ip}/32 ! -i {b.bridge} -o {b.bridge} -p {b.protocol} -m {b.protocol} "
             f"--dport {b.container_port} -j ACCEPT"
         )
-        if routed:
+        if routed or not b.host_port:
             continue
         nat.add(
             f"-A POSTROUTING -s {b.container_ip}/32 -d {b.container_ip}/32 -p {b.protocol} -m {b.protocol} "
@@ -208,9 +209,12 @@ def endpoint_order(design: Design, addressing: Addressing, container_name: str, 
     return [(network, has_gw) for *_, network, has_gw in candidates]
 
 
-def published_bindings(design: Design, addressing: Addressing, host: Host, version: EngineVersion) -> tuple[list[Binding], list[tuple[str, str]]]:
-    """Port bindings the engine programs on ``host``, and (container, why) for ignored ones."""
+def published_bindings(design: Design, addressing: Addressing, host: Host, version: EngineVersion):
+    """Port bindings the engine programs on ``host``: (bindings, (container, why) of ignored ones,
+    bindings to an ephemeral host port — their host port is unknown (0), but the engine still opens
+    the container port in the filter table)."""
     bindings: list[Binding] = []
+    ephemeral: list[Binding] = []
     ignored: list[tuple[str, str]] = []
     for c in design.containers:
         if c.host != host.name or not c.ports:
@@ -234,9 +238,11 @@ def published_bindings(design: Design, addressing: Addressing, host: Host, versi
         ep = addressing.endpoint(c.name, gw_net)
         seg = addressing.segments[ep.segment]
         for pm in c.ports:
+            host_ip = pm.host_ip if pm.host_ip is not None else net.host_binding_ipv4
+            binding = Binding(c.name, gw_net, host_ip, pm.host_port or 0, ep.address, pm.container_port, pm.protocol.value, seg.bridge, pm)
             if pm.host_port is None:
                 ignored.append((c.name, f"{pm.container_port}/{pm.protocol.value} gets an ephemeral host port the model cannot predict"))
-                continue
-            host_ip = pm.host_ip if pm.host_ip is not None else net.host_binding_ipv4
-            bindings.append(Binding(c.name, gw_net, host_ip, pm.host_port, ep.address, pm.container_port, pm.protocol.value, seg.bridge, pm))
-    return bindings, ignored
+                ephemeral.append(binding)
+            else:
+                bindings.append(binding)
+    return bindings, ignored, ephemeral

@@ -81,6 +81,7 @@ class World:
     namespaces: dict[str, Namespace]
     segments: dict[tuple, list[Interface]]
     bindings: dict[str, list[Binding]]  # per host
+    ephemeral: dict[str, list[Binding]]  # per host: published to a host port the engine picks (port 0 here)
     ignored_ports: dict[str, list[tuple[str, str]]]
     ns_of: dict[str, str]  # container -> namespace id
 
@@ -109,6 +110,7 @@ def build_world(design: Design, engine_version: str | None = None) -> World:
     namespaces: dict[str, Namespace] = {}
     segments: dict[tuple, list[Interface]] = {}
     bindings: dict[str, list[Binding]] = {}
+    ephemeral: dict[str, list[Binding]] = {}
     ignored: dict[str, list[tuple[str, str]]] = {}
     ns_of: dict[str, str] = {}
 
@@ -189,11 +191,12 @@ def build_world(design: Design, engine_version: str | None = None) -> World:
 
     # --- rules and published ports per host ------------------------------------------
     for host in design.hosts:
-        hb, ign = published_bindings(design, addressing, host, version)
+        hb, ign, eph = published_bindings(design, addressing, host, version)
+        ephemeral[host.name] = eph
         bindings[host.name] = hb
         ignored[host.name] = ign
         ns = namespaces[f"host:{host.name}"]
-        ns.ruleset = build_ruleset(design, addressing, host, version, hb)
+        ns.ruleset = build_ruleset(design, addressing, host, version, hb, tuple(eph))
         ns.routes.append(Route(IPv4Network("0.0.0.0/0"), host.lan_interface, None))
         if host.daemon.userland_proxy:
             for b in hb:
@@ -225,7 +228,7 @@ def build_world(design: Design, engine_version: str | None = None) -> World:
                 ext.routes.append(Route(seg.subnet, lan_if, host.lan_address.ip, host_hint=host.name))
     namespaces[EXTERNAL] = ext
 
-    return World(design, version, addressing, namespaces, segments, bindings, ignored, ns_of)
+    return World(design, version, addressing, namespaces, segments, bindings, ephemeral, ignored, ns_of)
 
 
 def lan_segment_for(design: Design, net: Network, host_name: str | None) -> tuple:

@@ -48,7 +48,8 @@ def random_compose(seed: int) -> str:
         else:
             if kind == "nets":
                 chosen = rnd.sample(sorted(networks), rnd.choice([1, 1, 2]))
-                svc["networks"] = {n: ({"aliases": [f"{name}-alias"]} if rnd.random() < 0.3 and n != "lan" else None)
+                alias = rnd.choice([f"{name}-alias", "pool"])  # "pool": a name several services share
+                svc["networks"] = {n: ({"aliases": [alias]} if rnd.random() < 0.4 and n != "lan" else None)
                                    for n in chosen}
             svc["expose"] = [str(p) for p in listen] + ([f"{listen[0]}/udp"] if udp else [])
             if rnd.random() < 0.6:
@@ -59,5 +60,7 @@ def random_compose(seed: int) -> str:
                     used_ports.add((host_port, proto))
                     ip = rnd.choice(["", "127.0.0.1:"])
                     svc["ports"] = [f"{ip}{host_port}:{target}" + ("/udp" if proto == "udp" else "")]
+                if rnd.random() < 0.2:
+                    svc.setdefault("ports", []).append(str(listen[1]))  # an ephemeral host port
         services[name] = svc
     return yaml.safe_dump({"name": project, "services": services, "networks": networks}, sort_keys=False)

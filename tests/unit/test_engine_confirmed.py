@@ -215,3 +215,18 @@ def test_2b_names_qualified_by_network(world):
     assert table.resolve(ns, "nx-a3.nx-a").resolved
     assert not table.resolve(world.namespace_of("nx-a3"), "nx-b1.nx-b").resolved
     assert not table.resolve(world.namespace_of("nx-d1"), "nx-a3").resolved  # default bridge: no embedded DNS
+
+
+def test_ephemeral_publication_still_opens_the_container_port():
+    """`ports: ["80"]`: the host port is the engine's choice, but the DOCKER filter rule for the
+    container port exists, so a routing LAN peer reaches it directly (found by verify on 20.10)."""
+    design, _ = load_text("""
+name: eph
+networks: {nn: {subnet: 10.77.1.0/24}}
+containers:
+  cc: {networks: [nn], ports: ["80"], listens: [80, 81]}
+""", "eph.yaml")
+    w = build_world(design, "20.10")
+    assert answers(w, "external", addr(w, "cc", "nn"), 80) == "cc"
+    assert answers(w, "external", addr(w, "cc", "nn"), 81) is None
+    assert w.bindings["docker1"] == []

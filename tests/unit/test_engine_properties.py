@@ -113,3 +113,17 @@ containers:
     assert probes[("aa", "aa")].reason == "delivered locally"
     assert probes[("bb", "aa")].reason.startswith("delivered: bridged on br-n")
     assert probes[("aa", "bb")].reason.startswith("delivered: bridged on br-n")
+
+
+def test_ephemeral_publication_is_its_own_walk_class():
+    from simulator.loaders import load_text
+
+    design, _ = load_text("""
+name: ephclass
+networks: {nn: {subnet: 10.9.1.0/24}}
+containers:
+  plain: {networks: [nn], listens: [80]}
+  eph: {networks: [nn], ports: ["80"], listens: [80]}
+""", "ephclass.yaml")
+    probes = {p.target: p for p in compute_reach(design, "20.10").probes if p.source == "external" and p.via == "ip"}
+    assert not probes["plain"].reachable and probes["eph"].reachable
