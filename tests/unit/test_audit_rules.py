@@ -6,6 +6,8 @@ import json
 from pathlib import Path
 
 import jsonschema
+
+from sarif_schema import official_sarif_validator
 import pytest
 from typer.testing import CliRunner
 
@@ -108,6 +110,7 @@ def test_clean_cli_exit_0_and_sarif_validates():
     log = json.loads(r.output)
     schema = json.loads((ROOT / "tests/data/schemas/sarif-2.1.0.reduced.schema.json").read_text())
     jsonschema.Draft7Validator(schema, format_checker=jsonschema.Draft7Validator.FORMAT_CHECKER).validate(log)
+    official_sarif_validator().validate(log)
     res = log["runs"][0]["results"]
     assert [x["ruleId"] for x in res] == ["NS003", "NS004", "NS005"]
     assert res[1]["locations"][0]["physicalLocation"]["region"] == {"startLine": 21, "startColumn": 13}

@@ -7,6 +7,8 @@ import json
 from pathlib import Path
 
 import jsonschema
+
+from sarif_schema import official_sarif_validator
 import pytest
 from typer.testing import CliRunner
 
@@ -85,6 +87,7 @@ def test_sarif_validates_and_points_at_the_expectation():
     assert r.exit_code == 1
     log = json.loads(r.output)
     sarif_validator().validate(log)
+    official_sarif_validator().validate(log)
     results = log["runs"][0]["results"]
     assert len(results) == 6
     loc = results[0]["locations"][0]["physicalLocation"]
