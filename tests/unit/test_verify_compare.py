@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import json
 from ipaddress import IPv4Address, IPv4Network
+from pathlib import Path
 from xml.etree import ElementTree as ET
+
+import xmlschema
 
 from simulator.adapters.probe_agent import Dial, listener_command, parse_prepared, parse_results, prepare_script, probe_script
 from simulator.analysis.probes import Probe
@@ -120,13 +123,16 @@ def test_json_report():
 
 
 def test_junit_one_testcase_per_probe():
-    root = ET.fromstring(render_junit(comparison()).split("\n", 1)[1])
-    assert root.tag == "testsuite" and root.get("tests") == "3" and root.get("failures") == "1"
+    xml = render_junit(comparison())
+    root = ET.fromstring(xml.split("\n", 1)[1]).find("testsuite")
+    assert root.get("tests") == "3" and root.get("failures") == "1"
     cases = root.findall("testcase")
     assert len(cases) == 3
     failed = [c for c in cases if c.find("failure") is not None]
     assert failed[0].get("name") == "web -> db@back 6379/tcp"
     assert len([c for c in cases if c.find("skipped") is not None]) == 1
+    schema = xmlschema.XMLSchema(Path(__file__).resolve().parents[1] / "data/schemas/junit.reduced.xsd")
+    assert [str(e.reason) for e in schema.iter_errors(xml)] == []
 
 
 def test_describe():
