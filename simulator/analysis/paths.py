@@ -8,7 +8,7 @@ from ..engine.topology import Namespace, World, build_world
 from ..engine.walk import walk
 from ..errors import QueryError
 from ..model import Design
-from .reachability import LOCALHOST, Matrix, dns_hop
+from .reachability import LOCALHOST, Matrix, after_lookup, dns_hop
 from .trace import Disposition, Step, Trace
 
 
@@ -57,7 +57,7 @@ def trace_between(design: Design, source: str, target: str, port: int | None, pr
                 continue
             t = walk(world, ns.id, addr, p, proto, None)
             if pre:
-                t = Trace((dns_hop(ns, pre[0]),) + t.hops, t.disposition, t.reason, t.responder)
+                t = Trace(after_lookup(ns, pre[0], t.hops), t.disposition, t.reason, t.responder)
             out.append((f"{label} port {p}/{proto}", t))
     return out
 

@@ -205,7 +205,7 @@ class Matrix:
         if len(traces) > 1:
             reason = f"{name} has {len(traces)} records (round robin); first: {reason}"
         if first.hops:
-            first = Trace((dns_hop(ns, res.step),) + first.hops, first.disposition, reason, first.responder)
+            first = Trace(after_lookup(ns, res.step, first.hops), first.disposition, reason, first.responder)
         else:
             first = Trace((), first.disposition, reason, first.responder)
         p = self._make(source, "dns", port, proto, first, name=name, address=str(addr))
@@ -276,6 +276,13 @@ class Matrix:
 def dns_hop(ns: Namespace, step: Step) -> Hop:
     """The hop of a name lookup in the sender's namespace."""
     return Hop(ns.label, (step,))
+
+
+def after_lookup(ns: Namespace, step: Step, hops: tuple[Hop, ...]) -> tuple[Hop, ...]:
+    """A walk's hops preceded by the name lookup, which happens in the walk's first namespace."""
+    if hops and hops[0].node == ns.label:
+        return (Hop(ns.label, (step,) + hops[0].steps),) + hops[1:]
+    return (dns_hop(ns, step),) + hops
 
 
 def _address_in(t: Trace) -> str | None:
