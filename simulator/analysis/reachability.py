@@ -295,12 +295,3 @@ def compute_reach(design: Design, engine_version: str | None = None, with_traces
     world = build_world(design, engine_version)
     matrix = Matrix(world, with_traces)
     return ReachResult(design, world, tuple(matrix.compute()), with_traces)
-
-
-def __getattr__(name: str):
-    """``trace_between`` moved to :mod:`.paths`; older imports keep working."""
-    if name == "trace_between":
-        from .paths import trace_between
-
-        return trace_between
-    raise AttributeError(name)

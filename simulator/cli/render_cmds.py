@@ -50,7 +50,7 @@ def diagram_source(model, engine_version: Optional[str], fmt: DiagramFormat, hid
                    group_replicas: bool = False, host: Optional[str] = None,
                    path: Optional[tuple[str, str]] = None, result=None) -> str:
     """The DOT (or Mermaid) text of a design's diagram, with an optional highlighted path."""
-    from ..analysis.reachability import trace_between
+    from ..analysis.paths import trace_between
     from ..render.diagram import DiagramOptions, build_scene, render_dot, with_path
     from ..render.mermaid import render_mermaid
 

@@ -55,6 +55,7 @@ class Endpoint:
 class Addressing:
     segments: dict[tuple[str, str | None], Segment] = field(default_factory=dict)
     endpoints: dict[tuple[str, str], Endpoint] = field(default_factory=dict)
+    docker0: dict[str, IPv4Network] = field(default_factory=dict)  # per host, used by the design or not
     problems: list[Problem] = field(default_factory=list)
 
     def segment_of(self, network: str, host: str) -> Segment | None:
@@ -150,8 +151,9 @@ def allocate(design: Design) -> Addressing:
         if not any(net.default_bridge and h == host.name for net, h in local_order):
             if host.daemon.bip is not None:
                 pools[host.name].reserve(host.daemon.bip.network)
+                out.docker0[host.name] = host.daemon.bip.network
             else:
-                pools[host.name].next_free(host)
+                out.docker0[host.name] = pools[host.name].next_free(host)
     swarm_taken = [INGRESS_SUBNET]
     for net, host_name in local_order:
         host = design.host(host_name)
@@ -204,6 +206,8 @@ def _allocate_segment(out: Addressing, design: Design, net: Network, host_name: 
         gateway = _first_usable(subnet)
     bridge = bridge_device(net) if net.driver is Driver.BRIDGE else None
     out.segments[(net.name, host_name)] = Segment(net.name, host_name, subnet, gateway, bridge)
+    if net.default_bridge:
+        out.docker0[host_name] = subnet
 
 
 def _owner_of(out: Addressing, subnet: IPv4Network, host_name: str) -> str:

@@ -23,7 +23,7 @@ import networkx as nx
 from ..analysis.exposure import compute_exposure
 from ..analysis.reachability import ReachResult, compute_reach
 from ..analysis.trace import Trace
-from ..engine.ipam import GWBRIDGE, _Pools, network_hosts
+from ..engine.ipam import GWBRIDGE, network_hosts
 from ..engine.topology import EXTERNAL, World
 from ..model import Design, Driver, ModeKind
 
@@ -272,8 +272,7 @@ def _networks(design: Design, world: World, host: str, hidden: set[str]) -> list
             continue
         out.append(_net_node(design, seg, host))
     if "docker0" not in hidden and not any(n.default_bridge for n in design.networks):
-        h = design.host(host)
-        subnet = h.daemon.bip.network if h.daemon.bip else _Pools(h).next_free(h)
+        subnet = world.addressing.docker0[host]
         out.append(NetNode(f"net/{host}/docker0", "docker0", "default-bridge", host, "⇆ docker0 · default bridge",
                            (f"{subnet}", "no containers")))
     return sorted(out, key=lambda n: (n.kind == "overlay", n.kind != "default-bridge", n.name))

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from simulator.analysis.reachability import compute_reach, trace_between
+from simulator.analysis.reachability import compute_reach
+from simulator.analysis.paths import trace_between
 from simulator.loaders import load_design
 from simulator.render.diagram import DiagramOptions, build_scene, render_dot, with_path
 from simulator.render.mermaid import render_mermaid

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from simulator.analysis.reachability import trace_between
+from simulator.analysis.paths import trace_between
 from simulator.cli import app
 from simulator.loaders import load_design, load_text
 from simulator.render.diagram import DiagramOptions, build_scene, render_dot, with_path

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from simulator.analysis.reachability import trace_between
+from simulator.analysis.paths import trace_between
 from simulator.loaders import load_design
 from simulator.render.diagram import build_scene, with_path
 from simulator.render.mermaid import _text, render_mermaid
