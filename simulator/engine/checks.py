@@ -23,8 +23,10 @@ def engine_problems(design: Design, engine_version: str | None = None) -> list[P
     for net in design.networks:
         if net.driver is Driver.BRIDGE and net.gateway_mode not in version.gateway_modes:
             problems.append(Problem(
-                f"gateway mode {net.gateway_mode!r} does not exist on engine {version}; it knows: {', '.join(version.gateway_modes)}",
+                f"gateway mode {net.gateway_mode!r} does not exist on engine {version} (it knows: "
+                f"{', '.join(version.gateway_modes)}): the engine ignores the option and the network behaves as nat",
                 path=f"networks.{net.name}.gateway_mode", location=design.location("networks", net.name, "gateway_mode"),
+                severity="warning",
             ))
     if version.macvlan_exclusive_parent:
         by_parent: dict[tuple, list[str]] = defaultdict(list)

@@ -106,6 +106,7 @@ def _external_address(subnet: IPv4Network, taken: set[IPv4Address]) -> IPv4Addre
 def build_world(design: Design, engine_version: str | None = None) -> World:
     """Lay out every namespace, interface and rule of the design for one engine version."""
     version = parse_version(engine_version or design.hosts[0].engine_version)
+    design = as_engine_sees_it(design, version)
     addressing = allocate(design)
     namespaces: dict[str, Namespace] = {}
     segments: dict[tuple, list[Interface]] = {}
@@ -229,6 +230,17 @@ def build_world(design: Design, engine_version: str | None = None) -> World:
     namespaces[EXTERNAL] = ext
 
     return World(design, version, addressing, namespaces, segments, bindings, ephemeral, ignored, ns_of)
+
+
+def as_engine_sees_it(design: Design, version: EngineVersion) -> Design:
+    """The design with the options this engine version ignores taken out: an unknown bridge
+    gateway mode is an unknown driver option to older engines, which then behave as nat."""
+    from dataclasses import replace
+
+    if all(n.gateway_mode in version.gateway_modes for n in design.networks):
+        return design
+    nets = tuple(n if n.gateway_mode in version.gateway_modes else replace(n, gateway_mode="nat") for n in design.networks)
+    return replace(design, networks=nets)
 
 
 def lan_segment_for(design: Design, net: Network, host_name: str | None) -> tuple:

@@ -100,3 +100,15 @@ def test_forward_policy_accept_when_the_host_already_routed():
     assert w.host_ns("docker1").ruleset.filter.policies.get("FORWARD", "ACCEPT") == "ACCEPT"
     assert go(w, "external", "10.1.1.2", 82).responder == "web"
     assert go(world("20.10"), "external", "10.1.1.2", 82).disposition is Disposition.DROPPED_FILTER
+
+
+def test_unknown_gateway_mode_is_ignored_by_older_engines():
+    """20.10 does not know gateway_mode_ipv4: an unknown driver option, ignored (nat), not refused."""
+    from simulator.engine.checks import engine_problems
+
+    text = DESIGN.format(proxy="true").replace("front: {subnet: 10.1.1.0/24}", "front: {subnet: 10.1.1.0/24, gateway_mode: routed}")
+    design, _ = load_text(text, "v.yaml")
+    problems = engine_problems(design, "20.10")
+    assert [p.severity for p in problems if "gateway mode" in p.message] == ["warning"]
+    assert go(build_world(design, "20.10"), "host", "127.0.0.1", 8080).responder == "web"  # DNAT as in nat mode
+    assert not any("gateway mode" in p.message for p in engine_problems(design, "28.0"))
