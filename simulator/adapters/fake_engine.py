@@ -239,6 +239,13 @@ class FakeLan:
     def namespace_exists(self, namespace: str) -> bool:
         return namespace in self.namespaces
 
+    stale_guards = 0  # guard rules a killed run left behind
+
+    def remove_stale_guards(self) -> int:
+        self.calls.append(("remove_stale_guards",))
+        found, self.stale_guards = self.stale_guards, 0
+        return found
+
 
 class FakeDaemons:
     """Stands in for :mod:`simulator.adapters.extra_daemon`: one FakeEngine per extra host."""

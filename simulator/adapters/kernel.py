@@ -1,4 +1,4 @@
-"""What the local kernel supports, read from its build configuration (no side effects)."""
+"""What the local kernel supports, read from its build configuration (no side effects: nothing here creates a link)."""
 
 from __future__ import annotations
 
@@ -33,3 +33,31 @@ def local_kernel() -> KernelFeatures | None:
     enabled = {line.split("=", 1)[0] for line in text.splitlines() if line.endswith(("=y", "=m"))}
     flags = {name: option in enabled for name, option in _OPTIONS.items()}
     return KernelFeatures(**flags, source=f"this machine's kernel, per {where}")
+
+
+_LINK_OPTIONS = {"macvlan": "CONFIG_MACVLAN", "ipvlan": "CONFIG_IPVLAN", "vlan": "CONFIG_VLAN_8021Q"}
+_MODULES = {"macvlan": "macvlan", "ipvlan": "ipvlan", "vlan": "8021q"}
+
+
+def link_capabilities():
+    """Which link types this machine could create (macvlan, ipvlan, 802.1q), read only.
+
+    For ``deploy --dry-run``, which must touch nothing: the kernel's build configuration
+    (/proc/config.gz or /boot/config-*), else the modules already loaded (/sys/module),
+    else :class:`~simulator.deploy.plan.Capabilities`' defaults.  Returns
+    ``(capabilities, where it was read)``.  (A real deploy tries the links instead,
+    :func:`simulator.adapters.lanpeer.kernel_capabilities`.)
+    """
+    from ..deploy.plan import Capabilities
+
+    found = _config_text()
+    if found is not None:
+        text, where = found
+        enabled = {line.split("=", 1)[0] for line in text.splitlines() if line.endswith(("=y", "=m"))}
+        return Capabilities(**{k: opt in enabled for k, opt in _LINK_OPTIONS.items()}), where
+    sysmod = Path("/sys/module")
+    if sysmod.is_dir():
+        flags = {k: (sysmod / mod).exists() for k, mod in _MODULES.items()}
+        if any(flags.values()):
+            return Capabilities(**flags), "/sys/module (modules loaded now)"
+    return Capabilities(), "defaults (the kernel's configuration is not readable)"

@@ -160,6 +160,11 @@ def uplink_interface() -> str | None:
     return routes[0].get("dev") if routes else None
 
 
+def guard_comment() -> str:
+    """The comment on this process's guard rule: a later run tells a stale rule by its pid."""
+    return f"{GUARD_COMMENT}:{os.getpid()}"
+
+
 @contextmanager
 def uplink_guard() -> Iterator[str]:
     """While active, DOCKER-USER rejects forwarded traffic leaving by the uplink.
@@ -170,24 +175,46 @@ def uplink_guard() -> Iterator[str]:
     if uplink is None:
         yield "no default route: nothing to guard"
         return
+    removed = remove_stale_guards()
     # admin-prohibited: the prober sees "no route to host", never mistaken for a closed port
-    rule = ["DOCKER-USER", "-o", uplink, "-m", "comment", "--comment", GUARD_COMMENT,
+    rule = ["DOCKER-USER", "-o", uplink, "-m", "comment", "--comment", guard_comment(),
             "-j", "REJECT", "--reject-with", "icmp-admin-prohibited"]
     if shutil.which("iptables") is None or _run(["iptables", "-I", *rule], check=False).returncode != 0:
         yield f"could not insert the uplink guard rule (iptables/DOCKER-USER missing): forwarded probes to {uplink} not blocked"
         return
     try:
-        yield f"uplink guard active: DOCKER-USER -o {uplink} -j REJECT"
+        yield (f"uplink guard active: DOCKER-USER -o {uplink} -j REJECT"
+               + (f" (removed {removed} stale guard rule(s) of killed runs)" if removed else ""))
     finally:
         _run(["iptables", "-D", *rule], check=False)
 
 
 def remove_stale_guards() -> int:
-    """Delete guard rules left by a killed netsim (matched by their comment)."""
+    """Delete guard rules left by a killed netsim; how many went.
+
+    A rule's comment is ``netsim-guard:<pid>`` (plain ``netsim-guard`` before pids were
+    recorded): a rule whose process still runs guards a verify in progress and stays."""
+    if os.geteuid() != 0 or shutil.which("iptables") is None:
+        return 0
     proc = _run(["iptables", "-S", "DOCKER-USER"], check=False)
     count = 0
     for line in proc.stdout.splitlines():
-        if f"--comment {GUARD_COMMENT}" in line and line.startswith("-A "):
-            _run(["iptables", "-D", *line[3:].split()], check=False)
+        if not line.startswith("-A "):
+            continue
+        argv = line[3:].split()
+        try:
+            comment = argv[argv.index("--comment") + 1].strip('"')
+        except (ValueError, IndexError):
+            continue
+        if _stale(comment) and _run(["iptables", "-D", *argv], check=False).returncode == 0:
             count += 1
     return count
+
+
+def _stale(comment: str) -> bool:
+    if comment == GUARD_COMMENT:
+        return True
+    prefix, _, pid = comment.partition(":")
+    if prefix != GUARD_COMMENT or not pid.isdigit():
+        return False
+    return not os.path.exists(f"/proc/{pid}")

@@ -74,13 +74,17 @@ def deploy(
     from ..deploy.apply import apply, sigterm_as_interrupt
     from ..deploy.plan import plan
 
+    model = _design(design)
+    if dry_run:  # touches nothing: the kernel's link types are read from its configuration, not tried
+        from ..adapters.kernel import link_capabilities
+
+        caps, where = link_capabilities()
+        typer.echo(plan(model, probe_image or DEFAULT_PROBE_IMAGE, caps).describe())
+        typer.echo(f"note: link types (macvlan, ipvlan, 802.1q) as {where} says; deploy tries them")
+        return
     from ..adapters.lanpeer import kernel_capabilities
 
-    model = _design(design)
     the_plan = plan(model, probe_image or DEFAULT_PROBE_IMAGE, kernel_capabilities())
-    if dry_run:
-        typer.echo(the_plan.describe())
-        return
     engine = _engine()
     with sigterm_as_interrupt(), RichProgress() as progress:
         dep = apply(the_plan, engine, progress=progress, build_image=probe_image is None)

@@ -71,6 +71,8 @@ class LanOps(Protocol):
 
     def kernel_capabilities(self): ...
 
+    def remove_stale_guards(self) -> int: ...
+
 
 class DaemonOps(Protocol):
     """The extra daemons of multi-host designs (extra_daemon in production, a fake in unit tests)."""
@@ -443,6 +445,9 @@ def destroy(design_name: str, engine: Engine, lan_ops: LanOps = lanpeer, daemon_
 
     stub = LanSpec(namespace, host_if, peer_if, IPv4Interface("0.0.0.0/32"), IPv4Interface("0.0.0.0/32"))
     removed += lan_ops.teardown(stub)
+    stale = lan_ops.remove_stale_guards()  # a killed verify's uplink guard rule (apply destroys first too)
+    if stale:
+        removed.append(f"{stale} stale uplink guard rule(s) in DOCKER-USER")
     state = engine.swarm_state()
     if state.active and LABEL_SWARM in state.labels:
         still = [o for o in engine.list_by_label({LABEL_MANAGED: "1"}) if o.kind == "network" and o.driver == "overlay"]

@@ -38,11 +38,11 @@ def test_unknown_name_lookup_does_not_leave_the_machine(engine, root):
         assert re.findall(r"^nameserver\s+(\S+)", resolv, re.M) == ["127.0.0.11"]
         with lanpeer.uplink_guard() as note:
             assert note.startswith("uplink guard active")
-            rejected = _counter("filter", "DOCKER-USER", lanpeer.GUARD_COMMENT)
+            rejected = _counter("filter", "DOCKER-USER", lanpeer.guard_comment())
             left = _counter("mangle", "POSTROUTING", COMMENT)
             ex = api.exec_create(cid, ["nslookup", "netsim-live-leak-check.invalid"])
             api.exec_start(ex["Id"])
-            rejected = _counter("filter", "DOCKER-USER", lanpeer.GUARD_COMMENT) - rejected
+            rejected = _counter("filter", "DOCKER-USER", lanpeer.guard_comment()) - rejected
             left = _counter("mangle", "POSTROUTING", COMMENT) - left
         assert rejected > 0, "the upstream query did not pass DOCKER-USER: the guard would not catch it"
         assert left == 0, "a DNS packet left by the uplink"

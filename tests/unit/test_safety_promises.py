@@ -1,0 +1,134 @@
+"""Safety promises: ``deploy --dry-run`` touches nothing, stale guard rules are removed,
+a routing loop ends (LOOP) instead of walking forever."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from simulator.adapters import kernel, lanpeer
+from simulator.adapters.fake_engine import FakeEngine, FakeLan
+from simulator.cli import app
+from simulator.deploy.apply import apply, destroy
+from simulator.deploy.plan import Capabilities, plan
+from simulator.loaders import load_design
+
+ROOT = Path(__file__).resolve().parents[2]
+VLAN_DESIGN = """\
+name: dryrun-vlan
+hosts:
+  h1: {lan: {interface: eth0, address: 192.168.1.10/24}}
+networks:
+  tagged: {driver: macvlan, parent: eth0.50, subnet: 10.50.0.0/24}
+  slim: {driver: ipvlan, parent: eth0, subnet: 10.60.0.0/24}
+containers:
+  tagged-app: {networks: [tagged], listens: [80]}
+  slim-app: {networks: [slim], listens: [80]}
+"""
+
+
+class Touched(AssertionError):
+    pass
+
+
+@pytest.fixture
+def nothing_may_run(monkeypatch):
+    """Every way this process could run a command (ip link add, iptables) fails the test."""
+    def refuse(*args, **kwargs):
+        raise Touched(f"dry-run ran a command: {args[0] if args else kwargs}")
+
+    for name in ("run", "Popen", "call", "check_call", "check_output"):
+        monkeypatch.setattr(subprocess, name, refuse)
+    monkeypatch.setattr(os, "system", refuse)
+    monkeypatch.setattr(lanpeer, "kernel_capabilities", refuse)
+    monkeypatch.setattr(lanpeer, "_run", refuse)
+
+
+@pytest.mark.parametrize("design", ["designs/macvlan-lan.yaml", "designs/frontend-backend.yaml",
+                                    "designs/overlay-two-hosts.yaml"])
+def test_dry_run_runs_no_command(nothing_may_run, design):
+    result = CliRunner().invoke(app, ["deploy", "--dry-run", str(ROOT / design)])
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("deploy plan for design")
+    assert "deploy tries them" in result.output
+
+
+def test_dry_run_reads_link_types_from_the_kernel_configuration(nothing_may_run, monkeypatch, tmp_path):
+    design = tmp_path / "vlan.yaml"
+    design.write_text(VLAN_DESIGN)
+    monkeypatch.setattr(kernel, "_config_text", lambda: ("CONFIG_MACVLAN=y\n# CONFIG_IPVLAN is not set\n", "/proc/config.gz"))
+    out = CliRunner().invoke(app, ["deploy", "--dry-run", str(design)]).output
+    assert "ipvlan is not available in this machine's kernel" in out
+    assert "802.1q (vlan 50 sub-interface) is not available" in out
+    monkeypatch.setattr(kernel, "_config_text",
+                        lambda: ("CONFIG_MACVLAN=y\nCONFIG_IPVLAN=m\nCONFIG_VLAN_8021Q=y\n", "/boot/config-x"))
+    out = CliRunner().invoke(app, ["deploy", "--dry-run", str(design)]).output
+    assert "not available" not in out and "as /boot/config-x says" in out
+
+
+def test_link_capabilities_without_a_readable_configuration(monkeypatch):
+    monkeypatch.setattr(kernel, "_config_text", lambda: None)
+    caps, where = kernel.link_capabilities()
+    assert isinstance(caps, Capabilities) and where
+
+
+# --- stale guard rules ------------------------------------------------------------------
+
+def test_destroy_removes_stale_guard_rules():
+    lan = FakeLan()
+    lan.stale_guards = 2
+    removed = destroy("shop", FakeEngine(), lan)
+    assert "2 stale uplink guard rule(s) in DOCKER-USER" in removed
+    assert lan.stale_guards == 0 and ("remove_stale_guards",) in lan.calls
+
+
+def test_deploy_removes_stale_guard_rules_first():
+    design, _ = load_design(ROOT / "designs/frontend-backend.yaml")
+    lan = FakeLan()
+    lan.stale_guards = 1
+    dep = apply(plan(design), FakeEngine(), lan)
+    assert lan.stale_guards == 0
+    assert any("1 stale uplink guard rule(s)" in n for n in dep.notes)
+
+
+class FakeIptables:
+    """``iptables -S DOCKER-USER`` / ``-D`` on a list of rules."""
+
+    def __init__(self, rules):
+        self.rules = list(rules)
+        self.deleted = []
+
+    def __call__(self, argv, check=True, input=None, timeout=30):
+        argv = list(argv)
+        if argv[:2] == ["iptables", "-S"]:
+            out = "-N DOCKER-USER\n" + "".join(f"-A {r}\n" for r in self.rules)
+            return subprocess.CompletedProcess(argv, 0, out, "")
+        if argv[:2] == ["iptables", "-D"]:
+            rule = " ".join(argv[2:])
+            if rule in self.rules:
+                self.rules.remove(rule)
+                self.deleted.append(rule)
+                return subprocess.CompletedProcess(argv, 0, "", "")
+            return subprocess.CompletedProcess(argv, 1, "", "Bad rule")
+        raise AssertionError(f"unexpected command {argv}")
+
+
+def test_remove_stale_guards_keeps_the_guard_of_a_running_verify(monkeypatch):
+    dead = 4_000_000  # above pid_max: no such process
+    guard = "DOCKER-USER -o eth0 -m comment --comment {} -j REJECT --reject-with icmp-admin-prohibited"
+    rules = [guard.format("netsim-guard"), guard.format(f"netsim-guard:{dead}"),
+             guard.format(f"netsim-guard:{os.getpid()}"), "DOCKER-USER -j RETURN",
+             guard.format("someone-else")]
+    fake = FakeIptables(rules)
+    monkeypatch.setattr(lanpeer, "_run", fake)
+    monkeypatch.setattr(lanpeer.os, "geteuid", lambda: 0)
+    monkeypatch.setattr(lanpeer.shutil, "which", lambda name: f"/usr/sbin/{name}")
+    assert lanpeer.remove_stale_guards() == 2
+    assert fake.deleted == [rules[0], rules[1]]
+    assert fake.rules == rules[2:]
+    assert lanpeer.guard_comment() == f"netsim-guard:{os.getpid()}"
