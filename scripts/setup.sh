@@ -25,7 +25,12 @@ if [ "${#missing[@]}" -gt 0 ]; then
   apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
-python3 -m pip install -q --disable-pip-version-check -e '.[test]' 2>&1 | grep -v -i "running pip as the 'root' user" || true
+# A failed install stops here with pip's own message (set -e; no pipe that could hide its status).
+# PIP_ROOT_USER_ACTION=ignore only silences pip's warning about running as root.
+if ! PIP_ROOT_USER_ACTION=ignore python3 -m pip install -q --disable-pip-version-check -e '.[test]'; then
+  echo "setup: pip install -e '.[test]' failed (see pip's message above); netsim is not installed" >&2
+  exit 1
+fi
 
 if [ "$want_engine" = 1 ]; then
   if ! timeout 10 docker info >/dev/null 2>&1; then

@@ -12,12 +12,12 @@ app = typer.Typer(
     name="netsim",
     help="Simulate, explain and verify Docker container networks from a design or a compose file.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
 )
 
 # Command modules register themselves on `app` when imported.
-from . import design_cmds, engine_cmds, intent_cmds, live_cmds, render_cmds  # noqa: E402,F401
+from . import app_options, design_cmds, engine_cmds, intent_cmds, live_cmds, render_cmds  # noqa: E402,F401
 
 
 def main() -> None:

@@ -10,9 +10,11 @@ from typing import Optional
 import typer
 
 from . import app
+from .stdin import design_argument
 from .common import fail, load_or_exit, print_problems, stdout_is_tty
 
-DesignArg = typer.Argument(..., help="A netsim design (YAML) or a docker-compose file.", exists=False)
+DesignArg = typer.Argument(..., help="A netsim design (YAML) or a docker-compose file; - reads it from standard input.",
+                           exists=False, callback=design_argument)
 EngineOpt = typer.Option(None, "--engine-version", "-e", help="Engine version whose rules apply (e.g. 20.10, 28.2, 29.0); default: the design's.")
 
 
@@ -22,7 +24,18 @@ class Format(str, Enum):
 
 
 def _color(color: Optional[bool]) -> bool:
-    return stdout_is_tty() if color is None else color
+    from .terminal import use_color
+
+    return use_color(color)
+
+
+def _table(text: str, color: bool) -> None:
+    """Print a rendered table; its colour codes survive a pipe only when colour was chosen."""
+    typer.echo(text, nl=False, color=color)
+
+
+WideOpt = typer.Option(False, "--wide", "-w", help="Do not fit the terminal's width: every cell on one line.")
+ColorOpt = typer.Option(None, "--color/--no-color", help="Colour the table (default: on a terminal, unless NO_COLOR is set or TERM=dumb).")
 
 
 def _check_path(path: Path) -> None:
@@ -43,7 +56,13 @@ def check(
     engine_version: Optional[str] = EngineOpt,
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print nothing when the design is valid."),
 ) -> None:
-    """Validate a design: exit 0 when the engine would accept it, 1 listing every problem."""
+    """Validate a design: exit 0 when the engine would accept it, 1 listing every problem.
+
+    Examples:
+
+        netsim check designs/frontend-backend.yaml
+        netsim check - < designs/compose-shop/compose.yaml    # the design from standard input
+    """
     _check_path(design)
     model = load_or_exit(design)
     problems = _problems(model, engine_version)
@@ -77,9 +96,16 @@ def reach(
     source: Optional[list[str]] = typer.Option(None, "--source", "-s", help="Only probes from these sources."),
     only: Optional[str] = typer.Option(None, "--only", help="reachable | unreachable"),
     matrix: bool = typer.Option(False, "--matrix", help="A compact grid instead of the per-source tables."),
-    color: Optional[bool] = typer.Option(None, "--color/--no-color", help="Colour the table (default: when on a terminal)."),
+    color: Optional[bool] = ColorOpt,
+    wide: bool = WideOpt,
 ) -> None:
-    """The reachability matrix: every source × target listener × way of addressing it."""
+    """The reachability matrix: every source × target listener × way of addressing it.
+
+    Examples:
+
+        netsim reach designs/frontend-backend.yaml --only unreachable
+        netsim reach designs/compose-shop/compose.yaml --format json
+    """
     from ..analysis.reachability import compute_reach
     from ..render.tables import reach_matrix, reach_table
 
@@ -91,10 +117,13 @@ def reach(
             data["probes"] = [p for p in data["probes"] if p["source"] in source]
         typer.echo(json.dumps(data, indent=1))
         return
+    from .terminal import output_width
+
+    use, width = _color(color), output_width(wide)
     if matrix:
-        typer.echo(reach_matrix(result, _color(color)), nl=False)
+        _table(reach_matrix(result, use, width), use)
     else:
-        typer.echo(reach_table(result, _color(color), only, source), nl=False)
+        _table(reach_table(result, use, only, source, width), use)
 
 
 @app.command()
@@ -106,7 +135,13 @@ def trace(
     engine_version: Optional[str] = EngineOpt,
     format: Format = typer.Option(Format.table, "--format", "-f"),
 ) -> None:
-    """Hop by hop: the path from SOURCE to TARGET and the rule that decided."""
+    """Hop by hop: the path from SOURCE to TARGET and the rule that decided.
+
+    Examples:
+
+        netsim trace designs/frontend-backend.yaml proxy db:5432
+        netsim trace designs/frontend-backend.yaml external proxy:443
+    """
     from ..analysis.paths import trace_between
 
     model = _load_valid(design, engine_version)
@@ -137,9 +172,16 @@ def exposure(
     design: Path = DesignArg,
     engine_version: Optional[str] = EngineOpt,
     format: Format = typer.Option(Format.table, "--format", "-f"),
-    color: Optional[bool] = typer.Option(None, "--color/--no-color"),
+    color: Optional[bool] = ColorOpt,
+    wide: bool = WideOpt,
 ) -> None:
-    """Every listener reachable from the host, the LAN or other container networks, and through what."""
+    """Every listener reachable from the host, the LAN or other container networks, and through what.
+
+    Examples:
+
+        netsim exposure designs/frontend-backend.yaml
+        netsim exposure designs/compose-shop/compose.yaml -e 28.2 --wide
+    """
     from ..analysis.exposure import compute_exposure
     from ..analysis.reachability import compute_reach
     from ..render.tables import exposure_table
@@ -149,7 +191,9 @@ def exposure(
     if format is Format.json:
         typer.echo(json.dumps({"design": model.name, "exposure": [e.to_json() for e in entries]}, indent=1))
         return
-    typer.echo(exposure_table(model.name, entries, _color(color)), nl=False)
+    from .terminal import output_width
+
+    _table(exposure_table(model.name, entries, _color(color), output_width(wide)), _color(color))
 
 
 @app.command()
@@ -157,9 +201,16 @@ def addresses(
     design: Path = DesignArg,
     engine_version: Optional[str] = EngineOpt,
     format: Format = typer.Option(Format.table, "--format", "-f"),
-    color: Optional[bool] = typer.Option(None, "--color/--no-color"),
+    color: Optional[bool] = ColorOpt,
+    wide: bool = WideOpt,
 ) -> None:
-    """Each container's interfaces, addresses, gateways, names and published ports."""
+    """Each container's interfaces, addresses, gateways, names and published ports.
+
+    Examples:
+
+        netsim addresses designs/multi-homed.yaml
+        netsim addresses designs/frontend-backend.yaml --format json
+    """
     from ..analysis.addressing import compute_addressing
     from ..engine.topology import build_world
     from ..render.tables import addressing_table
@@ -169,7 +220,9 @@ def addresses(
     if format is Format.json:
         typer.echo(json.dumps({"design": model.name, "containers": [r.to_json() for r in rows]}, indent=1))
         return
-    typer.echo(addressing_table(model.name, rows, _color(color)), nl=False)
+    from .terminal import output_width
+
+    _table(addressing_table(model.name, rows, _color(color), output_width(wide)), _color(color))
 
 
 @app.command()
@@ -178,7 +231,13 @@ def rules(
     engine_version: Optional[str] = EngineOpt,
     host: Optional[str] = typer.Option(None, "--host", help="Which host (multi-host designs)."),
 ) -> None:
-    """The iptables rules the engine would program for the design (iptables-save form)."""
+    """The iptables rules the engine would program for the design (iptables-save form).
+
+    Examples:
+
+        netsim rules designs/frontend-backend.yaml
+        netsim rules designs/frontend-backend.yaml -e 28.2
+    """
     from ..engine.topology import build_world
 
     model = _load_valid(design, engine_version)
@@ -192,7 +251,12 @@ def rules(
 
 @app.command()
 def schema() -> None:
-    """Print the JSON Schema of the netsim design format (for editors)."""
+    """Print the JSON Schema of the netsim design format (for editors).
+
+    Examples:
+
+        netsim schema > design.schema.json
+    """
     from ..schema import load_schema
 
     typer.echo(json.dumps(load_schema(), indent=2))

@@ -12,9 +12,11 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from . import app
+from .stdin import design_argument
 from .common import fail, load_or_exit
 
-DesignArg = typer.Argument(..., help="A netsim design (YAML) or a docker-compose file.")
+DesignArg = typer.Argument(..., help="A netsim design (YAML) or a docker-compose file; - reads it from standard input.",
+                           callback=design_argument)
 ImageOpt = typer.Option(None, "--probe-image", help="Probe image to use (default: netsim-probe:1, built locally when missing).")
 
 
@@ -27,7 +29,11 @@ class RichProgress:
     """One progress bar per phase, on stderr (thread-safe: rich locks internally)."""
 
     def __init__(self, enabled: bool = True):
-        self.console = Console(stderr=True)
+        import sys
+
+        from .terminal import use_color
+
+        self.console = Console(stderr=True, no_color=not use_color(None, sys.stderr))
         self.progress = Progress(
             TextColumn("{task.description:<10}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
             console=self.console, transient=False, disable=not enabled or not self.console.is_terminal,
@@ -69,7 +75,13 @@ def deploy(
     dry_run: bool = typer.Option(False, "--dry-run", help="Print the plan, touch nothing."),
     probe_image: Optional[str] = ImageOpt,
 ) -> None:
-    """Create the design's networks and probe containers on the local engine (labelled)."""
+    """Create the design's networks and probe containers on the local engine (labelled).
+
+    Examples:
+
+        netsim deploy designs/frontend-backend.yaml --dry-run    # the plan only
+        netsim deploy designs/frontend-backend.yaml
+    """
     from ..adapters.probe_image import DEFAULT_PROBE_IMAGE
     from ..deploy.apply import apply, sigterm_as_interrupt
     from ..deploy.plan import plan
@@ -96,7 +108,12 @@ def deploy(
 
 @app.command()
 def destroy(design: Path = DesignArg) -> None:
-    """Remove everything netsim created for the design (found by label), nothing else."""
+    """Remove everything netsim created for the design (found by label), nothing else.
+
+    Examples:
+
+        netsim destroy designs/frontend-backend.yaml
+    """
     from ..deploy.apply import destroy as destroy_design
 
     model = _design(design)
@@ -117,12 +134,17 @@ def verify(
     only_differences: bool = typer.Option(False, "--only-differences", help="Table: skip the expected/observed views."),
     intent_file: Optional[Path] = typer.Option(None, "--intent", "-i", help="Also judge this intent file (and the design's expect:) on what the engine did."),
     live: bool = typer.Option(False, "--live", help="Probe the running environment in place, without deploying or changing it."),
-    project: Optional[str] = typer.Option(None, "--project", "-p", help="--live: the running compose project / netsim design."),
+    project: Optional[str] = typer.Option(None, "--project", "-P", help="--live: the running compose project / netsim design."),
 ) -> None:
     """Deploy, probe every source/target pair for real, compare with the model; exit 1 on mismatch.
 
     When the design states intent (expect:, or --intent), each expectation is judged on the model
     and on the observations: it holds, the design breaks it, or the engine disagrees with the model.
+
+    Examples:
+
+        netsim verify designs/frontend-backend.yaml --junit verify.xml
+        netsim verify compose.yaml --live --project shop    # probe what runs, change nothing
     """
     from ..analysis.reachability import compute_reach
     from ..verify.intent_check import judge_intent, render_verdicts

@@ -14,9 +14,11 @@ from typing import Optional
 import typer
 
 from . import app
+from .stdin import design_argument
 from .common import fail, print_problems
 
-DesignArg = typer.Argument(..., help="A netsim design (YAML) or a docker-compose file.")
+DesignArg = typer.Argument(..., help="A netsim design (YAML) or a docker-compose file; - reads it from standard input.",
+                           callback=design_argument)
 EngineOpt = typer.Option(None, "--engine-version", "-e", help="Engine version whose rules apply (e.g. 20.10, 28.2); default: the design's.")
 OutputOpt = typer.Option(None, "--output", "-o", help="Write the report to this file instead of standard output.")
 IntentOpt = typer.Option(None, "--intent", "-i", help="An intent file (expect:, audit:) beside the design, e.g. for a compose file.")
@@ -109,7 +111,13 @@ def test_cmd(
     output: Optional[Path] = OutputOpt,
     no_trace: bool = typer.Option(False, "--no-trace", help="table: leave out the hop-by-hop traces of failures."),
 ) -> None:
-    """Check the design's expectations (expect:, or --intent FILE) against the model; exit 1 if any fails."""
+    """Check the design's expectations (expect:, or --intent FILE) against the model; exit 1 if any fails.
+
+    Examples:
+
+        netsim test design.yaml
+        netsim test compose.yaml --intent intent.yaml --format junit -o intent.xml
+    """
     from ..intent import evaluate
     from ..intent import report
 
@@ -142,7 +150,13 @@ def audit(
     fail_on: FailOn = typer.Option(FailOn.low, "--fail-on", help="Exit 1 when a finding is at least this severe (never: always 0)."),
     no_trace: bool = typer.Option(False, "--no-trace", help="table: leave out the hop-by-hop traces."),
 ) -> None:
-    """Find what a reviewer would: risky exposure, isolation bypasses, ignored ports, odd subnets."""
+    """Find what a reviewer would: risky exposure, isolation bypasses, ignored ports, odd subnets.
+
+    Examples:
+
+        netsim audit designs/frontend-backend.yaml
+        netsim audit compose.yaml --fail-on high --format sarif -o audit.sarif
+    """
     from ..audit import check_disabled, run_audit
     from ..audit import report
 
@@ -169,14 +183,20 @@ def audit(
 
 @app.command()
 def diff(
-    old: Path = typer.Argument(..., help="The design before the change."),
-    new: Path = typer.Argument(..., help="The design after the change."),
+    old: Path = typer.Argument(..., help="The design before the change (- : standard input).", callback=design_argument),
+    new: Path = typer.Argument(..., help="The design after the change (- : standard input).", callback=design_argument),
     engine_version: Optional[str] = EngineOpt,
     format: DiffFormat = typer.Option(DiffFormat.table, "--format", "-f", help="table or json."),
     output: Optional[Path] = OutputOpt,
     exit_code: bool = typer.Option(False, "--exit-code", help="Exit 1 when anything changes (like git diff --exit-code)."),
 ) -> None:
-    """What a change does: paths opened and closed, listeners newly exposed or no longer exposed."""
+    """What a change does: paths opened and closed, listeners newly exposed or no longer exposed.
+
+    Examples:
+
+        netsim diff old.yaml new.yaml
+        netsim diff old.yaml - --exit-code < new.yaml    # the new design from standard input
+    """
     import json
 
     from ..analysis.reachability import compute_reach

@@ -11,6 +11,7 @@ from typing import Optional
 import typer
 
 from . import app
+from .stdin import design_argument
 from .common import fail, load_or_exit
 
 
@@ -63,13 +64,19 @@ def _running(found: dict) -> str:
 
 @app.command("import")
 def import_(
-    project: Optional[str] = typer.Option(None, "--project", "-p", help="A compose project or netsim design name."),
+    project: Optional[str] = typer.Option(None, "--project", "-P", help="A compose project or netsim design name."),
     all_: bool = typer.Option(False, "--all", help="Every container on the engine."),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write the design here (default: stdout)."),
     force: bool = typer.Option(False, "--force", help="Overwrite an existing output file."),
     name: Optional[str] = typer.Option(None, "--name", help="The design's name (default: the project's)."),
 ) -> None:
-    """Read the running engine into a netsim design (networks, containers, ports, listeners)."""
+    """Read the running engine into a netsim design (networks, containers, ports, listeners).
+
+    Examples:
+
+        netsim import --project shop -o shop.yaml
+        netsim import --all
+    """
     from ..live.importer import import_snapshot
     from ..live.snapshot import read_snapshot
     from ..live.writer import render_yaml
@@ -95,12 +102,19 @@ def import_(
 
 @app.command()
 def drift(
-    design: Path = typer.Argument(..., help="The intended design: netsim YAML or a docker-compose file."),
+    design: Path = typer.Argument(..., help="The intended design: netsim YAML or a docker-compose file; - reads it from standard input.",
+                                  callback=design_argument),
     format: DriftFormat = typer.Option(DriftFormat.table, "--format", "-f", help="table, json or junit."),
-    project: Optional[str] = typer.Option(None, "--project", "-p", help="The running compose project / netsim design."),
+    project: Optional[str] = typer.Option(None, "--project", "-P", help="The running compose project / netsim design."),
     engine_version: Optional[str] = typer.Option(None, "--engine-version", "-e", help="Model rules (default: the daemon's)."),
 ) -> None:
-    """Compare the design with what runs: missing/extra objects, changed options, and their consequence; exit 1 on drift."""
+    """Compare the design with what runs: missing/extra objects, changed options, and their consequence; exit 1 on drift.
+
+    Examples:
+
+        netsim drift compose.yaml
+        netsim drift design.yaml --project shop --format junit > drift.xml
+    """
     from ..live.drift import compute_drift, render_json, render_junit, render_text
     from ..live.importer import engine_generation, import_snapshot
     from ..live.snapshot import read_snapshot

@@ -76,7 +76,13 @@ def diagram(
     host: Optional[str] = typer.Option(None, "--host", help="Draw this Docker host only."),
     path: Optional[tuple[str, str]] = typer.Option(None, "--path", help="FROM TO[:PORT]: highlight this trace hop by hop."),
 ) -> None:
-    """Draw the design: hosts, networks per mode, containers, published ports, exposure (Graphviz or Mermaid)."""
+    """Draw the design: hosts, networks per mode, containers, published ports, exposure (Graphviz or Mermaid).
+
+    Examples:
+
+        netsim diagram designs/frontend-backend.yaml -o frontend-backend.svg
+        netsim diagram designs/frontend-backend.yaml -f mermaid --path proxy db:5432
+    """
     fmt = format or _format_from_suffix(output)
     model = _load_valid(design, engine_version)
     text = diagram_source(model, engine_version, fmt, hide_default, group_replicas, host, path)
@@ -99,7 +105,12 @@ def report(
     output: Path = typer.Option(..., "--output", "-o", help="The HTML file to write."),
     engine_version: Optional[str] = EngineOpt,
 ) -> None:
-    """One self-contained HTML page: the diagram, the reachability grid (click a cell for its traces), exposure, addressing."""
+    """One self-contained HTML page: the diagram, the reachability grid (click a cell for its traces), exposure, addressing.
+
+    Examples:
+
+        netsim report designs/frontend-backend.yaml -o report.html
+    """
     from ..analysis.reachability import compute_reach
     from ..render.report import render_report
 

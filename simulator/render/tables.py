@@ -17,13 +17,20 @@ from ..analysis.exposure import Exposure
 from ..analysis.probes import Probe
 from ..analysis.reachability import ReachResult
 
+DEFAULT_WIDTH = 100
 
-def _to_text(renderable, color: bool, width: int = 160) -> str:
+
+UNLIMITED = 10_000  # "--wide": wide enough that nothing wraps
+
+
+def _to_text(renderable, color: bool, width: int | None = DEFAULT_WIDTH) -> str:
+    """Render to text ``width`` columns wide (None: as wide as the content), lines right-stripped."""
     buf = io.StringIO()
     console = Console(file=buf, force_terminal=color, color_system="standard" if color else None,
-                      width=width, no_color=not color, highlight=False, soft_wrap=False)
+                      width=width or UNLIMITED, no_color=not color, highlight=False, soft_wrap=False,
+                      legacy_windows=False, emoji=False, markup=False)
     console.print(renderable)
-    return buf.getvalue()
+    return "".join(line.rstrip() + "\n" for line in buf.getvalue().splitlines())
 
 
 def _dialled(p: Probe) -> str:
@@ -44,8 +51,12 @@ def _outcome(p: Probe) -> Text:
     return Text(f"✘ {p.disposition.value.lower().replace('_', ' ')}", style=style)
 
 
-def reach_table(result: ReachResult, color: bool = False, only: str | None = None, sources: list[str] | None = None) -> str:
-    """One table per source: what it dials, how, and who answers (or why not)."""
+def reach_table(result: ReachResult, color: bool = False, only: str | None = None, sources: list[str] | None = None,
+                width: int | None = DEFAULT_WIDTH) -> str:
+    """One table per source: what it dials, how, and who answers (or why not).
+
+    The table fits ``width`` columns by wrapping the reason (None: nothing wraps).
+    """
     groups: dict[str, list[Probe]] = defaultdict(list)
     for p in result.probes:
         if sources and p.source not in sources:
@@ -60,18 +71,18 @@ def reach_table(result: ReachResult, color: bool = False, only: str | None = Non
     for source, probes in groups.items():
         table = Table(title=f"from {source}", title_justify="left", show_lines=False, expand=False)
         table.add_column("via", no_wrap=True)
-        table.add_column("target", no_wrap=True)
+        table.add_column("target", overflow="fold")
         table.add_column("address", no_wrap=True)
         table.add_column("port", justify="right", no_wrap=True)
-        table.add_column("result", no_wrap=True)
-        table.add_column("reason")
+        table.add_column("result", overflow="fold")
+        table.add_column("reason", overflow="fold", ratio=1)
         for p in probes:
             table.add_row(p.via, _dialled(p), p.address or "-", f"{p.port}/{p.protocol}", _outcome(p), p.reason)
         parts.append(table)
-    return _to_text(Group(*parts), color)
+    return _to_text(Group(*parts), color, width)
 
 
-def reach_matrix(result: ReachResult, color: bool = False) -> str:
+def reach_matrix(result: ReachResult, color: bool = False, width: int | None = DEFAULT_WIDTH) -> str:
     """A compact grid: sources down, target containers across; ✔ if any probe to it answers."""
     targets: list[str] = []
     cells: dict[tuple[str, str], list[Probe]] = defaultdict(list)
@@ -99,25 +110,30 @@ def reach_matrix(result: ReachResult, color: bool = False) -> str:
             else:
                 row.append(Text("✘", style="red"))
         table.add_row(s, *row)
-    return _to_text(table, color)
+    return _to_text(table, color, width)
 
 
-def exposure_table(design_name: str, entries: list[Exposure], color: bool = False) -> str:
+def exposure_table(design_name: str, entries: list[Exposure], color: bool = False, width: int | None = DEFAULT_WIDTH) -> str:
+    """Each exposed listener; the "through" and "for example" columns wrap to fit ``width``."""
     table = Table(title=f"{design_name}: listeners reachable from outside their networks")
-    for col in ("container", "port", "reachable from", "through", "for example"):
-        table.add_column(col)
+    for col in ("container", "port", "reachable from"):
+        table.add_column(col, no_wrap=True)
+    for col in ("through", "for example"):
+        table.add_column(col, overflow="fold")
     styles = {"external": "bold red", "other networks": "yellow", "host": "cyan"}
     for e in entries:
         table.add_row(e.container, f"{e.port}/{e.protocol}", Text(e.audience, style=styles[e.audience]), e.through, e.example)
     if not entries:
-        return _to_text(Text(f"{design_name}: nothing is reachable from outside its own networks"), color)
-    return _to_text(table, color)
+        return _to_text(Text(f"{design_name}: nothing is reachable from outside its own networks"), color, width)
+    return _to_text(table, color, width)
 
 
-def addressing_table(design_name: str, rows: list[ContainerAddressing], color: bool = False) -> str:
+def addressing_table(design_name: str, rows: list[ContainerAddressing], color: bool = False,
+                     width: int | None = DEFAULT_WIDTH) -> str:
+    """Interfaces per container; long cells (names, notes) wrap to fit ``width``, none is cut short."""
     table = Table(title=f"{design_name}: addressing")
     for col in ("container", "host", "mode", "interface", "network", "address", "gateway", "names", "default route", "published / notes"):
-        table.add_column(col)
+        table.add_column(col, overflow="fold")
     for r in rows:
         extra = "\n".join(list(r.published) + list(r.notes))
         if not r.interfaces:
@@ -130,4 +146,4 @@ def addressing_table(design_name: str, rows: list[ContainerAddressing], color: b
                 row.interface, row.network, row.address, row.gateway or "-", ", ".join(row.names) or "-",
                 (r.default_route or "-") if first else "", extra if first else "",
             )
-    return _to_text(table, color, width=200)
+    return _to_text(table, color, width)
