@@ -114,6 +114,7 @@ class Host:
     engine_version: str = "20.10"
     daemon: DaemonOptions = DaemonOptions()
     routes: tuple[IPv4Network, ...] = ()  # prefixes already routed on the host (IPAM skips them)
+    gateways: tuple[tuple[IPv4Network, IPv4Address], ...] = ()  # routes "<prefix> via <LAN neighbour>"
     kernel: KernelFeatures = KernelFeatures()
 
 

@@ -20,6 +20,7 @@ class Disposition(str, enum.Enum):
     NO_ROUTE = "NO_ROUTE"  # no route to the destination from the sender
     NAME_NOT_RESOLVED = "NAME_NOT_RESOLVED"
     LEFT_MODEL = "LEFT_MODEL"  # handed to something outside the design (the LAN router)
+    LOOP = "LOOP"  # routed in a circle until the hop limit (in the kernel: TTL exceeded)
 
     @property
     def delivered(self) -> bool:

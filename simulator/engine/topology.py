@@ -199,6 +199,7 @@ def build_world(design: Design, engine_version: str | None = None) -> World:
         ns = namespaces[f"host:{host.name}"]
         ns.ruleset = build_ruleset(design, addressing, host, version, hb, tuple(eph))
         ns.routes.append(Route(IPv4Network("0.0.0.0/0"), host.lan_interface, None))
+        ns.routes.extend(Route(prefix, host.lan_interface, via) for prefix, via in host.gateways)
         if host.daemon.userland_proxy:
             for b in hb:
                 ns.proxies[(b.host_ip, b.host_port, b.protocol)] = b

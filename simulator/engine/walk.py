@@ -19,7 +19,7 @@ from ..analysis.trace import Disposition, Hop, Step, Trace
 from .netfilter import Packet, Verdict
 from .topology import LOOPBACK, Interface, Namespace, World
 
-MAX_HOPS = 12
+MAX_HOPS = 12  # namespaces a packet may enter; a design's longest real path is a handful
 
 
 class _Done(Exception):
@@ -42,6 +42,11 @@ class _Walk:
     def enter(self, ns: Namespace) -> None:
         self.flush()
         self.node = ns.label
+        if len(self.hops) >= MAX_HOPS:
+            self.step("route", f"hop limit: the packet has entered {MAX_HOPS} namespaces, "
+                               f"{_cycle(self.hops + [Hop(ns.label, ())])}")
+            raise _Done(Disposition.LOOP, "routing loop: the address is routed in a circle, "
+                                          "until its TTL runs out (the kernel answers ICMP time exceeded)")
 
     def flush(self) -> None:
         if self.node:
@@ -86,6 +91,16 @@ def walk_arriving(world: World, host: str, dst: IPv4Address, port: int, proto: s
         w.flush()
         return Trace(tuple(w.hops), done.disposition, done.reason, done.responder)
     raise AssertionError("walk ended without a disposition")  # pragma: no cover
+
+
+def _cycle(hops: list[Hop]) -> str:
+    """``round host a -> host b -> host a``: the repeating part of the hops, once."""
+    nodes = [h.node for h in hops]
+    last = nodes[-1]
+    before = [i for i, n in enumerate(nodes[:-1]) if n == last]
+    if not before:
+        return "without reaching its destination"
+    return "round " + " -> ".join(nodes[before[-1]:])
 
 
 # --- sending -------------------------------------------------------------------------

@@ -166,10 +166,30 @@ def _hosts(report: Report, smap: SourceMap, value: object, version: str) -> list
                                           source=f"host {name}'s kernel as the design declares it")
         routes = spec.get("routes") or []
         if isinstance(routes, list):
-            kw["routes"] = tuple(r for i, item in enumerate(routes)
-                                 if (r := to_cidr(report, (*src, "routes", i), item)) is not None)
+            kw["routes"], kw["gateways"] = _routes(report, src, routes, kw.get("lan_address") or Host("x").lan_address)
         hosts.append(Host(name, **kw))
     return hosts or [Host(DEFAULT_HOST, engine_version=version)]
+
+
+def _routes(report: Report, src: tuple, routes: list, lan) -> tuple[tuple, tuple]:
+    """``10.9.0.0/24`` (routed somewhere netsim does not model) or ``10.9.0.0/24 via 192.168.1.11``
+    (a static route to a neighbour on the host's LAN)."""
+    prefixes, gateways = [], []
+    for i, item in enumerate(routes):
+        prefix, via = item.split(" via ", 1) if isinstance(item, str) and " via " in item else (item, None)
+        net = to_cidr(report, (*src, "routes", i), prefix.strip() if isinstance(prefix, str) else prefix)
+        if net is None:
+            continue
+        prefixes.append(net)
+        if via is None:
+            continue
+        gw = to_ip(report, (*src, "routes", i), via.strip())
+        if gw is not None and gw not in lan.network:
+            report.error((*src, "routes", i), f"{gw} is not on the host's LAN {lan.network}: a route's gateway "
+                         "must be a neighbour there")
+        elif gw is not None:
+            gateways.append((net, gw))
+    return tuple(prefixes), tuple(gateways)
 
 
 def _daemon(report: Report, path: tuple, spec: dict) -> DaemonOptions:

@@ -3,8 +3,10 @@ a routing loop ends (LOOP) instead of walking forever."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -54,7 +56,7 @@ def test_dry_run_runs_no_command(nothing_may_run, design):
     result = CliRunner().invoke(app, ["deploy", "--dry-run", str(ROOT / design)])
     assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
     assert result.exit_code == 0, result.output
-    assert result.output.startswith("deploy plan for design")
+    assert "deploy plan for design" in result.output
     assert "deploy tries them" in result.output
 
 
@@ -132,3 +134,51 @@ def test_remove_stale_guards_keeps_the_guard_of_a_running_verify(monkeypatch):
     assert fake.deleted == [rules[0], rules[1]]
     assert fake.rules == rules[2:]
     assert lanpeer.guard_comment() == f"netsim-guard:{os.getpid()}"
+
+
+# --- routing loops ------------------------------------------------------------------------
+
+LOOP_DESIGN = ROOT / "tests/data/walk/routing-loop.yaml"
+
+
+def _netsim(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", "from simulator.cli import main; main()", *args],
+                          capture_output=True, text=True, timeout=timeout, cwd=ROOT)
+
+
+def test_a_routing_loop_ends_as_loop_with_a_trace():
+    from simulator.analysis.paths import trace_between
+    from simulator.analysis.trace import Disposition
+    from simulator.engine.walk import MAX_HOPS
+
+    design, _ = load_design(LOOP_DESIGN)
+    [(label, t)] = trace_between(design, "app", "10.99.0.5", 80)
+    assert t.disposition is Disposition.LOOP
+    assert len(t.hops) == MAX_HOPS + 1
+    assert [h.node for h in t.hops[1:5]] == ["host docker1", "host docker2", "host docker1", "host docker2"]
+    assert "hop limit" in str(t.hops[-1]) and "round host docker2 -> host docker1 -> host docker2" in str(t.hops[-1])
+    assert str(t).endswith("=> LOOP: routing loop: the address is routed in a circle, until its TTL runs out "
+                           "(the kernel answers ICMP time exceeded)")
+
+
+def test_trace_command_on_a_routing_loop_ends():
+    text = _netsim("trace", str(LOOP_DESIGN), "app", "10.99.0.5:80")
+    assert text.returncode == 0, text.stderr
+    assert "=> LOOP: routing loop" in text.stdout and "hop limit" in text.stdout
+    as_json = _netsim("trace", str(LOOP_DESIGN), "app", "10.99.0.5:80", "--format", "json")
+    assert as_json.returncode == 0, as_json.stderr
+    [path] = json.loads(as_json.stdout)
+    assert path["disposition"] == "LOOP" and path["hops"][-1]["steps"][0]["detail"].startswith("hop limit")
+
+
+def test_a_route_via_a_neighbour_off_the_lan_is_refused(tmp_path):
+    from simulator.errors import DesignError
+
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(LOOP_DESIGN.read_text().replace("10.99.0.0/24 via 192.168.1.11", "10.99.0.0/24 via 10.1.1.1")
+                   .replace("10.99.0.0/24 via 192.168.1.10", "10.99.0.0/24 via nowhere"))
+    with pytest.raises(DesignError) as err:
+        load_design(bad)
+    text = str(err.value)
+    assert "bad.yaml:9:" in text and "10.1.1.1 is not on the host's LAN 192.168.1.0/24" in text
+    assert "bad.yaml:13:" in text and '"nowhere" is not an IPv4 address' in text
