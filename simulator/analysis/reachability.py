@@ -66,6 +66,7 @@ class Matrix:
             self._ep_by_addr.setdefault(ep.address, []).append(ep)
         self._dst_info: dict = {}
         self._unresolved: dict = {}
+        self._ignored = ignored_publications(world)
         self._outcomes: dict[tuple, Trace] = {}
 
     # --- classes of walks --------------------------------------------------------------
@@ -179,6 +180,7 @@ class Matrix:
                         t = Trace((), Disposition.NO_ROUTE, "no default gateway: the container cannot reach the host")
                     else:
                         t = self.probe(ns, dial, port, proto, host_name)
+                    t = self._nobody(t, host_name or self.world.design.hosts[0].name, port, proto)
                     probes.append(self._make(src_name, "host", port, proto, t, host=host_name, address=str(dial) if dial else None))
         return probes
 
@@ -249,11 +251,22 @@ class Matrix:
                 carriers[n] |= ports
         return [(n, sorted(carriers[n])) for n in order]
 
+    def _nobody(self, t: Trace, host: str, port: int, proto: str) -> Trace:
+        """A host port whose publication the engine ignores: say so where nothing answers."""
+        ignored = self._ignored.get((host, port, proto))
+        if ignored is None or t.delivered:
+            return t
+        container, why = ignored
+        what = f"publication ignored: {container} publishes {port}/{proto}, but {why}"
+        reason = f"nothing answers: {what}" if t.disposition is Disposition.REFUSED else f"{t.reason} (and {what})"
+        return Trace(t.hops, t.disposition, reason, t.responder)
+
     def _host_ports(self) -> dict[str, list[tuple[int, str]]]:
         out = {}
         for host in self.world.design.hosts:
             ports = {(b.host_port, b.protocol) for b in self.world.bindings[host.name]}
             ports |= set(self.world.host_ns(host.name).listeners)
+            ports |= {(p, proto) for h, p, proto in self._ignored if h == host.name}
             out[host.name] = sorted(ports)
         return out
 
@@ -271,6 +284,21 @@ class Matrix:
         if default is not None and dial is None:  # ipvlan l3: default dev without a gateway
             dial = design.host(ns.host).lan_address.ip
         yield (ns.host if len(design.hosts) > 1 else None), dial, host_ports[ns.host]
+
+
+def ignored_publications(world: World) -> dict[tuple[str, int, str], tuple[str, str]]:
+    """(host, host port, protocol) -> (container, why) for every port a container publishes
+    with a host port that the engine ignores (its networks are all internal, a network mode
+    or driver without port mappings): probed via host, where nobody answers."""
+    out: dict[tuple[str, int, str], tuple[str, str]] = {}
+    for host, ignored in world.ignored_ports.items():
+        for container, why in ignored:
+            if "ephemeral" in why or not world.design.has_container(container):
+                continue
+            for pm in world.design.container(container).ports:
+                if pm.host_port is not None:
+                    out.setdefault((host, pm.host_port, pm.protocol.value), (container, why))
+    return out
 
 
 def dns_hop(ns: Namespace, step: Step) -> Hop:
