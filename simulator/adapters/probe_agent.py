@@ -13,6 +13,16 @@
 
 Result lines are ``ID STATUS [ANSWER]``: STATUS is OK, REFUSED, TIMEOUT, EMPTY, ERR or
 UNSUPPORTED; :func:`parse_results` reads them.
+
+Both scripts print everything at once between ``BEGIN`` and ``END`` lines: the
+engine can lose the first bytes of an exec's output on a busy machine (moby/moby#27289,
+"Output from stdout for `docker exec` sometimes isn't returned"), so a caller tells a
+complete answer from a truncated one and runs the exec again instead of reading a lost
+line as "no gateway" or "did not resolve".
+
+Timeouts: the first pass dials with :data:`TIMEOUT_MS` and looks names up with
+:data:`DNS_TIMEOUT_S`; the retry pass (see ``simulator/verify/session.py``) uses the
+longer :data:`RETRY_TIMEOUT_MS` / :data:`RETRY_DNS_TIMEOUT_S`.
 """
 
 from __future__ import annotations
@@ -30,8 +40,14 @@ from dataclasses import dataclass
 from typing import Iterable, Sequence
 
 TIMEOUT_MS = 1000
+RETRY_TIMEOUT_MS = 5000
+DNS_TIMEOUT_S = 2
+RETRY_DNS_TIMEOUT_S = 6
+READY_WAIT_S = 15  # how long a container may take to bind its listeners before probing starts
 NC_PARALLEL = 48
 DNS_PARALLEL = 16
+BEGIN = "NETSIM_BEGIN"
+END = "NETSIM_END"
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,48 +94,79 @@ def listener_command(identity: str, listeners: Iterable[tuple[int, str]], dns_st
     return ("/bin/sh", "-c", script)
 
 
-def prepare_script(names: Sequence[str]) -> str:
-    """Print ``GW <addr>``, ``NS <nameserver>`` lines and ``NAME <name> <addr>...`` per name.
+def prepare_script(names: Sequence[str], listeners: Sequence[tuple[int, str]] = (),
+                   dns_timeout: int = DNS_TIMEOUT_S) -> str:
+    """Print ``GW <addr>``, ``NS <nameserver>`` lines and one line per name (framed by ``BEGIN``/``END``).
 
-    Names are looked up only when every nameserver is a loopback address (the embedded DNS
-    127.0.0.11, or the 127.0.0.1 netsim sets): never the machine's real resolver.
+    Per name: ``NAME <name> <addr>...`` (resolved; no address: the server answered without
+    one), ``NXNAME <name>`` (NXDOMAIN: final) or ``DNSTIMEOUT <name>`` (no answer within
+    ``dns_timeout`` seconds: transient, worth a retry).  Names are looked up only when every
+    nameserver is a loopback address (the embedded DNS 127.0.0.11, or the 127.0.0.1 netsim
+    sets): never the machine's real resolver.
+
+    ``listeners``: first wait (at most :data:`READY_WAIT_S` s, polling the namespace's socket
+    table) until every ``(port, protocol)`` is bound, then print ``READY`` or
+    ``NOTREADY tcp:80 ...``: probing starts only once the targets listen.
     """
-    lines = [
+    lines = ["out=$({"]
+    checks = []
+    for port, proto in sorted(set((int(p), pr) for p, pr in listeners if pr in ("tcp", "udp"))):
+        files = "/proc/net/tcp /proc/net/tcp6" if proto == "tcp" else "/proc/net/udp /proc/net/udp6"
+        state = "0A" if proto == "tcp" else "07"
+        checks.append((f"{proto}:{port}", f"grep -qs ':{port:04X} [0-9A-F]*:[0-9A-F]* {state} ' {files}"))
+    if checks:
+        lines.append(f"n=0; while [ $n -lt {READY_WAIT_S * 20} ]; do")
+        lines.append("  ok=1; " + " ".join(f"{test} || ok=0;" for _, test in checks))
+        lines.append("  [ $ok = 1 ] && break; n=$((n+1)); sleep 0.05")
+        lines.append("done")
+        lines.append("miss=''; " + " ".join(f"{test} || miss=\"$miss {label}\";" for label, test in checks))
+        lines.append('if [ -z "$miss" ]; then echo READY; else echo "NOTREADY$miss"; fi')
+    lines += [
         "ip -4 route show default 2>/dev/null | sed -n 's/^default via \\([0-9.]*\\).*/GW \\1/p'",
         "sed -n 's/^nameserver[ \\t]*\\([^ \\t]*\\).*/NS \\1/p' /etc/resolv.conf 2>/dev/null",
     ]
     if names:
         quoted = " ".join(shlex.quote(n) for n in names)
+        t = max(1, int(dns_timeout))
         lines += [
             "if grep '^nameserver' /etc/resolv.conf | grep -qv '^nameserver[ \t]*127\\.'; then",
             "  echo 'NSERR non-loopback nameserver: names not looked up'",
             "else",
             f"  printf '%s\\n' {quoted} | xargs -P {DNS_PARALLEL} -n 1 sh -c "
             + shlex.quote(
-                'a=$(timeout 5 nslookup -type=a "$0" 2>/dev/null | '
-                "sed -n '/^Name:/,$ s/^Address:[ \\t]*\\([0-9.]*\\).*/\\1/p' | tr '\\n' ' '); "
-                'echo "NAME $0 $a"'
+                f'out=$(timeout {t + 2} nslookup -type=a -timeout={t} -retry=1 "$0" 2>&1); '
+                "a=$(echo \"$out\" | sed -n '/^Name:/,$ s/^Address:[ \\t]*\\([0-9.]*\\).*/\\1/p' | tr '\\n' ' '); "
+                'if [ -n "$a" ]; then echo "NAME $0 $a"; '
+                'else case "$out" in *NXDOMAIN*) echo "NXNAME $0";; '
+                '*"timed out"*|*"no servers"*|"") echo "DNSTIMEOUT $0";; '
+                '*) echo "NAME $0";; esac; fi'
             ),
             "fi",
         ]
+    lines.append("} 2>/dev/null)")
+    # everything at once, then the end marker (a truncated answer is told from a complete one)
+    lines.append(f'printf "{BEGIN}\\n%s\\n{END}\\n" "$out"')
     return "\n".join(lines) + "\n"
 
 
-def probe_script(dials: Sequence[Dial], udp_supported: bool = True) -> str:
-    """One shell script dialling every probe concurrently and printing one line per dial."""
+def probe_script(dials: Sequence[Dial], udp_supported: bool = True, timeout_ms: int = TIMEOUT_MS) -> str:
+    """One shell script dialling every probe concurrently and printing one line per dial,
+    all at once, framed by ``BEGIN``/``END``."""
     agent_input = "\n".join(d.line() for d in dials)
     nc_input = "\n".join(d.line() for d in dials if d.protocol == "tcp")
     udp_lines = "\n".join(f"echo '{d.id} UNSUPPORTED no-udp-prober'" for d in dials if d.protocol == "udp")
+    wait_s = max(1, -(-int(timeout_ms) // 1000))
     one = (
-        'out=$(timeout 3 nc -w 2 "$2" "$3" </dev/null 2>&1); rc=$?; '
+        f'out=$(timeout {wait_s + 1} nc -w {wait_s} "$2" "$3" </dev/null 2>&1); rc=$?; '
         'case "$out" in *refused*) echo "$0 REFUSED";; '
         '"") if [ $rc = 0 ]; then echo "$0 EMPTY"; else echo "$0 TIMEOUT"; fi;; '
         '*"can'"'"'t connect"*|*timed\\ out*) echo "$0 TIMEOUT";; '
         '*) echo "$0 OK $(echo "$out" | head -n 1)";; esac'
     )
     return (
+        "out=$(\n"
         "if [ -x /bin/nsagent ]; then\n"
-        f"/bin/nsagent probe {TIMEOUT_MS} <<'NETSIM_EOF'\n{agent_input}\nNETSIM_EOF\n"
+        f"/bin/nsagent probe {int(timeout_ms)} <<'NETSIM_EOF'\n{agent_input}\nNETSIM_EOF\n"
         "else\n"
         + (f"{udp_lines}\n" if udp_lines else "")
         + (
@@ -128,7 +175,16 @@ def probe_script(dials: Sequence[Dial], udp_supported: bool = True) -> str:
             else ""
         )
         + "fi\n"
+        + ")\n"
+        + f'printf "{BEGIN}\\n%s\\n{END}\\n" "$out"\n'
     )
+
+
+def complete(text: str) -> bool:
+    """The exec's output starts with the begin marker and ends with the end marker (nothing of
+    it was lost on the way)."""
+    lines = text.strip().splitlines()
+    return len(lines) >= 2 and lines[0].strip() == BEGIN and lines[-1].strip() == END
 
 
 _LINE = re.compile(r"^(\S+) (OK|REFUSED|TIMEOUT|EMPTY|ERR|UNSUPPORTED)(?: (.*))?$")
@@ -152,10 +208,15 @@ class Prepared:
     nameservers: tuple[str, ...]
     names: dict[str, tuple[str, ...]]
     note: str = ""
+    dns_timeouts: frozenset[str] = frozenset()  # no answer in time (transient)
+    nxdomain: frozenset[str] = frozenset()  # the server said: no such name (final)
+    not_ready: tuple[str, ...] = ()  # listeners still not bound after the wait
+    complete: bool = True  # the end marker arrived (False: output was lost, run it again)
 
 
 def parse_prepared(text: str) -> Prepared:
     gateway, servers, names, note = None, [], {}, ""
+    timeouts, nx, not_ready = set(), set(), ()
     for line in text.splitlines():
         parts = line.split()
         if not parts:
@@ -166,9 +227,18 @@ def parse_prepared(text: str) -> Prepared:
             servers.append(parts[1])
         elif parts[0] == "NAME" and len(parts) > 1:
             names[parts[1]] = tuple(a for a in parts[2:] if re.fullmatch(r"[0-9.]+", a))
+        elif parts[0] == "NXNAME" and len(parts) > 1:
+            names[parts[1]] = ()
+            nx.add(parts[1])
+        elif parts[0] == "DNSTIMEOUT" and len(parts) > 1:
+            names[parts[1]] = ()
+            timeouts.add(parts[1])
+        elif parts[0] == "NOTREADY":
+            not_ready = tuple(parts[1:])
         elif parts[0] == "NSERR":
             note = line[6:]
-    return Prepared(gateway, tuple(servers), names, note)
+    return Prepared(gateway, tuple(servers), names, note, frozenset(timeouts), frozenset(nx), not_ready,
+                    complete(text))
 
 
 def probe_sockets(dials: Sequence[Dial], timeout: float = TIMEOUT_MS / 1000) -> dict[str, DialResult]:
@@ -247,11 +317,15 @@ def _failure(dial_id: str, err: int) -> DialResult:
 
 
 def main() -> None:
-    """``python -m simulator.adapters.probe_agent``: dials JSON ``[[id, proto, addr, port]...]``
-    from stdin and prints result lines (used inside the LAN peer's namespace)."""
+    """``python -m simulator.adapters.probe_agent [TIMEOUT_MS]``: dials JSON
+    ``[[id, proto, addr, port]...]`` from stdin and prints result lines, then ``END`` (used
+    inside the LAN peer's and the extra hosts' namespaces)."""
+    timeout_ms = int(sys.argv[1]) if len(sys.argv) > 1 else TIMEOUT_MS
     dials = [Dial(str(i), p, a, int(port)) for i, p, a, port in json.load(sys.stdin)]
-    for r in probe_sockets(dials).values():
+    print(BEGIN)
+    for r in probe_sockets(dials, timeout_ms / 1000).values():
         print(f"{r.id} {r.status} {r.answer}".rstrip())
+    print(END)
 
 
 if __name__ == "__main__":

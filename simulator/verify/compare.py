@@ -42,6 +42,21 @@ def observed_outcome(obs) -> str:
     return _OBSERVED.get(obs.status, "unknown")
 
 
+def needs_retry(probe, obs) -> bool:
+    """Dial again, with a longer timeout, before calling the probe unreachable?
+
+    Only when the first observation failed for a transient cause (a connect or DNS timeout,
+    an answer lost on the way) *and* disagrees with the model: a timeout the model predicts
+    (a dropped packet) is the answer, not a reason to wait longer, so designs where many
+    probes are meant to time out cost no extra time.  A refusal (RST, ICMP unreachable,
+    NXDOMAIN) is final at once: it is never transient."""
+    if obs is None or not getattr(obs, "transient", False):
+        return False
+    if not obs.compared:
+        return True  # the answer was lost: the probe was not observed at all
+    return compare_probe(probe, obs).verdict != "agree"
+
+
 @dataclass(frozen=True, slots=True)
 class ProbeRow:
     probe: object  # simulator.analysis.probes.Probe
@@ -141,9 +156,15 @@ class Comparison:
         """Every compared probe agrees (details and addressing are reported, not failed)."""
         return not self.mismatches
 
+    @property
+    def retried(self) -> tuple[ProbeRow, ...]:
+        """Rows whose probe was dialled a second time (first try timed out against the model)."""
+        return tuple(r for r in self.rows if r.observation is not None and getattr(r.observation, "attempts", 1) > 1)
+
     def counts(self) -> dict[str, int]:
         out = {"probes": len(self.rows)}
         for v in ("agree", "mismatch", "detail", "not-compared"):
             out[v] = len(self.with_verdict(v))
         out["address-mismatch"] = len(self.address_mismatches)
+        out["retried"] = len(self.retried)
         return out

@@ -18,5 +18,9 @@ def render_junit(cmp: Comparison) -> str:
         elif row.verdict == "not-compared":
             cases.append(Case(name, classname, skipped=row.why))
         else:
-            cases.append(Case(name, classname, details=row.why if row.verdict == "detail" else ""))
-    return render_cases(f"netsim verify {cmp.design}", cases, {"engine_version": cmp.engine_version})
+            details = row.why if row.verdict == "detail" else ""
+            if row.observation is not None and getattr(row.observation, "attempts", 1) > 1:
+                details = (details + "\n" if details else "") + "retried with a longer timeout (first try timed out)"
+            cases.append(Case(name, classname, details=details))
+    return render_cases(f"netsim verify {cmp.design}", cases,
+                        {"engine_version": cmp.engine_version, "retried": str(len(cmp.retried))})

@@ -32,9 +32,12 @@ from typing import Mapping, Sequence
 from ..adapters import lanpeer
 from ..adapters.engine import Engine
 from ..adapters.probe_agent import (
+    DNS_TIMEOUT_S,
+    TIMEOUT_MS,
     Dial,
     DialResult,
     Prepared,
+    complete,
     parse_prepared,
     parse_results,
     prepare_script,
@@ -48,6 +51,7 @@ from ..deploy.plan import DEFAULT_BRIDGE, Plan
 
 GWBRIDGE = "docker_gwbridge"
 SOURCES_PARALLEL = 32
+EXEC_ATTEMPTS = 3  # an exec whose output lost its end marker is run again (moby/moby#27289)
 PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])
 LOCALHOST = "127.0.0.1"
 
@@ -62,6 +66,8 @@ class Observation:
     #              | skipped | unsupported | unsafe | error
     responder: str | None = None
     detail: str = ""
+    transient: bool = False  # a timeout (connect or DNS) or a lost answer: worth a retry
+    attempts: int = 1  # 2: dialled again with a longer timeout (see simulator/verify/session.py)
 
     @property
     def reachable(self) -> bool:
@@ -73,7 +79,7 @@ class Observation:
 
     def to_json(self) -> dict:
         return {"address": self.address, "status": self.status, "reachable": self.reachable,
-                "responder": self.responder, "detail": self.detail}
+                "responder": self.responder, "detail": self.detail, "attempts": self.attempts}
 
 
 @dataclass
@@ -244,19 +250,28 @@ def probe_id(i: int) -> str:
 
 
 def observe(design: Design, plan: Plan, probes: Sequence, engine: Engine, facts: Facts,
-            guard: ProbeGuard, progress=None, engines: Mapping[str, Engine] | None = None) -> dict[tuple, Observation]:
-    """Dial every probe; one observation per probe key (multi-host: ``engines`` by design host)."""
+            guard: ProbeGuard, progress=None, engines: Mapping[str, Engine] | None = None,
+            timeout_ms: int = TIMEOUT_MS, dns_timeout: int = DNS_TIMEOUT_S,
+            wait_ready: bool = True) -> dict[tuple, Observation]:
+    """Dial every probe; one observation per probe key (multi-host: ``engines`` by design host).
+
+    Two phases, each parallel over containers: first every running probe container waits
+    until its listeners are bound and reports its gateway and the names its probes use
+    (one exec each); then every source dials all its probes (one exec each).  No probe is
+    dialled before every target listens (``wait_ready=False``: the sources only, no waiting)."""
     engines = dict(engines or {})
     by_source: dict[str, list[tuple[int, object]]] = defaultdict(list)
     for i, p in enumerate(probes):
         by_source[p.source].append((i, p))
+    prepared = prepare_containers(design, plan, by_source, engine, facts, engines, dns_timeout, progress, wait_ready)
     results: dict[tuple, Observation] = {}
     if progress is not None:
         progress.start("probing", len(by_source))
 
     def run(source: str) -> dict[tuple, Observation]:
         try:
-            return _observe_source(design, plan, source, by_source[source], engine, facts, guard, engines)
+            return _observe_source(design, plan, source, by_source[source], engine, facts, guard, engines,
+                                   prepared.get(source), timeout_ms)
         except EngineError as exc:
             return {p.key: Observation(p.key, None, "error", detail=str(exc)) for _, p in by_source[source]}
         finally:
@@ -269,7 +284,79 @@ def observe(design: Design, plan: Plan, probes: Sequence, engine: Engine, facts:
     return results
 
 
-def _observe_source(design, plan, source, items, engine, facts, guard, engines=None) -> dict[tuple, Observation]:
+def prepare_containers(design: Design, plan: Plan, by_source: Mapping[str, list], engine: Engine, facts: Facts,
+                       engines: Mapping[str, Engine], dns_timeout: int = DNS_TIMEOUT_S,
+                       progress=None, wait_ready: bool = True) -> dict[str, Prepared]:
+    """One exec per running probe container: wait for its listeners, read its gateway, look
+    up the names its probes dial.  Containers whose listeners never bound are noted."""
+    work: list[tuple[str, Engine, str]] = []
+    for key, cf in facts.containers.items():
+        if cf.status != "running" or not design.has_container(key):
+            continue
+        container = design.container(key)
+        on_extra = plan.extra_host(container.host) is not None
+        host_like = _in_host_namespace(design, container)
+        if on_extra and host_like and container.host not in facts.isolated:
+            continue  # not probed at all (reported as unsafe by _observe_source)
+        items = by_source.get(key, ())
+        # host-network containers count as the host: their resolver is the machine's
+        names = [] if host_like else sorted({p.name for _, p in items if p.via == "dns" and p.name})
+        listeners = [(lst.port, getattr(lst.protocol, "value", str(lst.protocol)))
+                     for lst in container.listeners] if wait_ready else []
+        if not items and not listeners:
+            continue
+        on = engines.get(container.host, engine) if on_extra else engine
+        work.append((key, on, prepare_script(names, listeners, dns_timeout)))
+    if progress is not None:
+        progress.start("readiness", len(work))
+
+    def run(item) -> tuple[str, Prepared | None]:
+        key, on, script = item
+        try:
+            return key, _exec_prepare(on, facts.containers[key].name, script)
+        except EngineError:
+            return key, None  # reported per probe by _observe_source (its own exec fails the same way)
+        finally:
+            if progress is not None:
+                progress.advance()
+
+    out: dict[str, Prepared] = {}
+    with ThreadPoolExecutor(SOURCES_PARALLEL) as pool:
+        for key, prep in pool.map(run, work):
+            if prep is None:
+                continue
+            out[key] = prep
+            facts.containers[key].gateway = prep.gateway
+            if prep.not_ready:
+                facts.notes.append(f"{key}: listener(s) {', '.join(prep.not_ready)} still not bound after waiting")
+    return out
+
+
+def _exec_prepare(engine: Engine, container: str, script: str) -> Prepared:
+    """Run the prepare script until its whole answer arrives (at most EXEC_ATTEMPTS times)."""
+    prep = Prepared(None, (), {}, complete=False)
+    for _ in range(EXEC_ATTEMPTS):
+        prep = parse_prepared(engine.exec_batch(container, script).output)
+        if prep.complete:
+            break
+    return prep
+
+
+def _exec_dials(engine: Engine, container: str, dials: list[Dial], udp: bool, timeout_ms: int) -> dict[str, DialResult]:
+    """Dial from a container; dials whose result line was lost with the end marker are dialled again."""
+    raw: dict[str, DialResult] = {}
+    todo = list(dials)
+    for _ in range(EXEC_ATTEMPTS):
+        out = engine.exec_batch(container, probe_script(todo, udp, timeout_ms)).output
+        raw.update(parse_results(out))
+        todo = [d for d in todo if d.id not in raw]
+        if not todo or complete(out):
+            break
+    return raw
+
+
+def _observe_source(design, plan, source, items, engine, facts, guard, engines=None, prepared: Prepared | None = None,
+                    timeout_ms: int = TIMEOUT_MS) -> dict[tuple, Observation]:
     out: dict[tuple, Observation] = {}
     pending: list[tuple[int, object, str]] = []  # (index, probe, address)
     container = design.container(source) if design.has_container(source) else None
@@ -299,11 +386,15 @@ def _observe_source(design, plan, source, items, engine, facts, guard, engines=N
     prep = Prepared(None, (), {})
     host_like = machine or host_ns is not None or (container is not None and _in_host_namespace(design, container))
     if container is not None:
-        # host-network containers count as the host: their resolver is the machine's
-        names = [] if host_like else sorted({p.name for _, p in items if p.via == "dns" and p.name})
-        res = engine.exec_batch(cf.name, prepare_script(names))
-        prep = parse_prepared(res.output)
-        cf.gateway = prep.gateway
+        if prepared is None:  # its prepare exec failed: once more, here, so the error is reported per probe
+            names = [] if host_like else sorted({p.name for _, p in items if p.via == "dns" and p.name})
+            prepared = _exec_prepare(engine, cf.name, prepare_script(names))
+            cf.gateway = prepared.gateway
+        prep = prepared
+        if not prep.complete:
+            return {p.key: Observation(p.key, None, "error", transient=True,
+                                       detail=f"the answer of probe container {cf.name} was lost {EXEC_ATTEMPTS} times")
+                    for _, p in items}
 
     for i, p in items:
         addr, obs = _dial_address(design, plan, source, container, p, facts, prep, host_like)
@@ -327,13 +418,13 @@ def _observe_source(design, plan, source, items, engine, facts, guard, engines=N
     if not dials:
         return out
     if container is not None:
-        raw = parse_results(engine.exec_batch(cf.name, probe_script(dials, facts.udp)).output)
+        raw = _exec_dials(engine, cf.name, dials, facts.udp, timeout_ms)
     elif machine:
-        raw = probe_sockets(dials)
+        raw = probe_sockets(dials, timeout_ms / 1000)
     elif host_ns is not None:
-        raw = _namespace_dials(host_ns, dials, f"host {source}")
+        raw = _namespace_dials(host_ns, dials, f"host {source}", timeout_ms)
     else:
-        raw = _external_dials(plan, dials)
+        raw = _external_dials(plan, dials, timeout_ms)
     for i, p, addr in pending:
         out[p.key] = _observation(p, addr, raw.get(probe_id(i)))
     return out
@@ -357,8 +448,12 @@ def _dial_address(design, plan, source, container, p, facts: Facts, prep: Prepar
         if prep.note:
             return None, Observation(key, None, "skipped", detail=prep.note)
         found = prep.names.get(p.name, ())
+        if not found and p.name in prep.dns_timeouts:
+            return None, Observation(key, None, "unresolved", transient=True,
+                                     detail=f"{p.name}: no DNS answer in time in {source}")
         if not found:
-            return None, Observation(key, None, "unresolved", detail=f"{p.name} did not resolve in {source}")
+            why = "NXDOMAIN" if p.name in prep.nxdomain else "no address"
+            return None, Observation(key, None, "unresolved", detail=f"{p.name} did not resolve in {source} ({why})")
         return found[0], None
     if p.via == "host":
         if source == "external":
@@ -393,24 +488,24 @@ def _macvlan_only(design: Design, container) -> bool:
 
 def _observation(p, addr: str, r: DialResult | None) -> Observation:
     if r is None:
-        return Observation(p.key, addr, "error", detail="the prober printed no result")
+        return Observation(p.key, addr, "error", detail="the prober printed no result", transient=True)
     status = {"OK": "answered", "REFUSED": "refused", "TIMEOUT": "timeout", "EMPTY": "empty",
               "UNSUPPORTED": "unsupported"}.get(r.status, "error")
     if r.status == "ERR" and any(w in r.answer.lower() for w in ("unreachable", "no route")):
-        status = "no-route"
-    return Observation(p.key, addr, status, r.responder, r.answer)
+        status = "no-route"  # ICMP unreachable: final
+    return Observation(p.key, addr, status, r.responder, r.answer, transient=status == "timeout")
 
 
-def _external_dials(plan: Plan, dials: list[Dial]) -> dict[str, DialResult]:
-    return _namespace_dials(plan.lan.namespace, dials, "the LAN peer")
+def _external_dials(plan: Plan, dials: list[Dial], timeout_ms: int = TIMEOUT_MS) -> dict[str, DialResult]:
+    return _namespace_dials(plan.lan.namespace, dials, "the LAN peer", timeout_ms)
 
 
-def _namespace_dials(namespace: str, dials: list[Dial], who: str) -> dict[str, DialResult]:
+def _namespace_dials(namespace: str, dials: list[Dial], who: str, timeout_ms: int = TIMEOUT_MS) -> dict[str, DialResult]:
     """Run the Python prober inside a network namespace (the LAN peer, an extra host)."""
     code = (f"import sys; sys.path.insert(0, {PACKAGE_ROOT!r}); "
             "from simulator.adapters.probe_agent import main; main()")
     payload = json.dumps([[d.id, d.protocol, d.address, d.port] for d in dials])
-    proc = lanpeer.run_in_namespace(namespace, [sys.executable, "-c", code], input=payload)
+    proc = lanpeer.run_in_namespace(namespace, [sys.executable, "-c", code, str(int(timeout_ms))], input=payload)
     if proc.returncode != 0:
         raise EngineError(f"{who}'s prober failed: {proc.stderr.strip()[-300:]}")
     return parse_results(proc.stdout)

@@ -74,7 +74,13 @@ def render_text(cmp: Comparison, show_agreeing: bool = True) -> str:
     if skipped:
         lines.append("")
         lines.append(f"== not compared ({len(skipped)}) ==")
-        lines += [f"{describe(r.probe)}: {r.why}" for r in skipped]
+        lines += not_compared_lines(skipped)
+    retried = _sorted(cmp.retried)
+    if retried:
+        lines.append("")
+        lines.append(f"== retried with a longer timeout ({len(retried)}): the first try timed out "
+                     "where the model expects otherwise ==")
+        lines += [f"{describe(r.probe)}: then {_observed(r)}" for r in retried]
     if cmp.addressing:
         lines.append("")
         lines.append("== addressing (model vs engine) ==")
@@ -88,9 +94,28 @@ def render_text(cmp: Comparison, show_agreeing: bool = True) -> str:
     lines.append("")
     lines.append(
         f"{c['probes']} probes: {c['agree']} agree, {c['mismatch']} mismatch, {c['detail']} differ in detail, "
-        f"{c['not-compared']} not compared; {c['address-mismatch']} addressing difference(s)"
+        f"{c['not-compared']} not compared; {c['address-mismatch']} addressing difference(s); "
+        f"{c['retried']} needed a retry"
     )
     return "\n".join(lines) + "\n"
+
+
+EXAMPLES = 3
+
+
+def not_compared_lines(rows) -> list[str]:
+    """Probes not compared, grouped by reason: one line per reason with its count, and the
+    probes themselves when there are few (else the first ``EXAMPLES`` of them)."""
+    groups: dict[str, list] = {}
+    for r in rows:
+        groups.setdefault(r.why, []).append(r)
+    out = []
+    for why, members in sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0])):
+        names = [describe(r.probe) for r in members]
+        shown = ", ".join(names[:EXAMPLES]) + (f", … ({len(names) - EXAMPLES} more)" if len(names) > EXAMPLES else "")
+        out.append(f"{len(members)} × {why}")
+        out.append(f"    {shown}")
+    return out
 
 
 def render_json(cmp: Comparison) -> dict:

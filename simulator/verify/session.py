@@ -20,7 +20,8 @@ from ..deploy.apply import NoProgress, apply, destroy, engines_of, sigterm_as_in
 from ..deploy.plan import Plan, plan
 from ..errors import EngineError
 from ..model import Design, ModeKind
-from .compare import Comparison, compare, compare_addressing
+from ..adapters.probe_agent import RETRY_DNS_TIMEOUT_S, RETRY_TIMEOUT_MS
+from .compare import Comparison, compare, compare_addressing, needs_retry
 from .observe import Facts, build_guard, gather_facts, host_forbidden, host_local_routes, observe
 
 
@@ -68,6 +69,7 @@ def run_verify(design: Design, engine: Engine, opts: VerifyOptions = VerifyOptio
             result = reach(design, version)
             facts = gather_facts(design, the_plan, engine, lan_ready, engines=engines)
             notes += facts.notes
+            notes_before = list(facts.notes)
             if not lan_ready:
                 notes.append("external vantage point skipped: no emulated LAN (needs root and ip netns)")
             guard = build_guard(facts, the_plan, host_forbidden(the_plan, facts), host_local_routes())
@@ -75,6 +77,9 @@ def run_verify(design: Design, engine: Engine, opts: VerifyOptions = VerifyOptio
                 notes.append(guard_note)
                 observations = observe(design, the_plan, result.probes, engine, facts, guard, progress,
                                        engines=engines)
+                observations = retry_transient(design, the_plan, result.probes, observations, engine, facts, guard,
+                                               progress, engines)
+            notes += facts.notes[len(notes_before):]
             rows = compare(result.probes, observations)
             if any(r.verdict == "mismatch" for r in rows):
                 rows = _with_traces(design, version, rows, reach)
@@ -85,6 +90,41 @@ def run_verify(design: Design, engine: Engine, opts: VerifyOptions = VerifyOptio
                 progress.start("cleanup", 1)
                 destroy(design.name, engine, lan_ops, daemon_ops)
                 progress.advance()
+
+
+def retry_transient(design: Design, the_plan: Plan, probes, observations: dict, engine: Engine, facts: Facts,
+                    guard, progress=None, engines=None, observe_fn=None) -> dict:
+    """Dial once more, with the longer timeouts, every probe whose first observation timed
+    out (or was lost) where the model expects something else; the retried observations
+    carry ``attempts=2``.  Refusals are final, and agreeing timeouts are not retried."""
+    from dataclasses import replace
+
+    observe_fn = observe_fn or observe
+    again = [p for p in probes if needs_retry(p, observations.get(p.key))]
+    if not again:
+        return observations
+    second = observe_fn(design, the_plan, again, engine, facts, guard, _Phase(progress, "retry"), engines=engines,
+                        timeout_ms=RETRY_TIMEOUT_MS, dns_timeout=RETRY_DNS_TIMEOUT_S, wait_ready=False)
+    out = dict(observations)
+    for p in again:
+        if p.key in second:
+            out[p.key] = replace(second[p.key], attempts=2)
+    return out
+
+
+class _Phase:
+    """Progress of the retry pass under its own phase names (``retry: probing``)."""
+
+    def __init__(self, progress, prefix: str):
+        self.progress, self.prefix = progress, prefix
+
+    def start(self, phase: str, total: int) -> None:
+        if self.progress is not None:
+            self.progress.start(f"{self.prefix} {phase}", total)
+
+    def advance(self, n: int = 1) -> None:
+        if self.progress is not None:
+            self.progress.advance(n)
 
 
 def _with_traces(design: Design, version: str, rows, reach) -> tuple:

@@ -94,7 +94,7 @@ def comparison() -> Comparison:
 def test_counts_and_ok():
     cmp = comparison()
     assert cmp.counts() == {"probes": 3, "agree": 1, "mismatch": 1, "detail": 0, "not-compared": 1,
-                            "address-mismatch": 1}
+                            "address-mismatch": 1, "retried": 0}
     assert not cmp.ok
     assert cmp.address_mismatches[0].subject == "db on back"
 
@@ -108,7 +108,8 @@ def test_text_report_has_three_views_and_the_trace():
     assert "MISMATCH web -> db@back 6379/tcp: model: reachable (db answers); engine: unreachable (timeout)" in text
     assert "      route: 10.0.0.3 via direct dev eth0" in text
     assert "!= address  db on back" in text
-    assert text.endswith("3 probes: 1 agree, 1 mismatch, 0 differ in detail, 1 not compared; 1 addressing difference(s)\n")
+    assert text.endswith("3 probes: 1 agree, 1 mismatch, 0 differ in detail, 1 not compared; 1 addressing difference(s)"
+                         "; 0 needed a retry\n")
     short = render_text(comparison(), show_agreeing=False)
     assert "== expected" not in short and "MISMATCH" in short
 
