@@ -16,12 +16,12 @@ holds one design).
 from __future__ import annotations
 
 import os
+import sys
 import tempfile
 import weakref
 from pathlib import Path, PosixPath
 from typing import Callable, Optional
 
-import click
 import typer
 
 NAME = "<stdin>"
@@ -52,7 +52,8 @@ def _keep(data: bytes) -> tuple[str, Callable[[], None]]:
 
 def read_stdin_design(stream=None) -> StdinPath:
     """Read standard input (at most :data:`MAX_BYTES` + 1 bytes) into a :class:`StdinPath`."""
-    stream = stream if stream is not None else click.get_binary_stream("stdin")
+    if stream is None:  # the binary side of standard input (the test runner replaces sys.stdin too)
+        stream = getattr(sys.stdin, "buffer", sys.stdin)
     try:
         if stream.isatty():
             typer.echo("netsim: reading the design from standard input (end it with Ctrl-D)", err=True)

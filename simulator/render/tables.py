@@ -130,18 +130,37 @@ def exposure_table(design_name: str, entries: list[Exposure], color: bool = Fals
 
 def addressing_table(design_name: str, rows: list[ContainerAddressing], color: bool = False,
                      width: int | None = DEFAULT_WIDTH) -> str:
-    """Interfaces per container; long cells (names, notes) wrap to fit ``width``, none is cut short."""
+    """Interfaces per container; long cells (names, routes, notes) wrap to fit ``width``, none is cut short.
+
+    The host column is shown when the design has more than one host.
+    """
     table = Table(title=f"{design_name}: addressing")
-    for col in ("container", "host", "mode", "interface", "network", "address", "gateway", "names", "default route", "published / notes"):
-        table.add_column(col, overflow="fold")
+    hosts = len({r.host for r in rows}) > 1
+    # Identifiers keep their width (up to a cap) and addresses all of it; names, routes and
+    # notes wrap first; on a very narrow terminal everything folds, nothing is cut short.
+    columns = ["container", "host", "mode", "interface", "network", "address", "gateway", "names", "default route", "published / notes"]
+    keep = {"container": [r.container for r in rows], "host": [r.host for r in rows], "mode": [r.mode for r in rows],
+            "interface": [i.interface for r in rows for i in r.interfaces],
+            "network": [i.network for r in rows for i in r.interfaces],
+            "address": [i.address for r in rows for i in r.interfaces],
+            "gateway": [i.gateway or "-" for r in rows for i in r.interfaces]}
+    if not hosts:
+        columns.remove("host")
+    for col in columns:
+        least = min(max([len(col), *map(len, keep[col])]), 39 if col in ("address", "gateway") else 12) if col in keep else None
+        table.add_column(col, overflow="fold", min_width=least if width else None)
+
+    def add(*cells: str) -> None:
+        table.add_row(*(c for i, c in enumerate(cells) if hosts or i != 1))
+
     for r in rows:
         extra = "\n".join(list(r.published) + list(r.notes))
         if not r.interfaces:
-            table.add_row(r.container, r.host, r.mode, "-", "-", "-", "-", "-", r.default_route or "-", extra)
+            add(r.container, r.host, r.mode, "-", "-", "-", "-", "-", r.default_route or "-", extra)
             continue
         for i, row in enumerate(r.interfaces):
             first = i == 0
-            table.add_row(
+            add(
                 r.container if first else "", r.host if first else "", r.mode if first else "",
                 row.interface, row.network, row.address, row.gateway or "-", ", ".join(row.names) or "-",
                 (r.default_route or "-") if first else "", extra if first else "",
