@@ -3,11 +3,20 @@
 Without an engine they skip locally, but FAIL when ``CI=true``: CI must never silently
 skip them.  Every test checks afterwards that nothing netsim-labelled, no LAN namespace
 and no guard rule is left behind.
+
+The suite runs on an engine that has never seen netsim (scripts/fresh-engine-check.sh
+proves it): whatever a test needs (the probe image included) it builds or finds through
+the product's own code, and it removes what it created in a ``finally``.  What an earlier,
+killed run may have left is removed first, when the session opens the engine: every design
+the suite deploys is destroyed by netsim's own ``destroy`` (by label: containers, networks,
+LAN namespace, extra daemons, guard rule, netsim's swarm), and every object a test created
+by hand carries the label ``nstest=1`` and is removed by that label.
 """
 
 from __future__ import annotations
 
 import os
+import shlex
 import subprocess
 from pathlib import Path
 
@@ -28,11 +37,59 @@ def engine():
     from simulator.errors import EngineUnavailable
 
     try:
-        return DockerEngine()
+        found = DockerEngine()
     except EngineUnavailable as exc:
         if os.environ.get("CI") == "true":
             pytest.fail(f"CI=true but the Docker engine is unavailable: {exc}")
         pytest.skip(f"no Docker engine: {exc}")
+    remove_leftovers(found)
+    return found
+
+
+TEST_LABEL = {"nstest": "1"}  # on everything a test creates by hand (not through netsim)
+# designs the tests build in code (the others are read from designs/ and tests/data/compose)
+CODED_DESIGNS = ("nstiny", "nsclash", "judged", "nsbench2") + tuple(f"rnd{seed}" for seed in range(8))
+
+
+def suite_designs() -> list[str]:
+    """The name of every design the suite deploys."""
+    from simulator.loaders import load_design
+
+    root = Path(__file__).resolve().parents[2]
+    files = sorted(root.glob("designs/*.yaml")) + [root / "designs" / "compose-shop" / "compose.yaml"]
+    files += sorted(DATA.glob("*.yaml"))
+    names = list(CODED_DESIGNS)
+    for f in files:
+        try:
+            names.append(load_design(f)[0].name)
+        except Exception:  # a broken design fails its own test; the others still get cleaned
+            continue
+    return sorted(set(names))
+
+
+def remove_leftovers(engine) -> list[str]:
+    """What an earlier, killed run left: the suite's designs (netsim's destroy) and the objects
+    labelled nstest=1."""
+    from simulator.deploy.apply import destroy
+
+    removed = []
+    for name in suite_designs():
+        removed += destroy(name, engine)
+    api = engine.api
+    label = [f"{k}={v}" for k, v in TEST_LABEL.items()]
+    for c in api.containers(all=True, filters={"label": label}):
+        api.remove_container(c["Id"], force=True)
+        removed.append(f"container {c['Names'][0]}")
+    for n in api.networks(filters={"label": label}):
+        api.remove_network(n["Id"])
+        removed.append(f"network {n['Name']}")
+    # test_live_dns_guard's packet counters (iptables rules with a test comment)
+    rules = subprocess.run(["iptables", "-t", "mangle", "-S", "POSTROUTING"], capture_output=True, text=True).stdout
+    for rule in rules.splitlines():
+        if "netsim-test-dns-count" in rule and rule.startswith("-A "):
+            subprocess.run(["iptables", "-t", "mangle", "-D", *shlex.split(rule)[1:]], check=False)
+            removed.append(f"iptables mangle rule {rule}")
+    return removed
 
 
 @pytest.fixture(scope="session")

@@ -66,8 +66,8 @@ def test_observations_agree_with_independent_probes(engine, root, leftovers):
     from simulator.deploy.apply import destroy
 
     design, _ = load_design(DESIGNS / "frontend-backend.yaml")
-    cmp = run_verify(design, engine, VerifyOptions(keep=True))
     try:
+        cmp = run_verify(design, engine, VerifyOptions(keep=True))
         rows = [r for r in cmp.rows if r.probe.via == "ip" and r.probe.protocol == "tcp"
                 and r.observation is not None and r.observation.compared and design.has_container(r.probe.source)]
         sample = random.Random(7).sample(rows, min(16, len(rows)))

@@ -86,8 +86,9 @@ def test_two_host_overlay_design_matches_the_engines(engine, machine, design, le
 
 
 def test_each_host_is_an_engine_of_its_own(engine, machine, design, leftovers):
-    cmp = run_verify(design, engine, VerifyOptions(keep=True))
+    removed = []
     try:
+        cmp = run_verify(design, engine, VerifyOptions(keep=True))
         assert cmp.ok
         [node_b] = extra_daemon.discover(design.name)
         assert node_b.host == "node-b" and node_b == plan(design).extra_hosts[0]

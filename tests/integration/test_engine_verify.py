@@ -46,9 +46,9 @@ def test_keep_then_no_deploy_then_destroy(engine, root, leftovers, load_compose,
     from simulator.deploy.apply import destroy
 
     design = load_compose("bridges.compose.yaml")
-    first = run_verify(design, engine, VerifyOptions(keep=True))
-    assert first.ok
     try:
+        first = run_verify(design, engine, VerifyOptions(keep=True))
+        assert first.ok
         assert engine.find("container", "nsbridges-web-1") is not None
         again = run_verify(design, engine, VerifyOptions(deploy=False, keep=True))
         assert again.ok and again.counts()["agree"] == first.counts()["agree"]

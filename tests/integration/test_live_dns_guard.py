@@ -26,12 +26,15 @@ def test_unknown_name_lookup_does_not_leave_the_machine(engine, root):
     assert uplink
     rules = [["-t", "mangle", "POSTROUTING", "-o", uplink, "-p", proto, "--dport", "53",
               "-m", "comment", "--comment", COMMENT] for proto in ("udp", "tcp")]
-    net = api.create_network("nsl-dnscheck", driver="bridge")["Id"]
-    cid = None
+    net = cid = None
+    inserted = []
     try:
+        # labelled nstest=1: a killed run's leftovers are removed by that label when the next session starts
+        net = api.create_network("nsl-dnscheck", driver="bridge", labels={"nstest": "1"})["Id"]
         for r in rules:
             subprocess.run(["iptables", r[0], r[1], "-I", *r[2:]], check=True)
-        cid = api.create_container("netsim-probe:1", ["sleep", "300"], name="nsl-dnscheck-1",
+            inserted.append(r)
+        cid = api.create_container("netsim-probe:1", ["sleep", "300"], name="nsl-dnscheck-1", labels={"nstest": "1"},
                                    host_config=api.create_host_config(network_mode="nsl-dnscheck"))["Id"]
         api.start(cid)
         resolv = api.exec_start(api.exec_create(cid, ["cat", "/etc/resolv.conf"])["Id"]).decode()
@@ -47,9 +50,10 @@ def test_unknown_name_lookup_does_not_leave_the_machine(engine, root):
         assert rejected > 0, "the upstream query did not pass DOCKER-USER: the guard would not catch it"
         assert left == 0, "a DNS packet left by the uplink"
     finally:
-        for r in rules:
+        for r in inserted:
             subprocess.run(["iptables", r[0], r[1], "-D", *r[2:]], check=False)
         if cid:
             api.remove_container(cid, force=True)
-        api.remove_network(net)
+        if net:
+            api.remove_network(net)
     assert "netsim-guard" not in subprocess.run(["iptables", "-S", "DOCKER-USER"], capture_output=True, text=True).stdout
