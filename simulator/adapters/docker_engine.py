@@ -56,6 +56,12 @@ class DockerEngine:
                 pass  # still used by a container: leave it
         return (f"built probe image {name}",) + built.notes
 
+    def image_needs_build(self, name: str) -> bool:
+        """ensure_image would build it (netsim's probe image, missing or stale): say so first."""
+        from .probe_image import needs_build
+
+        return needs_build(self.api, name)
+
     def image_supports_udp(self, name: str) -> bool:
         try:
             labels = (self.api.inspect_image(name).get("Config") or {}).get("Labels") or {}

@@ -115,6 +115,20 @@ def _add_bytes(tar: tarfile.TarFile, name: str, data: bytes, mode: int) -> None:
     tar.addfile(info, io.BytesIO(data))
 
 
+def needs_build(api, name: str = DEFAULT_PROBE_IMAGE) -> bool:
+    """Would ``ensure_image`` build ``name``: netsim's default image missing, or from an
+    older netsim (another revision)?  Any other image is never built."""
+    from docker.errors import ImageNotFound
+
+    if name != DEFAULT_PROBE_IMAGE:
+        return False
+    try:
+        labels = (api.inspect_image(name).get("Config") or {}).get("Labels") or {}
+    except ImageNotFound:
+        return True
+    return labels.get(LABEL_REV) != image_revision()
+
+
 def build_probe_image(api, name: str = DEFAULT_PROBE_IMAGE) -> ImageBuild:
     """Build and import the image through a docker ``APIClient``."""
     busybox = find_static_busybox()

@@ -98,7 +98,9 @@ def deploy(
 
     the_plan = plan(model, probe_image or DEFAULT_PROBE_IMAGE, kernel_capabilities())
     engine = _engine()
-    with sigterm_as_interrupt(), RichProgress() as progress:
+    from .progress import phase_progress
+
+    with sigterm_as_interrupt(), phase_progress("deploy") as progress:
         dep = apply(the_plan, engine, progress=progress, build_image=probe_image is None)
     for note in list(the_plan.notes) + dep.notes:
         typer.echo(f"note: {note}", err=True)
@@ -155,7 +157,9 @@ def verify(
 
     model, _, intent = load_design_and_intent(design, intent_file)
     opts = VerifyOptions(deploy=not no_deploy, keep=keep, engine_version=engine_version, probe_image=probe_image)
-    with RichProgress() as progress:
+    from .progress import phase_progress
+
+    with phase_progress("verify") as progress:
         if live:
             from .live_cmds import live_verify
 

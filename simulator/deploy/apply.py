@@ -167,7 +167,7 @@ def apply(plan: Plan, engine: Engine, lan_ops: LanOps = lanpeer, progress: Progr
     problems = conflicts(plan, engine.list_networks(), lan_ops.host_routes())
     if problems:
         raise DeployRefused("refusing to deploy, subnets overlap:\n  " + "\n  ".join(problems))
-    dep.notes.extend(engine.ensure_image(plan.image, build_default=build_image))
+    dep.notes.extend(_ensure_image(engine, plan.image, build_image, progress))
     try:
         if plan.multi_host:
             _create_multi_host(plan, engine, lan_ops, daemon_ops, dep, progress, build_image)
@@ -182,6 +182,24 @@ def apply(plan: Plan, engine: Engine, lan_ops: LanOps = lanpeer, progress: Progr
             raise type(exc)(f"{exc}\n{note}") from exc
         raise
     return dep
+
+
+def _ensure_image(engine: Engine, image: str, build: bool, progress: Progress, where: str = "",
+                  phase: bool = True) -> tuple[str, ...]:
+    """The probe image on the engine; when it has to be built, say so while it is (a phase of
+    its own, and a note for progress printers that take notes)."""
+    needs = getattr(engine, "image_needs_build", None)
+    if not build or needs is None or not needs(image):
+        return engine.ensure_image(image, build_default=build)
+    note = getattr(progress, "note", None)
+    if note is not None:
+        note(f"building the probe image {image}{where} (once per engine, a few seconds) ...")
+    if phase:
+        progress.start("probe image", 1)
+    notes = engine.ensure_image(image, build_default=build)
+    if phase:
+        progress.advance()
+    return notes
 
 
 def _refuse_multi_host(plan: Plan, engine: Engine, lan_ops: LanOps, daemon_ops: DaemonOps) -> None:
@@ -271,7 +289,7 @@ def _create_multi_host(plan: Plan, engine: Engine, lan_ops: LanOps, daemon_ops: 
         started = daemon_ops.start(spec, plan.lan.namespace, plan.lan.bridge)
         dep.engines[spec.host] = started
         try:
-            notes = started.ensure_image(plan.image, build_default=build_image)
+            notes = _ensure_image(started, plan.image, build_image, progress, f" on host {spec.host}", phase=False)
         except EngineUnavailable as exc:
             raise EngineUnavailable(f"host {spec.host} (extra daemon): {exc}") from exc
         dep.notes.extend(f"host {spec.host}: {n}" for n in notes)

@@ -65,9 +65,13 @@ def run_verify(design: Design, engine: Engine, opts: VerifyOptions = VerifyOptio
                 if missing:
                     raise EngineError(f"design {design.name!r}: the daemon of host(s) {', '.join(missing)} is not "
                                       "running: deploy again or drop --no-deploy")
+            progress.start("model", 1)
             version = opts.engine_version or engine_generation(engine.version())
             result = reach(design, version)
+            progress.advance()
+            progress.start("inspect", 1)
             facts = gather_facts(design, the_plan, engine, lan_ready, engines=engines)
+            progress.advance()
             notes += facts.notes
             notes_before = list(facts.notes)
             if not lan_ready:
