@@ -79,7 +79,9 @@ class BarProgress:
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
         self.command = command
-        self.console = Console(stderr=True)
+        from .terminal import use_color
+
+        self.console = Console(stderr=True, no_color=not use_color(None, sys.stderr))
         self.progress = Progress(TextColumn("{task.description:<10}"), BarColumn(), MofNCompleteColumn(),
                                  TimeElapsedColumn(), console=self.console, transient=False)
         self.task = None
