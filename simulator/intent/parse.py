@@ -35,7 +35,7 @@ from .model import (
 
 # key in the file -> section of the intent schema
 SECTIONS = {"expect": "expect", "audit": "audit", "x-netsim-expect": "expect", "x-netsim-audit": "audit"}
-PORT = re.compile(r"^([0-9]{1,5})(?:/(tcp|udp|sctp))?$")
+PORT = re.compile(r"^([0-9]{1,5})(?:/(tcp|udp|sctp))?\Z")  # \Z: no trailing newline
 
 
 @lru_cache(maxsize=1)

@@ -7,17 +7,24 @@ Both raise :class:`~simulator.errors.DesignLoadError` when the text cannot be re
 and :class:`~simulator.errors.DesignError` when the design has errors; either lists every
 problem found (warnings included) with file:line:column.  ``warnings`` are the problems
 of severity "warning": things the engine accepts but ignores.
+
+A design's intent (``expect:``/``audit:``, compose ``x-netsim-expect:``/``x-netsim-audit:``) is
+read with :mod:`simulator.intent.parse` and its selectors resolved against the design, so a
+design that loads has no intent errors either.  Limits on size, nesting, alias expansion,
+ports and names: docs/design-format.md ("Limits").
 """
 
 from __future__ import annotations
 
+import re
+from dataclasses import replace
 from pathlib import Path
 
 from ..errors import DesignError, DesignLoadError, Problem
 from ..model import Design, Location
 from . import compose, native
 from .validate import validate
-from .yamlsource import read_bytes, read_yaml
+from .yamlsource import MAX_SHOWN, Report, read_bytes, read_yaml, shown
 
 __all__ = ["load_design", "load_text", "validate", "detect_kind"]
 
@@ -51,8 +58,9 @@ def _load(text: str | bytes, source: str, kind: str | None) -> tuple[Design, lis
     try:
         design, report, smap = loader.load(doc)
         problems = list(report.problems)
-        if design is not None:
-            problems += validate(design, smap.paths)
+        if design is not None and not report.limits.get("exceeded"):  # past a limit the design is cut short:
+            problems += validate(design, smap.paths)  # checking it would only add noise
+            problems += _intent_problems(doc, design)
     except RecursionError:
         raise DesignError([Problem("the design is nested too deeply to read", "", Location(source, 1, 1))]) from None
     problems = _ordered(problems)
@@ -61,8 +69,72 @@ def _load(text: str | bytes, source: str, kind: str | None) -> tuple[Design, lis
     return design, problems
 
 
+def _intent_problems(doc, design: Design) -> list[Problem]:
+    """Problems of the intent written in the design: its syntax, and selectors that name nothing."""
+    from ..intent.parse import SECTIONS, intent_from_doc
+
+    if not isinstance(doc.data, dict) or not any(key in doc.data for key in SECTIONS):
+        return []
+    from ..intent.model import ExposureExpectation, ReachExpectation, ResolveExpectation, StructureExpectation
+    from ..intent.select import Scope
+
+    report = Report(doc)
+    intent = intent_from_doc(doc, report)
+    if report.has_errors:
+        return list(report.problems)
+    scope = Scope(design, intent)
+    for e in intent.expectations:  # as simulator.intent.evaluate checks them before evaluating
+        if isinstance(e, (ReachExpectation, ResolveExpectation)):
+            scope.sources(e.sources)
+            scope.containers(e.targets, "to")
+        elif isinstance(e, ExposureExpectation):
+            scope.containers(e.services, "service")
+        elif isinstance(e, StructureExpectation):
+            scope.containers(e.exceptions, "except")
+    return list(report.problems) + [p for p in scope.problems if p.location is not None]
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_LONG_QUOTED = re.compile('"([^"]{%d,})"' % (MAX_SHOWN + 1))
+_LONG_PART = re.compile(r"[^.\[\]]{%d,}" % (MAX_SHOWN + 1))
+_QUOTED = re.compile(r'"[^"]*"')
+MAX_MESSAGE = 600
+
+
+def _tidy(p: Problem) -> Problem:
+    """One line, echoed values cut to :data:`~.yamlsource.MAX_SHOWN` characters: a 1 MB name or a
+    newline in a key cannot flood or forge the output."""
+    message, path = p.message, p.path
+    if _CONTROL.search(message) or len(message) > MAX_SHOWN * 2:
+        message = _LONG_QUOTED.sub(lambda m: f'"{shown(m.group(1))}"', message)
+        message = _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), message)
+        if len(message) > MAX_MESSAGE:
+            message = message[: MAX_MESSAGE - 1] + "\u2026"
+    if _CONTROL.search(path) or len(path) > MAX_SHOWN:
+        path = _LONG_PART.sub(lambda m: shown(m.group()), path)
+        path = _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), path)
+    return p if (message, path) == (p.message, p.path) else replace(p, message=message, path=path)
+
+
 def _ordered(problems: list[Problem]) -> list[Problem]:
-    """Deduplicated, in file order (problems without a place last)."""
-    unique = list(dict.fromkeys(problems))
+    """Tidied, deduplicated, in file order (problems without a place last).
+
+    Two errors at the same place and field about the same quoted value are one cause said twice
+    (the schema's pattern, then a name check that says more): the later, more specific one is kept.
+    """
+    kept: list[Problem | None] = []
+    at_place: dict[tuple, list[int]] = {}
+    for p in map(_tidy, problems):
+        if p in kept:
+            continue
+        if p.severity == "error" and p.location is not None:
+            place = (p.location, p.path)
+            for i in at_place.get(place, []):
+                quoted = kept[i] and _QUOTED.search(kept[i].message)
+                if quoted and (quoted.group() in p.message or f"({quoted.group()[1:-1]})" in p.message):
+                    kept[i] = None
+            at_place.setdefault(place, []).append(len(kept))
+        kept.append(p)
+    unique = [p for p in kept if p is not None]
     return sorted(unique, key=lambda p: (p.location is None, p.location.line if p.location else 0,
                                          p.location.column if p.location else 0))

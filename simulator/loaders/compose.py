@@ -13,12 +13,13 @@ from pathlib import Path as FsPath
 
 from ..model import Attachment, Container, Design, Driver, Host, ModeKind, Network, NetworkMode
 from .native import DEFAULT_HOST, SourceMap
-from .ports import LONG_KEYS_COMPOSE, merge_listeners, parse_listens, parse_ports
+from .ports import LONG_KEYS_COMPOSE, PortBudget, merge_listeners, parse_listens, parse_ports
 from .yamlsource import (
     Doc,
     Report,
     describe,
     did_you_mean,
+    shown,
     to_bool,
     to_cidr,
     to_int,
@@ -52,7 +53,12 @@ IPAM_CONFIG_KEYS = ("subnet", "ip_range", "gateway", "aux_addresses")
 DRIVERS = ("bridge", "overlay", "macvlan", "ipvlan")
 BRIDGE_OPT = "com.docker.network.bridge."
 GATEWAY_MODES = ("nat", "routed", "nat-unprotected", "isolated")
-NAME_KEY = re.compile(r"^[a-zA-Z0-9._-]+$")
+NAME_KEY = re.compile(r"[a-zA-Z0-9._-]+")  # compose-go's service and network keys; used with fullmatch
+MAX_KEY = 128  # netsim's cap on service and network keys (docs/design-format.md, Limits)
+MAX_EXTENDS = 16  # extends chains deeper than this are refused
+APPENDED = ("ports", "expose", "dns", "dns_search", "dns_opt", "extra_hosts", "external_links", "links", "cap_add",
+            "cap_drop", "devices", "volumes", "volumes_from", "tmpfs", "env_file", "security_opt", "configs",
+            "secrets", "device_cgroup_rules", "group_add")
 _VAR = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
@@ -205,8 +211,9 @@ def _networks(report: Report, smap: SourceMap, value: object, project: str) -> d
         if not isinstance(spec, dict):
             report.error(src, f"a network is a mapping of settings (or empty), not {describe(spec)}")
             continue
-        if not NAME_KEY.match(key):
-            report.error(src, f'"{key}" is not a valid network name: use letters, digits, ".", "_" and "-"', key=True)
+        if len(key) > MAX_KEY or not NAME_KEY.fullmatch(key):
+            report.error(src, f'"{shown(key)}" is not a valid network name: use letters, digits, ".", "_" and "-", '
+                         f"at most {MAX_KEY} characters", key=True)
         report.unknown_keys(src, spec, NETWORK_KEYS, "a network")
         smap.fields(src, src, spec)
         net = _network(report, smap, key, spec, project)
@@ -357,10 +364,10 @@ def _driver_opts(report: Report, smap: SourceMap, src: tuple, driver: Driver, op
             base, dot, tag = value.partition(".")
             kw["parent"] = base
             if dot:
-                if tag.isdigit() and 1 <= int(tag) <= 4094:
+                if re.fullmatch(r"[0-9]{1,4}", tag) and 1 <= int(tag) <= 4094:
                     kw["vlan"] = int(tag)
                 else:
-                    report.error(path, f'"{value}": the part after "." is a VLAN id (1-4094), e.g. eth0.50')
+                    report.error(path, f'"{shown(value)}": the part after "." is a VLAN id (1-4094), e.g. eth0.50')
         elif opt == f"{driver.value}_mode" and driver in (Driver.MACVLAN, Driver.IPVLAN):
             model = "mode"
             modes = ("bridge", "vepa", "private", "passthru") if driver is Driver.MACVLAN else ("l2", "l3", "l3s")
@@ -383,6 +390,68 @@ def _driver_opts(report: Report, smap: SourceMap, src: tuple, driver: Driver, op
     return kw
 
 
+def _extended(report: Report, services: dict, svc: str, chain: tuple = ()) -> dict:
+    """The service's settings with ``extends`` (same file) applied, the way compose merges them:
+    mappings merged key by key, the lists in :data:`APPENDED` appended, everything else replaced."""
+    spec = services[svc]
+    if not isinstance(spec, dict) or spec.get("extends") is None:  # compose reads null as "not set"
+        return spec
+    at = ("services", svc, "extends")
+    own = {k: v for k, v in spec.items() if k != "extends"}
+    ext = spec["extends"]
+    if isinstance(ext, dict):
+        report.unknown_keys(at, ext, ("service", "file"), "extends")
+        if "file" in ext:
+            report.error((*at, "file"), "extends with file: is not supported: netsim reads one compose file; "
+                         "merge them first (docker compose config) or extend a service of this file", key=True)
+            return own
+        base = ext.get("service")
+    else:
+        base = ext
+    if not isinstance(base, str):
+        report.error(at, f"extends names a service of this file (extends: web or extends: {{service: web}}), "
+                     f"not {describe(base)}")
+        return own
+    if base not in services or not isinstance(services[base], dict):
+        report.error(at, f'extends names service "{shown(base)}", which this file does not define'
+                     f"{did_you_mean(base, list(services))}")
+        return own
+    if base == svc or base in chain:
+        loop = " -> ".join((*chain, svc, base))
+        report.error(at, f"extends forms a cycle ({shown(loop, 200)}); one service must not extend another")
+        return own
+    if len(chain) >= MAX_EXTENDS:
+        report.error(at, f"extends chains more than {MAX_EXTENDS} services; netsim stops there")
+        return own
+    return _merge(_extended(report, services, base, (*chain, svc)), own)
+
+
+def _merge(base: object, over: object, key: str | None = None) -> object:
+    if isinstance(base, dict) and isinstance(over, dict):
+        out = dict(base)
+        for k, v in over.items():
+            out[k] = _merge(base[k], v, k) if k in base else v
+        return out
+    if key == "networks" and isinstance(base, (dict, list)) and isinstance(over, (dict, list)):
+        as_map = lambda v: v if isinstance(v, dict) else {n: None for n in v if isinstance(n, str)}  # noqa: E731
+        if isinstance(base, list) and isinstance(over, list):
+            return base + [n for n in over if n not in base]
+        return _merge(as_map(base), as_map(over))
+    if key in APPENDED and isinstance(base, list) and isinstance(over, list):
+        return base + [v for v in over if v not in base]
+    return over
+
+
+def _no_replicas(spec: dict) -> tuple | None:
+    """The path of ``scale: 0`` or ``deploy.replicas: 0`` in a service, else None."""
+    deploy = spec.get("deploy")
+    for at, value in ((("scale",), spec.get("scale")),
+                      (("deploy", "replicas"), deploy.get("replicas") if isinstance(deploy, dict) else None)):
+        if (value == 0 or value == "0") and not isinstance(value, bool):
+            return at
+    return None
+
+
 def _services(report: Report, smap: SourceMap, services: dict, project: str, declared: dict) -> list[Container]:
     specs: dict[str, dict] = {}
     for svc, spec in services.items():
@@ -390,13 +459,19 @@ def _services(report: Report, smap: SourceMap, services: dict, project: str, dec
         if not isinstance(spec, dict):
             report.error(src, f"a service is a mapping of settings, not {describe(spec)}", key=True)
             continue
-        if not NAME_KEY.match(svc):
-            report.error(src, f'"{svc}" is not a valid service name: use letters, digits, ".", "_" and "-"', key=True)
+        if len(svc) > MAX_KEY or not NAME_KEY.fullmatch(svc):
+            report.error(src, f'"{shown(svc)}" is not a valid service name: use letters, digits, ".", "_" and "-", '
+                         f"at most {MAX_KEY} characters", key=True)
         report.unknown_keys(src, spec, SERVICE_KEYS, "a service")
+        spec = _extended(report, services, svc)
         spec = {k: v for k, v in spec.items() if v is not None}  # compose reads null as "not set"
         if spec.get("profiles"):
             report.warning((*src, "profiles"), "this service has profiles, so compose does not start it by default; "
                            "netsim leaves it out", key=True)
+            continue
+        if (zero := _no_replicas(spec)) is not None:
+            report.warning((*src, *zero), f"{zero[-1]}: 0 means compose creates no container for this service; netsim "
+                           "leaves it out (it does not run, listen or publish anything)", key=True)
             continue
         specs[svc] = spec
     by_container = {}
@@ -453,10 +528,11 @@ def _service(report, smap, svc, spec, project, specs, by_container) -> Container
         attachments = [Attachment("bridge")]
     elif raw_mode is None and "networks" not in spec:
         attachments = [Attachment("default")]
-    mappings, heard, origin = parse_ports(spec.get("ports"), report, (*src, "ports"), LONG_KEYS_COMPOSE)
+    budget = PortBudget(report)
+    mappings, heard, origin = parse_ports(spec.get("ports"), report, (*src, "ports"), LONG_KEYS_COMPOSE, budget)
     for i, j in enumerate(origin):
         smap.mark((*model, "ports", i), (*src, "ports", j))
-    exposed = parse_listens(spec.get("expose"), report, (*src, "expose"), "expose")
+    exposed = parse_listens(spec.get("expose"), report, (*src, "expose"), "expose", budget)
     if exposed and mode.kind is ModeKind.CONTAINER:
         report.error((*src, "expose"), "conflicting options: port exposing and the container type network mode; "
                      f'expose the ports on "{mode.target}"', key=True)

@@ -27,14 +27,15 @@ from ..model import (
     NetworkMode,
 )
 from ..schema import design_schema
-from .ports import merge_listeners, parse_listens, parse_ports
-from .schema_errors import report_schema_error
+from .ports import PortBudget, merge_listeners, parse_listens, parse_ports
+from .schema_errors import FastValidator, report_schema_error
 from .yamlsource import (
     Doc,
     Report,
     describe,
     did_you_mean,
     format_path,
+    shown,
     to_bool,
     to_cidr,
     to_int,
@@ -47,7 +48,7 @@ from .yamlsource import (
 DEFAULT_HOST = "docker1"
 DEFAULT_VERSION = "20.10"
 PREDEFINED = ("bridge", "host", "none")
-VERSION = re.compile(r"^[0-9]+(\.[0-9]+){0,2}$")
+VERSION = re.compile(r"[0-9]{1,4}(\.[0-9]{1,4}){0,2}")  # fullmatch; ASCII digits only
 
 ONLY = {  # field -> drivers it applies to
     "icc": ("bridge",), "masquerade": ("bridge",), "host_binding_ipv4": ("bridge",),
@@ -82,7 +83,7 @@ class SourceMap:
 
 def schema_pass(data: object, report: Report) -> None:
     """Validate against the JSON schema; each failure becomes a Problem at its key/value."""
-    validator = jsonschema.Draft202012Validator(design_schema())
+    validator = FastValidator(design_schema())
     for err in validator.iter_errors(data):
         report_schema_error(report, tuple(err.absolute_path), err,
                             allow_key=lambda path, key: path == () and str(key).startswith("x-"))
@@ -113,7 +114,7 @@ def load(doc: Doc) -> tuple[Design | None, Report, SourceMap]:
 
 def _version(report: Report, path: tuple, value: object) -> str | None:
     text = report.doc.text(path, value) if isinstance(value, (str, int, float)) and not isinstance(value, bool) else None
-    if text is None or not VERSION.match(text):
+    if text is None or not VERSION.fullmatch(text):
         report.error(path, f'{describe(value)} is not an engine version (e.g. "20.10", "28.2")', dedupe=True)
         return None
     return text
@@ -272,15 +273,18 @@ def _networks(report: Report, smap: SourceMap, value: object) -> list[tuple[Netw
             kw["parent"] = to_str(report, (*src, "parent"), spec["parent"])
             base, dot, tag = (kw["parent"] or "").partition(".")
             if dot and "vlan" in spec:
-                report.error((*src, "parent"), f"give the VLAN once: parent: {base} with vlan: {spec['vlan']}")
-            elif dot and tag.isdigit() and 1 <= int(tag) <= 4094:
+                report.error((*src, "parent"), f"give the VLAN once: parent: {shown(base)} with vlan: {shown(spec['vlan'])}")
+            elif dot and re.fullmatch(r"[0-9]{1,4}", tag) and 1 <= int(tag) <= 4094:
                 kw["parent"], kw["vlan"] = base, int(tag)
+            elif dot:
+                report.error((*src, "parent"), f'"{shown(kw["parent"])}": the part after "." is a VLAN id (1-4094), '
+                             "e.g. eth0.50")
         if "vlan" in spec:
             kw["vlan"] = to_int(report, (*src, "vlan"), spec["vlan"], 1, 4094, "a VLAN id")
         if driver.value in MODES:
             mode = spec.get("mode", MODES[driver.value][0])
             if isinstance(mode, str) and mode not in MODES[driver.value]:
-                report.error((*src, "mode"), f'"{mode}" is not a {driver.value} mode; use one of '
+                report.error((*src, "mode"), f'"{shown(mode)}" is not a {driver.value} mode; use one of '
                              f"{', '.join(MODES[driver.value])}{did_you_mean(mode, MODES[driver.value])}", dedupe=True)
             kw["mode"] = mode if isinstance(mode, str) and mode in MODES[driver.value] else MODES[driver.value][0]
         kw["labels"] = to_labels(report, (*src, "labels"), spec.get("labels"))
@@ -314,10 +318,11 @@ def _containers(report: Report, smap: SourceMap, value: object, hosts: list[Host
                 attachments = [Attachment("bridge")]
         elif "network_mode" not in spec and "networks" not in spec:
             attachments = [Attachment("bridge")]
-        mappings, heard, origin = parse_ports(spec.get("ports"), report, (*src, "ports"))
+        budget = PortBudget(report)
+        mappings, heard, origin = parse_ports(spec.get("ports"), report, (*src, "ports"), budget=budget)
         for i, j in enumerate(origin):
             smap.mark((*src, "ports", i), (*src, "ports", j))
-        listens = parse_listens(spec.get("listens"), report, (*src, "listens"))
+        listens = parse_listens(spec.get("listens"), report, (*src, "listens"), budget=budget)
         out.append(Container(
             key, host or "", mode=mode, attachments=tuple(attachments), ports=tuple(mappings),
             listeners=merge_listeners(listens, heard), labels=to_labels(report, (*src, "labels"), spec.get("labels")),
@@ -332,7 +337,7 @@ def _mode(report: Report, path: tuple, text: str) -> NetworkMode:
     if text.startswith("container:") and len(text) > len("container:"):
         return NetworkMode(ModeKind.CONTAINER, text[len("container:"):])
     if text != "bridge":
-        report.error(path, f'"{text}" is not a network mode; use host, none, bridge or container:<name>'
+        report.error(path, f'"{shown(text)}" is not a network mode; use host, none, bridge or container:<name>'
                      " (to join a network, list it under networks)", dedupe=True)
     return NetworkMode()
 
@@ -360,7 +365,7 @@ def _attachments(report: Report, smap: SourceMap, src: tuple, value: object) -> 
             report.error(path, f'"{name}" is not a network to join; use network_mode: {name} instead', key=True)
             continue
         if name in seen:
-            report.error(path, f'network "{name}" is listed twice', key=True)
+            report.error(path, f'network "{shown(name)}" is listed twice', key=True)
             continue
         seen.add(name)
         smap.mark((*src, "networks", name), path, key=True)

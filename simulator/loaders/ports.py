@@ -12,15 +12,18 @@ import re
 from ipaddress import IPv4Address, IPv6Address
 
 from ..model import Listener, PortMapping, Protocol
-from .yamlsource import Path, Report, describe, did_you_mean
+from .yamlsource import Path, Report, describe, did_you_mean, shown
 
-MAX_RANGE = 1000
+MAX_RANGE = 1000  # ports in one range ("8000-8999")
+MAX_PER_CONTAINER = 2000  # ports one container publishes and listens on, ranges expanded
+MAX_PER_DESIGN = 10_000  # the same, summed over the design (the engine model costs ~0.5 ms per published port)
 PROTOCOLS = tuple(p.value for p in Protocol)
 LONG_KEYS_NETSIM = ("target", "published", "host_ip", "protocol")
 LONG_KEYS_COMPOSE = LONG_KEYS_NETSIM + ("mode", "name", "app_protocol")
 
-_NUM = re.compile(r"^[0-9]{1,5}$")
-_EXPOSE = re.compile(r"^([0-9]{1,5})(?:-([0-9]{1,5}))?(?:/([A-Za-z]+))?$")
+_NUM = re.compile(r"[0-9]{1,5}")  # ASCII digits only: str.isdigit() also accepts "²", which int() refuses
+_EXPOSE = re.compile(r"([0-9]{1,5})(?:-([0-9]{1,5}))?(?:/([A-Za-z]+))?")
+_SPACE = re.compile(r"\s")
 
 
 class _Bad(Exception):
@@ -28,8 +31,8 @@ class _Bad(Exception):
 
 
 def _port(text: str, what: str) -> int:
-    if not _NUM.match(text) or not 1 <= int(text) <= 65535:
-        raise _Bad(f'{what} "{text}" is not a port number (1-65535)')
+    if not _NUM.fullmatch(text) or not 1 <= int(text) <= 65535:
+        raise _Bad(f'{what} "{shown(text)}" is not a port number (1-65535)')
     return int(text)
 
 
@@ -39,16 +42,16 @@ def _range(text: str, what: str) -> tuple[int, int]:
     start = _port(first, what)
     end = _port(last, what) if dash else start
     if end < start:
-        raise _Bad(f'{what} range "{text}" ends before it starts (write {end}-{start})')
+        raise _Bad(f'{what} range "{shown(text)}" ends before it starts (write {end}-{start})')
     if end - start + 1 > MAX_RANGE:
-        raise _Bad(f'{what} range "{text}" has {end - start + 1} ports; netsim models at most {MAX_RANGE}')
+        raise _Bad(f'{what} range "{shown(text)}" has {end - start + 1} ports; netsim models at most {MAX_RANGE}')
     return start, end
 
 
 def _protocol(text: str) -> Protocol:
     if text not in PROTOCOLS:
         hint = did_you_mean(text.lower(), PROTOCOLS) or f" (use one of {', '.join(PROTOCOLS)})"
-        raise _Bad(f'"{text}" is not a protocol{hint}')
+        raise _Bad(f'"{shown(text)}" is not a protocol{hint}')
     return Protocol(text)
 
 
@@ -64,7 +67,7 @@ def _host_ip(text: str) -> IPv4Address | None | str:
         IPv6Address(text)
         return "v6"
     except ValueError:
-        raise _Bad(f'host IP "{text}" is not an IP address (e.g. 127.0.0.1)') from None
+        raise _Bad(f'host IP "{shown(text)}" is not an IP address (e.g. 127.0.0.1)') from None
 
 
 def _expand(host: tuple[int, int] | None, ctr: tuple[int, int], proto: Protocol, ip,
@@ -93,7 +96,43 @@ def _fmt(r: tuple[int, int]) -> str:
     return str(r[0]) if r[0] == r[1] else f"{r[0]}-{r[1]}"
 
 
-def parse_ports(value: object, report: Report, path: Path, long_keys=LONG_KEYS_NETSIM):
+class PortBudget:
+    """Counts one container's ports (ranges expanded) against :data:`MAX_PER_CONTAINER` and the
+    design's against :data:`MAX_PER_DESIGN` (kept on the report), so an anchored list of ranges
+    reused by many containers cannot take memory and time without bound."""
+
+    def __init__(self, report: Report):
+        self.report = report
+        self.used = 0
+        self.full = False
+
+    @property
+    def spent(self) -> bool:
+        return self.full or bool(self.report.limits.get("ports-full"))
+
+    def take(self, count: int, path: Path, what: str) -> bool:
+        """Count ``count`` ports at ``path``; False (after one error) once a budget is spent."""
+        report = self.report
+        if self.full or report.limits.get("ports-full"):
+            return False
+        self.used += count
+        report.limits["ports"] = report.limits.get("ports", 0) + count
+        if self.used > MAX_PER_CONTAINER:
+            report.error(path, f"the {what} add up to more than {MAX_PER_CONTAINER} ports (ranges expanded); netsim "
+                         f"models at most {MAX_PER_CONTAINER} per container: narrow the ranges")
+            self.full = True
+            report.limits["exceeded"] = 1
+            return False
+        if report.limits["ports"] > MAX_PER_DESIGN:
+            report.error(path, f"the design's ports add up to more than {MAX_PER_DESIGN} (ranges expanded, every "
+                         f"container counted); netsim models at most {MAX_PER_DESIGN}: narrow the ranges")
+            report.limits["ports-full"] = report.limits["exceeded"] = 1
+            return False
+        return True
+
+
+def parse_ports(value: object, report: Report, path: Path, long_keys=LONG_KEYS_NETSIM,
+                budget: PortBudget | None = None):
     """A ``ports`` list → (mappings, listeners, source index of each mapping)."""
     mappings: list[PortMapping] = []
     listeners: list[Listener] = []
@@ -103,8 +142,13 @@ def parse_ports(value: object, report: Report, path: Path, long_keys=LONG_KEYS_N
     if not isinstance(value, list):
         report.error(path, f'must be a list of port specs like "8080:80", not {describe(value)}', dedupe=True)
         return mappings, listeners, origin
+    budget = budget or PortBudget(report)
     for i, item in enumerate(value):
+        if budget.spent:
+            break
         got, heard = parse_port(item, report, (*path, i), long_keys)
+        if not budget.take(max(len(got), len(heard)), (*path, i), "published ports"):
+            break
         mappings += got
         origin += [i] * len(got)
         listeners += heard
@@ -120,6 +164,9 @@ def parse_port(item: object, report: Report, path: Path, long_keys=LONG_KEYS_NET
             item = str(item)
         if not isinstance(item, str):
             raise _Bad(f'a port is a string like "8080:80", a number or a mapping with target, not {describe(item)}')
+        if _SPACE.search(item):
+            raise _Bad(f'"{shown(item)}" contains a space or line break; write the port spec without one, '
+                       'e.g. "8080:80"')
         return _short(item, report, path)
     except _Bad as exc:
         report.error(path, str(exc), dedupe=True)
@@ -132,26 +179,26 @@ def _short(spec: str, report: Report, path: Path):
     if text.startswith("["):
         close = text.find("]")
         if close < 0 or not text[close + 1 :].startswith(":"):
-            raise _Bad(f'"{spec}" is not a port spec: write [IPv6]:HOST:CONTAINER, e.g. "[::1]:8080:80"')
+            raise _Bad(f'"{shown(spec)}" is not a port spec: write [IPv6]:HOST:CONTAINER, e.g. "[::1]:8080:80"')
         ip_text, parts = text[1:close], text[close + 2 :].split(":")
         if len(parts) != 2:
-            raise _Bad(f'"{spec}" is not a port spec: write [IPv6]:HOST:CONTAINER, e.g. "[::1]:8080:80"')
+            raise _Bad(f'"{shown(spec)}" is not a port spec: write [IPv6]:HOST:CONTAINER, e.g. "[::1]:8080:80"')
         host_text, ctr_text = parts
     else:
         parts = text.split(":")
         if len(parts) > 3:
-            raise _Bad(f'"{spec}" has too many colons; write an IPv6 host address in brackets, e.g. "[::1]:8080:80"')
+            raise _Bad(f'"{shown(spec)}" has too many colons; write an IPv6 host address in brackets, e.g. "[::1]:8080:80"')
         ip_text, host_text, ctr_text = [""] * (3 - len(parts)) + parts
         if len(parts) == 3 and ip_text == "":
-            raise _Bad(f'"{spec}" has an empty host IP; drop the leading ":" (e.g. "8080:80")')
+            raise _Bad(f'"{shown(spec)}" has an empty host IP; drop the leading ":" (e.g. "8080:80")')
     if ctr_text == "":
-        raise _Bad(f'"{spec}" has no container port (e.g. "8080:80")')
+        raise _Bad(f'"{shown(spec)}" has no container port (e.g. "8080:80")')
     ctr = _range(ctr_text, "container port")
     host = _range(host_text, "host port") if host_text else None
     ip = _host_ip(ip_text)
     listeners = [Listener(p, proto) for p in range(ctr[0], ctr[1] + 1)]
     if ip == "v6":
-        report.warning(path, f'IPv6 host address "{ip_text}" is not modelled; this mapping is skipped')
+        report.warning(path, f'IPv6 host address "{shown(ip_text)}" is not modelled; this mapping is skipped')
         return [], listeners
     return _expand(host, ctr, proto, ip, report, path), listeners
 
@@ -179,7 +226,7 @@ def _long(spec: dict, report: Report, path: Path, long_keys):
     ip = _host_ip(ip_value)
     listeners = [Listener(ctr[0], proto)]
     if ip == "v6":
-        report.warning(path, f'IPv6 host address "{ip_value}" is not modelled; this mapping is skipped')
+        report.warning(path, f'IPv6 host address "{shown(ip_value)}" is not modelled; this mapping is skipped')
         return [], listeners
     return _expand(host, ctr, proto, ip, report, path), listeners
 
@@ -192,7 +239,8 @@ def _scalar_port(value: object, what: str) -> str:
     raise _Bad(f"{what} must be a port number, not {describe(value)}")
 
 
-def parse_listens(value: object, report: Report, path: Path, what: str = "listens") -> list[Listener]:
+def parse_listens(value: object, report: Report, path: Path, what: str = "listens",
+                  budget: PortBudget | None = None) -> list[Listener]:
     """``listens`` / ``expose`` items: ``80``, ``"53/udp"``, ``"9000-9002/tcp"``."""
     out: list[Listener] = []
     if value is None:
@@ -200,15 +248,20 @@ def parse_listens(value: object, report: Report, path: Path, what: str = "listen
     if not isinstance(value, list):
         report.error(path, f'{what} must be a list like [80, "53/udp"], not {describe(value)}', dedupe=True)
         return out
+    budget = budget or PortBudget(report)
     for i, item in enumerate(value):
+        if budget.spent:
+            break
         try:
             if isinstance(item, int) and not isinstance(item, bool):
                 item = str(item)
-            if not isinstance(item, str) or not _EXPOSE.match(item):
+            if not isinstance(item, str) or not _EXPOSE.fullmatch(item):
                 raise _Bad(f'{describe(item)} is not a port like 80, "53/udp" or "9000-9002/tcp"')
             first, _, rest = item.partition("/")
             proto = _protocol(rest) if rest else Protocol.TCP
             start, end = _range(first, "port")
+            if not budget.take(end - start + 1, (*path, i), f"{what} ports and published ports"):
+                break
             out += [Listener(p, proto) for p in range(start, end + 1)]
         except _Bad as exc:
             report.error((*path, i), str(exc), dedupe=True)

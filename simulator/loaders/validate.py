@@ -15,13 +15,20 @@ from typing import Callable, Iterable, Iterator, Mapping
 
 from ..errors import Problem
 from ..model import Container, Design, Driver, Location, ModeKind, Network
-from .yamlsource import did_you_mean, format_path
+from .yamlsource import did_you_mean, format_path, shown
 
-DESIGN_NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
-PROJECT_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
-CONTAINER_NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]+$")
-OBJECT_NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]*$")
-HOSTNAME = re.compile(r"^(?=.{1,253}$)[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(\.[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$")
+# Names: Docker's container name rule is moby daemon/names/names.go, RestrictedNameChars
+# `[a-zA-Z0-9][a-zA-Z0-9_.-]` (RestrictedNamePattern: one of the first, then one or more of the
+# second). netsim applies the same characters to network, host and design keys, with a length cap.
+# All patterns are used with fullmatch: `$` would also accept a trailing newline.
+DESIGN_NAME = re.compile(r"[a-z0-9][a-z0-9_.-]*")
+PROJECT_NAME = re.compile(r"[a-z0-9][a-z0-9_-]*")
+CONTAINER_NAME = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_.-]+")
+OBJECT_NAME = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_.-]*")
+HOSTNAME = re.compile(r"(?=.{1,253}\Z)[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(\.[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*")
+MAX_CONTAINER_NAME = 255  # container names and keys (a name is also a DNS name on its networks)
+MAX_NAME = 128  # design, host and network names and keys
+RESERVED_SOURCES = ("host", "external")  # probe sources of trace/reach and intent (from: host)
 DOCKER0_DEFAULT = IPv4Network("172.17.0.0/16")
 LINK_DRIVERS = (Driver.MACVLAN, Driver.IPVLAN)
 OVERLAP = 'Docker: "Pool overlaps with other one on this address space"'
@@ -29,7 +36,7 @@ OVERLAP = 'Docker: "Pool overlaps with other one on this address space"'
 
 def version_tuple(text: str) -> tuple[int, int, int]:
     """``"20.10"`` → (20, 10, 0); unreadable parts count as 0."""
-    parts = [int(p) if p.isdigit() else 0 for p in str(text).split(".")[:3]]
+    parts = [int(p) if re.fullmatch(r"[0-9]{1,9}", p) else 0 for p in str(text).split(".")[:3]]
     return tuple(parts + [0] * (3 - len(parts)))  # type: ignore[return-value]
 
 
@@ -89,37 +96,71 @@ def gateway_network(ctx: Context, c: Container) -> Network | None:
 # --- the checks ------------------------------------------------------------------------
 
 
+def _bad_name(name: str, pattern: re.Pattern, limit: int) -> str | None:
+    """Why ``name`` is not a valid name (None when it is)."""
+    if len(name) > limit:
+        return f"is {len(name)} characters long; netsim takes names of up to {limit}"
+    if not pattern.fullmatch(name):
+        return "has characters Docker does not allow in names"
+    return None
+
+
 def check_names(ctx: Context) -> Iterator[Problem]:
     d = ctx.design
-    if ctx.compose and not PROJECT_NAME.match(d.name):
-        yield ctx.error(("name",), f'"{d.name}" is not a valid project name: use lowercase letters, digits, '
-                        "'_' and '-', starting with a letter or digit")
-    elif not ctx.compose and not DESIGN_NAME.match(d.name):
-        yield ctx.error(("name",), f'"{d.name}" is not a valid design name: use lowercase letters, digits, '
-                        "'_', '.' and '-', starting with a letter or digit (e.g. shop)")
+    if ctx.compose and (len(d.name) > MAX_NAME or not PROJECT_NAME.fullmatch(d.name)):
+        yield ctx.error(("name",), f'"{shown(d.name)}" is not a valid project name: use lowercase letters, digits, '
+                        f"'_' and '-', starting with a letter or digit, at most {MAX_NAME} characters")
+    elif not ctx.compose and (len(d.name) > MAX_NAME or not DESIGN_NAME.fullmatch(d.name)):
+        yield ctx.error(("name",), f'"{shown(d.name)}" is not a valid design name: use lowercase letters, digits, '
+                        f"'_', '.' and '-', starting with a letter or digit, at most {MAX_NAME} characters (e.g. shop)")
+    folded: dict[str, str] = {}
     for h in d.hosts:
-        if not OBJECT_NAME.match(h.name):
-            yield ctx.error(("hosts", h.name), f'"{h.name}" is not a valid host name: use letters, digits, '
-                            "'_', '.' and '-'")
+        if _bad_name(h.name, OBJECT_NAME, MAX_NAME):
+            yield ctx.error(("hosts", h.name), f'"{shown(h.name)}" is not a valid host name: use letters, digits, '
+                            f"'_', '.' and '-', starting with a letter or digit, at most {MAX_NAME} characters")
+        elif h.name in RESERVED_SOURCES:
+            yield ctx.error(("hosts", h.name), f'a host cannot be named "{h.name}": trace, reach and intent use '
+                            f'"{h.name}" as a source of its own; rename the host')
+        elif h.name.casefold() in folded:
+            yield ctx.error(("hosts", h.name), f'host "{h.name}" differs from host "{folded[h.name.casefold()]}" only '
+                            "in case, so a source naming either is ambiguous; rename one")
+        folded.setdefault(h.name.casefold(), h.name)
     for n in d.networks:
-        if not OBJECT_NAME.match(n.engine_name):
-            where = ("networks", n.name, "name") if n.docker_name != n.name else ("networks", n.name)
-            yield ctx.error(where, f'"{n.engine_name}" is not a valid network name: use letters, digits, '
+        if n.default_bridge:
+            continue
+        if not ctx.compose and n.docker_name != n.name and (why := _bad_name(n.name, OBJECT_NAME, MAX_NAME)):
+            yield ctx.error(("networks", n.name), f'the network key "{shown(n.name)}" {why}: use letters, digits, '
                             "'_', '.' and '-', starting with a letter or digit")
+        if _bad_name(n.engine_name, OBJECT_NAME, MAX_NAME):
+            where = ("networks", n.name, "name") if n.docker_name != n.name else ("networks", n.name)
+            yield ctx.error(where, f'"{shown(n.engine_name)}" is not a valid network name: use letters, digits, '
+                            f"'_', '.' and '-', starting with a letter or digit, at most {MAX_NAME} characters")
     for c in d.containers:
-        if not CONTAINER_NAME.match(c.engine_name):
-            field_ = "container_name" if ctx.compose else "name"
+        field_ = "container_name" if ctx.compose else "name"
+        if not ctx.compose and c.docker_name != c.name and (why := _bad_name(c.name, OBJECT_NAME, MAX_CONTAINER_NAME)):
+            yield ctx.error(("containers", c.name), f'the container key "{shown(c.name)}" {why}: use letters, digits, '
+                            "'_', '.' and '-', starting with a letter or digit")
+        elif c.name in RESERVED_SOURCES:
+            yield ctx.error(("containers", c.name), f'a {ctx.things} cannot be named "{c.name}": trace, reach and '
+                            f'intent use "{c.name}" as a source of its own; rename the {ctx.things}')
+        if len(c.engine_name) > MAX_CONTAINER_NAME:
             where = ("containers", c.name, field_) if d.location("containers", c.name, field_) else ("containers", c.name)
-            yield ctx.error(where, f'Invalid container name ({c.engine_name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are '
+            yield ctx.error(where, f'container name "{shown(c.engine_name)}" is {len(c.engine_name)} characters long; '
+                            f"netsim takes names of up to {MAX_CONTAINER_NAME}")
+        elif not CONTAINER_NAME.fullmatch(c.engine_name):
+            where = ("containers", c.name, field_) if d.location("containers", c.name, field_) else ("containers", c.name)
+            yield ctx.error(where, f'Invalid container name ({shown(c.engine_name)}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are '
                             "allowed (at least 2 characters)")
-        if c.hostname is not None and not HOSTNAME.match(c.hostname):
-            yield ctx.error(("containers", c.name, "hostname"), f'"{c.hostname}" is not a valid hostname '
+        if c.hostname is not None and not HOSTNAME.fullmatch(c.hostname):
+            yield ctx.error(("containers", c.name, "hostname"), f'"{shown(c.hostname)}" is not a valid hostname '
                             "(letters, digits and '-' in dot-separated labels of up to 63 characters)")
         for a in c.attachments:
             for alias in a.aliases:
-                if not alias or any(ch.isspace() for ch in alias):
+                if not alias or len(alias) > MAX_CONTAINER_NAME or any(ch.isspace() or not ch.isprintable()
+                                                                       for ch in alias):
                     yield ctx.error(("containers", c.name, "networks", a.network, "aliases"),
-                                    f'"{alias}" is not a valid alias (a DNS name without spaces)')
+                                    f'"{shown(alias)}" is not a valid alias (a DNS name without spaces or control '
+                                    f"characters, at most {MAX_CONTAINER_NAME} characters)")
 
 
 def check_references(ctx: Context) -> Iterator[Problem]:
@@ -223,6 +264,7 @@ def check_port_conflicts(ctx: Context) -> Iterator[Problem]:
         if gw is None or gw.driver in LINK_DRIVERS:
             continue
         seen = set()
+        clashes: dict[str, list] = {}  # other container -> [(i, ip, port, protocol, who)]
         for i, p in enumerate(c.ports):
             if p.host_port is None:
                 continue
@@ -236,11 +278,15 @@ def check_port_conflicts(ctx: Context) -> Iterator[Problem]:
             if clash is not None:
                 other = clash[1]
                 who = "twice by this container" if other is c else f'by "{other.name}" too'
-                yield ctx.error(("containers", c.name, "ports", i),
-                                f"Bind for {ip}:{p.host_port} failed: port is already allocated "
-                                f"({p.protocol.value} port {p.host_port} is published {who} on host {c.host}); "
-                                "pick another host port")
+                clashes.setdefault(other.name, []).append((i, ip, p, who))
             slot.append((ip, c, p))
+        for found in clashes.values():  # one error per pair of containers: one cause, one message
+            i, ip, p, who = found[0]
+            more = f"; {len(found) - 1} more of its ports clash the same way" if len(found) > 1 else ""
+            yield ctx.error(("containers", c.name, "ports", i),
+                            f"Bind for {ip}:{p.host_port} failed: port is already allocated "
+                            f"({p.protocol.value} port {p.host_port} is published {who} on host {c.host}{more}); "
+                            "pick another host port")
 
 
 def check_subnets(ctx: Context) -> Iterator[Problem]:

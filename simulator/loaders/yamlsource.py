@@ -28,22 +28,25 @@ from ..model import Location
 MAX_BYTES = 10 * 1024 * 1024
 MAX_DEPTH = 64
 MAX_NODES = 200_000  # YAML nodes as written
-MAX_VALUES = 200_000  # values after expanding aliases
+MAX_VALUES = 200_000  # values after expanding aliases and merge keys (<<)
+MAX_NUMBER_CHARS = 64  # an integer written with more characters than this is refused (no field needs one)
+MAX_SHOWN = 60  # characters of a value echoed in a message
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 Path = tuple  # of str keys and int indices
 
 # YAML 1.2 core schema
-_NULL = re.compile(r"^(?:~|null|Null|NULL|)$")
+_NULL = re.compile(r"^(?:~|null|Null|NULL|)\Z")
 _BOOL = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
-_INT10 = re.compile(r"^[-+]?[0-9]+$")
-_INT8 = re.compile(r"^0o[0-7]+$")
-_INT16 = re.compile(r"^0x[0-9a-fA-F]+$")
-_FLOAT = re.compile(r"^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?$")
-_INF = re.compile(r"^[-+]?\.(?:inf|Inf|INF)$")
-_NAN = re.compile(r"^\.(?:nan|NaN|NAN)$")
+_INT10 = re.compile(r"^[-+]?[0-9]+\Z")
+_INT8 = re.compile(r"^0o[0-7]+\Z")
+_INT16 = re.compile(r"^0x[0-9a-fA-F]+\Z")
+_FLOAT = re.compile(r"^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?\Z")
+_INF = re.compile(r"^[-+]?\.(?:inf|Inf|INF)\Z")
+_NAN = re.compile(r"^\.(?:nan|NaN|NAN)\Z")
 _STD = "tag:yaml.org,2002:"
+_NUMBER_START = re.compile(r"[-+]?(?:0[ox])?[0-9a-fA-F]")
 
 
 def format_path(path: Iterable[object]) -> str:
@@ -59,10 +62,26 @@ def format_path(path: Iterable[object]) -> str:
 
 def did_you_mean(word: object, candidates: Iterable[str]) -> str:
     """`` (did you mean "x"?)`` when a candidate is close to ``word``, else ``""``."""
-    if not isinstance(word, str):
+    if not isinstance(word, str) or len(word) > 100:
         return ""
     close = difflib.get_close_matches(word, sorted(set(candidates)), n=1, cutoff=0.6)
     return f' (did you mean "{close[0]}"?)' if close else ""
+
+
+def shown(value: object, limit: int = MAX_SHOWN) -> str:
+    """``value`` as text for a message: one line (control characters escaped), at most ``limit`` characters."""
+    text = value if isinstance(value, str) else str(value) if not isinstance(value, int) else _int_text(value)
+    text = _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _int_text(value: int) -> str:
+    if value.bit_length() > 200:  # str() of a huge int is slow or refused (sys.get_int_max_str_digits)
+        return f"a {value.bit_length()}-bit integer"
+    return str(value)
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
 def describe(value: object) -> str:
@@ -72,10 +91,9 @@ def describe(value: object) -> str:
     if isinstance(value, bool):
         return f"the boolean {str(value).lower()}"
     if isinstance(value, (int, float)):
-        return f"the number {value}"
+        return f"the number {shown(value)}"
     if isinstance(value, str):
-        shown = value if len(value) <= 60 else value[:57] + "..."
-        return f'the string "{shown}"'
+        return f'the string "{shown(value)}"'
     if isinstance(value, dict):
         return "a mapping"
     if isinstance(value, list):
@@ -138,6 +156,7 @@ class Report:
         self.doc = doc
         self.problems: list[Problem] = []
         self.muted: set[tuple] = set()  # paths already reported by the schema pass
+        self.limits: dict[str, int] = {}  # running totals of the loader's budgets (ports.PortBudget)
 
     def _add(self, path, message, severity, key, dedupe, location=None):
         path = tuple(path)
@@ -167,7 +186,7 @@ class Report:
             if key not in allowed and not key.startswith("x-"):
                 self.error(
                     (*path, key),
-                    f'unknown key "{key}" in {what}{did_you_mean(key, allowed)}',
+                    f'unknown key "{shown(key)}" in {what}{did_you_mean(key, allowed)}',
                     key=True,
                 )
 
@@ -183,12 +202,27 @@ def read_bytes(path, what: str = "file") -> bytes:
 
 
 def decode(data: bytes, source: str) -> str:
-    """UTF-8 (or BOM-marked UTF-16) bytes to text, or a DesignLoadError naming the byte."""
+    """UTF-8 (or BOM-marked UTF-16) bytes to text, or a DesignLoadError naming the byte.
+
+    UTF-32 (and UTF-16 without a byte order mark) is refused as such, not as "not UTF-8".
+    """
     if len(data) > MAX_BYTES:
         _fail(source, 1, 1, f"file is larger than {MAX_BYTES // (1024 * 1024)} MB; netsim reads designs up to that size")
+    if data.startswith((b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff")):
+        _fail(source, 1, 1, "file is UTF-32 text (it starts with a UTF-32 byte order mark); UTF-32 is not supported, "
+              "save it as UTF-8")
+    width = _wide_encoding(data)
+    if width:
+        _fail(source, 1, 1, f"file looks like {width} text without a byte order mark (ASCII letters with NUL bytes "
+              f"between them); {width} is not supported, save it as UTF-8")
     try:
         if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-            return data.decode("utf-16")
+            try:
+                return data.decode("utf-16")
+            except UnicodeDecodeError as exc:
+                half = "an odd number of bytes (truncated?)" if len(data) % 2 else f"a broken character at byte {exc.start}"
+                _fail(source, 1, 1, f"file starts with a UTF-16 byte order mark but is not valid UTF-16 ({half}); "
+                      "save it as UTF-8")
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         start = exc.start
@@ -197,6 +231,22 @@ def decode(data: bytes, source: str) -> str:
         byte = data[start : start + 1].hex()
         _fail(source, line, column, f"file is not UTF-8 text (byte 0x{byte}); save it as UTF-8")
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _wide_encoding(data: bytes) -> str | None:
+    """"UTF-32"/"UTF-16" when the first bytes are ASCII text interleaved with NULs, else None."""
+    head = data[:64]
+    if len(head) < 4 or data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return None
+    quads = len(head) // 4 * 4
+    for first in range(4):
+        if all(head[i] == 0 for i in range(quads) if i % 4 != first) and any(head[first:quads:4]):
+            return "UTF-32"
+    pairs = len(head) // 2 * 2
+    for first in range(2):
+        if all(head[i] == 0 for i in range(pairs) if i % 2 != first) and all(head[first:pairs:2]):
+            return "UTF-16"
+    return None
 
 
 def _fail(source: str, line: int, column: int, message: str) -> None:
@@ -307,10 +357,15 @@ class _Converter:
     def fail(self, node: _Node, message: str) -> None:
         _fail(self.doc.source, node.line, node.col, message)
 
-    def convert(self, node: _Node, path: Path, depth: int = 0):
-        self.count += 1
+    def tick(self, node: _Node, amount: int = 1) -> None:
+        """Count values read (aliases and merge keys expanded); refuse past :data:`MAX_VALUES`."""
+        self.count += amount
         if self.count > MAX_VALUES:
-            self.fail(node, f"YAML aliases expand to more than {MAX_VALUES} values; refusing (alias bomb?)")
+            self.fail(node, f"YAML aliases expand to more than {MAX_VALUES} values (merge keys << counted); "
+                      "refusing (alias bomb?)")
+
+    def convert(self, node: _Node, path: Path, depth: int = 0):
+        self.tick(node)
         if depth > MAX_DEPTH:
             self.fail(node, f"nested more than {MAX_DEPTH} levels deep (counting aliases)")
         self.doc.values[path] = Location(self.doc.source, node.line, node.col)
@@ -359,10 +414,15 @@ class _Converter:
             explicit.append((knode, vnode))
         merged: dict = {}
         for merge in merges:  # earlier merge sources win over later ones
+            if depth > MAX_DEPTH:
+                self.fail(merge, f"nested more than {MAX_DEPTH} levels deep (counting merge keys)")
             for src in merge.value if merge.kind == "seq" else [merge]:
+                self.tick(src)  # each merge source is read again, like an alias: count it
                 if src.kind != "map":
                     self.fail(merge, "a merge key (<<) takes a mapping or a list of mappings")
-                for key, value in self.mapping(src, path, depth + 1).items():
+                sub = self.mapping(src, path, depth + 1)
+                self.tick(src, len(sub))
+                for key, value in sub.items():
                     merged.setdefault(key, value)
         out: dict = {}
         for knode, vnode in explicit:  # explicit keys win over merged ones
@@ -377,6 +437,10 @@ class _Converter:
 
     def scalar(self, node: _Node, tag: str | None):
         text = node.value
+        if (node.plain or tag is not None) and len(text) > MAX_NUMBER_CHARS and _NUMBER_START.match(text) \
+                and (_INT10.match(text) or _INT8.match(text) or _INT16.match(text)):
+            self.fail(node, f"this number has {len(text)} characters; no field takes a number longer than "
+                      f"{MAX_NUMBER_CHARS} (quote it if it is a name)")
         if tag is None:
             return _resolve(text) if node.plain else text
         if tag in ("!", _STD + "str"):
@@ -392,7 +456,7 @@ class _Converter:
         if kind == "float" and isinstance(value, (int, float)) and not isinstance(value, bool):
             return float(value)
         if kind in ("null", "bool", "int", "float"):
-            self.fail(node, f'"{text}" cannot be read as !!{kind}')
+            self.fail(node, f'"{shown(text)}" cannot be read as !!{kind}')
         self.fail(node, f'YAML tag "{tag}" is not supported (netsim reads plain data only)')
         return None  # pragma: no cover
 
@@ -453,7 +517,7 @@ def to_int(report: Report, path: Path, value: object, low: int, high: int, what:
     if isinstance(value, int) and not isinstance(value, bool):
         if low <= value <= high:
             return value
-        report.error(path, f"{value} is out of range: {what} is {low}-{high}", dedupe=True)
+        report.error(path, f"{shown(value)} is out of range: {what} is {low}-{high}", dedupe=True)
         return None
     report.error(path, f"expected {what} ({low}-{high}), not {describe(value)}", dedupe=True)
     return None
@@ -470,7 +534,7 @@ def to_cidr(report: Report, path: Path, value: object) -> IPv4Network | None:
         report.error(path, f"{_q(value)} is not a CIDR block (e.g. 10.0.0.0/24)", dedupe=True)
         return None
     if str(net) != value:
-        report.error(path, f'"{value}" has host bits set; the network is {net}', dedupe=True)
+        report.error(path, f'"{shown(value)}" has host bits set; the network is {net}', dedupe=True)
         return None
     return net
 
@@ -492,7 +556,7 @@ def to_iface(report: Report, path: Path, value: object) -> IPv4Interface | None:
             iface = IPv4Interface(value)
             net = iface.network
             if net.prefixlen < 31 and iface.ip in (net.network_address, net.broadcast_address):
-                report.error(path, f'"{value}" is the network or broadcast address of {net}; '
+                report.error(path, f'"{shown(value)}" is the network or broadcast address of {net}; '
                              f"use a host address such as {net.network_address + 1}/{net.prefixlen}", dedupe=True)
                 return None
             return iface
@@ -526,4 +590,4 @@ def to_labels(report: Report, path: Path, value: object) -> tuple[tuple[str, str
 
 
 def _q(value: object) -> str:
-    return f'"{value}"' if isinstance(value, str) else describe(value)
+    return f'"{shown(value)}"' if isinstance(value, str) else describe(value)

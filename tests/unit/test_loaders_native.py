@@ -194,7 +194,7 @@ def test_unknown_key_without_close_match_lists_keys():
 
 def test_missing_name_and_bad_name():
     assert one("containers: {}\n", "missing") == 'd.yaml:1:1: missing required key "name"'
-    assert "d.yaml:1:7: name:" in one("name: Shop!\n", "not valid")
+    assert "d.yaml:1:7: name:" in one("name: Shop!\n", "not a valid design name")
 
 
 def test_enum_did_you_mean():
