@@ -13,6 +13,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from generated import write_or_check  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
 SCHEMA = ROOT / "simulator/schema/design.schema.json"
 PAGE = ROOT / "docs/design-format.md"
 HEADER = """# The design format
@@ -69,11 +70,60 @@ def rows(node: dict, path: str, required: set[str]) -> list[str]:
     return out
 
 
+def limits() -> str:
+    """The loader's limits, with the numbers taken from the code so the page cannot drift."""
+    import importlib
+
+    compose, ports, validate, y = (importlib.import_module(f"simulator.loaders.{m}")
+                                   for m in ("compose", "ports", "validate", "yamlsource"))
+
+    moby = "https://github.com/moby/moby/blob/v27.5.1/daemon/names/names.go"
+    rows_ = [
+        ("File size", f"{y.MAX_BYTES // (1024 * 1024)} MB", "netsim's own (read before parsing)"),
+        ("Encoding", "UTF-8 (UTF-16 with a byte order mark is read too)",
+         "UTF-32, UTF-16 without a byte order mark and truncated UTF-16 are refused as such"),
+        ("Nesting depth", f"{y.MAX_DEPTH} levels, aliases and merge keys counted", "netsim's own"),
+        ("YAML values as written", f"{y.MAX_NODES:,}", "netsim's own"),
+        ("Values after expanding aliases and merge keys (`<<`)", f"{y.MAX_VALUES:,}",
+         "the same idea as go-yaml's alias budget, which docker compose uses: `allowedAliasRatio` in "
+         "[gopkg.in/yaml.v3 decode.go](https://github.com/go-yaml/yaml/blob/v3.0.1/decode.go) (400,000 "
+         "decode operations before the ratio applies)"),
+        ("Integers", f"at most {y.MAX_NUMBER_CHARS} characters as written (quote a name that looks like a number)",
+         "netsim's own; digits are ASCII `0-9` only"),
+        ("Ports in one range (`8000-8999`)", f"{ports.MAX_RANGE:,}", "netsim's own; port numbers are 1-65535 (Docker reads them as "
+         "16-bit numbers: [go-connections nat.ParsePortRange](https://github.com/docker/go-connections/blob/main/nat/parse.go))"),
+        ("Ports of one container (published and listened, ranges expanded)", f"{ports.MAX_PER_CONTAINER:,}",
+         "netsim's own: Docker has no per-container cap, it binds each host port once per address and protocol "
+         "([libnetwork/portallocator](https://github.com/moby/moby/blob/v27.5.1/libnetwork/portallocator/portallocator.go))"),
+        ("Ports of the whole design", f"{ports.MAX_PER_DESIGN:,}", "netsim's own, so `check` stays within seconds"),
+        ("Container names and keys", f"`[a-zA-Z0-9][a-zA-Z0-9_.-]`, at most {validate.MAX_CONTAINER_NAME} characters",
+         f"Docker's `RestrictedNameChars` ([moby daemon/names/names.go]({moby})); an engine name needs 2 characters "
+         "or more as in Docker; the length cap is netsim's"),
+        ("Network and host names and keys, design name", f"the same characters, at most {validate.MAX_NAME} characters "
+         "(design names lowercase)", "netsim applies Docker's container-name characters to them; the cap is netsim's"),
+        ("Compose service and network keys", f"`[a-zA-Z0-9._-]+`, at most {compose.MAX_KEY} characters",
+         "the compose specification's pattern ([compose-spec.json](https://github.com/compose-spec/compose-spec/blob/main/schema/compose-spec.json))"),
+        ("Hostnames", "DNS labels of up to 63 characters, 253 in all", "RFC 1123"),
+        ("Reserved names", ", ".join(f"`{n}`" for n in validate.RESERVED_SOURCES) + " for containers, services and "
+         "hosts; host names that differ only in case", "trace, reach and intent use these words as sources"),
+        ("Compose `extends`", f"same file only, chains of up to {compose.MAX_EXTENDS} services",
+         "`extends: {file: ...}` is refused: netsim reads one compose file"),
+        ("Values quoted in messages", f"{y.MAX_SHOWN} characters, control characters escaped", "netsim's own"),
+    ]
+    out = ["## Limits", "",
+           "netsim reads designs from other people, so every input is bounded: past a limit the loader stops with "
+           "a file:line:column message naming the field and `netsim` exits 1, within seconds and well under 1 GB. "
+           "Where Docker has a rule of its own, netsim follows it and the source is linked.", "",
+           "| what | limit | source |", "|---|---|---|"]
+    out += [f"| {_cell(a)} | {_cell(b)} | {_cell(c)} |" for a, b, c in rows_]
+    return "\n".join(out) + "\n"
+
+
 def render(schema: dict) -> str:
     lines = [HEADER.rstrip("\n"), "", schema.get("description", ""), "",
              "| field | type | required | meaning | values |", "|---|---|---|---|---|"]
     lines += rows(schema, "", set())
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines) + "\n\n" + limits()
 
 
 def main(argv: list[str]) -> int:

@@ -22,13 +22,22 @@ def report_schema_error(report: Report, path: tuple, err: jsonschema.ValidationE
                         allow_key=lambda path, key: False) -> None:
     """Turn one validation error into problems on ``report`` (``allow_key``: keys to let through)."""
     kind, schema, inst = err.validator, err.schema, err.instance
+    if "propertyNames" in err.schema_path:  # a bad key: say it at the key, not at the mapping
+        path = (*path, inst)
+        if kind == "maxLength":
+            message = f'the key "{shown(inst)}" is {len(inst)} characters long; at most {err.validator_value}'
+        else:
+            message = f'the key "{shown(inst)}" is not valid: {schema.get("patternErrorMessage", "must match " + str(err.validator_value))}'
+        report.error(path, message, key=True)
+        report.mute(path)
+        return
     if kind == "additionalProperties" and isinstance(inst, dict):
         known = list(schema.get("properties", {}))
         for key in inst:
             if key in known or allow_key(path, key):
                 continue
             hint = did_you_mean(key, known) or (f"; expected one of {', '.join(known)}" if known else "")
-            report.error((*path, key), f'unknown key "{key}"{hint}', key=True)
+            report.error((*path, key), f'unknown key "{shown(key)}"{hint}', key=True)
             report.mute((*path, key))
         return
     if kind == "required":
@@ -42,11 +51,13 @@ def report_schema_error(report: Report, path: tuple, err: jsonschema.ValidationE
         message = f"expected {want}, not {describe(inst)}"
     elif kind == "enum":
         options = ", ".join(str(o) for o in err.validator_value)
-        message = f'"{inst}" is not one of {options}{did_you_mean(inst, [str(o) for o in err.validator_value])}'
+        message = f'"{shown(inst)}" is not one of {options}{did_you_mean(inst, [str(o) for o in err.validator_value])}'
     elif kind == "pattern":
-        message = f'"{inst}" is not valid: {schema.get("patternErrorMessage", "must match " + err.validator_value)}'
+        message = f'"{shown(inst)}" is not valid: {schema.get("patternErrorMessage", "must match " + err.validator_value)}'
     elif kind in ("minimum", "maximum"):
-        message = f"{inst} is out of range ({schema.get('minimum', '')}-{schema.get('maximum', '')})"
+        message = f"{shown(inst)} is out of range ({schema.get('minimum', '')}-{schema.get('maximum', '')})"
+    elif kind == "maxLength" and isinstance(inst, str):
+        message = f'"{shown(inst)}" is {len(inst)} characters long; at most {err.validator_value}'
     elif kind in ("minItems", "minLength"):
         message = "must not be empty"
     else:
