@@ -281,6 +281,8 @@ def read_yaml(text: str | bytes, source: str = "<string>") -> Doc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         context = f" ({exc.context})" if exc.context else ""
+        if col > 1024 and "mapping values are not allowed" in str(exc.problem):
+            context += "; a key longer than 1024 characters is not a YAML key (and no name is that long)"
         _fail(source, line, col, f"YAML syntax error: {exc.problem}{context}")
     except yaml.reader.ReaderError as exc:
         line, col = _position(text, exc.position)

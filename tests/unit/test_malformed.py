@@ -239,3 +239,226 @@ def test_wrong_types_everywhere_never_crash():
     for value in ("1", "[1]", "{a: 1}", "{a: {networks: 5}}", "{a: {ports: 5, expose: {}}}", "{a: {deploy: 5}}",
                   "{a: {networks: {n: [1]}}}", "{a: {labels: 5}}", "{a: {network_mode: 5}}"):
         check(lambda: load_text(f"services: {value}\nnetworks: {{n: {{ipam: {{config: 5}}}}}}\n", "t.yaml"), "t.yaml")
+
+
+# --- hostile designs (issue 10): generated, each kind bounded in time with a file:line message ----
+# Sizes are small so the suite stays fast; the budgets (docs/design-format.md, "Limits") are what
+# bound memory, and each case asserts the loader ends in seconds (a hang guard, not a speed test).
+
+from simulator.loaders import ports as port_limits  # noqa: E402
+from simulator.loaders import yamlsource  # noqa: E402
+
+HOSTILE = settings(FUZZ, max_examples=25)
+
+
+def refused(text: str, source: str = "h.yaml", kind=None) -> DesignError:
+    """``text`` is refused with a DesignError whose problems all name a place, within the hang guard."""
+    start = time.monotonic()
+    with pytest.raises(DesignError) as exc:
+        load_text(text, source, kind)
+    assert time.monotonic() - start < 10, "the loader must end within seconds"
+    check(lambda: load_text(text, source, kind), source)
+    for p in exc.value.problems:  # one line each, echoed values cut short
+        assert "\n" not in str(p) and "\r" not in str(p) and "\x1b" not in str(p), repr(str(p))
+        assert len(str(p)) < 1000, str(p)[:200]
+    return exc.value
+
+
+def merge_bomb(depth: int, width: int, base: str) -> str:
+    lines = [f"a0: &a0 {base}"]
+    lines += [f"a{i}: &a{i} {{<<: [{', '.join([f'*a{i - 1}'] * width)}]}}" for i in range(1, depth + 1)]
+    return "name: x\nx-b:\n" + "\n".join("  " + line for line in lines) + "\n"
+
+
+@settings(HOSTILE, max_examples=10)
+@given(st.integers(2, 12), st.integers(2, 12), st.sampled_from(["{}", "{k: 1}", "{k: 1, j: [1, 2]}"]))
+def test_generated_merge_key_bombs(depth, width, base):
+    """Merge sources count toward the expansion budget: wide and deep ones are refused quickly."""
+    text = merge_bomb(depth, width, base)
+    if width ** depth <= yamlsource.MAX_VALUES // 10:
+        start = time.monotonic()
+        check(lambda: load_text(text, "m.yaml"), "m.yaml")
+        assert time.monotonic() - start < 10
+    elif width ** depth > yamlsource.MAX_VALUES:
+        assert "aliases expand to more than" in str(refused(text, "m.yaml"))
+
+
+def test_the_reported_merge_key_bomb():
+    """Nine levels of ten merges over empty mappings (600 bytes) once ran for half an hour."""
+    text = merge_bomb(9, 10, "{}")
+    assert len(text) < 700
+    assert "merge keys << counted" in str(refused(text))
+
+
+@HOSTILE
+@given(st.integers(1, 66), st.integers(1, 40), st.integers(1, 1000), st.booleans())
+def test_generated_reused_port_ranges(ranges, containers, size, compose):
+    """One anchored list of ranges reused by many containers: bounded by the per-container and
+    per-design port budgets, never by memory."""
+    items = ", ".join(f'"{a}-{min(a + size - 1, 65535)}"' for a in range(1, 65536, size)[:ranges])
+    per = sum(min(a + size - 1, 65535) - a + 1 for a in range(1, 65536, size)[:ranges])
+    if compose:
+        text = f"x-r: &r [{items}]\nservices:\n" + "".join(f"  s{i}: {{expose: *r}}\n" for i in range(containers))
+    else:
+        text = f"name: x\nx-r: &r [{items}]\ncontainers:\n" + "".join(
+            f"  c{i}: {{listens: *r}}\n" for i in range(containers))
+    if per > port_limits.MAX_PER_CONTAINER or per * containers > port_limits.MAX_PER_DESIGN:
+        assert "ports" in str(refused(text, "p.yaml"))
+    else:
+        start = time.monotonic()
+        check(lambda: load_text(text, "p.yaml"), "p.yaml")
+        assert time.monotonic() - start < 10
+
+
+def test_the_reported_port_range_blowups():
+    ranges = ", ".join(f'"{a}-{min(a + 999, 65535)}"' for a in range(1, 65536, 1000))
+    text = f"name: x\nx-r: &r [{ranges}]\ncontainers:\n" + "".join(f"  c{i}: {{ports: *r}}\n" for i in range(400))
+    msg = str(refused(text))
+    assert f"more than {port_limits.MAX_PER_CONTAINER} ports" in msg
+    assert f"more than {port_limits.MAX_PER_DESIGN}" in msg
+    published = ", ".join(f'"{a}-{a + 999}:{a}-{a + 999}"' for a in range(1, 4000, 1000))
+    text = "name: x\ncontainers:\n" + "".join(f"  c{i}: {{ports: [{published}]}}\n" for i in range(30))
+    assert "ports" in str(refused(text))
+
+
+NON_ASCII_DIGITS = st.characters(categories=["Nd", "No"]).filter(lambda ch: not "0" <= ch <= "9")
+DIGIT_PLACES = [
+    "name: x\nnetworks:\n  n: {{driver: macvlan, parent: 'eth0.{d}'}}\ncontainers:\n  ab: {{networks: [n]}}\n",
+    "name: x\nnetworks:\n  n: {{driver: macvlan, vlan: '{d}'}}\n",
+    "name: x\ncontainers:\n  ab: {{ports: ['{d}:80']}}\n",
+    "name: x\ncontainers:\n  ab: {{ports: ['80:{d}']}}\n",
+    "name: x\ncontainers:\n  ab: {{ports: [{{target: '{d}'}}]}}\n",
+    "name: x\ncontainers:\n  ab: {{listens: ['{d}']}}\n",
+    "name: x\nengine_version: '2{d}.10'\n",
+    "name: x\nhosts:\n  h1: {{engine_version: '{d}'}}\n",
+    "name: x\nhosts:\n  h1: {{daemon: {{default_address_pools: [{{base: 10.0.0.0/8, size: '{d}'}}]}}}}\n",
+    "services:\n  a: {{image: x, scale: '{d}'}}\n",
+    "services:\n  a: {{image: x, deploy: {{replicas: '{d}'}}}}\n",
+    "services:\n  a: {{image: x, expose: ['{d}']}}\n",
+    "services:\n  a: {{image: x, networks: [n]}}\nnetworks:\n  n: {{driver: macvlan, driver_opts: {{parent: 'eth0.{d}'}}}}\n",
+    "name: x\ncontainers:\n  ab: {{}}\nexpect:\n  allow: [{{from: ab, to: ab, ports: ['{d}']}}]\n",
+]
+
+
+@HOSTILE
+@given(st.sampled_from(DIGIT_PLACES), st.text(NON_ASCII_DIGITS, min_size=1, max_size=3))
+def test_generated_unicode_digits(place, digits):
+    """Digits that str.isdigit() accepts and int() refuses ("²") are refused, never a traceback."""
+    refused(place.format(d=digits))
+
+
+HUGE_PLACES = [
+    "name: x\nengine_version: {n}\n",
+    "name: x\nengine_version: '{n}'\n",
+    "name: x\nnetworks:\n  n: {{driver: macvlan, vlan: {n}}}\n",
+    "name: x\nnetworks:\n  n: {{name: {n}}}\n",
+    "name: x\ncontainers:\n  ab: {{ports: [{n}]}}\n",
+    "name: x\ncontainers:\n  ab: {{networks: {{bridge: {{gw_priority: {n}}}}}}}\n",
+    "name: {n}\n",
+    "services:\n  a: {{image: x, scale: {n}}}\n",
+    "services:\n  a: {{image: x, deploy: {{replicas: {n}}}}}\n",
+    "services:\n  a: {{image: x, container_name: {n}}}\n",
+]
+
+
+@HOSTILE
+@given(st.sampled_from(HUGE_PLACES), st.integers(yamlsource.MAX_NUMBER_CHARS + 1, 6000),
+       st.sampled_from(["", "0x", "0o", "-"]))
+def test_generated_huge_integers(place, length, prefix):
+    """Integers past Python's 4,300-digit conversion limit, in any base, in any field."""
+    digits = {"0x": "f", "0o": "7"}.get(prefix, "9") * length
+    refused(place.format(n=prefix + digits))
+
+
+NASTY = st.text(st.sampled_from(list("<>&\"'`{}[]\\:;#|%$ \t\n\r\x1b\x00\x07\u2028é漢-_.aZ09")), min_size=1, max_size=40)
+NAME_PLACES = [
+    ("name: x\ncontainers:\n  {key}: {{name: web}}\n", "key"),
+    ("name: x\ncontainers:\n  {key}: {{}}\n", "key"),
+    ("name: x\nnetworks:\n  {key}: {{name: net}}\ncontainers:\n  ab: {{networks: [{key}]}}\n", "key"),
+    ("name: x\nhosts:\n  {key}: {{}}\n", "key"),
+    ("name: x\ncontainers:\n  ab: {{name: {key}}}\n", "value"),
+    ("name: x\nnetworks:\n  n: {{name: {key}}}\n", "value"),
+    ("name: x\ncontainers:\n  ab: {{hostname: {key}}}\n", "value"),
+    ("name: x\ncontainers:\n  ab: {{networks: {{n: {{aliases: [{key}]}}}}}}\nnetworks: {{n: {{}}}}\n", "value"),
+    ("services:\n  {key}: {{image: x}}\n", "key"),
+    ("services:\n  a: {{image: x, container_name: {key}}}\n", "value"),
+    ("name: {key}\n", "value"),
+]
+
+
+@HOSTILE
+@given(st.sampled_from(NAME_PLACES), NASTY, st.sampled_from([1, 1, 1, 50, 2000]))
+def test_generated_bad_names(place, nasty, repeat):
+    """Markup, quotes, control characters and very long names, as keys and as name: values:
+    refused (or accepted when valid) with one-line messages that echo at most a short prefix."""
+    template, _ = place
+    name = (nasty * repeat)[:20_000]
+    text = template.format(key=json_quote(name))
+    try:
+        design, _ = load_text(text, "n.yaml")
+    except DesignError as exc:
+        for p in exc.problems:
+            assert "\n" not in str(p) and "\x1b" not in str(p) and "\x00" not in str(p), repr(str(p))
+            assert len(str(p)) < 1000
+        check(lambda: load_text(text, "n.yaml"), "n.yaml")
+        return
+    import re as _re  # accepted: then every name is one Docker accepts and short
+    for c in design.containers:
+        assert _re.fullmatch(r"[a-zA-Z0-9][a-zA-Z0-9_.-]*", c.name) and len(c.name) <= 255, c.name
+        assert _re.fullmatch(r"[a-zA-Z0-9][a-zA-Z0-9_.-]+", c.engine_name), c.engine_name
+    for n in design.networks:
+        assert _re.fullmatch(r"[a-zA-Z0-9][a-zA-Z0-9_.-]*", n.engine_name) and len(n.engine_name) <= 128
+    for h in design.hosts:
+        assert h.name not in ("host", "external")
+
+
+def json_quote(text: str) -> str:
+    """A YAML double-quoted scalar holding ``text`` exactly (JSON strings are YAML)."""
+    import json
+
+    return json.dumps(text)
+
+
+def test_long_names_are_not_echoed_in_full():
+    name = "x" * 20_000
+    for text in (f"name: x\ncontainers:\n  ? {name}\n  : {{name: web}}\n", f"name: x\nnetworks:\n  n: {{name: {name}}}\n",
+                 f"services:\n  ? {name}\n  : {{image: x}}\n", f"name: {name}\n",
+                 f"name: x\ncontainers:\n  {name}: {{name: web}}\n"):
+        msg = str(refused(text))
+        assert "x" * 100 not in msg and ("characters" in msg or "1024" in msg), msg
+
+
+@HOSTILE
+@given(st.sampled_from(["utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-32-le", "utf-32-be"]),
+       st.sampled_from(["name: x\n", "name: x\ncontainers:\n  web: {ports: ['8080:80']}\n"]), st.data())
+def test_generated_wide_encodings(encoding, text, data):
+    """UTF-16/UTF-32, whole or truncated, with or without a byte order mark: said as such."""
+    raw = text.encode(encoding)
+    cut = data.draw(st.integers(1, len(raw)))
+    raw = raw[:cut]
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "w.yaml")
+        with open(path, "wb") as fh:
+            fh.write(raw)
+        start = time.monotonic()
+        try:
+            load_design(path)
+        except DesignError as exc:
+            message = str(exc)
+            check(lambda: load_design(path), path)
+            if len(raw) >= 4 or raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+                assert "UTF-16" in message or "UTF-32" in message or encoding == "utf-16" and cut == len(raw), message
+                assert "not UTF-8" not in message and "control character" not in message.lower(), message
+        else:
+            assert encoding == "utf-16" and cut == len(raw)  # whole UTF-16 with its byte order mark is read
+        assert time.monotonic() - start < 10
+
+
+@HOSTILE
+@given(st.sampled_from(["8080:80", "80", "127.0.0.1:53:53/udp", "8000-8001:80-81"]), st.data(),
+       st.sampled_from(["\n", " ", "\t", "\r\n", "\u00a0", "\u2028"]))
+def test_generated_whitespace_in_ports(spec, data, space):
+    at = data.draw(st.integers(0, len(spec)))
+    bad = spec[:at] + space + spec[at:]
+    refused(f"name: x\ncontainers:\n  ab: {{ports: [{json_quote(bad)}]}}\n")
+    refused(f"services:\n  a: {{image: x, ports: [{json_quote(bad)}]}}\n")
