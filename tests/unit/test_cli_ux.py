@@ -51,7 +51,8 @@ class Done:
     def __init__(self, result):
         self.returncode = result.exit_code
         self.stdout = result.stdout_bytes
-        self.stderr = result.stderr_bytes or b""
+        # click < 8.2 mixes standard error into the output unless told otherwise
+        self.stderr = result.stderr_bytes if result.stderr_bytes is not None else result.stdout_bytes
 
 
 def netsim(*args: str, stdin: bytes | None = None, **env: str | None) -> Done:
