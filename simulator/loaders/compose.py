@@ -423,7 +423,13 @@ def _extended(report: Report, services: dict, svc: str, chain: tuple = ()) -> di
     if len(chain) >= MAX_EXTENDS:
         report.error(at, f"extends chains more than {MAX_EXTENDS} services; netsim stops there")
         return own
-    return _merge(_extended(report, services, base, (*chain, svc)), own)
+    merged = _merge(_extended(report, services, base, (*chain, svc)), own)
+    for key, tag in ((p[2], t) for p, t in report.doc.tags.items() if len(p) == 3 and p[:2] == ("services", svc)):
+        if tag == "!reset":  # compose: the inherited value is dropped too
+            merged.pop(key, None)
+        elif key in own:  # !override: replaces the inherited value instead of merging with it
+            merged[key] = own[key]
+    return merged
 
 
 def _merge(base: object, over: object, key: str | None = None) -> object:

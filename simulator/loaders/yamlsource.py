@@ -125,6 +125,7 @@ class Doc:
     values: dict = field(default_factory=dict)  # path -> Location of the value
     keys: dict = field(default_factory=dict)  # path -> Location of the mapping key
     raw: dict = field(default_factory=dict)  # path -> scalar text as written
+    tags: dict = field(default_factory=dict)  # path -> "!reset" / "!override" (compose merge tags)
 
     def loc(self, path: Path) -> Location | None:
         """Where the value at ``path`` (or its nearest ancestor) was written."""
@@ -373,6 +374,7 @@ class _Converter:
         self.doc.values[path] = Location(self.doc.source, node.line, node.col)
         tag = node.tag
         if tag in ("!override", "!reset"):
+            self.doc.tags[path] = tag
             if tag == "!reset":
                 return _RESET
             tag = None
