@@ -125,6 +125,10 @@ def test_every_command_help_shows_examples(command):
     after = result.output.split("Examples:", 1)[1]
     examples = [line.strip() for line in after.splitlines() if line.strip().startswith(f"netsim {command}")]
     assert 1 <= len(examples) <= 3, after
+    # shown as written in the docstring: no markup eaten, no lines joined
+    callback = next(c.callback for c in app.registered_commands if (c.name or c.callback.__name__) == command)
+    written = [line.strip() for line in callback.__doc__.split("Examples:", 1)[1].splitlines() if line.strip()]
+    assert examples == written
 
 
 # --- "-": the design from standard input ---------------------------------------------------

@@ -28,6 +28,7 @@ import typer.main
 from simulator.cli import app
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "scripts"))
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 SHELL_BLOCKS = {"", "sh", "bash", "shell", "console"}
 
@@ -282,3 +283,36 @@ def test_readme_layout_names_every_part_of_the_package():
                    if not p.name.startswith(("_", ".")) and (p.is_dir() or p.suffix == ".py"))
     missing = [p for p in parts if f"`{p}`" not in layout and f"`{p.rstrip('/')}`" not in layout]
     assert not missing, f"README's Layout section does not mention: {missing}"
+
+
+def test_command_reference_lists_what_typer_parses():
+    """docs/commands.md is generated from the declarations; it names exactly the options typer accepts."""
+    import gen_cli_docs
+
+    page = gen_cli_docs.render()
+    group = typer.main.get_command(app)
+    for name, cmd in group.commands.items():
+        section = page.split(f"\n## netsim {name}\n", 1)[1].split("\n## netsim ", 1)[0]
+        documented_opts = set(re.findall(r"`(--?[A-Za-z][\w-]*(?:/--[\w-]+)?)`", section))
+        parsed = set()
+        for param in cmd.params:
+            if param.param_type_name != "option":
+                continue
+            longs = [o for o in param.opts if o.startswith("--")]
+            shorts = [o for o in param.opts if not o.startswith("--")]
+            parsed.add(longs[0] + "".join("/" + s for s in param.secondary_opts) if param.secondary_opts else longs[0])
+            parsed.update(shorts)
+        assert parsed <= documented_opts, f"{name}: not in docs/commands.md: {sorted(parsed - documented_opts)}"
+        extra = documented_opts - parsed - {"--help"}
+        assert not extra, f"{name}: docs/commands.md names options the command does not take: {sorted(extra)}"
+
+
+def test_command_reference_keeps_the_hand_written_part(tmp_path, monkeypatch):
+    import gen_cli_docs
+
+    page = tmp_path / "commands.md"
+    page.write_text("# Command reference\n\n## Exit codes\n\n| code | meaning |\n\n" + gen_cli_docs.MARKER + "\nold\n")
+    monkeypatch.setattr(gen_cli_docs, "PAGE", page)
+    text = gen_cli_docs.render()
+    assert text.startswith("# Command reference\n\n## Exit codes\n\n| code | meaning |\n\n" + gen_cli_docs.MARKER)
+    assert "\nold\n" not in text and "## netsim reach" in text
