@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import shutil
 import subprocess
 from contextlib import contextmanager
@@ -201,9 +202,9 @@ def remove_stale_guards() -> int:
     for line in proc.stdout.splitlines():
         if not line.startswith("-A "):
             continue
-        argv = line[3:].split()
+        argv = shlex.split(line[3:])  # iptables -S quotes the comment: "netsim-guard:123"
         try:
-            comment = argv[argv.index("--comment") + 1].strip('"')
+            comment = argv[argv.index("--comment") + 1]
         except (ValueError, IndexError):
             continue
         if _stale(comment) and _run(["iptables", "-D", *argv], check=False).returncode == 0:
