@@ -6,7 +6,9 @@ Generates a design of N containers spread over M user bridges, every container l
 on 80/tcp and 53/udp and publishing 80 on a host port, times each phase of a real run, then
 times a random sample of probes done the slow way (one ``docker exec`` per probe, the
 same prober) and extrapolates that to every probe.  Targets: whole run <= 60 s, >= 10x
-faster than one exec per probe.  Prints the figures; exit 1 when a target is missed.
+faster than one exec per probe, 0 mismatches (a probe that timed out against the model is
+retried with a longer timeout, as verify does).  Prints the figures; exit 1 when a target
+is missed.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from simulator.verify.observe import (  # noqa: E402
     build_guard, gather_facts, host_forbidden, host_local_routes, observe, _dial_address,
 )
 from simulator.adapters.probe_agent import Prepared  # noqa: E402
+from simulator.verify.session import retry_transient  # noqa: E402
 
 
 def bench_design(containers: int, networks: int) -> Design:
@@ -76,6 +79,8 @@ def main() -> int:
         guard = build_guard(facts, the_plan, host_forbidden(the_plan, facts), host_local_routes())
         with lanpeer.uplink_guard():
             observations = observe(design, the_plan, result.probes, engine, facts, guard)
+            # as verify does: timeouts against the model are dialled once more, longer
+            observations = retry_transient(design, the_plan, result.probes, observations, engine, facts, guard)
             times["probe"] = time.perf_counter() - t
             rows = compare(result.probes, observations)
 
@@ -99,6 +104,7 @@ def main() -> int:
 
     n = len(result.probes)
     verdicts = {v: sum(1 for r in rows if r.verdict == v) for v in ("agree", "mismatch", "detail", "not-compared")}
+    verdicts["retried"] = sum(1 for r in rows if r.observation is not None and r.observation.attempts > 1)
     mean = statistics.mean(per_probe) if per_probe else 0.0
     extrapolated = mean * len(container_probes)  # host/LAN probes need no exec either way
     batched = times["probe"]
@@ -116,7 +122,7 @@ def main() -> int:
           f"(min {min(per_probe) * 1000:.0f}, max {max(per_probe) * 1000:.0f}) -> "
           f"{extrapolated:.0f} s for the {len(container_probes)} probes from containers")
     print(f"batched probing {batched:.2f} s: {speedup:.0f}x faster (target >= 10x)")
-    return 0 if total <= 60 and speedup >= 10 else 1
+    return 0 if total <= 60 and speedup >= 10 and verdicts["mismatch"] == 0 else 1
 
 
 if __name__ == "__main__":
