@@ -222,7 +222,7 @@ def _network(n: dict, key: str) -> Network:
     elif driver in (Driver.MACVLAN, Driver.IPVLAN):
         base, dot, tag = (opts.get("parent") or "").partition(".")
         kw["parent"] = base or None
-        if dot and tag.isdigit():
+        if dot and tag.isascii() and tag.isdigit() and len(tag) <= 4:  # "²" passes isdigit() but not int()
             kw["vlan"] = int(tag)
         kw["mode"] = opts.get(f"{driver.value}_mode") or ("bridge" if driver is Driver.MACVLAN else "l2")
     elif driver is Driver.OVERLAY:
