@@ -301,8 +301,9 @@ def prepare_containers(design: Design, plan: Plan, by_source: Mapping[str, list]
         items = by_source.get(key, ())
         # host-network containers count as the host: their resolver is the machine's
         names = [] if host_like else sorted({p.name for _, p in items if p.via == "dns" and p.name})
-        listeners = [(lst.port, getattr(lst.protocol, "value", str(lst.protocol)))
-                     for lst in container.listeners] if wait_ready else []
+        protocols = ("tcp", "udp") if facts.udp else ("tcp",)  # without nsagent nothing listens on UDP
+        listeners = [(lst.port, proto) for lst in container.listeners
+                     if (proto := getattr(lst.protocol, "value", str(lst.protocol))) in protocols] if wait_ready else []
         if not items and not listeners:
             continue
         on = engines.get(container.host, engine) if on_extra else engine
