@@ -1,15 +1,19 @@
 """Every error netsim raises derives from :class:`NetsimError`.
 
     NetsimError
-    ├── DesignError            the design cannot be used; carries every Problem found
-    │   └── DesignLoadError    the file could not be read or parsed at all
-    ├── UnknownEngineVersion   --engine-version names no rule set netsim knows
-    ├── QueryError             a trace/diagram query names something not in the design
-    └── EngineError            talking to a real Docker engine failed (adapters only)
+    ├── DesignError            the design cannot be used; carries every Problem found   (exit 1)
+    │   └── DesignLoadError    the file could not be read or parsed at all               (exit 1)
+    ├── UsageError             the command line asks for what cannot be done             (exit 2)
+    │   ├── UnknownEngineVersion   --engine-version names no rule set netsim knows
+    │   ├── QueryError         a trace/diagram query names something not in the design
+    │   ├── InputError         an input path is not a readable regular file
+    │   └── OutputError        an output cannot (or may not) be written
+    └── EngineError            talking to a real Docker engine failed (adapters only)    (exit 2)
         ├── EngineUnavailable  no engine reachable, or a prerequisite is missing
         └── UnsafeTarget       a probe would leave the networks netsim created
 
-The library never prints or exits; the CLI turns these into messages and exit codes.
+The library never prints or exits; the CLI turns these into messages and exit codes
+(one table: ``simulator.cli.common.EXIT_CODES``, documented in docs/commands.md).
 """
 
 from __future__ import annotations
@@ -55,12 +59,24 @@ class DesignLoadError(DesignError):
     """The design file could not be read or parsed."""
 
 
-class UnknownEngineVersion(NetsimError):
+class UsageError(NetsimError):
+    """The command line asks for something that cannot be done: exit 2, nothing was evaluated."""
+
+
+class UnknownEngineVersion(UsageError):
     pass
 
 
-class QueryError(NetsimError):
+class QueryError(UsageError):
     pass
+
+
+class InputError(UsageError):
+    """An input path is missing, a directory, a FIFO, a symlink loop, unreadable or too long."""
+
+
+class OutputError(UsageError):
+    """An output cannot be written, or would overwrite a file (or the input) without --force."""
 
 
 class EngineError(NetsimError):

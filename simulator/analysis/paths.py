@@ -12,14 +12,19 @@ from .reachability import LOCALHOST, Matrix, after_lookup, dns_hop
 from .trace import Disposition, Step, Trace
 
 
-def trace_between(design: Design, source: str, target: str, port: int | None, protocol: str = "tcp",
+def trace_between(design: Design, source: str, target: str, port: int | None, protocol: str | None = "tcp",
                   engine_version: str | None = None) -> list[tuple[str, Trace]]:
-    """Full traces from ``source`` to ``target`` (a container, a name, an address, or ``host``)."""
+    """Full traces from ``source`` to ``target`` (a container, a name, an address, or ``host``).
+
+    Without a ``port``: the target's listeners of ``protocol`` (None: of either protocol).
+    """
     world = build_world(design, engine_version)
     matrix = Matrix(world, with_traces=True)
     srcs = dict(matrix.sources())
     if source not in srcs:
-        raise QueryError(f"unknown source {source!r}; choose one of: {', '.join(sorted(srcs))}")
+        from ..loaders.yamlsource import did_you_mean
+
+        raise QueryError(f"unknown source {source!r}{did_you_mean(source, srcs)}; choose one of: {', '.join(sorted(srcs))}")
     ns = srcs[source]
     dials: list[tuple[str, IPv4Address | None, list[Step]]] = []
     if design.has_container(target):
@@ -44,9 +49,19 @@ def trace_between(design: Design, source: str, target: str, port: int | None, pr
         except ValueError:
             res = matrix.names.resolve(ns, target)
             if not any(target.lower() in t for t in matrix.names.by_network.values()):
-                raise QueryError(f"{target!r} is neither a container, a host, an address nor a name of the design") from None
+                from ..loaders.yamlsource import did_you_mean
+
+                known = [c.name for c in design.containers] + [h.name for h in design.hosts]
+                known += [n for names in matrix.names.by_network.values() for n in names]
+                raise QueryError(f"{target!r} is neither a container, a host, an address nor a name of the design"
+                                 f"{did_you_mean(target, known)}") from None
             dials.append((f"name {target}", res.records[0][0] if res.resolved else None, [res.step]))
-    ports = [(port, protocol)] if port else _default_ports(world, target)
+    if port:
+        ports = [(port, protocol or "tcp")]
+    else:
+        ports = [p for p in _default_ports(world, target) if protocol in (None, p[1])]
+        if not ports:
+            raise QueryError(f"{target!r} has no {protocol} listener: name the port, {target}:PORT")
     out = []
     for label, addr, pre in dials:
         for p, proto in ports:

@@ -1,12 +1,14 @@
-"""The ``netsim`` command: the only place that reads files, prints and picks exit codes."""
+"""The ``netsim`` command: the only place that reads files, prints and picks exit codes.
+
+Exit codes, loading and writing are one contract for every command: see
+:mod:`simulator.cli.common` and docs/commands.md.
+"""
 
 from __future__ import annotations
 
-import sys
-
 import typer
 
-from ..errors import NetsimError
+from .common import NetsimGroup, run
 
 app = typer.Typer(
     name="netsim",
@@ -14,6 +16,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=True,
     pretty_exceptions_enable=False,
+    cls=NetsimGroup,
 )
 
 # Command modules register themselves on `app` when imported.
@@ -21,12 +24,5 @@ from . import app_options, design_cmds, engine_cmds, intent_cmds, live_cmds, ren
 
 
 def main() -> None:
-    """Entry point: run the app, turning any NetsimError into a message and exit code 2."""
-    try:
-        app()
-    except NetsimError as exc:
-        print(f"netsim: {exc}", file=sys.stderr)
-        sys.exit(2)
-    except KeyboardInterrupt:
-        print("netsim: interrupted", file=sys.stderr)
-        sys.exit(130)
+    """Entry point: every error becomes one line on stderr and the exit code of the contract."""
+    run(app)

@@ -11,7 +11,8 @@ import typer
 
 from . import app
 from .stdin import design_argument
-from .common import fail, load_or_exit, print_problems, stdout_is_tty
+from .common import (KernelChoice, KernelOpt, UsageError, fail, kernel_json, kernel_matters, kernel_summary, load_checked,
+                     stdout_is_tty, unknown)
 
 DesignArg = typer.Argument(..., help="A netsim design (YAML) or a docker-compose file; - reads it from standard input.",
                            exists=False, callback=design_argument)
@@ -38,22 +39,11 @@ WideOpt = typer.Option(False, "--wide", "-w", help="Do not fit the terminal's wi
 ColorOpt = typer.Option(None, "--color/--no-color", help="Colour the table (default: on a terminal, unless NO_COLOR is set or TERM=dumb).")
 
 
-def _check_path(path: Path) -> None:
-    if not path.exists():
-        fail(f"{path}: no such file", 2)
-
-
-def _problems(design, engine_version):
-    """Engine-level problems (addressing, version rules) on top of what the loader found."""
-    from ..engine.checks import engine_problems
-
-    return engine_problems(design, engine_version)
-
-
 @app.command()
 def check(
     design: Path = DesignArg,
     engine_version: Optional[str] = EngineOpt,
+    kernel: KernelChoice = KernelOpt,
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print nothing when the design is valid."),
 ) -> None:
     """Validate a design: exit 0 when the engine would accept it, 1 listing every problem.
@@ -63,28 +53,16 @@ def check(
         netsim check designs/frontend-backend.yaml
         netsim check - < designs/compose-shop/compose.yaml    # the design from standard input
     """
-    _check_path(design)
-    model = load_or_exit(design)
-    problems = _problems(model, engine_version)
-    errors = [p for p in problems if p.severity == "error"]
-    print_problems(problems)
-    if errors:
-        typer.echo(f"{design}: {len(errors)} error(s)", err=True)
-        raise typer.Exit(1)
+    model = load_checked(design, engine_version, kernel, show_warnings=True, announce_kernel=False).design
     if not quiet:
         n_c, n_n = len(model.containers), len([n for n in model.networks])
-        typer.echo(f"{design}: ok ({len(model.hosts)} host(s), {n_n} network(s), {n_c} container(s))")
+        used = f"; kernel: {kernel_summary(model)}" if kernel_matters(model) else ""
+        typer.echo(f"{design}: ok ({len(model.hosts)} host(s), {n_n} network(s), {n_c} container(s){used})")
 
 
-def _load_valid(design: Path, engine_version: Optional[str]):
-    _check_path(design)
-    model = load_or_exit(design, show_warnings=False)
-    errors = [p for p in _problems(model, engine_version) if p.severity == "error"]
-    if errors:
-        print_problems(errors)
-        typer.echo(f"{design}: {len(errors)} error(s); run `netsim check` for details", err=True)
-        raise typer.Exit(1)
-    return model
+def _load_valid(design: Path, engine_version: Optional[str], kernel: KernelChoice = KernelChoice.default):
+    """The design, loaded and validated as every command does (common.load_checked)."""
+    return load_checked(design, engine_version, kernel).design
 
 
 @app.command()
@@ -94,8 +72,9 @@ def reach(
     format: Format = typer.Option(Format.table, "--format", "-f", help="table (for people) or json (the stable contract)."),
     trace: bool = typer.Option(False, "--trace", help="Include the full hop-by-hop trace of every probe (json)."),
     source: Optional[list[str]] = typer.Option(None, "--source", "-s", help="Only probes from these sources."),
-    only: Optional[str] = typer.Option(None, "--only", help="reachable | unreachable"),
+    only: Optional[str] = typer.Option(None, "--only", help="reachable | unreachable: only these probes (tables and json; not with --matrix)."),
     matrix: bool = typer.Option(False, "--matrix", help="A compact grid instead of the per-source tables."),
+    kernel: KernelChoice = KernelOpt,
     color: Optional[bool] = ColorOpt,
     wide: bool = WideOpt,
 ) -> None:
@@ -109,12 +88,23 @@ def reach(
     from ..analysis.reachability import compute_reach
     from ..render.tables import reach_matrix, reach_table
 
-    model = _load_valid(design, engine_version)
+    if only is not None and only not in ("reachable", "unreachable"):
+        raise UsageError(f'--only: "{only}" is not one of: reachable, unreachable')
+    if only is not None and matrix:
+        raise UsageError("--only and --matrix do not go together: the grid shows both outcomes; "
+                         "use --only with the tables or --format json")
+    model = _load_valid(design, engine_version, kernel)
     result = compute_reach(model, engine_version, with_traces=trace)
+    _check_sources(source, result)
+    if source or only:
+        from dataclasses import replace
+
+        result = replace(result, probes=tuple(
+            p for p in result.probes
+            if (not source or p.source in source) and (only is None or p.reachable == (only == "reachable"))))
     if format is Format.json:
         data = result.to_json()
-        if source:
-            data["probes"] = [p for p in data["probes"] if p["source"] in source]
+        data["kernel"] = kernel_json(model)
         typer.echo(json.dumps(data, indent=1))
         return
     from .terminal import output_width
@@ -126,14 +116,28 @@ def reach(
         _table(reach_table(result, use, only, source, width), use)
 
 
+def _check_sources(sources: Optional[list[str]], result) -> None:
+    known = list(dict.fromkeys(p.source for p in result.probes))
+    for s in sources or []:
+        if s not in known:
+            raise unknown("source", s, known)
+
+
+class Protocol(str, Enum):
+    tcp = "tcp"
+    udp = "udp"
+
+
 @app.command()
 def trace(
     design: Path = DesignArg,
     source: str = typer.Argument(..., help="A container, `host`, `external` or a host name."),
     target: str = typer.Argument(..., help="TARGET[:PORT] — a container, a DNS name, an address, or `host`."),
-    protocol: str = typer.Option("tcp", "--protocol", "-p", help="tcp or udp"),
+    protocol: Optional[Protocol] = typer.Option(None, "--protocol", "-p", case_sensitive=False,
+                                                help="tcp or udp (default: tcp with a port; without one, every listener)."),
     engine_version: Optional[str] = EngineOpt,
     format: Format = typer.Option(Format.table, "--format", "-f"),
+    kernel: KernelChoice = KernelOpt,
 ) -> None:
     """Hop by hop: the path from SOURCE to TARGET and the rule that decided.
 
@@ -144,16 +148,17 @@ def trace(
     """
     from ..analysis.paths import trace_between
 
-    model = _load_valid(design, engine_version)
+    model = _load_valid(design, engine_version, kernel)
     name, _, port_text = target.rpartition(":") if target.count(":") == 1 else (target, "", "")
     if not name:
         name, port_text = target, ""
     port = None
     if port_text:
-        if not port_text.isdigit() or not 0 < int(port_text) < 65536:
-            fail(f"{target!r}: the port after ':' must be a number from 1 to 65535", 2)
+        if not (port_text.isascii() and port_text.isdigit()) or len(port_text) > 5 or not 0 < int(port_text) < 65536:
+            raise UsageError(f"{target!r}: the port after ':' must be a number from 1 to 65535")
         port = int(port_text)
-    results = trace_between(model, source, name, port, protocol.lower(), engine_version)
+    proto = protocol.value if protocol is not None else ("tcp" if port else None)
+    results = trace_between(model, source, name, port, proto, engine_version)
     if format is Format.json:
         typer.echo(json.dumps([
             {"path": label, "disposition": t.disposition.value, "reason": t.reason, "responder": t.responder,
@@ -174,6 +179,7 @@ def exposure(
     format: Format = typer.Option(Format.table, "--format", "-f"),
     color: Optional[bool] = ColorOpt,
     wide: bool = WideOpt,
+    kernel: KernelChoice = KernelOpt,
 ) -> None:
     """Every listener reachable from the host, the LAN or other container networks, and through what.
 
@@ -186,10 +192,11 @@ def exposure(
     from ..analysis.reachability import compute_reach
     from ..render.tables import exposure_table
 
-    model = _load_valid(design, engine_version)
+    model = _load_valid(design, engine_version, kernel)
     entries = compute_exposure(compute_reach(model, engine_version))
     if format is Format.json:
-        typer.echo(json.dumps({"design": model.name, "exposure": [e.to_json() for e in entries]}, indent=1))
+        typer.echo(json.dumps({"design": model.name, "kernel": kernel_json(model),
+                               "exposure": [e.to_json() for e in entries]}, indent=1))
         return
     from .terminal import output_width
 
@@ -203,6 +210,7 @@ def addresses(
     format: Format = typer.Option(Format.table, "--format", "-f"),
     color: Optional[bool] = ColorOpt,
     wide: bool = WideOpt,
+    kernel: KernelChoice = KernelOpt,
 ) -> None:
     """Each container's interfaces, addresses, gateways, names and published ports.
 
@@ -215,10 +223,11 @@ def addresses(
     from ..engine.topology import build_world
     from ..render.tables import addressing_table
 
-    model = _load_valid(design, engine_version)
+    model = _load_valid(design, engine_version, kernel)
     rows = compute_addressing(build_world(model, engine_version))
     if format is Format.json:
-        typer.echo(json.dumps({"design": model.name, "containers": [r.to_json() for r in rows]}, indent=1))
+        typer.echo(json.dumps({"design": model.name, "kernel": kernel_json(model),
+                               "containers": [r.to_json() for r in rows]}, indent=1))
         return
     from .terminal import output_width
 
@@ -230,6 +239,7 @@ def rules(
     design: Path = DesignArg,
     engine_version: Optional[str] = EngineOpt,
     host: Optional[str] = typer.Option(None, "--host", help="Which host (multi-host designs)."),
+    kernel: KernelChoice = KernelOpt,
 ) -> None:
     """The iptables rules the engine would program for the design (iptables-save form).
 
@@ -240,12 +250,12 @@ def rules(
     """
     from ..engine.topology import build_world
 
-    model = _load_valid(design, engine_version)
-    world = build_world(model, engine_version)
+    model = _load_valid(design, engine_version, kernel)
     names = [h.name for h in model.hosts]
     chosen = host or names[0]
     if chosen not in names:
-        fail(f"unknown host {chosen!r}; the design has: {', '.join(names)}", 2)
+        raise unknown("host", chosen, names)
+    world = build_world(model, engine_version)
     typer.echo(world.host_ns(chosen).ruleset.save(), nl=False)
 
 
@@ -257,6 +267,6 @@ def schema() -> None:
 
         netsim schema > design.schema.json
     """
-    from ..schema import load_schema
+    from ..schema import design_schema
 
-    typer.echo(json.dumps(load_schema(), indent=2))
+    typer.echo(json.dumps(design_schema(), indent=2))

@@ -13,7 +13,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from . import app
 from .stdin import design_argument
-from .common import fail, load_or_exit
+from .common import ForceOpt, KernelChoice, check_output, fail, load_or_exit, write_output
 
 DesignArg = typer.Argument(..., help="A netsim design (YAML) or a docker-compose file; - reads it from standard input.",
                            callback=design_argument)
@@ -64,9 +64,8 @@ def _engine():
 
 
 def _design(path: Path):
-    if not path.exists():
-        fail(f"{path}: no such file", 2)
-    return load_or_exit(path)
+    """deploy/destroy run on this machine: every host gets this machine's kernel."""
+    return load_or_exit(path, kernel=KernelChoice.local, run_here=True)
 
 
 @app.command()
@@ -137,6 +136,7 @@ def verify(
     intent_file: Optional[Path] = typer.Option(None, "--intent", "-i", help="Also judge this intent file (and the design's expect:) on what the engine did."),
     live: bool = typer.Option(False, "--live", help="Probe the running environment in place, without deploying or changing it."),
     project: Optional[str] = typer.Option(None, "--project", "-P", help="--live: the running compose project / netsim design."),
+    force: bool = ForceOpt,
 ) -> None:
     """Deploy, probe every source/target pair for real, compare with the model; exit 1 on mismatch.
 
@@ -155,7 +155,9 @@ def verify(
     from ..verify.session import VerifyOptions, run_verify
     from .intent_cmds import load_design_and_intent
 
-    model, _, intent = load_design_and_intent(design, intent_file)
+    model, _, intent = load_design_and_intent(design, intent_file, engine_version, KernelChoice.local, run_here=True)
+    if junit is not None:
+        check_output(junit, force, (design, intent_file))  # refuses before deploying anything
     opts = VerifyOptions(deploy=not no_deploy, keep=keep, engine_version=engine_version, probe_image=probe_image)
     from .progress import phase_progress
 
@@ -176,6 +178,6 @@ def verify(
         typer.echo(render_text(result, show_agreeing=not only_differences), nl=False)
         typer.echo(render_verdicts(verdicts), nl=False)
     if junit is not None:
-        junit.write_text(render_junit(result))
+        write_output(junit, render_junit(result), force, (design, intent_file))
     intent_ok = all(v.kind == "holds" for v in verdicts)
     raise typer.Exit(0 if result.ok and intent_ok else 1)

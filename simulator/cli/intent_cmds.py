@@ -1,8 +1,9 @@
 """Commands that judge a design: test (intent), audit, diff.
 
-Exit codes: 0 all good; 1 an expectation failed (test), a finding at or above
-``--fail-on`` (audit), a change with ``--exit-code`` (diff); 2 the input could not be
-evaluated (design or intent errors, unknown rule IDs).
+Exit codes (the contract of simulator.cli.common): 0 all good; 1 the design or its intent
+is invalid, an expectation failed (test), a finding at or above ``--fail-on`` (audit), a
+change with ``--exit-code`` (diff); 2 a usage error (a missing file, unknown rule IDs on
+the command line, an unknown option value).
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ import typer
 
 from . import app
 from .stdin import design_argument
-from .common import fail, print_problems
+from .common import (EXIT_FOUND, ForceOpt, KernelChoice, KernelOpt, fail, load_checked, print_problems,
+                     write_output)
 
 DesignArg = typer.Argument(..., help="A netsim design (YAML) or a docker-compose file; - reads it from standard input.",
                            callback=design_argument)
@@ -49,51 +51,15 @@ class FailOn(str, Enum):
     never = "never"
 
 
-def load_design_and_intent(path: Path, intent_file: Optional[Path], engine_version: Optional[str] = None):
-    """(design, warnings, intent) or exit 2 printing every problem of the design and the intent."""
-    from ..engine.checks import engine_problems
-    from ..errors import DesignError
-    from ..intent import load_intent_file, load_with_intent
-    from ..intent.model import Intent
-
-    if not path.exists():
-        fail(f"{path}: no such file", 2)
-    if intent_file is not None and not intent_file.exists():
-        fail(f"{intent_file}: no such file", 2)
-    try:
-        design, warnings, intent, problems = load_with_intent(path)
-    except DesignError as exc:
-        print_problems(exc.problems)
-        typer.echo(f"{path}: {len(exc.errors)} error(s); nothing was evaluated", err=True)
-        raise typer.Exit(2)
-    try:
-        if intent_file is not None:
-            extra, more = load_intent_file(intent_file)
-            problems = problems + more
-            intent = Intent(intent.source, intent.expectations + extra.expectations, intent.groups + extra.groups,
-                            intent.audit_disable + extra.audit_disable,
-                            intent.audit_disable_locations + extra.audit_disable_locations)
-    except DesignError as exc:
-        print_problems(exc.problems)
-        typer.echo(f"{intent_file}: {len(exc.errors)} error(s); nothing was evaluated", err=True)
-        raise typer.Exit(2)
-    errors = [p for p in problems if p.severity == "error"]
-    errors += [p for p in engine_problems(design, engine_version) if p.severity == "error"]
-    if errors:
-        print_problems(errors)
-        typer.echo(f"{len(errors)} error(s); nothing was evaluated", err=True)
-        raise typer.Exit(2)
-    return design, warnings, intent
+def load_design_and_intent(path: Path, intent_file: Optional[Path], engine_version: Optional[str] = None,
+                           kernel: KernelChoice = KernelChoice.default, run_here: bool = False):
+    """(design, warnings, intent), loaded and validated as every command does (common.load_checked)."""
+    loaded = load_checked(path, engine_version, kernel, intent_file, run_here=run_here)
+    return loaded.design, list(loaded.warnings), loaded.intent
 
 
-def _emit(text: str, output: Optional[Path]) -> None:
-    if output is None:
-        typer.echo(text, nl=False)
-        return
-    try:
-        output.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        fail(f"{output}: cannot write: {exc.strerror or exc}", 2)
+def _emit(text: str, output: Optional[Path], force: bool = False, inputs: tuple = ()) -> None:
+    write_output(output, text, force, inputs, announce=False)
 
 
 def _version(design, engine_version: Optional[str]) -> str:
@@ -110,6 +76,8 @@ def test_cmd(
     format: TestFormat = typer.Option(TestFormat.table, "--format", "-f", help="table, json, junit (XML) or sarif (2.1.0)."),
     output: Optional[Path] = OutputOpt,
     no_trace: bool = typer.Option(False, "--no-trace", help="table: leave out the hop-by-hop traces of failures."),
+    force: bool = ForceOpt,
+    kernel: KernelChoice = KernelOpt,
 ) -> None:
     """Check the design's expectations (expect:, or --intent FILE) against the model; exit 1 if any fails.
 
@@ -121,7 +89,7 @@ def test_cmd(
     from ..intent import evaluate
     from ..intent import report
 
-    model, _, stated = load_design_and_intent(design, intent, engine_version)
+    model, _, stated = load_design_and_intent(design, intent, engine_version, kernel)
     if not stated.expectations:
         fail(f"{design}: no expectations to test; write an expect: section (compose: x-netsim-expect:) "
              "or pass --intent FILE (see docs/intent.md)", 2)
@@ -129,12 +97,12 @@ def test_cmd(
     print_problems(problems)
     if any(p.severity == "error" for p in problems):
         typer.echo(f"{len([p for p in problems if p.severity == 'error'])} error(s) in the intent; nothing was evaluated", err=True)
-        raise typer.Exit(2)
+        raise typer.Exit(EXIT_FOUND)
     version = _version(model, engine_version)
     render = {TestFormat.json: report.render_json, TestFormat.junit: report.render_junit_report,
               TestFormat.sarif: report.render_sarif_report}.get(format)
     text = render(model.name, version, outcomes) if render else report.render_text(model.name, version, outcomes, not no_trace)
-    _emit(text, output)
+    _emit(text, output, force, (design, intent))
     if any(not o.passed for o in outcomes):
         raise typer.Exit(1)
 
@@ -149,6 +117,8 @@ def audit(
     disable: Optional[list[str]] = typer.Option(None, "--disable", "-d", help="Rule IDs to switch off (repeat, or NS003,NS011)."),
     fail_on: FailOn = typer.Option(FailOn.low, "--fail-on", help="Exit 1 when a finding is at least this severe (never: always 0)."),
     no_trace: bool = typer.Option(False, "--no-trace", help="table: leave out the hop-by-hop traces."),
+    force: bool = ForceOpt,
+    kernel: KernelChoice = KernelOpt,
 ) -> None:
     """Find what a reviewer would: risky exposure, isolation bypasses, ignored ports, odd subnets.
 
@@ -160,12 +130,16 @@ def audit(
     from ..audit import check_disabled, run_audit
     from ..audit import report
 
-    model, warnings, stated = load_design_and_intent(design, intent, engine_version)
     cli_ids = [part.strip() for item in disable or [] for part in item.split(",") if part.strip()]
-    problems = check_disabled(stated.audit_disable, stated.audit_disable_locations) + check_disabled(cli_ids)
-    if problems:
+    problems = check_disabled(cli_ids)
+    if problems:  # a usage error: checked before the design is read
         print_problems(problems)
         raise typer.Exit(2)
+    model, warnings, stated = load_design_and_intent(design, intent, engine_version, kernel)
+    problems = check_disabled(stated.audit_disable, stated.audit_disable_locations)
+    if problems:  # the design's (or intent file's) audit.disable: the input is invalid
+        print_problems(problems)
+        raise typer.Exit(EXIT_FOUND)
     off = tuple(dict.fromkeys(stated.audit_disable + tuple(cli_ids)))
     findings = run_audit(model, warnings, engine_version, off)
     version = _version(model, engine_version)
@@ -175,7 +149,7 @@ def audit(
         text = report.render_sarif_report(model.name, version, findings)
     else:
         text = report.render_text(model.name, version, findings, off, not no_trace)
-    _emit(text, output)
+    _emit(text, output, force, (design, intent))
     order = ("high", "medium", "low")
     if fail_on is not FailOn.never and any(order.index(f.rule.severity) <= order.index(fail_on.value) for f in findings):
         raise typer.Exit(1)
@@ -189,6 +163,8 @@ def diff(
     format: DiffFormat = typer.Option(DiffFormat.table, "--format", "-f", help="table or json."),
     output: Optional[Path] = OutputOpt,
     exit_code: bool = typer.Option(False, "--exit-code", help="Exit 1 when anything changes (like git diff --exit-code)."),
+    force: bool = ForceOpt,
+    kernel: KernelChoice = KernelOpt,
 ) -> None:
     """What a change does: paths opened and closed, listeners newly exposed or no longer exposed.
 
@@ -202,10 +178,10 @@ def diff(
     from ..analysis.reachability import compute_reach
     from ..diff import diff_results, render_text
 
-    before, _, _ = load_design_and_intent(old, None, engine_version)
-    after, _, _ = load_design_and_intent(new, None, engine_version)
+    before, _, _ = load_design_and_intent(old, None, engine_version, kernel)
+    after, _, _ = load_design_and_intent(new, None, engine_version, kernel)
     result = diff_results(compute_reach(before, engine_version), compute_reach(after, engine_version))
     text = json.dumps(result.to_json(), indent=1) + "\n" if format is DiffFormat.json else render_text(result)
-    _emit(text, output)
+    _emit(text, output, force, (old, new))
     if exit_code and not result.empty:
         raise typer.Exit(1)

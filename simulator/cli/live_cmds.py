@@ -12,7 +12,7 @@ import typer
 
 from . import app
 from .stdin import design_argument
-from .common import fail, load_or_exit
+from .common import KernelChoice, check_output, fail, is_stdout, load_or_exit, write_output
 
 
 class DriftFormat(str, Enum):
@@ -81,8 +81,7 @@ def import_(
     from ..live.snapshot import read_snapshot
     from ..live.writer import render_yaml
 
-    if output is not None and output.exists() and not force:
-        fail(f"{output} exists; pass --force to overwrite it", 2)
+    check_output(output, force)
     engine = _engine()
     scope = scope_for(engine, project=project, all_=all_)
     snap = read_snapshot(engine, scope)
@@ -92,10 +91,8 @@ def import_(
     text = render_yaml(imported.design, header + tuple(f"note: {n}" for n in imported.notes))
     for note in imported.notes:
         typer.echo(f"note: {note}", err=True)
-    if output is None:
-        typer.echo(text, nl=False)
-    else:
-        output.write_text(text)
+    write_output(output, text, force, announce=False)
+    if not is_stdout(output):
         typer.echo(f"wrote {output}: {len(imported.design.networks)} network(s), "
                    f"{len(imported.design.containers)} container(s)", err=True)
 
@@ -121,7 +118,7 @@ def drift(
 
     if not design.exists():
         fail(f"{design}: no such file", 2)
-    model = load_or_exit(design)
+    model = load_or_exit(design, kernel=KernelChoice.local, run_here=True)
     engine = _engine()
     scope = scope_for(engine, model, project)
     snap = read_snapshot(engine, scope)

@@ -11,7 +11,7 @@ from typing import Optional
 import typer
 
 from . import app
-from .common import fail
+from .common import ForceOpt, KernelChoice, KernelOpt, UsageError, check_output, fail, write_output
 from .design_cmds import DesignArg, EngineOpt, _load_valid
 
 DOT_MISSING = "the `dot` program is missing: install Graphviz (Debian package graphviz, or `bash scripts/setup.sh`); " \
@@ -41,8 +41,8 @@ def split_target(target: str) -> tuple[str, Optional[int]]:
     name, sep, port_text = target.rpartition(":")
     if not sep or not name:
         return target, None
-    if not port_text.isdigit() or not 0 < int(port_text) < 65536:
-        fail(f"{target!r}: the port after ':' must be a number from 1 to 65535", 2)
+    if not (port_text.isascii() and port_text.isdigit()) or len(port_text) > 5 or not 0 < int(port_text) < 65536:
+        raise UsageError(f"{target!r}: the port after ':' must be a number from 1 to 65535")
     return name, int(port_text)
 
 
@@ -55,12 +55,14 @@ def diagram_source(model, engine_version: Optional[str], fmt: DiagramFormat, hid
     from ..render.mermaid import render_mermaid
 
     if host is not None and host not in [h.name for h in model.hosts]:
-        fail(f"unknown host {host!r}; the design has: {', '.join(h.name for h in model.hosts)}", 2)
+        from .common import unknown
+
+        raise unknown("host", host, [h.name for h in model.hosts])
     scene = build_scene(model, engine_version, DiagramOptions(hide_default, group_replicas, host), result)
     if path:
         source, target = path
         name, port = split_target(target)
-        traces = trace_between(model, source, name, port, "tcp", engine_version)
+        traces = trace_between(model, source, name, port, "tcp" if port else None, engine_version)
         scene = with_path(scene, f"{source} → {target}", traces)
     return render_mermaid(scene) if fmt is DiagramFormat.mermaid else render_dot(scene)
 
@@ -75,6 +77,8 @@ def diagram(
     group_replicas: bool = typer.Option(False, "--group-replicas", help="One box for containers that differ only by a numeric suffix."),
     host: Optional[str] = typer.Option(None, "--host", help="Draw this Docker host only."),
     path: Optional[tuple[str, str]] = typer.Option(None, "--path", help="FROM TO[:PORT]: highlight this trace hop by hop."),
+    force: bool = ForceOpt,
+    kernel: KernelChoice = KernelOpt,
 ) -> None:
     """Draw the design: hosts, networks per mode, containers, published ports, exposure (Graphviz or Mermaid).
 
@@ -84,26 +88,28 @@ def diagram(
         netsim diagram designs/frontend-backend.yaml -f mermaid --path proxy db:5432
     """
     fmt = format or _format_from_suffix(output)
-    model = _load_valid(design, engine_version)
+    check_output(output, force, (design,))
+    model = _load_valid(design, engine_version, kernel)
     text = diagram_source(model, engine_version, fmt, hide_default, group_replicas, host, path)
     if fmt in (DiagramFormat.dot, DiagramFormat.mermaid):
         data = text.encode()
     else:
         if output is None:
-            fail(f"--format {fmt.value} needs -o FILE", 2)
+            fail(f"--format {fmt.value} needs -o FILE (-o - for standard output)", 2)
         data = _dot_or_exit(text, fmt.value)
     if output is None:
         typer.echo(text, nl=False)
         return
-    output.write_bytes(data)
-    typer.echo(f"wrote {output}", err=True)
+    write_output(output, data, force, (design,))
 
 
 @app.command()
 def report(
     design: Path = DesignArg,
-    output: Path = typer.Option(..., "--output", "-o", help="The HTML file to write."),
+    output: Path = typer.Option(..., "--output", "-o", help="The HTML file to write (- for standard output)."),
     engine_version: Optional[str] = EngineOpt,
+    force: bool = ForceOpt,
+    kernel: KernelChoice = KernelOpt,
 ) -> None:
     """One self-contained HTML page: the diagram, the reachability grid (click a cell for its traces), exposure, addressing.
 
@@ -114,7 +120,8 @@ def report(
     from ..analysis.reachability import compute_reach
     from ..render.report import render_report
 
-    model = _load_valid(design, engine_version)
+    check_output(output, force, (design,))  # before the work, not after it
+    model = _load_valid(design, engine_version, kernel)
     result = compute_reach(model, engine_version)
     dot_text = diagram_source(model, engine_version, DiagramFormat.dot, result=result)
     try:
@@ -122,20 +129,23 @@ def report(
     except FileNotFoundError as exc:
         typer.echo(f"netsim: warning: the report has no diagram: {exc}", err=True)
         svg = ""
-    output.write_text(render_report(model, engine_version, svg, result), encoding="utf-8")
-    typer.echo(f"wrote {output}", err=True)
+    write_output(output, render_report(model, engine_version, svg, result), force, (design,))
+
+
+SUFFIXES = {"svg": DiagramFormat.svg, "png": DiagramFormat.png, "pdf": DiagramFormat.pdf, "dot": DiagramFormat.dot,
+            "gv": DiagramFormat.dot, "mmd": DiagramFormat.mermaid, "md": DiagramFormat.mermaid}
 
 
 def _format_from_suffix(output: Optional[Path]) -> DiagramFormat:
-    suffix = output.suffix.lower().lstrip(".") if output else ""
-    if suffix in ("md", "mmd"):
-        return DiagramFormat.mermaid
-    if suffix == "gv":
+    """The format -o's suffix names; an unknown suffix is refused rather than filled with DOT."""
+    if output is None or str(output) == "-":
         return DiagramFormat.dot
-    try:
-        return DiagramFormat(suffix)
-    except ValueError:
-        return DiagramFormat.dot
+    suffix = output.suffix.lower().lstrip(".")
+    if suffix not in SUFFIXES:
+        raise UsageError(f"{output}: netsim cannot tell the format from "
+                         f"{'.' + suffix if suffix else 'a name without a suffix'}; "
+                         f"use one of .{', .'.join(SUFFIXES)} or name the format with --format")
+    return SUFFIXES[suffix]
 
 
 def _dot_or_exit(source: str, fmt: str) -> bytes:

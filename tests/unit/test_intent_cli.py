@@ -96,21 +96,21 @@ def test_junit_checker_rejects_what_the_xsd_forbids():
     assert junit_errors('<testsuites><testsuite name="x"><testcase name="a"/></testsuite></testsuites>') != []
 
 
-def test_intent_errors_exit_2_with_places(tmp_path):
+def test_intent_errors_exit_1_with_places(tmp_path):  # an invalid intent is an invalid input, not misuse
     f = tmp_path / "i.yaml"
     f.write_text("expect:\n  deny:\n    - {from: proxi, to: db}\n    - {from: proxy, to: label:tier=x}\n")
     r = run("test", FB, "--intent", str(f))
-    assert r.exit_code == 2
+    assert r.exit_code == 1
     assert f'{f}:3:14: "proxi" is not a container or group of the design (did you mean "proxy"?)' in r.output
     assert f'{f}:4:25: "label:tier=x" matches no container; no container has labels' in r.output
     assert "Traceback" not in r.output
 
 
-def test_schema_errors_exit_2(tmp_path):
+def test_schema_errors_exit_1(tmp_path):
     f = tmp_path / "i.yaml"
     f.write_text("expect:\n  deny:\n    - {from: proxy, too: db}\n")
     r = run("test", FB, "--intent", str(f))
-    assert r.exit_code == 2
+    assert r.exit_code == 1
     assert f'{f}:3:21: expect.deny[0].too: unknown key "too" (did you mean "to"?)' in r.output
 
 
