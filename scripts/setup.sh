@@ -31,6 +31,15 @@ if ! PIP_ROOT_USER_ACTION=ignore python3 -m pip install -q --disable-pip-version
   echo "setup: pip install -e '.[test]' failed (see pip's message above); netsim is not installed" >&2
   exit 1
 fi
+# pyenv finds a new command only after a rehash
+if ! command -v netsim >/dev/null 2>&1 && command -v pyenv >/dev/null 2>&1; then
+  pyenv rehash
+fi
+if ! command -v netsim >/dev/null 2>&1; then
+  echo "setup: netsim was installed but the netsim command is not on PATH; add Python's scripts directory to PATH" >&2
+  exit 1
+fi
+echo "setup: $(netsim --version)" >&2
 
 if [ "$want_engine" = 1 ]; then
   if ! timeout 10 docker info >/dev/null 2>&1; then

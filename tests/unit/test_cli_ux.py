@@ -347,10 +347,12 @@ def test_a_long_option_has_the_same_short_form_everywhere():
 # --- scripts/setup.sh ---------------------------------------------------------------------------
 
 
-def _fake_bin(tmp_path: Path, pip_exit: int) -> dict[str, str]:
+def _fake_bin(tmp_path: Path, pip_exit: int, netsim_on_path: bool = True) -> dict[str, str]:
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     (bin_dir / "python3").write_text(f"#!/bin/sh\necho \"pip: $*\" >&2\nexit {pip_exit}\n")
+    if netsim_on_path:
+        (bin_dir / "netsim").write_text("#!/bin/sh\necho 'netsim 9.9.9'\n")
     (bin_dir / "dpkg").write_text("#!/bin/sh\nexit 0\n")  # every system package "installed"
     (bin_dir / "apt-get").write_text("#!/bin/sh\necho apt-get must not run >&2\nexit 99\n")
     for f in bin_dir.iterdir():
@@ -371,3 +373,11 @@ def test_setup_succeeds_when_pip_install_succeeds(tmp_path):
                           env=_fake_bin(tmp_path, pip_exit=0), timeout=60)
     assert done.returncode == 0, done.stderr
     assert "apt-get must not run" not in done.stderr
+    assert "setup: netsim 9.9.9" in done.stderr
+
+
+def test_setup_fails_when_the_command_is_not_on_path(tmp_path):
+    done = subprocess.run(["bash", str(ROOT / "scripts/setup.sh")], capture_output=True, text=True,
+                          env=_fake_bin(tmp_path, pip_exit=0, netsim_on_path=False), timeout=60)
+    assert done.returncode == 1
+    assert "the netsim command is not on PATH" in done.stderr
