@@ -71,7 +71,8 @@ def gallery() -> dict[Path, bytes]:
         source = m.group(1) if m else ""
         about = caption(path)
         parts.append(f"\n## {stem}\n\n" + (f"{about}\n\n" if about else "")
-                     + f"![The {stem} design ({path.relative_to(ROOT)})](assets/diagrams/{svg.name})\n\n"
+                     + f"[![The {stem} design ({path.relative_to(ROOT)})](assets/diagrams/{svg.name})]"
+                     + f"(assets/diagrams/{svg.name} \"Open the diagram full size\")\n\n"
                      + "<details>\n<summary>Mermaid source</summary>\n\n"
                      + f'<pre><code class="language-mermaid">{html.escape(source)}</code></pre>\n\n</details>\n')
     files[GALLERY] = "".join(parts).encode()

@@ -23,7 +23,7 @@ def test_gallery_shows_an_image_per_design_with_the_mermaid_source_one_click_awa
     for stem, _ in render_diagrams.designs():
         svg = ROOT / "docs/assets/diagrams" / f"{stem}.svg"
         assert svg.read_bytes() == (ROOT / "diagrams" / f"{stem}.svg").read_bytes()
-        assert f"](assets/diagrams/{stem}.svg)" in page
+        assert f"](assets/diagrams/{stem}.svg)](assets/diagrams/{stem}.svg" in page
     assert page.count("<details>\n<summary>Mermaid source</summary>") == len(render_diagrams.designs())
     assert "```mermaid" not in page and "--8<--" not in page
 
