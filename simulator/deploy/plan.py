@@ -63,7 +63,8 @@ class DeployRefused(EngineError):
 
 @dataclass(frozen=True, slots=True)
 class Capabilities:
-    """What this machine's kernel can create (see lanpeer.kernel_capabilities)."""
+    """What this machine's kernel can create: tried by lanpeer.kernel_capabilities (deploy, verify),
+    read from the kernel's configuration by kernel.link_capabilities (``deploy --dry-run``)."""
 
     macvlan: bool = True
     ipvlan: bool = False
