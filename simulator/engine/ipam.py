@@ -11,6 +11,7 @@ Overlays come from the swarm pool 10.0.0.0/8 in /24s (10.0.0.0/24 is the ingress
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right, insort
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 
@@ -48,7 +49,7 @@ class Endpoint:
 
     @property
     def interface(self) -> IPv4Interface:
-        return IPv4Interface(f"{self.address}/{self.prefixlen}")
+        return IPv4Interface((int(self.address), self.prefixlen))
 
 
 @dataclass
@@ -57,6 +58,8 @@ class Addressing:
     endpoints: dict[tuple[str, str], Endpoint] = field(default_factory=dict)
     docker0: dict[str, IPv4Network] = field(default_factory=dict)  # per host, used by the design or not
     problems: list[Problem] = field(default_factory=list)
+    _by_container: dict[str, list[Endpoint]] = field(default_factory=dict, repr=False, compare=False)
+    _indexed: int = field(default=-1, repr=False, compare=False)
 
     def segment_of(self, network: str, host: str) -> Segment | None:
         return self.segments.get((network, host)) or self.segments.get((network, None))
@@ -69,7 +72,12 @@ class Addressing:
         return ep.address if ep else None
 
     def endpoints_of(self, container: str) -> list[Endpoint]:
-        return [ep for (c, _), ep in self.endpoints.items() if c == container]
+        if self._indexed != len(self.endpoints):  # an index by container, rebuilt when endpoints were added
+            index: dict[str, list[Endpoint]] = {}
+            for (c, _), ep in self.endpoints.items():
+                index.setdefault(c, []).append(ep)
+            self._by_container, self._indexed = index, len(self.endpoints)
+        return list(self._by_container.get(container, ()))
 
 
 def bridge_device(network: Network) -> str:
@@ -86,11 +94,23 @@ def gwbridge_network(hosts: tuple[str, ...]) -> Network:
     return Network(name=GWBRIDGE, driver=Driver.BRIDGE, docker_name=GWBRIDGE, hosts=hosts, icc=False)
 
 
-def network_hosts(design: Design, network: Network) -> tuple[str, ...]:
+def network_hosts(design: Design, network: Network, users: dict[str, set[str]] | None = None) -> tuple[str, ...]:
+    """The hosts a network exists on: its ``hosts``, else every host with a container on it
+    (``users``: :func:`network_users` of the design, when the caller asks for many networks)."""
     if network.hosts:
         return network.hosts
-    used = {c.host for c in design.containers if network.name in c.networks}
+    used = users.get(network.name, set()) if users is not None else \
+        {c.host for c in design.containers if network.name in c.networks}
     return tuple(h.name for h in design.hosts if h.name in used) or (design.hosts[0].name,)
+
+
+def network_users(design: Design) -> dict[str, set[str]]:
+    """Network name -> the hosts of the containers attached to it (one pass over the containers)."""
+    out: dict[str, set[str]] = {}
+    for c in design.containers:
+        for name in c.networks:
+            out.setdefault(name, set()).add(c.host)
+    return out
 
 
 def overlay_hosts(design: Design) -> tuple[str, ...]:
@@ -100,29 +120,166 @@ def overlay_hosts(design: Design) -> tuple[str, ...]:
     return tuple(h.name for h in design.hosts if h.name in used)
 
 
+class _Ranges:
+    """A union of integer address ranges, kept as sorted disjoint ``[start, end]`` pairs.
+
+    Allocation asks "the first aligned block of a pool that touches none of them": it jumps past
+    a whole taken range at once instead of trying every candidate, so the work is bounded by the
+    number of ranges, not by the size of the pool (a 0.0.0.0/0 pool of /32s is no slower).
+    """
+
+    def __init__(self) -> None:
+        self.starts: list[int] = []
+        self.ends: list[int] = []
+
+    def add(self, start: int, end: int) -> None:
+        lo = bisect_left(self.ends, start - 1)  # first range ending at or after start - 1 (touching merges)
+        hi = bisect_right(self.starts, end + 1)  # ranges [lo, hi) touch or overlap [start, end]
+        if lo < hi:
+            start, end = min(start, self.starts[lo]), max(end, self.ends[hi - 1])
+        self.starts[lo:hi] = [start]
+        self.ends[lo:hi] = [end]
+
+    def intersects(self, start: int, end: int) -> int | None:
+        """The end of a range that intersects ``[start, end]`` (the last such one), or None."""
+        i = bisect_right(self.starts, end) - 1
+        return self.ends[i] if i >= 0 and self.ends[i] >= start else None
+
+    def first_free(self, lo: int, hi: int, block: int) -> int | None:
+        """The lowest ``block``-aligned start in ``[lo, hi]`` whose block intersects no range."""
+        c = lo
+        while c + block - 1 <= hi:
+            end = self.intersects(c, c + block - 1)
+            if end is None:
+                return c
+            c = (end + block) // block * block  # the first aligned start after that range
+        return None
+
+
+class _Blocks:
+    """CIDR blocks in the order they were taken, answering "which one overlaps this block".
+
+    Two CIDR blocks overlap only when one contains the other, so the blocks overlapping ``b``
+    are its supernets (one lookup per prefix length) and the blocks starting inside ``b``.
+    """
+
+    DESCENDANTS = 64  # blocks inside the asked one looked at (the earliest of them is reported)
+
+    def __init__(self, blocks=()) -> None:
+        self.order: dict[tuple[int, int], tuple[int, IPv4Network]] = {}  # (start, prefixlen) -> (index, block)
+        self.by_start: list[tuple[int, int]] = []  # sorted (start, prefixlen)
+        self.union = _Ranges()
+        for b in blocks:
+            self.add(b)
+
+    def add(self, block: IPv4Network) -> None:
+        key = (int(block.network_address), block.prefixlen)
+        if key not in self.order:
+            self.order[key] = (len(self.order), block)
+            insort(self.by_start, key)
+        self.union.add(key[0], int(block.broadcast_address))
+
+    def overlapping(self, block: IPv4Network) -> IPv4Network | None:
+        """The earliest-taken block overlapping ``block`` (among its supernets and a bounded number
+        of the blocks inside it), or None."""
+        start, plen = int(block.network_address), block.prefixlen
+        end = int(block.broadcast_address)
+        if self.union.intersects(start, end) is None:
+            return None
+        found = [self.order[k] for k in ((start & ~((1 << (32 - p)) - 1) & 0xFFFFFFFF, p) for p in range(plen + 1))
+                 if k in self.order]
+        i = bisect_left(self.by_start, (start, plen))
+        for key in self.by_start[i:i + self.DESCENDANTS]:
+            if key[0] > end:
+                break
+            found.append(self.order[key])
+        return min(found, key=lambda f: f[0])[1] if found else None
+
+
 class _Pools:
     """The daemon's default pools on one host, handing out non-overlapping subnets."""
 
     def __init__(self, host: Host):
-        self.routes: list[IPv4Network] = list(host.routes) + [host.lan_address.network]
-        self.taken: list[IPv4Network] = []
+        self.routes = _Blocks(list(host.routes) + [host.lan_address.network])
+        self.taken = _Blocks()
+        self.busy = _Ranges()  # taken subnets and routes: what allocation must avoid
+        for start, end in zip(self.routes.union.starts, self.routes.union.ends):
+            self.busy.add(start, end)
+        self.cursor: dict[tuple[int, int, int], int] = {}  # per pool: nothing free below this start
+
+    def take(self, subnet: IPv4Network) -> None:
+        self.taken.add(subnet)
+        self.busy.add(int(subnet.network_address), int(subnet.broadcast_address))
 
     def reserve(self, subnet: IPv4Network) -> IPv4Network | None:
         """Take an explicit subnet; the engine checks it against other networks only, not routes."""
-        clash = next((t for t in self.taken if t.overlaps(subnet)), None)
-        self.taken.append(subnet)
+        clash = self.taken.overlapping(subnet)
+        self.take(subnet)
         return clash
 
     def route_clash(self, subnet: IPv4Network) -> IPv4Network | None:
-        return next((r for r in self.routes if r.overlaps(subnet)), None)
+        return self.routes.overlapping(subnet)
 
     def next_free(self, host: Host) -> IPv4Network | None:
+        """The first subnet of the first default pool that overlaps no taken subnet and no route.
+
+        Taken subnets only ever accumulate, so a pool's first free candidate never moves back:
+        each pool keeps a cursor, and a search resumes where the last one stopped.
+        """
         for pool in host.daemon.default_address_pools:
-            for candidate in pool.base.subnets(new_prefix=pool.size) if pool.size >= pool.base.prefixlen else ():
-                if not any(candidate.overlaps(t) for t in self.taken + self.routes):
-                    self.taken.append(candidate)
-                    return candidate
+            if pool.size < pool.base.prefixlen:
+                continue
+            lo, hi = int(pool.base.network_address), int(pool.base.broadcast_address)
+            key = (lo, hi, pool.size)
+            block = 1 << (32 - pool.size)
+            start = self.busy.first_free(self.cursor.get(key, lo), hi, block)
+            if start is None:
+                self.cursor[key] = hi + 1
+                continue
+            self.cursor[key] = start + block
+            subnet = IPv4Network((start, pool.size))
+            self.take(subnet)
+            return subnet
         return None
+
+
+class _Addresses:
+    """The addresses of one segment handed out so far, and where the next free one may be."""
+
+    def __init__(self, seg: Segment) -> None:
+        self.seg = seg
+        self.used: dict[IPv4Address, str] = {}
+        self.cursor: dict[bool, int] = {}
+
+    def __contains__(self, address: IPv4Address) -> bool:
+        return address in self.used
+
+    def get(self, address: IPv4Address) -> str | None:
+        return self.used.get(address)
+
+    def __setitem__(self, address: IPv4Address, holder: str) -> None:
+        self.used[address] = holder
+
+    def next_free(self, net: Network | None) -> IPv4Address | None:
+        """The lowest free address in allocation order (``net``'s ip_range when it has one).
+
+        Addresses are only ever added, so the scan resumes where the previous one stopped.
+        """
+        subnet = self.seg.subnet
+        ranged = net is not None and net.ip_range is not None
+        if ranged:
+            lo, hi = int(net.ip_range.network_address), int(net.ip_range.broadcast_address)
+            edges = {int(subnet.network_address), int(subnet.broadcast_address)}
+        else:
+            lo, hi = int(subnet.network_address), int(subnet.broadcast_address)
+            if subnet.num_addresses > 2:
+                lo, hi = lo + 1, hi - 1
+            edges = set()
+        c = max(lo, self.cursor.get(ranged, lo))
+        while c <= hi and (c in edges or IPv4Address(c) in self.used):
+            c += 1
+        self.cursor[ranged] = c
+        return IPv4Address(c) if c <= hi else None
 
 
 def _first_usable(subnet: IPv4Network) -> IPv4Address:
@@ -135,16 +292,17 @@ def allocate(design: Design) -> Addressing:
     gw_hosts = overlay_hosts(design)
     local_order: list[tuple[Network, str]] = []
     defaults = [n for n in design.networks if n.default_bridge]
+    users = network_users(design)
     for host in design.hosts:
         for net in defaults:
-            if host.name in network_hosts(design, net) or not net.hosts:
+            if host.name in network_hosts(design, net, users) or not net.hosts:
                 local_order.append((net, host.name))
         if host.name in gw_hosts:
             local_order.append((gwbridge_network(gw_hosts), host.name))
     for net in design.networks:
         if net.default_bridge or net.driver in (Driver.HOST, Driver.NONE, Driver.OVERLAY):
             continue
-        local_order.extend((net, h) for h in network_hosts(design, net))
+        local_order.extend((net, h) for h in network_hosts(design, net, users))
 
     pools = {h.name: _Pools(h) for h in design.hosts}
     for host in design.hosts:  # docker0 exists on every host, used or not
@@ -154,13 +312,14 @@ def allocate(design: Design) -> Addressing:
                 out.docker0[host.name] = host.daemon.bip.network
             else:
                 out.docker0[host.name] = pools[host.name].next_free(host)
-    swarm_taken = [INGRESS_SUBNET]
+    swarm = _Blocks([INGRESS_SUBNET])
     for net, host_name in local_order:
         host = design.host(host_name)
         _allocate_segment(out, design, net, host_name, pools[host_name], host, swarm=False)
-    for net in design.networks:
-        if net.driver is Driver.OVERLAY:
-            _allocate_overlay(out, design, net, swarm_taken, pools)
+    overlays = [net for net in design.networks if net.driver is Driver.OVERLAY]
+    cursor = [int(SWARM_DEFAULT_POOL.base.network_address)]
+    for net in overlays:
+        _allocate_overlay(out, design, net, swarm, pools, cursor, len(overlays))
 
     _allocate_endpoints(out, design, gw_hosts)
     return out
@@ -190,6 +349,16 @@ def _allocate_segment(out: Addressing, design: Design, net: Network, host_name: 
             ))
     else:
         subnet = pools.next_free(host)
+        if subnet is None and net.name == GWBRIDGE:
+            pools_text = ", ".join(f"{p.base} in /{p.size}s" for p in host.daemon.default_address_pools) or "none"
+            out.problems.append(Problem(
+                f"address pool exhausted on host {host_name}: docker_gwbridge (the egress bridge of its overlay "
+                f"containers) needs a subnet and the daemon's default_address_pools ({pools_text}) have none left; "
+                "widen default_address_pools",
+                path=f"hosts.{host_name}.daemon.default_address_pools",
+                location=design.location("hosts", host_name, "daemon", "default_address_pools"),
+            ))
+            return
         if subnet is None:
             out.problems.append(Problem(
                 "could not find an available, non-overlapping IPv4 address pool among the defaults to assign "
@@ -217,46 +386,49 @@ def _owner_of(out: Addressing, subnet: IPv4Network, host_name: str) -> str:
     return f"a route of the host ({subnet})"
 
 
-def _allocate_overlay(out: Addressing, design: Design, net: Network, swarm_taken: list[IPv4Network], pools: dict[str, _Pools]) -> None:
+def _allocate_overlay(out: Addressing, design: Design, net: Network, swarm: _Blocks, pools: dict[str, _Pools],
+                      cursor: list[int], count: int) -> None:
     subnet = net.subnet
     if subnet is None:
-        for candidate in SWARM_DEFAULT_POOL.base.subnets(new_prefix=SWARM_DEFAULT_POOL.size):
-            if not any(candidate.overlaps(t) for t in swarm_taken):
-                subnet = candidate
-                break
-    assert subnet is not None
-    if any(subnet.overlaps(t) for t in swarm_taken) and net.subnet is not None:
+        pool = SWARM_DEFAULT_POOL
+        block = 1 << (32 - pool.size)
+        start = swarm.union.first_free(cursor[0], int(pool.base.broadcast_address), block)
+        if start is None:
+            cursor[0] = int(pool.base.broadcast_address) + 1
+            out.problems.append(Problem(
+                f"address pool {pool.base} exhausted: {count} overlay network(s) need a /{pool.size} each from the "
+                f"swarm pool and none is left for network {net.name} (explicit subnets inside {pool.base} use it "
+                "up too): give it a subnet outside the pool, or use fewer overlays",
+                path=f"networks.{net.name}", location=design.location("networks", net.name),
+            ))
+            return
+        cursor[0] = start + block
+        subnet = IPv4Network((start, pool.size))
+    elif swarm.overlapping(subnet) is not None:
         out.problems.append(Problem(
             f"subnet {subnet} overlaps another overlay network: choose a free range",
             path=f"networks.{net.name}.subnet", location=design.location("networks", net.name, "subnet"),
         ))
-    swarm_taken.append(subnet)
+    swarm.add(subnet)
     for p in pools.values():
-        p.taken.append(subnet)
+        p.take(subnet)
     gateway = net.gateway or _first_usable(subnet)
     out.segments[(net.name, None)] = Segment(net.name, None, subnet, gateway, None)
 
 
-def _free_addresses(seg: Segment, net: Network | None):
-    """Candidates in allocation order; an ip_range hands out its own network address too."""
-    if net is not None and net.ip_range is not None:
-        edges = {seg.subnet.network_address, seg.subnet.broadcast_address}
-        yield from (a for a in net.ip_range if a not in edges)
-        return
-    yield from (seg.subnet.hosts() if seg.subnet.num_addresses > 2 else seg.subnet)
-
-
 def _allocate_endpoints(out: Addressing, design: Design, gw_hosts: tuple[str, ...]) -> None:
-    used: dict[tuple[str, str | None], dict[IPv4Address, str]] = {}
+    used: dict[tuple[str, str | None], _Addresses] = {}
     for key, seg in out.segments.items():
-        reserved = used.setdefault(key, {})
+        reserved = used[key] = _Addresses(seg)
         if seg.gateway is not None:
             reserved[seg.gateway] = "the gateway"
         net = _network_or_none(design, seg.network)
         for aux in net.aux_addresses if net else ():
             reserved[aux] = "an aux address"
         if seg.network == GWBRIDGE:  # swarm init: the ingress sandbox takes the first address
-            reserved[next(a for a in _free_addresses(seg, None) if a not in reserved)] = "the ingress sandbox"
+            first = reserved.next_free(None)
+            if first is not None:
+                reserved[first] = "the ingress sandbox"
 
     def seg_key(network: str, host: str) -> tuple[str, str | None] | None:
         if (network, host) in out.segments:
@@ -293,7 +465,7 @@ def _allocate_endpoints(out: Addressing, design: Design, gw_hosts: tuple[str, ..
             if key is None or (c.name, att.network) in out.endpoints or att.ipv4_address is not None:
                 continue
             seg = out.segments[key]
-            addr = next((a for a in _free_addresses(seg, _network_or_none(design, att.network)) if a not in used[key]), None)
+            addr = used[key].next_free(_network_or_none(design, att.network))
             if addr is None:
                 out.problems.append(Problem(
                     f"network {att.network} has no free address left for container {c.name} "
@@ -307,19 +479,30 @@ def _allocate_endpoints(out: Addressing, design: Design, gw_hosts: tuple[str, ..
             if seg.host is None and (att.network, c.host) not in lb_done:
                 # the first container on an overlay on a node brings that node's load-balancer endpoint
                 lb_done.add((att.network, c.host))
-                lb = next((a for a in _free_addresses(seg, None) if a not in used[key]), None)
+                lb = used[key].next_free(None)
                 if lb is not None:
                     used[key][lb] = f"the load-balancer endpoint of {c.host}"
         if c.host in gw_hosts and _needs_gwbridge(design, c.networks):
             key = (GWBRIDGE, c.host)
-            seg = out.segments[key]
-            addr = next(a for a in _free_addresses(seg, None) if a not in used[key])
+            seg = out.segments.get(key)
+            if seg is None:
+                continue  # no pool was left for docker_gwbridge: reported with the segments
+            addr = used[key].next_free(None)
+            if addr is None:
+                out.problems.append(Problem(
+                    f"docker_gwbridge on host {c.host} has no free address left for container {c.name} "
+                    f"(subnet {seg.subnet}; every overlay container without another gateway network takes one): "
+                    "widen the daemon's default_address_pools",
+                    path=f"containers.{c.name}.networks",
+                    location=design.location("containers", c.name, "networks"),
+                ))
+                continue
             used[key][addr] = f"container {c.name}"
             out.endpoints[(c.name, GWBRIDGE)] = Endpoint(c.name, GWBRIDGE, key, addr, seg.subnet.prefixlen)
 
 
 def _network_or_none(design: Design, name: str) -> Network | None:
-    return next((n for n in design.networks if n.name == name), None)
+    return design.network(name) if design.has_network(name) else None
 
 
 def _needs_gwbridge(design: Design, networks: tuple[str, ...]) -> bool:

@@ -76,7 +76,8 @@ def _net_ok(cond: tuple[bool, IPv4Network] | None, addr: IPv4Address) -> bool:
 
 def parse_rule(line: str) -> Rule:
     """Parse one ``-A CHAIN ...`` line (the subset of iptables syntax Docker uses)."""
-    tokens = shlex.split(line)
+    plain = line.isprintable() and not any(ch in line for ch in "\"'\\")  # spaces separate, nothing quoted
+    tokens = line.split() if plain else shlex.split(line)  # the same tokens; shlex only when needed (speed)
     if len(tokens) < 2 or tokens[0] != "-A":
         raise ValueError(f"not an -A rule: {line!r}")
     chain = tokens[1]

@@ -17,6 +17,8 @@ from .versions import EngineVersion, parse_version
 
 EXTERNAL = "external"
 LOOPBACK = IPv4Network("127.0.0.0/8")
+LOOPBACK_ADDRESS = IPv4Interface("127.0.0.1/8")  # shared values: parsing them per namespace was a hot spot
+DEFAULT_ROUTE = IPv4Network("0.0.0.0/0")
 
 
 @dataclass
@@ -125,11 +127,11 @@ def build_world(design: Design, engine_version: str | None = None) -> World:
     # --- hosts -------------------------------------------------------------------
     for host in design.hosts:
         ns = Namespace(f"host:{host.name}", "host", host.name, ip_forward=host.daemon.ip_forward)
-        attach(ns, Interface("lo", ns.id, IPv4Interface("127.0.0.1/8"), None, "lo"))
+        attach(ns, Interface("lo", ns.id, LOOPBACK_ADDRESS, None, "lo"))
         attach(ns, Interface(host.lan_interface, ns.id, host.lan_address, lan_segment(host.lan_address.network), "lan"))
         for seg in addressing.segments.values():
             if seg.host == host.name and seg.bridge is not None:
-                addr = IPv4Interface(f"{seg.gateway}/{seg.subnet.prefixlen}") if seg.gateway else None
+                addr = IPv4Interface((int(seg.gateway), seg.subnet.prefixlen)) if seg.gateway else None
                 attach(ns, Interface(seg.bridge, ns.id, addr, ("bridge", seg.network, host.name), "bridge", network=seg.network))
         namespaces[ns.id] = ns
 
@@ -141,7 +143,7 @@ def build_world(design: Design, engine_version: str | None = None) -> World:
         if c.mode.kind is ModeKind.CONTAINER:
             continue
         ns = Namespace(f"ctr:{c.name}", "container", c.host, members=[c.name])
-        attach(ns, Interface("lo", ns.id, IPv4Interface("127.0.0.1/8"), None, "lo"))
+        attach(ns, Interface("lo", ns.id, LOOPBACK_ADDRESS, None, "lo"))
         ns_of[c.name] = ns.id
         namespaces[ns.id] = ns
         if c.mode.kind is ModeKind.NONE:
@@ -169,10 +171,10 @@ def build_world(design: Design, engine_version: str | None = None) -> World:
         if gw_net is not None:
             seg = addressing.segments[addressing.endpoint(c.name, gw_net).segment]
             iface = next(i for i in ns.interfaces.values() if i.network == gw_net)
-            ns.routes.append(Route(IPv4Network("0.0.0.0/0"), iface.name, seg.gateway))
+            ns.routes.append(Route(DEFAULT_ROUTE, iface.name, seg.gateway))
         for iface in list(ns.interfaces.values()):
             if iface.kind == "ipvlan" and iface.mode in ("l3", "l3s") and gw_net is None:
-                ns.routes.append(Route(IPv4Network("0.0.0.0/0"), iface.name))
+                ns.routes.append(Route(DEFAULT_ROUTE, iface.name))
 
     # shared namespaces (network_mode container:X) join their owner's namespace
     for c in design.containers:
@@ -198,7 +200,7 @@ def build_world(design: Design, engine_version: str | None = None) -> World:
         ignored[host.name] = ign
         ns = namespaces[f"host:{host.name}"]
         ns.ruleset = build_ruleset(design, addressing, host, version, hb, tuple(eph))
-        ns.routes.append(Route(IPv4Network("0.0.0.0/0"), host.lan_interface, None))
+        ns.routes.append(Route(DEFAULT_ROUTE, host.lan_interface, None))
         ns.routes.extend(Route(prefix, host.lan_interface, via) for prefix, via in host.gateways)
         if host.daemon.userland_proxy:
             for b in hb:

@@ -13,6 +13,7 @@ from collections import defaultdict
 from ipaddress import IPv4Address, IPv4Network
 from typing import Callable, Iterable, Iterator, Mapping
 
+from ..cidr import overlapping_pairs
 from ..errors import Problem
 from ..model import Container, Design, Driver, Location, ModeKind, Network
 from .yamlsource import did_you_mean, format_path, shown
@@ -315,11 +316,14 @@ def check_subnets(ctx: Context) -> Iterator[Problem]:
 
 def check_overlaps(ctx: Context) -> Iterator[Problem]:
     nets = [n for n in ctx.design.networks if n.subnet is not None]
+    earlier: dict[int, list[int]] = defaultdict(list)  # a sorted sweep, not every pair (simulator/cidr.py)
+    for i, j in overlapping_pairs([n.subnet for n in nets]):
+        earlier[j].append(i)
     for i, n in enumerate(nets):
         where = ("networks", n.name, "subnet")
-        for m in nets[:i]:
+        for m in (nets[k] for k in sorted(earlier.get(i, ()))):
             shared = n.swarm_scope or m.swarm_scope or set(n.hosts) & set(m.hosts)
-            if shared and n.subnet.overlaps(m.subnet):
+            if shared:
                 yield ctx.error(where, f'subnet {n.subnet} overlaps {m.subnet} of network "{m.name}" ({OVERLAP}); '
                                 "pick a subnet outside it")
         on = ctx.design.hosts if n.swarm_scope else [ctx.hosts[h] for h in n.hosts if h in ctx.hosts]

@@ -1,0 +1,24 @@
+"""Questions about many CIDR blocks at once, answered without comparing every pair.
+
+Two CIDR blocks overlap only when one contains the other, so a sweep over the blocks sorted
+by (first address, prefix length) keeps a stack of the blocks still open, each containing
+the next: the blocks overlapping the current one are exactly those on the stack.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from ipaddress import IPv4Network
+
+
+def overlapping_pairs(blocks: Sequence[IPv4Network]) -> Iterator[tuple[int, int]]:
+    """Every pair of indices ``(i, j)``, ``i < j``, whose blocks overlap: O(n log n + pairs)."""
+    order = sorted(range(len(blocks)), key=lambda k: (int(blocks[k].network_address), blocks[k].prefixlen, k))
+    stack: list[tuple[int, int]] = []  # (last address, index), each containing the next
+    for k in order:
+        start = int(blocks[k].network_address)
+        while stack and stack[-1][0] < start:
+            stack.pop()
+        for _, other in stack:
+            yield (other, k) if other < k else (k, other)
+        stack.append((int(blocks[k].broadcast_address), k))
