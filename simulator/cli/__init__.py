@@ -6,21 +6,27 @@ Exit codes, loading and writing are one contract for every command: see
 
 from __future__ import annotations
 
-import typer
+import sys
 
-from .common import NetsimGroup, run
+try:  # Ctrl-C while the command is still starting (importing typer, rich, the commands): one line, 130
+    import typer
 
-app = typer.Typer(
-    name="netsim",
-    help="Simulate, explain and verify Docker container networks from a design or a compose file.",
-    no_args_is_help=True,
-    add_completion=True,
-    pretty_exceptions_enable=False,
-    cls=NetsimGroup,
-)
+    from .common import NetsimGroup, run
 
-# Command modules register themselves on `app` when imported.
-from . import app_options, design_cmds, engine_cmds, intent_cmds, live_cmds, render_cmds  # noqa: E402,F401
+    app = typer.Typer(
+        name="netsim",
+        help="Simulate, explain and verify Docker container networks from a design or a compose file.",
+        no_args_is_help=True,
+        add_completion=True,
+        pretty_exceptions_enable=False,
+        cls=NetsimGroup,
+    )
+
+    # Command modules register themselves on `app` when imported.
+    from . import app_options, design_cmds, engine_cmds, intent_cmds, live_cmds, render_cmds  # noqa: F401
+except KeyboardInterrupt:
+    print("netsim: interrupted", file=sys.stderr)
+    raise SystemExit(130) from None
 
 
 def main() -> None:

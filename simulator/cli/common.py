@@ -495,6 +495,7 @@ def handle_error(exc: BaseException) -> int | None:
     if isinstance(exc, (SystemExit, GeneratorExit)):
         return None
     if isinstance(exc, KeyboardInterrupt):
+        _said["interrupted"] = True
         _err("netsim: interrupted")
         return EXIT_INTERRUPTED
     if isinstance(exc, BrokenPipeError) or isinstance(exc, OSError) and exc.errno == errno.EPIPE:
@@ -522,6 +523,9 @@ def handle_error(exc: BaseException) -> int | None:
         return None
     _err(f"netsim: internal error: {type(exc).__name__}: {exc} (a bug in netsim; NETSIM_DEBUG=1 shows the traceback)")
     return EXIT_USAGE
+
+
+_said: dict[str, bool] = {}
 
 
 def _err(line: str) -> None:
@@ -552,6 +556,11 @@ def run(app: typer.Typer) -> None:
         app()
     except SystemExit as exc:
         code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        if code == EXIT_INTERRUPTED and not _said.get("interrupted"):  # Ctrl-C while typer parsed the command line
+            _err("netsim: interrupted")
+    except KeyboardInterrupt:
+        _err("netsim: interrupted")
+        code = EXIT_INTERRUPTED
     except BaseException as exc:  # noqa: BLE001 - what escapes click (it should not)
         handled = handle_error(exc)
         if handled is None:

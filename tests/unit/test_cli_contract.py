@@ -486,3 +486,25 @@ def test_an_unexpected_error_is_one_line_not_a_traceback(monkeypatch):
     r = run("reach", FB)
     assert r.exit_code == 2
     one_line_error(r, "internal error: ZeroDivisionError: boom")
+
+
+def test_a_bad_engine_version_in_the_design_is_an_invalid_design(tmp_path):
+    d = tmp_path / "old.yaml"
+    d.write_text(FB.read_text().replace("hosts:\n  docker1:\n", "hosts:\n  docker1:\n    engine_version: '19.03'\n"))
+    assert "19.03" in d.read_text()
+    r = run("check", d)
+    assert r.exit_code == 1 and "19.03" in r.stderr and str(d) in r.stderr
+
+
+def test_interrupt_while_starting_is_one_line():
+    code = "raise KeyboardInterrupt"  # as if Ctrl-C arrived while the command modules were imported
+    done = subprocess.run([sys.executable, "-c", "import builtins, sys\n"
+                           "real = builtins.__import__\n"
+                           "def imp(name, *a, **k):\n"
+                           "    if name.endswith('render_cmds') or a and a[2] and 'render_cmds' in a[2]:\n"
+                           f"        {code}\n"
+                           "    return real(name, *a, **k)\n"
+                           "builtins.__import__ = imp\n"
+                           "from simulator.cli import main\n"], capture_output=True, cwd=ROOT, timeout=120)
+    assert done.returncode == 130
+    one_line_error(done, "interrupted")
