@@ -70,8 +70,8 @@ Every command follows one contract (implemented once, in `simulator/cli/common.p
 | code | meaning |
 |---|---|
 | 0 | ok: the design is valid and nothing the command looks for was found |
-| 1 | the design is invalid (every problem is listed with file:line), or the command found what it looks for (see below) |
-| 2 | usage error, nothing was evaluated: an unknown option value, an unknown container, host or network name (with "did you mean"), a bad `--engine-version`, an input that is missing, a directory, a FIFO, a symbolic-link loop or unreadable, an output that cannot be written or would overwrite a file without `--force`; also no reachable Docker engine (deploy, verify, destroy, import, drift) |
+| 1 | the design is invalid (every problem is listed with file:line; this includes its `expect:`/`audit:` sections and an `--intent` file), or the command found what it looks for (see below) |
+| 2 | usage error, nothing was evaluated: an unknown option value, an unknown container, host or network name (with "did you mean"), a bad `--engine-version`, an input that is missing, a directory, a FIFO, a symbolic-link loop or unreadable, an output that cannot be written or would overwrite a file without `--force`, `test` on a design without expectations, an unknown audit rule in `--disable`; also no reachable Docker engine (deploy, verify, destroy, import, drift) |
 | 130 | interrupted (Ctrl-C) |
 | 141 | the reader closed standard output (`netsim reach d.yaml \\| head -1`): netsim stops quietly, without a message (0 when the whole output was already in the pipe) |
 

@@ -508,3 +508,12 @@ def test_interrupt_while_starting_is_one_line():
                            "from simulator.cli import main\n"], capture_output=True, cwd=ROOT, timeout=120)
     assert done.returncode == 130
     one_line_error(done, "interrupted")
+
+
+@pytest.mark.parametrize("command", ["import", "drift", "destroy", "verify"])
+def test_no_engine_is_one_line_and_exit_2(command, tmp_path):
+    """DOCKER_HOST names a socket that does not exist: nothing is dialled, nothing is touched."""
+    args = [command] if command == "import" else [command, FB]
+    r = CliRunner().invoke(app, [str(a) for a in args], env={"DOCKER_HOST": f"unix://{tmp_path}/no-such.sock"})
+    assert r.exit_code == 2, r.output
+    one_line_error(r, "no Docker engine reachable")
