@@ -82,7 +82,8 @@ What exit 1 means, command by command:
 {rows}
 
 Every error is one line on standard error (`netsim: ...`, or `file:line:column: ...` for
-a design's problems), never a traceback.
+a design's problems), never a traceback. A bug in netsim is reported the same way
+(`netsim: internal error: ...`, exit 2); `NETSIM_DEBUG=1` shows its traceback.
 
 ## The kernel a design is evaluated against
 
@@ -126,12 +127,16 @@ def exit_codes_doc() -> str:
 
 
 def print_problems(problems: Iterable[Problem]) -> None:
+    from ..render.text import printable  # no control character from a name reaches the terminal
+
     for problem in problems:
-        typer.echo(str(problem), err=True)
+        typer.echo(printable(str(problem), keep="\n"), err=True)
 
 
 def fail(message: str, code: int = EXIT_USAGE) -> None:
-    typer.echo(f"netsim: {message}", err=True)
+    from ..render.text import printable
+
+    typer.echo(printable(f"netsim: {message}", keep="\n"), err=True)
     raise typer.Exit(code)
 
 

@@ -517,3 +517,22 @@ def test_no_engine_is_one_line_and_exit_2(command, tmp_path):
     r = CliRunner().invoke(app, [str(a) for a in args], env={"DOCKER_HOST": f"unix://{tmp_path}/no-such.sock"})
     assert r.exit_code == 2, r.output
     one_line_error(r, "no Docker engine reachable")
+
+
+def test_a_failed_write_leaves_the_old_file_as_it_was(design, tmp_path, monkeypatch):
+    import errno
+
+    import simulator.cli.common as common
+
+    out = tmp_path / "old.dot"
+    out.write_text("the old diagram")
+
+    def full(fd):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(common.os, "fsync", full)
+    r = run("diagram", design, "-o", out, "--force")
+    assert r.exit_code == 2
+    one_line_error(r, str(out), "No space left on device")
+    assert out.read_text() == "the old diagram"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["design.yaml", "old.dot"]  # no temporary file left
