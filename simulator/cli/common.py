@@ -320,12 +320,9 @@ def _reference_problems(intent, design: Design) -> list[Problem]:
     """Selectors of expect: that name nothing: the design is invalid, whichever command reads it."""
     if not getattr(intent, "expectations", ()):
         return []
-    from ..intent.evaluate import _check_references
-    from ..intent.select import Scope
+    from ..intent.evaluate import reference_problems
 
-    scope = Scope(design, intent)
-    _check_references(intent, scope)
-    return list(scope.problems)
+    return reference_problems(intent, design)
 
 
 def load_or_exit(path: Path, show_warnings: bool = True, engine_version: Optional[str] = None,

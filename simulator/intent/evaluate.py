@@ -53,6 +53,16 @@ def evaluate(intent: Intent, design: Design, engine_version: str | None = None,
     return outcomes, scope.problems
 
 
+def reference_problems(intent: Intent, design: Design) -> list[Problem]:
+    """Selectors that name nothing in ``design`` (errors) and names defined nowhere (warnings).
+
+    The CLI runs it for every command that reads a design, so `check` and `test` agree.
+    """
+    scope = Scope(design, intent)
+    _check_references(intent, scope)
+    return list(scope.problems)
+
+
 def _check_references(intent: Intent, scope: Scope) -> None:
     for e in intent.expectations:
         if isinstance(e, (ReachExpectation, ResolveExpectation)):
