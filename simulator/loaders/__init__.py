@@ -24,7 +24,7 @@ from ..errors import DesignError, DesignLoadError, Problem
 from ..model import Design, Location
 from . import compose, native
 from .validate import validate
-from .yamlsource import MAX_SHOWN, Report, read_bytes, read_yaml, shown
+from .yamlsource import MAX_SHOWN, Report, hint_budget, read_bytes, read_yaml, shown
 
 __all__ = ["load_design", "load_text", "validate", "detect_kind"]
 
@@ -49,6 +49,11 @@ def load_text(text: str, source: str = "<string>", kind: str | None = None) -> t
 
 
 def _load(text: str | bytes, source: str, kind: str | None) -> tuple[Design, list[Problem]]:
+    with hint_budget():
+        return _load_bounded(text, source, kind)
+
+
+def _load_bounded(text: str | bytes, source: str, kind: str | None) -> tuple[Design, list[Problem]]:
     try:
         doc = read_yaml(text, source)
     except RecursionError:
@@ -123,10 +128,12 @@ def _ordered(problems: list[Problem]) -> list[Problem]:
     (the schema's pattern, then a name check that says more): the later, more specific one is kept.
     """
     kept: list[Problem | None] = []
+    seen: set[Problem] = set()
     at_place: dict[tuple, list[int]] = {}
     for p in map(_tidy, problems):
-        if p in kept:
+        if p in seen:
             continue
+        seen.add(p)
         if p.severity == "error" and p.location is not None:
             place = (p.location, p.path)
             for i in at_place.get(place, []):

@@ -12,6 +12,8 @@ duplicate keys, nesting deeper than :data:`MAX_DEPTH` and aliases that expand be
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import difflib
 import math
 import re
@@ -60,11 +62,36 @@ def format_path(path: Iterable[object]) -> str:
     return out
 
 
+MAX_HINTS = 200  # "did you mean" searches per design: each costs up to milliseconds with many names
+MAX_HINT_CANDIDATES = 1000
+_hints_left: contextvars.ContextVar[list[int] | None] = contextvars.ContextVar("netsim_hints", default=None)
+
+
+@contextlib.contextmanager
+def hint_budget(count: int = MAX_HINTS):
+    """Within this block at most ``count`` "did you mean" searches run; later ones give no hint, so a
+    design with thousands of misspelt names cannot make loading quadratic."""
+    token = _hints_left.set([count])
+    try:
+        yield
+    finally:
+        _hints_left.reset(token)
+
+
 def did_you_mean(word: object, candidates: Iterable[str]) -> str:
     """`` (did you mean "x"?)`` when a candidate is close to ``word``, else ``""``."""
     if not isinstance(word, str) or len(word) > 100:
         return ""
-    close = difflib.get_close_matches(word, sorted(set(candidates)), n=1, cutoff=0.6)
+    left = _hints_left.get()
+    if left is not None:
+        if left[0] <= 0:
+            return ""
+        left[0] -= 1
+    pool = sorted(set(candidates))
+    if len(pool) > MAX_HINT_CANDIDATES:  # keep the likely ones: similar length, same first letter
+        pool = [c for c in pool if abs(len(c) - len(word)) <= 2 and c[:1].lower() == word[:1].lower()]
+        pool = pool[:MAX_HINT_CANDIDATES]
+    close = difflib.get_close_matches(word, pool, n=1, cutoff=0.6)
     return f' (did you mean "{close[0]}"?)' if close else ""
 
 
