@@ -118,7 +118,7 @@ def drift(
 
     if not design.exists():
         fail(f"{design}: no such file", 2)
-    model = load_or_exit(design, kernel=KernelChoice.local, run_here=True)
+    model = load_or_exit(design, engine_version=engine_version, kernel=KernelChoice.local, run_here=True)
     engine = _engine()
     scope = scope_for(engine, model, project)
     snap = read_snapshot(engine, scope)

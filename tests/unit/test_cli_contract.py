@@ -116,8 +116,9 @@ def test_directory_as_design_exits_2(command, tmp_path):
     one_line_error(r, str(tmp_path), "is a directory")
 
 
-@pytest.mark.parametrize("command", sorted(set(COMMANDS) - NEEDS_NO_DESIGN - {"deploy", "destroy", "drift", "verify"}))
+@pytest.mark.parametrize("command", sorted(set(COMMANDS) - NEEDS_NO_DESIGN - {"deploy", "destroy"}))  # no -e there
 def test_bad_engine_version_is_a_usage_error(command, tmp_path):
+    """Checked before anything else (verify and drift: before the engine is asked)."""
     r = run(*args_for(command, FB, tmp_path), "--engine-version", "19.03")
     assert r.exit_code == 2, r.output
     one_line_error(r, "--engine-version", "19.03")
