@@ -537,3 +537,21 @@ def test_a_failed_write_leaves_the_old_file_as_it_was(design, tmp_path, monkeypa
     one_line_error(r, str(out), "No space left on device")
     assert out.read_text() == "the old diagram"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["design.yaml", "old.dot"]  # no temporary file left
+
+
+def test_fifo_and_symlink_loop_outputs(design, tmp_path):
+    fifo = tmp_path / "out.fifo.dot"
+    os.mkfifo(fifo)
+    for extra in ((), ("--force",)):
+        r = run("diagram", design, "-o", fifo, *extra)
+        assert r.exit_code == 2  # refused, not blocked waiting for a reader
+        one_line_error(r, "not a regular file")
+    loop = tmp_path / "loop.dot"
+    os.symlink(tmp_path / "other.dot", loop)
+    os.symlink(loop, tmp_path / "other.dot")
+    r = run("diagram", design, "-o", loop)
+    assert r.exit_code == 2
+    one_line_error(r, "is a symbolic link; pass --force")
+    r = run("diagram", design, "-o", loop, "--force")
+    assert r.exit_code == 2
+    one_line_error(r, "a loop of symbolic links")
