@@ -166,9 +166,11 @@ def trace(
             for label, t in results
         ], indent=1))
         return
+    from ..render.text import printable  # names reach the terminal with their control characters escaped
+
     for label, t in results:
-        typer.echo(f"── {source} → {label}")
-        typer.echo(str(t))
+        typer.echo(printable(f"── {source} → {label}"))
+        typer.echo(printable(str(t), keep="\n"))
         typer.echo("")
 
 

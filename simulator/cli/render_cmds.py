@@ -126,8 +126,10 @@ def report(
     dot_text = diagram_source(model, engine_version, DiagramFormat.dot, result=result)
     try:
         svg = run_dot(dot_text, "svg").decode()
-    except FileNotFoundError as exc:
-        typer.echo(f"netsim: warning: the report has no diagram: {exc}", err=True)
+    except (FileNotFoundError, RuntimeError) as exc:  # no Graphviz, or it refused the DOT: the rest still helps
+        from ..render.text import printable
+
+        typer.echo(printable(f"netsim: warning: the report has no diagram: {exc}", keep="\n"), err=True)
         svg = ""
     write_output(output, render_report(model, engine_version, svg, result), force, (design,))
 

@@ -12,9 +12,10 @@ in one column, its containers in the next; one cluster per host, overlays betwee
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass, field, replace
-from html import escape
+from html import escape as _html_escape
 from ipaddress import IPv4Address
 
 import graphviz
@@ -26,6 +27,7 @@ from ..analysis.trace import Trace
 from ..engine.ipam import GWBRIDGE, network_hosts
 from ..engine.topology import EXTERNAL, World
 from ..model import Design, Driver, ModeKind
+from .text import printable
 
 TIERS = ("lan", "host", "internal")
 TIER_TEXT = {"lan": "reachable from the LAN", "host": "reachable from the host (and other networks through it)",
@@ -421,39 +423,59 @@ def _dedupe(edges: list[Edge]) -> list[Edge]:
 
 # --- DOT ------------------------------------------------------------------------------------
 
+_SAFE_ID = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_./-]*")
+
+
+def dot_id(key: str) -> str:
+    """The DOT node id of a scene node: the key itself when it is made of letters, digits and
+    ``_./-`` (every Docker name is), else ``h-`` and a hash of it. Names are shown in labels only,
+    so a name holding ``:`` (DOT's port syntax), quotes, backslashes or control characters
+    cannot break the DOT text or make Graphviz refuse it."""
+    if _SAFE_ID.fullmatch(key):
+        return key
+    return "h-" + hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:20]
+
+
+def escape(text: str) -> str:
+    """Text for a Graphviz HTML-like label: control characters shown as escapes, markup escaped."""
+    return _html_escape(printable(text))
+
+
 def render_dot(scene: Scene) -> str:
-    """The scene as Graphviz DOT source (left to right, one cluster per host, a legend)."""
+    """The scene as Graphviz DOT source (left to right, one cluster per host, a legend).
+
+    Node ids come from :func:`dot_id`; every text from the design goes through :func:`escape`."""
     g = graphviz.Digraph("netsim", graph_attr={
         "rankdir": "LR", "ordering": "out", "nodesep": "0.3", "ranksep": "1.1", "newrank": "true",
         "fontname": FONT, "fontsize": "16", "labelloc": "t", "label": _graph_label(scene), "bgcolor": "white",
     }, node_attr={"shape": "plain", "fontname": FONT, "fontsize": "10"}, edge_attr={"arrowhead": "none", "color": "#78909c"})
     path = scene.path
     on_path = set(path.nodes) if path else set()
-    g.node(EXTERNAL, _simple_label(scene.peer, "#fafafa", "#424242", EXTERNAL in on_path, shape="⌂"))
+    g.node(dot_id(EXTERNAL), _simple_label(scene.peer, "#fafafa", "#424242", EXTERNAL in on_path, shape="⌂"))
     if scene.router:
-        g.node("router", _simple_label(scene.router, "#fafafa", "#424242", "router" in on_path))
+        g.node(dot_id("router"), _simple_label(scene.router, "#fafafa", "#424242", "router" in on_path))
     for lan_id, label in scene.lans:
-        g.node(lan_id, _simple_label(label, "#eceff1", "#37474f", lan_id in on_path, shape="═"))
+        g.node(dot_id(lan_id), _simple_label(label, "#eceff1", "#37474f", lan_id in on_path, shape="═"))
     for host in scene.hosts:
-        with g.subgraph(name=f"cluster_{host.name}") as sub:
+        with g.subgraph(name=f"cluster_{dot_id(host.name)}") as sub:
             sub.attr(label=f"<<B>{escape(host.title)}</B>>", style="rounded", color="#37474f", penwidth="2",
                      fontname=FONT, fontsize="13", labeljust="l", margin="14")
-            sub.node(host.nic, _nic_label(host, host.nic in on_path))
+            sub.node(dot_id(host.nic), _nic_label(host, host.nic in on_path))
             for net in host.networks:
-                sub.node(net.id, _net_label(net, net.id in on_path))
+                sub.node(dot_id(net.id), _net_label(net, net.id in on_path))
             for box in host.boxes:
-                sub.node(box.id, _box_label(box, box.id in on_path))
+                sub.node(dot_id(box.id), _box_label(box, box.id in on_path))
     for net in scene.overlays:
-        g.node(net.id, _net_label(net, net.id in on_path))
+        g.node(dot_id(net.id), _net_label(net, net.id in on_path))
     on_edges = {frozenset(e) for e in path.edges} if path else set()
     for e in scene.edges:
-        head = f"{e.b}:{e.port}:w" if e.port else e.b
-        g.edge(e.a, head, **_edge_attrs(e.kind, frozenset((e.a, e.b)) in on_edges))
+        head = f"{dot_id(e.b)}:{e.port}:w" if e.port else dot_id(e.b)
+        g.edge(dot_id(e.a), head, **_edge_attrs(e.kind, frozenset((e.a, e.b)) in on_edges))
     if path:
         last = path.nodes[-1]
         g.node("verdict", _simple_label(path.verdict, "#ffffff" if path.delivered else "#fce4ec",
                                         "#2e7d32" if path.delivered else PATH_COLOR, True, wrap=60))
-        g.edge(last, "verdict", color=PATH_COLOR, style="dashed", penwidth="2")
+        g.edge(dot_id(last), "verdict", color=PATH_COLOR, style="dashed", penwidth="2")
     g.node("legend", _legend())
     return g.source
 

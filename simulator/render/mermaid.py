@@ -12,6 +12,7 @@ from html import escape
 
 from ..engine.topology import EXTERNAL
 from .diagram import NET_STYLE, PATH_COLOR, TIER_FILL, TIER_LINE, Box, NetNode, Scene
+from .text import printable
 
 _LINKS = {"peer": "---", "lan": "===", "gateway": "---", "internal": "-.-", "attach": "---",
           "parent": "===", "vxlan": "-.-", "hostns": "==="}
@@ -89,6 +90,15 @@ def _class_defs() -> list[str]:
     return out
 
 
+_ENTITIES = {"#": "#35;", '"': "#quot;", "%": "#37;", "`": "#96;"}
+
+
 def _text(value: str) -> str:
-    """Text safe inside a quoted Mermaid label (HTML-escaped; quotes as entities)."""
-    return escape(value, quote=False).replace('"', "#quot;")
+    """Text safe inside a quoted Mermaid label, on one line.
+
+    Control characters (newlines too) become visible escapes (:func:`~simulator.render.text.printable`);
+    ``& < >`` are HTML-escaped; ``#`` (Mermaid's entity codes), ``"`` (the end of the label), ``%``
+    (``%%{init}%%`` directives and comments are found anywhere in the text) and a backtick (a
+    Markdown string) become Mermaid entity codes."""
+    text = escape(printable(value), quote=False)
+    return "".join(_ENTITIES.get(ch, ch) for ch in text) if any(ch in text for ch in _ENTITIES) else text

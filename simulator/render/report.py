@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import re
-from html import escape
+from html import escape as _html_escape
 from importlib.resources import files
 
 from ..analysis.addressing import compute_addressing
@@ -18,6 +18,7 @@ from ..analysis.exposure import compute_exposure
 from ..analysis.probes import Probe
 from ..analysis.reachability import ReachResult, compute_reach
 from ..model import Design
+from .text import printable
 
 TRACE_LIMIT = 25_000  # probes; above it the grid carries outcomes only (traces: `netsim trace`)
 STATE = {"DELIVERED": "y", "REFUSED": "r"}  # anything else: "n" (blocked)
@@ -39,9 +40,39 @@ def render_report(design: Design, engine_version: str | None, svg: str, result: 
                                               "when this report was written.</p>",
         "EXPOSURE": _exposure_html(result),
         "ADDRESSING": _addressing_html(result),
-        "DATA": json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).replace("</", "<\\/"),
+        "DATA": script_json(_printable_data(data)),
     }
     return re.sub(r"@@([A-Z]+)@@", lambda m: parts[m.group(1)], template)
+
+
+_SCRIPT_UNSAFE = re.compile("[<>&\u2028\u2029\ud800-\udfff]")
+
+
+def script_json(data) -> str:
+    """``data`` as JSON that can sit inside a ``<script>`` element whatever its strings hold.
+
+    ``<``, ``>`` and ``&`` (and U+2028/U+2029, lone surrogates) are written as ``\\u003c``-style
+    escapes, so no ``</script>`` ends the element early and no ``<!--``/``<script`` sends the
+    HTML parser into its "double-escaped" state, which would swallow the page's own script.
+    ``JSON.parse`` reads the escapes back as the original characters."""
+    text = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return _SCRIPT_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+def _printable_data(value):
+    """The grid data with control characters in its strings shown as escapes, as everywhere on the page."""
+    if isinstance(value, str):
+        return printable(value, keep="\n")  # trace texts span lines
+    if isinstance(value, list):
+        return [_printable_data(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _printable_data(v) for k, v in value.items()}
+    return value
+
+
+def escape(text: str) -> str:
+    """Text for the page: control characters shown as escapes, markup escaped (quotes too)."""
+    return _html_escape(printable(text))
 
 
 def grid_data(result: ReachResult, with_traces: bool) -> dict:

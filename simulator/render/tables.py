@@ -16,6 +16,7 @@ from ..analysis.addressing import ContainerAddressing
 from ..analysis.exposure import Exposure
 from ..analysis.probes import Probe
 from ..analysis.reachability import ReachResult
+from .text import printable_renderable
 
 DEFAULT_WIDTH = 100
 
@@ -29,7 +30,7 @@ def _to_text(renderable, color: bool, width: int | None = DEFAULT_WIDTH) -> str:
     console = Console(file=buf, force_terminal=color, color_system="standard" if color else None,
                       width=width or UNLIMITED, no_color=not color, highlight=False, soft_wrap=False,
                       legacy_windows=False, emoji=False, markup=False)
-    console.print(renderable)
+    console.print(printable_renderable(renderable))  # names cannot send control characters to the terminal
     return "".join(line.rstrip() + "\n" for line in buf.getvalue().splitlines())
 
 
