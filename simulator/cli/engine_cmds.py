@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from ..render.text import printable  # text outputs: control characters from names shown as escapes
 from . import app
 from .stdin import design_argument
 from .common import ForceOpt, KernelChoice, check_output, fail, load_or_exit, write_output
@@ -90,7 +91,7 @@ def deploy(
         from ..adapters.kernel import link_capabilities
 
         caps, where = link_capabilities()
-        typer.echo(plan(model, probe_image or DEFAULT_PROBE_IMAGE, caps).describe())
+        typer.echo(printable(plan(model, probe_image or DEFAULT_PROBE_IMAGE, caps).describe(), "\n"))
         typer.echo(f"note: link types (macvlan, ipvlan, 802.1q) as {where} says; deploy tries them")
         return
     from ..adapters.lanpeer import kernel_capabilities
@@ -175,8 +176,8 @@ def verify(
                            "verdict": v.kind, "model": v.model.message, "engine": v.observed.message} for v in verdicts]
         typer.echo(json.dumps(data, indent=2, sort_keys=True))
     else:
-        typer.echo(render_text(result, show_agreeing=not only_differences), nl=False)
-        typer.echo(render_verdicts(verdicts), nl=False)
+        typer.echo(printable(render_text(result, show_agreeing=not only_differences), "\n"), nl=False)
+        typer.echo(printable(render_verdicts(verdicts), "\n"), nl=False)
     if junit is not None:
         write_output(junit, render_junit(result), force, (design, intent_file))
     intent_ok = all(v.kind == "holds" for v in verdicts)

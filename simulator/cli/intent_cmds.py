@@ -14,6 +14,7 @@ from typing import Optional
 
 import typer
 
+from ..render.text import printable  # text outputs: control characters from names shown as escapes
 from . import app
 from .stdin import design_argument
 from .common import (EXIT_FOUND, ForceOpt, KernelChoice, KernelOpt, fail, load_checked, print_problems,
@@ -101,7 +102,7 @@ def test_cmd(
     version = _version(model, engine_version)
     render = {TestFormat.json: report.render_json, TestFormat.junit: report.render_junit_report,
               TestFormat.sarif: report.render_sarif_report}.get(format)
-    text = render(model.name, version, outcomes) if render else report.render_text(model.name, version, outcomes, not no_trace)
+    text = render(model.name, version, outcomes) if render else printable(report.render_text(model.name, version, outcomes, not no_trace), "\n")
     _emit(text, output, force, (design, intent))
     if any(not o.passed for o in outcomes):
         raise typer.Exit(1)
@@ -148,7 +149,7 @@ def audit(
     elif format is AuditFormat.sarif:
         text = report.render_sarif_report(model.name, version, findings)
     else:
-        text = report.render_text(model.name, version, findings, off, not no_trace)
+        text = printable(report.render_text(model.name, version, findings, off, not no_trace), "\n")
     _emit(text, output, force, (design, intent))
     order = ("high", "medium", "low")
     if fail_on is not FailOn.never and any(order.index(f.rule.severity) <= order.index(fail_on.value) for f in findings):
@@ -181,7 +182,7 @@ def diff(
     before, _, _ = load_design_and_intent(old, None, engine_version, kernel)
     after, _, _ = load_design_and_intent(new, None, engine_version, kernel)
     result = diff_results(compute_reach(before, engine_version), compute_reach(after, engine_version))
-    text = json.dumps(result.to_json(), indent=1) + "\n" if format is DiffFormat.json else render_text(result)
+    text = json.dumps(result.to_json(), indent=1) + "\n" if format is DiffFormat.json else printable(render_text(result), "\n")
     _emit(text, output, force, (old, new))
     if exit_code and not result.empty:
         raise typer.Exit(1)

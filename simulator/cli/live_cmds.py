@@ -10,6 +10,7 @@ from typing import Optional
 
 import typer
 
+from ..render.text import printable  # text outputs: control characters from names shown as escapes
 from . import app
 from .stdin import design_argument
 from .common import KernelChoice, check_output, fail, is_stdout, load_or_exit, write_output
@@ -130,7 +131,7 @@ def drift(
     elif format is DriftFormat.junit:
         typer.echo(render_junit(result), nl=False)
     else:
-        typer.echo(render_text(result), nl=False)
+        typer.echo(printable(render_text(result), "\n"), nl=False)
     raise typer.Exit(1 if result.drifted else 0)
 
 

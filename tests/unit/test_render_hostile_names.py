@@ -202,3 +202,19 @@ def test_tables_show_control_characters_as_escapes(design, result, color):
     flat = "".join(SGR.sub("", t) for t in outputs).replace("\n", "").replace("│", "").replace(" ", "")
     assert "esc\\x1b[31mred\\x1b[0m" in flat or "esc\\x1b[31mred" in flat
     assert "nul\\x00byte" in flat
+
+
+# --- messages -----------------------------------------------------------------------------
+
+def test_messages_show_control_characters_as_escapes(capsys):
+    import typer
+
+    from simulator.cli.common import fail, print_problems
+    from simulator.errors import Problem
+
+    print_problems([Problem("container esc\x1b[2J\x00 is bad", path="containers.x")])
+    with pytest.raises(typer.Exit):
+        fail("no such thing: rtl\u202eexe\x07")
+    err = capsys.readouterr().err
+    assert "container esc\\x1b[2J\\x00 is bad" in err and "rtl\\u202eexe\\x07" in err
+    assert not CONTROL.search(err.replace("\n", " "))
