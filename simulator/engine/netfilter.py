@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import shlex
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from ipaddress import IPv4Address, IPv4Network
 
 
@@ -74,6 +75,12 @@ def _net_ok(cond: tuple[bool, IPv4Network] | None, addr: IPv4Address) -> bool:
     return not hit if negated else hit
 
 
+@lru_cache(maxsize=4096)
+def _network(text: str) -> IPv4Network:
+    """A rule's -s/-d prefix (one subnet is named by several rules: parsed once)."""
+    return IPv4Network(text, strict=False)
+
+
 def parse_rule(line: str) -> Rule:
     """Parse one ``-A CHAIN ...`` line (the subset of iptables syntax Docker uses)."""
     plain = line.isprintable() and not any(ch in line for ch in "\"'\\")  # spaces separate, nothing quoted
@@ -96,9 +103,9 @@ def parse_rule(line: str) -> Rule:
         elif tok == "-o":
             fields["out_iface"] = (negate, arg)
         elif tok == "-s":
-            fields["src"] = (negate, IPv4Network(arg, strict=False))
+            fields["src"] = (negate, _network(arg))
         elif tok == "-d":
-            fields["dst"] = (negate, IPv4Network(arg, strict=False))
+            fields["dst"] = (negate, _network(arg))
         elif tok == "-p":
             fields["proto"] = arg
         elif tok == "--dport":
