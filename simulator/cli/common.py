@@ -245,8 +245,9 @@ def kernel_summary(design: Design) -> str:
 @dataclass(frozen=True)
 class Loaded:
     design: Design
-    warnings: tuple[Problem, ...]  # the loader's and the engine's warnings
+    warnings: tuple[Problem, ...]  # the loader's warnings (what audit builds on)
     intent: object  # simulator.intent.model.Intent
+    other_warnings: tuple[Problem, ...] = ()  # the engine's and the intent's warnings
 
 
 def load_checked(path: Path, engine_version: Optional[str] = None, kernel: KernelChoice | str = KernelChoice.default,
@@ -295,15 +296,15 @@ def load_checked(path: Path, engine_version: Optional[str] = None, kernel: Kerne
     if run_here:
         design = apply_kernel(design, kernel, run_here=True)
     errors = [p for p in problems if p.severity == "error"]
-    more_warnings = tuple(warnings) + tuple(p for p in problems if p.severity == "warning")
+    other = tuple(p for p in problems if p.severity == "warning")
     if errors:
-        print_problems(errors if not show_warnings else sorted(errors + list(more_warnings), key=_place))
+        print_problems(errors if not show_warnings else sorted(errors + list(warnings) + list(other), key=_place))
         raise typer.Exit(_count(path, errors))
     if show_warnings:
-        print_problems(more_warnings)
+        print_problems(tuple(warnings) + other)
     if announce_kernel and kernel_matters(design):
         typer.echo(f"netsim: kernel: {kernel_summary(design)}", err=True)
-    return Loaded(design, more_warnings, intent)
+    return Loaded(design, tuple(warnings), intent, other)
 
 
 def _place(p: Problem) -> tuple:
