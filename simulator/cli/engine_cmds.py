@@ -14,7 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from ..render.text import printable  # text outputs: control characters from names shown as escapes
 from . import app
 from .stdin import design_argument
-from .common import ForceOpt, KernelChoice, check_output, fail, load_or_exit, write_output
+from .common import ForceOpt, KernelChoice, check_output, fail, kernel_json, load_or_exit, write_output
 
 DesignArg = typer.Argument(..., help="A netsim design (YAML) or a docker-compose file; - reads it from standard input.",
                            callback=design_argument)
@@ -172,6 +172,7 @@ def verify(
     verdicts = judge_intent(intent, compute_reach(model, result.engine_version), result) if intent.expectations else []
     if format is Format.json:
         data = render_json(result)
+        data["kernel"] = kernel_json(model)
         data["intent"] = [{"expectation": v.model.expectation.text, "path": v.model.expectation.path,
                            "verdict": v.kind, "model": v.model.message, "engine": v.observed.message} for v in verdicts]
         typer.echo(json.dumps(data, indent=2, sort_keys=True))

@@ -13,7 +13,7 @@ import typer
 from ..render.text import printable  # text outputs: control characters from names shown as escapes
 from . import app
 from .stdin import design_argument
-from .common import KernelChoice, check_output, fail, is_stdout, load_or_exit, write_output
+from .common import KernelChoice, check_output, fail, is_stdout, kernel_json, load_or_exit, write_output
 
 
 class DriftFormat(str, Enum):
@@ -127,7 +127,7 @@ def drift(
     version = engine_version or engine_generation(engine.version())
     result = compute_drift(model, imported, version, scope.describe())
     if format is DriftFormat.json:
-        typer.echo(json.dumps(render_json(result), indent=2, sort_keys=True))
+        typer.echo(json.dumps({**render_json(result), "kernel": kernel_json(model)}, indent=2, sort_keys=True))
     elif format is DriftFormat.junit:
         typer.echo(render_junit(result), nl=False)
     else:
