@@ -18,6 +18,7 @@ try:  # Ctrl-C while the command is still starting (importing typer, rich, the c
         help="Simulate, explain and verify Docker container networks from a design or a compose file.",
         no_args_is_help=True,
         add_completion=True,
+        rich_markup_mode="rich",  # the default of newer typer; older ones joined the lines of the examples
         pretty_exceptions_enable=False,
         cls=NetsimGroup,
     )
