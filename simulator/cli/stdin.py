@@ -54,12 +54,19 @@ def read_stdin_design(stream=None) -> StdinPath:
     """Read standard input (at most :data:`MAX_BYTES` + 1 bytes) into a :class:`StdinPath`."""
     if stream is None:  # the binary side of standard input (the test runner replaces sys.stdin too)
         stream = getattr(sys.stdin, "buffer", sys.stdin)
+    if stream is None:
+        raise typer.BadParameter("'-' reads the design from standard input, which is closed")
     try:
         if stream.isatty():
             typer.echo("netsim: reading the design from standard input (end it with Ctrl-D)", err=True)
     except (AttributeError, ValueError, OSError):
         pass
-    data = stream.read(MAX_BYTES + 1) or b""
+    try:
+        data = stream.read(MAX_BYTES + 1) or b""
+    except (OSError, ValueError) as exc:
+        raise typer.BadParameter(f"cannot read the design from standard input: {getattr(exc, 'strerror', None) or exc}")
+    if isinstance(data, str):  # a text stream without a binary side
+        data = data.encode("utf-8")
     path = StdinPath(NAME)
     fd_path, cleanup = _keep(data)
     path._fd_path = fd_path

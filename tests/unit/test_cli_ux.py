@@ -381,3 +381,13 @@ def test_setup_fails_when_the_command_is_not_on_path(tmp_path):
                           env=_fake_bin(tmp_path, pip_exit=0, netsim_on_path=False), timeout=60)
     assert done.returncode == 1
     assert "the netsim command is not on PATH" in done.stderr
+
+
+def test_dash_with_standard_input_closed_is_a_usage_error():
+    import shlex
+
+    command = " ".join(shlex.quote(a) for a in NETSIM) + " check - <&-"
+    done = subprocess.run(["bash", "-c", command], capture_output=True, text=True, cwd=ROOT, env=_env(NO_COLOR="1"),
+                          timeout=120)
+    assert done.returncode == 2
+    assert "standard input, which is closed" in done.stderr and "Traceback" not in done.stderr
