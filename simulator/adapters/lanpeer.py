@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shlex
 import shutil
 import subprocess
 from contextlib import contextmanager
+from dataclasses import dataclass
 from ipaddress import IPv4Network
 from typing import Iterator, Sequence
 
@@ -154,9 +156,10 @@ def host_routes() -> list[tuple[IPv4Network, str]]:
     return out
 
 
-def uplink_interface() -> str | None:
-    """The interface of the default route (where any unknown destination would leave)."""
-    proc = _run(["ip", "-j", "-4", "route", "show", "default"], check=False)
+def uplink_interface(family: str = "-4") -> str | None:
+    """The interface of the default route of a family (``-4``/``-6``): where any unknown
+    destination of that family would leave."""
+    proc = _run(["ip", "-j", family, "route", "show", "default"], check=False)
     routes = json.loads(proc.stdout or "[]")
     return routes[0].get("dev") if routes else None
 
@@ -166,49 +169,84 @@ def guard_comment() -> str:
     return f"{GUARD_COMMENT}:{os.getpid()}"
 
 
+@dataclass(frozen=True, slots=True)
+class _GuardFamily:
+    """Where the uplink guard goes for one address family."""
+
+    tool: str  # iptables | ip6tables
+    chain: str
+    route_family: str  # the ``ip`` flag that finds this family's default route
+    reject_with: str
+
+
+# IPv4: DOCKER-USER (the engine keeps it first in FORWARD). IPv6: the engine manages no
+# ip6tables chains before 27.0 unless asked, so the guard goes first in FORWARD itself.
+# admin-prohibited: the prober sees "no route to host", never mistaken for a closed port.
+GUARD_FAMILIES = (
+    _GuardFamily("iptables", "DOCKER-USER", "-4", "icmp-admin-prohibited"),
+    _GuardFamily("ip6tables", "FORWARD", "-6", "icmp6-adm-prohibited"),
+)
+
+
+def _guard_rule(fam: _GuardFamily, uplink: str) -> list[str]:
+    return [fam.chain, "-o", uplink, "-m", "comment", "--comment", guard_comment(),
+            "-j", "REJECT", "--reject-with", fam.reject_with]
+
+
 @contextmanager
 def uplink_guard() -> Iterator[str]:
-    """While active, DOCKER-USER rejects forwarded traffic leaving by the uplink.
+    """While active, forwarded traffic leaving by an uplink is rejected, for IPv4
+    (DOCKER-USER) and IPv6 (ip6tables FORWARD).
 
-    Yields a note for the report; the rule is removed on exit, also on errors and Ctrl-C.
+    Yields a note for the report; the rules are removed on exit, also on errors and Ctrl-C.
     """
-    uplink = uplink_interface()
-    if uplink is None:
-        yield "no default route: nothing to guard"
-        return
     removed = remove_stale_guards()
-    # admin-prohibited: the prober sees "no route to host", never mistaken for a closed port
-    rule = ["DOCKER-USER", "-o", uplink, "-m", "comment", "--comment", guard_comment(),
-            "-j", "REJECT", "--reject-with", "icmp-admin-prohibited"]
-    if shutil.which("iptables") is None or _run(["iptables", "-I", *rule], check=False).returncode != 0:
-        yield f"could not insert the uplink guard rule (iptables/DOCKER-USER missing): forwarded probes to {uplink} not blocked"
-        return
+    inserted: list[tuple[str, list[str]]] = []
+    notes: list[str] = []
     try:
-        yield (f"uplink guard active: DOCKER-USER -o {uplink} -j REJECT"
-               + (f" (removed {removed} stale guard rule(s) of killed runs)" if removed else ""))
+        for fam in GUARD_FAMILIES:
+            uplink = uplink_interface(fam.route_family)
+            if uplink is None:
+                continue
+            rule = _guard_rule(fam, uplink)
+            if shutil.which(fam.tool) is None or _run([fam.tool, "-I", *rule], check=False).returncode != 0:
+                notes.append(f"could not insert the {fam.tool} uplink guard rule ({fam.chain} missing): "
+                             f"forwarded probes to {uplink} not blocked")
+                continue
+            inserted.append((fam.tool, rule))
+            notes.append(f"{fam.tool} {fam.chain} -o {uplink} -j REJECT")
+        if not inserted and not notes:
+            yield "no default route: nothing to guard"
+        else:
+            yield ("uplink guard active: " if inserted else "") + "; ".join(notes) + (
+                f" (removed {removed} stale guard rule(s) of killed runs)" if removed else "")
     finally:
-        _run(["iptables", "-D", *rule], check=False)
+        for tool, rule in inserted:
+            _run([tool, "-D", *rule], check=False)
 
 
 def remove_stale_guards() -> int:
-    """Delete guard rules left by a killed netsim; how many went.
+    """Delete guard rules left by a killed netsim, for both families; how many went.
 
     A rule's comment is ``netsim-guard:<pid>`` (plain ``netsim-guard`` before pids were
     recorded): a rule whose process still runs guards a verify in progress and stays."""
-    if os.geteuid() != 0 or shutil.which("iptables") is None:
+    if os.geteuid() != 0:
         return 0
-    proc = _run(["iptables", "-S", "DOCKER-USER"], check=False)
     count = 0
-    for line in proc.stdout.splitlines():
-        if not line.startswith("-A "):
+    for fam in GUARD_FAMILIES:
+        if shutil.which(fam.tool) is None:
             continue
-        argv = shlex.split(line[3:])  # iptables -S quotes the comment: "netsim-guard:123"
-        try:
-            comment = argv[argv.index("--comment") + 1]
-        except (ValueError, IndexError):
-            continue
-        if _stale(comment) and _run(["iptables", "-D", *argv], check=False).returncode == 0:
-            count += 1
+        proc = _run([fam.tool, "-S", fam.chain], check=False)
+        for line in proc.stdout.splitlines():
+            if not line.startswith("-A "):
+                continue
+            argv = shlex.split(line[3:])  # iptables -S quotes the comment: "netsim-guard:123"
+            try:
+                comment = argv[argv.index("--comment") + 1]
+            except (ValueError, IndexError):
+                continue
+            if _stale(comment) and _run([fam.tool, "-D", *argv], check=False).returncode == 0:
+                count += 1
     return count
 
 
@@ -216,6 +254,6 @@ def _stale(comment: str) -> bool:
     if comment == GUARD_COMMENT:
         return True
     prefix, _, pid = comment.partition(":")
-    if prefix != GUARD_COMMENT or not pid.isdigit():
+    if prefix != GUARD_COMMENT or not re.fullmatch(r"[0-9]{1,10}", pid):
         return False
     return not os.path.exists(f"/proc/{pid}")

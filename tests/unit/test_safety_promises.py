@@ -102,22 +102,26 @@ def test_deploy_removes_stale_guard_rules_first():
 
 
 class FakeIptables:
-    """``iptables -S DOCKER-USER`` / ``-D`` on a list of rules."""
+    """``iptables``/``ip6tables`` ``-S CHAIN`` / ``-D`` on a list of rules per tool."""
 
-    def __init__(self, rules):
-        self.rules = list(rules)
+    def __init__(self, rules, rules6=()):
+        self.rules = {"iptables": list(rules), "ip6tables": list(rules6)}
         self.deleted = []
 
     def __call__(self, argv, check=True, input=None, timeout=30):
         argv = list(argv)
-        if argv[:2] == ["iptables", "-S"]:  # as iptables-nft prints them: the comment in quotes
-            shown = [re.sub(r"--comment (\S+)", r'--comment "\1"', r) for r in self.rules]
-            out = "-N DOCKER-USER\n" + "".join("-A " + r + "\n" for r in shown)
+        tool, verb = argv[:2]
+        if tool not in self.rules:
+            raise AssertionError(f"unexpected command {argv}")
+        rules = self.rules[tool]
+        if verb == "-S":  # as iptables-nft prints them: the comment in quotes
+            shown = [re.sub(r"--comment (\S+)", r'--comment "\1"', r) for r in rules if r.startswith(argv[2] + " ")]
+            out = f"-N {argv[2]}\n" + "".join("-A " + r + "\n" for r in shown)
             return subprocess.CompletedProcess(argv, 0, out, "")
-        if argv[:2] == ["iptables", "-D"]:
+        if verb == "-D":
             rule = " ".join(argv[2:])
-            if rule in self.rules:
-                self.rules.remove(rule)
+            if rule in rules:
+                rules.remove(rule)
                 self.deleted.append(rule)
                 return subprocess.CompletedProcess(argv, 0, "", "")
             return subprocess.CompletedProcess(argv, 1, "", "Bad rule")
@@ -127,17 +131,47 @@ class FakeIptables:
 def test_remove_stale_guards_keeps_the_guard_of_a_running_verify(monkeypatch):
     dead = 4_000_000  # above pid_max: no such process
     guard = "DOCKER-USER -o eth0 -m comment --comment {} -j REJECT --reject-with icmp-admin-prohibited"
+    guard6 = "FORWARD -o eth0 -m comment --comment {} -j REJECT --reject-with icmp6-adm-prohibited"
     rules = [guard.format("netsim-guard"), guard.format(f"netsim-guard:{dead}"),
              guard.format(f"netsim-guard:{os.getpid()}"), "DOCKER-USER -j RETURN",
-             guard.format("someone-else")]
-    fake = FakeIptables(rules)
+             guard.format("someone-else"), guard.format("netsim-guard:\u00b2")]
+    rules6 = [guard6.format(f"netsim-guard:{dead}"), guard6.format(f"netsim-guard:{os.getpid()}"),
+              "FORWARD -j ACCEPT"]
+    fake = FakeIptables(rules, rules6)
     monkeypatch.setattr(lanpeer, "_run", fake)
     monkeypatch.setattr(lanpeer.os, "geteuid", lambda: 0)
     monkeypatch.setattr(lanpeer.shutil, "which", lambda name: f"/usr/sbin/{name}")
-    assert lanpeer.remove_stale_guards() == 2
-    assert fake.deleted == [rules[0], rules[1]]
-    assert fake.rules == rules[2:]
+    assert lanpeer.remove_stale_guards() == 3
+    assert fake.deleted == [rules[0], rules[1], rules6[0]]
+    assert fake.rules == {"iptables": rules[2:], "ip6tables": rules6[1:]}
     assert lanpeer.guard_comment() == f"netsim-guard:{os.getpid()}"
+
+
+def test_uplink_guard_covers_both_families_and_removes_its_rules(monkeypatch):
+    """One REJECT per family with a default route; both gone when the block ends, also on errors."""
+    fake = FakeIptables([], [])
+
+    def run(argv, check=True, input=None, timeout=30):
+        argv = list(argv)
+        if argv[:2] == ["ip", "-j"]:
+            dev = {"-4": "eth0", "-6": "eth0"}[argv[2]]
+            return subprocess.CompletedProcess(argv, 0, json.dumps([{"dst": "default", "dev": dev}]), "")
+        if argv[1] == "-I":
+            fake.rules[argv[0]].insert(0, " ".join(argv[2:]))
+            return subprocess.CompletedProcess(argv, 0, "", "")
+        return fake(argv)
+
+    monkeypatch.setattr(lanpeer, "_run", run)
+    monkeypatch.setattr(lanpeer.os, "geteuid", lambda: 0)
+    monkeypatch.setattr(lanpeer.shutil, "which", lambda name: f"/usr/sbin/{name}")
+    with pytest.raises(RuntimeError):
+        with lanpeer.uplink_guard() as note:
+            assert note.startswith("uplink guard active")
+            assert "iptables DOCKER-USER -o eth0" in note and "ip6tables FORWARD -o eth0" in note
+            assert [r.split()[0] for r in fake.rules["iptables"]] == ["DOCKER-USER"]
+            assert "icmp6-adm-prohibited" in fake.rules["ip6tables"][0]
+            raise RuntimeError("probe failed")
+    assert fake.rules == {"iptables": [], "ip6tables": []}
 
 
 # --- routing loops ------------------------------------------------------------------------
