@@ -390,4 +390,5 @@ def test_dash_with_standard_input_closed_is_a_usage_error():
     done = subprocess.run(["bash", "-c", command], capture_output=True, text=True, cwd=ROOT, env=_env(NO_COLOR="1"),
                           timeout=120)
     assert done.returncode == 2
-    assert "standard input, which is closed" in done.stderr and "Traceback" not in done.stderr
+    flat = " ".join(re.sub(r"[│╭╮╰╯─]", " ", done.stderr).split())
+    assert "standard input, which is closed" in flat and "Traceback" not in done.stderr
