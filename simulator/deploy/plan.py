@@ -151,9 +151,11 @@ def peer_address(design: Design, lan: IPv4Interface) -> IPv4Interface:
     taken = {h.lan_address.ip for h in design.hosts}
     taken |= {n.gateway for n in design.networks if n.gateway is not None}
     taken |= {a.ipv4_address for c in design.containers for a in c.attachments if a.ipv4_address}
-    for addr in reversed(list(lan.network.hosts())):
-        if addr not in taken:
-            return IPv4Interface(f"{addr}/{lan.network.prefixlen}")
+    net = lan.network
+    edge = 1 if net.num_addresses > 2 else 0  # counted down, not a list of every address (a /1 LAN)
+    for value in range(int(net.broadcast_address) - edge, int(net.network_address) + edge - 1, -1):
+        if IPv4Address(value) not in taken:
+            return IPv4Interface((value, net.prefixlen))
     raise DeployRefused(f"the LAN {lan.network} has no free address for the emulated LAN peer")
 
 

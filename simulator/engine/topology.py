@@ -99,9 +99,11 @@ def lan_segment(subnet: IPv4Network) -> tuple:
 
 
 def _external_address(subnet: IPv4Network, taken: set[IPv4Address]) -> IPv4Address:
-    for addr in reversed(list(subnet.hosts())):
-        if addr not in taken:
-            return addr
+    """The highest usable address of ``subnet`` not in ``taken`` (counted down: a /1 LAN is no slower)."""
+    edge = 1 if subnet.num_addresses > 2 else 0  # hosts(): no network/broadcast address, except in a /31 or /32
+    for value in range(int(subnet.broadcast_address) - edge, int(subnet.network_address) + edge - 1, -1):
+        if IPv4Address(value) not in taken:
+            return IPv4Address(value)
     return subnet.broadcast_address
 
 

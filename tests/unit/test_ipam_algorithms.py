@@ -178,3 +178,21 @@ containers:
   c0: {networks: [net0]}
 """)
     assert any("no free address left for container c0 (subnet 128.0.0.1/32)" in p.message for p in problems)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(26, 32), st.data())
+def test_external_address_counts_down_like_the_list_of_hosts(start, plen, data):
+    from simulator.engine.topology import _external_address
+
+    subnet = IPv4Network((start, plen), strict=False)
+    hosts = list(subnet.hosts())
+    taken = set(data.draw(st.lists(st.sampled_from(hosts), max_size=len(hosts))))
+    expected = next((a for a in reversed(hosts) if a not in taken), subnet.broadcast_address)
+    assert _external_address(subnet, taken) == expected
+
+
+def test_a_lan_of_half_the_address_space_gets_its_peer_at_the_top():
+    from simulator.engine.topology import _external_address
+
+    assert _external_address(IPv4Network("0.0.0.0/1"), {IPv4Address("127.255.255.254")}) == IPv4Address("127.255.255.253")
