@@ -7,6 +7,11 @@ no route of the host. Gateways are the first usable address unless given.
 Containers get the lowest free address of the subnet (or ``ip_range``); static
 addresses are reserved first, as netsim deploys static containers first.
 Overlays come from the swarm pool 10.0.0.0/8 in /24s (10.0.0.0/24 is the ingress).
+
+The work is bounded by the number of networks and containers, not by the size of a pool:
+a search for a free subnet jumps past whole taken ranges and resumes where the previous
+one stopped (nothing is ever given back), and so does a segment's search for a free
+address. A pool with nothing left is a problem naming the network (or the daemon's pools).
 """
 
 from __future__ import annotations
