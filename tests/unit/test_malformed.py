@@ -462,3 +462,14 @@ def test_generated_whitespace_in_ports(spec, data, space):
     bad = spec[:at] + space + spec[at:]
     refused(f"name: x\ncontainers:\n  ab: {{ports: [{json_quote(bad)}]}}\n")
     refused(f"services:\n  a: {{image: x, ports: [{json_quote(bad)}]}}\n")
+
+
+@settings(HOSTILE, max_examples=4)
+@given(st.integers(200, 800), st.integers(100, 800))
+def test_generated_misspelt_references(containers, networks):
+    """Thousands of names close to thousands of others: "did you mean" is bounded per design
+    (it once took minutes); every reference is still reported at its place."""
+    text = ("name: x\nnetworks:\n" + "".join(f"  net{i}: {{}}\n" for i in range(networks)) + "containers:\n"
+            + "".join(f"  c{i}: {{networks: [nte{i}]}}\n" for i in range(containers)))
+    exc = refused(text, "d.yaml")
+    assert len([p for p in exc.errors if "unknown network" in p.message]) == containers
