@@ -109,6 +109,8 @@ def limits() -> str:
         ("Compose `extends`", f"same file only, chains of up to {compose.MAX_EXTENDS} services",
          "`extends: {file: ...}` is refused: netsim reads one compose file"),
         ("Values quoted in messages", f"{y.MAX_SHOWN} characters, control characters escaped", "netsim's own"),
+        ("\"did you mean\" hints", f"for the first {y.MAX_HINTS} misspelt names of a design", "netsim's own: every "
+         "misspelt name is still reported, later ones without a suggestion"),
     ]
     out = ["## Limits", "",
            "netsim reads designs from other people, so every input is bounded: past a limit the loader stops with "

@@ -62,8 +62,8 @@ def format_path(path: Iterable[object]) -> str:
     return out
 
 
-MAX_HINTS = 200  # "did you mean" searches per design: each costs up to milliseconds with many names
-MAX_HINT_CANDIDATES = 1000
+MAX_HINTS = 50  # "did you mean" searches per design: each costs up to milliseconds with many names
+MAX_HINT_CANDIDATES = 500
 _hints_left: contextvars.ContextVar[list[int] | None] = contextvars.ContextVar("netsim_hints", default=None)
 
 
