@@ -254,6 +254,7 @@ class _Addresses:
     def __init__(self, seg: Segment) -> None:
         self.seg = seg
         self.used: dict[IPv4Address, str] = {}
+        self.taken: set[int] = set()  # the same addresses as integers, for the scan
         self.cursor: dict[bool, int] = {}
 
     def __contains__(self, address: IPv4Address) -> bool:
@@ -264,6 +265,7 @@ class _Addresses:
 
     def __setitem__(self, address: IPv4Address, holder: str) -> None:
         self.used[address] = holder
+        self.taken.add(int(address))
 
     def next_free(self, net: Network | None) -> IPv4Address | None:
         """The lowest free address in allocation order (``net``'s ip_range when it has one).
@@ -281,7 +283,7 @@ class _Addresses:
                 lo, hi = lo + 1, hi - 1
             edges = set()
         c = max(lo, self.cursor.get(ranged, lo))
-        while c <= hi and (c in edges or IPv4Address(c) in self.used):
+        while c <= hi and (c in edges or c in self.taken):
             c += 1
         self.cursor[ranged] = c
         return IPv4Address(c) if c <= hi else None
