@@ -36,8 +36,9 @@ def render_report(design: Design, engine_version: str | None, svg: str, result: 
     parts = {
         "TITLE": escape(f"{design.name} — netsim report"),
         "SUMMARY": escape(_summary(result)),
-        "DIAGRAM": _strip_prologue(svg) or "<p class=note>No diagram: Graphviz's <code>dot</code> was not installed "
-                                              "when this report was written.</p>",
+        "DIAGRAM": _strip_prologue(svg) or "<p class=note>No diagram: Graphviz's <code>dot</code> was not installed, "
+                                              "or could not lay out this design, when this report was written "
+                                              "(netsim said why when it wrote the report).</p>",
         "EXPOSURE": _exposure_html(result),
         "ADDRESSING": _addressing_html(result),
         "DATA": script_json(_printable_data(data)),

@@ -218,3 +218,23 @@ def test_messages_show_control_characters_as_escapes(capsys):
     err = capsys.readouterr().err
     assert "container esc\\x1b[2J\\x00 is bad" in err and "rtl\\u202eexe\\x07" in err
     assert not CONTROL.search(err.replace("\n", " "))
+
+
+def test_report_is_written_without_a_diagram_when_graphviz_refuses_the_dot(tmp_path, monkeypatch):
+    from pathlib import Path
+
+    from typer.testing import CliRunner
+
+    from simulator.cli import app
+    from simulator.cli import render_cmds
+
+    def refuse(source, fmt):
+        raise RuntimeError("dot failed: Error: <stdin>: syntax error in line 3 near '\x1b'")
+
+    monkeypatch.setattr(render_cmds, "run_dot", refuse)
+    out = tmp_path / "r.html"
+    design = Path(__file__).resolve().parents[2] / "designs/frontend-backend.yaml"
+    r = CliRunner().invoke(app, ["report", str(design), "-o", str(out)])
+    assert r.exit_code == 0, r.output
+    assert "the report has no diagram: dot failed" in r.output and "\x1b" not in r.output
+    assert "No diagram" in out.read_text(encoding="utf-8")
