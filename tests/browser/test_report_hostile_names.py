@@ -66,3 +66,37 @@ def test_a_click_on_a_hostile_cell_shows_its_probes(page):
     })()""")
     assert heading.startswith(page.evaluate("JSON.parse(document.getElementById('netsim-data').textContent).sources[0]"))
     assert f" → {printable(HOSTILE[0])}: " in heading
+
+
+ALIASES_DESIGN = """name: alias-hostile
+networks:
+  front: {subnet: 172.30.1.0/24}
+containers:
+  web:
+    networks:
+      front: {aliases: ["<!--<script>", 'a:b\\\\', '%%{init:{"theme":"dark"}}%%', "x\\"y{z}"]}
+    listens: [80]
+  db:
+    networks: [front]
+"""
+
+
+def test_a_report_written_by_the_cli_from_hostile_aliases_runs(tmp_path):
+    """Aliases may hold markup (the loader allows any printable DNS name): the whole path, file to page."""
+    from typer.testing import CliRunner
+
+    from simulator.cli import app
+
+    design = tmp_path / "aliases.yaml"
+    design.write_text(ALIASES_DESIGN, encoding="utf-8")
+    out = tmp_path / "report.html"
+    browser = require_chromium()
+    r = CliRunner().invoke(app, ["report", str(design), "-o", str(out)])
+    assert r.exit_code == 0, r.output
+    with browser as tools:
+        tools.open(out.as_uri())
+        assert tools.evaluate("document.scripts.length") == 2
+        assert tools.evaluate("document.querySelectorAll('#grid td').length") == 4 * 2  # 4 sources × 2 containers
+        dialled = tools.evaluate("Object.values(JSON.parse(document.getElementById('netsim-data').textContent).cells)"
+                                 ".flat().map(p => p[0]).join(' ')")
+        assert "via dns: name <!--<script>" in dialled
