@@ -15,7 +15,9 @@
 # (or 3 when the machine could not be prepared or restored).
 #
 # It stops the engine: hold the lock that every other user of the engine takes for the
-# whole run (flock /tmp/netsim-engine.lock), as above.
+# whole run (flock /tmp/netsim-engine.lock), as above.  The daemons it starts (the fresh one,
+# the original again) do not inherit the lock: they are started with every file descriptor
+# above 2 closed, so the lock is free again when the script ends.
 set -u
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -37,6 +39,19 @@ wait_up() {  # seconds
 wait_gone() {  # pid seconds
   for _ in $(seq 1 "$(( $2 * 4 ))"); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.25; done
   return 1
+}
+# A daemon started from here must not inherit this script's file descriptors: above all the
+# engine lock's (flock passes it to its command), which a daemon would then hold for as long
+# as it runs — every later `flock /tmp/netsim-engine.lock` would wait forever.
+spawn_daemon() {  # LOG ARGV...
+  local log=$1; shift
+  (
+    for fd in /proc/$BASHPID/fd/*; do
+      fd=${fd##*/}
+      [ "$fd" -gt 2 ] 2>/dev/null && eval "exec $fd>&-" 2>/dev/null
+    done
+    exec setsid "$@" >>"$log" 2>&1 </dev/null
+  ) &
 }
 stop_pid() {  # pid: TERM, then KILL after 60 s
   kill -TERM "$1" 2>/dev/null || return 0
@@ -81,7 +96,7 @@ restore() {
   if [ "$SYSTEMD" = 1 ]; then
     systemctl start docker
   else
-    (setsid "${ORIG_CMD[@]}" >>"$ORIG_LOG" 2>&1 &)
+    spawn_daemon "$ORIG_LOG" "${ORIG_CMD[@]}"
   fi
   if wait_up 60 && [ "$(docker info --format '{{.DockerRootDir}}')" = "$ORIG_ROOT" ]; then
     say "restored: dockerd $(cat "$PIDFILE" 2>/dev/null) on $ORIG_ROOT, $(docker images -q | wc -l) image(s) (before: $ORIG_IMAGES)"
@@ -116,9 +131,11 @@ for arg in "${ORIG_CMD[@]}"; do
 done
 FRESH_CMD+=(--data-root "$FRESH_ROOT")
 say "starting ${FRESH_CMD[*]} (log: $FRESH_LOG)"
-setsid "${FRESH_CMD[@]}" >"$FRESH_LOG" 2>&1 &
+: >"$FRESH_LOG"
+spawn_daemon "$FRESH_LOG" "${FRESH_CMD[@]}"
 FRESH_PID=$!
 wait_up 60 || { say "the fresh dockerd did not come up:"; tail -5 "$FRESH_LOG" >&2; exit 3; }
+FRESH_PID=$(cat "$PIDFILE")
 [ "$(docker info --format '{{.DockerRootDir}}')" = "$FRESH_ROOT" ] || { say "the engine answering is not the fresh one"; exit 3; }
 images=$(docker images -q | wc -l)
 containers=$(docker ps -aq | wc -l)
