@@ -98,8 +98,8 @@ other commands, then run it with this machine's kernel, and deploy's plan skips 
 a network this kernel cannot create. When the verdict depends on the kernel (an ipvlan
 network, a macvlan/ipvlan network on an 802.1q parent or without a parent), every command
 says on standard error which kernel it used (`netsim: kernel: ...`), `check` says it in its
-summary, and the JSON of `reach`, `exposure` and `addresses` always carries it in the field
-`kernel` (host name → kernel).
+summary, and the JSON of `reach`, `exposure`, `addresses`, `test`, `audit`, `verify` and
+`drift` always carries it in the field `kernel` (host name → kernel).
 
 ## Outputs
 

@@ -63,6 +63,15 @@ def _emit(text: str, output: Optional[Path], force: bool = False, inputs: tuple 
     write_output(output, text, force, inputs, announce=False)
 
 
+def _with_kernel(text: str, model) -> str:
+    """A JSON report with the field ``kernel`` (host name → the kernel the design was evaluated against)."""
+    import json
+
+    from .common import kernel_json
+
+    return json.dumps({**json.loads(text), "kernel": kernel_json(model)}, indent=1) + "\n"
+
+
 def _version(design, engine_version: Optional[str]) -> str:
     from ..engine.versions import parse_version
 
@@ -103,6 +112,8 @@ def test_cmd(
     render = {TestFormat.json: report.render_json, TestFormat.junit: report.render_junit_report,
               TestFormat.sarif: report.render_sarif_report}.get(format)
     text = render(model.name, version, outcomes) if render else printable(report.render_text(model.name, version, outcomes, not no_trace), "\n")
+    if format is TestFormat.json:
+        text = _with_kernel(text, model)
     _emit(text, output, force, (design, intent))
     if any(not o.passed for o in outcomes):
         raise typer.Exit(1)
@@ -145,7 +156,7 @@ def audit(
     findings = run_audit(model, warnings, engine_version, off)
     version = _version(model, engine_version)
     if format is AuditFormat.json:
-        text = report.render_json(model.name, version, findings, off)
+        text = _with_kernel(report.render_json(model.name, version, findings, off), model)
     elif format is AuditFormat.sarif:
         text = report.render_sarif_report(model.name, version, findings)
     else:

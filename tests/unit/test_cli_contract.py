@@ -223,8 +223,10 @@ def test_kernel_is_named_where_it_matters():
     r = run("reach", VLAN_COMPOSE, "-f", "json")
     assert r.exit_code == 0 and "netsim: kernel: the default kernel" in r.stderr
     assert json.loads(r.stdout)["kernel"] == {"docker1": "the default kernel: a stock distribution kernel (802.1q, macvlan, ipvlan, dummy)"}
-    for command in ("exposure", "addresses"):
-        assert "kernel" in json.loads(run(command, VLAN_COMPOSE, "-f", "json").stdout)
+    for command in ("exposure", "addresses", "audit"):
+        assert "docker1" in json.loads(run(command, VLAN_COMPOSE, "-f", "json").stdout)["kernel"]
+    intent = ROOT / "tests/data/intent/frontend-backend.intent.yaml"
+    assert "docker1" in json.loads(run("test", FB, "--intent", intent, "-f", "json").stdout)["kernel"]
     assert "kernel" not in run("check", FB).stdout and run("reach", FB).stderr == ""  # no macvlan/ipvlan: not shown
 
 
