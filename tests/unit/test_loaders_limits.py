@@ -158,3 +158,36 @@ def test_truncated_utf16_is_named(tmp_path):
     with pytest.raises(DesignError) as exc:
         load_design(path)
     assert "not valid UTF-16 (an odd number of bytes (truncated?))" in str(exc.value)
+
+
+# --- through the command line: exit 1, one file:line:column line per problem ------------------
+
+HOSTILE_FILES = {
+    "merge-bomb.yaml": "name: x\nx-b:\n  a0: &a0 {}\n" + "".join(
+        f"  a{i}: &a{i} {{<<: [{', '.join([f'*a{i - 1}'] * 10)}]}}\n" for i in range(1, 10)),
+    "ranges.yaml": "name: x\nx-r: &r [" + ", ".join(f'"{a}-{min(a + 999, 65535)}"' for a in range(1, 65536, 1000))
+                   + "]\ncontainers:\n" + "".join(f"  c{i}: {{ports: *r}}\n" for i in range(400)),
+    "markup.yaml": 'name: x\ncontainers:\n  "<!--<script>\\u001b[31m\\n": {name: web}\n',
+    "digits.yaml": "name: x\nnetworks:\n  n: {driver: macvlan, parent: 'eth0.²'}\n",
+    "expect.yaml": "name: x\ncontainers:\n  ab: {}\nexpect:\n  deny: [{from: ab, to: zz}]\n",
+    "extends.yaml": "services:\n  a: {image: x, extends: {service: b, file: b.yml}}\n  b: {image: x}\n",
+}
+
+
+@pytest.mark.parametrize("name", sorted(HOSTILE_FILES))
+def test_check_exits_1_with_places(tmp_path, name):
+    import time
+
+    from typer.testing import CliRunner
+
+    from simulator.cli import app
+
+    path = tmp_path / name
+    path.write_text(HOSTILE_FILES[name], encoding="utf-8")
+    start = time.monotonic()
+    result = CliRunner().invoke(app, ["check", str(path)])
+    assert time.monotonic() - start < 10  # a hang guard
+    assert result.exit_code == 1, result.output
+    lines = [line for line in result.output.splitlines() if line.startswith(str(path) + ":")]
+    assert lines and all("\x1b" not in line and len(line) < 1000 for line in lines), result.output
+    assert any(line.split(":")[1].isdecimal() and line.split(":")[2].isdecimal() for line in lines), lines
