@@ -104,6 +104,12 @@ def limits() -> str:
         ("Compose service and network keys", f"`[a-zA-Z0-9._-]+`, at most {compose.MAX_KEY} characters",
          "the compose specification's pattern ([compose-spec.json](https://github.com/compose-spec/compose-spec/blob/main/schema/compose-spec.json))"),
         ("Hostnames", "DNS labels of up to 63 characters, 253 in all", "RFC 1123"),
+        ("Interface names (`parent`, `lan.interface`, compose `driver_opts.parent`)",
+         f"at most {y.MAX_IFNAME} characters", "Linux `IFNAMSIZ` (16, with the terminating NUL)"),
+        ("Labels", f"{y.MAX_LABELS:,} per object; keys up to {y.MAX_LABEL_KEY} characters, values up to "
+         f"{y.MAX_LABEL_VALUE:,}", "netsim's own (labels reach reports and diagrams)"),
+        ("Compose interpolation", "`${VAR:-default}` nested 10 deep; a long template reached through many aliases is "
+         "substituted once", "netsim's own; netsim reads no environment variables"),
         ("Reserved names", ", ".join(f"`{n}`" for n in validate.RESERVED_SOURCES) + " for containers, services and "
          "hosts; host names that differ only in case", "trace, reach and intent use these words as sources"),
         ("Compose `extends`", f"same file only, chains of up to {compose.MAX_EXTENDS} services",

@@ -15,6 +15,7 @@ from ..model import Attachment, Container, Design, Driver, Host, ModeKind, Netwo
 from .native import DEFAULT_HOST, SourceMap
 from .ports import LONG_KEYS_COMPOSE, PortBudget, merge_listeners, parse_listens, parse_ports
 from .yamlsource import (
+    MAX_IFNAME,
     Doc,
     Report,
     describe,
@@ -69,22 +70,33 @@ class _BadTemplate(Exception):
     pass
 
 
-def interpolate(value: object, report: Report, path: tuple) -> object:
-    """Substitute ``${VAR:-default}`` style variables in every string (in place for containers)."""
+def interpolate(value: object, report: Report, path: tuple, _memo: dict | None = None) -> object:
+    """Substitute ``${VAR:-default}`` style variables in every string (in place for containers).
+
+    A long string reached many times through aliases is substituted once (``_memo``): a 1 MB
+    template aliased a thousand times must not cost a thousand passes.
+    """
+    memo = {} if _memo is None else _memo
     if isinstance(value, dict):
         for key in list(value):
             if not (path == () and key.startswith("x-")):
-                value[key] = interpolate(value[key], report, (*path, key))
+                value[key] = interpolate(value[key], report, (*path, key), memo)
         return value
     if isinstance(value, list):
         for i, item in enumerate(value):
-            value[i] = interpolate(item, report, (*path, i))
+            value[i] = interpolate(item, report, (*path, i), memo)
         return value
     if isinstance(value, str) and "$" in value:
+        if len(value) > 256 and value in memo:
+            return memo[value]
         try:
-            return _substitute(value, report, path, 0)
+            result = _substitute(value, report, path, 0)
         except _BadTemplate as exc:
-            report.error(path, f'invalid interpolation format in "{value}": {exc}')
+            report.error(path, f'invalid interpolation format in "{shown(value)}": {exc}')
+            result = value
+        if len(value) > 256:
+            memo[value] = result
+        return result
     return value
 
 
@@ -93,11 +105,12 @@ def _substitute(text: str, report: Report, path: tuple, depth: int) -> str:
         raise _BadTemplate("variables nested too deeply")
     out, i = [], 0
     while i < len(text):
-        ch = text[i]
-        if ch != "$":
-            out.append(ch)
-            i += 1
-            continue
+        dollar = text.find("$", i)
+        if dollar < 0:
+            out.append(text[i:])
+            break
+        out.append(text[i:dollar])
+        i = dollar
         nxt = text[i + 1 : i + 2]
         if nxt == "$":
             out.append("$")
@@ -114,17 +127,15 @@ def _substitute(text: str, report: Report, path: tuple, depth: int) -> str:
     return "".join(out)
 
 
+_BRACES = re.compile(r"\$\{|\}")
+
+
 def _closing(text: str, start: int) -> int:
-    depth, i = 1, start
-    while i < len(text):
-        if text.startswith("${", i):
-            depth, i = depth + 1, i + 2
-            continue
-        if text[i] == "}":
-            depth -= 1
-            if depth == 0:
-                return i
-        i += 1
+    depth = 1
+    for m in _BRACES.finditer(text, start):
+        depth += 1 if m.group() == "${" else -1
+        if depth == 0:
+            return m.start()
     raise _BadTemplate('"${" is never closed with "}"')
 
 
@@ -361,6 +372,10 @@ def _driver_opts(report: Report, smap: SourceMap, src: tuple, driver: Driver, op
                                  f"{did_you_mean(value, GATEWAY_MODES)}")
         elif driver in (Driver.MACVLAN, Driver.IPVLAN) and opt == "parent":
             model = "parent"
+            if not 0 < len(value) <= MAX_IFNAME:
+                report.error(path, f'"{shown(value)}" is not an interface name: Linux names have 1 to {MAX_IFNAME} '
+                             "characters (IFNAMSIZ)")
+                continue
             base, dot, tag = value.partition(".")
             kw["parent"] = base
             if dot:

@@ -34,6 +34,7 @@ from .yamlsource import (
     Report,
     describe,
     did_you_mean,
+    MAX_IFNAME,
     format_path,
     shown,
     to_bool,
@@ -153,6 +154,10 @@ def _hosts(report: Report, smap: SourceMap, value: object, version: str) -> list
         if isinstance(lan, dict):
             if "interface" in lan:
                 kw["lan_interface"] = to_str(report, (*src, "lan", "interface"), lan["interface"]) or "eth0"
+                if len(kw["lan_interface"]) > MAX_IFNAME:
+                    report.error((*src, "lan", "interface"), f'"{shown(kw["lan_interface"])}" is not an interface '
+                                 f"name: Linux names have at most {MAX_IFNAME} characters (IFNAMSIZ)")
+                    kw["lan_interface"] = "eth0"
             if "address" in lan:
                 smap.mark(("hosts", name, "lan_address"), (*src, "lan", "address"))
                 if (address := to_iface(report, (*src, "lan", "address"), lan["address"])) is not None:
@@ -271,6 +276,10 @@ def _networks(report: Report, smap: SourceMap, value: object) -> list[tuple[Netw
             kw["gateway_mode"] = spec["gateway_mode"]
         if "parent" in spec:
             kw["parent"] = to_str(report, (*src, "parent"), spec["parent"])
+            if kw["parent"] is not None and not 0 < len(kw["parent"]) <= MAX_IFNAME:
+                report.error((*src, "parent"), f'"{shown(kw["parent"])}" is not an interface name: Linux names have '
+                             f"1 to {MAX_IFNAME} characters (IFNAMSIZ)")
+                kw["parent"] = None
             base, dot, tag = (kw["parent"] or "").partition(".")
             if dot and "vlan" in spec:
                 report.error((*src, "parent"), f"give the VLAN once: parent: {shown(base)} with vlan: {shown(spec['vlan'])}")

@@ -33,6 +33,10 @@ MAX_NODES = 200_000  # YAML nodes as written
 MAX_VALUES = 200_000  # values after expanding aliases and merge keys (<<)
 MAX_NUMBER_CHARS = 64  # an integer written with more characters than this is refused (no field needs one)
 MAX_SHOWN = 60  # characters of a value echoed in a message
+MAX_LABELS = 1000  # labels of one object
+MAX_LABEL_KEY = 255
+MAX_LABEL_VALUE = 4096
+MAX_IFNAME = 15  # Linux interface names: IFNAMSIZ (16) less the terminating NUL
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -617,7 +621,18 @@ def to_labels(report: Report, path: Path, value: object) -> tuple[tuple[str, str
             pairs.append((key, text))
     else:
         report.error(path, f"labels are a mapping of key: value, not {describe(value)}", dedupe=True)
-    return tuple(pairs)
+    if len(pairs) > MAX_LABELS:
+        report.error(path, f"{len(pairs)} labels; netsim takes at most {MAX_LABELS} per object", dedupe=True)
+        return ()
+    kept = []
+    for i, (key, text) in enumerate(pairs):
+        at = (*path, key) if isinstance(value, dict) else (*path, i)
+        if len(key) > MAX_LABEL_KEY or len(text) > MAX_LABEL_VALUE:
+            report.error(at, f'the label "{shown(key)}" is too long: keys take at most {MAX_LABEL_KEY} characters, '
+                         f"values {MAX_LABEL_VALUE}", dedupe=True)
+        else:
+            kept.append((key, text))
+    return tuple(kept)
 
 
 def _q(value: object) -> str:

@@ -473,3 +473,27 @@ def test_generated_misspelt_references(containers, networks):
             + "".join(f"  c{i}: {{networks: [nte{i}]}}\n" for i in range(containers)))
     exc = refused(text, "d.yaml")
     assert len([p for p in exc.errors if "unknown network" in p.message]) == containers
+
+
+@settings(HOSTILE, max_examples=6)
+@given(st.integers(10, 2000), st.integers(1_000, 500_000), st.sampled_from(["${X:-", "${X-", "${X:+", "$${"]))
+def test_generated_interpolation_through_aliases(aliases, size, op):
+    """A long compose template aliased many times is substituted once, not once per alias."""
+    template = op + "a" * size + "}"
+    text = (f'x-a: &a {json_quote(template)}\nservices:\n  s: {{image: x, labels: [{", ".join(["*a"] * aliases)}]}}\n')
+    start = time.monotonic()
+    check(lambda: load_text(text, "i.yaml"), "i.yaml")
+    assert time.monotonic() - start < 10
+
+
+@HOSTILE
+@given(st.sampled_from([
+    "name: x\nnetworks:\n  n: {{driver: macvlan, parent: {v}}}\n",
+    "name: x\nhosts:\n  h1: {{lan: {{interface: {v}}}}}\n",
+    "services:\n  a: {{image: x, networks: [n]}}\nnetworks:\n  n: {{driver: macvlan, driver_opts: {{parent: {v}}}}}\n",
+    "name: x\ncontainers:\n  ab: {{labels: {{k: {v}}}}}\n",
+    "services:\n  a: {{image: x, labels: [{v}]}}\n",
+]), st.integers(4097, 100_000))
+def test_generated_long_free_text(place, length):
+    """Interface names and labels are bounded too (IFNAMSIZ; netsim's label caps)."""
+    refused(place.format(v=json_quote("e" * length)))
