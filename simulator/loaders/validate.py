@@ -9,6 +9,7 @@ Docker would refuse the same thing.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from ipaddress import IPv4Address, IPv4Network
 from typing import Callable, Iterable, Iterator, Mapping
@@ -314,7 +315,42 @@ def check_subnets(ctx: Context) -> Iterator[Problem]:
                 yield ctx.error((*at, "aux_addresses"), f"aux address {a} is outside subnet {s}")
 
 
+class _Routes:
+    """A host's routes, asked which overlap a subnet without comparing every route: two CIDR
+    blocks overlap only when one contains the other (its supernets: one lookup per prefix
+    length; its subnets: the routes that start inside it, found by bisection)."""
+
+    SHOWN = 3  # overlapping routes named per subnet; the rest are counted
+
+    def __init__(self, routes: Iterable[IPv4Network]):
+        self.index: dict[IPv4Network, int] = {}
+        for i, r in enumerate(routes):
+            self.index.setdefault(r, i)
+        self.order = sorted(self.index, key=lambda r: (int(r.network_address), r.prefixlen))
+        self.starts = [int(r.network_address) for r in self.order]
+
+    def overlapping(self, net: IPv4Network) -> tuple[list[IPv4Network], int]:
+        """Up to :attr:`SHOWN` overlapping routes in written order, and how many overlap in all."""
+        if not self.index:
+            return [], 0
+        found = [sup for p in range(net.prefixlen + 1) if (sup := net.supernet(new_prefix=p)) in self.index]
+        lo = bisect_left(self.starts, int(net.network_address))
+        hi = bisect_right(self.starts, int(net.broadcast_address))
+        inside = hi - lo - sum(1 for r in found if int(r.network_address) == int(net.network_address))
+        found += [r for r in self.order[lo:min(hi, lo + self.SHOWN + 34)] if r.prefixlen > net.prefixlen]
+        found = sorted(set(found), key=self.index.__getitem__)
+        total = len({r for r in found if r.prefixlen <= net.prefixlen}) + inside
+        return found[: self.SHOWN], max(total, len(found[: self.SHOWN]))
+
+
 def check_overlaps(ctx: Context) -> Iterator[Problem]:
+    indexes: dict[str, _Routes] = {}
+
+    def routes(h) -> _Routes:
+        if h.name not in indexes:
+            indexes[h.name] = _Routes(h.routes)
+        return indexes[h.name]
+
     nets = [n for n in ctx.design.networks if n.subnet is not None]
     earlier: dict[int, list[int]] = defaultdict(list)  # a sorted sweep, not every pair (simulator/cidr.py)
     for i, j in overlapping_pairs([n.subnet for n in nets]):
@@ -337,10 +373,12 @@ def check_overlaps(ctx: Context) -> Iterator[Problem]:
             if n.subnet.overlaps(h.lan_address.network):
                 yield ctx.warning(where, f"subnet {n.subnet} overlaps the LAN {h.lan_address.network} of host {h.name}: "
                                   "the host would send those LAN addresses into the bridge; pick another subnet")
-            for r in h.routes:
-                if n.subnet.overlaps(r):
-                    yield ctx.warning(where, f"subnet {n.subnet} overlaps {r}, already routed on host {h.name}: "
-                                      "Docker uses an explicit subnet as written and breaks that route")
+            found, total = routes(h).overlapping(n.subnet)
+            for k, r in enumerate(found):
+                more = (f"; {total - len(found)} more routes of host {h.name} overlap it"
+                        if k == len(found) - 1 and total > len(found) else "")
+                yield ctx.warning(where, f"subnet {n.subnet} overlaps {r}, already routed on host {h.name}: "
+                                  f"Docker uses an explicit subnet as written and breaks that route{more}")
 
 
 def check_addresses(ctx: Context) -> Iterator[Problem]:

@@ -191,3 +191,36 @@ def test_check_exits_1_with_places(tmp_path, name):
     lines = [line for line in result.output.splitlines() if line.startswith(str(path) + ":")]
     assert lines and all("\x1b" not in line and len(line) < 1000 for line in lines), result.output
     assert any(line.split(":")[1].isdecimal() and line.split(":")[2].isdecimal() for line in lines), lines
+
+
+# --- many routes: overlaps found by index, counted exactly ------------------------------------
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+from ipaddress import IPv4Network  # noqa: E402
+
+_blocks = st.builds(lambda a, p: IPv4Network((a, p), strict=False), st.integers(0, 2**32 - 1), st.integers(0, 32))
+
+
+@settings(max_examples=200, deadline=None, derandomize=True)
+@given(st.lists(_blocks, max_size=40), _blocks)
+def test_route_index_agrees_with_every_pair(routes, net):
+    from simulator.loaders.validate import _Routes
+
+    found, total = _Routes(routes).overlapping(net)
+    brute = {r for r in routes if r.overlaps(net)}
+    assert total == len(brute)
+    assert set(found) <= brute and len(found) == min(len(brute), _Routes.SHOWN)
+
+
+def test_many_routes_stay_fast():
+    import time
+
+    routes = ", ".join(f"10.{i // 256}.{i % 256}.0/24" for i in range(20_000))
+    text = f"name: x\nhosts:\n  h1:\n    routes: [{routes}]\nnetworks:\n" + "".join(
+        f"  n{i}: {{subnet: 10.{i}.0.0/16, host: h1}}\n" for i in range(60))
+    start = time.monotonic()
+    design, warnings = loaded(text)
+    assert time.monotonic() - start < 10
+    first = [str(w) for w in warnings if "networks.n0.subnet" in str(w)]
+    assert len(first) == 3 and first[-1].endswith("breaks that route; 253 more routes of host h1 overlap it"), first
