@@ -65,9 +65,7 @@ def everything_left(engine, design_name: str, machine: dict, leftovers) -> list[
 
 
 def test_two_host_overlay_design_matches_the_engines(engine, machine, design, leftovers):
-    started = time.monotonic()
     cmp = run_verify(design, engine, VerifyOptions())
-    elapsed = time.monotonic() - started
     assert [f"{r.probe.source} {r.probe.via} {r.probe.target or r.probe.name or ''} {r.probe.port}: {r.why}"
             for r in cmp.rows if r.verdict in ("mismatch", "detail")] == []
     skipped = {r.why for r in cmp.rows if r.verdict == "not-compared"}
@@ -82,7 +80,6 @@ def test_two_host_overlay_design_matches_the_engines(engine, machine, design, le
     assert answered[("web", "dns", "api.mesh")] == "api" and answered[("api", "dns", "web")] == "web"
     assert cmp.counts()["agree"] >= 40
     assert everything_left(engine, design.name, machine, leftovers) == []
-    assert elapsed < 120, elapsed
 
 
 def test_each_host_is_an_engine_of_its_own(engine, machine, design, leftovers):
