@@ -74,8 +74,8 @@ def limits() -> str:
     """The loader's limits, with the numbers taken from the code so the page cannot drift."""
     import importlib
 
-    compose, ports, validate, y = (importlib.import_module(f"simulator.loaders.{m}")
-                                   for m in ("compose", "ports", "validate", "yamlsource"))
+    compose, native, ports, validate, y = (importlib.import_module(f"simulator.loaders.{m}")
+                                           for m in ("compose", "native", "ports", "validate", "yamlsource"))
 
     moby = "https://github.com/moby/moby/blob/v27.5.1/daemon/names/names.go"
     rows_ = [
@@ -96,6 +96,9 @@ def limits() -> str:
          "netsim's own: Docker has no per-container cap, it binds each host port once per address and protocol "
          "([libnetwork/portallocator](https://github.com/moby/moby/blob/v27.5.1/libnetwork/portallocator/portallocator.go))"),
         ("Ports of the whole design", f"{ports.MAX_PER_DESIGN:,}", "netsim's own, so `check` stays within seconds"),
+        ("Hosts", f"{native.MAX_HOSTS}", "netsim's own: the engine model works host by host"),
+        ("Network instances", f"{native.MAX_NETWORK_INSTANCES:,} (each network once per host it is on, an overlay on "
+         "every host)", "netsim's own, so `check` stays within seconds"),
         ("Container names and keys", f"`[a-zA-Z0-9][a-zA-Z0-9_.-]`, at most {validate.MAX_CONTAINER_NAME} characters",
          f"Docker's `RestrictedNameChars` ([moby daemon/names/names.go]({moby})); an engine name needs 2 characters "
          "or more as in Docker; the length cap is netsim's"),

@@ -109,8 +109,27 @@ def load(doc: Doc) -> tuple[Design | None, Report, SourceMap]:
     networks = _networks(report, smap, data.get("networks"))
     containers = _containers(report, smap, data.get("containers"), hosts)
     networks = _place_networks(report, networks, containers, hosts)
+    _check_scale(report, hosts, networks)
     design = Design(name, tuple(hosts), tuple(networks), tuple(containers), doc.source, "netsim", smap.locations)
     return design, report, smap
+
+
+MAX_HOSTS = 256
+MAX_NETWORK_INSTANCES = 20_000  # networks times the hosts each exists on (an overlay: every host)
+
+
+def _check_scale(report: Report, hosts: list[Host], networks: list[Network]) -> None:
+    """The engine model works per host and per network instance: bound both."""
+    if len(hosts) > MAX_HOSTS:
+        report.error(("hosts",), f"{len(hosts)} hosts; netsim models at most {MAX_HOSTS} hosts in one design", key=True)
+        report.limits["exceeded"] = 1
+        return
+    instances = sum(len(hosts) if n.swarm_scope else len(n.hosts) for n in networks)
+    if instances > MAX_NETWORK_INSTANCES:
+        report.error(("networks",), f"the networks exist {instances:,} times over the hosts (each network once per "
+                     f"host it is on, an overlay on every host); netsim models at most {MAX_NETWORK_INSTANCES:,}",
+                     key=True)
+        report.limits["exceeded"] = 1
 
 
 def _version(report: Report, path: tuple, value: object) -> str | None:

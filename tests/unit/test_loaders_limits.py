@@ -224,3 +224,14 @@ def test_many_routes_stay_fast():
     assert time.monotonic() - start < 10
     first = [str(w) for w in warnings if "networks.n0.subnet" in str(w)]
     assert len(first) == 3 and first[-1].endswith("breaks that route; 253 more routes of host h1 overlap it"), first
+
+
+def test_hosts_and_network_instances_are_bounded():
+    hosts = "".join(f"  h{i}: {{}}\n" for i in range(300))
+    assert errors(f"name: x\nhosts:\n{hosts}") == ["l.yaml:2:1: hosts: 300 hosts; netsim models at most 256 hosts in one design"]
+    hosts = "".join(f"  h{i}: {{}}\n" for i in range(200))
+    every = ", ".join(f"h{i}" for i in range(200))
+    nets = "".join(f"  n{i}: {{hosts: *all}}\n" for i in range(101))
+    msgs = errors(f"name: x\nhosts:\n{hosts}x-all: &all [{every}]\nnetworks:\n{nets}")
+    assert msgs == ["l.yaml:204:1: networks: the networks exist 20,200 times over the hosts (each network once per host "
+                    "it is on, an overlay on every host); netsim models at most 20,000"], msgs
