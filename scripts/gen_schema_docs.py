@@ -99,6 +99,8 @@ def limits() -> str:
         ("Hosts", f"{native.MAX_HOSTS}", "netsim's own: the engine model works host by host"),
         ("Network instances", f"{native.MAX_NETWORK_INSTANCES:,} (each network once per host it is on, an overlay on "
          "every host)", "netsim's own, so `check` stays within seconds"),
+        ("Attachments (a container joining a network)", f"{native.MAX_ENDPOINTS:,} in one design",
+         "netsim's own, so `check` stays within seconds"),
         ("Container names and keys", f"`[a-zA-Z0-9][a-zA-Z0-9_.-]`, at most {validate.MAX_CONTAINER_NAME} characters",
          f"Docker's `RestrictedNameChars` ([moby daemon/names/names.go]({moby})); an engine name needs 2 characters "
          "or more as in Docker; the length cap is netsim's"),

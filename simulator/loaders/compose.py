@@ -12,7 +12,7 @@ import re
 from pathlib import Path as FsPath
 
 from ..model import Attachment, Container, Design, Driver, Host, ModeKind, Network, NetworkMode
-from .native import DEFAULT_HOST, SourceMap
+from .native import DEFAULT_HOST, SourceMap, check_scale
 from .ports import LONG_KEYS_COMPOSE, PortBudget, merge_listeners, parse_listens, parse_ports
 from .yamlsource import (
     MAX_IFNAME,
@@ -202,6 +202,7 @@ def load(doc: Doc) -> tuple[Design | None, Report, SourceMap]:
         services = {}
     containers = _services(report, smap, services, name, declared)
     networks = _used_networks(report, declared, containers, name)
+    check_scale(report, [Host(DEFAULT_HOST)], networks, containers, "services")
     design = Design(name, (Host(DEFAULT_HOST),), tuple(networks), tuple(containers), doc.source, "compose",
                     smap.locations)
     return design, report, smap

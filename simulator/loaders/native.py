@@ -109,17 +109,24 @@ def load(doc: Doc) -> tuple[Design | None, Report, SourceMap]:
     networks = _networks(report, smap, data.get("networks"))
     containers = _containers(report, smap, data.get("containers"), hosts)
     networks = _place_networks(report, networks, containers, hosts)
-    _check_scale(report, hosts, networks)
+    check_scale(report, hosts, networks, containers)
     design = Design(name, tuple(hosts), tuple(networks), tuple(containers), doc.source, "netsim", smap.locations)
     return design, report, smap
 
 
 MAX_HOSTS = 256
 MAX_NETWORK_INSTANCES = 20_000  # networks times the hosts each exists on (an overlay: every host)
+MAX_ENDPOINTS = 50_000  # container attachments to networks, summed over the design
 
 
-def _check_scale(report: Report, hosts: list[Host], networks: list[Network]) -> None:
-    """The engine model works per host and per network instance: bound both."""
+def check_scale(report: Report, hosts: list[Host], networks: list[Network], containers: list[Container],
+                things: str = "containers") -> None:
+    """The engine model works per host, per network instance and per endpoint: bound them."""
+    endpoints = sum(len(c.attachments) for c in containers)
+    if endpoints > MAX_ENDPOINTS:
+        report.error((things,), f"the {things} join networks {endpoints:,} times in all; netsim models at most "
+                     f"{MAX_ENDPOINTS:,} attachments in one design", key=True)
+        report.limits["exceeded"] = 1
     if len(hosts) > MAX_HOSTS:
         report.error(("hosts",), f"{len(hosts)} hosts; netsim models at most {MAX_HOSTS} hosts in one design", key=True)
         report.limits["exceeded"] = 1

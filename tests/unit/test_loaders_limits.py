@@ -235,3 +235,15 @@ def test_hosts_and_network_instances_are_bounded():
     msgs = errors(f"name: x\nhosts:\n{hosts}x-all: &all [{every}]\nnetworks:\n{nets}")
     assert msgs == ["l.yaml:204:1: networks: the networks exist 20,200 times over the hosts (each network once per host "
                     "it is on, an overlay on every host); netsim models at most 20,000"], msgs
+
+
+def test_attachments_are_bounded():
+    nets = ", ".join(f"n{i}" for i in range(100))
+    body = "".join(f"  c{i}: {{networks: *n}}\n" for i in range(501))
+    declared = "".join(f"  n{i}: {{}}\n" for i in range(100))
+    msgs = errors(f"name: x\nnetworks:\n{declared}x-n: &n [{nets}]\ncontainers:\n{body}")
+    assert msgs == ["l.yaml:104:1: containers: the containers join networks 50,100 times in all; netsim models at most "
+                    "50,000 attachments in one design"], msgs
+    body = "".join(f"  s{i}: {{image: x, networks: *n}}\n" for i in range(501))
+    msgs = errors(f"name: p\nnetworks:\n{declared}x-n: &n [{nets}]\nservices:\n{body}")
+    assert any("the services join networks 50,100 times" in m for m in msgs), msgs[:3]
