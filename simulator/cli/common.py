@@ -278,6 +278,7 @@ def load_checked(path: Path, engine_version: Optional[str] = None, kernel: Kerne
     except DesignError as exc:
         print_problems(exc.problems)
         raise typer.Exit(_count(path, exc.errors))
+    from_file = None  # the --intent file's expectations: the loader checked the design's own
     if intent_file is not None:
         try:
             extra, more = load_intent_file(intent_file)
@@ -288,11 +289,12 @@ def load_checked(path: Path, engine_version: Optional[str] = None, kernel: Kerne
         intent = Intent(intent.source, intent.expectations + extra.expectations, intent.groups + extra.groups,
                         intent.audit_disable + extra.audit_disable,
                         intent.audit_disable_locations + extra.audit_disable_locations)
+        from_file = replace(intent, expectations=extra.expectations)
     # deploy/verify/destroy/drift run on this machine: the design is judged on the kernels it
     # states (or the default), and the model then carries this machine's kernel; what it lacks
     # is skipped by deploy's plan with a note, not refused.
     design = apply_kernel(design, KernelChoice.default if run_here else kernel)
-    problems = list(problems) + engine_problems(design, engine_version) + _reference_problems(intent, design)
+    problems = list(problems) + engine_problems(design, engine_version) + _reference_problems(from_file, design)
     if run_here:
         design = apply_kernel(design, kernel, run_here=True)
     errors = [p for p in problems if p.severity == "error"]
@@ -318,10 +320,11 @@ def _count(path: Path, errors: Sequence[Problem]) -> int:
 
 
 def _reference_problems(intent, design: Design) -> list[Problem]:
-    """Selectors of expect: that name nothing: the design is invalid, whichever command reads it."""
+    """Selectors of an --intent file that name nothing (the loader checks the design's own
+    expect:): the design is invalid, whichever command reads it."""
     if not getattr(intent, "expectations", ()):
         return []
-    from ..intent.evaluate import reference_problems
+    from ..intent.select import reference_problems
 
     return reference_problems(intent, design)
 

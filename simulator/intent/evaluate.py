@@ -26,7 +26,7 @@ from .model import (
     ResolveExpectation,
     StructureExpectation,
 )
-from .select import Scope
+from .select import Scope, check_references
 
 MAX_EVIDENCE = 8
 
@@ -35,7 +35,7 @@ def evaluate(intent: Intent, design: Design, engine_version: str | None = None,
              result: ReachResult | None = None) -> tuple[list[Outcome], list[Problem]]:
     """Every expectation's outcome, or no outcomes and the problems when selectors name nothing."""
     scope = Scope(design, intent)
-    _check_references(intent, scope)
+    check_references(intent, scope)
     if any(p.severity == "error" for p in scope.problems):
         return [], scope.problems
     result = result or compute_reach(design, engine_version)
@@ -51,27 +51,6 @@ def evaluate(intent: Intent, design: Design, engine_version: str | None = None,
         elif isinstance(e, StructureExpectation):
             outcomes.append(ctx.structure(e))
     return outcomes, scope.problems
-
-
-def reference_problems(intent: Intent, design: Design) -> list[Problem]:
-    """Selectors that name nothing in ``design`` (errors) and names defined nowhere (warnings).
-
-    The CLI runs it for every command that reads a design, so `check` and `test` agree.
-    """
-    scope = Scope(design, intent)
-    _check_references(intent, scope)
-    return list(scope.problems)
-
-
-def _check_references(intent: Intent, scope: Scope) -> None:
-    for e in intent.expectations:
-        if isinstance(e, (ReachExpectation, ResolveExpectation)):
-            scope.sources(e.sources)
-            scope.containers(e.targets, "to")
-        elif isinstance(e, ExposureExpectation):
-            scope.containers(e.services, "service")
-        elif isinstance(e, StructureExpectation):
-            scope.containers(e.exceptions, "except")
 
 
 class _Context:

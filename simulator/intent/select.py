@@ -100,3 +100,25 @@ class Scope:
         hint = did_you_mean(text, choices) or f"; containers: {', '.join(names)}"
         self._problem(sel, f'"{text}" is not a container or group of the design{hint}')
         return []
+
+
+def check_references(intent: Intent, scope: Scope) -> None:
+    """Resolve every selector of ``intent`` in ``scope``, which records what names nothing."""
+    from .model import ExposureExpectation, ReachExpectation, ResolveExpectation, StructureExpectation
+
+    for e in intent.expectations:
+        if isinstance(e, (ReachExpectation, ResolveExpectation)):
+            scope.sources(e.sources)
+            scope.containers(e.targets, "to")
+        elif isinstance(e, ExposureExpectation):
+            scope.containers(e.services, "service")
+        elif isinstance(e, StructureExpectation):
+            scope.containers(e.exceptions, "except")
+
+
+def reference_problems(intent: Intent, design: Design) -> list[Problem]:
+    """Selectors of ``intent`` that name nothing in ``design`` (errors) and names defined
+    nowhere (warnings): checked on every load, so `check` and `test` agree."""
+    scope = Scope(design, intent)
+    check_references(intent, scope)
+    return list(scope.problems)

@@ -80,23 +80,13 @@ def _intent_problems(doc, design: Design) -> list[Problem]:
 
     if not isinstance(doc.data, dict) or not any(key in doc.data for key in SECTIONS):
         return []
-    from ..intent.model import ExposureExpectation, ReachExpectation, ResolveExpectation, StructureExpectation
-    from ..intent.select import Scope
+    from ..intent.select import reference_problems
 
     report = Report(doc)
     intent = intent_from_doc(doc, report)
     if report.has_errors:
         return list(report.problems)
-    scope = Scope(design, intent)
-    for e in intent.expectations:  # as simulator.intent.evaluate checks them before evaluating
-        if isinstance(e, (ReachExpectation, ResolveExpectation)):
-            scope.sources(e.sources)
-            scope.containers(e.targets, "to")
-        elif isinstance(e, ExposureExpectation):
-            scope.containers(e.services, "service")
-        elif isinstance(e, StructureExpectation):
-            scope.containers(e.exceptions, "except")
-    return list(report.problems) + [p for p in scope.problems if p.location is not None]
+    return list(report.problems) + [p for p in reference_problems(intent, design) if p.location is not None]
 
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")

@@ -156,6 +156,22 @@ def test_intent_errors_are_an_invalid_design_not_a_usage_error(tmp_path):
         assert '"proxi" is not a container or group of the design (did you mean "proxy"?)' in r.stderr
 
 
+def test_an_intent_warning_is_reported_once_wherever_the_expectation_is_written(tmp_path):
+    """The design's own expect: is checked by the loader, an --intent file's by the CLI: never both."""
+    d = tmp_path / "fb.yaml"
+    d.write_text(FB.read_text().replace("networks:\n  frontend:", "networks:\n  spare:\n    subnet: 172.30.9.0/24\n  frontend:", 1)
+                 + 'expect:\n  deny:\n    - {from: "network:spare", to: db}\n')
+    r = run("check", d)
+    assert r.exit_code == 0, r.output
+    assert r.stderr.count('no container is attached to network "spare"') == 1, r.stderr
+    intent = tmp_path / "i.yaml"
+    intent.write_text('expect:\n  deny:\n    - {from: "network:spare", to: db}\n')
+    plain = tmp_path / "plain.yaml"
+    plain.write_text(d.read_text().split("expect:")[0])
+    r = run("test", plain, "--intent", intent)
+    assert r.stderr.count('no container is attached to network "spare"') == 1, r.stderr
+
+
 def test_audit_unknown_rule_on_the_command_line_is_usage_in_the_design_invalid(tmp_path):
     assert run("audit", FB, "--disable", "NS999").exit_code == 2
     d = tmp_path / "fb.yaml"
