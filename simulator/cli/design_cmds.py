@@ -11,8 +11,8 @@ import typer
 
 from . import app
 from .stdin import design_argument
-from .common import (KernelChoice, KernelOpt, UsageError, fail, kernel_json, kernel_matters, kernel_summary, load_checked,
-                     stdout_is_tty, unknown)
+from .common import (KernelChoice, KernelOpt, UsageError, kernel_json, kernel_matters, kernel_summary, load_checked,
+                     unknown)
 
 DesignArg = typer.Argument(..., help="A netsim design (YAML) or a docker-compose file; - reads it from standard input.",
                            exists=False, callback=design_argument)

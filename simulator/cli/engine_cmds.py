@@ -8,13 +8,11 @@ from pathlib import Path
 from typing import Optional
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from ..render.text import printable  # text outputs: control characters from names shown as escapes
 from . import app
 from .stdin import design_argument
-from .common import ForceOpt, KernelChoice, check_output, fail, kernel_json, load_or_exit, write_output
+from .common import ForceOpt, KernelChoice, check_output, kernel_json, load_or_exit, write_output
 
 DesignArg = typer.Argument(..., help="A netsim design (YAML) or a docker-compose file; - reads it from standard input.",
                            callback=design_argument)
@@ -24,38 +22,6 @@ ImageOpt = typer.Option(None, "--probe-image", help="Probe image to use (default
 class Format(str, Enum):
     table = "table"
     json = "json"
-
-
-class RichProgress:
-    """One progress bar per phase, on stderr (thread-safe: rich locks internally)."""
-
-    def __init__(self, enabled: bool = True):
-        import sys
-
-        from .terminal import use_color
-
-        self.console = Console(stderr=True, no_color=not use_color(None, sys.stderr))
-        self.progress = Progress(
-            TextColumn("{task.description:<10}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-            console=self.console, transient=False, disable=not enabled or not self.console.is_terminal,
-        )
-        self.task = None
-
-    def __enter__(self):
-        self.progress.__enter__()
-        return self
-
-    def __exit__(self, *exc):
-        return self.progress.__exit__(*exc)
-
-    def start(self, phase: str, total: int) -> None:
-        if self.task is not None:
-            self.progress.update(self.task, completed=self.progress.tasks[-1].total)
-        self.task = self.progress.add_task(phase, total=max(total, 1))
-
-    def advance(self, n: int = 1) -> None:
-        if self.task is not None:
-            self.progress.advance(self.task, n)
 
 
 def _engine():

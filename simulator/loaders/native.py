@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-import jsonschema
 
 from ..model import (
     AddressPool,

@@ -7,7 +7,6 @@ unknown keys with a "did you mean", wrong types in words, enum choices listed.
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 
 import jsonschema
 from jsonschema import _keywords
