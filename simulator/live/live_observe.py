@@ -20,6 +20,12 @@ looked up only from helpers whose resolver is exactly the embedded DNS (127.0.0.
 a namespace attached only to bridge/overlay networks (whose upstream queries are
 forwarded through DOCKER-USER, where the uplink guard rejects them), and only while the
 guard is active; otherwise name probes are not compared, with a note.
+
+Transient failures are handled as ``netsim verify`` handles them, with its code
+(:mod:`simulator.verify.observe`): the helpers' answers are framed and run again when
+output was lost, and a probe whose first dial timed out (connect or DNS timeout, a lost
+answer) where the model expects something else is dialled once more with the longer
+timeouts (``retry_disagreeing``); refusals are final.
 """
 
 from __future__ import annotations
@@ -36,14 +42,17 @@ from typing import Callable, Sequence
 
 from ..adapters import lanpeer
 from ..adapters.engine import LABEL_MANAGED, ContainerSpec, Engine, EngineObject
-from ..adapters.probe_agent import TIMEOUT_MS, Dial, DialResult, parse_prepared, parse_results, prepare_script, probe_sockets
+from ..adapters.probe_agent import (
+    BEGIN, DNS_TIMEOUT_S, END, RETRY_DNS_TIMEOUT_S, RETRY_TIMEOUT_MS, TIMEOUT_MS, Dial, DialResult, prepare_script,
+    probe_sockets,
+)
 from ..adapters.probe_image import DEFAULT_PROBE_IMAGE
 from ..adapters.safety import ProbeGuard
 from ..deploy.apply import NoProgress, sigterm_as_interrupt
 from ..errors import EngineError, UnsafeTarget
 from ..model import Design, Driver, ModeKind
 from ..verify.compare import Comparison, compare
-from ..verify.observe import Observation
+from ..verify.observe import EXEC_ATTEMPTS, Observation, exec_dials, exec_prepare, retry_disagreeing
 from .drift import align, match, translate
 from .importer import Imported, engine_generation, import_snapshot
 from .snapshot import LABEL_HELPER, Scope, read_snapshot
@@ -75,12 +84,14 @@ def helper_labels(session: str, design: str) -> dict[str, str]:
     return {LABEL_MANAGED: "1", LABEL_HELPER: "1", LABEL_SESSION: session, LABEL_FOR: design}
 
 
-def connect_script(dials: Sequence[Dial]) -> str:
+def connect_script(dials: Sequence[Dial], timeout_ms: int = TIMEOUT_MS) -> str:
     """TCP: connection accepted or not (busybox nc runs /bin/true once connected);
-    UDP: nsagent's datagram probe (answered, refused or silent)."""
+    UDP: nsagent's datagram probe (answered, refused or silent).  Everything is printed at
+    once between ``BEGIN`` and ``END`` (a truncated answer is told from a complete one)."""
     tcp = "\n".join(f"{d.id} {d.address} {d.port}" for d in dials if d.protocol == "tcp")
     udp = "\n".join(d.line() for d in dials if d.protocol == "udp")
-    one = ('out=$(timeout 3 nc -w 1 "$1" "$2" -e /bin/true </dev/null 2>&1); rc=$?; '
+    wait_s = max(1, -(-int(timeout_ms) // 1000))
+    one = (f'out=$(timeout {wait_s + 2} nc -w {wait_s} "$1" "$2" -e /bin/true </dev/null 2>&1); rc=$?; '
            'if [ $rc = 0 ]; then echo "$0 OK"; else case "$out" in *refused*) echo "$0 REFUSED";; '
            '*nreachable*|*"o route"*) echo "$0 ERR no route";; *) echo "$0 TIMEOUT";; esac; fi')
     parts = []
@@ -88,9 +99,10 @@ def connect_script(dials: Sequence[Dial]) -> str:
         parts.append(f"xargs -P {NC_PARALLEL} -n 3 sh -c {shlex.quote(one)} <<'NETSIM_EOF'\n{tcp}\nNETSIM_EOF")
     if udp:
         parts.append("if [ -x /bin/nsagent ]; then\n"
-                     f"/bin/nsagent probe {TIMEOUT_MS} <<'NETSIM_EOF'\n{udp}\nNETSIM_EOF\n"
+                     f"/bin/nsagent probe {int(timeout_ms)} <<'NETSIM_EOF'\n{udp}\nNETSIM_EOF\n"
                      "fi")
-    return "\n".join(parts) + "\n"
+    body = "\n".join(parts)
+    return f'out=$(\n{body}\n)\nprintf "{BEGIN}\\n%s\\n{END}\\n" "$out"\n'
 
 
 def connect_sockets(dials: Sequence[Dial], timeout: float = TIMEOUT_MS / 1000) -> dict[str, DialResult]:
@@ -209,18 +221,25 @@ def _resolver_ok(ctx: LiveContext, key: str, nameservers: Sequence[str]) -> str 
     return None
 
 
-def _observe_source(ctx: LiveContext, engine: Engine, source: str, items, helper: str | None) -> dict:
+def _observe_source(ctx: LiveContext, engine: Engine, source: str, items, helper: str | None,
+                    timeout_ms: int = TIMEOUT_MS, dns_timeout: int = DNS_TIMEOUT_S) -> dict:
     out: dict[tuple, Observation] = {}
     container = ctx.design.container(source) if ctx.design.has_container(source) else None
     host_like = source == "host" or (container is not None and _host_mode(ctx, source))
-    gateway, nameservers, names = None, (), {}
+    gateway, names = None, {}
+    dns_timeouts, nxdomain = frozenset(), frozenset()
     if container is not None and not host_like:
-        prep = parse_prepared(engine.exec_batch(helper, prepare_script([])).output)
-        gateway, nameservers = prep.gateway, prep.nameservers
+        prep = exec_prepare(engine, helper, prepare_script([]))
         wanted = sorted({p.name for p in items if p.via == "dns" and p.name})
-        why = _resolver_ok(ctx, source, nameservers) if wanted else None
-        if wanted and why is None:
-            names = parse_prepared(engine.exec_batch(helper, prepare_script(wanted)).output).names
+        why = _resolver_ok(ctx, source, prep.nameservers) if wanted and prep.complete else None
+        if wanted and why is None and prep.complete:
+            prep = exec_prepare(engine, helper, prepare_script(wanted, dns_timeout=dns_timeout))
+            why = prep.note or None
+        if not prep.complete:
+            return {p.key: Observation(p.key, None, "error", transient=True, detail=f"the answer of the helper "
+                                       f"in {source} was lost {EXEC_ATTEMPTS} times") for p in items}
+        gateway, names = prep.gateway, prep.names
+        dns_timeouts, nxdomain = prep.dns_timeouts, prep.nxdomain
     else:
         why = "names are not looked up from the host (the machine's resolver is off limits)"
     pending = []
@@ -233,8 +252,12 @@ def _observe_source(ctx: LiveContext, engine: Engine, source: str, items, helper
         elif p.via == "dns":
             if host_like or why:
                 obs = Observation(p.key, None, "skipped", detail=why or "names are not looked up from the host")
+            elif not names.get(p.name) and p.name in dns_timeouts:
+                obs = Observation(p.key, None, "unresolved", transient=True,
+                                  detail=f"{p.name}: no DNS answer in time in {source}")
             elif not names.get(p.name):
-                obs = Observation(p.key, None, "unresolved", detail=f"{p.name} did not resolve in {source}")
+                obs = Observation(p.key, None, "unresolved", detail=f"{p.name} did not resolve in {source} "
+                                  f"({'NXDOMAIN' if p.name in nxdomain else 'no address'})")
             else:
                 addr = names[p.name][0]
         elif p.via == "host":
@@ -261,9 +284,9 @@ def _observe_source(ctx: LiveContext, engine: Engine, source: str, items, helper
         return out
     dials = [Dial(i, p.protocol, addr, p.port) for i, p, addr in pending]
     if host_like:
-        raw = connect_sockets(dials)
+        raw = connect_sockets(dials, timeout_ms / 1000)
     else:
-        raw = parse_results(engine.exec_batch(helper, connect_script(dials)).output)
+        raw = exec_dials(engine, helper, dials, lambda todo: connect_script(todo, timeout_ms))
     for i, p, addr in pending:
         out[p.key] = _observation(ctx, p, addr, raw.get(i))
     return out
@@ -280,7 +303,7 @@ def _host_mode(ctx: LiveContext, key: str) -> bool:
 
 def _observation(ctx: LiveContext, p, addr: str, r: DialResult | None) -> Observation:
     if r is None:
-        return Observation(p.key, addr, "error", detail="the prober printed no result")
+        return Observation(p.key, addr, "error", detail="the prober printed no result", transient=True)
     expected = tuple(getattr(p, "responders", ()) or ()) or ((p.responder,) if p.responder else ())
     if r.status == "OK":
         if p.via == "host":
@@ -305,7 +328,7 @@ def _observation(ctx: LiveContext, p, addr: str, r: DialResult | None) -> Observ
     status = {"REFUSED": "refused", "TIMEOUT": "timeout", "EMPTY": "empty", "UNSUPPORTED": "unsupported"}.get(r.status, "error")
     if r.status == "ERR" and "route" in r.answer.lower():
         status = "no-route"
-    return Observation(p.key, addr, status, None, r.answer)
+    return Observation(p.key, addr, status, None, r.answer, transient=status == "timeout")
 
 
 def remove_helpers(engine: Engine, session: str | None = None) -> list[str]:
@@ -340,9 +363,7 @@ def run_live_verify(design: Design, engine: Engine, scope: Scope, engine_version
                  "attaches to the real LAN)")
     image = probe_image or DEFAULT_PROBE_IMAGE
     session = uuid.uuid4().hex[:10]
-    by_source: dict[str, list] = defaultdict(list)
-    for p in result.probes:
-        by_source[p.source].append(p)
+    by_source = _by_source(result.probes)
     observations: dict[tuple, Observation] = {}
     with sigterm_as_interrupt():
         try:
@@ -359,28 +380,49 @@ def run_live_verify(design: Design, engine: Engine, scope: Scope, engine_version
             for s in sources:
                 if s != "host" and not _host_mode(ctx, s):
                     helpers[s] = _create_helper(engine, image, ctx.ids[s], session, design.name, len(helpers))
-            progress.start("probing", len(sources))
             with lan_ops.uplink_guard() as guard_note:
                 notes.append(guard_note)
                 ctx.names_ok = guard_note.startswith(GUARD_ACTIVE)
 
-                def run(s: str) -> dict:
-                    try:
-                        return _observe_source(ctx, engine, s, by_source[s], helpers.get(s))
-                    except EngineError as exc:
-                        return {p.key: Observation(p.key, None, "error", detail=str(exc)) for p in by_source[s]}
-                    finally:
-                        progress.advance()
-
-                with ThreadPoolExecutor(PARALLEL) as pool:
-                    for part in pool.map(run, sources):
-                        observations.update(part)
+                observations.update(_observe_all(ctx, engine, by_source, sources, helpers, progress))
+                # as verify does: timeouts against the model are dialled once more, longer
+                observations = retry_disagreeing(result.probes, observations, lambda again: _observe_all(
+                    ctx, engine, _by_source(again), [s for s in sources if any(p.source == s for p in again)],
+                    helpers, progress, "retry probing", RETRY_TIMEOUT_MS, RETRY_DNS_TIMEOUT_S))
         finally:
             progress.start("cleanup", 1)
             remove_helpers(engine, session)
             progress.advance()
     rows = compare(result.probes, observations)
     return Comparison(design.name, version, rows, (), tuple(dict.fromkeys(notes)))
+
+
+def _by_source(probes) -> dict[str, list]:
+    out: dict[str, list] = defaultdict(list)
+    for p in probes:
+        out[p.source].append(p)
+    return out
+
+
+def _observe_all(ctx: LiveContext, engine: Engine, by_source: dict[str, list], sources: Sequence[str],
+                 helpers: dict[str, str], progress, phase: str = "probing", timeout_ms: int = TIMEOUT_MS,
+                 dns_timeout: int = DNS_TIMEOUT_S) -> dict[tuple, Observation]:
+    """Observe the probes of every source, in parallel (bounded)."""
+    progress.start(phase, len(sources))
+
+    def run(s: str) -> dict:
+        try:
+            return _observe_source(ctx, engine, s, by_source[s], helpers.get(s), timeout_ms, dns_timeout)
+        except EngineError as exc:
+            return {p.key: Observation(p.key, None, "error", detail=str(exc)) for p in by_source[s]}
+        finally:
+            progress.advance()
+
+    out: dict[tuple, Observation] = {}
+    with ThreadPoolExecutor(PARALLEL) as pool:
+        for part in pool.map(run, sources):
+            out.update(part)
+    return out
 
 
 def _create_helper(engine: Engine, image: str, target_id: str, session: str, design: str, n: int) -> str:

@@ -24,10 +24,10 @@ import json
 import sys
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 from pathlib import Path
-from typing import Mapping, Sequence
+from typing import Callable, Mapping, Sequence
 
 from ..adapters import lanpeer
 from ..adapters.engine import Engine
@@ -48,6 +48,7 @@ from ..adapters.safety import ProbeGuard
 from ..errors import EngineError, UnsafeTarget
 from ..model import Design, Driver, ModeKind
 from ..deploy.plan import DEFAULT_BRIDGE, Plan
+from .compare import needs_retry
 
 GWBRIDGE = "docker_gwbridge"
 SOURCES_PARALLEL = 32
@@ -314,7 +315,7 @@ def prepare_containers(design: Design, plan: Plan, by_source: Mapping[str, list]
     def run(item) -> tuple[str, Prepared | None]:
         key, on, script = item
         try:
-            return key, _exec_prepare(on, facts.containers[key].name, script)
+            return key, exec_prepare(on, facts.containers[key].name, script)
         except EngineError:
             return key, None  # reported per probe by _observe_source (its own exec fails the same way)
         finally:
@@ -333,8 +334,9 @@ def prepare_containers(design: Design, plan: Plan, by_source: Mapping[str, list]
     return out
 
 
-def _exec_prepare(engine: Engine, container: str, script: str) -> Prepared:
-    """Run the prepare script until its whole answer arrives (at most EXEC_ATTEMPTS times)."""
+def exec_prepare(engine: Engine, container: str, script: str) -> Prepared:
+    """Run the prepare script until its whole answer arrives (at most EXEC_ATTEMPTS times).
+    Shared with ``verify --live`` (simulator/live/live_observe.py)."""
     prep = Prepared(None, (), {}, complete=False)
     for _ in range(EXEC_ATTEMPTS):
         prep = parse_prepared(engine.exec_batch(container, script).output)
@@ -343,17 +345,45 @@ def _exec_prepare(engine: Engine, container: str, script: str) -> Prepared:
     return prep
 
 
-def _exec_dials(engine: Engine, container: str, dials: list[Dial], udp: bool, timeout_ms: int) -> dict[str, DialResult]:
-    """Dial from a container; dials whose result line was lost with the end marker are dialled again."""
+_exec_prepare = exec_prepare  # its former name
+
+
+def exec_dials(engine: Engine, container: str, dials: Sequence[Dial],
+               script_for: Callable[[list[Dial]], str]) -> dict[str, DialResult]:
+    """Run the framed dial script ``script_for(dials)`` in a container; dials whose result
+    line was lost with the end marker are dialled again (at most EXEC_ATTEMPTS execs).
+    Shared with ``verify --live``, whose script is its own (``connect_script``)."""
     raw: dict[str, DialResult] = {}
     todo = list(dials)
     for _ in range(EXEC_ATTEMPTS):
-        out = engine.exec_batch(container, probe_script(todo, udp, timeout_ms)).output
+        out = engine.exec_batch(container, script_for(todo)).output
         raw.update(parse_results(out))
         todo = [d for d in todo if d.id not in raw]
         if not todo or complete(out):
             break
     return raw
+
+
+def _exec_dials(engine: Engine, container: str, dials: list[Dial], udp: bool, timeout_ms: int) -> dict[str, DialResult]:
+    """Dial from a probe container (``probe_script``)."""
+    return exec_dials(engine, container, dials, lambda todo: probe_script(todo, udp, timeout_ms))
+
+
+def retry_disagreeing(probes: Sequence, observations: dict, redial: Callable[[list], dict]) -> dict:
+    """The retry pass of ``verify`` and ``verify --live``: ``redial`` (the same observation
+    with the longer timeouts) gets every probe whose first observation timed out (or was
+    lost) where the model expects something else (:func:`~simulator.verify.compare.needs_retry`);
+    the retried observations carry ``attempts=2``.  Refusals are final, agreeing timeouts
+    are not retried, and nothing is dialled when no probe needs it."""
+    again = [p for p in probes if needs_retry(p, observations.get(p.key))]
+    if not again:
+        return observations
+    second = redial(again)
+    out = dict(observations)
+    for p in again:
+        if p.key in second:
+            out[p.key] = replace(second[p.key], attempts=2)
+    return out
 
 
 def _observe_source(design, plan, source, items, engine, facts, guard, engines=None, prepared: Prepared | None = None,
@@ -389,7 +419,7 @@ def _observe_source(design, plan, source, items, engine, facts, guard, engines=N
     if container is not None:
         if prepared is None:  # its prepare exec failed: once more, here, so the error is reported per probe
             names = [] if host_like else sorted({p.name for _, p in items if p.via == "dns" and p.name})
-            prepared = _exec_prepare(engine, cf.name, prepare_script(names))
+            prepared = exec_prepare(engine, cf.name, prepare_script(names))
             cf.gateway = prepared.gateway
         prep = prepared
         if not prep.complete:

@@ -21,8 +21,8 @@ from ..deploy.plan import Plan, plan
 from ..errors import EngineError
 from ..model import Design, ModeKind
 from ..adapters.probe_agent import RETRY_DNS_TIMEOUT_S, RETRY_TIMEOUT_MS
-from .compare import Comparison, compare, compare_addressing, needs_retry
-from .observe import Facts, build_guard, gather_facts, host_forbidden, host_local_routes, observe
+from .compare import Comparison, compare, compare_addressing
+from .observe import Facts, build_guard, gather_facts, host_forbidden, host_local_routes, observe, retry_disagreeing
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,19 +101,10 @@ def retry_transient(design: Design, the_plan: Plan, probes, observations: dict, 
     """Dial once more, with the longer timeouts, every probe whose first observation timed
     out (or was lost) where the model expects something else; the retried observations
     carry ``attempts=2``.  Refusals are final, and agreeing timeouts are not retried."""
-    from dataclasses import replace
-
     observe_fn = observe_fn or observe
-    again = [p for p in probes if needs_retry(p, observations.get(p.key))]
-    if not again:
-        return observations
-    second = observe_fn(design, the_plan, again, engine, facts, guard, _Phase(progress, "retry"), engines=engines,
-                        timeout_ms=RETRY_TIMEOUT_MS, dns_timeout=RETRY_DNS_TIMEOUT_S, wait_ready=False)
-    out = dict(observations)
-    for p in again:
-        if p.key in second:
-            out[p.key] = replace(second[p.key], attempts=2)
-    return out
+    return retry_disagreeing(probes, observations, lambda again: observe_fn(
+        design, the_plan, again, engine, facts, guard, _Phase(progress, "retry"), engines=engines,
+        timeout_ms=RETRY_TIMEOUT_MS, dns_timeout=RETRY_DNS_TIMEOUT_S, wait_ready=False))
 
 
 class _Phase:
