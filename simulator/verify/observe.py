@@ -345,7 +345,6 @@ def exec_prepare(engine: Engine, container: str, script: str) -> Prepared:
     return prep
 
 
-_exec_prepare = exec_prepare  # its former name
 
 
 def exec_dials(engine: Engine, container: str, dials: Sequence[Dial],

@@ -19,7 +19,7 @@ from simulator.analysis.probes import Probe
 from simulator.analysis.trace import Disposition
 from simulator.verify.compare import Comparison, compare, needs_retry
 from simulator.verify.junit import render_junit
-from simulator.verify.observe import Observation, _exec_dials, _exec_prepare
+from simulator.verify.observe import Observation, _exec_dials, exec_prepare
 from simulator.verify.report import render_json, render_text
 from simulator.verify.session import retry_transient
 
@@ -146,7 +146,7 @@ class Flaky:
 
 def test_prepare_output_without_its_end_is_run_again():
     engine = Flaky(lambda s: f"{BEGIN}\nREADY\nGW 10.0.0.1\nNS 127.0.0.11\nNAME db 10.0.0.3\n{END}\n", lose=1)
-    prep = _exec_prepare(engine, "web", prepare_script(["db"]))
+    prep = exec_prepare(engine, "web", prepare_script(["db"]))
     assert prep.complete and prep.gateway == "10.0.0.1" and len(engine.scripts) == 2
     lost = parse_prepared("NAME db 10.0.0.3\n")  # the truncated first answer
     assert not lost.complete and lost.gateway is None
