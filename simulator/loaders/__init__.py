@@ -22,6 +22,7 @@ from pathlib import Path
 
 from ..errors import DesignError, DesignLoadError, Problem
 from ..model import Design, Location
+from ..render.text import printable
 from . import compose, native
 from .validate import validate
 from .yamlsource import MAX_SHOWN, Report, hint_budget, read_bytes, read_yaml, shown
@@ -89,7 +90,6 @@ def _intent_problems(doc, design: Design) -> list[Problem]:
     return list(report.problems) + [p for p in reference_problems(intent, design) if p.location is not None]
 
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 _LONG_QUOTED = re.compile('"([^"]{%d,})"' % (MAX_SHOWN + 1))
 _LONG_PART = re.compile(r"[^.\[\]]{%d,}" % (MAX_SHOWN + 1))
 _QUOTED = re.compile(r'"[^"]*"')
@@ -100,14 +100,12 @@ def _tidy(p: Problem) -> Problem:
     """One line, echoed values cut to :data:`~.yamlsource.MAX_SHOWN` characters: a 1 MB name or a
     newline in a key cannot flood or forge the output."""
     message, path = p.message, p.path
-    if _CONTROL.search(message) or len(message) > MAX_SHOWN * 2:
-        message = _LONG_QUOTED.sub(lambda m: f'"{shown(m.group(1))}"', message)
-        message = _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), message)
+    if printable(message) != message or len(message) > MAX_SHOWN * 2:
+        message = printable(_LONG_QUOTED.sub(lambda m: f'"{shown(m.group(1))}"', message))
         if len(message) > MAX_MESSAGE:
             message = message[: MAX_MESSAGE - 1] + "\u2026"
-    if _CONTROL.search(path) or len(path) > MAX_SHOWN:
-        path = _LONG_PART.sub(lambda m: shown(m.group()), path)
-        path = _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), path)
+    if printable(path) != path or len(path) > MAX_SHOWN:
+        path = printable(_LONG_PART.sub(lambda m: shown(m.group()), path))
     return p if (message, path) == (p.message, p.path) else replace(p, message=message, path=path)
 
 

@@ -26,6 +26,7 @@ from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 
 from ..errors import DesignLoadError, Problem
 from ..model import Location
+from ..render.text import printable
 
 MAX_BYTES = 10 * 1024 * 1024
 MAX_DEPTH = 64
@@ -102,7 +103,7 @@ def did_you_mean(word: object, candidates: Iterable[str]) -> str:
 def shown(value: object, limit: int = MAX_SHOWN) -> str:
     """``value`` as text for a message: one line (control characters escaped), at most ``limit`` characters."""
     text = value if isinstance(value, str) else str(value) if not isinstance(value, int) else _int_text(value)
-    text = _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
+    text = printable(text)
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
@@ -111,8 +112,6 @@ def _int_text(value: int) -> str:
         return f"a {value.bit_length()}-bit integer"
     return str(value)
 
-
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
 def describe(value: object) -> str:
