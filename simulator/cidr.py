@@ -8,7 +8,7 @@ the next: the blocks overlapping the current one are exactly those on the stack.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from ipaddress import IPv4Network
+from ipaddress import IPv4Address, IPv4Network
 
 
 def overlapping_pairs(blocks: Sequence[IPv4Network]) -> Iterator[tuple[int, int]]:
@@ -22,3 +22,15 @@ def overlapping_pairs(blocks: Sequence[IPv4Network]) -> Iterator[tuple[int, int]
         for _, other in stack:
             yield (other, k) if other < k else (k, other)
         stack.append((int(blocks[k].broadcast_address), k))
+
+
+def highest_free(subnet: IPv4Network, taken: set[IPv4Address]) -> IPv4Address | None:
+    """The highest usable address of ``subnet`` not in ``taken``, or None when all are taken.
+
+    Counted down one address at a time, never a list of every address (a /1 LAN is no slower).
+    Usable as ``subnet.hosts()`` counts: no network or broadcast address, except in a /31 or /32."""
+    edge = 1 if subnet.num_addresses > 2 else 0
+    for value in range(int(subnet.broadcast_address) - edge, int(subnet.network_address) + edge - 1, -1):
+        if IPv4Address(value) not in taken:
+            return IPv4Address(value)
+    return None

@@ -48,6 +48,7 @@ from ..adapters.engine import (
 from ..adapters.extra_daemon import DaemonSpec, daemon_spec
 from ..adapters.probe_agent import listener_command
 from ..adapters.probe_image import DEFAULT_PROBE_IMAGE
+from ..cidr import highest_free
 from ..errors import EngineError
 from ..model import Container, Design, Driver, ModeKind, Network
 
@@ -151,11 +152,9 @@ def peer_address(design: Design, lan: IPv4Interface) -> IPv4Interface:
     taken = {h.lan_address.ip for h in design.hosts}
     taken |= {n.gateway for n in design.networks if n.gateway is not None}
     taken |= {a.ipv4_address for c in design.containers for a in c.attachments if a.ipv4_address}
-    net = lan.network
-    edge = 1 if net.num_addresses > 2 else 0  # counted down, not a list of every address (a /1 LAN)
-    for value in range(int(net.broadcast_address) - edge, int(net.network_address) + edge - 1, -1):
-        if IPv4Address(value) not in taken:
-            return IPv4Interface((value, net.prefixlen))
+    free = highest_free(lan.network, taken)
+    if free is not None:
+        return IPv4Interface((int(free), lan.network.prefixlen))
     raise DeployRefused(f"the LAN {lan.network} has no free address for the emulated LAN peer")
 
 

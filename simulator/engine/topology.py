@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 
+from ..cidr import highest_free
 from ..model import Design, Driver, ModeKind, Network
 from .ipam import GWBRIDGE, Addressing, allocate
 from .netfilter import Ruleset
@@ -99,12 +100,8 @@ def lan_segment(subnet: IPv4Network) -> tuple:
 
 
 def _external_address(subnet: IPv4Network, taken: set[IPv4Address]) -> IPv4Address:
-    """The highest usable address of ``subnet`` not in ``taken`` (counted down: a /1 LAN is no slower)."""
-    edge = 1 if subnet.num_addresses > 2 else 0  # hosts(): no network/broadcast address, except in a /31 or /32
-    for value in range(int(subnet.broadcast_address) - edge, int(subnet.network_address) + edge - 1, -1):
-        if IPv4Address(value) not in taken:
-            return IPv4Address(value)
-    return subnet.broadcast_address
+    """The highest usable address of ``subnet`` not in ``taken`` (its broadcast address when none is free)."""
+    return highest_free(subnet, taken) or subnet.broadcast_address
 
 
 def build_world(design: Design, engine_version: str | None = None) -> World:
