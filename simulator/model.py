@@ -93,12 +93,18 @@ class DaemonOptions:
 
 @dataclass(frozen=True, slots=True)
 class KernelFeatures:
-    """Kernel support the drivers need; a generic Linux host has all of it."""
+    """What a kernel can create for the drivers; a generic Linux host has all of it.
+
+    The one kernel-features value: a design host states it (the engine model reads it),
+    :mod:`simulator.adapters.kernel` reads this machine's from its configuration and
+    :mod:`simulator.adapters.lanpeer` finds it by trying the links (deploy, verify).
+    """
 
     ipvlan: bool = True
     vlan: bool = True  # 802.1q sub-interfaces (macvlan/ipvlan parent eth0.50)
     dummy: bool = True  # dummy links (macvlan/ipvlan without a parent)
     source: str = "generic Linux host"
+    macvlan: bool = True
 
     def missing(self) -> tuple[str, ...]:
         return tuple(name for name in ("ipvlan", "vlan", "dummy") if not getattr(self, name))

@@ -14,6 +14,7 @@ from ipaddress import IPv4Network
 from typing import Callable, Mapping
 
 from ..errors import EngineError
+from ..model import KernelFeatures
 from .engine import ContainerSpec, EngineObject, ExecResult, NetworkSpec, SwarmState
 
 
@@ -214,10 +215,8 @@ class FakeLan:
     def unavailable_reason(self) -> str | None:
         return None if self.available else "fake: no root"
 
-    def kernel_capabilities(self):
-        from ..deploy.plan import Capabilities
-
-        return Capabilities(vlan=False, ipvlan=False)
+    def kernel_capabilities(self) -> KernelFeatures:
+        return KernelFeatures(vlan=False, ipvlan=False, source="fake LAN")
 
     def setup(self, lan) -> None:
         self.calls.append(("setup", lan.namespace))

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from ..model import KernelFeatures
 
-_OPTIONS = {"ipvlan": "CONFIG_IPVLAN", "vlan": "CONFIG_VLAN_8021Q", "dummy": "CONFIG_DUMMY"}
+_OPTIONS = {"ipvlan": "CONFIG_IPVLAN", "vlan": "CONFIG_VLAN_8021Q", "dummy": "CONFIG_DUMMY", "macvlan": "CONFIG_MACVLAN"}
 
 
 def _config_text() -> tuple[str, str] | None:
@@ -24,40 +24,44 @@ def _config_text() -> tuple[str, str] | None:
     return None
 
 
+def _enabled(text: str) -> set[str]:
+    return {line.split("=", 1)[0] for line in text.splitlines() if line.endswith(("=y", "=m"))}
+
+
 def local_kernel() -> KernelFeatures | None:
     """The local kernel's features, or None when its configuration cannot be read."""
     found = _config_text()
     if found is None:
         return None
     text, where = found
-    enabled = {line.split("=", 1)[0] for line in text.splitlines() if line.endswith(("=y", "=m"))}
+    enabled = _enabled(text)
     flags = {name: option in enabled for name, option in _OPTIONS.items()}
     return KernelFeatures(**flags, source=f"this machine's kernel, per {where}")
 
 
-_LINK_OPTIONS = {"macvlan": "CONFIG_MACVLAN", "ipvlan": "CONFIG_IPVLAN", "vlan": "CONFIG_VLAN_8021Q"}
 _MODULES = {"macvlan": "macvlan", "ipvlan": "ipvlan", "vlan": "8021q"}
+UNREAD = KernelFeatures(ipvlan=False, source="defaults (the kernel's configuration is not readable)")
 
 
-def link_capabilities():
+def link_capabilities() -> tuple[KernelFeatures, str]:
     """Which link types this machine could create (macvlan, ipvlan, 802.1q), read only.
 
     For ``deploy --dry-run``, which must touch nothing: the kernel's build configuration
     (/proc/config.gz or /boot/config-*), else the modules already loaded (/sys/module),
-    else :class:`~simulator.deploy.plan.Capabilities`' defaults.  Returns
-    ``(capabilities, where it was read)``.  (A real deploy tries the links instead,
+    else :data:`UNREAD` (no ipvlan, as deploy assumes when it cannot try).  Returns
+    ``(features, where they were read)``.  (A real deploy tries the links instead,
     :func:`simulator.adapters.lanpeer.kernel_capabilities`.)
     """
-    from ..deploy.plan import Capabilities
-
     found = _config_text()
     if found is not None:
         text, where = found
-        enabled = {line.split("=", 1)[0] for line in text.splitlines() if line.endswith(("=y", "=m"))}
-        return Capabilities(**{k: opt in enabled for k, opt in _LINK_OPTIONS.items()}), where
+        enabled = _enabled(text)
+        flags = {k: opt in enabled for k, opt in _OPTIONS.items()}
+        return KernelFeatures(**flags, source=f"this machine's kernel, per {where}"), where
     sysmod = Path("/sys/module")
     if sysmod.is_dir():
         flags = {k: (sysmod / mod).exists() for k, mod in _MODULES.items()}
         if any(flags.values()):
-            return Capabilities(**flags), "/sys/module (modules loaded now)"
-    return Capabilities(), "defaults (the kernel's configuration is not readable)"
+            where = "/sys/module (modules loaded now)"
+            return KernelFeatures(**flags, source=f"this machine's kernel, per {where}"), where
+    return UNREAD, UNREAD.source

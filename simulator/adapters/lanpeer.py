@@ -18,6 +18,7 @@ from ipaddress import IPv4Network
 from typing import Iterator, Sequence
 
 from ..errors import EngineError
+from ..model import KernelFeatures
 
 GUARD_COMMENT = "netsim-guard"
 
@@ -115,15 +116,17 @@ def teardown(lan) -> list[str]:
     return removed
 
 
-def kernel_capabilities():
-    """Try macvlan, ipvlan and vlan links on a throw-away veth pair (root only)."""
-    from ..deploy.plan import Capabilities
+UNPROBED = KernelFeatures(ipvlan=False, source="not tried (no root or no ip command): ipvlan assumed missing")
 
+
+def kernel_capabilities() -> KernelFeatures:
+    """Try macvlan, ipvlan and vlan links on a throw-away veth pair (root only);
+    :data:`UNPROBED` when they cannot be tried."""
     if unavailable_reason() is not None:
-        return Capabilities()
+        return UNPROBED
     a, b = f"nscap{os.getpid() % 100000}a", f"nscap{os.getpid() % 100000}b"
     if _run(["ip", "link", "add", a, "type", "veth", "peer", "name", b], check=False).returncode != 0:
-        return Capabilities()
+        return UNPROBED
     try:
         found = {}
         for kind, extra in (("macvlan", []), ("ipvlan", []), ("vlan", ["id", "7"])):
@@ -134,7 +137,8 @@ def kernel_capabilities():
             found[kind] = ok
     finally:
         _run(["ip", "link", "del", a], check=False)
-    return Capabilities(macvlan=found["macvlan"], ipvlan=found["ipvlan"], vlan=found["vlan"])
+    return KernelFeatures(macvlan=found["macvlan"], ipvlan=found["ipvlan"], vlan=found["vlan"],
+                          source="this machine's kernel, links tried")
 
 
 def run_in_namespace(namespace: str, argv: Sequence[str], input: str | None = None, timeout: float = 60) -> subprocess.CompletedProcess:

@@ -20,7 +20,7 @@ import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from ipaddress import IPv4Network
+from ipaddress import IPv4Interface, IPv4Network
 from typing import Callable, Iterator, Protocol, Sequence
 
 from ..adapters import extra_daemon, lanpeer
@@ -35,6 +35,7 @@ from ..adapters.engine import (
     design_labels,
 )
 from ..errors import EngineError, EngineUnavailable
+from ..model import KernelFeatures
 from .plan import DEFAULT_BRIDGE, DeployRefused, LanSpec, Plan, lan_names
 
 PARALLEL = 12
@@ -69,7 +70,7 @@ class LanOps(Protocol):
 
     def host_routes(self) -> list[tuple[IPv4Network, str]]: ...
 
-    def kernel_capabilities(self): ...
+    def kernel_capabilities(self) -> KernelFeatures: ...
 
     def remove_stale_guards(self) -> int: ...
 
@@ -459,8 +460,6 @@ def destroy(design_name: str, engine: Engine, lan_ops: LanOps = lanpeer, daemon_
         except (EngineError, OSError) as exc:
             failures.append(f"host {spec.host}: stopping its daemon failed: {exc}")
     namespace, host_if, peer_if = lan_names(design_name)
-    from ipaddress import IPv4Interface
-
     stub = LanSpec(namespace, host_if, peer_if, IPv4Interface("0.0.0.0/32"), IPv4Interface("0.0.0.0/32"))
     removed += lan_ops.teardown(stub)
     stale = lan_ops.remove_stale_guards()  # a killed verify's uplink guard rule (apply destroys first too)

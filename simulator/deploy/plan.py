@@ -46,11 +46,13 @@ from ..adapters.engine import (
     design_labels,
 )
 from ..adapters.extra_daemon import DaemonSpec, daemon_spec
+from ..adapters.lanpeer import UNPROBED
 from ..adapters.probe_agent import listener_command
 from ..adapters.probe_image import DEFAULT_PROBE_IMAGE
 from ..cidr import highest_free
+from ..engine.ipam import allocate, network_hosts
 from ..errors import EngineError
-from ..model import Container, Design, Driver, ModeKind, Network
+from ..model import Container, Design, Driver, KernelFeatures, ModeKind, Network
 
 DEFAULT_BRIDGE = "bridge"
 GWBRIDGE = "docker_gwbridge"
@@ -60,16 +62,6 @@ LAN_BRIDGE = "lan0"  # the LAN switch inside the LAN namespace (multi-host desig
 
 class DeployRefused(EngineError):
     """The design can't be deployed on this engine (multi-host, cycles, ...): says why."""
-
-
-@dataclass(frozen=True, slots=True)
-class Capabilities:
-    """What this machine's kernel can create: tried by lanpeer.kernel_capabilities (deploy, verify),
-    read from the kernel's configuration by kernel.link_capabilities (``deploy --dry-run``)."""
-
-    macvlan: bool = True
-    ipvlan: bool = False
-    vlan: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,7 +183,7 @@ def extra_hosts(design: Design) -> tuple[DaemonSpec, ...]:
                  for i, h in enumerate(design.hosts[1:], 1))
 
 
-def plan(design: Design, image: str = DEFAULT_PROBE_IMAGE, caps: Capabilities = Capabilities()) -> Plan:
+def plan(design: Design, image: str = DEFAULT_PROBE_IMAGE, caps: KernelFeatures = UNPROBED) -> Plan:
     """Translate ``design`` into the ordered steps that deploy it on this machine."""
     host = deploy_host(design)
     extras = extra_hosts(design)
@@ -208,8 +200,6 @@ def plan(design: Design, image: str = DEFAULT_PROBE_IMAGE, caps: Capabilities = 
 
     networks: list[NetworkSpec] = []
     engine_net: dict[str, str] = {}  # design key -> engine name (created or predefined)
-    if multi:
-        from ..engine.ipam import network_hosts
     for net in design.networks:
         if net.default_bridge:
             engine_net[net.name] = DEFAULT_BRIDGE
@@ -315,8 +305,6 @@ def plan(design: Design, image: str = DEFAULT_PROBE_IMAGE, caps: Capabilities = 
 def _multi_host_addressing(design: Design, machine_host: str, engine_net: dict[str, str], skipped: set[str]):
     """From the model's addressing: the machine's docker_gwbridge subnet (what a fresh daemon
     picks) and the LAN peer's routes, host by host in design order (the model's order)."""
-    from ..engine.ipam import allocate
-
     addressing = allocate(design)
     seg = addressing.segments.get((GWBRIDGE, machine_host))
     gwbridge = str(seg.subnet) if seg is not None else None
@@ -335,7 +323,7 @@ def _multi_host_addressing(design: Design, machine_host: str, engine_net: dict[s
     return gwbridge, tuple(routes)
 
 
-def _missing_capability(net: Network, caps: Capabilities) -> str | None:
+def _missing_capability(net: Network, caps: KernelFeatures) -> str | None:
     if net.driver is Driver.IPVLAN and not caps.ipvlan:
         return "ipvlan"
     if net.driver is Driver.MACVLAN and not caps.macvlan:

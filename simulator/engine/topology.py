@@ -6,12 +6,12 @@ packet walk (:mod:`simulator.engine.walk`) only reads it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 
 from ..cidr import highest_free
 from ..model import Design, Driver, ModeKind, Network
-from .ipam import GWBRIDGE, Addressing, allocate
+from .ipam import GWBRIDGE, Addressing, allocate, gwbridge_network
 from .netfilter import Ruleset
 from .rules import Binding, build_ruleset, endpoint_order, gateway_endpoint_network, published_bindings
 from .versions import EngineVersion, parse_version
@@ -237,8 +237,6 @@ def build_world(design: Design, engine_version: str | None = None) -> World:
 def as_engine_sees_it(design: Design, version: EngineVersion) -> Design:
     """The design with the options this engine version ignores taken out: an unknown bridge
     gateway mode is an unknown driver option to older engines, which then behave as nat."""
-    from dataclasses import replace
-
     if all(n.gateway_mode in version.gateway_modes for n in design.networks):
         return design
     nets = tuple(n if n.gateway_mode in version.gateway_modes else replace(n, gateway_mode="nat") for n in design.networks)
@@ -259,8 +257,6 @@ def lan_segment_for(design: Design, net: Network, host_name: str | None) -> tupl
 
 
 def _network(design: Design, name: str) -> Network:
-    from .ipam import gwbridge_network
-
     if name == GWBRIDGE:
         return gwbridge_network(())
     return design.network(name)

@@ -9,7 +9,7 @@ import pytest
 from simulator.adapters.engine import LABEL_CONTAINER, LABEL_DESIGN, LABEL_MANAGED, LABEL_NETWORK, NetworkSpec
 from simulator.adapters.fake_engine import FakeEngine, FakeLan
 from simulator.deploy.apply import apply, conflicts, destroy
-from simulator.deploy.plan import Capabilities, DeployRefused, lan_names, plan
+from simulator.deploy.plan import DeployRefused, lan_names, plan
 from simulator.errors import EngineError
 from simulator.model import (
     Attachment,
@@ -17,6 +17,7 @@ from simulator.model import (
     Design,
     Driver,
     Host,
+    KernelFeatures,
     Listener,
     ModeKind,
     Network,
@@ -129,12 +130,12 @@ def test_vlan_and_ipvlan_skipped_when_the_kernel_lacks_them():
     b = Container("b", "h1", attachments=(Attachment("l3"),))
     c = Container("c", "h1", mode=NetworkMode(ModeKind.CONTAINER, "b"))
     d = design(extra_networks=(vlan, ipv), extra_containers=(a, b, c))
-    p = plan(d, caps=Capabilities(vlan=False, ipvlan=False))
+    p = plan(d, caps=KernelFeatures(vlan=False, ipvlan=False))
     assert {"iot", "l3", "a", "b", "c"} <= p.skipped
     assert any("ipvlan is not available" in n for n in p.notes)
     assert any("802.1q" in n for n in p.notes)
     assert "a" not in p.start_order
-    with_vlan = plan(d, caps=Capabilities(vlan=True))
+    with_vlan = plan(d, caps=KernelFeatures(vlan=True, ipvlan=False))
     assert dict(with_vlan.network_spec("iot").options)["parent"] == f"{with_vlan.lan.host_if}.30"
     assert with_vlan.lan.vlans == (30,)
 

@@ -17,8 +17,9 @@ from simulator.adapters import kernel, lanpeer
 from simulator.adapters.fake_engine import FakeEngine, FakeLan
 from simulator.cli import app
 from simulator.deploy.apply import apply, destroy
-from simulator.deploy.plan import Capabilities, plan
+from simulator.deploy.plan import plan
 from simulator.loaders import load_design
+from simulator.model import KernelFeatures
 
 ROOT = Path(__file__).resolve().parents[2]
 VLAN_DESIGN = """\
@@ -79,7 +80,7 @@ def test_dry_run_reads_link_types_from_the_kernel_configuration(nothing_may_run,
 def test_link_capabilities_without_a_readable_configuration(monkeypatch):
     monkeypatch.setattr(kernel, "_config_text", lambda: None)
     caps, where = kernel.link_capabilities()
-    assert isinstance(caps, Capabilities) and where
+    assert isinstance(caps, KernelFeatures) and where
 
 
 # --- stale guard rules ------------------------------------------------------------------
