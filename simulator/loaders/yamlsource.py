@@ -26,7 +26,7 @@ from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 
 from ..errors import DesignLoadError, Problem
 from ..model import Location
-from ..render.text import printable
+from ..printable import printable
 
 MAX_BYTES = 10 * 1024 * 1024
 MAX_DEPTH = 64
