@@ -30,6 +30,13 @@ class DockerEngine:
     def version(self) -> str:
         return str(self._info.get("Version", ""))
 
+    def info(self) -> dict:
+        """``docker info`` (the daemon's facts: host name, forwarding, address pools)."""
+        try:
+            return dict(self.api.info())
+        except DockerException as exc:
+            raise EngineError(f"docker info failed: {exc}") from exc
+
     def ensure_image(self, name: str, build_default: bool) -> tuple[str, ...]:
         stale = None
         try:

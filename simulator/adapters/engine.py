@@ -104,6 +104,9 @@ class Engine(Protocol):
 
     def version(self) -> str: ...
 
+    def info(self) -> dict:
+        """``docker info``: the daemon's facts (host name, forwarding, address pools)."""
+
     def ensure_image(self, name: str, build_default: bool) -> tuple[str, ...]:
         """Make ``name`` available (building the default probe image if allowed); notes."""
 

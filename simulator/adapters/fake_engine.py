@@ -90,6 +90,9 @@ class FakeEngine:
     def version(self) -> str:
         return self._version
 
+    def info(self) -> dict:
+        return {}  # a fake engine is no machine: its host is not read
+
     def ensure_image(self, name: str, build_default: bool) -> tuple[str, ...]:
         self._maybe_fail("ensure_image", name)
         if name in self.images:

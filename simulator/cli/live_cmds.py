@@ -88,8 +88,10 @@ def import_(
     snap = read_snapshot(engine, scope)
     imported = import_snapshot(snap, scope, name)
     header = (f"Imported by `netsim import` from Docker {snap.engine_version}: {scope.describe()}.",
-              "The host's LAN and daemon options other than the default bridge's are not read: defaults shown.")
-    text = render_yaml(imported.design, header + tuple(f"note: {n}" for n in imported.notes))
+              "Addresses (ipv4_address, subnets, gateways) are what the engine assigned, not static requests;",
+              "x-netsim.imported says what was read from where and what is assumed.")
+    text = render_yaml(imported.design, header + tuple(f"note: {n}" for n in imported.notes),
+                       dict(imported.provenance))
     for note in imported.notes:
         typer.echo(f"note: {note}", err=True)
     write_output(output, text, force, announce=False)

@@ -14,9 +14,11 @@ import re
 from dataclasses import dataclass, field, replace
 from ipaddress import IPv4Address, IPv4Interface
 from typing import Callable, Mapping
-from xml.etree import ElementTree as ET
 
 from ..diff import DesignDiff, diff_results
+from ..errors import NetsimError
+from ..render.junit import Case
+from ..render.junit import render_junit as junit_text
 from ..diff import render_text as render_diff_text
 from ..model import Attachment, Container, Design, ModeKind, Network, NetworkMode
 from .importer import Imported
@@ -109,25 +111,77 @@ def match(intended: Design, actual: Design) -> tuple[dict[str, str], dict[str, s
     return ctrs, nets
 
 
-def align(intended: Design, actual: Design, ctrs: dict[str, str], nets: dict[str, str]) -> Design:
+def align(intended: Design, actual: Design, ctrs: dict[str, str], nets: dict[str, str],
+          imported: Imported | None = None) -> Design:
     """A compose design with the running project's engine names where the design left them
-    to compose (``<project>-<service>-1`` / ``<project>_<key>``: compose v1 and v2, and the
-    project name, differ); explicit ``container_name`` / ``name`` stay as written."""
+    to compose: a running (or stopped) container's own name, else the name the tool that
+    started the project gives (docker-compose v1 ``<project>_<service>_1``, v2
+    ``<project>-<service>-1``, told apart by the ``com.docker.compose.version`` label);
+    networks ``<project>_<key>`` as running.  Explicit ``container_name`` / ``name`` stay."""
     if intended.kind != "compose":
         return intended
+    names = dict(imported.compose_names) if imported is not None else {}
+    project = (imported.compose_project if imported is not None else "") or intended.name
     containers = []
     for c in intended.containers:
         r = actual.container(ctrs[c.name]) if c.name in ctrs else None
-        if r is not None and c.docker_name == f"{intended.name}-{c.name}-1":
-            c = replace(c, docker_name=r.docker_name)
+        if c.docker_name == f"{intended.name}-{c.name}-1":
+            service = c.service or c.name
+            if r is not None:
+                c = replace(c, docker_name=r.docker_name)
+            elif service in names:
+                c = replace(c, docker_name=names[service])
+            elif imported is not None and imported.compose_v1:
+                c = replace(c, docker_name=f"{project}_{service}_1")
+            elif imported is not None and imported.compose_project:
+                c = replace(c, docker_name=f"{project}-{service}-1")
         containers.append(c)
     networks = []
     for n in intended.networks:
         r = actual.network(nets[n.name]) if n.name in nets else None
-        if r is not None and not n.default_bridge and n.docker_name == f"{intended.name}_{n.name}":
-            n = replace(n, docker_name=r.docker_name)
+        if not n.default_bridge and n.docker_name == f"{intended.name}_{n.name}":
+            if r is not None:
+                n = replace(n, docker_name=r.docker_name)
+            elif imported is not None and imported.compose_project:
+                n = replace(n, docker_name=f"{project}_{n.name}")
         networks.append(n)
     return replace(intended, containers=tuple(containers), networks=tuple(networks))
+
+
+def on_this_engine(intended: Design, running: Design, addresses: Mapping[tuple[str, str], IPv4Interface],
+                   engine_hosts: tuple = ()) -> Design:
+    """The design with what the engine assigned where the design leaves it to the engine:
+    a network's subnet and gateway (when the design pins none), an endpoint's address
+    (when the design pins none and the engine's lies in the network).  The model of this
+    design speaks the running environment's addresses, so a consequence or a probe names
+    the container that really holds an address.  (In memory only: the default bridge takes
+    no pinned address in a written design.)"""
+    rn = {n.name: n for n in running.networks}
+    networks = []
+    for n in intended.networks:
+        r = rn.get(n.name)
+        if r is not None and r.driver is n.driver and n.subnet is None and r.subnet is not None and not n.default_bridge:
+            n = replace(n, subnet=r.subnet, gateway=r.gateway if n.gateway is None else n.gateway)
+        networks.append(n)
+    nets = {n.name: n for n in networks}
+    taken = {(a.network, a.ipv4_address) for c in intended.containers for a in c.attachments if a.ipv4_address}
+    containers = []
+    for c in intended.containers:
+        atts = []
+        for a in c.attachments:
+            got = addresses.get((c.name, a.network))
+            n = nets.get(a.network)
+            if (a.ipv4_address is None and got is not None and n is not None and (a.network, got.ip) not in taken
+                    and (n.subnet is None or got.ip in n.subnet)):
+                a = replace(a, ipv4_address=got.ip)
+                taken.add((a.network, got.ip))
+            atts.append(a)
+        containers.append(replace(c, attachments=tuple(atts)))
+    hosts = intended.hosts
+    if engine_hosts and intended.hosts and intended.hosts[0].daemon.bip is None:
+        hosts = (replace(intended.hosts[0], daemon=replace(intended.hosts[0].daemon, bip=engine_hosts[0].daemon.bip)),
+                 *intended.hosts[1:])
+    return replace(intended, hosts=hosts, networks=tuple(networks), containers=tuple(containers))
 
 
 def translate(intended: Design, actual: Design, ctrs: dict[str, str], nets: dict[str, str]) -> Design:
@@ -294,11 +348,11 @@ def compare_designs(intended: Design, running: Design, addresses: Mapping[tuple[
     if allocate is not None:
         try:
             addressing = allocate(intended)
-            for c in intended.containers:
-                for ep in addressing.endpoints_of(c.name):
-                    model_addr[(c.name, ep.network)] = ep.address
-        except Exception:  # the model's allocation is advisory here
-            model_addr = {}
+        except NetsimError:  # a design the model cannot address: its allocation is advisory here
+            addressing = None
+        for c in intended.containers if addressing is not None else ():
+            for ep in addressing.endpoints_of(c.name):
+                model_addr[(c.name, ep.network)] = ep.address
     for c in intended.containers:
         r = rc.get(c.name)
         if r is None:
@@ -325,7 +379,7 @@ def compare_designs(intended: Design, running: Design, addresses: Mapping[tuple[
             got_ip = got.ip if got is not None else None
             if a.ipv4_address is not None:
                 if got_ip != a.ipv4_address:
-                    items.append(DriftItem("address", f"{c.name} on {net}", "changed", f"static {a.ipv4_address}",
+                    items.append(DriftItem("address", f"{c.name} on {net}", "changed", str(a.ipv4_address),
                                            str(got_ip)))
             elif got_ip is not None and intended.has_network(net) and intended.network(net).subnet is not None:
                 subnet = intended.network(net).subnet
@@ -364,13 +418,14 @@ def compute_drift(intended: Design, imported: Imported, engine_version: str, sco
     if allocate is None:
         from ..engine.ipam import allocate
     ctrs, nets = match(intended, imported.design)
-    intended = align(intended, imported.design, ctrs, nets)
+    intended = align(intended, imported.design, ctrs, nets, imported)
     running = translate(intended, imported.design, ctrs, nets)
     cback = {v: k for k, v in ctrs.items()}
     nback = {v: k for k, v in nets.items()}
     addresses = {(cback.get(c, c), nback.get(n, n)): a for (c, n), a in imported.addresses.items()}
     items = compare_designs(intended, running, addresses, allocate)
-    consequence = _without_address_noise(diff_results(reach(intended, engine_version), reach(running, engine_version)))
+    here = on_this_engine(intended, running, addresses, imported.design.hosts)
+    consequence = _without_address_noise(diff_results(reach(here, engine_version), reach(running, engine_version)))
     return Drift(intended.name, scope, engine_version, tuple(items), consequence, imported.notes, ctrs)
 
 
@@ -430,27 +485,17 @@ def render_json(d: Drift) -> dict:
 
 
 def render_junit(d: Drift) -> str:
-    """One testcase per category (failures: its drift items) and one for the consequence."""
-    failures = 0
-    suite = ET.Element("testsuite", {"name": f"netsim drift {d.design}"})
+    """One testcase per category (failures: its drift items) and one for the consequence,
+    in the one JUnit shape netsim writes (:mod:`simulator.render.junit`)."""
+    cases = []
+    classname = f"netsim.drift.{d.design}"
     for cat in CATEGORIES:
-        case = ET.SubElement(suite, "testcase", {"classname": f"netsim.drift.{d.design}", "name": TITLES[cat]})
         bad = [i for i in d.of(cat) if i.severity == "drift"]
-        if bad:
-            failures += 1
-            fail = ET.SubElement(case, "failure", {"message": f"{len(bad)} drift item(s)", "type": "drift"})
-            fail.text = "\n".join(str(i) for i in bad)
         info = [i for i in d.of(cat) if i.severity == "info"]
-        if info:
-            ET.SubElement(case, "system-out").text = "\n".join(str(i) for i in info)
-    case = ET.SubElement(suite, "testcase", {"classname": f"netsim.drift.{d.design}", "name": "reachability and exposure"})
-    if d.consequence is not None and not d.consequence.empty:
-        failures += 1
-        fail = ET.SubElement(case, "failure", {"message": "reachability or exposure differs", "type": "consequence"})
-        fail.text = render_diff_text(d.consequence)
-    suite.set("tests", str(len(CATEGORIES) + 1))
-    suite.set("failures", str(failures))
-    suite.set("errors", "0")
-    suite.set("skipped", "0")
-    ET.indent(suite)
-    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suite, encoding="unicode") + "\n"
+        cases.append(Case(TITLES[cat], classname, f"{len(bad)} drift item(s)" if bad else None,
+                          "\n".join(str(i) for i in (bad or info)), kind="drift"))
+    changed = d.consequence is not None and not d.consequence.empty
+    cases.append(Case("reachability and exposure", classname,
+                      "reachability or exposure differs" if changed else None,
+                      render_diff_text(d.consequence) if changed else "", kind="consequence"))
+    return junit_text(f"netsim drift {d.design}", cases)

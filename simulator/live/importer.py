@@ -21,6 +21,7 @@ from typing import Mapping
 
 from ..adapters.engine import Engine
 from ..model import (
+    AddressPool,
     Attachment,
     Container,
     DaemonOptions,
@@ -39,6 +40,7 @@ from .snapshot import (
     COMPOSE_NUMBER,
     COMPOSE_PROJECT,
     COMPOSE_SERVICE,
+    COMPOSE_VERSION,
     Scope,
     Snapshot,
     read_snapshot,
@@ -62,6 +64,16 @@ class Imported:
     network_ids: Mapping[str, str] = field(default_factory=dict)  # network key -> engine id
     addresses: Mapping[tuple[str, str], IPv4Interface] = field(default_factory=dict)  # (container, network) -> address
     bindings: Mapping[tuple[str, int, str], str] = field(default_factory=dict)  # (host ip, host port, proto) -> container
+    static: frozenset = frozenset()  # (container, network) whose address was requested (IPAMConfig)
+    compose_names: Mapping[str, str] = field(default_factory=dict)  # service -> container name, stopped ones too
+    compose_version: str = ""  # com.docker.compose.version of the project's containers
+    compose_project: str = ""  # the compose project's name (scope compose)
+    provenance: Mapping = field(default_factory=dict)  # what was read from where, what is assumed (x-netsim)
+
+    @property
+    def compose_v1(self) -> bool:
+        """Was the project started by docker-compose v1 (``<project>_<service>_1`` names)?"""
+        return self.compose_version.startswith("1.")
 
 
 def engine_generation(version: str) -> str:
@@ -165,7 +177,7 @@ def import_snapshot(snap: Snapshot, scope: Scope = Scope("all"), name: str | Non
         containers.append(_container(c, ckeys, by_id, key_of_net, snap, notes))
 
     version = engine_generation(snap.engine_version) if snap.engine_version else "20.10"
-    host = Host(DEFAULT_HOST, engine_version=version, daemon=daemon)
+    host, provenance = _host(snap, daemon, version)
     title = design_name(name or (scope.value if scope.kind in ("compose", "netsim") else "live"))
     design = Design(title, (host,), tuple(networks), tuple(containers), source="<engine>", kind="netsim")
     addresses, bindings = {}, {}
@@ -179,8 +191,110 @@ def import_snapshot(snap: Snapshot, scope: Scope = Scope("all"), name: str | Non
             for b in bound or []:
                 if b.get("HostPort") and ":" not in (b.get("HostIp") or ""):
                     bindings[(b.get("HostIp") or "0.0.0.0", int(b["HostPort"]), proto or "tcp")] = ckeys[c["Id"]]
+    static = frozenset((ckeys[c["Id"]], key_of_net[n]) for c in running
+                       for n, ep in ((c.get("NetworkSettings") or {}).get("Networks") or {}).items()
+                       if n in key_of_net and _ipv4(((ep or {}).get("IPAMConfig") or {}).get("IPv4Address")))
+    compose_names, compose_version = {}, ""
+    for c in snap.containers:
+        labels = (c.get("Config") or {}).get("Labels") or {}
+        if scope.kind == "compose" and labels.get(COMPOSE_PROJECT) == scope.value and labels.get(COMPOSE_SERVICE):
+            compose_version = compose_version or labels.get(COMPOSE_VERSION, "")
+            if labels.get(COMPOSE_NUMBER, "1") in ("", "1"):
+                compose_names[labels[COMPOSE_SERVICE]] = c["Name"].lstrip("/")
+    provenance = {**provenance, **_address_provenance(design, running, key_of_net, ckeys, static)}
     return Imported(design, tuple(dict.fromkeys(notes)), {ckeys[c["Id"]]: c["Id"] for c in running},
-                    {nkeys[n["Id"]]: n["Id"] for n in wanted}, addresses, bindings)
+                    {nkeys[n["Id"]]: n["Id"] for n in wanted}, addresses, bindings, static, compose_names,
+                    compose_version, scope.value if scope.kind == "compose" else "", provenance)
+
+
+def _address_provenance(design: Design, running: list[dict], key_of_net: dict, ckeys: dict, static) -> dict:
+    """Which addresses were read (all of them) and which were requested; MACs where the
+    network is a LAN segment (macvlan/ipvlan: the LAN sees the MAC)."""
+    out: dict = {"addresses": "read from the engine (docker inspect): every network's subnet, gateway and "
+                              "ip_range and every endpoint's ipv4_address (on the default bridge, where a design "
+                              "cannot pin one, under x-netsim.default_bridge_addresses)"}
+    if static:
+        out["requested_addresses"] = sorted(f"{c} on {n}" for c, n in static)
+    macs: dict = {}
+    bridge_addrs: dict = {}
+    lan_nets = {n.name for n in design.networks if n.driver in (Driver.MACVLAN, Driver.IPVLAN)}
+    for c in running:
+        for net_name, ep in ((c.get("NetworkSettings") or {}).get("Networks") or {}).items():
+            key = key_of_net.get(net_name)
+            if key in lan_nets and (ep or {}).get("MacAddress"):
+                macs.setdefault(ckeys[c["Id"]], {})[key] = ep["MacAddress"]
+            if net_name == "bridge" and (ep or {}).get("IPAddress"):
+                bridge_addrs[ckeys[c["Id"]]] = ep["IPAddress"]
+    if macs:
+        out["mac_addresses"] = {k: macs[k] for k in sorted(macs)}
+    if bridge_addrs:
+        out["default_bridge_addresses"] = {k: bridge_addrs[k] for k in sorted(bridge_addrs)}
+    return out
+
+
+DAEMON_FIELDS = {"userland-proxy": "userland_proxy", "iptables": "iptables", "ip-forward": "ip_forward",
+                 "ip-masq": "ip_masq", "icc": "icc", "allow-direct-routing": "allow_direct_routing"}
+
+
+def _truth(value) -> bool:
+    return value is True or str(value).lower() in ("true", "1", "yes")
+
+
+def _host(snap: Snapshot, bridge: DaemonOptions, version: str) -> tuple[Host, dict]:
+    """The design's host from what the machine showed; provenance says read or assumed."""
+    facts = snap.host or {}
+    read: dict = {}
+    assumed: dict = {}
+    kw: dict = {}
+    lan = facts.get("lan") or {}
+    if lan.get("interface") and lan.get("addresses"):
+        kw["lan_interface"] = lan["interface"]
+        kw["lan_address"] = IPv4Interface(lan["addresses"][0])
+        read["lan"] = {"value": f"{lan['interface']} {lan['addresses'][0]}", "from": lan.get("source", "ip")}
+    else:
+        assumed["lan"] = {"value": "eth0 192.168.1.10/24",
+                          "why": facts.get("unread") or "no IPv4 default route on this machine"}
+    daemon = bridge
+    options = facts.get("daemon") or {}
+    unread = facts.get("unread") or "the daemon's command line was not readable"
+    for option, name in DAEMON_FIELDS.items():
+        got = options.get(option)
+        if option in ("icc", "ip-masq"):  # the default bridge shows them (read from the engine)
+            read[f"daemon.{option}"] = {"value": getattr(daemon, name), "from": "docker network inspect bridge"}
+            continue
+        if got is None:
+            assumed[f"daemon.{option}"] = {"value": getattr(daemon, name), "why": f"dockerd's default; {unread}"}
+            continue
+        if got.get("value") is not None:
+            daemon = replace(daemon, **{name: _truth(got["value"])})
+        read[f"daemon.{option}"] = {"value": getattr(daemon, name), "from": got.get("source")}
+    got = options.get("ip6tables")
+    if got is not None:  # not modelled (IPv6 is not), recorded
+        read["daemon.ip6tables"] = {"value": _truth(got["value"]) if got.get("value") is not None else False,
+                                    "from": got.get("source")}
+    read["daemon.bip"] = {"value": str(daemon.bip or "172.17.0.1/16"), "from": "docker network inspect bridge"}
+    pools = options.get("default-address-pools")
+    if pools is not None and pools.get("value"):
+        try:
+            found = tuple(AddressPool(IPv4Network(p.get("Base") or p.get("base")), int(p.get("Size") or p.get("size")))
+                          for p in pools["value"])
+            daemon = replace(daemon, default_address_pools=found)
+            read["daemon.default-address-pools"] = {"value": [f"{p.base} size {p.size}" for p in found],
+                                                    "from": pools.get("source")}
+        except (TypeError, ValueError, AttributeError):
+            assumed["daemon.default-address-pools"] = {"value": "dockerd's default pools",
+                                                       "why": f"unreadable value {pools['value']!r}"}
+    elif pools is not None:
+        read["daemon.default-address-pools"] = {"value": "dockerd's default pools", "from": pools.get("source")}
+    else:
+        assumed["daemon.default-address-pools"] = {"value": "dockerd's default pools", "why": unread}
+    forwarding = facts.get("forwarding") or {}
+    if "ip_forward" in forwarding:
+        read["net.ipv4.ip_forward"] = {"value": forwarding["ip_forward"], "from": "/proc/sys/net/ipv4/ip_forward (now)"}
+    assumed["daemon.forwarding_preset"] = {"value": False, "why": "whether the machine forwarded before dockerd "
+                                           "started is not readable once it runs"}
+    host = Host(DEFAULT_HOST, engine_version=version, daemon=daemon, **kw)
+    return host, {"read": read, "assumed": assumed}
 
 
 def _daemon(bridge: dict) -> DaemonOptions:
@@ -261,6 +375,8 @@ def _container(c: dict, ckeys: dict, by_id: dict, key_of_net: dict, snap: Snapsh
             aliases = () if net_name == "bridge" else tuple(dict.fromkeys(
                 a for a in (ep.get("Aliases") or []) if a not in dropped))
             static = _ipv4((ep.get("IPAMConfig") or {}).get("IPv4Address"))
+            if static is None and net_name != "bridge":  # the default bridge takes no pinned address
+                static = _ipv4(ep.get("IPAddress"))  # what the engine assigned (x-netsim says it was read)
             attachments.append(Attachment(key_of_net[net_name], aliases, static))
     if service and attachments:
         user = [a for a in attachments if a.network != "bridge"]

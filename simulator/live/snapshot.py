@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Iterable, Mapping
 
 from ..adapters.engine import Engine, EngineObject
+from ..adapters.host_facts import read_host_facts
 from ..errors import EngineError
 
 LABEL_HELPER = "netsim.helper"
@@ -32,6 +33,7 @@ COMPOSE_SERVICE = "com.docker.compose.service"
 COMPOSE_NETWORK = "com.docker.compose.network"
 COMPOSE_NUMBER = "com.docker.compose.container-number"
 COMPOSE_ONEOFF = "com.docker.compose.oneoff"
+COMPOSE_VERSION = "com.docker.compose.version"  # 1.x: docker-compose v1 (``proj_web_1``), 2.x: v2 (``proj-web-1``)
 
 TCP_LISTEN = "0A"
 UDP_UNCONNECTED = "07"
@@ -77,19 +79,20 @@ class Snapshot:
     networks: tuple[dict, ...]
     sockets: Mapping[str, tuple[Socket, ...]] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
+    host: Mapping = field(default_factory=dict)  # adapters.host_facts.read_host_facts (empty: not read)
 
     def to_json(self) -> dict:
         """A recording (tests/data/live/*.json) that :func:`from_json` reads back."""
         return {"engine_version": self.engine_version, "containers": list(self.containers),
                 "networks": list(self.networks),
                 "sockets": {k: [s.to_json() for s in v] for k, v in sorted(self.sockets.items())},
-                "notes": list(self.notes)}
+                "notes": list(self.notes), "host": dict(self.host)}
 
     @classmethod
     def from_json(cls, data: dict) -> "Snapshot":
         return cls(data.get("engine_version", ""), tuple(data.get("containers", ())), tuple(data.get("networks", ())),
                    {k: tuple(Socket(*s) for s in v) for k, v in (data.get("sockets") or {}).items()},
-                   tuple(data.get("notes", ())))
+                   tuple(data.get("notes", ())), dict(data.get("host") or {}))
 
 
 # --- /proc -----------------------------------------------------------------------------
@@ -286,9 +289,9 @@ def select_containers(engine: Engine, scope: Scope) -> list[EngineObject]:
     return sorted((o for o in found if o.labels.get(LABEL_HELPER) != "1"), key=lambda o: o.name)
 
 
-def read_snapshot(engine: Engine, scope: Scope, proc: Path = Path("/proc")) -> Snapshot:
+def read_snapshot(engine: Engine, scope: Scope, proc: Path = Path("/proc"), host: bool = True) -> Snapshot:
     """Inspect the scope's containers (and the containers whose namespace they join) and
-    every network; read their listening sockets."""
+    every network; read their listening sockets and (``host``) the engine's machine."""
     notes: list[str] = []
     containers: dict[str, dict] = {}
     todo = [o.id for o in select_containers(engine, scope)]
@@ -318,4 +321,5 @@ def read_snapshot(engine: Engine, scope: Scope, proc: Path = Path("/proc")) -> S
         sockets = {}
         notes.append(f"listening ports could not be read from /proc ({exc}); ExposedPorts used instead")
     return Snapshot(engine.version(), tuple(sorted(listed, key=lambda c: c.get("Name", ""))),
-                    tuple(sorted(networks, key=lambda n: n.get("Name", ""))), sockets, tuple(notes))
+                    tuple(sorted(networks, key=lambda n: n.get("Name", ""))), sockets, tuple(notes),
+                    read_host_facts(engine) if host else {})

@@ -138,9 +138,14 @@ def design_to_data(design: Design) -> dict:
     return data
 
 
-def render_yaml(design: Design, header: tuple[str, ...] = ()) -> str:
-    """The design as netsim YAML, with ``header`` lines as comments on top."""
+def render_yaml(design: Design, header: tuple[str, ...] = (), provenance: dict | None = None) -> str:
+    """The design as netsim YAML, with ``header`` lines as comments on top and
+    ``provenance`` (what was read from where, what is assumed) as an ``x-netsim`` block,
+    which ``netsim check`` ignores."""
     body = yaml.safe_dump(design_to_data(design), sort_keys=False, default_flow_style=None, width=110,
                           allow_unicode=True)
+    if provenance:
+        body += yaml.safe_dump({"x-netsim": {"imported": provenance}}, sort_keys=False, default_flow_style=False,
+                               width=110, allow_unicode=True)
     comments = "".join(f"# {line}\n" if line else "#\n" for line in header)
     return comments + body
