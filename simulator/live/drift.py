@@ -362,9 +362,13 @@ def compare_designs(intended: Design, running: Design, addresses: Mapping[tuple[
             items.append(DriftItem("mode", f"{c.name} network mode", "changed", str(c.mode), str(r.mode)))
         want, have = set(c.networks), set(r.networks)
         for net in sorted(want - have):
-            items.append(DriftItem("attachment", f"{c.name} on {net}", "removed", expected=f"attached to {net}"))
+            pinned = c.attachment(net).ipv4_address
+            items.append(DriftItem("attachment", f"{c.name} on {net}", "removed",
+                                   expected=f"attached to {net}" + (f" at {pinned}" if pinned else "")))
         for net in sorted(have - want):
-            items.append(DriftItem("attachment", f"{c.name} on {net}", "added", actual=f"attached to {net}"))
+            got = addresses.get((c.name, net))
+            items.append(DriftItem("attachment", f"{c.name} on {net}", "added",
+                                   actual=f"attached to {net}" + (f" at {got.ip}" if got is not None else "")))
         names = {c.name, c.engine_name, r.engine_name}
         for net in sorted(want & have):
             a, b = c.attachment(net), r.attachment(net)
@@ -400,7 +404,9 @@ def compare_designs(intended: Design, running: Design, addresses: Mapping[tuple[
             items.append(DriftItem("listener", f"{c.name} {x}", "added", actual="listening"))
     for c in running.containers:
         if not intended.has_container(c.name):
-            items.append(DriftItem("container", f"container {c.name}", "extra", actual=c.engine_name))
+            where = [f"{n} at {addresses[(c.name, n)].ip}" for n in c.networks if (c.name, n) in addresses]
+            items.append(DriftItem("container", f"container {c.name}", "extra",
+                                   actual=c.engine_name + (f" on {', '.join(where)}" if where else "")))
     for what in ("icc", "ip_masq"):
         want = getattr(intended.hosts[0].daemon, what) if intended.hosts else True
         have = getattr(running.hosts[0].daemon, what) if running.hosts else True

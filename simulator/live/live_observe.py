@@ -38,7 +38,7 @@ from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv4Network
-from typing import Callable, Sequence
+from typing import Callable, Mapping, Sequence
 
 from ..adapters import lanpeer
 from ..adapters.engine import LABEL_MANAGED, ContainerSpec, Engine, EngineObject
@@ -53,7 +53,7 @@ from ..errors import EngineError, UnsafeTarget
 from ..model import Design, Driver, ModeKind
 from ..verify.compare import Comparison, compare
 from ..verify.observe import EXEC_ATTEMPTS, Observation, exec_dials, exec_prepare, retry_disagreeing
-from .drift import align, match, translate
+from .drift import Drift, align, compute_drift, match, on_this_engine, translate
 from .importer import Imported, engine_generation, import_snapshot
 from .snapshot import LABEL_HELPER, Scope, read_snapshot
 
@@ -67,7 +67,7 @@ GUARD_ACTIVE = "uplink guard active"
 
 @dataclass
 class LiveContext:
-    design: Design
+    design: Design  # the design with the running environment's engine names and addresses
     imported: Imported
     running: Design  # the import in the design's names
     ids: dict[str, str]  # design key -> engine id of the running container
@@ -78,6 +78,61 @@ class LiveContext:
     names_ok: bool
     notes: list[str] = field(default_factory=list)
     address_of: dict[tuple[str, str], str] = field(default_factory=dict)  # (design container, design network)
+    intended: Design | None = None  # the design as given
+
+
+@dataclass(frozen=True)
+class LiveComparison(Comparison):
+    """A live verify's comparison: a difference is the running environment breaking the
+    design (not the model being wrong), explained by the drift that causes it."""
+
+    live: bool = True
+    drift: Drift | None = None
+    causes: Mapping[tuple, tuple[str, ...]] = field(default_factory=dict)  # probe key -> drift items (text)
+
+
+def causes(rows: Sequence, drift: Drift | None) -> dict[tuple, tuple[str, ...]]:
+    """For each mismatch, the drift items about its source, target, network or responders."""
+    out: dict[tuple, tuple[str, ...]] = {}
+    items = [i for i in (drift.items if drift is not None else ()) if i.severity == "drift"]
+    for r in rows:
+        if r.verdict != "mismatch":
+            continue
+        p = r.probe
+        who = {p.source, getattr(p, "target", None), getattr(p, "network", None), *r.expected_responders}
+        if r.observation is not None and r.observation.responder:
+            who.add(r.observation.responder)
+        who.discard(None)
+        found = tuple(str(i) for i in items if who & set(i.subject.replace(",", " ").split()))
+        out[p.key] = found
+    return out
+
+
+def live_addressing(ctx: "LiveContext", allocate: Callable | None = None) -> tuple:
+    """The addressing view: the design's addresses and subnets (pinned, else the model's
+    allocation) against the running ones."""
+    from ..errors import NetsimError
+    from ..verify.compare import compare_addressing
+
+    if allocate is None:
+        from ..engine.ipam import allocate
+    plain = align(ctx.intended, ctx.imported.design, *match(ctx.intended, ctx.imported.design), ctx.imported)
+    try:
+        model = allocate(plain)
+    except NetsimError:
+        model = None
+    exp_addr, exp_sub = {}, {}
+    if model is not None:
+        for c in plain.containers:
+            for ep in model.endpoints_of(c.name):
+                exp_addr[(c.name, ep.network)] = ep.address
+        for n in plain.networks:
+            seg = next((sg for (name, _), sg in model.segments.items() if name == n.name), None)
+            exp_sub[n.name] = seg.subnet if seg is not None else n.subnet
+    obs_addr = {k: IPv4Address(v) for k, v in ctx.address_of.items() if ctx.running.has_container(k[0])
+                and ctx.running.container(k[0]).mode.kind is ModeKind.NETWORKS}  # joiners: their owner's
+    obs_sub = {n.name: n.subnet for n in ctx.running.networks if plain.has_network(n.name)}
+    return compare_addressing(exp_addr, obs_addr, exp_sub, obs_sub, {}, {})
 
 
 def helper_labels(session: str, design: str) -> dict[str, str]:
@@ -133,11 +188,15 @@ def connect_sockets(dials: Sequence[Dial], timeout: float = TIMEOUT_MS / 1000) -
 def build_context(design: Design, imported: Imported, routes: Sequence[tuple[IPv4Network, str]] = (),
                   host_local: Sequence[IPv4Network] = (), resolvers: Sequence[str] = ()) -> LiveContext:
     """Everything the observation needs, from the design and the import (pure)."""
+    given = design
     ctrs, nets = match(design, imported.design)
-    design = align(design, imported.design, ctrs, nets)
+    design = align(design, imported.design, ctrs, nets, imported)
     running = translate(design, imported.design, ctrs, nets)
     cback = {v: k for k, v in ctrs.items()}
     nback = {v: k for k, v in nets.items()}
+    # the model speaks the engine's addresses where the design leaves them to the engine
+    design = on_this_engine(design, running, {(cback.get(c, c), nback.get(n, n)): a
+                                              for (c, n), a in imported.addresses.items()}, imported.design.hosts)
     ids = {cback.get(k, k): v for k, v in imported.ids.items()}
     owners: dict[str, str] = {}
     for (c, n), iface in imported.addresses.items():
@@ -174,7 +233,8 @@ def build_context(design: Design, imported: Imported, routes: Sequence[tuple[IPv
             for (c, n), a in list(address_of.items()):
                 if c == owner and m != owner:
                     address_of.setdefault((m, n), a)
-    return LiveContext(design, imported, running, ids, owners, dict(members), bindings, guard, False, notes, address_of)
+    return LiveContext(design, imported, running, ids, owners, dict(members), bindings, guard, False, notes, address_of,
+                       given)
 
 
 def _is_v4(text: str) -> bool:
@@ -394,7 +454,9 @@ def run_live_verify(design: Design, engine: Engine, scope: Scope, engine_version
             remove_helpers(engine, session)
             progress.advance()
     rows = compare(result.probes, observations)
-    return Comparison(design.name, version, rows, (), tuple(dict.fromkeys(notes)))
+    drift = compute_drift(design, imported, version, scope.describe(), reach=reach)
+    return LiveComparison(design.name, version, rows, live_addressing(ctx), tuple(dict.fromkeys(notes)),
+                          drift=drift, causes=causes(rows, drift))
 
 
 def _by_source(probes) -> dict[str, list]:

@@ -47,16 +47,21 @@ def render_text(cmp: Comparison, show_agreeing: bool = True) -> str:
     lines: list[str] = []
     width = max((len(describe(r.probe)) for r in cmp.rows), default=20)
     if show_agreeing:
-        lines.append(f"== expected (model, engine {cmp.engine_version}) ==")
+        live = getattr(cmp, "live", False)
+        lines.append(f"== expected ({'the design' if live else 'model'}, engine {cmp.engine_version}) ==")
         lines += [f"{describe(r.probe):<{width}}  {_expected(r)}" for r in _sorted(cmp.rows)]
         lines.append("")
-        lines.append("== observed (engine) ==")
+        lines.append("== observed (the running environment) ==" if live else "== observed (engine) ==")
         lines += [f"{describe(r.probe):<{width}}  {_observed(r)}" for r in _sorted(cmp.rows)]
         lines.append("")
-    lines.append("== difference ==")
     mism = _sorted(cmp.mismatches)
-    if not mism:
-        lines.append("none: every compared probe agrees")
+    if getattr(cmp, "live", False):
+        lines += live_difference_lines(cmp)
+        mism = []
+    else:
+        lines.append("== difference ==")
+        if not mism:
+            lines.append("none: every compared probe agrees")
     for r in mism:
         lines.append(f"MISMATCH {describe(r.probe)}: {r.why}")
         lines.append(f"  observed: {_observed(r)}")
@@ -82,11 +87,15 @@ def render_text(cmp: Comparison, show_agreeing: bool = True) -> str:
                      "where the model expects otherwise ==")
         lines += [f"{describe(r.probe)}: then {_observed(r)}" for r in retried]
     if cmp.addressing:
+        live = getattr(cmp, "live", False)
         lines.append("")
-        lines.append("== addressing (model vs engine) ==")
+        lines.append("== addressing (design vs running) ==" if live else "== addressing (model vs engine) ==")
+        left, right = ("design", "running") if live else ("model", "engine")
         for a in cmp.addressing:
             mark = "  " if a.agree else "!="
-            lines.append(f"{mark} {a.kind:<8} {a.subject:<36} model {a.expected or '-':<18} engine {a.observed or '-'}")
+            lines.append(f"{mark} {a.kind:<8} {a.subject:<36} {left} {a.expected or '-':<18} {right} {a.observed or '-'}")
+        if live and cmp.address_mismatches:
+            lines.append("   (a dynamic address the engine chose otherwise than the model's allocation is not a failure)")
     if cmp.notes:
         lines.append("")
         lines += [f"note: {n}" for n in cmp.notes]
@@ -101,6 +110,57 @@ def render_text(cmp: Comparison, show_agreeing: bool = True) -> str:
 
 
 EXAMPLES = 3
+
+
+def _what(probe, address: str | None = None) -> str:
+    if probe.via == "ip":
+        what = f"{probe.target} on {probe.network}"
+    elif probe.via == "dns":
+        what = f"name {probe.name}"
+    else:
+        what = "the host"
+    at = f" at {address}" if address else ""
+    return f"{what}{at} {probe.port}/{probe.protocol}"
+
+
+def plain_difference(row: ProbeRow) -> tuple[str, str]:
+    """("design: web cannot reach db on back 5432/tcp", "running: web reaches db ... (db answered)")."""
+    p, o = row.probe, row.observation
+    addr = getattr(o, "address", None) if o is not None else None
+    if p.reachable:
+        design = f"design: {p.source} reaches {_what(p, addr)} ({'/'.join(row.expected_responders)} answers)"
+    else:
+        design = f"design: {p.source} cannot reach {_what(p, addr)}"
+    if o is not None and o.reachable:
+        running = f"running: {p.source} reaches {_what(p, addr)} ({o.responder} answered)"
+    else:
+        running = f"running: {p.source} cannot reach {_what(p, addr)} ({o.status if o is not None else 'not observed'})"
+    return design, running
+
+
+def live_groups(cmp) -> list[tuple[tuple[str, ...], list[ProbeRow]]]:
+    """Mismatches grouped by the drift items that explain them (none: unexplained)."""
+    groups: dict[tuple[str, ...], list[ProbeRow]] = {}
+    for r in _sorted(cmp.mismatches):
+        groups.setdefault(tuple(getattr(cmp, "causes", {}).get(r.probe.key, ())), []).append(r)
+    return sorted(groups.items(), key=lambda kv: (not kv[0], kv[0]))
+
+
+def live_difference_lines(cmp) -> list[str]:
+    """verify --live: where the running environment breaks the design, by the drift behind it."""
+    lines = ["== where the running environment differs from the design =="]
+    if not cmp.mismatches:
+        return lines + ["none: the running environment behaves as designed"]
+    for cause, rows in live_groups(cmp):
+        if cause:
+            lines.append("because of drift: " + "; ".join(cause))
+        else:
+            lines.append("no drift explains these (the engine answers otherwise than the model of the design):")
+        for r in rows:
+            design, running = plain_difference(r)
+            lines.append(f"  {design}")
+            lines.append(f"  {running}")
+    return lines
 
 
 def not_compared_lines(rows) -> list[str]:
@@ -137,4 +197,17 @@ def render_json(cmp: Comparison) -> dict:
             for a in cmp.addressing
         ],
         "notes": list(cmp.notes),
+        **(_live_json(cmp) if getattr(cmp, "live", False) else {}),
     }
+
+
+def _live_json(cmp) -> dict:
+    """verify --live's additions: the mode, the plain differences grouped by drift, the drift."""
+    groups = []
+    for cause, rows in live_groups(cmp):
+        groups.append({"drift": list(cause), "differences": [
+            {"probe": describe(r.probe), "design": plain_difference(r)[0], "running": plain_difference(r)[1]}
+            for r in rows]})
+    drift = getattr(cmp, "drift", None)
+    return {"mode": "live", "differences": groups,
+            "drift_items": [i.to_json() for i in drift.items] if drift is not None else []}
