@@ -36,8 +36,8 @@ import shlex
 import socket
 import sys
 import time
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Iterable, Sequence
 
 TIMEOUT_MS = 1000
 RETRY_TIMEOUT_MS = 5000
@@ -302,7 +302,7 @@ def probe_sockets(dials: Sequence[Dial], timeout: float = TIMEOUT_MS / 1000) -> 
             else:
                 done(d, s, "OK", data.decode(errors="replace").splitlines()[0].strip())
         now = time.monotonic()
-        for fd, (d, s, start) in list(pending.items()):
+        for d, s, start in list(pending.values()):
             if now - start >= timeout:
                 done(d, s, "TIMEOUT")
     sel.close()

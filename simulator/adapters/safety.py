@@ -15,9 +15,9 @@ leave by the default route.)
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv4Network, ip_address
-from typing import Iterable
 
 from ..errors import UnsafeTarget
 
@@ -38,7 +38,7 @@ class ProbeGuard:
         addresses: Iterable[IPv4Address | str] = (),
         forbidden: Iterable[IPv4Network | str] = (),
         host_local: Iterable[IPv4Network | str] = (),
-    ) -> "ProbeGuard":
+    ) -> ProbeGuard:
         return cls(
             tuple(IPv4Network(n, strict=False) for n in networks),
             frozenset(IPv4Address(a) for a in addresses),

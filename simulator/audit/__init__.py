@@ -8,4 +8,4 @@ from .finding import Finding
 from .rules import BY_ID, RULES, Rule
 from .run import check_disabled, run_audit
 
-__all__ = ["Finding", "Rule", "RULES", "BY_ID", "run_audit", "check_disabled"]
+__all__ = ["BY_ID", "RULES", "Finding", "Rule", "check_disabled", "run_audit"]

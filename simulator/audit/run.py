@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from ..analysis.reachability import compute_reach
 from ..errors import Problem
+from ..intent.evidence import TraceBook
 from ..loaders.yamlsource import did_you_mean
 from ..model import Design, Location
-from ..intent.evidence import TraceBook
 from .checks import CHECKS, AuditContext
 from .finding import Finding
 from .rules import BY_ID, RULES
@@ -23,7 +23,7 @@ def check_disabled(ids, locations=()) -> list[Problem]:
     """A problem for every ID in ``ids`` that names no rule."""
     problems = []
     locs = list(locations) + [None] * len(ids)
-    for rid, loc in zip(ids, locs):
+    for rid, loc in zip(ids, locs[: len(ids)], strict=True):
         if rid not in BY_ID:
             hint = did_you_mean(rid, BY_ID) or f"; rules are {RULES[0].id}-{RULES[-1].id}"
             problems.append(Problem(f'"{rid}" is not an audit rule{hint}', "audit.disable", loc))

@@ -5,8 +5,6 @@ Shell completion (``--install-completion``, ``--show-completion``) comes from ty
 
 from __future__ import annotations
 
-from typing import Optional
-
 import typer
 
 from . import app
@@ -32,7 +30,7 @@ def _print_version(value: bool) -> None:
 
 @app.callback()
 def netsim_options(
-    version: Optional[bool] = typer.Option(None, "--version", "-V", callback=_print_version, is_eager=True,
+    version: bool | None = typer.Option(None, "--version", "-V", callback=_print_version, is_eager=True,
                                            help="Print netsim's version and exit."),
 ) -> None:
     """Simulate, explain and verify Docker container networks from a design or a compose file."""

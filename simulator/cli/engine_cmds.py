@@ -5,14 +5,13 @@ from __future__ import annotations
 import json
 from enum import Enum
 from pathlib import Path
-from typing import Optional
 
 import typer
 
 from ..render.text import printable  # text outputs: control characters from names shown as escapes
 from . import app
-from .stdin import design_argument
 from .common import ForceOpt, KernelChoice, check_output, kernel_json, load_or_exit, write_output
+from .stdin import design_argument
 
 DesignArg = typer.Argument(..., help="A netsim design (YAML) or a docker-compose file; - reads it from standard input.",
                            callback=design_argument)
@@ -39,7 +38,7 @@ def _design(path: Path):
 def deploy(
     design: Path = DesignArg,
     dry_run: bool = typer.Option(False, "--dry-run", help="Print the plan, touch nothing."),
-    probe_image: Optional[str] = ImageOpt,
+    probe_image: str | None = ImageOpt,
 ) -> None:
     """Create the design's networks and probe containers on the local engine (labelled).
 
@@ -95,14 +94,14 @@ def verify(
     no_deploy: bool = typer.Option(False, "--no-deploy", help="Probe an existing deployment."),
     keep: bool = typer.Option(False, "--keep", help="Leave the deployment in place afterwards."),
     format: Format = typer.Option(Format.table, "--format", "-f", help="table or json."),
-    junit: Optional[Path] = typer.Option(None, "--junit", help="Also write JUnit XML (one testcase per probe)."),
-    engine_version: Optional[str] = typer.Option(None, "--engine-version", "-e",
+    junit: Path | None = typer.Option(None, "--junit", help="Also write JUnit XML (one testcase per probe)."),
+    engine_version: str | None = typer.Option(None, "--engine-version", "-e",
                                                  help="Model rules to compare with (default: the daemon's, e.g. 20.10)."),
-    probe_image: Optional[str] = ImageOpt,
+    probe_image: str | None = ImageOpt,
     only_differences: bool = typer.Option(False, "--only-differences", help="Table: skip the expected/observed views."),
-    intent_file: Optional[Path] = typer.Option(None, "--intent", "-i", help="Also judge this intent file (and the design's expect:) on what the engine did."),
+    intent_file: Path | None = typer.Option(None, "--intent", "-i", help="Also judge this intent file (and the design's expect:) on what the engine did."),
     live: bool = typer.Option(False, "--live", help="Probe the running environment in place, without deploying or changing it."),
-    project: Optional[str] = typer.Option(None, "--project", "-P", help="--live: the running compose project / netsim design."),
+    project: str | None = typer.Option(None, "--project", "-P", help="--live: the running compose project / netsim design."),
     force: bool = ForceOpt,
 ) -> None:
     """Deploy, probe every source/target pair for real, compare with the model; exit 1 on mismatch.

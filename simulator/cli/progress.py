@@ -14,7 +14,7 @@ import os
 import sys
 import threading
 import time
-from typing import IO, Optional
+from typing import IO
 
 
 def _is_terminal(stream: IO) -> bool:
@@ -27,7 +27,7 @@ def _is_terminal(stream: IO) -> bool:
 class PlainProgress:
     """One line per finished phase: ``COMMAND: PHASE DONE/TOTAL in 1.2s``."""
 
-    def __init__(self, command: str, stream: Optional[IO] = None, clock=time.monotonic):
+    def __init__(self, command: str, stream: IO | None = None, clock=time.monotonic):
         self.command, self.stream, self.clock = command, stream, clock
         self.lock = threading.Lock()
         self.phase: str | None = None
@@ -106,7 +106,7 @@ class BarProgress:
         self.progress.console.print(f"{self.command}: {text}", markup=False, highlight=False)
 
 
-def phase_progress(command: str, stream: Optional[IO] = None):
+def phase_progress(command: str, stream: IO | None = None):
     """Bars on a terminal, plain lines elsewhere (see the module's docstring)."""
     target = stream if stream is not None else sys.stderr
     return BarProgress(command) if _is_terminal(target) else PlainProgress(command, stream)

@@ -19,8 +19,8 @@ import os
 import sys
 import tempfile
 import weakref
+from collections.abc import Callable
 from pathlib import Path, PosixPath
-from typing import Callable, Optional
 
 import typer
 
@@ -44,8 +44,7 @@ def _keep(data: bytes) -> tuple[str, Callable[[], None]]:
         while view:
             view = view[os.write(fd, view):]
         return f"/proc/self/fd/{fd}", lambda: os.close(fd)
-    handle = tempfile.NamedTemporaryFile(prefix="netsim-stdin-", suffix=".yaml", delete=False)
-    with handle:
+    with tempfile.NamedTemporaryFile(prefix="netsim-stdin-", suffix=".yaml", delete=False) as handle:
         handle.write(data)
     return handle.name, lambda: os.unlink(handle.name)
 
@@ -64,7 +63,7 @@ def read_stdin_design(stream=None) -> StdinPath:
     try:
         data = stream.read(MAX_BYTES + 1) or b""
     except (OSError, ValueError) as exc:
-        raise typer.BadParameter(f"cannot read the design from standard input: {getattr(exc, 'strerror', None) or exc}")
+        raise typer.BadParameter(f"cannot read the design from standard input: {getattr(exc, 'strerror', None) or exc}") from exc
     if isinstance(data, str):  # a text stream without a binary side
         data = data.encode("utf-8")
     path = StdinPath(NAME)
@@ -78,7 +77,7 @@ def is_stdin(path: object) -> bool:
     return isinstance(path, StdinPath)
 
 
-def design_argument(ctx: typer.Context, value: Optional[Path]) -> Optional[Path]:
+def design_argument(ctx: typer.Context, value: Path | None) -> Path | None:
     """Parameter callback for a DESIGN argument: ``-`` reads the design from standard input."""
     if value is None or str(value) != "-":
         return value

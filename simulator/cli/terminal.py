@@ -16,20 +16,20 @@ from __future__ import annotations
 import os
 import shutil
 import sys
-from typing import IO, Optional
+from typing import IO
 
 DEFAULT_WIDTH = 100
 MIN_WIDTH = 40
 
 
-def _isatty(stream: Optional[IO]) -> bool:
+def _isatty(stream: IO | None) -> bool:
     try:
         return bool(stream is not None and stream.isatty())
     except (AttributeError, ValueError, OSError):
         return False
 
 
-def use_color(flag: Optional[bool] = None, stream: Optional[IO] = None) -> bool:
+def use_color(flag: bool | None = None, stream: IO | None = None) -> bool:
     """Whether to colour what goes to ``stream`` (default: standard output)."""
     if flag is not None:
         return flag
@@ -40,7 +40,7 @@ def use_color(flag: Optional[bool] = None, stream: Optional[IO] = None) -> bool:
     return _isatty(sys.stdout if stream is None else stream)
 
 
-def _columns_env() -> Optional[int]:
+def _columns_env() -> int | None:
     try:
         value = int(os.environ.get("COLUMNS", ""))
     except ValueError:
@@ -48,7 +48,7 @@ def _columns_env() -> Optional[int]:
     return value if value > 0 else None
 
 
-def output_width(wide: bool = False, stream: Optional[IO] = None) -> Optional[int]:
+def output_width(wide: bool = False, stream: IO | None = None) -> int | None:
     """The width tables may use on ``stream`` (default: standard output); None with ``wide``."""
     if wide:
         return None

@@ -11,4 +11,4 @@ from .model import Evidence, Expectation, Intent, Outcome
 from .parse import intent_schema, load_intent_file
 from .source import load_with_intent
 
-__all__ = ["evaluate", "load_with_intent", "load_intent_file", "intent_schema", "Intent", "Expectation", "Outcome", "Evidence"]
+__all__ = ["Evidence", "Expectation", "Intent", "Outcome", "evaluate", "intent_schema", "load_intent_file", "load_with_intent"]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from pathlib import PurePosixPath, Path
+from pathlib import Path, PurePosixPath
 
 from ..model import Location
 

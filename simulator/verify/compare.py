@@ -9,9 +9,14 @@ refused by the safety guard, errors) are *not compared* and listed with the reas
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv4Network
-from typing import Mapping, Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # observe imports this module (needs_retry)
+    from ..analysis.probes import Probe
+    from .observe import Observation
 
 # how each model disposition shows on the wire
 _EXPECTED = {
@@ -30,19 +35,19 @@ _OBSERVED = {
 }
 
 
-def expected_outcome(probe) -> str:
+def expected_outcome(probe: Probe) -> str:
     """answered | refused | unresolved | dropped, from the model's disposition."""
     disp = getattr(probe.disposition, "value", str(probe.disposition))
     return _EXPECTED.get(disp, "dropped")
 
 
-def observed_outcome(obs) -> str:
+def observed_outcome(obs: Observation) -> str:
     if obs.status == "answered" and obs.responder is None:
         return "dropped"
     return _OBSERVED.get(obs.status, "unknown")
 
 
-def needs_retry(probe, obs) -> bool:
+def needs_retry(probe: Probe, obs: Observation | None) -> bool:
     """Dial again, with a longer timeout, before calling the probe unreachable?
 
     Only when the first observation failed for a transient cause (a connect or DNS timeout,
@@ -59,18 +64,18 @@ def needs_retry(probe, obs) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class ProbeRow:
-    probe: object  # simulator.analysis.probes.Probe
-    observation: object | None  # simulator.verify.observe.Observation
+    probe: Probe
+    observation: Observation | None
     verdict: str  # agree | mismatch | detail | not-compared
     why: str = ""
 
     @property
     def expected_responders(self) -> tuple[str, ...]:
-        rs = tuple(getattr(self.probe, "responders", ()) or ())
+        rs = tuple(self.probe.responders or ())
         return rs or ((self.probe.responder,) if self.probe.responder else ())
 
 
-def compare_probe(probe, obs) -> ProbeRow:
+def compare_probe(probe: Probe, obs: Observation | None) -> ProbeRow:
     if obs is None:
         return ProbeRow(probe, None, "not-compared", "no observation")
     if not obs.compared:
@@ -90,7 +95,7 @@ def compare_probe(probe, obs) -> ProbeRow:
     return row
 
 
-def compare(probes: Sequence, observations: Mapping[tuple, object]) -> tuple[ProbeRow, ...]:
+def compare(probes: Sequence[Probe], observations: Mapping[tuple, Observation]) -> tuple[ProbeRow, ...]:
     return tuple(compare_probe(p, observations.get(p.key)) for p in probes)
 
 
@@ -159,7 +164,7 @@ class Comparison:
     @property
     def retried(self) -> tuple[ProbeRow, ...]:
         """Rows whose probe was dialled a second time (first try timed out against the model)."""
-        return tuple(r for r in self.rows if r.observation is not None and getattr(r.observation, "attempts", 1) > 1)
+        return tuple(r for r in self.rows if r.observation is not None and r.observation.attempts > 1)
 
     def counts(self) -> dict[str, int]:
         out = {"probes": len(self.rows)}

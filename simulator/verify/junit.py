@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from ..render.junit import Case, render_junit as render_cases
+from ..render.junit import Case
+from ..render.junit import render_junit as render_cases
 from .compare import Comparison
 from .report import _expected, _observed, describe
 

@@ -23,11 +23,11 @@ from __future__ import annotations
 import json
 import sys
 from collections import defaultdict
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 from pathlib import Path
-from typing import Callable, Mapping, Sequence
 
 from ..adapters import lanpeer
 from ..adapters.engine import Engine
@@ -45,9 +45,10 @@ from ..adapters.probe_agent import (
     probe_sockets,
 )
 from ..adapters.safety import ProbeGuard
+from ..analysis.probes import Probe
+from ..deploy.plan import DEFAULT_BRIDGE, Plan
 from ..errors import EngineError, UnsafeTarget
 from ..model import Design, Driver, ModeKind
-from ..deploy.plan import DEFAULT_BRIDGE, Plan
 from .compare import needs_retry
 
 GWBRIDGE = "docker_gwbridge"
@@ -193,12 +194,12 @@ def gather_facts(design: Design, plan: Plan, engine: Engine, lan_ready: bool,
     facts = Facts(containers, subnets, gateways, plan.lan.host_address, plan.lan.peer_address, lan_ready, udp)
     facts.lan_hosts = {h.name: h.lan_address for h in design.hosts}
     facts.lan_hosts[plan.host or design.hosts[0].name] = plan.lan.host_address
-    for spec in plan.networks:  # netsim's networks on the extra hosts (they are its own too)
-        on = engines.get(spec.host) if spec.host and spec.host != plan.host else None
-        if on is None:
+    for net_spec in plan.networks:  # netsim's networks on the extra hosts (they are its own too)
+        extra_engine = engines.get(net_spec.host) if net_spec.host and net_spec.host != plan.host else None
+        if extra_engine is None:
             continue
         try:
-            configs = ((on.inspect_network(spec.name).get("IPAM") or {}).get("Config")) or []
+            configs = ((extra_engine.inspect_network(net_spec.name).get("IPAM") or {}).get("Config")) or []
         except EngineError:
             continue
         facts.extra_subnets += [IPv4Network(c["Subnet"]) for c in configs if c.get("Subnet") and ":" not in c["Subnet"]]
@@ -250,7 +251,7 @@ def probe_id(i: int) -> str:
     return f"p{i}"
 
 
-def observe(design: Design, plan: Plan, probes: Sequence, engine: Engine, facts: Facts,
+def observe(design: Design, plan: Plan, probes: Sequence[Probe], engine: Engine, facts: Facts,
             guard: ProbeGuard, progress=None, engines: Mapping[str, Engine] | None = None,
             timeout_ms: int = TIMEOUT_MS, dns_timeout: int = DNS_TIMEOUT_S,
             wait_ready: bool = True) -> dict[tuple, Observation]:
@@ -261,7 +262,7 @@ def observe(design: Design, plan: Plan, probes: Sequence, engine: Engine, facts:
     (one exec each); then every source dials all its probes (one exec each).  No probe is
     dialled before every target listens (``wait_ready=False``: the sources only, no waiting)."""
     engines = dict(engines or {})
-    by_source: dict[str, list[tuple[int, object]]] = defaultdict(list)
+    by_source: dict[str, list[tuple[int, Probe]]] = defaultdict(list)
     for i, p in enumerate(probes):
         by_source[p.source].append((i, p))
     prepared = prepare_containers(design, plan, by_source, engine, facts, engines, dns_timeout, progress, wait_ready)
@@ -388,7 +389,7 @@ def retry_disagreeing(probes: Sequence, observations: dict, redial: Callable[[li
 def _observe_source(design, plan, source, items, engine, facts, guard, engines=None, prepared: Prepared | None = None,
                     timeout_ms: int = TIMEOUT_MS) -> dict[tuple, Observation]:
     out: dict[tuple, Observation] = {}
-    pending: list[tuple[int, object, str]] = []  # (index, probe, address)
+    pending: list[tuple[int, Probe, str]] = []  # (index, probe, address)
     container = design.container(source) if design.has_container(source) else None
     cf = facts.containers.get(source) if container else None
     machine = source == "host" or (container is None and plan.multi_host and source == plan.host)
@@ -416,6 +417,7 @@ def _observe_source(design, plan, source, items, engine, facts, guard, engines=N
     prep = Prepared(None, (), {})
     host_like = machine or host_ns is not None or (container is not None and _in_host_namespace(design, container))
     if container is not None:
+        assert cf is not None  # a running container's facts (checked above)
         if prepared is None:  # its prepare exec failed: once more, here, so the error is reported per probe
             names = [] if host_like else sorted({p.name for _, p in items if p.via == "dns" and p.name})
             prepared = exec_prepare(engine, cf.name, prepare_script(names))
@@ -448,6 +450,7 @@ def _observe_source(design, plan, source, items, engine, facts, guard, engines=N
     if not dials:
         return out
     if container is not None:
+        assert cf is not None
         raw = _exec_dials(engine, cf.name, dials, facts.udp, timeout_ms)
     elif machine:
         raw = probe_sockets(dials, timeout_ms / 1000)

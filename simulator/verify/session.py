@@ -9,19 +9,22 @@ further host) are stopped and removed by the same ``destroy``.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from ipaddress import IPv4Address
-from typing import Callable
 
 from ..adapters import lanpeer
 from ..adapters.engine import Engine, design_labels
+from ..adapters.probe_agent import RETRY_DNS_TIMEOUT_S, RETRY_TIMEOUT_MS
 from ..adapters.probe_image import DEFAULT_PROBE_IMAGE
+from ..analysis.reachability import ReachResult, compute_reach
 from ..deploy.apply import NoProgress, apply, destroy, engines_of, sigterm_as_interrupt
 from ..deploy.plan import Plan, plan
+from ..engine.ipam import allocate
+from ..engine.topology import World
 from ..errors import EngineError
 from ..model import Design, ModeKind
-from ..adapters.probe_agent import RETRY_DNS_TIMEOUT_S, RETRY_TIMEOUT_MS
-from .compare import Comparison, compare, compare_addressing
+from .compare import AddressRow, Comparison, ProbeRow, compare, compare_addressing
 from .observe import Facts, build_guard, gather_facts, host_forbidden, host_local_routes, observe, retry_disagreeing
 
 
@@ -40,11 +43,9 @@ def engine_generation(version: str) -> str:
 
 
 def run_verify(design: Design, engine: Engine, opts: VerifyOptions = VerifyOptions(), progress=None,
-               lan_ops=lanpeer, reach: Callable | None = None, daemon_ops=None) -> Comparison:
+               lan_ops=lanpeer, reach: Callable[..., ReachResult] = compute_reach, daemon_ops=None) -> Comparison:
     """Deploy (unless told not to), probe every probe of the model, compare; clean up."""
     progress = progress or NoProgress()
-    if reach is None:
-        from ..analysis.reachability import compute_reach as reach
     the_plan = plan(design, opts.probe_image or DEFAULT_PROBE_IMAGE, lan_ops.kernel_capabilities())
     notes: list[str] = list(the_plan.notes)
     with sigterm_as_interrupt():
@@ -87,7 +88,7 @@ def run_verify(design: Design, engine: Engine, opts: VerifyOptions = VerifyOptio
             rows = compare(result.probes, observations)
             if any(r.verdict == "mismatch" for r in rows):
                 rows = _with_traces(design, version, rows, reach)
-            addressing = _addressing(design, the_plan, facts, version)
+            addressing = _addressing(design, the_plan, facts, result.world)
             return Comparison(design.name, version, rows, addressing, tuple(notes))
         finally:
             if not opts.keep:
@@ -122,24 +123,16 @@ class _Phase:
             self.progress.advance(n)
 
 
-def _with_traces(design: Design, version: str, rows, reach) -> tuple:
+def _with_traces(design: Design, version: str, rows: tuple[ProbeRow, ...],
+                 reach: Callable[..., ReachResult]) -> tuple[ProbeRow, ...]:
     """Recompute the model with full traces and attach them to mismatching rows."""
-    from dataclasses import replace
-
-    try:
-        traced = {p.key: p for p in reach(design, version, with_traces=True).probes}
-    except TypeError:
-        return rows
+    traced = {p.key: p for p in reach(design, version, with_traces=True).probes}
     return tuple(replace(r, probe=traced.get(r.probe.key, r.probe)) if r.verdict == "mismatch" else r for r in rows)
 
 
-def _addressing(design: Design, the_plan: Plan, facts: Facts, version: str):
-    """The model's addresses, subnets and default gateways beside the deployment's."""
-    try:
-        from ..engine.ipam import allocate
-        from ..engine.topology import build_world
-    except ImportError:
-        return ()
+def _addressing(design: Design, the_plan: Plan, facts: Facts, world: World) -> tuple[AddressRow, ...]:
+    """The model's addresses, subnets and default gateways (from the model's ``world``) beside
+    the deployment's."""
     addressing = allocate(design)
     host = design.hosts[0].name if len(design.hosts) == 1 else None
     deployed = {c.key for c in the_plan.containers}
@@ -152,18 +145,21 @@ def _addressing(design: Design, the_plan: Plan, facts: Facts, version: str):
         for net, iface in (cf.addresses if cf else {}).items():
             obs_addr[(c.name, net)] = iface.ip
     nets = {n for _, n in exp_addr} | {n for _, n in obs_addr}
-    exp_sub = {n: (addressing.segment_of(n, host) or addressing.segment_of(n, design.hosts[0].name)).subnet
-               for n in nets if addressing.segment_of(n, host or design.hosts[0].name)}
+    first_host = design.hosts[0].name
+    exp_sub = {}
+    for n in nets:
+        if addressing.segment_of(n, host or first_host) is None:
+            continue
+        segment = addressing.segment_of(n, host) if host else addressing.segments.get((n, None))
+        segment = segment or addressing.segment_of(n, first_host)
+        if segment is not None:
+            exp_sub[n] = segment.subnet
     obs_sub = {n: facts.subnets.get(n) for n in nets}
     exp_gw, obs_gw = {}, {}
-    try:
-        world = build_world(design, version)
-        for c in own:
-            ns = world.namespaces.get(world.ns_of.get(c.name, ""))
-            default = next((r for r in ns.routes if r.dest.prefixlen == 0), None) if ns else None
-            exp_gw[c.name] = default.via if default else None
-    except Exception:  # the model is still moving; the addressing view is best effort
-        exp_gw = {}
+    for c in own:
+        ns = world.namespaces.get(world.ns_of.get(c.name, ""))
+        default = next((r for r in ns.routes if r.dest.prefixlen == 0), None) if ns else None
+        exp_gw[c.name] = default.via if default else None
     for c in own:
         cf = facts.containers.get(c.name)
         obs_gw[c.name] = IPv4Address(cf.gateway) if cf and cf.gateway else None
