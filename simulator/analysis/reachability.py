@@ -150,6 +150,19 @@ class Matrix:
             t = walk(self.world, ns.id, dst, port, proto, prefer_host)
         return t
 
+    def retrace(self, p: Probe) -> Trace | None:
+        """``p`` walked again on its own, with its full trace (None when it cannot be redone alone:
+        its source is not in this world, or it dialled no address)."""
+        ns = dict(self.sources()).get(p.source)
+        if ns is None:
+            return None
+        if p.via == "dns" and p.name:
+            return self._dns_probe(p.source, ns, p.name, self.names.resolve(ns, p.name), p.port, p.protocol).trace
+        if p.address is None:
+            return None
+        prefer = self._host_of(p.target) if p.via == "ip" else p.host
+        return self.probe(ns, IPv4Address(p.address), p.port, p.protocol, prefer)
+
     def sources(self) -> list[tuple[str, Namespace]]:
         design = self.world.design
         out = [(c.name, self.world.namespace_of(c.name)) for c in design.containers if c.name in self.world.ns_of]

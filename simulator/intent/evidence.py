@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from ..analysis.probes import Probe
-from ..analysis.reachability import ReachResult, compute_reach
+from ..analysis.reachability import Matrix, ReachResult, compute_reach
+from ..engine.topology import World
 from ..model import Design
 from .model import Evidence
 
@@ -27,16 +28,18 @@ def outcome_of(p: Probe) -> str:
 class TraceBook:
     """Full traces for probes, walked again one by one (only for the probes shown as evidence)."""
 
-    def __init__(self, design: Design, engine_version: str | None, world=None):
+    def __init__(self, design: Design, engine_version: str | None, world: World | None = None):
         self.design, self.engine_version, self.world = design, engine_version, world
-        self._by_key: dict | None = None
-        self._matrix = None
+        self._by_key: dict[tuple, Probe] | None = None
+        self._matrix: Matrix | None = None
 
     def trace(self, p: Probe) -> str | None:
         if p.trace is not None:
             return str(p.trace)
         if self.world is not None:
-            t = self._walk_one(p)
+            if self._matrix is None:
+                self._matrix = Matrix(self.world, with_traces=True)
+            t = self._matrix.retrace(p)
             if t is not None:
                 return str(t)
         if self._by_key is None:
@@ -44,25 +47,6 @@ class TraceBook:
             self._by_key = {q.key: q for q in full.probes}
         q = self._by_key.get(p.key)
         return str(q.trace) if q is not None and q.trace is not None else None
-
-    def _walk_one(self, p: Probe):
-        """The probe's full trace, from one walk (None when it cannot be redone alone)."""
-        from ipaddress import IPv4Address
-
-        from ..analysis.reachability import Matrix
-
-        if self._matrix is None:
-            self._matrix = Matrix(self.world, with_traces=True)
-            self._sources = dict(self._matrix.sources())
-        m, ns = self._matrix, self._sources.get(p.source)
-        if ns is None:
-            return None
-        if p.via == "dns" and p.name:
-            return m._dns_probe(p.source, ns, p.name, m.names.resolve(ns, p.name), p.port, p.protocol).trace
-        if p.address is None:
-            return None
-        prefer = m._host_of(p.target) if p.via == "ip" else p.host
-        return m.probe(ns, IPv4Address(p.address), p.port, p.protocol, prefer)
 
     def evidence(self, p: Probe) -> Evidence:
         return Evidence(describe_probe(p), outcome_of(p), self.trace(p))
