@@ -289,6 +289,12 @@ def select_containers(engine: Engine, scope: Scope) -> list[EngineObject]:
     return sorted((o for o in found if o.labels.get(LABEL_HELPER) != "1"), key=lambda o: o.name)
 
 
+def _of_scope(labels: Mapping[str, str], scope: Scope) -> bool:
+    """Is a network (by its labels) one of the scope's own (a compose project's, a deployment's)?"""
+    return ((scope.kind == "compose" and labels.get(COMPOSE_PROJECT) == scope.value)
+            or (scope.kind == "netsim" and labels.get("netsim.design") == scope.value))
+
+
 def read_snapshot(engine: Engine, scope: Scope, proc: Path = Path("/proc"), host: bool = True) -> Snapshot:
     """Inspect the scope's containers (and the containers whose namespace they join) and
     every network; read their listening sockets and (``host``) the engine's machine."""
@@ -313,6 +319,19 @@ def read_snapshot(engine: Engine, scope: Scope, proc: Path = Path("/proc"), host
             networks.append(engine.inspect_network(net.id))
         except EngineError:
             continue
+    # a container someone started by hand on the project's networks belongs to the environment
+    for net in networks:
+        if not _of_scope(net.get("Labels") or {}, scope):
+            continue
+        for cid in sorted((net.get("Containers") or {})):
+            if cid in containers or cid.startswith("lb-") or cid.startswith("ep-"):
+                continue
+            try:
+                info = engine.inspect_container(cid)
+            except EngineError:
+                continue
+            if ((info.get("Config") or {}).get("Labels") or {}).get(LABEL_HELPER) != "1":
+                containers[info["Id"]] = info
     listed = list(containers.values())
     try:
         sockets, more = read_sockets(listed, proc)
