@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 from enum import Enum
 from pathlib import Path
 from typing import Optional
@@ -27,13 +25,20 @@ class DiagramFormat(str, Enum):
 
 
 def run_dot(source: str, fmt: str) -> bytes:
-    """Lay out DOT source with Graphviz's `dot`; raise FileNotFoundError when it is missing."""
-    if shutil.which("dot") is None:
-        raise FileNotFoundError(DOT_MISSING)
-    done = subprocess.run(["dot", f"-T{fmt}"], input=source.encode(), capture_output=True, check=False)
-    if done.returncode != 0:
-        raise RuntimeError(f"dot failed: {done.stderr.decode(errors='replace').strip()}")
-    return done.stdout
+    """Lay out DOT source with Graphviz's `dot` (through the graphviz package).
+
+    Raises FileNotFoundError(DOT_MISSING) when the `dot` program is missing and RuntimeError
+    with dot's own message when it refuses the source; its warnings are not printed.
+    """
+    import graphviz  # only the commands that draw pay for it
+
+    try:
+        return graphviz.Source(source, engine="dot").pipe(format=fmt, encoding=None, quiet=True)
+    except graphviz.ExecutableNotFound:
+        raise FileNotFoundError(DOT_MISSING) from None
+    except graphviz.CalledProcessError as exc:
+        stderr = exc.stderr.decode(errors="replace") if isinstance(exc.stderr, bytes) else str(exc.stderr or "")
+        raise RuntimeError(f"dot failed: {stderr.strip()}") from None
 
 
 def split_target(target: str) -> tuple[str, Optional[int]]:
