@@ -25,17 +25,23 @@ class Change:
 
     @property
     def probe(self) -> Probe:
-        return self.new if self.new is not None else self.old  # type: ignore[return-value]
+        if self.new is not None:
+            return self.new
+        assert self.old is not None, "a change has an old or a new probe"
+        return self.old
 
     def __str__(self) -> str:
-        p = self.probe
+        p, old, new = self.probe, self.old, self.new
         if self.kind == "opened":
-            was = "did not exist" if self.old is None else f"was {self.old.disposition.value}"
-            return f"+ {describe_probe(p)}: now answered by {self.new.responder} ({was})"
+            assert new is not None, "an opened path answers in the new design"
+            was = "did not exist" if old is None else f"was {old.disposition.value}"
+            return f"+ {describe_probe(p)}: now answered by {new.responder} ({was})"
+        assert old is not None, "a closed or changed path answered in the old design"
         if self.kind == "closed":
-            now = "no longer exists" if self.new is None else outcome_of(self.new)
-            return f"- {describe_probe(p)}: was answered by {self.old.responder}, now {now}"
-        return f"~ {describe_probe(p)}: answered by {self.old.responder}, now by {self.new.responder}"
+            now = "no longer exists" if new is None else outcome_of(new)
+            return f"- {describe_probe(p)}: was answered by {old.responder}, now {now}"
+        assert new is not None, "a changed path answers in both designs"
+        return f"~ {describe_probe(p)}: answered by {old.responder}, now by {new.responder}"
 
     def to_json(self) -> dict:
         return {"change": self.kind, "old": self.old.to_json() if self.old else None,
@@ -85,7 +91,7 @@ def diff_results(old: ReachResult, new: ReachResult) -> DesignDiff:
             changes.append(Change("opened", a, b))
         elif was and not now:
             changes.append(Change("closed", a, b))
-        elif was and now and a.responder != b.responder:
+        elif a is not None and b is not None and was and now and a.responder != b.responder:
             changes.append(Change("changed", a, b))
     ex_old = {_exposure_key(e): e for e in compute_exposure(old)}
     ex_new = {_exposure_key(e): e for e in compute_exposure(new)}

@@ -311,7 +311,7 @@ def stop(spec: DaemonSpec) -> list[str]:
 
 
 def _mounts_under(prefixes: tuple[str, ...]) -> list[str]:
-    out = []
+    out: list[str] = []
     try:
         lines = Path("/proc/self/mountinfo").read_text().splitlines()
     except OSError:

@@ -38,6 +38,7 @@ import sys
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import cast
 
 TIMEOUT_MS = 1000
 RETRY_TIMEOUT_MS = 5000
@@ -216,7 +217,9 @@ class Prepared:
 
 def parse_prepared(text: str) -> Prepared:
     gateway, servers, names, note = None, [], {}, ""
-    timeouts, nx, not_ready = set(), set(), ()
+    timeouts: set[str] = set()
+    nx: set[str] = set()
+    not_ready: tuple[str, ...] = ()
     for line in text.splitlines():
         parts = line.split()
         if not parts:
@@ -280,7 +283,7 @@ def probe_sockets(dials: Sequence[Dial], timeout: float = TIMEOUT_MS / 1000) -> 
 
     while pending:
         for key, events in sel.select(timeout=0.05):
-            d, s = key.data, key.fileobj
+            d, s = key.data, cast(socket.socket, key.fileobj)  # only sockets are registered
             if events & selectors.EVENT_WRITE:
                 err = s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
                 if err:

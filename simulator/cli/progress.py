@@ -14,7 +14,10 @@ import os
 import sys
 import threading
 import time
-from typing import IO
+from typing import IO, TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from rich.progress import TaskID
 
 
 def _is_terminal(stream: IO) -> bool:
@@ -84,7 +87,7 @@ class BarProgress:
         self.console = Console(stderr=True, no_color=not use_color(None, sys.stderr))
         self.progress = Progress(TextColumn("{task.description:<10}"), BarColumn(), MofNCompleteColumn(),
                                  TimeElapsedColumn(), console=self.console, transient=False)
-        self.task = None
+        self.task: TaskID | None = None
 
     def __enter__(self):
         self.progress.__enter__()

@@ -31,9 +31,10 @@ MAX_BYTES = 16 * 1024 * 1024  # larger than the loaders' limit, so their own mes
 class StdinPath(PosixPath):
     """A design read from standard input: shown as ``<stdin>``, opened through an in-memory file."""
 
+    _fd_path: str | None = None  # set by read_stdin_design; paths derived from this one have none
+
     def __fspath__(self) -> str:
-        fd_path = getattr(self, "_fd_path", None)
-        return fd_path if fd_path is not None else super().__fspath__()
+        return self._fd_path if self._fd_path is not None else super().__fspath__()
 
 
 def _keep(data: bytes) -> tuple[str, Callable[[], None]]:

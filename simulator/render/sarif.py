@@ -51,27 +51,27 @@ def _physical(loc: Location) -> dict:
 def render_sarif(tool: str, version: str, info_uri: str, rules: list[SarifRule], results: list[SarifResult]) -> str:
     """A SARIF log with one run; ``results`` keep their order."""
     index = {r.id: i for i, r in enumerate(rules)}
-    run_rules = []
+    run_rules: list[dict[str, object]] = []
     for r in rules:
-        entry = {"id": r.id, "name": r.name, "shortDescription": {"text": r.short},
-                 "defaultConfiguration": {"level": r.level}}
+        entry: dict[str, object] = {"id": r.id, "name": r.name, "shortDescription": {"text": r.short},
+                                    "defaultConfiguration": {"level": r.level}}
         if r.full:
             entry["fullDescription"] = {"text": r.full}
         if r.help:
             entry["help"] = {"text": r.help}
         run_rules.append(entry)
-    out_results = []
+    out_results: list[dict[str, object]] = []
     for res in results:
-        entry = {"ruleId": res.rule_id, "ruleIndex": index.get(res.rule_id, -1), "level": res.level,
-                 "message": {"text": res.message}}
+        result: dict[str, object] = {"ruleId": res.rule_id, "ruleIndex": index.get(res.rule_id, -1), "level": res.level,
+                                     "message": {"text": res.message}}
         if res.location is not None:
-            entry["locations"] = [{"physicalLocation": _physical(res.location)}]
+            result["locations"] = [{"physicalLocation": _physical(res.location)}]
         if res.related:
-            entry["relatedLocations"] = [{"id": i, "physicalLocation": _physical(loc), "message": {"text": text}}
-                                         for i, (loc, text) in enumerate(res.related)]
+            result["relatedLocations"] = [{"id": i, "physicalLocation": _physical(loc), "message": {"text": text}}
+                                          for i, (loc, text) in enumerate(res.related)]
         if res.properties:
-            entry["properties"] = res.properties
-        out_results.append(entry)
+            result["properties"] = res.properties
+        out_results.append(result)
     log = {
         "$schema": SCHEMA,
         "version": "2.1.0",
