@@ -9,8 +9,8 @@ from typing import Optional
 import typer
 
 from . import app
-from .common import ForceOpt, KernelChoice, KernelOpt, UsageError, check_output, fail, write_output
-from .design_cmds import DesignArg, EngineOpt, _load_valid
+from .common import ForceOpt, KernelChoice, KernelOpt, UsageError, check_output, fail, load_checked, write_output
+from .design_cmds import DesignArg, EngineOpt
 
 DOT_MISSING = "the `dot` program is missing: install Graphviz (Debian package graphviz, or `bash scripts/setup.sh`); " \
               "--format dot and --format mermaid work without it"
@@ -94,7 +94,7 @@ def diagram(
     """
     fmt = format or _format_from_suffix(output)
     check_output(output, force, (design,))
-    model = _load_valid(design, engine_version, kernel)
+    model = load_checked(design, engine_version, kernel).design
     text = diagram_source(model, engine_version, fmt, hide_default, group_replicas, host, path)
     if fmt in (DiagramFormat.dot, DiagramFormat.mermaid):
         data = text.encode()
@@ -126,7 +126,7 @@ def report(
     from ..render.report import render_report
 
     check_output(output, force, (design,))  # before the work, not after it
-    model = _load_valid(design, engine_version, kernel)
+    model = load_checked(design, engine_version, kernel).design
     result = compute_reach(model, engine_version)
     dot_text = diagram_source(model, engine_version, DiagramFormat.dot, result=result)
     try:

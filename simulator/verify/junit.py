@@ -5,7 +5,7 @@ from __future__ import annotations
 from ..render.junit import Case
 from ..render.junit import render_junit as render_cases
 from .compare import Comparison
-from .report import _expected, _observed, describe
+from .report import describe, expected_text, observed_text
 
 
 def render_junit(cmp: Comparison) -> str:
@@ -14,7 +14,7 @@ def render_junit(cmp: Comparison) -> str:
         classname, name = f"netsim.{cmp.design}.{row.probe.source}", describe(row.probe)
         if row.verdict == "mismatch":
             trace = getattr(row.probe, "trace", None)
-            details = f"observed: {_observed(row)}\nmodel: {_expected(row)}" + (f"\n{trace}" if trace else "")
+            details = f"observed: {observed_text(row)}\nmodel: {expected_text(row)}" + (f"\n{trace}" if trace else "")
             cases.append(Case(name, classname, failure=row.why, details=details, kind="mismatch"))
         elif row.verdict == "not-compared":
             cases.append(Case(name, classname, skipped=row.why))

@@ -21,7 +21,8 @@ def describe(probe) -> str:
     return f"{probe.source} -> {what} {probe.port}/{probe.protocol}"
 
 
-def _expected(row: ProbeRow) -> str:
+def expected_text(row: ProbeRow) -> str:
+    """What the model says of the row's probe: ``db answers`` or ``DROPPED_ISOLATION: <reason>``."""
     p = row.probe
     disp = getattr(p.disposition, "value", str(p.disposition))
     if p.reachable:
@@ -29,7 +30,8 @@ def _expected(row: ProbeRow) -> str:
     return f"{disp}: {p.reason}"
 
 
-def _observed(row: ProbeRow) -> str:
+def observed_text(row: ProbeRow) -> str:
+    """What the engine showed: ``db answered at 172.30.2.10``, ``timeout at ...``, ``not observed``."""
     o = row.observation
     if o is None:
         return "not observed"
@@ -49,10 +51,10 @@ def render_text(cmp: Comparison, show_agreeing: bool = True) -> str:
     if show_agreeing:
         live = getattr(cmp, "live", False)
         lines.append(f"== expected ({'the design' if live else 'model'}, engine {cmp.engine_version}) ==")
-        lines += [f"{describe(r.probe):<{width}}  {_expected(r)}" for r in _sorted(cmp.rows)]
+        lines += [f"{describe(r.probe):<{width}}  {expected_text(r)}" for r in _sorted(cmp.rows)]
         lines.append("")
         lines.append("== observed (the running environment) ==" if live else "== observed (engine) ==")
-        lines += [f"{describe(r.probe):<{width}}  {_observed(r)}" for r in _sorted(cmp.rows)]
+        lines += [f"{describe(r.probe):<{width}}  {observed_text(r)}" for r in _sorted(cmp.rows)]
         lines.append("")
     mism = _sorted(cmp.mismatches)
     if getattr(cmp, "live", False):
@@ -64,12 +66,12 @@ def render_text(cmp: Comparison, show_agreeing: bool = True) -> str:
             lines.append("none: every compared probe agrees")
     for r in mism:
         lines.append(f"MISMATCH {describe(r.probe)}: {r.why}")
-        lines.append(f"  observed: {_observed(r)}")
+        lines.append(f"  observed: {observed_text(r)}")
         trace = getattr(r.probe, "trace", None)
         if trace is not None:
             lines += ["  model trace:"] + [f"    {t}" for t in str(trace).splitlines()]
         else:
-            lines.append(f"  model: {_expected(r)}")
+            lines.append(f"  model: {expected_text(r)}")
     details = _sorted(cmp.with_verdict("detail"))
     if details:
         lines.append("")
@@ -85,7 +87,7 @@ def render_text(cmp: Comparison, show_agreeing: bool = True) -> str:
         lines.append("")
         lines.append(f"== retried with a longer timeout ({len(retried)}): the first try timed out "
                      "where the model expects otherwise ==")
-        lines += [f"{describe(r.probe)}: then {_observed(r)}" for r in retried]
+        lines += [f"{describe(r.probe)}: then {observed_text(r)}" for r in retried]
     if cmp.addressing:
         live = getattr(cmp, "live", False)
         lines.append("")

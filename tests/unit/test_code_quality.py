@@ -4,6 +4,7 @@ fail on a lint finding, an upward import or a type error."""
 
 from __future__ import annotations
 
+import ast
 import shutil
 import subprocess
 import sys
@@ -38,3 +39,30 @@ def test_imports_keep_to_the_layers():
 
 def test_mypy_finds_no_type_error():
     _run([sys.executable, "-m", "mypy", "simulator"])
+
+
+def _private_imports() -> list[str]:
+    """``from .other import _name`` anywhere in simulator/: a module reaching into another's internals."""
+    found = []
+    for path in sorted((ROOT / "simulator").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+            if not isinstance(node, ast.ImportFrom) or not (node.level or (node.module or "").startswith("simulator")):
+                continue
+            module = "." * node.level + (node.module or "")
+            for alias in node.names:
+                if alias.name.startswith("_") and not alias.name.startswith("__"):
+                    found.append(f"{path.relative_to(ROOT)}:{node.lineno}: from {module} import {alias.name}")
+            if any(part.startswith("_") and not part.startswith("__") for part in (node.module or "").split(".")):
+                found.append(f"{path.relative_to(ROOT)}:{node.lineno}: from {module} (a private module)")
+    return found
+
+
+def test_no_private_name_is_imported_across_modules():
+    assert _private_imports() == []
+
+
+def test_the_private_import_scan_sees_one(tmp_path, monkeypatch):
+    (tmp_path / "simulator").mkdir()
+    (tmp_path / "simulator" / "a.py").write_text("from .b import _hidden, shown\n")
+    monkeypatch.setattr(sys.modules[__name__], "ROOT", tmp_path)
+    assert _private_imports() == ["simulator/a.py:1: from .b import _hidden"]
