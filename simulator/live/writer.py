@@ -41,14 +41,14 @@ def _network(n: Network) -> dict:
         if n.host_binding_ipv4 != ANY:
             out["host_binding_ipv4"] = str(n.host_binding_ipv4)
         if n.gateway_mode != "nat":
-            out["gateway_mode"] = n.gateway_mode
+            out["gateway_mode"] = str(n.gateway_mode)
     if n.driver in (Driver.MACVLAN, Driver.IPVLAN):
         if n.parent:
             out["parent"] = n.parent
         if n.vlan is not None:
             out["vlan"] = n.vlan
         if n.mode:
-            out["mode"] = n.mode
+            out["mode"] = str(n.mode)
     if n.driver is Driver.OVERLAY:
         if n.attachable:
             out["attachable"] = True
