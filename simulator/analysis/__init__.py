@@ -1,0 +1,10 @@
+"""Answers computed from the simulated world: pure, no I/O.
+
+    probes.py        one source dialling one target one way (the matrix's unit)
+    reachability.py  the reachability matrix
+    exposure.py      which listeners are reachable from outside their networks
+    paths.py         every way one source can dial one target, with traces
+    addressing.py    each container's interfaces, addresses, gateway, names, ports
+"""
+
+__all__ = ["addressing", "exposure", "paths", "probes", "reachability"]

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import sys
 
+__all__ = ["app", "main"]
+
 try:  # Ctrl-C while the command is still starting (importing typer, rich, the commands): one line, 130
     import typer
 

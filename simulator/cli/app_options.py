@@ -7,24 +7,13 @@ from __future__ import annotations
 
 import typer
 
+from .. import __version__
 from . import app
-
-DISTRIBUTION = "container-netsim"
-
-
-def package_version() -> str:
-    """The installed package's version (pyproject.toml's, through the package metadata)."""
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version(DISTRIBUTION)
-    except PackageNotFoundError:  # run from a source tree that was never installed
-        return "unknown (not installed: pip install -e .)"
 
 
 def _print_version(value: bool) -> None:
     if value:
-        typer.echo(f"netsim {package_version()}")
+        typer.echo(f"netsim {__version__}")
         raise typer.Exit(0)
 
 

@@ -1,0 +1,15 @@
+"""Docker's semantics, simulated: addressing, names, netfilter rules, namespaces and the walk of
+one connection through them, per engine version.  Pure: no I/O.
+
+    versions.py   engine versions and what changed between them
+    ipam.py       address allocation as Docker's default IPAM does it
+    dns.py        the embedded DNS server's answers
+    rules.py      the netfilter rules an engine programs
+    netfilter.py  a small iptables that evaluates them
+    topology.py   the simulated machines (the World)
+    walk.py       one connection attempt, hop by hop
+    trace.py      the typed record of a walk (Trace → Hop → Step)
+    checks.py     what the engine would refuse
+"""
+
+__all__ = ["checks", "dns", "ipam", "netfilter", "rules", "topology", "trace", "versions", "walk"]

@@ -7,3 +7,5 @@ and probe it in place without changing it (``verify --live``).
     drift.py         intended Design vs imported Design: differences and their consequences
     live_observe.py  probe a running environment through helper containers (read-only)
 """
+
+__all__ = ["drift", "importer", "live_observe", "snapshot", "writer"]

@@ -1,0 +1,5 @@
+"""Renderers: pure functions from results to text (DOT, Mermaid, HTML, JUnit, SARIF, tables),
+sorted and deterministic.  Writing files and running ``dot`` belong to the CLI.
+"""
+
+__all__ = ["diagram", "junit", "mermaid", "report", "sarif", "tables", "text"]

@@ -10,6 +10,8 @@ import json
 from functools import lru_cache
 from importlib import resources
 
+__all__ = ["design_schema"]
+
 
 @lru_cache(maxsize=1)
 def design_schema() -> dict:
