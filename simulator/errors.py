@@ -7,9 +7,11 @@
     │   ├── UnknownEngineVersion   --engine-version names no rule set netsim knows
     │   ├── QueryError         a trace/diagram query names something not in the design
     │   ├── InputError         an input path is not a readable regular file
-    │   └── OutputError        an output cannot (or may not) be written
-    └── EngineError            talking to a real Docker engine failed (adapters only)    (exit 2)
+    │   ├── OutputError        an output cannot (or may not) be written
+    │   └── ArgumentError      a library function got a value it does not take (also a ValueError)
+    └── EngineError            talking to a real Docker engine failed, or would          (exit 2)
         ├── EngineUnavailable  no engine reachable, or a prerequisite is missing
+        ├── DeployRefused      the design cannot be deployed here (names in use, overlaps, ...)
         └── UnsafeTarget       a probe would leave the networks netsim created
 
 The library never prints or exits; the CLI turns these into messages and exit codes
@@ -79,12 +81,21 @@ class OutputError(UsageError):
     """An output cannot be written, or would overwrite a file (or the input) without --force."""
 
 
+class ArgumentError(UsageError, ValueError):
+    """A library function was called with a value it does not take (e.g. an unknown design kind).
+    Also a ValueError, which is what Python callers expect of a bad argument."""
+
+
 class EngineError(NetsimError):
     pass
 
 
 class EngineUnavailable(EngineError):
     pass
+
+
+class DeployRefused(EngineError):
+    """The design can't be deployed on this engine (multi-host, cycles, names in use, ...): says why."""
 
 
 class UnsafeTarget(EngineError):

@@ -34,9 +34,9 @@ from ..adapters.engine import (
     NetworkSpec,
     design_labels,
 )
-from ..errors import EngineError, EngineUnavailable
+from ..errors import DeployRefused, EngineError, EngineUnavailable
 from ..model import KernelFeatures
-from .plan import DEFAULT_BRIDGE, DeployRefused, LanSpec, Plan, lan_names
+from .plan import DEFAULT_BRIDGE, LanSpec, Plan, lan_names
 
 PARALLEL = 12
 GWBRIDGE = "docker_gwbridge"

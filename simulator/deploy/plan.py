@@ -51,17 +51,13 @@ from ..adapters.probe_agent import listener_command
 from ..adapters.probe_image import DEFAULT_PROBE_IMAGE
 from ..cidr import highest_free
 from ..engine.ipam import allocate, network_hosts
-from ..errors import EngineError
+from ..errors import DeployRefused
 from ..model import Container, Design, Driver, KernelFeatures, ModeKind, Network
 
 DEFAULT_BRIDGE = "bridge"
 GWBRIDGE = "docker_gwbridge"
 LAN_PEER_AUX = "netsim-lan-peer"
 LAN_BRIDGE = "lan0"  # the LAN switch inside the LAN namespace (multi-host designs)
-
-
-class DeployRefused(EngineError):
-    """The design can't be deployed on this engine (multi-host, cycles, ...): says why."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,7 +20,7 @@ import re
 from dataclasses import replace
 from pathlib import Path
 
-from ..errors import DesignError, DesignLoadError, Problem
+from ..errors import ArgumentError, DesignError, DesignLoadError, Problem
 from ..model import Design, Location
 from ..render.text import printable
 from . import compose, native
@@ -45,7 +45,7 @@ def load_design(path: str | Path) -> tuple[Design, list[Problem]]:
 def load_text(text: str, source: str = "<string>", kind: str | None = None) -> tuple[Design, list[Problem]]:
     """Load a design from text; ``kind`` is "netsim", "compose" or None (detect)."""
     if kind not in (None, *KINDS):
-        raise ValueError(f"kind must be one of {', '.join(KINDS)} or None, not {kind!r}")
+        raise ArgumentError(f"kind must be one of {', '.join(KINDS)} or None, not {kind!r}")
     return _load(text, source, kind)
 
 
