@@ -139,8 +139,10 @@ def drift(
 
 def live_verify(model, project: str | None, engine_version: str | None, probe_image: str | None, progress):
     """``netsim verify --live``: called by the verify command."""
+    from ..adapters import live_peer
     from ..live.live_observe import run_live_verify
 
     engine = _engine()
     scope = scope_for(engine, model, project)
-    return run_live_verify(model, engine, scope, engine_version, progress, probe_image=probe_image)
+    return run_live_verify(model, engine, scope, engine_version, progress, probe_image=probe_image,
+                           peer_ops=live_peer)

@@ -5,7 +5,10 @@ network namespace (``network_mode=container:<id>``, image netsim-probe:1, labell
 ``netsim.managed=1`` + ``netsim.helper=1`` + a session label) and dials only the
 addresses and ports of the model's probes; helpers are removed one at a time afterwards,
 also on errors, Ctrl-C and SIGTERM.  The host dials with Python sockets.  The LAN peer
-(``external``) is skipped: netsim never attaches to the real LAN.
+(``external``) is emulated where it can be without touching the real LAN
+(:mod:`simulator.adapters.live_peer`: its own namespace and veth, routing only the
+environment's bridge subnets and the host's own LAN address through the host); otherwise
+its probes are skipped with the reason.
 
 Responder identity: real services do not announce themselves, so the observed responder
 is the container owning the dialled address (by inspect), or for a published port the
@@ -35,6 +38,7 @@ import shlex
 import socket
 import uuid
 from collections import defaultdict
+from contextlib import ExitStack
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv4Network
@@ -43,8 +47,8 @@ from typing import Callable, Mapping, Sequence
 from ..adapters import lanpeer
 from ..adapters.engine import LABEL_MANAGED, ContainerSpec, Engine, EngineObject
 from ..adapters.probe_agent import (
-    BEGIN, DNS_TIMEOUT_S, END, RETRY_DNS_TIMEOUT_S, RETRY_TIMEOUT_MS, TIMEOUT_MS, Dial, DialResult, prepare_script,
-    probe_sockets,
+    BEGIN, DNS_TIMEOUT_S, END, RETRY_DNS_TIMEOUT_S, RETRY_TIMEOUT_MS, TIMEOUT_MS, Dial, DialResult, parse_results,
+    prepare_script, probe_sockets,
 )
 from ..adapters.probe_image import DEFAULT_PROBE_IMAGE
 from ..adapters.safety import ProbeGuard
@@ -52,7 +56,7 @@ from ..deploy.apply import NoProgress, sigterm_as_interrupt
 from ..errors import EngineError, UnsafeTarget
 from ..model import Design, Driver, ModeKind
 from ..verify.compare import Comparison, compare
-from ..verify.observe import EXEC_ATTEMPTS, Observation, exec_dials, exec_prepare, retry_disagreeing
+from ..verify.observe import EXEC_ATTEMPTS, PACKAGE_ROOT, Observation, exec_dials, exec_prepare, retry_disagreeing
 from .drift import Drift, align, compute_drift, match, on_this_engine, translate
 from .importer import Imported, engine_generation, import_snapshot
 from .snapshot import LABEL_HELPER, Scope, read_snapshot
@@ -79,6 +83,8 @@ class LiveContext:
     notes: list[str] = field(default_factory=list)
     address_of: dict[tuple[str, str], str] = field(default_factory=dict)  # (design container, design network)
     intended: Design | None = None  # the design as given
+    peer: object | None = None  # adapters.live_peer.LivePeer while the LAN peer exists
+    peer_guard: ProbeGuard | None = None  # what the LAN peer may dial
 
 
 @dataclass(frozen=True)
@@ -185,6 +191,34 @@ def connect_sockets(dials: Sequence[Dial], timeout: float = TIMEOUT_MS / 1000) -
     return out
 
 
+def connect_main() -> None:
+    """Inside the LAN peer's namespace: dials JSON ``[[id, proto, addr, port, timeout_s]...]``
+    from stdin with :func:`connect_sockets` (TCP: accepted is reachable) and prints result
+    lines between ``BEGIN`` and ``END``."""
+    import json
+    import sys
+
+    raw = json.load(sys.stdin)
+    timeout = float(raw["timeout"])
+    dials = [Dial(str(i), p, a, int(port)) for i, p, a, port in raw["dials"]]
+    lines = [f"{r.id} {r.status} {r.answer}".rstrip() for r in connect_sockets(dials, timeout).values()]
+    print("\n".join([BEGIN, *lines, END]))
+
+
+def peer_dials(namespace: str, dials: Sequence[Dial], timeout_ms: int = TIMEOUT_MS) -> dict[str, DialResult]:
+    """Dial from the LAN peer's namespace (:func:`connect_main` under ``ip netns exec``)."""
+    import json
+    import sys
+
+    code = (f"import sys; sys.path.insert(0, {PACKAGE_ROOT!r}); "
+            "from simulator.live.live_observe import connect_main; connect_main()")
+    payload = json.dumps({"timeout": timeout_ms / 1000, "dials": [[d.id, d.protocol, d.address, d.port] for d in dials]})
+    proc = lanpeer.run_in_namespace(namespace, [sys.executable, "-c", code], input=payload)
+    if proc.returncode != 0 or END not in proc.stdout:
+        raise EngineError(f"the LAN peer's prober failed: {proc.stderr.strip()[-300:]}")
+    return parse_results(proc.stdout)
+
+
 def build_context(design: Design, imported: Imported, routes: Sequence[tuple[IPv4Network, str]] = (),
                   host_local: Sequence[IPv4Network] = (), resolvers: Sequence[str] = ()) -> LiveContext:
     """Everything the observation needs, from the design and the import (pure)."""
@@ -283,6 +317,8 @@ def _resolver_ok(ctx: LiveContext, key: str, nameservers: Sequence[str]) -> str 
 
 def _observe_source(ctx: LiveContext, engine: Engine, source: str, items, helper: str | None,
                     timeout_ms: int = TIMEOUT_MS, dns_timeout: int = DNS_TIMEOUT_S) -> dict:
+    if source == "external":
+        return _observe_external(ctx, items, timeout_ms)
     out: dict[tuple, Observation] = {}
     container = ctx.design.container(source) if ctx.design.has_container(source) else None
     host_like = source == "host" or (container is not None and _host_mode(ctx, source))
@@ -404,8 +440,11 @@ def remove_helpers(engine: Engine, session: str | None = None) -> list[str]:
 
 def run_live_verify(design: Design, engine: Engine, scope: Scope, engine_version: str | None = None,
                     progress=None, reach: Callable | None = None, lan_ops=lanpeer,
-                    probe_image: str | None = None) -> Comparison:
-    """Probe the running environment of ``scope`` against the model of ``design``."""
+                    probe_image: str | None = None, peer_ops=None) -> Comparison:
+    """Probe the running environment of ``scope`` against the model of ``design``.
+
+    ``peer_ops``: :mod:`simulator.adapters.live_peer` (the CLI's) emulates the LAN peer, so
+    the ``external`` vantage point is probed too; without it, those probes are skipped."""
     progress = progress or NoProgress()
     if reach is None:
         from ..analysis.reachability import compute_reach as reach
@@ -419,8 +458,6 @@ def run_live_verify(design: Design, engine: Engine, scope: Scope, engine_version
     result = reach(ctx.design, version)  # the design with the running project's engine names
     notes = list(ctx.notes)
     notes.append("live mode: the environment was probed in place through helper containers; nothing of it was changed")
-    notes.append("external vantage point skipped: live environments are probed without the LAN (netsim never "
-                 "attaches to the real LAN)")
     image = probe_image or DEFAULT_PROBE_IMAGE
     session = uuid.uuid4().hex[:10]
     by_source = _by_source(result.probes)
@@ -430,19 +467,30 @@ def run_live_verify(design: Design, engine: Engine, scope: Scope, engine_version
             notes += list(engine.ensure_image(image, build_default=probe_image is None))
             helpers: dict[str, str] = {}
             for source, probes in by_source.items():
-                if source == "external":
-                    observations.update({p.key: Observation(p.key, None, "skipped", detail="live mode: the LAN peer "
-                                         "is not emulated for a running environment") for p in probes})
-                elif source != "host" and source not in ctx.ids:
+                if source != "host" and source != "external" and source not in ctx.ids:
                     observations.update({p.key: Observation(p.key, None, "skipped",
                                          detail=f"source {source} is not running") for p in probes})
-            sources = [s for s in by_source if s == "host" or (s in ctx.ids and s != "external")]
+            sources = [s for s in by_source if s in ("host", "external") or s in ctx.ids]
             for s in sources:
-                if s != "host" and not _host_mode(ctx, s):
+                if s not in ("host", "external") and not _host_mode(ctx, s):
                     helpers[s] = _create_helper(engine, image, ctx.ids[s], session, design.name, len(helpers))
-            with lan_ops.uplink_guard() as guard_note:
+            with ExitStack() as stack:
+                guard_note = stack.enter_context(lan_ops.uplink_guard())
                 notes.append(guard_note)
                 ctx.names_ok = guard_note.startswith(GUARD_ACTIVE)
+                if "external" in by_source:
+                    why = _lan_vantage(ctx, stack, peer_ops)
+                    if why is not None:
+                        notes.append(f"external vantage point (the LAN) not probed: {why}")
+                        sources.remove("external")
+                        observations.update({p.key: Observation(p.key, None, "skipped", detail=f"the LAN peer: {why}")
+                                             for p in by_source["external"]})
+                    else:
+                        notes.append(f"external vantage point probed from an emulated LAN peer: namespace "
+                                     f"{ctx.peer.namespace} ({ctx.peer.peer_address}) joined to the host by its own "
+                                     f"veth, routing only {', '.join(str(r) for r in ctx.peer.routed) or 'nothing'}"
+                                     + (f" and the host's LAN address {ctx.peer.lan_address}" if ctx.peer.lan_address
+                                        else "") + " through the host; removed afterwards")
 
                 observations.update(_observe_all(ctx, engine, by_source, sources, helpers, progress))
                 # as verify does: timeouts against the model are dialled once more, longer
@@ -457,6 +505,63 @@ def run_live_verify(design: Design, engine: Engine, scope: Scope, engine_version
     drift = compute_drift(design, imported, version, scope.describe(), reach=reach)
     return LiveComparison(design.name, version, rows, live_addressing(ctx), tuple(dict.fromkeys(notes)),
                           drift=drift, causes=causes(rows, drift))
+
+
+def _lan_vantage(ctx: LiveContext, stack: ExitStack, peer_ops) -> str | None:
+    """Set up the emulated LAN peer (``ctx.peer``, torn down with ``stack``); else why not."""
+    if peer_ops is None:
+        return "no LAN peer emulation here (the API caller gave none)"
+    if not ctx.names_ok:
+        return "the uplink guard is not active, so nothing is probed from a LAN peer"
+    subnets = [n.subnet for n in ctx.imported.design.networks
+               if n.driver is Driver.BRIDGE and n.subnet is not None and not n.default_bridge]
+    subnets += [IPv4Network(f"{a}/32") for (c, n), a in ctx.address_of.items()
+                if ctx.imported.design.has_network(n) and ctx.imported.design.network(n).default_bridge]
+    lan = ctx.imported.design.hosts[0].lan_address.ip if "lan" in (ctx.imported.provenance.get("read") or {}) else None
+    got = stack.enter_context(peer_ops.live_peer(subnets, lan))
+    if isinstance(got, str):
+        return got
+    ctx.peer = got
+    ctx.peer_guard = ProbeGuard.build(got.routed, [got.lan_address] if got.lan_address else [])
+    return None
+
+
+def _observe_external(ctx: LiveContext, items, timeout_ms: int) -> dict:
+    """The LAN peer's probes: container addresses it routes and the host's LAN address."""
+    out: dict[tuple, Observation] = {}
+    pending = []
+    for i, p in enumerate(items):
+        addr, obs = None, None
+        if p.via == "ip":
+            addr = ctx.address_of.get((p.target, p.network))
+            if addr is None:
+                obs = Observation(p.key, None, "no-address", detail=f"{p.target} has no address on {p.network} running")
+        elif p.via == "host":
+            if ctx.peer.lan_address is None:
+                obs = Observation(p.key, None, "skipped", detail="the host's LAN address was not read (or is not "
+                                  "delivered locally): published ports are not dialled from the LAN peer")
+            else:
+                addr = str(ctx.peer.lan_address)
+        else:
+            obs = Observation(p.key, None, "skipped", detail="names are not looked up from the LAN peer "
+                              "(the machine's resolver is off limits)")
+        if obs is None and p.protocol not in ("tcp", "udp"):
+            obs = Observation(p.key, addr, "unsupported", detail=f"{p.protocol} is not probed")
+        if obs is None:
+            try:
+                ctx.peer_guard.check(addr, "the LAN peer")
+            except UnsafeTarget as exc:
+                obs = Observation(p.key, addr, "unsafe", detail=f"{exc} (not routed for the LAN peer: a macvlan, "
+                                  "ipvlan or overlay subnet, or the uplink's)")
+        if obs is not None:
+            out[p.key] = obs
+        else:
+            pending.append((f"p{i}", p, addr))
+    if pending:
+        raw = peer_dials(ctx.peer.namespace, [Dial(i, p.protocol, a, p.port) for i, p, a in pending], timeout_ms)
+        for i, p, addr in pending:
+            out[p.key] = _observation(ctx, p, addr, raw.get(i))
+    return out
 
 
 def _by_source(probes) -> dict[str, list]:
