@@ -149,14 +149,9 @@ def trace(
     from ..analysis.paths import trace_between
 
     model = _load_valid(design, engine_version, kernel)
-    name, _, port_text = target.rpartition(":") if target.count(":") == 1 else (target, "", "")
-    if not name:
-        name, port_text = target, ""
-    port = None
-    if port_text:
-        if not (port_text.isascii() and port_text.isdigit()) or len(port_text) > 5 or not 0 < int(port_text) < 65536:
-            raise UsageError(f"{target!r}: the port after ':' must be a number from 1 to 65535")
-        port = int(port_text)
+    from .render_cmds import split_target  # (render_cmds imports this module: imported here)
+
+    name, port = split_target(target)
     proto = protocol.value if protocol is not None else ("tcp" if port else None)
     results = trace_between(model, source, name, port, proto, engine_version)
     if format is Format.json:

@@ -41,9 +41,10 @@ def run_dot(source: str, fmt: str) -> bytes:
         raise RuntimeError(f"dot failed: {stderr.strip()}") from None
 
 
-def split_target(target: str) -> tuple[str, Optional[int]]:
-    """TARGET[:PORT] → (target, port or None), exiting with a message on a bad port."""
-    name, sep, port_text = target.rpartition(":")
+def split_target(target: str) -> tuple[str, int | None]:
+    """TARGET[:PORT] → (target, port or None) for ``trace`` and ``diagram --path``; a target with
+    more than one ':' (an IPv6 address) has no port. UsageError on a port that is not 1-65535."""
+    name, sep, port_text = target.rpartition(":") if target.count(":") == 1 else (target, "", "")
     if not sep or not name:
         return target, None
     if not (port_text.isascii() and port_text.isdigit()) or len(port_text) > 5 or not 0 < int(port_text) < 65536:
