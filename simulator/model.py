@@ -11,6 +11,7 @@ running engine, so comparing intent with reality is comparing two of these.
 from __future__ import annotations
 
 import enum
+import re
 from dataclasses import dataclass, field
 from functools import cached_property
 from ipaddress import IPv4Address, IPv4Interface, IPv4Network
@@ -110,6 +111,18 @@ class KernelFeatures:
         return tuple(name for name in ("ipvlan", "vlan", "dummy") if not getattr(self, name))
 
 
+DEFAULT_ENGINE_VERSION = "20.10"  # the engine line a design that names none is modelled on
+_ENGINE_VERSION = re.compile(r"\s*v?(\d+)(?:\.(\d+))?(?:\.(\d+))?(?:[-+~].*)?\s*")
+
+
+def engine_version_numbers(text: str) -> tuple[int, int, int] | None:
+    """``"20.10"`` → (20, 10, 0), ``"20.10.24+dfsg1"`` → (20, 10, 24), ``"v29"`` → (29, 0, 0);
+    None when ``text`` is not an engine version.  The one parser of version text (which lines
+    netsim has rules for: :func:`simulator.engine.versions.parse_version`)."""
+    m = _ENGINE_VERSION.fullmatch(str(text))
+    return (int(m.group(1)), int(m.group(2) or 0), int(m.group(3) or 0)) if m else None
+
+
 @dataclass(frozen=True, slots=True)
 class Host:
     """A Docker host: a machine running dockerd, attached to the LAN by one interface."""
@@ -117,7 +130,7 @@ class Host:
     name: str
     lan_interface: str = "eth0"
     lan_address: IPv4Interface = IPv4Interface("192.168.1.10/24")
-    engine_version: str = "20.10"
+    engine_version: str = DEFAULT_ENGINE_VERSION
     daemon: DaemonOptions = DaemonOptions()
     routes: tuple[IPv4Network, ...] = ()  # prefixes already routed on the host (IPAM skips them)
     gateways: tuple[tuple[IPv4Network, IPv4Address], ...] = ()  # routes "<prefix> via <LAN neighbour>"

@@ -116,7 +116,8 @@ def drift(
         netsim drift design.yaml --project shop --format junit > drift.xml
     """
     from ..live.drift import compute_drift, render_json, render_junit, render_text
-    from ..live.importer import engine_generation, import_snapshot
+    from ..engine.versions import engine_line
+    from ..live.importer import import_snapshot
     from ..live.snapshot import read_snapshot
 
     if not design.exists():
@@ -126,7 +127,7 @@ def drift(
     scope = scope_for(engine, model, project)
     snap = read_snapshot(engine, scope)
     imported = import_snapshot(snap, scope)
-    version = engine_version or engine_generation(engine.version())
+    version = engine_version or engine_line(engine.version())
     result = compute_drift(model, imported, version, scope.describe())
     if format is DriftFormat.json:
         typer.echo(json.dumps({**render_json(result), "kernel": kernel_json(model)}, indent=2, sort_keys=True))

@@ -7,13 +7,12 @@ docs/engine-versions.md lists every difference with its source.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from ..errors import UnknownEngineVersion
+from ..model import DEFAULT_ENGINE_VERSION, engine_version_numbers
 
 SUPPORTED_LINES = ("20.10", "23.0", "24.0", "25.0", "26.0", "26.1", "27.0", "27.5", "28.0", "28.2", "28.5", "29.0")
-_VERSION = re.compile(r"^\s*v?(\d+)(?:\.(\d+))?(?:\.(\d+))?(?:[-+~].*)?\s*$")
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -85,15 +84,22 @@ class EngineVersion:
 def parse_version(text: str | None) -> EngineVersion:
     """Parse '20.10', '20.10.24+dfsg1', '28', 'v29.0.1'; refuse versions netsim has no rules for."""
     if text is None:
-        text = "20.10"
-    m = _VERSION.match(str(text))
-    if not m:
+        text = DEFAULT_ENGINE_VERSION
+    numbers = engine_version_numbers(text)
+    if numbers is None:
         raise UnknownEngineVersion(
             f"{text!r} is not an engine version; expected e.g. 20.10, 28.2 or 29.0 (supported lines: {', '.join(SUPPORTED_LINES)})"
         )
-    version = EngineVersion(int(m.group(1)), int(m.group(2) or 0), int(m.group(3) or 0))
+    version = EngineVersion(*numbers)
     if version < EngineVersion(20, 10) or version.major > 29 or 20 < version.major < 23 or version.major == 20 and version.minor != 10:
         raise UnknownEngineVersion(
             f"engine version {text} has no rule set; supported lines: {', '.join(SUPPORTED_LINES)}"
         )
     return version
+
+
+def engine_line(version: str) -> str:
+    """The release line of an engine's version string: ``20.10.24+dfsg1`` -> ``20.10``,
+    ``28.2.2`` -> ``28.2``; text that is no version comes back as it is (parse_version refuses it)."""
+    numbers = engine_version_numbers(version)
+    return f"{numbers[0]}.{numbers[1]}" if numbers else version

@@ -20,7 +20,9 @@ from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 from typing import Mapping
 
 from ..adapters.engine import Engine
+from ..engine.versions import engine_line
 from ..model import (
+    DEFAULT_ENGINE_VERSION,
     AddressPool,
     Attachment,
     Container,
@@ -74,12 +76,6 @@ class Imported:
     def compose_v1(self) -> bool:
         """Was the project started by docker-compose v1 (``<project>_<service>_1`` names)?"""
         return self.compose_version.startswith("1.")
-
-
-def engine_generation(version: str) -> str:
-    """``20.10.24+dfsg1`` -> ``20.10``; ``28.2.2`` -> ``28.2``."""
-    m = re.match(r"(\d+)\.(\d+)", version)
-    return f"{m.group(1)}.{m.group(2)}" if m else version
 
 
 def design_name(text: str) -> str:
@@ -176,7 +172,7 @@ def import_snapshot(snap: Snapshot, scope: Scope = Scope("all"), name: str | Non
     for c in sorted(running, key=lambda c: ckeys[c["Id"]]):
         containers.append(_container(c, ckeys, by_id, key_of_net, snap, notes))
 
-    version = engine_generation(snap.engine_version) if snap.engine_version else "20.10"
+    version = engine_line(snap.engine_version) if snap.engine_version else DEFAULT_ENGINE_VERSION
     host, provenance = _host(snap, daemon, version)
     title = design_name(name or (scope.value if scope.kind in ("compose", "netsim") else "live"))
     design = Design(title, (host,), tuple(networks), tuple(containers), source="<engine>", kind="netsim")

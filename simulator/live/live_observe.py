@@ -58,7 +58,8 @@ from ..model import Design, Driver, ModeKind
 from ..verify.compare import Comparison, compare
 from ..verify.observe import EXEC_ATTEMPTS, PACKAGE_ROOT, Observation, exec_dials, exec_prepare, retry_disagreeing
 from .drift import Drift, align, compute_drift, match, on_this_engine, translate
-from .importer import Imported, engine_generation, import_snapshot
+from ..engine.versions import engine_line
+from .importer import Imported, import_snapshot
 from .snapshot import LABEL_HELPER, Scope, read_snapshot
 
 LABEL_SESSION = "netsim.helper-session"
@@ -452,7 +453,7 @@ def run_live_verify(design: Design, engine: Engine, scope: Scope, engine_version
     imported = import_snapshot(snap, scope)
     if not imported.ids:
         raise EngineError(f"nothing of {scope.describe()} is running: nothing to verify")
-    version = engine_version or engine_generation(engine.version())
+    version = engine_version or engine_line(engine.version())
     host_local = [r for r, dev in lan_ops.host_routes() if dev != lan_ops.uplink_interface()]
     ctx = build_context(design, imported, lan_ops.host_routes(), host_local, _resolvers())
     result = reach(ctx.design, version)  # the design with the running project's engine names

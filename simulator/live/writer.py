@@ -12,7 +12,7 @@ from ipaddress import IPv4Address
 
 import yaml
 
-from ..model import DEFAULT_ADDRESS_POOLS, Container, DaemonOptions, Design, Driver, ModeKind, Network
+from ..model import DEFAULT_ADDRESS_POOLS, DEFAULT_ENGINE_VERSION, Container, DaemonOptions, Design, Driver, ModeKind, Network
 
 ANY = IPv4Address("0.0.0.0")
 
@@ -121,7 +121,7 @@ def _daemon(d: DaemonOptions) -> dict:
 
 
 def design_to_data(design: Design) -> dict:
-    data: dict = {"name": design.name, "engine_version": design.hosts[0].engine_version if design.hosts else "20.10"}
+    data: dict = {"name": design.name, "engine_version": design.hosts[0].engine_version if design.hosts else DEFAULT_ENGINE_VERSION}
     hosts = {}
     for h in design.hosts:
         spec: dict = {"lan": {"interface": h.lan_interface, "address": str(h.lan_address)}}

@@ -12,6 +12,7 @@ from dataclasses import replace
 
 
 from ..model import (
+    DEFAULT_ENGINE_VERSION,
     AddressPool,
     KernelFeatures,
     Location,
@@ -46,7 +47,6 @@ from .yamlsource import (
 )
 
 DEFAULT_HOST = "docker1"
-DEFAULT_VERSION = "20.10"
 PREDEFINED = ("bridge", "host", "none")
 VERSION = re.compile(r"[0-9]{1,4}(\.[0-9]{1,4}){0,2}")  # fullmatch; ASCII digits only
 
@@ -103,8 +103,8 @@ def load(doc: Doc) -> tuple[Design | None, Report, SourceMap]:
     schema_pass(data, report)
     name = to_str(report, ("name",), data.get("name", ""), "a design name") or ""
     smap.mark(("name",), ("name",))
-    version = _version(report, ("engine_version",), data.get("engine_version", DEFAULT_VERSION))
-    hosts = _hosts(report, smap, data.get("hosts"), version or DEFAULT_VERSION)
+    version = _version(report, ("engine_version",), data.get("engine_version", DEFAULT_ENGINE_VERSION))
+    hosts = _hosts(report, smap, data.get("hosts"), version or DEFAULT_ENGINE_VERSION)
     networks = _networks(report, smap, data.get("networks"))
     containers = _containers(report, smap, data.get("containers"), hosts)
     networks = _place_networks(report, networks, containers, hosts)

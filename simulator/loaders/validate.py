@@ -16,7 +16,8 @@ from typing import Callable, Iterable, Iterator, Mapping
 
 from ..cidr import overlapping_pairs
 from ..errors import Problem
-from ..model import Container, Design, Driver, Location, ModeKind, Network
+from ..model import engine_version_numbers
+from ..model import DEFAULT_ENGINE_VERSION, Container, Design, Driver, Location, ModeKind, Network
 from .yamlsource import did_you_mean, format_path, shown
 
 # Names: Docker's container name rule is moby daemon/names/names.go, RestrictedNameChars
@@ -34,12 +35,6 @@ RESERVED_SOURCES = ("host", "external")  # probe sources of trace/reach and inte
 DOCKER0_DEFAULT = IPv4Network("172.17.0.0/16")
 LINK_DRIVERS = (Driver.MACVLAN, Driver.IPVLAN)
 OVERLAP = 'Docker: "Pool overlaps with other one on this address space"'
-
-
-def version_tuple(text: str) -> tuple[int, int, int]:
-    """``"20.10"`` → (20, 10, 0); unreadable parts count as 0."""
-    parts = [int(p) if re.fullmatch(r"[0-9]{1,9}", p) else 0 for p in str(text).split(".")[:3]]
-    return tuple(parts + [0] * (3 - len(parts)))  # type: ignore[return-value]
 
 
 class Context:
@@ -78,7 +73,7 @@ class Context:
 
     def version(self, host: str) -> tuple[int, int, int]:
         h = self.hosts.get(host)
-        return version_tuple(h.engine_version) if h else (20, 10, 0)
+        return engine_version_numbers(h.engine_version if h else DEFAULT_ENGINE_VERSION) or (0, 0, 0)
 
     def instances(self, net: Network, host: str) -> str:
         """Key of the network instance a container on ``host`` joins."""

@@ -8,7 +8,6 @@ further host) are stopped and removed by the same ``destroy``.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from ipaddress import IPv4Address
@@ -22,6 +21,7 @@ from ..deploy.apply import NoProgress, apply, destroy, engines_of, sigterm_as_in
 from ..deploy.plan import Plan, plan
 from ..engine.ipam import allocate
 from ..engine.topology import World
+from ..engine.versions import engine_line
 from ..errors import EngineError
 from ..model import Design, ModeKind
 from .compare import AddressRow, Comparison, ProbeRow, compare, compare_addressing
@@ -34,12 +34,6 @@ class VerifyOptions:
     keep: bool = False
     engine_version: str | None = None
     probe_image: str | None = None
-
-
-def engine_generation(version: str) -> str:
-    """``20.10.24+dfsg1`` -> ``20.10``."""
-    m = re.match(r"(\d+)\.(\d+)", version)
-    return f"{m.group(1)}.{m.group(2)}" if m else version
 
 
 def run_verify(design: Design, engine: Engine, opts: VerifyOptions = VerifyOptions(), progress=None,
@@ -67,7 +61,7 @@ def run_verify(design: Design, engine: Engine, opts: VerifyOptions = VerifyOptio
                     raise EngineError(f"design {design.name!r}: the daemon of host(s) {', '.join(missing)} is not "
                                       "running: deploy again or drop --no-deploy")
             progress.start("model", 1)
-            version = opts.engine_version or engine_generation(engine.version())
+            version = opts.engine_version or engine_line(engine.version())
             result = reach(design, version)
             progress.advance()
             progress.start("inspect", 1)
