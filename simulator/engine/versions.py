@@ -39,7 +39,7 @@ class EngineVersion:
 
     @property
     def blocks_direct_routing(self) -> bool:
-        """28.0: raw PREROUTING drops packets for container addresses from other interfaces (RN28)."""
+        """28.0: raw PREROUTING drops packets for container addresses from other interfaces (engine release notes 28.0.0)."""
         return self.major >= 28
 
     @property
@@ -54,7 +54,7 @@ class EngineVersion:
 
     @property
     def internal_has_default_route(self) -> bool:
-        """Before 25.0 a container on an internal network still got a default route (RN25)."""
+        """Before 25.0 a container on an internal network still got a default route (engine release notes 25.0.0)."""
         return self.major < 25
 
     @property
@@ -91,7 +91,7 @@ def parse_version(text: str | None) -> EngineVersion:
             f"{text!r} is not an engine version; expected e.g. 20.10, 28.2 or 29.0 (supported lines: {', '.join(SUPPORTED_LINES)})"
         )
     version = EngineVersion(*numbers)
-    if version < EngineVersion(20, 10) or version.major > 29 or 20 < version.major < 23 or version.major == 20 and version.minor != 10:
+    if version < EngineVersion(20, 10) or version.major > 29 or 20 < version.major < 23 or (version.major == 20 and version.minor != 10):
         raise UnknownEngineVersion(
             f"engine version {text} has no rule set; supported lines: {', '.join(SUPPORTED_LINES)}"
         )
