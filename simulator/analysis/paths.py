@@ -9,7 +9,7 @@ from ..engine.walk import walk
 from ..errors import QueryError
 from ..model import Design
 from .reachability import LOCALHOST, Matrix, after_lookup, dns_hop
-from .trace import Disposition, Step, Trace
+from ..engine.trace import Disposition, DnsStep, RouteOutcome, RouteStep, Step, Trace
 
 
 def trace_between(design: Design, source: str, target: str, port: int | None, protocol: str | None = "tcp",
@@ -26,7 +26,7 @@ def trace_between(design: Design, source: str, target: str, port: int | None, pr
 
         raise QueryError(f"unknown source {source!r}{did_you_mean(source, srcs)}; choose one of: {', '.join(sorted(srcs))}")
     ns = srcs[source]
-    dials: list[tuple[str, IPv4Address | None, list[Step]]] = []
+    dials: list[tuple[str, IPv4Address | None, list[DnsStep]]] = []
     if design.has_container(target):
         owner_ns_id = world.ns_of.get(target)
         if owner_ns_id is None:
@@ -66,7 +66,7 @@ def trace_between(design: Design, source: str, target: str, port: int | None, pr
     for label, addr, pre in dials:
         for p, proto in ports:
             if addr is None:
-                step = pre[0] if pre else Step("route", "no address to dial")
+                step: Step = pre[0] if pre else RouteStep(RouteOutcome.NO_ADDRESS)
                 disp = Disposition.NAME_NOT_RESOLVED if pre else Disposition.NO_ROUTE
                 out.append((f"{label} port {p}/{proto}", Trace((dns_hop(ns, step),), disp, step.detail)))
                 continue

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from .trace import Disposition, Trace
+from ..engine.trace import Disposition, Trace
 
 
 class Probe(NamedTuple):

@@ -23,8 +23,8 @@ from ..engine.ipam import GWBRIDGE
 from ..engine.topology import EXTERNAL, Namespace, World, build_world
 from ..engine.walk import walk
 from ..model import Design
+from ..engine.trace import Disposition, DnsStep, Hop, Place, Step, Trace
 from .probes import Probe
-from .trace import Disposition, Hop, Step, Trace
 
 LOCALHOST = IPv4Address("127.0.0.1")
 
@@ -207,7 +207,7 @@ class Matrix:
         if not res.resolved:
             t = self._unresolved.get(res.step)
             if t is None:
-                why = res.step.detail.split(" — ")[-1] if " — " in res.step.detail else res.step.detail
+                why = res.step.failure or res.step.detail
                 hops = (dns_hop(ns, res.step),) if self.with_traces else ()
                 t = Trace(hops, Disposition.NAME_NOT_RESOLVED, why)
                 if not self.with_traces:
@@ -316,13 +316,14 @@ def ignored_publications(world: World) -> dict[tuple[str, int, str], tuple[str, 
 
 def dns_hop(ns: Namespace, step: Step) -> Hop:
     """The hop of a name lookup in the sender's namespace."""
-    return Hop(ns.label, (step,))
+    return Hop(Place.of(ns), (step,))
 
 
-def after_lookup(ns: Namespace, step: Step, hops: tuple[Hop, ...]) -> tuple[Hop, ...]:
+def after_lookup(ns: Namespace, step: DnsStep, hops: tuple[Hop, ...]) -> tuple[Hop, ...]:
     """A walk's hops preceded by the name lookup, which happens in the walk's first namespace."""
-    if hops and hops[0].node == ns.label:
-        return (Hop(ns.label, (step,) + hops[0].steps),) + hops[1:]
+    place = Place.of(ns)
+    if hops and hops[0].place == place:
+        return (Hop(place, (step,) + hops[0].steps),) + hops[1:]
     return (dns_hop(ns, step),) + hops
 
 

@@ -14,7 +14,7 @@ from typing import Callable, Iterator
 from ..analysis.exposure import audience
 from ..analysis.probes import Probe
 from ..analysis.reachability import Matrix, ReachResult
-from ..analysis.trace import Disposition, Hop
+from ..engine.trace import Disposition, Hop, Place
 from ..engine.dns import NameTable
 from ..engine.ipam import GWBRIDGE
 from ..engine.rules import Binding
@@ -269,7 +269,7 @@ def ns010_ambiguous_name(ctx: AuditContext):
             ev = []
             if asker is not None:
                 res = matrix.names.resolve(sources[asker], name)
-                ev.append(Evidence(f"{asker} looks up {name}", res.step.detail, str(Hop(sources[asker].label, (res.step,)))))
+                ev.append(Evidence(f"{asker} looks up {name}", res.step.detail, str(Hop(Place.of(sources[asker]), (res.step,)))))
             yield ctx.finding("NS010", owners, f'"{name}" resolves to {", ".join(owners)} on {network}', ev,
                               ctx.container_location(owners[1]), network=network, name=name, carriers=", ".join(owners))
 

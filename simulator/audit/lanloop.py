@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from ipaddress import IPv4Address
 
-from ..analysis.trace import Trace
+from ..engine.trace import Trace
 from ..engine.topology import World
 from ..engine.walk import walk_arriving
 
@@ -18,6 +18,4 @@ LOCALHOST = IPv4Address("127.0.0.1")
 
 def lan_loopback_trace(world: World, host: str, port: int, protocol: str) -> Trace:
     """The walk of a LAN peer's packet to 127.0.0.1:port arriving on ``host``'s LAN interface."""
-    lan_name = world.design.host(host).lan_interface
-    note = f"sends to {LOCALHOST}:{port}/{protocol} with the MAC address of host {host}'s {lan_name}"
-    return walk_arriving(world, host, LOCALHOST, port, protocol, note)
+    return walk_arriving(world, host, LOCALHOST, port, protocol)

@@ -12,17 +12,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from ipaddress import IPv4Address
 
-from ..analysis.trace import Step
 from ..model import Driver, ModeKind
 from .ipam import GWBRIDGE
 from .topology import Namespace, World
+from .trace import DnsOutcome, DnsStep
+
+EMBEDDED_DNS = IPv4Address("127.0.0.11")
 
 
 @dataclass(frozen=True, slots=True)
 class Resolution:
     name: str
     records: tuple[tuple[IPv4Address, str, str], ...]  # (address, container, network)
-    step: Step
+    step: DnsStep
 
     @property
     def resolved(self) -> bool:
@@ -68,26 +70,23 @@ class NameTable:
 
     def _resolve(self, ns: Namespace, name: str) -> Resolution:
         if not ns.has_embedded_dns:
-            why = {
-                "host": "the host's resolver knows no container names",
-                "external": "a LAN peer's resolver knows no container names",
-            }.get(ns.kind, "no embedded DNS here (default bridge, host or none mode): resolv.conf is the host's, which knows no container names")
-            return Resolution(name, (), Step("dns", f"{name}: not resolved — {why}"))
+            return Resolution(name, (), DnsStep(name, DnsOutcome.NO_RESOLVER, ns.kind))
         for network in self._search_order(ns):
             records = self.by_network.get(network, {}).get(name.lower())
             if records:
-                recs = tuple((addr, ctr, network) for addr, ctr in records)
-                shown = ", ".join(str(a) for a, _, _ in recs)
-                rr = " (round robin: the client takes one)" if len(recs) > 1 else ""
-                return Resolution(name, recs, Step("dns", f"127.0.0.11 answers {name} → {shown} from network {network}{rr}"))
+                return self._answer(ns, name, network, records, qualified=False)
         short, _, network = name.rpartition(".")
         if short and network in self._search_order(ns):  # "name.network" (confirmed on 20.10)
             records = self.by_network.get(network, {}).get(short.lower())
             if records:
-                recs = tuple((addr, ctr, network) for addr, ctr in records)
-                shown = ", ".join(str(a) for a, _, _ in recs)
-                return Resolution(name, recs, Step("dns", f"127.0.0.11 answers {name} → {shown} (name qualified by network {network})"))
-        return Resolution(name, (), Step("dns", f"{name}: NXDOMAIN — no network this container is attached to carries the name"))
+                return self._answer(ns, name, network, records, qualified=True)
+        return Resolution(name, (), DnsStep(name, DnsOutcome.NXDOMAIN, ns.kind, EMBEDDED_DNS))
+
+    @staticmethod
+    def _answer(ns: Namespace, name: str, network: str, records: list[tuple[IPv4Address, str]], qualified: bool) -> Resolution:
+        recs = tuple((addr, ctr, network) for addr, ctr in records)
+        step = DnsStep(name, DnsOutcome.ANSWERED, ns.kind, EMBEDDED_DNS, tuple(a for a, _, _ in recs), network, qualified)
+        return Resolution(name, recs, step)
 
     def _search_order(self, ns: Namespace) -> list[str]:
         nets = []

@@ -15,7 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address
 
-from ..analysis.trace import Disposition, Hop, Step, Trace
+from .trace import (Disposition, FilterStep, ForgedFrameStep, Hop, HopLimitStep, L2Outcome, L2Step, NatAction, NatStep,
+                    Place, ProxyOutcome, ProxyStep, RouteOutcome, RouteStep, SocketStep, Step, Trace)
 from .netfilter import Packet, Verdict
 from .topology import LOOPBACK, Interface, Namespace, World
 
@@ -34,27 +35,26 @@ class _Walk:
     world: World
     prefer_host: str | None
     hops: list[Hop] = field(default_factory=list)
-    node: str = ""
+    place: Place | None = None
     steps: list[Step] = field(default_factory=list)
     via_proxy: bool = False
     arrival_iface: str | None = None  # where the packet entered the current namespace
 
     def enter(self, ns: Namespace) -> None:
         self.flush()
-        self.node = ns.label
+        self.place = Place.of(ns)
         if len(self.hops) >= MAX_HOPS:
-            self.step("route", f"hop limit: the packet has entered {MAX_HOPS} namespaces, "
-                               f"{_cycle(self.hops + [Hop(ns.label, ())])}")
+            self.step(HopLimitStep(MAX_HOPS, _cycle([h.place for h in self.hops] + [self.place])))
             raise _Done(Disposition.LOOP, "routing loop: the address is routed in a circle, "
                                           "until its TTL runs out (the kernel answers ICMP time exceeded)")
 
     def flush(self) -> None:
-        if self.node:
-            self.hops.append(Hop(self.node, tuple(self.steps)))
-        self.node, self.steps = "", []
+        if self.place is not None:
+            self.hops.append(Hop(self.place, tuple(self.steps)))
+        self.place, self.steps = None, []
 
-    def step(self, kind: str, detail: str, rule: str = "") -> None:
-        self.steps.append(Step(kind, detail, rule))
+    def step(self, step: Step) -> None:
+        self.steps.append(step)
 
 
 def walk(world: World, src_ns: str, dst: IPv4Address, port: int, proto: str, prefer_host: str | None = None) -> Trace:
@@ -70,8 +70,8 @@ def walk(world: World, src_ns: str, dst: IPv4Address, port: int, proto: str, pre
     raise AssertionError("walk ended without a disposition")  # pragma: no cover
 
 
-def walk_arriving(world: World, host: str, dst: IPv4Address, port: int, proto: str, note: str) -> Trace:
-    """A LAN peer's frame for ``dst`` arriving on ``host``'s LAN interface, whatever the address.
+def walk_arriving(world: World, host: str, dst: IPv4Address, port: int, proto: str) -> Trace:
+    """A LAN peer's frame for ``dst``, sent to ``host``'s MAC address, arriving on its LAN interface.
 
     For crafted packets the matrix never sends (moby#45610: 127.0.0.1 with the host's MAC).
     """
@@ -80,9 +80,10 @@ def walk_arriving(world: World, host: str, dst: IPv4Address, port: int, proto: s
     w = _Walk(world, host)
     ext = world.namespaces[EXTERNAL]
     w.enter(ext)
-    w.step("l2", note)
+    lan_name = world.design.host(host).lan_interface
+    w.step(ForgedFrameStep(dst, port, proto, host, lan_name))
     host_ns = world.host_ns(host)
-    lan = host_ns.interfaces[world.design.host(host).lan_interface]
+    lan = host_ns.interfaces[lan_name]
     src = next(i.address.ip for i in ext.interfaces.values() if i.address is not None)
     w.enter(host_ns)
     try:
@@ -93,14 +94,11 @@ def walk_arriving(world: World, host: str, dst: IPv4Address, port: int, proto: s
     raise AssertionError("walk ended without a disposition")  # pragma: no cover
 
 
-def _cycle(hops: list[Hop]) -> str:
-    """``round host a -> host b -> host a``: the repeating part of the hops, once."""
-    nodes = [h.node for h in hops]
-    last = nodes[-1]
-    before = [i for i, n in enumerate(nodes[:-1]) if n == last]
-    if not before:
-        return "without reaching its destination"
-    return "round " + " -> ".join(nodes[before[-1]:])
+def _cycle(places: list[Place]) -> tuple[Place, ...]:
+    """The repeating part of the places entered, once (host a, host b, host a); () when none repeats."""
+    last = places[-1]
+    before = [i for i, p in enumerate(places[:-1]) if p == last]
+    return tuple(places[before[-1]:]) if before else ()
 
 
 # --- sending -------------------------------------------------------------------------
@@ -118,21 +116,21 @@ def _route(w: _Walk, ns: Namespace, dst: IPv4Address):
 
 def _originate(w: _Walk, ns: Namespace, dst: IPv4Address, port: int, proto: str) -> None:
     if ns.owns(dst):
-        w.step("route", f"{dst} is local to this namespace (lo)")
+        w.step(RouteStep(RouteOutcome.LOCAL, dst))
         if ns.kind == "host":
             _host_input(w, ns, Packet(dst, dst, proto, port, "lo", dst_local=True, src_local=True))
         _socket(w, ns, dst, port, proto)
     route = _route(w, ns, dst)
     if route is None:
-        w.step("route", f"no route to {dst}")
+        w.step(RouteStep(RouteOutcome.NONE, dst))
         raise _Done(Disposition.NO_ROUTE, "the sender has no route to the address (no default gateway)")
     iface = ns.interfaces[route.iface]
     src = iface.address.ip if iface.address else dst
     next_hop = route.via or dst
     if route.via is None:
-        w.step("route", f"{dst} dev {iface.name}: connected ({route.dest})")
+        w.step(RouteStep(RouteOutcome.CONNECTED, dst, iface.name, prefix=route.dest))
     else:
-        w.step("route", f"{dst} via {route.via} dev {iface.name}" + (" (default route)" if route.dest.prefixlen == 0 else f" ({route.dest})"))
+        w.step(RouteStep(RouteOutcome.GATEWAY, dst, iface.name, route.via, route.dest))
     if ns.kind == "host":
         _host_output(w, ns, Packet(src, dst, proto, port, None, iface.name, src_local=True), iface, next_hop)
     _transmit(w, ns, iface, next_hop, Packet(src, dst, proto, port))
@@ -145,9 +143,9 @@ def _transmit(w: _Walk, ns: Namespace, iface: Interface, next_hop: IPv4Address, 
     peers = [p for p in w.world.segments.get(iface.segment, ()) if p is not iface and p.address is not None and p.address.ip == next_hop]
     if not peers:
         if iface.segment[0] == "lan":
-            w.step("l2", f"{next_hop} is not part of the design: the packet leaves on the LAN")
+            w.step(L2Step(L2Outcome.LEAVES_LAN, next_hop, iface.segment[0]))
             raise _Done(Disposition.LEFT_MODEL, "the packet leaves the design through the LAN (towards a router netsim does not model)")
-        w.step("l2", f"no neighbour answers ARP for {next_hop} on {iface.segment[0]} segment")
+        w.step(L2Step(L2Outcome.NO_NEIGHBOUR, next_hop, iface.segment[0]))
         raise _Done(Disposition.NO_ROUTE, "nothing on the segment owns the next hop")
     peer = peers[0]
     dest_ns = w.world.namespaces[peer.ns]
@@ -156,11 +154,11 @@ def _transmit(w: _Walk, ns: Namespace, iface: Interface, next_hop: IPv4Address, 
         # bridged between two containers: br_netfilter sends it through the host's FORWARD chain
         host_ns = w.world.host_ns(dest_ns.host)
         bridge = _bridge_of(w, iface)
-        w.step("l2", f"bridged on {bridge} to {peer.address.ip}")
+        w.step(L2Step(L2Outcome.BRIDGED, peer.address.ip, iface.segment[0], bridge=bridge))
         fwd = pkt.with_(in_iface=bridge, out_iface=bridge)
         _filter_forward(w, host_ns, fwd, "bridged")
     else:
-        w.step("l2", f"delivered on the {iface.segment[0]} segment to {peer.address.ip} ({peer.name})")
+        w.step(L2Step(L2Outcome.DELIVERED, peer.address.ip, iface.segment[0], device=peer.name))
     w.enter(dest_ns)
     _arrive(w, dest_ns, peer, pkt)
 
@@ -179,7 +177,8 @@ def _l2_checks(w: _Walk, a: Interface, b: Interface, b_ns: Namespace) -> None:
         other_ns = w.world.namespaces[other.ns]
         child_host = w.world.namespaces[child.ns].host
         if other.kind == "lan" and other_ns.kind == "host" and other_ns.host == child_host:
-            w.step("l2", f"{child.kind} child and its parent {other.name} cannot talk: the kernel does not pass frames between them")
+            w.step(L2Step(L2Outcome.PARENT_ISOLATION, other.address.ip if other.address else None, child.segment[0],
+                          device=other.name, driver=child.kind))
             raise _Done(Disposition.DROPPED_L2, f"{child.kind} isolation: the host cannot reach its own {child.kind} containers through the parent interface (and vice versa)")
         if a.kind == b.kind == "macvlan" and (a.mode or "bridge") == "private":
             raise _Done(Disposition.DROPPED_L2, "macvlan private mode: containers on the same parent cannot talk")
@@ -196,12 +195,12 @@ def _arrive(w: _Walk, ns: Namespace, iface: Interface, pkt: Packet) -> None:
         _host_prerouting(w, ns, iface, pkt)
     if ns.owns(pkt.dst) and pkt.dst not in LOOPBACK:
         _socket(w, ns, pkt.dst, pkt.dport, pkt.proto)
-    w.step("route", f"{pkt.dst} is not an address of this namespace and it does not forward")
+    w.step(RouteStep(RouteOutcome.NOT_ROUTER, pkt.dst))
     raise _Done(Disposition.NO_ROUTE, "the receiving namespace does not own the address and is not a router")
 
 
 def _verdict_step(w: _Walk, table: str, chain: str, v: Verdict) -> None:
-    w.step("netfilter", f"{table} {chain}: {v.target}" + (f" (via {' > '.join(v.path)})" if len(v.path) > 1 else ""), v.describe(table))
+    w.step(FilterStep(table, chain, v.target, v.path, v.rule.text if v.rule is not None else None, v.policy))
 
 
 def _drop(w: _Walk, v: Verdict, table: str, what: str) -> None:
@@ -226,7 +225,7 @@ def _host_prerouting(w: _Walk, ns: Namespace, iface: Interface, pkt: Packet) -> 
     pkt = pkt.with_(dst_local=ns.owns(pkt.dst))
     pkt = _dnat(w, ns, "PREROUTING", pkt)
     if pkt.dst in LOOPBACK:  # the martian check is in routing, after nat PREROUTING (moby#45610)
-        w.step("route", f"{pkt.dst} arriving on {iface.name} is a martian (loopback address from outside): the kernel drops it")
+        w.step(RouteStep(RouteOutcome.MARTIAN, pkt.dst, iface.name))
         raise _Done(Disposition.DROPPED_FILTER, "loopback destination arriving from outside the host is dropped by the kernel")
     if ns.owns(pkt.dst):
         _host_input(w, ns, pkt)
@@ -240,7 +239,7 @@ def _dnat(w: _Walk, ns: Namespace, chain: str, pkt: Packet) -> Packet:
     v = rs.nat.evaluate(chain, pkt)
     if v.target == "DNAT" and v.rule is not None and v.rule.to_destination:
         addr, port = v.rule.to_destination
-        w.step("netfilter", f"nat {chain}: DNAT to {addr}:{port}", v.describe("nat"))
+        w.step(NatStep(chain, NatAction.DNAT, v.rule.text, pkt.dst, addr, pkt.dport, port))
         return pkt.with_(dst=addr, dport=port, dst_local=ns.owns(addr))
     return pkt
 
@@ -251,22 +250,22 @@ def _host_input(w: _Walk, ns: Namespace, pkt: Packet) -> None:
         if v.target != "ACCEPT":
             _verdict_step(w, "filter", "INPUT", v)
             _drop(w, v, "filter", "packet to the host")
-    w.step("route", f"{pkt.dst} is an address of the host: delivered locally (INPUT)")
+    w.step(RouteStep(RouteOutcome.HOST_LOCAL, pkt.dst))
     _socket(w, ns, pkt.dst, pkt.dport, pkt.proto)
 
 
 def _host_forward(w: _Walk, ns: Namespace, pkt: Packet) -> None:
     if not ns.ip_forward:
-        w.step("route", "ip_forward is off: the host does not route")
+        w.step(RouteStep(RouteOutcome.FORWARD_OFF, pkt.dst))
         raise _Done(Disposition.DROPPED_FILTER, "the host does not forward packets (ip_forward off)")
     route = _route(w, ns, pkt.dst)
     iface = ns.interfaces[route.iface]
-    w.step("route", f"forward {pkt.dst} out of {iface.name}")
+    w.step(RouteStep(RouteOutcome.FORWARD, pkt.dst, iface.name))
     fwd = pkt.with_(out_iface=iface.name)
     if iface.kind == "lan" and route.via is None and not any(
         p.address is not None and p.address.ip == pkt.dst for p in w.world.segments.get(iface.segment, ())
     ):
-        w.step("route", "default route: towards the LAN router")
+        w.step(RouteStep(RouteOutcome.TO_LAN_ROUTER, pkt.dst, iface.name))
         raise _Done(Disposition.LEFT_MODEL, "the host routes the packet out of its LAN interface (no network of the design holds the address)")
     _filter_forward(w, ns, fwd, "forwarded packet")
     _postrouting(w, ns, fwd)
@@ -286,8 +285,10 @@ def _postrouting(w: _Walk, ns: Namespace, pkt: Packet) -> None:
     if ns.ruleset is None:
         return
     v = ns.ruleset.nat.evaluate("POSTROUTING", pkt)
-    if v.target == "MASQUERADE":
-        w.step("netfilter", f"nat POSTROUTING: source masqueraded to {pkt.out_iface}'s address", v.describe("nat"))
+    if v.target == "MASQUERADE" and v.rule is not None:
+        out = ns.interfaces.get(pkt.out_iface or "")
+        w.step(NatStep("POSTROUTING", NatAction.MASQUERADE, v.rule.text, pkt.src,
+                       out.address.ip if out is not None and out.address is not None else None, device=pkt.out_iface))
 
 
 def _host_output(w: _Walk, ns: Namespace, pkt: Packet, iface: Interface, next_hop: IPv4Address) -> None:
@@ -299,7 +300,7 @@ def _host_output(w: _Walk, ns: Namespace, pkt: Packet, iface: Interface, next_ho
             _host_input(w, ns, new)
         route = _route(w, ns, new.dst)
         out = ns.interfaces[route.iface]
-        w.step("route", f"{new.dst} via dev {out.name}")
+        w.step(RouteStep(RouteOutcome.REROUTED, new.dst, out.name))
         _transmit(w, ns, out, route.via or new.dst, new.with_(in_iface=None, out_iface=None))
 
 
@@ -308,18 +309,18 @@ def _host_output(w: _Walk, ns: Namespace, pkt: Packet, iface: Interface, next_ho
 def _socket(w: _Walk, ns: Namespace, dst: IPv4Address, port: int, proto: str) -> None:
     owner = ns.listeners.get((port, proto))
     if owner is not None:
-        w.step("socket", f"{owner} listens on {port}/{proto}")
+        w.step(SocketStep(dst, port, proto, owner))
         raise _Done(Disposition.DELIVERED, _delivered_reason(w), owner)
     if ns.kind == "host":
         binding = _proxy_for(ns, dst, port, proto)
         if binding is not None and proto == "udp" and not _udp_reply_source_ok(w, ns, dst):
-            w.step("proxy", f"docker-proxy answers {port}/udp from the address routing picks towards the client, not {dst}: the client drops the reply")
+            w.step(_proxy_step(ProxyOutcome.UDP_REPLY_LOST, dst, binding, port, proto))
             raise _Done(Disposition.DROPPED_FILTER, "UDP through docker-proxy answers only when the client dials the host address facing it (its own gateway)")
         if binding is not None:
-            w.step("proxy", f"docker-proxy listening on {binding.host_ip}:{port}/{proto} connects to {binding.container_ip}:{binding.container_port}")
+            w.step(_proxy_step(ProxyOutcome.CONNECTS, dst, binding, port, proto))
             w.via_proxy = True
             _originate(w, ns, binding.container_ip, binding.container_port, proto)
-    w.step("socket", f"nothing listens on {port}/{proto}")
+    w.step(SocketStep(dst, port, proto))
     raise _Done(Disposition.REFUSED, f"reached the namespace, but nothing listens on {port}/{proto} there")
 
 
@@ -341,22 +342,25 @@ def _proxy_for(ns: Namespace, dst: IPv4Address, port: int, proto: str):
     return ns.proxies.get((IPv4Address("0.0.0.0"), port, proto))
 
 
+def _proxy_step(outcome: ProxyOutcome, dialled: IPv4Address, binding, port: int, proto: str) -> ProxyStep:
+    return ProxyStep(outcome, dialled, binding.host_ip, port, proto, binding.container_ip, binding.container_port)
+
+
 def _delivered_reason(w: _Walk) -> str:
-    parts = []
-    for hop in w.hops + [Hop(w.node, tuple(w.steps))]:
-        for s in hop.steps:
-            if s.kind == "netfilter" and "DNAT" in s.detail:
-                parts.append("published port (DNAT)")
-            elif s.kind == "proxy":
-                parts.append("docker-proxy")
-            elif s.kind == "l2" and s.detail.startswith("bridged on"):
-                parts.append(s.detail.split(" to ")[0])
-            elif s.kind == "netfilter" and "FORWARD" in s.detail and not any(x.startswith("bridged on") for x in parts):
-                parts.append("routed through the host")
-            elif s.kind == "l2" and "segment" in s.detail:
-                parts.append(s.detail.split(" to ")[0].replace("delivered on the ", "").replace(" segment", "") + " link")
-    seen: list[str] = []
-    for p in parts:
-        if p not in seen:
-            seen.append(p)
+    """How the packet got there, from the steps: published port, docker-proxy, bridge, routing, links."""
+    parts: list[str] = []
+    bridged = False
+    for s in [*(step for hop in w.hops for step in hop.steps), *w.steps]:
+        if isinstance(s, NatStep) and s.action is NatAction.DNAT:
+            parts.append("published port (DNAT)")
+        elif isinstance(s, ProxyStep):
+            parts.append("docker-proxy")
+        elif isinstance(s, L2Step) and s.outcome is L2Outcome.BRIDGED:
+            parts.append(f"bridged on {s.bridge}")
+            bridged = True
+        elif isinstance(s, FilterStep) and s.chain == "FORWARD" and not bridged:
+            parts.append("routed through the host")
+        elif isinstance(s, L2Step) and s.outcome is L2Outcome.DELIVERED:
+            parts.append(f"{s.segment} link")
+    seen = list(dict.fromkeys(parts))
     return "delivered" + (": " + ", ".join(seen) if seen else " locally")

@@ -12,7 +12,7 @@ from __future__ import annotations
 from ..analysis.exposure import audience
 from ..analysis.probes import Probe
 from ..analysis.reachability import Matrix, ReachResult, compute_reach
-from ..analysis.trace import Hop
+from ..engine.trace import Hop, Place
 from ..errors import Problem
 from ..model import Design, ModeKind
 from .evidence import TraceBook, service_port
@@ -205,7 +205,7 @@ class _Context:
             if bad:
                 said = f"resolves to {', '.join(sorted(got))}" if res.resolved else "does not resolve"
                 failures.append(f"from {src}, {e.name} {said}")
-                evidence.append(Evidence(f"{src} looks up {e.name}", res.step.detail, str(Hop(ns.label, (res.step,)))))
+                evidence.append(Evidence(f"{src} looks up {e.name}", res.step.detail, str(Hop(Place.of(ns), (res.step,)))))
         if not failures:
             return Outcome(e, True, "holds")
         return Outcome(e, False, f"{len(failures)} violation(s): " + "; ".join(failures[:3]), tuple(evidence[:MAX_EVIDENCE]))

@@ -23,7 +23,7 @@ import networkx as nx
 
 from ..analysis.exposure import compute_exposure
 from ..analysis.reachability import ReachResult, compute_reach
-from ..analysis.trace import Trace
+from ..engine.trace import Trace
 from ..engine.ipam import GWBRIDGE, network_hosts
 from ..engine.topology import EXTERNAL, World
 from ..model import Design, Driver, ModeKind

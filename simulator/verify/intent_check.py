@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 
 from ..analysis.probes import Probe
 from ..analysis.reachability import ReachResult
-from ..analysis.trace import Disposition
+from ..engine.trace import Disposition
 from ..intent import evaluate
 from ..intent.model import Intent, Outcome
 from .compare import Comparison

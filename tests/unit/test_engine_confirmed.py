@@ -9,7 +9,7 @@ from ipaddress import IPv4Address
 
 import pytest
 
-from simulator.analysis.trace import Disposition
+from simulator.engine.trace import Disposition
 from simulator.engine.topology import build_world
 from simulator.engine.walk import walk
 from simulator.loaders import load_text

@@ -4,7 +4,7 @@ from ipaddress import IPv4Address
 
 import pytest
 
-from simulator.analysis.trace import Disposition
+from simulator.engine.trace import Disposition
 from simulator.engine.topology import build_world
 from simulator.engine.versions import parse_version
 from simulator.engine.walk import walk

@@ -66,7 +66,7 @@ def test_responder_is_the_owner_of_the_address_or_the_binding(ctx):
 
 def test_udp_silence_is_not_compared(ctx):
     from simulator.analysis.probes import Probe
-    from simulator.analysis.trace import Disposition
+    from simulator.engine.trace import Disposition
 
     p = Probe("app", "ip", 53, "udp", Disposition.DELIVERED, "", "db", "db", "back")
     assert _observation(ctx, p, "172.31.72.10", DialResult("x", "TIMEOUT")).status == "skipped"

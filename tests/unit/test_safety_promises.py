@@ -187,7 +187,7 @@ def _netsim(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:
 
 def test_a_routing_loop_ends_as_loop_with_a_trace():
     from simulator.analysis.paths import trace_between
-    from simulator.analysis.trace import Disposition
+    from simulator.engine.trace import Disposition
     from simulator.engine.walk import MAX_HOPS
 
     design, _ = load_design(LOOP_DESIGN)

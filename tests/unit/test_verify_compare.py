@@ -11,7 +11,7 @@ import xmlschema
 
 from simulator.adapters.probe_agent import Dial, listener_command, parse_prepared, parse_results, prepare_script, probe_script
 from simulator.analysis.probes import Probe
-from simulator.analysis.trace import Disposition, Hop, Step, Trace
+from simulator.engine.trace import Disposition, Hop, Place, RouteOutcome, RouteStep, Trace
 from simulator.verify.compare import Comparison, compare, compare_addressing, compare_probe
 from simulator.verify.junit import render_junit
 from simulator.verify.observe import Observation
@@ -75,7 +75,7 @@ def test_not_compared():
 
 
 def comparison() -> Comparison:
-    trace = Trace((Hop("container web", (Step("route", "10.0.0.3 via direct dev eth0"),)),),
+    trace = Trace((Hop(Place("container", "web"), (RouteStep(RouteOutcome.REROUTED, IPv4Address("10.0.0.3"), "eth0"),)),),
                   Disposition.DELIVERED, "delivered", "db")
     good = probe()
     bad = probe(port=6379, responder="db")._replace(trace=trace)
@@ -106,7 +106,7 @@ def test_text_report_has_three_views_and_the_trace():
                     "== not compared (1) ==", "== addressing (model vs engine) =="):
         assert heading in text
     assert "MISMATCH web -> db@back 6379/tcp: model: reachable (db answers); engine: unreachable (timeout)" in text
-    assert "      route: 10.0.0.3 via direct dev eth0" in text
+    assert "      route: 10.0.0.3 via dev eth0" in text
     assert "!= address  db on back" in text
     assert text.endswith("3 probes: 1 agree, 1 mismatch, 0 differ in detail, 1 not compared; 1 addressing difference(s)"
                          "; 0 needed a retry\n")

@@ -16,7 +16,7 @@ from simulator.adapters.probe_agent import (
     BEGIN, END, Dial, complete, parse_prepared, prepare_script, probe_script,
 )
 from simulator.analysis.probes import Probe
-from simulator.analysis.trace import Disposition
+from simulator.engine.trace import Disposition
 from simulator.verify.compare import Comparison, compare, needs_retry
 from simulator.verify.junit import render_junit
 from simulator.verify.observe import Observation, _exec_dials, exec_prepare
