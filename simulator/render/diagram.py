@@ -21,9 +21,9 @@ from ipaddress import IPv4Address
 import graphviz
 import networkx as nx
 
-from ..analysis.exposure import compute_exposure
+from ..analysis.exposure import Through, compute_exposure
 from ..analysis.reachability import ReachResult, compute_reach
-from ..engine.trace import Trace
+from ..engine.trace import Place, Trace
 from ..engine.ipam import GWBRIDGE, network_hosts
 from ..engine.topology import EXTERNAL, World
 from ..model import Design, Driver, ModeKind
@@ -194,7 +194,7 @@ def with_path(scene: Scene, label: str, traces: list[tuple[str, Trace]]) -> Scen
     first_label, trace = traces[0]
     nodes: list[str] = []
     for hop in trace.hops:
-        node = _hop_node(scene, hop.node)
+        node = _hop_node(scene, hop.place)
         if node is not None and (not nodes or nodes[-1] != node):
             nodes.append(node)
     edges: list[tuple[str, str]] = []
@@ -213,12 +213,11 @@ def with_path(scene: Scene, label: str, traces: list[tuple[str, Trace]]) -> Scen
     return replace(scene, path=view)
 
 
-def _hop_node(scene: Scene, hop: str) -> str | None:
-    kind, _, rest = hop.partition(" ")
-    if kind == "container":
-        return scene.owner_of.get(rest.split(" (")[0])
-    if kind == "host":
-        return f"nic/{rest}" if any(h.name == rest for h in scene.hosts) else None
+def _hop_node(scene: Scene, place: Place) -> str | None:
+    if place.kind == "container":
+        return scene.owner_of.get(place.name)
+    if place.kind == "host":
+        return f"nic/{place.name}" if any(h.name == place.name for h in scene.hosts) else None
     return EXTERNAL
 
 
@@ -229,13 +228,13 @@ def _tiers(entries) -> dict[str, tuple[str, tuple[str, ...]]]:
     """
     out: dict[str, tuple[str, tuple[str, ...]]] = {}
     for e in entries:
-        if e.audience == "host" and e.through.startswith("its address"):
+        if e.audience == "host" and e.through_kind is Through.ADDRESS:
             continue
         tier, why = out.get(e.container, ("internal", ()))
         if e.audience == "external":
             tier = "lan"
-            if not e.through.startswith("published port") and f"LAN: {e.through}" not in why:
-                why += (f"LAN: {e.through}",)
+            if e.through_kind is not Through.PUBLISHED_PORT:
+                why = tuple(dict.fromkeys((*why, f"LAN: {e.through}")))
         elif tier != "lan":
             tier = "host"
         out[e.container] = (tier, why)
