@@ -8,9 +8,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-SEVERITIES = ("high", "medium", "low")
-
-
 @dataclass(frozen=True, slots=True)
 class Rule:
     id: str  # NS + three digits, stable

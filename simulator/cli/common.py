@@ -140,10 +140,6 @@ def fail(message: str, code: int = EXIT_USAGE) -> None:
     raise typer.Exit(code)
 
 
-def stdout_is_tty() -> bool:
-    return sys.stdout.isatty()
-
-
 def unknown(kind: str, value: str, choices: Sequence[str]) -> UsageError:
     """``unknown container "wbe" (did you mean "web"?); the design has: ...``"""
     from ..loaders.yamlsource import did_you_mean, shown

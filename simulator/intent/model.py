@@ -13,7 +13,6 @@ from ..model import Location
 
 AUDIENCES = ("external", "host", "other-networks")
 AUDIENCE_ALIASES = {"lan": "external", "other networks": "other-networks", "other_networks": "other-networks"}
-VIAS = ("any", "ip", "dns", "host")
 
 
 @dataclass(frozen=True, slots=True)

@@ -89,10 +89,6 @@ def schema_pass(data: object, report: Report) -> None:
                             allow_key=lambda path, key: path == () and str(key).startswith("x-"))
 
 
-_TYPE_WORDS = {"object": "a mapping", "array": "a list", "string": "a string", "integer": "an integer",
-               "number": "a number", "boolean": "true or false", "null": "nothing"}
-
-
 def load(doc: Doc) -> tuple[Design | None, Report, SourceMap]:
     """Build a Design from a parsed netsim document (problems in the report)."""
     report, smap = Report(doc), SourceMap(doc)

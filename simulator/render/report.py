@@ -21,7 +21,6 @@ from ..model import Design
 from .text import printable
 
 TRACE_LIMIT = 25_000  # probes; above it the grid carries outcomes only (traces: `netsim trace`)
-STATE = {"DELIVERED": "y", "REFUSED": "r"}  # anything else: "n" (blocked)
 
 
 def render_report(design: Design, engine_version: str | None, svg: str, result: ReachResult | None = None) -> str:

@@ -13,7 +13,6 @@ from pathlib import Path, PurePosixPath
 from ..model import Location
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
-LEVELS = ("error", "warning", "note", "none")
 
 
 @dataclass(frozen=True, slots=True)
