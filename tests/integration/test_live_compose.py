@@ -6,6 +6,7 @@ of them and leave no helper behind."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -97,7 +98,12 @@ def test_import_drift_and_live_verify_agree_with_the_compose_file(api, project, 
     data = json.loads(r.stdout)
     assert r.returncode == 0, [p for p in data["probes"] if p["verdict"] == "mismatch"]
     assert data["counts"]["mismatch"] == 0 and data["counts"]["agree"] >= 30
-    assert any("external vantage point skipped" in n for n in data["notes"])
+    assert any("external vantage point probed from an emulated LAN peer" in n for n in data["notes"])
+    external = [p for p in data["probes"] if p["source"] == "external" and p["via"] != "dns"]
+    assert external and all(p["verdict"] in ("agree", "not-compared") for p in external)
+    assert any(p["verdict"] == "agree" for p in external)
+    assert not [ns for ns in os.listdir("/run/netns") if ns.startswith("netsim-live-")] if os.path.isdir(
+        "/run/netns") else True
     dns = [p for p in data["probes"] if p["via"] == "dns" and p["source"] not in ("host", "external")]
     assert dns and all(p["verdict"] == "agree" for p in dns)  # names looked up under the guard
 

@@ -8,6 +8,8 @@ Everything the tests create carries the label nstest=1 and is removed in a final
 from __future__ import annotations
 
 import json
+import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -146,27 +148,49 @@ def test_import_keeps_the_engines_addresses_and_drift_reports_each_hand_change(e
     assert ("container", "container db", "missing") in found
 
 
-def test_live_verify_speaks_of_design_and_running_and_says_why_not_from_the_lan(e2e):
+def test_live_verify_speaks_of_design_and_running_and_probes_from_the_lan(e2e):
     api = e2e
+    # untouched: everything compared agrees, from every vantage point, the LAN peer included
+    r = netsim("verify", str(FILE), "--live", "--project", PROJECT, "--format", "json")
+    data = json.loads(r.stdout)
+    assert r.returncode == 0, data["differences"]
+    assert data["mode"] == "live" and data["differences"] == [] and data["drift_items"] == []
+    seen = inspect_addresses(api)
+    running = {a["subject"]: a["engine"] for a in data["addressing"] if a["kind"] == "address"}
+    assert running == {f"{c} on {n}": ip for (c, n), ip in seen.items()}  # the addressing view, every endpoint
+    udp = [p for p in data["probes"] if p["protocol"] == "udp" and p["source"] == "api" and p["via"] == "ip"]
+    assert udp and all(p["verdict"] == "agree" and p["observed"]["status"] == "answered" for p in udp)
+    assert any(n.startswith("external vantage point probed from an emulated LAN peer") for n in data["notes"])
+    ext = {(p["via"], p["target"], p["network"]): p for p in data["probes"] if p["source"] == "external"}
+    web = ext[("ip", "web", "front")]  # 20.10: a LAN host routing to the subnet reaches a published container port
+    assert web["verdict"] == "agree" and web["observed"]["address"] == seen[("web", "front")]
+    assert web["observed"]["status"] == "answered"
+    published = ext[("host", None, None)]  # 127.0.0.1:18380: refused from the LAN
+    assert published["verdict"] == "agree" and published["observed"]["status"] == "refused"
+
+    # a hand-made connection: the differences in plain words, under the drift that causes them
     api.connect_container_to_network(f"{PROJECT}_web_1", f"{PROJECT}_back")
     r = netsim("verify", str(FILE), "--live", "--project", PROJECT, "--format", "json")
     assert r.returncode == 1, r.stderr
     data = json.loads(r.stdout)
-    assert data["mode"] == "live"
     groups = data["differences"]
     assert groups and groups[0]["drift"] and "web on back" in groups[0]["drift"][0]
     plain = [d for g in groups for d in g["differences"]]
-    db = inspect_addresses(api)[("db", "back")]
+    db = seen[("db", "back")]
     assert any(d["design"] == f"design: web cannot reach db on back at {db} 5432/tcp"
                and d["running"] == f"running: web reaches db on back at {db} 5432/tcp (db answered)" for d in plain), plain
-    # UDP: the design's udp listener answers through the helper
-    udp = [p for p in data["probes"] if p["protocol"] == "udp" and p["source"] == "api" and p["via"] == "ip"]
-    assert udp and all(p["verdict"] == "agree" and p["observed"]["status"] == "answered" for p in udp)
-    # the addressing view compares every endpoint
-    seen = inspect_addresses(api)
-    running = {a["subject"]: a["engine"] for a in data["addressing"] if a["kind"] == "address"}
-    assert running == {f"{c} on {n}": ip for (c, n), ip in seen.items()}
-    assert any("LAN" in n and "vantage" in n for n in data["notes"])
+
+    # re-published on 0.0.0.0: the LAN now reaches it, and the drift says why
+    compose("up", "-d", "web", file=DATA / "e2e" / "docker-compose.wider.yml")
+    r = netsim("verify", str(FILE), "--live", "--project", PROJECT, "--format", "json")
+    data = json.loads(r.stdout)
+    wider = [g for g in data["differences"] if any("wider" in d for d in g["drift"])]
+    assert wider and any(d["design"].startswith("design: external cannot reach the host at ")
+                         and d["running"].startswith("running: external reaches the host at ")
+                         for d in wider[0]["differences"]), data["differences"]
 
     text = netsim("verify", str(FILE), "--live", "--project", PROJECT)
-    assert "design: web cannot reach" in text.stdout and "MISMATCH" not in text.stdout
+    assert "because of drift: web 80/tcp: published on 0.0.0.0:18380" in text.stdout
+    assert "running: external reaches the host" in text.stdout and "MISMATCH" not in text.stdout
+    assert not [ns for ns in os.listdir("/run/netns") if ns.startswith("netsim-live-")]
+    assert not re.search(r"\bnsl[0-9]+[hp]\b", subprocess.run(["ip", "-o", "link"], capture_output=True, text=True).stdout)
