@@ -7,8 +7,9 @@ Deploy, verify and destroy only ever talk to an :class:`Engine`; the Docker SDK 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Mapping, Protocol
+from typing import Protocol
 
 LABEL_MANAGED = "netsim.managed"
 LABEL_DESIGN = "netsim.design"

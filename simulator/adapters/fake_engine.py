@@ -9,9 +9,9 @@ the same for the LAN emulation.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from ipaddress import IPv4Network
-from typing import Callable, Mapping
 
 from ..errors import EngineError
 from ..model import KernelFeatures

@@ -12,10 +12,10 @@ import re
 import shlex
 import shutil
 import subprocess
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from ipaddress import IPv4Network
-from typing import Iterator, Sequence
 
 from ..errors import EngineError
 from ..model import KernelFeatures

@@ -8,16 +8,16 @@ bindings), so a clean design yields nothing.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable, Iterator
 from ipaddress import IPv4Address, IPv4Network
-from typing import Callable, Iterator
 
 from ..analysis.exposure import audience
 from ..analysis.probes import Probe
 from ..analysis.reachability import Matrix, ReachResult
-from ..engine.trace import Disposition, Hop, Place
 from ..engine.dns import NameTable
 from ..engine.ipam import GWBRIDGE
 from ..engine.rules import Binding
+from ..engine.trace import Disposition, Hop, Place
 from ..engine.walk import walk
 from ..errors import Problem
 from ..intent.evidence import TraceBook

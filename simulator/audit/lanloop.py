@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from ipaddress import IPv4Address
 
-from ..engine.trace import Trace
 from ..engine.topology import World
+from ..engine.trace import Trace
 from ..engine.walk import walk_arriving
 
 LOCALHOST = IPv4Address("127.0.0.1")

@@ -5,14 +5,12 @@ from __future__ import annotations
 import json
 from enum import Enum
 from pathlib import Path
-from typing import Optional
 
 import typer
 
 from . import app
+from .common import KernelChoice, KernelOpt, UsageError, kernel_json, kernel_matters, kernel_summary, load_checked, unknown
 from .stdin import design_argument
-from .common import (KernelChoice, KernelOpt, UsageError, kernel_json, kernel_matters, kernel_summary, load_checked,
-                     unknown)
 
 DesignArg = typer.Argument(..., help="A netsim design (YAML) or a docker-compose file; - reads it from standard input.",
                            exists=False, callback=design_argument)
@@ -24,7 +22,7 @@ class Format(str, Enum):
     json = "json"
 
 
-def _color(color: Optional[bool]) -> bool:
+def _color(color: bool | None) -> bool:
     from .terminal import use_color
 
     return use_color(color)
@@ -42,7 +40,7 @@ ColorOpt = typer.Option(None, "--color/--no-color", help="Colour the table (defa
 @app.command()
 def check(
     design: Path = DesignArg,
-    engine_version: Optional[str] = EngineOpt,
+    engine_version: str | None = EngineOpt,
     kernel: KernelChoice = KernelOpt,
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print nothing when the design is valid."),
 ) -> None:
@@ -60,7 +58,7 @@ def check(
         typer.echo(f"{design}: ok ({len(model.hosts)} host(s), {n_n} network(s), {n_c} container(s){used})")
 
 
-def _load_valid(design: Path, engine_version: Optional[str], kernel: KernelChoice = KernelChoice.default):
+def _load_valid(design: Path, engine_version: str | None, kernel: KernelChoice = KernelChoice.default):
     """The design, loaded and validated as every command does (common.load_checked)."""
     return load_checked(design, engine_version, kernel).design
 
@@ -68,14 +66,14 @@ def _load_valid(design: Path, engine_version: Optional[str], kernel: KernelChoic
 @app.command()
 def reach(
     design: Path = DesignArg,
-    engine_version: Optional[str] = EngineOpt,
+    engine_version: str | None = EngineOpt,
     format: Format = typer.Option(Format.table, "--format", "-f", help="table (for people) or json (the stable contract)."),
     trace: bool = typer.Option(False, "--trace", help="Include the full hop-by-hop trace of every probe (json)."),
-    source: Optional[list[str]] = typer.Option(None, "--source", "-s", help="Only probes from these sources."),
-    only: Optional[str] = typer.Option(None, "--only", help="reachable | unreachable: only these probes (tables and json; not with --matrix)."),
+    source: list[str] | None = typer.Option(None, "--source", "-s", help="Only probes from these sources."),
+    only: str | None = typer.Option(None, "--only", help="reachable | unreachable: only these probes (tables and json; not with --matrix)."),
     matrix: bool = typer.Option(False, "--matrix", help="A compact grid instead of the per-source tables."),
     kernel: KernelChoice = KernelOpt,
-    color: Optional[bool] = ColorOpt,
+    color: bool | None = ColorOpt,
     wide: bool = WideOpt,
 ) -> None:
     """The reachability matrix: every source × target listener × way of addressing it.
@@ -116,7 +114,7 @@ def reach(
         _table(reach_table(result, use, only, source, width), use)
 
 
-def _check_sources(sources: Optional[list[str]], result) -> None:
+def _check_sources(sources: list[str] | None, result) -> None:
     known = list(dict.fromkeys(p.source for p in result.probes))
     for s in sources or []:
         if s not in known:
@@ -133,9 +131,9 @@ def trace(
     design: Path = DesignArg,
     source: str = typer.Argument(..., help="A container, `host`, `external` or a host name."),
     target: str = typer.Argument(..., help="TARGET[:PORT] — a container, a DNS name, an address, or `host`."),
-    protocol: Optional[Protocol] = typer.Option(None, "--protocol", "-p", case_sensitive=False,
+    protocol: Protocol | None = typer.Option(None, "--protocol", "-p", case_sensitive=False,
                                                 help="tcp or udp (default: tcp with a port; without one, every listener)."),
-    engine_version: Optional[str] = EngineOpt,
+    engine_version: str | None = EngineOpt,
     format: Format = typer.Option(Format.table, "--format", "-f"),
     kernel: KernelChoice = KernelOpt,
 ) -> None:
@@ -172,9 +170,9 @@ def trace(
 @app.command()
 def exposure(
     design: Path = DesignArg,
-    engine_version: Optional[str] = EngineOpt,
+    engine_version: str | None = EngineOpt,
     format: Format = typer.Option(Format.table, "--format", "-f"),
-    color: Optional[bool] = ColorOpt,
+    color: bool | None = ColorOpt,
     wide: bool = WideOpt,
     kernel: KernelChoice = KernelOpt,
 ) -> None:
@@ -203,9 +201,9 @@ def exposure(
 @app.command()
 def addresses(
     design: Path = DesignArg,
-    engine_version: Optional[str] = EngineOpt,
+    engine_version: str | None = EngineOpt,
     format: Format = typer.Option(Format.table, "--format", "-f"),
-    color: Optional[bool] = ColorOpt,
+    color: bool | None = ColorOpt,
     wide: bool = WideOpt,
     kernel: KernelChoice = KernelOpt,
 ) -> None:
@@ -234,8 +232,8 @@ def addresses(
 @app.command()
 def rules(
     design: Path = DesignArg,
-    engine_version: Optional[str] = EngineOpt,
-    host: Optional[str] = typer.Option(None, "--host", help="Which host (multi-host designs)."),
+    engine_version: str | None = EngineOpt,
+    host: str | None = typer.Option(None, "--host", help="Which host (multi-host designs)."),
     kernel: KernelChoice = KernelOpt,
 ) -> None:
     """The iptables rules the engine would program for the design (iptables-save form).

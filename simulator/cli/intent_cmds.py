@@ -10,15 +10,13 @@ from __future__ import annotations
 
 from enum import Enum
 from pathlib import Path
-from typing import Optional
 
 import typer
 
 from ..render.text import printable  # text outputs: control characters from names shown as escapes
 from . import app
+from .common import EXIT_FOUND, ForceOpt, KernelChoice, KernelOpt, fail, load_checked, print_problems, write_output
 from .stdin import design_argument
-from .common import (EXIT_FOUND, ForceOpt, KernelChoice, KernelOpt, fail, load_checked, print_problems,
-                     write_output)
 
 DesignArg = typer.Argument(..., help="A netsim design (YAML) or a docker-compose file; - reads it from standard input.",
                            callback=design_argument)
@@ -52,14 +50,14 @@ class FailOn(str, Enum):
     never = "never"
 
 
-def load_design_and_intent(path: Path, intent_file: Optional[Path], engine_version: Optional[str] = None,
+def load_design_and_intent(path: Path, intent_file: Path | None, engine_version: str | None = None,
                            kernel: KernelChoice = KernelChoice.default, run_here: bool = False):
     """(design, warnings, intent), loaded and validated as every command does (common.load_checked)."""
     loaded = load_checked(path, engine_version, kernel, intent_file, run_here=run_here)
     return loaded.design, list(loaded.warnings), loaded.intent
 
 
-def _emit(text: str, output: Optional[Path], force: bool = False, inputs: tuple = ()) -> None:
+def _emit(text: str, output: Path | None, force: bool = False, inputs: tuple = ()) -> None:
     write_output(output, text, force, inputs, announce=False)
 
 
@@ -72,7 +70,7 @@ def _with_kernel(text: str, model) -> str:
     return json.dumps({**json.loads(text), "kernel": kernel_json(model)}, indent=1) + "\n"
 
 
-def _version(design, engine_version: Optional[str]) -> str:
+def _version(design, engine_version: str | None) -> str:
     from ..engine.versions import parse_version
 
     return str(parse_version(engine_version or design.hosts[0].engine_version))
@@ -81,10 +79,10 @@ def _version(design, engine_version: Optional[str]) -> str:
 @app.command("test")
 def test_cmd(
     design: Path = DesignArg,
-    intent: Optional[Path] = IntentOpt,
-    engine_version: Optional[str] = EngineOpt,
+    intent: Path | None = IntentOpt,
+    engine_version: str | None = EngineOpt,
     format: TestFormat = typer.Option(TestFormat.table, "--format", "-f", help="table, json, junit (XML) or sarif (2.1.0)."),
-    output: Optional[Path] = OutputOpt,
+    output: Path | None = OutputOpt,
     no_trace: bool = typer.Option(False, "--no-trace", help="table: leave out the hop-by-hop traces of failures."),
     force: bool = ForceOpt,
     kernel: KernelChoice = KernelOpt,
@@ -96,8 +94,7 @@ def test_cmd(
         netsim test design.yaml
         netsim test compose.yaml --intent intent.yaml --format junit -o intent.xml
     """
-    from ..intent import evaluate
-    from ..intent import report
+    from ..intent import evaluate, report
 
     model, _, stated = load_design_and_intent(design, intent, engine_version, kernel)
     if not stated.expectations:
@@ -122,11 +119,11 @@ def test_cmd(
 @app.command()
 def audit(
     design: Path = DesignArg,
-    intent: Optional[Path] = IntentOpt,
-    engine_version: Optional[str] = EngineOpt,
+    intent: Path | None = IntentOpt,
+    engine_version: str | None = EngineOpt,
     format: AuditFormat = typer.Option(AuditFormat.table, "--format", "-f", help="table, json or sarif (2.1.0)."),
-    output: Optional[Path] = OutputOpt,
-    disable: Optional[list[str]] = typer.Option(None, "--disable", "-d", help="Rule IDs to switch off (repeat, or NS003,NS011)."),
+    output: Path | None = OutputOpt,
+    disable: list[str] | None = typer.Option(None, "--disable", "-d", help="Rule IDs to switch off (repeat, or NS003,NS011)."),
     fail_on: FailOn = typer.Option(FailOn.low, "--fail-on", help="Exit 1 when a finding is at least this severe (never: always 0)."),
     no_trace: bool = typer.Option(False, "--no-trace", help="table: leave out the hop-by-hop traces."),
     force: bool = ForceOpt,
@@ -139,8 +136,7 @@ def audit(
         netsim audit designs/frontend-backend.yaml
         netsim audit compose.yaml --fail-on high --format sarif -o audit.sarif
     """
-    from ..audit import check_disabled, run_audit
-    from ..audit import report
+    from ..audit import check_disabled, report, run_audit
 
     cli_ids = [part.strip() for item in disable or [] for part in item.split(",") if part.strip()]
     problems = check_disabled(cli_ids)
@@ -171,9 +167,9 @@ def audit(
 def diff(
     old: Path = typer.Argument(..., help="The design before the change (- : standard input).", callback=design_argument),
     new: Path = typer.Argument(..., help="The design after the change (- : standard input).", callback=design_argument),
-    engine_version: Optional[str] = EngineOpt,
+    engine_version: str | None = EngineOpt,
     format: DiffFormat = typer.Option(DiffFormat.table, "--format", "-f", help="table or json."),
-    output: Optional[Path] = OutputOpt,
+    output: Path | None = OutputOpt,
     exit_code: bool = typer.Option(False, "--exit-code", help="Exit 1 when anything changes (like git diff --exit-code)."),
     force: bool = ForceOpt,
     kernel: KernelChoice = KernelOpt,

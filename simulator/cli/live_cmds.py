@@ -6,14 +6,13 @@ import json
 import re
 from enum import Enum
 from pathlib import Path
-from typing import Optional
 
 import typer
 
 from ..render.text import printable  # text outputs: control characters from names shown as escapes
 from . import app
-from .stdin import design_argument
 from .common import KernelChoice, check_output, fail, is_stdout, kernel_json, load_or_exit, write_output
+from .stdin import design_argument
 
 
 class DriftFormat(str, Enum):
@@ -65,11 +64,11 @@ def _running(found: dict) -> str:
 
 @app.command("import")
 def import_(
-    project: Optional[str] = typer.Option(None, "--project", "-P", help="A compose project or netsim design name."),
+    project: str | None = typer.Option(None, "--project", "-P", help="A compose project or netsim design name."),
     all_: bool = typer.Option(False, "--all", help="Every container on the engine."),
-    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write the design here (default: stdout)."),
+    output: Path | None = typer.Option(None, "--output", "-o", help="Write the design here (default: stdout)."),
     force: bool = typer.Option(False, "--force", help="Overwrite an existing output file."),
-    name: Optional[str] = typer.Option(None, "--name", help="The design's name (default: the project's)."),
+    name: str | None = typer.Option(None, "--name", help="The design's name (default: the project's)."),
 ) -> None:
     """Read the running engine into a netsim design (networks, containers, ports, listeners).
 
@@ -105,8 +104,8 @@ def drift(
     design: Path = typer.Argument(..., help="The intended design: netsim YAML or a docker-compose file; - reads it from standard input.",
                                   callback=design_argument),
     format: DriftFormat = typer.Option(DriftFormat.table, "--format", "-f", help="table, json or junit."),
-    project: Optional[str] = typer.Option(None, "--project", "-P", help="The running compose project / netsim design."),
-    engine_version: Optional[str] = typer.Option(None, "--engine-version", "-e", help="Model rules (default: the daemon's)."),
+    project: str | None = typer.Option(None, "--project", "-P", help="The running compose project / netsim design."),
+    engine_version: str | None = typer.Option(None, "--engine-version", "-e", help="Model rules (default: the daemon's)."),
 ) -> None:
     """Compare the design with what runs: missing/extra objects, changed options, and their consequence; exit 1 on drift.
 
@@ -115,8 +114,8 @@ def drift(
         netsim drift compose.yaml
         netsim drift design.yaml --project shop --format junit > drift.xml
     """
-    from ..live.drift import compute_drift, render_json, render_junit, render_text
     from ..engine.versions import engine_line
+    from ..live.drift import compute_drift, render_json, render_junit, render_text
     from ..live.importer import import_snapshot
     from ..live.snapshot import read_snapshot
 

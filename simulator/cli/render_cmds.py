@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from enum import Enum
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -52,9 +51,9 @@ def split_target(target: str) -> tuple[str, int | None]:
     return name, int(port_text)
 
 
-def diagram_source(model, engine_version: Optional[str], fmt: DiagramFormat, hide_default: bool = False,
-                   group_replicas: bool = False, host: Optional[str] = None,
-                   path: Optional[tuple[str, str]] = None, result=None) -> str:
+def diagram_source(model, engine_version: str | None, fmt: DiagramFormat, hide_default: bool = False,
+                   group_replicas: bool = False, host: str | None = None,
+                   path: tuple[str, str] | None = None, result=None) -> str:
     """The DOT (or Mermaid) text of a design's diagram, with an optional highlighted path."""
     from ..analysis.paths import trace_between
     from ..render.diagram import DiagramOptions, build_scene, render_dot, with_path
@@ -76,13 +75,13 @@ def diagram_source(model, engine_version: Optional[str], fmt: DiagramFormat, hid
 @app.command()
 def diagram(
     design: Path = DesignArg,
-    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write here (default: stdout for dot/mermaid)."),
-    format: Optional[DiagramFormat] = typer.Option(None, "--format", "-f", help="svg | png | pdf | dot | mermaid (default: from -o's suffix, else dot)."),
-    engine_version: Optional[str] = EngineOpt,
+    output: Path | None = typer.Option(None, "--output", "-o", help="Write here (default: stdout for dot/mermaid)."),
+    format: DiagramFormat | None = typer.Option(None, "--format", "-f", help="svg | png | pdf | dot | mermaid (default: from -o's suffix, else dot)."),
+    engine_version: str | None = EngineOpt,
     hide_default: bool = typer.Option(False, "--hide-default", help="Hide compose's implicit `default` network and an unused default bridge."),
     group_replicas: bool = typer.Option(False, "--group-replicas", help="One box for containers that differ only by a numeric suffix."),
-    host: Optional[str] = typer.Option(None, "--host", help="Draw this Docker host only."),
-    path: Optional[tuple[str, str]] = typer.Option(None, "--path", help="FROM TO[:PORT]: highlight this trace hop by hop."),
+    host: str | None = typer.Option(None, "--host", help="Draw this Docker host only."),
+    path: tuple[str, str] | None = typer.Option(None, "--path", help="FROM TO[:PORT]: highlight this trace hop by hop."),
     force: bool = ForceOpt,
     kernel: KernelChoice = KernelOpt,
 ) -> None:
@@ -113,7 +112,7 @@ def diagram(
 def report(
     design: Path = DesignArg,
     output: Path = typer.Option(..., "--output", "-o", help="The HTML file to write (- for standard output)."),
-    engine_version: Optional[str] = EngineOpt,
+    engine_version: str | None = EngineOpt,
     force: bool = ForceOpt,
     kernel: KernelChoice = KernelOpt,
 ) -> None:
@@ -144,7 +143,7 @@ SUFFIXES = {"svg": DiagramFormat.svg, "png": DiagramFormat.png, "pdf": DiagramFo
             "gv": DiagramFormat.dot, "mmd": DiagramFormat.mermaid, "md": DiagramFormat.mermaid}
 
 
-def _format_from_suffix(output: Optional[Path]) -> DiagramFormat:
+def _format_from_suffix(output: Path | None) -> DiagramFormat:
     """The format -o's suffix names; an unknown suffix is refused rather than filled with DOT."""
     if output is None or str(output) == "-":
         return DiagramFormat.dot

@@ -25,7 +25,7 @@ class Packet:
     dst_local: bool = False  # addrtype --dst-type LOCAL
     src_local: bool = False
 
-    def with_(self, **changes) -> "Packet":
+    def with_(self, **changes) -> Packet:
         return replace(self, **changes)
 
 

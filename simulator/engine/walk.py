@@ -15,10 +15,27 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address
 
-from .trace import (Disposition, FilterStep, ForgedFrameStep, Hop, HopLimitStep, L2Outcome, L2Step, NatAction, NatStep,
-                    Place, ProxyOutcome, ProxyStep, RouteOutcome, RouteStep, SocketStep, Step, Trace)
 from .netfilter import Packet, Verdict
 from .topology import LOOPBACK, Interface, Namespace, World
+from .trace import (
+    Disposition,
+    FilterStep,
+    ForgedFrameStep,
+    Hop,
+    HopLimitStep,
+    L2Outcome,
+    L2Step,
+    NatAction,
+    NatStep,
+    Place,
+    ProxyOutcome,
+    ProxyStep,
+    RouteOutcome,
+    RouteStep,
+    SocketStep,
+    Step,
+    Trace,
+)
 
 MAX_HOPS = 12  # namespaces a packet may enter; a design's longest real path is a handful
 

@@ -17,9 +17,9 @@ from pathlib import Path
 import jsonschema
 
 from ..errors import DesignLoadError, Problem
-from ..model import Location
 from ..loaders.schema_errors import report_schema_error
-from ..loaders.yamlsource import read_bytes, Doc, Report, describe, did_you_mean, format_path, read_yaml
+from ..loaders.yamlsource import Doc, Report, describe, did_you_mean, format_path, read_bytes, read_yaml
+from ..model import Location
 from .model import (
     AUDIENCE_ALIASES,
     AUDIENCES,

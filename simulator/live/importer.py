@@ -15,9 +15,9 @@ the hostname equal to the short id.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from ipaddress import IPv4Address, IPv4Interface, IPv4Network
-from typing import Mapping
 
 from ..adapters.engine import Engine
 from ..engine.versions import engine_line

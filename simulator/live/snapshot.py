@@ -18,10 +18,10 @@ whose processes hold it (``/proc/<pid>/fd`` of its process tree).  Without /proc
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv6Address
 from pathlib import Path
-from typing import Iterable, Mapping
 
 from ..adapters.engine import Engine, EngineObject
 from ..adapters.host_facts import read_host_facts
@@ -89,7 +89,7 @@ class Snapshot:
                 "notes": list(self.notes), "host": dict(self.host)}
 
     @classmethod
-    def from_json(cls, data: dict) -> "Snapshot":
+    def from_json(cls, data: dict) -> Snapshot:
         return cls(data.get("engine_version", ""), tuple(data.get("containers", ())), tuple(data.get("networks", ())),
                    {k: tuple(Socket(*s) for s in v) for k, v in (data.get("sockets") or {}).items()},
                    tuple(data.get("notes", ())), dict(data.get("host") or {}))
@@ -323,7 +323,7 @@ def read_snapshot(engine: Engine, scope: Scope, proc: Path = Path("/proc"), host
     for net in networks:
         if not _of_scope(net.get("Labels") or {}, scope):
             continue
-        for cid in sorted((net.get("Containers") or {})):
+        for cid in sorted(net.get("Containers") or {}):
             if cid in containers or cid.startswith("lb-") or cid.startswith("ep-"):
                 continue
             try:

@@ -55,7 +55,7 @@ def _protocol(text: str) -> Protocol:
     return Protocol(text)
 
 
-def _host_ip(text: str) -> IPv4Address | None | str:
+def _host_ip(text: str) -> IPv4Address | str | None:
     """An IPv4 address, None for empty, or the marker "v6" for an IPv6 address."""
     if text == "":
         return None

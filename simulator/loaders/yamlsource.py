@@ -17,12 +17,11 @@ import contextvars
 import difflib
 import math
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Iterable
+from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 
 import yaml
-
-from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 
 from ..errors import DesignLoadError, Problem
 from ..model import Location
@@ -139,7 +138,7 @@ _RESET = _Reset()
 
 
 class _Node:
-    __slots__ = ("kind", "value", "tag", "plain", "line", "col")
+    __slots__ = ("col", "kind", "line", "plain", "tag", "value")
 
     def __init__(self, kind: str, value, tag, plain: bool, mark) -> None:
         self.kind, self.value, self.tag, self.plain = kind, value, tag, plain

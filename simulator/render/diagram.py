@@ -23,9 +23,9 @@ import networkx as nx
 
 from ..analysis.exposure import Through, compute_exposure
 from ..analysis.reachability import ReachResult, compute_reach
-from ..engine.trace import Place, Trace
 from ..engine.ipam import GWBRIDGE, network_hosts
 from ..engine.topology import EXTERNAL, World
+from ..engine.trace import Place, Trace
 from ..model import Design, Driver, ModeKind
 from .text import printable
 

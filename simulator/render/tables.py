@@ -62,7 +62,7 @@ def reach_table(result: ReachResult, color: bool = False, only: str | None = Non
     for p in result.probes:
         if sources and p.source not in sources:
             continue
-        if only == "reachable" and not p.reachable or only == "unreachable" and p.reachable:
+        if (only == "reachable" and not p.reachable) or (only == "unreachable" and p.reachable):
             continue
         groups[p.source].append(p)
     parts = []
