@@ -82,8 +82,8 @@ def ns001_published_on_all_addresses(ctx: AuditContext):
     for host, b in ctx.bindings():
         if b.host_ip != ANY:
             continue
-        proof = ctx.probes(lambda p: p.source == "external" and p.reachable and p.responder == b.container
-                           and _host_port_probe(p, b, host, single))
+        proof = [p for p in ctx.result.probes if p.source == "external" and p.reachable
+                 and p.responder == b.container and _host_port_probe(p, b, host, single)]
         if not proof:
             continue
         yield ctx.finding(
@@ -155,7 +155,7 @@ def ns005_host_network_mode(ctx: AuditContext):
     for c in ctx.design.containers:
         if c.mode.kind is not ModeKind.HOST:
             continue
-        proof = ctx.probes(lambda p: p.source == "external" and p.via == "host" and p.responder == c.name)
+        proof = [p for p in ctx.result.probes if p.source == "external" and p.via == "host" and p.responder == c.name]
         heard = ", ".join(f"{lst.port}/{lst.protocol.value}" for lst in c.listeners) or "nothing the design declares"
         what = (f"every port it listens on ({heard}) is open on every address of host {c.host}"
                 if proof else f"it listens on {heard}, and would on every address of host {c.host}")
@@ -203,8 +203,8 @@ def ns007_multi_homed_across_trust(ctx: AuditContext):
         if not open_ or not closed:
             continue
         ev = [Evidence(f"network {n} is exposed", exposed[n]) for n in open_]
-        inside = ctx.probes(lambda p: p.source == c.name and p.via == "ip" and p.reachable and p.network in closed
-                            and p.responder not in (None, c.name))
+        inside = [p for p in ctx.result.probes if p.source == c.name and p.via == "ip" and p.reachable
+                  and p.network in closed and p.responder not in (None, c.name)]
         if inside:
             ev.append(ctx.book.evidence(inside[0]))
         soft = [n for n in closed if not ctx.design.network(n).internal]
@@ -215,11 +215,11 @@ def ns007_multi_homed_across_trust(ctx: AuditContext):
 
 
 def ns008_published_port_ignored(ctx: AuditContext):
-    warned = {}
-    for w in ctx.warnings:
-        head = w.path.split(".")
+    warned: dict[str, Problem] = {}
+    for warning in ctx.warnings:
+        head = warning.path.split(".")
         if len(head) >= 3 and head[0] in ("containers", "services") and head[2].startswith("ports"):
-            warned.setdefault(head[1], w)
+            warned.setdefault(head[1], warning)
     for host, items in sorted(ctx.world.ignored_ports.items()):
         seen = set()
         for name, why in items:
@@ -242,7 +242,7 @@ def ns009_macvlan_host_unreachable(ctx: AuditContext):
         ns = ctx.world.namespaces[ns_id]
         port, proto = next(iter(sorted(ns.listeners)), (80, "tcp"))
         for iface in ns.interfaces.values():
-            if iface.kind not in ("macvlan", "ipvlan") or iface.address is None:
+            if iface.kind not in ("macvlan", "ipvlan") or iface.address is None or iface.network is None:
                 continue
             t = walk(ctx.world, f"host:{c.host}", iface.address.ip, port, proto, c.host)
             if t.disposition is not Disposition.DROPPED_L2:
