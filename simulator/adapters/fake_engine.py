@@ -16,6 +16,7 @@ from ipaddress import IPv4Network
 from ..errors import EngineError
 from ..model import KernelFeatures
 from .engine import ContainerSpec, EngineObject, ExecResult, NetworkSpec, SwarmState
+from .extra_daemon import DaemonSpec
 
 
 @dataclass
@@ -180,8 +181,8 @@ class FakeEngine:
             for n in list(self.networks.values()) + (list(self.manager.networks.values()) if self.manager else []):
                 n.members.pop(obj.id, None)
         else:
-            n = self.networks.get(obj.id)
-            if n is not None and n.members:
+            net = self.networks.get(obj.id)
+            if net is not None and net.members:
                 raise EngineError(f"network {obj.name} has active endpoints")
             self.networks.pop(obj.id, None)
 
@@ -256,7 +257,7 @@ class FakeDaemons:
         self.available = available
         self.manager = manager  # this machine's fake engine (the swarm manager)
         self.engines: dict[str, FakeEngine] = {}  # design host -> engine of a running daemon
-        self.records: dict[str, object] = {}  # design host -> DaemonSpec
+        self.records: dict[str, DaemonSpec] = {}  # by design host
         self.calls: list[tuple] = []
 
     def unavailable_reason(self) -> str | None:

@@ -80,11 +80,11 @@ def intent_from_doc(doc: Doc, report: Report | None = None, whole_file: bool = F
     for key in sections:
         if sections.get(SECTIONS[key]) is not None and key != SECTIONS[key]:
             report.error((key,), f"{key} and {SECTIONS[key]} are both given; keep one", key=True)
-    _schema_pass(sections, report, whole_file and {k: v for k, v in data.items() if k not in SECTIONS})
+    _schema_pass(sections, report, {k: v for k, v in data.items() if k not in SECTIONS} if whole_file else {})
     return _build(doc.source, sections, report)
 
 
-def _schema_pass(sections: dict, report: Report, others: dict | bool) -> None:
+def _schema_pass(sections: dict, report: Report, others: dict) -> None:
     validator = jsonschema.Draft202012Validator(intent_schema())
     for key, value in sections.items():
         sub = {SECTIONS[key]: value}
@@ -236,9 +236,10 @@ class _Builder:
         resolves = item.get("resolves", True) if isinstance(item.get("resolves", True), bool) else True
         if "to" in item and not resolves:
             self.report.error((self.key, *at, "to"), "to: says where the name resolves; drop it with resolves: false", key=True)
+        name = item.get("name")
         return ResolveExpectation(
             sources=self.selectors((*at, "from"), item.get("from")),
-            name=item.get("name") if isinstance(item.get("name"), str) else "", resolves=resolves,
+            name=name if isinstance(name, str) else "", resolves=resolves,
             targets=self.selectors((*at, "to"), item.get("to")),
             why=item.get("why", "") if isinstance(item.get("why"), str) else "", **self.where(*at),
         )

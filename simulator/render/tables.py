@@ -8,7 +8,7 @@ from __future__ import annotations
 import io
 from collections import defaultdict
 
-from rich.console import Console, Group
+from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
@@ -65,7 +65,7 @@ def reach_table(result: ReachResult, color: bool = False, only: str | None = Non
         if (only == "reachable" and not p.reachable) or (only == "unreachable" and p.reachable):
             continue
         groups[p.source].append(p)
-    parts = []
+    parts: list[RenderableType] = []
     total = len(result.probes)
     ok = sum(p.reachable for p in result.probes)
     parts.append(Text(f"{result.design.name}: {total} probes, {ok} answered, engine {result.engine_version}", style="bold"))
@@ -92,7 +92,7 @@ def reach_matrix(result: ReachResult, color: bool = False, width: int | None = D
         if p.source not in sources:
             sources.append(p.source)
         tgt = p.target if p.via == "ip" else (p.responder if p.via != "dns" else None)
-        if p.via == "ip" and tgt not in targets:
+        if p.via == "ip" and tgt is not None and tgt not in targets:
             targets.append(tgt)
         if tgt:
             cells[(p.source, tgt)].append(p)
