@@ -126,8 +126,8 @@ def build_ruleset(
             nat.add(f"-A DOCKER -i {br} -j RETURN")
 
     for b in bindings + list(ephemeral):
-        net = design.network(b.network) if design.has_network(b.network) else None
-        routed = net is not None and not _uses_nat(net)
+        bound_net = design.network(b.network) if design.has_network(b.network) else None
+        routed = bound_net is not None and not _uses_nat(bound_net)
         filt.insert(
             f"-A DOCKER -d {b.container_ip}/32 ! -i {b.bridge} -o {b.bridge} -p {b.protocol} -m {b.protocol} "
             f"--dport {b.container_port} -j ACCEPT"
@@ -194,7 +194,8 @@ def endpoint_order(design: Design, addressing: Addressing, container_name: str, 
             has_gw, name, prio = True, "~" + GWBRIDGE, -10**9
         else:
             net = design.network(ep.network)
-            prio = c.attachment(ep.network).gw_priority if version.has_gw_priority else 0
+            attachment = c.attachment(ep.network)
+            prio = attachment.gw_priority if attachment is not None and version.has_gw_priority else 0
             has_gw = (
                 seg.gateway is not None
                 and net.driver is not Driver.OVERLAY  # overlay endpoints get no default route
@@ -236,7 +237,9 @@ def published_bindings(design: Design, addressing: Addressing, host: Host, versi
             ignored.append((c.name, f"the {net.driver.value} driver does not support port mappings"))
             continue
         ep = addressing.endpoint(c.name, gw_net)
+        assert ep is not None, f"{c.name} has an endpoint on its gateway network {gw_net}"
         seg = addressing.segments[ep.segment]
+        assert seg.bridge is not None, f"bridge network {net.name} has a bridge"
         for pm in c.ports:
             host_ip = pm.host_ip if pm.host_ip is not None else net.host_binding_ipv4
             binding = Binding(c.name, gw_net, host_ip, pm.host_port or 0, ep.address, pm.container_port, pm.protocol.value, seg.bridge, pm)
