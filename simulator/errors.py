@@ -3,6 +3,8 @@
     NetsimError
     ├── DesignError            the design cannot be used; carries every Problem found   (exit 1)
     │   └── DesignLoadError    the file could not be read or parsed at all               (exit 1)
+    ├── ModelError             a model value built in code breaks the model's rules; carries
+    │                          every ModelProblem (path in the model, message)           (exit 1)
     ├── UsageError             the command line asks for what cannot be done             (exit 2)
     │   ├── UnknownEngineVersion   --engine-version names no rule set netsim knows
     │   ├── QueryError         a trace/diagram query names something not in the design
@@ -20,9 +22,19 @@ The library never prints or exits; the CLI turns these into messages and exit co
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from .model import Location
+if TYPE_CHECKING:  # the model imports this module (ModelError); Location is only an annotation here
+    from .model import Location
+
+
+class Severity(enum.StrEnum):
+    """How bad a Problem is (a StrEnum: compares, prints and serialises as its value)."""
+
+    ERROR = "error"
+    WARNING = "warning"
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,7 +44,15 @@ class Problem:
     message: str
     path: str = ""  # dotted field path, e.g. "services.web.ports[0]"
     location: Location | None = None
-    severity: str = "error"  # error | warning
+    severity: Severity = Severity.ERROR
+
+    def __post_init__(self) -> None:
+        if type(self.severity) is not Severity:
+            try:
+                object.__setattr__(self, "severity", Severity(self.severity))
+            except ValueError:
+                raise ModelError([ModelProblem(("Problem", "severity"), f"severity {self.severity!r} is not one "
+                                               "of error, warning")]) from None
 
     def __str__(self) -> str:
         where = f"{self.location}: " if self.location else ""
@@ -59,6 +79,34 @@ class DesignError(NetsimError):
 
 class DesignLoadError(DesignError):
     """The design file could not be read or parsed."""
+
+
+@dataclass(frozen=True, slots=True)
+class ModelProblem:
+    """One broken rule of the model: where in the model (a path such as
+    ``("containers", "web", "attachments", 0, "network")``) and what is wrong.
+
+    ``code`` names the rule (e.g. ``unknown-network``), ``subject`` the thing that breaks it
+    and ``value`` what it names, so a loader can word the problem for its own file format."""
+
+    path: tuple
+    message: str
+    code: str = ""
+    subject: str = ""
+    value: object = None
+
+    def __str__(self) -> str:
+        where = ".".join(str(part) for part in self.path)
+        return f"{where}: {self.message}" if where else self.message
+
+
+class ModelError(NetsimError):
+    """A model value was built with what the model does not allow (netsim used as a library):
+    ``problems`` lists every broken rule found."""
+
+    def __init__(self, problems: list[ModelProblem] | tuple[ModelProblem, ...]):
+        self.problems = tuple(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))
 
 
 class UsageError(NetsimError):

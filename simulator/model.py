@@ -6,16 +6,28 @@ It says nothing about what Docker will *do* with it; that is the engine package'
 
 The same model comes out of a netsim YAML design, a docker-compose file and (later) a
 running engine, so comparing intent with reality is comparing two of these.
+
+The model checks itself, so netsim can be used as a library: every value checks its fields
+when it is made (a valid string becomes its enum or address type, anything else raises
+:class:`~simulator.errors.ModelError` naming the field, the value and what is allowed), and a
+:class:`Design` refuses broken references (:func:`design_problems`), the same checks the
+loaders report at file:line.
 """
 
 from __future__ import annotations
 
 import enum
 import re
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import cached_property
 from ipaddress import IPv4Address, IPv4Interface, IPv4Network
-from typing import Mapping
+from types import MappingProxyType
+from typing import Any
+
+from .errors import ModelError, ModelProblem
 
 
 class Driver(str, enum.Enum):
@@ -44,6 +56,116 @@ class ModeKind(str, enum.Enum):
     CONTAINER = "container"  # another container's namespace (compose service:X / container:X)
 
 
+# The enums below replace fields that were plain strings: StrEnum members compare equal to,
+# print as and serialise as their value, so `net.gateway_mode == "nat"`, f-strings and JSON
+# output are unchanged.
+
+
+class GatewayMode(enum.StrEnum):
+    """A bridge network's IPv4 gateway mode (com.docker.network.bridge.gateway_mode_ipv4)."""
+
+    NAT = "nat"
+    NAT_UNPROTECTED = "nat-unprotected"
+    ROUTED = "routed"
+    ISOLATED = "isolated"
+
+
+class LinkMode(enum.StrEnum):
+    """A macvlan (bridge, vepa, private, passthru) or ipvlan (l2, l3, l3s) mode."""
+
+    BRIDGE = "bridge"
+    VEPA = "vepa"
+    PRIVATE = "private"
+    PASSTHRU = "passthru"
+    L2 = "l2"
+    L3 = "l3"
+    L3S = "l3s"
+
+
+class DesignKind(enum.StrEnum):
+    """What a design was written as."""
+
+    NETSIM = "netsim"
+    COMPOSE = "compose"
+
+
+# --- field checks: every value checks its own fields when it is made ---------------------
+
+
+def _refuse(where: tuple, message: str) -> ModelError:
+    return ModelError([ModelProblem(where, message, "bad-value")])
+
+
+def _enum(obj: Any, name: str, kind: type[enum.Enum], where: tuple, optional: bool = False) -> None:
+    """Coerce a field to ``kind`` (its value given as a string is fine); refuse anything else."""
+    value = getattr(obj, name)
+    if type(value) is kind or (optional and value is None):
+        return
+    try:
+        object.__setattr__(obj, name, kind(value))
+    except (ValueError, TypeError):
+        allowed = ", ".join(str(m.value) for m in kind)
+        raise _refuse(where + (name,), f"{name} {value!r} is not a {kind.__name__}; use one of {allowed}") from None
+
+
+_IP_TYPES = {IPv4Address: "an IPv4 address", IPv4Network: "an IPv4 network (CIDR, no host bits)",
+             IPv4Interface: "an IPv4 interface address (address/prefix)"}
+
+
+def _ip(obj: Any, name: str, kind: type, where: tuple, optional: bool = False) -> None:
+    """Coerce an address field given as a string to its ipaddress type; refuse anything else."""
+    value = getattr(obj, name)
+    if type(value) is kind or (optional and value is None):
+        return
+    object.__setattr__(obj, name, _as_ip(value, kind, where + (name,)))
+
+
+def _as_ip(value: object, kind: type, where: tuple) -> Any:
+    if isinstance(value, str) and not isinstance(value, enum.Enum):
+        try:
+            return kind(value)
+        except ValueError:
+            pass
+    raise _refuse(where, f"{where[-1]} {value!r} is not {_IP_TYPES[kind]}")
+
+
+def _ips(obj: Any, name: str, kind: type, where: tuple) -> None:
+    value = getattr(obj, name)
+    if type(value) is tuple and all(type(v) is kind for v in value):
+        return
+    if isinstance(value, (str, bytes)) or not hasattr(value, "__iter__"):
+        raise _refuse(where + (name,), f"{name} {value!r} is not a list of {_IP_TYPES[kind]}es")
+    object.__setattr__(obj, name, tuple(v if type(v) is kind else _as_ip(v, kind, where + (name, i))
+                                        for i, v in enumerate(value)))
+
+
+def _tuple(obj: Any, name: str, where: tuple) -> None:
+    """A sequence field as a tuple (a frozen value holds nothing mutable); a mapping as its items."""
+    value = getattr(obj, name)
+    if type(value) is tuple:
+        return
+    if isinstance(value, Mapping):
+        object.__setattr__(obj, name, tuple(value.items()))
+    elif isinstance(value, (str, bytes)) or not hasattr(value, "__iter__"):
+        raise _refuse(where + (name,), f"{name} {value!r} is not a list")
+    else:
+        object.__setattr__(obj, name, tuple(value))
+
+
+def _text(obj: Any, name: str, where: tuple, optional: bool = False) -> None:
+    value = getattr(obj, name)
+    if not (isinstance(value, str) or (optional and value is None)):
+        raise _refuse(where + (name,), f"{name} {value!r} is not a string")
+
+
+def _int(obj: Any, name: str, where: tuple, low: int, high: int, optional: bool = False) -> None:
+    value = getattr(obj, name)
+    if optional and value is None:
+        return
+    if type(value) is not int or not low <= value <= high:
+        raise _refuse(where + (name,), f"{name} {value!r} is not a whole number from {low} to {high}")
+
+
 @dataclass(frozen=True, slots=True)
 class Location:
     """Where a value was written: file, 1-based line and column."""
@@ -62,6 +184,10 @@ class AddressPool:
 
     base: IPv4Network
     size: int
+
+    def __post_init__(self) -> None:
+        _ip(self, "base", IPv4Network, ("AddressPool",))
+        _int(self, "size", ("AddressPool",), 0, 32)
 
 
 DEFAULT_ADDRESS_POOLS: tuple[AddressPool, ...] = (
@@ -90,6 +216,10 @@ class DaemonOptions:
     forwarding_preset: bool = False  # the host already routed (ip_forward=1) before dockerd started
     bip: IPv4Interface | None = None  # default bridge address, e.g. 172.17.0.1/16
     default_address_pools: tuple[AddressPool, ...] = DEFAULT_ADDRESS_POOLS
+
+    def __post_init__(self) -> None:
+        _ip(self, "bip", IPv4Interface, ("DaemonOptions",), optional=True)
+        _tuple(self, "default_address_pools", ("DaemonOptions",))
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,6 +266,22 @@ class Host:
     gateways: tuple[tuple[IPv4Network, IPv4Address], ...] = ()  # routes "<prefix> via <LAN neighbour>"
     kernel: KernelFeatures = KernelFeatures()
 
+    def __post_init__(self) -> None:
+        where = ("hosts", self.name)
+        _text(self, "name", ("hosts",))
+        _text(self, "lan_interface", where)
+        _ip(self, "lan_address", IPv4Interface, where)
+        _text(self, "engine_version", where)
+        _ips(self, "routes", IPv4Network, where)
+        if type(self.gateways) is not tuple or not all(
+                type(g) is tuple and len(g) == 2 and type(g[0]) is IPv4Network and type(g[1]) is IPv4Address
+                for g in self.gateways):
+            _tuple(self, "gateways", where)
+            object.__setattr__(self, "gateways", tuple(
+                (_as_ip(p, IPv4Network, where + ("gateways", i, 0)) if type(p) is not IPv4Network else p,
+                 _as_ip(v, IPv4Address, where + ("gateways", i, 1)) if type(v) is not IPv4Address else v)
+                for i, (p, v) in enumerate(self.gateways)))
+
 
 @dataclass(frozen=True, slots=True)
 class Network:
@@ -159,15 +305,30 @@ class Network:
     icc: bool = True
     masquerade: bool = True
     host_binding_ipv4: IPv4Address = IPv4Address("0.0.0.0")
-    gateway_mode: str = "nat"  # nat | routed | nat-unprotected | isolated
+    gateway_mode: GatewayMode = GatewayMode.NAT
     parent: str | None = None  # macvlan/ipvlan parent interface (without the VLAN suffix)
     vlan: int | None = None  # 802.1q id: the parent becomes <parent>.<vlan>
-    mode: str | None = None  # macvlan: bridge|vepa|private|passthru; ipvlan: l2|l3|l3s
+    mode: LinkMode | None = None  # macvlan: bridge|vepa|private|passthru; ipvlan: l2|l3|l3s
     attachable: bool = False
     encrypted: bool = False
     external: bool = False
     default_bridge: bool = False  # Docker's predefined "bridge" network (docker0)
     labels: tuple[tuple[str, str], ...] = ()
+
+    def __post_init__(self) -> None:
+        where = ("networks", self.name)
+        _text(self, "name", ("networks",))
+        _enum(self, "driver", Driver, where)
+        _tuple(self, "hosts", where)
+        _ip(self, "subnet", IPv4Network, where, optional=True)
+        _ip(self, "gateway", IPv4Address, where, optional=True)
+        _ip(self, "ip_range", IPv4Network, where, optional=True)
+        _ips(self, "aux_addresses", IPv4Address, where)
+        _ip(self, "host_binding_ipv4", IPv4Address, where)
+        _enum(self, "gateway_mode", GatewayMode, where)
+        _enum(self, "mode", LinkMode, where, optional=True)
+        _int(self, "vlan", where, 0, 4095, optional=True)
+        _tuple(self, "labels", where)
 
     @property
     def engine_name(self) -> str:
@@ -193,6 +354,17 @@ class Attachment:
     ipv4_address: IPv4Address | None = None
     gw_priority: int = 0
 
+    def __post_init__(self) -> None:
+        if (type(self.network) is str and type(self.aliases) is tuple and type(self.gw_priority) is int
+                and (self.ipv4_address is None or type(self.ipv4_address) is IPv4Address)):
+            return  # the common case, kept cheap: designs hold tens of thousands of these
+        where = ("Attachment", self.network)
+        _text(self, "network", ("Attachment",))
+        _tuple(self, "aliases", where)
+        _ip(self, "ipv4_address", IPv4Address, where, optional=True)
+        if type(self.gw_priority) is not int:
+            raise _refuse(where + ("gw_priority",), f"gw_priority {self.gw_priority!r} is not a whole number")
+
 
 @dataclass(frozen=True, slots=True)
 class PortMapping:
@@ -207,6 +379,17 @@ class PortMapping:
     host_port: int | None = None
     host_ip: IPv4Address | None = None
 
+    def __post_init__(self) -> None:
+        if (type(self.container_port) is int and 0 < self.container_port < 65536 and type(self.protocol) is Protocol
+                and (self.host_port is None or (type(self.host_port) is int and 0 < self.host_port < 65536))
+                and (self.host_ip is None or type(self.host_ip) is IPv4Address)):
+            return
+        where = ("PortMapping",)
+        _int(self, "container_port", where, 1, 65535)
+        _enum(self, "protocol", Protocol, where)
+        _int(self, "host_port", where, 1, 65535, optional=True)
+        _ip(self, "host_ip", IPv4Address, where, optional=True)
+
 
 @dataclass(frozen=True, slots=True)
 class Listener:
@@ -215,11 +398,27 @@ class Listener:
     port: int
     protocol: Protocol = Protocol.TCP
 
+    def __post_init__(self) -> None:
+        if type(self.port) is int and 0 < self.port < 65536 and type(self.protocol) is Protocol:
+            return
+        _int(self, "port", ("Listener",), 1, 65535)
+        _enum(self, "protocol", Protocol, ("Listener",))
+
 
 @dataclass(frozen=True, slots=True)
 class NetworkMode:
     kind: ModeKind = ModeKind.NETWORKS
     target: str | None = None  # the owner container, for ModeKind.CONTAINER
+
+    def __post_init__(self) -> None:
+        if type(self.kind) is not ModeKind:
+            _enum(self, "kind", ModeKind, ("NetworkMode",))
+        if self.kind is ModeKind.CONTAINER and not (isinstance(self.target, str) and self.target):
+            raise _refuse(("NetworkMode", "target"), "network mode container needs the name of the container "
+                          f"whose namespace it shares, not {self.target!r}")
+        if self.kind is not ModeKind.CONTAINER and self.target is not None:
+            raise _refuse(("NetworkMode", "target"), f"network mode {self.kind.value} takes no target "
+                          f"(got {self.target!r}); only container:<name> does")
 
     def __str__(self) -> str:
         return f"container:{self.target}" if self.kind is ModeKind.CONTAINER else self.kind.value
@@ -244,6 +443,26 @@ class Container:
     service: str | None = None  # compose service name (a DNS name on every network)
     labels: tuple[tuple[str, str], ...] = ()
 
+    def __post_init__(self) -> None:
+        if (type(self.name) is str and type(self.host) is str and type(self.mode) is NetworkMode
+                and type(self.attachments) is tuple and type(self.ports) is tuple and type(self.listeners) is tuple
+                and type(self.labels) is tuple and all(type(a) is Attachment for a in self.attachments)
+                and all(type(p) is PortMapping for p in self.ports) and all(type(x) is Listener for x in self.listeners)):
+            return
+        where = ("containers", self.name)
+        _text(self, "name", ("containers",))
+        _text(self, "host", where)
+        if type(self.mode) is not NetworkMode:
+            raise _refuse(where + ("mode",), f"mode {self.mode!r} is not a NetworkMode")
+        _tuple(self, "attachments", where)
+        _tuple(self, "ports", where)
+        _tuple(self, "listeners", where)
+        _tuple(self, "labels", where)
+        for name, kind in (("attachments", Attachment), ("ports", PortMapping), ("listeners", Listener)):
+            for i, value in enumerate(getattr(self, name)):
+                if type(value) is not kind:
+                    raise _refuse(where + (name, i), f"{name}[{i}] {value!r} is not a {kind.__name__}")
+
     @property
     def engine_name(self) -> str:
         return self.docker_name or self.name
@@ -266,17 +485,61 @@ class Container:
         return tuple(names)
 
 
+_UNCHECKED: ContextVar[bool] = ContextVar("netsim_design_unchecked", default=False)
+
+
+@contextmanager
+def _unchecked() -> Iterator[None]:
+    token = _UNCHECKED.set(True)
+    try:
+        yield
+    finally:
+        _UNCHECKED.reset(token)
+
+
 @dataclass(frozen=True)
 class Design:
-    """A whole design: what the user intends to run."""
+    """A whole design: what the user intends to run.
+
+    Made with :class:`ModelError` when it breaks a rule of :func:`design_problems` (a name
+    used twice, a reference to a host, network or container it does not declare, a
+    ``container:`` chain that ends nowhere or in a cycle)."""
 
     name: str
     hosts: tuple[Host, ...]
     networks: tuple[Network, ...]
     containers: tuple[Container, ...]
     source: str = "<memory>"
-    kind: str = "netsim"  # netsim | compose
-    locations: Mapping[tuple, Location] = field(default_factory=dict, compare=False, hash=False)
+    kind: DesignKind = DesignKind.NETSIM
+    locations: Mapping[tuple, Location] = field(default_factory=lambda: _NO_LOCATIONS, compare=False, hash=False)
+
+    def __post_init__(self) -> None:
+        _text(self, "name", ())
+        _enum(self, "kind", DesignKind, ())
+        for name, kind in (("hosts", Host), ("networks", Network), ("containers", Container)):
+            _tuple(self, name, ())
+            for value in getattr(self, name):
+                if type(value) is not kind:
+                    raise _refuse((name,), f"{name} holds {value!r}, not a {kind.__name__}")
+        if type(self.locations) is not MappingProxyType:
+            object.__setattr__(self, "locations", MappingProxyType(dict(self.locations)))
+        if not _UNCHECKED.get():
+            problems = design_problems(self)
+            if problems:
+                raise ModelError(problems)
+
+    @classmethod
+    def unchecked(cls, *args: Any, **kwargs: Any) -> Design:
+        """A design whose references (:func:`design_problems`) are not checked: for loaders only.
+
+        A loader builds the design the user wrote, broken references and all, so that
+        :mod:`simulator.loaders.validate` reports each problem :func:`design_problems` finds at
+        its file:line:column, together with every other problem of the file; the loader then
+        raises :class:`~simulator.errors.DesignError` for any error, so such a design never
+        leaves it.  Field values are checked regardless; a changed copy
+        (``dataclasses.replace``) is checked again."""
+        with _unchecked():
+            return cls(*args, **kwargs)
 
     @cached_property
     def _by_name(self) -> tuple[dict, dict, dict]:
@@ -290,6 +553,9 @@ class Design:
 
     def container(self, name: str) -> Container:
         return self._by_name[2][name]
+
+    def has_host(self, name: str) -> bool:
+        return name in self._by_name[0]
 
     def has_network(self, name: str) -> bool:
         return name in self._by_name[1]
@@ -308,3 +574,129 @@ class Design:
     @property
     def engine_versions(self) -> tuple[str, ...]:
         return tuple(sorted({h.engine_version for h in self.hosts}))
+
+    @cached_property
+    def _owners(self) -> Mapping[str, str | None]:
+        return MappingProxyType(namespace_owners(self.containers))
+
+    def namespace_owner(self, name: str) -> str | None:
+        """The container whose network namespace ``name`` lives in: itself, or the end of its
+        ``container:X`` chain (None for a chain that ends nowhere or loops, which only a
+        loader's unchecked design can hold)."""
+        return self._owners[name]
+
+
+_NO_LOCATIONS: Mapping[tuple, Location] = MappingProxyType({})
+
+
+def namespace_owners(containers: tuple[Container, ...] | list[Container]) -> dict[str, str | None]:
+    """Every container's namespace owner: the end of its ``container:X`` chain (itself when it
+    has a namespace of its own); None when the chain names a container not in ``containers``
+    or comes back to itself.  One pass: each chain is followed once."""
+    by_name = {c.name: c for c in containers}
+    owner: dict[str, str | None] = {}
+    for c in containers:
+        if c.name in owner:
+            continue
+        chain: list[str] = []
+        on_chain: set[str] = set()
+        cur: Container | None = c
+        found: str | None = None
+        while cur is not None:
+            if cur.name in owner:
+                found = owner[cur.name]
+                break
+            if cur.name in on_chain:  # came back: a cycle
+                found = None
+                break
+            if cur.mode.kind is not ModeKind.CONTAINER:
+                found = cur.name
+                break
+            chain.append(cur.name)
+            on_chain.add(cur.name)
+            cur = by_name.get(cur.mode.target or "")
+        for name in chain:
+            owner[name] = found
+        owner.setdefault(c.name, found)
+    return owner
+
+
+def design_problems(design: Design) -> list[ModelProblem]:
+    """Every broken reference of a design, in design order (the one place these are found;
+    :mod:`simulator.loaders.validate` words them for the file the user wrote).
+
+    Rules (``code``): a name used twice (``duplicate``); a network on a host not declared
+    (``unknown-host``); a container without a host (``no-host``) or on a host not declared
+    (``unknown-host``); an attachment to a network not declared (``unknown-network``); a
+    ``container:X`` mode naming itself (``self-target``), no container (``unknown-target``), or
+    leading round a cycle (``cycle``, reported once, at the cycle's first container)."""
+    problems: list[ModelProblem] = []
+    for kind, values in (("hosts", design.hosts), ("networks", design.networks), ("containers", design.containers)):
+        seen: set[str] = set()
+        for v in values:
+            if v.name in seen:
+                problems.append(ModelProblem((kind, v.name), f"{kind[:-1]} {v.name!r} is declared twice",
+                                             "duplicate", v.name, v.name))
+            seen.add(v.name)
+    hosts = {h.name for h in design.hosts}
+    networks = {n.name for n in design.networks}
+    containers = {c.name: c for c in design.containers}
+    for n in design.networks:
+        for i, h in enumerate(n.hosts):
+            if h not in hosts:
+                problems.append(ModelProblem(("networks", n.name, "hosts", i), f"network {n.name!r} names host {h!r}, "
+                                             "which the design does not declare", "unknown-host", n.name, h))
+    cycles = _cycles(design.containers)
+    for c in design.containers:
+        where = ("containers", c.name)
+        if c.host == "":
+            problems.append(ModelProblem(where + ("host",), f"container {c.name!r} has no host", "no-host", c.name, ""))
+        elif c.host not in hosts:
+            problems.append(ModelProblem(where + ("host",), f"container {c.name!r} names host {c.host!r}, which the "
+                                         "design does not declare", "unknown-host", c.name, c.host))
+        for i, a in enumerate(c.attachments):
+            if a.network not in networks:
+                problems.append(ModelProblem(where + ("attachments", i, "network"), f"container {c.name!r} is attached "
+                                             f"to network {a.network!r}, which the design does not declare",
+                                             "unknown-network", c.name, a.network))
+        if c.mode.kind is not ModeKind.CONTAINER:
+            continue
+        target = c.mode.target or ""
+        mode_path = where + ("mode", "target")
+        if target == c.name:
+            problems.append(ModelProblem(mode_path, f"container {c.name!r} shares the namespace of itself",
+                                         "self-target", c.name, target))
+        elif target not in containers:
+            problems.append(ModelProblem(mode_path, f"container {c.name!r} shares the namespace of {target!r}, which "
+                                         "the design does not declare", "unknown-target", c.name, target))
+        elif c.name in cycles:
+            loop = cycles[c.name]
+            problems.append(ModelProblem(mode_path, "containers share namespaces in a cycle ("
+                                         + " -> ".join(loop) + ")", "cycle", c.name, loop))
+    return problems
+
+
+def _cycles(containers: tuple[Container, ...]) -> dict[str, tuple[str, ...]]:
+    """Each ``container:X`` cycle (of two or more containers), keyed by its first container
+    in design order, as ``(first, ..., first)``.  Every container is walked once."""
+    by_name = {c.name: c for c in containers}
+    order = {c.name: i for i, c in enumerate(containers)}
+    done: set[str] = set()
+    found: dict[str, tuple[str, ...]] = {}
+    for c in containers:
+        if c.mode.kind is not ModeKind.CONTAINER or c.name in done:
+            continue
+        walk: dict[str, int] = {}  # name -> position on this walk
+        cur: Container | None = c
+        while cur is not None and cur.name not in done and cur.mode.kind is ModeKind.CONTAINER:
+            if cur.name in walk:
+                ring = list(walk)[walk[cur.name]:]
+                if len(ring) > 1:
+                    start = ring.index(min(ring, key=order.__getitem__))
+                    ring = ring[start:] + ring[:start]
+                    found[ring[0]] = tuple(ring + [ring[0]])
+                break
+            walk[cur.name] = len(walk)
+            cur = by_name.get(cur.mode.target or "")
+        done.update(walk)
+    return found

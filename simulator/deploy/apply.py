@@ -261,8 +261,9 @@ def _create_all(plan: Plan, engine: Engine, lan_ops: LanOps, dep: Deployment, pr
         progress.advance()
 
     progress.start("containers", 2 * len(plan.containers))
-    owners = [c for c in plan.containers if not c.network_mode.startswith("container:")]
-    joiners = [c for c in plan.containers if c.network_mode.startswith("container:")]
+    joined = dict(plan.joins)
+    owners = [c for c in plan.containers if c.key not in joined]
+    joiners = [c for c in plan.containers if c.key in joined]  # in start order: each after its owner
     _parallel([lambda s=s: _create(engine, s, dep, progress) for s in owners])
     for spec in joiners:  # need their owner to exist
         _create(engine, spec, dep, progress)
@@ -319,8 +320,9 @@ def _create_multi_host(plan: Plan, engine: Engine, lan_ops: LanOps, daemon_ops: 
         progress.advance()
 
     progress.start("containers", 2 * len(plan.containers))
-    owners = [c for c in plan.containers if not c.network_mode.startswith("container:")]
-    joiners = [c for c in plan.containers if c.network_mode.startswith("container:")]
+    joined = dict(plan.joins)
+    owners = [c for c in plan.containers if c.key not in joined]
+    joiners = [c for c in plan.containers if c.key in joined]  # in start order: each after its owner
     _parallel([lambda s=s: _create(dep.engine_of(s.host, engine), s, dep, progress) for s in owners])
     for spec in joiners:
         _create(dep.engine_of(spec.host, engine), spec, dep, progress)
@@ -381,19 +383,13 @@ def _start_in_order(plan: Plan, engine: Engine, dep: Deployment, progress: Progr
     network with it (so each network hands out addresses in plan order) and after the
     owner of its namespace."""
     specs = {c.key: c for c in plan.containers}
+    joined = dict(plan.joins)
     futures: dict[str, Future] = {}
 
     def deps_of(i: int, key: str) -> list[str]:
-        spec = specs[key]
-        mine = {e.network for e in spec.endpoints}
-        out = []
-        for earlier in plan.start_order[:i]:
-            other = specs[earlier]
-            if mine & {e.network for e in other.endpoints}:
-                out.append(earlier)
-            elif spec.network_mode == f"container:{other.name}":
-                out.append(earlier)
-        return out
+        mine = {e.network for e in specs[key].endpoints}
+        return [earlier for earlier in plan.start_order[:i]
+                if mine & {e.network for e in specs[earlier].endpoints} or joined.get(key) == earlier]
 
     def start(key: str, waits: list[str]) -> None:
         for w in waits:

@@ -36,6 +36,8 @@ import re
 from dataclasses import dataclass, field, replace
 from ipaddress import IPv4Address, IPv4Interface
 
+import networkx as nx
+
 from ..adapters.engine import (
     LABEL_CONTAINER,
     LABEL_NETWORK,
@@ -103,6 +105,7 @@ class Plan:
     swarm_advertise: str = "127.0.0.1"  # the manager's advertise address
     gwbridge_subnet: str | None = None  # multi-host: docker_gwbridge pre-created on this machine
     peer_routes: tuple[tuple[str, str], ...] = ()  # multi-host: (design host, engine network) the peer routes
+    joins: tuple[tuple[str, str], ...] = ()  # (container key, key of the container whose namespace it joins)
 
     @property
     def multi_host(self) -> bool:
@@ -113,7 +116,6 @@ class Plan:
 
     def container(self, key: str) -> ContainerSpec:
         return next(c for c in self.containers if c.key == key)
-
     def network_spec(self, key: str) -> NetworkSpec | None:
         return next((n for n in self.networks if n.key == key), None)
 
@@ -295,6 +297,7 @@ def plan(design: Design, image: str = DEFAULT_PROBE_IMAGE, caps: KernelFeatures 
         steps=tuple(steps), notes=tuple(notes), skipped=frozenset(skipped),
         host=host.name, extra_hosts=extras, swarm_advertise=advertise,
         gwbridge_subnet=gwbridge_subnet if swarm else None, peer_routes=peer_routes,
+        joins=tuple((k, target) for k in order if (target := design.container(k).mode.target) is not None),
     )
 
 
@@ -371,48 +374,40 @@ def _network_spec(net: Network, lan: LanSpec, labels: dict[str, str], parent_if:
     )
 
 
-def _containers(design, image, engine_net, labels, skipped, notes):
-    """Container specs and the start order: static addresses first, then design order,
-    shared-namespace containers after their owner."""
-    by_name = {c.name: c for c in design.containers}
+def _containers(design: Design, image, engine_net, labels, skipped, notes):
+    """Container specs and the start order: static addresses first, then design order, each
+    shared-namespace container right after the container whose namespace it joins (a
+    topological order of the ``container:X`` graph, smallest place first)."""
     for c in design.containers:  # skip containers on undeployable networks (and their joiners)
         if any(a.network in skipped for a in c.attachments):
             skipped.add(c.name)
             notes.append(f"container {c.name} is not deployed: it is attached to an undeployable network")
-    changed = True
-    while changed:
-        changed = False
-        for c in design.containers:
-            if c.mode.kind is ModeKind.CONTAINER and c.name not in skipped and (
-                c.mode.target in skipped or c.mode.target not in by_name
-            ):
-                skipped.add(c.name)
-                notes.append(f"container {c.name} is not deployed: it shares the namespace of "
-                             f"{c.mode.target}, which is not deployed")
-                changed = True
-
-    order: list[str] = []
-    placed: set[str] = set()
     static = [c for c in design.containers if any(a.ipv4_address for a in c.attachments)]
-    rest = [c for c in design.containers if c not in static]
-    pending = [c for c in static + rest if c.name not in skipped]
-    while pending:
-        progress = False
-        for c in list(pending):
-            if c.mode.kind is ModeKind.CONTAINER and c.mode.target not in placed:
-                continue
-            order.append(c.name)
-            placed.add(c.name)
-            pending.remove(c)
-            progress = True
-        if not progress:
-            raise DeployRefused("containers share namespaces in a cycle: "
-                                + ", ".join(f"{c.name} -> {c.mode.target}" for c in pending))
-    specs = [_container_spec(by_name[k], by_name, image, engine_net, labels, notes) for k in order]
+    rest = [c for c in design.containers if not any(a.ipv4_address for a in c.attachments)]
+    place = {c.name: i for i, c in enumerate(static + rest)}
+    graph = namespace_graph(design)
+    for name in nx.lexicographical_topological_sort(graph, key=place.__getitem__):
+        c = design.container(name)
+        if c.mode.kind is ModeKind.CONTAINER and c.name not in skipped and c.mode.target in skipped:
+            skipped.add(c.name)
+            notes.append(f"container {c.name} is not deployed: it shares the namespace of "
+                         f"{c.mode.target}, which is not deployed")
+    graph.remove_nodes_from(skipped)
+    order = list(nx.lexicographical_topological_sort(graph, key=place.__getitem__))
+    specs = [_container_spec(design.container(k), design, image, engine_net, labels, notes) for k in order]
     return specs, order
 
 
-def _container_spec(c: Container, by_name, image, engine_net, labels, notes) -> ContainerSpec:
+def namespace_graph(design: Design) -> nx.DiGraph:
+    """Containers as nodes, an edge from each ``container:X`` target to the container joining
+    its namespace (a forest: the design refuses cycles)."""
+    graph = nx.DiGraph()
+    graph.add_nodes_from(c.name for c in design.containers)
+    graph.add_edges_from((c.mode.target, c.name) for c in design.containers if c.mode.kind is ModeKind.CONTAINER)
+    return graph
+
+
+def _container_spec(c: Container, design: Design, image, engine_net, labels, notes) -> ContainerSpec:
     kind = c.mode.kind
     endpoints: tuple[EndpointSpec, ...] = ()
     ports = tuple(
@@ -424,8 +419,8 @@ def _container_spec(c: Container, by_name, image, engine_net, labels, notes) -> 
         mode = "host"
     elif kind is ModeKind.NONE:
         mode = "none"
-    elif kind is ModeKind.CONTAINER:
-        mode = f"container:{by_name[c.mode.target].engine_name}"
+    elif c.mode.target is not None:  # ModeKind.CONTAINER: the model holds a target for it
+        mode = f"container:{design.container(c.mode.target).engine_name}"
     else:
         endpoints = tuple(
             EndpointSpec(engine_net.get(a.network, a.network), _aliases(c, a, engine_net),

@@ -203,7 +203,7 @@ def load(doc: Doc) -> tuple[Design | None, Report, SourceMap]:
     containers = _services(report, smap, services, name, declared)
     networks = _used_networks(report, declared, containers, name)
     check_scale(report, [Host(DEFAULT_HOST)], networks, containers, "services")
-    design = Design(name, (Host(DEFAULT_HOST),), tuple(networks), tuple(containers), doc.source, "compose",
+    design = Design.unchecked(name, (Host(DEFAULT_HOST),), tuple(networks), tuple(containers), doc.source, "compose",
                     smap.locations)
     return design, report, smap
 

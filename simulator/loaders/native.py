@@ -105,7 +105,7 @@ def load(doc: Doc) -> tuple[Design | None, Report, SourceMap]:
     containers = _containers(report, smap, data.get("containers"), hosts)
     networks = _place_networks(report, networks, containers, hosts)
     check_scale(report, hosts, networks, containers)
-    design = Design(name, tuple(hosts), tuple(networks), tuple(containers), doc.source, "netsim", smap.locations)
+    design = Design.unchecked(name, tuple(hosts), tuple(networks), tuple(containers), doc.source, "netsim", smap.locations)
     return design, report, smap
 
 

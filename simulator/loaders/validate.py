@@ -16,8 +16,17 @@ from typing import Callable, Iterable, Iterator, Mapping
 
 from ..cidr import overlapping_pairs
 from ..errors import Problem
-from ..model import engine_version_numbers
-from ..model import DEFAULT_ENGINE_VERSION, Container, Design, Driver, Location, ModeKind, Network
+from ..model import (
+    DEFAULT_ENGINE_VERSION,
+    Container,
+    Design,
+    Driver,
+    Location,
+    ModeKind,
+    Network,
+    design_problems,
+    engine_version_numbers,
+)
 from .yamlsource import did_you_mean, format_path, shown
 
 # Names: Docker's container name rule is moby daemon/names/names.go, RestrictedNameChars
@@ -47,6 +56,7 @@ class Context:
         self.networks = {n.name: n for n in design.networks}
         self.containers = {c.name: c for c in design.containers}
         self.hosts = {h.name: h for h in design.hosts}
+        self.model_problems = design_problems(design)  # the model's own reference checks, found once
 
     def path(self, model: tuple) -> str:
         for end in range(len(model), 0, -1):
@@ -161,37 +171,38 @@ def check_names(ctx: Context) -> Iterator[Problem]:
 
 
 def check_references(ctx: Context) -> Iterator[Problem]:
-    d, hosts = ctx.design, list(ctx.hosts)
-    for n in d.networks:
-        for h in n.hosts:
-            if h not in ctx.hosts:
-                yield ctx.error(("networks", n.name, "hosts" if len(n.hosts) > 1 else "host"),
-                                f'unknown host "{h}"{did_you_mean(h, hosts)}; hosts are {", ".join(hosts)}')
-    declared = [n.name for n in d.networks] + (["default", "bridge"] if ctx.compose else ["bridge"])
-    for c in d.containers:
-        if c.host == "":
-            yield ctx.error(("containers", c.name), f"no host given and the design has several hosts "
+    """The model's broken references (:func:`~simulator.model.design_problems`), worded for the file."""
+    hosts = list(ctx.hosts)
+    declared = [n.name for n in ctx.design.networks] + (["default", "bridge"] if ctx.compose else ["bridge"])
+    for p in ctx.model_problems:
+        if p.code == "unknown-host" and p.path[0] == "networks":
+            n = ctx.networks[p.subject]
+            yield ctx.error(("networks", n.name, "hosts" if len(n.hosts) > 1 else "host"),
+                            f'unknown host "{p.value}"{did_you_mean(p.value, hosts)}; hosts are {", ".join(hosts)}')
+        elif p.code == "no-host":
+            yield ctx.error(("containers", p.subject), f"no host given and the design has several hosts "
                             f"({', '.join(hosts)}); add host: {hosts[0] if hosts else 'docker1'}")
-        elif c.host not in ctx.hosts:
-            yield ctx.error(("containers", c.name, "host"),
-                            f'unknown host "{c.host}"{did_you_mean(c.host, hosts)}; hosts are {", ".join(hosts)}')
-        for a in c.attachments:
-            if a.network not in ctx.networks:
-                hint = did_you_mean(a.network, declared)
-                if ctx.compose:
-                    msg = f'service "{c.name}" refers to undefined network {a.network}{hint}; declare it under top-level networks:'
-                else:
-                    msg = f'unknown network "{a.network}"{hint}; declare it under networks: (or use bridge, the default bridge)'
-                yield ctx.error(("containers", c.name, "networks", a.network), msg)
-        if c.mode.kind is ModeKind.CONTAINER and c.mode.target not in ctx.containers:
-            hint = did_you_mean(c.mode.target, list(ctx.containers))
-            what = f"service:{c.mode.target}" if ctx.compose else f"container:{c.mode.target}"
-            yield ctx.error(("containers", c.name, "network_mode"),
+        elif p.code == "unknown-host":
+            yield ctx.error(("containers", p.subject, "host"),
+                            f'unknown host "{p.value}"{did_you_mean(p.value, hosts)}; hosts are {", ".join(hosts)}')
+        elif p.code == "unknown-network":
+            hint = did_you_mean(p.value, declared)
+            if ctx.compose:
+                msg = f'service "{p.subject}" refers to undefined network {p.value}{hint}; declare it under top-level networks:'
+            else:
+                msg = f'unknown network "{p.value}"{hint}; declare it under networks: (or use bridge, the default bridge)'
+            yield ctx.error(("containers", p.subject, "networks", p.value), msg)
+        elif p.code == "unknown-target":
+            hint = did_you_mean(p.value, list(ctx.containers))
+            what = f"service:{p.value}" if ctx.compose else f"container:{p.value}"
+            yield ctx.error(("containers", p.subject, "network_mode"),
                             f"network_mode {what} names no {ctx.things} in the design{hint}")
+        elif p.code == "duplicate":
+            yield ctx.error(p.path, p.message)
 
 
 def check_modes(ctx: Context) -> Iterator[Problem]:
-    reported: set[str] = set()
+    cycles = {p.subject: p for p in ctx.model_problems if p.code == "cycle"}
     for c in ctx.design.containers:
         mode_path = ("containers", c.name, "network_mode")
         if c.mode.kind is not ModeKind.NETWORKS and c.attachments:
@@ -204,19 +215,11 @@ def check_modes(ctx: Context) -> Iterator[Problem]:
             continue
         if c.mode.target == c.name:
             yield ctx.error(mode_path, f"network_mode refers to the {ctx.things} itself; name another {ctx.things}")
-            reported.add(c.name)
             continue
+        if c.name in cycles:
+            loop = " -> ".join(cycles[c.name].value)
+            yield ctx.error(mode_path, f"network_mode forms a cycle ({loop}); one of them must have its own network")
         owner = ctx.containers.get(c.mode.target or "")
-        chain, cur = [c.name], owner
-        while cur is not None and cur.mode.kind is ModeKind.CONTAINER:
-            if cur.name in chain:
-                if c.name not in reported and cur.name == c.name:
-                    loop = " -> ".join(chain + [cur.name])
-                    yield ctx.error(mode_path, f"network_mode forms a cycle ({loop}); one of them must have its own network")
-                    reported.update(chain)
-                break
-            chain.append(cur.name)
-            cur = ctx.containers.get(cur.mode.target or "")
         if owner is not None and owner.host != c.host and owner.host and c.host:
             yield ctx.error(mode_path, f'shares the namespace of "{owner.name}" on host {owner.host}, '
                             f"but runs on host {c.host}; put both on one host")

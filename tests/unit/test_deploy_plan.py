@@ -10,7 +10,7 @@ from simulator.adapters.engine import LABEL_CONTAINER, LABEL_DESIGN, LABEL_MANAG
 from simulator.adapters.fake_engine import FakeEngine, FakeLan
 from simulator.deploy.apply import apply, conflicts, destroy
 from simulator.deploy.plan import DeployRefused, lan_names, plan
-from simulator.errors import EngineError
+from simulator.errors import EngineError, ModelError
 from simulator.model import (
     Attachment,
     Container,
@@ -205,11 +205,22 @@ def test_multi_host_refused_when_the_machine_is_in_a_foreign_swarm():
     assert daemons.calls == [] and fake.swarm.active
 
 
-def test_namespace_cycles_are_refused():
+def test_namespace_cycles_never_reach_the_plan():
     a = Container("a", "h1", mode=NetworkMode(ModeKind.CONTAINER, "b"))
     b = Container("b", "h1", mode=NetworkMode(ModeKind.CONTAINER, "a"))
-    with pytest.raises(DeployRefused, match="cycle"):
-        plan(design(extra_containers=(a, b)))
+    with pytest.raises(ModelError, match=r"cycle \(a -> b -> a\)"):
+        design(extra_containers=(a, b))
+
+
+def test_start_order_is_topological_and_deterministic():
+    """Static addresses first, then design order; a joiner right after its owner, even when
+    it is written before it (chains of two)."""
+    j2 = Container("j2", "h1", mode=NetworkMode(ModeKind.CONTAINER, "j1"))
+    j1 = Container("j1", "h1", mode=NetworkMode(ModeKind.CONTAINER, "late"))
+    late = Container("late", "h1", attachments=(Attachment("front"),))
+    p = plan(design(extra_containers=(j2, j1, late)))
+    assert p.start_order == ("db", "web", "side", "legacy", "tool", "late", "j1", "j2")
+    assert p.container("j2").network_mode == "container:j1"
 
 
 # --- conflicts (pure) -----------------------------------------------------------------

@@ -32,7 +32,7 @@ def test_checks_are_a_list_of_functions():
 
 
 def test_programmatic_design_gets_derived_paths():
-    d = Design("p", (Host("docker1"),), (), (Container("web", "docker1", attachments=(Attachment("nope"),)),))
+    d = Design.unchecked("p", (Host("docker1"),), (), (Container("web", "docker1", attachments=(Attachment("nope"),)),))
     [p] = validate(d)
     assert p.path == "containers.web.networks.nope" and p.location is None
     assert 'unknown network "nope"' in p.message
