@@ -10,7 +10,7 @@ from dataclasses import dataclass, field, replace
 from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 
 from ..cidr import highest_free
-from ..model import Design, Driver, ModeKind, Network
+from ..model import Design, Driver, GatewayMode, ModeKind, Network
 from .ipam import GWBRIDGE, Addressing, allocate, gwbridge_network
 from .netfilter import Ruleset
 from .rules import Binding, build_ruleset, endpoint_order, gateway_endpoint_network, published_bindings
@@ -178,7 +178,7 @@ def build_world(design: Design, engine_version: str | None = None) -> World:
     # shared namespaces (network_mode container:X) join their owner's namespace
     for c in design.containers:
         if c.mode.kind is ModeKind.CONTAINER:
-            owner = _resolve_owner(design, c.name)
+            owner = design.namespace_owner(c.name)
             if owner is not None and owner in ns_of:
                 ns_of[c.name] = ns_of[owner]
                 namespaces[ns_of[owner]].members.append(c.name)
@@ -239,7 +239,7 @@ def as_engine_sees_it(design: Design, version: EngineVersion) -> Design:
     gateway mode is an unknown driver option to older engines, which then behave as nat."""
     if all(n.gateway_mode in version.gateway_modes for n in design.networks):
         return design
-    nets = tuple(n if n.gateway_mode in version.gateway_modes else replace(n, gateway_mode="nat") for n in design.networks)
+    nets = tuple(n if n.gateway_mode in version.gateway_modes else replace(n, gateway_mode=GatewayMode.NAT) for n in design.networks)
     return replace(design, networks=nets)
 
 
@@ -261,14 +261,3 @@ def _network(design: Design, name: str) -> Network:
         return gwbridge_network(())
     return design.network(name)
 
-
-def _resolve_owner(design: Design, name: str) -> str | None:
-    """Follow container:X chains to the container that owns the namespace."""
-    seen = set()
-    current = design.container(name)
-    while current.mode.kind is ModeKind.CONTAINER:
-        if current.name in seen or not design.has_container(current.mode.target or ""):
-            return None
-        seen.add(current.name)
-        current = design.container(current.mode.target)
-    return current.name

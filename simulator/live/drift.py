@@ -20,7 +20,7 @@ from ..errors import NetsimError
 from ..render.junit import Case
 from ..render.junit import render_junit as junit_text
 from ..diff import render_text as render_diff_text
-from ..model import Attachment, Container, Design, ModeKind, Network, NetworkMode
+from ..model import Attachment, Container, Design, ModeKind, Network, NetworkMode, namespace_owners
 from .importer import Imported
 
 ANY = IPv4Address("0.0.0.0")
@@ -228,18 +228,10 @@ def _share_listeners(intended: Design, containers: list[Container]) -> list[Cont
     """A namespace shared by several containers has one set of sockets: the network cannot
     tell which member holds one.  Each socket goes to the member the design gives it to
     (compose only lets the owner declare ``expose``), else stays where /proc found it."""
-    by_name = {c.name: c for c in containers}
-
-    def owner(c: Container) -> str:
-        seen = set()
-        while c.mode.kind is ModeKind.CONTAINER and c.mode.target in by_name and c.name not in seen:
-            seen.add(c.name)
-            c = by_name[c.mode.target]
-        return c.name
-
+    owners = namespace_owners(containers)
     groups: dict[str, list[str]] = {}
     for c in containers:
-        groups.setdefault(owner(c), []).append(c.name)
+        groups.setdefault(owners[c.name] or c.name, []).append(c.name)
     moved = {c.name: list(c.listeners) for c in containers}
     for members in groups.values():
         if len(members) < 2:

@@ -238,12 +238,7 @@ def build_context(design: Design, imported: Imported, routes: Sequence[tuple[IPv
         owners[str(iface.ip)] = cback.get(c, c)
     members: dict[str, list[str]] = defaultdict(list)
     for c in running.containers:
-        owner = c
-        seen = set()
-        while owner.mode.kind is ModeKind.CONTAINER and owner.name not in seen and running.has_container(owner.mode.target or ""):
-            seen.add(owner.name)
-            owner = running.container(owner.mode.target)
-        members[owner.name].append(c.name)
+        members[running.namespace_owner(c.name) or c.name].append(c.name)
     bindings = {k: cback.get(v, v) for k, v in imported.bindings.items()}
     own_subnets, addresses = [], set()
     for n in imported.design.networks:
@@ -390,12 +385,8 @@ def _observe_source(ctx: LiveContext, engine: Engine, source: str, items, helper
 
 
 def _host_mode(ctx: LiveContext, key: str) -> bool:
-    c = ctx.running.container(key) if ctx.running.has_container(key) else None
-    seen = set()
-    while c is not None and c.mode.kind is ModeKind.CONTAINER and c.name not in seen:
-        seen.add(c.name)
-        c = ctx.running.container(c.mode.target) if ctx.running.has_container(c.mode.target or "") else None
-    return c is not None and c.mode.kind is ModeKind.HOST
+    owner = ctx.running.namespace_owner(key) if ctx.running.has_container(key) else None
+    return owner is not None and ctx.running.container(owner).mode.kind is ModeKind.HOST
 
 
 def _observation(ctx: LiveContext, p, addr: str, r: DialResult | None) -> Observation:

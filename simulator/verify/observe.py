@@ -505,13 +505,8 @@ def _dial_address(design, plan, source, container, p, facts: Facts, prep: Prepar
 
 def _in_host_namespace(design: Design, container) -> bool:
     """Host mode, or container:X down a chain ending at a host-mode container."""
-    seen = set()
-    while container.mode.kind is ModeKind.CONTAINER and container.name not in seen:
-        seen.add(container.name)
-        if not design.has_container(container.mode.target or ""):
-            return False
-        container = design.container(container.mode.target)
-    return container.mode.kind is ModeKind.HOST
+    owner = design.namespace_owner(container.name)
+    return owner is not None and design.container(owner).mode.kind is ModeKind.HOST
 
 
 def _macvlan_only(design: Design, container) -> bool:
