@@ -17,9 +17,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from simulator.analysis.reachability import compute_reach  # noqa: E402
-from simulator.engine.checks import engine_problems  # noqa: E402
-from simulator.loaders import load_design  # noqa: E402
+from simulator.analysis.reachability import compute_reach
+from simulator.engine.checks import engine_problems
+from simulator.loaders import load_design
 
 
 def generate(containers: int, networks: int) -> str:

@@ -21,10 +21,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from simulator.analysis.reachability import compute_reach  # noqa: E402
-from simulator.loaders import load_design  # noqa: E402
-from simulator.render.diagram import DiagramOptions, build_scene, render_dot  # noqa: E402
-from simulator.render.report import render_report  # noqa: E402
+from simulator.analysis.reachability import compute_reach
+from simulator.loaders import load_design
+from simulator.render.diagram import DiagramOptions, build_scene, render_dot
+from simulator.render.report import render_report
 
 REPLICAS = 5
 

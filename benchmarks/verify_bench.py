@@ -23,21 +23,36 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from simulator.adapters import lanpeer  # noqa: E402
-from simulator.adapters.docker_engine import DockerEngine  # noqa: E402
-from simulator.adapters.probe_agent import Dial, parse_results, probe_script  # noqa: E402
-from simulator.analysis.reachability import compute_reach  # noqa: E402
-from simulator.deploy.apply import apply, destroy  # noqa: E402
-from simulator.deploy.plan import plan  # noqa: E402
-from simulator.model import (  # noqa: E402
-    Attachment, Container, Design, Driver, Host, Listener, Network, PortMapping, Protocol,
+from simulator.adapters import lanpeer
+from simulator.adapters.docker_engine import DockerEngine
+from simulator.adapters.probe_agent import (
+    Dial,
+    parse_results,
+    probe_script,
 )
-from simulator.verify.compare import compare  # noqa: E402
-from simulator.verify.observe import (  # noqa: E402
-    build_guard, gather_facts, host_forbidden, host_local_routes, observe, _dial_address,
+from simulator.analysis.reachability import compute_reach
+from simulator.deploy.apply import apply, destroy
+from simulator.deploy.plan import plan
+from simulator.model import (
+    Attachment,
+    Container,
+    Design,
+    Driver,
+    Host,
+    Listener,
+    Network,
+    PortMapping,
+    Protocol,
 )
-from simulator.adapters.probe_agent import Prepared  # noqa: E402
-from simulator.verify.session import retry_transient  # noqa: E402
+from simulator.verify.compare import compare
+from simulator.verify.observe import (
+    build_guard,
+    gather_facts,
+    host_forbidden,
+    host_local_routes,
+    observe,
+)
+from simulator.verify.session import retry_transient
 
 
 def bench_design(containers: int, networks: int) -> Design:

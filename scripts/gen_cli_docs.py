@@ -18,6 +18,7 @@ import enum
 import inspect
 import re
 import sys
+import types
 import typing
 from pathlib import Path
 
@@ -46,8 +47,8 @@ def command_name(info) -> str:
 
 
 def _unwrap(annotation):
-    """Optional[X] -> X."""
-    if typing.get_origin(annotation) is typing.Union:
+    """Optional[X] or X | None -> X."""
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
         args = [a for a in typing.get_args(annotation) if a is not type(None)]
         if len(args) == 1:
             return args[0]
