@@ -4,7 +4,8 @@
     ├── DesignError            the design cannot be used; carries every Problem found   (exit 1)
     │   └── DesignLoadError    the file could not be read or parsed at all               (exit 1)
     ├── ModelError             a model value built in code breaks the model's rules; carries
-    │                          every ModelProblem (path in the model, message)           (exit 1)
+    │                          every ModelProblem (library use; loaders report these as
+    │                          DesignError problems at file:line instead; also a ValueError)  (exit 2)
     ├── UsageError             the command line asks for what cannot be done             (exit 2)
     │   ├── UnknownEngineVersion   --engine-version names no rule set netsim knows
     │   ├── QueryError         a trace/diagram query names something not in the design
@@ -100,9 +101,10 @@ class ModelProblem:
         return f"{where}: {self.message}" if where else self.message
 
 
-class ModelError(NetsimError):
+class ModelError(NetsimError, ValueError):
     """A model value was built with what the model does not allow (netsim used as a library):
-    ``problems`` lists every broken rule found."""
+    ``problems`` lists every broken rule found.  Also a ValueError, as Python's own
+    constructors raise for a value they do not take."""
 
     def __init__(self, problems: list[ModelProblem] | tuple[ModelProblem, ...]):
         self.problems = tuple(problems)
