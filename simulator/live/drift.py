@@ -11,16 +11,15 @@ differ because of the drift.  Pure: no I/O.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from ipaddress import IPv4Address, IPv4Interface
-from typing import Callable, Mapping
 
 from ..diff import DesignDiff, diff_results
-from ..errors import NetsimError
+from ..diff import render_text as render_diff_text
+from ..model import Container, Design, ModeKind, Network, NetworkMode, namespace_owners
 from ..render.junit import Case
 from ..render.junit import render_junit as junit_text
-from ..diff import render_text as render_diff_text
-from ..model import Attachment, Container, Design, ModeKind, Network, NetworkMode, namespace_owners
 from .importer import Imported
 
 ANY = IPv4Address("0.0.0.0")
@@ -319,8 +318,8 @@ def _compare_network(n: Network, r: Network) -> list[DriftItem]:
     return items
 
 
-def compare_designs(intended: Design, running: Design, addresses: Mapping[tuple[str, str], IPv4Interface],
-                    allocate: Callable | None = None) -> list[DriftItem]:
+def compare_designs(intended: Design, running: Design,
+                    addresses: Mapping[tuple[str, str], IPv4Interface]) -> list[DriftItem]:
     """Every drift item between ``intended`` and ``running`` (already in the design's names).
 
     ``addresses``: the running endpoints' addresses by (design container key, design network key)."""
@@ -336,15 +335,6 @@ def compare_designs(intended: Design, running: Design, addresses: Mapping[tuple[
     for n in running.networks:
         if not intended.has_network(n.name):
             items.append(DriftItem("network", f"network {n.name}", "extra", actual=n.engine_name))
-    model_addr: dict = {}
-    if allocate is not None:
-        try:
-            addressing = allocate(intended)
-        except NetsimError:  # a design the model cannot address: its allocation is advisory here
-            addressing = None
-        for c in intended.containers if addressing is not None else ():
-            for ep in addressing.endpoints_of(c.name):
-                model_addr[(c.name, ep.network)] = ep.address
     for c in intended.containers:
         r = rc.get(c.name)
         if r is None:
@@ -382,9 +372,6 @@ def compare_designs(intended: Design, running: Design, addresses: Mapping[tuple[
                 if got_ip not in subnet:
                     items.append(DriftItem("address", f"{c.name} on {net}", "changed", f"an address in {subnet}",
                                            str(got_ip)))
-                elif (c.name, net) in model_addr and model_addr[(c.name, net)] != got_ip:
-                    items.append(DriftItem("address", f"{c.name} on {net}", "changed",
-                                           f"{model_addr[(c.name, net)]} (model's allocation)", str(got_ip), "info"))
         if c.mode.kind is ModeKind.NETWORKS and r.mode.kind is ModeKind.NETWORKS:
             items += _compare_ports(intended, running, c, r)
         wl = {f"{x.port}/{x.protocol.value}" for x in c.listeners}
@@ -409,19 +396,17 @@ def compare_designs(intended: Design, running: Design, addresses: Mapping[tuple[
 
 
 def compute_drift(intended: Design, imported: Imported, engine_version: str, scope: str = "",
-                  reach: Callable | None = None, allocate: Callable | None = None) -> Drift:
+                  reach: Callable | None = None) -> Drift:
     """Drift items and their consequence for reachability and exposure."""
     if reach is None:
         from ..analysis.reachability import compute_reach as reach
-    if allocate is None:
-        from ..engine.ipam import allocate
     ctrs, nets = match(intended, imported.design)
     intended = align(intended, imported.design, ctrs, nets, imported)
     running = translate(intended, imported.design, ctrs, nets)
     cback = {v: k for k, v in ctrs.items()}
     nback = {v: k for k, v in nets.items()}
     addresses = {(cback.get(c, c), nback.get(n, n)): a for (c, n), a in imported.addresses.items()}
-    items = compare_designs(intended, running, addresses, allocate)
+    items = compare_designs(intended, running, addresses)
     here = on_this_engine(intended, running, addresses, imported.design.hosts)
     consequence = _without_address_noise(diff_results(reach(here, engine_version), reach(running, engine_version)))
     return Drift(intended.name, scope, engine_version, tuple(items), consequence, imported.notes, ctrs)

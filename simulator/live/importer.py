@@ -133,7 +133,10 @@ def _unique_keys(items: list[tuple[str, str, str]]) -> dict[str, str]:
     return {i: (key if counts[key] == 1 else name) for i, key, name in items}
 
 
-def import_snapshot(snap: Snapshot, scope: Scope = Scope("all"), name: str | None = None) -> Imported:
+EVERY_CONTAINER = Scope("all")
+
+
+def import_snapshot(snap: Snapshot, scope: Scope = EVERY_CONTAINER, name: str | None = None) -> Imported:
     """Map inspect JSON to the model (pure)."""
     notes: list[str] = list(snap.notes)
     by_id = {c["Id"]: c for c in snap.containers}
@@ -144,7 +147,6 @@ def import_snapshot(snap: Snapshot, scope: Scope = Scope("all"), name: str | Non
                          "not part of the import (a stopped container has no network endpoints)")
     ckeys = _unique_keys([(c["Id"], _preferred_container_key(c, scope), c["Name"].lstrip("/")) for c in running])
 
-    nets_by_name = {n["Name"]: n for n in snap.networks}
     used = {nname for c in running for nname in ((c.get("NetworkSettings") or {}).get("Networks") or {})}
     wanted = []
     for n in snap.networks:
@@ -183,7 +185,7 @@ def import_snapshot(snap: Snapshot, scope: Scope = Scope("all"), name: str | Non
                 addresses[(ckeys[c["Id"]], key_of_net[net_name])] = IPv4Interface(
                     f"{ep['IPAddress']}/{ep.get('IPPrefixLen') or 32}")
         for spec, bound in ((c.get("NetworkSettings") or {}).get("Ports") or {}).items():
-            port, _, proto = spec.partition("/")
+            _, _, proto = spec.partition("/")
             for b in bound or []:
                 if b.get("HostPort") and ":" not in (b.get("HostIp") or ""):
                     bindings[(b.get("HostIp") or "0.0.0.0", int(b["HostPort"]), proto or "tcp")] = ckeys[c["Id"]]
@@ -426,11 +428,11 @@ def _listeners(c: dict, name: str, snap: Snapshot, notes: list) -> tuple[Listene
             port, _, proto = spec.partition("/")
             if proto in ("tcp", "udp", "sctp") or not proto:
                 found.add(Listener(int(port), Protocol(proto or "tcp")))
-        return tuple(sorted(found, key=lambda l: (l.port, l.protocol.value)))
+        return tuple(sorted(found, key=lambda lst: (lst.port, lst.protocol.value)))
     local = sorted({f"{s.port}/{s.protocol}" for s in sockets if s.loopback and s.address != EMBEDDED_DNS})
     outside = {Listener(s.port, Protocol(s.protocol)) for s in sockets if not s.loopback}
     hidden = [x for x in local if Listener(int(x.split("/")[0]), Protocol(x.split("/")[1])) not in outside]
     if hidden:
         notes.append(f"container {name}: listens on loopback only at {', '.join(hidden)} (not reachable from "
                      "outside its namespace; left out)")
-    return tuple(sorted(outside, key=lambda l: (l.port, l.protocol.value)))
+    return tuple(sorted(outside, key=lambda lst: (lst.port, lst.protocol.value)))

@@ -38,27 +38,36 @@ import shlex
 import socket
 import uuid
 from collections import defaultdict
-from contextlib import ExitStack
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv4Network
-from typing import Callable, Mapping, Sequence
 
 from ..adapters import lanpeer
-from ..adapters.engine import LABEL_MANAGED, ContainerSpec, Engine, EngineObject
+from ..adapters.engine import LABEL_MANAGED, ContainerSpec, Engine
 from ..adapters.probe_agent import (
-    BEGIN, DNS_TIMEOUT_S, END, RETRY_DNS_TIMEOUT_S, RETRY_TIMEOUT_MS, TIMEOUT_MS, Dial, DialResult, parse_results,
-    prepare_script, probe_sockets,
+    BEGIN,
+    DNS_TIMEOUT_S,
+    END,
+    RETRY_DNS_TIMEOUT_S,
+    RETRY_TIMEOUT_MS,
+    TIMEOUT_MS,
+    Dial,
+    DialResult,
+    parse_results,
+    prepare_script,
+    probe_sockets,
 )
 from ..adapters.probe_image import DEFAULT_PROBE_IMAGE
 from ..adapters.safety import ProbeGuard
 from ..deploy.apply import NoProgress, sigterm_as_interrupt
+from ..engine.versions import engine_line
 from ..errors import EngineError, UnsafeTarget
 from ..model import Design, Driver, ModeKind
 from ..verify.compare import Comparison, compare
 from ..verify.observe import EXEC_ATTEMPTS, PACKAGE_ROOT, Observation, exec_dials, exec_prepare, retry_disagreeing
 from .drift import Drift, align, compute_drift, match, on_this_engine, translate
-from ..engine.versions import engine_line
 from .importer import Imported, import_snapshot
 from .snapshot import LABEL_HELPER, Scope, read_snapshot
 
@@ -115,7 +124,7 @@ def causes(rows: Sequence, drift: Drift | None) -> dict[tuple, tuple[str, ...]]:
     return out
 
 
-def live_addressing(ctx: "LiveContext", allocate: Callable | None = None) -> tuple:
+def live_addressing(ctx: LiveContext, allocate: Callable | None = None) -> tuple:
     """The addressing view: the design's addresses and subnets (pinned, else the model's
     allocation) against the running ones."""
     from ..errors import NetsimError
@@ -178,7 +187,7 @@ def connect_sockets(dials: Sequence[Dial], timeout: float = TIMEOUT_MS / 1000) -
                 return DialResult(d.id, "OK")
         except ConnectionRefusedError:
             return DialResult(d.id, "REFUSED")
-        except socket.timeout:
+        except TimeoutError:
             return DialResult(d.id, "TIMEOUT")
         except OSError as exc:
             return DialResult(d.id, "ERR", "no route" if exc.errno in (errno.EHOSTUNREACH, errno.ENETUNREACH)
@@ -234,7 +243,7 @@ def build_context(design: Design, imported: Imported, routes: Sequence[tuple[IPv
                                               for (c, n), a in imported.addresses.items()}, imported.design.hosts)
     ids = {cback.get(k, k): v for k, v in imported.ids.items()}
     owners: dict[str, str] = {}
-    for (c, n), iface in imported.addresses.items():
+    for (c, _net), iface in imported.addresses.items():
         owners[str(iface.ip)] = cback.get(c, c)
     members: dict[str, list[str]] = defaultdict(list)
     for c in running.containers:
@@ -246,7 +255,7 @@ def build_context(design: Design, imported: Imported, routes: Sequence[tuple[IPv
             continue
         if n.subnet is not None:
             own_subnets.append(n.subnet)
-    for (c, n), iface in imported.addresses.items():
+    for (_ctr, n), iface in imported.addresses.items():
         net = imported.design.network(n) if imported.design.has_network(n) else None
         if net is not None and net.default_bridge:
             addresses.add(iface.ip)

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import copy
 import json
-from contextlib import contextmanager
 from ipaddress import IPv4Address, IPv4Network
 from pathlib import Path
 
