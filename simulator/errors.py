@@ -9,6 +9,7 @@
     ├── UsageError             the command line asks for what cannot be done             (exit 2)
     │   ├── UnknownEngineVersion   --engine-version names no rule set netsim knows
     │   ├── QueryError         a trace/diagram query names something not in the design
+    │   │   └── UnknownName    Design.host/network/container of a name it lacks (also a KeyError)
     │   ├── InputError         an input path is not a readable regular file
     │   ├── OutputError        an output cannot (or may not) be written
     │   └── ArgumentError      a library function got a value it does not take (also a ValueError)
@@ -121,6 +122,13 @@ class UnknownEngineVersion(UsageError):
 
 class QueryError(UsageError):
     pass
+
+
+class UnknownName(QueryError, KeyError):
+    """A design was asked for a host, network or container it does not have. Also a KeyError,
+    which is what a by-name lookup raises in Python."""
+
+    __str__ = BaseException.__str__  # the message as written, not KeyError's quoted repr
 
 
 class InputError(UsageError):

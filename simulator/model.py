@@ -27,7 +27,7 @@ from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 from types import MappingProxyType
 from typing import Any
 
-from .errors import ModelError, ModelProblem
+from .errors import ModelError, ModelProblem, UnknownName
 
 
 class Driver(str, enum.Enum):
@@ -546,13 +546,22 @@ class Design:
         return ({h.name: h for h in self.hosts}, {n.name: n for n in self.networks}, {c.name: c for c in self.containers})
 
     def host(self, name: str) -> Host:
-        return self._by_name[0][name]
+        try:
+            return self._by_name[0][name]
+        except KeyError:
+            raise UnknownName(f'design {self.name!r} has no host "{name}"') from None
 
     def network(self, name: str) -> Network:
-        return self._by_name[1][name]
+        try:
+            return self._by_name[1][name]
+        except KeyError:
+            raise UnknownName(f'design {self.name!r} has no network "{name}"') from None
 
     def container(self, name: str) -> Container:
-        return self._by_name[2][name]
+        try:
+            return self._by_name[2][name]
+        except KeyError:
+            raise UnknownName(f'design {self.name!r} has no container "{name}"') from None
 
     def has_host(self, name: str) -> bool:
         return name in self._by_name[0]

@@ -38,3 +38,16 @@ def test_every_package_declares_all_and_each_name_exists(name):
 def test_types_ship_with_the_package():
     assert (ROOT / "simulator" / "py.typed").is_file()
     assert '"py.typed"' in (ROOT / "pyproject.toml").read_text()
+
+
+def test_a_name_the_design_lacks_is_a_netsim_error_and_a_key_error():
+    from simulator.errors import NetsimError, UnknownName
+    from simulator.model import Design, Host
+
+    design = Design("d", hosts=(Host("h1"),), networks=(), containers=())
+    for lookup, kind in ((design.container, "container"), (design.network, "network"), (design.host, "host")):
+        with pytest.raises(UnknownName) as caught:
+            lookup("nope")
+        assert isinstance(caught.value, NetsimError) and isinstance(caught.value, KeyError)
+        assert str(caught.value) == f"design 'd' has no {kind} \"nope\""
+    assert design.host("h1").name == "h1"
