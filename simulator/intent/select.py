@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from fnmatch import fnmatchcase
 
-from ..errors import Problem
+from ..errors import Problem, Severity
 from ..loaders.yamlsource import did_you_mean
 from ..model import Design
 from .model import Intent, Selector
@@ -22,7 +22,7 @@ class Scope:
         self.problems: list[Problem] = []
         self._reported: set[tuple] = set()
 
-    def _problem(self, sel: Selector, message: str, severity: str = "error") -> None:
+    def _problem(self, sel: Selector, message: str, severity: Severity = Severity.ERROR) -> None:
         key = (sel.text, sel.location, message)
         if key not in self._reported:
             self._reported.add(key)
@@ -84,7 +84,7 @@ class Scope:
                 return []
             found = [c.name for c in d.containers if net in c.networks]
             if not found:
-                self._problem(sel, f'no container is attached to network "{net}"', "warning")
+                self._problem(sel, f'no container is attached to network "{net}"', Severity.WARNING)
             return found
         if any(ch in text for ch in "*?["):
             found = [n for n in names if fnmatchcase(n, text)]
