@@ -19,7 +19,7 @@ import os
 import stat
 import sys
 import tempfile
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from enum import Enum
 from pathlib import Path
 from typing import Iterable, Optional, Sequence
@@ -34,6 +34,7 @@ except ImportError:  # pragma: no cover
 
 from ..errors import DesignError, InputError, NetsimError, OutputError, Problem, UsageError
 from ..model import Design, Driver, KernelFeatures
+from ..pipeline import Loaded
 
 EXIT_OK = 0
 EXIT_FOUND = 1  # the design is invalid, or the command found what it looks for
@@ -238,28 +239,20 @@ def kernel_summary(design: Design) -> str:
 # --- loading: one way for every command ----------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Loaded:
-    design: Design
-    warnings: tuple[Problem, ...]  # the loader's warnings (what audit builds on)
-    intent: object  # simulator.intent.model.Intent
-    other_warnings: tuple[Problem, ...] = ()  # the engine's and the intent's warnings
-
-
 def load_checked(path: Path, engine_version: Optional[str] = None, kernel: KernelChoice | str = KernelChoice.default,
                  intent_file: Optional[Path] = None, show_warnings: bool = False, run_here: bool = False,
                  announce_kernel: bool = True) -> Loaded:
-    """Load and validate a design exactly as every command does, or exit with the contract's code.
+    """Load and validate a design exactly as every command does (:func:`simulator.pipeline.load`),
+    or exit with the contract's code.
 
     Exit 2 (nothing evaluated) for a bad input path, intent path or ``--engine-version``;
     exit 1 listing every problem when the design (or its intent) is invalid: the loader's
     problems, ``expect:``/``audit:`` sections and their names, and what the engine would
-    refuse on the chosen kernel.
+    refuse on the chosen kernel. The :class:`~simulator.pipeline.Loaded` it returns keeps the
+    world the engine checks built (``loaded.world(version)``).
     """
-    from ..engine.checks import engine_problems
     from ..engine.versions import parse_version
-    from ..intent import load_intent_file, load_with_intent
-    from ..intent.model import Intent
+    from ..pipeline import load
 
     check_input(path)
     if intent_file is not None:
@@ -269,40 +262,41 @@ def load_checked(path: Path, engine_version: Optional[str] = None, kernel: Kerne
             parse_version(engine_version)
         except NetsimError as exc:
             raise UsageError(f"--engine-version: {exc}") from None
-    try:
-        design, warnings, intent, problems = load_with_intent(path)
-    except DesignError as exc:
-        print_problems(exc.problems)
-        raise typer.Exit(_count(path, exc.errors))
-    from_file = None  # the --intent file's expectations: the loader checked the design's own
-    if intent_file is not None:
-        try:
-            extra, more = load_intent_file(intent_file)
-        except DesignError as exc:
-            print_problems(exc.problems)
-            raise typer.Exit(_count(intent_file, exc.errors))
-        problems = problems + more
-        intent = Intent(intent.source, intent.expectations + extra.expectations, intent.groups + extra.groups,
-                        intent.audit_disable + extra.audit_disable,
-                        intent.audit_disable_locations + extra.audit_disable_locations)
-        from_file = replace(intent, expectations=extra.expectations)
     # deploy/verify/destroy/drift run on this machine: the design is judged on the kernels it
     # states (or the default), and the model then carries this machine's kernel; what it lacks
     # is skipped by deploy's plan with a note, not refused.
-    design = apply_kernel(design, KernelChoice.default if run_here else kernel)
-    problems = list(problems) + engine_problems(design, engine_version) + _reference_problems(from_file, design)
+    chosen = _kernel_of(KernelChoice.default if run_here else kernel)
+    try:
+        loaded = load(path, source=str(path), engine_version=engine_version, default_kernel=chosen,
+                      intent_file=intent_file)
+    except DesignError as exc:
+        stage = getattr(exc, "stage", "load")
+        if stage == "engine":
+            errors = list(exc.errors)
+            print_problems(errors if not show_warnings else sorted(exc.problems, key=_place))
+            raise typer.Exit(_count(path, errors))
+        print_problems(exc.problems)
+        raise typer.Exit(_count(intent_file if stage == "intent file" and intent_file is not None else path, exc.errors))
     if run_here:
-        design = apply_kernel(design, kernel, run_here=True)
-    errors = [p for p in problems if p.severity == "error"]
-    other = tuple(p for p in problems if p.severity == "warning")
-    if errors:
-        print_problems(errors if not show_warnings else sorted(errors + list(warnings) + list(other), key=_place))
-        raise typer.Exit(_count(path, errors))
+        loaded = loaded.with_design(apply_kernel(loaded.design, kernel, run_here=True))
     if show_warnings:
-        print_problems(tuple(warnings) + other)
-    if announce_kernel and kernel_matters(design):
-        typer.echo(f"netsim: kernel: {kernel_summary(design)}", err=True)
-    return Loaded(design, tuple(warnings), intent, other)
+        print_problems(loaded.warnings + loaded.other_warnings)
+    if announce_kernel and kernel_matters(loaded.design):
+        typer.echo(f"netsim: kernel: {kernel_summary(loaded.design)}", err=True)
+    return loaded
+
+
+def _kernel_of(choice: KernelChoice | str) -> KernelFeatures:
+    """The kernel of hosts that state none: the default, or this machine's (UsageError when unreadable)."""
+    if KernelChoice(choice) is KernelChoice.local:
+        from ..adapters.kernel import local_kernel
+
+        kernel = local_kernel()
+        if kernel is None:
+            raise UsageError("--kernel local: this machine's kernel configuration is not readable "
+                             "(/proc/config.gz, /boot/config-RELEASE); use --kernel default")
+        return kernel
+    return DEFAULT_KERNEL
 
 
 def _place(p: Problem) -> tuple:
@@ -313,16 +307,6 @@ def _place(p: Problem) -> tuple:
 def _count(path: Path, errors: Sequence[Problem]) -> int:
     typer.echo(f"{_p(path)}: {len(errors)} error(s); nothing was evaluated", err=True)
     return EXIT_FOUND
-
-
-def _reference_problems(intent, design: Design) -> list[Problem]:
-    """Selectors of an --intent file that name nothing (the loader checks the design's own
-    expect:): the design is invalid, whichever command reads it."""
-    if not getattr(intent, "expectations", ()):
-        return []
-    from ..intent.select import reference_problems
-
-    return reference_problems(intent, design)
 
 
 def load_or_exit(path: Path, show_warnings: bool = True, engine_version: Optional[str] = None,

@@ -1,31 +1,60 @@
-"""Checks that need the engine model: address allocation and version-specific refusals."""
+"""Checks that need the engine model: address allocation and version-specific refusals.
+
+Every problem is found at a *model* path (``("networks", "db", "subnet")``); a
+:data:`Place` turns it into a :class:`~simulator.errors.Problem` at the field and line the user
+wrote (the pipeline passes the loader's map, so a compose file's problem names
+``networks.db.ipam.config[0].subnet``). Without one the dotted model path is used.
+"""
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 
 from ..errors import NetsimError, Problem
 from ..model import Design, Driver
-from .topology import build_world
+from .ipam import Issue
+from .topology import World, build_world
 from .versions import parse_version
 
+#: (model path, message, severity) → a Problem at the place the user wrote it.
+Place = Callable[[tuple, str, str], Problem]
 
-def engine_problems(design: Design, engine_version: str | None = None) -> list[Problem]:
+
+def model_place(design: Design) -> Place:
+    """Problems at the dotted model path and the location the design records for it."""
+
+    def place(model: tuple, message: str, severity: str = "error") -> Problem:
+        path = ".".join(str(part) for part in model)
+        return Problem(message, path, design.location(*model), severity)
+
+    return place
+
+
+def engine_problems(design: Design, engine_version: str | None = None, place: Place | None = None) -> list[Problem]:
     """Problems the engine would raise (errors) or silently ignore (warnings) for this design."""
-    problems: list[Problem] = []
+    return engine_check(design, engine_version, place)[0]
+
+
+def engine_check(design: Design, engine_version: str | None = None,
+                 place: Place | None = None) -> tuple[list[Problem], World | None]:
+    """:func:`engine_problems` and the world built to find them (None when no engine version applies),
+    so that a command computes the world once."""
+    place = place or model_place(design)
+    issues: list[Issue] = []
     versions = [engine_version] if engine_version else [h.engine_version for h in design.hosts]
     for v in versions:
         try:
             parse_version(v)
         except NetsimError as exc:
-            return [Problem(str(exc), path="engine_version", location=design.location("engine_version"))]
+            return [place(("engine_version",), str(exc), "error")], None
     version = parse_version(versions[0])
     for net in design.networks:
         if net.driver is Driver.BRIDGE and net.gateway_mode not in version.gateway_modes:
-            problems.append(Problem(
+            issues.append(Issue(
+                ("networks", net.name, "gateway_mode"),
                 f"gateway mode {net.gateway_mode!r} does not exist on engine {version} (it knows: "
                 f"{', '.join(version.gateway_modes)}): the engine ignores the option and the network behaves as nat",
-                path=f"networks.{net.name}.gateway_mode", location=design.location("networks", net.name, "gateway_mode"),
                 severity="warning",
             ))
     if version.macvlan_exclusive_parent:
@@ -37,27 +66,23 @@ def engine_problems(design: Design, engine_version: str | None = None) -> list[P
                     by_parent[(host, net.driver, net.parent_interface or lan)].append(net.name)
         for (host, driver, parent), nets in by_parent.items():
             for extra in nets[1:]:
-                problems.append(Problem(
+                issues.append(Issue(
+                    ("networks", extra, "parent"),
                     f"network {nets[0]} is already using parent interface {parent} on host {host}: engine {version} allows one "
                     f"{driver.value} network per parent (27.0+ lifts this except for passthru); use a VLAN sub-interface or one network",
-                    path=f"networks.{extra}.parent", location=design.location("networks", extra),
                 ))
-    problems.extend(_kernel_problems(design))
+    issues.extend(_kernel_problems(design))
     world = build_world(design, engine_version)
-    problems.extend(world.addressing.problems)
-    for host, ignored in world.ignored_ports.items():
+    issues.extend(world.addressing.problems)
+    for ignored in world.ignored_ports.values():
         for container, why in ignored:
             if "ephemeral" not in why:
                 continue  # the loader's validation already warns about the other cases
-            problems.append(Problem(
-                f"published port not predictable: {why}",
-                path=f"containers.{container}.ports", location=design.location("containers", container, "ports"),
-                severity="warning",
-            ))
-    return _dedupe(problems)
+            issues.append(Issue(("containers", container, "ports"), f"published port not predictable: {why}", "warning"))
+    return _dedupe([place(i.model, i.message, i.severity) for i in issues]), world
 
 
-def _kernel_problems(design: Design) -> list[Problem]:
+def _kernel_problems(design: Design) -> list[Issue]:
     """What the host's kernel cannot do: the engine accepts the network, then fails at start."""
     out = []
     for net in design.networks:
@@ -67,21 +92,21 @@ def _kernel_problems(design: Design) -> list[Problem]:
             if not any(h.name == host_name for h in design.hosts):
                 continue
             kernel = design.host(host_name).kernel
-            where = dict(path=f"networks.{net.name}", location=design.location("networks", net.name))
+            where = ("networks", net.name)
             if net.driver is Driver.IPVLAN and not kernel.ipvlan:
-                out.append(Problem(
+                out.append(Issue(where,
                     f"host {host_name}'s kernel has no ipvlan support ({kernel.source}): the engine creates the network, "
                     "then every container on it fails to start (\"failed to create the ipvlan port: operation not supported\"); "
-                    "use macvlan or a host whose kernel has CONFIG_IPVLAN", **where))
+                    "use macvlan or a host whose kernel has CONFIG_IPVLAN"))
             parent = net.parent_interface
             if parent and "." in parent and not kernel.vlan:
-                out.append(Problem(
+                out.append(Issue(where,
                     f"host {host_name}'s kernel has no 802.1q support ({kernel.source}): the engine refuses the network "
-                    f"(\"failed to create {parent} vlan link: operation not supported\"); use an untagged parent", **where))
+                    f"(\"failed to create {parent} vlan link: operation not supported\"); use an untagged parent"))
             if net.parent is None and not kernel.dummy:
-                out.append(Problem(
+                out.append(Issue(where,
                     f"a {net.driver.value} network without a parent needs a dummy link, which host {host_name}'s kernel lacks "
-                    f"({kernel.source}): the engine refuses it (\"operation not supported\"); give it a parent interface", **where))
+                    f"({kernel.source}): the engine refuses it (\"operation not supported\"); give it a parent interface"))
     return out
 
 

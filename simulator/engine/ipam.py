@@ -20,7 +20,6 @@ from bisect import bisect_left, bisect_right, insort
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 
-from ..errors import Problem
 from ..model import SWARM_DEFAULT_POOL, Design, Driver, Host, ModeKind, Network
 
 GWBRIDGE = "docker_gwbridge"
@@ -57,12 +56,25 @@ class Endpoint:
         return IPv4Interface((int(self.address), self.prefixlen))
 
 
+@dataclass(frozen=True, slots=True)
+class Issue:
+    """A problem found while allocating addresses, at a model path such as ("networks", "db", "subnet").
+
+    The engine knows the model, not the file: the pipeline turns the model path into the field path
+    and line the user wrote (in a compose file ``networks.db.ipam.config[0].subnet``).
+    """
+
+    model: tuple
+    message: str
+    severity: str = "error"
+
+
 @dataclass
 class Addressing:
     segments: dict[tuple[str, str | None], Segment] = field(default_factory=dict)
     endpoints: dict[tuple[str, str], Endpoint] = field(default_factory=dict)
     docker0: dict[str, IPv4Network] = field(default_factory=dict)  # per host, used by the design or not
-    problems: list[Problem] = field(default_factory=list)
+    problems: list[Issue] = field(default_factory=list)
     _by_container: dict[str, list[Endpoint]] = field(default_factory=dict, repr=False, compare=False)
     _indexed: int = field(default=-1, repr=False, compare=False)
 
@@ -339,40 +351,39 @@ def _allocate_segment(out: Addressing, design: Design, net: Network, host_name: 
     if subnet is not None:
         clash = pools.reserve(subnet)
         route = pools.route_clash(subnet)
-        if route is not None and net.driver is Driver.BRIDGE:
-            out.problems.append(Problem(
+        if route is not None and net.driver is Driver.BRIDGE and subnet != net.subnet:
+            # a subnet written in the design is checked against the host's LAN and routes by the
+            # loader's validation (check_overlaps); here only docker0's bip, which it does not see
+            out.problems.append(Issue(
+                ("hosts", host_name, "daemon", "bip"),
                 f"subnet {subnet} overlaps {route}, which host {host_name} already routes (its LAN or a route): "
                 "the engine accepts it, but the host then has two routes for those addresses; choose a free range",
-                path=f"networks.{net.name}.subnet", location=design.location("networks", net.name, "subnet"),
                 severity="warning",
             ))
         if clash is not None and not net.external:
             other = _owner_of(out, clash, host_name)
-            out.problems.append(Problem(
+            out.problems.append(Issue(
+                ("networks", net.name, "subnet"),
                 f"subnet {subnet} overlaps {other} on host {host_name}: "
                 f"the engine refuses it (\"Pool overlaps with other one on this address space\"); choose a free range",
-                path=f"networks.{net.name}.subnet",
-                location=design.location("networks", net.name, "subnet"),
             ))
     else:
         subnet = pools.next_free(host)
         if subnet is None and net.name == GWBRIDGE:
             pools_text = ", ".join(f"{p.base} in /{p.size}s" for p in host.daemon.default_address_pools) or "none"
-            out.problems.append(Problem(
+            out.problems.append(Issue(
+                ("hosts", host_name, "daemon", "default_address_pools"),
                 f"address pool exhausted on host {host_name}: docker_gwbridge (the egress bridge of its overlay "
                 f"containers) needs a subnet and the daemon's default_address_pools ({pools_text}) have none left; "
                 "widen default_address_pools",
-                path=f"hosts.{host_name}.daemon.default_address_pools",
-                location=design.location("hosts", host_name, "daemon", "default_address_pools"),
             ))
             return
         if subnet is None:
-            out.problems.append(Problem(
+            out.problems.append(Issue(
+                ("networks", net.name),
                 "could not find an available, non-overlapping IPv4 address pool among the defaults to assign "
                 f"to the network (host {host_name} has no free default pool left): give it a subnet or widen "
                 "the daemon's default_address_pools",
-                path=f"networks.{net.name}",
-                location=design.location("networks", net.name),
             ))
             return
     gateway = net.gateway
@@ -402,20 +413,18 @@ def _allocate_overlay(out: Addressing, design: Design, net: Network, swarm: _Blo
         start = swarm.union.first_free(cursor[0], int(pool.base.broadcast_address), block)
         if start is None:
             cursor[0] = int(pool.base.broadcast_address) + 1
-            out.problems.append(Problem(
+            out.problems.append(Issue(
+                ("networks", net.name),
                 f"address pool {pool.base} exhausted: {count} overlay network(s) need a /{pool.size} each from the "
                 f"swarm pool and none is left for network {net.name} (explicit subnets inside {pool.base} use it "
                 "up too): give it a subnet outside the pool, or use fewer overlays",
-                path=f"networks.{net.name}", location=design.location("networks", net.name),
             ))
             return
         cursor[0] = start + block
         subnet = IPv4Network((start, pool.size))
     elif swarm.overlapping(subnet) is not None:
-        out.problems.append(Problem(
-            f"subnet {subnet} overlaps another overlay network: choose a free range",
-            path=f"networks.{net.name}.subnet", location=design.location("networks", net.name, "subnet"),
-        ))
+        out.problems.append(Issue(("networks", net.name, "subnet"),
+                                  f"subnet {subnet} overlaps another overlay network: choose a free range"))
     swarm.add(subnet)
     for p in pools.values():
         p.take(subnet)
@@ -457,11 +466,10 @@ def _allocate_endpoints(out: Addressing, design: Design, gw_hosts: tuple[str, ..
                 continue  # reported by validation
             holder = used[key].get(att.ipv4_address)
             if holder is not None:
-                out.problems.append(Problem(
+                out.problems.append(Issue(
+                    ("containers", c.name, "networks", att.network, "ipv4_address"),
                     f"{att.ipv4_address} is already taken by {holder} on network {att.network}: "
                     "the engine refuses it (\"Address already in use\"); choose another address",
-                    path=f"containers.{c.name}.networks.{att.network}.ipv4_address",
-                    location=design.location("containers", c.name, "networks", att.network),
                 ))
                 continue
             used[key][att.ipv4_address] = f"container {c.name}"
@@ -474,11 +482,10 @@ def _allocate_endpoints(out: Addressing, design: Design, gw_hosts: tuple[str, ..
             seg = out.segments[key]
             addr = used[key].next_free(_network_or_none(design, att.network))
             if addr is None:
-                out.problems.append(Problem(
+                out.problems.append(Issue(
+                    ("containers", c.name, "networks", att.network),
                     f"network {att.network} has no free address left for container {c.name} "
                     f"(subnet {seg.subnet}): widen the subnet or ip_range",
-                    path=f"containers.{c.name}.networks.{att.network}",
-                    location=design.location("containers", c.name, "networks", att.network),
                 ))
                 continue
             used[key][addr] = f"container {c.name}"
@@ -496,12 +503,11 @@ def _allocate_endpoints(out: Addressing, design: Design, gw_hosts: tuple[str, ..
                 continue  # no pool was left for docker_gwbridge: reported with the segments
             addr = used[key].next_free(None)
             if addr is None:
-                out.problems.append(Problem(
+                out.problems.append(Issue(
+                    ("containers", c.name, "networks"),
                     f"docker_gwbridge on host {c.host} has no free address left for container {c.name} "
                     f"(subnet {seg.subnet}; every overlay container without another gateway network takes one): "
                     "widen the daemon's default_address_pools",
-                    path=f"containers.{c.name}.networks",
-                    location=design.location("containers", c.name, "networks"),
                 ))
                 continue
             used[key][addr] = f"container {c.name}"

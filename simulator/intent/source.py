@@ -1,72 +1,77 @@
-"""Load a design together with the intent written in it (``expect:``, ``audit:``).
+"""A design together with the intent written in it (``expect:``, ``audit:``), from one parse.
 
-The design loader may refuse these top-level keys. :func:`load_with_intent` first asks
-it as is; only if it reports a problem on one of these keys are they blanked out line
-for line (so every other line keeps its number) and the text loaded again. Once the
-loader accepts and ignores the keys, the first attempt simply succeeds.
+The loaders accept the intent sections and leave them alone; :func:`read_design` reads them
+from the same parsed document the design came from, so a file is parsed once and every
+problem (design or intent) comes with the line the user wrote. :func:`simulator.pipeline.load`
+runs it as the stages up to the engine checks; :func:`load_with_intent` is the same for a
+library caller with a path.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
 from ..errors import DesignError, Problem
+from ..loaders import ordered, parse_doc, read_doc
+from ..loaders.yamlsource import Doc, Report, hint_budget, read_bytes
 from ..model import Design
-from ..loaders import load_design, load_text
-from ..loaders.yamlsource import Doc, Report, decode, read_bytes, read_yaml
 from .model import Intent
 from .parse import SECTIONS, intent_from_doc
 
-STRIPPED = ("expect", "audit")  # keys the design loader may not know yet
+
+@dataclass(frozen=True)
+class DesignRead:
+    """A design that passed the loader's checks, its warnings, its intent and its path map."""
+
+    design: Design
+    warnings: tuple[Problem, ...]
+    intent: Intent
+    paths: Mapping[tuple, str]  # model path -> dotted path as written (for later stages' problems)
+
+
+def read_design(doc: Doc, kind: str | None = None) -> DesignRead:
+    """Schema, semantic and intent checks of a parsed document; DesignError listing every problem."""
+    parsed = parse_doc(doc, kind)
+    design, problems = parsed.design, list(parsed.problems)
+    intent = Intent(doc.source)
+    if parsed.complete and design is not None:
+        try:
+            intent, found = design_intent(doc, design)
+        except RecursionError:
+            from ..model import Location
+
+            raise DesignError([Problem("the design is nested too deeply to read", "", Location(doc.source, 1, 1))]) from None
+        problems += found
+    problems = ordered(problems)
+    if design is None or any(p.severity == "error" for p in problems):
+        raise DesignError(problems)
+    return DesignRead(design, tuple(problems), intent, parsed.paths)
+
+
+def design_intent(doc: Doc, design: Design) -> tuple[Intent, list[Problem]]:
+    """The intent written in the design and its problems: its syntax, and selectors that name nothing."""
+    from .select import reference_problems
+
+    if not isinstance(doc.data, dict) or not any(key in doc.data for key in SECTIONS):
+        return Intent(doc.source), []
+    report = Report(doc)
+    intent = intent_from_doc(doc, report)
+    if report.has_errors:
+        return intent, list(report.problems)
+    return intent, list(report.problems) + [p for p in reference_problems(intent, design) if p.location is not None]
 
 
 def load_with_intent(path: str | Path) -> tuple[Design, list[Problem], Intent, list[Problem]]:
-    """(design, design warnings, intent, intent problems); DesignError when the design has errors."""
-    source = str(path)
-    text = decode(read_bytes(path), source)
-    doc = read_yaml(text, source)
-    report = Report(doc)
-    intent = intent_from_doc(doc, report) if isinstance(doc.data, dict) else Intent(source)
-    design, warnings = _load_design(path, text, doc)
-    return design, warnings, intent, report.problems
+    """(design, warnings, intent, intent problems); DesignError when the design or its intent has errors.
+
+    The intent's warnings are among the design's warnings; the last element stays for callers
+    that expect it and is empty.
+    """
+    with hint_budget():
+        read = read_design(read_doc(read_bytes(path), str(path)))
+    return read.design, list(read.warnings), read.intent, []
 
 
-def _load_design(path: str | Path, text: str, doc: Doc) -> tuple[Design, list[Problem]]:
-    present = [k for k in STRIPPED if isinstance(doc.data, dict) and k in doc.data]
-    if not present:
-        return load_design(path)
-    try:
-        return load_design(path)
-    except DesignError as exc:
-        if not any(p.path.split(".")[0].split("[")[0] in present for p in exc.problems):
-            raise
-    return load_text(strip_keys(text, doc, present), source=doc.source)
-
-
-def strip_keys(text: str, doc: Doc, keys: list[str]) -> str:
-    """``text`` with the top-level ``keys`` blanked out, keeping every other line where it was."""
-    data = doc.data if isinstance(doc.data, dict) else {}
-    starts = []
-    for key in data:
-        loc = doc.keys.get((key,))
-        if loc is None or loc.column != 1:
-            return _redump(data, keys)  # flow-style top level: positions cannot be kept
-        starts.append((loc.line, key))
-    starts.sort()
-    lines = text.split("\n")
-    for i, (line, key) in enumerate(starts):
-        if key not in keys:
-            continue
-        end = starts[i + 1][0] - 1 if i + 1 < len(starts) else len(lines)
-        for n in range(line - 1, end):
-            lines[n] = ""
-    return "\n".join(lines)
-
-
-def _redump(data: dict, keys: list[str]) -> str:
-    return yaml.safe_dump({k: v for k, v in data.items() if k not in keys}, sort_keys=False)
-
-
-__all__ = ["load_with_intent", "strip_keys", "SECTIONS"]
+__all__ = ["SECTIONS", "DesignRead", "design_intent", "load_with_intent", "read_design"]

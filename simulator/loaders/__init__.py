@@ -9,25 +9,26 @@ problem found (warnings included) with file:line:column.  ``warnings`` are the p
 of severity "warning": things the engine accepts but ignores.
 
 A design's intent (``expect:``/``audit:``, compose ``x-netsim-expect:``/``x-netsim-audit:``) is
-read with :mod:`simulator.intent.parse` and its selectors resolved against the design, so a
-design that loads has no intent errors either.  Limits on size, nesting, alias expansion,
+left alone here: :func:`simulator.intent.source.read_design` reads it from the same parsed
+document, and :func:`simulator.pipeline.load` runs every stage (design, intent, engine checks).  Limits on size, nesting, alias expansion,
 ports and names: docs/design-format.md ("Limits").
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Mapping
 
 from ..errors import ArgumentError, DesignError, DesignLoadError, Problem
 from ..model import Design, Location
-from ..render.text import printable
+from ..printable import printable
 from . import compose, native
 from .validate import validate
-from .yamlsource import MAX_SHOWN, Report, hint_budget, read_bytes, read_yaml, shown
+from .yamlsource import MAX_SHOWN, Doc, Report, hint_budget, read_bytes, read_yaml, shown
 
-__all__ = ["load_design", "load_text", "validate", "detect_kind"]
+__all__ = ["load_design", "load_text", "validate", "detect_kind", "read_doc", "parse_doc", "Parsed", "ordered"]
 
 KINDS = ("netsim", "compose")
 
@@ -54,40 +55,47 @@ def _load(text: str | bytes, source: str, kind: str | None) -> tuple[Design, lis
         return _load_bounded(text, source, kind)
 
 
-def _load_bounded(text: str | bytes, source: str, kind: str | None) -> tuple[Design, list[Problem]]:
-    try:
-        doc = read_yaml(text, source)
-    except RecursionError:
-        raise DesignLoadError([Problem("the YAML is nested too deeply to read", "", Location(source, 1, 1))]) from None
+@dataclass(frozen=True)
+class Parsed:
+    """A document read into a model: the design (None when it could not be built), every problem of
+    the loader and of :func:`validate`, and the map from model paths to the dotted paths written."""
+
+    design: Design | None
+    problems: tuple[Problem, ...]
+    paths: Mapping[tuple, str]
+    complete: bool  # False when a size limit cut the design short (later checks would only add noise)
+
+
+def parse_doc(doc: Doc, kind: str | None = None) -> Parsed:
+    """Schema, typed conversion and semantic checks of a parsed document (no intent, no engine)."""
     kind = kind or detect_kind(doc.data)
     loader = compose if kind == "compose" else native
     try:
         design, report, smap = loader.load(doc)
         problems = list(report.problems)
-        if design is not None and not report.limits.get("exceeded"):  # past a limit the design is cut short:
-            problems += validate(design, smap.paths)  # checking it would only add noise
-            problems += _intent_problems(doc, design)
+        complete = design is not None and not report.limits.get("exceeded")
+        if complete:
+            problems += validate(design, smap.paths)
     except RecursionError:
-        raise DesignError([Problem("the design is nested too deeply to read", "", Location(source, 1, 1))]) from None
-    problems = _ordered(problems)
+        raise DesignError([Problem("the design is nested too deeply to read", "", Location(doc.source, 1, 1))]) from None
+    return Parsed(design, tuple(problems), smap.paths, complete)
+
+
+def read_doc(text: str | bytes, source: str) -> Doc:
+    """One YAML document with positions (DesignLoadError when it cannot be read)."""
+    try:
+        return read_yaml(text, source)
+    except RecursionError:
+        raise DesignLoadError([Problem("the YAML is nested too deeply to read", "", Location(source, 1, 1))]) from None
+
+
+def _load_bounded(text: str | bytes, source: str, kind: str | None) -> tuple[Design, list[Problem]]:
+    doc = read_doc(text, source)
+    parsed = parse_doc(doc, kind)
+    design, problems = parsed.design, ordered(list(parsed.problems))
     if design is None or any(p.severity == "error" for p in problems):
         raise DesignError(problems)
     return design, problems
-
-
-def _intent_problems(doc, design: Design) -> list[Problem]:
-    """Problems of the intent written in the design: its syntax, and selectors that name nothing."""
-    from ..intent.parse import SECTIONS, intent_from_doc
-
-    if not isinstance(doc.data, dict) or not any(key in doc.data for key in SECTIONS):
-        return []
-    from ..intent.select import reference_problems
-
-    report = Report(doc)
-    intent = intent_from_doc(doc, report)
-    if report.has_errors:
-        return list(report.problems)
-    return list(report.problems) + [p for p in reference_problems(intent, design) if p.location is not None]
 
 
 _LONG_QUOTED = re.compile('"([^"]{%d,})"' % (MAX_SHOWN + 1))
@@ -109,7 +117,7 @@ def _tidy(p: Problem) -> Problem:
     return p if (message, path) == (p.message, p.path) else replace(p, message=message, path=path)
 
 
-def _ordered(problems: list[Problem]) -> list[Problem]:
+def ordered(problems: list[Problem]) -> list[Problem]:
     """Tidied, deduplicated, in file order (problems without a place last).
 
     Two errors at the same place and field about the same quoted value are one cause said twice

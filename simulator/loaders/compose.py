@@ -44,6 +44,7 @@ SERVICE_KEYS = (
     "stdin_open", "stop_grace_period", "stop_signal", "storage_opt", "sysctls", "tmpfs", "tty", "ulimits",
     "use_api_socket", "user", "userns_mode", "uts", "volumes", "volumes_from", "working_dir",
 )
+INTENT_KEYS = ("expect", "audit")  # netsim's intent sections, read by simulator.intent from the same document
 NOT_MODELLED = ("links", "external_links", "extra_hosts", "dns")
 NETWORK_KEYS = ("attachable", "driver", "driver_opts", "enable_ipv4", "enable_ipv6", "external", "internal",
                 "ipam", "labels", "name")
@@ -79,7 +80,7 @@ def interpolate(value: object, report: Report, path: tuple, _memo: dict | None =
     memo = {} if _memo is None else _memo
     if isinstance(value, dict):
         for key in list(value):
-            if not (path == () and key.startswith("x-")):
+            if not (path == () and (key.startswith("x-") or key in INTENT_KEYS)):  # not the compose application's
                 value[key] = interpolate(value[key], report, (*path, key), memo)
         return value
     if isinstance(value, list):
@@ -181,7 +182,7 @@ def load(doc: Doc) -> tuple[Design | None, Report, SourceMap]:
     if not isinstance(data, dict):
         report.error((), f"a compose file is a mapping with services:, not {describe(data)}")
         return None, report, smap
-    report.unknown_keys((), data, TOP_KEYS, "a compose file")
+    report.unknown_keys((), data, TOP_KEYS + INTENT_KEYS, "a compose file")
     interpolate(data, report, ())
     if "version" in data:
         report.warning(("version",), "the attribute `version` is obsolete, it will be ignored", key=True)
@@ -203,7 +204,7 @@ def load(doc: Doc) -> tuple[Design | None, Report, SourceMap]:
     containers = _services(report, smap, services, name, declared)
     networks = _used_networks(report, declared, containers, name)
     check_scale(report, [Host(DEFAULT_HOST)], networks, containers, "services")
-    design = Design.unchecked(name, (Host(DEFAULT_HOST),), tuple(networks), tuple(containers), doc.source, "compose",
+    design = Design(name, (Host(DEFAULT_HOST),), tuple(networks), tuple(containers), doc.source, "compose",
                     smap.locations)
     return design, report, smap
 

@@ -11,7 +11,6 @@ import pytest
 from simulator.intent import load_with_intent
 from simulator.intent.model import ExposureExpectation, PortSpec, ReachExpectation, StructureExpectation
 from simulator.intent.parse import intent_schema, load_intent_text
-from simulator.intent.source import strip_keys
 from simulator.loaders.yamlsource import read_yaml
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -82,13 +81,6 @@ def test_bad_yaml_is_a_problem_not_a_traceback(tmp_path):
     assert str(err.value.problems[0]).startswith(f"{bad}:3:1: YAML syntax error")
 
 
-def test_strip_keys_keeps_line_numbers():
-    text = "name: x\nexpect:\n  deny: []\n# c\naudit:\n  disable: [NS001]\ncontainers:\n  a: {}\n"
-    doc = read_yaml(text, "d.yaml")
-    out = strip_keys(text, doc, ["expect", "audit"])
-    assert out.split("\n") == ["name: x", "", "", "", "", "", "containers:", "  a: {}", ""]
-
-
 def test_design_with_expect_and_audit_loads():
     design, warnings, intent, problems = load_with_intent(ROOT / "tests/data/intent/clean.yaml")
     assert problems == [] and design.name == "clean-shop"
@@ -102,18 +94,17 @@ def test_compose_extension_keys():
     assert [e.kind for e in intent.expectations] == ["deny", "resolve"] and intent.audit_disable == ("NS004",)
 
 
-def test_wrapper_strips_keys_when_the_loader_refuses_them(monkeypatch):
-    """Until the loader accepts expect:/audit:, the wrapper blanks them and loads the rest."""
-    from simulator.errors import DesignError, Problem
-    from simulator.intent import source
+def test_design_and_intent_come_from_one_parse(monkeypatch):
+    """The intent is read from the document the design came from: the YAML is parsed once."""
+    from simulator.loaders import yamlsource
 
-    def refusing(path):
-        raise DesignError([Problem('unknown key "expect"', "expect", None)])
-
-    monkeypatch.setattr(source, "load_design", refusing)
+    calls = []
+    real = yamlsource._build
+    monkeypatch.setattr(yamlsource, "_build", lambda text, source: calls.append(source) or real(text, source))
     design, _, intent, _ = load_with_intent(ROOT / "tests/data/intent/clean.yaml")
     assert design.name == "clean-shop" and len(intent.expectations) == 11
     assert str(design.location("containers", "db")) == f"{ROOT / 'tests/data/intent/clean.yaml'}:21:3"
+    assert len(calls) == 1
 
 
 def test_the_documented_example_is_valid():

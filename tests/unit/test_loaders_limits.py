@@ -7,11 +7,13 @@ import pytest
 from simulator.errors import DesignError
 from simulator.loaders import load_design, load_text
 from simulator.loaders.ports import MAX_PER_CONTAINER
+from simulator.pipeline import load
 
 
 def errors(text: str, source: str = "l.yaml") -> list[str]:
+    """The errors of the pipeline every command uses (design, its intent, engine checks)."""
     with pytest.raises(DesignError) as exc:
-        load_text(text, source)
+        load(text, source=source)
     return [str(p) for p in exc.value.problems if p.severity == "error"]
 
 

@@ -1,0 +1,160 @@
+"""One way from a design file to a checked model, used by every command.
+
+    loaded = load("shop.yaml")                    # or load(text, source="shop.yaml")
+    loaded.design, loaded.warnings, loaded.intent
+    world = loaded.world()                        # built once per engine version, then reused
+
+The stages, each run once, each problem found in one of them and reported once:
+
+1. **read**: the file's bytes, decoded (:func:`~simulator.loaders.yamlsource.read_bytes`);
+2. **parse with positions**: one YAML parse into a :class:`~simulator.loaders.yamlsource.Doc`;
+3. **schema**: the netsim design schema, or the compose-spec schema for compose files;
+4. **semantic checks**: the typed conversion into a model and :func:`~simulator.loaders.validate`;
+   the intent sections (``expect:``/``audit:``) are read from the same document;
+5. **engine checks**: what the engine would refuse or ignore (:mod:`simulator.engine.checks`),
+   at model paths that the loader's path map turns into the field and line the user wrote;
+6. **model**: a :class:`Loaded` holding the design, its warnings, its intent and the world
+   built by the engine checks (:meth:`Loaded.world` reuses it).
+
+:func:`load` raises :class:`~simulator.errors.DesignError` listing every problem (with
+file:line:column) when a stage finds an error; stages after a failed one do not run, since
+their findings on a broken model would only add noise. ``DesignError.stage`` says which
+stage stopped it: "load" (reading, schema, semantic and intent checks), "intent file" (an
+``intent_file`` that cannot be read) or "engine" (the engine checks and an intent file's problems).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+
+from .errors import ArgumentError, DesignError, Problem
+from .intent.model import Intent
+from .model import Design, KernelFeatures
+
+__all__ = ["Loaded", "load"]
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """A design that passed every check, with what the checks found and built."""
+
+    design: Design
+    warnings: tuple[Problem, ...]  # the loader's warnings (what audit builds on)
+    intent: Intent
+    other_warnings: tuple[Problem, ...] = ()  # the engine's and an --intent file's warnings
+    _worlds: dict = field(default_factory=dict, compare=False, repr=False)
+
+    def world(self, engine_version: str | None = None):
+        """The :class:`~simulator.engine.topology.World` of the design on ``engine_version`` (None: the
+        design's own), built once per version and kept."""
+        from .engine.topology import build_world
+
+        key = _version_key(self.design, engine_version)
+        found = self._worlds.get(key)
+        if found is None:
+            found = self._worlds[key] = build_world(self.design, engine_version)
+        return found
+
+    def with_design(self, design: Design) -> Loaded:
+        """The same result for a changed design (e.g. another kernel); its worlds are built afresh."""
+        return replace(self, design=design, _worlds={})
+
+
+def _version_key(design: Design, engine_version: str | None) -> object:
+    from .engine.versions import parse_version
+
+    return parse_version(engine_version or design.hosts[0].engine_version)
+
+
+def load(path_or_text: str | bytes | os.PathLike, *, source: str | None = None, kind: str | None = None,
+         engine_version: str | None = None, default_kernel: KernelFeatures | None = None,
+         intent_file: str | os.PathLike | None = None) -> Loaded:
+    """Read, parse, check and model a design (a path, or its text) in one pass.
+
+    ``kind``: "netsim", "compose" or None (detected). ``engine_version``: the engine the design
+    is judged on (None: each host's own). ``default_kernel``: the kernel of hosts that state none
+    (the CLI's ``--kernel``). ``intent_file``: an extra intent file whose expectations join the
+    design's own. Raises :class:`DesignError` (every problem, file:line:column) when invalid, and
+    :class:`~simulator.errors.DesignLoadError` when the text cannot be read as YAML.
+    """
+    from .intent.source import read_design
+    from .loaders import KINDS, read_doc
+    from .loaders.validate import Context
+    from .loaders.yamlsource import hint_budget, read_bytes
+
+    if kind not in (None, *KINDS):
+        raise ArgumentError(f"kind must be one of {', '.join(KINDS)} or None, not {kind!r}")
+    if isinstance(path_or_text, (str, bytes)):
+        text, name = path_or_text, source or "<string>"
+    else:
+        name = source or str(path_or_text)
+        text = read_bytes(path_or_text)
+    with hint_budget():
+        try:
+            read = read_design(read_doc(text, name), kind)
+        except DesignError as exc:
+            exc.stage = "load"  # type: ignore[attr-defined]
+            raise
+    design, intent, warnings = read.design, read.intent, read.warnings
+    more: list[Problem] = []
+    from_file: Intent | None = None
+    if intent_file is not None:
+        intent, from_file, more = _with_intent_file(intent, intent_file)
+    if default_kernel is not None:
+        design = _with_kernel(design, default_kernel)
+    place = Context(design, read.paths).problem
+    found, world = _engine_check(design, engine_version, place)
+    problems = more + found + (_references(from_file, design) if from_file is not None else [])
+    errors = [p for p in problems if p.severity == "error"]
+    if errors:
+        raise _failed(list(warnings) + problems, "engine")
+    loaded = Loaded(design, warnings, intent, tuple(problems))
+    if world is not None:
+        loaded._worlds[_version_key(design, engine_version)] = world
+    return loaded
+
+
+def _failed(problems: list[Problem], stage: str) -> DesignError:
+    error = DesignError(problems)
+    error.stage = stage  # type: ignore[attr-defined]
+    return error
+
+
+def _engine_check(design: Design, engine_version: str | None, place: Callable):
+    from .engine.checks import engine_check
+
+    return engine_check(design, engine_version, place)
+
+
+def _with_intent_file(intent: Intent, path) -> tuple[Intent, Intent, list[Problem]]:
+    """(the design's intent joined by an intent file's, the file's expectations alone, the file's problems).
+
+    An intent file that cannot be read as YAML raises DesignLoadError naming the file."""
+    from .intent import load_intent_file
+
+    try:
+        extra, problems = load_intent_file(path)
+    except DesignError as exc:
+        exc.stage = "intent file"  # type: ignore[attr-defined]
+        raise
+    joined = Intent(intent.source, intent.expectations + extra.expectations, intent.groups + extra.groups,
+                    intent.audit_disable + extra.audit_disable,
+                    intent.audit_disable_locations + extra.audit_disable_locations)
+    return joined, replace(joined, expectations=extra.expectations), list(problems)
+
+
+def _references(intent: Intent, design: Design) -> list[Problem]:
+    """Selectors of an intent file that name nothing in the design (the design's own were checked on load)."""
+    if not intent.expectations:
+        return []
+    from .intent.select import reference_problems
+
+    return reference_problems(intent, design)
+
+
+def _with_kernel(design: Design, kernel: KernelFeatures) -> Design:
+    """Hosts that state no kernel get ``kernel``."""
+    hosts = tuple(replace(h, kernel=kernel) if h.kernel == KernelFeatures() else h for h in design.hosts)
+    return replace(design, hosts=hosts)

@@ -1,0 +1,159 @@
+"""One load-and-validate pipeline (simulator/pipeline.py), used by every command (issue 11).
+
+Every command gives the same verdict and the same problem list on an invalid design; a
+problem is found once, at the path of the file the user wrote; the YAML is parsed once and
+the world built once per engine version.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from simulator.cli import app
+from simulator.errors import DesignError
+from simulator.pipeline import Loaded, load
+
+ROOT = Path(__file__).resolve().parents[2]
+DATA = ROOT / "tests" / "data"
+
+
+def run(*args):
+    return CliRunner().invoke(app, [str(a) for a in args])
+
+
+def _invalid_designs() -> list[Path]:
+    """Every design under tests/data (loaders, compose, intent) that the pipeline refuses."""
+    found = []
+    for folder in ("loaders", "compose", "intent"):
+        for path in sorted((DATA / folder).rglob("*")):
+            if path.suffix not in (".yaml", ".yml") or path.name.endswith(".intent.yaml"):
+                continue  # intent files are not designs
+            try:
+                load(path)
+            except DesignError:
+                found.append(path)
+    return found
+
+
+INVALID = _invalid_designs()
+
+
+def test_the_invalid_designs_are_found():
+    names = {p.name for p in INVALID}
+    assert {"notutf8.yaml", "schema-and-semantic.yaml", "exhausted.compose.yaml", "intent.compose.yaml"} <= names
+
+
+def _commands(design: Path, tmp_path: Path) -> dict[str, list]:
+    """Every command that takes a design, with the arguments it needs (no engine is reached:
+    deploy, verify and drift judge the design before they look for one)."""
+    return {
+        "check": ["check", design],
+        "reach": ["reach", design],
+        "trace": ["trace", design, "a", "b:80"],
+        "exposure": ["exposure", design],
+        "addresses": ["addresses", design],
+        "rules": ["rules", design],
+        "diagram": ["diagram", design, "-f", "dot"],
+        "report": ["report", design, "-o", tmp_path / "out.html"],
+        "test": ["test", design],
+        "audit": ["audit", design],
+        "diff": ["diff", design, design],
+        "deploy": ["deploy", design, "--dry-run"],
+        "verify": ["verify", design],
+        "drift": ["drift", design],
+    }
+
+
+def _errors(stderr: str) -> list[str]:
+    """The problem lines (errors) and the summary line; not warnings, not the kernel note."""
+    return [line for line in stderr.splitlines() if line and ": warning: " not in line and not line.startswith("netsim: kernel:")]
+
+
+@pytest.mark.parametrize("design", INVALID, ids=[p.name for p in INVALID])
+def test_every_command_reports_the_same_problems(design, tmp_path):
+    expected = None
+    for name, argv in _commands(design, tmp_path).items():
+        result = run(*argv)
+        assert result.exit_code == 1, (name, result.exit_code, result.stderr)
+        problems = _errors(result.stderr)
+        assert problems and problems[-1].endswith("nothing was evaluated"), (name, result.stderr)
+        if expected is None:
+            expected = problems
+        assert problems == expected, name
+        assert not (tmp_path / "out.html").exists()
+
+
+def test_the_problem_list_is_the_pipelines():
+    """What the commands print is what pipeline.load raises, line for line."""
+    design = DATA / "loaders" / "invalid" / "schema-and-semantic.yaml"
+    with pytest.raises(DesignError) as exc:
+        load(design)
+    assert _errors(run("reach", design).stderr)[:-1] == [str(p) for p in exc.value.errors]
+
+
+COMPOSE_ON_THE_LAN = """\
+services:
+  web:
+    image: nginx
+    networks: [front]
+networks:
+  front:
+    ipam:
+      config:
+        - subnet: 192.168.1.0/24
+"""
+
+
+def test_compose_subnet_on_the_lan_is_reported_once_at_the_compose_path(tmp_path):
+    design = tmp_path / "compose.yaml"
+    design.write_text(COMPOSE_ON_THE_LAN)
+    loaded = load(design)
+    about_lan = [p for p in loaded.warnings + loaded.other_warnings if "192.168.1.0/24" in p.message]
+    assert len(about_lan) == 1, about_lan
+    assert about_lan[0].path == "networks.front.ipam.config[0].subnet"
+    assert str(about_lan[0].location) == f"{design}:9:19"
+    result = run("check", design)
+    assert result.exit_code == 0 and result.stderr.count("192.168.1.0/24 overlaps") == 1, result.stderr
+    assert "networks.front.subnet" not in result.stderr
+
+
+def test_engine_problems_name_the_compose_path():
+    """The engine checks find problems at model paths; the loader's map names the field as written."""
+    design = DATA / "loaders" / "invalid" / "exhausted.compose.yaml"
+    with pytest.raises(DesignError) as exc:
+        load(design)
+    assert [str(p) for p in exc.value.errors] == [
+        f"{design}:5:33: services.b.networks[0]: network tiny has no free address left for container b "
+        "(subnet 10.9.0.0/30): widen the subnet or ip_range"]
+    assert exc.value.stage == "engine"
+
+
+def test_yaml_is_parsed_once_and_the_world_built_once(monkeypatch):
+    from simulator.engine import checks, topology
+    from simulator.loaders import yamlsource
+
+    parses, builds = [], []
+    real_build, real_world = yamlsource._build, topology.build_world
+    monkeypatch.setattr(yamlsource, "_build", lambda text, source: parses.append(source) or real_build(text, source))
+    counted = lambda *a, **k: builds.append(a) or real_world(*a, **k)  # noqa: E731
+    monkeypatch.setattr(topology, "build_world", counted)
+    monkeypatch.setattr(checks, "build_world", counted)
+    loaded = load(DATA / "intent" / "clean.yaml")  # a design with expect: and audit:
+    assert isinstance(loaded, Loaded) and loaded.intent.expectations
+    assert len(parses) == 1
+    world = loaded.world()
+    assert loaded.world() is world and loaded.world(loaded.design.hosts[0].engine_version) is world
+    assert len(builds) == 1  # the engine checks' world is the one the commands get
+    version = "29.0" if loaded.design.hosts[0].engine_version.startswith("28") else "28.0"
+    other = loaded.world(version)
+    assert other is not world and loaded.world(version) is other and len(builds) == 2
+
+
+def test_text_and_path_give_the_same_result(tmp_path):
+    design = tmp_path / "compose.yaml"
+    design.write_text(COMPOSE_ON_THE_LAN)
+    by_path, by_text = load(design), load(COMPOSE_ON_THE_LAN, source=str(design))
+    assert by_path.design == by_text.design and by_path.warnings == by_text.warnings
