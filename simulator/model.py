@@ -655,7 +655,7 @@ def design_problems(design: Design) -> list[ModelProblem]:
             if h not in hosts:
                 problems.append(ModelProblem(("networks", n.name, "hosts", i), f"network {n.name!r} names host {h!r}, "
                                              "which the design does not declare", "unknown-host", n.name, h))
-    cycles = _cycles(design.containers)
+    cycles = _cycles(design.containers, containers)
     for c in design.containers:
         where = ("containers", c.name)
         if c.host == "":
@@ -685,11 +685,10 @@ def design_problems(design: Design) -> list[ModelProblem]:
     return problems
 
 
-def _cycles(containers: tuple[Container, ...]) -> dict[str, tuple[str, ...]]:
+def _cycles(containers: tuple[Container, ...], by_name: Mapping[str, Container]) -> dict[str, tuple[str, ...]]:
     """Each ``container:X`` cycle (of two or more containers), keyed by its first container
     in design order, as ``(first, ..., first)``.  Every container is walked once."""
-    by_name = {c.name: c for c in containers}
-    order = {c.name: i for i, c in enumerate(containers)}
+    order: dict[str, int] = {}  # design order, filled when the first cycle is found
     done: set[str] = set()
     found: dict[str, tuple[str, ...]] = {}
     for c in containers:
@@ -701,6 +700,7 @@ def _cycles(containers: tuple[Container, ...]) -> dict[str, tuple[str, ...]]:
             if cur.name in walk:
                 ring = list(walk)[walk[cur.name]:]
                 if len(ring) > 1:
+                    order = order or {c.name: i for i, c in enumerate(containers)}
                     start = ring.index(min(ring, key=order.__getitem__))
                     ring = ring[start:] + ring[:start]
                     found[ring[0]] = tuple(ring + [ring[0]])
