@@ -7,16 +7,25 @@ This is the output contract of ``netsim reach --format json`` (docs/reach-json.m
 
 from __future__ import annotations
 
+import enum
 from typing import NamedTuple
 
 from ..engine.trace import Disposition, Trace
+
+
+class Via(enum.StrEnum):
+    """How a probe addresses its target (a StrEnum: its JSON and text are the value)."""
+
+    IP = "ip"  # a container's address on one network
+    DNS = "dns"  # a name, resolved as the source would
+    HOST = "host"  # a Docker host's address (published ports)
 
 
 class Probe(NamedTuple):
     """Immutable (a NamedTuple: a matrix holds millions of these)."""
 
     source: str  # container name, "host", "external" or a host name (multi-host designs)
-    via: str  # "ip" | "dns" | "host"
+    via: Via
     port: int
     protocol: str
     disposition: Disposition

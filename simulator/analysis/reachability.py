@@ -24,7 +24,7 @@ from ..engine.topology import EXTERNAL, Namespace, World, build_world
 from ..engine.walk import walk
 from ..model import Design
 from ..engine.trace import Disposition, DnsStep, Hop, Place, Step, Trace
-from .probes import Probe
+from .probes import Probe, Via
 
 LOCALHOST = IPv4Address("127.0.0.1")
 
@@ -156,11 +156,11 @@ class Matrix:
         ns = dict(self.sources()).get(p.source)
         if ns is None:
             return None
-        if p.via == "dns" and p.name:
+        if p.via == Via.DNS and p.name:
             return self._dns_probe(p.source, ns, p.name, self.names.resolve(ns, p.name), p.port, p.protocol).trace
         if p.address is None:
             return None
-        prefer = self._host_of(p.target) if p.via == "ip" else p.host
+        prefer = self._host_of(p.target) if p.via == Via.IP else p.host
         return self.probe(ns, IPv4Address(p.address), p.port, p.protocol, prefer)
 
     def sources(self) -> list[tuple[str, Namespace]]:
@@ -182,7 +182,7 @@ class Matrix:
         for src_name, ns in sources:
             for target, network, addr, addr_text, port, proto, hint in targets:
                 t = self.probe(ns, addr, port, proto, hint)
-                probes.append(self._make(src_name, "ip", port, proto, t, target=target, network=network, address=addr_text))
+                probes.append(self._make(src_name, Via.IP, port, proto, t, target=target, network=network, address=addr_text))
             for name, ports in names:
                 res = self.names.resolve(ns, name)
                 for port, proto in ports:
@@ -194,10 +194,10 @@ class Matrix:
                     else:
                         t = self.probe(ns, dial, port, proto, host_name)
                     t = self._nobody(t, host_name or self.world.design.hosts[0].name, port, proto)
-                    probes.append(self._make(src_name, "host", port, proto, t, host=host_name, address=str(dial) if dial else None))
+                    probes.append(self._make(src_name, Via.HOST, port, proto, t, host=host_name, address=str(dial) if dial else None))
         return probes
 
-    def _make(self, source: str, via: str, port: int, proto: str, t: Trace, **fields) -> Probe:
+    def _make(self, source: str, via: Via, port: int, proto: str, t: Trace, **fields) -> Probe:
         return Probe(
             source=source, via=via, port=port, protocol=proto, disposition=t.disposition, reason=t.reason,
             responder=t.responder if t.delivered else None, trace=t if t.hops else None, **fields,
@@ -212,7 +212,7 @@ class Matrix:
                 t = Trace(hops, Disposition.NAME_NOT_RESOLVED, why)
                 if not self.with_traces:
                     self._unresolved[res.step] = t
-            return self._make(source, "dns", port, proto, t, name=name)
+            return self._make(source, Via.DNS, port, proto, t, name=name)
         traces = [(addr, self.probe(ns, addr, port, proto, self._host_of(ctr))) for addr, ctr, _ in res.records]
         addr, first = traces[0]
         responders = tuple(sorted({t.responder for _, t in traces if t.delivered and t.responder}))
@@ -223,7 +223,7 @@ class Matrix:
             first = Trace(after_lookup(ns, res.step, first.hops), first.disposition, reason, first.responder)
         else:
             first = Trace((), first.disposition, reason, first.responder)
-        p = self._make(source, "dns", port, proto, first, name=name, address=str(addr))
+        p = self._make(source, Via.DNS, port, proto, first, name=name, address=str(addr))
         return p._replace(responders=responders)
 
     def _host_of(self, container: str | None) -> str | None:
