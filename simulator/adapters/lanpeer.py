@@ -15,7 +15,7 @@ import subprocess
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from ipaddress import IPv4Network
+from ipaddress import IPv4Address, IPv4Network
 
 from ..errors import EngineError
 from ..model import KernelFeatures
@@ -93,7 +93,7 @@ def has_default_route(namespace: str) -> bool:
     return proc.returncode != 0 or bool(json.loads(proc.stdout or "[]"))
 
 
-def add_routes(lan, subnets: Sequence[IPv4Network]) -> None:
+def add_routes(lan, subnets: Sequence[IPv4Network | tuple[IPv4Network, IPv4Address]]) -> None:
     """Route each subnet from the peer namespace via the host-side LAN address (or, for a
     ``(subnet, gateway)`` pair, via that host's LAN address)."""
     for item in subnets:

@@ -17,11 +17,13 @@ from __future__ import annotations
 import signal
 import threading
 import time
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from ipaddress import IPv4Interface, IPv4Network
-from typing import Callable, Iterator, Protocol, Sequence
+from functools import partial
+from ipaddress import IPv4Address, IPv4Interface, IPv4Network
+from typing import Protocol
 
 from ..adapters import extra_daemon, lanpeer
 from ..adapters.engine import (
@@ -64,7 +66,7 @@ class LanOps(Protocol):
 
     def setup(self, lan: LanSpec) -> None: ...
 
-    def add_routes(self, lan: LanSpec, subnets: Sequence[IPv4Network]) -> None: ...
+    def add_routes(self, lan: LanSpec, subnets: Sequence[IPv4Network | tuple[IPv4Network, IPv4Address]]) -> None: ...
 
     def teardown(self, lan: LanSpec) -> list[str]: ...
 
@@ -105,7 +107,7 @@ class Deployment:
         return self.engines.get(host, default) if host else default
 
 
-def engines_of(plan: Plan, engine: Engine, daemon_ops: "DaemonOps | None" = None) -> dict[str, Engine]:
+def engines_of(plan: Plan, engine: Engine, daemon_ops: DaemonOps | None = None) -> dict[str, Engine]:
     """The engines of a deployed design: this machine's, and each running extra daemon's."""
     daemon_ops = daemon_ops or extra_daemon
     out = {plan.host: engine}
@@ -264,9 +266,9 @@ def _create_all(plan: Plan, engine: Engine, lan_ops: LanOps, dep: Deployment, pr
     joined = dict(plan.joins)
     owners = [c for c in plan.containers if c.key not in joined]
     joiners = [c for c in plan.containers if c.key in joined]  # in start order: each after its owner
-    _parallel([lambda s=s: _create(engine, s, dep, progress) for s in owners])
-    for spec in joiners:  # need their owner to exist
-        _create(engine, spec, dep, progress)
+    _parallel([partial(_create, engine, s, dep, progress) for s in owners])
+    for joiner in joiners:  # need their owner to exist
+        _create(engine, joiner, dep, progress)
     _start_in_order(plan, engine, dep, progress)
 
     if dep.lan_ready:
@@ -287,8 +289,11 @@ def _create_multi_host(plan: Plan, engine: Engine, lan_ops: LanOps, daemon_ops: 
     dep.lan_ready = True
     progress.advance()
 
-    def boot(spec) -> None:
-        started = daemon_ops.start(spec, plan.lan.namespace, plan.lan.bridge)
+    lan_bridge = plan.lan.bridge
+    assert lan_bridge is not None, "a multi-host plan has a LAN bridge"
+
+    def boot(spec: extra_daemon.DaemonSpec) -> None:
+        started = daemon_ops.start(spec, plan.lan.namespace, lan_bridge)
         dep.engines[spec.host] = started
         try:
             notes = _ensure_image(started, plan.image, build_image, progress, f" on host {spec.host}", phase=False)
@@ -297,7 +302,7 @@ def _create_multi_host(plan: Plan, engine: Engine, lan_ops: LanOps, daemon_ops: 
         dep.notes.extend(f"host {spec.host}: {n}" for n in notes)
         progress.advance()
 
-    _parallel([lambda s=s: boot(s) for s in plan.extra_hosts])
+    _parallel([partial(boot, s) for s in plan.extra_hosts])
     dep.notes.append("started " + ", ".join(f"host {h.host} as dockerd in namespace {h.namespace}"
                                            for h in plan.extra_hosts))
 
@@ -314,23 +319,23 @@ def _create_multi_host(plan: Plan, engine: Engine, lan_ops: LanOps, daemon_ops: 
                          + ", ".join(h.host for h in plan.extra_hosts) + " joined as worker(s); left again on destroy")
 
     progress.start("networks", len(plan.networks))
-    for spec in plan.networks:
-        key = spec.key if spec.host in ("", plan.host) else f"{spec.key}@{spec.host}"
-        dep.network_ids[key] = dep.engine_of(spec.host, engine).create_network(spec)
+    for net_spec in plan.networks:
+        key = net_spec.key if net_spec.host in ("", plan.host) else f"{net_spec.key}@{net_spec.host}"
+        dep.network_ids[key] = dep.engine_of(net_spec.host, engine).create_network(net_spec)
         progress.advance()
 
     progress.start("containers", 2 * len(plan.containers))
     joined = dict(plan.joins)
     owners = [c for c in plan.containers if c.key not in joined]
     joiners = [c for c in plan.containers if c.key in joined]  # in start order: each after its owner
-    _parallel([lambda s=s: _create(dep.engine_of(s.host, engine), s, dep, progress) for s in owners])
-    for spec in joiners:
-        _create(dep.engine_of(spec.host, engine), spec, dep, progress)
+    _parallel([partial(_create, dep.engine_of(s.host, engine), s, dep, progress) for s in owners])
+    for joiner in joiners:
+        _create(dep.engine_of(joiner.host, engine), joiner, dep, progress)
     _start_in_order(plan, engine, dep, progress)
 
     via = {plan.host: plan.lan.host_address.ip} | {h.host: h.lan_address.ip for h in plan.extra_hosts}
     routed: list[IPv4Network] = []
-    routes: list[tuple[IPv4Network, object]] = []
+    routes: list[IPv4Network | tuple[IPv4Network, IPv4Address]] = []
     for host, name in plan.peer_routes:  # the model's order: the first host wins a shared subnet
         try:
             subnets = _subnets(dep.engine_of(host, engine), name)
@@ -400,7 +405,7 @@ def _start_in_order(plan: Plan, engine: Engine, dep: Deployment, progress: Progr
     with ThreadPoolExecutor(PARALLEL) as pool:
         for i, key in enumerate(plan.start_order):
             futures[key] = pool.submit(start, key, deps_of(i, key))
-        errors = [f.exception() for f in futures.values() if f.exception() is not None]
+        errors = [exc for f in futures.values() if (exc := f.exception()) is not None]
     if errors:
         raise errors[0]
 
@@ -410,7 +415,7 @@ def _parallel(tasks: list[Callable[[], None]]) -> None:
         return
     with ThreadPoolExecutor(min(PARALLEL, len(tasks))) as pool:
         futures = [pool.submit(t) for t in tasks]
-        errors = [f.exception() for f in futures if f.exception() is not None]
+        errors = [exc for f in futures if (exc := f.exception()) is not None]
     if errors:
         raise errors[0]
 
@@ -508,5 +513,13 @@ def _remove_gwbridge(engine: Engine, created_by_netsim: bool) -> list[str]:
     return [f"network {GWBRIDGE} ({how})"]
 
 
-__all__ = ["apply", "destroy", "conflicts", "engines_of", "Deployment", "DeployRefused", "DEFAULT_BRIDGE",
-           "sigterm_as_interrupt"]
+__all__ = [
+    "DEFAULT_BRIDGE",
+    "DeployRefused",
+    "Deployment",
+    "apply",
+    "conflicts",
+    "destroy",
+    "engines_of",
+    "sigterm_as_interrupt",
+]
