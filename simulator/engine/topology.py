@@ -168,7 +168,9 @@ def build_world(design: Design, engine_version: str | None = None) -> World:
         gw_net = gateway_endpoint_network(design, addressing, c.name, version)
         ns.gateway_network = gw_net
         if gw_net is not None:
-            seg = addressing.segments[addressing.endpoint(c.name, gw_net).segment]
+            gw_ep = addressing.endpoint(c.name, gw_net)
+            assert gw_ep is not None, f"{c.name} has an endpoint on its gateway network {gw_net}"
+            seg = addressing.segments[gw_ep.segment]
             iface = next(i for i in ns.interfaces.values() if i.network == gw_net)
             ns.routes.append(Route(DEFAULT_ROUTE, iface.name, seg.gateway))
         for iface in list(ns.interfaces.values()):
@@ -211,18 +213,18 @@ def build_world(design: Design, engine_version: str | None = None) -> World:
         ep.address for ep in addressing.endpoints.values()
     }
     for idx, lan in enumerate(sorted({h.lan_address.network for h in design.hosts}, key=str)):
-        addr = _external_address(lan, taken)
-        attach(ext, Interface(f"eth{idx}", EXTERNAL, IPv4Interface(f"{addr}/{lan.prefixlen}"), lan_segment(lan), "lan"))
+        ext_addr = _external_address(lan, taken)
+        attach(ext, Interface(f"eth{idx}", EXTERNAL, IPv4Interface(f"{ext_addr}/{lan.prefixlen}"), lan_segment(lan), "lan"))
     # a macvlan/ipvlan parent is on the LAN: the peer also holds an address in those subnets
     for seg in addressing.segments.values():
-        net = design.network(seg.network) if design.has_network(seg.network) else None
-        if net is None or net.driver not in (Driver.MACVLAN, Driver.IPVLAN):
+        seg_net = design.network(seg.network) if design.has_network(seg.network) else None
+        if seg_net is None or seg_net.driver not in (Driver.MACVLAN, Driver.IPVLAN):
             continue
-        members = [i for i in segments.get(lan_segment_for(design, net, seg.host), ()) if i.ns != EXTERNAL]
+        members = [i for i in segments.get(lan_segment_for(design, seg_net, seg.host), ()) if i.ns != EXTERNAL]
         if not members or any(i.address and seg.subnet == i.address.network for i in ext.interfaces.values()):
             continue
-        addr = _external_address(seg.subnet, taken | {seg.gateway} if seg.gateway else taken)
-        attach(ext, Interface(f"eth{len(ext.interfaces)}", EXTERNAL, IPv4Interface(f"{addr}/{seg.subnet.prefixlen}"),
+        ext_addr = _external_address(seg.subnet, taken | {seg.gateway} if seg.gateway else taken)
+        attach(ext, Interface(f"eth{len(ext.interfaces)}", EXTERNAL, IPv4Interface(f"{ext_addr}/{seg.subnet.prefixlen}"),
                               members[0].segment, "lan"))
     for host in design.hosts:
         lan_if = next(i.name for i in ext.interfaces.values() if i.segment == lan_segment(host.lan_address.network))
@@ -249,6 +251,7 @@ def lan_segment_for(design: Design, net: Network, host_name: str | None) -> tupl
     if net.parent is None:  # no parent: the engine makes a dummy link, an island of its own
         return ("dummy", host.name, net.name)
     parent = net.parent_interface
+    assert parent is not None  # net.parent is set
     if net.driver is Driver.IPVLAN and (net.mode or "l2") in ("l3", "l3s"):
         return ("ipvlan-l3", host.name, parent)
     if parent == host.lan_interface or (net.vlan is None and "." not in parent):

@@ -165,10 +165,12 @@ def _transmit(w: _Walk, ns: Namespace, iface: Interface, next_hop: IPv4Address, 
         w.step(L2Step(L2Outcome.NO_NEIGHBOUR, next_hop, iface.segment[0]))
         raise _Done(Disposition.NO_ROUTE, "nothing on the segment owns the next hop")
     peer = peers[0]
+    assert peer.address is not None  # peers own an address (filtered above)
     dest_ns = w.world.namespaces[peer.ns]
     _l2_checks(w, iface, peer, dest_ns)
     if iface.kind == "veth" and peer.kind == "veth":
         # bridged between two containers: br_netfilter sends it through the host's FORWARD chain
+        assert dest_ns.host is not None, "a container's namespace is on a host"
         host_ns = w.world.host_ns(dest_ns.host)
         bridge = _bridge_of(w, iface)
         w.step(L2Step(L2Outcome.BRIDGED, peer.address.ip, iface.segment[0], bridge=bridge))
@@ -181,7 +183,7 @@ def _transmit(w: _Walk, ns: Namespace, iface: Interface, next_hop: IPv4Address, 
 
 
 def _bridge_of(w: _Walk, iface: Interface) -> str:
-    for p in w.world.segments.get(iface.segment, ()):
+    for p in w.world.segments.get(iface.segment, ()) if iface.segment is not None else ():
         if p.kind == "bridge":
             return p.name
     return "bridge"
@@ -191,6 +193,7 @@ def _l2_checks(w: _Walk, a: Interface, b: Interface, b_ns: Namespace) -> None:
     kinds = {a.kind, b.kind}
     if kinds & {"macvlan", "ipvlan"}:
         child, other = (a, b) if a.kind in ("macvlan", "ipvlan") else (b, a)
+        assert child.segment is not None, "a macvlan/ipvlan link is on a segment"
         other_ns = w.world.namespaces[other.ns]
         child_host = w.world.namespaces[child.ns].host
         if other.kind == "lan" and other_ns.kind == "host" and other_ns.host == child_host:
@@ -279,8 +282,9 @@ def _host_forward(w: _Walk, ns: Namespace, pkt: Packet) -> None:
     iface = ns.interfaces[route.iface]
     w.step(RouteStep(RouteOutcome.FORWARD, pkt.dst, iface.name))
     fwd = pkt.with_(out_iface=iface.name)
+    on_segment = w.world.segments.get(iface.segment, ()) if iface.segment is not None else ()
     if iface.kind == "lan" and route.via is None and not any(
-        p.address is not None and p.address.ip == pkt.dst for p in w.world.segments.get(iface.segment, ())
+        p.address is not None and p.address.ip == pkt.dst for p in on_segment
     ):
         w.step(RouteStep(RouteOutcome.TO_LAN_ROUTER, pkt.dst, iface.name))
         raise _Done(Disposition.LEFT_MODEL, "the host routes the packet out of its LAN interface (no network of the design holds the address)")
