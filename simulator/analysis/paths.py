@@ -5,20 +5,27 @@ from __future__ import annotations
 from ipaddress import IPv4Address
 
 from ..engine.topology import Namespace, World, build_world
+from ..engine.trace import Disposition, DnsStep, RouteOutcome, RouteStep, Step, Trace
 from ..engine.walk import walk
 from ..errors import QueryError
 from ..model import Design
 from .reachability import LOCALHOST, Matrix, after_lookup, dns_hop
-from ..engine.trace import Disposition, DnsStep, RouteOutcome, RouteStep, Step, Trace
 
 
 def trace_between(design: Design, source: str, target: str, port: int | None, protocol: str | None = "tcp",
                   engine_version: str | None = None) -> list[tuple[str, Trace]]:
+    """:func:`traces_in` a world built here from ``design`` under ``engine_version`` (for a caller
+    holding a design only; a command passes the world it built once to :func:`traces_in`)."""
+    return traces_in(build_world(design, engine_version), source, target, port, protocol)
+
+
+def traces_in(world: World, source: str, target: str, port: int | None,
+              protocol: str | None = "tcp") -> list[tuple[str, Trace]]:
     """Full traces from ``source`` to ``target`` (a container, a name, an address, or ``host``).
 
     Without a ``port``: the target's listeners of ``protocol`` (None: of either protocol).
     """
-    world = build_world(design, engine_version)
+    design = world.design
     matrix = Matrix(world, with_traces=True)
     srcs = dict(matrix.sources())
     if source not in srcs:

@@ -66,5 +66,5 @@ class Probe(NamedTuple):
             "reason": self.reason,
         }
         if with_trace and self.trace is not None:
-            data["trace"] = str(self.trace)
+            data["trace"] = self.trace.to_json()  # the one JSON shape of a trace (docs/reach-json.md)
         return data

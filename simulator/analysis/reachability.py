@@ -21,9 +21,9 @@ from ipaddress import IPv4Address
 from ..engine.dns import NameTable
 from ..engine.ipam import GWBRIDGE
 from ..engine.topology import EXTERNAL, Namespace, World, build_world
+from ..engine.trace import Disposition, DnsStep, Hop, Place, Step, Trace
 from ..engine.walk import walk
 from ..model import Design
-from ..engine.trace import Disposition, DnsStep, Hop, Place, Step, Trace
 from .probes import Probe, Via
 
 LOCALHOST = IPv4Address("127.0.0.1")
@@ -332,8 +332,14 @@ def _address_in(t: Trace) -> str | None:
     return m.group(1) if m else None
 
 
+def reach_of(world: World, with_traces: bool = False) -> ReachResult:
+    """The full reachability matrix of the world's design under the world's engine version
+    (``with_traces``: every probe with its full trace)."""
+    return ReachResult(world.design, world, tuple(Matrix(world, with_traces).compute()), with_traces)
+
+
 def compute_reach(design: Design, engine_version: str | None = None, with_traces: bool = False) -> ReachResult:
-    """The full reachability matrix of ``design`` under ``engine_version`` (default: the hosts')."""
-    world = build_world(design, engine_version)
-    matrix = Matrix(world, with_traces)
-    return ReachResult(design, world, tuple(matrix.compute()), with_traces)
+    """:func:`reach_of` a world built here from ``design`` under ``engine_version`` (default: the hosts').
+
+    For a caller holding a design only; a command passes the world it built once to :func:`reach_of`."""
+    return reach_of(build_world(design, engine_version), with_traces)

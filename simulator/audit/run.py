@@ -7,7 +7,7 @@
 
 from __future__ import annotations
 
-from ..analysis.reachability import compute_reach
+from ..analysis.reachability import ReachResult, compute_reach
 from ..errors import Problem
 from ..intent.evidence import TraceBook
 from ..loaders.yamlsource import did_you_mean
@@ -31,9 +31,10 @@ def check_disabled(ids, locations=()) -> list[Problem]:
 
 
 def run_audit(design: Design, warnings: list[Problem] | tuple = (), engine_version: str | None = None,
-              disable: tuple[str, ...] | list[str] = ()) -> list[Finding]:
-    """Every finding of every rule not in ``disable``, most severe first, then by rule and place."""
-    result = compute_reach(design, engine_version)
+              disable: tuple[str, ...] | list[str] = (), result: ReachResult | None = None) -> list[Finding]:
+    """Every finding of every rule not in ``disable``, most severe first, then by rule and place
+    (``result``: the design's reachability matrix when the caller has it)."""
+    result = result or compute_reach(design, engine_version)
     ctx = AuditContext(design, list(warnings), result, TraceBook(design, engine_version, result.world))
     findings: list[Finding] = []
     for rule in RULES:

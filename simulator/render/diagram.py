@@ -17,6 +17,7 @@ import re
 from dataclasses import dataclass, field, replace
 from html import escape as _html_escape
 from ipaddress import IPv4Address
+from itertools import pairwise
 
 import graphviz
 import networkx as nx
@@ -199,12 +200,12 @@ def with_path(scene: Scene, label: str, traces: list[tuple[str, Trace]]) -> Scen
             nodes.append(node)
     edges: list[tuple[str, str]] = []
     walked: list[str] = nodes[:1]
-    for a, b in zip(nodes, nodes[1:]):
+    for a, b in pairwise(nodes):
         try:
             steps = nx.shortest_path(graph, a, b)
         except (nx.NetworkXNoPath, nx.NodeNotFound):
             continue
-        edges.extend(zip(steps, steps[1:]))
+        edges.extend(pairwise(steps))
         walked.extend(steps[1:])
     mark = "✔" if trace.delivered else "✘"
     verdict = f"{mark} {trace.disposition.value}: {trace.reason}"
@@ -405,7 +406,7 @@ def _group(boxes: list[Box]) -> list[Box]:
         published = tuple(Published(p.bind, _span([b.published[i].host_port for b in members]), p.container_port, p.protocol)
                           for i, p in enumerate(first.published))
         notes = first.notes
-        for (_, _, address), (_, _, span) in zip(first.addresses, addresses):
+        for (_, _, address), (_, _, span) in zip(first.addresses, addresses, strict=True):
             notes = tuple(re.sub(rf"(?<![\d.]){re.escape(address)}(?![\d])", span, n) for n in notes)
         title = f"{members[0].title} … {members[-1].title} (×{len(members)})"
         out.append(Box(first.id, first.host, title, names, first.mode, addresses, first.listens, published, notes, first.tier))

@@ -16,7 +16,7 @@ from importlib.resources import files
 from ..analysis.addressing import compute_addressing
 from ..analysis.exposure import compute_exposure
 from ..analysis.probes import Probe
-from ..analysis.reachability import ReachResult, compute_reach
+from ..analysis.reachability import ReachResult, compute_reach, reach_of
 from ..model import Design
 from .text import printable
 
@@ -25,11 +25,12 @@ TRACE_LIMIT = 25_000  # probes; above it the grid carries outcomes only (traces:
 
 def render_report(design: Design, engine_version: str | None, svg: str, result: ReachResult | None = None) -> str:
     """The whole page as text; ``svg`` is the laid-out diagram ("" when Graphviz is missing),
-    ``result`` the design's reachability matrix when the caller has it already."""
+    ``result`` the design's reachability matrix when the caller has it already (its world is
+    reused for the traces)."""
     result = result or compute_reach(design, engine_version)
     with_traces = len(result.probes) <= TRACE_LIMIT
-    if with_traces:
-        result = compute_reach(design, engine_version, with_traces=True)
+    if with_traces and not result.with_traces:
+        result = reach_of(result.world, with_traces=True)
     data = grid_data(result, with_traces)
     template = files("simulator.render").joinpath("templates/report.html").read_text(encoding="utf-8")
     parts = {

@@ -8,10 +8,28 @@ from pathlib import Path
 
 import pytest
 
-from simulator.engine.trace import (DnsOutcome, DnsStep, FilterStep, ForgedFrameStep, Hop, HopLimitStep, L2Outcome,
-                                    L2Step, NatAction, NatStep, Place, ProxyOutcome, ProxyStep, RouteOutcome, RouteStep,
-                                    SocketStep, Step, Trace, Disposition)
 from simulator.engine.topology import build_world
+from simulator.engine.trace import (
+    Disposition,
+    DnsOutcome,
+    DnsStep,
+    FilterStep,
+    ForgedFrameStep,
+    Hop,
+    HopLimitStep,
+    L2Outcome,
+    L2Step,
+    NatAction,
+    NatStep,
+    Place,
+    ProxyOutcome,
+    ProxyStep,
+    RouteOutcome,
+    RouteStep,
+    SocketStep,
+    Step,
+    Trace,
+)
 from simulator.loaders import load_design
 
 ROOT = Path(__file__).resolve().parents[2]
