@@ -58,9 +58,10 @@ def check(
         typer.echo(f"{design}: ok ({len(model.hosts)} host(s), {n_n} network(s), {n_c} container(s){used})")
 
 
-def _load_valid(design: Path, engine_version: str | None, kernel: KernelChoice = KernelChoice.default):
-    """The design, loaded and validated as every command does (common.load_checked)."""
-    return load_checked(design, engine_version, kernel).design
+def _world(design: Path, engine_version: str | None, kernel: KernelChoice = KernelChoice.default):
+    """The world of the design, loaded and validated as every command does (common.load_checked):
+    the one the engine checks built for ``engine_version``, not a second one."""
+    return load_checked(design, engine_version, kernel).world(engine_version)
 
 
 @app.command()
@@ -83,7 +84,7 @@ def reach(
         netsim reach designs/frontend-backend.yaml --only unreachable
         netsim reach designs/compose-shop/compose.yaml --format json
     """
-    from ..analysis.reachability import compute_reach
+    from ..analysis.reachability import reach_of
     from ..render.tables import reach_matrix, reach_table
 
     if only is not None and only not in ("reachable", "unreachable"):
@@ -91,8 +92,9 @@ def reach(
     if only is not None and matrix:
         raise UsageError("--only and --matrix do not go together: the grid shows both outcomes; "
                          "use --only with the tables or --format json")
-    model = _load_valid(design, engine_version, kernel)
-    result = compute_reach(model, engine_version, with_traces=trace)
+    world = _world(design, engine_version, kernel)
+    model = world.design
+    result = reach_of(world, with_traces=trace)
     _check_sources(source, result)
     if source or only:
         from dataclasses import replace
@@ -144,20 +146,16 @@ def trace(
         netsim trace designs/frontend-backend.yaml proxy db:5432
         netsim trace designs/frontend-backend.yaml external proxy:443
     """
-    from ..analysis.paths import trace_between
+    from ..analysis.paths import traces_in
 
-    model = _load_valid(design, engine_version, kernel)
+    world = _world(design, engine_version, kernel)
     from .render_cmds import split_target  # (render_cmds imports this module: imported here)
 
     name, port = split_target(target)
     proto = protocol.value if protocol is not None else ("tcp" if port else None)
-    results = trace_between(model, source, name, port, proto, engine_version)
-    if format is Format.json:
-        typer.echo(json.dumps([
-            {"path": label, "disposition": t.disposition.value, "reason": t.reason, "responder": t.responder,
-             "hops": [{"node": h.node, "steps": [{"kind": s.kind, "detail": s.detail, "rule": s.rule} for s in h.steps]} for h in t.hops]}
-            for label, t in results
-        ], indent=1))
+    results = traces_in(world, source, name, port, proto)
+    if format is Format.json:  # each path: its label, then the one JSON shape of a trace (docs/reach-json.md)
+        typer.echo(json.dumps([{"path": label, **t.to_json()} for label, t in results], indent=1))
         return
     from ..render.text import printable  # names reach the terminal with their control characters escaped
 
@@ -184,11 +182,12 @@ def exposure(
         netsim exposure designs/compose-shop/compose.yaml -e 28.2 --wide
     """
     from ..analysis.exposure import compute_exposure
-    from ..analysis.reachability import compute_reach
+    from ..analysis.reachability import reach_of
     from ..render.tables import exposure_table
 
-    model = _load_valid(design, engine_version, kernel)
-    entries = compute_exposure(compute_reach(model, engine_version))
+    world = _world(design, engine_version, kernel)
+    model = world.design
+    entries = compute_exposure(reach_of(world))
     if format is Format.json:
         typer.echo(json.dumps({"design": model.name, "kernel": kernel_json(model),
                                "exposure": [e.to_json() for e in entries]}, indent=1))
@@ -215,11 +214,11 @@ def addresses(
         netsim addresses designs/frontend-backend.yaml --format json
     """
     from ..analysis.addressing import compute_addressing
-    from ..engine.topology import build_world
     from ..render.tables import addressing_table
 
-    model = _load_valid(design, engine_version, kernel)
-    rows = compute_addressing(build_world(model, engine_version))
+    world = _world(design, engine_version, kernel)
+    model = world.design
+    rows = compute_addressing(world)
     if format is Format.json:
         typer.echo(json.dumps({"design": model.name, "kernel": kernel_json(model),
                                "containers": [r.to_json() for r in rows]}, indent=1))
@@ -243,14 +242,11 @@ def rules(
         netsim rules designs/frontend-backend.yaml
         netsim rules designs/frontend-backend.yaml -e 28.2
     """
-    from ..engine.topology import build_world
-
-    model = _load_valid(design, engine_version, kernel)
-    names = [h.name for h in model.hosts]
+    world = _world(design, engine_version, kernel)
+    names = [h.name for h in world.design.hosts]
     chosen = host or names[0]
     if chosen not in names:
         raise unknown("host", chosen, names)
-    world = build_world(model, engine_version)
     typer.echo(world.host_ns(chosen).ruleset.save(), nl=False)
 
 

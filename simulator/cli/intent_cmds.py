@@ -94,13 +94,15 @@ def test_cmd(
         netsim test design.yaml
         netsim test compose.yaml --intent intent.yaml --format junit -o intent.xml
     """
+    from ..analysis.reachability import reach_of
     from ..intent import evaluate, report
 
-    model, _, stated = load_design_and_intent(design, intent, engine_version, kernel)
+    loaded = load_checked(design, engine_version, kernel, intent)
+    model, stated = loaded.design, loaded.intent
     if not stated.expectations:
         fail(f"{design}: no expectations to test; write an expect: section (compose: x-netsim-expect:) "
              "or pass --intent FILE (see docs/intent.md)", 2)
-    outcomes, problems = evaluate(stated, model, engine_version)
+    outcomes, problems = evaluate(stated, model, engine_version, reach_of(loaded.world(engine_version)))
     print_problems(problems)
     if any(p.severity == "error" for p in problems):
         typer.echo(f"{len([p for p in problems if p.severity == 'error'])} error(s) in the intent; nothing was evaluated", err=True)
@@ -136,6 +138,7 @@ def audit(
         netsim audit designs/frontend-backend.yaml
         netsim audit compose.yaml --fail-on high --format sarif -o audit.sarif
     """
+    from ..analysis.reachability import reach_of
     from ..audit import check_disabled, report, run_audit
 
     cli_ids = [part.strip() for item in disable or [] for part in item.split(",") if part.strip()]
@@ -143,13 +146,14 @@ def audit(
     if problems:  # a usage error: checked before the design is read
         print_problems(problems)
         raise typer.Exit(2)
-    model, warnings, stated = load_design_and_intent(design, intent, engine_version, kernel)
+    loaded = load_checked(design, engine_version, kernel, intent)
+    model, warnings, stated = loaded.design, list(loaded.warnings), loaded.intent
     problems = check_disabled(stated.audit_disable, stated.audit_disable_locations)
     if problems:  # the design's (or intent file's) audit.disable: the input is invalid
         print_problems(problems)
         raise typer.Exit(EXIT_FOUND)
     off = tuple(dict.fromkeys(stated.audit_disable + tuple(cli_ids)))
-    findings = run_audit(model, warnings, engine_version, off)
+    findings = run_audit(model, warnings, engine_version, off, reach_of(loaded.world(engine_version)))
     version = _version(model, engine_version)
     if format is AuditFormat.json:
         text = _with_kernel(report.render_json(model.name, version, findings, off), model)
@@ -183,12 +187,12 @@ def diff(
     """
     import json
 
-    from ..analysis.reachability import compute_reach
+    from ..analysis.reachability import reach_of
     from ..diff import diff_results, render_text
 
-    before, _, _ = load_design_and_intent(old, None, engine_version, kernel)
-    after, _, _ = load_design_and_intent(new, None, engine_version, kernel)
-    result = diff_results(compute_reach(before, engine_version), compute_reach(after, engine_version))
+    before = load_checked(old, engine_version, kernel).world(engine_version)
+    after = load_checked(new, engine_version, kernel).world(engine_version)
+    result = diff_results(reach_of(before), reach_of(after))
     text = json.dumps(result.to_json(), indent=1) + "\n" if format is DiffFormat.json else printable(render_text(result), "\n")
     _emit(text, output, force, (old, new))
     if exit_code and not result.empty:

@@ -54,8 +54,12 @@ def split_target(target: str) -> tuple[str, int | None]:
 def diagram_source(model, engine_version: str | None, fmt: DiagramFormat, hide_default: bool = False,
                    group_replicas: bool = False, host: str | None = None,
                    path: tuple[str, str] | None = None, result=None) -> str:
-    """The DOT (or Mermaid) text of a design's diagram, with an optional highlighted path."""
-    from ..analysis.paths import trace_between
+    """The DOT (or Mermaid) text of a design's diagram, with an optional highlighted path.
+
+    ``result``: the design's reachability matrix when the caller has it (its world is reused for
+    the path); without it, one world is built here."""
+    from ..analysis.paths import traces_in
+    from ..analysis.reachability import compute_reach
     from ..render.diagram import DiagramOptions, build_scene, render_dot, with_path
     from ..render.mermaid import render_mermaid
 
@@ -63,11 +67,12 @@ def diagram_source(model, engine_version: str | None, fmt: DiagramFormat, hide_d
         from .common import unknown
 
         raise unknown("host", host, [h.name for h in model.hosts])
+    result = result or compute_reach(model, engine_version)
     scene = build_scene(model, engine_version, DiagramOptions(hide_default, group_replicas, host), result)
     if path:
         source, target = path
         name, port = split_target(target)
-        traces = trace_between(model, source, name, port, "tcp" if port else None, engine_version)
+        traces = traces_in(result.world, source, name, port, "tcp" if port else None)
         scene = with_path(scene, f"{source} → {target}", traces)
     return render_mermaid(scene) if fmt is DiagramFormat.mermaid else render_dot(scene)
 
@@ -94,8 +99,10 @@ def diagram(
     """
     fmt = format or _format_from_suffix(output)
     check_output(output, force, (design,))
-    model = load_checked(design, engine_version, kernel).design
-    text = diagram_source(model, engine_version, fmt, hide_default, group_replicas, host, path)
+    from ..analysis.reachability import reach_of
+
+    world = load_checked(design, engine_version, kernel).world(engine_version)
+    text = diagram_source(world.design, engine_version, fmt, hide_default, group_replicas, host, path, reach_of(world))
     if fmt in (DiagramFormat.dot, DiagramFormat.mermaid):
         data = text.encode()
     else:
@@ -122,12 +129,13 @@ def report(
 
         netsim report designs/frontend-backend.yaml -o report.html
     """
-    from ..analysis.reachability import compute_reach
+    from ..analysis.reachability import reach_of
     from ..render.report import render_report
 
     check_output(output, force, (design,))  # before the work, not after it
-    model = load_checked(design, engine_version, kernel).design
-    result = compute_reach(model, engine_version)
+    world = load_checked(design, engine_version, kernel).world(engine_version)
+    model = world.design
+    result = reach_of(world)
     dot_text = diagram_source(model, engine_version, DiagramFormat.dot, result=result)
     try:
         svg = run_dot(dot_text, "svg").decode()

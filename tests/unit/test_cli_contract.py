@@ -475,7 +475,7 @@ def test_closed_pipe_exits_quietly():
 def test_ctrl_c_exits_130_with_one_line():
     code = ("import simulator.analysis.reachability as r\n"
             "def interrupted(*a, **k):\n    raise KeyboardInterrupt\n"
-            "r.compute_reach = interrupted\n"
+            "r.reach_of = interrupted\n"
             "from simulator.cli import main; main()\n")
     done = subprocess.run([sys.executable, "-c", code, "reach", str(FB)], capture_output=True, cwd=ROOT, timeout=120)
     assert done.returncode == 130
@@ -488,7 +488,7 @@ def test_ctrl_c_in_process_too(monkeypatch):
     def interrupted(*a, **k):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(reachability, "compute_reach", interrupted)
+    monkeypatch.setattr(reachability, "reach_of", interrupted)
     r = run("reach", FB)
     assert r.exit_code == 130
     one_line_error(r, "interrupted")
@@ -500,7 +500,7 @@ def test_an_unexpected_error_is_one_line_not_a_traceback(monkeypatch):
     def broken(*a, **k):
         raise ZeroDivisionError("boom")
 
-    monkeypatch.setattr(reachability, "compute_reach", broken)
+    monkeypatch.setattr(reachability, "reach_of", broken)
     monkeypatch.delenv("NETSIM_DEBUG", raising=False)
     r = run("reach", FB)
     assert r.exit_code == 2
