@@ -40,6 +40,7 @@ def traces_in(world: World, source: str, target: str, port: int | None,
             raise QueryError(f"{target} has no network namespace of its own")
         owner_ns = world.namespaces[owner_ns_id]
         if owner_ns.kind == "host":
+            assert owner_ns.host is not None  # a host namespace is its host's
             dials.append((f"{target} (host network) at the host's address", _host_address(world, ns, owner_ns.host), []))
         else:
             for ep in world.addressing.endpoints_of(owner_ns.members[0]):

@@ -8,7 +8,7 @@ This is the output contract of ``netsim reach --format json`` (docs/reach-json.m
 from __future__ import annotations
 
 import enum
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from ..engine.trace import Disposition, Trace
 
@@ -48,8 +48,8 @@ class Probe(NamedTuple):
         """Identity of the probe, independent of its outcome (used to match observations)."""
         return (self.source, self.via, self.target, self.network, self.name, self.host, self.port, self.protocol)
 
-    def to_json(self, with_trace: bool = False) -> dict:
-        data = {
+    def to_json(self, with_trace: bool = False) -> dict[str, Any]:
+        data: dict[str, Any] = {
             "source": self.source,
             "via": self.via,
             "target": self.target,

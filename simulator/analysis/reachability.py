@@ -61,7 +61,7 @@ class Matrix:
             (b.container_ip, b.container_port, b.protocol)
             for bs in (*world.bindings.values(), *world.ephemeral.values()) for b in bs
         }
-        self._ep_by_addr = {}
+        self._ep_by_addr: dict[IPv4Address, list] = {}
         for ep in world.addressing.endpoints.values():
             self._ep_by_addr.setdefault(ep.address, []).append(ep)
         self._dst_info: dict = {}
@@ -117,6 +117,7 @@ class Matrix:
 
     def _trace(self, ns: Namespace, dst: IPv4Address, port: int, proto: str, prefer_host: str | None) -> Trace:
         dclass = self._dst_class(ns, dst, port, proto)
+        key: tuple
         if dclass is None:
             key = (ns.id, dst, port, proto, prefer_host)
         else:
@@ -289,6 +290,7 @@ class Matrix:
             for h in design.hosts:
                 yield (h.name if len(design.hosts) > 1 else None), h.lan_address.ip, host_ports[h.name]
             return
+        assert ns.host is not None  # host and container namespaces live on a host
         if ns.kind == "host":
             yield (ns.host if len(design.hosts) > 1 else None), LOCALHOST, host_ports[ns.host]
             return

@@ -335,7 +335,7 @@ def _boxes(design: Design, world: World, host: str, hidden: set[str], tiers: dic
 
 def _box(design: Design, world: World, c, members: tuple[str, ...], hidden: set[str], tiers: dict) -> Box:
     notes: list[str] = []
-    addresses: list[tuple[str, str]] = []
+    addresses: list[tuple[str, str, str]] = []
     listens = sorted({(lst.port, lst.protocol.value) for m in members for lst in design.container(m).listeners})
     if c.mode.kind is ModeKind.HOST:
         mode = "host"

@@ -89,7 +89,9 @@ def grid_data(result: ReachResult, with_traces: bool) -> dict:
         target = _cell_target(p, carriers)
         if target is not None:
             cells.setdefault((p.source, target), []).append(p)
-    rows, details, texts = [], {}, {}
+    rows: list[str] = []
+    details: dict[str, list] = {}
+    texts: dict[str, int] = {}
     for i, s in enumerate(sources):
         row = []
         for j, t in enumerate(targets):
@@ -108,9 +110,9 @@ def _name_carriers(design: Design) -> dict[str, set[str]]:
         for att in c.attachments or ():
             for name in c.dns_names(att):
                 out.setdefault(name, set()).add(c.name)
-        for name in (c.engine_name, c.service):
-            if name:
-                out.setdefault(name, set()).add(c.name)
+        for own in (c.engine_name, c.service):
+            if own:
+                out.setdefault(own, set()).add(c.name)
     return out
 
 
