@@ -55,7 +55,7 @@ class Matrix:
         self.world = world
         self.with_traces = with_traces
         self.names = NameTable(world)
-        self._walks: dict[tuple, Trace] = {}
+        self._walks: dict[tuple, tuple[Trace, IPv4Address]] = {}  # class -> (its representative's walk, address)
         self._profiles: dict[str, tuple] = {}
         self._published = {  # container ports the filter table opens (the class of a walk depends on it)
             (b.container_ip, b.container_port, b.protocol)
@@ -124,24 +124,25 @@ class Matrix:
             key = (self._profile(ns), dclass, port, proto, prefer_host)
         cached = self._walks.get(key)
         if cached is None:
-            cached = walk(self.world, ns.id, dst, port, proto, prefer_host)
-            self._walks[key] = cached
-            return cached
+            t = walk(self.world, ns.id, dst, port, proto, prefer_host)
+            self._walks[key] = (t, dst)
+            return t
+        rep, rep_dst = cached
         if dclass is None:
-            return cached
-        return self._adapt(cached, ns, dst, port, proto)
+            return rep
+        return self._adapt(rep, rep_dst, dst, port, proto)
 
-    def _adapt(self, rep: Trace, ns: Namespace, dst: IPv4Address, port: int, proto: str) -> Trace:
-        """Reuse a class representative's outcome for another member of the class."""
+    def _adapt(self, rep: Trace, rep_dst: IPv4Address, dst: IPv4Address, port: int, proto: str) -> Trace:
+        """Reuse a class representative's outcome (a walk to ``rep_dst``) for another member of the class:
+        its reason names the member's address where it named the representative's (a rule's ``-d``)."""
         responder = None
         if rep.disposition is Disposition.DELIVERED:
             ep = self._ep_by_addr[dst][0]
             target_ns = self.world.namespace_of(ep.container)
             responder = target_ns.listeners.get((port, proto))
         reason = rep.reason
-        rep_addr = _address_in(rep)
-        if rep_addr is not None and rep_addr != str(dst):
-            reason = re.sub(rf"(?<![\d.]){re.escape(rep_addr)}(?![\d])", str(dst), reason)
+        if rep_dst != dst:
+            reason = re.sub(rf"(?<![\d.]){re.escape(str(rep_dst))}(?![\d])", str(dst), reason)
         return Trace((), rep.disposition, reason, responder)
 
     # --- probes ----------------------------------------------------------------------
@@ -327,11 +328,6 @@ def after_lookup(ns: Namespace, step: DnsStep, hops: tuple[Hop, ...]) -> tuple[H
     if hops and hops[0].place == place:
         return (Hop(place, (step,) + hops[0].steps),) + hops[1:]
     return (dns_hop(ns, step),) + hops
-
-
-def _address_in(t: Trace) -> str | None:
-    m = re.search(r"-d (\d+\.\d+\.\d+\.\d+)/32", t.reason)
-    return m.group(1) if m else None
 
 
 def reach_of(world: World, with_traces: bool = False) -> ReachResult:
