@@ -1,4 +1,4 @@
-"""No code decides anything by reading the text of a trace step, a hop label or an exposure's "through".
+"""No code decides anything by reading the text of a trace step, a hop label, a reason or an exposure's "through".
 
 Those texts are rendered from typed fields (simulator/engine/trace.py, analysis/exposure.py); code
 that needs to know what happened reads the fields. This AST check finds the text being *read*:
@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SIMULATOR = ROOT / "simulator"
 RENDERING = {SIMULATOR / "engine" / "trace.py"}  # where step texts are made
 
-TEXT_ATTRIBUTES = {"detail", "node", "through"}  # Step.detail, Hop.node, Exposure.through
+TEXT_ATTRIBUTES = {"detail", "node", "through", "reason"}  # Step.detail, Hop.node, Exposure.through, Trace/Probe.reason
 TRACE_NAMES = ("step", "hop", "trace")  # str(step), str(hop), str(trace): the rendered text
 RE_FUNCTIONS = {"search", "match", "fullmatch", "findall", "finditer", "split", "sub", "subn"}
 LAYOUT = {"splitlines", "ljust", "rjust", "center", "encode"}  # laying the text out to show it is rendering
@@ -63,6 +63,7 @@ OLD_CODE = {  # what the code did before the steps were typed: each must be caug
     "diagram: hop label partition": 'kind, _, rest = hop.node.partition(" ")',
     "a trace's text searched": 'm = re.search(r"DNAT", str(trace))',
     "a step's text sliced": "head = str(step)[:5]",
+    "reachability: an address found in a reason": 'm = re.search(r"-d (\\d+\\.\\d+\\.\\d+\\.\\d+)/32", t.reason)',
 }
 
 
