@@ -14,6 +14,7 @@ from ..model import Design, Driver, GatewayMode, ModeKind, Network
 from .ipam import GWBRIDGE, Addressing, allocate, gwbridge_network
 from .netfilter import Ruleset
 from .rules import Binding, build_ruleset, endpoint_order, gateway_endpoint_network, published_bindings
+from .trace import Place
 from .versions import EngineVersion, parse_version
 
 EXTERNAL = "external"
@@ -60,12 +61,8 @@ class Namespace:
 
     @property
     def label(self) -> str:
-        kind, _, name = self.id.partition(":")
-        if kind == "ctr":
-            return f"container {name}" + (f" (shared by {', '.join(self.members[1:])})" if len(self.members) > 1 else "")
-        if kind == "host":
-            return f"host {name}"
-        return "external LAN peer"
+        """The namespace as a trace names it (its :class:`~simulator.engine.trace.Place`)."""
+        return Place.of(self).label
 
     def addresses(self) -> list[IPv4Address]:
         return [i.address.ip for i in self.interfaces.values() if i.address is not None]

@@ -122,12 +122,15 @@ def test_dns_failure_is_a_field_not_a_split():
     assert DnsStep("x", DnsOutcome.ANSWERED, "container", IPv4Address("127.0.0.11"), (A,), "n").failure is None
 
 
-def test_place_labels_are_the_namespace_labels():
-    for design_file in ("designs/compose-shop/compose.yaml", "designs/overlay-two-hosts.yaml", "designs/host-mode.yaml"):
-        design, _ = load_design(ROOT / design_file)
-        world = build_world(design, None)
-        for ns in world.namespaces.values():
-            assert Place.of(ns).label == ns.label
+def test_places_of_a_world_and_their_labels():
+    design, _ = load_design(ROOT / "tests/data/loaders/shop.yaml")  # tool joins web's namespace
+    world = build_world(design, None)
+    places = {Place.of(ns) for ns in world.namespaces.values()}
+    assert Place("container", "web", ("tool",)) in places and Place("host", "docker1") in places
+    assert Place("external", "external") in places
+    assert sorted(p.label for p in places) == sorted(ns.label for ns in world.namespaces.values()) == [
+        "container admin", "container db", "container legacy", "container web (shared by tool)", "external LAN peer",
+        "host docker1"]
 
 
 def test_trace_json_shape():
