@@ -54,7 +54,7 @@ def names(pid: int | None = None) -> tuple[str, str, str]:
 
 def remove_stale() -> list[str]:
     """Peers of killed runs (their pid is gone): namespace and veth removed."""
-    removed = []
+    removed: list[str] = []
     try:
         found = os.listdir("/run/netns")
     except OSError:

@@ -137,10 +137,10 @@ def align(intended: Design, actual: Design, ctrs: dict[str, str], nets: dict[str
         containers.append(c)
     networks = []
     for n in intended.networks:
-        r = actual.network(nets[n.name]) if n.name in nets else None
+        rn = actual.network(nets[n.name]) if n.name in nets else None
         if not n.default_bridge and n.docker_name == f"{intended.name}_{n.name}":
-            if r is not None:
-                n = replace(n, docker_name=r.docker_name)
+            if rn is not None:
+                n = replace(n, docker_name=rn.docker_name)
             elif imported is not None and imported.compose_project:
                 n = replace(n, docker_name=f"{project}_{n.name}")
         networks.append(n)
@@ -169,9 +169,9 @@ def on_this_engine(intended: Design, running: Design, addresses: Mapping[tuple[s
         atts = []
         for a in c.attachments:
             got = addresses.get((c.name, a.network))
-            n = nets.get(a.network)
-            if (a.ipv4_address is None and got is not None and n is not None and (a.network, got.ip) not in taken
-                    and (n.subnet is None or got.ip in n.subnet)):
+            on = nets.get(a.network)
+            if (a.ipv4_address is None and got is not None and on is not None and (a.network, got.ip) not in taken
+                    and (on.subnet is None or got.ip in on.subnet)):
                 a = replace(a, ipv4_address=got.ip)
                 taken.add((a.network, got.ip))
             atts.append(a)
@@ -219,8 +219,7 @@ def translate(intended: Design, actual: Design, ctrs: dict[str, str], nets: dict
     norder = {n.name: i for i, n in enumerate(intended.networks)}
     containers.sort(key=lambda c: (corder.get(c.name, len(corder)), c.name))
     networks.sort(key=lambda n: (norder.get(n.name, len(norder)), n.name))
-    networks = tuple(networks)
-    return Design(intended.name, hosts, networks, tuple(containers), source="<engine>", kind=intended.kind)
+    return Design(intended.name, hosts, tuple(networks), tuple(containers), source="<engine>", kind=intended.kind)
 
 
 def _share_listeners(intended: Design, containers: list[Container]) -> list[Container]:
@@ -344,7 +343,7 @@ def compare_designs(intended: Design, running: Design,
             items.append(DriftItem("mode", f"{c.name} network mode", "changed", str(c.mode), str(r.mode)))
         want, have = set(c.networks), set(r.networks)
         for net in sorted(want - have):
-            pinned = c.attachment(net).ipv4_address
+            pinned = c.attachments[c.networks.index(net)].ipv4_address
             items.append(DriftItem("attachment", f"{c.name} on {net}", "removed",
                                    expected=f"attached to {net}" + (f" at {pinned}" if pinned else "")))
         for net in sorted(have - want):
@@ -353,7 +352,7 @@ def compare_designs(intended: Design, running: Design,
                                    actual=f"attached to {net}" + (f" at {got.ip}" if got is not None else "")))
         names = {c.name, c.engine_name, r.engine_name}
         for net in sorted(want & have):
-            a, b = c.attachment(net), r.attachment(net)
+            a, b = c.attachments[c.networks.index(net)], r.attachments[r.networks.index(net)]
             user_net = not (intended.has_network(net) and intended.network(net).default_bridge)
             wa = (set(a.aliases) | ({c.service} if c.service and user_net else set())) - names
             ha = (set(b.aliases) | ({r.service} if r.service and user_net else set())) - names
@@ -369,7 +368,7 @@ def compare_designs(intended: Design, running: Design,
                                            str(got_ip)))
             elif got_ip is not None and intended.has_network(net) and intended.network(net).subnet is not None:
                 subnet = intended.network(net).subnet
-                if got_ip not in subnet:
+                if subnet is not None and got_ip not in subnet:
                     items.append(DriftItem("address", f"{c.name} on {net}", "changed", f"an address in {subnet}",
                                            str(got_ip)))
         if c.mode.kind is ModeKind.NETWORKS and r.mode.kind is ModeKind.NETWORKS:
@@ -387,10 +386,10 @@ def compare_designs(intended: Design, running: Design,
             items.append(DriftItem("container", f"container {c.name}", "extra",
                                    actual=c.engine_name + (f" on {', '.join(where)}" if where else "")))
     for what in ("icc", "ip_masq"):
-        want = getattr(intended.hosts[0].daemon, what) if intended.hosts else True
-        have = getattr(running.hosts[0].daemon, what) if running.hosts else True
-        if want != have:
-            items.append(DriftItem("option", f"daemon {what}", "changed", str(want), str(have)))
+        wanted = getattr(intended.hosts[0].daemon, what) if intended.hosts else True
+        shown = getattr(running.hosts[0].daemon, what) if running.hosts else True
+        if wanted != shown:
+            items.append(DriftItem("option", f"daemon {what}", "changed", str(wanted), str(shown)))
     order = {c: i for i, c in enumerate(CATEGORIES)}
     return sorted(items, key=lambda i: (order.get(i.category, 99), i.subject, i.kind, i.expected or "", i.actual or ""))
 
@@ -398,8 +397,9 @@ def compare_designs(intended: Design, running: Design,
 def compute_drift(intended: Design, imported: Imported, engine_version: str, scope: str = "",
                   reach: Callable | None = None) -> Drift:
     """Drift items and their consequence for reachability and exposure."""
-    if reach is None:
-        from ..analysis.reachability import compute_reach as reach
+    from ..analysis.reachability import compute_reach
+
+    model = reach or compute_reach
     ctrs, nets = match(intended, imported.design)
     intended = align(intended, imported.design, ctrs, nets, imported)
     running = translate(intended, imported.design, ctrs, nets)
@@ -408,7 +408,7 @@ def compute_drift(intended: Design, imported: Imported, engine_version: str, sco
     addresses = {(cback.get(c, c), nback.get(n, n)): a for (c, n), a in imported.addresses.items()}
     items = compare_designs(intended, running, addresses)
     here = on_this_engine(intended, running, addresses, imported.design.hosts)
-    consequence = _without_address_noise(diff_results(reach(here, engine_version), reach(running, engine_version)))
+    consequence = _without_address_noise(diff_results(model(here, engine_version), model(running, engine_version)))
     return Drift(intended.name, scope, engine_version, tuple(items), consequence, imported.notes, ctrs)
 
 
@@ -480,5 +480,6 @@ def render_junit(d: Drift) -> str:
     changed = d.consequence is not None and not d.consequence.empty
     cases.append(Case("reachability and exposure", classname,
                       "reachability or exposure differs" if changed else None,
-                      render_diff_text(d.consequence) if changed else "", kind="consequence"))
+                      render_diff_text(d.consequence) if d.consequence is not None and changed else "",
+                      kind="consequence"))
     return junit_text(f"netsim drift {d.design}", cases)

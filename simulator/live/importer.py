@@ -28,6 +28,7 @@ from ..model import (
     Container,
     DaemonOptions,
     Design,
+    DesignKind,
     Driver,
     Host,
     Listener,
@@ -177,7 +178,7 @@ def import_snapshot(snap: Snapshot, scope: Scope = EVERY_CONTAINER, name: str | 
     version = engine_line(snap.engine_version) if snap.engine_version else DEFAULT_ENGINE_VERSION
     host, provenance = _host(snap, daemon, version)
     title = design_name(name or (scope.value if scope.kind in ("compose", "netsim") else "live"))
-    design = Design(title, (host,), tuple(networks), tuple(containers), source="<engine>", kind="netsim")
+    design = Design(title, (host,), tuple(networks), tuple(containers), source="<engine>", kind=DesignKind.NETSIM)
     addresses, bindings = {}, {}
     for c in running:
         for net_name, ep in ((c.get("NetworkSettings") or {}).get("Networks") or {}).items():
@@ -234,6 +235,15 @@ DAEMON_FIELDS = {"userland-proxy": "userland_proxy", "iptables": "iptables", "ip
                  "ip-masq": "ip_masq", "icc": "icc", "allow-direct-routing": "allow_direct_routing"}
 
 
+def _with_option(daemon: DaemonOptions, name: str, value: bool) -> DaemonOptions:
+    """``daemon`` with one boolean option (by field name) set."""
+    fields = {f: getattr(daemon, f) for f in DAEMON_FIELDS.values()}
+    fields[name] = value
+    return replace(daemon, userland_proxy=fields["userland_proxy"], iptables=fields["iptables"],
+                   ip_forward=fields["ip_forward"], ip_masq=fields["ip_masq"], icc=fields["icc"],
+                   allow_direct_routing=fields["allow_direct_routing"])
+
+
 def _truth(value) -> bool:
     return value is True or str(value).lower() in ("true", "1", "yes")
 
@@ -264,7 +274,7 @@ def _host(snap: Snapshot, bridge: DaemonOptions, version: str) -> tuple[Host, di
             assumed[f"daemon.{option}"] = {"value": getattr(daemon, name), "why": f"dockerd's default; {unread}"}
             continue
         if got.get("value") is not None:
-            daemon = replace(daemon, **{name: _truth(got["value"])})
+            daemon = _with_option(daemon, name, _truth(got["value"]))
         read[f"daemon.{option}"] = {"value": getattr(daemon, name), "from": got.get("source")}
     got = options.get("ip6tables")
     if got is not None:  # not modelled (IPv6 is not), recorded

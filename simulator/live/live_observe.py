@@ -43,9 +43,11 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv4Network
+from typing import Any
 
 from ..adapters import lanpeer
 from ..adapters.engine import LABEL_MANAGED, ContainerSpec, Engine
+from ..adapters.live_peer import LivePeer
 from ..adapters.probe_agent import (
     BEGIN,
     DNS_TIMEOUT_S,
@@ -93,7 +95,7 @@ class LiveContext:
     notes: list[str] = field(default_factory=list)
     address_of: dict[tuple[str, str], str] = field(default_factory=dict)  # (design container, design network)
     intended: Design | None = None  # the design as given
-    peer: object | None = None  # adapters.live_peer.LivePeer while the LAN peer exists
+    peer: LivePeer | None = None  # while the LAN peer exists
     peer_guard: ProbeGuard | None = None  # what the LAN peer may dial
 
 
@@ -127,14 +129,14 @@ def causes(rows: Sequence, drift: Drift | None) -> dict[tuple, tuple[str, ...]]:
 def live_addressing(ctx: LiveContext, allocate: Callable | None = None) -> tuple:
     """The addressing view: the design's addresses and subnets (pinned, else the model's
     allocation) against the running ones."""
+    from ..engine.ipam import allocate as model_allocate
     from ..errors import NetsimError
     from ..verify.compare import compare_addressing
 
-    if allocate is None:
-        from ..engine.ipam import allocate
-    plain = align(ctx.intended, ctx.imported.design, *match(ctx.intended, ctx.imported.design), ctx.imported)
+    given = ctx.intended or ctx.design
+    plain = align(given, ctx.imported.design, *match(given, ctx.imported.design), ctx.imported)
     try:
-        model = allocate(plain)
+        model = (allocate or model_allocate)(plain)
     except NetsimError:
         model = None
     exp_addr, exp_sub = {}, {}
@@ -246,8 +248,8 @@ def build_context(design: Design, imported: Imported, routes: Sequence[tuple[IPv
     for (c, _net), iface in imported.addresses.items():
         owners[str(iface.ip)] = cback.get(c, c)
     members: dict[str, list[str]] = defaultdict(list)
-    for c in running.containers:
-        members[running.namespace_owner(c.name) or c.name].append(c.name)
+    for member in running.containers:
+        members[running.namespace_owner(member.name) or member.name].append(member.name)
     bindings = {k: cback.get(v, v) for k, v in imported.bindings.items()}
     own_subnets, addresses = [], set()
     for n in imported.design.networks:
@@ -255,8 +257,8 @@ def build_context(design: Design, imported: Imported, routes: Sequence[tuple[IPv
             continue
         if n.subnet is not None:
             own_subnets.append(n.subnet)
-    for (_ctr, n), iface in imported.addresses.items():
-        net = imported.design.network(n) if imported.design.has_network(n) else None
+    for (_ctr, net_key), iface in imported.addresses.items():
+        net = imported.design.network(net_key) if imported.design.has_network(net_key) else None
         if net is not None and net.default_bridge:
             addresses.add(iface.ip)
             if iface.network.num_addresses > 2:
@@ -269,9 +271,9 @@ def build_context(design: Design, imported: Imported, routes: Sequence[tuple[IPv
     address_of = {(cback.get(c, c), nback.get(n, n)): str(iface.ip) for (c, n), iface in imported.addresses.items()}
     for owner, group in members.items():  # container:X joiners have their owner's addresses
         for m in group:
-            for (c, n), a in list(address_of.items()):
-                if c == owner and m != owner:
-                    address_of.setdefault((m, n), a)
+            for (holder, net_key), a in list(address_of.items()):
+                if holder == owner and m != owner:
+                    address_of.setdefault((m, net_key), a)
     return LiveContext(design, imported, running, ids, owners, dict(members), bindings, guard, False, notes, address_of,
                        given)
 
@@ -328,8 +330,10 @@ def _observe_source(ctx: LiveContext, engine: Engine, source: str, items, helper
     container = ctx.design.container(source) if ctx.design.has_container(source) else None
     host_like = source == "host" or (container is not None and _host_mode(ctx, source))
     gateway, names = None, {}
-    dns_timeouts, nxdomain = frozenset(), frozenset()
+    dns_timeouts: frozenset[str] = frozenset()
+    nxdomain: frozenset[str] = frozenset()
     if container is not None and not host_like:
+        assert helper is not None  # every source with a namespace of its own has one
         prep = exec_prepare(engine, helper, prepare_script([]))
         wanted = sorted({p.name for p in items if p.via == "dns" and p.name})
         why = _resolver_ok(ctx, source, prep.nameservers) if wanted and prep.complete else None
@@ -343,9 +347,10 @@ def _observe_source(ctx: LiveContext, engine: Engine, source: str, items, helper
         dns_timeouts, nxdomain = prep.dns_timeouts, prep.nxdomain
     else:
         why = "names are not looked up from the host (the machine's resolver is off limits)"
-    pending = []
+    pending: list[tuple[str, Any, str]] = []
     for i, p in enumerate(items):
-        addr, obs = None, None
+        addr: str | None = None
+        obs: Observation | None = None
         if p.via == "ip":
             addr = ctx.address_of.get((p.target, p.network))
             if addr is None:
@@ -373,23 +378,25 @@ def _observe_source(ctx: LiveContext, engine: Engine, source: str, items, helper
         if obs is None and p.protocol not in ("tcp", "udp"):
             obs = Observation(p.key, addr, "unsupported", detail=f"{p.protocol} is not probed")
         if obs is None:
+            assert addr is not None  # every probe without an observation yet has an address
             try:
                 ctx.guard.check(addr, source, host_ns=host_like)
             except UnsafeTarget as exc:
                 obs = Observation(p.key, addr, "unsafe", detail=str(exc))
         if obs is not None:
             out[p.key] = obs
-        else:
+        elif addr is not None:
             pending.append((f"p{i}", p, addr))
     if not pending:
         return out
-    dials = [Dial(i, p.protocol, addr, p.port) for i, p, addr in pending]
+    dials = [Dial(pid, p.protocol, addr, p.port) for pid, p, addr in pending]
     if host_like:
         raw = connect_sockets(dials, timeout_ms / 1000)
     else:
+        assert helper is not None  # a source in a namespace of its own dials through its helper
         raw = exec_dials(engine, helper, dials, lambda todo: connect_script(todo, timeout_ms))
-    for i, p, addr in pending:
-        out[p.key] = _observation(ctx, p, addr, raw.get(i))
+    for pid, p, addr in pending:
+        out[p.key] = _observation(ctx, p, addr, raw.get(pid))
     return out
 
 
@@ -447,8 +454,9 @@ def run_live_verify(design: Design, engine: Engine, scope: Scope, engine_version
     ``peer_ops``: :mod:`simulator.adapters.live_peer` (the CLI's) emulates the LAN peer, so
     the ``external`` vantage point is probed too; without it, those probes are skipped."""
     progress = progress or NoProgress()
-    if reach is None:
-        from ..analysis.reachability import compute_reach as reach
+    from ..analysis.reachability import compute_reach
+
+    model = reach or compute_reach
     snap = read_snapshot(engine, scope)
     imported = import_snapshot(snap, scope)
     if not imported.ids:
@@ -456,7 +464,7 @@ def run_live_verify(design: Design, engine: Engine, scope: Scope, engine_version
     version = engine_version or engine_line(engine.version())
     host_local = [r for r, dev in lan_ops.host_routes() if dev != lan_ops.uplink_interface()]
     ctx = build_context(design, imported, lan_ops.host_routes(), host_local, _resolvers())
-    result = reach(ctx.design, version)  # the design with the running project's engine names
+    result = model(ctx.design, version)  # the design with the running project's engine names
     notes = list(ctx.notes)
     notes.append("live mode: the environment was probed in place through helper containers; nothing of it was changed")
     image = probe_image or DEFAULT_PROBE_IMAGE
@@ -486,11 +494,12 @@ def run_live_verify(design: Design, engine: Engine, scope: Scope, engine_version
                         sources.remove("external")
                         observations.update({p.key: Observation(p.key, None, "skipped", detail=f"the LAN peer: {why}")
                                              for p in by_source["external"]})
-                    else:
+                    elif ctx.peer is not None:
+                        peer = ctx.peer
                         notes.append(f"external vantage point probed from an emulated LAN peer: namespace "
-                                     f"{ctx.peer.namespace} ({ctx.peer.peer_address}) joined to the host by its own "
-                                     f"veth, routing only {', '.join(str(r) for r in ctx.peer.routed) or 'nothing'}"
-                                     + (f" and the host's LAN address {ctx.peer.lan_address}" if ctx.peer.lan_address
+                                     f"{peer.namespace} ({peer.peer_address}) joined to the host by its own "
+                                     f"veth, routing only {', '.join(str(r) for r in peer.routed) or 'nothing'}"
+                                     + (f" and the host's LAN address {peer.lan_address}" if peer.lan_address
                                         else "") + " through the host; removed afterwards")
 
                 observations.update(_observe_all(ctx, engine, by_source, sources, helpers, progress))
@@ -503,7 +512,7 @@ def run_live_verify(design: Design, engine: Engine, scope: Scope, engine_version
             remove_helpers(engine, session)
             progress.advance()
     rows = compare(result.probes, observations)
-    drift = compute_drift(design, imported, version, scope.describe(), reach=reach)
+    drift = compute_drift(design, imported, version, scope.describe(), reach=model)
     return LiveComparison(design.name, version, rows, live_addressing(ctx), tuple(dict.fromkeys(notes)),
                           drift=drift, causes=causes(rows, drift))
 
@@ -530,38 +539,42 @@ def _lan_vantage(ctx: LiveContext, stack: ExitStack, peer_ops) -> str | None:
 def _observe_external(ctx: LiveContext, items, timeout_ms: int) -> dict:
     """The LAN peer's probes: container addresses it routes and the host's LAN address."""
     out: dict[tuple, Observation] = {}
-    pending = []
+    peer, guard = ctx.peer, ctx.peer_guard
+    assert peer is not None and guard is not None  # set up by _lan_vantage
+    pending: list[tuple[str, Any, str]] = []
     for i, p in enumerate(items):
-        addr, obs = None, None
+        addr: str | None = None
+        obs: Observation | None = None
         if p.via == "ip":
             addr = ctx.address_of.get((p.target, p.network))
             if addr is None:
                 obs = Observation(p.key, None, "no-address", detail=f"{p.target} has no address on {p.network} running")
         elif p.via == "host":
-            if ctx.peer.lan_address is None:
+            if peer.lan_address is None:
                 obs = Observation(p.key, None, "skipped", detail="the host's LAN address was not read (or is not "
                                   "delivered locally): published ports are not dialled from the LAN peer")
             else:
-                addr = str(ctx.peer.lan_address)
+                addr = str(peer.lan_address)
         else:
             obs = Observation(p.key, None, "skipped", detail="names are not looked up from the LAN peer "
                               "(the machine's resolver is off limits)")
         if obs is None and p.protocol not in ("tcp", "udp"):
             obs = Observation(p.key, addr, "unsupported", detail=f"{p.protocol} is not probed")
         if obs is None:
+            assert addr is not None  # every probe without an observation yet has an address
             try:
-                ctx.peer_guard.check(addr, "the LAN peer")
+                guard.check(addr, "the LAN peer")
             except UnsafeTarget as exc:
                 obs = Observation(p.key, addr, "unsafe", detail=f"{exc} (not routed for the LAN peer: a macvlan, "
                                   "ipvlan or overlay subnet, or the uplink's)")
         if obs is not None:
             out[p.key] = obs
-        else:
+        elif addr is not None:
             pending.append((f"p{i}", p, addr))
     if pending:
-        raw = peer_dials(ctx.peer.namespace, [Dial(i, p.protocol, a, p.port) for i, p, a in pending], timeout_ms)
-        for i, p, addr in pending:
-            out[p.key] = _observation(ctx, p, addr, raw.get(i))
+        raw = peer_dials(peer.namespace, [Dial(pid, p.protocol, a, p.port) for pid, p, a in pending], timeout_ms)
+        for pid, p, a in pending:
+            out[p.key] = _observation(ctx, p, a, raw.get(pid))
     return out
 
 

@@ -320,10 +320,10 @@ def read_snapshot(engine: Engine, scope: Scope, proc: Path = Path("/proc"), host
         except EngineError:
             continue
     # a container someone started by hand on the project's networks belongs to the environment
-    for net in networks:
-        if not _of_scope(net.get("Labels") or {}, scope):
+    for inspected in networks:
+        if not _of_scope(inspected.get("Labels") or {}, scope):
             continue
-        for cid in sorted(net.get("Containers") or {}):
+        for cid in sorted(inspected.get("Containers") or {}):
             if cid in containers or cid.startswith("lb-") or cid.startswith("ep-"):
                 continue
             try:

@@ -56,7 +56,7 @@ def _network(n: Network) -> dict:
             out["encrypted"] = True
     if n.labels:
         out["labels"] = dict(n.labels)
-    return out or None
+    return out
 
 
 def _port(p) -> str | dict:
@@ -105,7 +105,7 @@ def _container(c: Container, design: Design) -> dict:
                           for lst in c.listeners]
     if c.labels:
         out["labels"] = dict(c.labels)
-    return out or None
+    return out
 
 
 def _daemon(d: DaemonOptions) -> dict:
@@ -131,10 +131,10 @@ def design_to_data(design: Design) -> dict:
             spec["routes"] = [str(r) for r in h.routes]
         hosts[h.name] = spec
     data["hosts"] = hosts
-    nets = {n.name: _network(n) for n in sorted(design.networks, key=lambda n: n.name) if not n.default_bridge}
+    nets = {n.name: _network(n) or None for n in sorted(design.networks, key=lambda n: n.name) if not n.default_bridge}
     if nets:
         data["networks"] = nets
-    data["containers"] = {c.name: _container(c, design) for c in sorted(design.containers, key=lambda c: c.name)}
+    data["containers"] = {c.name: _container(c, design) or None for c in sorted(design.containers, key=lambda c: c.name)}
     return data
 
 
