@@ -20,6 +20,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv4Interface, IPv4Network
+from typing import NoReturn
 
 import yaml
 
@@ -279,7 +280,12 @@ def _wide_encoding(data: bytes) -> str | None:
     return None
 
 
-def _fail(source: str, line: int, column: int, message: str) -> None:
+def _position_of(problem: Problem) -> tuple[int, int]:
+    """Where a problem is written (a problem without a place sorts first)."""
+    return (problem.location.line, problem.location.column) if problem.location is not None else (0, 0)
+
+
+def _fail(source: str, line: int, column: int, message: str) -> NoReturn:
     raise DesignLoadError([Problem(message, "", Location(source, line, column))])
 
 
@@ -303,7 +309,7 @@ def read_yaml(text: str | bytes, source: str = "<string>") -> Doc:
         converter = _Converter(doc)
         doc.data = converter.convert(root, ())
         if converter.duplicates:
-            raise DesignLoadError(sorted(converter.duplicates, key=lambda p: (p.location.line, p.location.column)))
+            raise DesignLoadError(sorted(converter.duplicates, key=_position_of))
         return doc
     except DesignLoadError:
         raise
@@ -341,6 +347,7 @@ def _build(text: str, source: str) -> _Node | None:
 
     for ev in yaml.parse(text, Loader=_Loader):
         mark = ev.start_mark
+        assert mark is not None  # the parser marks every event
         if isinstance(ev, yaml.DocumentStartEvent):
             documents += 1
             if documents > 1:
@@ -353,7 +360,7 @@ def _build(text: str, source: str) -> _Node | None:
         if count > MAX_NODES:
             _fail(source, mark.line + 1, mark.column + 1, f"more than {MAX_NODES} YAML values; the design is too large")
         if isinstance(ev, yaml.AliasEvent):
-            target = anchors.get(ev.anchor)
+            target = anchors.get(ev.anchor) if ev.anchor is not None else None
             if target is None:
                 _fail(source, mark.line + 1, mark.column + 1,
                       f'alias "*{ev.anchor}" refers to no anchor defined before it (anchors are written "&{ev.anchor}")')
@@ -386,7 +393,7 @@ class _Converter:
         self.count = 0
         self.duplicates: list[Problem] = []
 
-    def fail(self, node: _Node, message: str) -> None:
+    def fail(self, node: _Node, message: str) -> NoReturn:
         _fail(self.doc.source, node.line, node.col, message)
 
     def tick(self, node: _Node, amount: int = 1) -> None:
@@ -416,7 +423,7 @@ class _Converter:
         if node.kind == "seq":
             if tag == _STD + "map":
                 self.fail(node, "tagged !!map but written as a list")
-            out = []
+            out: list = []
             for item in node.value:
                 value = self.convert(item, (*path, len(out)), depth + 1)
                 if value is not _RESET:
@@ -459,9 +466,9 @@ class _Converter:
                     merged.setdefault(key, value)
         out: dict = {}
         for knode, vnode in explicit:  # explicit keys win over merged ones
-            sub = (*path, knode.value)
-            self.doc.keys[sub] = Location(self.doc.source, knode.line, knode.col)
-            value = self.convert(vnode, sub, depth + 1)
+            key_path = (*path, knode.value)
+            self.doc.keys[key_path] = Location(self.doc.source, knode.line, knode.col)
+            value = self.convert(vnode, key_path, depth + 1)
             merged.pop(knode.value, None)
             if value is not _RESET:
                 out[knode.value] = value
