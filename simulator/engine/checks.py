@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable
 
-from ..errors import NetsimError, Problem
+from ..errors import NetsimError, Problem, Severity
 from ..model import Design, Driver
 from .ipam import Issue
 from .topology import World, build_world
@@ -26,7 +26,7 @@ def model_place(design: Design) -> Place:
 
     def place(model: tuple, message: str, severity: str = "error") -> Problem:
         path = ".".join(str(part) for part in model)
-        return Problem(message, path, design.location(*model), severity)
+        return Problem(message, path, design.location(*model), Severity(severity))
 
     return place
 

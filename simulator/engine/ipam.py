@@ -73,7 +73,7 @@ class Issue:
 class Addressing:
     segments: dict[tuple[str, str | None], Segment] = field(default_factory=dict)
     endpoints: dict[tuple[str, str], Endpoint] = field(default_factory=dict)
-    docker0: dict[str, IPv4Network] = field(default_factory=dict)  # per host, used by the design or not
+    docker0: dict[str, IPv4Network | None] = field(default_factory=dict)  # per host, used or not (None: no pool left)
     problems: list[Issue] = field(default_factory=list)
     _by_container: dict[str, list[Endpoint]] = field(default_factory=dict, repr=False, compare=False)
     _indexed: int = field(default=-1, repr=False, compare=False)
@@ -220,7 +220,7 @@ class _Pools:
         self.routes = _Blocks(list(host.routes) + [host.lan_address.network])
         self.taken = _Blocks()
         self.busy = _Ranges()  # taken subnets and routes: what allocation must avoid
-        for start, end in zip(self.routes.union.starts, self.routes.union.ends):
+        for start, end in zip(self.routes.union.starts, self.routes.union.ends, strict=True):
             self.busy.add(start, end)
         self.cursor: dict[tuple[int, int, int], int] = {}  # per pool: nothing free below this start
 
@@ -285,9 +285,10 @@ class _Addresses:
         Addresses are only ever added, so the scan resumes where the previous one stopped.
         """
         subnet = self.seg.subnet
-        ranged = net is not None and net.ip_range is not None
-        if ranged:
-            lo, hi = int(net.ip_range.network_address), int(net.ip_range.broadcast_address)
+        ip_range = net.ip_range if net is not None else None
+        ranged = ip_range is not None
+        if ip_range is not None:
+            lo, hi = int(ip_range.network_address), int(ip_range.broadcast_address)
             edges = {int(subnet.network_address), int(subnet.broadcast_address)}
         else:
             lo, hi = int(subnet.network_address), int(subnet.broadcast_address)
@@ -434,8 +435,8 @@ def _allocate_overlay(out: Addressing, design: Design, net: Network, swarm: _Blo
 
 def _allocate_endpoints(out: Addressing, design: Design, gw_hosts: tuple[str, ...]) -> None:
     used: dict[tuple[str, str | None], _Addresses] = {}
-    for key, seg in out.segments.items():
-        reserved = used[key] = _Addresses(seg)
+    for seg_id, seg in out.segments.items():
+        reserved = used[seg_id] = _Addresses(seg)
         if seg.gateway is not None:
             reserved[seg.gateway] = "the gateway"
         net = _network_or_none(design, seg.network)
@@ -497,21 +498,21 @@ def _allocate_endpoints(out: Addressing, design: Design, gw_hosts: tuple[str, ..
                 if lb is not None:
                     used[key][lb] = f"the load-balancer endpoint of {c.host}"
         if c.host in gw_hosts and _needs_gwbridge(design, c.networks):
-            key = (GWBRIDGE, c.host)
-            seg = out.segments.get(key)
-            if seg is None:
+            gw_key = (GWBRIDGE, c.host)
+            gw_seg = out.segments.get(gw_key)
+            if gw_seg is None:
                 continue  # no pool was left for docker_gwbridge: reported with the segments
-            addr = used[key].next_free(None)
+            addr = used[gw_key].next_free(None)
             if addr is None:
                 out.problems.append(Issue(
                     ("containers", c.name, "networks"),
                     f"docker_gwbridge on host {c.host} has no free address left for container {c.name} "
-                    f"(subnet {seg.subnet}; every overlay container without another gateway network takes one): "
+                    f"(subnet {gw_seg.subnet}; every overlay container without another gateway network takes one): "
                     "widen the daemon's default_address_pools",
                 ))
                 continue
-            used[key][addr] = f"container {c.name}"
-            out.endpoints[(c.name, GWBRIDGE)] = Endpoint(c.name, GWBRIDGE, key, addr, seg.subnet.prefixlen)
+            used[gw_key][addr] = f"container {c.name}"
+            out.endpoints[(c.name, GWBRIDGE)] = Endpoint(c.name, GWBRIDGE, gw_key, addr, gw_seg.subnet.prefixlen)
 
 
 def _network_or_none(design: Design, name: str) -> Network | None:
