@@ -1,25 +1,34 @@
 """docker-compose files → :class:`~simulator.model.Design` (one host, ``docker1``).
 
-Follows the compose specification: every key the spec defines is accepted (those netsim
-does not model are ignored, or warned about when they change networking), keys outside
-the spec are errors, ``x-*`` extension keys are allowed anywhere.  Variables are
+Follows the compose specification: every file is checked against the published compose-spec
+JSON Schema (a copy in simulator/schema/compose-spec.json, its source and commit in its
+``$comment``), so every key the spec defines is accepted (those netsim does not model are
+ignored, or warned about when they change networking), keys outside the spec are errors,
+``x-*`` extension keys are allowed anywhere, and so are netsim's ``expect:``/``audit:``.
+netsim's own checks (names, drivers and options it models, ``x-netsim-*``) follow.  Variables are
 interpolated from their defaults only: netsim does not read the environment.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 from pathlib import Path as FsPath
 
+from jsonschema.exceptions import best_match
+
 from ..model import Attachment, Container, Design, Driver, Host, ModeKind, Network, NetworkMode
+from ..schema import compose_schema
 from .native import DEFAULT_HOST, SourceMap, check_scale
 from .ports import LONG_KEYS_COMPOSE, PortBudget, merge_listeners, parse_listens, parse_ports
+from .schema_errors import ComposeValidator, report_schema_error
 from .yamlsource import (
     MAX_IFNAME,
     Doc,
     Report,
     describe,
     did_you_mean,
+    format_path,
     shown,
     to_bool,
     to_cidr,
@@ -29,29 +38,16 @@ from .yamlsource import (
     to_str,
 )
 
-TOP_KEYS = ("version", "name", "include", "services", "models", "networks", "volumes", "secrets", "configs")
-SERVICE_KEYS = (
-    "annotations", "attach", "blkio_config", "build", "cap_add", "cap_drop", "cgroup", "cgroup_parent",
-    "command", "configs", "container_name", "cpu_count", "cpu_percent", "cpu_period", "cpu_quota",
-    "cpu_rt_period", "cpu_rt_runtime", "cpu_shares", "cpus", "cpuset", "credential_spec", "depends_on",
-    "deploy", "develop", "device_cgroup_rules", "devices", "dns", "dns_opt", "dns_search", "domainname",
-    "entrypoint", "env_file", "environment", "expose", "extends", "external_links", "extra_hosts", "gpus",
-    "group_add", "healthcheck", "hostname", "image", "init", "ipc", "isolation", "label_file", "labels",
-    "links", "logging", "mac_address", "mem_limit", "mem_reservation", "mem_swappiness", "memswap_limit",
-    "models", "network_mode", "networks", "oom_kill_disable", "oom_score_adj", "pid", "pids_limit",
-    "platform", "ports", "post_start", "pre_stop", "privileged", "profiles", "provider", "pull_policy",
-    "pull_refresh_after", "read_only", "restart", "runtime", "scale", "secrets", "security_opt", "shm_size",
-    "stdin_open", "stop_grace_period", "stop_signal", "storage_opt", "sysctls", "tmpfs", "tty", "ulimits",
-    "use_api_socket", "user", "userns_mode", "uts", "volumes", "volumes_from", "working_dir",
-)
+# The keys compose knows come from the published compose-spec schema (simulator/schema/compose-spec.json),
+# which the loader checks every file against (schema_pass); these names are for reading the code and tests.
+_SPEC = compose_schema()
+TOP_KEYS = tuple(_SPEC["properties"])
+SERVICE_KEYS = tuple(_SPEC["definitions"]["service"]["properties"])
 INTENT_KEYS = ("expect", "audit")  # netsim's intent sections, read by simulator.intent from the same document
 NOT_MODELLED = ("links", "external_links", "extra_hosts", "dns")
-NETWORK_KEYS = ("attachable", "driver", "driver_opts", "enable_ipv4", "enable_ipv6", "external", "internal",
-                "ipam", "labels", "name")
-SERVICE_NETWORK_KEYS = ("aliases", "interface_name", "ipv4_address", "ipv6_address", "link_local_ips",
-                        "mac_address", "driver_opts", "priority", "gw_priority")
-IPAM_KEYS = ("driver", "config", "options")
-IPAM_CONFIG_KEYS = ("subnet", "ip_range", "gateway", "aux_addresses")
+NETWORK_KEYS = tuple(_SPEC["definitions"]["network"]["properties"])
+SERVICE_NETWORK_KEYS = tuple(_SPEC["definitions"]["service"]["properties"]["networks"]["oneOf"][1]["patternProperties"]
+                             ["^[a-zA-Z0-9._-]+$"]["oneOf"][0]["properties"])
 DRIVERS = ("bridge", "overlay", "macvlan", "ipvlan")
 BRIDGE_OPT = "com.docker.network.bridge."
 GATEWAY_MODES = ("nat", "routed", "nat-unprotected", "isolated")
@@ -175,6 +171,92 @@ def project_name(source: str) -> str:
     return re.sub(r"[^a-z0-9_-]", "", directory.name.lower()).lstrip("_-")
 
 
+def schema_pass(data: dict, report: Report) -> None:
+    """Check the file against the compose-spec schema; each failure is a Problem at its key or value.
+
+    Unknown keys are named with what holds them ("in a service") and a "did you mean"; netsim's
+    intent sections (``expect:``, ``audit:``) are allowed at the top, beside the spec's ``x-*`` keys.
+    """
+    for err in ComposeValidator(_SPEC).iter_errors(_for_schema(data, {})):
+        path = tuple(err.absolute_path)
+        if err.instance is None and len(path) == 3 and path[0] == "services":
+            continue  # a service key set to null is "not set" for compose (see _services)
+        if err.validator in ("oneOf", "anyOf"):
+            err = _closest(err)
+        if err.validator == "additionalProperties" and isinstance(err.instance, dict):
+            _unknown_keys(report, tuple(err.absolute_path), err)
+        else:
+            report_schema_error(report, tuple(err.absolute_path), err)
+
+
+def _unknown_keys(report: Report, path: tuple, err) -> None:
+    known = list(err.schema.get("properties", {}))
+    if not known:
+        return  # a mapping of names (services, networks): the loader says what a valid name is
+    patterns = list(err.schema.get("patternProperties", {}))
+    for key in err.instance:
+        if key in known or any(re.search(p, str(key)) for p in patterns) or (path == () and key in INTENT_KEYS):
+            continue
+        report.error((*path, key), f'unknown key "{shown(key)}" in {_holder(path)}{did_you_mean(key, known)}', key=True)
+        report.mute((*path, key))
+
+
+LONG_VALUE = 256  # longer strings are checked by the schema as a stand-in (see _for_schema)
+
+
+def _for_schema(value: object, memo: dict) -> object:
+    """``value`` with every string longer than :data:`LONG_VALUE` replaced by a short stand-in that is
+    equal exactly when the strings are (a prefix and a digest), so the schema's messages and
+    uniqueness checks cost the same for a 1 MB value aliased a thousand times as for a short one.
+    Keys and structure are kept, so every error's path is the document's."""
+    if isinstance(value, str):
+        if len(value) <= LONG_VALUE:
+            return value
+        found = memo.get(value)
+        if found is None:
+            found = memo[value] = f"{value[:64]}\u2026{hashlib.sha256(value.encode('utf-8', 'surrogatepass')).hexdigest()}"
+        return found
+    if isinstance(value, (dict, list)):
+        key = id(value)
+        if key in memo:
+            return memo[key]
+        if isinstance(value, dict):
+            mapping: dict = {}
+            memo[key] = mapping
+            mapping.update((k, _for_schema(v, memo)) for k, v in value.items())
+            return mapping
+        items: list = []
+        memo[key] = items
+        items.extend(_for_schema(v, memo) for v in value)
+        return items
+    return value
+
+
+_HOLDERS = {(): "a compose file", ("services",): "a service", ("networks",): "a network",
+            ("networks", "external"): "external", ("networks", "ipam"): "ipam",
+            ("networks", "ipam", "config"): "an ipam config", ("services", "extends"): "extends",
+            ("services", "networks"): "a service network"}
+
+
+def _holder(path: tuple) -> str:
+    """What holds the keys at ``path``, in words ("a service", "an ipam config")."""
+    named = {1} | ({3} if path[:1] == ("services",) and path[2:3] == ("networks",) else set())
+    words = tuple(part for i, part in enumerate(path) if i not in named and not isinstance(part, int))
+    return _HOLDERS.get(words, format_path(path))
+
+
+def _closest(err):
+    """For "valid under none of" (oneOf/anyOf): the failure inside the alternative of the value's own
+    type (a list with a repeated item: that item), else the alternatives' types as one error."""
+    own = [sub for sub in err.context if not (sub.validator == "type" and not sub.relative_path)]
+    if own:
+        return best_match(own)
+    wanted = [t for sub in err.context
+              for t in (sub.validator_value if isinstance(sub.validator_value, list) else [sub.validator_value])]
+    err.validator, err.validator_value = "type", list(dict.fromkeys(wanted))
+    return err
+
+
 def load(doc: Doc) -> tuple[Design | None, Report, SourceMap]:
     """Build a one-host Design from a parsed compose document."""
     report, smap = Report(doc), SourceMap(doc)
@@ -182,8 +264,8 @@ def load(doc: Doc) -> tuple[Design | None, Report, SourceMap]:
     if not isinstance(data, dict):
         report.error((), f"a compose file is a mapping with services:, not {describe(data)}")
         return None, report, smap
-    report.unknown_keys((), data, TOP_KEYS + INTENT_KEYS, "a compose file")
     interpolate(data, report, ())
+    schema_pass(data, report)
     if "version" in data:
         report.warning(("version",), "the attribute `version` is obsolete, it will be ignored", key=True)
     if "include" in data:
@@ -199,12 +281,12 @@ def load(doc: Doc) -> tuple[Design | None, Report, SourceMap]:
     declared = _networks(report, smap, data.get("networks"), name)
     services = data.get("services")
     if not isinstance(services, dict):
-        report.error(("services",), f"services must be a mapping of service name: settings, not {describe(services)}")
+        report.error(("services",), f"services must be a mapping of service name: settings, not {describe(services)}", dedupe=True)
         services = {}
     containers = _services(report, smap, services, name, declared)
     networks = _used_networks(report, declared, containers, name)
     check_scale(report, [Host(DEFAULT_HOST)], networks, containers, "services")
-    design = Design(name, (Host(DEFAULT_HOST),), tuple(networks), tuple(containers), doc.source, "compose",
+    design = Design.unchecked(name, (Host(DEFAULT_HOST),), tuple(networks), tuple(containers), doc.source, "compose",
                     smap.locations)
     return design, report, smap
 
@@ -214,7 +296,7 @@ def _networks(report: Report, smap: SourceMap, value: object, project: str) -> d
     if value is None:
         return out
     if not isinstance(value, dict):
-        report.error(("networks",), f"networks must be a mapping of network name: settings, not {describe(value)}")
+        report.error(("networks",), f"networks must be a mapping of network name: settings, not {describe(value)}", dedupe=True)
         return out
     for key, spec in value.items():
         src = ("networks", key)
@@ -222,12 +304,11 @@ def _networks(report: Report, smap: SourceMap, value: object, project: str) -> d
         if spec is None:
             spec = {}
         if not isinstance(spec, dict):
-            report.error(src, f"a network is a mapping of settings (or empty), not {describe(spec)}")
+            report.error(src, f"a network is a mapping of settings (or empty), not {describe(spec)}", dedupe=True)
             continue
         if len(key) > MAX_KEY or not NAME_KEY.fullmatch(key):
             report.error(src, f'"{shown(key)}" is not a valid network name: use letters, digits, ".", "_" and "-", '
                          f"at most {MAX_KEY} characters", key=True)
-        report.unknown_keys(src, spec, NETWORK_KEYS, "a network")
         smap.fields(src, src, spec)
         net = _network(report, smap, key, spec, project)
         if net is not None:
@@ -242,7 +323,6 @@ def _network(report: Report, smap: SourceMap, key: str, spec: dict, project: str
         docker_name = to_str(report, (*src, "name"), spec["name"]) or docker_name
     external = spec.get("external", False)
     if isinstance(external, dict):
-        report.unknown_keys((*src, "external"), external, ("name",), "external")
         if "name" in external:
             report.warning((*src, "external", "name"), "external.name is deprecated; use name: instead", key=True)
             docker_name = to_str(report, (*src, "external", "name"), external["name"]) or docker_name
@@ -281,7 +361,7 @@ def _network(report: Report, smap: SourceMap, key: str, spec: dict, project: str
     if isinstance(spec.get("ipam"), dict):
         kw.update(_ipam(report, smap, src, spec["ipam"]))
     elif "ipam" in spec:
-        report.error((*src, "ipam"), f"ipam is a mapping with driver and config, not {describe(spec['ipam'])}")
+        report.error((*src, "ipam"), f"ipam is a mapping with driver and config, not {describe(spec['ipam'])}", dedupe=True)
     kw.update(_driver_opts(report, smap, src, driver, spec.get("driver_opts")))
     if driver in (Driver.MACVLAN, Driver.IPVLAN):
         kw.setdefault("mode", "bridge" if driver is Driver.MACVLAN else "l2")
@@ -292,7 +372,6 @@ def _network(report: Report, smap: SourceMap, key: str, spec: dict, project: str
 
 def _ipam(report: Report, smap: SourceMap, src: tuple, ipam: dict) -> dict:
     at = (*src, "ipam")
-    report.unknown_keys(at, ipam, IPAM_KEYS, "ipam")
     if ipam.get("driver") not in (None, "default"):
         report.warning((*at, "driver"), f"IPAM driver {describe(ipam['driver'])} is not modelled; "
                        "addresses are simulated with Docker's default IPAM")
@@ -300,15 +379,14 @@ def _ipam(report: Report, smap: SourceMap, src: tuple, ipam: dict) -> dict:
         report.warning((*at, "options"), "IPAM options are not modelled")
     configs = ipam.get("config") or []
     if not isinstance(configs, list):
-        report.error((*at, "config"), f"ipam.config is a list of {{subnet: ...}}, not {describe(configs)}")
+        report.error((*at, "config"), f"ipam.config is a list of {{subnet: ...}}, not {describe(configs)}", dedupe=True)
         return {}
     kw: dict = {}
     for j, cfg in enumerate(configs):
         cp = (*at, "config", j)
         if not isinstance(cfg, dict):
-            report.error(cp, f"an ipam config is a mapping with subnet, ip_range, gateway, not {describe(cfg)}")
+            report.error(cp, f"an ipam config is a mapping with subnet, ip_range, gateway, not {describe(cfg)}", dedupe=True)
             continue
-        report.unknown_keys(cp, cfg, IPAM_CONFIG_KEYS, "an ipam config")
         subnet = cfg.get("subnet")
         if isinstance(subnet, str) and ":" in subnet:
             report.warning((*cp, "subnet"), f"IPv6 subnet {subnet} is not modelled; skipped")
@@ -334,7 +412,7 @@ def _ipam(report: Report, smap: SourceMap, src: tuple, ipam: dict) -> dict:
             kw["aux_addresses"] = tuple(a for n, v in aux.items()
                                         if (a := to_ip(report, (*cp, "aux_addresses", n), v)) is not None)
         elif aux is not None:
-            report.error((*cp, "aux_addresses"), f"aux_addresses is a mapping of name: address, not {describe(aux)}")
+            report.error((*cp, "aux_addresses"), f"aux_addresses is a mapping of name: address, not {describe(aux)}", dedupe=True)
     if kw.get("subnet") is None:
         kw.pop("subnet", None)
     return kw
@@ -345,7 +423,7 @@ def _driver_opts(report: Report, smap: SourceMap, src: tuple, driver: Driver, op
         return {}
     at = (*src, "driver_opts")
     if not isinstance(opts, dict):
-        report.error(at, f"driver_opts is a mapping of option: value, not {describe(opts)}")
+        report.error(at, f"driver_opts is a mapping of option: value, not {describe(opts)}", dedupe=True)
         return {}
     kw: dict = {}
     for opt, raw in opts.items():
@@ -417,7 +495,6 @@ def _extended(report: Report, services: dict, svc: str, chain: tuple = ()) -> di
     own = {k: v for k, v in spec.items() if k != "extends"}
     ext = spec["extends"]
     if isinstance(ext, dict):
-        report.unknown_keys(at, ext, ("service", "file"), "extends")
         if "file" in ext:
             report.error((*at, "file"), "extends with file: is not supported: netsim reads one compose file; "
                          "merge them first (docker compose config) or extend a service of this file", key=True)
@@ -480,12 +557,11 @@ def _services(report: Report, smap: SourceMap, services: dict, project: str, dec
     for svc, spec in services.items():
         src = ("services", svc)
         if not isinstance(spec, dict):
-            report.error(src, f"a service is a mapping of settings, not {describe(spec)}", key=True)
+            report.error(src, f"a service is a mapping of settings, not {describe(spec)}", key=True, dedupe=True)
             continue
         if len(svc) > MAX_KEY or not NAME_KEY.fullmatch(svc):
             report.error(src, f'"{shown(svc)}" is not a valid service name: use letters, digits, ".", "_" and "-", '
                          f"at most {MAX_KEY} characters", key=True)
-        report.unknown_keys(src, spec, SERVICE_KEYS, "a service")
         spec = _extended(report, services, svc)
         spec = {k: v for k, v in spec.items() if v is not None}  # compose reads null as "not set"
         if spec.get("profiles"):
@@ -529,7 +605,7 @@ def _service(report, smap, svc, spec, project, specs, by_container) -> Container
         replicas.append(((*src, "deploy", "replicas"),
                          to_int(report, (*src, "deploy", "replicas"), deploy["replicas"], 0, 10**6, "a count")))
     elif deploy is not None and not isinstance(deploy, dict):
-        report.error((*src, "deploy"), f"deploy is a mapping, not {describe(deploy)}")
+        report.error((*src, "deploy"), f"deploy is a mapping, not {describe(deploy)}", dedupe=True)
     for where, count in replicas:
         if count is not None and count > 1:
             report.error(where, f"replicas > 1 are not modelled yet ({count} given); use 1 or declare the copies "
@@ -566,7 +642,7 @@ def _service(report, smap, svc, spec, project, specs, by_container) -> Container
 
 def _mode(report, path, raw, svc, specs, by_container) -> NetworkMode:
     if not isinstance(raw, str):
-        report.error(path, f"network_mode is a string (host, none, bridge, service:NAME), not {describe(raw)}")
+        report.error(path, f"network_mode is a string (host, none, bridge, service:NAME), not {describe(raw)}", dedupe=True)
         return NetworkMode()
     if raw in ("host", "none"):
         return NetworkMode(ModeKind(raw))
@@ -597,14 +673,14 @@ def _attachments(report: Report, smap: SourceMap, src: tuple, model: tuple, valu
     elif isinstance(value, dict):
         entries = [(name, name, spec) for name, spec in value.items()]
     else:
-        report.error((*src, "networks"), f"networks is a list of names or a mapping, not {describe(value)}")
+        report.error((*src, "networks"), f"networks is a list of names or a mapping, not {describe(value)}", dedupe=True)
         return []
     ranked: list[tuple[int, str, Attachment]] = []
     seen: set[str] = set()
     for at, name, spec in entries:
         path = (*src, "networks", at)
         if not isinstance(name, str):
-            report.error(path, f"expected a network name, not {describe(name)}")
+            report.error(path, f"expected a network name, not {describe(name)}", dedupe=True)
             continue
         if name in seen:
             report.error(path, f'network "{name}" is listed twice', key=True)
@@ -613,16 +689,15 @@ def _attachments(report: Report, smap: SourceMap, src: tuple, model: tuple, valu
         smap.mark((*model, "networks", name), path, key=True)
         kw, priority = {}, 0
         if spec is not None and not isinstance(spec, dict):
-            report.error(path, f"network settings are a mapping (or empty), not {describe(spec)}")
+            report.error(path, f"network settings are a mapping (or empty), not {describe(spec)}", dedupe=True)
         elif spec:
-            report.unknown_keys(path, spec, SERVICE_NETWORK_KEYS, "a service network")
             smap.fields((*model, "networks", name), path, spec)
             aliases = spec.get("aliases")
             if isinstance(aliases, list):
                 named = [to_str(report, (*path, "aliases", i), a) for i, a in enumerate(aliases)]
                 kw["aliases"] = tuple(a for a in named if a is not None)
             elif aliases is not None:
-                report.error((*path, "aliases"), f"aliases is a list of names, not {describe(aliases)}")
+                report.error((*path, "aliases"), f"aliases is a list of names, not {describe(aliases)}", dedupe=True)
             if "ipv4_address" in spec:
                 kw["ipv4_address"] = to_ip(report, (*path, "ipv4_address"), spec["ipv4_address"])
             if "gw_priority" in spec:

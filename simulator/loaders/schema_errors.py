@@ -59,6 +59,15 @@ def report_schema_error(report: Report, path: tuple, err: jsonschema.ValidationE
         message = f'"{shown(inst)}" is {len(inst)} characters long; at most {err.validator_value}'
     elif kind in ("minItems", "minLength"):
         message = "must not be empty"
+    elif kind == "uniqueItems" and isinstance(inst, list):
+        seen: list = []
+        twice = None
+        for item in inst:
+            if item in seen:
+                twice = item
+                break
+            seen.append(item)
+        message = f"{describe(twice)} is listed more than once; each item must be unique"
     else:
         message = err.message
     report.error(path, message, dedupe=True)
@@ -142,3 +151,7 @@ def _properties(validator, properties, instance, schema):
 FastValidator = jsonschema.validators.extend(
     jsonschema.Draft202012Validator, {"items": _items, "properties": _properties})
 """Draft 2020-12 validation with the scalar fast path (same errors, same paths)."""
+
+
+ComposeValidator = jsonschema.validators.extend(jsonschema.Draft7Validator, {"properties": _properties})
+"""Draft 7 validation (the compose-spec's draft) with the scalar fast path for properties."""

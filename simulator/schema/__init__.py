@@ -1,4 +1,4 @@
-"""The JSON Schema of the netsim design format (draft 2020-12).
+"""The JSON Schemas netsim validates with: its design format (draft 2020-12) and the compose-spec.
 
 Point an editor at ``design.schema.json`` for completion; the native loader validates
 with it through :func:`design_schema`.
@@ -10,11 +10,19 @@ import json
 from functools import lru_cache
 from importlib import resources
 
-__all__ = ["design_schema"]
+__all__ = ["compose_schema", "design_schema"]
 
 
 @lru_cache(maxsize=1)
 def design_schema() -> dict:
     """The parsed schema (cached; treat it as read-only)."""
     text = resources.files(__name__).joinpath("design.schema.json").read_text(encoding="utf-8")
+    return json.loads(text)
+
+
+@lru_cache(maxsize=1)
+def compose_schema() -> dict:
+    """The published compose-spec JSON Schema (draft 7), a copy shipped with netsim: its source
+    and commit are in its ``$comment`` (cached; treat it as read-only)."""
+    text = resources.files(__name__).joinpath("compose-spec.json").read_text(encoding="utf-8")
     return json.loads(text)

@@ -361,9 +361,10 @@ def test_labels_list_form():
 
 
 def test_services_must_be_mappings():
-    assert "c.yaml:3:3: services.web: a service is a mapping of settings, not nothing (null)" in problems(
+    # the compose-spec schema decides this one (a service is "type": "object"), in the schema errors' words
+    assert "c.yaml:3:7: services.web: expected a mapping, not nothing (null)" in problems(
         "name: p\nservices:\n  web:\n")
-    assert "services must be a mapping" in one("name: p\nservices: [web]\n", "services must")
+    assert problems("name: p\nservices: [web]\n") == ["c.yaml:2:11: services: expected a mapping, not a list"]
 
 
 def test_include_refused():
@@ -378,3 +379,34 @@ def test_yaml_1_2_scalars_stay_strings():
 
 def test_compose_name_rules():
     assert "is not a valid project name" in one("name: My_Proj\nservices:\n  web: {}\n", "project name")
+
+
+# --- the compose-spec schema ------------------------------------------------------------------
+
+
+def test_the_shipped_compose_spec_names_its_source():
+    from simulator.schema import compose_schema
+
+    spec = compose_schema()
+    assert "github.com/compose-spec/compose-spec/blob/" in spec["$comment"] and "schema/compose-spec.json" in spec["$comment"]
+    assert spec["$schema"].startswith("https://json-schema.org/draft-07") and "service" in spec["definitions"]
+
+
+def test_spec_errors_at_file_line_column_and_field():
+    found = problems("name: p\nservices:\n  s:\n    image: x\n    labels: [a, a]\n    restart: 5\n"
+                     "    networks: {n: {ipv4_adress: 10.0.0.2}}\nnetworks:\n  n: {}\n")
+    assert 'c.yaml:5:13: services.s.labels: the string "a" is listed more than once; each item must be unique' in found
+    assert "c.yaml:6:14: services.s.restart: expected a string, not the number 5" in found
+    assert ('c.yaml:7:20: services.s.networks.n.ipv4_adress: unknown key "ipv4_adress" in a service network '
+            '(did you mean "ipv4_address"?)') in found
+
+
+def test_a_type_the_spec_refuses_is_reported_once():
+    found = problems("name: p\nservices:\n  s: {image: x, networks: 5}\n")
+    assert [p for p in found if "services.s.networks" in p] == [
+        "c.yaml:3:27: services.s.networks: expected a list or a mapping, not the number 5"]
+
+
+def test_intent_sections_are_allowed_beside_the_spec():
+    found = problems("name: p\nservices:\n  s: {image: x}\nexpect:\n  deny: []\nfoo: 1\n")
+    assert [p for p in found if "unknown key" in p] == ['c.yaml:6:1: foo: unknown key "foo" in a compose file']
