@@ -17,18 +17,18 @@ ports and names: docs/design-format.md ("Limits").
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Mapping
 
 from ..errors import ArgumentError, DesignError, DesignLoadError, Problem
 from ..model import Design, Location
 from ..printable import printable
 from . import compose, native
 from .validate import validate
-from .yamlsource import MAX_SHOWN, Doc, Report, hint_budget, read_bytes, read_yaml, shown
+from .yamlsource import MAX_SHOWN, Doc, hint_budget, read_bytes, read_yaml, shown
 
-__all__ = ["load_design", "load_text", "validate", "detect_kind", "read_doc", "parse_doc", "Parsed", "ordered"]
+__all__ = ["Parsed", "detect_kind", "load_design", "load_text", "ordered", "parse_doc", "read_doc", "validate"]
 
 KINDS = ("netsim", "compose")
 
@@ -98,8 +98,8 @@ def _load_bounded(text: str | bytes, source: str, kind: str | None) -> tuple[Des
     return design, problems
 
 
-_LONG_QUOTED = re.compile('"([^"]{%d,})"' % (MAX_SHOWN + 1))
-_LONG_PART = re.compile(r"[^.\[\]]{%d,}" % (MAX_SHOWN + 1))
+_LONG_QUOTED = re.compile(f'"([^"]{{{MAX_SHOWN + 1},}})"')
+_LONG_PART = re.compile(rf"[^.\[\]]{{{MAX_SHOWN + 1},}}")
 _QUOTED = re.compile(r'"[^"]*"')
 MAX_MESSAGE = 600
 
@@ -133,7 +133,8 @@ def ordered(problems: list[Problem]) -> list[Problem]:
         if p.severity == "error" and p.location is not None:
             place = (p.location, p.path)
             for i in at_place.get(place, []):
-                quoted = kept[i] and _QUOTED.search(kept[i].message)
+                earlier = kept[i]
+                quoted = earlier is not None and _QUOTED.search(earlier.message)
                 if quoted and (quoted.group() in p.message or f"({quoted.group()[1:-1]})" in p.message):
                     kept[i] = None
             at_place.setdefault(place, []).append(len(kept))

@@ -10,18 +10,17 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-
 from ..model import (
     DEFAULT_ENGINE_VERSION,
     AddressPool,
-    KernelFeatures,
-    Location,
     Attachment,
     Container,
     DaemonOptions,
     Design,
     Driver,
     Host,
+    KernelFeatures,
+    Location,
     ModeKind,
     Network,
     NetworkMode,
@@ -30,17 +29,17 @@ from ..schema import design_schema
 from .ports import PortBudget, merge_listeners, parse_listens, parse_ports
 from .schema_errors import FastValidator, report_schema_error
 from .yamlsource import (
+    MAX_IFNAME,
     Doc,
     Report,
     describe,
     did_you_mean,
-    MAX_IFNAME,
     format_path,
     shown,
     to_bool,
     to_cidr,
-    to_int,
     to_iface,
+    to_int,
     to_ip,
     to_labels,
     to_str,
@@ -101,9 +100,9 @@ def load(doc: Doc) -> tuple[Design | None, Report, SourceMap]:
     smap.mark(("name",), ("name",))
     version = _version(report, ("engine_version",), data.get("engine_version", DEFAULT_ENGINE_VERSION))
     hosts = _hosts(report, smap, data.get("hosts"), version or DEFAULT_ENGINE_VERSION)
-    networks = _networks(report, smap, data.get("networks"))
+    unplaced = _networks(report, smap, data.get("networks"))
     containers = _containers(report, smap, data.get("containers"), hosts)
-    networks = _place_networks(report, networks, containers, hosts)
+    networks = _place_networks(report, unplaced, containers, hosts)
     check_scale(report, hosts, networks, containers)
     design = Design.unchecked(name, tuple(hosts), tuple(networks), tuple(containers), doc.source, "netsim", smap.locations)
     return design, report, smap
@@ -268,7 +267,7 @@ def _networks(report: Report, smap: SourceMap, value: object) -> list[tuple[Netw
             if field_ in spec and driver.value not in drivers:
                 report.error((*src, field_), f"{field_} applies only to {' and '.join(drivers)} networks "
                              f"(this one is {driver.value}); remove it", key=True)
-        hosts = None
+        hosts: tuple[str, ...] | None = None
         if "host" in spec and "hosts" in spec:
             report.error((*src, "hosts"), "give host or hosts, not both", key=True)
         if "host" in spec and (h := to_str(report, (*src, "host"), spec["host"])) is not None:

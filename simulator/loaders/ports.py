@@ -174,7 +174,7 @@ def parse_port(item: object, report: Report, path: Path, long_keys=LONG_KEYS_NET
 
 
 def _short(spec: str, report: Report, path: Path):
-    text, slash, proto_text = spec.rpartition("/") if "/" in spec else (spec, "", "tcp")
+    text, _, proto_text = spec.rpartition("/") if "/" in spec else (spec, "", "tcp")
     proto = _protocol(proto_text)
     if text.startswith("["):
         close = text.find("]")
@@ -270,5 +270,5 @@ def parse_listens(value: object, report: Report, path: Path, what: str = "listen
 
 def merge_listeners(*groups) -> tuple[Listener, ...]:
     """Deduplicated listeners sorted by (port, protocol)."""
-    unique = {(l.port, l.protocol.value): l for group in groups for l in group}
+    unique = {(lst.port, lst.protocol.value): lst for group in groups for lst in group}
     return tuple(unique[k] for k in sorted(unique))

@@ -11,11 +11,11 @@ from __future__ import annotations
 import re
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from ipaddress import IPv4Address, IPv4Network
-from typing import Callable, Iterable, Iterator, Mapping
 
 from ..cidr import overlapping_pairs
-from ..errors import Problem
+from ..errors import Problem, Severity
 from ..model import (
     DEFAULT_ENGINE_VERSION,
     Container,
@@ -69,7 +69,7 @@ class Context:
 
     def problem(self, model: tuple, message: str, severity: str = "error") -> Problem:
         location: Location | None = self.design.location(*model)
-        return Problem(message, self.path(model), location, severity)
+        return Problem(message, self.path(model), location, Severity(severity))
 
     def error(self, model: tuple, message: str) -> Problem:
         return self.problem(model, message)
@@ -217,7 +217,8 @@ def check_modes(ctx: Context) -> Iterator[Problem]:
             yield ctx.error(mode_path, f"network_mode refers to the {ctx.things} itself; name another {ctx.things}")
             continue
         if c.name in cycles:
-            loop = " -> ".join(cycles[c.name].value)
+            chain = cycles[c.name].value
+            loop = " -> ".join(str(name) for name in chain) if isinstance(chain, tuple) else str(chain)
             yield ctx.error(mode_path, f"network_mode forms a cycle ({loop}); one of them must have its own network")
         owner = ctx.containers.get(c.mode.target or "")
         if owner is not None and owner.host != c.host and owner.host and c.host:
@@ -350,10 +351,12 @@ def check_overlaps(ctx: Context) -> Iterator[Problem]:
         return indexes[h.name]
 
     nets = [n for n in ctx.design.networks if n.subnet is not None]
+    subnets = [n.subnet for n in ctx.design.networks if n.subnet is not None]
     earlier: dict[int, list[int]] = defaultdict(list)  # a sorted sweep, not every pair (simulator/cidr.py)
-    for i, j in overlapping_pairs([n.subnet for n in nets]):
+    for i, j in overlapping_pairs(subnets):
         earlier[j].append(i)
     for i, n in enumerate(nets):
+        subnet = subnets[i]
         where = ("networks", n.name, "subnet")
         for m in (nets[k] for k in sorted(earlier.get(i, ()))):
             shared = n.swarm_scope or m.swarm_scope or set(n.hosts) & set(m.hosts)
@@ -363,15 +366,15 @@ def check_overlaps(ctx: Context) -> Iterator[Problem]:
         on = ctx.design.hosts if n.swarm_scope else [ctx.hosts[h] for h in n.hosts if h in ctx.hosts]
         for h in on:
             docker0 = h.daemon.bip.network if h.daemon.bip is not None else DOCKER0_DEFAULT
-            if not n.default_bridge and n.subnet.overlaps(docker0):
+            if not n.default_bridge and subnet.overlaps(docker0):
                 yield ctx.error(where, f"subnet {n.subnet} overlaps {docker0} of the default bridge docker0 on host "
                                 f"{h.name} ({OVERLAP}); pick a subnet outside it")
             if n.driver is not Driver.BRIDGE:
                 continue
-            if n.subnet.overlaps(h.lan_address.network):
+            if subnet.overlaps(h.lan_address.network):
                 yield ctx.warning(where, f"subnet {n.subnet} overlaps the LAN {h.lan_address.network} of host {h.name}: "
                                   "the host would send those LAN addresses into the bridge; pick another subnet")
-            found, total = routes(h).overlapping(n.subnet)
+            found, total = routes(h).overlapping(subnet)
             for k, r in enumerate(found):
                 more = (f"; {total - len(found)} more routes of host {h.name} overlap it"
                         if k == len(found) - 1 and total > len(found) else "")
@@ -451,9 +454,9 @@ def check_link_parents(ctx: Context) -> Iterator[Problem]:
     for n in ctx.design.networks:
         if n.driver is Driver.MACVLAN and n.parent is not None:
             for h in n.hosts:
-                by_parent[(h, n.parent_interface)].append(n)
+                by_parent[(h, n.parent_interface or n.parent)].append(n)
     for (host, parent), nets in by_parent.items():
-        for i, n in enumerate(nets[1:], 1):
+        for n in nets[1:]:
             first = nets[0]
             if "passthru" in (n.mode, first.mode):
                 yield ctx.error(("networks", n.name, "mode" if n.mode == "passthru" else "parent"),
