@@ -19,10 +19,10 @@ import os
 import stat
 import sys
 import tempfile
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from enum import Enum
 from pathlib import Path
-from typing import Iterable, Optional, Sequence
 
 import typer
 from typer.core import TyperGroup
@@ -30,7 +30,7 @@ from typer.core import TyperGroup
 try:  # typer 0.2x carries its own copy of click; older releases use click itself
     from typer import _click as click
 except ImportError:  # pragma: no cover
-    import click
+    import click  # type: ignore[no-redef]  # the same module under its own name (typer before 0.20)
 
 from ..errors import DesignError, InputError, NetsimError, OutputError, Problem, UsageError
 from ..model import Design, Driver, KernelFeatures
@@ -220,7 +220,7 @@ def apply_kernel(design: Design, choice: KernelChoice | str, run_here: bool = Fa
 
 def kernel_matters(design: Design) -> bool:
     """Whether the verdict depends on a kernel feature: an ipvlan network, an 802.1q parent, no parent."""
-    return any(n.driver is Driver.IPVLAN or n.driver is Driver.MACVLAN and (n.parent is None or "." in n.parent_interface)
+    return any(n.driver is Driver.IPVLAN or (n.driver is Driver.MACVLAN and (n.parent is None or "." in (n.parent_interface or "")))
                for n in design.networks)
 
 
@@ -239,8 +239,8 @@ def kernel_summary(design: Design) -> str:
 # --- loading: one way for every command ----------------------------------------------------
 
 
-def load_checked(path: Path, engine_version: Optional[str] = None, kernel: KernelChoice | str = KernelChoice.default,
-                 intent_file: Optional[Path] = None, show_warnings: bool = False, run_here: bool = False,
+def load_checked(path: Path, engine_version: str | None = None, kernel: KernelChoice | str = KernelChoice.default,
+                 intent_file: Path | None = None, show_warnings: bool = False, run_here: bool = False,
                  announce_kernel: bool = True) -> Loaded:
     """Load and validate a design exactly as every command does (:func:`simulator.pipeline.load`),
     or exit with the contract's code.
@@ -274,9 +274,9 @@ def load_checked(path: Path, engine_version: Optional[str] = None, kernel: Kerne
         if stage == "engine":
             errors = list(exc.errors)
             print_problems(errors if not show_warnings else sorted(exc.problems, key=_place))
-            raise typer.Exit(_count(path, errors))
+            raise typer.Exit(_count(path, errors)) from None
         print_problems(exc.problems)
-        raise typer.Exit(_count(intent_file if stage == "intent file" and intent_file is not None else path, exc.errors))
+        raise typer.Exit(_count(intent_file if stage == "intent file" and intent_file is not None else path, exc.errors)) from None
     if run_here:
         loaded = loaded.with_design(apply_kernel(loaded.design, kernel, run_here=True))
     if show_warnings:
@@ -309,7 +309,7 @@ def _count(path: Path, errors: Sequence[Problem]) -> int:
     return EXIT_FOUND
 
 
-def load_or_exit(path: Path, show_warnings: bool = True, engine_version: Optional[str] = None,
+def load_or_exit(path: Path, show_warnings: bool = True, engine_version: str | None = None,
                  kernel: KernelChoice | str = KernelChoice.default, run_here: bool = False) -> Design:
     """:func:`load_checked`, returning the design only."""
     return load_checked(path, engine_version, kernel, show_warnings=show_warnings, run_here=run_here).design
@@ -320,12 +320,12 @@ def load_or_exit(path: Path, show_warnings: bool = True, engine_version: Optiona
 ForceOpt = typer.Option(False, "--force", help="Overwrite an existing output file (never the design being read).")
 
 
-def is_stdout(output: Optional[Path]) -> bool:
+def is_stdout(output: Path | None) -> bool:
     return output is None or str(output) == "-"
 
 
-def write_output(output: Optional[Path], data: str | bytes, force: bool = False,
-                 inputs: Sequence[Optional[Path]] = (), announce: bool = True) -> None:
+def write_output(output: Path | None, data: str | bytes, force: bool = False,
+                 inputs: Sequence[Path | None] = (), announce: bool = True) -> None:
     """Write ``data`` to ``output`` (None or ``-``: standard output) under the output rules.
 
     Raises :class:`OutputError` (exit 2) naming the path: it is an input, it exists or is a
@@ -347,7 +347,7 @@ def write_output(output: Optional[Path], data: str | bytes, force: bool = False,
     _announce(output, announce)
 
 
-def check_output(output: Optional[Path], force: bool = False, inputs: Sequence[Optional[Path]] = ()):
+def check_output(output: Path | None, force: bool = False, inputs: Sequence[Path | None] = ()):
     """Raise :class:`OutputError` when ``output`` may not be written; else (its stat or None, is a link).
 
     Commands call it before long work (a report, a deployment), :func:`write_output` again.
@@ -465,7 +465,7 @@ class NetsimGroup(TyperGroup):
             raise
         except (click.ClickException, typer.Abort):
             raise
-        except BaseException as exc:  # noqa: BLE001 - every error becomes one line and a code
+        except BaseException as exc:
             code = handle_error(exc)
             if code is None:
                 raise
@@ -484,7 +484,7 @@ def handle_error(exc: BaseException) -> int | None:
         _said["interrupted"] = True
         _err("netsim: interrupted")
         return EXIT_INTERRUPTED
-    if isinstance(exc, BrokenPipeError) or isinstance(exc, OSError) and exc.errno == errno.EPIPE:
+    if isinstance(exc, BrokenPipeError) or (isinstance(exc, OSError) and exc.errno == errno.EPIPE):
         silence_stdout()
         return EXIT_PIPE
     if isinstance(exc, DesignError):
@@ -547,7 +547,7 @@ def run(app: typer.Typer) -> None:
     except KeyboardInterrupt:
         _err("netsim: interrupted")
         code = EXIT_INTERRUPTED
-    except BaseException as exc:  # noqa: BLE001 - what escapes click (it should not)
+    except BaseException as exc:
         handled = handle_error(exc)
         if handled is None:
             raise

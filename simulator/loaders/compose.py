@@ -518,6 +518,7 @@ def _extended(report: Report, services: dict, svc: str, chain: tuple = ()) -> di
         report.error(at, f"extends chains more than {MAX_EXTENDS} services; netsim stops there")
         return own
     merged = _merge(_extended(report, services, base, (*chain, svc)), own)
+    assert isinstance(merged, dict)  # two mappings merge into a mapping
     for key, tag in ((p[2], t) for p, t in report.doc.tags.items() if len(p) == 3 and p[:2] == ("services", svc)):
         if tag == "!reset":  # compose: the inherited value is dropped too
             merged.pop(key, None)
@@ -597,7 +598,7 @@ def _service(report, smap, svc, spec, project, specs, by_container) -> Container
     for key in NOT_MODELLED:
         if key in spec:
             report.warning((*src, key), f"{key} is not modelled; netsim ignores it", key=True)
-    replicas = []
+    replicas: list[tuple[tuple, int | None]] = []
     if "scale" in spec:
         replicas.append(((*src, "scale"), to_int(report, (*src, "scale"), spec["scale"], 0, 10**6, "a count")))
     deploy = spec.get("deploy")
@@ -687,7 +688,8 @@ def _attachments(report: Report, smap: SourceMap, src: tuple, model: tuple, valu
             continue
         seen.add(name)
         smap.mark((*model, "networks", name), path, key=True)
-        kw, priority = {}, 0
+        kw: dict = {}
+        priority = 0
         if spec is not None and not isinstance(spec, dict):
             report.error(path, f"network settings are a mapping (or empty), not {describe(spec)}", dedupe=True)
         elif spec:

@@ -46,7 +46,7 @@ def report_schema_error(report: Report, path: tuple, err: jsonschema.ValidationE
         return
     if kind == "type":
         want = err.validator_value
-        want = " or ".join(TYPE_WORDS.get(t, t) for t in (want if isinstance(want, list) else [want]))
+        want = " or ".join(TYPE_WORDS.get(str(t), str(t)) for t in (want if isinstance(want, list) else [want]))
         message = f"expected {want}, not {describe(inst)}"
     elif kind == "enum":
         options = ", ".join(str(o) for o in err.validator_value)

@@ -61,7 +61,7 @@ def judge_intent(intent: Intent, model: ReachResult, comparison: Comparison) -> 
     """Every expectation judged on the model and on the observations."""
     expected, _ = evaluate(intent, model.design, model.engine_version, result=model)
     seen, _ = evaluate(intent, model.design, model.engine_version, result=observed_result(model, comparison))
-    return [IntentVerdict(m, o) for m, o in zip(expected, seen)]
+    return [IntentVerdict(m, o) for m, o in zip(expected, seen, strict=True)]  # one outcome per expectation each
 
 
 def render_verdicts(verdicts: list[IntentVerdict]) -> str:
