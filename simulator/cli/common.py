@@ -465,7 +465,7 @@ class NetsimGroup(TyperGroup):
             raise
         except (click.ClickException, typer.Abort):
             raise
-        except BaseException as exc:
+        except BaseException as exc:  # every error becomes one line and a code
             code = handle_error(exc)
             if code is None:
                 raise
@@ -547,7 +547,7 @@ def run(app: typer.Typer) -> None:
     except KeyboardInterrupt:
         _err("netsim: interrupted")
         code = EXIT_INTERRUPTED
-    except BaseException as exc:
+    except BaseException as exc:  # what escapes click (it should not)
         handled = handle_error(exc)
         if handled is None:
             raise
