@@ -192,3 +192,14 @@ def test_a_remote_engines_host_is_not_read(info, local):
 
     assert host_facts.is_local(info) is local
     assert "unread" in host_facts.read_host_facts(Engine())
+
+
+def test_deploying_an_imported_design_on_the_real_lan_is_refused():
+    from simulator.deploy.apply import conflicts
+    from simulator.deploy.plan import plan
+
+    imp = import_snapshot(recorded(host=HOST), SCOPE)
+    back, _ = load_text(render_yaml(imp.design), "import.yaml")
+    found = conflicts(plan(back), [], [(IPv4Network("10.9.8.0/22"), "ens3")])
+    assert found == ["the emulated LAN of host (10.9.8.7/22) subnet 10.9.8.0/22 overlaps route 10.9.8.0/22 dev ens3 "
+                     "on this machine"]
