@@ -9,9 +9,10 @@ Adapters report what *is*; they never decide what should be reachable.
     host_facts.py     the machine a local engine runs on: LAN interface, daemon options
     kernel.py         what the local kernel supports
     lanpeer.py        the emulated LAN and the uplink guard rule
+    live_peer.py      a LAN vantage point beside a running environment (verify --live)
     probe_agent.py    what runs in probe containers, and the host-side prober
     probe_image.py    build the probe image locally
     safety.py         the probe guard: no probe leaves netsim's networks
 """
 
-__all__ = ["docker_engine", "engine", "extra_daemon", "fake_engine", "host_facts", "kernel", "lanpeer", "probe_agent", "probe_image", "safety"]
+__all__ = ["docker_engine", "engine", "extra_daemon", "fake_engine", "host_facts", "kernel", "lanpeer", "live_peer", "probe_agent", "probe_image", "safety"]

@@ -51,3 +51,14 @@ def test_a_name_the_design_lacks_is_a_netsim_error_and_a_key_error():
         assert isinstance(caught.value, NetsimError) and isinstance(caught.value, KeyError)
         assert str(caught.value) == f"design 'd' has no {kind} \"nope\""
     assert design.host("h1").name == "h1"
+
+
+MODULE_MAPS = ["simulator.adapters", "simulator.analysis", "simulator.deploy", "simulator.engine", "simulator.live",
+               "simulator.render", "simulator.verify"]
+
+
+@pytest.mark.parametrize("name", MODULE_MAPS)
+def test_a_package_whose_all_lists_its_modules_lists_every_one(name):
+    package = importlib.import_module(name)
+    modules = {m.name for m in pkgutil.iter_modules(package.__path__)}
+    assert modules == set(package.__all__), f"{name}.__all__ (and its docstring's map) should list {sorted(modules)}"
