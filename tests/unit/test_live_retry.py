@@ -215,3 +215,76 @@ def test_connect_script_is_framed_and_takes_the_timeout():
     assert "nc -w 5 " in text and "timeout 7 nc" in text and "nsagent probe 5000" in text
     assert text.rstrip().endswith(f'{END}\\n" "$out"') and BEGIN in text
     assert not complete("p1 OK\n" + END) and "nc -w 1 " in connect_script([Dial("p1", "tcp", DB, 5432)])
+
+
+class Peer:
+    """adapters.live_peer as live verify uses it: the peer while the block runs, torn down after."""
+
+    def __init__(self, routed=(FRONT,), lan=None):
+        self.routed, self.lan, self.events = routed, lan, []
+
+    @contextmanager
+    def live_peer(self, subnets, lan_address):
+        from ipaddress import IPv4Interface
+
+        from simulator.adapters.live_peer import LivePeer
+
+        self.events.append(("up", tuple(subnets), lan_address))
+        try:
+            yield LivePeer("netsim-live-1", "nsl1h", "nsl1p", IPv4Interface("198.18.0.1/30"),
+                           IPv4Interface("198.18.0.2/30"), tuple(self.routed), self.lan)
+        finally:
+            self.events.append(("down",))
+
+
+@pytest.fixture
+def peered(live, monkeypatch):
+    world, _ = live
+    engine = world.engine
+    design, _ = load_design(DATA / "shop" / "docker-compose.yml")
+    dialled = []
+
+    def peer_dials(namespace, dials, timeout_ms=1000):
+        dialled.append((namespace, [(d.address, d.port) for d in dials]))
+        return {d.id: DialResult(d.id, "OK" if (d.address, d.port) == (WEB, 80) else "TIMEOUT") for d in dials}
+
+    monkeypatch.setattr(live_observe, "peer_dials", peer_dials)
+    peer = Peer()
+
+    def run():
+        cmp = run_live_verify(design, engine, Scope("compose", "nslshop"), lan_ops=Lan(), peer_ops=peer)
+        assert not [c for c in engine.containers.values() if LABEL_SESSION in c.obj.labels]
+        return cmp
+
+    return peer, dialled, run
+
+
+def test_the_lan_peer_dials_only_what_it_routes_and_is_torn_down(peered):
+    peer, dialled, run = peered
+    cmp = run()
+    assert peer.events[0][0] == "up" and FRONT in peer.events[0][1] and peer.events[-1] == ("down",)
+    [(ns, dials)] = [d for d in dialled if d[1]]  # first pass; the model's drops are not dialled again
+    assert ns == "netsim-live-1" and all(IPv4Address(a) in FRONT for a, _ in dials)
+    rows = rows_by(cmp)
+    assert rows[("external", "ip", "web", "front", 80)].verdict == "agree"
+    assert rows[("external", "ip", "app", "back", 8000)].observation.status == "unsafe"  # back: not routed for it
+    assert any(n.startswith("external vantage point probed from an emulated LAN peer") for n in cmp.notes)
+
+
+def test_the_lan_peer_is_torn_down_on_ctrl_c(peered, monkeypatch):
+    peer, _, run = peered
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(live_observe, "peer_dials", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        run()
+    assert peer.events[-1] == ("down",)
+
+
+def test_without_a_peer_the_note_says_why(live):
+    _, run = live
+    cmp = run()
+    assert any(n.startswith("external vantage point (the LAN) not probed: ") for n in cmp.notes)
+    assert all(r.verdict == "not-compared" for r in cmp.rows if r.probe.source == "external")
