@@ -12,6 +12,8 @@ from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from ipaddress import IPv4Address, IPv4Network
 
+from ..errors import ArgumentError
+
 
 @dataclass(frozen=True, slots=True)
 class Packet:
@@ -86,7 +88,7 @@ def parse_rule(line: str) -> Rule:
     plain = line.isprintable() and not any(ch in line for ch in "\"'\\")  # spaces separate, nothing quoted
     tokens = line.split() if plain else shlex.split(line)  # the same tokens; shlex only when needed (speed)
     if len(tokens) < 2 or tokens[0] != "-A":
-        raise ValueError(f"not an -A rule: {line!r}")
+        raise ArgumentError(f"not an -A rule: {line!r}")
     chain = tokens[1]
     fields: dict = {}
     negate = False
@@ -124,11 +126,11 @@ def parse_rule(line: str) -> Rule:
         elif tok in ("-m", "--comment"):
             pass  # match module names and comments carry no condition of their own
         else:
-            raise ValueError(f"unsupported iptables token {tok!r} in {line!r}")
+            raise ArgumentError(f"unsupported iptables token {tok!r} in {line!r}")
         negate = False
         i += 2
     if "target" not in fields:
-        raise ValueError(f"rule without -j: {line!r}")
+        raise ArgumentError(f"rule without -j: {line!r}")
     return Rule(chain=chain, text=line, **fields)
 
 
