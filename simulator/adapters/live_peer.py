@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import subprocess
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -79,10 +80,11 @@ def _link_subnet(routes: Sequence[IPv4Network]) -> IPv4Network | None:
 
 def _local(address: IPv4Address) -> bool:
     """Does this machine deliver ``address`` to itself (never out of an interface)?"""
-    proc = lanpeer._run(["ip", "-j", "-4", "route", "get", str(address)], check=False)
     try:
+        proc = subprocess.run(["ip", "-j", "-4", "route", "get", str(address)], capture_output=True, text=True,
+                              timeout=10)
         found = json.loads(proc.stdout or "[]")
-    except ValueError:
+    except (OSError, subprocess.TimeoutExpired, ValueError):
         return False
     return bool(found) and found[0].get("type") == "local"
 
