@@ -35,3 +35,10 @@ def test_parse_version_refuses_text_and_unknown_lines():
         parse_version("twenty")
     with pytest.raises(UnknownEngineVersion, match="has no rule set"):
         parse_version("21.0")
+
+
+def test_the_schema_states_the_same_default():
+    from simulator.schema import design_schema
+
+    text = design_schema()["properties"]["engine_version"]["description"]
+    assert f'(default "{DEFAULT_ENGINE_VERSION}")' in text
