@@ -143,7 +143,7 @@ def ns004_loopback_binding_exposed(ctx: AuditContext):
         if trace is None or not trace.delivered:
             continue
         ev = Evidence(f"LAN peer -> 127.0.0.1:{b.host_port}/{b.protocol} via host {host}'s MAC address",
-                      f"{trace.disposition.value}: {trace.reason} (answered by {trace.responder})", str(trace))
+                      f"{trace.disposition.value}: {trace.reason} (answered by {trace.responder})", trace)
         yield ctx.finding(
             "NS004", [b.container],
             f"{b.container} publishes {b.host_port}/{b.protocol} on 127.0.0.1, but engine {ctx.version} lets a host on "
@@ -249,7 +249,7 @@ def ns009_macvlan_host_unreachable(ctx: AuditContext):
                 continue
             net = ctx.design.network(iface.network)
             ev = Evidence(f"host {c.host} -> {c.name} at {iface.address.ip} on {iface.network}, {port}/{proto}",
-                          f"{t.disposition.value}: {t.reason}", str(t))
+                          f"{t.disposition.value}: {t.reason}", t)
             yield ctx.finding("NS009", [c.name], f"host {c.host} cannot reach {c.name} at {iface.address.ip} "
                               f"({net.driver.value} on {iface.parent})", [ev], ctx.container_location(c.name),
                               host=c.host, network=net.name, parent=iface.parent or "<parent>",
@@ -269,7 +269,8 @@ def ns010_ambiguous_name(ctx: AuditContext):
             ev = []
             if asker is not None:
                 res = matrix.names.resolve(sources[asker], name)
-                ev.append(Evidence(f"{asker} looks up {name}", res.step.detail, str(Hop(Place.of(sources[asker]), (res.step,)))))
+                ev.append(Evidence(f"{asker} looks up {name}", res.step.detail,
+                                   lookup=(Hop(Place.of(sources[asker]), (res.step,)),)))
             yield ctx.finding("NS010", owners, f'"{name}" resolves to {", ".join(owners)} on {network}', ev,
                               ctx.container_location(owners[1]), network=network, name=name, carriers=", ".join(owners))
 

@@ -17,6 +17,12 @@ Switch rules off per design with `audit: {disable: [NS003]}` (compose: `x-netsim
 the same key in an `--intent` file), or on the command line with `--disable NS003`.
 Severities map to SARIF levels: high → error, medium → warning, low → note.
 `--fail-on high|medium|low|never` (default low) sets which findings make the exit code 1.
+
+`--format json` writes `{design, engine_version, disabled, kernel, findings: [{rule, slug, title,
+severity, services, message, why, fix, location, evidence: [{what, result, trace, lookup,
+trace_text}]}]}`: an evidence's `trace` is the packet's walk in the one trace shape, `lookup` a
+name lookup's hops, `trace_text` what the table prints under the proof (see
+[reach-json.md](reach-json.md#evidence-in-test-and-audit)).
 """
 
 

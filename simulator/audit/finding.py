@@ -28,5 +28,5 @@ class Finding:
             "rule": self.rule.id, "slug": self.rule.slug, "title": self.rule.title, "severity": self.rule.severity,
             "services": list(self.services), "message": self.message, "why": self.rule.rationale, "fix": self.fix,
             "location": str(self.location) if self.location else None,
-            "evidence": [{"what": e.what, "result": e.result, "trace": e.trace} for e in self.evidence],
+            "evidence": [e.to_json() for e in self.evidence],  # each trace in the one trace shape
         }

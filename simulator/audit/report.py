@@ -19,8 +19,9 @@ def finding_text(f: Finding, traces: bool = True) -> str:
              f"  why it matters: {f.rule.rationale}"]
     for ev in f.evidence:
         lines.append(f"  proof: {ev}")
-        if traces and ev.trace:
-            lines.append(textwrap.indent(ev.trace, "      "))
+        shown = ev.trace_text if traces else None
+        if shown:
+            lines.append(textwrap.indent(shown, "      "))
     lines.append(f"  fix: {f.fix}")
     return "\n".join(lines)
 
@@ -48,6 +49,6 @@ def render_sarif_report(design: str, engine_version: str, findings: list[Finding
         if f.evidence:
             text += "\n" + "\n".join(f"- {ev}" for ev in f.evidence)
         props = {"severity": f.rule.severity, "services": list(f.services), "engine_version": engine_version,
-                 "traces": [ev.trace for ev in f.evidence if ev.trace]}
+                 "traces": [t for t in (ev.trace_text for ev in f.evidence) if t]}
         results.append(SarifResult(f.rule.id, LEVEL[f.rule.severity], text, f.location, (), props))
     return render_sarif("netsim", version, "https://github.com/netsim/netsim/blob/main/docs/audit-rules.md", rules, results)

@@ -205,7 +205,7 @@ class _Context:
             if bad:
                 said = f"resolves to {', '.join(sorted(got))}" if res.resolved else "does not resolve"
                 failures.append(f"from {src}, {e.name} {said}")
-                evidence.append(Evidence(f"{src} looks up {e.name}", res.step.detail, str(Hop(Place.of(ns), (res.step,)))))
+                evidence.append(Evidence(f"{src} looks up {e.name}", res.step.detail, lookup=(Hop(Place.of(ns), (res.step,)),)))
         if not failures:
             return Outcome(e, True, "holds")
         return Outcome(e, False, f"{len(failures)} violation(s): " + "; ".join(failures[:3]), tuple(evidence[:MAX_EVIDENCE]))

@@ -1,10 +1,11 @@
-"""Probes as evidence: one line saying what was tried, and its full trace on demand."""
+"""Probes as evidence: one line saying what was tried, and its full trace (a Trace) on demand."""
 
 from __future__ import annotations
 
 from ..analysis.probes import Probe
-from ..analysis.reachability import Matrix, ReachResult, compute_reach
+from ..analysis.reachability import Matrix, ReachResult, compute_reach, reach_of
 from ..engine.topology import World
+from ..engine.trace import Trace
 from ..model import Design
 from .model import Evidence
 
@@ -33,20 +34,23 @@ class TraceBook:
         self._by_key: dict[tuple, Probe] | None = None
         self._matrix: Matrix | None = None
 
-    def trace(self, p: Probe) -> str | None:
+    def trace(self, p: Probe) -> Trace | None:
+        """``p``'s full trace: its own, walked again alone, or from the whole matrix with traces
+        (computed once, on the book's world when it has one)."""
         if p.trace is not None:
-            return str(p.trace)
+            return p.trace
         if self.world is not None:
             if self._matrix is None:
                 self._matrix = Matrix(self.world, with_traces=True)
             t = self._matrix.retrace(p)
             if t is not None:
-                return str(t)
+                return t
         if self._by_key is None:
-            full = compute_reach(self.design, self.engine_version, with_traces=True)
+            full = (reach_of(self.world, with_traces=True) if self.world is not None
+                    else compute_reach(self.design, self.engine_version, with_traces=True))
             self._by_key = {q.key: q for q in full.probes}
         q = self._by_key.get(p.key)
-        return str(q.trace) if q is not None and q.trace is not None else None
+        return q.trace if q is not None else None
 
     def evidence(self, p: Probe) -> Evidence:
         return Evidence(describe_probe(p), outcome_of(p), self.trace(p))

@@ -8,7 +8,9 @@ against the model and returns one :class:`Outcome` per expectation.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
+from ..engine.trace import Hop, Trace
 from ..model import Location
 
 AUDIENCES = ("external", "host", "other-networks")
@@ -164,14 +166,31 @@ class Intent:
 
 @dataclass(frozen=True, slots=True)
 class Evidence:
-    """One observation behind an outcome: what was tried, what happened, the full trace."""
+    """One observation behind an outcome: what was tried, what happened, and the proof itself:
+    a packet's ``trace`` or a name ``lookup`` (its hops), from which every text is rendered."""
 
     what: str  # e.g. "proxy -> 172.30.2.10:5432/tcp (ip, db on backend)"
     result: str  # e.g. "DELIVERED: delivered: bridged on br-backend"
-    trace: str | None = None
+    trace: Trace | None = None  # the packet's walk
+    lookup: tuple[Hop, ...] = ()  # a name lookup: the hop of the asking namespace
 
     def __str__(self) -> str:
         return f"{self.what}: {self.result}"
+
+    @property
+    def trace_text(self) -> str | None:
+        """The proof as ``netsim trace`` prints it (None when there is none)."""
+        if self.trace is not None:
+            return str(self.trace)
+        return "\n".join(str(h) for h in self.lookup) or None
+
+    def to_json(self) -> dict[str, Any]:
+        """``what``, ``result``, ``trace`` (the one trace shape, docs/reach-json.md), ``lookup`` (hops
+        in the trace's hop shape) and ``trace_text`` (what the table prints under the evidence)."""
+        return {"what": self.what, "result": self.result,
+                "trace": self.trace.to_json() if self.trace is not None else None,
+                "lookup": [h.to_json() for h in self.lookup] if self.lookup else None,
+                "trace_text": self.trace_text}
 
 
 @dataclass(frozen=True, slots=True)

@@ -33,8 +33,9 @@ def outcome_text(o: Outcome, traces: bool = True) -> str:
         lines.append(f"     why it is expected: {e.why}")
     for ev in o.evidence:
         lines.append(f"     - {ev}")
-        if traces and ev.trace:
-            lines.append(_indent(ev.trace, 8))
+        shown = ev.trace_text if traces else None
+        if shown:
+            lines.append(_indent(shown, 8))
     return "\n".join(lines)
 
 
@@ -51,7 +52,7 @@ def outcome_json(o: Outcome) -> dict:
     return {
         "kind": e.kind, "expectation": e.text, "location": str(e.location) if e.location else None, "path": e.path,
         "why": e.why or None, "passed": o.passed, "message": o.message,
-        "evidence": [{"what": ev.what, "result": ev.result, "trace": ev.trace} for ev in o.evidence],
+        "evidence": [ev.to_json() for ev in o.evidence],
     }
 
 
@@ -84,6 +85,6 @@ def render_sarif_report(design: str, engine_version: str, outcomes: list[Outcome
         if o.evidence:
             text += "\n" + "\n".join(f"- {ev}" for ev in o.evidence)
         props = {"engine_version": engine_version, "design": design,
-                 "traces": [ev.trace for ev in o.evidence if ev.trace]}
+                 "traces": [t for t in (ev.trace_text for ev in o.evidence) if t]}
         results.append(SarifResult(f"intent/{e.kind}", "error", text, e.location, (), props))
     return render_sarif("netsim", version, "https://github.com/netsim/netsim/blob/main/docs/intent.md", rules, results)

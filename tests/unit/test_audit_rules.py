@@ -84,7 +84,7 @@ def test_findings_carry_proof_and_fix():
     assert str(f.location) == f"{ROOT / 'designs/host-mode.yaml'}:21:13"
     assert f.fix == ("upgrade the engine to 28.0 or later, or add iptables -t raw -I PREROUTING -d 127.0.0.1 ! -i lo "
                      "-p tcp --dport 3000 -j DROP on host docker1")
-    assert "DNAT to 172.18.0.2:3000" in f.evidence[0].trace and f.evidence[0].trace.endswith("=> DELIVERED: "
+    assert "DNAT to 172.18.0.2:3000" in f.evidence[0].trace_text and f.evidence[0].trace_text.endswith("=> DELIVERED: "
                                                                                            "delivered: published port (DNAT), routed through the host, bridge link")
 
 

@@ -62,7 +62,7 @@ def test_json_output(tmp_path):
     data = json.loads(out.read_text())
     assert (data["passed"], data["failed"]) == (1, 6)
     first = data["outcomes"][0]
-    assert first["kind"] == "deny" and first["location"] == f"{BAD}:4:7" and "DELIVERED" in first["evidence"][0]["trace"]
+    assert first["kind"] == "deny" and first["location"] == f"{BAD}:4:7" and first["evidence"][0]["trace"]["disposition"] == "DELIVERED"
 
 
 def test_junit_validates():

@@ -97,7 +97,7 @@ def test_expectations_on_design(design, version):
     assert sorted(got) == sorted(failing), {k: o.message for k, o in got.items()}
     for line, shows in failing.items():
         o = got[line]
-        shown = o.message + "\n" + "\n".join(f"{e}\n{e.trace or ''}" for e in o.evidence)
+        shown = o.message + "\n" + "\n".join(f"{e}\n{e.trace_text or ''}" for e in o.evidence)
         assert shows in shown
 
 
@@ -108,7 +108,8 @@ def test_failure_carries_the_full_trace():
     assert not o.passed
     [ev] = o.evidence
     assert ev.what == "proxy -> db at 172.30.2.10 on backend, 5432/tcp (ip)"
-    assert ev.trace.splitlines() == [
+    assert ev.trace is not None and ev.trace.disposition.value == "DROPPED_ISOLATION"
+    assert ev.trace_text.splitlines() == [
         "container proxy",
         "  route: 172.30.2.10 via 172.30.1.1 dev eth0 (default route)",
         "  l2: delivered on the bridge segment to 172.30.1.1 (br-frontend)",

@@ -1,8 +1,11 @@
-"""One JSON shape for traces (docs/reach-json.md), checked on the real output of `reach --trace` and `trace`."""
+"""One JSON shape for traces (docs/reach-json.md), checked on the real output of `reach --trace`, `trace`,
+and the evidence of `test` and `audit`."""
 
 from __future__ import annotations
 
 import json
+import textwrap
+from collections import Counter
 from pathlib import Path
 
 import jsonschema
@@ -132,3 +135,77 @@ def test_every_step_type_is_in_the_schema():
 
     types = {cls.type for cls in vars(trace).values() if isinstance(cls, type) and issubclass(cls, trace.Step) and cls.type}
     assert types == {s["properties"]["type"]["const"] for s in STEPS}
+
+
+# --- evidence in `netsim test` and `netsim audit` JSON: the same trace shape -----------------------
+
+HOP = TRACE["properties"]["hops"]["items"]
+EVIDENCE = {
+    "type": "object", "required": ["what", "result", "trace", "lookup", "trace_text"], "additionalProperties": False,
+    "properties": {"what": {"type": "string"}, "result": {"type": "string"}, "trace": {"anyOf": [TRACE, {"type": "null"}]},
+                   "lookup": {"anyOf": [{"type": "array", "minItems": 1, "items": HOP}, {"type": "null"}]},
+                   "trace_text": OPT_STR},
+}
+EVIDENCE_CHECK = jsonschema.Draft202012Validator(EVIDENCE)
+AMBIGUOUS = """
+name: names
+engine_version: "28.0"
+hosts: {docker1: {lan: {interface: eth0, address: 192.168.1.10/24}}}
+networks:
+  shop: {subnet: 172.30.10.0/24}
+containers:
+  aa: {networks: {shop: {aliases: [cache]}}, listens: [6379]}
+  bb: {networks: {shop: {aliases: [cache]}}, listens: [6379]}
+"""
+INTENT = ROOT / "tests/data/intent"
+
+
+def _invoke(*args: str, code: int) -> str:
+    result = CliRunner().invoke(app, list(args))
+    assert result.exit_code == code, result.output
+    return result.stdout
+
+
+def _evidence_consistent(evidence: list[dict], table: str) -> Counter:
+    """Each evidence item has the shape, its text is what its trace or lookup says, and the table prints that text."""
+    seen: Counter = Counter()
+    for ev in evidence:
+        EVIDENCE_CHECK.validate(ev)
+        assert not (ev["trace"] and ev["lookup"])
+        if ev["trace"] is not None:
+            _consistent(ev["trace"])
+            assert ev["trace_text"] == ev["trace"]["text"]
+            seen["trace"] += 1
+        elif ev["lookup"] is not None:
+            lines = []
+            for hop in ev["lookup"]:
+                assert [s["type"] for s in hop["steps"]] == ["dns"] and hop["steps"][0]["detail"] == ev["result"]
+                lines += [hop["node"], *(f"  {s['text']}" for s in hop["steps"])]
+            assert ev["trace_text"] == "\n".join(lines)
+            seen["lookup"] += 1
+        else:
+            assert ev["trace_text"] is None
+        if ev["trace_text"] is not None:
+            assert any(textwrap.indent(ev["trace_text"], " " * n) in table for n in (6, 8))  # audit, test
+    return seen
+
+
+@pytest.mark.parametrize("design", DESIGNS + ["designs/default-vs-user-bridge.yaml", "designs/host-mode.yaml", "ambiguous"])
+def test_audit_json_evidence_has_the_trace_shape(design, tmp_path):
+    path = ROOT / design
+    if design == "ambiguous":
+        path = tmp_path / "ambiguous.yaml"
+        path.write_text(AMBIGUOUS, encoding="utf-8")
+    data = json.loads(_invoke("audit", str(path), "--fail-on", "never", "--format", "json", code=0))
+    table = _invoke("audit", str(path), "--fail-on", "never", code=0)
+    seen = _evidence_consistent([ev for f in data["findings"] for ev in f["evidence"]], table)
+    assert seen["lookup" if design == "ambiguous" else "trace"] > 0
+
+
+@pytest.mark.parametrize("design,intent", [("designs/frontend-backend.yaml", "frontend-backend.failing.intent.yaml"),
+                                           ("tests/data/intent/shop.compose.yaml", "compose-shop.intent.yaml")])
+def test_test_json_evidence_has_the_trace_shape(design, intent):
+    args = ("test", str(ROOT / design), "--intent", str(INTENT / intent))
+    data = json.loads(_invoke(*args, "--format", "json", code=1))
+    seen = _evidence_consistent([ev for o in data["outcomes"] for ev in o["evidence"]], _invoke(*args, code=1))
+    assert seen["trace"] > 0 and seen["lookup"] > 0
