@@ -10,7 +10,7 @@ import typer
 
 from ..render.text import printable  # text outputs: control characters from names shown as escapes
 from . import app
-from .common import ForceOpt, KernelChoice, check_output, kernel_json, load_or_exit, write_output
+from .common import ForceOpt, KernelChoice, check_output, kernel_json, load_checked, load_or_exit, write_output
 from .stdin import design_argument
 
 DesignArg = typer.Argument(..., help="A netsim design (YAML) or a docker-compose file; - reads it from standard input.",
@@ -114,14 +114,16 @@ def verify(
         netsim verify designs/frontend-backend.yaml --junit verify.xml
         netsim verify compose.yaml --live --project shop    # probe what runs, change nothing
     """
-    from ..analysis.reachability import compute_reach
+    from ..analysis.reachability import reach_of
     from ..verify.intent_check import judge_intent, render_verdicts
     from ..verify.junit import render_junit
     from ..verify.report import render_json, render_text
     from ..verify.session import VerifyOptions, run_verify
-    from .intent_cmds import load_design_and_intent
 
-    model, _, intent = load_design_and_intent(design, intent_file, engine_version, KernelChoice.local, run_here=True)
+    # one world per engine version for the whole command: the model verify compares with, the
+    # traces of its mismatches and the intent verdicts all come from the pipeline's Loaded.world
+    loaded = load_checked(design, engine_version, KernelChoice.local, intent_file, run_here=True)
+    model, intent = loaded.design, loaded.intent
     if junit is not None:
         check_output(junit, force, (design, intent_file))  # refuses before deploying anything
     opts = VerifyOptions(deploy=not no_deploy, keep=keep, engine_version=engine_version, probe_image=probe_image)
@@ -133,8 +135,8 @@ def verify(
 
             result = live_verify(model, project, engine_version, probe_image, progress)
         else:
-            result = run_verify(model, _engine(), opts, progress)
-    verdicts = judge_intent(intent, compute_reach(model, result.engine_version), result) if intent.expectations else []
+            result = run_verify(model, _engine(), opts, progress, world=loaded.world)
+    verdicts = judge_intent(intent, reach_of(loaded.world(result.engine_version)), result) if intent.expectations else []
     if format is Format.json:
         data = render_json(result)
         data["kernel"] = kernel_json(model)

@@ -16,11 +16,11 @@ from ..adapters import lanpeer
 from ..adapters.engine import Engine, design_labels
 from ..adapters.probe_agent import RETRY_DNS_TIMEOUT_S, RETRY_TIMEOUT_MS
 from ..adapters.probe_image import DEFAULT_PROBE_IMAGE
-from ..analysis.reachability import ReachResult, compute_reach
+from ..analysis.reachability import reach_of
 from ..deploy.apply import NoProgress, apply, destroy, engines_of, sigterm_as_interrupt
 from ..deploy.plan import Plan, plan
 from ..engine.ipam import allocate
-from ..engine.topology import World
+from ..engine.topology import World, build_world
 from ..engine.versions import engine_line
 from ..errors import EngineError
 from ..model import Design, ModeKind
@@ -37,9 +37,16 @@ class VerifyOptions:
 
 
 def run_verify(design: Design, engine: Engine, opts: VerifyOptions = VerifyOptions(), progress=None,
-               lan_ops=lanpeer, reach: Callable[..., ReachResult] = compute_reach, daemon_ops=None) -> Comparison:
-    """Deploy (unless told not to), probe every probe of the model, compare; clean up."""
+               lan_ops=None, world: Callable[[str], World] | None = None, daemon_ops=None) -> Comparison:
+    """Deploy (unless told not to), probe every probe of the model, compare; clean up.
+
+    ``world``: the design's world for an engine version, e.g. the pipeline's
+    :meth:`~simulator.pipeline.Loaded.world` (built once per version and shared with the
+    caller); by default one is built here. The model's matrix and the traces of mismatches
+    both come from it."""
     progress = progress or NoProgress()
+    lan_ops = lan_ops or lanpeer
+    world_of = world or _worlds(design)
     the_plan = plan(design, opts.probe_image or DEFAULT_PROBE_IMAGE, lan_ops.kernel_capabilities())
     notes: list[str] = list(the_plan.notes)
     with sigterm_as_interrupt():
@@ -62,7 +69,8 @@ def run_verify(design: Design, engine: Engine, opts: VerifyOptions = VerifyOptio
                                       "running: deploy again or drop --no-deploy")
             progress.start("model", 1)
             version = opts.engine_version or engine_line(engine.version())
-            result = reach(design, version)
+            model = world_of(version)
+            result = reach_of(model)
             progress.advance()
             progress.start("inspect", 1)
             facts = gather_facts(design, the_plan, engine, lan_ready, engines=engines)
@@ -81,8 +89,8 @@ def run_verify(design: Design, engine: Engine, opts: VerifyOptions = VerifyOptio
             notes += facts.notes[len(notes_before):]
             rows = compare(result.probes, observations)
             if any(r.verdict == "mismatch" for r in rows):
-                rows = _with_traces(design, version, rows, reach)
-            addressing = _addressing(design, the_plan, facts, result.world)
+                rows = _with_traces(model, rows)
+            addressing = _addressing(design, the_plan, facts, model)
             return Comparison(design.name, version, rows, addressing, tuple(notes))
         finally:
             if not opts.keep:
@@ -117,10 +125,20 @@ class _Phase:
             self.progress.advance(n)
 
 
-def _with_traces(design: Design, version: str, rows: tuple[ProbeRow, ...],
-                 reach: Callable[..., ReachResult]) -> tuple[ProbeRow, ...]:
-    """Recompute the model with full traces and attach them to mismatching rows."""
-    traced = {p.key: p for p in reach(design, version, with_traces=True).probes}
+def _worlds(design: Design) -> Callable[[str], World]:
+    """The design's world per engine version, each built once."""
+    built: dict[str, World] = {}
+
+    def world(version: str) -> World:
+        if version not in built:
+            built[version] = build_world(design, version)
+        return built[version]
+    return world
+
+
+def _with_traces(world: World, rows: tuple[ProbeRow, ...]) -> tuple[ProbeRow, ...]:
+    """The model's matrix again, on the same world, with full traces, attached to mismatching rows."""
+    traced = {p.key: p for p in reach_of(world, with_traces=True).probes}
     return tuple(replace(r, probe=traced.get(r.probe.key, r.probe)) if r.verdict == "mismatch" else r for r in rows)
 
 

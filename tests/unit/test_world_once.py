@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import importlib
+import json
 import pkgutil
 import sys
 from collections import Counter
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -70,3 +72,71 @@ def test_one_world_per_design_for_a_diff(builds):
     result = CliRunner().invoke(app, ["diff", FB, str(ROOT / "designs/internal-network.yaml")])
     assert result.exit_code == 0, result.output
     assert builds == Counter({None: 2})
+
+
+@pytest.fixture
+def engine_stubbed(monkeypatch):
+    """verify with everything that touches an engine, the LAN or this machine replaced: a fake engine,
+    a no-op deploy and cleanup, no facts, and observations that agree with the model except for
+    the first reachable probe (refused), so a mismatch's traces are computed too."""
+    from types import SimpleNamespace
+
+    from simulator.adapters.fake_engine import FakeEngine, FakeLan
+    from simulator.cli import engine_cmds
+    from simulator.verify import session
+    from simulator.verify.observe import Observation
+
+    class Lan(FakeLan):
+        @contextmanager
+        def uplink_guard(self):
+            yield "uplink guard: stubbed"
+
+    def observed(design, plan, probes, *args, **kwargs):
+        first = next(p.key for p in probes if p.reachable)
+        return {p.key: Observation(p.key, p.address, "answered" if p.reachable and p.key != first else "refused",
+                                   p.responder if p.reachable and p.key != first else None) for p in probes}
+
+    monkeypatch.setattr(engine_cmds, "_engine", lambda: FakeEngine("20.10.24"))
+    monkeypatch.setattr(session, "lanpeer", Lan())
+    monkeypatch.setattr(session, "apply", lambda *a, **k: SimpleNamespace(notes=[], lan_ready=False, engines={}))
+    monkeypatch.setattr(session, "destroy", lambda *a, **k: [])
+    monkeypatch.setattr(session, "gather_facts", lambda *a, **k: SimpleNamespace(notes=[], containers={}, subnets={}))
+    monkeypatch.setattr(session, "host_local_routes", lambda: [])
+    monkeypatch.setattr(session, "host_forbidden", lambda *a: [])
+    monkeypatch.setattr(session, "build_guard", lambda *a: None)
+    monkeypatch.setattr(session, "observe", observed)
+
+
+@pytest.fixture
+def designs_built(monkeypatch) -> list:
+    """(design, engine version) of every build_world call."""
+    original = topology.build_world
+    calls: list = []
+
+    def counting(design, engine_version=None):
+        calls.append((design, engine_version))
+        return original(design, engine_version)
+
+    for info in pkgutil.walk_packages(simulator.__path__, "simulator."):
+        importlib.import_module(info.name)
+    for name, module in list(sys.modules.items()):
+        if name.startswith("simulator") and getattr(module, "build_world", None) is original:
+            monkeypatch.setattr(module, "build_world", counting)
+    return calls
+
+
+@pytest.mark.parametrize("version", [None, "28.2"])
+def test_one_world_for_verify(engine_stubbed, designs_built, version):
+    """verify's model, the traces of its mismatches and the intent verdicts share one world of the
+    design it deploys (the load's engine checks judge the design as written, before this machine's
+    kernel is put in, and build that one's world)."""
+    args = ["verify", FB, "--intent", str(ROOT / "tests/data/intent/frontend-backend.intent.yaml"), "--format", "json"]
+    result = CliRunner().invoke(app, args + (["-e", version] if version else []))
+    assert result.exit_code == 1, result.output  # the stubbed mismatch
+    data = json.loads(result.stdout)
+    assert data["counts"]["mismatch"] == 1 and data["intent"], data["counts"]
+    deployed = designs_built[-1][0]
+    used = [v for d, v in designs_built if d is deployed]
+    assert used == [version or "20.10"], designs_built
+    assert all(d is not deployed and v == version for d, v in designs_built[:-1]), designs_built
+    assert len(designs_built) <= 2
