@@ -456,7 +456,7 @@ def run_live_verify(design: Design, engine: Engine, scope: Scope, engine_version
     progress = progress or NoProgress()
     from ..analysis.reachability import compute_reach
 
-    model = reach or compute_reach
+    model = _once(reach or compute_reach)  # the probed design is drift's design on this engine too
     snap = read_snapshot(engine, scope)
     imported = import_snapshot(snap, scope)
     if not imported.ids:
@@ -515,6 +515,20 @@ def run_live_verify(design: Design, engine: Engine, scope: Scope, engine_version
     drift = compute_drift(design, imported, version, scope.describe(), reach=model)
     return LiveComparison(design.name, version, rows, live_addressing(ctx), tuple(dict.fromkeys(notes)),
                           drift=drift, causes=causes(rows, drift))
+
+
+def _once(reach: Callable) -> Callable:
+    """``reach`` computed once per design (compared by value) and engine version."""
+    done: list[tuple[Design, str, Any]] = []
+
+    def once(design: Design, version: str):
+        for d, v, result in done:
+            if v == version and d == design:
+                return result
+        result = reach(design, version)
+        done.append((design, version, result))
+        return result
+    return once
 
 
 def _lan_vantage(ctx: LiveContext, stack: ExitStack, peer_ops) -> str | None:

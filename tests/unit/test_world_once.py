@@ -140,3 +140,27 @@ def test_one_world_for_verify(engine_stubbed, designs_built, version):
     assert used == [version or "20.10"], designs_built
     assert all(d is not deployed and v == version for d, v in designs_built[:-1]), designs_built
     assert len(designs_built) <= 2
+
+
+def test_one_world_per_design_for_verify_live(designs_built, monkeypatch):
+    """verify --live on the fakes of test_live_retry: the design probed (the written one on the running
+    engine's names and addresses) and the running one each get one world, although drift asks again."""
+    from test_live_retry import DATA, Lan
+    from test_live_retry import World as LiveEnvironment
+
+    from simulator.adapters.fake_engine import FakeEngine
+    from simulator.live import live_observe
+    from simulator.live.snapshot import Scope, Snapshot
+    from simulator.loaders import load_design
+
+    snap = Snapshot.from_json(json.loads((DATA / "nslshop.snapshot.json").read_text()))
+    design, _ = load_design(DATA / "shop" / "docker-compose.yml")
+    engine = FakeEngine()
+    running = LiveEnvironment(engine, snap)
+    engine.exec_handler = running.exec
+    monkeypatch.setattr(live_observe, "read_snapshot", lambda eng, scope: snap)
+    monkeypatch.setattr(live_observe, "connect_sockets", running.host)
+    cmp = live_observe.run_live_verify(design, engine, Scope("compose", "nslshop"), lan_ops=Lan())
+    assert cmp.rows and cmp.drift is not None
+    assert len(designs_built) == 2, [v for _, v in designs_built]
+    assert designs_built[0] != designs_built[1]
