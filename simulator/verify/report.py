@@ -183,7 +183,7 @@ def not_compared_lines(rows) -> list[str]:
 def render_json(cmp: Comparison) -> dict:
     probes = []
     for r in _sorted(cmp.rows):
-        data = r.probe.to_json()
+        data = r.probe.to_json(with_trace=r.verdict == "mismatch")  # its model trace, in the one trace shape
         data["observed"] = r.observation.to_json() if r.observation is not None else None
         data["verdict"] = r.verdict
         data["why"] = r.why

@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from test_trace_json import TRACE_CHECK
 from typer.testing import CliRunner
 
 import simulator
@@ -135,6 +136,9 @@ def test_one_world_for_verify(engine_stubbed, designs_built, version):
     assert result.exit_code == 1, result.output  # the stubbed mismatch
     data = json.loads(result.stdout)
     assert data["counts"]["mismatch"] == 1 and data["intent"], data["counts"]
+    [mismatch] = [p for p in data["probes"] if p["verdict"] == "mismatch"]
+    TRACE_CHECK.validate(mismatch["trace"])  # the model's trace, in the one trace shape
+    assert mismatch["trace"]["disposition"] == "DELIVERED" and all("trace" not in p for p in data["probes"] if p is not mismatch)
     deployed = designs_built[-1][0]
     used = [v for d, v in designs_built if d is deployed]
     assert used == [version or "20.10"], designs_built
