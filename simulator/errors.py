@@ -67,11 +67,26 @@ class NetsimError(Exception):
     """Root of every netsim error."""
 
 
-class DesignError(NetsimError):
-    """The design has problems; ``problems`` lists all of them (errors and warnings)."""
+class Stage(enum.StrEnum):
+    """Which stage of the load pipeline (:mod:`simulator.pipeline`) found a DesignError's problems.
 
-    def __init__(self, problems: list[Problem] | tuple[Problem, ...]):
+    A StrEnum: compares, prints and serialises as its value."""
+
+    LOAD = "load"  # reading, parsing, schema, semantic and the design's own intent checks
+    INTENT_FILE = "intent file"  # an extra intent file (--intent) that cannot be read or parsed
+    ENGINE = "engine"  # the engine checks, and an intent file's problems with the design
+
+
+class DesignError(NetsimError):
+    """The design has problems; ``problems`` lists all of them (errors and warnings).
+
+    ``stage`` says which pipeline stage found them (:class:`Stage`; "load" unless the raiser
+    says otherwise): the CLI counts an "intent file" error against that file, and prints only
+    the errors of an "engine" one (its warnings come with ``--warnings``)."""
+
+    def __init__(self, problems: list[Problem] | tuple[Problem, ...], stage: Stage = Stage.LOAD):
         self.problems = tuple(problems)
+        self.stage = Stage(stage)
         super().__init__("\n".join(str(p) for p in self.problems))
 
     @property

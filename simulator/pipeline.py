@@ -18,9 +18,10 @@ The stages, each run once, each problem found in one of them and reported once:
 
 :func:`load` raises :class:`~simulator.errors.DesignError` listing every problem (with
 file:line:column) when a stage finds an error; stages after a failed one do not run, since
-their findings on a broken model would only add noise. ``DesignError.stage`` says which
-stage stopped it: "load" (reading, schema, semantic and intent checks), "intent file" (an
-``intent_file`` that cannot be read) or "engine" (the engine checks and an intent file's problems).
+their findings on a broken model would only add noise. ``DesignError.stage`` (a
+:class:`~simulator.errors.Stage`) says which stage stopped it: "load" (reading, schema, semantic
+and intent checks; the default), "intent file" (an ``intent_file`` that cannot be read) or
+"engine" (the engine checks and an intent file's problems).
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
-from .errors import ArgumentError, DesignError, Problem
+from .errors import ArgumentError, DesignError, Problem, Stage
 from .intent.model import Intent
 from .model import Design, KernelFeatures
 
@@ -92,11 +93,7 @@ def load(path_or_text: str | bytes | os.PathLike, *, source: str | None = None, 
         name = source or str(path_or_text)
         text = read_bytes(path_or_text)
     with hint_budget():
-        try:
-            read = read_design(read_doc(text, name), kind)
-        except DesignError as exc:
-            exc.stage = "load"  # type: ignore[attr-defined]
-            raise
+        read = read_design(read_doc(text, name), kind)  # a DesignError of stage "load"
     design, intent, warnings = read.design, read.intent, read.warnings
     more: list[Problem] = []
     from_file: Intent | None = None
@@ -109,17 +106,11 @@ def load(path_or_text: str | bytes | os.PathLike, *, source: str | None = None, 
     problems = more + found + (_references(from_file, design) if from_file is not None else [])
     errors = [p for p in problems if p.severity == "error"]
     if errors:
-        raise _failed(list(warnings) + problems, "engine")
+        raise DesignError(list(warnings) + problems, stage=Stage.ENGINE)
     loaded = Loaded(design, warnings, intent, tuple(problems))
     if world is not None:
         loaded._worlds[_version_key(design, engine_version)] = world
     return loaded
-
-
-def _failed(problems: list[Problem], stage: str) -> DesignError:
-    error = DesignError(problems)
-    error.stage = stage  # type: ignore[attr-defined]
-    return error
 
 
 def _engine_check(design: Design, engine_version: str | None, place: Callable):
@@ -136,9 +127,8 @@ def _with_intent_file(intent: Intent, path) -> tuple[Intent, Intent, list[Proble
 
     try:
         extra, problems = load_intent_file(path)
-    except DesignError as exc:
-        exc.stage = "intent file"  # type: ignore[attr-defined]
-        raise
+    except DesignError as exc:  # the file's own error (e.g. DesignLoadError), raised as this stage's
+        raise type(exc)(exc.problems, stage=Stage.INTENT_FILE) from None
     joined = Intent(intent.source, intent.expectations + extra.expectations, intent.groups + extra.groups,
                     intent.audit_disable + extra.audit_disable,
                     intent.audit_disable_locations + extra.audit_disable_locations)

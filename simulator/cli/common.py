@@ -32,7 +32,7 @@ try:  # typer 0.2x carries its own copy of click; older releases use click itsel
 except ImportError:  # pragma: no cover
     import click  # type: ignore[no-redef]  # the same module under its own name (typer before 0.20)
 
-from ..errors import DesignError, InputError, NetsimError, OutputError, Problem, UsageError
+from ..errors import DesignError, InputError, NetsimError, OutputError, Problem, Stage, UsageError
 from ..model import Design, Driver, KernelFeatures
 from ..pipeline import Loaded
 
@@ -270,13 +270,13 @@ def load_checked(path: Path, engine_version: str | None = None, kernel: KernelCh
         loaded = load(path, source=str(path), engine_version=engine_version, default_kernel=chosen,
                       intent_file=intent_file)
     except DesignError as exc:
-        stage = getattr(exc, "stage", "load")
-        if stage == "engine":
+        stage = exc.stage
+        if stage == Stage.ENGINE:
             errors = list(exc.errors)
             print_problems(errors if not show_warnings else sorted(exc.problems, key=_place))
             raise typer.Exit(_count(path, errors)) from None
         print_problems(exc.problems)
-        raise typer.Exit(_count(intent_file if stage == "intent file" and intent_file is not None else path, exc.errors)) from None
+        raise typer.Exit(_count(intent_file if stage == Stage.INTENT_FILE and intent_file is not None else path, exc.errors)) from None
     if run_here:
         loaded = loaded.with_design(apply_kernel(loaded.design, kernel, run_here=True))
     if show_warnings:

@@ -157,3 +157,22 @@ def test_text_and_path_give_the_same_result(tmp_path):
     design.write_text(COMPOSE_ON_THE_LAN)
     by_path, by_text = load(design), load(COMPOSE_ON_THE_LAN, source=str(design))
     assert by_path.design == by_text.design and by_path.warnings == by_text.warnings
+
+
+def test_each_stage_marks_its_own_error(tmp_path):
+    """DesignError.stage is a field set where the error is raised: "load" by default, "engine"
+    for the engine checks, "intent file" for an --intent file that cannot be read."""
+    from simulator.errors import DesignLoadError, Stage
+
+    assert DesignError([]).stage is Stage.LOAD and DesignError([], stage="engine").stage is Stage.ENGINE
+    with pytest.raises(DesignError) as bad:
+        load("hosts: 5\n", source="bad.yaml")
+    assert bad.value.stage is Stage.LOAD
+    with pytest.raises(DesignError) as engine:
+        load(DATA / "loaders" / "invalid" / "exhausted.compose.yaml")
+    assert engine.value.stage is Stage.ENGINE
+    empty = tmp_path / "empty.intent.yaml"
+    empty.write_text("")
+    with pytest.raises(DesignLoadError) as intent:
+        load(ROOT / "designs" / "frontend-backend.yaml", intent_file=empty)
+    assert intent.value.stage is Stage.INTENT_FILE and "intent file is empty" in str(intent.value)
