@@ -50,13 +50,6 @@ class FailOn(str, Enum):
     never = "never"
 
 
-def load_design_and_intent(path: Path, intent_file: Path | None, engine_version: str | None = None,
-                           kernel: KernelChoice = KernelChoice.default, run_here: bool = False):
-    """(design, warnings, intent), loaded and validated as every command does (common.load_checked)."""
-    loaded = load_checked(path, engine_version, kernel, intent_file, run_here=run_here)
-    return loaded.design, list(loaded.warnings), loaded.intent
-
-
 def _emit(text: str, output: Path | None, force: bool = False, inputs: tuple = ()) -> None:
     write_output(output, text, force, inputs, announce=False)
 
