@@ -38,7 +38,7 @@ import shlex
 import socket
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -106,7 +106,6 @@ class LiveComparison(Comparison):
 
     live: bool = True
     drift: Drift | None = None
-    causes: Mapping[tuple, tuple[str, ...]] = field(default_factory=dict)  # probe key -> drift items (text)
 
 
 def causes(rows: Sequence, drift: Drift | None) -> dict[tuple, tuple[str, ...]]:

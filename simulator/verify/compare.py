@@ -144,6 +144,8 @@ class Comparison:
     rows: tuple[ProbeRow, ...]
     addressing: tuple[AddressRow, ...] = ()
     notes: tuple[str, ...] = field(default_factory=tuple)
+    live: bool = False  # verify --live: a difference is the running environment breaking the design
+    causes: Mapping[tuple, tuple[str, ...]] = field(default_factory=dict)  # live: probe key -> drift items (text)
 
     def with_verdict(self, verdict: str) -> tuple[ProbeRow, ...]:
         return tuple(r for r in self.rows if r.verdict == verdict)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from ..render.junit import Case
 from ..render.junit import render_junit as render_cases
 from .compare import Comparison
-from .report import describe, expected_text, observed_text
+from .report import describe, expected_text, observed_text, plain_difference
 
 
 def render_junit(cmp: Comparison) -> str:
@@ -14,6 +14,11 @@ def render_junit(cmp: Comparison) -> str:
         classname, name = f"netsim.{cmp.design}.{row.probe.source}", describe(row.probe)
         if row.verdict == "mismatch":
             trace = getattr(row.probe, "trace", None)
+            if cmp.live:  # verify --live: the running environment breaks the design
+                design, running = plain_difference(row)
+                cases.append(Case(name, classname, failure=f"{design}; {running}", details=f"{design}\n{running}",
+                                  kind="difference from the design"))
+                continue
             details = f"observed: {observed_text(row)}\nmodel: {expected_text(row)}" + (f"\n{trace}" if trace else "")
             cases.append(Case(name, classname, failure=row.why, details=details, kind="mismatch"))
         elif row.verdict == "not-compared":

@@ -49,7 +49,7 @@ def render_text(cmp: Comparison, show_agreeing: bool = True) -> str:
     lines: list[str] = []
     width = max((len(describe(r.probe)) for r in cmp.rows), default=20)
     if show_agreeing:
-        live = getattr(cmp, "live", False)
+        live = cmp.live
         lines.append(f"== expected ({'the design' if live else 'model'}, engine {cmp.engine_version}) ==")
         lines += [f"{describe(r.probe):<{width}}  {expected_text(r)}" for r in _sorted(cmp.rows)]
         lines.append("")
@@ -57,7 +57,7 @@ def render_text(cmp: Comparison, show_agreeing: bool = True) -> str:
         lines += [f"{describe(r.probe):<{width}}  {observed_text(r)}" for r in _sorted(cmp.rows)]
         lines.append("")
     mism = _sorted(cmp.mismatches)
-    if getattr(cmp, "live", False):
+    if cmp.live:
         lines += live_difference_lines(cmp)
         mism = []
     else:
@@ -89,7 +89,7 @@ def render_text(cmp: Comparison, show_agreeing: bool = True) -> str:
                      "where the model expects otherwise ==")
         lines += [f"{describe(r.probe)}: then {observed_text(r)}" for r in retried]
     if cmp.addressing:
-        live = getattr(cmp, "live", False)
+        live = cmp.live
         lines.append("")
         lines.append("== addressing (design vs running) ==" if live else "== addressing (model vs engine) ==")
         left, right = ("design", "running") if live else ("model", "engine")
@@ -144,7 +144,7 @@ def live_groups(cmp) -> list[tuple[tuple[str, ...], list[ProbeRow]]]:
     """Mismatches grouped by the drift items that explain them (none: unexplained)."""
     groups: dict[tuple[str, ...], list[ProbeRow]] = {}
     for r in _sorted(cmp.mismatches):
-        groups.setdefault(tuple(getattr(cmp, "causes", {}).get(r.probe.key, ())), []).append(r)
+        groups.setdefault(tuple(cmp.causes.get(r.probe.key, ())), []).append(r)
     return sorted(groups.items(), key=lambda kv: (not kv[0], kv[0]))
 
 
@@ -199,7 +199,7 @@ def render_json(cmp: Comparison) -> dict:
             for a in cmp.addressing
         ],
         "notes": list(cmp.notes),
-        **(_live_json(cmp) if getattr(cmp, "live", False) else {}),
+        **(_live_json(cmp) if cmp.live else {}),
     }
 
 

@@ -203,3 +203,22 @@ def test_deploying_an_imported_design_on_the_real_lan_is_refused():
     found = conflicts(plan(back), [], [(IPv4Network("10.9.8.0/22"), "ens3")])
     assert found == ["the emulated LAN of host (10.9.8.7/22) subnet 10.9.8.0/22 overlaps route 10.9.8.0/22 dev ens3 "
                      "on this machine"]
+
+
+def test_live_junit_speaks_of_the_design_and_the_running_environment():
+    from simulator.analysis.probes import Probe, Via
+    from simulator.engine.trace import Disposition
+    from simulator.verify.compare import Comparison, compare_probe
+    from simulator.verify.junit import render_junit as verify_junit
+    from simulator.verify.observe import Observation
+
+    probe = Probe("web", Via.IP, 5432, "tcp", Disposition.DROPPED_ISOLATION, "isolated", target="db", network="back",
+                  address="172.31.72.10")
+    row = compare_probe(probe, Observation(probe.key, "172.31.72.10", "answered", "db"))
+    assert row.verdict == "mismatch"
+    live = verify_junit(Comparison("shop", "20.10", (row,), live=True))
+    assert "design: web cannot reach db on back at 172.31.72.10 5432/tcp" in live
+    assert "running: web reaches db on back at 172.31.72.10 5432/tcp (db answered)" in live
+    assert "model:" not in live
+    fresh = verify_junit(Comparison("shop", "20.10", (row,)))
+    assert "model:" in fresh and "design:" not in fresh
