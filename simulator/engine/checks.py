@@ -12,7 +12,7 @@ from collections import defaultdict
 from collections.abc import Callable
 
 from ..errors import NetsimError, Problem, Severity
-from ..model import Design, Driver
+from ..model import Design, Driver, Network
 from .ipam import Issue
 from .topology import World, build_world
 from .versions import parse_version
@@ -57,20 +57,7 @@ def engine_check(design: Design, engine_version: str | None = None,
                 f"{', '.join(version.gateway_modes)}): the engine ignores the option and the network behaves as nat",
                 severity="warning",
             ))
-    if version.macvlan_exclusive_parent:
-        by_parent: dict[tuple, list[str]] = defaultdict(list)
-        for net in design.networks:
-            if net.driver in (Driver.MACVLAN, Driver.IPVLAN):
-                for host in net.hosts or tuple(h.name for h in design.hosts):
-                    lan = design.host(host).lan_interface if any(h.name == host for h in design.hosts) else "eth0"
-                    by_parent[(host, net.driver, net.parent_interface or lan)].append(net.name)
-        for (host, driver, parent), nets in by_parent.items():
-            for extra in nets[1:]:
-                issues.append(Issue(
-                    ("networks", extra, "parent"),
-                    f"network {nets[0]} is already using parent interface {parent} on host {host}: engine {version} allows one "
-                    f"{driver.value} network per parent (27.0+ lifts this except for passthru); use a VLAN sub-interface or one network",
-                ))
+    issues.extend(_parent_problems(design, engine_version))
     issues.extend(_kernel_problems(design))
     world = build_world(design, engine_version)
     issues.extend(world.addressing.problems)
@@ -80,6 +67,38 @@ def engine_check(design: Design, engine_version: str | None = None,
                 continue  # the loader's validation already warns about the other cases
             issues.append(Issue(("containers", container, "ports"), f"published port not predictable: {why}", "warning"))
     return _dedupe([place(i.model, i.message, i.severity) for i in issues]), world
+
+
+def _parent_problems(design: Design, engine_version: str | None) -> list[Issue]:
+    """Macvlan/ipvlan networks the engine refuses because an earlier network of the same driver
+    uses their parent on the same host (rule per engine line: :meth:`EngineVersion.exclusive_parent`).
+    A network without a parent gets its own dummy link, so it shares nothing."""
+    hosts = {h.name: h for h in design.hosts}
+    by_parent: dict[tuple[str, Driver, str], list[Network]] = defaultdict(list)
+    for net in design.networks:
+        if net.driver in (Driver.MACVLAN, Driver.IPVLAN) and net.parent_interface is not None:
+            for host in net.hosts or tuple(hosts):
+                if host in hosts:
+                    by_parent[(host, net.driver, net.parent_interface)].append(net)
+    out = []
+    for (host, driver, parent), nets in by_parent.items():
+        version = parse_version(engine_version or hosts[host].engine_version)
+        for i, net in enumerate(nets):
+            first = next((o for o in nets[:i] if version.exclusive_parent(driver.value, net.mode, o.mode)), None)
+            if first is None:
+                continue
+            if driver is Driver.MACVLAN and "passthru" in (net.mode, first.mode):
+                out.append(Issue(("networks", net.name, "mode" if net.mode == "passthru" else "parent"),
+                                 f'macvlan passthru needs parent {parent} to itself, but "{first.name}" and '
+                                 f'"{net.name}" both use it on host {host}'))
+                continue
+            why = ("engine {version} allows one macvlan network per parent (27.0 and later allow several, "
+                   "except in passthru mode)" if driver is Driver.MACVLAN else
+                   "the engine allows one ipvlan network per parent (on every version)").format(version=version)
+            out.append(Issue(("networks", net.name, "parent"),
+                             f"network {first.engine_name} is already using parent interface {parent} on host "
+                             f"{host}: {why}; use a VLAN sub-interface (vlan:) or one network"))
+    return out
 
 
 def _kernel_problems(design: Design) -> list[Issue]:

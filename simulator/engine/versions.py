@@ -73,8 +73,27 @@ class EngineVersion:
 
     @property
     def macvlan_exclusive_parent(self) -> bool:
-        """≤26 one macvlan network per parent; from 27.0 only passthru is exclusive."""
+        """≤26 one macvlan network per parent; from 27.0 only passthru is exclusive (macvlan
+        driver's createNetwork, libnetwork/drivers/macvlan/macvlan_network.go at v26.1.4 and
+        v27.0.1; engine release notes 27.0.1)."""
         return self.major <= 26
+
+    @property
+    def ipvlan_exclusive_parent(self) -> bool:
+        """One ipvlan network per parent on every line: the ipvlan driver's createNetwork refuses
+        a second ("network %s is already using parent interface %s") in
+        libnetwork/drivers/ipvlan/ipvlan_network.go at v20.10.24 (vendored), v28.5.2 and
+        docker-v29.7.2 (daemon/libnetwork)."""
+        return True
+
+    def exclusive_parent(self, driver: str, mode: str | None, other_mode: str | None) -> bool:
+        """Whether the engine refuses a ``driver`` network in ``mode`` on a parent that a network
+        of the same driver in ``other_mode`` already uses (each driver keeps its own list)."""
+        if driver == "ipvlan":
+            return self.ipvlan_exclusive_parent
+        if driver == "macvlan":
+            return self.macvlan_exclusive_parent or "passthru" in (mode, other_mode)
+        return False
 
     @property
     def has_gw_priority(self) -> bool:

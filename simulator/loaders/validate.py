@@ -449,26 +449,6 @@ def check_placement(ctx: Context) -> Iterator[Problem]:
                                 f'on network "{n.name}"')
 
 
-def check_link_parents(ctx: Context) -> Iterator[Problem]:
-    by_parent: dict[tuple[str, str], list[Network]] = defaultdict(list)
-    for n in ctx.design.networks:
-        if n.driver is Driver.MACVLAN and n.parent is not None:
-            for h in n.hosts:
-                by_parent[(h, n.parent_interface or n.parent)].append(n)
-    for (host, parent), nets in by_parent.items():
-        for n in nets[1:]:
-            first = nets[0]
-            if "passthru" in (n.mode, first.mode):
-                yield ctx.error(("networks", n.name, "mode" if n.mode == "passthru" else "parent"),
-                                f'macvlan passthru needs parent {parent} to itself, but "{first.name}" and "{n.name}" '
-                                f"both use it on host {host}")
-            elif ctx.version(host) < (27, 0, 0):
-                yield ctx.error(("networks", n.name, "parent"),
-                                f"network {first.engine_name} is already using parent interface {parent} "
-                                f"(Docker before 27.0 allows one macvlan network per parent on host {host}); "
-                                "use a VLAN sub-interface (vlan:) or one network")
-
-
 def check_duplicate_names(ctx: Context) -> Iterator[Problem]:
     seen: dict[tuple[str, str], str] = {}
     for c in ctx.design.containers:
@@ -507,7 +487,6 @@ CHECKS: list[Check] = [
     check_overlaps,
     check_addresses,
     check_placement,
-    check_link_parents,
     check_duplicate_names,
 ]
 

@@ -176,3 +176,57 @@ def test_each_stage_marks_its_own_error(tmp_path):
     with pytest.raises(DesignLoadError) as intent:
         load(ROOT / "designs" / "frontend-backend.yaml", intent_file=empty)
     assert intent.value.stage is Stage.INTENT_FILE and "intent file is empty" in str(intent.value)
+
+
+PARENTS = """\
+name: s
+networks:
+  first: {driver: %s, mode: %s}
+  second: {driver: %s}
+  tagged: {driver: %s, vlan: 10}
+"""
+ALREADY = ("network first is already using parent interface eth0 on host docker1: ")
+PASSTHRU = 'macvlan passthru needs parent eth0 to itself, but "first" and "second" both use it on host docker1'
+
+
+@pytest.mark.parametrize(("version", "driver", "mode", "expected"), [
+    ("20.10", "macvlan", "bridge", "second.parent: " + ALREADY + "engine 20.10 allows one macvlan network per parent "
+     "(27.0 and later allow several, except in passthru mode); use a VLAN sub-interface (vlan:) or one network"),
+    ("28.2", "macvlan", "bridge", None),
+    ("29.0", "macvlan", "bridge", None),
+    ("20.10", "macvlan", "passthru", "second.parent: " + PASSTHRU),
+    ("28.2", "macvlan", "passthru", "second.parent: " + PASSTHRU),
+    ("29.0", "macvlan", "passthru", "second.parent: " + PASSTHRU),
+    ("20.10", "ipvlan", "l2", "second.parent: " + ALREADY + "the engine allows one ipvlan network per parent "
+     "(on every version); use a VLAN sub-interface (vlan:) or one network"),
+    ("28.2", "ipvlan", "l2", "second.parent: " + ALREADY + "the engine allows one ipvlan network per parent "
+     "(on every version); use a VLAN sub-interface (vlan:) or one network"),
+    ("29.0", "ipvlan", "l2", "second.parent: " + ALREADY + "the engine allows one ipvlan network per parent "
+     "(on every version); use a VLAN sub-interface (vlan:) or one network"),
+])
+def test_one_network_per_parent_follows_the_engine_line(version, driver, mode, expected):
+    """moby's ipvlan driver refuses a second network on a parent on every line; macvlan up to 26.x,
+    from 27.0 only when passthru is involved; a VLAN sub-interface is another parent. Found once,
+    by the engine stage, at the second network's line in the user's file."""
+    text = PARENTS % (driver, mode, driver, driver)
+    if expected is None:
+        loaded = load(text, source="p.yaml", engine_version=version)
+        assert not [p for p in loaded.warnings + loaded.other_warnings if "parent" in p.message]
+        return
+    with pytest.raises(DesignError) as exc:
+        load(text, source="p.yaml", engine_version=version)
+    assert exc.value.stage == "engine"
+    assert [str(p) for p in exc.value.errors] == [f"p.yaml:4:3: networks.{expected}"]  # parent unwritten: the network
+
+
+def test_one_network_per_parent_in_a_compose_file_names_driver_opts(tmp_path):
+    design = tmp_path / "compose.yaml"
+    design.write_text("services:\n  a: {image: x, networks: [one, two]}\nnetworks:\n"
+                      "  one: {driver: ipvlan, driver_opts: {parent: eth0}}\n"
+                      "  two: {driver: ipvlan, driver_opts: {parent: eth0}}\n")
+    with pytest.raises(DesignError) as exc:
+        load(design, engine_version="29.0")
+    errors = [str(p) for p in exc.value.errors]
+    assert len(errors) == 1 and "is already using parent interface eth0" in errors[0], errors
+    assert errors[0].startswith(f"{design}:5:"), errors
+    assert "networks.two.driver_opts.parent" in errors[0], errors

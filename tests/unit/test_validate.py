@@ -324,21 +324,6 @@ def test_overlay_needs_attachable():
     assert msg.endswith('only attachable overlays accept standalone containers; set attachable: true on network "o"')
 
 
-def test_macvlan_passthru_exclusive_and_old_engine_one_per_parent():
-    text = """\
-        name: s
-        engine_version: "%s"
-        networks:
-          m1: {driver: macvlan, mode: %s}
-          m2: {driver: macvlan}
-          m3: {driver: macvlan, vlan: 10}
-        """
-    assert 'macvlan passthru needs parent eth0 to itself, but "m1" and "m2" both use it on host docker1' in one(
-        text % ("28", "passthru"), "passthru")
-    assert problems(text % ("28", "bridge")) == []
-    assert "network m1 is already using parent interface eth0" in one(text % ("20.10", "bridge"), "already using")
-
-
 # --- names ---------------------------------------------------------------------------------
 
 def test_duplicate_container_and_network_names():
