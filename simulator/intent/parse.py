@@ -36,6 +36,7 @@ from .model import (
 # key in the file -> section of the intent schema
 SECTIONS = {"expect": "expect", "audit": "audit", "x-netsim-expect": "expect", "x-netsim-audit": "audit"}
 PORT = re.compile(r"^([0-9]{1,5})(?:/(tcp|udp|sctp))?\Z")  # \Z: no trailing newline
+SCHEMA_PORT = re.compile(r"^[0-9]{1,5}(/(tcp|udp|sctp))?$")  # the intent schema's port pattern, searched as jsonschema does
 
 
 @lru_cache(maxsize=1)
@@ -171,8 +172,9 @@ class _Builder:
             at = (self.key, *path, i) if isinstance(value, list) else (self.key, *path)
             m = PORT.match(str(item)) if isinstance(item, (int, str)) and not isinstance(item, bool) else None
             if m is None or not 1 <= int(m.group(1)) <= 65535:
-                self.report.error(at, f"{describe(item)} is not a port: write a number from 1 to 65535, "
-                                  'optionally with /tcp, /udp or /sctp (e.g. 443, "53/udp")', dedupe=True)
+                if isinstance(item, str) and SCHEMA_PORT.search(item):  # what the schema refuses it reports
+                    self.report.error(at, f"{describe(item)} is not a port: write a number from 1 to 65535, "
+                                      'optionally with /tcp, /udp or /sctp (e.g. 443, "53/udp")')
                 continue
             out.append(PortSpec(int(m.group(1)), m.group(2) or "tcp"))
         return tuple(out)
@@ -184,9 +186,11 @@ class _Builder:
             at = (self.key, *path, i) if isinstance(value, list) else (self.key, *path)
             name = AUDIENCE_ALIASES.get(item, item) if isinstance(item, str) else item
             if name not in AUDIENCES:
+                if not isinstance(item, str):
+                    continue  # the schema: an audience is a string
                 choices = (*AUDIENCES, *AUDIENCE_ALIASES)
                 self.report.error(at, f"{describe(item)} is not an audience; use one of {', '.join(AUDIENCES)} "
-                                  f"(lan means external){did_you_mean(item, choices)}", dedupe=True)
+                                  f"(lan means external){did_you_mean(item, choices)}")
                 continue
             if name not in out:
                 out.append(name)

@@ -20,7 +20,7 @@ from jsonschema.exceptions import best_match
 from ..model import Attachment, Container, Design, Driver, Host, ModeKind, Network, NetworkMode
 from ..schema import compose_schema
 from .native import DEFAULT_HOST, SourceMap, check_scale
-from .ports import LONG_KEYS_COMPOSE, PortBudget, merge_listeners, parse_listens, parse_ports
+from .ports import COMPOSE, PortBudget, merge_listeners, parse_listens, parse_ports
 from .schema_errors import ComposeValidator, report_schema_error
 from .yamlsource import (
     MAX_IFNAME,
@@ -181,12 +181,11 @@ def schema_pass(data: dict, report: Report) -> None:
         path = tuple(err.absolute_path)
         if err.instance is None and len(path) == 3 and path[0] == "services":
             continue  # a service key set to null is "not set" for compose (see _services)
-        if err.validator in ("oneOf", "anyOf"):
-            err = _closest(err)
-        if err.validator == "additionalProperties" and isinstance(err.instance, dict):
-            _unknown_keys(report, tuple(err.absolute_path), err)
-        else:
-            report_schema_error(report, tuple(err.absolute_path), err)
+        for found in _closest(err) if err.validator in ("oneOf", "anyOf") else [err]:
+            if found.validator == "additionalProperties" and isinstance(found.instance, dict):
+                _unknown_keys(report, tuple(found.absolute_path), found)
+            else:
+                report_schema_error(report, tuple(found.absolute_path), found)
 
 
 def _unknown_keys(report: Report, path: tuple, err) -> None:
@@ -198,7 +197,6 @@ def _unknown_keys(report: Report, path: tuple, err) -> None:
         if key in known or any(re.search(p, str(key)) for p in patterns) or (path == () and key in INTENT_KEYS):
             continue
         report.error((*path, key), f'unknown key "{shown(key)}" in {_holder(path)}{did_you_mean(key, known)}', key=True)
-        report.mute((*path, key))
 
 
 LONG_VALUE = 256  # longer strings are checked by the schema as a stand-in (see _for_schema)
@@ -235,7 +233,7 @@ def _for_schema(value: object, memo: dict) -> object:
 _HOLDERS = {(): "a compose file", ("services",): "a service", ("networks",): "a network",
             ("networks", "external"): "external", ("networks", "ipam"): "ipam",
             ("networks", "ipam", "config"): "an ipam config", ("services", "extends"): "extends",
-            ("services", "networks"): "a service network"}
+            ("services", "networks"): "a service network", ("services", "ports"): "a port mapping"}
 
 
 def _holder(path: tuple) -> str:
@@ -245,16 +243,22 @@ def _holder(path: tuple) -> str:
     return _HOLDERS.get(words, format_path(path))
 
 
-def _closest(err):
-    """For "valid under none of" (oneOf/anyOf): the failure inside the alternative of the value's own
-    type (a list with a repeated item: that item), else the alternatives' types as one error."""
+def _closest(err) -> list:
+    """For "valid under none of" (oneOf/anyOf): the failures inside the alternative of the value's own
+    type, all of them when one alternative has them (a list with a repeated item: that item), else
+    the closest; when no alternative has the value's type, their types as one error."""
     own = [sub for sub in err.context if not (sub.validator == "type" and not sub.relative_path)]
     if own:
-        return best_match(own)
+        if len({sub.schema_path[0] for sub in own}) > 1:
+            own = [best_match(own)]
+        found = []
+        for sub in own:
+            found += _closest(sub) if sub.validator in ("oneOf", "anyOf") else [sub]
+        return found
     wanted = [t for sub in err.context
               for t in (sub.validator_value if isinstance(sub.validator_value, list) else [sub.validator_value])]
     err.validator, err.validator_value = "type", list(dict.fromkeys(wanted))
-    return err
+    return [err]
 
 
 def load(doc: Doc) -> tuple[Design | None, Report, SourceMap]:
@@ -272,7 +276,7 @@ def load(doc: Doc) -> tuple[Design | None, Report, SourceMap]:
         report.error(("include",), "include is not supported: netsim reads one compose file; merge them first "
                      "(docker compose config)", key=True)
     if "name" in data:
-        name = to_str(report, ("name",), data["name"], "a project name") or ""
+        name = to_str(report, ("name",), data["name"]) or ""
         smap.mark(("name",), ("name",))
     else:
         name = project_name(doc.source)
@@ -281,7 +285,8 @@ def load(doc: Doc) -> tuple[Design | None, Report, SourceMap]:
     declared = _networks(report, smap, data.get("networks"), name)
     services = data.get("services")
     if not isinstance(services, dict):
-        report.error(("services",), f"services must be a mapping of service name: settings, not {describe(services)}", dedupe=True)
+        if "services" not in data:  # the schema does not require services; a services: of another type it reports
+            report.error(("services",), f"services must be a mapping of service name: settings, not {describe(services)}")
         services = {}
     containers = _services(report, smap, services, name, declared)
     networks = _used_networks(report, declared, containers, name)
@@ -296,16 +301,14 @@ def _networks(report: Report, smap: SourceMap, value: object, project: str) -> d
     if value is None:
         return out
     if not isinstance(value, dict):
-        report.error(("networks",), f"networks must be a mapping of network name: settings, not {describe(value)}", dedupe=True)
-        return out
+        return out  # the schema: networks is a mapping
     for key, spec in value.items():
         src = ("networks", key)
         smap.mark(src, src, key=True)
         if spec is None:
             spec = {}
         if not isinstance(spec, dict):
-            report.error(src, f"a network is a mapping of settings (or empty), not {describe(spec)}", dedupe=True)
-            continue
+            continue  # the schema: a network is a mapping of settings (or empty)
         if len(key) > MAX_KEY or not NAME_KEY.fullmatch(key):
             report.error(src, f'"{shown(key)}" is not a valid network name: use letters, digits, ".", "_" and "-", '
                          f"at most {MAX_KEY} characters", key=True)
@@ -341,7 +344,7 @@ def _network(report: Report, smap: SourceMap, key: str, spec: dict, project: str
                          f"use network_mode: {docker_name} on the service", key=True)
             return None
         return Network(key, Driver.BRIDGE, docker_name=docker_name, hosts=(DEFAULT_HOST,), external=True,
-                       default_bridge=docker_name == "bridge", labels=to_labels(report, (*src, "labels"), spec.get("labels")))
+                       default_bridge=docker_name == "bridge", labels=to_labels(report, (*src, "labels"), spec.get("labels"), lists=True))
     driver_text = spec.get("driver", "bridge")
     if driver_text not in DRIVERS:
         hint = did_you_mean(driver_text, DRIVERS)
@@ -360,13 +363,11 @@ def _network(report: Report, smap: SourceMap, key: str, spec: dict, project: str
         report.warning((*src, "enable_ipv4"), "enable_ipv4: false is not modelled; the network is simulated with IPv4")
     if isinstance(spec.get("ipam"), dict):
         kw.update(_ipam(report, smap, src, spec["ipam"]))
-    elif "ipam" in spec:
-        report.error((*src, "ipam"), f"ipam is a mapping with driver and config, not {describe(spec['ipam'])}", dedupe=True)
     kw.update(_driver_opts(report, smap, src, driver, spec.get("driver_opts")))
     if driver in (Driver.MACVLAN, Driver.IPVLAN):
         kw.setdefault("mode", "bridge" if driver is Driver.MACVLAN else "l2")
         kw.setdefault("parent", "eth0")  # the LAN interface of docker1
-    kw["labels"] = to_labels(report, (*src, "labels"), spec.get("labels"))
+    kw["labels"] = to_labels(report, (*src, "labels"), spec.get("labels"), lists=True)
     return Network(key, driver, **kw)
 
 
@@ -379,14 +380,12 @@ def _ipam(report: Report, smap: SourceMap, src: tuple, ipam: dict) -> dict:
         report.warning((*at, "options"), "IPAM options are not modelled")
     configs = ipam.get("config") or []
     if not isinstance(configs, list):
-        report.error((*at, "config"), f"ipam.config is a list of {{subnet: ...}}, not {describe(configs)}", dedupe=True)
-        return {}
+        return {}  # the schema: ipam.config is a list
     kw: dict = {}
     for j, cfg in enumerate(configs):
         cp = (*at, "config", j)
         if not isinstance(cfg, dict):
-            report.error(cp, f"an ipam config is a mapping with subnet, ip_range, gateway, not {describe(cfg)}", dedupe=True)
-            continue
+            continue  # the schema: an ipam config is a mapping
         subnet = cfg.get("subnet")
         if isinstance(subnet, str) and ":" in subnet:
             report.warning((*cp, "subnet"), f"IPv6 subnet {subnet} is not modelled; skipped")
@@ -411,8 +410,6 @@ def _ipam(report: Report, smap: SourceMap, src: tuple, ipam: dict) -> dict:
             smap.mark((*model, "aux_addresses"), (*cp, "aux_addresses"))
             kw["aux_addresses"] = tuple(a for n, v in aux.items()
                                         if (a := to_ip(report, (*cp, "aux_addresses", n), v)) is not None)
-        elif aux is not None:
-            report.error((*cp, "aux_addresses"), f"aux_addresses is a mapping of name: address, not {describe(aux)}", dedupe=True)
     if kw.get("subnet") is None:
         kw.pop("subnet", None)
     return kw
@@ -423,12 +420,11 @@ def _driver_opts(report: Report, smap: SourceMap, src: tuple, driver: Driver, op
         return {}
     at = (*src, "driver_opts")
     if not isinstance(opts, dict):
-        report.error(at, f"driver_opts is a mapping of option: value, not {describe(opts)}", dedupe=True)
-        return {}
+        return {}  # the schema: driver_opts is a mapping
     kw: dict = {}
     for opt, raw in opts.items():
         path = (*at, opt)
-        value = to_str(report, path, raw, "a string option value")
+        value = to_str(report, path, raw)
         if value is None:
             continue
         model = None
@@ -558,8 +554,7 @@ def _services(report: Report, smap: SourceMap, services: dict, project: str, dec
     for svc, spec in services.items():
         src = ("services", svc)
         if not isinstance(spec, dict):
-            report.error(src, f"a service is a mapping of settings, not {describe(spec)}", key=True, dedupe=True)
-            continue
+            continue  # the schema: a service is a mapping of settings
         if len(svc) > MAX_KEY or not NAME_KEY.fullmatch(svc):
             report.error(src, f'"{shown(svc)}" is not a valid service name: use letters, digits, ".", "_" and "-", '
                          f"at most {MAX_KEY} characters", key=True)
@@ -600,13 +595,12 @@ def _service(report, smap, svc, spec, project, specs, by_container) -> Container
             report.warning((*src, key), f"{key} is not modelled; netsim ignores it", key=True)
     replicas: list[tuple[tuple, int | None]] = []
     if "scale" in spec:
-        replicas.append(((*src, "scale"), to_int(report, (*src, "scale"), spec["scale"], 0, 10**6, "a count")))
+        replicas.append(((*src, "scale"), to_int(report, (*src, "scale"), spec["scale"], 0, 10**6, "a count", strings=True)))
     deploy = spec.get("deploy")
     if isinstance(deploy, dict) and "replicas" in deploy:
         replicas.append(((*src, "deploy", "replicas"),
-                         to_int(report, (*src, "deploy", "replicas"), deploy["replicas"], 0, 10**6, "a count")))
-    elif deploy is not None and not isinstance(deploy, dict):
-        report.error((*src, "deploy"), f"deploy is a mapping, not {describe(deploy)}", dedupe=True)
+                         to_int(report, (*src, "deploy", "replicas"), deploy["replicas"], 0, 10**6, "a count",
+                                strings=True)))
     for where, count in replicas:
         if count is not None and count > 1:
             report.error(where, f"replicas > 1 are not modelled yet ({count} given); use 1 or declare the copies "
@@ -629,22 +623,21 @@ def _service(report, smap, svc, spec, project, specs, by_container) -> Container
     elif raw_mode is None and "networks" not in spec:
         attachments = [Attachment("default")]
     budget = PortBudget(report)
-    mappings, heard, origin = parse_ports(spec.get("ports"), report, (*src, "ports"), LONG_KEYS_COMPOSE, budget)
+    mappings, heard, origin = parse_ports(spec.get("ports"), report, (*src, "ports"), COMPOSE, budget)
     for i, j in enumerate(origin):
         smap.mark((*model, "ports", i), (*src, "ports", j))
-    exposed = parse_listens(spec.get("expose"), report, (*src, "expose"), "expose", budget)
+    exposed = parse_listens(spec.get("expose"), report, (*src, "expose"), "expose", budget, COMPOSE)
     if exposed and mode.kind is ModeKind.CONTAINER:
         report.error((*src, "expose"), "conflicting options: port exposing and the container type network mode; "
                      f'expose the ports on "{mode.target}"', key=True)
     return Container(svc, DEFAULT_HOST, mode=mode, attachments=tuple(attachments), ports=tuple(mappings),
                      listeners=merge_listeners(exposed, heard), service=svc,
-                     labels=to_labels(report, (*src, "labels"), spec.get("labels")), **kw)
+                     labels=to_labels(report, (*src, "labels"), spec.get("labels"), lists=True), **kw)
 
 
 def _mode(report, path, raw, svc, specs, by_container) -> NetworkMode:
     if not isinstance(raw, str):
-        report.error(path, f"network_mode is a string (host, none, bridge, service:NAME), not {describe(raw)}", dedupe=True)
-        return NetworkMode()
+        return NetworkMode()  # the schema: network_mode is a string
     if raw in ("host", "none"):
         return NetworkMode(ModeKind(raw))
     if raw == "bridge":
@@ -674,15 +667,13 @@ def _attachments(report: Report, smap: SourceMap, src: tuple, model: tuple, valu
     elif isinstance(value, dict):
         entries = [(name, name, spec) for name, spec in value.items()]
     else:
-        report.error((*src, "networks"), f"networks is a list of names or a mapping, not {describe(value)}", dedupe=True)
-        return []
+        return []  # the schema: a list of names or a mapping
     ranked: list[tuple[int, str, Attachment]] = []
     seen: set[str] = set()
     for at, name, spec in entries:
         path = (*src, "networks", at)
         if not isinstance(name, str):
-            report.error(path, f"expected a network name, not {describe(name)}", dedupe=True)
-            continue
+            continue  # the schema: a network name is a string
         if name in seen:
             report.error(path, f'network "{name}" is listed twice', key=True)
             continue
@@ -690,24 +681,20 @@ def _attachments(report: Report, smap: SourceMap, src: tuple, model: tuple, valu
         smap.mark((*model, "networks", name), path, key=True)
         kw: dict = {}
         priority = 0
-        if spec is not None and not isinstance(spec, dict):
-            report.error(path, f"network settings are a mapping (or empty), not {describe(spec)}", dedupe=True)
-        elif spec:
+        if isinstance(spec, dict) and spec:  # the schema reports settings that are not a mapping
             smap.fields((*model, "networks", name), path, spec)
             aliases = spec.get("aliases")
             if isinstance(aliases, list):
                 named = [to_str(report, (*path, "aliases", i), a) for i, a in enumerate(aliases)]
                 kw["aliases"] = tuple(a for a in named if a is not None)
-            elif aliases is not None:
-                report.error((*path, "aliases"), f"aliases is a list of names, not {describe(aliases)}", dedupe=True)
             if "ipv4_address" in spec:
                 kw["ipv4_address"] = to_ip(report, (*path, "ipv4_address"), spec["ipv4_address"])
             if "gw_priority" in spec:
                 kw["gw_priority"] = to_int(report, (*path, "gw_priority"), spec["gw_priority"],
-                                           -(2**31), 2**31 - 1, "an integer") or 0
+                                           -(2**31), 2**31 - 1, "an integer", fractions=True) or 0
             if "priority" in spec:
                 priority = to_int(report, (*path, "priority"), spec["priority"], -(2**31), 2**31 - 1,
-                                  "an integer") or 0
+                                  "an integer", fractions=True) or 0
             for ignored in ("ipv6_address", "mac_address", "interface_name", "driver_opts", "link_local_ips"):
                 if ignored in spec:
                     report.warning((*path, ignored), f"{ignored} is not modelled; ignored", key=True)

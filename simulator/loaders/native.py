@@ -96,7 +96,7 @@ def load(doc: Doc) -> tuple[Design | None, Report, SourceMap]:
         report.error((), f"a netsim design is a mapping with name, hosts, networks and containers, not {describe(data)}")
         return None, report, smap
     schema_pass(data, report)
-    name = to_str(report, ("name",), data.get("name", ""), "a design name") or ""
+    name = to_str(report, ("name",), data.get("name", "")) or ""
     smap.mark(("name",), ("name",))
     version = _version(report, ("engine_version",), data.get("engine_version", DEFAULT_ENGINE_VERSION))
     hosts = _hosts(report, smap, data.get("hosts"), version or DEFAULT_ENGINE_VERSION)
@@ -134,29 +134,20 @@ def check_scale(report: Report, hosts: list[Host], networks: list[Network], cont
 
 
 def _version(report: Report, path: tuple, value: object) -> str | None:
-    text = report.doc.text(path, value) if isinstance(value, (str, int, float)) and not isinstance(value, bool) else None
-    if text is None or not VERSION.fullmatch(text):
-        report.error(path, f'{describe(value)} is not an engine version (e.g. "20.10", "28.2")', dedupe=True)
+    """The version as written; the schema reports a value that is neither a string nor a number."""
+    text = to_str(report, path, value)
+    if text is not None and not VERSION.fullmatch(text):
+        report.error(path, f'{describe(value)} is not an engine version (e.g. "20.10", "28.2")')
         return None
     return text
 
 
 def _items(report: Report, path: tuple, value: object):
-    """(key, spec) pairs of a mapping-of-objects section; null specs read as {}."""
-    if value is None:
-        return []
+    """(key, spec) pairs of a mapping-of-objects section; null specs read as {} (the schema
+    reports a section or a spec that is not a mapping)."""
     if not isinstance(value, dict):
-        report.error(path, f"expected a mapping of name: settings, not {describe(value)}", dedupe=True)
         return []
-    out = []
-    for key, spec in value.items():
-        if spec is None:
-            spec = {}
-        if isinstance(spec, dict):
-            out.append((key, spec))
-        else:
-            report.error((*path, key), f"expected a mapping of settings, not {describe(spec)}", dedupe=True)
-    return out
+    return [(key, {} if spec is None else spec) for key, spec in value.items() if spec is None or isinstance(spec, dict)]
 
 
 def _hosts(report: Report, smap: SourceMap, value: object, version: str) -> list[Host]:
@@ -230,10 +221,9 @@ def _daemon(report: Report, path: tuple, spec: dict) -> DaemonOptions:
         out = []
         for i, pool in enumerate(pools):
             if not isinstance(pool, dict) or "base" not in pool or "size" not in pool:
-                report.error((*path, "default_address_pools", i), "a pool is {base: CIDR, size: N}", dedupe=True)
-                continue
+                continue  # the schema: a pool is a mapping with base and size
             base = to_cidr(report, (*path, "default_address_pools", i, "base"), pool["base"])
-            size = to_int(report, (*path, "default_address_pools", i, "size"), pool["size"], 1, 32, "a prefix length")
+            size = to_int(report, (*path, "default_address_pools", i, "size"), pool["size"], 1, 32, schema_range=True)
             if base is None or size is None:
                 continue
             if size < base.prefixlen:
@@ -309,12 +299,12 @@ def _networks(report: Report, smap: SourceMap, value: object) -> list[tuple[Netw
                 report.error((*src, "parent"), f'"{shown(kw["parent"])}": the part after "." is a VLAN id (1-4094), '
                              "e.g. eth0.50")
         if "vlan" in spec:
-            kw["vlan"] = to_int(report, (*src, "vlan"), spec["vlan"], 1, 4094, "a VLAN id")
+            kw["vlan"] = to_int(report, (*src, "vlan"), spec["vlan"], 1, 4094, schema_range=True)
         if driver.value in MODES:
             mode = spec.get("mode", MODES[driver.value][0])
-            if isinstance(mode, str) and mode not in MODES[driver.value]:
+            if mode in MODES[_other(driver.value)]:  # a mode of no driver: the schema's enum reports it
                 report.error((*src, "mode"), f'"{shown(mode)}" is not a {driver.value} mode; use one of '
-                             f"{', '.join(MODES[driver.value])}{did_you_mean(mode, MODES[driver.value])}", dedupe=True)
+                             f"{', '.join(MODES[driver.value])}{did_you_mean(mode, MODES[driver.value])}")
             kw["mode"] = mode if isinstance(mode, str) and mode in MODES[driver.value] else MODES[driver.value][0]
         kw["labels"] = to_labels(report, (*src, "labels"), spec.get("labels"))
         out.append((Network(key, driver, **kw), hosts))
@@ -360,14 +350,18 @@ def _containers(report: Report, smap: SourceMap, value: object, hosts: list[Host
     return out
 
 
+def _other(driver: str) -> str:
+    return "ipvlan" if driver == "macvlan" else "macvlan"
+
+
 def _mode(report: Report, path: tuple, text: str) -> NetworkMode:
     if text in ("host", "none"):
         return NetworkMode(ModeKind(text))
     if text.startswith("container:") and len(text) > len("container:"):
         return NetworkMode(ModeKind.CONTAINER, text[len("container:"):])
-    if text != "bridge":
+    if text != "bridge" and text.endswith("\n"):  # the schema's pattern lets a final newline through
         report.error(path, f'"{shown(text)}" is not a network mode; use host, none, bridge or container:<name>'
-                     " (to join a network, list it under networks)", dedupe=True)
+                     " (to join a network, list it under networks)")
     return NetworkMode()
 
 
@@ -381,15 +375,11 @@ def _attachments(report: Report, smap: SourceMap, src: tuple, value: object) -> 
         entries = [(i, item, None) for i, item in enumerate(value)]
     elif isinstance(value, dict):
         entries = [(name, name, spec) for name, spec in value.items()]
-    else:
-        report.error((*src, "networks"), f"expected a list of network names or a mapping, not {describe(value)}",
-                     dedupe=True)
     seen: set[str] = set()
     for at, name, spec in entries:
         path = (*src, "networks", at)
         if not isinstance(name, str):
-            report.error(path, f"expected a network name, not {describe(name)}", dedupe=True)
-            continue
+            continue  # the schema: a network name is a string
         if name in ("host", "none"):
             report.error(path, f'"{name}" is not a network to join; use network_mode: {name} instead', key=True)
             continue
@@ -409,7 +399,7 @@ def _attachments(report: Report, smap: SourceMap, src: tuple, value: object) -> 
                 kw["ipv4_address"] = to_ip(report, (*path, "ipv4_address"), spec["ipv4_address"])
             if "gw_priority" in spec:
                 kw["gw_priority"] = to_int(report, (*path, "gw_priority"), spec["gw_priority"],
-                                           -(2**31), 2**31 - 1, "an integer") or 0
+                                           -(2**31), 2**31 - 1, "an integer") or 0  # the schema: an integer
         out.append(Attachment(name, **kw))
     return out
 

@@ -9,17 +9,34 @@ and ``expose`` (compose) items are ``80``, ``"53/udp"`` or ``"9000-9002/tcp"``.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv6Address
 
 from ..model import Listener, PortMapping, Protocol
+from ..schema import design_schema
 from .yamlsource import Path, Report, describe, did_you_mean, shown
 
 MAX_RANGE = 1000  # ports in one range ("8000-8999")
 MAX_PER_CONTAINER = 2000  # ports one container publishes and listens on, ranges expanded
 MAX_PER_DESIGN = 10_000  # the same, summed over the design (the engine model costs ~0.5 ms per published port)
 PROTOCOLS = tuple(p.value for p in Protocol)
-LONG_KEYS_NETSIM = ("target", "published", "host_ip", "protocol")
-LONG_KEYS_COMPOSE = LONG_KEYS_NETSIM + ("mode", "name", "app_protocol")
+
+
+@dataclass(frozen=True, slots=True)
+class PortFormat:
+    """A file format's port items: whether its JSON Schema has checked the items' numbers (the
+    netsim design schema: integer ports 1-65535, a long mapping's required target and protocol
+    enum, listens' pattern), so that only the rest is reported here.  The compose-spec takes any
+    number or string, and a mapping without target.  Both schemas check the types and the keys
+    of a long mapping."""
+
+    schema_checks_numbers: bool
+
+
+NETSIM = PortFormat(True)
+COMPOSE = PortFormat(False)
+_LISTENS_ITEM = design_schema()["properties"]["containers"]["additionalProperties"]["properties"]["listens"]["items"]
+_LISTEN_PATTERN = re.compile(_LISTENS_ITEM["pattern"])  # what the design schema lets through as a listens string
 
 _NUM = re.compile(r"[0-9]{1,5}")  # ASCII digits only: str.isdigit() also accepts "²", which int() refuses
 _EXPOSE = re.compile(r"([0-9]{1,5})(?:-([0-9]{1,5}))?(?:/([A-Za-z]+))?")
@@ -131,22 +148,20 @@ class PortBudget:
         return True
 
 
-def parse_ports(value: object, report: Report, path: Path, long_keys=LONG_KEYS_NETSIM,
+def parse_ports(value: object, report: Report, path: Path, fmt: PortFormat = NETSIM,
                 budget: PortBudget | None = None):
-    """A ``ports`` list → (mappings, listeners, source index of each mapping)."""
+    """A ``ports`` list → (mappings, listeners, source index of each mapping); the schema reports
+    a ``ports`` that is not a list."""
     mappings: list[PortMapping] = []
     listeners: list[Listener] = []
     origin: list[int] = []
-    if value is None:
-        return mappings, listeners, origin
     if not isinstance(value, list):
-        report.error(path, f'must be a list of port specs like "8080:80", not {describe(value)}', dedupe=True)
         return mappings, listeners, origin
     budget = budget or PortBudget(report)
     for i, item in enumerate(value):
         if budget.spent:
             break
-        got, heard = parse_port(item, report, (*path, i), long_keys)
+        got, heard = parse_port(item, report, (*path, i), fmt)
         if not budget.take(max(len(got), len(heard)), (*path, i), "published ports"):
             break
         mappings += got
@@ -155,21 +170,26 @@ def parse_ports(value: object, report: Report, path: Path, long_keys=LONG_KEYS_N
     return mappings, listeners, origin
 
 
-def parse_port(item: object, report: Report, path: Path, long_keys=LONG_KEYS_NETSIM):
-    """One ``ports`` item → (mappings, listeners); problems go to ``report``."""
+def parse_port(item: object, report: Report, path: Path, fmt: PortFormat = NETSIM):
+    """One ``ports`` item → (mappings, listeners); problems go to ``report`` (what the schema
+    refuses is its to report: the item is then left out)."""
     try:
         if isinstance(item, dict):
-            return _long(item, report, path, long_keys)
+            return _long(item, report, path, fmt)
         if isinstance(item, int) and not isinstance(item, bool):
+            if fmt.schema_checks_numbers and not 1 <= item <= 65535:
+                return [], []
             item = str(item)
-        if not isinstance(item, str):
+        if isinstance(item, float) and not fmt.schema_checks_numbers:
             raise _Bad(f'a port is a string like "8080:80", a number or a mapping with target, not {describe(item)}')
+        if not isinstance(item, str):
+            return [], []
         if _SPACE.search(item):
             raise _Bad(f'"{shown(item)}" contains a space or line break; write the port spec without one, '
                        'e.g. "8080:80"')
         return _short(item, report, path)
     except _Bad as exc:
-        report.error(path, str(exc), dedupe=True)
+        report.error(path, str(exc))
         return [], []
 
 
@@ -203,26 +223,30 @@ def _short(spec: str, report: Report, path: Path):
     return _expand(host, ctr, proto, ip, report, path), listeners
 
 
-def _long(spec: dict, report: Report, path: Path, long_keys):
-    report.unknown_keys(path, spec, long_keys, "a port mapping")
+def _long(spec: dict, report: Report, path: Path, fmt: PortFormat):
+    """A long mapping; its keys and their types (and in a netsim design target and protocol) are the schema's."""
     if "target" not in spec:
+        if fmt.schema_checks_numbers:
+            return [], []
         raise _Bad("a long port mapping needs target (the container port), e.g. {target: 80, published: 8080}")
-    target = _scalar_port(spec["target"], "target")
-    ctr = (_port(target, "target"),) * 2
+    target = _scalar_port(spec["target"])
     proto_value = spec.get("protocol", "tcp")
-    if not isinstance(proto_value, str):
-        raise _Bad(f"protocol must be tcp, udp or sctp, not {describe(proto_value)}")
-    proto = _protocol(proto_value)
+    published = spec.get("published")
+    ip_value = spec.get("host_ip", "")
     mode = spec.get("mode", "ingress")
+    strings = (proto_value, ip_value, mode)
+    if target is None or not all(isinstance(v, str) for v in strings) or (
+            published not in (None, "") and _scalar_port(published) is None):
+        return [], []
+    if fmt.schema_checks_numbers and proto_value not in PROTOCOLS:
+        return [], []
+    ctr = (_port(target, "target"),) * 2
+    proto = _protocol(proto_value)
     if mode not in ("host", "ingress"):
         raise _Bad(f'mode must be "host" or "ingress", not {describe(mode)}')
     host = None
-    published = spec.get("published")
     if published is not None and published != "":
-        host = _range(_scalar_port(published, "published"), "published port")
-    ip_value = spec.get("host_ip", "")
-    if not isinstance(ip_value, str):
-        raise _Bad(f'host_ip must be an IP address string like "127.0.0.1", not {describe(ip_value)}')
+        host = _range(_scalar_port(published) or "", "published port")
     ip = _host_ip(ip_value)
     listeners = [Listener(ctr[0], proto)]
     if ip == "v6":
@@ -231,27 +255,28 @@ def _long(spec: dict, report: Report, path: Path, long_keys):
     return _expand(host, ctr, proto, ip, report, path), listeners
 
 
-def _scalar_port(value: object, what: str) -> str:
+def _scalar_port(value: object) -> str | None:
+    """A port as text (None for a type the schema refuses)."""
     if isinstance(value, int) and not isinstance(value, bool):
         return str(value)
     if isinstance(value, str):
         return value
-    raise _Bad(f"{what} must be a port number, not {describe(value)}")
+    return None
 
 
 def parse_listens(value: object, report: Report, path: Path, what: str = "listens",
-                  budget: PortBudget | None = None) -> list[Listener]:
-    """``listens`` / ``expose`` items: ``80``, ``"53/udp"``, ``"9000-9002/tcp"``."""
+                  budget: PortBudget | None = None, fmt: PortFormat = NETSIM) -> list[Listener]:
+    """``listens`` / ``expose`` items: ``80``, ``"53/udp"``, ``"9000-9002/tcp"`` (the schema
+    reports a value that is not a list, and what it refuses of an item)."""
     out: list[Listener] = []
-    if value is None:
-        return out
     if not isinstance(value, list):
-        report.error(path, f'{what} must be a list like [80, "53/udp"], not {describe(value)}', dedupe=True)
         return out
     budget = budget or PortBudget(report)
     for i, item in enumerate(value):
         if budget.spent:
             break
+        if not _listen_checked(item, fmt):
+            continue
         try:
             if isinstance(item, int) and not isinstance(item, bool):
                 item = str(item)
@@ -264,8 +289,19 @@ def parse_listens(value: object, report: Report, path: Path, what: str = "listen
                 break
             out += [Listener(p, proto) for p in range(start, end + 1)]
         except _Bad as exc:
-            report.error((*path, i), str(exc), dedupe=True)
+            report.error((*path, i), str(exc))
     return out
+
+
+def _listen_checked(item: object, fmt: PortFormat) -> bool:
+    """Whether a listens/expose item passed its schema (a refused one is the schema's to report)."""
+    if isinstance(item, bool) or not isinstance(item, (int, float, str)):
+        return False
+    if not fmt.schema_checks_numbers:
+        return True  # the compose-spec takes any string or number
+    if isinstance(item, str):
+        return _LISTEN_PATTERN.search(item) is not None
+    return isinstance(item, int) and 1 <= item <= 65535
 
 
 def merge_listeners(*groups) -> tuple[Listener, ...]:

@@ -28,7 +28,6 @@ def report_schema_error(report: Report, path: tuple, err: jsonschema.ValidationE
         else:
             message = f'the key "{shown(inst)}" is not valid: {schema.get("patternErrorMessage", "must match " + str(err.validator_value))}'
         report.error(path, message, key=True)
-        report.mute(path)
         return
     if kind == "additionalProperties" and isinstance(inst, dict):
         known = list(schema.get("properties", {}))
@@ -37,13 +36,14 @@ def report_schema_error(report: Report, path: tuple, err: jsonschema.ValidationE
                 continue
             hint = did_you_mean(key, known) or (f"; expected one of {', '.join(known)}" if known else "")
             report.error((*path, key), f'unknown key "{shown(key)}"{hint}', key=True)
-            report.mute((*path, key))
         return
     if kind == "required":
         for key in err.validator_value:
             if isinstance(inst, dict) and key not in inst:
                 report.error(path, f'missing required key "{key}"', key=True)
         return
+    if kind == "enum" and "type" in schema and not _type_ok(schema["type"], inst):
+        return  # the type error about the same value says it
     if kind == "type":
         want = err.validator_value
         want = " or ".join(TYPE_WORDS.get(str(t), str(t)) for t in (want if isinstance(want, list) else [want]))
@@ -70,8 +70,7 @@ def report_schema_error(report: Report, path: tuple, err: jsonschema.ValidationE
         message = f"{describe(twice)} is listed more than once; each item must be unique"
     else:
         message = err.message
-    report.error(path, message, dedupe=True)
-    report.mute(path)
+    report.error(path, message)
 
 
 # --- a faster validator --------------------------------------------------------------------
@@ -88,6 +87,10 @@ _TYPES = {"string": lambda v: isinstance(v, str), "integer": lambda v: isinstanc
           "number": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
           "boolean": lambda v: isinstance(v, bool), "null": lambda v: v is None,
           "object": lambda v: isinstance(v, dict), "array": lambda v: isinstance(v, list)}
+
+
+def _type_ok(kinds: object, value: object) -> bool:
+    return any(_TYPES[k](value) for k in (kinds if isinstance(kinds, list) else [kinds]) if k in _TYPES)
 
 
 _CHECKERS: dict[int, tuple[object, object]] = {}  # id(schema) -> (schema, checker or None)

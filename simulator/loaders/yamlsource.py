@@ -186,40 +186,23 @@ class Report:
     def __init__(self, doc: Doc):
         self.doc = doc
         self.problems: list[Problem] = []
-        self.muted: set[tuple] = set()  # paths already reported by the schema pass
         self.limits: dict[str, int] = {}  # running totals of the loader's budgets (ports.PortBudget)
 
-    def _add(self, path, message, severity, key, dedupe, location=None):
+    def _add(self, path, message, severity, key, location=None):
         path = tuple(path)
-        if dedupe and any(path[:n] in self.muted for n in range(len(path) + 1)):
-            return
         if location is None:
             location = self.doc.key_loc(path) if key else self.doc.loc(path)
         self.problems.append(Problem(message, format_path(path), location, severity))
 
-    def error(self, path: Path, message: str, *, key: bool = False, dedupe: bool = False) -> None:
-        self._add(path, message, "error", key, dedupe)
+    def error(self, path: Path, message: str, *, key: bool = False) -> None:
+        self._add(path, message, "error", key)
 
     def warning(self, path: Path, message: str, *, key: bool = False) -> None:
-        self._add(path, message, "warning", key, False)
-
-    def mute(self, path: Path) -> None:
-        self.muted.add(tuple(path))
+        self._add(path, message, "warning", key)
 
     @property
     def has_errors(self) -> bool:
         return any(p.severity == "error" for p in self.problems)
-
-    def unknown_keys(self, path: Path, mapping: dict, allowed: Iterable[str], what: str) -> None:
-        """Report every key of ``mapping`` not in ``allowed`` (``x-*`` keys are fine)."""
-        allowed = list(allowed)
-        for key in mapping:
-            if key not in allowed and not key.startswith("x-"):
-                self.error(
-                    (*path, key),
-                    f'unknown key "{shown(key)}" in {what}{did_you_mean(key, allowed)}',
-                    key=True,
-                )
 
 
 def read_bytes(path, what: str = "file") -> bytes:
@@ -526,115 +509,127 @@ def _resolve(text: str):
     return text
 
 
-# --- typed values: each returns None after reporting when the value is unusable ---
+# --- typed values ------------------------------------------------------------------------
+# The converters read values the JSON Schema has already checked (the design schema, or the
+# compose-spec): the schema is the one source of type and shape errors.  A value of a JSON type
+# the schema refuses comes back as None (absent) without a second report; a converter reports
+# only what the schema cannot say: an address that does not parse, host bits, a range or a
+# string form the schema does not state (each caller passes what its schema leaves open).
 
 _TRUE = ("1", "t", "T", "TRUE", "true", "True")
 _FALSE = ("0", "f", "F", "FALSE", "false", "False")
 
 
-def to_str(report: Report, path: Path, value: object, what: str = "a string") -> str | None:
+def to_str(report: Report, path: Path, value: object) -> str | None:
+    """A string (a number as written: ``20.10`` stays "20.10"); another type is the schema's to report."""
     if isinstance(value, str):
         return value
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return report.doc.text(path, value)
-    report.error(path, f"expected {what}, not {describe(value)}", dedupe=True)
     return None
 
 
 def to_bool(report: Report, path: Path, value: object, *, strings: bool = False) -> bool | None:
-    """true/false; with ``strings`` also Go's ParseBool strings ("true", "1", "f", ...)."""
+    """true/false; with ``strings`` (a schema that also takes strings) Go's ParseBool strings
+    ("true", "1", "f", ...), any other string reported here."""
     if isinstance(value, bool):
         return value
-    if strings and isinstance(value, str) and value in _TRUE + _FALSE:
-        return value in _TRUE
-    report.error(path, f"expected true or false, not {describe(value)}", dedupe=True)
+    if strings and isinstance(value, str):
+        if value in _TRUE + _FALSE:
+            return value in _TRUE
+        report.error(path, f"expected true or false, not {describe(value)}")
     return None
 
 
-def to_int(report: Report, path: Path, value: object, low: int, high: int, what: str = "a number") -> int | None:
-    if isinstance(value, str) and re.fullmatch(r"-?[0-9]{1,9}", value):
+def to_int(report: Report, path: Path, value: object, low: int, high: int, what: str = "a number", *,
+           schema_range: bool = False, strings: bool = False, fractions: bool = False) -> int | None:
+    """An integer from ``low`` to ``high``; outside it None, reported here unless the schema states
+    the range (``schema_range``).  Where the schema also takes strings (``strings``) a digit string
+    is read and another string reported here; where it takes any number (``fractions``) a fraction is."""
+    if strings and isinstance(value, str) and re.fullmatch(r"-?[0-9]{1,9}", value):
         value = int(value)
     if isinstance(value, int) and not isinstance(value, bool):
         if low <= value <= high:
             return value
-        report.error(path, f"{shown(value)} is out of range: {what} is {low}-{high}", dedupe=True)
+        if not schema_range:
+            report.error(path, f"{shown(value)} is out of range: {what} is {low}-{high}")
         return None
-    report.error(path, f"expected {what} ({low}-{high}), not {describe(value)}", dedupe=True)
+    if (strings and isinstance(value, str)) or (fractions and isinstance(value, float)):
+        report.error(path, f"expected {what} ({low}-{high}), not {describe(value)}")
     return None
 
 
 def to_cidr(report: Report, path: Path, value: object) -> IPv4Network | None:
-    """An IPv4 network; host bits set is an error naming the network meant."""
-    if not isinstance(value, str) or "/" not in value:
-        report.error(path, f"{_q(value)} is not a CIDR block (e.g. 10.0.0.0/24)", dedupe=True)
+    """An IPv4 network from a string; host bits set is an error naming the network meant."""
+    if not isinstance(value, str):
         return None
     try:
+        if "/" not in value:
+            raise ValueError(value)
         net = IPv4Network(value, strict=False)
     except ValueError:
-        report.error(path, f"{_q(value)} is not a CIDR block (e.g. 10.0.0.0/24)", dedupe=True)
+        report.error(path, f"{_q(value)} is not a CIDR block (e.g. 10.0.0.0/24)")
         return None
     if str(net) != value:
-        report.error(path, f'"{shown(value)}" has host bits set; the network is {net}', dedupe=True)
+        report.error(path, f'"{shown(value)}" has host bits set; the network is {net}')
         return None
     return net
 
 
 def to_ip(report: Report, path: Path, value: object) -> IPv4Address | None:
+    """An IPv4 address from a string."""
+    if not isinstance(value, str):
+        return None
     try:
-        if isinstance(value, str):
-            return IPv4Address(value)
+        return IPv4Address(value)
     except ValueError:
-        pass
-    report.error(path, f"{_q(value)} is not an IPv4 address (e.g. 172.20.0.1)", dedupe=True)
+        report.error(path, f"{_q(value)} is not an IPv4 address (e.g. 172.20.0.1)")
     return None
 
 
 def to_iface(report: Report, path: Path, value: object) -> IPv4Interface | None:
-    """A host address with its prefix, e.g. 192.168.1.10/24."""
+    """A host address with its prefix from a string, e.g. 192.168.1.10/24."""
+    if not isinstance(value, str):
+        return None
     try:
-        if isinstance(value, str) and "/" in value:
+        if "/" in value:
             iface = IPv4Interface(value)
             net = iface.network
             if net.prefixlen < 31 and iface.ip in (net.network_address, net.broadcast_address):
                 report.error(path, f'"{shown(value)}" is the network or broadcast address of {net}; '
-                             f"use a host address such as {net.network_address + 1}/{net.prefixlen}", dedupe=True)
+                             f"use a host address such as {net.network_address + 1}/{net.prefixlen}")
                 return None
             return iface
     except ValueError:
         pass
-    report.error(path, f"{_q(value)} is not an address with prefix (e.g. 192.168.1.10/24)", dedupe=True)
+    report.error(path, f"{_q(value)} is not an address with prefix (e.g. 192.168.1.10/24)")
     return None
 
 
-def to_labels(report: Report, path: Path, value: object) -> tuple[tuple[str, str], ...]:
-    """A mapping (or compose list of "key=value") → ordered (key, value) pairs."""
-    if value is None:
-        return ()
+def to_labels(report: Report, path: Path, value: object, *, lists: bool = False) -> tuple[tuple[str, str], ...]:
+    """A mapping (with ``lists``, also compose's list of "key=value") → ordered (key, value) pairs.
+    Values and items of a type the schema refuses are left out; the limits are checked here."""
     pairs: list[tuple[str, str]] = []
     if isinstance(value, dict):
         for key, item in value.items():
-            if isinstance(item, (dict, list)):
-                report.error((*path, key), f"a label value is a string, not {describe(item)}", dedupe=True)
-            else:
+            if not isinstance(item, (dict, list)):
                 pairs.append((key, report.doc.text((*path, key), item)))
-    elif isinstance(value, list):
-        for i, item in enumerate(value):
-            if not isinstance(item, str):
-                report.error((*path, i), f'a label is a "key=value" string, not {describe(item)}', dedupe=True)
-                continue
-            key, _, text = item.partition("=")
-            pairs.append((key, text))
+    elif lists and isinstance(value, list):
+        for item in value:
+            if isinstance(item, str):
+                key, _, text = item.partition("=")
+                pairs.append((key, text))
     else:
-        report.error(path, f"labels are a mapping of key: value, not {describe(value)}", dedupe=True)
+        return ()
     if len(pairs) > MAX_LABELS:
-        report.error(path, f"{len(pairs)} labels; netsim takes at most {MAX_LABELS} per object", dedupe=True)
+        report.error(path, f"{len(pairs)} labels; netsim takes at most {MAX_LABELS} per object")
         return ()
     kept = []
     for i, (key, text) in enumerate(pairs):
         at = (*path, key) if isinstance(value, dict) else (*path, i)
         if len(key) > MAX_LABEL_KEY or len(text) > MAX_LABEL_VALUE:
             report.error(at, f'the label "{shown(key)}" is too long: keys take at most {MAX_LABEL_KEY} characters, '
-                         f"values {MAX_LABEL_VALUE}", dedupe=True)
+                         f"values {MAX_LABEL_VALUE}")
         else:
             kept.append((key, text))
     return tuple(kept)

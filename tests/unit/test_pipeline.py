@@ -230,3 +230,43 @@ def test_one_network_per_parent_in_a_compose_file_names_driver_opts(tmp_path):
     assert len(errors) == 1 and "is already using parent interface eth0" in errors[0], errors
     assert errors[0].startswith(f"{design}:5:"), errors
     assert "networks.two.driver_opts.parent" in errors[0], errors
+
+
+def _problems(text: str, source: str) -> list[str]:
+    with pytest.raises(DesignError) as exc:
+        load(text, source=source)
+    return [str(p) for p in exc.value.problems]
+
+
+def test_a_value_the_schema_refuses_is_reported_once():
+    """The schema is the one source of type and shape errors; the typed converters take a refused
+    value as absent instead of finding it again (no muted set hides a second finding)."""
+    from simulator.loaders.yamlsource import Report
+
+    assert not hasattr(Report, "mute")
+    native = ("name: s\nhosts:\n  docker1:\n    daemon: {default_address_pools: [{}]}\nnetworks:\n"
+              "  m: {driver: macvlan, mode: 7, vlan: 70000}\ncontainers:\n"
+              "  web: {networks: [m], ports: [{target: 80, protocol: 7}], listens: [70000]}\n")
+    assert _problems(native, "n.yaml") == [
+        'n.yaml:4:38: hosts.docker1.daemon.default_address_pools[0]: missing required key "base"',
+        'n.yaml:4:38: hosts.docker1.daemon.default_address_pools[0]: missing required key "size"',
+        "n.yaml:6:30: networks.m.mode: expected a string, not the number 7",
+        "n.yaml:6:39: networks.m.vlan: 70000 is out of range (1-4094)",
+        "n.yaml:8:55: containers.web.ports[0].protocol: expected a string, not the number 7",
+        "n.yaml:8:70: containers.web.listens[0]: 70000 is out of range (1-65535)",
+    ]
+    compose = "services:\n  web:\n    image: x\n    ports: [{target: 80, host_ip: null, published: true}]\n"
+    assert _problems(compose, "c.yaml") == [
+        "c.yaml:4:35: services.web.ports[0].host_ip: expected a string, not nothing (null)",
+        "c.yaml:4:52: services.web.ports[0].published: expected a string or an integer, not the boolean true",
+    ]
+
+
+def test_what_the_schema_cannot_say_the_converters_report_once():
+    text = ("name: s\nnetworks:\n  n: {subnet: 10.0.0.1/24, gateway: 10.0.0.300}\n"
+            "  m: {driver: ipvlan, mode: passthru}\n")
+    assert _problems(text, "n.yaml") == [
+        'n.yaml:3:15: networks.n.subnet: "10.0.0.1/24" has host bits set; the network is 10.0.0.0/24',
+        'n.yaml:3:37: networks.n.gateway: "10.0.0.300" is not an IPv4 address (e.g. 172.20.0.1)',
+        'n.yaml:4:29: networks.m.mode: "passthru" is not a ipvlan mode; use one of l2, l3, l3s',
+    ]
