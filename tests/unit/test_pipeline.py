@@ -270,3 +270,10 @@ def test_what_the_schema_cannot_say_the_converters_report_once():
         'n.yaml:3:37: networks.n.gateway: "10.0.0.300" is not an IPv4 address (e.g. 172.20.0.1)',
         'n.yaml:4:29: networks.m.mode: "passthru" is not a ipvlan mode; use one of l2, l3, l3s',
     ]
+
+
+def test_compose_settings_of_the_wrong_type_are_worded_not_raw_jsonschema():
+    """A nested oneOf (a service's network settings) is worded like every type error, once."""
+    text = "services:\n  web:\n    image: x\n    networks: {back: 7}\nnetworks:\n  back: {}\n"
+    assert _problems(text, "c.yaml") == [
+        "c.yaml:4:22: services.web.networks.back: expected a mapping or nothing, not the number 7"]
