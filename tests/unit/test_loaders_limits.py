@@ -186,9 +186,9 @@ def test_check_exits_1_with_places(tmp_path, name):
 
     path = tmp_path / name
     path.write_text(HOSTILE_FILES[name], encoding="utf-8")
-    start = time.monotonic()
+    start = time.process_time()
     result = CliRunner().invoke(app, ["check", str(path)])
-    assert time.monotonic() - start < 10  # a hang guard
+    assert time.process_time() - start < 10  # a hang guard in CPU seconds of this process: a busy machine does not trip it
     assert result.exit_code == 1, result.output
     lines = [line for line in result.output.splitlines() if line.startswith(str(path) + ":")]
     assert lines and all("\x1b" not in line and len(line) < 1000 for line in lines), result.output
@@ -221,9 +221,9 @@ def test_many_routes_stay_fast():
     routes = ", ".join(f"10.{i // 256}.{i % 256}.0/24" for i in range(20_000))
     text = f"name: x\nhosts:\n  h1:\n    routes: [{routes}]\nnetworks:\n" + "".join(
         f"  n{i}: {{subnet: 10.{i}.0.0/16, host: h1}}\n" for i in range(60))
-    start = time.monotonic()
+    start = time.process_time()
     design, warnings = loaded(text)
-    assert time.monotonic() - start < 10
+    assert time.process_time() - start < 10
     first = [str(w) for w in warnings if "networks.n0.subnet" in str(w)]
     assert len(first) == 3 and first[-1].endswith("breaks that route; 253 more routes of host h1 overlap it"), first
 

@@ -155,10 +155,10 @@ def test_mutated_fixtures(name, data):
 # --- hand-made attacks ---------------------------------------------------------------------
 
 def _load_error(text, source="a.yaml") -> str:
-    start = time.monotonic()
+    start = time.process_time()
     with pytest.raises(DesignError) as exc:
         load_text(text, source)
-    assert time.monotonic() - start < 10
+    assert time.process_time() - start < 10
     check(lambda: load_text(text, source), source)
     return str(exc.value)
 
@@ -254,10 +254,10 @@ HOSTILE = settings(FUZZ, max_examples=25)
 
 def refused(text: str, source: str = "h.yaml", kind=None) -> DesignError:
     """``text`` is refused with a DesignError whose problems all name a place, within the hang guard."""
-    start = time.monotonic()
+    start = time.process_time()
     with pytest.raises(DesignError) as exc:  # the pipeline every command uses: design, intent, engine checks
         load(text, source=source, kind=kind)
-    assert time.monotonic() - start < 10, "the loader must end within seconds"
+    assert time.process_time() - start < 10, "the loader must end within seconds"
     check(lambda: load_text(text, source, kind), source)
     for p in exc.value.problems:  # one line each, echoed values cut short
         assert "\n" not in str(p) and "\r" not in str(p) and "\x1b" not in str(p), repr(str(p))
@@ -277,9 +277,9 @@ def test_generated_merge_key_bombs(depth, width, base):
     """Merge sources count toward the expansion budget: wide and deep ones are refused quickly."""
     text = merge_bomb(depth, width, base)
     if width ** depth <= yamlsource.MAX_VALUES // 10:
-        start = time.monotonic()
+        start = time.process_time()
         check(lambda: load_text(text, "m.yaml"), "m.yaml")
-        assert time.monotonic() - start < 10
+        assert time.process_time() - start < 10
     elif width ** depth > yamlsource.MAX_VALUES:
         assert "aliases expand to more than" in str(refused(text, "m.yaml"))
 
@@ -306,9 +306,9 @@ def test_generated_reused_port_ranges(ranges, containers, size, compose):
     if per > port_limits.MAX_PER_CONTAINER or per * containers > port_limits.MAX_PER_DESIGN:
         assert "ports" in str(refused(text, "p.yaml"))
     else:
-        start = time.monotonic()
+        start = time.process_time()
         check(lambda: load_text(text, "p.yaml"), "p.yaml")
-        assert time.monotonic() - start < 10
+        assert time.process_time() - start < 10
 
 
 def test_the_reported_port_range_blowups():
@@ -441,7 +441,7 @@ def test_generated_wide_encodings(encoding, text, data):
         path = os.path.join(tmp, "w.yaml")
         with open(path, "wb") as fh:
             fh.write(raw)
-        start = time.monotonic()
+        start = time.process_time()
         try:
             load_design(path)
         except DesignError as exc:
@@ -452,7 +452,7 @@ def test_generated_wide_encodings(encoding, text, data):
                 assert "not UTF-8" not in message and "control character" not in message.lower(), message
         else:
             assert encoding == "utf-16" and cut == len(raw)  # whole UTF-16 with its byte order mark is read
-        assert time.monotonic() - start < 10
+        assert time.process_time() - start < 10
 
 
 @HOSTILE
@@ -482,9 +482,9 @@ def test_generated_interpolation_through_aliases(aliases, size, op):
     """A long compose template aliased many times is substituted once, not once per alias."""
     template = op + "a" * size + "}"
     text = (f'x-a: &a {json_quote(template)}\nservices:\n  s: {{image: x, labels: [{", ".join(["*a"] * aliases)}]}}\n')
-    start = time.monotonic()
+    start = time.process_time()
     check(lambda: load_text(text, "i.yaml"), "i.yaml")
-    assert time.monotonic() - start < 10
+    assert time.process_time() - start < 10
 
 
 @HOSTILE
