@@ -59,7 +59,10 @@ class Loaded:
         return found
 
     def with_design(self, design: Design) -> Loaded:
-        """The same result for a changed design (e.g. another kernel); its worlds are built afresh."""
+        """The same result for a changed design (e.g. another kernel); its worlds are built afresh,
+        unless the design did not change (then the worlds already built are kept)."""
+        if design == self.design:
+            return self
         return replace(self, design=design, _worlds={})
 
 
