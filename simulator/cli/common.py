@@ -23,6 +23,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from enum import Enum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from typer.core import TyperGroup
@@ -34,7 +35,9 @@ except ImportError:  # pragma: no cover
 
 from ..errors import DesignError, InputError, NetsimError, OutputError, Problem, Stage, UsageError
 from ..model import Design, Driver, KernelFeatures
-from ..pipeline import Loaded
+
+if TYPE_CHECKING:  # the pipeline (loaders, engine, intent) is imported when a design is loaded, not by --help
+    from ..pipeline import Loaded
 
 EXIT_OK = 0
 EXIT_FOUND = 1  # the design is invalid, or the command found what it looks for
