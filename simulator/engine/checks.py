@@ -66,7 +66,7 @@ def engine_check(design: Design, engine_version: str | None = None,
             if "ephemeral" not in why:
                 continue  # the loader's validation already warns about the other cases
             issues.append(Issue(("containers", container, "ports"), f"published port not predictable: {why}", "warning"))
-    return _dedupe([place(i.model, i.message, i.severity) for i in issues]), world
+    return [place(i.model, i.message, i.severity) for i in issues], world
 
 
 def _parent_problems(design: Design, engine_version: str | None) -> list[Issue]:
@@ -126,14 +126,4 @@ def _kernel_problems(design: Design) -> list[Issue]:
                 out.append(Issue(where,
                     f"a {net.driver.value} network without a parent needs a dummy link, which host {host_name}'s kernel lacks "
                     f"({kernel.source}): the engine refuses it (\"operation not supported\"); give it a parent interface"))
-    return out
-
-
-def _dedupe(problems: list[Problem]) -> list[Problem]:
-    seen, out = set(), []
-    for p in problems:
-        key = (p.message, p.path)
-        if key not in seen:
-            seen.add(key)
-            out.append(p)
     return out

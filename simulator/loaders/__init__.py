@@ -100,7 +100,6 @@ def _load_bounded(text: str | bytes, source: str, kind: str | None) -> tuple[Des
 
 _LONG_QUOTED = re.compile(f'"([^"]{{{MAX_SHOWN + 1},}})"')
 _LONG_PART = re.compile(rf"[^.\[\]]{{{MAX_SHOWN + 1},}}")
-_QUOTED = re.compile(r'"[^"]*"')
 MAX_MESSAGE = 600
 
 
@@ -118,27 +117,6 @@ def _tidy(p: Problem) -> Problem:
 
 
 def ordered(problems: list[Problem]) -> list[Problem]:
-    """Tidied, deduplicated, in file order (problems without a place last).
-
-    Two errors at the same place and field about the same quoted value are one cause said twice
-    (the schema's pattern, then a name check that says more): the later, more specific one is kept.
-    """
-    kept: list[Problem | None] = []
-    seen: set[Problem] = set()
-    at_place: dict[tuple, list[int]] = {}
-    for p in map(_tidy, problems):
-        if p in seen:
-            continue
-        seen.add(p)
-        if p.severity == "error" and p.location is not None:
-            place = (p.location, p.path)
-            for i in at_place.get(place, []):
-                earlier = kept[i]
-                quoted = earlier is not None and _QUOTED.search(earlier.message)
-                if quoted and (quoted.group() in p.message or f"({quoted.group()[1:-1]})" in p.message):
-                    kept[i] = None
-            at_place.setdefault(place, []).append(len(kept))
-        kept.append(p)
-    unique = [p for p in kept if p is not None]
-    return sorted(unique, key=lambda p: (p.location is None, p.location.line if p.location else 0,
-                                         p.location.column if p.location else 0))
+    """Tidied, in file order (problems without a place last); each problem is found once upstream."""
+    return sorted(map(_tidy, problems), key=lambda p: (p.location is None, p.location.line if p.location else 0,
+                                                       p.location.column if p.location else 0))

@@ -181,6 +181,8 @@ def schema_pass(data: dict, report: Report) -> None:
         path = tuple(err.absolute_path)
         if err.instance is None and len(path) == 3 and path[0] == "services":
             continue  # a service key set to null is "not set" for compose (see _services)
+        if err.validator == "pattern" and len(path) == 3 and path[0] == "services" and path[2] == "container_name":
+            continue  # Docker's name rules have one owner, validate.check_names (which says more)
         for found in _closest(err) if err.validator in ("oneOf", "anyOf") else [err]:
             if found.validator == "additionalProperties" and isinstance(found.instance, dict):
                 _unknown_keys(report, tuple(found.absolute_path), found)

@@ -151,10 +151,17 @@ def _properties(validator, properties, instance, schema):
             yield from validator.descend(instance[name], subschema, path=name, schema_path=name)
 
 
+def _required(validator, required, instance, schema):
+    """One error per mapping missing keys (jsonschema's own gives one per key, and each names them all)."""
+    if validator.is_type(instance, "object") and any(key not in instance for key in required):
+        yield jsonschema.ValidationError(f"missing required keys {required}")
+
+
 FastValidator = jsonschema.validators.extend(
-    jsonschema.Draft202012Validator, {"items": _items, "properties": _properties})
+    jsonschema.Draft202012Validator, {"items": _items, "properties": _properties, "required": _required})
 """Draft 2020-12 validation with the scalar fast path (same errors, same paths)."""
 
 
-ComposeValidator = jsonschema.validators.extend(jsonschema.Draft7Validator, {"properties": _properties})
+ComposeValidator = jsonschema.validators.extend(jsonschema.Draft7Validator,
+                                               {"properties": _properties, "required": _required})
 """Draft 7 validation (the compose-spec's draft) with the scalar fast path for properties."""
