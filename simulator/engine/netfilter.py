@@ -226,9 +226,9 @@ class Table:
 
     def lines(self) -> list[str]:
         out = [f"-P {c} {self.policies.get(c, 'ACCEPT')}" for c in BUILTIN_CHAINS[self.name]]
-        for chain in sorted(self.chains):
-            if chain not in BUILTIN_CHAINS[self.name]:
-                out.append(f"-N {chain}")
+        jumped_to = {r.target for rules in self.chains.values() for r in rules if r.target not in TERMINAL | {"RETURN"}}
+        for chain in sorted((set(self.chains) | jumped_to) - set(BUILTIN_CHAINS[self.name])):
+            out.append(f"-N {chain}")  # every chain a rule jumps to is declared, even an empty one (iptables-restore needs it)
         for rules in self.chains.values():
             out.extend(r.text for r in rules)
         return out
