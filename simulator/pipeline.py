@@ -27,11 +27,19 @@ and intent checks; the default), "intent file" (an ``intent_file`` that cannot b
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
+from .engine.checks import engine_check
+from .engine.topology import World, build_world
+from .engine.versions import parse_version
 from .errors import ArgumentError, DesignError, Problem, Stage
+from .intent import load_intent_file
 from .intent.model import Intent
+from .intent.select import reference_problems
+from .intent.source import read_design
+from .loaders import KINDS, read_doc
+from .loaders.validate import Context
+from .loaders.yamlsource import hint_budget, read_bytes
 from .model import Design, KernelFeatures
 
 __all__ = ["Loaded", "load"]
@@ -47,11 +55,9 @@ class Loaded:
     other_warnings: tuple[Problem, ...] = ()  # the engine's and an --intent file's warnings
     _worlds: dict = field(default_factory=dict, compare=False, repr=False)
 
-    def world(self, engine_version: str | None = None):
+    def world(self, engine_version: str | None = None) -> World:
         """The :class:`~simulator.engine.topology.World` of the design on ``engine_version`` (None: the
         design's own), built once per version and kept."""
-        from .engine.topology import build_world
-
         key = _version_key(self.design, engine_version)
         found = self._worlds.get(key)
         if found is None:
@@ -67,8 +73,6 @@ class Loaded:
 
 
 def _version_key(design: Design, engine_version: str | None) -> object:
-    from .engine.versions import parse_version
-
     return parse_version(engine_version or design.hosts[0].engine_version)
 
 
@@ -83,10 +87,6 @@ def load(path_or_text: str | bytes | os.PathLike, *, source: str | None = None, 
     design's own. Raises :class:`DesignError` (every problem, file:line:column) when invalid, and
     :class:`~simulator.errors.DesignLoadError` when the text cannot be read as YAML.
     """
-    from .intent.source import read_design
-    from .loaders import KINDS, read_doc
-    from .loaders.validate import Context
-    from .loaders.yamlsource import hint_budget, read_bytes
 
     if kind not in (None, *KINDS):
         raise ArgumentError(f"kind must be one of {', '.join(KINDS)} or None, not {kind!r}")
@@ -105,7 +105,7 @@ def load(path_or_text: str | bytes | os.PathLike, *, source: str | None = None, 
     if default_kernel is not None:
         design = _with_kernel(design, default_kernel)
     place = Context(design, read.paths).problem
-    found, world = _engine_check(design, engine_version, place)
+    found, world = engine_check(design, engine_version, place)
     problems = more + found + (_references(from_file, design) if from_file is not None else [])
     errors = [p for p in problems if p.severity == "error"]
     if errors:
@@ -116,18 +116,10 @@ def load(path_or_text: str | bytes | os.PathLike, *, source: str | None = None, 
     return loaded
 
 
-def _engine_check(design: Design, engine_version: str | None, place: Callable):
-    from .engine.checks import engine_check
-
-    return engine_check(design, engine_version, place)
-
-
 def _with_intent_file(intent: Intent, path) -> tuple[Intent, Intent, list[Problem]]:
     """(the design's intent joined by an intent file's, the file's expectations alone, the file's problems).
 
     An intent file that cannot be read as YAML raises DesignLoadError naming the file."""
-    from .intent import load_intent_file
-
     try:
         extra, problems = load_intent_file(path)
     except DesignError as exc:  # the file's own error (e.g. DesignLoadError), raised as this stage's
@@ -142,8 +134,6 @@ def _references(intent: Intent, design: Design) -> list[Problem]:
     """Selectors of an intent file that name nothing in the design (the design's own were checked on load)."""
     if not intent.expectations:
         return []
-    from .intent.select import reference_problems
-
     return reference_problems(intent, design)
 
 

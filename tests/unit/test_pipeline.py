@@ -132,6 +132,7 @@ def test_engine_problems_name_the_compose_path():
 
 
 def test_yaml_is_parsed_once_and_the_world_built_once(monkeypatch):
+    from simulator import pipeline
     from simulator.engine import checks, topology
     from simulator.loaders import yamlsource
 
@@ -141,6 +142,7 @@ def test_yaml_is_parsed_once_and_the_world_built_once(monkeypatch):
     counted = lambda *a, **k: builds.append(a) or real_world(*a, **k)  # noqa: E731
     monkeypatch.setattr(topology, "build_world", counted)
     monkeypatch.setattr(checks, "build_world", counted)
+    monkeypatch.setattr(pipeline, "build_world", counted)
     loaded = load(DATA / "intent" / "clean.yaml")  # a design with expect: and audit:
     assert isinstance(loaded, Loaded) and loaded.intent.expectations
     assert len(parses) == 1
