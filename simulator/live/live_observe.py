@@ -321,6 +321,14 @@ def _resolver_ok(ctx: LiveContext, key: str, nameservers: Sequence[str]) -> str 
     return None
 
 
+
+def _running_address(ctx: LiveContext, p) -> tuple[str | None, Observation | None]:
+    """A via-ip probe's target address as the engine runs it, or the observation that it has none."""
+    addr = ctx.address_of.get((p.target, p.network))
+    if addr is None:
+        return None, Observation(p.key, None, "no-address", detail=f"{p.target} has no address on {p.network} running")
+    return addr, None
+
 def _observe_source(ctx: LiveContext, engine: Engine, source: str, items, helper: str | None,
                     timeout_ms: int = TIMEOUT_MS, dns_timeout: int = DNS_TIMEOUT_S) -> dict:
     if source == "external":
@@ -351,9 +359,7 @@ def _observe_source(ctx: LiveContext, engine: Engine, source: str, items, helper
         addr: str | None = None
         obs: Observation | None = None
         if p.via == "ip":
-            addr = ctx.address_of.get((p.target, p.network))
-            if addr is None:
-                obs = Observation(p.key, None, "no-address", detail=f"{p.target} has no address on {p.network} running")
+            addr, obs = _running_address(ctx, p)
         elif p.via == "dns":
             if host_like or why:
                 obs = Observation(p.key, None, "skipped", detail=why or "names are not looked up from the host")
@@ -559,9 +565,7 @@ def _observe_external(ctx: LiveContext, items, timeout_ms: int) -> dict:
         addr: str | None = None
         obs: Observation | None = None
         if p.via == "ip":
-            addr = ctx.address_of.get((p.target, p.network))
-            if addr is None:
-                obs = Observation(p.key, None, "no-address", detail=f"{p.target} has no address on {p.network} running")
+            addr, obs = _running_address(ctx, p)
         elif p.via == "host":
             if peer.lan_address is None:
                 obs = Observation(p.key, None, "skipped", detail="the host's LAN address was not read (or is not "
