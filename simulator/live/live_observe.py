@@ -329,6 +329,7 @@ def _running_address(ctx: LiveContext, p) -> tuple[str | None, Observation | Non
         return None, Observation(p.key, None, "no-address", detail=f"{p.target} has no address on {p.network} running")
     return addr, None
 
+
 def _observe_source(ctx: LiveContext, engine: Engine, source: str, items, helper: str | None,
                     timeout_ms: int = TIMEOUT_MS, dns_timeout: int = DNS_TIMEOUT_S) -> dict:
     if source == "external":
