@@ -1,10 +1,11 @@
 """Answers computed from the simulated world: pure, no I/O.
 
     probes.py        one source dialling one target one way (the matrix's unit)
-    reachability.py  the reachability matrix
+    classes.py       containers that behave alike up to their addresses
+    reachability.py  the reachability matrix (per probe, or per pair of classes)
     exposure.py      which listeners are reachable from outside their networks
     paths.py         every way one source can dial one target, with traces
     addressing.py    each container's interfaces, addresses, gateway, names, ports
 """
 
-__all__ = ["addressing", "exposure", "paths", "probes", "reachability"]
+__all__ = ["addressing", "classes", "exposure", "paths", "probes", "reachability"]

@@ -15,8 +15,10 @@ thousand containers then costs a few thousand walks, not a million.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from ipaddress import IPv4Address
+from typing import overload
 
 from ..engine.dns import NameTable
 from ..engine.ipam import GWBRIDGE
@@ -24,28 +26,185 @@ from ..engine.topology import EXTERNAL, Namespace, World, build_world
 from ..engine.trace import Disposition, DnsStep, Hop, Place, Step, Trace
 from ..engine.walk import walk
 from ..model import Design
+from .classes import ContainerClass, container_classes
 from .probes import Probe, Via
 
 LOCALHOST = IPv4Address("127.0.0.1")
 
 
+class _Probes:
+    """The ``probes`` field of a :class:`ReachResult`: the probes given, or every probe of the
+    matrix materialised once on first use (a data descriptor: dataclasses pass the field's value
+    to ``__set__``, so ``dataclasses.replace(result, probes=...)`` still works)."""
+
+    @overload
+    def __get__(self, obj: None, owner: type | None = None) -> None: ...
+
+    @overload
+    def __get__(self, obj: ReachResult, owner: type | None = None) -> tuple[Probe, ...]: ...
+
+    def __get__(self, obj: ReachResult | None, owner: type | None = None) -> tuple[Probe, ...] | None:
+        if obj is None:
+            return None  # the field's default: computed on first use
+        probes = obj.__dict__.get("_probes")
+        if probes is None:
+            probes = obj.__dict__["_probes"] = tuple(obj.iter_probes())
+        return probes
+
+    def __set__(self, obj: ReachResult, value: Iterable[Probe] | None) -> None:
+        obj.__dict__["_probes"] = None if value is None else tuple(value)
+
+
+@dataclass(frozen=True, slots=True)
+class ProbeGroup:
+    """Probes that one pair of classes makes alike: same source class, way, target class,
+    network, name, host, port and protocol, and the same outcome (disposition, responder class,
+    the reason up to addresses). ``reason`` and ``example`` are those of the group's first
+    probe in matrix order; ``count`` how many probes the group stands for.
+
+    ``source_class``: a class id, or ``host``, ``external`` or a host name. ``target_class``: via
+    ip the class of the target, via dns the class of the containers carrying the name (ids joined
+    with " + " when several classes carry it), via host None. ``name``: via dns the name when
+    the group stands for one name, None when it stands for each target member's own name.
+    """
+
+    source_class: str
+    via: Via
+    target_class: str | None
+    network: str | None
+    name: str | None
+    host: str | None
+    port: int
+    protocol: str
+    disposition: Disposition
+    reason: str
+    responder_class: str | None
+    count: int
+    example: Probe
+
+    @property
+    def reachable(self) -> bool:
+        return self.disposition is Disposition.DELIVERED
+
+
 @dataclass(frozen=True)
 class ReachResult:
+    """The reachability matrix of one world.
+
+    ``probes`` is every probe (materialised once, on first use; keep it for small designs and
+    verify); :meth:`iter_probes` streams the same probes without holding them; :meth:`groups`
+    gives the class-level rows, whose number grows with the classes, not the containers.
+    """
+
     design: Design
     world: World
-    probes: tuple[Probe, ...]
+    probes: _Probes = _Probes()  # tuple[Probe, ...]: see _Probes
     with_traces: bool = False
 
     @property
     def engine_version(self) -> str:
         return str(self.world.version)
 
+    def _matrix(self) -> Matrix:
+        m = self.__dict__.get("_matrix_")
+        if m is None:
+            m = self.__dict__["_matrix_"] = Matrix(self.world, self.with_traces)
+        return m
+
+    @property
+    def classes(self) -> tuple[ContainerClass, ...]:
+        """Every container of the design in exactly one class (:func:`container_classes`)."""
+        cs = self.__dict__.get("_classes")
+        if cs is None:
+            cs = self.__dict__["_classes"] = container_classes(self.world)
+        return cs
+
+    def class_of(self, container: str) -> ContainerClass:
+        """The class of one container of the design."""
+        if "_class_of" not in self.__dict__:
+            self.__dict__["_class_of"] = {m: c for c in self.classes for m in c.members}
+        return self.__dict__["_class_of"][container]
+
+    def iter_probes(self) -> Iterator[Probe]:
+        """Every probe, in matrix order, one at a time (the probes given, when there are)."""
+        given = self.__dict__.get("_probes")
+        if given is not None:
+            return iter(given)
+        return self._matrix().iter_probes()
+
+    def groups(self) -> Iterator[ProbeGroup]:
+        """The class-level rows of the matrix (of the probes given, when there are), in the
+        order of their first probe."""
+        return iter(_group(self, self.iter_probes()))
+
     def to_json(self) -> dict:
         return {
             "design": self.design.name,
             "engine_version": self.engine_version,
-            "probes": [p.to_json(self.with_traces) for p in self.probes],
+            "probes": [p.to_json(self.with_traces) for p in self.iter_probes()],
         }
+
+
+_ADDRESS = re.compile(r"(?<![\d.])\d{1,3}(?:\.\d{1,3}){3}(?:/\d{1,2})?(?![\d])")
+
+
+def reason_shape(reason: str) -> str:
+    """A reason with its addresses blanked: equal for the probes of one class pair."""
+    return _ADDRESS.sub("·", reason)
+
+
+def _group(result: ReachResult, probes: Iterable[Probe]) -> list[ProbeGroup]:
+    """Probes gathered into class-level groups, by walking every probe."""
+    design = result.design
+    owners = _name_classes(result)
+
+    def cls(name: str) -> str:
+        return result.class_of(name).id if design.has_container(name) else name
+
+    def cls_or_none(name: str | None) -> str | None:
+        return None if name is None else cls(name)
+
+    rows: dict[tuple, list] = {}
+    for p in probes:
+        if p.via == Via.DNS:
+            target_class, own = owners.get(p.name or "", (None, False))
+            name_key = ("own",) if own else p.name
+        else:
+            target_class, name_key = cls_or_none(p.target), None
+        key = (cls(p.source), p.via, target_class, p.network, name_key, p.host, p.port, p.protocol,
+               p.disposition, cls_or_none(p.responder), reason_shape(p.reason))
+        row = rows.get(key)
+        if row is None:
+            rows[key] = [p, 1, {p.name}]
+        else:
+            row[1] += 1
+            if len(row[2]) < 2:
+                row[2].add(p.name)
+    out = []
+    for key, (example, count, names) in rows.items():
+        source_class, via, target_class, network, _, host, port, proto, disposition, responder_class, _ = key
+        name = example.name if len(names) == 1 else None
+        out.append(ProbeGroup(source_class, via, target_class, network, name, host, port, proto, disposition,
+                              example.reason, responder_class, count, example))
+    return out
+
+
+def _name_classes(result: ReachResult) -> dict[str, tuple[str | None, bool]]:
+    """name -> (the class id(s) of the containers carrying it, whether it is one container's own name)."""
+    world = result.world
+    carriers: dict[str, list[str]] = {}
+    for c in world.design.containers:
+        names = [c.engine_name] + ([c.service] if c.service else []) + [a for att in c.attachments for a in att.aliases]
+        if c.hostname:
+            names.append(c.hostname)
+        for n in dict.fromkeys(names):
+            carriers.setdefault(n, []).append(c.name)
+    out: dict[str, tuple[str | None, bool]] = {}
+    for n, cs in carriers.items():
+        ids = list(dict.fromkeys(result.class_of(c).id for c in cs))
+        own = len(cs) == 1 and world.design.container(cs[0]).engine_name == n
+        out[n] = (" + ".join(ids), own)
+    return out
 
 
 class Matrix:
@@ -176,7 +335,10 @@ class Matrix:
         return out
 
     def compute(self) -> list[Probe]:
-        probes: list[Probe] = []
+        return list(self.iter_probes())
+
+    def iter_probes(self) -> Iterator[Probe]:
+        """Every probe, in matrix order, produced one at a time."""
         sources = self.sources()
         targets = self._ip_targets()
         names = self._names()
@@ -184,11 +346,11 @@ class Matrix:
         for src_name, ns in sources:
             for target, network, addr, addr_text, port, proto, hint in targets:
                 t = self.probe(ns, addr, port, proto, hint)
-                probes.append(self._make(src_name, Via.IP, port, proto, t, target=target, network=network, address=addr_text))
+                yield self._make(src_name, Via.IP, port, proto, t, target=target, network=network, address=addr_text)
             for name, ports in names:
                 res = self.names.resolve(ns, name)
                 for port, proto in ports:
-                    probes.append(self._dns_probe(src_name, ns, name, res, port, proto))
+                    yield self._dns_probe(src_name, ns, name, res, port, proto)
             for host_name, dial, ports in self._host_dials(src_name, ns, host_ports):
                 for port, proto in ports:
                     if dial is None:
@@ -196,8 +358,7 @@ class Matrix:
                     else:
                         t = self.probe(ns, dial, port, proto, host_name)
                     t = self._nobody(t, host_name or self.world.design.hosts[0].name, port, proto)
-                    probes.append(self._make(src_name, Via.HOST, port, proto, t, host=host_name, address=str(dial) if dial else None))
-        return probes
+                    yield self._make(src_name, Via.HOST, port, proto, t, host=host_name, address=str(dial) if dial else None)
 
     def _make(self, source: str, via: Via, port: int, proto: str, t: Trace, **fields) -> Probe:
         return Probe(
@@ -333,7 +494,7 @@ def after_lookup(ns: Namespace, step: DnsStep, hops: tuple[Hop, ...]) -> tuple[H
 def reach_of(world: World, with_traces: bool = False) -> ReachResult:
     """The full reachability matrix of the world's design under the world's engine version
     (``with_traces``: every probe with its full trace)."""
-    return ReachResult(world.design, world, tuple(Matrix(world, with_traces).compute()), with_traces)
+    return ReachResult(world.design, world, with_traces=with_traces)
 
 
 def compute_reach(design: Design, engine_version: str | None = None, with_traces: bool = False) -> ReachResult:
