@@ -22,6 +22,16 @@ had to be killed still leaves nothing running.
 Each daemon is recorded in ``/run/netsim/<design>-<host>.json`` *before* anything is
 created, so :func:`discover` finds it and :func:`stop` removes it (daemon, containerd,
 containers, mounts, roots, cgroups, namespace) also after a crash or a kill.
+
+An engine built from source (``--dockerd PATH``, :class:`EngineBinaries`): *every* design
+host, the first one and single-host designs included, runs as such a daemon, started from
+that binary with a configuration file of its own (``/run/netsim/<base>.daemon.json``):
+``"features": {"containerd-snapshotter": false}`` (the graph drivers the rules were
+confirmed on; the containerd image store would need a snapshotter this machine's
+containerd may lack), the given OCI runtime registered under the name ``netsim-runc`` and
+made the default (a name moby does not reserve: ``runc`` and ``io.containerd.runc.v2`` are
+its own, daemon/config), and ``userland-proxy-path`` set to the docker-proxy built with it
+(by default the file ``docker-proxy`` beside the dockerd binary).  docs/engines-from-source.md.
 """
 
 from __future__ import annotations
@@ -38,13 +48,68 @@ from dataclasses import asdict, dataclass
 from ipaddress import IPv4Interface
 from pathlib import Path
 
-from ..errors import EngineError, EngineUnavailable
+from ..errors import EngineError, EngineUnavailable, UsageError
 
 RUN_DIR = Path("/run/netsim")
 DATA_DIR = Path("/var/lib/netsim")
 CGROUP_ROOT = Path("/sys/fs/cgroup")
 START_TIMEOUT = 60.0
 STOP_TIMEOUT = 30.0
+RUNTIME_NAME = "netsim-runc"  # not one of the names moby reserves (runc, io.containerd.runc.v2)
+
+
+@dataclass(frozen=True, slots=True)
+class EngineBinaries:
+    """A Docker engine built outside the distribution: its dockerd, the OCI runtime it should
+    run containers with (None: the daemon's default ``runc`` from PATH) and its docker-proxy
+    (None: ``docker-proxy`` beside the dockerd binary)."""
+
+    dockerd: str
+    runtime: str | None = None
+    proxy: str | None = None
+
+    @property
+    def proxy_path(self) -> str:
+        return self.proxy or str(Path(self.dockerd).with_name("docker-proxy"))
+
+    def problems(self) -> list[str]:
+        """What is wrong with the files (missing, not executable); empty when they can run."""
+        out = []
+        for what, path in (("--dockerd", self.dockerd), ("--runtime", self.runtime),
+                           ("--docker-proxy", self.proxy_path)):
+            if path is None:
+                continue
+            if not os.path.isfile(path):
+                extra = " (by default docker-proxy beside the dockerd binary)" if what == "--docker-proxy" else ""
+                out.append(f"{what} {path}: no such file{extra}")
+            elif not os.access(path, os.X_OK):
+                out.append(f"{what} {path}: not executable")
+        return out
+
+    def daemon_config(self) -> dict:
+        """The daemon.json of a daemon started from these binaries."""
+        config: dict = {"features": {"containerd-snapshotter": False},
+                        "userland-proxy-path": str(Path(self.proxy_path).resolve())}
+        if self.runtime is not None:
+            config["runtimes"] = {RUNTIME_NAME: {"path": str(Path(self.runtime).resolve())}}
+            config["default-runtime"] = RUNTIME_NAME
+        return config
+
+
+def engine_binaries(dockerd: str | None, runtime: str | None = None, proxy: str | None = None) -> EngineBinaries | None:
+    """The binaries of an engine built from source, checked; None without ``dockerd``.
+
+    Raises UsageError naming every file that is missing or not executable."""
+    if dockerd is None:
+        if runtime is not None or proxy is not None:
+            raise UsageError("--runtime and --docker-proxy go with --dockerd (an engine built from source)")
+        return None
+    found = EngineBinaries(str(Path(dockerd).absolute()), str(Path(runtime).absolute()) if runtime else None,
+                           str(Path(proxy).absolute()) if proxy else None)
+    problems = found.problems()
+    if problems:
+        raise UsageError("; ".join(problems))
+    return found
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +123,7 @@ class DaemonSpec:
     lan_if: str  # its LAN interface inside the namespace (the design's name, e.g. eth0)
     switch_if: str  # the other end of that veth, on the LAN bridge
     lan_address: IPv4Interface
+    binaries: EngineBinaries | None = None  # an engine built from source; None: dockerd from PATH
 
     @property
     def socket(self) -> str:
@@ -91,10 +157,16 @@ class DaemonSpec:
     def cgroup_parent(self) -> str:
         return f"/netsim-{self.base}"
 
+    @property
+    def config_file(self) -> str:
+        return str(RUN_DIR / f"{self.base}.daemon.json")
+
     def argv(self) -> list[str]:
         """The dockerd command line, entered into the host's namespace."""
+        dockerd = self.binaries.dockerd if self.binaries is not None else "dockerd"
+        config = ["--config-file", self.config_file] if self.binaries is not None else []
         return [
-            "nsenter", f"--net=/run/netns/{self.namespace}", "dockerd",
+            "nsenter", f"--net=/run/netns/{self.namespace}", dockerd, *config,
             "--data-root", self.data_root, "--exec-root", self.exec_root, "--pidfile", self.pidfile,
             "-H", self.url,
             "--containerd-namespace", f"netsim-{self.base}",
@@ -108,23 +180,26 @@ def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "-", text).strip("-") or "x"
 
 
-def daemon_spec(design: str, host: str, index: int, lan_if: str, lan_address: IPv4Interface) -> DaemonSpec:
+def daemon_spec(design: str, host: str, index: int, lan_if: str, lan_address: IPv4Interface,
+                binaries: EngineBinaries | None = None) -> DaemonSpec:
     """The names for the ``index``-th extra host of a design (pure; index from 1)."""
     base = f"{_slug(design)}-{_slug(host)}"
     if len(base) > 40:  # keeps containerd's socket paths under the unix limit
         base = f"{base[:31]}-{hashlib.sha1(f'{design}/{host}'.encode()).hexdigest()[:8]}"
-    return DaemonSpec(design, host, base, f"netsim-host-{base}", lan_if, f"lanh{index}", lan_address)
+    return DaemonSpec(design, host, base, f"netsim-host-{base}", lan_if, f"lanh{index}", lan_address, binaries)
 
 
 # -- what the machine can do -------------------------------------------------------------
 
-def unavailable_reason() -> str | None:
-    """Why extra daemons can't run here (None when they can)."""
+def unavailable_reason(binaries: EngineBinaries | None = None) -> str | None:
+    """Why extra daemons (from ``binaries``, else dockerd from PATH) can't run here (None when they can)."""
     if os.geteuid() != 0:
         return "extra Docker daemons need root"
-    for tool in ("dockerd", "nsenter", "ip"):
+    for tool in ("nsenter", "ip", "containerd") if binaries is not None else ("dockerd", "nsenter", "ip"):
         if shutil.which(tool) is None:
             return f"extra Docker daemons need {tool}"
+    if binaries is not None and binaries.problems():
+        return "; ".join(binaries.problems())
     return None
 
 
@@ -160,6 +235,8 @@ def start(spec: DaemonSpec, lan_namespace: str, lan_bridge: str):
     _in_ns(spec, ["ip", "link", "set", spec.lan_if, "up"])
 
     Path(spec.data_root).mkdir(parents=True, exist_ok=True)
+    if spec.binaries is not None:
+        Path(spec.config_file).write_text(json.dumps(spec.binaries.daemon_config(), indent=1, sort_keys=True))
     with open(spec.log, "ab") as log:
         proc = subprocess.Popen(spec.argv(), stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                 start_new_session=True, close_fds=True)  # Ctrl-C reaches netsim, not dockerd
@@ -182,12 +259,39 @@ def _record(spec: DaemonSpec) -> dict:
     return data
 
 
+def _from_record(data: dict) -> DaemonSpec:
+    data = dict(data, lan_address=IPv4Interface(data["lan_address"]))
+    if data.get("binaries") is not None:
+        data["binaries"] = EngineBinaries(**data["binaries"])
+    return DaemonSpec(**data)
+
+
 def log_tail(spec: DaemonSpec, lines: int = 15) -> str:
     try:
         text = Path(spec.log).read_text(errors="replace").splitlines()
     except OSError:
         return "(no daemon log)"
     return "\n".join("  " + line for line in text[-lines:])
+
+
+def copy_image(source, target, name: str) -> tuple[str, ...]:
+    """Copy image ``name`` from engine ``source`` (this machine's) into ``target`` (a daemon
+    netsim started) as ``docker save | docker load`` does, unless it is there already; notes."""
+    import docker
+
+    try:
+        target.api.inspect_image(name)
+        return ()
+    except docker.errors.ImageNotFound:
+        pass
+    except docker.errors.DockerException as exc:
+        raise EngineError(f"inspecting {name} on a started daemon failed: {exc}") from exc
+    try:
+        data = b"".join(source.api.get_image(name))
+        target.api.load_image(data)
+    except docker.errors.DockerException as exc:
+        raise EngineUnavailable(f"copying the probe image {name} from this machine's engine failed: {exc}") from exc
+    return (f"copied probe image {name} from this machine's engine",)
 
 
 # -- find / connect ------------------------------------------------------------------------
@@ -197,11 +301,12 @@ def discover(design: str) -> list[DaemonSpec]:
     found = []
     for path in sorted(RUN_DIR.glob("*.json")) if RUN_DIR.is_dir() else ():
         try:
+            if path.name.endswith(".daemon.json"):
+                continue  # a daemon's configuration file, not its record
             data = json.loads(path.read_text())
             if data.get("design") != design:
                 continue
-            data["lan_address"] = IPv4Interface(data["lan_address"])
-            found.append(DaemonSpec(**data))
+            found.append(_from_record(data))
         except (OSError, ValueError, TypeError, KeyError):
             continue
     return sorted(found, key=lambda s: s.switch_if)
@@ -297,7 +402,7 @@ def stop(spec: DaemonSpec) -> list[str]:
     if os.path.exists(f"/run/netns/{spec.namespace}"):
         _run(["ip", "netns", "del", spec.namespace], check=False)
         removed.append(f"namespace {spec.namespace}")
-    for path in (spec.socket, spec.pidfile, spec.log, spec.record):
+    for path in (spec.socket, spec.pidfile, spec.log, spec.config_file, spec.record):
         try:
             os.unlink(path)
         except FileNotFoundError:
@@ -349,7 +454,7 @@ def leftovers(design: str) -> list[str]:
     if RUN_DIR.is_dir():
         stem = f"{_slug(design)}-"
         for path in RUN_DIR.iterdir():
-            if path.name.startswith(stem) and not path.name.endswith(".json"):
+            if path.name.startswith(stem) and (path.name.endswith(".daemon.json") or not path.name.endswith(".json")):
                 out.append(f"{path}")
     if DATA_DIR.is_dir():
         out += [str(p) for p in DATA_DIR.iterdir() if p.name.startswith(f"{_slug(design)}-")]

@@ -260,7 +260,7 @@ class FakeDaemons:
         self.records: dict[str, DaemonSpec] = {}  # by design host
         self.calls: list[tuple] = []
 
-    def unavailable_reason(self) -> str | None:
+    def unavailable_reason(self, binaries=None) -> str | None:
         return None if self.available else "fake: no extra daemons"
 
     def start(self, spec, lan_namespace: str, lan_bridge: str) -> FakeEngine:

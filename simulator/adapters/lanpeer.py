@@ -78,6 +78,8 @@ def _setup_switched(lan) -> None:
     _run(ns + ["link", "add", lan.bridge, "type", "bridge"])
     _run(ns + ["addr", "add", str(lan.peer_address), "dev", lan.bridge])
     _run(ns + ["link", "set", lan.bridge, "up"])
+    if not getattr(lan, "machine_port", True):
+        return  # every host is a daemon with its own port on the bridge (an engine built from source)
     _run(["ip", "link", "add", lan.host_if, "type", "veth", "peer", "name", lan.peer_if, "netns", lan.namespace])
     _run(ns + ["link", "set", lan.peer_if, "master", lan.bridge, "up"])
     _run(["ip", "addr", "add", str(lan.host_address), "dev", lan.host_if])

@@ -16,6 +16,14 @@ from .stdin import design_argument
 DesignArg = typer.Argument(..., help="A netsim design (YAML) or a docker-compose file; - reads it from standard input.",
                            callback=design_argument)
 ImageOpt = typer.Option(None, "--probe-image", help="Probe image to use (default: netsim-probe:1, built locally when missing).")
+DockerdOpt = typer.Option(None, "--dockerd", envvar="NETSIM_DOCKERD", metavar="PATH",
+                          help="Run every design host as a daemon started from this dockerd binary (an engine built "
+                               "from source) in a network namespace of its own; this machine's engine is not used. "
+                               "docs/engines-from-source.md.")
+RuntimeOpt = typer.Option(None, "--runtime", envvar="NETSIM_RUNTIME", metavar="PATH",
+                          help="--dockerd: the OCI runtime (runc) its containers run with (default: runc from PATH).")
+ProxyOpt = typer.Option(None, "--docker-proxy", envvar="NETSIM_DOCKER_PROXY", metavar="PATH",
+                        help="--dockerd: its docker-proxy (default: docker-proxy beside the dockerd binary).")
 
 
 class Format(str, Enum):
@@ -34,11 +42,22 @@ def _design(path: Path):
     return load_or_exit(path, kernel=KernelChoice.local, run_here=True)
 
 
+def _binaries(dockerd: Path | None, runtime: Path | None, proxy: Path | None):
+    """The engine built from source the options name (checked), or None."""
+    from ..adapters.extra_daemon import engine_binaries
+
+    return engine_binaries(str(dockerd) if dockerd else None, str(runtime) if runtime else None,
+                           str(proxy) if proxy else None)
+
+
 @app.command()
 def deploy(
     design: Path = DesignArg,
     dry_run: bool = typer.Option(False, "--dry-run", help="Print the plan, touch nothing."),
     probe_image: str | None = ImageOpt,
+    dockerd: Path | None = DockerdOpt,
+    runtime: Path | None = RuntimeOpt,
+    docker_proxy: Path | None = ProxyOpt,
 ) -> None:
     """Create the design's networks and probe containers on the local engine (labelled).
 
@@ -46,27 +65,33 @@ def deploy(
 
         netsim deploy designs/frontend-backend.yaml --dry-run    # the plan only
         netsim deploy designs/frontend-backend.yaml
+        netsim deploy designs/frontend-backend.yaml --dockerd ~/moby/bundles/dockerd --dry-run
     """
     from ..adapters.probe_image import DEFAULT_PROBE_IMAGE
     from ..deploy.apply import apply, sigterm_as_interrupt
     from ..deploy.plan import plan
 
     model = _design(design)
+    binaries = _binaries(dockerd, runtime, docker_proxy)
     if dry_run:  # touches nothing: the kernel's link types are read from its configuration, not tried
         from ..adapters.kernel import link_capabilities
 
         caps, where = link_capabilities()
-        typer.echo(printable(plan(model, probe_image or DEFAULT_PROBE_IMAGE, caps).describe(), "\n"))
+        typer.echo(printable(plan(model, probe_image or DEFAULT_PROBE_IMAGE, caps, binaries).describe(), "\n"))
         typer.echo(f"note: link types (macvlan, ipvlan, 802.1q) as {where} says; deploy tries them")
         return
     from ..adapters.lanpeer import kernel_capabilities
 
-    the_plan = plan(model, probe_image or DEFAULT_PROBE_IMAGE, kernel_capabilities())
-    engine = _engine()
+    the_plan = plan(model, probe_image or DEFAULT_PROBE_IMAGE, kernel_capabilities(), binaries)
+    # with --dockerd this machine's engine is only the source of a --probe-image
+    engine = _engine() if binaries is None or probe_image is not None else None
     from .progress import phase_progress
 
     with sigterm_as_interrupt(), phase_progress("deploy") as progress:
-        dep = apply(the_plan, engine, progress=progress, build_image=probe_image is None)
+        if binaries is not None:
+            dep = apply(the_plan, None, progress=progress, build_image=probe_image is None, image_source=engine)
+        else:
+            dep = apply(the_plan, engine, progress=progress, build_image=probe_image is None)
     for note in list(the_plan.notes) + dep.notes:
         typer.echo(f"note: {note}", err=True)
     typer.echo(f"deployed {model.name!r}: {len(dep.network_ids)} network(s), {len(dep.container_ids)} container(s)"
@@ -74,17 +99,28 @@ def deploy(
 
 
 @app.command()
-def destroy(design: Path = DesignArg) -> None:
+def destroy(
+    design: Path = DesignArg,
+    dockerd: Path | None = DockerdOpt,
+    runtime: Path | None = RuntimeOpt,
+    docker_proxy: Path | None = ProxyOpt,
+) -> None:
     """Remove everything netsim created for the design (found by label), nothing else.
+
+    The daemons of a deployment on an engine built from source (--dockerd) are found by
+    their records; this machine's engine is then left alone, with or without --dockerd.
 
     Examples:
 
         netsim destroy designs/frontend-backend.yaml
     """
+    from ..adapters.extra_daemon import discover
     from ..deploy.apply import destroy as destroy_design
 
     model = _design(design)
-    removed = destroy_design(model.name, _engine())
+    binaries = _binaries(dockerd, runtime, docker_proxy)
+    own = binaries is not None or any(s.binaries is not None for s in discover(model.name))
+    removed = destroy_design(model.name, None if own else _engine())
     typer.echo(f"removed {len(removed)} object(s)" + (": " + ", ".join(removed) if removed else ""))
 
 
@@ -103,6 +139,9 @@ def verify(
     live: bool = typer.Option(False, "--live", help="Probe the running environment in place, without deploying or changing it."),
     project: str | None = typer.Option(None, "--project", "-P", help="--live: the running compose project / netsim design."),
     force: bool = ForceOpt,
+    dockerd: Path | None = DockerdOpt,
+    runtime: Path | None = RuntimeOpt,
+    docker_proxy: Path | None = ProxyOpt,
 ) -> None:
     """Deploy, probe every source/target pair for real, compare with the model; exit 1 on mismatch.
 
@@ -113,6 +152,7 @@ def verify(
 
         netsim verify designs/frontend-backend.yaml --junit verify.xml
         netsim verify compose.yaml --live --project shop    # probe what runs, change nothing
+        netsim verify designs/frontend-backend.yaml --dockerd /opt/moby-29/dockerd --runtime /opt/runc/runc
     """
     from ..analysis.reachability import reach_of
     from ..verify.intent_check import judge_intent, render_verdicts
@@ -122,11 +162,17 @@ def verify(
 
     # one world per engine version for the whole command: the model verify compares with, the
     # traces of its mismatches and the intent verdicts all come from the pipeline's Loaded.world
+    binaries = _binaries(dockerd, runtime, docker_proxy)
+    if binaries is not None and live:
+        from ..errors import UsageError
+
+        raise UsageError("--live probes the running engine in place; --dockerd starts engines of its own")
     loaded = load_checked(design, engine_version, KernelChoice.local, intent_file, run_here=True)
     model, intent = loaded.design, loaded.intent
     if junit is not None:
         check_output(junit, force, (design, intent_file))  # refuses before deploying anything
-    opts = VerifyOptions(deploy=not no_deploy, keep=keep, engine_version=engine_version, probe_image=probe_image)
+    opts = VerifyOptions(deploy=not no_deploy, keep=keep, engine_version=engine_version, probe_image=probe_image,
+                         binaries=binaries)
     from .progress import phase_progress
 
     with phase_progress("verify") as progress:
@@ -134,6 +180,9 @@ def verify(
             from .live_cmds import live_verify
 
             result = live_verify(model, project, engine_version, probe_image, progress)
+        elif binaries is not None:  # this machine's engine: only the source of a --probe-image
+            result = run_verify(model, None, opts, progress, world=loaded.world,
+                                image_source=_engine() if probe_image is not None else None)
         else:
             result = run_verify(model, _engine(), opts, progress, world=loaded.world)
     verdicts = judge_intent(intent, reach_of(loaded.world(result.engine_version)), result) if intent.expectations else []

@@ -10,6 +10,11 @@ swarm and deploys each host's part on its own engine; ``destroy`` finds those da
 their records, removes the labelled objects on every engine, has every worker leave the
 swarm, stops the daemons and removes their roots and namespaces, then returns this
 machine's engine to how it was found (swarm left, docker_gwbridge removed when netsim's).
+
+An engine built from source (:attr:`Plan.on_daemons_only`, ``--dockerd``): every host is an
+extra daemon, the first one the swarm manager; this machine's engine is not used (``engine``
+may be None), except as the source of a ``--probe-image`` that is copied into each daemon
+(``image_source``; netsim's default image is imported into each daemon directly).
 """
 
 from __future__ import annotations
@@ -80,7 +85,7 @@ class LanOps(Protocol):
 class DaemonOps(Protocol):
     """The extra daemons of multi-host designs (extra_daemon in production, a fake in unit tests)."""
 
-    def unavailable_reason(self) -> str | None: ...
+    def unavailable_reason(self, binaries=None) -> str | None: ...
 
     def start(self, spec, lan_namespace: str, lan_bridge: str) -> Engine: ...
 
@@ -107,10 +112,10 @@ class Deployment:
         return self.engines.get(host, default) if host else default
 
 
-def engines_of(plan: Plan, engine: Engine, daemon_ops: DaemonOps | None = None) -> dict[str, Engine]:
-    """The engines of a deployed design: this machine's, and each running extra daemon's."""
+def engines_of(plan: Plan, engine: Engine | None, daemon_ops: DaemonOps | None = None) -> dict[str, Engine]:
+    """The engines of a deployed design: this machine's (unless ``None``), and each running extra daemon's."""
     daemon_ops = daemon_ops or extra_daemon
-    out = {plan.host: engine}
+    out = {plan.host: engine} if engine is not None else {}
     for spec in plan.extra_hosts:
         found = daemon_ops.connect(spec)
         if found is not None:
@@ -155,29 +160,39 @@ def conflicts(plan: Plan, engine_networks: Sequence[EngineObject], routes: Seque
     return problems
 
 
-def apply(plan: Plan, engine: Engine, lan_ops: LanOps = lanpeer, progress: Progress | None = None,
-          build_image: bool = True, daemon_ops: DaemonOps | None = None) -> Deployment:
-    """Create everything in the plan; on any failure remove it all again and re-raise."""
+def apply(plan: Plan, engine: Engine | None, lan_ops: LanOps = lanpeer, progress: Progress | None = None,
+          build_image: bool = True, daemon_ops: DaemonOps | None = None,
+          image_source: Engine | None = None) -> Deployment:
+    """Create everything in the plan; on any failure remove it all again and re-raise.
+
+    ``engine``: this machine's engine (None: every host is a daemon, :attr:`Plan.on_daemons_only`);
+    ``image_source``: the engine a non-default probe image is copied from into those daemons."""
     progress = progress or NoProgress()
     daemon_ops = daemon_ops or extra_daemon
-    dep = Deployment(plan, engines={plan.host: engine})
-    previous = destroy(plan.design, engine, lan_ops, daemon_ops)
+    own = plan.on_daemons_only
+    if engine is None and not own:
+        raise DeployRefused(f"design {plan.design!r}: no engine to deploy it on")
+    dep = Deployment(plan, engines={plan.host: engine} if engine is not None and not own else {})
+    previous = destroy(plan.design, None if own else engine, lan_ops, daemon_ops)
     if previous:
         dep.notes.append("replaced the previous deployment: removed " + ", ".join(previous))
     if plan.multi_host:
         _refuse_multi_host(plan, engine, lan_ops, daemon_ops)
-    _refuse_foreign_names(plan, engine)
-    problems = conflicts(plan, engine.list_networks(), lan_ops.host_routes())
-    if problems:
-        raise DeployRefused("refusing to deploy, subnets overlap:\n  " + "\n  ".join(problems))
-    dep.notes.extend(_ensure_image(engine, plan.image, build_image, progress))
+    if not own:
+        assert engine is not None
+        _refuse_foreign_names(plan, engine)
+        problems = conflicts(plan, engine.list_networks(), lan_ops.host_routes())
+        if problems:
+            raise DeployRefused("refusing to deploy, subnets overlap:\n  " + "\n  ".join(problems))
+        dep.notes.extend(_ensure_image(engine, plan.image, build_image, progress))
     try:
         if plan.multi_host:
-            _create_multi_host(plan, engine, lan_ops, daemon_ops, dep, progress, build_image)
+            _create_multi_host(plan, engine, lan_ops, daemon_ops, dep, progress, build_image, image_source)
         else:
+            assert engine is not None
             _create_all(plan, engine, lan_ops, dep, progress)
     except BaseException as exc:
-        removed = destroy(plan.design, engine, lan_ops, daemon_ops)
+        removed = destroy(plan.design, None if own else engine, lan_ops, daemon_ops)
         note = f"deploy failed ({type(exc).__name__}: {exc}); cleaned up {len(removed)} object(s)"
         if isinstance(exc, Exception) and not isinstance(exc, EngineError):
             raise EngineError(note) from exc
@@ -205,12 +220,21 @@ def _ensure_image(engine: Engine, image: str, build: bool, progress: Progress, w
     return notes
 
 
-def _refuse_multi_host(plan: Plan, engine: Engine, lan_ops: LanOps, daemon_ops: DaemonOps) -> None:
+def _refuse_multi_host(plan: Plan, engine: Engine | None, lan_ops: LanOps, daemon_ops: DaemonOps) -> None:
+    if plan.on_daemons_only:
+        binaries = plan.extra_hosts[0].binaries
+        for reason in (daemon_ops.unavailable_reason(binaries), lan_ops.unavailable_reason()):
+            if reason is not None:
+                raise DeployRefused(f"design {plan.design!r}: each host runs as a Docker daemon started from "
+                                    f"{binaries.dockerd if binaries else 'dockerd'} on the emulated LAN, which "
+                                    f"can't be done here: {reason}")
+        return  # fresh daemons: no swarm of this machine's engine is involved
     hosts = ", ".join([plan.host] + [h.host for h in plan.extra_hosts])
     for reason in (daemon_ops.unavailable_reason(), lan_ops.unavailable_reason()):
         if reason is not None:
             raise DeployRefused(f"design {plan.design!r} has several hosts ({hosts}), each run as its own "
                                 f"Docker daemon on the emulated LAN, which can't be done here: {reason}")
+    assert engine is not None
     if plan.swarm:
         state = engine.swarm_state()
         if state.active:
@@ -280,10 +304,12 @@ def _create_all(plan: Plan, engine: Engine, lan_ops: LanOps, dep: Deployment, pr
         lan_ops.add_routes(plan.lan, subnets)
 
 
-def _create_multi_host(plan: Plan, engine: Engine, lan_ops: LanOps, daemon_ops: DaemonOps, dep: Deployment,
-                       progress: Progress, build_image: bool) -> None:
-    """The LAN bridge, one extra daemon per further host, the swarm, then each host's part
-    on its own engine (overlays on the manager), then the LAN peer's routes."""
+def _create_multi_host(plan: Plan, machine: Engine | None, lan_ops: LanOps, daemon_ops: DaemonOps,
+                       dep: Deployment, progress: Progress, build_image: bool,
+                       image_source: Engine | None = None) -> None:
+    """The LAN bridge, one extra daemon per further host (every host: an engine built from
+    source), the swarm, then each host's part on its own engine (overlays on the manager),
+    then the LAN peer's routes."""
     progress.start("LAN+hosts", 1 + len(plan.extra_hosts))
     lan_ops.setup(plan.lan)
     dep.lan_ready = True
@@ -295,6 +321,8 @@ def _create_multi_host(plan: Plan, engine: Engine, lan_ops: LanOps, daemon_ops: 
     def boot(spec: extra_daemon.DaemonSpec) -> None:
         started = daemon_ops.start(spec, plan.lan.namespace, lan_bridge)
         dep.engines[spec.host] = started
+        if image_source is not None and not build_image:
+            dep.notes.extend(extra_daemon.copy_image(image_source, started, plan.image))
         try:
             notes = _ensure_image(started, plan.image, build_image, progress, f" on host {spec.host}", phase=False)
         except EngineUnavailable as exc:
@@ -303,8 +331,11 @@ def _create_multi_host(plan: Plan, engine: Engine, lan_ops: LanOps, daemon_ops: 
         progress.advance()
 
     _parallel([partial(boot, s) for s in plan.extra_hosts])
-    dep.notes.append("started " + ", ".join(f"host {h.host} as dockerd in namespace {h.namespace}"
+    dep.notes.append("started " + ", ".join(f"host {h.host} as {_dockerd_of(h)} in namespace {h.namespace}"
                                            for h in plan.extra_hosts))
+    engine = dep.engines[plan.host] if plan.on_daemons_only else machine
+    assert engine is not None
+    workers = [h for h in plan.extra_hosts if h.host != plan.host]
 
     if plan.swarm:
         had_gwbridge = engine.find("network", GWBRIDGE) is not None
@@ -313,10 +344,10 @@ def _create_multi_host(plan: Plan, engine: Engine, lan_ops: LanOps, daemon_ops: 
         engine.swarm_init(plan.swarm_advertise, {LABEL_SWARM: plan.design, LABEL_GWBRIDGE: "1" if had_gwbridge else "0"})
         dep.swarm_initialised = True
         token = engine.swarm_join_token()
-        for spec in plan.extra_hosts:
+        for spec in workers:
             dep.engines[spec.host].swarm_join(str(spec.lan_address.ip), plan.swarm_advertise, token)
         dep.notes.append(f"initialised a swarm on host {plan.host} (advertise {plan.swarm_advertise}); "
-                         + ", ".join(h.host for h in plan.extra_hosts) + " joined as worker(s); left again on destroy")
+                         + ", ".join(h.host for h in workers) + " joined as worker(s); left again on destroy")
 
     progress.start("networks", len(plan.networks))
     for net_spec in plan.networks:
@@ -349,6 +380,10 @@ def _create_multi_host(plan: Plan, engine: Engine, lan_ops: LanOps, daemon_ops: 
             routed.append(subnet)
             routes.append((subnet, via[host]))
     lan_ops.add_routes(plan.lan, routes)
+
+
+def _dockerd_of(spec: extra_daemon.DaemonSpec) -> str:
+    return spec.binaries.dockerd if spec.binaries is not None else "dockerd"
 
 
 def _pin_gwbridge(plan: Plan, engine: Engine, lan_ops: LanOps, dep: Deployment) -> None:
@@ -420,14 +455,17 @@ def _parallel(tasks: list[Callable[[], None]]) -> None:
         raise errors[0]
 
 
-def destroy(design_name: str, engine: Engine, lan_ops: LanOps = lanpeer, daemon_ops: DaemonOps | None = None) -> list[str]:
+def destroy(design_name: str, engine: Engine | None, lan_ops: LanOps = lanpeer,
+            daemon_ops: DaemonOps | None = None) -> list[str]:
     """Remove everything labelled with the design (on every engine of it), its extra daemons,
-    its LAN, and netsim's swarm; what went."""
+    its LAN, and netsim's swarm; what went.  ``engine`` None: this machine's engine is left
+    alone (every host was a daemon of an engine built from source)."""
     daemon_ops = daemon_ops or extra_daemon
     removed: list[str] = []
     failures: list[str] = []
     extras = [(spec, daemon_ops.connect(spec)) for spec in daemon_ops.discover(design_name)]
-    engines = [(f"host {spec.host}: ", e) for spec, e in extras if e is not None] + [("", engine)]
+    engines = [(f"host {spec.host}: ", e) for spec, e in extras if e is not None]
+    engines += [("", engine)] if engine is not None else []
     labelled = {id(e): e.list_by_label(design_labels(design_name)) for _, e in engines}
     # one at a time: removing containers of one network concurrently races in libnetwork
     # (20.10: "key modified" retries leave the network's endpoint count wrong, and the
@@ -466,6 +504,11 @@ def destroy(design_name: str, engine: Engine, lan_ops: LanOps = lanpeer, daemon_
     stale = lan_ops.remove_stale_guards()  # a killed verify's uplink guard rule (apply destroys first too)
     if stale:
         removed.append(f"{stale} stale uplink guard rule(s) in DOCKER-USER")
+    if engine is None:
+        if failures:
+            raise EngineError("destroy left objects behind:\n  " + "\n  ".join(failures)
+                              + ("\nremoved: " + ", ".join(removed) if removed else ""))
+        return removed
     state = engine.swarm_state()
     if state.active and LABEL_SWARM in state.labels:
         still = [o for o in engine.list_by_label({LABEL_MANAGED: "1"}) if o.kind == "network" and o.driver == "overlay"]

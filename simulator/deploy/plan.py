@@ -27,6 +27,11 @@ via that host's LAN address, as the model does (the first host wins a subnet two
 share).  The machine's engine has handed out pools before (confirmed-rules 13a), so its
 ``docker_gwbridge`` is pre-created with the subnet a fresh daemon would pick (the model's);
 the extra daemons are fresh and choose their own.
+
+With an engine built from source (``plan(..., binaries=...)``, ``--dockerd``) every design
+host, the first one and a single-host design's one host included, is such a daemon: the
+LAN is the switched one, this machine's namespace has no port on it, and its own engine
+holds nothing of the design (:attr:`Plan.on_daemons_only`).
 """
 
 from __future__ import annotations
@@ -47,7 +52,7 @@ from ..adapters.engine import (
     PortSpec,
     design_labels,
 )
-from ..adapters.extra_daemon import DaemonSpec, daemon_spec
+from ..adapters.extra_daemon import DaemonSpec, EngineBinaries, daemon_spec
 from ..adapters.lanpeer import UNPROBED
 from ..adapters.probe_agent import listener_command
 from ..adapters.probe_image import DEFAULT_PROBE_IMAGE
@@ -73,6 +78,7 @@ class LanSpec:
     peer_address: IPv4Interface
     vlans: tuple[int, ...] = ()  # sub-interfaces <host_if>.<vlan> for macvlan parents
     bridge: str | None = None  # multi-host: a bridge in the namespace joins every host and the peer
+    machine_port: bool = True  # this machine's namespace joins the LAN by host_if (False: every host is a daemon)
 
     def vlan_if(self, vlan: int) -> str:
         return f"{self.host_if}.{vlan}"
@@ -110,6 +116,12 @@ class Plan:
     @property
     def multi_host(self) -> bool:
         return bool(self.extra_hosts)
+
+    @property
+    def on_daemons_only(self) -> bool:
+        """Every design host is a daemon netsim starts (an engine built from source): this
+        machine's engine holds nothing of the design."""
+        return any(h.host == self.host for h in self.extra_hosts)
 
     def extra_host(self, name: str) -> DaemonSpec | None:
         return next((h for h in self.extra_hosts if h.host == name), None)
@@ -158,9 +170,10 @@ def deploy_host(design: Design):
     return design.host(used[0]) if used else design.hosts[0]
 
 
-def extra_hosts(design: Design) -> tuple[DaemonSpec, ...]:
-    """One extra daemon per design host after the first; refuses what the LAN can't join."""
-    if len(design.hosts) < 2:
+def extra_hosts(design: Design, binaries: EngineBinaries | None = None) -> tuple[DaemonSpec, ...]:
+    """One extra daemon per design host after the first (with ``binaries``: per design host,
+    from those binaries); refuses what the LAN can't join."""
+    if binaries is None and len(design.hosts) < 2:
         return ()
     problems = []
     lans = {h.lan_address.network for h in design.hosts}
@@ -172,19 +185,22 @@ def extra_hosts(design: Design) -> tuple[DaemonSpec, ...]:
         if h.lan_address.ip in seen:
             problems.append(f"hosts {seen[h.lan_address.ip]} and {h.name} share the LAN address {h.lan_address.ip}")
         seen.setdefault(h.lan_address.ip, h.name)
-    for h in design.hosts[1:]:
+    daemons = design.hosts if binaries is not None else design.hosts[1:]
+    for h in daemons:
         if not re.fullmatch(r"[A-Za-z0-9_.-]{1,15}", h.lan_interface):
             problems.append(f"host {h.name}: LAN interface name {h.lan_interface!r} is not a Linux interface name")
     if problems:
         raise DeployRefused(f"design {design.name!r} can't be deployed on emulated hosts here: " + "; ".join(problems))
-    return tuple(daemon_spec(design.name, h.name, i, h.lan_interface, h.lan_address)
-                 for i, h in enumerate(design.hosts[1:], 1))
+    return tuple(daemon_spec(design.name, h.name, i, h.lan_interface, h.lan_address, binaries)
+                 for i, h in enumerate(daemons, 1))
 
 
-def plan(design: Design, image: str = DEFAULT_PROBE_IMAGE, caps: KernelFeatures = UNPROBED) -> Plan:
-    """Translate ``design`` into the ordered steps that deploy it on this machine."""
-    host = deploy_host(design)
-    extras = extra_hosts(design)
+def plan(design: Design, image: str = DEFAULT_PROBE_IMAGE, caps: KernelFeatures = UNPROBED,
+         binaries: EngineBinaries | None = None) -> Plan:
+    """Translate ``design`` into the ordered steps that deploy it on this machine (with
+    ``binaries``: every host a daemon started from them)."""
+    host = deploy_host(design) if binaries is None else design.hosts[0]
+    extras = extra_hosts(design, binaries)
     multi = bool(extras)
     labels = design_labels(design.name)
     namespace, host_if, peer_if = lan_names(design.name)
@@ -193,8 +209,10 @@ def plan(design: Design, image: str = DEFAULT_PROBE_IMAGE, caps: KernelFeatures 
 
     vlans = sorted({n.vlan for n in design.networks
                     if n.driver is Driver.MACVLAN and n.vlan is not None and not _missing_capability(n, caps)})
+    if binaries is not None:
+        vlans = []  # no host is this machine: vlan sub-interfaces exist on none (see below)
     lan = LanSpec(namespace, host_if, peer_if, host.lan_address, peer_address(design, host.lan_address), tuple(vlans),
-                  bridge=LAN_BRIDGE if multi else None)
+                  bridge=LAN_BRIDGE if multi else None, machine_port=binaries is None)
 
     networks: list[NetworkSpec] = []
     engine_net: dict[str, str] = {}  # design key -> engine name (created or predefined)
@@ -242,14 +260,16 @@ def plan(design: Design, image: str = DEFAULT_PROBE_IMAGE, caps: KernelFeatures 
     advertise = str(host.lan_address.ip) if multi else "127.0.0.1"
 
     if multi:
+        machine = (f"; veth {lan.host_if} ({lan.host_address}, host {host.name}) <-> {lan.peer_if} on the bridge"
+                   if lan.machine_port else "")
         steps: list[Step] = [
             Step("lan", f"create LAN namespace {lan.namespace} with bridge {lan.bridge} ({lan.peer_address}, the "
-                 f"LAN peer), no default route; veth {lan.host_if} ({lan.host_address}, host {host.name}) "
-                 f"<-> {lan.peer_if} on the bridge"),
+                 f"LAN peer), no default route{machine}"),
         ]
         for e in extras:
+            dockerd = f"{e.binaries.dockerd} ({e.config_file})" if e.binaries is not None else "dockerd"
             steps.append(Step("daemon", f"host {e.host}: namespace {e.namespace}, {e.lan_if} ({e.lan_address}) "
-                              f"<-> {e.switch_if} on the bridge, no default route; dockerd on {e.socket}", (e.host,)))
+                              f"<-> {e.switch_if} on the bridge, no default route; {dockerd} on {e.socket}", (e.host,)))
     else:
         steps = [
             Step("lan", f"create LAN namespace {lan.namespace}: veth {lan.host_if} ({lan.host_address}) "
@@ -260,6 +280,8 @@ def plan(design: Design, image: str = DEFAULT_PROBE_IMAGE, caps: KernelFeatures 
     peer_routes: tuple[tuple[str, str], ...] = ()
     if multi:
         gwbridge_subnet, peer_routes = _multi_host_addressing(design, host.name, engine_net, skipped)
+        if binaries is not None:
+            gwbridge_subnet = None  # the first host is a fresh daemon too: it picks the model's subnet itself
     if swarm and multi:
         if gwbridge_subnet:
             steps.append(Step("swarm", f"host {host.name}: create {GWBRIDGE} ({gwbridge_subnet}, as on a fresh "

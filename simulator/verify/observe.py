@@ -15,7 +15,9 @@ Multi-host designs: each container is observed through the engine of its host
 host is an extra daemon's network namespace, where the same Python prober runs.  Those
 namespaces have no default route (checked): a probe from them can't leave the emulated
 LAN, so the host-namespace rule of the guard (only prefixes this machine routes locally)
-applies to this machine's namespace alone.
+applies to this machine's namespace alone.  With an engine built from source every host is
+such a namespace (:attr:`~simulator.deploy.plan.Plan.on_daemons_only`): the vantage point
+``host`` of a single-host design dials from its host's namespace, not from this machine.
 """
 
 from __future__ import annotations
@@ -392,9 +394,11 @@ def _observe_source(design, plan, source, items, engine, facts, guard, engines=N
     pending: list[tuple[int, Probe, str]] = []  # (index, probe, address)
     container = design.container(source) if design.has_container(source) else None
     cf = facts.containers.get(source) if container else None
-    machine = source == "host" or (container is None and plan.multi_host and source == plan.host)
-    host_ns = facts.host_namespaces.get(source) if container is None else None  # an extra host itself
-    on_extra = plan.extra_host(container.host if container is not None else source) is not None
+    here = plan.host if source == "host" and plan.on_daemons_only else source  # "host": the design's one host
+    machine = not plan.on_daemons_only and (
+        source == "host" or (container is None and plan.multi_host and source == plan.host))
+    host_ns = facts.host_namespaces.get(here) if container is None else None  # an extra host itself
+    on_extra = plan.extra_host(container.host if container is not None else here) is not None
     if container is not None and on_extra:
         engine = (engines or {}).get(container.host, engine)
 
@@ -409,7 +413,7 @@ def _observe_source(design, plan, source, items, engine, facts, guard, engines=N
     if source == "external" and not facts.lan_ready:
         return {p.key: Observation(p.key, None, "skipped", detail="no emulated LAN (needs root and ip netns)")
                 for _, p in items}
-    src_host = container.host if container is not None else source
+    src_host = container.host if container is not None else here
     if on_extra and (container is None or _in_host_namespace(design, container)) and src_host not in facts.isolated:
         return {p.key: Observation(p.key, None, "unsafe", detail=f"source {source}: the namespace of host "
                                    f"{src_host} has a default route (or is gone); not probed") for _, p in items}

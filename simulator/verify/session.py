@@ -4,16 +4,24 @@ Cleanup (``destroy``) runs in a ``finally``: after an error, Ctrl-C or SIGTERM t
 holds nothing with the design's labels and the LAN namespace is gone; the uplink guard
 rule is removed by its own context manager.  Multi-host designs: the extra daemons (one per
 further host) are stopped and removed by the same ``destroy``.
+
+An engine built from source (``VerifyOptions.binaries``, ``--dockerd``): every host is such a
+daemon, the model's engine version is the first host's daemon's (unless given), and this
+machine's engine and iptables are not touched: no uplink guard rule is needed, since every
+host namespace and the LAN namespace are checked to have no default route before anything
+is dialled (a probe from them cannot leave the emulated LAN).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from ipaddress import IPv4Address
 
 from ..adapters import lanpeer
 from ..adapters.engine import Engine, design_labels
+from ..adapters.extra_daemon import EngineBinaries
 from ..adapters.probe_agent import RETRY_DNS_TIMEOUT_S, RETRY_TIMEOUT_MS
 from ..adapters.probe_image import DEFAULT_PROBE_IMAGE
 from ..analysis.reachability import reach_of
@@ -34,39 +42,47 @@ class VerifyOptions:
     keep: bool = False
     engine_version: str | None = None
     probe_image: str | None = None
+    binaries: EngineBinaries | None = None  # every host a daemon from these binaries (an engine built from source)
 
 
-def run_verify(design: Design, engine: Engine, opts: VerifyOptions = VerifyOptions(), progress=None,
-               lan_ops=None, world: Callable[[str], World] | None = None, daemon_ops=None) -> Comparison:
+def run_verify(design: Design, engine: Engine | None, opts: VerifyOptions = VerifyOptions(), progress=None,
+               lan_ops=None, world: Callable[[str], World] | None = None, daemon_ops=None,
+               image_source: Engine | None = None) -> Comparison:
     """Deploy (unless told not to), probe every probe of the model, compare; clean up.
 
     ``world``: the design's world for an engine version, e.g. the pipeline's
     :meth:`~simulator.pipeline.Loaded.world` (built once per version and shared with the
     caller); by default one is built here. The model's matrix and the traces of mismatches
-    both come from it."""
+    both come from it.  ``engine``: this machine's engine (None with ``opts.binaries``);
+    ``image_source``: where a ``--probe-image`` is copied from into the daemons."""
     progress = progress or NoProgress()
     lan_ops = lan_ops or lanpeer
     world_of = world or _worlds(design)
-    the_plan = plan(design, opts.probe_image or DEFAULT_PROBE_IMAGE, lan_ops.kernel_capabilities())
+    the_plan = plan(design, opts.probe_image or DEFAULT_PROBE_IMAGE, lan_ops.kernel_capabilities(), opts.binaries)
+    own = the_plan.on_daemons_only
+    machine = None if own else engine  # this machine's engine, when it holds part of the design
     notes: list[str] = list(the_plan.notes)
     with sigterm_as_interrupt():
         try:
             if opts.deploy:
-                dep = apply(the_plan, engine, lan_ops, progress, build_image=opts.probe_image is None,
-                            daemon_ops=daemon_ops)
+                dep = apply(the_plan, machine, lan_ops, progress, build_image=opts.probe_image is None,
+                            daemon_ops=daemon_ops, image_source=image_source)
                 notes += dep.notes
                 lan_ready = dep.lan_ready
                 engines = dep.engines
             else:
-                if not engine.list_by_label(design_labels(design.name)):
+                engines = engines_of(the_plan, machine, daemon_ops)
+                missing = [h.host for h in the_plan.extra_hosts if h.host not in engines]
+                first = engines.get(the_plan.host)
+                if first is None or not first.list_by_label(design_labels(design.name)):
                     raise EngineError(f"design {design.name!r} is not deployed: run `netsim deploy` "
                                       "or drop --no-deploy")
                 lan_ready = lanpeer.namespace_exists(the_plan.lan.namespace)
-                engines = engines_of(the_plan, engine, daemon_ops)
-                missing = [h.host for h in the_plan.extra_hosts if h.host not in engines]
                 if missing:
                     raise EngineError(f"design {design.name!r}: the daemon of host(s) {', '.join(missing)} is not "
                                       "running: deploy again or drop --no-deploy")
+            engine = engines[the_plan.host] if own else engine
+            assert engine is not None
             progress.start("model", 1)
             version = opts.engine_version or engine_line(engine.version())
             model = world_of(version)
@@ -80,7 +96,7 @@ def run_verify(design: Design, engine: Engine, opts: VerifyOptions = VerifyOptio
             if not lan_ready:
                 notes.append("external vantage point skipped: no emulated LAN (needs root and ip netns)")
             guard = build_guard(facts, the_plan, host_forbidden(the_plan, facts), host_local_routes())
-            with lanpeer.uplink_guard() as guard_note:
+            with _no_guard_needed(the_plan, facts) if own else lanpeer.uplink_guard() as guard_note:
                 notes.append(guard_note)
                 observations = observe(design, the_plan, result.probes, engine, facts, guard, progress,
                                        engines=engines)
@@ -95,8 +111,20 @@ def run_verify(design: Design, engine: Engine, opts: VerifyOptions = VerifyOptio
         finally:
             if not opts.keep:
                 progress.start("cleanup", 1)
-                destroy(design.name, engine, lan_ops, daemon_ops)
+                destroy(design.name, machine, lan_ops, daemon_ops)
                 progress.advance()
+
+
+@contextmanager
+def _no_guard_needed(the_plan: Plan, facts: Facts) -> Iterator[str]:
+    """Every host is a daemon in a namespace of its own: refuse to dial unless each of them and
+    the LAN namespace has no default route (then nothing dialled can leave); the note."""
+    open_ = sorted(h.host for h in the_plan.extra_hosts if h.host not in facts.isolated)
+    if facts.lan_ready and lanpeer.has_default_route(the_plan.lan.namespace):
+        open_.append(f"the LAN namespace {the_plan.lan.namespace}")
+    if open_:
+        raise EngineError("refusing to probe: a default route (or no namespace) in " + ", ".join(open_))
+    yield "no uplink guard needed: every host namespace and the LAN namespace have no default route (checked)"
 
 
 def retry_transient(design: Design, the_plan: Plan, probes, observations: dict, engine: Engine, facts: Facts,
