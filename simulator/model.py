@@ -89,6 +89,17 @@ class DesignKind(enum.StrEnum):
     COMPOSE = "compose"
 
 
+class ListenerOrigin(enum.StrEnum):
+    """Where netsim learnt that a container listens on a port (docs/listeners.md)."""
+
+    DESIGN = "design"  # a netsim design's listens: or ports:
+    COMPOSE = "compose"  # a compose file's expose: or ports: targets
+    X_NETSIM = "x-netsim"  # a compose service's x-netsim: {listens: [...]}
+    DOCKERFILE = "dockerfile"  # EXPOSE in the Dockerfile of the service's build context
+    IMAGE = "image"  # ExposedPorts of the image, inspected on a reachable engine
+    CATALOGUE = "catalogue"  # netsim's catalogue of well-known images' default ports
+
+
 # --- field checks: every value checks its own fields when it is made ---------------------
 
 
@@ -393,16 +404,22 @@ class PortMapping:
 
 @dataclass(frozen=True, slots=True)
 class Listener:
-    """A port a container's process listens on (on every address of its namespace)."""
+    """A port a container's process listens on (on every address of its namespace).
+
+    ``origin`` says where that was learnt; it is not part of the value's identity (two listeners
+    on one port and protocol are equal whatever their origin)."""
 
     port: int
     protocol: Protocol = Protocol.TCP
+    origin: ListenerOrigin = field(default=ListenerOrigin.DESIGN, compare=False)
 
     def __post_init__(self) -> None:
-        if type(self.port) is int and 0 < self.port < 65536 and type(self.protocol) is Protocol:
+        if (type(self.port) is int and 0 < self.port < 65536 and type(self.protocol) is Protocol
+                and type(self.origin) is ListenerOrigin):
             return
         _int(self, "port", ("Listener",), 1, 65535)
         _enum(self, "protocol", Protocol, ("Listener",))
+        _enum(self, "origin", ListenerOrigin, ("Listener",))
 
 
 @dataclass(frozen=True, slots=True)
@@ -442,11 +459,15 @@ class Container:
     hostname: str | None = None
     service: str | None = None  # compose service name (a DNS name on every network)
     labels: tuple[tuple[str, str], ...] = ()
+    # why no source says what it listens on (compose: no expose/ports, x-netsim, Dockerfile EXPOSE,
+    # image or catalogue entry); None when its listeners are known. Not part of the value's identity.
+    listeners_unknown: str | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         if (type(self.name) is str and type(self.host) is str and type(self.mode) is NetworkMode
                 and type(self.attachments) is tuple and type(self.ports) is tuple and type(self.listeners) is tuple
-                and type(self.labels) is tuple and all(type(a) is Attachment for a in self.attachments)
+                and type(self.labels) is tuple and (self.listeners_unknown is None or type(self.listeners_unknown) is str)
+                and all(type(a) is Attachment for a in self.attachments)
                 and all(type(p) is PortMapping for p in self.ports) and all(type(x) is Listener for x in self.listeners)):
             return
         where = ("containers", self.name)
@@ -458,6 +479,7 @@ class Container:
         _tuple(self, "ports", where)
         _tuple(self, "listeners", where)
         _tuple(self, "labels", where)
+        _text(self, "listeners_unknown", where, optional=True)
         for name, kind in (("attachments", Attachment), ("ports", PortMapping), ("listeners", Listener)):
             for i, value in enumerate(getattr(self, name)):
                 if type(value) is not kind:

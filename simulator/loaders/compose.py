@@ -19,6 +19,7 @@ from jsonschema.exceptions import best_match
 
 from ..model import Attachment, Container, Design, Driver, Host, ModeKind, Network, NetworkMode
 from ..schema import compose_schema
+from .listeners import project_dir, service_listeners
 from .native import DEFAULT_HOST, SourceMap, check_scale
 from .ports import COMPOSE, PortBudget, merge_listeners, parse_listens, parse_ports
 from .schema_errors import ComposeValidator, report_schema_error
@@ -632,8 +633,11 @@ def _service(report, smap, svc, spec, project, specs, by_container) -> Container
     if exposed and mode.kind is ModeKind.CONTAINER:
         report.error((*src, "expose"), "conflicting options: port exposing and the container type network mode; "
                      f'expose the ports on "{mode.target}"', key=True)
+    found = service_listeners(spec, merge_listeners(exposed, heard), report, src, project_dir(report.doc.source), budget)
+    if found.unknown is not None and mode.kind is not ModeKind.NONE:  # mode none: nothing reaches it anyway
+        kw["listeners_unknown"] = found.unknown  # netsim check lists it, reach says "listens: unknown"
     return Container(svc, DEFAULT_HOST, mode=mode, attachments=tuple(attachments), ports=tuple(mappings),
-                     listeners=merge_listeners(exposed, heard), service=svc,
+                     listeners=found.listeners, service=svc,
                      labels=to_labels(report, (*src, "labels"), spec.get("labels"), lists=True), **kw)
 
 

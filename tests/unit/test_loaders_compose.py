@@ -58,7 +58,7 @@ def test_shopapp_golden():
         "listens=80/tcp,443/tcp",
         "ctr api shopapp-api-1 mode=networks nets=front,back@172.28.0.20~backend-api ports= "
         "listens=3000/tcp,9000/udp,9001/udp",
-        "ctr db shopapp-db-1 mode=networks nets=default ports= listens=",
+        "ctr db shopapp-db-1 mode=networks nets=default ports= listens=5432/tcp",  # postgres: the catalogue
         "ctr sidecar shopapp-sidecar-1 mode=container:api nets= ports= listens=",
     ]
     web = design.container("web")
