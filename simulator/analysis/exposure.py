@@ -11,11 +11,13 @@ docker-proxy hairpin through a gateway address.
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from ..model import Driver, ModeKind
-from .probes import Probe
-from .reachability import ReachResult
+from .paths import PairProbes
+from .probes import Probe, Via
+from .reachability import Matrix, ProbeGroup, ReachResult
 
 
 class Through(str, enum.Enum):
@@ -91,18 +93,127 @@ def _through(result: ReachResult, probe: Probe) -> tuple[Through, str]:
     return Through.OTHER, f"{probe.via} {probe.address or ''}".strip()
 
 
+AUDIENCE_ORDER = {"external": 0, "other networks": 1, "host": 2}
+
+
+@dataclass(frozen=True, slots=True)
+class Exposed:
+    """One exposure with the probe that proves it (the first in matrix order) and the class of its listener."""
+
+    exposure: Exposure
+    probe: Probe
+    container_class: str
+
+
 def compute_exposure(result: ReachResult) -> list[Exposure]:
-    seen: dict[tuple, Exposure] = {}
-    for p in result.probes:
+    """Every listener reachable from outside its networks, and through what (each with its first proof)."""
+    return [x.exposure for x in exposure_proofs(result)]
+
+
+def exposure_proofs(result: ReachResult) -> list[Exposed]:
+    """:func:`compute_exposure` with each entry's proof, computed from the listeners' side.
+
+    The matrix's class-level groups say which (source class, target class, way, port) pairs
+    answer; for each answered listener the first source of the matrix that reaches it is the
+    first member of the earliest such source class, so only that member's probe to each listener
+    is made (on the matrix's shared walks), never every source × every target. Where one pair
+    of classes splits into several outcomes, its probes are made pair by pair. The result is
+    the per-probe answer exactly (tests/unit/test_exposure_classes.py compares them).
+    """
+    return _Listeners(result).compute()
+
+
+class _Listeners:
+    def __init__(self, result: ReachResult):
+        self.result = result
+        self.world = result.world
+        self.pairs = PairProbes(Matrix(self.world))
+        self.order = {name: i for i, (name, _) in enumerate(self.pairs.matrix.sources())}
+        self.members = {c.id: c.members for c in result.classes}
+        self.name_order: dict[str, int] = {}
+        for c in self.world.design.containers:  # the order in which the matrix looks names up
+            for n in [c.engine_name] + ([c.service] if c.service else []) + [a for att in c.attachments for a in att.aliases]:
+                self.name_order.setdefault(n, len(self.name_order))
+        self._own: dict[str, list[str]] | None = None
+        self.best: dict[tuple, tuple[tuple, Probe, Through]] = {}
+
+    def sources_of(self, source_class: str) -> tuple[str, ...]:
+        return self.members.get(source_class, (source_class,))
+
+    def own_names(self, target_class: str) -> list[str]:
+        """The own names (carried by that container alone) of a class's members, in design order."""
+        if self._own is None:
+            carriers: dict[str, list[str]] = {}
+            for c in self.world.design.containers:
+                names = [c.engine_name] + ([c.service] if c.service else []) + [a for att in c.attachments for a in att.aliases]
+                if c.hostname:
+                    names.append(c.hostname)
+                for n in dict.fromkeys(names):
+                    carriers.setdefault(n, []).append(c.name)
+            self._own = {}
+            for n, cs in carriers.items():
+                if len(cs) == 1 and self.world.design.container(cs[0]).engine_name == n:
+                    self._own.setdefault(self.result.class_of(cs[0]).id, []).append(n)
+        return self._own.get(target_class, [])
+
+    def offer(self, p: Probe) -> None:
+        """A delivered probe: kept when it is the first of its exposure in matrix order."""
         if not p.reachable or p.responder is None:
-            continue
-        who = audience(result, p)
+            return
+        who = audience(self.result, p)
         if who is None:
-            continue
-        kind, through = _through(result, p)
+            return
+        kind, through = _through(self.result, p)
         key = (p.responder, p.port, p.protocol, who, through)
-        if key not in seen:
-            seen[key] = Exposure(p.responder, p.port, p.protocol, who, through,
-                                 f"{p.source} -> {p.address}:{p.port}/{p.protocol} ({p.via})", kind)
-    order = {"external": 0, "other networks": 1, "host": 2}
-    return sorted(seen.values(), key=lambda e: (e.container, order[e.audience], e.port, e.protocol, e.through))
+        rank = (self.order[p.source], 1 if p.via == Via.DNS else 0, self.name_order.get(p.name or "", 0))
+        held = self.best.get(key)
+        if held is None or rank < held[0]:
+            self.best[key] = (rank, p, kind)
+
+    def compute(self) -> list[Exposed]:
+        combos: dict[tuple, list[ProbeGroup]] = {}
+        for g in self.result.groups():
+            combos.setdefault((g.source_class, g.via, g.target_class, g.network, g.name, g.host, g.port, g.protocol), []).append(g)
+        for groups in combos.values():
+            answered = [g for g in groups if g.reachable and g.responder_class is not None]
+            if not answered:
+                continue
+            g = answered[0]
+            if g.via == Via.HOST or (g.via == Via.DNS and g.name is not None):
+                for a in answered:  # every probe of such a group has the example's address and responder
+                    self.offer(a.example)
+            elif len(groups) == 1:  # one outcome for every pair: the first source stands for its class
+                for target_probe in self.targets(g, g.example.source):
+                    if target_probe is not None:
+                        self.offer(target_probe)
+            else:  # the pair of classes splits: pair by pair, the first source that is answered
+                for item in self.items(g):
+                    for source in self.sources_of(g.source_class):
+                        p = self.probe(g, source, item)
+                        if p is not None and p.reachable:
+                            self.offer(p)
+                            break
+        out = []
+        for (responder, port, proto, who, through), (_, p, kind) in self.best.items():
+            e = Exposure(responder, port, proto, who, through, f"{p.source} -> {p.address}:{p.port}/{p.protocol} ({p.via})", kind)
+            out.append(Exposed(e, p, self.result.class_of(responder).id if self.world.design.has_container(responder) else responder))
+        return sorted(out, key=lambda x: (x.exposure.container, AUDIENCE_ORDER[x.exposure.audience], x.exposure.port,
+                                          x.exposure.protocol, x.exposure.through))
+
+    def items(self, g: ProbeGroup) -> list[str]:
+        """What the group's probes dial besides the source: target containers (ip) or own names (dns)."""
+        if g.target_class is None:
+            return []
+        if g.via == Via.IP:
+            return list(self.members.get(g.target_class, ()))
+        return self.own_names(g.target_class)
+
+    def probe(self, g: ProbeGroup, source: str, item: str) -> Probe | None:
+        if g.via == Via.IP:
+            assert g.network is not None  # a probe via ip dials an address on a network
+            return self.pairs.ip(source, item, g.network, g.port, g.protocol)
+        return self.pairs.dns(source, item, g.port, g.protocol)
+
+    def targets(self, g: ProbeGroup, source: str) -> Iterator[Probe | None]:
+        for item in self.items(g):
+            yield self.probe(g, source, item)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from ipaddress import IPv4Address
 
 from ..engine.topology import Namespace, World, build_world
@@ -9,6 +10,7 @@ from ..engine.trace import Disposition, DnsStep, RouteOutcome, RouteStep, Step, 
 from ..engine.walk import walk
 from ..errors import QueryError
 from ..model import Design
+from .probes import Probe, Via
 from .reachability import LOCALHOST, Matrix, after_lookup, dns_hop
 
 
@@ -103,3 +105,76 @@ def _default_ports(world: World, target: str) -> list[tuple[int, str]]:
     for bs in world.bindings.values():
         ports |= {(b.host_port, b.protocol) for b in bs}
     return sorted(ports) or [(80, "tcp")]
+
+
+class PairProbes:
+    """Exact probes of the matrix one at a time, on one :class:`Matrix`'s shared walks: the probes
+    of one source, or of one source to one target, without computing every source's.
+
+    Each probe is the one :meth:`Matrix.iter_probes` makes for the same source and target (a test
+    compares them, source by source); consumers that need a few probes (exposure's proofs, audit,
+    intent) ask here instead of walking the whole matrix.
+    """
+
+    def __init__(self, matrix: Matrix):
+        self.matrix = matrix
+        self.world = matrix.world
+        self.sources = dict(matrix.sources())
+        self._targets: list[tuple] | None = None
+        self._names: list[tuple[str, list[tuple[int, str]]]] | None = None
+        self._host_ports: dict[str, list[tuple[int, str]]] | None = None
+
+    def ip_targets(self) -> list[tuple]:
+        """(target, network, address, address text, port, protocol, host) in matrix order."""
+        if self._targets is None:
+            self._targets = self.matrix._ip_targets()
+        return self._targets
+
+    def names(self) -> list[tuple[str, list[tuple[int, str]]]]:
+        """Every name the matrix looks up, with its ports, in matrix order."""
+        if self._names is None:
+            self._names = self.matrix._names()
+        return self._names
+
+    def ip(self, source: str, target: str, network: str, port: int, proto: str) -> Probe | None:
+        """``source`` dialling ``target``'s address on ``network`` (None: no such address)."""
+        ns = self.sources.get(source)
+        owner_ns = self.world.namespaces.get(self.world.ns_of.get(target, ""))
+        if ns is None or owner_ns is None or owner_ns.kind != "container":
+            return None
+        ep = self.world.addressing.endpoint(owner_ns.members[0], network)
+        if ep is None:
+            return None
+        t = self.matrix.probe(ns, ep.address, port, proto, self.matrix._host_of(target))
+        return self.matrix._make(source, Via.IP, port, proto, t, target=target, network=network, address=str(ep.address))
+
+    def dns(self, source: str, name: str, port: int, proto: str) -> Probe | None:
+        """``source`` looking ``name`` up and dialling the first address (None: not a source)."""
+        ns = self.sources.get(source)
+        if ns is None:
+            return None
+        return self.matrix._dns_probe(source, ns, name, self.matrix.names.resolve(ns, name), port, proto)
+
+    def from_source(self, source: str) -> Iterator[Probe]:
+        """Every probe of one source, in matrix order (as :meth:`Matrix.iter_probes` makes them)."""
+        ns = self.sources.get(source)
+        if ns is None:
+            return
+        m = self.matrix
+        for target, network, addr, addr_text, port, proto, hint in self.ip_targets():
+            t = m.probe(ns, addr, port, proto, hint)
+            yield m._make(source, Via.IP, port, proto, t, target=target, network=network, address=addr_text)
+        for name, ports in self.names():
+            res = m.names.resolve(ns, name)
+            for port, proto in ports:
+                yield m._dns_probe(source, ns, name, res, port, proto)
+        if self._host_ports is None:
+            self._host_ports = m._host_ports()
+        for host_name, dial, ports in m._host_dials(source, ns, self._host_ports):
+            for port, proto in ports:
+                if dial is None:
+                    t = Trace((), Disposition.NO_ROUTE, "no default gateway: the container cannot reach the host")
+                else:
+                    t = m.probe(ns, dial, port, proto, host_name)
+                t = m._nobody(t, host_name or self.world.design.hosts[0].name, port, proto)
+                yield m._make(source, Via.HOST, port, proto, t, host=host_name, address=str(dial) if dial else None)
