@@ -18,7 +18,7 @@ from .yamlsource import Path, Report, describe, did_you_mean, shown
 
 MAX_RANGE = 1000  # ports in one range ("8000-8999")
 MAX_PER_CONTAINER = 2000  # ports one container publishes and listens on, ranges expanded
-MAX_PER_DESIGN = 10_000  # the same, summed over the design (the engine model costs ~0.5 ms per published port)
+MAX_PER_DESIGN = 50_000  # the same, summed over the design (as many as attachments: 10,000 containers listen on 1-2 ports each)
 PROTOCOLS = tuple(p.value for p in Protocol)
 
 
