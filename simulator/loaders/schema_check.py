@@ -57,8 +57,8 @@ def compile_schema(schema: object, top_extra: Callable[[str], bool] | None = Non
         names = kinds if isinstance(kinds, list) else [kinds]
         if not all(isinstance(k, str) and k in _TYPES for k in names):
             return _never
-        tests = [_TYPES[k] for k in names]
-        checks.append(tests[0] if len(tests) == 1 else (lambda v, tests=tests: any(t(v) for t in tests)))
+        tests = tuple(_TYPES[k] for k in names)
+        checks.append(tests[0] if len(tests) == 1 else _any_of(tests))
     if "enum" in schema:
         options = schema["enum"]
         if not isinstance(options, list):
@@ -74,6 +74,10 @@ def compile_schema(schema: object, top_extra: Callable[[str], bool] | None = Non
     if len(checks) == 1:
         return checks[0]
     return lambda v: all(c(v) for c in checks)
+
+
+def _any_of(tests: tuple[Check, ...]) -> Check:
+    return lambda v: any(t(v) for t in tests)
 
 
 def _number_checks(schema: dict) -> list[Check]:
