@@ -53,7 +53,7 @@ def _own_key(c: Container) -> tuple:
         c.host,
         c.mode.kind.value,
         tuple((a.network, a.aliases, a.gw_priority) for a in c.attachments),
-        tuple(sorted((p.container_port, p.protocol.value, str(p.host_ip) if p.host_ip else None, p.host_port is None)
+        tuple(sorted((p.container_port, p.protocol.value, str(p.host_ip or ""), p.host_port is None)
                      for p in c.ports)),
         tuple((lst.port, lst.protocol.value) for lst in c.listeners),
         c.service,

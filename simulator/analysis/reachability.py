@@ -46,13 +46,15 @@ class _Probes:
     def __get__(self, obj: ReachResult | None, owner: type | None = None) -> tuple[Probe, ...] | None:
         if obj is None:
             return None  # the field's default: computed on first use
-        probes = obj.__dict__.get("_probes")
+        probes = obj.__dict__.get("_given")
+        if probes is None:
+            probes = obj.__dict__.get("_probes")
         if probes is None:
             probes = obj.__dict__["_probes"] = tuple(obj.iter_probes())
         return probes
 
     def __set__(self, obj: ReachResult, value: Iterable[Probe] | None) -> None:
-        obj.__dict__["_probes"] = None if value is None else tuple(value)
+        obj.__dict__["_given"] = None if value is None else tuple(value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,15 +129,25 @@ class ReachResult:
 
     def iter_probes(self) -> Iterator[Probe]:
         """Every probe, in matrix order, one at a time (the probes given, when there are)."""
-        given = self.__dict__.get("_probes")
+        given = self.__dict__.get("_given")
+        if given is None:
+            given = self.__dict__.get("_probes")
         if given is not None:
             return iter(given)
         return self._matrix().iter_probes()
 
     def groups(self) -> Iterator[ProbeGroup]:
-        """The class-level rows of the matrix (of the probes given, when there are), in the
-        order of their first probe."""
-        return iter(_group(self, self.iter_probes()))
+        """The class-level rows of the matrix: source classes in order (containers' classes, then
+        the host(s) and ``external``), each with its groups via ip (target classes in order, each
+        target's networks and ports), via dns (names in order), via host.
+
+        One walk per pair of representatives: the cost grows with the classes, not the containers.
+        With probes given (``dataclasses.replace(result, probes=...)``), the groups of those probes,
+        gathered by walking them, in the order of their first probe."""
+        given = self.__dict__.get("_given")
+        if given is not None:
+            return iter(_group(self, given))
+        return _ClassGroups(self, self._matrix()).groups()
 
     def to_json(self) -> dict:
         return {
@@ -164,29 +176,219 @@ def _group(result: ReachResult, probes: Iterable[Probe]) -> list[ProbeGroup]:
     def cls_or_none(name: str | None) -> str | None:
         return None if name is None else cls(name)
 
-    rows: dict[tuple, list] = {}
+    rows = _Rows()
     for p in probes:
         if p.via == Via.DNS:
             target_class, own = owners.get(p.name or "", (None, False))
             name_key = ("own",) if own else p.name
         else:
             target_class, name_key = cls_or_none(p.target), None
-        key = (cls(p.source), p.via, target_class, p.network, name_key, p.host, p.port, p.protocol,
-               p.disposition, cls_or_none(p.responder), reason_shape(p.reason))
-        row = rows.get(key)
+        rows.add(cls(p.source), target_class, name_key, p, cls_or_none(p.responder), 1, {p.name})
+    return list(rows.groups())
+
+
+class _Rows:
+    """Class-level rows being gathered: one per (source class, way, target class, network, name
+    key, host, port, protocol, outcome up to addresses), in the order of their first probe."""
+
+    def __init__(self) -> None:
+        self.rows: dict[tuple, list] = {}
+
+    def add(self, source_class: str, target_class: str | None, name_key, p: Probe, responder_class: str | None,
+            count: int, names: set) -> None:
+        key = (source_class, p.via, target_class, p.network, name_key, p.host, p.port, p.protocol,
+               p.disposition, responder_class, reason_shape(p.reason))
+        row = self.rows.get(key)
         if row is None:
-            rows[key] = [p, 1, {p.name}]
+            self.rows[key] = [p, count, set(names)]
         else:
-            row[1] += 1
+            row[1] += count
             if len(row[2]) < 2:
-                row[2].add(p.name)
-    out = []
-    for key, (example, count, names) in rows.items():
-        source_class, via, target_class, network, _, host, port, proto, disposition, responder_class, _ = key
-        name = example.name if len(names) == 1 else None
-        out.append(ProbeGroup(source_class, via, target_class, network, name, host, port, proto, disposition,
-                              example.reason, responder_class, count, example))
-    return out
+                row[2] |= names
+
+    def groups(self) -> Iterator[ProbeGroup]:
+        for key, (example, count, names) in self.rows.items():
+            source_class, via, target_class, network, _, host, port, proto, disposition, responder_class, _ = key
+            name = example.name if len(names) == 1 else None
+            yield ProbeGroup(source_class, via, target_class, network, name, host, port, proto, disposition,
+                             example.reason, responder_class, count, example)
+        self.rows = {}
+
+
+class _ClassGroups:
+    """The class-level rows of a matrix, from one representative probe per pair of classes and
+    outcome: members that the representative cannot stand for (a container dialling an address of
+    its own namespace, a name whose records include its own namespace) are walked on their own."""
+
+    def __init__(self, result: ReachResult, matrix: Matrix):
+        self.result = result
+        self.m = matrix
+        world = result.world
+        self.world = world
+        self.owners = _name_classes(result)
+        self.targets_of: dict[str, list[tuple]] = {}
+        for entry in matrix._ip_targets():
+            self.targets_of.setdefault(entry[0], []).append(entry)
+        self.cls_of = {m: c for c in result.classes for m in c.members}
+        # names: a container's own name gathered by its class; every other name on its own
+        self.own_names: dict[str, list[tuple[str, str, list]]] = {}  # class id -> [(member, name, ports)]
+        self.dns_entries: list[tuple] = []
+        seen: set[str] = set()
+        for name, ports in matrix._names():
+            cid, own = self.owners.get(name, (None, False))
+            if own and cid is not None:
+                member = self._owner_of(name)
+                self.own_names.setdefault(cid, []).append((member, name, ports))
+                if cid not in seen:
+                    seen.add(cid)
+                    self.dns_entries.append(("own", cid))
+            else:
+                self.dns_entries.append(("name", name, ports))
+        self.host_ports = matrix._host_ports()
+        self.held_by: dict[IPv4Address, list[str]] = {}  # address -> the namespaces holding it
+        for ns in world.namespaces.values():
+            for addr in ns.addresses():
+                self.held_by.setdefault(addr, []).append(ns.id)
+        # containers one of whose addresses another namespace holds too (the same subnet on two hosts)
+        self.colliding = {t for t, entries in self.targets_of.items() if any(len(self.held_by.get(e[2], ())) > 1 for e in entries)}
+
+    def _owner_of(self, name: str) -> str:
+        owner = self.__dict__.setdefault("_by_engine_name", {c.engine_name: c.name for c in self.world.design.containers})
+        return owner[name]
+
+    def cls(self, name: str | None) -> str | None:
+        if name is None:
+            return None
+        c = self.cls_of.get(name)
+        return c.id if c is not None else name
+
+    def mates(self, container: str) -> list[str]:
+        """The containers living in ``container``'s namespace (itself included), when it is a container's."""
+        ns_id = self.world.ns_of.get(container)
+        if ns_id is None or not ns_id.startswith("ctr:"):
+            return []
+        return self.world.namespaces[ns_id].members
+
+    def sources(self) -> Iterator[tuple[str, list[str], list[tuple[str, Namespace]]]]:
+        """(class id, members, [(member, namespace)]) per source class, in order."""
+        by_name = dict(self.m.sources())
+        done: set[str] = set()
+        for src_name, _ in self.m.sources():
+            c = self.cls_of.get(src_name)
+            if c is None:
+                yield src_name, [src_name], [(src_name, by_name[src_name])]
+                continue
+            if c.id in done:
+                continue
+            done.add(c.id)
+            members = [x for x in c.members if x in by_name]
+            yield c.id, members, [(x, by_name[x]) for x in members]
+
+    def groups(self) -> Iterator[ProbeGroup]:
+        for cid, members, placed in self.sources():
+            rows = _Rows()
+            self._ip(rows, cid, members, placed)
+            self._dns(rows, cid, members, placed)
+            self._host(rows, cid, members, placed)
+            yield from rows.groups()
+
+    # --- via ip --------------------------------------------------------------------------
+    def _ip(self, rows: _Rows, cid: str, members: list[str], placed: list[tuple[str, Namespace]]) -> None:
+        s0, ns0 = placed[0]
+        mates0 = self.mates(s0)
+        n = len(members)
+        for tc in self.result.classes:
+            tmembers = [t for t in tc.members if t in self.targets_of]
+            if not tmembers:
+                continue
+            if any(t in self.colliding for t in tmembers):  # an address several namespaces hold: each target on its own
+                for t in tmembers:
+                    for entry in self.targets_of[t]:
+                        self._split_by_owner(rows, cid, tc.id, placed, (entry[2],), entry, self._ip_probe)
+                continue
+            plain = tmembers
+            local = [t for t in mates0 if t in self.targets_of and self.cls_of[t] is tc]
+            other = next((t for t in plain if t not in local), None)
+            if other is not None:
+                for entry in self.targets_of[other]:
+                    self._ip_probe(rows, cid, tc.id, s0, ns0, entry, n * (len(plain) - len(local)))
+            if local:
+                for s, ns in (placed[:1] if n == 1 else placed):  # each member dials its own namespace's
+                    for t in self.mates(s):
+                        if self.cls_of.get(t) is tc and t in self.targets_of:
+                            for entry in self.targets_of[t]:
+                                self._ip_probe(rows, cid, tc.id, s, ns, entry, 1)
+
+    def _split_by_owner(self, rows: _Rows, cid: str, tid: str | None, placed: list[tuple[str, Namespace]],
+                        addresses: tuple, entry: tuple, probe) -> None:
+        """The members of a source class that hold one of ``addresses`` walk on their own; the others alike."""
+        owners = {x for a in addresses for x in self.held_by.get(a, ())}
+        special = [(s, ns) for s, ns in placed if ns.id in owners]
+        rest = next(((s, ns) for s, ns in placed if ns.id not in owners), None)
+        if rest is not None:
+            probe(rows, cid, tid, rest[0], rest[1], entry, len(placed) - len(special))
+        for s, ns in special:
+            probe(rows, cid, tid, s, ns, entry, 1)
+
+    def _ip_probe(self, rows: _Rows, cid: str, tid: str | None, src: str, ns: Namespace, entry: tuple, count: int) -> None:
+        target, network, addr, addr_text, port, proto, hint = entry
+        m = self.m
+        t = m.probe(ns, addr, port, proto, hint)
+        p = m._make(src, Via.IP, port, proto, t, target=target, network=network, address=addr_text)
+        rows.add(cid, tid, None, p, self.cls(p.responder), count, {None})
+
+    # --- via dns -------------------------------------------------------------------------
+    def _dns(self, rows: _Rows, cid: str, members: list[str], placed: list[tuple[str, Namespace]]) -> None:
+        s0, ns0 = placed[0]
+        mates0 = self.mates(s0)
+        n = len(members)
+        for entry in self.dns_entries:
+            if entry[0] == "own":
+                tid = entry[1]
+                owned = self.own_names[tid]
+                if any(e[0] in self.colliding for e in owned):  # each name on its own
+                    for e in owned:
+                        self._dns_split(rows, cid, tid, ("own",), placed, e)
+                    continue
+                local = [e for e in owned if e[0] in mates0]
+                other = next((e for e in owned if e[0] not in mates0), None)
+                if other is not None:
+                    names = {e[1] for e in owned if e[0] not in mates0} if n == 1 else {e[1] for e in owned}
+                    self._dns_pair(rows, cid, tid, ("own",), s0, ns0, other, n * (len(owned) - len(local)), names)
+                if local:
+                    for s, ns in (placed[:1] if n == 1 else placed):
+                        mates = self.mates(s)
+                        for e in owned:
+                            if e[0] in mates:
+                                self._dns_pair(rows, cid, tid, ("own",), s, ns, e, 1, {e[1]})
+                continue
+            _, name, ports = entry
+            self._dns_split(rows, cid, self.owners.get(name, (None, False))[0], name, placed, (None, name, ports))
+
+    def _dns_split(self, rows: _Rows, cid: str, tid: str | None, name_key, placed: list[tuple[str, Namespace]],
+                   entry: tuple) -> None:
+        """One name from every member of a source class: its records resolve alike for all of them (one
+        search path per class); the members holding one of the records' addresses walk on their own."""
+        res = self.m.names.resolve(placed[0][1], entry[1])
+
+        def probe(rows: _Rows, cid: str, tid: str | None, src: str, ns: Namespace, entry: tuple, count: int) -> None:
+            self._dns_pair(rows, cid, tid, name_key, src, ns, entry, count, {entry[1]})
+
+        self._split_by_owner(rows, cid, tid, placed, tuple(a for a, _, _ in res.records), entry, probe)
+
+    def _dns_pair(self, rows: _Rows, cid: str, tid: str | None, name_key, src: str, ns: Namespace, entry: tuple,
+                  count: int, names: set) -> None:
+        _, name, ports = entry
+        res = self.m.names.resolve(ns, name)
+        for port, proto in ports:
+            p = self.m._dns_probe(src, ns, name, res, port, proto)
+            rows.add(cid, tid, name_key, p, self.cls(p.responder), count, names)
+
+    # --- via host ------------------------------------------------------------------------
+    def _host(self, rows: _Rows, cid: str, members: list[str], placed: list[tuple[str, Namespace]]) -> None:
+        s0, ns0 = placed[0]
+        for p in self.m.host_probes(s0, ns0, self.host_ports):
+            rows.add(cid, None, None, p, self.cls(p.responder), len(members), {None})
 
 
 def _name_classes(result: ReachResult) -> dict[str, tuple[str | None, bool]]:
@@ -210,9 +412,10 @@ def _name_classes(result: ReachResult) -> dict[str, tuple[str | None, bool]]:
 class Matrix:
     """Computes probes for one world, sharing walks between probes of one class."""
 
-    def __init__(self, world: World, with_traces: bool = False):
+    def __init__(self, world: World, with_traces: bool = False, shared: bool = True):
         self.world = world
         self.with_traces = with_traces
+        self.shared = shared  # False: the slow path, every probe walked on its own (the reference the tests compare with)
         self.names = NameTable(world)
         self._walks: dict[tuple, tuple[Trace, IPv4Address]] = {}  # class -> (its representative's walk, address)
         self._profiles: dict[str, tuple] = {}
@@ -268,6 +471,9 @@ class Matrix:
 
     def trace(self, ns: Namespace, dst: IPv4Address, port: int, proto: str, prefer_host: str | None = None) -> Trace:
         """The walk's outcome; exact for its disposition, responder and reason."""
+        if not self.shared:
+            t = walk(self.world, ns.id, dst, port, proto, prefer_host)
+            return t if self.with_traces else Trace((), t.disposition, t.reason, t.responder)
         fast_key = (ns.id if ns.owns(dst) else self._profile(ns), dst, port, proto, prefer_host)
         hit = self._outcomes.get(fast_key)
         if hit is None:
@@ -351,14 +557,18 @@ class Matrix:
                 res = self.names.resolve(ns, name)
                 for port, proto in ports:
                     yield self._dns_probe(src_name, ns, name, res, port, proto)
-            for host_name, dial, ports in self._host_dials(src_name, ns, host_ports):
-                for port, proto in ports:
-                    if dial is None:
-                        t = Trace((), Disposition.NO_ROUTE, "no default gateway: the container cannot reach the host")
-                    else:
-                        t = self.probe(ns, dial, port, proto, host_name)
-                    t = self._nobody(t, host_name or self.world.design.hosts[0].name, port, proto)
-                    yield self._make(src_name, Via.HOST, port, proto, t, host=host_name, address=str(dial) if dial else None)
+            yield from self.host_probes(src_name, ns, host_ports)
+
+    def host_probes(self, src_name: str, ns: Namespace, host_ports: dict[str, list]) -> Iterator[Probe]:
+        """The probes of one source via host: every host port of the host(s) it dials."""
+        for host_name, dial, ports in self._host_dials(src_name, ns, host_ports):
+            for port, proto in ports:
+                if dial is None:
+                    t = Trace((), Disposition.NO_ROUTE, "no default gateway: the container cannot reach the host")
+                else:
+                    t = self.probe(ns, dial, port, proto, host_name)
+                t = self._nobody(t, host_name or self.world.design.hosts[0].name, port, proto)
+                yield self._make(src_name, Via.HOST, port, proto, t, host=host_name, address=str(dial) if dial else None)
 
     def _make(self, source: str, via: Via, port: int, proto: str, t: Trace, **fields) -> Probe:
         return Probe(
