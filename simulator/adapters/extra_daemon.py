@@ -124,6 +124,13 @@ class DaemonSpec:
     switch_if: str  # the other end of that veth, on the LAN bridge
     lan_address: IPv4Interface
     binaries: EngineBinaries | None = None  # an engine built from source; None: dockerd from PATH
+    settings: str = "{}"  # with binaries: the design host's daemon options as daemon.json keys (JSON text)
+    forwarding_preset: bool = False  # net.ipv4.ip_forward is 1 before dockerd starts (the host already routed)
+
+    def daemon_config(self) -> dict:
+        """The daemon.json of a daemon from binaries: what they need, and the host's options."""
+        assert self.binaries is not None, "only a daemon built from source gets a configuration file"
+        return self.binaries.daemon_config() | json.loads(self.settings)
 
     @property
     def socket(self) -> str:
@@ -181,12 +188,14 @@ def _slug(text: str) -> str:
 
 
 def daemon_spec(design: str, host: str, index: int, lan_if: str, lan_address: IPv4Interface,
-                binaries: EngineBinaries | None = None) -> DaemonSpec:
+                binaries: EngineBinaries | None = None, settings: dict | None = None,
+                forwarding_preset: bool = False) -> DaemonSpec:
     """The names for the ``index``-th extra host of a design (pure; index from 1)."""
     base = f"{_slug(design)}-{_slug(host)}"
     if len(base) > 40:  # keeps containerd's socket paths under the unix limit
         base = f"{base[:31]}-{hashlib.sha1(f'{design}/{host}'.encode()).hexdigest()[:8]}"
-    return DaemonSpec(design, host, base, f"netsim-host-{base}", lan_if, f"lanh{index}", lan_address, binaries)
+    return DaemonSpec(design, host, base, f"netsim-host-{base}", lan_if, f"lanh{index}", lan_address, binaries,
+                      json.dumps(settings or {}, sort_keys=True), forwarding_preset)
 
 
 # -- what the machine can do -------------------------------------------------------------
@@ -227,7 +236,8 @@ def start(spec: DaemonSpec, lan_namespace: str, lan_bridge: str):
     Path(spec.record).write_text(json.dumps(_record(spec), indent=1))
     _run(["ip", "netns", "add", spec.namespace])
     _in_ns(spec, ["ip", "link", "set", "lo", "up"])
-    _in_ns(spec, ["sysctl", "-qw", "net.ipv4.ip_forward=0"])  # a fresh host: dockerd turns it on
+    # a fresh host: dockerd turns forwarding on (and sets the FORWARD policy to DROP), unless the host already routed
+    _in_ns(spec, ["sysctl", "-qw", f"net.ipv4.ip_forward={1 if spec.forwarding_preset else 0}"])
     _run(["ip", "-n", lan_namespace, "link", "add", spec.switch_if, "type", "veth",
           "peer", "name", spec.lan_if, "netns", spec.namespace])
     _run(["ip", "-n", lan_namespace, "link", "set", spec.switch_if, "master", lan_bridge, "up"])
@@ -236,7 +246,7 @@ def start(spec: DaemonSpec, lan_namespace: str, lan_bridge: str):
 
     Path(spec.data_root).mkdir(parents=True, exist_ok=True)
     if spec.binaries is not None:
-        Path(spec.config_file).write_text(json.dumps(spec.binaries.daemon_config(), indent=1, sort_keys=True))
+        Path(spec.config_file).write_text(json.dumps(spec.daemon_config(), indent=1, sort_keys=True))
     with open(spec.log, "ab") as log:
         proc = subprocess.Popen(spec.argv(), stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                 start_new_session=True, close_fds=True)  # Ctrl-C reaches netsim, not dockerd

@@ -18,12 +18,14 @@ DesignArg = typer.Argument(..., help="A netsim design (YAML) or a docker-compose
 ImageOpt = typer.Option(None, "--probe-image", help="Probe image to use (default: netsim-probe:1, built locally when missing).")
 DockerdOpt = typer.Option(None, "--dockerd", envvar="NETSIM_DOCKERD", metavar="PATH",
                           help="Run every design host as a daemon started from this dockerd binary (an engine built "
-                               "from source) in a network namespace of its own; this machine's engine is not used. "
-                               "docs/engines-from-source.md.")
+                               "from source) in a network namespace of its own; this machine's engine is not used "
+                               "(env NETSIM_DOCKERD). docs/engines-from-source.md.")
 RuntimeOpt = typer.Option(None, "--runtime", envvar="NETSIM_RUNTIME", metavar="PATH",
-                          help="--dockerd: the OCI runtime (runc) its containers run with (default: runc from PATH).")
+                          help="--dockerd: the OCI runtime (runc) its containers run with (default: runc from PATH; "
+                               "env NETSIM_RUNTIME).")
 ProxyOpt = typer.Option(None, "--docker-proxy", envvar="NETSIM_DOCKER_PROXY", metavar="PATH",
-                        help="--dockerd: its docker-proxy (default: docker-proxy beside the dockerd binary).")
+                        help="--dockerd: its docker-proxy (default: docker-proxy beside the dockerd binary; "
+                             "env NETSIM_DOCKER_PROXY).")
 
 
 class Format(str, Enum):
@@ -65,7 +67,6 @@ def deploy(
 
         netsim deploy designs/frontend-backend.yaml --dry-run    # the plan only
         netsim deploy designs/frontend-backend.yaml
-        netsim deploy designs/frontend-backend.yaml --dockerd ~/moby/bundles/dockerd --dry-run
     """
     from ..adapters.probe_image import DEFAULT_PROBE_IMAGE
     from ..deploy.apply import apply, sigterm_as_interrupt

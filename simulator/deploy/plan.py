@@ -59,7 +59,7 @@ from ..adapters.probe_image import DEFAULT_PROBE_IMAGE
 from ..cidr import highest_free
 from ..engine.ipam import allocate, network_hosts
 from ..errors import DeployRefused
-from ..model import Container, Design, Driver, KernelFeatures, ModeKind, Network
+from ..model import Container, DaemonOptions, Design, Driver, KernelFeatures, ModeKind, Network
 
 DEFAULT_BRIDGE = "bridge"
 GWBRIDGE = "docker_gwbridge"
@@ -191,8 +191,27 @@ def extra_hosts(design: Design, binaries: EngineBinaries | None = None) -> tuple
             problems.append(f"host {h.name}: LAN interface name {h.lan_interface!r} is not a Linux interface name")
     if problems:
         raise DeployRefused(f"design {design.name!r} can't be deployed on emulated hosts here: " + "; ".join(problems))
-    return tuple(daemon_spec(design.name, h.name, i, h.lan_interface, h.lan_address, binaries)
+    return tuple(daemon_spec(design.name, h.name, i, h.lan_interface, h.lan_address, binaries,
+                             daemon_settings(h.daemon) if binaries is not None else None,
+                             binaries is not None and h.daemon.forwarding_preset)
                  for i, h in enumerate(daemons, 1))
+
+
+def daemon_settings(options: DaemonOptions) -> dict:
+    """A design host's daemon options as the daemon.json keys of dockerd (only those that differ
+    from dockerd's defaults; ``forwarding_preset`` is the namespace's sysctl, not a key)."""
+    defaults = DaemonOptions()
+    out: dict = {}
+    for name, key in (("icc", "icc"), ("userland_proxy", "userland-proxy"), ("iptables", "iptables"),
+                      ("ip_forward", "ip-forward"), ("ip_masq", "ip-masq"),
+                      ("allow_direct_routing", "allow-direct-routing")):
+        if getattr(options, name) != getattr(defaults, name):
+            out[key] = getattr(options, name)
+    if options.bip is not None:
+        out["bip"] = str(options.bip)
+    if options.default_address_pools != defaults.default_address_pools:
+        out["default-address-pools"] = [{"base": str(p.base), "size": p.size} for p in options.default_address_pools]
+    return out
 
 
 def plan(design: Design, image: str = DEFAULT_PROBE_IMAGE, caps: KernelFeatures = UNPROBED,
@@ -267,7 +286,8 @@ def plan(design: Design, image: str = DEFAULT_PROBE_IMAGE, caps: KernelFeatures 
                  f"LAN peer), no default route{machine}"),
         ]
         for e in extras:
-            dockerd = f"{e.binaries.dockerd} ({e.config_file})" if e.binaries is not None else "dockerd"
+            settings = f", host options {e.settings}" if e.settings != "{}" else ""
+            dockerd = f"{e.binaries.dockerd} ({e.config_file}{settings})" if e.binaries is not None else "dockerd"
             steps.append(Step("daemon", f"host {e.host}: namespace {e.namespace}, {e.lan_if} ({e.lan_address}) "
                               f"<-> {e.switch_if} on the bridge, no default route; {dockerd} on {e.socket}", (e.host,)))
     else:
