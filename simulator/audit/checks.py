@@ -12,9 +12,9 @@ from collections.abc import Callable, Iterator
 from ipaddress import IPv4Address, IPv4Network
 
 from ..analysis.exposure import audience
-from ..analysis.probes import Probe
-from ..analysis.reachability import Matrix, ReachResult
-from ..engine.dns import NameTable
+from ..analysis.paths import PairProbes
+from ..analysis.probes import Probe, Via
+from ..analysis.reachability import Matrix, ProbeGroup, ReachResult
 from ..engine.ipam import GWBRIDGE
 from ..engine.rules import Binding
 from ..engine.trace import Disposition, Hop, Place
@@ -32,18 +32,71 @@ LINK_DRIVERS = (Driver.MACVLAN, Driver.IPVLAN)
 
 
 class AuditContext:
-    def __init__(self, design: Design, warnings: list[Problem], result: ReachResult, book: TraceBook):
+    """What every check reads: the design, its world, the matrix's class-level groups, and exact
+    probes one at a time (never every probe of the matrix)."""
+
+    def __init__(self, design: Design, warnings: list[Problem], result: ReachResult, book: TraceBook,
+                 pairs: PairProbes | None = None):
         self.design, self.warnings, self.result, self.book = design, warnings, result, book
         self.world = result.world
         self.version = result.world.version
+        self.groups: list[ProbeGroup] = list(result.groups())
+        self.pairs = pairs or PairProbes(Matrix(self.world))
+        self.source_index = {name: i for i, name in enumerate(self.pairs.sources)}
+        self.members = {c.id: c.members for c in result.classes}
+        self._ip_index: dict[tuple, int] | None = None
+        self._by_network: dict[str, list[tuple[int, tuple]]] | None = None
 
-    def finding(self, rule_id: str, services, message: str, evidence=(), location=None, **fields) -> Finding:
+    def finding(self, rule_id: str, services, message: str, evidence=(), location=None, proofs=(), alike=(),
+                **fields) -> Finding:
         rule = BY_ID[rule_id]
         fix = rule.fix.format_map(_Blank(fields))
-        return Finding(rule, tuple(services), message, fix, tuple(evidence), location)
+        return Finding(rule, tuple(services), message, fix, tuple(evidence), location, tuple(proofs), tuple(alike))
 
-    def probes(self, pred: Callable[[Probe], bool]) -> list[Probe]:
-        return [p for p in self.result.probes if pred(p)]
+    def class_members(self, class_id: str | None) -> tuple[str, ...]:
+        """The containers of a class (a source that is no container: itself)."""
+        if class_id is None:
+            return ()
+        return self.members.get(class_id, (class_id,))
+
+    def is_container_class(self, class_id: str | None) -> bool:
+        return class_id in self.members
+
+    def labels(self, names) -> list[str]:
+        """Containers for people: a class of several whose every member is named, by its id."""
+        names = list(dict.fromkeys(names))
+        chosen = set(names)
+        out: list[str] = []
+        for n in names:
+            cls = self.result.class_of(n) if self.design.has_container(n) else None
+            if cls is not None and len(cls.members) > 1 and chosen.issuperset(cls.members):
+                if cls.id not in out:
+                    out.append(cls.id)
+            else:
+                out.append(n)
+        return out
+
+    def ip_position(self, p: Probe) -> tuple[int, int]:
+        """Where a probe via ip stands in the matrix: its source's place, then its target's."""
+        if self._ip_index is None:
+            self._ip_index = {(t, n, port, proto): i for i, (t, n, _, _, port, proto, _) in enumerate(self.pairs.ip_targets())}
+        return self.source_index[p.source], self._ip_index[(p.target, p.network, p.port, p.protocol)]
+
+    def ip_targets_on(self, network: str) -> list[tuple[int, tuple]]:
+        """(place in the matrix, ip target) of every address on ``network``, in matrix order."""
+        if self._by_network is None:
+            self._by_network = {}
+            for i, item in enumerate(self.pairs.ip_targets()):
+                self._by_network.setdefault(item[1], []).append((i, item))
+        return self._by_network.get(network, [])
+
+    def combos(self, pred: Callable[[ProbeGroup], bool]) -> list[list[ProbeGroup]]:
+        """Groups of one pair of classes (same source class, way, target class, network, name, host,
+        port, protocol) for the pairs where some group satisfies ``pred``, in group order."""
+        out: dict[tuple, list[ProbeGroup]] = {}
+        for g in self.groups:
+            out.setdefault((g.source_class, g.via, g.target_class, g.network, g.name, g.host, g.port, g.protocol), []).append(g)
+        return [gs for gs in out.values() if any(pred(g) for g in gs)]
 
     def port_location(self, b: Binding):
         c = self.design.container(b.container)
@@ -63,15 +116,14 @@ class AuditContext:
     def lan_ip(self, host: str) -> str:
         return str(self.design.host(host).lan_address.ip)
 
+    def external_host_probes(self) -> list[Probe]:
+        """The LAN peer's probes of the hosts' ports, in matrix order (one source: one probe per group)."""
+        return [g.example for g in self.groups if g.source_class == "external" and g.via == Via.HOST]
+
 
 class _Blank(dict):
     def __missing__(self, key: str) -> str:
         return f"<{key}>"
-
-
-def _host_port_probe(p: Probe, b: Binding, host: str, single: bool) -> bool:
-    return (p.via == "host" and p.port == b.host_port and p.protocol == b.protocol
-            and (p.host or None) == (None if single else host))
 
 
 # --- the checks ---------------------------------------------------------------------------
@@ -79,51 +131,61 @@ def _host_port_probe(p: Probe, b: Binding, host: str, single: bool) -> bool:
 
 def ns001_published_on_all_addresses(ctx: AuditContext):
     single = len(ctx.design.hosts) == 1
+    answered = {(p.host, p.port, p.protocol): p for p in ctx.external_host_probes() if p.reachable}
     for host, b in ctx.bindings():
         if b.host_ip != ANY:
             continue
-        proof = [p for p in ctx.result.probes if p.source == "external" and p.reachable
-                 and p.responder == b.container and _host_port_probe(p, b, host, single)]
-        if not proof:
+        proof = answered.get((None if single else host, b.host_port, b.protocol))
+        if proof is None or proof.responder != b.container:
             continue
         yield ctx.finding(
             "NS001", [b.container],
             f"{b.container} publishes {b.host_port}/{b.protocol} on 0.0.0.0 (every address of host {host})",
-            [ctx.book.evidence(proof[0])], ctx.port_location(b),
+            [], ctx.port_location(b), [proof], (b.container_port, b.protocol, b.network),
             lan_ip=ctx.lan_ip(host), host_port=b.host_port, container_port=b.container_port, network=b.network)
 
 
 def ns002_published_port_bypasses_isolation(ctx: AuditContext):
-    by_target: dict[tuple, list[Probe]] = defaultdict(list)
-    for p in ctx.result.probes:
-        if p.via != "host" or not p.reachable or not p.responder or not ctx.design.has_container(p.source):
+    by_target: dict[tuple, list[ProbeGroup]] = defaultdict(list)
+    for g in ctx.groups:  # every probe of such a group has the example's responder and audience
+        p = g.example
+        if g.via != Via.HOST or not g.reachable or not p.responder or not ctx.is_container_class(g.source_class):
             continue
         if ctx.design.container(p.responder).mode.kind is ModeKind.HOST:
             continue  # host mode: NS005
         if audience(ctx.result, p) == "other networks":
-            by_target[(p.responder, p.port, p.protocol)].append(p)
-    for (service, port, proto), probes in sorted(by_target.items()):
-        others = sorted({p.source for p in probes})
+            by_target[(p.responder, p.port, p.protocol)].append(g)
+    for (service, port, proto), groups in sorted(by_target.items()):
+        others = sorted({s for g in groups for s in ctx.class_members(g.source_class)})
+        first = min((g.example for g in groups), key=lambda p: ctx.source_index[p.source])
         host = ctx.design.container(service).host
         b = next((b for h, b in ctx.bindings() if h == host and b.host_port == port and b.protocol == proto), None)
+        who = ", ".join(sorted(ctx.labels(others)))
         yield ctx.finding(
             "NS002", [service, *others],
-            f"{', '.join(others)} reach{'es' if len(others) == 1 else ''} {service} through the host's published "
+            f"{who} reach{'es' if len(others) == 1 else ''} {service} through the host's published "
             f"port {port}/{proto} although they share no network with it",
-            [ctx.book.evidence(probes[0])], ctx.port_location(b) if b else ctx.container_location(service),
-            others=", ".join(others), service=service, host_port=port, protocol=proto,
+            [], ctx.port_location(b) if b else ctx.container_location(service), [first],
+            (b.container_port if b else port, proto, tuple(sorted({ctx.result.class_of(o).id for o in others}))),
+            others=who, service=service, host_port=port, protocol=proto,
             container_port=b.container_port if b else port)
 
 
 def ns003_direct_routing(ctx: AuditContext):
-    groups: dict[tuple, list[Probe]] = defaultdict(list)
-    for p in ctx.result.probes:
-        if p.source != "external" or p.via != "ip" or not p.reachable or not p.network:
-            continue
-        if not ctx.design.has_network(p.network) or ctx.design.network(p.network).driver in LINK_DRIVERS:
-            continue
-        groups[(p.target, p.network)].append(p)
-    for (target, network), probes in sorted(groups.items()):
+    def direct(g: ProbeGroup) -> bool:
+        return (g.source_class == "external" and g.via == Via.IP and g.reachable and g.network is not None
+                and ctx.design.has_network(g.network) and ctx.design.network(g.network).driver not in LINK_DRIVERS)
+
+    found: dict[tuple, list[Probe]] = defaultdict(list)
+    for groups in ctx.combos(direct):  # one source: each target's own probe, exactly
+        g = groups[0]
+        assert g.network is not None  # direct() keeps groups via ip only
+        for target in ctx.class_members(g.target_class):
+            p = ctx.pairs.ip("external", target, g.network, g.port, g.protocol)
+            if p is not None and p.reachable:
+                found[(target, g.network)].append(p)
+    for (target, network), probes in sorted(found.items()):
+        probes.sort(key=lambda p: (p.port, p.protocol))  # the matrix's order of one address's ports
         c = ctx.design.container(target)
         seg = ctx.world.addressing.segment_of(network, c.host)
         ports = ", ".join(sorted({f"{p.port}/{p.protocol}" for p in probes}))
@@ -131,7 +193,7 @@ def ns003_direct_routing(ctx: AuditContext):
             "NS003", [target],
             f"a LAN peer reaches {target} at {probes[0].address} on {network} ({ports}) without going through "
             f"a published host address (engine {ctx.version})",
-            [ctx.book.evidence(probes[0])], ctx.container_location(target),
+            [], ctx.container_location(target), [probes[0]], (network, ports),
             lan_if=ctx.design.host(c.host).lan_interface, subnet=seg.subnet if seg else network, host=c.host)
 
 
@@ -148,19 +210,21 @@ def ns004_loopback_binding_exposed(ctx: AuditContext):
             "NS004", [b.container],
             f"{b.container} publishes {b.host_port}/{b.protocol} on 127.0.0.1, but engine {ctx.version} lets a host on "
             f"the LAN segment reach it (moby#45610)",
-            [ev], ctx.port_location(b), protocol=b.protocol, host_port=b.host_port, host=host)
+            [ev], ctx.port_location(b), alike=(b.container_port, b.protocol), protocol=b.protocol, host_port=b.host_port,
+            host=host)
 
 
 def ns005_host_network_mode(ctx: AuditContext):
+    lan_probes = ctx.external_host_probes()
     for c in ctx.design.containers:
         if c.mode.kind is not ModeKind.HOST:
             continue
-        proof = [p for p in ctx.result.probes if p.source == "external" and p.via == "host" and p.responder == c.name]
+        proof = [p for p in lan_probes if p.responder == c.name]
         heard = ", ".join(f"{lst.port}/{lst.protocol.value}" for lst in c.listeners) or "nothing the design declares"
         what = (f"every port it listens on ({heard}) is open on every address of host {c.host}"
                 if proof else f"it listens on {heard}, and would on every address of host {c.host}")
         yield ctx.finding("NS005", [c.name], f"{c.name} uses the host's network namespace: {what}",
-                          [ctx.book.evidence(p) for p in proof[:4]], ctx.container_location(c.name),
+                          [], ctx.container_location(c.name), proof[:4], (heard, bool(proof)),
                           service=c.name, lan_ip=ctx.lan_ip(c.host))
 
 
@@ -169,16 +233,43 @@ def ns006_default_bridge(ctx: AuditContext):
           if any(ctx.design.has_network(a.network) and ctx.design.network(a.network).default_bridge for a in c.attachments)]
     if not on:
         return
-    ev = []
-    open_ = ctx.probes(lambda p: p.source in on and p.via == "ip" and p.reachable and p.responder in on and p.responder != p.source)
-    if open_:
-        ev.append(ctx.book.evidence(open_[0]))
-    nodns = ctx.probes(lambda p: p.source in on and p.via == "dns" and p.disposition is Disposition.NAME_NOT_RESOLVED)
-    if nodns:
-        ev.append(ctx.book.evidence(nodns[0]))
-    yield ctx.finding("NS006", on, f"{', '.join(on)} {'is' if len(on) == 1 else 'are'} on the default bridge: "
+    on_set = set(on)
+
+    def from_on(class_id: str | None) -> bool:  # a class is on the default bridge whole or not at all
+        return ctx.is_container_class(class_id) and ctx.class_members(class_id)[0] in on_set
+
+    proofs = []
+    open_ = _first_between_others(ctx, [gs for gs in ctx.combos(lambda g: g.via == Via.IP and g.reachable
+                                                                 and from_on(g.source_class) and from_on(g.responder_class))])
+    if open_ is not None:
+        proofs.append(open_)
+    nodns = next((g.example for g in ctx.groups if g.via == Via.DNS and from_on(g.source_class)
+                  and g.disposition is Disposition.NAME_NOT_RESOLVED), None)  # groups come in the order of their first probe
+    if nodns is not None:
+        proofs.append(nodns)
+    who = ctx.labels(on)
+    yield ctx.finding("NS006", on, f"{', '.join(who)} {'is' if len(on) == 1 else 'are'} on the default bridge: "
                       "no name resolution, and every container there reaches every other on every port",
-                      ev, ctx.container_location(on[0]), service=on[0])
+                      [], ctx.container_location(on[0]), proofs, service=on[0])
+
+
+def _first_between_others(ctx: AuditContext, combos: list[list[ProbeGroup]]) -> Probe | None:
+    """The first probe via ip in matrix order, among these pairs of classes, that one container's
+    listener answers for another container (not for itself)."""
+    found: list[Probe] = []
+    for groups in combos:
+        answered = [g for g in groups if g.reachable]
+        if len(groups) == 1 and answered[0].source_class != answered[0].responder_class:
+            found.append(answered[0].example)  # no member answers for itself: the group's first probe
+            continue
+        g = groups[0]
+        assert g.network is not None  # groups via ip
+        first = next((p for s in ctx.class_members(g.source_class) for t in ctx.class_members(g.target_class)
+                      if (p := ctx.pairs.ip(s, t, g.network, g.port, g.protocol)) is not None
+                      and p.reachable and p.responder not in (None, s)), None)
+        if first is not None:
+            found.append(first)
+    return min(found, key=ctx.ip_position, default=None)
 
 
 def _exposed_networks(ctx: AuditContext) -> dict[str, str]:
@@ -203,15 +294,26 @@ def ns007_multi_homed_across_trust(ctx: AuditContext):
         if not open_ or not closed:
             continue
         ev = [Evidence(f"network {n} is exposed", exposed[n]) for n in open_]
-        inside = [p for p in ctx.result.probes if p.source == c.name and p.via == "ip" and p.reachable
-                  and p.network in closed and p.responder not in (None, c.name)]
-        if inside:
-            ev.append(ctx.book.evidence(inside[0]))
+        inside = _first_inside(ctx, c.name, closed)
         soft = [n for n in closed if not ctx.design.network(n).internal]
         harden = f", and make {', '.join(soft)} internal: true" if soft else ""
         kinds = ", ".join(f"{n} ({'internal' if ctx.design.network(n).internal else 'nothing published'})" for n in closed)
         yield ctx.finding("NS007", [c.name], f"{c.name} joins exposed {', '.join(open_)} and protected {kinds}",
-                          ev, ctx.container_location(c.name), service=c.name, harden=harden)
+                          ev, ctx.container_location(c.name), [inside] if inside else [], (tuple(open_), tuple(closed)),
+                          service=c.name, harden=harden)
+
+
+def _first_inside(ctx: AuditContext, source: str, networks: list[str]) -> Probe | None:
+    """The first probe via ip in matrix order from ``source`` to an address on one of ``networks``
+    that another container answers."""
+    found = []
+    for network in networks:  # the first answered address of each network; then the earliest of them
+        for place, (target, net, _, _, port, proto, _) in ctx.ip_targets_on(network):
+            p = ctx.pairs.ip(source, target, net, port, proto)
+            if p is not None and p.reachable and p.responder not in (None, source):
+                found.append((place, p))
+                break
+    return min(found, key=lambda x: x[0])[1] if found else None
 
 
 def ns008_published_port_ignored(ctx: AuditContext):
@@ -257,22 +359,27 @@ def ns009_macvlan_host_unreachable(ctx: AuditContext):
 
 
 def ns010_ambiguous_name(ctx: AuditContext):
-    names = NameTable(ctx.world)
-    matrix = Matrix(ctx.world)
-    sources = dict(matrix.sources())
-    for network, table in sorted(names.by_network.items()):
+    matrix = ctx.pairs.matrix
+    sources = ctx.pairs.sources
+    first_on: dict[str, str] = {}  # network -> its first container (design order) that is a source
+    for c in ctx.design.containers:
+        if c.name in sources:
+            for n in c.networks:
+                first_on.setdefault(n, c.name)
+    for network, table in sorted(matrix.names.by_network.items()):
         for name, records in sorted(table.items()):
             owners = sorted({ctr for _, ctr in records})
             if len(owners) < 2:
                 continue
-            asker = next((c.name for c in ctx.design.containers if network in c.networks and c.name in sources), None)
+            asker = first_on.get(network)
             ev = []
             if asker is not None:
                 res = matrix.names.resolve(sources[asker], name)
                 ev.append(Evidence(f"{asker} looks up {name}", res.step.detail,
                                    lookup=(Hop(Place.of(sources[asker]), (res.step,)),)))
             yield ctx.finding("NS010", owners, f'"{name}" resolves to {", ".join(owners)} on {network}', ev,
-                              ctx.container_location(owners[1]), network=network, name=name, carriers=", ".join(owners))
+                              ctx.container_location(owners[1]), alike=(name,), network=network, name=name,
+                              carriers=", ".join(owners))
 
 
 def ns011_unused_network(ctx: AuditContext):
@@ -280,7 +387,7 @@ def ns011_unused_network(ctx: AuditContext):
     for n in ctx.design.networks:
         if n.name not in used and not n.default_bridge:
             yield ctx.finding("NS011", [], f"network {n.name} is declared but no container joins it", [],
-                              ctx.design.location("networks", n.name), network=n.name)
+                              ctx.design.location("networks", n.name), alike=(n.name,), network=n.name)
 
 
 def ns012_surprising_subnet(ctx: AuditContext):
@@ -308,7 +415,8 @@ def ns012_surprising_subnet(ctx: AuditContext):
         yield ctx.finding("NS012", [c.name for c in ctx.design.containers if seg.network in c.networks],
                           f"network {seg.network} subnet {seg.subnet} " + "; ".join(p for _, p in problems),
                           [Evidence(f"network {seg.network}", f"subnet {seg.subnet}, gateway {seg.gateway}")],
-                          ctx.design.location("networks", seg.network, "subnet"), host=problems[0][0], suggestion=suggestion)
+                          ctx.design.location("networks", seg.network, "subnet"), alike=(seg.network, seg.host),
+                          host=problems[0][0], suggestion=suggestion)
 
 
 CHECKS: dict[str, Callable[[AuditContext], Iterator[Finding]]] = {

@@ -18,11 +18,18 @@ the same key in an `--intent` file), or on the command line with `--disable NS00
 Severities map to SARIF levels: high → error, medium → warning, low → note.
 `--fail-on high|medium|low|never` (default low) sets which findings make the exit code 1.
 
+Findings of one rule that are the same case on containers of the same classes (replicas of a
+service: containers alike up to their names and addresses) are one finding: its header says how
+many cases it stands for (`(×40 alike)`), it shows the first case with its proof and lists a few
+others; `--all` lists every case in the table.
+
 `--format json` writes `{design, engine_version, disabled, kernel, findings: [{rule, slug, title,
 severity, services, message, why, fix, location, evidence: [{what, result, trace, lookup,
-trace_text}]}]}`: an evidence's `trace` is the packet's walk in the one trace shape, `lookup` a
-name lookup's hops, `trace_text` what the table prints under the proof (see
-[reach-json.md](reach-json.md#evidence-in-test-and-audit)).
+trace_text}], count, affects, instances: [{services, message, location}]}]}`: an evidence's `trace`
+is the packet's walk in the one trace shape, `lookup` a name lookup's hops, `trace_text` what the
+table prints under the proof (see [reach-json.md](reach-json.md#evidence-in-test-and-audit));
+`count` is how many cases the finding stands for, `instances` every one of them (the first is the
+finding itself), `affects` its containers with a whole class of several named by its class.
 """
 
 

@@ -121,6 +121,8 @@ def audit(
     disable: list[str] | None = typer.Option(None, "--disable", "-d", help="Rule IDs to switch off (repeat, or NS003,NS011)."),
     fail_on: FailOn = typer.Option(FailOn.low, "--fail-on", help="Exit 1 when a finding is at least this severe (never: always 0)."),
     no_trace: bool = typer.Option(False, "--no-trace", help="table: leave out the hop-by-hop traces."),
+    every: bool = typer.Option(False, "--all", help="table: list every case of a finding that stands for several alike "
+                                                    "(replicas); json always has them."),
     force: bool = ForceOpt,
     kernel: KernelChoice = KernelOpt,
 ) -> None:
@@ -153,7 +155,7 @@ def audit(
     elif format is AuditFormat.sarif:
         text = report.render_sarif_report(model.name, version, findings)
     else:
-        text = printable(report.render_text(model.name, version, findings, off, not no_trace), "\n")
+        text = printable(report.render_text(model.name, version, findings, off, not no_trace, every), "\n")
     _emit(text, output, force, (design, intent))
     order = ("high", "medium", "low")
     if fail_on is not FailOn.never and any(order.index(f.rule.severity) <= order.index(fail_on.value) for f in findings):
