@@ -2,7 +2,7 @@
 # Set up netsim on a fresh Debian machine (as root): system packages, the Python
 # package with its test extras, and (with --engine) a running Docker engine.
 #
-#   bash scripts/setup.sh            # simulator only: graphviz + netsim
+#   bash scripts/setup.sh            # simulator only: graphviz, docker-compose (for tests) + netsim
 #   bash scripts/setup.sh --engine   # also docker.io, busybox-static, gcc; starts dockerd
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,9 +10,10 @@ cd "$(dirname "$0")/.."
 want_engine=0
 [ "${1:-}" = "--engine" ] && want_engine=1
 
-pkgs=(graphviz)
+# docker-compose (1.29.2, Debian's): the unit tests compare netsim's reading of compose projects with it
+pkgs=(graphviz docker-compose)
 if [ "$want_engine" = 1 ]; then
-  pkgs+=(docker.io busybox-static gcc libc6-dev iproute2 iptables chromium docker-compose)
+  pkgs+=(docker.io busybox-static gcc libc6-dev iproute2 iptables chromium)
 fi
 missing=()
 for p in "${pkgs[@]}"; do

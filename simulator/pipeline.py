@@ -37,7 +37,8 @@ from .intent import load_intent_file
 from .intent.model import Intent
 from .intent.select import reference_problems
 from .intent.source import read_design
-from .loaders import KINDS, read_doc
+from .loaders import KINDS, detect_kind, read_doc
+from .loaders.compose_project import ProjectOptions, assemble
 from .loaders.validate import Context
 from .loaders.yamlsource import hint_budget, read_bytes
 from .model import Design, KernelFeatures
@@ -78,14 +79,18 @@ def _version_key(design: Design, engine_version: str | None) -> object:
 
 def load(path_or_text: str | bytes | os.PathLike, *, source: str | None = None, kind: str | None = None,
          engine_version: str | None = None, default_kernel: KernelFeatures | None = None,
-         intent_file: str | os.PathLike | None = None) -> Loaded:
+         intent_file: str | os.PathLike | None = None, project: ProjectOptions | None = None) -> Loaded:
     """Read, parse, check and model a design (a path, or its text) in one pass.
 
     ``kind``: "netsim", "compose" or None (detected). ``engine_version``: the engine the design
     is judged on (None: each host's own). ``default_kernel``: the kernel of hosts that state none
     (the CLI's ``--kernel``). ``intent_file``: an extra intent file whose expectations join the
-    design's own. Raises :class:`DesignError` (every problem, file:line:column) when invalid, and
-    :class:`~simulator.errors.DesignLoadError` when the text cannot be read as YAML.
+    design's own. ``project``: how a compose file is read as a project (the CLI's ``--file``,
+    ``--env-file``, ``--profile``, ``--project-directory`` and the process environment; None: the
+    project directory's .env and override file, no process environment), see
+    :mod:`simulator.loaders.compose_project`. Raises :class:`DesignError` (every problem,
+    file:line:column) when invalid, and :class:`~simulator.errors.DesignLoadError` when the text
+    cannot be read as YAML.
     """
 
     if kind not in (None, *KINDS):
@@ -96,7 +101,13 @@ def load(path_or_text: str | bytes | os.PathLike, *, source: str | None = None, 
         name = source or str(path_or_text)
         text = read_bytes(path_or_text)
     with hint_budget():
-        read = read_design(read_doc(text, name), kind)  # a DesignError of stage "load"
+        doc = read_doc(text, name)
+        if (kind or detect_kind(doc.data)) == "compose":
+            doc = assemble(doc, project or ProjectOptions())
+        elif project is not None and project.given:
+            raise ArgumentError(f"{name} is a netsim design: --file, --env-file, --profile and --project-directory "
+                                "apply to compose files")
+        read = read_design(doc, kind)  # a DesignError of stage "load"
     design, intent, warnings = read.design, read.intent, read.warnings
     more: list[Problem] = []
     from_file: Intent | None = None

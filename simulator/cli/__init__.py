@@ -27,6 +27,9 @@ try:  # Ctrl-C while the command is still starting (importing typer, rich, the c
 
     # Command modules register themselves on `app` when imported.
     from . import app_options, design_cmds, engine_cmds, intent_cmds, live_cmds, render_cmds  # noqa: F401
+    from .common import add_project_options
+
+    add_project_options(app)  # --file, --env-file, --profile, --project-directory on every command with a DESIGN
 except KeyboardInterrupt:
     print("netsim: interrupted", file=sys.stderr)
     raise SystemExit(130) from None

@@ -14,7 +14,10 @@ One place for each promise the commands make:
 
 from __future__ import annotations
 
+import contextvars
 import errno
+import functools
+import inspect
 import os
 import stat
 import sys
@@ -37,6 +40,7 @@ from ..errors import DesignError, InputError, NetsimError, OutputError, Problem,
 from ..model import Design, Driver, KernelFeatures
 
 if TYPE_CHECKING:  # the pipeline (loaders, engine, intent) is imported when a design is loaded, not by --help
+    from ..loaders.compose_project import ProjectOptions
     from ..pipeline import Loaded
 
 EXIT_OK = 0
@@ -271,7 +275,7 @@ def load_checked(path: Path, engine_version: str | None = None, kernel: KernelCh
     chosen = _kernel_of(KernelChoice.default if run_here else kernel)
     try:
         loaded = load(path, source=str(path), engine_version=engine_version, default_kernel=chosen,
-                      intent_file=intent_file)
+                      intent_file=intent_file, project=project_options())
     except DesignError as exc:
         stage = exc.stage
         if stage == Stage.ENGINE:
@@ -452,6 +456,73 @@ def write_stdout(data: str | bytes) -> None:
 
 
 # --- exit codes: one mapping for every command ---------------------------------------------
+
+
+# --- compose project options: the same four on every command that loads a design ----------
+
+_FileList = list[Path] | None
+#: name -> (annotation, typer option) of the compose project options; :func:`add_project_options`
+#: gives them to every command with a DESIGN (``diff``: all but ``--file``), :func:`load_checked`
+#: reads them.  ``-f`` is not used: it is ``--format``.
+PROJECT_OPTIONS: dict[str, tuple[object, object]] = {
+    "file": (_FileList, typer.Option(None, "--file", rich_help_panel="Compose project", help=(
+        "A compose file merged after DESIGN, in order (compose's -f); with it the override file beside DESIGN "
+        "is not read."))),
+    "env_file": (_FileList, typer.Option(None, "--env-file", rich_help_panel="Compose project", help=(
+        "Variables for a compose file's interpolation, read instead of the project directory's .env "
+        "(the process environment still wins)."))),
+    "profile": (list[str] | None, typer.Option(None, "--profile", rich_help_panel="Compose project", help=(
+        "Start the compose services of this profile too (default: COMPOSE_PROFILES)."))),
+    "project_directory": (Path | None, typer.Option(None, "--project-directory", rich_help_panel="Compose project",
+                                                    help="The compose project directory: its .env and its name "
+                                                    "(default: DESIGN's directory).")),
+}
+_project: contextvars.ContextVar[dict] = contextvars.ContextVar("netsim_project", default={})  # noqa: B039
+
+
+def add_project_options(app: typer.Typer) -> None:
+    """Give every command of ``app`` that reads a DESIGN the compose project options (once)."""
+    for info in app.registered_commands:
+        callback = info.callback
+        if callback is None or getattr(callback, "_netsim_project", False):
+            continue
+        sig = inspect.signature(callback, eval_str=True)
+        if "design" not in sig.parameters and "old" not in sig.parameters:
+            continue
+        names = [n for n in PROJECT_OPTIONS if not (n == "file" and "old" in sig.parameters)]
+        info.callback = _with_project_options(callback, sig, names)
+
+
+def _with_project_options(callback, sig: inspect.Signature, names: list[str]):
+    @functools.wraps(callback)
+    def command(*args, **kwargs):
+        given = {n: kwargs.pop(n, None) for n in names}
+        token = _project.set(given)
+        try:
+            return callback(*args, **kwargs)
+        finally:
+            _project.reset(token)
+
+    extra = [inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY, default=PROJECT_OPTIONS[n][1],
+                               annotation=PROJECT_OPTIONS[n][0]) for n in names]
+    params = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in sig.parameters.values()]
+    command.__signature__ = sig.replace(parameters=params + extra)  # type: ignore[attr-defined]
+    command.__annotations__ = {p.name: p.annotation for p in params + extra}
+    command._netsim_project = True  # type: ignore[attr-defined]
+    return command
+
+
+def project_options() -> ProjectOptions:
+    """The running command's compose project options, with the process environment."""
+    from ..loaders.compose_project import ProjectOptions
+
+    given = _project.get()
+    directory = given.get("project_directory")
+    return ProjectOptions(files=tuple(map(str, given.get("file") or ())),
+                          env_files=tuple(map(str, given.get("env_file") or ())),
+                          profiles=tuple(given.get("profile") or ()),
+                          project_directory=None if directory is None else str(directory),
+                          environment=dict(os.environ))
 
 
 class NetsimGroup(TyperGroup):

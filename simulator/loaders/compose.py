@@ -5,8 +5,9 @@ JSON Schema (a copy in simulator/schema/compose-spec.json, its source and commit
 ``$comment``), so every key the spec defines is accepted (those netsim does not model are
 ignored, or warned about when they change networking), keys outside the spec are errors,
 ``x-*`` extension keys are allowed anywhere, and so are netsim's ``expect:``/``audit:``.
-netsim's own checks (names, drivers and options it models, ``x-netsim-*``) follow.  Variables are
-interpolated from their defaults only: netsim does not read the environment.
+netsim's own checks (names, drivers and options it models, ``x-netsim-*``) follow.  The document
+is the project compose would read (:mod:`.compose_project`: .env and interpolation, override and
+``--file`` files merged, ``extends``, ``include``, profiles), each value at the file it came from.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from jsonschema.exceptions import best_match
 
 from ..model import Attachment, Container, Design, Driver, Host, ModeKind, Network, NetworkMode
 from ..schema import compose_schema
+from . import compose_project
 from .listeners import project_dir, service_listeners
 from .native import DEFAULT_HOST, SourceMap, check_scale
 from .ports import COMPOSE, PortBudget, merge_listeners, parse_listens, parse_ports
@@ -54,121 +56,18 @@ BRIDGE_OPT = "com.docker.network.bridge."
 GATEWAY_MODES = ("nat", "routed", "nat-unprotected", "isolated")
 NAME_KEY = re.compile(r"[a-zA-Z0-9._-]+")  # compose-go's service and network keys; used with fullmatch
 MAX_KEY = 128  # netsim's cap on service and network keys (docs/design-format.md, Limits)
-MAX_EXTENDS = 16  # extends chains deeper than this are refused
-APPENDED = ("ports", "expose", "dns", "dns_search", "dns_opt", "extra_hosts", "external_links", "links", "cap_add",
-            "cap_drop", "devices", "volumes", "volumes_from", "tmpfs", "env_file", "security_opt", "configs",
-            "secrets", "device_cgroup_rules", "group_add")
-_VAR = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-
-
-# --- interpolation ---------------------------------------------------------------------
-
-
-class _BadTemplate(Exception):
-    pass
-
-
-def interpolate(value: object, report: Report, path: tuple, _memo: dict | None = None) -> object:
-    """Substitute ``${VAR:-default}`` style variables in every string (in place for containers).
-
-    A long string reached many times through aliases is substituted once (``_memo``): a 1 MB
-    template aliased a thousand times must not cost a thousand passes.
-    """
-    memo = {} if _memo is None else _memo
-    if isinstance(value, dict):
-        for key in list(value):
-            if not (path == () and (key.startswith("x-") or key in INTENT_KEYS)):  # not the compose application's
-                value[key] = interpolate(value[key], report, (*path, key), memo)
-        return value
-    if isinstance(value, list):
-        for i, item in enumerate(value):
-            value[i] = interpolate(item, report, (*path, i), memo)
-        return value
-    if isinstance(value, str) and "$" in value:
-        if len(value) > 256 and value in memo:
-            return memo[value]
-        try:
-            result = _substitute(value, report, path, 0)
-        except _BadTemplate as exc:
-            report.error(path, f'invalid interpolation format in "{shown(value)}": {exc}')
-            result = value
-        if len(value) > 256:
-            memo[value] = result
-        return result
-    return value
-
-
-def _substitute(text: str, report: Report, path: tuple, depth: int) -> str:
-    if depth > 10:
-        raise _BadTemplate("variables nested too deeply")
-    out, i = [], 0
-    while i < len(text):
-        dollar = text.find("$", i)
-        if dollar < 0:
-            out.append(text[i:])
-            break
-        out.append(text[i:dollar])
-        i = dollar
-        nxt = text[i + 1 : i + 2]
-        if nxt == "$":
-            out.append("$")
-            i += 2
-        elif nxt == "{":
-            end = _closing(text, i + 2)
-            out.append(_braced(text[i + 2 : end], report, path, depth))
-            i = end + 1
-        elif m := _VAR.match(text, i + 1):
-            _unset(report, path, m.group())
-            i = m.end()
-        else:
-            raise _BadTemplate('a "$" must start ${VAR} or $VAR; write $$ for a literal $')
-    return "".join(out)
-
-
-_BRACES = re.compile(r"\$\{|\}")
-
-
-def _closing(text: str, start: int) -> int:
-    depth = 1
-    for m in _BRACES.finditer(text, start):
-        depth += 1 if m.group() == "${" else -1
-        if depth == 0:
-            return m.start()
-    raise _BadTemplate('"${" is never closed with "}"')
-
-
-def _braced(inner: str, report: Report, path: tuple, depth: int) -> str:
-    m = _VAR.match(inner)
-    if not m:
-        raise _BadTemplate(f'"${{{inner}}}" does not start with a variable name')
-    name, rest = m.group(), inner[m.end():]
-    if rest == "":
-        _unset(report, path, name)
-        return ""
-    for op in (":-", "-", ":?", "?", ":+", "+"):
-        if rest.startswith(op):
-            arg = rest[len(op):]
-            if op in (":-", "-"):
-                return _substitute(arg, report, path, depth + 1)
-            if op in (":?", "?"):
-                report.error(path, f"required variable {name} is missing a value: {arg or 'set it'} "
-                             "(netsim does not read the environment; give a default with ${" + name + ":-value})")
-                return ""
-            return ""
-    raise _BadTemplate(f'"${{{inner}}}": use ${{{name}}}, ${{{name}:-default}} or ${{{name}:?message}}')
-
-
-def _unset(report: Report, path: tuple, name: str) -> None:
-    report.warning(path, f"variable {name} is not set, substituting an empty string (netsim does not read "
-                   "the environment; give a default: ${" + name + ":-value})")
+MAX_EXTENDS = compose_project.MAX_EXTENDS
 
 
 # --- the loader ------------------------------------------------------------------------
 
 
-def project_name(source: str) -> str:
-    """Compose's default project name: the file's directory, normalised."""
-    directory = FsPath.cwd() if source.startswith("<") else FsPath(source).absolute().parent
+def project_name(source: str, project_dir: str | None = None) -> str:
+    """Compose's default project name: the project directory's name (default: the file's), normalised."""
+    if project_dir is not None:
+        directory = FsPath(project_dir)
+    else:
+        directory = FsPath.cwd() if source.startswith("<") else FsPath(source).absolute().parent
     return re.sub(r"[^a-z0-9_-]", "", directory.name.lower()).lstrip("_-")
 
 
@@ -265,24 +164,27 @@ def _closest(err) -> list:
 
 
 def load(doc: Doc) -> tuple[Design | None, Report, SourceMap]:
-    """Build a one-host Design from a parsed compose document."""
+    """Build a one-host Design from a parsed compose document (assembled as a project first when the
+    caller has not: the file alone, no environment; see :func:`.compose_project.assemble`)."""
+    if not isinstance(doc.data, dict):
+        report = Report(doc)
+        report.error((), f"a compose file is a mapping with services:, not {describe(doc.data)}")
+        return None, report, SourceMap(doc)
+    doc = compose_project.assemble(doc)
     report, smap = Report(doc), SourceMap(doc)
+    report.problems += doc.pending
     data = doc.data
-    if not isinstance(data, dict):
-        report.error((), f"a compose file is a mapping with services:, not {describe(data)}")
-        return None, report, smap
-    interpolate(data, report, ())
+    assert isinstance(data, dict)  # assembling keeps a mapping a mapping
     schema_pass(data, report)
     if "version" in data:
         report.warning(("version",), "the attribute `version` is obsolete, it will be ignored", key=True)
-    if "include" in data:
-        report.error(("include",), "include is not supported: netsim reads one compose file; merge them first "
-                     "(docker compose config)", key=True)
-    if "name" in data:
+    if doc.project_name:
+        name = doc.project_name
+    elif "name" in data:
         name = to_str(report, ("name",), data["name"]) or ""
         smap.mark(("name",), ("name",))
     else:
-        name = project_name(doc.source)
+        name = project_name(doc.source, doc.project_dir)
         if not name:
             report.error((), "cannot derive a project name from the directory name; add a top-level name:")
     declared = _networks(report, smap, data.get("networks"), name)
@@ -484,64 +386,6 @@ def _driver_opts(report: Report, smap: SourceMap, src: tuple, driver: Driver, op
     return kw
 
 
-def _extended(report: Report, services: dict, svc: str, chain: tuple = ()) -> dict:
-    """The service's settings with ``extends`` (same file) applied, the way compose merges them:
-    mappings merged key by key, the lists in :data:`APPENDED` appended, everything else replaced."""
-    spec = services[svc]
-    if not isinstance(spec, dict) or spec.get("extends") is None:  # compose reads null as "not set"
-        return spec
-    at = ("services", svc, "extends")
-    own = {k: v for k, v in spec.items() if k != "extends"}
-    ext = spec["extends"]
-    if isinstance(ext, dict):
-        if "file" in ext:
-            report.error((*at, "file"), "extends with file: is not supported: netsim reads one compose file; "
-                         "merge them first (docker compose config) or extend a service of this file", key=True)
-            return own
-        base = ext.get("service")
-    else:
-        base = ext
-    if not isinstance(base, str):
-        report.error(at, f"extends names a service of this file (extends: web or extends: {{service: web}}), "
-                     f"not {describe(base)}")
-        return own
-    if base not in services or not isinstance(services[base], dict):
-        report.error(at, f'extends names service "{shown(base)}", which this file does not define'
-                     f"{did_you_mean(base, list(services))}")
-        return own
-    if base == svc or base in chain:
-        loop = " -> ".join((*chain, svc, base))
-        report.error(at, f"extends forms a cycle ({shown(loop, 200)}); one service must not extend another")
-        return own
-    if len(chain) >= MAX_EXTENDS:
-        report.error(at, f"extends chains more than {MAX_EXTENDS} services; netsim stops there")
-        return own
-    merged = _merge(_extended(report, services, base, (*chain, svc)), own)
-    assert isinstance(merged, dict)  # two mappings merge into a mapping
-    for key, tag in ((p[2], t) for p, t in report.doc.tags.items() if len(p) == 3 and p[:2] == ("services", svc)):
-        if tag == "!reset":  # compose: the inherited value is dropped too
-            merged.pop(key, None)
-        elif key in own:  # !override: replaces the inherited value instead of merging with it
-            merged[key] = own[key]
-    return merged
-
-
-def _merge(base: object, over: object, key: str | None = None) -> object:
-    if isinstance(base, dict) and isinstance(over, dict):
-        out = dict(base)
-        for k, v in over.items():
-            out[k] = _merge(base[k], v, k) if k in base else v
-        return out
-    if key == "networks" and isinstance(base, (dict, list)) and isinstance(over, (dict, list)):
-        as_map = lambda v: v if isinstance(v, dict) else {n: None for n in v if isinstance(n, str)}  # noqa: E731
-        if isinstance(base, list) and isinstance(over, list):
-            return base + [n for n in over if n not in base]
-        return _merge(as_map(base), as_map(over))
-    if key in APPENDED and isinstance(base, list) and isinstance(over, list):
-        return base + [v for v in over if v not in base]
-    return over
-
-
 def _no_replicas(spec: dict) -> tuple | None:
     """The path of ``scale: 0`` or ``deploy.replicas: 0`` in a service, else None."""
     deploy = spec.get("deploy")
@@ -561,12 +405,7 @@ def _services(report: Report, smap: SourceMap, services: dict, project: str, dec
         if len(svc) > MAX_KEY or not NAME_KEY.fullmatch(svc):
             report.error(src, f'"{shown(svc)}" is not a valid service name: use letters, digits, ".", "_" and "-", '
                          f"at most {MAX_KEY} characters", key=True)
-        spec = _extended(report, services, svc)
         spec = {k: v for k, v in spec.items() if v is not None}  # compose reads null as "not set"
-        if spec.get("profiles"):
-            report.warning((*src, "profiles"), "this service has profiles, so compose does not start it by default; "
-                           "netsim leaves it out", key=True)
-            continue
         if (zero := _no_replicas(spec)) is not None:
             report.warning((*src, *zero), f"{zero[-1]}: 0 means compose creates no container for this service; netsim "
                            "leaves it out (it does not run, listen or publish anything)", key=True)

@@ -156,6 +156,11 @@ class Doc:
     keys: dict = field(default_factory=dict)  # path -> Location of the mapping key
     raw: dict = field(default_factory=dict)  # path -> scalar text as written
     tags: dict = field(default_factory=dict)  # path -> "!reset" / "!override" (compose merge tags)
+    # set by loaders.compose_project when a compose project was assembled from this document:
+    assembled: bool = False  # interpolated, files merged, extends/include/profiles applied
+    pending: list = field(default_factory=list)  # Problems found while assembling (each at its own file)
+    project_name: str | None = None  # the project's name when not the file's `name:` (COMPOSE_PROJECT_NAME)
+    project_dir: str | None = None  # the project directory (its name is the default project name)
 
     def loc(self, path: Path) -> Location | None:
         """Where the value at ``path`` (or its nearest ancestor) was written."""
