@@ -13,7 +13,8 @@ daemon's pool.
 Each command runs as a whole process (``python -m simulator.cli``-style, as a user runs it) with a
 timeout, so a slow command is reported as ``timeout``, not waited for. The table gives each command's
 wall-clock seconds and peak memory (the child's maximum resident set, from ``wait4``) per size, and
-its growth factor from the first size to the last. ``generate(containers, networks, hosts, seed)``
+its growth factor from the first size to the last; the CPU seconds (user + system) beside the
+wall clock say more on a busy machine. ``generate(containers, networks, hosts, seed)``
 is importable and returns the design as plain data.
 """
 
@@ -249,13 +250,15 @@ COMMANDS: dict[str, list[str]] = {
 
 @dataclass(frozen=True)
 class Run:
-    """One command on one size: wall-clock seconds, peak resident memory (MB), outcome, bytes printed."""
+    """One command on one size: wall-clock seconds, peak resident memory (MB), outcome, bytes printed,
+    CPU seconds (user + system: on a busy machine they say more than the wall clock)."""
     command: str
     size: str
     seconds: float
     peak_mb: float
     outcome: str  # "ok", "exit N", "timeout", "n/a" (the command has no such option)
     output_bytes: int
+    cpu: float = 0.0
 
 
 def _netsim(args: list[str]) -> list[str]:
@@ -285,7 +288,8 @@ def run_one(command: str, size: str, design: Path, pair: tuple[str, str], out_di
         leftover.unlink()
     code = os.waitstatus_to_exitcode(status) if status is not None else None
     outcome = "timeout" if timed_out else ("ok" if code == 0 else f"exit {code}")
-    return Run(command, size, seconds, usage.ru_maxrss / 1024 if usage else 0.0, outcome, size_bytes)
+    cpu = usage.ru_utime + usage.ru_stime if usage else 0.0
+    return Run(command, size, seconds, usage.ru_maxrss / 1024 if usage else 0.0, outcome, size_bytes, cpu)
 
 
 def _wait(proc: subprocess.Popen, deadline: float) -> tuple[int | None, object, bool]:
@@ -326,22 +330,23 @@ def bench(sizes: list[str], commands: list[str], timeout: float, seed: int = 1, 
 
 
 def table(runs: list[Run], sizes: list[str], commands: list[str]) -> str:
-    """The table: one row per command, seconds and peak MB per size, growth first size -> last."""
+    """The table: one row per command, wall-clock and CPU seconds and peak MB per size, growth of the
+    CPU time from the first size to the last (steadier than the wall clock on a shared machine)."""
     cell = {(r.command, r.size): r for r in runs}
-    head = f"{'command':<15}" + "".join(f" {s + ' s':>9} {s + ' MB':>8}" for s in sizes)
+    head = f"{'command':<15}" + "".join(f" {s + ' s':>9} {s + ' cpu':>8} {s + ' MB':>8}" for s in sizes)
     grow = len(sizes) > 1
     if grow:
-        head += f" {'growth ' + sizes[0] + '->' + sizes[-1]:>16}"
+        head += f" {'cpu ' + sizes[0] + '->' + sizes[-1]:>12}"
     lines = [head, "-" * len(head)]
     for command in commands:
         row = f"{command:<15}"
         for s in sizes:
             r = cell[(command, s)]
-            row += f" {'n/a':>9} {'-':>8}" if r.outcome == "n/a" else f" {_seconds(r):>9} {r.peak_mb:>8.0f}"
+            row += f" {'n/a':>9} {'-':>8} {'-':>8}" if r.outcome == "n/a" else f" {_seconds(r):>9} {r.cpu:>8.2f} {r.peak_mb:>8.0f}"
         if grow:
             a, b = cell[(command, sizes[0])], cell[(command, sizes[-1])]
-            factor = f"x{b.seconds / a.seconds:.1f}" if a.outcome == b.outcome == "ok" and a.seconds > 0 else "-"
-            row += f" {factor:>16}"
+            factor = f"x{b.cpu / a.cpu:.1f}" if a.outcome == b.outcome == "ok" and a.cpu > 0 else "-"
+            row += f" {factor:>12}"
         lines.append(row)
     notes = [f"{r.command} at {r.size}: {r.outcome}" for r in runs if r.outcome not in ("ok", "n/a", "timeout")]
     return "\n".join(lines + notes) + "\n"
@@ -374,7 +379,7 @@ def main(argv: list[str] | None = None) -> int:
           flush=True)
 
     def progress(r: Run) -> None:
-        print(f"  {r.size:>4} {r.command:<15} {r.seconds:8.2f} s {r.peak_mb:7.0f} MB  {r.outcome}  "
+        print(f"  {r.size:>4} {r.command:<15} {r.seconds:8.2f} s {r.cpu:8.2f} cpu s {r.peak_mb:7.0f} MB  {r.outcome}  "
               f"({r.output_bytes:,} bytes out)", file=sys.stderr, flush=True)
 
     runs = bench(sizes, commands, args.timeout, args.seed, progress)

@@ -68,27 +68,27 @@ def test_1k_run_prints_a_complete_table():
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
     assert lines[0].startswith("sizes: 1k = 1,000 containers / 50 networks / 10 hosts")
-    assert lines[1].split() == ["command", "1k", "s", "1k", "MB"]
+    assert lines[1].split() == ["command", "1k", "s", "1k", "cpu", "1k", "MB"]
     assert set(lines[2]) == {"-"}
     rows = lines[3:]
     assert [r.split()[0] for r in rows] == commands, done.stdout
     for row in rows:
-        _, seconds, mb = row.split()
-        assert float(seconds) > 0 and float(mb) > 0, row
+        _, seconds, cpu, mb = row.split()
+        assert float(seconds) > 0 and float(cpu) > 0 and float(mb) > 0, row
     # the progress lines on stderr say each ran to completion
     assert len(re.findall(r"\bok\b", done.stderr)) == len(commands), done.stderr
 
 
 def test_table_marks_timeouts_failures_and_missing_commands():
     Run = scale_bench.Run
-    runs = [Run("check", "1k", 1.0, 50, "ok", 10), Run("check", "10k", 5.0, 90, "ok", 10),
-            Run("trace", "1k", 1.0, 50, "ok", 10), Run("trace", "10k", 30.0, 300, "timeout", 0),
-            Run("audit", "1k", 2.0, 60, "exit 2", 10), Run("audit", "10k", 2.0, 60, "ok", 10),
+    runs = [Run("check", "1k", 1.5, 50, "ok", 10, 1.0), Run("check", "10k", 6.0, 90, "ok", 10, 5.0),
+            Run("trace", "1k", 1.0, 50, "ok", 10, 0.9), Run("trace", "10k", 30.0, 300, "timeout", 0, 29.0),
+            Run("audit", "1k", 2.0, 60, "exit 2", 10, 1.9), Run("audit", "10k", 2.0, 60, "ok", 10, 1.9),
             Run("reach-by-class", "1k", 0, 0, "n/a", 0), Run("reach-by-class", "10k", 0, 0, "n/a", 0)]
     text = scale_bench.table(runs, ["1k", "10k"], ["check", "trace", "audit", "reach-by-class"])
     rows = {line.split()[0]: line.split() for line in text.splitlines()[2:6]}
     assert rows["check"][-1] == "x5.0"
-    assert rows["trace"][3] == ">30" and rows["trace"][-1] == "-"
+    assert rows["trace"][4] == ">30" and rows["trace"][-1] == "-"
     assert rows["audit"][1] == "2.00!" and rows["audit"][-1] == "-"
-    assert rows["reach-by-class"][1:] == ["n/a", "-", "n/a", "-", "-"]
+    assert rows["reach-by-class"][1:] == ["n/a", "-", "-", "n/a", "-", "-", "-"]
     assert "audit at 1k: exit 2" in text
