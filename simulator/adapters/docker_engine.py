@@ -76,6 +76,21 @@ class DockerEngine:
             return False
         return labels.get(LABEL_UDP) == "1"
 
+    def image_exposed_ports(self, name: str) -> tuple[str, ...] | None:
+        """``docker image inspect NAME``'s Config.ExposedPorts keys; None when the engine lacks the image
+        (or cannot name it). Never pulls."""
+        try:
+            found = self.api.inspect_image(name)
+        except (ImageNotFound, NotFound):
+            return None
+        except APIError as exc:
+            if exc.status_code in (400, 404):  # a reference the engine cannot parse: it has no such image
+                return None
+            raise EngineError(f"inspecting image {name} failed: {exc.explanation}") from exc
+        except DockerException as exc:
+            raise EngineError(f"inspecting image {name} failed: {exc}") from exc
+        return tuple(sorted((found.get("Config") or {}).get("ExposedPorts") or {}))
+
     # -- create / start ----------------------------------------------------------------
     def create_network(self, spec: NetworkSpec) -> str:
         ipam = None

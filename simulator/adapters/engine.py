@@ -113,6 +113,10 @@ class Engine(Protocol):
 
     def image_supports_udp(self, name: str) -> bool: ...
 
+    def image_exposed_ports(self, name: str) -> tuple[str, ...] | None:
+        """The ``ExposedPorts`` keys ("80/tcp", ...) of image ``name`` when the engine has it, None when it
+        does not; never pulls (docker image inspect, Config.ExposedPorts)."""
+
     def create_network(self, spec: NetworkSpec) -> str: ...
 
     def create_container(self, spec: ContainerSpec) -> str: ...

@@ -44,6 +44,7 @@ class FakeEngine:
         self.containers: dict[str, _Ctr] = {}
         self.swarm = SwarmState(active=False)
         self.images = {"netsim-probe:1"}
+        self.exposed: dict[str, tuple[str, ...]] = {}  # image -> its ExposedPorts keys (image_exposed_ports)
         self.calls: list[tuple] = []
         self.fail_on: dict[tuple[str, str], Exception] = {}  # (method, name) -> error to raise
         self.exec_handler: Callable[[str, str], ExecResult] = lambda c, s: ExecResult(0, "")
@@ -105,6 +106,13 @@ class FakeEngine:
 
     def image_supports_udp(self, name: str) -> bool:
         return self.udp
+
+    def image_exposed_ports(self, name: str) -> tuple[str, ...] | None:
+        """Images a test gave ports with ``exposed[name] = ("80/tcp",)``; others, and the probe image, expose none."""
+        self._maybe_fail("image_exposed_ports", name)
+        if name in self.exposed:
+            return self.exposed[name]
+        return () if name in self.images else None
 
     def create_network(self, spec: NetworkSpec) -> str:
         self._maybe_fail("create_network", spec.name)

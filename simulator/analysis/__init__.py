@@ -6,6 +6,7 @@
     exposure.py      which listeners are reachable from outside their networks
     paths.py         every way one source can dial one target, with traces
     addressing.py    each container's interfaces, addresses, gateway, names, ports
+    listeners.py     where each listener was learnt; containers whose listeners are unknown
 """
 
-__all__ = ["addressing", "classes", "exposure", "paths", "probes", "reachability"]
+__all__ = ["addressing", "classes", "exposure", "listeners", "paths", "probes", "reachability"]

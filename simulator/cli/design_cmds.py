@@ -9,7 +9,18 @@ from pathlib import Path
 import typer
 
 from . import app
-from .common import KernelChoice, KernelOpt, UsageError, kernel_json, kernel_matters, kernel_summary, load_checked, unknown
+from .common import (
+    KernelChoice,
+    KernelOpt,
+    UsageError,
+    kernel_json,
+    kernel_matters,
+    kernel_summary,
+    load_checked,
+    print_problems,
+    unknown,
+)
+from .images import ImagesOpt, engine_images
 from .stdin import design_argument
 
 DesignArg = typer.Argument(..., help="A netsim design (YAML) or a docker-compose file; - reads it from standard input.",
@@ -43,25 +54,38 @@ def check(
     engine_version: str | None = EngineOpt,
     kernel: KernelChoice = KernelOpt,
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print nothing when the design is valid."),
+    images: bool = ImagesOpt,
 ) -> None:
     """Validate a design: exit 0 when the engine would accept it, 1 listing every problem.
+
+    Services whose listeners no source states (docs/listeners.md) are listed as warnings, with why;
+    --images reads their images' ports from the local engine.
 
     Examples:
 
         netsim check designs/frontend-backend.yaml
         netsim check - < designs/compose-shop/compose.yaml    # the design from standard input
     """
-    model = load_checked(design, engine_version, kernel, show_warnings=True, announce_kernel=False).design
+    from ..analysis.listeners import unknown_listener_problems
+    from ..loaders.listeners import using_images
+
+    with using_images(engine_images(images)):
+        model = load_checked(design, engine_version, kernel, show_warnings=True, announce_kernel=False).design
+    print_problems(unknown_listener_problems(model))
     if not quiet:
         n_c, n_n = len(model.containers), len([n for n in model.networks])
         used = f"; kernel: {kernel_summary(model)}" if kernel_matters(model) else ""
         typer.echo(f"{design}: ok ({len(model.hosts)} host(s), {n_n} network(s), {n_c} container(s){used})")
 
 
-def _world(design: Path, engine_version: str | None, kernel: KernelChoice = KernelChoice.default):
+def _world(design: Path, engine_version: str | None, kernel: KernelChoice = KernelChoice.default, images: bool = False):
     """The world of the design, loaded and validated as every command does (common.load_checked):
-    the one the engine checks built for ``engine_version``, not a second one."""
-    return load_checked(design, engine_version, kernel).world(engine_version)
+    the one the engine checks built for ``engine_version``, not a second one. ``images``: image
+    ports from the local engine (--images)."""
+    from ..loaders.listeners import using_images
+
+    with using_images(engine_images(images)):
+        return load_checked(design, engine_version, kernel).world(engine_version)
 
 
 @app.command()
@@ -76,8 +100,13 @@ def reach(
     kernel: KernelChoice = KernelOpt,
     color: bool | None = ColorOpt,
     wide: bool = WideOpt,
+    images: bool = ImagesOpt,
 ) -> None:
     """The reachability matrix: every source × target listener × way of addressing it.
+
+    A container whose listeners are unknown (docs/listeners.md) is named under the table
+    ("listens: unknown"), with the listeners learnt elsewhere than the file; in JSON each probe
+    says where the listener it dials was learnt (listener_origin; docs/reach-json.md).
 
     Examples:
 
@@ -92,7 +121,7 @@ def reach(
     if only is not None and matrix:
         raise UsageError("--only and --matrix do not go together: the grid shows both outcomes; "
                          "use --only with the tables or --format json")
-    world = _world(design, engine_version, kernel)
+    world = _world(design, engine_version, kernel, images)
     model = world.design
     result = reach_of(world, with_traces=trace)
     _check_sources(source, result)
@@ -105,8 +134,10 @@ def reach(
     if format is Format.json:
         data = result.to_json()
         data["kernel"] = kernel_json(model)
+        _with_listener_origins(data, model)
         typer.echo(json.dumps(data, indent=1))
         return
+    from ..render.listeners import reach_footer
     from .terminal import output_width
 
     use, width = _color(color), output_width(wide)
@@ -114,6 +145,17 @@ def reach(
         _table(reach_matrix(result, use, width), use)
     else:
         _table(reach_table(result, use, only, source, width), use)
+    typer.echo(reach_footer(model), nl=False)
+
+
+def _with_listener_origins(data: dict, model) -> None:
+    """reach JSON: each probe's ``listener_origin`` and the design's ``listeners_unknown`` (docs/reach-json.md)."""
+    from ..analysis.listeners import ListenerOrigins, unknown_listeners
+
+    origins = ListenerOrigins(model)
+    for row in data["probes"]:
+        row["listener_origin"] = origins.at(row["via"], row["responder"], row["target"], row["port"], row["protocol"])
+    data["listeners_unknown"] = [{"container": name, "reason": why} for name, why in unknown_listeners(model)]
 
 
 def _check_sources(sources: list[str] | None, result) -> None:

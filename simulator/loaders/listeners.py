@@ -32,6 +32,7 @@ from pathlib import Path as FsPath
 import yaml
 
 from ..model import Listener, ListenerOrigin, Protocol
+from ..schema import compose_netsim_schema
 from .dockerfile import DockerfilePorts, exposed_ports
 from .ports import COMPOSE, PortBudget, parse_listens
 from .yamlsource import Report, describe, did_you_mean, shown
@@ -43,7 +44,7 @@ __all__ = ["CatalogueEntry", "ImageLookup", "ServiceListeners", "catalogue", "ca
 #: does not; raises nothing (the CLI's adapter turns engine failures into None and a note).
 ImageLookup = Callable[[str], tuple[str, ...] | None]
 
-X_NETSIM_KEYS = ("listens",)
+X_NETSIM_KEYS = tuple(compose_netsim_schema()["$defs"]["service"]["properties"])  # simulator/schema/compose-netsim.schema.json
 MAX_DOCKERFILE = 1_000_000  # bytes of a Dockerfile netsim reads
 _ORDER = {o: i for i, o in enumerate((ListenerOrigin.X_NETSIM, ListenerOrigin.COMPOSE, ListenerOrigin.DOCKERFILE,
                                       ListenerOrigin.IMAGE, ListenerOrigin.CATALOGUE, ListenerOrigin.DESIGN))}

@@ -1,5 +1,5 @@
-"""Renderers: pure functions from results to text (DOT, Mermaid, HTML, JUnit, SARIF, tables),
-sorted and deterministic.  Writing files and running ``dot`` belong to the CLI.
+"""Renderers: pure functions from results to text (DOT, Mermaid, HTML, JUnit, SARIF, tables,
+listener origins), sorted and deterministic.  Writing files and running ``dot`` belong to the CLI.
 """
 
-__all__ = ["diagram", "junit", "mermaid", "report", "sarif", "tables", "text"]
+__all__ = ["diagram", "junit", "listeners", "mermaid", "report", "sarif", "tables", "text"]

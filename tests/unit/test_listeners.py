@@ -196,3 +196,58 @@ def test_the_catalogue_has_forty_service_images_each_with_a_source():
     for wanted in ("postgres", "mysql", "mariadb", "mongo", "redis", "memcached", "rabbitmq", "nginx", "httpd",
                    "traefik", "elasticsearch", "prom/prometheus", "grafana/grafana"):
         assert wanted in names
+
+
+# --- what the commands say ------------------------------------------------------------------
+
+from typer.testing import CliRunner  # noqa: E402
+
+from simulator.adapters.fake_engine import FakeEngine  # noqa: E402
+from simulator.cli import app  # noqa: E402
+
+
+def netsim(*args: str):
+    return CliRunner().invoke(app, list(args), prog_name="netsim", env={"COLUMNS": "200", "NO_COLOR": "1"})
+
+
+def test_check_lists_unknown_listeners_at_their_line(tmp_path):
+    path = project(tmp_path, STACK, FILES)
+    result = netsim("check", str(path))
+    assert result.exit_code == 0
+    lines = [line for line in result.stderr.splitlines() if "listeners unknown" in line]
+    assert [line.split(": warning: ")[0].rsplit(":", 2)[1:] for line in lines] == [["10", "3"], ["18", "3"]]
+    assert "services.worker: listeners unknown: its Dockerfile worker/Dockerfile" in lines[0]
+    assert "services.legacy: listeners unknown: image \"example/legacy:1\"" in lines[1]
+
+
+def test_reach_says_listens_unknown_and_each_probes_origin(tmp_path):
+    path = project(tmp_path, STACK, FILES)
+    table = netsim("reach", str(path)).stdout
+    assert "listens: unknown for 2 container(s); no probe targets them" in table
+    assert "  worker: listens: unknown (its Dockerfile" in table
+    data = __import__("json").loads(netsim("reach", str(path), "-f", "json").stdout)
+    assert [row["container"] for row in data["listeners_unknown"]] == ["worker", "legacy"]
+    by_target = {(p["target"], p["port"], p["protocol"]): p["listener_origin"] for p in data["probes"] if p["via"] == "ip"}
+    assert by_target[("db", 3306, "tcp")] == "catalogue"
+    assert by_target[("backend", 9000, "tcp")] == "dockerfile"
+    assert by_target[("stated", 7001, "udp")] == "x-netsim"
+    assert by_target[("proxy", 80, "tcp")] == "compose"
+    assert not any(p["target"] in ("worker", "legacy") for p in data["probes"])
+    host = [p for p in data["probes"] if p["via"] == "host"]
+    assert host and all(p["listener_origin"] == "compose" for p in host if p["reachable"])
+
+
+def test_images_on_an_unreachable_engine_says_so_and_goes_on(tmp_path, monkeypatch):
+    monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path}/no-engine.sock")
+    result = netsim("check", str(project(tmp_path, "services:\n  db: {image: postgres}\n")), "--images")
+    assert result.exit_code == 0
+    assert "netsim: --images: no Docker engine reachable" in result.stderr
+    assert "netsim's catalogue stands in" in result.stderr
+
+
+def test_the_fake_engine_answers_image_inspect_like_the_engine():
+    fake = FakeEngine()
+    fake.exposed["web:1"] = ("80/tcp",)
+    assert fake.image_exposed_ports("web:1") == ("80/tcp",)
+    assert fake.image_exposed_ports("netsim-probe:1") == ()
+    assert fake.image_exposed_ports("absent:1") is None
