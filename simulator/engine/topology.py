@@ -13,7 +13,7 @@ from ..cidr import highest_free
 from ..model import Design, Driver, GatewayMode, ModeKind, Network
 from .ipam import GWBRIDGE, Addressing, allocate, gwbridge_network
 from .netfilter import Ruleset
-from .rules import Binding, build_ruleset, endpoint_order, gateway_endpoint_network, published_bindings
+from .rules import Binding, build_ruleset, endpoint_order, published_bindings
 from .trace import Place
 from .versions import EngineVersion, parse_version
 
@@ -120,15 +120,19 @@ def build_world(design: Design, engine_version: str | None = None) -> World:
         if iface.address is not None:
             ns.routes.append(Route(iface.address.network, iface.name))
 
+    bridges_on: dict[str | None, list] = {}  # host -> its bridge segments, in allocation order
+    for seg in addressing.segments.values():
+        if seg.bridge is not None:
+            bridges_on.setdefault(seg.host, []).append(seg)
+
     # --- hosts -------------------------------------------------------------------
     for host in design.hosts:
         ns = Namespace(f"host:{host.name}", "host", host.name, ip_forward=host.daemon.ip_forward)
         attach(ns, Interface("lo", ns.id, LOOPBACK_ADDRESS, None, "lo"))
         attach(ns, Interface(host.lan_interface, ns.id, host.lan_address, lan_segment(host.lan_address.network), "lan"))
-        for seg in addressing.segments.values():
-            if seg.host == host.name and seg.bridge is not None:
-                addr = IPv4Interface((int(seg.gateway), seg.subnet.prefixlen)) if seg.gateway else None
-                attach(ns, Interface(seg.bridge, ns.id, addr, ("bridge", seg.network, host.name), "bridge", network=seg.network))
+        for seg in bridges_on.get(host.name, ()):
+            addr = IPv4Interface((int(seg.gateway), seg.subnet.prefixlen)) if seg.gateway else None
+            attach(ns, Interface(seg.bridge, ns.id, addr, ("bridge", seg.network, host.name), "bridge", network=seg.network))
         namespaces[ns.id] = ns
 
     # --- containers ----------------------------------------------------------------
@@ -145,7 +149,8 @@ def build_world(design: Design, engine_version: str | None = None) -> World:
         if c.mode.kind is ModeKind.NONE:
             continue
         host = design.host(c.host)
-        order = [n for n, _ in endpoint_order(design, addressing, c.name, version)]
+        ordered = endpoint_order(design, addressing, c.name, version)
+        order = [n for n, _ in ordered]
         for idx, ep in enumerate(sorted(addressing.endpoints_of(c.name), key=lambda e: order.index(e.network))):
             net = _network(design, ep.network)
             ifname = f"eth{idx}"
@@ -162,7 +167,7 @@ def build_world(design: Design, engine_version: str | None = None) -> World:
                 attach(ns, Interface(ifname, ns.id, ep.interface, ("bridge", ep.segment[0], c.host), "veth", network=net.name))
                 if not net.default_bridge:
                     ns.has_embedded_dns = True
-        gw_net = gateway_endpoint_network(design, addressing, c.name, version)
+        gw_net = next((n for n, has_gw in ordered if has_gw), None)  # as gateway_endpoint_network, from the same order
         ns.gateway_network = gw_net
         if gw_net is not None:
             gw_ep = addressing.endpoint(c.name, gw_net)
@@ -225,9 +230,8 @@ def build_world(design: Design, engine_version: str | None = None) -> World:
                               members[0].segment, "lan"))
     for host in design.hosts:
         lan_if = next(i.name for i in ext.interfaces.values() if i.segment == lan_segment(host.lan_address.network))
-        for seg in addressing.segments.values():
-            if seg.host == host.name and seg.bridge is not None:
-                ext.routes.append(Route(seg.subnet, lan_if, host.lan_address.ip, host_hint=host.name))
+        ext.routes.extend(Route(seg.subnet, lan_if, host.lan_address.ip, host_hint=host.name)
+                          for seg in bridges_on.get(host.name, ()))
     namespaces[EXTERNAL] = ext
 
     return World(design, version, addressing, namespaces, segments, bindings, ephemeral, ignored, ns_of)
