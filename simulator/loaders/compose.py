@@ -472,7 +472,9 @@ def _service(report, smap, svc, spec, project, specs, by_container) -> Container
     if exposed and mode.kind is ModeKind.CONTAINER:
         report.error((*src, "expose"), "conflicting options: port exposing and the container type network mode; "
                      f'expose the ports on "{mode.target}"', key=True)
-    found = service_listeners(spec, merge_listeners(exposed, heard), report, src, project_dir(report.doc.source), budget)
+    source = report.doc.source  # relative builds start at the project directory (a text given without a file: nowhere)
+    base = project_dir(source) if source.startswith("<") or not report.doc.project_dir else FsPath(report.doc.project_dir)
+    found = service_listeners(spec, merge_listeners(exposed, heard), report, src, base, budget)
     if found.unknown is not None and mode.kind is not ModeKind.NONE:  # mode none: nothing reaches it anyway
         kw["listeners_unknown"] = found.unknown  # netsim check lists it, reach says "listens: unknown"
     return Container(svc, DEFAULT_HOST, mode=mode, attachments=tuple(attachments), ports=tuple(mappings),

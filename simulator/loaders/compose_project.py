@@ -535,6 +535,9 @@ class _Project:
             defaults.update(read_env_file(env_path, self.env, self.problems))
         sub = _Project({**defaults, **self.env}, directory, self.problems, self.tags, (*self.chain, *files))
         included = sub.files([_read_file(path) for path in files])
+        services = included.value.get("services") if isinstance(included.value, dict) else None
+        if services is not None and isinstance(services.value, dict):  # builds start from the included project's directory
+            services.value.update({name: _rebased(node, directory, self.directory) for name, node in services.value.items()})
         self._add_resources(root, included, entry)
 
     def _add_resources(self, root: _L, included: _L, entry: _L) -> None:

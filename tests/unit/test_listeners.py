@@ -251,3 +251,13 @@ def test_the_fake_engine_answers_image_inspect_like_the_engine():
     assert fake.image_exposed_ports("web:1") == ("80/tcp",)
     assert fake.image_exposed_ports("netsim-probe:1") == ()
     assert fake.image_exposed_ports("absent:1") is None
+
+
+def test_a_build_in_an_included_file_starts_from_that_files_directory(tmp_path):
+    compose = "include: [sub/compose.yaml]\nservices:\n  web: {image: nginx}\n"
+    design = load(project(tmp_path, compose, {
+        "sub/compose.yaml": "services:\n  api:\n    build: app\n",
+        "sub/app/Dockerfile": "FROM scratch\nEXPOSE 4444\n",
+        "app/Dockerfile": "FROM scratch\nEXPOSE 1111\n",  # the main file's directory: not this one
+    })).design
+    assert heard(design, "api") == ["4444/tcp dockerfile"]
