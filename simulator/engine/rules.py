@@ -56,6 +56,16 @@ def _uses_nat(net: Network) -> bool:
     return net.gateway_mode in ("nat", "nat-unprotected")
 
 
+def _docker0_unused(design: Design, addressing: Addressing, host: Host) -> tuple[Network, Segment] | None:
+    """docker0 when no container of the design uses it: the daemon creates it and programs its
+    rules all the same (confirmed on 20.10, 28.5.2 and 29.7.2: every capture holds docker0's rules)."""
+    subnet = addressing.docker0.get(host.name)
+    if subnet is None:
+        return None
+    net = Network("bridge", Driver.BRIDGE, docker_name="bridge", hosts=(host.name,), default_bridge=True)
+    return net, Segment("bridge", host.name, subnet, None, "docker0")  # only its rules: no interface, no endpoint
+
+
 def build_ruleset(
     design: Design,
     addressing: Addressing,
@@ -70,8 +80,12 @@ def build_ruleset(
         return rs
     gen = version.generation
     bridges = bridge_segments(design, addressing, host.name)
+    if not any(net.default_bridge for net, _ in bridges):
+        unused = _docker0_unused(design, addressing, host)
+        if unused is not None:
+            bridges.insert(0, unused)
     if daemon.ip_forward and not daemon.forwarding_preset:
-        # dockerd sets the DROP policy only when it turns forwarding on itself (confirmed 20.10)
+        # dockerd sets the DROP policy only when it turns forwarding on itself (confirmed 20.10, 28.5.2, 29.7.2)
         rs.filter.policies["FORWARD"] = "DROP"
 
     nat, filt, raw = rs.nat, rs.filter, rs.raw
@@ -82,11 +96,14 @@ def build_ruleset(
         nat.add("-A OUTPUT -m addrtype --dst-type LOCAL -j DOCKER")
 
     filt.add("-A FORWARD -j DOCKER-USER")
-    filt.add("-A DOCKER-USER -j RETURN")
-    if gen == "29":
+    if version.docker_user_return:
+        filt.add("-A DOCKER-USER -j RETURN")
+    # 28+: the isolation chain DOCKER-FORWARD calls (29 keeps only the internal networks' rules)
+    iso1 = "DOCKER-INTERNAL" if gen == "29" else "DOCKER-ISOLATION-STAGE-1"
+    if version.forward_chain:
         filt.add("-A FORWARD -j DOCKER-FORWARD")
         filt.add("-A DOCKER-FORWARD -j DOCKER-CT")
-        filt.add("-A DOCKER-FORWARD -j DOCKER-INTERNAL")
+        filt.add(f"-A DOCKER-FORWARD -j {iso1}")
         filt.add("-A DOCKER-FORWARD -j DOCKER-BRIDGE")
     else:
         filt.add("-A FORWARD -j DOCKER-ISOLATION-STAGE-1")
@@ -96,9 +113,10 @@ def build_ruleset(
         subnet = seg.subnet
         icc = net.icc and (daemon.icc or not net.default_bridge)
         if net.internal:
-            if gen == "29":
-                filt.add(f"-A DOCKER-INTERNAL ! -s {subnet} -o {br} -j DROP")
-                filt.add(f"-A DOCKER-INTERNAL ! -d {subnet} -i {br} -j DROP")
+            if version.forward_chain:
+                # inserted: they come before the jumps of the other bridges (as the engine's -I)
+                filt.insert(f"-A {iso1} ! -d {subnet} -i {br} -j DROP")
+                filt.insert(f"-A {iso1} ! -s {subnet} -o {br} -j DROP")
                 if not icc:
                     filt.add(f"-A DOCKER-FORWARD -i {br} -o {br} -j DROP")
                 filt.add(f"-A DOCKER-FORWARD -i {br} -o {br} -j ACCEPT")
@@ -107,12 +125,21 @@ def build_ruleset(
                 filt.add(f"-A DOCKER-ISOLATION-STAGE-1 ! -d {subnet} -i {br} -j DROP")
                 filt.add(f"-A FORWARD -i {br} -o {br} -j {'ACCEPT' if icc else 'DROP'}")
             continue
-        if gen == "29":
+        if version.forward_chain:
             filt.add(f"-A DOCKER-CT -o {br} -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT")
             filt.add(f"-A DOCKER-BRIDGE -o {br} -j DOCKER")
-            if not icc:
+            if icc:
+                filt.add(f"-A DOCKER-FORWARD -i {br} -j ACCEPT")
+            else:
                 filt.add(f"-A DOCKER-FORWARD -i {br} -o {br} -j DROP")
-            filt.add(f"-A DOCKER-FORWARD -i {br} -j ACCEPT")
+                filt.add(f"-A DOCKER-FORWARD -i {br} ! -o {br} -j ACCEPT")
+            if gen == "28":
+                if net.gateway_mode == "routed":
+                    # other networks reach a routed network's published ports (28.5.2 iptabler network.go)
+                    filt.insert(f"-A DOCKER-ISOLATION-STAGE-1 -o {br} -j RETURN")
+                    filt.insert(f"-A DOCKER-ISOLATION-STAGE-1 -i {br} -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT")
+                filt.add(f"-A DOCKER-ISOLATION-STAGE-1 -i {br} ! -o {br} -j DOCKER-ISOLATION-STAGE-2")
+                filt.add(f"-A DOCKER-ISOLATION-STAGE-2 -o {br} -j DROP")
         else:
             filt.add(f"-A FORWARD -o {br} -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT")
             filt.add(f"-A FORWARD -o {br} -j DOCKER")
@@ -123,21 +150,31 @@ def build_ruleset(
         if net.masquerade and daemon.ip_masq and _uses_nat(net):
             nat.add(f"-A POSTROUTING -s {subnet} ! -o {br} -j MASQUERADE")
         if daemon.userland_proxy:
-            nat.add(f"-A DOCKER -i {br} -j RETURN")
+            if version.skip_dnat_return:
+                nat.add(f"-A DOCKER -i {br} -j RETURN")
+        else:
+            # "MASQ LOCAL HOST": the host's own packets to a DNATed port (setupIPTablesInternal, hairpin mode)
+            nat.add(f"-A POSTROUTING -o {br} -m addrtype --src-type LOCAL -j MASQUERADE")
 
+    hairpin = not daemon.userland_proxy or version.hairpin_masquerade_with_proxy
     for b in bindings + list(ephemeral):
         bound_net = design.network(b.network) if design.has_network(b.network) else None
         routed = bound_net is not None and not _uses_nat(bound_net)
-        filt.insert(
-            f"-A DOCKER -d {b.container_ip}/32 ! -i {b.bridge} -o {b.bridge} -p {b.protocol} -m {b.protocol} "
-            f"--dport {b.container_port} -j ACCEPT"
-        )
-        if routed or not b.host_port:
+        unprotected = bound_net is not None and bound_net.gateway_mode == "nat-unprotected" and version.at_least(28)
+        if not unprotected:  # 28+: a nat-unprotected bridge accepts every port, so no per-port rule (28.5.2, 29.7.2)
+            filt.insert(
+                f"-A DOCKER -d {b.container_ip}/32 ! -i {b.bridge} -o {b.bridge} -p {b.protocol} -m {b.protocol} "
+                f"--dport {b.container_port} -j ACCEPT"
+            )
+        if routed:
             continue
-        nat.add(
-            f"-A POSTROUTING -s {b.container_ip}/32 -d {b.container_ip}/32 -p {b.protocol} -m {b.protocol} "
-            f"--dport {b.container_port} -j MASQUERADE"
-        )
+        if hairpin:
+            nat.add(
+                f"-A POSTROUTING -s {b.container_ip}/32 -d {b.container_ip}/32 -p {b.protocol} -m {b.protocol} "
+                f"--dport {b.container_port} -j MASQUERADE"
+            )
+        if not b.host_port:
+            continue
         dest = "" if b.host_ip == IPv4Address("0.0.0.0") else f"-d {b.host_ip}/32 "
         not_in = f"! -i {b.bridge} " if daemon.userland_proxy else ""
         nat.add(
@@ -147,22 +184,25 @@ def build_ruleset(
         if version.protects_loopback_bindings and b.host_ip.is_loopback:
             raw.add(f"-A PREROUTING -d {b.host_ip}/32 ! -i lo -p {b.protocol} -m {b.protocol} --dport {b.host_port} -j DROP")
 
-    if gen != "29":
+    if version.isolation_chain_returns:
         filt.add("-A DOCKER-ISOLATION-STAGE-1 -j RETURN")
         filt.add("-A DOCKER-ISOLATION-STAGE-2 -j RETURN")
     if gen in ("28", "29"):
         for net, seg in bridges:
             if net.internal:
                 continue
-            if net.gateway_mode in ("routed", "nat-unprotected"):
+            if net.gateway_mode == "nat-unprotected":
                 filt.add(f"-A DOCKER ! -i {seg.bridge} -o {seg.bridge} -j ACCEPT")
-            else:
-                filt.add(f"-A DOCKER ! -i {seg.bridge} -o {seg.bridge} -j DROP")
+                continue
+            if net.gateway_mode == "routed":
+                # routed: ICMP in, published ports in (above), the rest dropped (28.5.2, 29.7.2)
+                filt.add(f"-A DOCKER -o {seg.bridge} -p icmp -j ACCEPT")
+            filt.add(f"-A DOCKER ! -i {seg.bridge} -o {seg.bridge} -j DROP")
         direct_ok = daemon.allow_direct_routing and version.supports_allow_direct_routing
         if version.blocks_direct_routing and not direct_ok:
             for net, seg in bridges:
-                if net.gateway_mode != "nat":
-                    continue
+                if net.gateway_mode != "nat" or net.internal:
+                    continue  # routed, nat-unprotected and internal networks get no raw drops (28.5.2, 29.7.2)
                 for ep in addressing.endpoints.values():
                     if ep.segment == seg.key:
                         raw.add(f"-A PREROUTING -d {ep.address}/32 ! -i {seg.bridge} -j DROP")

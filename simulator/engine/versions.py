@@ -38,6 +38,48 @@ class EngineVersion:
         return "legacy"
 
     @property
+    def forward_chain(self) -> bool:
+        """28.0.1: FORWARD jumps to DOCKER-FORWARD, which calls DOCKER-CT, the isolation chains
+        (DOCKER-INTERNAL from 29.0) and DOCKER-BRIDGE and accepts what leaves each bridge (moby
+        984a610a21 "Add chain DOCKER-FORWARD", first in v28.0.1; iptablesdoc usernet-portmap.md at
+        v28.0.1). 28.0.0 had the same decisions through an ipset (docker-ext-bridges-v4), which
+        netsim writes in the 28.0.1 form. Confirmed on 28.5.2 and 29.7.2."""
+        return self.major >= 28
+
+    @property
+    def isolation_chain_returns(self) -> bool:
+        """Until 27.x DOCKER-ISOLATION-STAGE-1/2 end in ``-j RETURN``; 28.0 drops them (moby
+        10338053f0 "Don't add default-RETURN rules to DOCKER-ISOLATION chains", in v28.0.0).
+        Confirmed on 20.10 (present) and 28.5.2 (absent). No answer changes: falling off a chain returns."""
+        return self.major < 28
+
+    @property
+    def docker_user_return(self) -> bool:
+        """Until 28.2.1 DOCKER-USER ends in ``-j RETURN``; from 28.2.2 it is left empty (moby
+        dc519a0f18 "iptables: Drop explicit RETURN rule from DOCKER-USER", in v28.2.2). Confirmed
+        on 20.10 (present), 28.5.2 and 29.7.2 (absent). No answer changes."""
+        return not self.at_least(28, 2, 2)
+
+    @property
+    def hairpin_masquerade_with_proxy(self) -> bool:
+        """Until 27.x every published port has ``-s ctr -d ctr --dport P -j MASQUERADE`` in nat
+        POSTROUTING; from 28.0 only with the userland proxy off (moby bf251c33d0 "Only masquerade
+        access to own published ports for userland-proxy=false", in v28.0.0). Confirmed on 20.10
+        (present with the proxy), 28.5.2 and 29.7.2 (absent with it, present without). No answer
+        changes: with the proxy on, a container reaches its own published port through docker-proxy."""
+        return self.major < 28
+
+    @property
+    def skip_dnat_return(self) -> bool:
+        """Until 28.x, with the userland proxy on, nat DOCKER starts with ``-i <bridge> -j RETURN``
+        per bridge (packets from a bridge go to docker-proxy, not to a DNAT); 29.0 drops them with
+        the isolation chains (moby 1ad9599da7 "Drop DOCKER-ISOLATION rules", first in docker-v29.0.0).
+        Confirmed on 20.10 and 28.5.2 (present) and 29.7.2 (absent). On 29 a container reaching a
+        port another network published on a host address is DNATed straight to the container
+        instead of going through docker-proxy: delivered either way (probe 15c)."""
+        return self.major < 29
+
+    @property
     def blocks_direct_routing(self) -> bool:
         """28.0: raw PREROUTING drops packets for container addresses from other interfaces (engine release notes 28.0.0)."""
         return self.major >= 28
