@@ -207,6 +207,8 @@ def build_world(design: Design, engine_version: str | None = None) -> World:
         ns.routes.extend(Route(prefix, host.lan_interface, via) for prefix, via in host.gateways)
         if host.daemon.userland_proxy:
             for b in hb:
+                if design.has_network(b.network) and design.network(b.network).gateway_mode == "routed":
+                    continue  # NAT disabled: the host port is ignored, no docker-proxy (getNATDisabled, moby 28.5.2)
                 ns.proxies[(b.host_ip, b.host_port, b.protocol)] = b
 
     # --- the external LAN peer ---------------------------------------------------------

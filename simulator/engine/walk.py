@@ -135,7 +135,15 @@ def _originate(w: _Walk, ns: Namespace, dst: IPv4Address, port: int, proto: str)
     if ns.owns(dst):
         w.step(RouteStep(RouteOutcome.LOCAL, dst))
         if ns.kind == "host":
-            _host_input(w, ns, Packet(dst, dst, proto, port, "lo", dst_local=True, src_local=True))
+            local = Packet(dst, dst, proto, port, "lo", dst_local=True, src_local=True)
+            # nat OUTPUT sees locally destined packets too: without docker-proxy its jump to DOCKER
+            # also covers 127.0.0.0/8 and the bridge gets route_localnet=1, so 127.0.0.1:<published>
+            # reaches the container (setupLoopbackAddressesRouting, moby bridge_linux.go at v28.5.2;
+            # confirmed on 28.5.2 and 29.7.2, docs/verified-engines.md)
+            new = _dnat(w, ns, "OUTPUT", local)
+            if new.dst != local.dst:
+                _rerouted(w, ns, new)
+            _host_input(w, ns, local)
         _socket(w, ns, dst, port, proto)
     route = _route(w, ns, dst)
     if route is None:
@@ -317,12 +325,17 @@ def _host_output(w: _Walk, ns: Namespace, pkt: Packet, iface: Interface, next_ho
     pkt = pkt.with_(dst_local=ns.owns(pkt.dst))
     new = _dnat(w, ns, "OUTPUT", pkt)
     if new.dst != pkt.dst:
-        if ns.owns(new.dst):
-            _host_input(w, ns, new)
-        route = _route(w, ns, new.dst)
-        out = ns.interfaces[route.iface]
-        w.step(RouteStep(RouteOutcome.REROUTED, new.dst, out.name))
-        _transmit(w, ns, out, route.via or new.dst, new.with_(in_iface=None, out_iface=None))
+        _rerouted(w, ns, new)
+
+
+def _rerouted(w: _Walk, ns: Namespace, new: Packet) -> None:
+    """A host's packet after nat OUTPUT changed its destination: delivered or sent again."""
+    if ns.owns(new.dst):
+        _host_input(w, ns, new)
+    route = _route(w, ns, new.dst)
+    out = ns.interfaces[route.iface]
+    w.step(RouteStep(RouteOutcome.REROUTED, new.dst, out.name))
+    _transmit(w, ns, out, route.via or new.dst, new.with_(in_iface=None, out_iface=None))
 
 
 # --- sockets -----------------------------------------------------------------------
