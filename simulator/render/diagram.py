@@ -28,6 +28,7 @@ from ..engine.ipam import GWBRIDGE, network_hosts
 from ..engine.topology import EXTERNAL, World
 from ..engine.trace import Place, Trace
 from ..model import Design, Driver, ModeKind
+from .listeners import ORIGIN_TEXT, learnt_elsewhere, listens_text
 from .text import printable
 
 TIERS = ("lan", "host", "internal")
@@ -139,6 +140,7 @@ class Scene:
     edges: tuple[Edge, ...]
     path: PathView | None = None
     owner_of: dict = field(default_factory=dict, compare=False)  # container -> box id
+    listener_origins: tuple[str, ...] = ()  # the legend's lines: listeners learnt elsewhere than the file
 
 
 # --- the scene --------------------------------------------------------------------------
@@ -185,7 +187,8 @@ def build_scene(design: Design, engine_version: str | None = None, options: Diag
         host_nodes.append(HostNode(h.name, nic, title, f"{h.lan_interface} {h.lan_address}", tuple(nets), tuple(boxes)))
     peer = _peer_label(world)
     return Scene(f"{design.name} — engine {world.version}", tuple(sorted(lans.items())), peer, router,
-                 tuple(host_nodes), tuple(overlays[k] for k in sorted(overlays)), tuple(_dedupe(edges)), None, owner_of)
+                 tuple(host_nodes), tuple(overlays[k] for k in sorted(overlays)), tuple(_dedupe(edges)), None, owner_of,
+                 listener_origins=tuple(ORIGIN_TEXT[o] for o in learnt_elsewhere(design)))
 
 
 def with_path(scene: Scene, label: str, traces: list[tuple[str, Trace]]) -> Scene:
@@ -336,7 +339,6 @@ def _boxes(design: Design, world: World, host: str, hidden: set[str], tiers: dic
 def _box(design: Design, world: World, c, members: tuple[str, ...], hidden: set[str], tiers: dict) -> Box:
     notes: list[str] = []
     addresses: list[tuple[str, str, str]] = []
-    listens = sorted({(lst.port, lst.protocol.value) for m in members for lst in design.container(m).listeners})
     if c.mode.kind is ModeKind.HOST:
         mode = "host"
         notes.append("host network namespace: listens on every host address")
@@ -361,8 +363,15 @@ def _box(design: Design, world: World, c, members: tuple[str, ...], hidden: set[
     tier = min((tiers.get(m, ("internal",))[0] for m in members), key=TIERS.index)
     notes.extend(why for m in members for why in tiers.get(m, ("", ()))[1])
     title = " + ".join(members)
-    return Box(f"ctr/{c.name}", c.host, title, members, mode, tuple(addresses), _listens_text(listens), published,
+    return Box(f"ctr/{c.name}", c.host, title, members, mode, tuple(addresses), _listens(design, members), published,
                tuple(notes), tier)
+
+
+def _listens(design: Design, members: tuple[str, ...]) -> str:
+    """A box's listens line: ports by protocol, marked with their origin when learnt elsewhere than the file
+    ("3306/tcp [catalogue]"), or "unknown" (docs/listeners.md)."""
+    return listens_text([lst for m in members for lst in design.container(m).listeners],
+                        any(design.container(m).listeners_unknown for m in members))
 
 
 def _listens_text(listens: list[tuple[int, str]]) -> str:
@@ -476,7 +485,7 @@ def render_dot(scene: Scene) -> str:
         g.node("verdict", _simple_label(path.verdict, "#ffffff" if path.delivered else "#fce4ec",
                                         "#2e7d32" if path.delivered else PATH_COLOR, True, wrap=60))
         g.edge(dot_id(last), "verdict", color=PATH_COLOR, style="dashed", penwidth="2")
-    g.node("legend", _legend())
+    g.node("legend", _legend(origins=scene.listener_origins))
     return g.source
 
 
@@ -550,7 +559,7 @@ def _box_label(box: Box, highlighted: bool) -> str:
     return _table(rows, line, highlighted, "solid")
 
 
-def _legend() -> str:
+def _legend(origins: tuple[str, ...] = ()) -> str:
     rows = ['<TR><TD COLSPAN="2"><B>legend</B></TD></TR>']
     for tier in TIERS:
         rows.append(f'<TR><TD BGCOLOR="{TIER_FILL[tier]}" WIDTH="28"> </TD><TD ALIGN="LEFT">{escape(TIER_TEXT[tier])}</TD></TR>')
@@ -562,6 +571,9 @@ def _legend() -> str:
     rows.append(f'<TR><TD><FONT COLOR="{TIER_LINE["lan"]}"><B>⚠</B></FONT></TD>'
                 f'<TD ALIGN="LEFT"><FONT COLOR="{TIER_LINE["lan"]}">published on 0.0.0.0 / a LAN address</FONT></TD></TR>')
     rows.append(f'<TR><TD> </TD><TD ALIGN="LEFT"><FONT COLOR="{TIER_LINE["host"]}">published on 127.0.0.1</FONT></TD></TR>')
+    if origins:  # listeners not written in the file carry their origin in brackets (docs/listeners.md)
+        text = "".join(f'{escape(line)}<BR ALIGN="LEFT"/>' for line in origins)
+        rows.append(f'<TR><TD><B>[…]</B></TD><TD ALIGN="LEFT">listens 80/tcp [origin]: learnt from<BR ALIGN="LEFT"/>{text}</TD></TR>')
     return ('<<TABLE BORDER="1" CELLBORDER="0" CELLSPACING="2" CELLPADDING="2" COLOR="#9e9e9e">' + "".join(rows) + "</TABLE>>")
 
 

@@ -41,6 +41,7 @@ def render_report(design: Design, engine_version: str | None, svg: str, result: 
                                               "(netsim said why when it wrote the report).</p>",
         "EXPOSURE": _exposure_html(result),
         "ADDRESSING": _addressing_html(result),
+        "LISTENERS": _listeners_html(design),
         "DATA": script_json(_printable_data(data)),
     }
     return re.sub(r"@@([A-Z]+)@@", lambda m: parts[m.group(1)], template)
@@ -171,6 +172,21 @@ def _exposure_html(result: ReachResult) -> str:
     rows = [[e.container, f"{e.port}/{e.protocol}", e.audience, e.through, e.example] for e in entries]
     classes = [f"aud-{e.audience.replace(' ', '-')}" for e in entries]
     return _table(["container", "port", "reachable from", "through", "for example"], rows, classes)
+
+
+def _listeners_html(design: Design) -> str:
+    """Each container's listeners with where netsim learnt them (docs/listeners.md); unknown ones with why."""
+    rows, classes = [], []
+    for c in design.containers:
+        for lst in c.listeners:
+            rows.append([c.name, f"{lst.port}/{lst.protocol.value}", lst.origin.value])
+            classes.append(f"origin-{lst.origin.value}")
+        if c.listeners_unknown is not None:
+            rows.append([c.name, "unknown", c.listeners_unknown])
+            classes.append("origin-unknown")
+    if not rows:
+        return "<p>No container listens on a port.</p>"
+    return _table(["container", "listens", "origin (docs/listeners.md)"], rows, classes)
 
 
 def _addressing_html(result: ReachResult) -> str:

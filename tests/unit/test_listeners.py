@@ -261,3 +261,37 @@ def test_a_build_in_an_included_file_starts_from_that_files_directory(tmp_path):
         "app/Dockerfile": "FROM scratch\nEXPOSE 1111\n",  # the main file's directory: not this one
     })).design
     assert heard(design, "api") == ["4444/tcp dockerfile"]
+
+
+def test_the_diagram_marks_origins_and_the_legend_explains_them(stack):
+    from simulator.render.diagram import build_scene, render_dot
+
+    scene = build_scene(stack)
+    boxes = {box.title: box.listens for host in scene.hosts for box in host.boxes}
+    assert boxes["proxy"] == "80/tcp"  # written in the file: unmarked, as before
+    assert boxes["db"] == "3306/tcp [catalogue]"
+    assert boxes["stated"] == "443/tcp · 7000/tcp [x-netsim] · 7001/udp [x-netsim]"
+    assert boxes["worker"] == "unknown (netsim check says why)"
+    assert scene.listener_origins == ("x-netsim: listens stated on the service",
+                                      "dockerfile: EXPOSE in the build's Dockerfile",
+                                      "catalogue: netsim's default ports of a well-known image")
+    dot = render_dot(scene)
+    assert "listens 80/tcp [origin]: learnt from" in dot and "catalogue: netsim&#x27;s default ports" in dot
+
+
+def test_a_design_whose_listeners_are_all_written_has_no_origin_legend():
+    from simulator.render.diagram import build_scene, render_dot
+
+    design = load(Path(__file__).parents[2] / "designs" / "frontend-backend.yaml").design
+    scene = build_scene(design)
+    assert scene.listener_origins == () and "[origin]" not in render_dot(scene)
+
+
+def test_the_report_lists_each_listener_with_its_origin(stack):
+    from simulator.render.report import render_report
+
+    page = render_report(stack, None, "")
+    section = page[page.index('id="listeners-h"'):]
+    assert "<td>db</td><td>3306/tcp</td><td>catalogue</td>" in section
+    assert "<td>backend</td><td>9000/tcp</td><td>dockerfile</td>" in section
+    assert "<td>worker</td><td>unknown</td><td>its Dockerfile worker/Dockerfile exposes no port" in section
