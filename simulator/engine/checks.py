@@ -57,6 +57,11 @@ def engine_check(design: Design, engine_version: str | None = None,
                 f"{', '.join(version.gateway_modes)}): the engine ignores the option and the network behaves as nat",
                 severity="warning",
             ))
+        if net.gateway_mode == "isolated" and "isolated" in version.gateway_modes and not net.internal:
+            issues.append(Issue(  # bridge_linux.go newNetwork at v28.5.2 / docker-v29.7.2; refused on both engines here
+                ("networks", net.name, "gateway_mode"),
+                "gateway mode 'isolated' can only be used for an internal network (the engine refuses to create it): add internal: true",
+            ))
     issues.extend(_parent_problems(design, engine_version))
     issues.extend(_kernel_problems(design))
     world = build_world(design, engine_version)

@@ -96,3 +96,20 @@ def test_capture_normalisation_finds_the_ephemeral_port():
     kept = [x for x in _engine_tables("29.7.2", "full")["nat"]["rules"] if "-j DNAT" in x]
     assert len(dnat) - len(kept) == 1
     assert "10.99.1.4:80" not in " ".join(kept)
+
+
+@pytest.mark.parametrize(("line", "refused"), [("28.5", True), ("29.7", True), ("27.0", False)])
+def test_isolated_gateway_mode_needs_an_internal_network(tmp_path, line, refused):
+    """Both engines refused ``-o com.docker.network.bridge.gateway_mode_ipv4=isolated`` on a network
+    that is not internal (capture-28-29.sh's first run); before 28.0 the option does not exist and is ignored."""
+    from simulator.engine.checks import engine_problems
+
+    text = "name: iso\nhosts: {docker1: {}}\nnetworks:\n  nx-iso: {subnet: 10.99.32.0/24, gateway_mode: isolated}\n"
+    path = tmp_path / "iso.yaml"
+    path.write_text(text)
+    design, _ = load_design(path)
+    messages = [p.message for p in engine_problems(design, line)]
+    assert any("can only be used for an internal network" in m for m in messages) is refused
+    path.write_text(text.replace("gateway_mode: isolated", "gateway_mode: isolated, internal: true"))
+    design, _ = load_design(path)
+    assert not any("internal network" in p.message for p in engine_problems(design, line))
