@@ -231,8 +231,14 @@ def exposure(
     model = world.design
     entries = compute_exposure(reach_of(world))
     if format is Format.json:
-        typer.echo(json.dumps({"design": model.name, "kernel": kernel_json(model),
-                               "exposure": [e.to_json() for e in entries]}, indent=1))
+        from ..analysis.exposure import Through
+        from ..analysis.listeners import ListenerOrigins
+
+        origins = ListenerOrigins(model)
+        rows = [{**e.to_json(), "listener_origin": origins.at("host" if e.through_kind is Through.PUBLISHED_PORT else "ip",
+                                                              e.container, e.container, e.port, e.protocol)}
+                for e in entries]
+        typer.echo(json.dumps({"design": model.name, "kernel": kernel_json(model), "exposure": rows}, indent=1))
         return
     from .terminal import output_width
 

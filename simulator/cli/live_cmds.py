@@ -121,7 +121,11 @@ def drift(
 
     if not design.exists():
         fail(f"{design}: no such file", 2)
-    model = load_or_exit(design, engine_version=engine_version, kernel=KernelChoice.local, run_here=True)
+    from ..loaders.listeners import using_images
+    from .images import engine_images
+
+    with using_images(engine_images(True, "drift")):  # the engine is used anyway: images' ports from it (docs/listeners.md)
+        model = load_or_exit(design, engine_version=engine_version, kernel=KernelChoice.local, run_here=True)
     engine = _engine()
     scope = scope_for(engine, model, project)
     snap = read_snapshot(engine, scope)

@@ -295,3 +295,12 @@ def test_the_report_lists_each_listener_with_its_origin(stack):
     assert "<td>db</td><td>3306/tcp</td><td>catalogue</td>" in section
     assert "<td>backend</td><td>9000/tcp</td><td>dockerfile</td>" in section
     assert "<td>worker</td><td>unknown</td><td>its Dockerfile worker/Dockerfile exposes no port" in section
+
+
+def test_exposure_json_carries_each_listeners_origin(tmp_path):
+    path = project(tmp_path, STACK, FILES)
+    data = __import__("json").loads(netsim("exposure", str(path), "-f", "json").stdout)
+    found = {(e["container"], e["port"], e["through_kind"]): e["listener_origin"] for e in data["exposure"]}
+    assert found[("db", 3306, "address")] == "catalogue"
+    assert found[("proxy", 8080, "published-port")] == "compose"  # the host port: the listener is the container's 80
+    assert found[("stated", 7001, "address")] == "x-netsim"
