@@ -30,12 +30,13 @@ an included or extended file names that file.  Problems found here go to ``Doc.p
 
 from __future__ import annotations
 
+import contextvars
 import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from ..errors import ArgumentError, Problem
+from ..errors import ArgumentError, DesignLoadError, Problem
 from ..model import Location
 from .yamlsource import Doc, Report, decode, describe, did_you_mean, read_bytes, read_yaml, shown
 
@@ -48,6 +49,7 @@ MAPPABLE = ("networks", "labels", "environment", "depends_on", "annotations", "s
 MAX_EXTENDS = 16  # extends chains deeper than this are refused
 MAX_INCLUDE = 16  # include nesting deeper than this is refused
 MAX_NESTING = 10  # ${...} inside ${...}
+MAX_FILES = 64  # compose and env files one project reads (its own, included, extended)
 _VAR = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
@@ -337,6 +339,15 @@ def _as_map(node: _L, key: str) -> _L:
     return _L(out, node.doc, node.path)
 
 
+def _hashable(value: object) -> object:
+    """``value`` (plain YAML data) as something a set holds, equal exactly when the values are."""
+    if isinstance(value, dict):
+        return ("map", tuple((k, _hashable(v)) for k, v in value.items()))
+    if isinstance(value, list):
+        return ("seq", tuple(_hashable(v) for v in value))
+    return (type(value).__name__, value)
+
+
 def _merge(base: _L, over: _L, key: str | None, tags: _Tags) -> _L:
     """``over`` (a later file, or the extending service) merged onto ``base``."""
     if isinstance(base.value, list) != isinstance(over.value, list) and key in MAPPABLE:
@@ -362,11 +373,11 @@ def _merge(base: _L, over: _L, key: str | None, tags: _Tags) -> _L:
                 else:
                     items[found] = item
         else:
-            seen = [_plain(item) for item in items]
+            seen = {_hashable(_plain(item)) for item in items}
             for item in over.value:
-                plain = _plain(item)
-                if plain not in seen:
-                    seen.append(plain)
+                value = _hashable(_plain(item))
+                if value not in seen:
+                    seen.add(value)
                     items.append(item)
         return _L(items, base.doc, base.path)
     return over
@@ -403,7 +414,7 @@ class _Project:
         path = os.path.abspath(path)
         if path not in self._files:
             self._files[path] = None  # a file extending itself through others reads as not (yet) there
-            doc = read_yaml(read_bytes(path, "compose file"), _shown_path(path))
+            doc = _read_file(path)
             self.prepare(doc)
             self._files[path] = self.extends(doc)
         return self._files[path]
@@ -591,7 +602,17 @@ def _rebased(node: _L, from_dir: str, project_dir: str) -> _L:
     return _L(value, node.doc, node.path)
 
 
+_files_read: contextvars.ContextVar[list[int] | None] = contextvars.ContextVar("netsim_files_read", default=None)
+
+
 def _read_file(path: str) -> Doc:
+    """A compose file of the project; past :data:`MAX_FILES` files a DesignLoadError (each can be 10 MB)."""
+    count = _files_read.get()
+    if count is not None:
+        count[0] += 1
+        if count[0] > MAX_FILES:
+            raise DesignLoadError([Problem(f"the project reads more than {MAX_FILES} compose files (include, extends, "
+                                           "--file); netsim stops there", "", Location(_shown_path(path), 1, 1))])
     return read_yaml(read_bytes(path, "compose file"), _shown_path(path))
 
 
@@ -643,6 +664,14 @@ def assemble(doc: Doc, options: ProjectOptions = FILE_ONLY) -> Doc:
     ``--env-file`` does not exist; every other problem is in the result's ``pending``."""
     if doc.assembled:
         return doc
+    token = _files_read.set([1])
+    try:
+        return _assemble(doc, options)
+    finally:
+        _files_read.reset(token)
+
+
+def _assemble(doc: Doc, options: ProjectOptions) -> Doc:
     problems: list[Problem] = []
     directory = os.path.abspath(options.project_directory) if options.project_directory else _directory(doc.source)
     env = _environment(options, directory, problems)

@@ -411,3 +411,13 @@ def test_cli_reads_the_project(tmp_path):
     result = CliRunner().invoke(app, ["check", str(PROJECTS / "full" / "compose.yaml"), "--file", "nope.yaml"])
     assert result.exit_code == 2 and "nope.yaml: no such file" in result.output
 
+
+
+def test_a_project_reads_a_bounded_number_of_files(tmp_path):
+    from simulator.loaders.compose_project import MAX_FILES
+
+    (tmp_path / "compose.yaml").write_text("include:\n" + "".join(
+        f"  - path: [a.yaml]\n    project_directory: d{i}\n" for i in range(MAX_FILES + 5)) + "services:\n  web: {}\n")
+    (tmp_path / "a.yaml").write_text("services:\n  db: {image: x}\n")
+    with pytest.raises(DesignError, match=f"more than {MAX_FILES} compose files"):
+        load(tmp_path / "compose.yaml", project=ProjectOptions())
