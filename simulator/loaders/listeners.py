@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -273,6 +274,8 @@ def _built_ports(build: object, project_dir: FsPath | None) -> _ImagePorts:
     where = FsPath(project_dir, context, dockerfile)
     shown_path = os.path.normpath(os.path.join(context, dockerfile))
     try:
+        if not stat.S_ISREG(os.stat(where).st_mode):  # a FIFO or a device would block or never end
+            return _ImagePorts((), f"its Dockerfile {shown(shown_path)} is not a regular file")
         with open(where, "rb") as f:
             raw = f.read(MAX_DOCKERFILE + 1)
     except OSError as exc:

@@ -304,3 +304,17 @@ def test_exposure_json_carries_each_listeners_origin(tmp_path):
     assert found[("db", 3306, "address")] == "catalogue"
     assert found[("proxy", 8080, "published-port")] == "compose"  # the host port: the listener is the container's 80
     assert found[("stated", 7001, "address")] == "x-netsim"
+
+
+def test_a_dockerfile_that_is_a_fifo_or_too_large_is_not_read(tmp_path):
+    import os
+
+    from simulator.loaders.listeners import MAX_DOCKERFILE
+
+    (tmp_path / "a").mkdir()
+    os.mkfifo(tmp_path / "a" / "Dockerfile")  # opening it would wait for a writer forever
+    (tmp_path / "b").mkdir()
+    (tmp_path / "b" / "Dockerfile").write_text("FROM scratch\n" + "#" * MAX_DOCKERFILE)
+    design = load(project(tmp_path, "services:\n  a: {build: a}\n  b: {build: b}\n")).design
+    assert design.container("a").listeners_unknown.startswith("its Dockerfile a/Dockerfile is not a regular file")
+    assert "is larger than 1,000,000 bytes" in design.container("b").listeners_unknown
