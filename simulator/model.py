@@ -610,6 +610,17 @@ class Design:
     def _owners(self) -> Mapping[str, str | None]:
         return MappingProxyType(namespace_owners(self.containers))
 
+    @cached_property
+    def _on_host(self) -> Mapping[str, tuple[Container, ...]]:
+        by_host: dict[str, list[Container]] = {}
+        for c in self.containers:
+            by_host.setdefault(c.host, []).append(c)
+        return MappingProxyType({h: tuple(cs) for h, cs in by_host.items()})
+
+    def containers_on(self, host: str) -> tuple[Container, ...]:
+        """The containers of one host, in design order (a host's rules look only at its own)."""
+        return self._on_host.get(host, ())
+
     def namespace_owner(self, name: str) -> str | None:
         """The container whose network namespace ``name`` lives in: itself, or the end of its
         ``container:X`` chain (None for a chain that ends nowhere or loops, which only a

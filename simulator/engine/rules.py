@@ -257,8 +257,8 @@ def published_bindings(design: Design, addressing: Addressing, host: Host, versi
     bindings: list[Binding] = []
     ephemeral: list[Binding] = []
     ignored: list[tuple[str, str]] = []
-    for c in design.containers:
-        if c.host != host.name or not c.ports:
+    for c in design.containers_on(host.name):
+        if not c.ports:
             continue
         if c.mode.kind is not ModeKind.NETWORKS:
             ignored.append((c.name, f"network_mode {c.mode} discards published ports"))
