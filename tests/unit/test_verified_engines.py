@@ -1,0 +1,119 @@
+"""What real 28.5.2 and 29.7.2 engines did, recorded, and the model held to it.
+
+``tests/data/verified/observations/*.json`` holds, per design and engine, every probe
+``netsim verify --dockerd`` compared on a Docker engine built from moby's source here
+(docs/verified-engines.md): the probe's key and what the engine answered (status and the
+container that answered).  The model of that engine's line must still agree with every one
+of them, as verify judges it (``simulator.verify.compare``), and the addresses, subnets and
+default gateways the engine handed out must still be the model's.  No engine is needed.
+"""
+
+from __future__ import annotations
+
+import json
+from ipaddress import IPv4Address
+from pathlib import Path
+
+import pytest
+
+from simulator.analysis.reachability import reach_of
+from simulator.engine.ipam import allocate
+from simulator.engine.versions import engine_line
+from simulator.pipeline import load
+from simulator.verify.compare import compare
+from simulator.verify.observe import Observation
+
+ROOT = Path(__file__).resolve().parents[2]
+RECORDS = sorted((ROOT / "tests/data/verified/observations").glob("*.json"))
+ENGINES = ("28.5.2", "29.7.2")
+
+
+def _runs():
+    for path in RECORDS:
+        record = json.loads(path.read_text())
+        for run in record["runs"]:
+            yield pytest.param(record["design"], run, id=f"{path.stem}-{run['engine']}")
+
+
+def test_every_bundled_and_calibration_design_was_verified_on_both_engines():
+    seen: dict[str, set[str]] = {}
+    for path in RECORDS:
+        record = json.loads(path.read_text())
+        seen[record["design"]] = {run["engine"] for run in record["runs"]}
+    bundled = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "designs").glob("*.yaml"))
+    bundled += ["designs/compose-shop/compose.yaml"]
+    calibration = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "tests/data/verified/calibration").glob("*.yaml"))
+    assert len(calibration) == 14
+    missing = [(d, e) for d in bundled + calibration for e in ENGINES if e not in seen.get(d, set())]
+    assert missing == []
+
+
+@pytest.mark.parametrize(("design", "run"), list(_runs()))
+def test_the_model_agrees_with_what_the_engine_did(design, run):
+    loaded = load(ROOT / design)
+    version = engine_line(run["engine"])
+    assert version == run["model"]
+    probes = reach_of(loaded.world(version)).probes
+    keys = {p.key for p in probes}
+    observations = {}
+    for source, via, target, network, name, host, port, protocol, status, responder in run["observed"]:
+        key = (source, via, target, network, name, host, port, protocol)
+        observations[key] = Observation(key, None, status, responder)
+    stale = [k for k in observations if k not in keys]
+    assert stale == [], "recorded probes the model no longer makes"
+    rows = [r for r in compare(probes, observations) if r.observation is not None]
+    assert len(rows) == len(run["observed"]) == run["agree"]
+    wrong = [f"{r.probe.key}: {r.why}" for r in rows if r.verdict != "agree"]
+    assert wrong == []
+
+
+@pytest.mark.parametrize(("design", "run"), list(_runs()))
+def test_the_model_hands_out_the_engines_addresses(design, run):
+    loaded = load(ROOT / design)
+    design_model = loaded.design
+    addressing = allocate(design_model)
+    world = loaded.world(engine_line(run["engine"]))
+    checked = 0
+    for kind, subject, engine_value in run["addressing"]:
+        if kind == "address":
+            container, _, network = subject.partition(" on ")
+            model = next((str(ep.address) for ep in addressing.endpoints_of(container) if ep.network == network), None)
+        elif kind == "subnet":
+            network = subject.removeprefix("network ")
+            segment = next((s for (n, _), s in addressing.segments.items() if n == network), None)
+            model = str(segment.subnet) if segment is not None else None
+        else:  # gateway: the model's default route of the container's namespace
+            ns = world.namespaces.get(world.ns_of.get(subject, ""))
+            default = next((r for r in ns.routes if r.dest.prefixlen == 0), None) if ns else None
+            model = str(default.via) if default is not None and default.via is not None else None
+        assert model == engine_value, f"{kind} {subject}"
+        checked += 1
+    assert checked == len(run["addressing"]) and run["addressing_differences"] == 0
+    assert all(v is None or IPv4Address(v.split("/")[0]) for _, _, v in run["addressing"])
+
+
+def _disagreements(design: str, engine: str, model_version: str) -> list[tuple]:
+    record = json.loads((ROOT / "tests/data/verified/observations" / f"{Path(design).stem}.json").read_text())
+    run = next(r for r in record["runs"] if r["engine"] == engine)
+    probes = reach_of(load(ROOT / design).world(model_version)).probes
+    observations = {tuple(o[:8]): Observation(tuple(o[:8]), None, o[8], o[9]) for o in run["observed"]}
+    return sorted(r.probe.key[:3] + r.probe.key[6:7] for r in compare(probes, observations)
+                  if r.observation is not None and r.verdict != "agree")
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_the_records_tell_the_lines_apart_direct_routing(engine):
+    """28.0: the raw table drops packets from the LAN to a container's address; up to 27.x the
+    DOCKER chain accepted them for published ports. The 27.5 model disagrees exactly there."""
+    assert _disagreements("designs/frontend-backend.yaml", engine, "27.5") == [
+        ("external", "ip", "proxy", 80), ("external", "ip", "proxy", 443)]
+    assert _disagreements("designs/frontend-backend.yaml", engine, engine_line(engine)) == []
+
+
+def test_the_records_tell_28_from_29_without_the_proxy():
+    """Without docker-proxy, a container on another network reaches a published port through
+    its gateway on 29.x (no isolation chains) but not on 28.x (DOCKER-ISOLATION drops the
+    DNAT'd packet). Each engine's observation contradicts the other line's model."""
+    design = "tests/data/verified/designs/userland-proxy-off.yaml"
+    assert ("client", "host", None, 8080) in _disagreements(design, "29.7.2", "28.5")
+    assert ("client", "host", None, 8080) in _disagreements(design, "28.5.2", "29.7")
