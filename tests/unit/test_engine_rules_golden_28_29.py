@@ -12,6 +12,7 @@ that one rule is left out of the engine's side.
 """
 
 import re
+from ipaddress import IPv4Address
 from pathlib import Path
 
 import pytest
@@ -20,7 +21,7 @@ from simulator.engine.topology import build_world
 from simulator.loaders import load_design
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "engine"
-CASES = [(version, line, setup) for version, line in (("28.5.2", "28.5"), ("29.7.2", "29.7")) for setup in ("full", "noproxy")]
+CASES = [(version, line, setup) for version, line in (("28.5.2", "28.5"), ("29.7.2", "29.7")) for setup in ("full", "noproxy", "direct")]
 
 
 def _engine_tables(version: str, setup: str) -> dict[str, dict[str, set[str]]]:
@@ -113,3 +114,43 @@ def test_isolated_gateway_mode_needs_an_internal_network(tmp_path, line, refused
     path.write_text(text.replace("gateway_mode: isolated", "gateway_mode: isolated, internal: true"))
     design, _ = load_design(path)
     assert not any("internal network" in p.message for p in engine_problems(design, line))
+
+
+# --- what the engines answered (probe-28-29.sh), against the model's walk --------------------------
+
+PROBE_LOGS = [
+    (version, line, log, design)
+    for version, line in (("28.5.2", "28.5"), ("29.7.2", "29.7"))
+    for log, design in (("full", "full"), ("noproxy", "noproxy"), ("direct", "direct"))
+] + [("29.7.2", "29.7", "nft", "full")]  # 29.7.2 with "firewall-backend": "nftables", setup full
+
+
+def _observations(version: str, log: str) -> list[tuple[str, str, int, str]]:
+    text = (DATA / version / f"probes-{log}.txt").read_text()
+    return [(src, ip, int(port), answer) for src, ip, port, answer in re.findall(r"\[(\S+) -> ([\d.]+):(\d+)\] (.*)", text)]
+
+
+@pytest.mark.parametrize(("version", "line", "log", "setup"), PROBE_LOGS)
+def test_model_answers_as_the_engine_did(version, line, log, setup):
+    """Each probe's answer on the engine equals the model's walk: a name is DELIVERED to that
+    container, ``timed out`` is a drop, ``Network is unreachable`` is NO_ROUTE. The LAN peer of the
+    experiment sent from 192.168.88.2 to the host's 192.168.88.1; the design's host is 192.168.77.1."""
+    from simulator.engine.topology import EXTERNAL
+    from simulator.engine.trace import Disposition
+    from simulator.engine.walk import walk
+
+    design, _ = load_design(DATA / f"capture-28-29-{setup}.yaml")
+    world = build_world(design, line)
+    observations = _observations(version, log)
+    assert len(observations) >= 7
+    for src, ip, port, answer in observations:
+        ns = EXTERNAL if src == "peer" else world.ns_of[src]
+        target = "192.168.77.1" if ip == "192.168.88.1" else ip
+        trace = walk(world, ns, IPv4Address(target), port, "tcp")
+        probe = f"{src} -> {ip}:{port} on {version} ({log}): engine {answer!r}, model {trace.disposition.value} {trace.reason}"
+        if "timed out" in answer:
+            assert trace.disposition.value.startswith("DROPPED"), probe
+        elif "unreachable" in answer:
+            assert trace.disposition is Disposition.NO_ROUTE, probe
+        else:
+            assert (trace.disposition, trace.responder) == (Disposition.DELIVERED, answer), probe

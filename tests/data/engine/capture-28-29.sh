@@ -5,8 +5,9 @@
 #   NS=r29 VER=29.7.2 DOCKER_HOST=unix:///run/r29/docker.sock bash capture-28-29.sh SETUP > OUT
 #
 # SETUP is one of: full (the daemon with its defaults), noproxy (the same setup on a daemon
-# started with "userland-proxy": false and "icc": false), nft (29 only: "firewall-backend":
-# "nftables"; prints `nft list ruleset`). The daemon and how it was started: docs/confirmed-rules.md,
+# started with "userland-proxy": false and "icc": false), direct (a daemon started with
+# "allow-direct-routing": true), nft (29 only: "firewall-backend": "nftables"; prints
+# `nft list ruleset`). The daemon's configuration is read from /tmp/$NS.json. The daemon and how it was started: docs/confirmed-rules.md,
 # section 15. The namespace has only lo, the veth pair made here and the engine's bridges: no probe
 # leaves it. Every object carries the label netsim.experiment=1 and a name starting with nx-.
 set -u
