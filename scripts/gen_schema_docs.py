@@ -75,8 +75,9 @@ def limits() -> str:
     """The loader's limits, with the numbers taken from the code so the page cannot drift."""
     import importlib
 
-    compose, native, ports, validate, y = (importlib.import_module(f"simulator.loaders.{m}")
-                                           for m in ("compose", "native", "ports", "validate", "yamlsource"))
+    compose, compose_project, native, ports, validate, y = (
+        importlib.import_module(f"simulator.loaders.{m}")
+        for m in ("compose", "compose_project", "native", "ports", "validate", "yamlsource"))
 
     moby = "https://github.com/moby/moby/blob/v27.5.1/daemon/names/names.go"
     rows_ = [
@@ -114,12 +115,14 @@ def limits() -> str:
          f"at most {y.MAX_IFNAME} characters", "Linux `IFNAMSIZ` (16, with the terminating NUL)"),
         ("Labels", f"{y.MAX_LABELS:,} per object; keys up to {y.MAX_LABEL_KEY} characters, values up to "
          f"{y.MAX_LABEL_VALUE:,}", "netsim's own (labels reach reports and diagrams)"),
-        ("Compose interpolation", "`${VAR:-default}` nested 10 deep; a long template reached through many aliases is "
-         "substituted once", "netsim's own; netsim reads no environment variables"),
+        ("Compose interpolation", f"`${{VAR:-default}}` nested {compose_project.MAX_NESTING} deep; a long template "
+         "reached through many aliases is substituted once", "netsim's own; the variables are compose's: the "
+         "environment, then the project's `.env` (docs/compose.md)"),
         ("Reserved names", ", ".join(f"`{n}`" for n in validate.RESERVED_SOURCES) + " for containers, services and "
          "hosts; host names that differ only in case", "trace, reach and intent use these words as sources"),
-        ("Compose `extends`", f"same file only, chains of up to {compose.MAX_EXTENDS} services",
-         "`extends: {file: ...}` is refused: netsim reads one compose file"),
+        ("Compose `extends`, `include`", f"chains of up to {compose_project.MAX_EXTENDS} services, includes nested "
+         f"{compose_project.MAX_INCLUDE} deep, {compose_project.MAX_FILES} compose files per project",
+         "netsim's own (docs/compose.md); compose refuses only cycles"),
         ("Values quoted in messages", f"{y.MAX_SHOWN} characters, control characters escaped", "netsim's own"),
         ("\"did you mean\" hints", f"for the first {y.MAX_HINTS} misspelt names of a design", "netsim's own: every "
          "misspelt name is still reported, later ones without a suggestion"),
