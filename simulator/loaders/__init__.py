@@ -34,8 +34,9 @@ KINDS = ("netsim", "compose")
 
 
 def detect_kind(data: object) -> str:
-    """``compose`` when the top level has ``services``, else ``netsim``."""
-    return "compose" if isinstance(data, dict) and "services" in data else "netsim"
+    """``compose`` when the top level has ``services`` or ``include`` (a project made of included
+    files), else ``netsim``."""
+    return "compose" if isinstance(data, dict) and ("services" in data or "include" in data) else "netsim"
 
 
 def load_design(path: str | Path) -> tuple[Design, list[Problem]]:

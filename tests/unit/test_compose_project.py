@@ -421,3 +421,12 @@ def test_a_project_reads_a_bounded_number_of_files(tmp_path):
     (tmp_path / "a.yaml").write_text("services:\n  db: {image: x}\n")
     with pytest.raises(DesignError, match=f"more than {MAX_FILES} compose files"):
         load(tmp_path / "compose.yaml", project=ProjectOptions())
+
+
+def test_a_file_that_only_includes_is_a_compose_project(tmp_path):
+    (tmp_path / "compose.yaml").write_text("include:\n  - web/compose.yaml\n  - db/compose.yaml\n")
+    for name in ("web", "db"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "compose.yaml").write_text(f"services:\n  {name}:\n    image: x\n    expose: ['80']\n")
+    design = load(tmp_path / "compose.yaml", project=ProjectOptions()).design
+    assert design.kind == "compose" and [c.name for c in design.containers] == ["web", "db"]
