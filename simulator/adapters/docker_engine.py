@@ -149,6 +149,11 @@ class DockerEngine:
             )
             cid = created["Id"]
             for ep in spec.endpoints[1:]:
+                if ep.gw_priority:  # docker-py's connect takes no GwPriority: the same request, with it
+                    res = self.api._post_json(self.api._url("/networks/{0}/connect", ep.network),
+                                              data={"Container": cid, "EndpointConfig": self._endpoint(ep)})
+                    self.api._raise_for_status(res)
+                    continue
                 self.api.connect_container_to_network(
                     cid, ep.network, aliases=list(ep.aliases) or None, ipv4_address=ep.ipv4_address
                 )
@@ -157,9 +162,12 @@ class DockerEngine:
         return cid
 
     def _endpoint(self, ep) -> EndpointConfig:
-        return self.api.create_endpoint_config(
+        config = self.api.create_endpoint_config(
             aliases=list(ep.aliases) or None, ipv4_address=ep.ipv4_address
         )
+        if ep.gw_priority:
+            config["GwPriority"] = ep.gw_priority  # API 1.48 (engine 28.0); older engines ignore it
+        return config
 
     def start(self, container: str) -> None:
         try:

@@ -46,6 +46,7 @@ class EndpointSpec:
     network: str  # engine network name
     aliases: tuple[str, ...] = ()
     ipv4_address: str | None = None
+    gw_priority: int = 0  # 28.0+: the endpoint with the highest one gives the default gateway (API GwPriority)
 
 
 @dataclass(frozen=True, slots=True)

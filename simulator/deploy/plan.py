@@ -466,7 +466,7 @@ def _container_spec(c: Container, design: Design, image, engine_net, labels, not
     else:
         endpoints = tuple(
             EndpointSpec(engine_net.get(a.network, a.network), _aliases(c, a, engine_net),
-                         str(a.ipv4_address) if a.ipv4_address else None)
+                         str(a.ipv4_address) if a.ipv4_address else None, a.gw_priority)
             for a in c.attachments
         )
         mode = endpoints[0].network if endpoints else DEFAULT_BRIDGE

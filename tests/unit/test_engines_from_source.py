@@ -205,3 +205,11 @@ def test_the_design_hosts_daemon_options_become_its_daemon_json():
     config = spec.daemon_config()
     assert config["userland-proxy"] is False and config["default-runtime"] == "netsim-runc"
     assert plan(d).extra_hosts == ()  # without binaries this machine's engine runs it, as configured
+
+
+def test_gw_priority_reaches_the_engine():
+    """deploy passes each attachment's gw_priority (API GwPriority, 28.0+) with its endpoint."""
+    a, b = Network("a", Driver.BRIDGE), Network("b", Driver.BRIDGE)
+    c = Container("c", "h1", attachments=(Attachment("a"), Attachment("b", gw_priority=10)))
+    p = plan(Design("gw", (Host("h1"),), (a, b), (c,)), binaries=BUILT)
+    assert [(e.network, e.gw_priority) for e in p.container("c").endpoints] == [("a", 0), ("b", 10)]

@@ -117,3 +117,18 @@ def test_the_records_tell_28_from_29_without_the_proxy():
     design = "tests/data/verified/designs/userland-proxy-off.yaml"
     assert ("client", "host", None, 8080) in _disagreements(design, "29.7.2", "28.5")
     assert ("client", "host", None, 8080) in _disagreements(design, "28.5.2", "29.7")
+
+
+def test_the_records_confirm_gw_priority():
+    """28.0+: the endpoint with the highest gw_priority gives the default gateway; the engines
+    gave picky (beta: 10) and lowered (alpha: -5) beta's gateway, plain alpha's (name order).
+    A 27.5 model (gw_priority ignored) gives both alpha's."""
+    design = "tests/data/verified/designs/gw-priority.yaml"
+    record = json.loads((ROOT / "tests/data/verified/observations/gw-priority.json").read_text())
+    for run in record["runs"]:
+        gateways = {subject: value for kind, subject, value in run["addressing"] if kind == "gateway"}
+        assert gateways == {"picky": "172.31.41.1", "lowered": "172.31.41.1", "plain": "172.31.40.1"}
+    world = load(ROOT / design).world("27.5")
+    for name in ("picky", "lowered"):
+        default = next(r for r in world.namespaces[world.ns_of[name]].routes if r.dest.prefixlen == 0)
+        assert str(default.via) == "172.31.40.1"
