@@ -65,7 +65,7 @@ def main() -> None:
         t0 = time.perf_counter()
         result = compute_reach(design)
         t1 = time.perf_counter()
-        dot = render_dot(build_scene(design, None, DiagramOptions(group_replicas=True), result))
+        dot = render_dot(build_scene(design, None, DiagramOptions(group=True), result))
         full = render_dot(build_scene(design, None, DiagramOptions(), result))
         t2 = time.perf_counter()
         if shutil.which("dot") is None:

@@ -52,23 +52,36 @@ def split_target(target: str) -> tuple[str, int | None]:
 
 
 def diagram_source(model, engine_version: str | None, fmt: DiagramFormat, hide_default: bool = False,
-                   group_replicas: bool = False, host: str | None = None,
-                   path: tuple[str, str] | None = None, result=None) -> str:
+                   group: bool | None = None, host: str | None = None,
+                   path: tuple[str, str] | None = None, result=None, focus: str | None = None) -> str:
     """The DOT (or Mermaid) text of a design's diagram, with an optional highlighted path.
 
-    ``result``: the design's reachability matrix when the caller has it (its world is reused for
-    the path); without it, one world is built here."""
+    ``group``: one box per class of identical containers (None: when the design is large, see
+    :data:`~simulator.render.diagram.GROUP_ABOVE`); ``focus``: a network or a host drawn alone in
+    detail; ``result``: the design's reachability matrix when the caller has it (its world is
+    reused for the path); without it, one world is built here."""
     from ..analysis.paths import traces_in
     from ..analysis.reachability import compute_reach
     from ..render.diagram import DiagramOptions, build_scene, render_dot, with_path
     from ..render.mermaid import render_mermaid
 
-    if host is not None and host not in [h.name for h in model.hosts]:
+    hosts = [h.name for h in model.hosts]
+    if host is not None and host not in hosts:
         from .common import unknown
 
-        raise unknown("host", host, [h.name for h in model.hosts])
+        raise unknown("host", host, hosts)
+    network = None
+    if focus is not None:
+        if model.has_network(focus):
+            network = focus
+        elif focus in hosts:
+            host = focus
+        else:
+            from .common import unknown
+
+            raise unknown("network or host", focus, [n.name for n in model.networks] + hosts)
     result = result or compute_reach(model, engine_version)
-    scene = build_scene(model, engine_version, DiagramOptions(hide_default, group_replicas, host), result)
+    scene = build_scene(model, engine_version, DiagramOptions(hide_default, group, host, network), result)
     if path:
         source, target = path
         name, port = split_target(target)
@@ -84,25 +97,34 @@ def diagram(
     format: DiagramFormat | None = typer.Option(None, "--format", "-f", help="svg | png | pdf | dot | mermaid (default: from -o's suffix, else dot)."),
     engine_version: str | None = EngineOpt,
     hide_default: bool = typer.Option(False, "--hide-default", help="Hide compose's implicit `default` network and an unused default bridge."),
-    group_replicas: bool = typer.Option(False, "--group-replicas", help="One box for containers that differ only by a numeric suffix."),
-    host: str | None = typer.Option(None, "--host", help="Draw this Docker host only."),
+    focus: str | None = typer.Option(None, "--focus", help="Draw this network (its containers) or this Docker host alone, in detail."),
+    group: bool | None = typer.Option(None, "--group/--no-group", help="One box per class of identical containers, "
+                                      "or every container in its own box (default: grouped above 80 containers)."),
+    group_replicas: bool = typer.Option(False, "--group-replicas", hidden=True, help="The same as --group."),
+    host: str | None = typer.Option(None, "--host", help="Draw this Docker host only (as --focus HOST)."),
     path: tuple[str, str] | None = typer.Option(None, "--path", help="FROM TO[:PORT]: highlight this trace hop by hop."),
     force: bool = ForceOpt,
     kernel: KernelChoice = KernelOpt,
 ) -> None:
     """Draw the design: hosts, networks per mode, containers, published ports, exposure (Graphviz or Mermaid).
 
+    Containers sit in their networks, wrapped into rows; above 80 containers identical ones share a
+    box with their count (--no-group draws every one), and when even those are too many the picture is
+    an overview: each host a table of its networks and their classes (--focus draws one in detail).
+
     Examples:
 
         netsim diagram designs/frontend-backend.yaml -o frontend-backend.svg
         netsim diagram designs/frontend-backend.yaml -f mermaid --path proxy db:5432
+        netsim diagram designs/compose-shop/compose.yaml --focus back --no-group -o back.svg
     """
     fmt = format or _format_from_suffix(output)
     check_output(output, force, (design,))
     from ..analysis.reachability import reach_of
 
     world = load_checked(design, engine_version, kernel).world(engine_version)
-    text = diagram_source(world.design, engine_version, fmt, hide_default, group_replicas, host, path, reach_of(world))
+    grouping = True if group_replicas and group is None else group
+    text = diagram_source(world.design, engine_version, fmt, hide_default, grouping, host, path, reach_of(world), focus)
     if fmt in (DiagramFormat.dot, DiagramFormat.mermaid):
         data = text.encode()
     else:

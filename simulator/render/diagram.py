@@ -6,13 +6,21 @@ writes it as DOT (Mermaid in :mod:`simulator.render.mermaid` reads the same scen
 Everything is sorted and free of ids that change between runs, so the output is
 byte-identical for the same design.
 
-Layout: left to right — the LAN and its peer, each host's LAN interface, its networks
-in one column, its containers in the next; one cluster per host, overlays between them.
+Layout: top to bottom — the LAN, its peer and the overlays; one cluster per host (hosts
+wrapped into bands when there are many); in a host, one cluster per network with the
+network's switch at its head and the containers it holds wrapped into rows below it, so the
+picture stays near the proportions of a page whatever the number of containers. A container
+sits in the cluster of its first network; its other networks reach it with an edge.
+
+Above :data:`GROUP_ABOVE` drawn containers the scene groups identical containers (one class
+of :mod:`simulator.analysis.classes` per host, with a count) and says so in the legend;
+``DiagramOptions(group=False)`` draws every box, ``focus`` draws one network or one host.
 """
 
 from __future__ import annotations
 
 import hashlib
+import math
 import re
 from dataclasses import dataclass, field, replace
 from html import escape as _html_escape
@@ -22,6 +30,7 @@ from itertools import pairwise
 import graphviz
 import networkx as nx
 
+from ..analysis.classes import ContainerClass
 from ..analysis.exposure import Through, compute_exposure
 from ..analysis.reachability import ReachResult, compute_reach
 from ..engine.ipam import GWBRIDGE, network_hosts
@@ -49,11 +58,16 @@ PATH_COLOR = "#d81b60"
 FONT = "Helvetica"
 
 
+GROUP_ABOVE = 80  # containers drawn; above it identical containers are grouped unless group=False
+OVERVIEW_ABOVE = 150  # boxes after grouping; above it the scene is an overview (hosts as tables of classes)
+
+
 @dataclass(frozen=True)
 class DiagramOptions:
     hide_default: bool = False  # hide compose's implicit `default` network and an unused docker0
-    group_replicas: bool = False  # one box for containers that differ only by a numeric suffix
+    group: bool | None = None  # one box per class of identical containers (None: above GROUP_ABOVE containers)
     host: str | None = None  # draw this host only
+    network: str | None = None  # draw this network's containers only (with the networks they also join)
 
 
 @dataclass(frozen=True)
@@ -97,6 +111,7 @@ class Box:
     published: tuple[Published, ...]
     notes: tuple[str, ...]
     tier: str
+    home: str = ""  # node id of the group it is drawn in: its first network, an overlay, or the host's nic
 
 
 @dataclass(frozen=True)
@@ -140,6 +155,8 @@ class Scene:
     edges: tuple[Edge, ...]
     path: PathView | None = None
     owner_of: dict = field(default_factory=dict, compare=False)  # container -> box id
+    grouped: str = ""  # the legend's line when identical containers share a box ("" when every box is drawn)
+    overview: bool = False  # too many boxes even grouped: each host drawn as one table of networks and classes
     listener_origins: tuple[str, ...] = ()  # the legend's lines: listeners learnt elsewhere than the file
 
 
@@ -151,9 +168,26 @@ def build_scene(design: Design, engine_version: str | None = None, options: Diag
     reachability matrix when the caller has it already)."""
     result = result or compute_reach(design, engine_version)
     world = result.world
-    tiers = _tiers(compute_exposure(result))
-    hosts = [h for h in design.hosts if options.host in (None, h.name)]
+    tiers = _tiers(result)
+    focus = options.network
     hidden = _hidden_networks(design, world, options)
+    hosts = [h for h in design.hosts if options.host in (None, h.name)
+             and (focus is None or _network_on(design, world, focus, h.name))]
+    facts = _host_facts(design, world)
+    per_host = {h.name: _boxes(design, world, facts[h.name], hidden, tiers, focus) for h in hosts}
+    drawn = sum(len(b.members) for boxes in per_host.values() for b in boxes)
+    group = options.group if options.group is not None else drawn > GROUP_ABOVE
+    grouped = ""
+    overview = False
+    if group:
+        class_of = _class_of(result)
+        before = sum(len(boxes) for boxes in per_host.values())
+        per_host = {h: _group(boxes, class_of) for h, boxes in per_host.items()}
+        shown = sum(len(boxes) for boxes in per_host.values())
+        overview = options.group is None and shown > OVERVIEW_ABOVE
+        if shown < before:
+            grouped = (f"{drawn:,} containers drawn as {shown:,} boxes: ×N is N identical containers "
+                       "(same networks, mode, ports; addresses as ranges); --no-group draws every one")
     edges: list[Edge] = []
     lans = {}
     for h in hosts:
@@ -170,8 +204,12 @@ def build_scene(design: Design, engine_version: str | None = None, options: Diag
     for h in hosts:
         nic = f"nic/{h.name}"
         edges.append(Edge(f"lan/{h.lan_address.network}", nic, "lan"))
+        boxes = per_host[h.name]
+        wanted = None if focus is None else {a[1] for b in boxes for a in b.addresses} | {focus}
         nets = []
         for node in _networks(design, world, h.name, hidden):
+            if wanted is not None and node.name not in wanted:
+                continue
             if node.host is None:
                 overlays[node.id] = node
                 edges.append(Edge(nic, node.id, "vxlan"))
@@ -179,16 +217,26 @@ def build_scene(design: Design, engine_version: str | None = None, options: Diag
             nets.append(node)
             kind = "parent" if node.kind in ("macvlan", "ipvlan") else ("internal" if node.kind == "internal" else "gateway")
             edges.append(Edge(nic, node.id, kind))
-        boxes = _boxes(design, world, h.name, hidden, tiers, options.group_replicas)
         for box in boxes:
             owner_of.update({m: box.id for m in box.members})
             edges.extend(_box_edges(box, nic))
         title = f"host {h.name} · engine {world.version}"
         host_nodes.append(HostNode(h.name, nic, title, f"{h.lan_interface} {h.lan_address}", tuple(nets), tuple(boxes)))
+    if overview:  # the containers are rows of their host's table
+        owner_of = {m: f"nic/{box.host}" for boxes in per_host.values() for box in boxes for m in box.members}
     peer = _peer_label(world)
-    return Scene(f"{design.name} — engine {world.version}", tuple(sorted(lans.items())), peer, router,
-                 tuple(host_nodes), tuple(overlays[k] for k in sorted(overlays)), tuple(_dedupe(edges)), None, owner_of,
+    title = f"{design.name} — engine {world.version}" + (f" — network {focus}" if focus else "")
+    return Scene(title, tuple(sorted(lans.items())), peer, router, tuple(host_nodes),
+                 tuple(overlays[k] for k in sorted(overlays)), tuple(_dedupe(edges)), None, owner_of, grouped, overview,
                  listener_origins=tuple(ORIGIN_TEXT[o] for o in learnt_elsewhere(design)))
+
+
+def _network_on(design: Design, world: World, network: str, host: str) -> bool:
+    """Whether ``network`` has an instance on ``host`` (a local network's host, an overlay's hosts)."""
+    seg = world.addressing.segment_of(network, host)
+    if seg is None:
+        return False
+    return seg.host == host or host in network_hosts(design, design.network(network))
 
 
 def with_path(scene: Scene, label: str, traces: list[tuple[str, Trace]]) -> Scene:
@@ -225,11 +273,12 @@ def _hop_node(scene: Scene, place: Place) -> str | None:
     return EXTERNAL
 
 
-def _tiers(entries) -> dict[str, tuple[str, tuple[str, ...]]]:
+def _tiers(result: ReachResult) -> dict[str, tuple[str, tuple[str, ...]]]:
     """Each container's worst audience, with how the LAN reaches it other than a published port.
 
     The host dialling an address on a bridge it owns does not count: every bridged container has that.
     """
+    entries = compute_exposure(result)
     out: dict[str, tuple[str, tuple[str, ...]]] = {}
     for e in entries:
         if e.audience == "host" and e.through_kind is Through.ADDRESS:
@@ -321,22 +370,53 @@ def _net_id(world: World, network: str, host: str) -> str:
     return f"net/{network}" if seg is not None and seg.host is None else f"net/{host}/{network}"
 
 
-def _boxes(design: Design, world: World, host: str, hidden: set[str], tiers: dict, group: bool) -> list[Box]:
-    boxes = []
+@dataclass(frozen=True)
+class _HostFacts:
+    """What the boxes of one host read, gathered once: its containers, publications and ignored ports."""
+
+    containers: tuple
+    published: dict  # container -> its Published, by host port
+    ignored: dict  # container -> why each of its ports was ignored
+
+
+def _host_facts(design: Design, world: World) -> dict[str, _HostFacts]:
+    by_host: dict[str, list] = {h.name: [] for h in design.hosts}
     for c in design.containers:
-        if c.host != host:
-            continue
+        by_host.setdefault(c.host, []).append(c)
+    out = {}
+    for host, containers in by_host.items():
+        published: dict[str, list[Published]] = {}
+        for b in sorted(world.bindings.get(host, ()), key=lambda b: (b.host_port, b.protocol, str(b.host_ip))):
+            published.setdefault(b.container, []).append(Published(str(b.host_ip), str(b.host_port), b.container_port,
+                                                                   b.protocol))
+        ignored: dict[str, list[str]] = {}
+        for name, why in world.ignored_ports.get(host, ()):
+            ignored.setdefault(name, []).append(why)
+        out[host] = _HostFacts(tuple(containers), published, ignored)
+    return out
+
+
+def _boxes(design: Design, world: World, facts: _HostFacts, hidden: set[str], tiers: dict,
+           focus: str | None) -> list[Box]:
+    """The boxes of one host's containers (with ``focus``: those on that network, drawn in its group)."""
+    boxes = []
+    for c in facts.containers:
         ns_id = world.ns_of.get(c.name)
         if c.mode.kind is ModeKind.CONTAINER and ns_id is not None:
             continue  # drawn inside its owner's box
         members = tuple(world.namespaces[ns_id].members) if ns_id and ns_id.startswith("ctr:") else (c.name,)
-        boxes.append(_box(design, world, c, members, hidden, tiers))
-    if group:
-        boxes = _group(boxes)
+        box = _box(design, world, c, members, hidden, tiers, facts)
+        if focus is not None:
+            home = next((net_id for net_id, name, _ in box.addresses if name == focus), None)
+            if home is None:
+                continue
+            box = replace(box, home=home)
+        boxes.append(box)
     return boxes
 
 
-def _box(design: Design, world: World, c, members: tuple[str, ...], hidden: set[str], tiers: dict) -> Box:
+def _box(design: Design, world: World, c, members: tuple[str, ...], hidden: set[str], tiers: dict,
+         facts: _HostFacts) -> Box:
     notes: list[str] = []
     addresses: list[tuple[str, str, str]] = []
     if c.mode.kind is ModeKind.HOST:
@@ -356,15 +436,17 @@ def _box(design: Design, world: World, c, members: tuple[str, ...], hidden: set[
         if len(eps) > 1 and gateway:
             notes.append(f"default route via {gateway}")
     notes.extend(f"shares {c.name}'s namespace: {m}" for m in members[1:])
-    published = tuple(Published(str(b.host_ip), str(b.host_port), b.container_port, b.protocol)
-                      for b in sorted(world.bindings.get(c.host, ()), key=lambda b: (b.host_port, b.protocol, str(b.host_ip)))
-                      if b.container in members)
-    notes.extend(f"port ignored: {why}" for name, why in world.ignored_ports.get(c.host, ()) if name in members)
+    published = tuple(p for m in members for p in facts.published.get(m, ()))
+    if len(members) > 1:
+        published = tuple(sorted(published, key=lambda p: (int(p.host_port), p.protocol, p.bind)))
+    notes.extend(f"port ignored: {why}" for m in members for why in facts.ignored.get(m, ()))
     tier = min((tiers.get(m, ("internal",))[0] for m in members), key=TIERS.index)
     notes.extend(why for m in members for why in tiers.get(m, ("", ()))[1])
     title = " + ".join(members)
+    first = [a for name in c.networks for a in addresses if a[1] == name]  # its first network in the design
+    home = (first or addresses)[0][0] if addresses else f"nic/{c.host}"
     return Box(f"ctr/{c.name}", c.host, title, members, mode, tuple(addresses), _listens(design, members), published,
-               tuple(notes), tier)
+               tuple(notes), tier, home)
 
 
 def _listens(design: Design, members: tuple[str, ...]) -> str:
@@ -387,22 +469,24 @@ def _box_edges(box: Box, nic: str) -> list[Edge]:
     return [Edge(net_id, box.id, "attach", f"a{i}") for i, (net_id, _, _) in enumerate(box.addresses)]
 
 
-# --- replicas -----------------------------------------------------------------------------
+# --- classes of identical containers ----------------------------------------------------------
 
-_SUFFIX = re.compile(r"^(.*?)[-_.]?(\d+)$")
 _IPV4 = re.compile(r"\d+\.\d+\.\d+\.\d+")
 
 
-def _group(boxes: list[Box]) -> list[Box]:
-    """Merge boxes that differ only in a numeric name suffix and their addresses/host ports."""
+def _class_of(result: ReachResult) -> dict[str, ContainerClass]:
+    """Container name -> its class of identical containers (:mod:`simulator.analysis.classes`)."""
+    return {m: cls for cls in result.classes for m in cls.members}
+
+
+def _group(boxes: list[Box], class_of: dict[str, ContainerClass]) -> list[Box]:
+    """One box per class of identical containers (a box of several members: the classes of all of them),
+    with its addresses and host ports as ranges; the group keeps its first member's place."""
     groups: dict[tuple, list[Box]] = {}
     for box in boxes:
-        m = _SUFFIX.match(box.title) if len(box.members) == 1 else None
-        stem = m.group(1) if m else box.title
-        notes = tuple(_IPV4.sub("<address>", n) for n in box.notes)
-        shape = (stem, box.mode, tuple(a[:2] for a in box.addresses), box.listens,
-                 tuple((p.bind, p.container_port, p.protocol) for p in box.published), notes, box.tier, m is None)
-        groups.setdefault(shape, []).append(box)
+        shape = (len(box.addresses), len(box.published))
+        classes = tuple(class_of[m].id for m in box.members)
+        groups.setdefault((box.home, classes, shape), []).append(box)
     out = []
     for members in groups.values():
         first = members[0]
@@ -414,11 +498,11 @@ def _group(boxes: list[Box]) -> list[Box]:
                           for i, (net_id, name, _) in enumerate(first.addresses))
         published = tuple(Published(p.bind, _span([b.published[i].host_port for b in members]), p.container_port, p.protocol)
                           for i, p in enumerate(first.published))
-        notes = first.notes
-        for (_, _, address), (_, _, span) in zip(first.addresses, addresses, strict=True):
-            notes = tuple(re.sub(rf"(?<![\d.]){re.escape(address)}(?![\d])", span, n) for n in notes)
-        title = f"{members[0].title} … {members[-1].title} (×{len(members)})"
-        out.append(Box(first.id, first.host, title, names, first.mode, addresses, first.listens, published, notes, first.tier))
+        notes = tuple(dict.fromkeys(_IPV4.sub("…", n) for b in members for n in b.notes))
+        owner = class_of[first.members[0]]  # the class of the namespace's owner names the group
+        title = owner.id if len(members) == owner.size else f"{owner.id}: {len(members)} of them"
+        out.append(Box(first.id, first.host, title, names, first.mode, addresses, first.listens, published, notes,
+                       first.tier, first.home))
     return out
 
 
@@ -450,43 +534,323 @@ def escape(text: str) -> str:
     return _html_escape(printable(text))
 
 
+# sizes in points for choosing the wrapping: a network's switch (head), the host's namespace, the top
+# (title, legend, LAN), graphviz's nodesep and ranksep as set in render_dot, gaps around clusters
+NET_W, HEAD_H, NIC_H, TOP_H, NODESEP, RANKSEP, GAP = 170.0, 110.0, 70.0, 260.0, 18.0, 32.0, 40.0
+AREA_WEIGHT = 0.25  # how much a smaller picture counts against the aspect
+OTHER_EDGES_UP_TO = 30  # boxes; above it a box's other networks are its rows only, not edges across the picture
+ASPECT = 1.5  # the width/height the wrapping aims at (a landscape page)
+SIDE_BY_SIDE = 4  # up to this many hosts sit side by side (graphviz cannot align bands of clusters below each other)
+
+
+@dataclass(frozen=True)
+class _Group:
+    """The boxes drawn under one head (a network's switch, an overlay, the host's namespace), in rows."""
+
+    key: str  # the node id of the head
+    head_inside: bool  # the head is a node of this group's cluster (a local network)
+    label: str  # the cluster's label ("" for a local network: its switch says it)
+    style: str  # a key of NET_STYLE, or "host"
+    boxes: tuple[Box, ...]
+
+
+def _groups(scene: Scene, host: HostNode) -> list[_Group]:
+    by_home: dict[str, list[Box]] = {}
+    for box in host.boxes:
+        by_home.setdefault(box.home, []).append(box)
+    groups = [_Group(host.nic, False, "on the host's namespace", "host", tuple(by_home.pop(host.nic)))] \
+        if host.nic in by_home else []
+    groups.extend(_Group(n.id, True, "", n.kind, tuple(by_home.pop(n.id, ()))) for n in host.networks)
+    groups.extend(_Group(o.id, False, f"{o.title} · on {host.name}", "overlay", tuple(by_home.pop(o.id)))
+                  for o in scene.overlays if o.id in by_home)
+    for home, boxes in by_home.items():  # a home not drawn (cannot happen with the scene's own boxes)
+        groups.append(_Group(home, False, "", "host", tuple(boxes)))
+    return groups
+
+
+@dataclass(frozen=True)
+class _Wrap:
+    """How the picture wraps: rows of boxes per group, the width of a shelf of groups (points), hosts per band."""
+
+    rows: int
+    shelf: float
+    per_band: int
+
+
+@dataclass(frozen=True)
+class _Block:
+    """A group's size for the wrapping: its boxes and the largest box (points, as laid out)."""
+
+    count: int
+    width: float
+    height: float
+
+    def cols(self, rows: int) -> int:
+        return max(1, -(-self.count // rows))
+
+    def size(self, rows: int) -> tuple[float, float]:
+        deep = min(rows, self.count)
+        return self.cols(rows) * (self.width + NODESEP), HEAD_H + deep * (self.height + RANKSEP)
+
+
+def _box_size(box: Box) -> tuple[float, float]:
+    """About the size graphviz gives :func:`_box_label` (10 pt Helvetica: ~5.6 pt a character)."""
+    widths = [len(box.title) + 4, *(len(n) + len(a) + 4 for _, n, a in box.addresses)]
+    lines = 1 + len(box.addresses)
+    if box.listens:
+        widths.append(len(box.listens) + 10)
+        lines += 1
+    widths += [len(str(p)) + 14 for p in box.published]
+    lines += len(box.published)
+    for note in box.notes:
+        wrapped = _wrap(note, 48)
+        widths.extend(len(x) for x in wrapped)
+        lines += len(wrapped)
+    return max(widths) * 5.6 + 12, lines * 15.5 + 8
+
+
+def _blocks(scene: Scene, host: HostNode) -> list[_Block]:
+    out = []
+    for group in _groups(scene, host):
+        sizes = [_box_size(b) for b in group.boxes]
+        out.append(_Block(len(sizes), max((w for w, _ in sizes), default=NET_W), max((h for _, h in sizes), default=0)))
+    return out
+
+
+def _shelves(blocks: list[_Block], rows: int, shelf: float) -> list[list[int]]:
+    """Group indices packed in order into shelves at most ``shelf`` points wide (one group at least)."""
+    out: list[list[int]] = [[]]
+    used = 0.0
+    for i, block in enumerate(blocks):
+        width = max(block.size(rows)[0], NET_W)
+        if out[-1] and used + width > shelf:
+            out.append([])
+            used = 0.0
+        out[-1].append(i)
+        used += width
+    return out
+
+
+def _host_size(blocks: list[_Block], rows: int, shelf: float) -> tuple[float, float, int]:
+    """(width, height, ranks) of one host drawn with this wrapping, in points and ranks."""
+    width = height = 0.0
+    ranks = 1
+    for part in _shelves(blocks, rows, shelf):
+        width = max(width, sum(max(blocks[i].size(rows)[0], NET_W) for i in part))
+        height += max(blocks[i].size(rows)[1] for i in part)
+        ranks += 2 + max(min(rows, blocks[i].count) for i in part)
+    return width + GAP, height + NIC_H + GAP, ranks
+
+
+def _wrapping(scene: Scene) -> _Wrap:
+    """The wrapping that brings the picture nearest :data:`ASPECT` (a little weight on its area)."""
+    hosts = [_blocks(scene, h) for h in scene.hosts]
+    if not hosts:
+        return _Wrap(1, 1.0, 1)
+    biggest = max((b.count for bs in hosts for b in bs), default=1) or 1
+    widest = max(sum(max(b.size(1)[0], NET_W) for b in bs) for bs in hosts)
+    best = (float("inf"), _Wrap(1, widest, 1))
+    row_choices = sorted({max(1, -(-biggest // c)) for c in range(1, min(biggest, 24) + 1)})
+    band_choices = sorted({min(len(hosts), k) for k in range(1, 13)} | {len(hosts)})
+    for rows in row_choices:
+        widest = max(sum(max(b.size(rows)[0], NET_W) for b in bs) for bs in hosts)
+        for shelf in sorted({widest / k for k in range(1, 13)}):
+            dims = [_host_size(bs, rows, shelf) for bs in hosts]
+            for per_band in band_choices:
+                bands = [dims[i:i + per_band] for i in range(0, len(dims), per_band)]
+                width = max(sum(d[0] for d in band) for band in bands)
+                height = sum(max(d[1] for d in band) for band in bands) + TOP_H
+                cost = abs(math.log(width / height / ASPECT)) + AREA_WEIGHT * math.log(width * height)
+                if cost < best[0]:
+                    best = (cost, _Wrap(rows, shelf, per_band))
+    return best[1]
+
+
 def render_dot(scene: Scene) -> str:
-    """The scene as Graphviz DOT source (left to right, one cluster per host, a legend).
+    """The scene as Graphviz DOT source (top to bottom, one cluster per host and per network, a legend);
+    a scene at the overview level draws each host as one table (:func:`_overview_label`).
 
     Node ids come from :func:`dot_id`; every text from the design goes through :func:`escape`."""
     g = graphviz.Digraph("netsim", graph_attr={
-        "rankdir": "LR", "ordering": "out", "nodesep": "0.3", "ranksep": "1.1", "newrank": "true",
+        "rankdir": "TB", "ordering": "out", "nodesep": "0.25", "ranksep": "0.45", "newrank": "true", "compound": "true",
         "fontname": FONT, "fontsize": "16", "labelloc": "t", "label": _graph_label(scene), "bgcolor": "white",
     }, node_attr={"shape": "plain", "fontname": FONT, "fontsize": "10"}, edge_attr={"arrowhead": "none", "color": "#78909c"})
     path = scene.path
     on_path = set(path.nodes) if path else set()
-    g.node(dot_id(EXTERNAL), _simple_label(scene.peer, "#fafafa", "#424242", EXTERNAL in on_path, shape="⌂"))
-    if scene.router:
-        g.node(dot_id("router"), _simple_label(scene.router, "#fafafa", "#424242", "router" in on_path))
-    for lan_id, label in scene.lans:
-        g.node(dot_id(lan_id), _simple_label(label, "#eceff1", "#37474f", lan_id in on_path, shape="═"))
-    for host in scene.hosts:
-        with g.subgraph(name=f"cluster_{dot_id(host.name)}") as sub:
-            sub.attr(label=f"<<B>{escape(host.title)}</B>>", style="rounded", color="#37474f", penwidth="2",
-                     fontname=FONT, fontsize="13", labeljust="l", margin="14")
-            sub.node(dot_id(host.nic), _nic_label(host, host.nic in on_path))
-            for net in host.networks:
-                sub.node(dot_id(net.id), _net_label(net, net.id in on_path))
-            for box in host.boxes:
-                sub.node(dot_id(box.id), _box_label(box, box.id in on_path))
-    for net in scene.overlays:
-        g.node(dot_id(net.id), _net_label(net, net.id in on_path))
     on_edges = {frozenset(e) for e in path.edges} if path else set()
-    for e in scene.edges:
-        head = f"{dot_id(e.b)}:{e.port}:w" if e.port else dot_id(e.b)
-        g.edge(dot_id(e.a), head, **_edge_attrs(e.kind, frozenset((e.a, e.b)) in on_edges))
+    with g.subgraph(name="top") as top:
+        top.attr(rank="same")
+        top.node(dot_id(EXTERNAL), _simple_label(scene.peer, "#fafafa", "#424242", EXTERNAL in on_path, shape="⌂"))
+        if scene.router:
+            top.node(dot_id("router"), _simple_label(scene.router, "#fafafa", "#424242", "router" in on_path))
+        rows_only = not scene.overview and sum(len(h.boxes) for h in scene.hosts) > OTHER_EDGES_UP_TO
+        top.node("legend", _legend(scene.grouped, scene.overview, rows_only, origins=scene.listener_origins))
+    with g.subgraph(name="lans") as lans:
+        lans.attr(rank="same")
+        for lan_id, label in scene.lans:
+            lans.node(dot_id(lan_id), _simple_label(label, "#eceff1", "#37474f", lan_id in on_path, shape="═"))
+        for net in () if scene.overview else scene.overlays:  # the overview lists them in each host
+            lans.node(dot_id(net.id), _net_label(net, net.id in on_path))
+    if scene.overview:
+        _draw_overview(g, scene, on_path, on_edges)
+    else:
+        _draw_detail(g, scene, on_path, on_edges)
     if path:
         last = path.nodes[-1]
         g.node("verdict", _simple_label(path.verdict, "#ffffff" if path.delivered else "#fce4ec",
                                         "#2e7d32" if path.delivered else PATH_COLOR, True, wrap=60))
-        g.edge(dot_id(last), "verdict", color=PATH_COLOR, style="dashed", penwidth="2")
-    g.node("legend", _legend(origins=scene.listener_origins))
+        g.edge(dot_id(last), "verdict", color=PATH_COLOR, style="dashed", penwidth="2", constraint="false")
     return g.source
+
+
+def _draw_detail(g, scene: Scene, on_path: set[str], on_edges: set[frozenset]) -> None:
+    """Hosts as clusters, each network a cluster with its boxes in rows, groups packed in shelves."""
+    wrap = _wrapping(scene)
+    others = sum(len(h.boxes) for h in scene.hosts) <= OTHER_EDGES_UP_TO
+    homes: dict[str, str] = {}  # box id -> its group's head
+    ranks = {}  # host nic -> ranks it spans
+    for index, host in enumerate(scene.hosts):
+        groups = _groups(scene, host)
+        blocks = _blocks(scene, host)
+        ranks[host.nic] = _host_size(blocks, wrap.rows, wrap.shelf)[2]
+        if index >= wrap.per_band:  # the next band of hosts hangs below this host
+            above = scene.hosts[index - wrap.per_band].nic
+            g.edge(dot_id(above), dot_id(host.nic), style="invis", minlen=str(ranks[above] + 1), weight="10")
+        with g.subgraph(name=f"cluster_{dot_id(host.name)}") as sub:
+            sub.attr(label=f"<<B>{escape(host.title)}</B>>", style="rounded", color="#37474f", penwidth="2",
+                     fontname=FONT, fontsize="13", labeljust="l", margin="12")
+            sub.node(dot_id(host.nic), _nic_label(host, host.nic in on_path))
+            offset = 0
+            for part in _shelves(blocks, wrap.rows, wrap.shelf):
+                for number in part:
+                    group = groups[number]
+                    homes.update({b.id: group.key for b in group.boxes})
+                    _draw_group(g, sub, host, number, group, wrap.rows, offset, on_path)
+                offset += 2 + max(min(wrap.rows, blocks[i].count) for i in part)
+    for e in scene.edges:
+        highlighted = frozenset((e.a, e.b)) in on_edges
+        attrs = _edge_attrs(e.kind, highlighted)
+        if e.kind == "attach" and (homes.get(e.b) == e.a or not others):
+            if not highlighted:
+                continue  # the box sits in that network's group, or its rows name its other networks
+            attrs["constraint"] = "false"
+        elif e.kind in ("attach", "hostns", "vxlan", "gateway", "internal", "parent"):
+            attrs["constraint"] = "false"  # the shelves place them (invisible edges with their lengths)
+        head = f"{dot_id(e.b)}:{e.port}:w" if e.port else dot_id(e.b)
+        g.edge(dot_id(e.a), head, **attrs)
+
+
+def _draw_group(g, sub, host: HostNode, number: int, group: _Group, rows: int, offset: int, on_path: set[str]) -> None:
+    """One group's cluster: its head (a local network's switch) and its boxes in ``rows`` rows, each
+    row hung below the previous one by invisible edges (graphviz puts one rank in one row); ``offset``
+    ranks below the host's first shelf."""
+    fill, border = NET_STYLE.get(group.style, ("#fafafa", "#90a4ae"))
+    with sub.subgraph(name=f"cluster_{dot_id(host.name)}_{number}") as cl:
+        cl.attr(label=f"<<I>{escape(group.label)}</I>>" if group.label else "", style="rounded,filled",
+                fillcolor=_lighter(fill), color=border, penwidth="1", fontsize="11", labeljust="l", margin="8")
+        if group.head_inside:
+            net = next(n for n in host.networks if n.id == group.key)
+            cl.node(dot_id(net.id), _net_label(net, net.id in on_path))
+        for box in group.boxes:
+            cl.node(dot_id(box.id), _box_label(box, box.id in on_path))
+    nic = dot_id(host.nic)
+    if group.head_inside:
+        g.edge(nic, dot_id(group.key), style="invis", minlen=str(1 + offset))
+    cols = max(1, -(-len(group.boxes) // rows))
+    for i, box in enumerate(group.boxes):
+        if i >= cols:
+            g.edge(dot_id(group.boxes[i - cols].id), dot_id(box.id), style="invis")
+        elif group.head_inside:
+            g.edge(dot_id(group.key), dot_id(box.id), style="invis")
+        else:
+            g.edge(nic, dot_id(box.id), style="invis", minlen=str(2 + offset))
+
+
+def _draw_overview(g, scene: Scene, on_path: set[str], on_edges: set[frozenset]) -> None:
+    """One node per host: a table of its networks (overlays included), each listing its classes with
+    counts; hosts in rows chosen to bring the picture near :data:`ASPECT`."""
+    labels = [_overview_label(scene, host, host.nic in on_path) for host in scene.hosts]
+    sizes = [size for _, size in labels]
+    per_row = _hosts_per_row(sizes)
+    for index, host in enumerate(scene.hosts):
+        if index >= per_row:
+            g.edge(dot_id(scene.hosts[index - per_row].nic), dot_id(host.nic), style="invis")
+        g.node(dot_id(host.nic), labels[index][0])
+    for e in scene.edges:
+        if e.kind in ("peer", "lan"):
+            g.edge(dot_id(e.a), dot_id(e.b), **_edge_attrs(e.kind, frozenset((e.a, e.b)) in on_edges))
+
+
+def _hosts_per_row(sizes: list[tuple[float, float]]) -> int:
+    best = (float("inf"), 1)
+    for per_row in range(1, len(sizes) + 1):
+        rows = [sizes[i:i + per_row] for i in range(0, len(sizes), per_row)]
+        width = max(sum(w for w, _ in row) for row in rows)
+        height = sum(max(h for _, h in row) for row in rows) + TOP_H
+        cost = abs(math.log(width / height / ASPECT))
+        if cost < best[0]:
+            best = (cost, per_row)
+    return best[1]
+
+
+def _overview_label(scene: Scene, host: HostNode, highlighted: bool) -> tuple[str, tuple[float, float]]:
+    """A host as one table, and about its size in points: its LAN address, then its networks in rows,
+    each a column of its classes (count, ports, published ports; coloured by exposure)."""
+    cells: list[tuple[str, float, float]] = []
+    for group in _groups(scene, host):
+        lines: tuple[str, ...]
+        if group.style == "host":
+            title, fill, border, lines = "▣ host namespace", "#eceff1", "#37474f", ("host networking",)
+        elif group.style == "overlay":
+            net = next(o for o in scene.overlays if o.id == group.key)
+            title, (fill, border), lines = net.title, NET_STYLE["overlay"], net.lines[:1]
+        else:
+            net = next(n for n in host.networks if n.id == group.key)
+            title, (fill, border), lines = net.title, NET_STYLE[net.kind], net.lines[:1]
+        count = sum(len(b.members) for b in group.boxes)
+        first = lines[0] if lines else ""
+        texts = [title, f"{first} · {count} container{'s' * (count != 1)}"]
+        rows = [f'<TR><TD BGCOLOR="{border}" ALIGN="LEFT"><FONT COLOR="white"><B>{escape(title)}</B></FONT></TD></TR>',
+                f'<TR><TD BGCOLOR="{fill}" ALIGN="LEFT">{escape(texts[1])}</TD></TR>']
+        for box in group.boxes:
+            text = _title_on(box, host.name) + (f" · {box.listens}" if box.listens else "")
+            texts.append(text)
+            rows.append(f'<TR><TD BGCOLOR="{TIER_FILL[box.tier]}" ALIGN="LEFT">{escape(text)}</TD></TR>')
+            for p in box.published:
+                mark = "⚠ " if p.scope == "lan" else ""
+                texts.append(f"   {mark}{p}")
+                rows.append(f'<TR><TD BGCOLOR="{TIER_FILL[box.tier]}" ALIGN="LEFT"><FONT COLOR="{TIER_LINE[p.scope]}">'
+                            f'   {mark}{escape(str(p))}</FONT></TD></TR>')
+        table = (f'<TABLE BORDER="1" CELLBORDER="0" CELLSPACING="0" CELLPADDING="2" COLOR="{border}">'
+                 + "".join(rows) + "</TABLE>")
+        cells.append((table, max(len(t) for t in texts) * 5.6 + 16, len(texts) * 16.0 + 6))
+    per_row = _hosts_per_row([(w, h) for _, w, h in cells]) if cells else 1
+    body, width, height = [], 0.0, 0.0
+    for i in range(0, len(cells), per_row):
+        part = cells[i:i + per_row]
+        body.append("<TR>" + "".join(f'<TD VALIGN="TOP">{c}</TD>' for c, _, _ in part) + "</TR>")
+        width = max(width, sum(w + 4 for _, w, _ in part))
+        height += max(h for _, _, h in part) + 4
+    span = min(len(cells), per_row) or 1
+    members = sum(len(b.members) for b in host.boxes)
+    head = (f'<TR><TD COLSPAN="{span}" BGCOLOR="#cfd8dc" ALIGN="LEFT"><B>▣ {escape(host.title)}</B> · '
+            f'{escape(host.lan)} · {members} container{"s" * (members != 1)}</TD></TR>')
+    color = PATH_COLOR if highlighted else "#263238"
+    label = (f'<<TABLE BORDER="{3 if highlighted else 2}" CELLBORDER="0" CELLSPACING="4" CELLPADDING="0" COLOR="{color}">'
+             + head + ("".join(body) or '<TR><TD>no networks</TD></TR>') + "</TABLE>>")
+    return label, (max(width, 5.6 * (len(host.title) + len(host.lan) + 20)) + NODESEP, height + 30 + RANKSEP)
+
+
+def _title_on(box: Box, host: str) -> str:
+    """A box's title inside its host's drawing: a class id's ``on HOST`` is said by the host already."""
+    suffix = f" on {host}"
+    return box.title[:-len(suffix)] if box.title.endswith(suffix) else box.title
+
+
+def _lighter(color: str) -> str:
+    """``color`` mixed half with white: a group's background behind its boxes."""
+    r, gr, b = (int(color[i:i + 2], 16) for i in (1, 3, 5))
+    return "#" + "".join(f"{(v + 255) // 2:02x}" for v in (r, gr, b))
 
 
 def _graph_label(scene: Scene) -> str:
@@ -536,14 +900,15 @@ def _nic_label(host: HostNode, highlighted: bool) -> str:
 def _net_label(net: NetNode, highlighted: bool) -> str:
     fill, border = NET_STYLE[net.kind]
     rows = [f'<TR><TD BGCOLOR="{border}"><FONT COLOR="white"><B>{escape(net.title)}</B></FONT></TD></TR>']
-    rows.extend(f'<TR><TD BGCOLOR="{fill}">{escape(line)}</TD></TR>' for line in net.lines)
+    rows.extend(f'<TR><TD BGCOLOR="{fill}">{"<BR/>".join(escape(x) for x in _wrap(line, 48))}</TD></TR>'
+                for line in net.lines)
     style = "dashed" if net.kind in ("internal", "default-bridge") else "rounded"
     return _table(rows, border, highlighted, style)
 
 
 def _box_label(box: Box, highlighted: bool) -> str:
     fill, line = TIER_FILL[box.tier], TIER_LINE[box.tier]
-    rows = [f'<TR><TD COLSPAN="2" BGCOLOR="{fill}"><B>{escape(box.title)}</B></TD></TR>']
+    rows = [f'<TR><TD COLSPAN="2" BGCOLOR="{fill}"><B>{escape(_title_on(box, box.host))}</B></TD></TR>']
     for i, (_, network, address) in enumerate(box.addresses):
         rows.append(f'<TR><TD ALIGN="LEFT" PORT="a{i}">{escape(network)}</TD><TD ALIGN="LEFT">{escape(address)}</TD></TR>')
     if box.listens:
@@ -559,8 +924,17 @@ def _box_label(box: Box, highlighted: bool) -> str:
     return _table(rows, line, highlighted, "solid")
 
 
-def _legend(origins: tuple[str, ...] = ()) -> str:
+def _legend(grouped: str = "", overview: bool = False, rows_only: bool = False, origins: tuple[str, ...] = ()) -> str:
     rows = ['<TR><TD COLSPAN="2"><B>legend</B></TD></TR>']
+    if rows_only:
+        rows.append('<TR><TD><B>⇆</B></TD><TD ALIGN="LEFT">a container sits in its first network; '
+                    'its other networks are rows of its box</TD></TR>')
+    if overview:
+        rows.append('<TR><TD><B>▣</B></TD><TD ALIGN="LEFT">overview: each host lists its networks and their classes;<BR ALIGN="LEFT"/>'
+                    'netsim diagram --focus NETWORK|HOST draws one in detail<BR ALIGN="LEFT"/></TD></TR>')
+    if grouped:
+        text = "".join(f'{escape(line)}<BR ALIGN="LEFT"/>' for line in _wrap(grouped, 56))
+        rows.append(f'<TR><TD><B>×N</B></TD><TD ALIGN="LEFT">{text}</TD></TR>')
     for tier in TIERS:
         rows.append(f'<TR><TD BGCOLOR="{TIER_FILL[tier]}" WIDTH="28"> </TD><TD ALIGN="LEFT">{escape(TIER_TEXT[tier])}</TD></TR>')
     names = {"default-bridge": "default bridge (docker0: no DNS)", "bridge": "user-defined bridge",

@@ -1,9 +1,9 @@
 """The diagram as a Mermaid flowchart (renders on GitHub and on the docs site).
 
 Reads the same :class:`~simulator.render.diagram.Scene` as the DOT renderer: one
-subgraph per host, networks as subroutine-shaped nodes, containers as boxes coloured by
-exposure, a highlighted path as coloured links. Node ids are numbered in scene order,
-so the text is deterministic.
+subgraph per host and per network (its switch, a subroutine-shaped node, and its containers,
+boxes coloured by exposure), a highlighted path as coloured links. Node ids are numbered in
+scene order, so the text is deterministic.
 """
 
 from __future__ import annotations
@@ -11,7 +11,19 @@ from __future__ import annotations
 from html import escape
 
 from ..engine.topology import EXTERNAL
-from .diagram import NET_STYLE, PATH_COLOR, TIER_FILL, TIER_LINE, Box, NetNode, Scene
+from .diagram import (
+    NET_STYLE,
+    OTHER_EDGES_UP_TO,
+    PATH_COLOR,
+    TIER_FILL,
+    TIER_LINE,
+    Box,
+    NetNode,
+    Scene,
+    _groups,
+    _title_on,
+    _wrapping,
+)
 from .text import printable
 
 _LINKS = {"peer": "---", "lan": "===", "gateway": "---", "internal": "-.-", "attach": "---",
@@ -19,49 +31,98 @@ _LINKS = {"peer": "---", "lan": "===", "gateway": "---", "internal": "-.-", "att
 
 
 def render_mermaid(scene: Scene) -> str:
-    """A ``flowchart LR`` with subgraphs per host, class styles for exposure and network kinds."""
+    """A ``flowchart TB``: a subgraph per host and per network (its boxes wrapped into rows by invisible
+    links, as in the DOT), class styles for exposure and network kinds; an overview scene draws each
+    network of a host as one node listing its classes."""
     ids: dict[str, str] = {}
 
     def nid(key: str) -> str:
         return ids.setdefault(key, f"n{len(ids)}")
 
-    lines = ["flowchart LR"]
+    lines = ["flowchart TB"]
     lines.append(f'  {nid(EXTERNAL)}(["{_text(scene.peer)}"])')
     for lan_id, label in scene.lans:
         lines.append(f'  {nid(lan_id)}[/"{_text(label)}"/]')
     if scene.router:
         lines.append(f'  {nid("router")}(["{_text(scene.router)}"])')
+    if scene.grouped:
+        lines.append(f'  {nid("legend")}["<i>{_text(scene.grouped)}</i>"]')
     classes: dict[str, list[str]] = {}
+    links: list[str] = []  # every link in order: linkStyle numbers them all, invisible ones too
+    homes: dict[str, str] = {}
+    rows = _wrapping(scene).rows if not scene.overview else 1
     for host in scene.hosts:
         lines.append(f'  subgraph {nid("host/" + host.name)}["{_text(host.title)}"]')
         lines.append(f'    {nid(host.nic)}["<b>{_text(host.name)} host namespace</b><br/>{_text(host.lan)}"]')
         classes.setdefault("hostns", []).append(nid(host.nic))
-        for net in host.networks:
-            lines.append(f"    {_net(nid(net.id), net)}")
-            classes.setdefault(f"net_{net.kind.replace('-', '_')}", []).append(nid(net.id))
-        for box in host.boxes:
-            lines.append(f"    {_box(nid(box.id), box)}")
-            classes.setdefault(f"tier_{box.tier}", []).append(nid(box.id))
+        for number, group in enumerate(_groups(scene, host)):
+            key = f"group/{host.name}/{number}"
+            if scene.overview:
+                lines.append(f"    {_overview_node(nid(key), scene, host, group)}")
+                classes.setdefault(_style_class(group.style), []).append(nid(key))
+                links.append(f"  {nid(host.nic)} --- {nid(key)}")
+                continue
+            lines.append(f'    subgraph {nid(key)}["{_text(group.label) or " "}"]')
+            if group.head_inside:
+                net = next(n for n in host.networks if n.id == group.key)
+                lines.append(f"      {_net(nid(net.id), net)}")
+                classes.setdefault(f"net_{net.kind.replace('-', '_')}", []).append(nid(net.id))
+            for box in group.boxes:
+                homes[box.id] = group.key
+                lines.append(f"      {_box(nid(box.id), box)}")
+                classes.setdefault(f"tier_{box.tier}", []).append(nid(box.id))
+            lines.append("    end")
+            cols = max(1, -(-len(group.boxes) // rows))
+            above = group.key if group.head_inside else host.nic
+            for i, box in enumerate(group.boxes):
+                links.append(f"  {nid(group.boxes[i - cols].id if i >= cols else above)} ~~~ {nid(box.id)}")
         lines.append("  end")
-    for net in scene.overlays:
-        lines.append(f"  {_net(nid(net.id), net)}")
-        classes.setdefault("net_overlay", []).append(nid(net.id))
+    if not scene.overview:
+        for net in scene.overlays:
+            lines.append(f"  {_net(nid(net.id), net)}")
+            classes.setdefault("net_overlay", []).append(nid(net.id))
     on_path = {frozenset(e) for e in scene.path.edges} if scene.path else set()
+    others = sum(len(h.boxes) for h in scene.hosts) <= OTHER_EDGES_UP_TO
     highlighted = []
-    for index, e in enumerate(scene.edges):
-        lines.append(f"  {nid(e.a)} {_LINKS[e.kind]} {nid(e.b)}")
-        if frozenset((e.a, e.b)) in on_path:
-            highlighted.append(str(index))
+    for e in scene.edges:
+        on = frozenset((e.a, e.b)) in on_path
+        if scene.overview and e.kind not in ("peer", "lan"):
+            continue
+        if e.kind == "attach" and (homes.get(e.b) == e.a or not others) and not on:
+            continue  # the box sits in that network's subgraph, or its rows name its other networks
+        if on:
+            highlighted.append(str(len(links)))
+        links.append(f"  {nid(e.a)} {_LINKS[e.kind]} {nid(e.b)}")
+    lines.extend(links)
     if scene.path:
         verdict = nid("verdict")
         lines.append(f'  {verdict}["{_text(scene.path.verdict)}"]')
         lines.append(f"  {nid(scene.path.nodes[-1])} -.- {verdict}")
-        lines.append(f"  linkStyle {','.join(highlighted + [str(len(scene.edges))])} stroke:{PATH_COLOR},stroke-width:4px")
+        lines.append(f"  linkStyle {','.join(highlighted + [str(len(links))])} stroke:{PATH_COLOR},stroke-width:4px")
         lines.append(f"  style {verdict} fill:#fce4ec,stroke:{PATH_COLOR},stroke-width:2px")
-        lines.extend(f"  style {nid(n)} stroke:{PATH_COLOR},stroke-width:4px" for n in scene.path.nodes)
+        lines.extend(f"  style {nid(n)} stroke:{PATH_COLOR},stroke-width:4px" for n in scene.path.nodes if n in ids)
     lines.extend(_class_defs())
     lines.extend(f"  class {','.join(members)} {name}" for name, members in sorted(classes.items()))
     return "\n".join(lines) + "\n"
+
+
+def _style_class(style: str) -> str:
+    return "hostns" if style == "host" else f"net_{style.replace('-', '_')}"
+
+
+def _overview_node(node: str, scene: Scene, host, group) -> str:
+    """A network of an overview as one node: its title, subnet and count, then its classes."""
+    if group.style == "host":
+        title, first = "host namespace", "host networking"
+    else:
+        net = next(n for n in (*host.networks, *scene.overlays) if n.id == group.key)
+        title, first = net.title, net.lines[0] if net.lines else ""
+    count = sum(len(b.members) for b in group.boxes)
+    rows = [f"<b>{_text(title)}</b>", f"{_text(first)} · {count} container{'s' * (count != 1)}"]
+    for box in group.boxes:
+        mark = "⚠ " if any(p.scope == "lan" for p in box.published) else ""
+        rows.append(f"{mark}{_text(_title_on(box, host.name))}" + (f" · {_text(box.listens)}" if box.listens else ""))
+    return f'{node}["{"<br/>".join(rows)}"]'
 
 
 def _net(node: str, net: NetNode) -> str:
@@ -70,7 +131,7 @@ def _net(node: str, net: NetNode) -> str:
 
 
 def _box(node: str, box: Box) -> str:
-    rows = [f"<b>{_text(box.title)}</b>"]
+    rows = [f"<b>{_text(_title_on(box, box.host))}</b>"]
     rows += [f"{_text(network)} {_text(address)}" for _, network, address in box.addresses]
     if box.listens:
         rows.append(f"listens {_text(box.listens)}")

@@ -1,8 +1,11 @@
 """The HTML report: one self-contained page a team reads before a change.
 
-The diagram (SVG text the caller produced with `dot`), the reachability grid (sources ×
-target containers; a click on a cell shows its probes and traces, embedded as JSON),
-the exposure table and the addressing table. No network access is needed to open it:
+The diagram (SVG text the caller produced with `dot`), the reachability matrix by class
+(source classes × target classes: containers alike up to their addresses are one class, so a
+design without replicas has a row per container; a click on a cell shows its class-level groups
+with their counts and one example trace each, embedded as JSON; above :data:`GRID_CELLS` cells
+a list per source class of the cells where something answers), the exposure table and the
+addressing table. No network access is needed to open it:
 CSS and JS are inline (``templates/report.html``). Deterministic for the same input.
 """
 
@@ -15,12 +18,15 @@ from importlib.resources import files
 
 from ..analysis.addressing import compute_addressing
 from ..analysis.exposure import compute_exposure
-from ..analysis.probes import Probe
-from ..analysis.reachability import ReachResult, compute_reach, reach_of
+from ..analysis.probes import Via
+from ..analysis.reachability import Matrix, ProbeGroup, ReachResult, compute_reach
+from ..engine.trace import Disposition
 from ..model import Design
 from .text import printable
 
-TRACE_LIMIT = 25_000  # probes; above it the grid carries outcomes only (traces: `netsim trace`)
+GRID_CELLS = 40_000  # source × target classes; above it the matrix is a list of the open cells per source class
+CELL_LIMIT = 20_000  # cells with their groups on the page, at most (the rest: `netsim reach --by class`)
+TRACE_LIMIT = 3_000  # groups; above it the cells carry outcomes only (traces: `netsim trace`)
 
 
 def render_report(design: Design, engine_version: str | None, svg: str, result: ReachResult | None = None) -> str:
@@ -28,14 +34,11 @@ def render_report(design: Design, engine_version: str | None, svg: str, result: 
     ``result`` the design's reachability matrix when the caller has it already (its world is
     reused for the traces)."""
     result = result or compute_reach(design, engine_version)
-    with_traces = len(result.probes) <= TRACE_LIMIT
-    if with_traces and not result.with_traces:
-        result = reach_of(result.world, with_traces=True)
-    data = grid_data(result, with_traces)
+    data = grid_data(result, True)
     template = files("simulator.render").joinpath("templates/report.html").read_text(encoding="utf-8")
     parts = {
         "TITLE": escape(f"{design.name} — netsim report"),
-        "SUMMARY": escape(_summary(result)),
+        "SUMMARY": escape(_summary(result, data)),
         "DIAGRAM": _strip_prologue(svg) or "<p class=note>No diagram: Graphviz's <code>dot</code> was not installed, "
                                               "or could not lay out this design, when this report was written "
                                               "(netsim said why when it wrote the report).</p>",
@@ -78,76 +81,94 @@ def escape(text: str) -> str:
 
 
 def grid_data(result: ReachResult, with_traces: bool) -> dict:
-    """Sources, targets, one state letter per cell, and each cell's probes (with traces when computed)."""
+    """The matrix by class: source classes (and the hosts, the LAN peer) × target classes, each cell's
+    state and its class-level groups (each with its count and one real probe as example, with its trace
+    when ``with_traces``). Small enough (:data:`GRID_CELLS`) it is a grid of every cell; larger, only the
+    cells where something answers or is reached (a list per source class), at most :data:`CELL_LIMIT`
+    cells with groups: the page stays bounded whatever the number of containers."""
     design = result.design
-    carriers = _name_carriers(design)
+    targets = [c.id for c in result.classes]
+    column = {t: j for j, t in enumerate(targets)}
     sources: list[str] = []
-    targets = [c.name for c in design.containers]
-    cells: dict[tuple[str, str], list[Probe]] = {}
-    for p in result.probes:
-        if p.source not in sources:
-            sources.append(p.source)
-        target = _cell_target(p, carriers)
-        if target is not None:
-            cells.setdefault((p.source, target), []).append(p)
-    rows: list[str] = []
-    details: dict[str, list] = {}
+    row_of: dict[str, int] = {}
+    cells: dict[tuple[int, int], list[ProbeGroup]] = {}
+    states: dict[tuple[int, int], str] = {}
+    probes = answered = 0
+    for g in result.groups():
+        probes += g.count
+        answered += g.count if g.disposition is Disposition.DELIVERED else 0
+        i = row_of.get(g.source_class)
+        if i is None:
+            i = row_of[g.source_class] = len(sources)
+            sources.append(g.source_class)
+        j = column.get(_cell_target(g) or "")
+        if j is None:
+            continue
+        cells.setdefault((i, j), []).append(g)
+        states[(i, j)] = _state(states.get((i, j), "-"), g, targets[j])
+    grid = len(sources) * len(targets) <= GRID_CELLS
+    kept = sorted(k for k, v in states.items() if grid or v != "n")
+    left_out = max(0, len(kept) - CELL_LIMIT)
+    kept = kept[:CELL_LIMIT]
+    traced = with_traces and sum(len(cells[k]) for k in kept) <= TRACE_LIMIT
+    matrix = Matrix(result.world, with_traces=True) if traced else None
     texts: dict[str, int] = {}
-    for i, s in enumerate(sources):
-        row = []
-        for j, t in enumerate(targets):
-            probes = cells.get((s, t), [])
-            row.append(_state(probes, t))
-            if with_traces and probes:
-                details[f"{i},{j}"] = [_probe_json(p, texts) for p in probes]
-        rows.append("".join(row))
-    return {"design": design.name, "engine": result.engine_version, "sources": sources, "targets": targets,
-            "rows": rows, "cells": details, "traces": with_traces, "texts": list(texts)}
+    details = {f"{i},{j}": [_group_json(g, texts, matrix) for g in cells[(i, j)]] for i, j in kept}
+    data = {"design": design.name, "engine": result.engine_version, "sources": sources, "targets": targets,
+            "cells": details, "traces": traced, "texts": list(texts), "probes": probes, "answered": answered,
+            "left_out": left_out}
+    if grid:
+        data["rows"] = ["".join(states.get((i, j), "-") for j in range(len(targets))) for i in range(len(sources))]
+    else:
+        data["states"] = {f"{i},{j}": states[(i, j)] for i, j in kept}
+        blocked = [0] * len(sources)
+        for (i, _), state in states.items():
+            blocked[i] += state == "n"
+        data["blocked"] = blocked
+    return data
 
 
-def _name_carriers(design: Design) -> dict[str, set[str]]:
-    out: dict[str, set[str]] = {}
-    for c in design.containers:
-        for att in c.attachments or ():
-            for name in c.dns_names(att):
-                out.setdefault(name, set()).add(c.name)
-        for own in (c.engine_name, c.service):
-            if own:
-                out.setdefault(own, set()).add(c.name)
-    return out
+def _cell_target(g: ProbeGroup) -> str | None:
+    """The target class a group's cell is in: the class dialled by IP, else the class that answered
+    (through a name or a published port), else the class carrying the name."""
+    if g.via == Via.IP:
+        return g.target_class
+    return g.responder_class or (g.target_class if g.via == Via.DNS else None)
 
 
-def _cell_target(p: Probe, carriers: dict[str, set[str]]) -> str | None:
-    if p.via == "ip":
-        return p.target
-    if p.via == "dns":
-        names = carriers.get(p.name or "", set())
-        return p.responder if p.responder in names else (min(names) if names else None)
-    return p.responder  # via the host: the container behind the published port
+_RANK = {"-": 0, "n": 1, "r": 2, "y": 3}
 
 
-def _state(probes: list[Probe], target: str) -> str:
-    if not probes:
-        return "-"
-    if any(p.reachable and (p.responder == target or target in p.responders) for p in probes):
-        return "y"
-    return "r" if any(p.disposition.value == "REFUSED" for p in probes) else "n"
+def _state(before: str, g: ProbeGroup, target: str) -> str:
+    """A cell's state with one more group: answers (y) beats reached but nothing listens (r) beats blocked (n)."""
+    if g.disposition is Disposition.DELIVERED and g.responder_class == target:
+        now = "y"
+    elif g.disposition is Disposition.REFUSED:
+        now = "r"
+    else:
+        now = "n"
+    return now if _RANK[now] > _RANK[before] else before
 
 
-def _probe_json(p: Probe, texts: dict[str, int]) -> list:
-    """One probe as [dialled, address, port, disposition, reason, trace]; texts and hops are indices
-    into the shared table ``texts`` (the page rebuilds ``str(Trace)`` from them)."""
-    dialled = {"ip": f"{p.target} @ {p.network}", "dns": f"name {p.name}", "host": f"host {p.host or ''}".strip()}[p.via]
-    trace = [texts.setdefault(str(h), len(texts)) for h in p.trace.hops] if p.trace else []
-    return [f"via {p.via}: {dialled}", p.address or "", f"{p.port}/{p.protocol}", p.disposition.value,
-            texts.setdefault(p.reason, len(texts)), trace]
+def _group_json(g: ProbeGroup, texts: dict[str, int], matrix: Matrix | None) -> list:
+    """One group as [dialled, address, port, disposition, reason, trace, count, example]: texts and hops
+    are indices into the shared table ``texts`` (the page rebuilds ``str(Trace)`` from them); the
+    address and the trace are those of the example probe, named in the last field."""
+    p = g.example
+    dialled = {"ip": f"{g.target_class} @ {g.network}", "dns": f"name {g.name or p.name}",
+               "host": f"host {g.host or ''}".strip()}[g.via]
+    trace = matrix.retrace(p) if matrix is not None else None
+    hops = [texts.setdefault(str(h), len(texts)) for h in trace.hops] if trace else []
+    example = f"{p.source} → {p.target or p.name or p.host or ''}".strip()
+    return [f"via {g.via}: {dialled}", p.address or "", f"{g.port}/{g.protocol}", g.disposition.value,
+            texts.setdefault(g.reason, len(texts)), hops, g.count, example]
 
 
-def _summary(result: ReachResult) -> str:
-    ok = sum(p.reachable for p in result.probes)
+def _summary(result: ReachResult, data: dict) -> str:
     d = result.design
     return (f"engine {result.engine_version} · {len(d.hosts)} host(s), {len(d.networks)} network(s), "
-            f"{len(d.containers)} container(s) · {len(result.probes):,} probes, {ok:,} answered")
+            f"{len(d.containers)} container(s) in {len(result.classes)} class(es) · {data['probes']:,} probes, "
+            f"{data['answered']:,} answered")
 
 
 def _strip_prologue(svg: str) -> str:

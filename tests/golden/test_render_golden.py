@@ -46,7 +46,7 @@ def test_path_mermaid(traced):
 
 def test_grouped_compose_dot():
     design, _ = load_design(ROOT / "designs/compose-shop/compose.yaml")
-    check("compose-shop-grouped.dot", render_dot(build_scene(design, None, DiagramOptions(group_replicas=True, hide_default=True))))
+    check("compose-shop-grouped.dot", render_dot(build_scene(design, None, DiagramOptions(group=True, hide_default=True))))
 
 
 def test_report_grid():

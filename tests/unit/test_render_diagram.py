@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -13,7 +14,8 @@ from typer.testing import CliRunner
 from simulator.analysis.paths import trace_between
 from simulator.cli import app
 from simulator.loaders import load_design, load_text
-from simulator.render.diagram import DiagramOptions, build_scene, render_dot, with_path
+from simulator.render import diagram
+from simulator.render.diagram import GROUP_ABOVE, DiagramOptions, build_scene, render_dot, with_path
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "benchmarks"))
@@ -129,14 +131,63 @@ def test_one_host_only():
     assert set(boxes(scene)) == {"api"}
 
 
-def test_replicas_grouped():
+def test_replicas_grouped_by_class():
     design, _ = load_text(generate(100, 10))
-    scene = build_scene(design, None, DiagramOptions(group_replicas=True))
+    scene = build_scene(design, None, DiagramOptions(group=True))
     titles = boxes(scene)
     assert len(titles) == 20
-    group = titles["svc006-1 … svc006-5 (×5)"]
+    group = titles["svc006×5 (net06) on node-a"]
+    assert group.members == tuple(f"svc006-{i}" for i in range(1, 6))
     assert group.addresses == (("net/node-a/net06", "net06", "10.106.0.2 … 10.106.0.6"),)
     assert [str(p) for p in group.published] == ["0.0.0.0:20030 … 20034 → 8006/tcp (all interfaces)"]
+    assert scene.grouped.startswith("100 containers drawn as 20 boxes: ×N is N identical containers")
+    dot = render_dot(scene)
+    assert "<B>svc006×5 (net06)</B>" in dot  # the host's cluster says "on node-a"
+    assert "100 containers drawn as 20 boxes" in dot  # in the legend
+
+
+def test_grouping_is_automatic_above_a_size_and_can_be_refused():
+    small, _ = load_text(generate(60, 8))
+    assert boxes(build_scene(small)).keys() == {c.name for c in small.containers}
+    assert build_scene(small).grouped == ""
+    large, _ = load_text(generate(GROUP_ABOVE + 5, 10))
+    auto = build_scene(large)
+    assert len(boxes(auto)) < len(large.containers) and auto.grouped
+    every = build_scene(large, None, DiagramOptions(group=False))
+    assert len(boxes(every)) == len(large.containers) and every.grouped == ""
+
+
+def test_containers_sit_in_their_first_network_wrapped_into_rows():
+    design, _ = load_text(generate(60, 8))
+    scene = build_scene(design)
+    assert boxes(scene)["svc001-1"].home == "net/node-b/net01"  # on net01 and the overlay: in net01
+    assert boxes(scene)["svc000-1"].home == "net/node-a/net00"
+    dot = render_dot(scene)
+    assert "cluster_node-a_0" in dot and "rankdir=TB" in dot
+    heights = re.findall(r"minlen=(\d+)", dot)
+    assert heights and max(map(int, heights)) < 40  # rows, not one column of 60
+
+
+def test_overview_draws_each_host_as_a_table_of_its_classes(monkeypatch):
+    monkeypatch.setattr(diagram, "OVERVIEW_ABOVE", 10)  # 20 classes: too many for boxes here
+    design, _ = load_text(generate(100, 10))
+    scene = build_scene(design, None, DiagramOptions(group=None))
+    assert scene.overview
+    dot = render_dot(scene)
+    assert "cluster_" not in dot  # no cluster per host or network: one table per host
+    assert dot.count("▣ host node-a") == 1 and "svc006×5 (net06) · 8006/tcp" in dot
+    assert "--focus NETWORK|HOST draws one in detail" in dot
+    assert not build_scene(design, None, DiagramOptions(group=True)).overview  # asked for boxes: boxes
+
+
+def test_focus_on_a_network_draws_its_containers_only():
+    design, _ = load_text(generate(100, 10))
+    scene = build_scene(design, None, DiagramOptions(network="mesh"))
+    drawn = boxes(scene)
+    assert drawn and all(any(a[1] == "mesh" for a in b.addresses) for b in drawn.values())
+    assert all(b.home == "net/mesh" for b in drawn.values())
+    assert {c.name for c in design.containers if "mesh" in c.networks} == set(drawn)
+    assert scene.title.endswith("— network mesh")
 
 
 def test_path_highlighted_to_where_it_is_dropped():
@@ -146,7 +197,7 @@ def test_path_highlighted_to_where_it_is_dropped():
     assert traced.path.verdict.startswith("✘ DROPPED_ISOLATION: forwarded packet dropped by network isolation")
     assert traced.path.others == ("✘ name db port 5432/tcp: NAME_NOT_RESOLVED",)
     dot = render_dot(traced)
-    assert 'color="#d81b60" penwidth=4' in dot and "verdict" in dot
+    assert re.search(r'color="#d81b60" (constraint=false )?penwidth=4', dot) and "verdict" in dot
 
 
 def test_path_delivered_across_the_overlay():
@@ -159,7 +210,7 @@ def test_path_delivered_across_the_overlay():
 @pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz is not installed")
 def test_hundred_containers_lay_out_cleanly():
     design, _ = load_text(generate(100, 10))
-    for options in (DiagramOptions(), DiagramOptions(group_replicas=True)):
+    for options in (DiagramOptions(), DiagramOptions(group=True)):
         done = subprocess.run(["dot", "-Tsvg"], input=render_dot(build_scene(design, None, options)).encode(),
                               capture_output=True, timeout=120)
         assert done.returncode == 0 and done.stderr == b""  # no warnings (ports, labels)
@@ -169,7 +220,7 @@ def test_cli_writes_formats_and_explains_a_missing_dot(tmp_path, monkeypatch):
     runner = CliRunner()
     design = str(ROOT / "designs/frontend-backend.yaml")
     out = runner.invoke(app, ["diagram", design, "-f", "mermaid"])
-    assert out.exit_code == 0 and out.output.startswith("flowchart LR\n")
+    assert out.exit_code == 0 and out.output.startswith("flowchart TB\n")
     assert runner.invoke(app, ["diagram", design, "-o", str(tmp_path / "d.dot")]).exit_code == 0
     assert (tmp_path / "d.dot").read_text().startswith("digraph netsim {")
     monkeypatch.setenv("PATH", str(tmp_path))

@@ -44,7 +44,7 @@ def result(design):
 @pytest.fixture(scope="module")
 def scenes(design, result):
     plain = build_scene(design, None, result=result)
-    grouped = build_scene(design, None, DiagramOptions(group_replicas=True), result=result)
+    grouped = build_scene(design, None, DiagramOptions(group=True), result=result)
     traced = with_path(plain, "path", trace_between(design, "external", HOSTILE[0], 8000, "tcp", None))
     return {"plain": plain, "grouped": grouped, "traced": traced}
 
@@ -107,9 +107,11 @@ def test_graphviz_accepts_the_dot(scenes, which, fmt):
 
 # --- Mermaid ------------------------------------------------------------------------------
 
-STATEMENT = re.compile(r'flowchart LR|  (subgraph n\d+\["[^"]*"\]|end|n\d+ (---|===|-\.-) n\d+|classDef \w+ [^"\n]+|class [n\d,]+ \w+'
-                       r'|linkStyle [\d,]+ \S+|style n\d+ \S+|n\d+(\(\["[^"]*"\]\)|\[/"[^"]*"/\]|\["[^"]*"\]))'
-                       r'|    n\d+(\[\["[^"]*"\]\]|\["[^"]*"\])')
+STATEMENT = re.compile(r'flowchart TB|  (subgraph n\d+\["[^"]*"\]|end|n\d+ (---|===|-\.-|~~~) n\d+|classDef \w+ [^"\n]+'
+                       r'|class [n\d,]+ \w+|linkStyle [\d,]+ \S+|style n\d+ \S+'
+                       r'|n\d+(\(\["[^"]*"\]\)|\[/"[^"]*"/\]|\["[^"]*"\]|\[\["[^"]*"\]\]))'
+                       r'|    (subgraph n\d+\["[^"]*"\]|end|n\d+\["[^"]*"\])'
+                       r'|      n\d+(\[\["[^"]*"\]\]|\["[^"]*"\])')
 
 
 @pytest.mark.parametrize("which", ["plain", "grouped", "traced"])

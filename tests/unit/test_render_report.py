@@ -7,12 +7,16 @@ import re
 from pathlib import Path
 
 from simulator.analysis.reachability import compute_reach
-from simulator.loaders import load_design
+from simulator.loaders import load_design, load_text
 from simulator.render import report
 from simulator.render.report import grid_data, render_report
 
 ROOT = Path(__file__).resolve().parents[2]
 SVG = '<?xml version="1.0"?>\n<!DOCTYPE svg>\n<!-- comment -->\n<svg viewBox="0 0 10 10"><g class="node"></g></svg>\n'
+
+
+def reach_of_text(text: str):
+    return compute_reach(load_text(text)[0], None)
 
 
 def design(name: str = "frontend-backend.yaml"):
@@ -55,4 +59,46 @@ def test_page_embeds_the_data_safely():
 def test_large_designs_carry_outcomes_only(monkeypatch):
     monkeypatch.setattr(report, "TRACE_LIMIT", 10)
     data = page_data(render_report(design(), None, ""))
-    assert data["traces"] is False and data["cells"] == {} and data["rows"][0] == "yynn"
+    assert data["traces"] is False and data["rows"][0] == "yynn"
+    assert data["cells"]["5,0"][0][:4] == ["via ip: proxy @ frontend", "172.30.1.2", "80/tcp", "DELIVERED"]
+    assert all(group[5] == [] for groups in data["cells"].values() for group in groups)  # no hops
+
+
+def replicas(services: int, replicas: int, publish: bool = False) -> str:
+    """A design of ``services`` services of ``replicas`` replicas each, on one network (``publish``: the
+    first service's replicas publish a port each)."""
+    lines = ["name: replicas", "hosts: {h1: {lan: {interface: eth0, address: 192.168.1.10/24}}}",
+             "networks: {net: {subnet: 10.20.0.0/16}}", "containers:"]
+    for s in range(services):
+        for r in range(replicas):
+            lines += [f"  s{s}-{r}:", "    host: h1", "    networks: [net]", f"    listens: [{8000 + s}]"]
+            if s == 0 and publish:
+                lines.append(f"    ports: ['{20000 + r}:{8000 + s}']")
+    return "\n".join(lines) + "\n"
+
+
+def test_the_matrix_is_by_class_and_its_size_follows_the_classes_not_the_containers():
+    small = grid_data(reach_of_text(replicas(3, 2)), True)
+    large = grid_data(reach_of_text(replicas(3, 12)), True)
+    assert small["targets"] == ["s0×2 (net)", "s1×2 (net)", "s2×2 (net)"]
+    assert large["targets"] == ["s0×12 (net)", "s1×12 (net)", "s2×12 (net)"]
+    assert small["sources"] == [*small["targets"], "host", "external"]
+    assert large["sources"] == [*large["targets"], "host", "external"]
+    assert len(json.dumps(large["cells"])) < 1.1 * len(json.dumps(small["cells"]))  # counts, not rows per container
+    assert sum(map(len, large["cells"].values())) == sum(map(len, small["cells"].values()))
+    assert large["rows"] == ["yyy", "yyy", "yyy", "yyy", "nnn"]
+    assert sum(g[6] for g in large["cells"]["0,1"]) == 12 * 12 * 2  # by ip and by name, from each of 12 to each of 12
+    assert large["probes"] > 30 * small["probes"] / 4
+    published = grid_data(reach_of_text(replicas(3, 2, publish=True)), True)
+    assert published["rows"][-1] == "ynn"  # the LAN reaches the published s0 only
+
+
+def test_above_a_grid_the_matrix_lists_the_open_cells_per_source(monkeypatch):
+    monkeypatch.setattr(report, "GRID_CELLS", 4)
+    data = grid_data(reach_of_text(replicas(3, 2)), True)
+    assert "rows" not in data and data["states"]
+    assert set(data["states"].values()) <= {"y", "r"} and set(data["states"]) == set(data["cells"])
+    assert len(data["blocked"]) == len(data["sources"]) and data["left_out"] == 0
+    monkeypatch.setattr(report, "CELL_LIMIT", 3)
+    bounded = grid_data(reach_of_text(replicas(3, 2)), True)
+    assert len(bounded["cells"]) == 3 and bounded["left_out"] == len(data["cells"]) - 3
