@@ -56,5 +56,5 @@ def test_mermaid_source_is_one_click_away(gallery):
     assert gallery.evaluate(f"{details}.querySelector('pre').checkVisibility()") is False
     gallery.evaluate(f"{details}.querySelector('summary').click()")
     assert gallery.evaluate(f"{details}.open") is True
-    assert gallery.evaluate(f"{details}.querySelector('pre').innerText").startswith("flowchart LR")
+    assert gallery.evaluate(f"{details}.querySelector('pre').innerText").startswith("flowchart TB")
     assert gallery.evaluate(f"{details}.querySelector('pre').checkVisibility()") is True
