@@ -11,13 +11,12 @@ docker-proxy hairpin through a gateway address.
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 from ..model import Driver, ModeKind
-from .paths import PairProbes
+from .paths import PairProbes, shared_matrix
 from .probes import Probe, Via
-from .reachability import Matrix, ProbeGroup, ReachResult
+from .reachability import ProbeGroup, ReachResult
 
 
 class Through(str, enum.Enum):
@@ -110,7 +109,7 @@ def compute_exposure(result: ReachResult) -> list[Exposure]:
     return [x.exposure for x in exposure_proofs(result)]
 
 
-def exposure_proofs(result: ReachResult) -> list[Exposed]:
+def exposure_proofs(result: ReachResult, pairs: PairProbes | None = None) -> list[Exposed]:
     """:func:`compute_exposure` with each entry's proof, computed from the listeners' side.
 
     The matrix's class-level groups say which (source class, target class, way, port) pairs
@@ -120,14 +119,14 @@ def exposure_proofs(result: ReachResult) -> list[Exposed]:
     of classes splits into several outcomes, its probes are made pair by pair. The result is
     the per-probe answer exactly (tests/unit/test_exposure_classes.py compares them).
     """
-    return _Listeners(result).compute()
+    return _Listeners(result, pairs or PairProbes(shared_matrix(result))).compute()
 
 
 class _Listeners:
-    def __init__(self, result: ReachResult):
+    def __init__(self, result: ReachResult, pairs: PairProbes):
         self.result = result
         self.world = result.world
-        self.pairs = PairProbes(Matrix(self.world))
+        self.pairs = pairs
         self.order = {name: i for i, (name, _) in enumerate(self.pairs.matrix.sources())}
         self.members = {c.id: c.members for c in result.classes}
         self.name_order: dict[str, int] = {}
@@ -171,28 +170,31 @@ class _Listeners:
             self.best[key] = (rank, p, kind)
 
     def compute(self) -> list[Exposed]:
-        combos: dict[tuple, list[ProbeGroup]] = {}
+        split_done: set[tuple] = set()
         for g in self.result.groups():
-            combos.setdefault((g.source_class, g.via, g.target_class, g.network, g.name, g.host, g.port, g.protocol), []).append(g)
-        for groups in combos.values():
-            answered = [g for g in groups if g.reachable and g.responder_class is not None]
-            if not answered:
-                continue
-            g = answered[0]
+            if not g.reachable or g.responder_class is None or audience(self.result, g.example) is None:
+                continue  # who reaches whom in a group is alike for every member pair: nobody from outside here
             if g.via == Via.HOST or (g.via == Via.DNS and g.name is not None):
-                for a in answered:  # every probe of such a group has the example's address and responder
-                    self.offer(a.example)
-            elif len(groups) == 1:  # one outcome for every pair: the first source stands for its class
-                for target_probe in self.targets(g, g.example.source):
-                    if target_probe is not None:
-                        self.offer(target_probe)
-            else:  # the pair of classes splits: pair by pair, the first source that is answered
-                for item in self.items(g):
-                    for source in self.sources_of(g.source_class):
-                        p = self.probe(g, source, item)
-                        if p is not None and p.reachable:
-                            self.offer(p)
-                            break
+                self.offer(g.example)  # every probe of such a group has the example's address and responder
+                continue
+            sources = [s for s in self.sources_of(g.source_class) if s in self.order]
+            items = self.items(g)
+            if g.count == len(sources) * len(items):  # the group is every pair: the first source stands for its class
+                for item in items:
+                    p = self.probe(g, sources[0], item)
+                    if p is not None:
+                        self.offer(p)
+                continue
+            combo = (g.source_class, g.via, g.target_class, g.network, g.name, g.host, g.port, g.protocol)
+            if combo in split_done:
+                continue
+            split_done.add(combo)
+            for item in items:  # the pair of classes splits: pair by pair, the first source answered
+                for source in sources:
+                    p = self.probe(g, source, item)
+                    if p is not None and p.reachable:
+                        self.offer(p)
+                        break
         out = []
         for (responder, port, proto, who, through), (_, p, kind) in self.best.items():
             e = Exposure(responder, port, proto, who, through, f"{p.source} -> {p.address}:{p.port}/{p.protocol} ({p.via})", kind)
@@ -214,6 +216,3 @@ class _Listeners:
             return self.pairs.ip(source, item, g.network, g.port, g.protocol)
         return self.pairs.dns(source, item, g.port, g.protocol)
 
-    def targets(self, g: ProbeGroup, source: str) -> Iterator[Probe | None]:
-        for item in self.items(g):
-            yield self.probe(g, source, item)

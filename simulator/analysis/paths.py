@@ -11,7 +11,7 @@ from ..engine.walk import walk
 from ..errors import QueryError
 from ..model import Design
 from .probes import Probe, Via
-from .reachability import LOCALHOST, Matrix, after_lookup, dns_hop
+from .reachability import LOCALHOST, Matrix, ReachResult, after_lookup, dns_hop
 
 
 def trace_between(design: Design, source: str, target: str, port: int | None, protocol: str | None = "tcp",
@@ -107,6 +107,12 @@ def _default_ports(world: World, target: str) -> list[tuple[int, str]]:
     return sorted(ports) or [(80, "tcp")]
 
 
+def shared_matrix(result: ReachResult) -> Matrix:
+    """The matrix behind ``result``: its walks are the ones :meth:`ReachResult.groups` already made
+    (ReachResult keeps it privately; this is the one place outside it that asks for it)."""
+    return result._matrix()
+
+
 class PairProbes:
     """Exact probes of the matrix one at a time, on one :class:`Matrix`'s shared walks: the probes
     of one source, or of one source to one target, without computing every source's.
@@ -154,6 +160,19 @@ class PairProbes:
         if ns is None:
             return None
         return self.matrix._dns_probe(source, ns, name, self.matrix.names.resolve(ns, name), port, proto)
+
+    def retrace(self, p: Probe) -> Trace | None:
+        """:meth:`Matrix.retrace` without listing every source per call: ``p`` walked again on its
+        own (on a matrix with traces: its full trace); None when it cannot be redone alone."""
+        ns = self.sources.get(p.source)
+        if ns is None:
+            return None
+        if p.via == Via.DNS and p.name:
+            return self.matrix._dns_probe(p.source, ns, p.name, self.matrix.names.resolve(ns, p.name), p.port, p.protocol).trace
+        if p.address is None:
+            return None
+        prefer = self.matrix._host_of(p.target) if p.via == Via.IP else p.host
+        return self.matrix.probe(ns, IPv4Address(p.address), p.port, p.protocol, prefer)
 
     def from_source(self, source: str) -> Iterator[Probe]:
         """Every probe of one source, in matrix order (as :meth:`Matrix.iter_probes` makes them)."""

@@ -12,9 +12,9 @@ from collections.abc import Callable, Iterator
 from ipaddress import IPv4Address, IPv4Network
 
 from ..analysis.exposure import audience
-from ..analysis.paths import PairProbes
+from ..analysis.paths import PairProbes, shared_matrix
 from ..analysis.probes import Probe, Via
-from ..analysis.reachability import Matrix, ProbeGroup, ReachResult
+from ..analysis.reachability import ProbeGroup, ReachResult
 from ..engine.ipam import GWBRIDGE
 from ..engine.rules import Binding
 from ..engine.trace import Disposition, Hop, Place
@@ -41,7 +41,7 @@ class AuditContext:
         self.world = result.world
         self.version = result.world.version
         self.groups: list[ProbeGroup] = list(result.groups())
-        self.pairs = pairs or PairProbes(Matrix(self.world))
+        self.pairs = pairs or PairProbes(shared_matrix(result))
         self.source_index = {name: i for i, name in enumerate(self.pairs.sources)}
         self.members = {c.id: c.members for c in result.classes}
         self._ip_index: dict[tuple, int] | None = None
@@ -90,12 +90,14 @@ class AuditContext:
                 self._by_network.setdefault(item[1], []).append((i, item))
         return self._by_network.get(network, [])
 
-    def combos(self, pred: Callable[[ProbeGroup], bool]) -> list[list[ProbeGroup]]:
+    def combos(self, pred: Callable[[ProbeGroup], bool], sources: Callable[[str], bool]) -> list[list[ProbeGroup]]:
         """Groups of one pair of classes (same source class, way, target class, network, name, host,
-        port, protocol) for the pairs where some group satisfies ``pred``, in group order."""
+        port, protocol) whose source class satisfies ``sources``, for the pairs where some group
+        satisfies ``pred``, in group order."""
         out: dict[tuple, list[ProbeGroup]] = {}
         for g in self.groups:
-            out.setdefault((g.source_class, g.via, g.target_class, g.network, g.name, g.host, g.port, g.protocol), []).append(g)
+            if sources(g.source_class):
+                out.setdefault((g.source_class, g.via, g.target_class, g.network, g.name, g.host, g.port, g.protocol), []).append(g)
         return [gs for gs in out.values() if any(pred(g) for g in gs)]
 
     def port_location(self, b: Binding):
@@ -177,7 +179,7 @@ def ns003_direct_routing(ctx: AuditContext):
                 and ctx.design.has_network(g.network) and ctx.design.network(g.network).driver not in LINK_DRIVERS)
 
     found: dict[tuple, list[Probe]] = defaultdict(list)
-    for groups in ctx.combos(direct):  # one source: each target's own probe, exactly
+    for groups in ctx.combos(direct, lambda source: source == "external"):  # one source: each target's own probe
         g = groups[0]
         assert g.network is not None  # direct() keeps groups via ip only
         for target in ctx.class_members(g.target_class):
@@ -239,8 +241,8 @@ def ns006_default_bridge(ctx: AuditContext):
         return ctx.is_container_class(class_id) and ctx.class_members(class_id)[0] in on_set
 
     proofs = []
-    open_ = _first_between_others(ctx, [gs for gs in ctx.combos(lambda g: g.via == Via.IP and g.reachable
-                                                                 and from_on(g.source_class) and from_on(g.responder_class))])
+    open_ = _first_between_others(ctx, ctx.combos(lambda g: g.via == Via.IP and g.reachable and from_on(g.responder_class),
+                                                  from_on))
     if open_ is not None:
         proofs.append(open_)
     nodns = next((g.example for g in ctx.groups if g.via == Via.DNS and from_on(g.source_class)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..analysis.paths import PairProbes
 from ..analysis.probes import Probe
 from ..analysis.reachability import Matrix, ReachResult, compute_reach, reach_of
 from ..engine.topology import World
@@ -32,7 +33,7 @@ class TraceBook:
     def __init__(self, design: Design, engine_version: str | None, world: World | None = None):
         self.design, self.engine_version, self.world = design, engine_version, world
         self._by_key: dict[tuple, Probe] | None = None
-        self._matrix: Matrix | None = None
+        self._pairs: PairProbes | None = None
 
     def trace(self, p: Probe) -> Trace | None:
         """``p``'s full trace: its own, walked again alone, or from the whole matrix with traces
@@ -40,9 +41,9 @@ class TraceBook:
         if p.trace is not None:
             return p.trace
         if self.world is not None:
-            if self._matrix is None:
-                self._matrix = Matrix(self.world, with_traces=True)
-            t = self._matrix.retrace(p)
+            if self._pairs is None:
+                self._pairs = PairProbes(Matrix(self.world, with_traces=True))
+            t = self._pairs.retrace(p)
             if t is not None:
                 return t
         if self._by_key is None:
