@@ -30,6 +30,7 @@ from .classes import ContainerClass, container_classes
 from .probes import Probe, Via
 
 LOCALHOST = IPv4Address("127.0.0.1")
+OUTCOME_CACHE = 200_000  # outcomes kept per (sender, address, port): past this the cache starts again
 
 
 class _Probes:
@@ -88,6 +89,25 @@ class ProbeGroup:
     def reachable(self) -> bool:
         return self.disposition is Disposition.DELIVERED
 
+    def to_json(self, with_trace: bool = False) -> dict:
+        """One entry of ``groups`` in ``netsim reach --by class --format json`` (docs/reach-json.md)."""
+        return {
+            "source_class": self.source_class,
+            "via": self.via,
+            "target_class": self.target_class,
+            "network": self.network,
+            "name": self.name,
+            "host": self.host,
+            "port": self.port,
+            "protocol": self.protocol,
+            "count": self.count,
+            "reachable": self.reachable,
+            "responder_class": self.responder_class,
+            "disposition": self.disposition.value,
+            "reason": self.reason,
+            "example": self.example.to_json(with_trace),
+        }
+
 
 @dataclass(frozen=True)
 class ReachResult:
@@ -126,6 +146,10 @@ class ReachResult:
         if "_class_of" not in self.__dict__:
             self.__dict__["_class_of"] = {m: c for c in self.classes for m in c.members}
         return self.__dict__["_class_of"][container]
+
+    def source_names(self) -> list[str]:
+        """Every source of the matrix, in order: the containers, then ``host`` (or each host) and ``external``."""
+        return [name for name, _ in self._matrix().sources()]
 
     def iter_probes(self) -> Iterator[Probe]:
         """Every probe, in matrix order, one at a time (the probes given, when there are)."""
@@ -253,7 +277,9 @@ class _ClassGroups:
         self.colliding = {t for t, entries in self.targets_of.items() if any(len(self.held_by.get(e[2], ())) > 1 for e in entries)}
 
     def _owner_of(self, name: str) -> str:
-        owner = self.__dict__.setdefault("_by_engine_name", {c.engine_name: c.name for c in self.world.design.containers})
+        owner = self.__dict__.get("_by_engine_name")
+        if owner is None:
+            owner = self.__dict__["_by_engine_name"] = {c.engine_name: c.name for c in self.world.design.containers}
         return owner[name]
 
     def cls(self, name: str | None) -> str | None:
@@ -419,9 +445,9 @@ class Matrix:
         self.names = NameTable(world)
         self._walks: dict[tuple, tuple[Trace, IPv4Address]] = {}  # class -> (its representative's walk, address)
         self._profiles: dict[str, tuple] = {}
-        self._published = {  # container ports the filter table opens (the class of a walk depends on it)
-            (b.container_ip, b.container_port, b.protocol)
-            for bs in (*world.bindings.values(), *world.ephemeral.values()) for b in bs
+        self._published = {  # container ports each host's filter table opens (the class of a walk depends on it)
+            (host, b.container_ip, b.container_port, b.protocol)
+            for table in (world.bindings, world.ephemeral) for host, bs in table.items() for b in bs
         }
         self._ep_by_addr: dict[IPv4Address, list] = {}
         for ep in world.addressing.endpoints.values():
@@ -443,68 +469,98 @@ class Matrix:
             self._profiles[ns.id] = prof
         return prof
 
+    def _sender(self, ns: Namespace, dst: IPv4Address) -> tuple:
+        """What of the sender a walk to ``dst`` depends on: its own namespace when it holds the address;
+        a container sending through its default route, only that route (host, link, gateway: nothing
+        else of the sender is read once the packet has left); otherwise its profile."""
+        if ns.owns(dst):
+            return ("own", ns.id)
+        if ns.kind != "container":
+            return self._profile(ns)
+        default = None
+        for r in ns.routes:
+            if r.dest.prefixlen == 0:
+                default = r
+            elif dst in r.dest:
+                return self._profile(ns)
+        if default is None:
+            return ("no-route",)
+        i = ns.interfaces[default.iface]
+        return ("egress", ns.host, str(i.segment), i.kind, i.mode or "", i.parent or "", default.via)
+
     def _dst_class(self, ns: Namespace, dst: IPv4Address, port: int, proto: str) -> tuple | None:
-        """A class for container endpoints; None when the address needs its own walk."""
+        """A class for container endpoints: for each namespace holding the address (one, or several when
+        the same subnet exists on several hosts), its segment, link, whether the port is published to it
+        and whether it listens. None when the address needs its own walk."""
         if ns.owns(dst):
             return None
-        info = self._dst_info.get(dst)
-        if info is None:
-            info = self._dst_info[dst] = self._endpoint_info(dst)
-        if info is False:
+        holders = self._dst_info.get(dst)
+        if holders is None:
+            holders = self._dst_info[dst] = self._endpoint_info(dst)
+        if holders is False:
             return None
-        segment, kind, target_ns = info
-        published = dst if (dst, port, proto) in self._published else None
-        listening = (port, proto) in target_ns.listeners
-        return ("ep", segment, kind, published, listening)
+        return ("ep", tuple((segment, kind, (host, dst, port, proto) in self._published, (port, proto) in target_ns.listeners)
+                            for segment, kind, target_ns, host in holders))
 
     def _endpoint_info(self, dst: IPv4Address):
-        eps = self._ep_by_addr.get(dst)
-        if not eps or len(eps) > 1:
+        """The namespaces holding ``dst`` as (segment, link, namespace, host), in segment order;
+        False when a walk to it cannot be shared (a segment holding it twice, a namespace not built)."""
+        out = []
+        for ep in self._ep_by_addr.get(dst, ()):
+            target_ns = self.world.namespaces.get(self.world.ns_of.get(ep.container, ""))
+            if target_ns is None:
+                return False
+            iface = next((i for i in target_ns.interfaces.values() if i.address is not None and i.address.ip == dst), None)
+            kind = (iface.kind, iface.mode, iface.parent) if iface else None
+            out.append((ep.segment, kind, target_ns, target_ns.host))
+        out.sort(key=lambda h: str(h[0]))
+        if not out or len({str(h[0]) for h in out}) < len(out):
             return False
-        ep = eps[0]
-        target_ns = self.world.namespaces.get(self.world.ns_of.get(ep.container, ""))
-        if target_ns is None:
-            return False
-        iface = next((i for i in target_ns.interfaces.values() if i.address is not None and i.address.ip == dst), None)
-        kind = (iface.kind, iface.mode, iface.parent) if iface else None
-        return (ep.segment, kind, target_ns)
+        return out
 
     def trace(self, ns: Namespace, dst: IPv4Address, port: int, proto: str, prefer_host: str | None = None) -> Trace:
-        """The walk's outcome; exact for its disposition, responder and reason."""
+        """The walk's outcome (no hops: :meth:`probe` walks again for those); exact for its disposition,
+        responder and reason."""
         if not self.shared:
             t = walk(self.world, ns.id, dst, port, proto, prefer_host)
             return t if self.with_traces else Trace((), t.disposition, t.reason, t.responder)
-        fast_key = (ns.id if ns.owns(dst) else self._profile(ns), dst, port, proto, prefer_host)
+        sender = self._sender(ns, dst)
+        fast_key = (sender, dst, port, proto, prefer_host)
         hit = self._outcomes.get(fast_key)
         if hit is None:
-            hit = self._outcomes[fast_key] = self._trace(ns, dst, port, proto, prefer_host)
+            if len(self._outcomes) >= OUTCOME_CACHE:  # bounded: a matrix of millions of probes streams in constant memory
+                self._outcomes.clear()
+            hit = self._outcomes[fast_key] = self._trace(ns, sender, dst, port, proto, prefer_host)
         return hit
 
-    def _trace(self, ns: Namespace, dst: IPv4Address, port: int, proto: str, prefer_host: str | None) -> Trace:
+    def _trace(self, ns: Namespace, sender: tuple, dst: IPv4Address, port: int, proto: str, prefer_host: str | None) -> Trace:
         dclass = self._dst_class(ns, dst, port, proto)
-        key: tuple
-        if dclass is None:
-            key = (ns.id, dst, port, proto, prefer_host)
-        else:
-            key = (self._profile(ns), dclass, port, proto, prefer_host)
+        key = (sender, dst if dclass is None else dclass, port, proto, prefer_host)
         cached = self._walks.get(key)
         if cached is None:
             t = walk(self.world, ns.id, dst, port, proto, prefer_host)
+            t = Trace((), t.disposition, t.reason, t.responder)
             self._walks[key] = (t, dst)
             return t
         rep, rep_dst = cached
         if dclass is None:
             return rep
-        return self._adapt(rep, rep_dst, dst, port, proto)
+        adapted = self._adapt(rep, rep_dst, dst, port, proto)
+        if adapted is None:  # the representative's answer cannot be carried over: walk this one
+            t = walk(self.world, ns.id, dst, port, proto, prefer_host)
+            return Trace((), t.disposition, t.reason, t.responder)
+        return adapted
 
-    def _adapt(self, rep: Trace, rep_dst: IPv4Address, dst: IPv4Address, port: int, proto: str) -> Trace:
+    def _adapt(self, rep: Trace, rep_dst: IPv4Address, dst: IPv4Address, port: int, proto: str) -> Trace | None:
         """Reuse a class representative's outcome (a walk to ``rep_dst``) for another member of the class:
         its reason names the member's address where it named the representative's (a rule's ``-d``)."""
         responder = None
-        if rep.disposition is Disposition.DELIVERED:
-            ep = self._ep_by_addr[dst][0]
-            target_ns = self.world.namespace_of(ep.container)
-            responder = target_ns.listeners.get((port, proto))
+        if rep.disposition is Disposition.DELIVERED:  # the holder of dst on the segment the representative reached
+            rep_holders, holders = self._dst_info[rep_dst], self._dst_info[dst]
+            reached = [i for i, h in enumerate(rep_holders) if h[2].listeners.get((port, proto)) == rep.responder]
+            if len(reached) != 1:
+                return None
+            responder = holders[reached[0]][2].listeners.get((port, proto))
         reason = rep.reason
         if rep_dst != dst:
             reason = re.sub(rf"(?<![\d.]){re.escape(str(rep_dst))}(?![\d])", str(dst), reason)

@@ -88,13 +88,21 @@ def _world(design: Path, engine_version: str | None, kernel: KernelChoice = Kern
         return load_checked(design, engine_version, kernel).world(engine_version)
 
 
+class By(str, Enum):
+    probe = "probe"
+    class_ = "class"
+
+
 @app.command()
 def reach(
     design: Path = DesignArg,
     engine_version: str | None = EngineOpt,
     format: Format = typer.Option(Format.table, "--format", "-f", help="table (for people) or json (the stable contract)."),
     trace: bool = typer.Option(False, "--trace", help="Include the full hop-by-hop trace of every probe (json)."),
-    source: list[str] | None = typer.Option(None, "--source", "-s", help="Only probes from these sources."),
+    source: list[str] | None = typer.Option(None, "--source", "-s", help="Only these sources: a container, a class (as the summary names it), host, external."),
+    target: list[str] | None = typer.Option(None, "--target", help="Only probes to these targets: a container or a class."),
+    every: bool = typer.Option(False, "--all", help="Every probe, one table per source (with --source/--target: theirs)."),
+    by: By = typer.Option(By.probe, "--by", help="json: probe (every probe, streamed) or class (one entry per group of alike probes, with counts); table: class lists every group."),
     only: str | None = typer.Option(None, "--only", help="reachable | unreachable: only these probes (tables and json; not with --matrix)."),
     matrix: bool = typer.Option(False, "--matrix", help="A compact grid instead of the per-source tables."),
     kernel: KernelChoice = KernelOpt,
@@ -104,17 +112,23 @@ def reach(
 ) -> None:
     """The reachability matrix: every source × target listener × way of addressing it.
 
+    The table summarises by class: containers alike up to their addresses (replicas) form one
+    class, and each source class gets one row per target class and outcome, with how many
+    probes it stands for and the reason that decided it. --source/--target drill down to one
+    row per way, network and port; --all prints every probe. JSON streams every probe
+    (--by class: the groups with counts; docs/reach-json.md).
+
     A container whose listeners are unknown (docs/listeners.md) is named under the table
     ("listens: unknown"), with the listeners learnt elsewhere than the file; in JSON each probe
     says where the listener it dials was learnt (listener_origin; docs/reach-json.md).
 
     Examples:
 
-        netsim reach designs/frontend-backend.yaml --only unreachable
+        netsim reach designs/frontend-backend.yaml --source proxy --all
         netsim reach designs/compose-shop/compose.yaml --format json
+        netsim reach designs/compose-shop/compose.yaml --by class --format json
     """
     from ..analysis.reachability import reach_of
-    from ..render.tables import reach_matrix, reach_table
 
     if only is not None and only not in ("reachable", "unreachable"):
         raise UsageError(f'--only: "{only}" is not one of: reachable, unreachable')
@@ -124,45 +138,135 @@ def reach(
     world = _world(design, engine_version, kernel, images)
     model = world.design
     result = reach_of(world, with_traces=trace)
-    _check_sources(source, result)
-    if source or only:
-        from dataclasses import replace
-
-        result = replace(result, probes=tuple(
-            p for p in result.probes
-            if (not source or p.source in source) and (only is None or p.reachable == (only == "reachable"))))
+    pick = _ReachPick(result, source, target, only)
     if format is Format.json:
-        data = result.to_json()
-        data["kernel"] = kernel_json(model)
-        _with_listener_origins(data, model)
-        typer.echo(json.dumps(data, indent=1))
+        if by is By.class_:
+            _stream_json(result, model, "groups", (g.to_json(trace) for g in result.groups() if pick.group(g)),
+                         {"classes": [{"id": c.id, "size": c.size, "members": list(c.members)} for c in result.classes]},
+                         examples=True)
+        else:
+            _stream_json(result, model, "probes", (p.to_json(trace) for p in result.iter_probes() if pick.probe(p)))
         return
     from ..render.listeners import reach_footer
+    from ..render.tables import reach_groups_table, reach_header, reach_matrix, reach_probe_tables, reach_summary, reach_totals
     from .terminal import output_width
 
     use, width = _color(color), output_width(wide)
     if matrix:
+        if source or only or target:
+            from dataclasses import replace
+
+            result = replace(result, probes=tuple(p for p in result.iter_probes() if pick.probe(p)))
         _table(reach_matrix(result, use, width), use)
+    elif every:
+        for text in reach_probe_tables(result, (p for p in result.iter_probes() if pick.probe(p)), use, width):
+            _table(text, use)
     else:
-        _table(reach_table(result, use, only, source, width), use)
+        _table(reach_header(result), use)
+        detail = by is By.class_ or bool(source or target)
+        probes = answered = n_groups = 0
+        batch: list = []
+        for g in result.groups():  # each source class's groups come together
+            if batch and g.source_class != batch[0].source_class:
+                _table((reach_groups_table if detail else reach_summary)(result, batch[0].source_class, batch, use, width), use)
+                batch = []
+            if pick.group(g):
+                batch.append(g)
+                probes += g.count
+                answered += g.count if g.reachable else 0
+                n_groups += 1
+        if batch:
+            _table((reach_groups_table if detail else reach_summary)(result, batch[0].source_class, batch, use, width), use)
+        _table(reach_totals(probes, answered, n_groups), use)
     typer.echo(reach_footer(model), nl=False)
 
 
-def _with_listener_origins(data: dict, model) -> None:
-    """reach JSON: each probe's ``listener_origin`` and the design's ``listeners_unknown`` (docs/reach-json.md)."""
+class _ReachPick:
+    """What --source, --target and --only keep: sources and targets named as containers or classes."""
+
+    def __init__(self, result, sources: list[str] | None, targets: list[str] | None, only: str | None):
+        self.only = only
+        classes = {c.id: c for c in result.classes}
+        containers = {m for c in result.classes for m in c.members}
+        names = result.source_names()
+        self.sources = self.source_classes = None
+        if sources:
+            known = list(dict.fromkeys([*names, *classes]))
+            for s in sources:
+                if s not in known:
+                    raise unknown("source", s, known)
+            self.sources = {m for s in sources for m in (classes[s].members if s in classes else (s,))}
+            self.source_classes = {s if s in classes or s not in containers else result.class_of(s).id for s in sources}
+        self.targets = self.target_classes = None
+        if targets:
+            known = list(dict.fromkeys([*containers, *classes]))
+            for t in targets:
+                if t not in known:
+                    raise unknown("target", t, known)
+            self.targets = {m for t in targets for m in (classes[t].members if t in classes else (t,))}
+            self.target_classes = {t if t in classes else result.class_of(t).id for t in targets}
+            design = result.design
+            self.target_names = {design.container(m).engine_name for m in self.targets}
+
+    def _outcome(self, reachable: bool) -> bool:
+        return self.only is None or reachable == (self.only == "reachable")
+
+    def probe(self, p) -> bool:
+        if self.sources is not None and p.source not in self.sources:
+            return False
+        if self.targets is not None and not (p.target in self.targets or p.responder in self.targets
+                                             or (p.via == "dns" and p.name in self.target_names)):
+            return False
+        return self._outcome(p.reachable)
+
+    def group(self, g) -> bool:
+        if self.source_classes is not None and g.source_class not in self.source_classes:
+            return False
+        if self.target_classes is not None and not (
+                g.responder_class in self.target_classes
+                or any(part in self.target_classes for part in (g.target_class or "").split(" + "))):
+            return False
+        return self._outcome(g.reachable)
+
+
+def _stream_json(result, model, key: str, rows, extra: dict | None = None, examples: bool = False) -> None:
+    """Write the reach JSON object as ``json.dumps(data, indent=1)`` would, the list under ``key``
+    one entry at a time (memory does not grow with the number of probes)."""
     from ..analysis.listeners import ListenerOrigins, unknown_listeners
 
     origins = ListenerOrigins(model)
-    for row in data["probes"]:
+
+    def origin(row: dict) -> None:
         row["listener_origin"] = origins.at(row["via"], row["responder"], row["target"], row["port"], row["protocol"])
-    data["listeners_unknown"] = [{"container": name, "reason": why} for name, why in unknown_listeners(model)]
+
+    head = {"design": result.design.name, "engine_version": result.engine_version, **(extra or {})}
+    out = ["{\n"]
+    for k, v in head.items():
+        out.append(f" {json.dumps(k)}: {_indented(v, 1)},\n")
+    out.append(f" {json.dumps(key)}: [")
+    first = True
+    for row in rows:
+        if examples:
+            origin(row["example"])
+        else:
+            origin(row)
+        out.append(("\n  " if first else ",\n  ") + _indented(row, 2))
+        first = False
+        if len(out) >= 2000:
+            typer.echo("".join(out), nl=False)
+            out = []
+    out.append("]" if first else "\n ]")
+    tail = {"kernel": kernel_json(model),
+            "listeners_unknown": [{"container": name, "reason": why} for name, why in unknown_listeners(model)]}
+    for k, v in tail.items():
+        out.append(f",\n {json.dumps(k)}: {_indented(v, 1)}")
+    out.append("\n}\n")
+    typer.echo("".join(out), nl=False)
 
 
-def _check_sources(sources: list[str] | None, result) -> None:
-    known = list(dict.fromkeys(p.source for p in result.probes))
-    for s in sources or []:
-        if s not in known:
-            raise unknown("source", s, known)
+def _indented(value, depth: int) -> str:
+    """``value`` as json.dumps(indent=1) writes it ``depth`` levels down."""
+    return json.dumps(value, indent=1).replace("\n", "\n" + " " * depth)
 
 
 class Protocol(str, Enum):
@@ -215,34 +319,39 @@ def exposure(
     color: bool | None = ColorOpt,
     wide: bool = WideOpt,
     kernel: KernelChoice = KernelOpt,
+    every: bool = typer.Option(False, "--all", help="table: one row per exposed container, not per class of containers alike."),
 ) -> None:
     """Every listener reachable from the host, the LAN or other container networks, and through what.
+
+    Containers alike (replicas) share one row per class; --all gives each its own. JSON has both:
+    exposure (every entry) and by_class.
 
     Examples:
 
         netsim exposure designs/frontend-backend.yaml
         netsim exposure designs/compose-shop/compose.yaml -e 28.2 --wide
     """
-    from ..analysis.exposure import compute_exposure
+    from ..analysis.exposure import exposure_groups, exposure_proofs
     from ..analysis.reachability import reach_of
-    from ..render.tables import exposure_table
+    from ..render.tables import exposure_group_table, exposure_table
 
     world = _world(design, engine_version, kernel)
     model = world.design
-    entries = compute_exposure(reach_of(world))
+    result = reach_of(world)
+    proofs = exposure_proofs(result)
+    entries = [x.exposure for x in proofs]
     if format is Format.json:
-        from ..analysis.exposure import Through
-        from ..analysis.listeners import ListenerOrigins
-
-        origins = ListenerOrigins(model)
-        rows = [{**e.to_json(), "listener_origin": origins.at("host" if e.through_kind is Through.PUBLISHED_PORT else "ip",
-                                                              e.container, e.container, e.port, e.protocol)}
-                for e in entries]
-        typer.echo(json.dumps({"design": model.name, "kernel": kernel_json(model), "exposure": rows}, indent=1))
+        typer.echo(json.dumps({"design": model.name, "kernel": kernel_json(model),
+                               "exposure": [e.to_json() for e in entries],
+                               "by_class": [g.to_json() for g in exposure_groups(result, proofs)]}, indent=1))
         return
     from .terminal import output_width
 
-    _table(exposure_table(model.name, entries, _color(color), output_width(wide)), _color(color))
+    use, width = _color(color), output_width(wide)
+    if every:
+        _table(exposure_table(model.name, entries, use, width), use)
+    else:
+        _table(exposure_group_table(model.name, exposure_groups(result, proofs), use, width), use)
 
 
 @app.command()

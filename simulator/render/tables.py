@@ -13,9 +13,9 @@ from rich.table import Table
 from rich.text import Text
 
 from ..analysis.addressing import ContainerAddressing
-from ..analysis.exposure import Exposure
+from ..analysis.exposure import Exposure, ExposureGroup
 from ..analysis.probes import Probe
-from ..analysis.reachability import ReachResult
+from ..analysis.reachability import ProbeGroup, ReachResult, reason_shape
 from .text import printable_renderable
 
 DEFAULT_WIDTH = 100
@@ -83,6 +83,124 @@ def reach_table(result: ReachResult, color: bool = False, only: str | None = Non
     return _to_text(Group(*parts), color, width)
 
 
+def reach_header(result: ReachResult) -> str:
+    """The first line of the class summary: the design, its containers and classes, the engine."""
+    n = len(result.design.containers)
+    k = len(result.classes)
+    return f"{result.design.name}: {n} container(s) in {k} class(es), engine {result.engine_version}\n"
+
+
+def _class_title(result: ReachResult, source_class: str) -> str:
+    members = [m for c in result.classes if c.id == source_class for m in c.members]
+    if len(members) > 1:
+        return f"from {source_class}: {len(members)} containers alike ({members[0]} … {members[-1]})"
+    return f"from {source_class}"
+
+
+def _ports(ports: list[str], most: int = 4) -> str:
+    return ", ".join(ports[:most]) + (f" (+{len(ports) - most})" if len(ports) > most else "")
+
+
+def _group_outcome(g: ProbeGroup) -> Text:
+    if g.reachable:
+        return Text(f"✔ {g.responder_class or g.example.responder}", style="green")
+    style = "yellow" if g.disposition.value in ("REFUSED", "NAME_NOT_RESOLVED") else "red"
+    return Text(f"✘ {g.disposition.value.lower().replace('_', ' ')}", style=style)
+
+
+def _group_target(g: ProbeGroup) -> str:
+    if g.via == "host":
+        return f"host {g.host}" if g.host else "host"
+    return g.target_class or "-"
+
+
+def reach_summary(result: ReachResult, source_class: str, groups: list[ProbeGroup], color: bool = False,
+                  width: int | None = DEFAULT_WIDTH) -> str:
+    """One source class: its probes gathered by target class and outcome, each row with how many
+    probes it stands for, the ways and ports, and the reason that decided it (its first probe's)."""
+    rows: dict[tuple, list] = {}
+    for g in groups:
+        key = (_group_target(g), g.disposition, g.responder_class, reason_shape(g.reason))
+        row = rows.get(key)
+        if row is None:
+            rows[key] = [g, g.count, [g.via.value], [f"{g.port}/{g.protocol}"]]
+        else:
+            row[1] += g.count
+            if g.via.value not in row[2]:
+                row[2].append(g.via.value)
+            if f"{g.port}/{g.protocol}" not in row[3]:
+                row[3].append(f"{g.port}/{g.protocol}")
+    table = Table(title=_class_title(result, source_class), title_justify="left", show_lines=False, expand=False)
+    table.add_column("to", overflow="fold")
+    table.add_column("via", no_wrap=True)
+    table.add_column("ports", overflow="fold")
+    table.add_column("probes", justify="right", no_wrap=True)
+    table.add_column("result", overflow="fold")
+    table.add_column("reason", overflow="fold", ratio=1)
+    for key, (g, count, vias, ports) in rows.items():
+        table.add_row(key[0], " ".join(vias), _ports(ports), str(count), _group_outcome(g), g.reason)
+    return _to_text(table, color, width)
+
+
+def reach_groups_table(result: ReachResult, source_class: str, groups: list[ProbeGroup], color: bool = False,
+                       width: int | None = DEFAULT_WIDTH) -> str:
+    """One source class, one row per class-level group: way, target class, network or name, port,
+    how many probes, the outcome and the reason (its first probe's), with that probe as an example."""
+    table = Table(title=_class_title(result, source_class), title_justify="left", show_lines=False, expand=False)
+    table.add_column("via", no_wrap=True)
+    table.add_column("target", overflow="fold")
+    table.add_column("port", justify="right", no_wrap=True)
+    table.add_column("probes", justify="right", no_wrap=True)
+    table.add_column("result", overflow="fold")
+    table.add_column("reason", overflow="fold", ratio=1)
+    table.add_column("for example", overflow="fold")
+    for g in groups:
+        if g.via == "ip":
+            target = f"{g.target_class} @ {g.network}"
+        elif g.via == "dns":
+            target = f"name {g.name}" if g.name else f"names of {g.target_class}"
+        else:
+            target = _group_target(g)
+        e = g.example
+        example = f"{e.source} → {_dialled(e)}" + (f" ({e.address})" if e.address else "")
+        table.add_row(g.via, target, f"{g.port}/{g.protocol}", str(g.count), _group_outcome(g), g.reason, example)
+    return _to_text(table, color, width)
+
+
+def reach_totals(probes: int, answered: int, groups: int) -> str:
+    """The last line of the class summary."""
+    return f"{probes} probes in {groups} group(s), {answered} answered\n"
+
+
+def reach_probe_tables(result: ReachResult, probes, color: bool = False, width: int | None = DEFAULT_WIDTH):
+    """Every probe, one table per source as :func:`reach_table` draws it, yielded source by source
+    (the header line first), so a caller prints as it goes."""
+    current: str | None = None
+    batch: list[Probe] = []
+    yield _to_text(Text(f"{result.design.name}: every probe, engine {result.engine_version}", style="bold"), color, width)
+    for p in probes:
+        if p.source != current and batch:
+            yield _source_table(batch, color, width)
+            batch = []
+        current = p.source
+        batch.append(p)
+    if batch:
+        yield _source_table(batch, color, width)
+
+
+def _source_table(probes: list[Probe], color: bool, width: int | None) -> str:
+    table = Table(title=f"from {probes[0].source}", title_justify="left", show_lines=False, expand=False)
+    table.add_column("via", no_wrap=True)
+    table.add_column("target", overflow="fold")
+    table.add_column("address", no_wrap=True)
+    table.add_column("port", justify="right", no_wrap=True)
+    table.add_column("result", overflow="fold")
+    table.add_column("reason", overflow="fold", ratio=1)
+    for p in probes:
+        table.add_row(p.via, _dialled(p), p.address or "-", f"{p.port}/{p.protocol}", _outcome(p), p.reason)
+    return _to_text(table, color, width)
+
+
 def reach_matrix(result: ReachResult, color: bool = False, width: int | None = DEFAULT_WIDTH) -> str:
     """A compact grid: sources down, target containers across; ✔ if any probe to it answers."""
     targets: list[str] = []
@@ -126,6 +244,31 @@ def exposure_table(design_name: str, entries: list[Exposure], color: bool = Fals
         table.add_row(e.container, f"{e.port}/{e.protocol}", Text(e.audience, style=styles[e.audience]), e.through, e.example)
     if not entries:
         return _to_text(Text(f"{design_name}: nothing is reachable from outside its own networks"), color, width)
+    return _to_text(table, color, width)
+
+
+def exposure_group_table(design_name: str, groups: list[ExposureGroup], color: bool = False,
+                         width: int | None = DEFAULT_WIDTH) -> str:
+    """Exposure by class: one row per class, audience, way and listening port, with how many
+    exposures it stands for and the first one's example; a container alone in its class reads as
+    in :func:`exposure_table`."""
+    if not groups:
+        return _to_text(Text(f"{design_name}: nothing is reachable from outside its own networks"), color, width)
+    grouped = any(g.count > 1 or g.members > 1 for g in groups)
+    note = " (containers alike grouped by class; --all: one row each)" if grouped else ""
+    table = Table(title=f"{design_name}: listeners reachable from outside their networks{note}")
+    for col in ("container", "port", "reachable from"):
+        table.add_column(col, no_wrap=True)
+    for col in ("through", "for example"):
+        table.add_column(col, overflow="fold")
+    styles = {"external": "bold red", "other networks": "yellow", "host": "cyan"}
+    for g in groups:
+        e = g.first
+        who = e.container if g.members == 1 else f"{g.container_class}" + \
+            (f"\n{len(g.containers)} of {g.members}" if len(g.containers) < g.members else "")
+        ports = f"{g.ports[0]}/{g.protocol}" if len(g.ports) == 1 else f"{min(g.ports)}…{max(g.ports)}/{g.protocol} ({len(g.ports)} ports)"
+        through = e.through if g.count == 1 else f"{e.through} (and {g.count - 1} alike)"
+        table.add_row(who, ports, Text(g.audience, style=styles[g.audience]), through, e.example)
     return _to_text(table, color, width)
 
 
