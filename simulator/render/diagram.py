@@ -565,7 +565,7 @@ def _groups(scene: Scene, host: HostNode) -> list[_Group]:
                   for o in scene.overlays if o.id in by_home)
     for home, boxes in by_home.items():  # a home not drawn (cannot happen with the scene's own boxes)
         groups.append(_Group(home, False, "", "host", tuple(boxes)))
-    return groups
+    return [g for g in groups if not g.boxes] + [g for g in groups if g.boxes]  # the empty ones share the first shelf
 
 
 @dataclass(frozen=True)
