@@ -117,9 +117,7 @@ def build_ruleset(
                 # inserted: they come before the jumps of the other bridges (as the engine's -I)
                 filt.insert(f"-A {iso1} ! -d {subnet} -i {br} -j DROP")
                 filt.insert(f"-A {iso1} ! -s {subnet} -o {br} -j DROP")
-                if not icc:
-                    filt.add(f"-A DOCKER-FORWARD -i {br} -o {br} -j DROP")
-                filt.add(f"-A DOCKER-FORWARD -i {br} -o {br} -j ACCEPT")
+                filt.add(f"-A DOCKER-FORWARD -i {br} -o {br} -j {'ACCEPT' if icc else 'DROP'}")  # one rule (28.5.2, 29.7.2)
             else:
                 filt.add(f"-A DOCKER-ISOLATION-STAGE-1 ! -s {subnet} -o {br} -j DROP")
                 filt.add(f"-A DOCKER-ISOLATION-STAGE-1 ! -d {subnet} -i {br} -j DROP")

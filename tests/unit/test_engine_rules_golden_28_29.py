@@ -133,7 +133,8 @@ def _observations(version: str, log: str) -> list[tuple[str, str, int, str]]:
 @pytest.mark.parametrize(("version", "line", "log", "setup"), PROBE_LOGS)
 def test_model_answers_as_the_engine_did(version, line, log, setup):
     """Each probe's answer on the engine equals the model's walk: a name is DELIVERED to that
-    container, ``timed out`` is a drop, ``Network is unreachable`` is NO_ROUTE. The LAN peer of the
+    container, ``timed out`` is a drop, ``Network is unreachable`` is NO_ROUTE, ``Connection refused``
+    is REFUSED. The LAN peer of the
     experiment sent from 192.168.88.2 to the host's 192.168.88.1; the design's host is 192.168.77.1."""
     from simulator.engine.topology import EXTERNAL
     from simulator.engine.trace import Disposition
@@ -152,5 +153,7 @@ def test_model_answers_as_the_engine_did(version, line, log, setup):
             assert trace.disposition.value.startswith("DROPPED"), probe
         elif "unreachable" in answer:
             assert trace.disposition is Disposition.NO_ROUTE, probe
+        elif "refused" in answer:
+            assert trace.disposition is Disposition.REFUSED, probe
         else:
             assert (trace.disposition, trace.responder) == (Disposition.DELIVERED, answer), probe

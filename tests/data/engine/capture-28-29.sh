@@ -25,6 +25,7 @@ nsx ip link add nsx-lan0 type veth peer name nsx-lan1 2>/dev/null; nsx ip link s
 docker network create $L --subnet 10.99.1.0/24 nx-a >/dev/null
 docker network create $L --subnet 10.99.4.0/24 -o com.docker.network.bridge.enable_icc=false nx-noicc >/dev/null
 docker network create $L --internal --subnet 10.99.3.0/24 nx-int >/dev/null
+docker network create $L --internal --subnet 10.99.5.0/24 -o com.docker.network.bridge.enable_icc=false nx-intnoicc >/dev/null
 docker network create $L --subnet 10.99.10.0/24 nx-aaa >/dev/null
 docker network create $L --subnet 10.99.26.0/24 nx-zzz >/dev/null
 docker network create $L --subnet 10.99.30.0/24 -o $GWM=routed nx-routed >/dev/null
@@ -38,6 +39,7 @@ srv nx-a3 --network nx-a -p 80                          # ephemeral host port
 srv nx-n1 --network nx-noicc                            # icc off
 srv nx-n2 --network nx-noicc -p 8110:80
 srv nx-i1 --network nx-int                              # internal
+srv nx-j1 --network nx-intnoicc                         # internal, icc off
 srv nx-m1 --network nx-zzz; docker network connect nx-aaa nx-m1; docker restart -t 0 nx-m1 >/dev/null  # multi-homed
 srv nx-g1 --network name=nx-aaa --network name=nx-zzz,gw-priority=10 -p 8130:80  # gw_priority: nx-zzz is the gateway
 srv nx-r1 --network nx-routed -p 8120:80                # gateway mode routed
@@ -46,11 +48,11 @@ srv nx-s1 --network nx-iso                              # gateway mode isolated
 srv nx-mv1 --network nx-mv                              # macvlan
 echo "# Docker $(docker version -f '{{.Server.Version}}'), setup $SETUP of tests/data/engine/capture-28-29.sh, captured $(date -u +%FT%TZ)"
 echo "# daemon: $(tr -d '\n' < /tmp/$NS.json)"
-for n in bridge nx-a nx-noicc nx-int nx-aaa nx-zzz nx-routed nx-natu nx-iso; do
+for n in bridge nx-a nx-noicc nx-int nx-intnoicc nx-aaa nx-zzz nx-routed nx-natu nx-iso; do
   echo "#   network $n -> $(brof $n) $(docker network inspect -f '{{range .IPAM.Config}}{{.Subnet}}{{end}} internal={{.Internal}} opts={{json .Options}}' $n)"; done
 echo "#   nx-mv macvlan parent=nsx-lan0 192.168.77.0/24"
-for c in nx-d1 nx-a1 nx-a2 nx-a3 nx-n1 nx-n2 nx-i1 nx-m1 nx-g1 nx-r1 nx-u1 nx-s1 nx-mv1; do
+for c in nx-d1 nx-a1 nx-a2 nx-a3 nx-n1 nx-n2 nx-i1 nx-j1 nx-m1 nx-g1 nx-r1 nx-u1 nx-s1 nx-mv1; do
   echo "#   container $c $(docker inspect -f '{{range $k,$v := .NetworkSettings.Networks}}{{$k}}={{$v.IPAddress}} {{end}}' $c) ports: $(docker port $c | tr '\n' ' ')"; done
-echo "# netns: net.ipv4.ip_forward=$(nsx sysctl -n net.ipv4.ip_forward) (0 before the daemon started)"
+echo "# netns: net.ipv4.ip_forward=$(nsx sysctl -n net.ipv4.ip_forward) now, ${FWD:-0} before the daemon started"
 echo
 if [ "$SETUP" = nft ]; then nsx nft list ruleset; else for t in raw nat filter; do nsx iptables-save -t $t | grep -v '^# Generated\|^# Completed'; done; fi

@@ -38,5 +38,6 @@ p nx-a1 10.99.26.3 80      # the same (gw_priority container)
 p nx-n1 10.99.4.3 80       # icc=false network, same network
 p nx-s1 10.99.32.1 80      # isolated gateway mode: the container has the first address
 p nx-i1 10.99.1.2 80       # internal network to another network
+p nx-j1 10.99.5.1 80       # internal, icc off: its gateway address (nothing listens there)
 echo "  [nx-g1 ip route]"; docker exec nx-g1 ip route | sed 's/^/    /'
 echo "  [nx-s1 ip route]"; docker exec nx-s1 ip route | sed 's/^/    /'
