@@ -349,7 +349,10 @@ def _hashable(value: object) -> object:
 
 
 def _merge(base: _L, over: _L, key: str | None, tags: _Tags) -> _L:
-    """``over`` (a later file, or the extending service) merged onto ``base``."""
+    """``over`` (a later file, or the extending service) merged onto ``base``; a null over a value
+    leaves it as it was (``!reset`` removes a value)."""
+    if over.value is None and base.value is not None:
+        return base
     if isinstance(base.value, list) != isinstance(over.value, list) and key in MAPPABLE:
         base, over = _as_map(base, key), _as_map(over, key)
     if isinstance(base.value, dict) and isinstance(over.value, dict):

@@ -157,6 +157,17 @@ def test_process_environment_wins_over_dotenv():
     assert (None, 8181, 80, "tcp") in netsim_view(design)["web"][1]
 
 
+def test_merge_rules_as_docker_compose():
+    """networks list + mapping, a port written twice in two forms, a repeated expose, a null that
+    changes nothing (compose-spec 13-merge.md)."""
+    here = PROJECTS / "merge"
+    design = netsim_load(here / "compose.yaml")
+    _same(design, compose_view(compose_config(here)))
+    web = design.container("web")
+    assert [(p.host_port, p.container_port) for p in web.ports].count((8080, 80)) == 1
+    assert dict((a.network, a.aliases) for a in web.attachments) == {"back": ("web.back",), "front": ()}
+
+
 # --- extends ----------------------------------------------------------------------------------
 
 
