@@ -157,3 +157,25 @@ def test_model_answers_as_the_engine_did(version, line, log, setup):
             assert trace.disposition is Disposition.REFUSED, probe
         else:
             assert (trace.disposition, trace.responder) == (Disposition.DELIVERED, answer), probe
+
+
+@pytest.mark.parametrize(
+    ("line", "user_return", "hairpin", "skip_dnat", "forward_chain"),
+    [
+        ("20.10", True, True, True, False),  # confirmed (tests/data/engine/20.10)
+        ("27.5", True, True, True, False),
+        ("28.0", True, False, True, True),  # from source: bf251c33d0 (v28.0.0), 984a610a21 (v28.0.1)
+        ("28.2", True, False, True, True),  # dc519a0f18 drops DOCKER-USER's RETURN in v28.2.2
+        ("28.5", False, False, True, True),  # confirmed on 28.5.2
+        ("29.0", False, False, False, True),  # 1ad9599da7 (docker-v29.0.0); confirmed on 29.7.2
+    ],
+)
+def test_rule_generations_between_the_confirmed_engines(line, user_return, hairpin, skip_dnat, forward_chain):
+    """The lines between the engines met here follow the commits cited in versions.py."""
+    design, _ = load_design(DATA / "capture-28-29-full.yaml")
+    rs = build_world(design, line).host_ns("docker1").ruleset
+    filt, nat = set(rs.filter.lines()), set(rs.nat.lines())
+    assert ("-A DOCKER-USER -j RETURN" in filt) is user_return
+    assert ("-A POSTROUTING -s 10.99.1.2/32 -d 10.99.1.2/32 -p tcp -m tcp --dport 80 -j MASQUERADE" in nat) is hairpin
+    assert ("-A DOCKER -i br-nx-a -j RETURN" in nat) is skip_dnat
+    assert ("-A FORWARD -j DOCKER-FORWARD" in filt) is forward_chain
