@@ -614,6 +614,8 @@ class Matrix:
                 for port, proto in ports:
                     yield self._dns_probe(src_name, ns, name, res, port, proto)
             yield from self.host_probes(src_name, ns, host_ports)
+            if len(self.names._cache) > OUTCOME_CACHE:  # name lookups per search path: bounded as the outcomes are
+                self.names._cache.clear()
 
     def host_probes(self, src_name: str, ns: Namespace, host_ports: dict[str, list]) -> Iterator[Probe]:
         """The probes of one source via host: every host port of the host(s) it dials."""
