@@ -92,6 +92,22 @@ def _through(result: ReachResult, probe: Probe) -> tuple[Through, str]:
     return Through.OTHER, f"{probe.via} {probe.address or ''}".strip()
 
 
+def service_port(result: ReachResult, p: Probe) -> int:
+    """The port the answering container listens on (a published port maps to its container port)."""
+    if p.via != "host":
+        return p.port
+    host = p.host or result.design.hosts[0].name
+    for b in result.world.bindings.get(host, ()):
+        if b.host_port == p.port and b.protocol == p.protocol and (p.responder is None or _same_ns(result, b.container, p.responder)):
+            return b.container_port
+    return p.port
+
+
+def _same_ns(result: ReachResult, a: str, b: str) -> bool:
+    ns = result.world.ns_of
+    return a == b or (a in ns and ns.get(a) == ns.get(b))
+
+
 AUDIENCE_ORDER = {"external": 0, "other networks": 1, "host": 2}
 
 
@@ -216,3 +232,43 @@ class _Listeners:
             return self.pairs.ip(source, item, g.network, g.port, g.protocol)
         return self.pairs.dns(source, item, g.port, g.protocol)
 
+
+
+@dataclass(frozen=True, slots=True)
+class ExposureGroup:
+    """Exposures of the containers of one class that are the same case: the same audience, the same
+    way through (kind), the same listening port; ``first`` stands for them (its proof, its text)."""
+
+    container_class: str
+    members: int  # containers in the class
+    audience: str
+    through_kind: Through
+    protocol: str
+    ports: tuple[int, ...]  # the ports dialled (each replica's own host port when published), in order
+    count: int  # exposures it stands for
+    first: Exposure
+    containers: tuple[str, ...]  # the exposed containers, in order
+
+    def to_json(self) -> dict:
+        return {"class": self.container_class, "members": self.members, "audience": self.audience,
+                "through_kind": self.through_kind.value, "protocol": self.protocol, "ports": list(self.ports),
+                "count": self.count, "containers": list(self.containers), "first": self.first.to_json()}
+
+
+def exposure_groups(result: ReachResult, proofs: list[Exposed]) -> list[ExposureGroup]:
+    """:func:`exposure_proofs` by class: one group per class, audience, way and listening port (a
+    container alone in its class keeps one group per exposure), in the order of the entries."""
+    sizes = {c.id: len(c.members) for c in result.classes}
+    rows: dict[tuple, list[Exposed]] = {}
+    for x in proofs:
+        e = x.exposure
+        size = sizes.get(x.container_class, 1)
+        key: tuple = (x.container_class, e.audience, e.through_kind, service_port(result, x.probe), e.protocol)
+        if size == 1:
+            key += (e.port, e.through)
+        rows.setdefault(key, []).append(x)
+    out = []
+    for (cls, who, kind, _, proto, *_), xs in rows.items():
+        out.append(ExposureGroup(cls, sizes.get(cls, 1), who, kind, proto, tuple(dict.fromkeys(x.exposure.port for x in xs)),
+                                 len(xs), xs[0].exposure, tuple(dict.fromkeys(x.exposure.container for x in xs))))
+    return out

@@ -9,13 +9,13 @@ proves the failure, its reason and its full trace.
 
 from __future__ import annotations
 
-from ..analysis.exposure import audience
+from ..analysis.exposure import audience, service_port
 from ..analysis.probes import Probe
 from ..analysis.reachability import Matrix, ReachResult, compute_reach
 from ..engine.trace import Hop, Place
 from ..errors import Problem
 from ..model import Design, ModeKind
-from .evidence import TraceBook, service_port
+from .evidence import TraceBook
 from .model import (
     Evidence,
     ExposureExpectation,

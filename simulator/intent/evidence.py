@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..analysis.paths import PairProbes
 from ..analysis.probes import Probe
-from ..analysis.reachability import Matrix, ReachResult, compute_reach, reach_of
+from ..analysis.reachability import Matrix, compute_reach, reach_of
 from ..engine.topology import World
 from ..engine.trace import Trace
 from ..model import Design
@@ -55,19 +55,3 @@ class TraceBook:
 
     def evidence(self, p: Probe) -> Evidence:
         return Evidence(describe_probe(p), outcome_of(p), self.trace(p))
-
-
-def service_port(result: ReachResult, p: Probe) -> int:
-    """The port the answering container listens on (a published port maps to its container port)."""
-    if p.via != "host":
-        return p.port
-    host = p.host or result.design.hosts[0].name
-    for b in result.world.bindings.get(host, ()):
-        if b.host_port == p.port and b.protocol == p.protocol and (p.responder is None or _same_ns(result, b.container, p.responder)):
-            return b.container_port
-    return p.port
-
-
-def _same_ns(result: ReachResult, a: str, b: str) -> bool:
-    ns = result.world.ns_of
-    return a == b or (a in ns and ns.get(a) == ns.get(b))

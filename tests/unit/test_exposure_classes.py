@@ -101,3 +101,44 @@ def test_pairs_of_classes_that_split_are_probed_pair_by_pair(monkeypatch):
     assert any(g.count > 0 for g in groups)
     monkeypatch.setattr(type(result), "groups", lambda self: iter(groups))
     assert compute_exposure(result) == exposure_per_probe(reach_of(world))
+
+
+def test_exposure_by_class_stands_for_every_entry_and_the_cli_shows_both(tmp_path):
+    from typer.testing import CliRunner
+
+    from simulator.analysis.exposure import exposure_groups
+    from simulator.cli import app
+
+    path = tmp_path / "scale.yaml"
+    path.write_text(yaml.safe_dump(generate(90, 6, 2, 7)))
+    result = reach_of(load(path).world())
+    proofs = exposure_proofs(result)
+    groups = exposure_groups(result, proofs)
+    assert len(groups) < len(proofs) and sum(g.count for g in groups) == len(proofs)
+    for g in groups:  # each group: one class, one audience and way; its first entry is the class's first
+        mine = [x.exposure for x in proofs if x.container_class == g.container_class and x.exposure.audience == g.audience
+                and x.exposure.through_kind is g.through_kind and x.exposure.protocol == g.protocol]
+        assert g.first in mine and set(g.containers) <= {e.container for e in mine}
+        assert g.members == len(result.class_of(g.first.container).members)
+    big = max(groups, key=lambda g: g.count)
+    assert big.count > 1 and big.members > 1
+    data = __import__("json").loads(CliRunner().invoke(app, ["exposure", str(path), "-f", "json"]).output)
+    assert [e["container"] for e in data["exposure"]] == [x.exposure.container for x in proofs]
+    assert sum(g["count"] for g in data["by_class"]) == len(data["exposure"])
+    table = CliRunner().invoke(app, ["exposure", str(path), "--wide"]).output
+    every = CliRunner().invoke(app, ["exposure", str(path), "--wide", "--all"]).output
+    assert f"{big.container_class} " in table and f"(and {big.count - 1} alike)" in table
+    assert "containers alike grouped by class" in table and "grouped by class" not in every
+    assert all(f"│ {c} " in every for c in big.containers)
+    assert table.count("\n") < every.count("\n")
+
+
+def test_bundled_designs_tables_are_unchanged_by_grouping():
+    """Every bundled design has classes of one container: grouped and per-container tables agree."""
+    from simulator.analysis.exposure import exposure_groups
+    from simulator.render.tables import exposure_group_table, exposure_table
+
+    for path in BUNDLED:
+        result = reach_of(load(path).world())
+        proofs = exposure_proofs(result)
+        assert exposure_group_table("d", exposure_groups(result, proofs)) == exposure_table("d", [x.exposure for x in proofs])
