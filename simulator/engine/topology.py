@@ -6,11 +6,12 @@ packet walk (:mod:`simulator.engine.walk`) only reads it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 
 from ..cidr import highest_free
-from ..model import Design, Driver, GatewayMode, ModeKind, Network
+from ..model import Design, Driver, GatewayMode, Host, ModeKind, Network
 from .ipam import GWBRIDGE, Addressing, allocate, gwbridge_network
 from .netfilter import Ruleset
 from .rules import Binding, build_ruleset, endpoint_order, published_bindings
@@ -52,12 +53,21 @@ class Namespace:
     routes: list[Route] = field(default_factory=list)
     listeners: dict[tuple[int, str], str] = field(default_factory=dict)  # (port, proto) -> responder
     members: list[str] = field(default_factory=list)  # containers living in this namespace
-    ruleset: Ruleset | None = None  # host namespaces only
+    _ruleset: Ruleset | None = field(default=None, repr=False, compare=False)
+    _make_ruleset: Callable[[], Ruleset] | None = field(default=None, repr=False, compare=False)
     proxies: dict[tuple[IPv4Address, int, str], Binding] = field(default_factory=dict)
     ip_forward: bool = False
     has_embedded_dns: bool = False
     gateway_network: str | None = None
     _owned: frozenset | None = field(default=None, repr=False)  # filled on first use, after the build
+
+    @property
+    def ruleset(self) -> Ruleset | None:
+        """The host's netfilter rules (host namespaces only; None elsewhere), built the first time
+        they are asked for: `check` needs none, a trace only the hosts its packet crosses."""
+        if self._make_ruleset is not None:
+            self._ruleset, self._make_ruleset = self._make_ruleset(), None
+        return self._ruleset
 
     @property
     def label(self) -> str:
@@ -202,7 +212,7 @@ def build_world(design: Design, engine_version: str | None = None) -> World:
         bindings[host.name] = hb
         ignored[host.name] = ign
         ns = namespaces[f"host:{host.name}"]
-        ns.ruleset = build_ruleset(design, addressing, host, version, hb, tuple(eph))
+        ns._make_ruleset = _ruleset_maker(design, addressing, host, version, hb, tuple(eph))
         ns.routes.append(Route(DEFAULT_ROUTE, host.lan_interface, None))
         ns.routes.extend(Route(prefix, host.lan_interface, via) for prefix, via in host.gateways)
         if host.daemon.userland_proxy:
@@ -237,6 +247,11 @@ def build_world(design: Design, engine_version: str | None = None) -> World:
     namespaces[EXTERNAL] = ext
 
     return World(design, version, addressing, namespaces, segments, bindings, ephemeral, ignored, ns_of)
+
+
+def _ruleset_maker(design: Design, addressing: Addressing, host: Host, version: EngineVersion,
+                   bindings: list[Binding], ephemeral: tuple[Binding, ...]) -> Callable[[], Ruleset]:
+    return lambda: build_ruleset(design, addressing, host, version, bindings, ephemeral)
 
 
 def as_engine_sees_it(design: Design, version: EngineVersion) -> Design:
