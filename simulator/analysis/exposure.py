@@ -14,7 +14,7 @@ import enum
 from dataclasses import dataclass
 
 from ..model import Driver, ModeKind
-from .paths import PairProbes, shared_matrix
+from .paths import PairProbes, probes_given, shared_matrix
 from .probes import Probe, Via
 from .reachability import ProbeGroup, ReachResult
 
@@ -118,6 +118,7 @@ class Exposed:
     exposure: Exposure
     probe: Probe
     container_class: str
+    position: tuple = ()  # the probe's place in matrix order (PairProbes.position)
 
 
 def compute_exposure(result: ReachResult) -> list[Exposure]:
@@ -135,7 +136,32 @@ def exposure_proofs(result: ReachResult, pairs: PairProbes | None = None) -> lis
     of classes splits into several outcomes, its probes are made pair by pair. The result is
     the per-probe answer exactly (tests/unit/test_exposure_classes.py compares them).
     """
+    if probes_given(result):  # observations or a filtered matrix: only its own probes say who answers
+        return _per_probe(result)
     return _Listeners(result, pairs or PairProbes(shared_matrix(result))).compute()
+
+
+def _per_probe(result: ReachResult) -> list[Exposed]:
+    """Exposure read off every probe of the result, in order: the first probe of each proves it."""
+    seen: dict[tuple, Exposed] = {}
+    for i, p in enumerate(result.iter_probes()):
+        if not p.reachable or p.responder is None:
+            continue
+        who = audience(result, p)
+        if who is None:
+            continue
+        kind, through = _through(result, p)
+        key = (p.responder, p.port, p.protocol, who, through)
+        if key not in seen:
+            e = Exposure(p.responder, p.port, p.protocol, who, through, f"{p.source} -> {p.address}:{p.port}/{p.protocol} ({p.via})", kind)
+            cls = result.class_of(p.responder).id if result.design.has_container(p.responder) else p.responder
+            seen[key] = Exposed(e, p, cls, (i,))
+    return sorted(seen.values(), key=_entry_order)
+
+
+def _entry_order(x: Exposed) -> tuple:
+    e = x.exposure
+    return (e.container, AUDIENCE_ORDER[e.audience], e.port, e.protocol, e.through)
 
 
 class _Listeners:
@@ -143,12 +169,8 @@ class _Listeners:
         self.result = result
         self.world = result.world
         self.pairs = pairs
-        self.order = {name: i for i, (name, _) in enumerate(self.pairs.matrix.sources())}
+        self.order = {name: i for i, name in enumerate(self.pairs.sources)}
         self.members = {c.id: c.members for c in result.classes}
-        self.name_order: dict[str, int] = {}
-        for c in self.world.design.containers:  # the order in which the matrix looks names up
-            for n in [c.engine_name] + ([c.service] if c.service else []) + [a for att in c.attachments for a in att.aliases]:
-                self.name_order.setdefault(n, len(self.name_order))
         self._own: dict[str, list[str]] | None = None
         self.best: dict[tuple, tuple[tuple, Probe, Through]] = {}
 
@@ -180,7 +202,7 @@ class _Listeners:
             return
         kind, through = _through(self.result, p)
         key = (p.responder, p.port, p.protocol, who, through)
-        rank = (self.order[p.source], 1 if p.via == Via.DNS else 0, self.name_order.get(p.name or "", 0))
+        rank = self.pairs.position(p)
         held = self.best.get(key)
         if held is None or rank < held[0]:
             self.best[key] = (rank, p, kind)
@@ -212,11 +234,11 @@ class _Listeners:
                         self.offer(p)
                         break
         out = []
-        for (responder, port, proto, who, through), (_, p, kind) in self.best.items():
+        for (responder, port, proto, who, through), (rank, p, kind) in self.best.items():
             e = Exposure(responder, port, proto, who, through, f"{p.source} -> {p.address}:{p.port}/{p.protocol} ({p.via})", kind)
-            out.append(Exposed(e, p, self.result.class_of(responder).id if self.world.design.has_container(responder) else responder))
-        return sorted(out, key=lambda x: (x.exposure.container, AUDIENCE_ORDER[x.exposure.audience], x.exposure.port,
-                                          x.exposure.protocol, x.exposure.through))
+            cls = self.result.class_of(responder).id if self.world.design.has_container(responder) else responder
+            out.append(Exposed(e, p, cls, rank))
+        return sorted(out, key=_entry_order)
 
     def items(self, g: ProbeGroup) -> list[str]:
         """What the group's probes dial besides the source: target containers (ip) or own names (dns)."""

@@ -113,6 +113,13 @@ def shared_matrix(result: ReachResult) -> Matrix:
     return result._matrix()
 
 
+def probes_given(result: ReachResult) -> bool:
+    """Whether ``result`` carries probes given to it (``dataclasses.replace(result, probes=...)``:
+    observations, a filtered matrix) rather than its matrix's: then only its probes say what is
+    reachable, and a probe made again from the matrix would not."""
+    return result.__dict__.get("_given") is not None
+
+
 class PairProbes:
     """Exact probes of the matrix one at a time, on one :class:`Matrix`'s shared walks: the probes
     of one source, or of one source to one target, without computing every source's.
@@ -129,6 +136,7 @@ class PairProbes:
         self._targets: list[tuple] | None = None
         self._names: list[tuple[str, list[tuple[int, str]]]] | None = None
         self._host_ports: dict[str, list[tuple[int, str]]] | None = None
+        self._places: dict[str, dict] | None = None
 
     def ip_targets(self) -> list[tuple]:
         """(target, network, address, address text, port, protocol, host) in matrix order."""
@@ -141,6 +149,24 @@ class PairProbes:
         if self._names is None:
             self._names = self.matrix._names()
         return self._names
+
+    def position(self, p: Probe) -> tuple:
+        """Where ``p`` stands in matrix order: its source's place, then (ip, dns, host) and its place
+        among that source's probes of that way."""
+        if self._places is None:
+            hosts = {h.name: i for i, h in enumerate(self.world.design.hosts)}
+            self._places = {
+                "source": {name: i for i, name in enumerate(self.sources)},
+                "ip": {(t, n, port, proto): i for i, (t, n, _, _, port, proto, _) in enumerate(self.ip_targets())},
+                "name": {name: i for i, (name, _) in enumerate(self.names())},
+                "host": {**hosts, None: 0},
+            }
+        places = self._places
+        if p.via == Via.IP:
+            return (places["source"][p.source], 0, places["ip"][(p.target, p.network, p.port, p.protocol)])
+        if p.via == Via.DNS:
+            return (places["source"][p.source], 1, places["name"][p.name], p.port, p.protocol)
+        return (places["source"][p.source], 2, places["host"][p.host], p.port, p.protocol)
 
     def ip(self, source: str, target: str, network: str, port: int, proto: str) -> Probe | None:
         """``source`` dialling ``target``'s address on ``network`` (None: no such address)."""

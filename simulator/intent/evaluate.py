@@ -9,9 +9,10 @@ proves the failure, its reason and its full trace.
 
 from __future__ import annotations
 
-from ..analysis.exposure import audience, service_port
+from ..analysis.exposure import exposure_proofs, service_port
+from ..analysis.paths import PairProbes, probes_given, shared_matrix
 from ..analysis.probes import Probe
-from ..analysis.reachability import Matrix, ReachResult, compute_reach
+from ..analysis.reachability import ReachResult, compute_reach
 from ..engine.trace import Hop, Place
 from ..errors import Problem
 from ..model import Design, ModeKind
@@ -57,9 +58,19 @@ class _Context:
     def __init__(self, design: Design, result: ReachResult, scope: Scope, book: TraceBook):
         self.design, self.result, self.scope, self.book = design, result, scope, book
         self.world = result.world
-        self.by_source: dict[str, list[Probe]] = {}
-        for p in result.probes:
-            self.by_source.setdefault(p.source, []).append(p)
+        self.given: dict[str, list[Probe]] | None = None  # the result's own probes (observations), by source
+        if probes_given(result):
+            self.given = {}
+            for p in result.probes:
+                self.given.setdefault(p.source, []).append(p)
+        self.pairs = PairProbes(shared_matrix(result))
+
+    def probes_from(self, source: str) -> list[Probe]:
+        """Every probe of one source, in matrix order: made for it alone (not the whole matrix),
+        or the result's own when it was given probes."""
+        if self.given is not None:
+            return self.given.get(source, [])
+        return list(self.pairs.from_source(source))
 
     # --- helpers -------------------------------------------------------------------------
     def answered_by(self, p: Probe, target: str) -> bool:
@@ -107,7 +118,7 @@ class _Context:
         shown: list[Probe] = []
         checked = 0
         for src in sources:
-            probes = [p for p in self.by_source.get(src, ()) if e.via in ("any", p.via)]
+            probes = [p for p in self.probes_from(src) if e.via in ("any", p.via)]
             for tgt in targets:
                 if tgt == src:
                     continue
@@ -155,23 +166,24 @@ class _Context:
         services = self.scope.containers(e.services, "service")
         failures: list[str] = []
         shown: list[Probe] = []
-        seen: set[tuple] = set()
         if e.audiences:
-            for p in self.result.probes:
-                if not p.reachable or p.responder not in services:
+            first: dict[tuple, tuple[tuple, Probe]] = {}
+            wanted = set(services)
+            for x in exposure_proofs(self.result, self.pairs):  # each exposure's first probe in matrix order
+                p = x.probe
+                if p.responder not in wanted:
                     continue
-                aud = audience(self.result, p)
-                aud = aud.replace(" ", "-") if aud else None
+                aud = x.exposure.audience.replace(" ", "-")
                 if aud not in e.audiences:
                     continue
                 port = PortSpec(service_port(self.result, p), p.protocol)
                 if e.only_ports and port in e.only_ports:
                     continue
                 key = (p.responder, port, aud, p.via)
-                if key in seen:
-                    continue
-                seen.add(key)
-                failures.append(f"{p.responder} {port} is reachable from {aud} ({p.via})")
+                if key not in first or x.position < first[key][0]:
+                    first[key] = (x.position, p)
+            for (responder, port, aud, via), (_, p) in sorted(first.items(), key=lambda kv: kv[1][0]):
+                failures.append(f"{responder} {port} is reachable from {aud} ({via})")
                 shown.append(p)
         extra: list[Evidence] = []
         if e.published is False:
@@ -188,8 +200,8 @@ class _Context:
 
     # --- names ------------------------------------------------------------------------------------
     def resolve(self, e: ResolveExpectation) -> Outcome:
-        matrix = Matrix(self.world)
-        srcs = dict(matrix.sources())
+        matrix = self.pairs.matrix
+        srcs = self.pairs.sources
         targets = set(self.scope.containers(e.targets, "to")) if e.targets else set()
         failures, evidence = [], []
         for src in self.scope.sources(e.sources):
