@@ -265,19 +265,17 @@ class _Addresses:
 
     def __init__(self, seg: Segment) -> None:
         self.seg = seg
-        self.used: dict[IPv4Address, str] = {}
-        self.taken: set[int] = set()  # the same addresses as integers, for the scan
+        self.used: dict[int, str] = {}  # address (as an integer: IPv4Address hashes through a string) -> holder
         self.cursor: dict[bool, int] = {}
 
     def __contains__(self, address: IPv4Address) -> bool:
-        return address in self.used
+        return int(address) in self.used
 
     def get(self, address: IPv4Address) -> str | None:
-        return self.used.get(address)
+        return self.used.get(int(address))
 
     def __setitem__(self, address: IPv4Address, holder: str) -> None:
-        self.used[address] = holder
-        self.taken.add(int(address))
+        self.used[int(address)] = holder
 
     def next_free(self, net: Network | None) -> IPv4Address | None:
         """The lowest free address in allocation order (``net``'s ip_range when it has one).
@@ -296,7 +294,8 @@ class _Addresses:
                 lo, hi = lo + 1, hi - 1
             edges = set()
         c = max(lo, self.cursor.get(ranged, lo))
-        while c <= hi and (c in edges or c in self.taken):
+        taken = self.used
+        while c <= hi and (c in edges or c in taken):
             c += 1
         self.cursor[ranged] = c
         return IPv4Address(c) if c <= hi else None
