@@ -240,9 +240,10 @@ class _Rows:
 
 
 class _ClassGroups:
-    """The class-level rows of a matrix, from one representative probe per pair of classes and
-    outcome: members that the representative cannot stand for (a container dialling an address of
-    its own namespace, a name whose records include its own namespace) are walked on their own."""
+    """The class-level rows of a matrix, from one representative probe per pair of a source class and
+    a subgroup of a target class (:meth:`_subgroups`): the pairs the representative cannot stand for
+    (a source holding an address of the target: itself, its namespace's, the same address on another
+    host; a name whose records it holds) are walked on their own."""
 
     def __init__(self, result: ReachResult, matrix: Matrix):
         self.result = result
@@ -255,14 +256,14 @@ class _ClassGroups:
             self.targets_of.setdefault(entry[0], []).append(entry)
         self.cls_of = {m: c for c in result.classes for m in c.members}
         # names: a container's own name gathered by its class; every other name on its own
-        self.own_names: dict[str, list[tuple[str, str, list]]] = {}  # class id -> [(member, name, ports)]
+        self.own_names: dict[str, dict[str, tuple[str, str, list]]] = {}  # class id -> member -> (member, name, ports)
         self.dns_entries: list[tuple] = []
         seen: set[str] = set()
         for name, ports in matrix._names():
             cid, own = self.owners.get(name, (None, False))
             if own and cid is not None:
                 member = self._owner_of(name)
-                self.own_names.setdefault(cid, []).append((member, name, ports))
+                self.own_names.setdefault(cid, {})[member] = (member, name, ports)
                 if cid not in seen:
                     seen.add(cid)
                     self.dns_entries.append(("own", cid))
@@ -273,8 +274,17 @@ class _ClassGroups:
         for ns in world.namespaces.values():
             for addr in ns.addresses():
                 self.held_by.setdefault(addr, []).append(ns.id)
-        # containers one of whose addresses another namespace holds too (the same subnet on two hosts)
-        self.colliding = {t for t, entries in self.targets_of.items() if any(len(self.held_by.get(e[2], ())) > 1 for e in entries)}
+        self.holding: dict[IPv4Address, list[tuple[str, str]]] = {}  # address -> (namespace, segment) holding it
+        for ns in world.namespaces.values():
+            for i in ns.interfaces.values():
+                if i.address is not None and i.segment is not None:
+                    self.holding.setdefault(i.address.ip, []).append((ns.id, str(i.segment)))
+        self.target_by_addr: dict[IPv4Address, list[str]] = {}  # address -> the targets dialled at it
+        for t, entries in self.targets_of.items():
+            for addr in dict.fromkeys(e[2] for e in entries):
+                self.target_by_addr.setdefault(addr, []).append(t)
+        self._subs: dict = {}
+        self._placed_by_ns: tuple | None = None
 
     def _owner_of(self, name: str) -> str:
         owner = self.__dict__.get("_by_engine_name")
@@ -287,13 +297,6 @@ class _ClassGroups:
             return None
         c = self.cls_of.get(name)
         return c.id if c is not None else name
-
-    def mates(self, container: str) -> list[str]:
-        """The containers living in ``container``'s namespace (itself included), when it is a container's."""
-        ns_id = self.world.ns_of.get(container)
-        if ns_id is None or not ns_id.startswith("ctr:"):
-            return []
-        return self.world.namespaces[ns_id].members
 
     def sources(self) -> Iterator[tuple[str, list[str], list[tuple[str, Namespace]]]]:
         """(class id, members, [(member, namespace)]) per source class, in order."""
@@ -319,42 +322,88 @@ class _ClassGroups:
             yield from rows.groups()
 
     # --- via ip --------------------------------------------------------------------------
+    def _subgroups(self, tc: ContainerClass) -> list[list[str]]:
+        """The members of a target class whose addresses look alike from anywhere: the namespaces
+        holding each of their addresses (one, or several when a subnet exists on several hosts) are
+        on the same segments and of the same classes. Members of one subgroup answer every
+        source alike."""
+        cached = self._subs.get(tc.id)
+        if cached is None:
+            by_sig: dict[tuple, list[str]] = {}
+            for t in tc.members:
+                if t in self.targets_of:
+                    sig = tuple(self._holders(e[2]) for e in self.targets_of[t])
+                    by_sig.setdefault(sig, []).append(t)
+            cached = self._subs[tc.id] = list(by_sig.values())
+        return cached
+
+    def _holders(self, addr: IPv4Address) -> tuple:
+        return tuple(sorted((seg, tuple(self.cls(m) or "" for m in self.world.namespaces[ns_id].members) or (ns_id,))
+                            for ns_id, seg in self.holding.get(addr, ())))
+
+    def _owned(self, placed: list[tuple[str, Namespace]]) -> dict[str, list[tuple[str, Namespace]]]:
+        """target container -> the members of a source class holding one of its addresses."""
+        out: dict[str, list[tuple[str, Namespace]]] = {}
+        for s, ns in placed:
+            if ns.kind != "container":
+                continue
+            for addr in ns.addresses():
+                for t in self.target_by_addr.get(addr, ()):
+                    pairs = out.setdefault(t, [])
+                    if not pairs or pairs[-1][0] != s:  # once per source, however many of its addresses it holds
+                        pairs.append((s, ns))
+        return out
+
     def _ip(self, rows: _Rows, cid: str, members: list[str], placed: list[tuple[str, Namespace]]) -> None:
-        s0, ns0 = placed[0]
-        mates0 = self.mates(s0)
-        n = len(members)
+        owned = self._owned(placed)
         for tc in self.result.classes:
-            tmembers = [t for t in tc.members if t in self.targets_of]
-            if not tmembers:
-                continue
-            if any(t in self.colliding for t in tmembers):  # an address several namespaces hold: each target on its own
-                for t in tmembers:
-                    for entry in self.targets_of[t]:
-                        self._split_by_owner(rows, cid, tc.id, placed, (entry[2],), entry, self._ip_probe)
-                continue
-            plain = tmembers
-            local = [t for t in mates0 if t in self.targets_of and self.cls_of[t] is tc]
-            other = next((t for t in plain if t not in local), None)
-            if other is not None:
-                for entry in self.targets_of[other]:
-                    self._ip_probe(rows, cid, tc.id, s0, ns0, entry, n * (len(plain) - len(local)))
-            if local:
-                for s, ns in (placed[:1] if n == 1 else placed):  # each member dials its own namespace's
-                    for t in self.mates(s):
-                        if self.cls_of.get(t) is tc and t in self.targets_of:
-                            for entry in self.targets_of[t]:
-                                self._ip_probe(rows, cid, tc.id, s, ns, entry, 1)
+            for ts in self._subgroups(tc):
+                self._pairs(rows, cid, tc.id, placed, ts, owned, self._ip_entries)
+
+    def _ip_entries(self, rows: _Rows, cid: str, tid: str, src: str, ns: Namespace, t: str, count: int) -> None:
+        for entry in self.targets_of[t]:
+            self._ip_probe(rows, cid, tid, src, ns, entry, count)
+
+    def _pairs(self, rows: _Rows, cid: str, tid: str, placed: list[tuple[str, Namespace]], ts: list[str],
+               owned: dict[str, list[tuple[str, Namespace]]], probe) -> None:
+        """Every member of a source class dialling every target of one subgroup: the pairs where the
+        source holds one of the target's addresses (itself, its namespace's, the same address on another
+        host) each on its own, all other pairs alike, from one representative pair."""
+        local = [(t, s, ns) for t in ts for s, ns in owned.get(t, ())] if owned else []
+        others = len(placed) * len(ts) - len(local)
+        if others:
+            rep = None
+            for t in ts:
+                holders = {ns.id for _, ns in owned.get(t, ())}
+                first = next(((s, ns) for s, ns in placed if ns.id not in holders), None)
+                if first is not None:
+                    rep = (first[0], first[1], t)
+                    break
+            assert rep is not None, "a pair that is not local exists"
+            probe(rows, cid, tid, rep[0], rep[1], rep[2], others)
+        for t, s, ns in local:
+            probe(rows, cid, tid, s, ns, t, 1)
 
     def _split_by_owner(self, rows: _Rows, cid: str, tid: str | None, placed: list[tuple[str, Namespace]],
                         addresses: tuple, entry: tuple, probe) -> None:
         """The members of a source class that hold one of ``addresses`` walk on their own; the others alike."""
         owners = {x for a in addresses for x in self.held_by.get(a, ())}
-        special = [(s, ns) for s, ns in placed if ns.id in owners]
+        by_ns = self._by_ns(placed)
+        special = [m for o in owners for m in by_ns.get(o, ())]
         rest = next(((s, ns) for s, ns in placed if ns.id not in owners), None)
         if rest is not None:
             probe(rows, cid, tid, rest[0], rest[1], entry, len(placed) - len(special))
         for s, ns in special:
             probe(rows, cid, tid, s, ns, entry, 1)
+
+    def _by_ns(self, placed: list[tuple[str, Namespace]]) -> dict[str, list[tuple[str, Namespace]]]:
+        hit = self._placed_by_ns
+        if hit is None or hit[0] is not placed:
+            table: dict[str, list[tuple[str, Namespace]]] = {}
+            for s, ns in placed:
+                table.setdefault(ns.id, []).append((s, ns))
+            hit = self._placed_by_ns = (placed, table)
+        return hit[1]
 
     def _ip_probe(self, rows: _Rows, cid: str, tid: str | None, src: str, ns: Namespace, entry: tuple, count: int) -> None:
         target, network, addr, addr_text, port, proto, hint = entry
@@ -365,31 +414,38 @@ class _ClassGroups:
 
     # --- via dns -------------------------------------------------------------------------
     def _dns(self, rows: _Rows, cid: str, members: list[str], placed: list[tuple[str, Namespace]]) -> None:
-        s0, ns0 = placed[0]
-        mates0 = self.mates(s0)
-        n = len(members)
+        owned = None
         for entry in self.dns_entries:
             if entry[0] == "own":
                 tid = entry[1]
-                owned = self.own_names[tid]
-                if any(e[0] in self.colliding for e in owned):  # each name on its own
-                    for e in owned:
-                        self._dns_split(rows, cid, tid, ("own",), placed, e)
-                    continue
-                local = [e for e in owned if e[0] in mates0]
-                other = next((e for e in owned if e[0] not in mates0), None)
-                if other is not None:
-                    names = {e[1] for e in owned if e[0] not in mates0} if n == 1 else {e[1] for e in owned}
-                    self._dns_pair(rows, cid, tid, ("own",), s0, ns0, other, n * (len(owned) - len(local)), names)
-                if local:
-                    for s, ns in (placed[:1] if n == 1 else placed):
-                        mates = self.mates(s)
-                        for e in owned:
-                            if e[0] in mates:
-                                self._dns_pair(rows, cid, tid, ("own",), s, ns, e, 1, {e[1]})
+                if owned is None:
+                    owned = self._owned(placed)
+                by_member = self.own_names[tid]
+                for ts in self._own_subgroups(tid):
+                    names = {by_member[t][1] for t in ts[:2]}  # one name, or (two of) several
+
+                    def probe(rows: _Rows, cid: str, tid: str, src: str, ns: Namespace, t: str, count: int,
+                              names: set = names, by_member: dict = by_member) -> None:
+                        self._dns_pair(rows, cid, tid, ("own",), src, ns, by_member[t], count,
+                                       names if count > 1 else {by_member[t][1]})
+
+                    self._pairs(rows, cid, tid, placed, ts, owned, probe)
                 continue
             _, name, ports = entry
             self._dns_split(rows, cid, self.owners.get(name, (None, False))[0], name, placed, (None, name, ports))
+
+    def _own_subgroups(self, tid: str) -> list[list[str]]:
+        """The members of a class carrying their own name, in subgroups as for addresses (:meth:`_subgroups`)."""
+        key = ("own", tid)
+        cached = self._subs.get(key)
+        if cached is None:
+            by_sig: dict[tuple, list[str]] = {}
+            for t in self.own_names[tid]:
+                ns_id = self.world.ns_of.get(t)
+                addrs = self.world.namespaces[ns_id].addresses() if ns_id else []
+                by_sig.setdefault(tuple(self._holders(a) for a in addrs), []).append(t)
+            cached = self._subs[key] = list(by_sig.values())
+        return cached
 
     def _dns_split(self, rows: _Rows, cid: str, tid: str | None, name_key, placed: list[tuple[str, Namespace]],
                    entry: tuple) -> None:
