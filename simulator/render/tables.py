@@ -114,22 +114,25 @@ def _group_target(g: ProbeGroup) -> str:
     return g.target_class or "-"
 
 
+def _few(names: list[str], most: int = 3) -> str:
+    return ", ".join(names[:most]) + (f" (+{len(names) - most} more)" if len(names) > most else "")
+
+
 def reach_summary(result: ReachResult, source_class: str, groups: list[ProbeGroup], color: bool = False,
                   width: int | None = DEFAULT_WIDTH) -> str:
-    """One source class: its probes gathered by target class and outcome, each row with how many
-    probes it stands for, the ways and ports, and the reason that decided it (its first probe's)."""
+    """One source class: its probes gathered by outcome (and who answers), each row naming the
+    target classes it covers, the ways and ports, how many probes it stands for and the reason
+    that decided it (its first probe's)."""
     rows: dict[tuple, list] = {}
     for g in groups:
-        key = (_group_target(g), g.disposition, g.responder_class, reason_shape(g.reason))
+        key = (g.disposition, g.responder_class, reason_shape(g.reason))
         row = rows.get(key)
         if row is None:
-            rows[key] = [g, g.count, [g.via.value], [f"{g.port}/{g.protocol}"]]
-        else:
-            row[1] += g.count
-            if g.via.value not in row[2]:
-                row[2].append(g.via.value)
-            if f"{g.port}/{g.protocol}" not in row[3]:
-                row[3].append(f"{g.port}/{g.protocol}")
+            rows[key] = row = [g, 0, [], [], []]
+        row[1] += g.count
+        for items, item in ((row[2], _group_target(g)), (row[3], g.via.value), (row[4], f"{g.port}/{g.protocol}")):
+            if item not in items:
+                items.append(item)
     table = Table(title=_class_title(result, source_class), title_justify="left", show_lines=False, expand=False)
     table.add_column("to", overflow="fold")
     table.add_column("via", no_wrap=True)
@@ -137,8 +140,8 @@ def reach_summary(result: ReachResult, source_class: str, groups: list[ProbeGrou
     table.add_column("probes", justify="right", no_wrap=True)
     table.add_column("result", overflow="fold")
     table.add_column("reason", overflow="fold", ratio=1)
-    for key, (g, count, vias, ports) in rows.items():
-        table.add_row(key[0], " ".join(vias), _ports(ports), str(count), _group_outcome(g), g.reason)
+    for g, count, targets, vias, ports in rows.values():
+        table.add_row(_few(targets), " ".join(vias), _ports(ports), str(count), _group_outcome(g), g.reason)
     return _to_text(table, color, width)
 
 
