@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import random
 from collections import Counter
+from pathlib import Path
 
 import pytest
 import yaml
@@ -143,3 +144,53 @@ def test_random_designs_have_replica_classes():
         shared += any(c.mode.kind.value == "container" for c in result.design.containers)
     assert multi > 40
     assert shared > 5
+
+
+BUNDLED = sorted(Path(__file__).resolve().parents[2].glob("designs/**/*.yaml"))
+
+
+@pytest.mark.parametrize("design", BUNDLED, ids=lambda p: p.name)
+def test_class_groups_equal_the_per_probe_walk_on_bundled_designs(design):
+    assert assert_classes_exact(load(design).world()) > 0
+
+
+def test_replicas_form_one_class_and_their_groups_count_them():
+    """Three replicas and a sidecar on one of them: the two plain replicas are one class; the
+    replica with a sidecar and the sidecar are classes of their own; counts follow."""
+    text = """\
+name: reps
+hosts:
+  docker1: {lan: {interface: eth0, address: 192.168.1.10/24}}
+networks:
+  back: {subnet: 172.31.0.0/24}
+containers:
+  web: {networks: [back], listens: [80]}
+  api-1: {networks: [back], listens: [9000]}
+  api-2: {networks: [back], listens: [9000]}
+  api-3: {networks: [back], listens: [9000]}
+  api-3-side: {network_mode: "container:api-3", listens: [9100]}
+"""
+    result = reach_of(load(text).world())
+    assert [(c.id, c.members) for c in result.classes] == [
+        ("web", ("web",)), ("api×2 (back)", ("api-1", "api-2")), ("api-3", ("api-3",)), ("api-3-side", ("api-3-side",))]
+    assert result.class_of("api-2").id == "api×2 (back)"
+    rows = {(g.source_class, g.target_class, g.port, g.reason): g.count for g in result.groups() if g.via == "ip"}
+    assert rows[("api×2 (back)", "api×2 (back)", 9000, "delivered locally")] == 2  # each dials itself
+    assert rows[("api×2 (back)", "api×2 (back)", 9000, "delivered: bridged on br-back")] == 2  # and the other
+    assert rows[("api-3-side", "api-3", 9000, "delivered locally")] == 1  # the namespace it shares
+    assert assert_classes_exact(result.world) > 0
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_class_groups_equal_the_per_probe_walk_on_a_scale_bench_design(seed):
+    """The benchmark's irregular designs (replicas of varied sizes, odd singletons, overlays across
+    hosts, internal and icc-off networks, subnets from the daemon's pool), small enough to walk every probe."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+    from scale_bench import generate
+
+    world = load(yaml.safe_dump(generate(40, 6, 3, seed), sort_keys=False)).world()
+    result = reach_of(world)
+    assert any(c.size > 2 for c in result.classes)
+    assert assert_classes_exact(world) > 0
