@@ -53,13 +53,14 @@ def split_target(target: str) -> tuple[str, int | None]:
 
 def diagram_source(model, engine_version: str | None, fmt: DiagramFormat, hide_default: bool = False,
                    group: bool | None = None, host: str | None = None,
-                   path: tuple[str, str] | None = None, result=None, focus: str | None = None) -> str:
+                   path: tuple[str, str] | None = None, result=None, focus: str | None = None,
+                   exposure=None) -> str:
     """The DOT (or Mermaid) text of a design's diagram, with an optional highlighted path.
 
     ``group``: one box per class of identical containers (None: when the design is large, see
     :data:`~simulator.render.diagram.GROUP_ABOVE`); ``focus``: a network or a host drawn alone in
     detail; ``result``: the design's reachability matrix when the caller has it (its world is
-    reused for the path); without it, one world is built here."""
+    reused for the path), ``exposure`` its exposure; without them, they are computed here."""
     from ..analysis.paths import traces_in
     from ..analysis.reachability import compute_reach
     from ..render.diagram import DiagramOptions, build_scene, render_dot, with_path
@@ -81,7 +82,7 @@ def diagram_source(model, engine_version: str | None, fmt: DiagramFormat, hide_d
 
             raise unknown("network or host", focus, [n.name for n in model.networks] + hosts)
     result = result or compute_reach(model, engine_version)
-    scene = build_scene(model, engine_version, DiagramOptions(hide_default, group, host, network), result)
+    scene = build_scene(model, engine_version, DiagramOptions(hide_default, group, host, network), result, exposure)
     if path:
         source, target = path
         name, port = split_target(target)
@@ -145,12 +146,13 @@ def report(
     force: bool = ForceOpt,
     kernel: KernelChoice = KernelOpt,
 ) -> None:
-    """One self-contained HTML page: the diagram, the reachability grid (click a cell for its traces), exposure, addressing.
+    """One self-contained HTML page: the diagram, the reachability matrix by class (click a cell for its probes and a trace), exposure, addressing.
 
     Examples:
 
         netsim report designs/frontend-backend.yaml -o report.html
     """
+    from ..analysis.exposure import compute_exposure
     from ..analysis.reachability import reach_of
     from ..render.report import render_report
 
@@ -158,7 +160,8 @@ def report(
     world = load_checked(design, engine_version, kernel).world(engine_version)
     model = world.design
     result = reach_of(world)
-    dot_text = diagram_source(model, engine_version, DiagramFormat.dot, result=result)
+    exposure = compute_exposure(result)  # once, for the diagram's colours and the page's table
+    dot_text = diagram_source(model, engine_version, DiagramFormat.dot, result=result, exposure=exposure)
     try:
         svg = run_dot(dot_text, "svg").decode()
     except (FileNotFoundError, RuntimeError) as exc:  # no Graphviz, or it refused the DOT: the rest still helps
@@ -166,7 +169,7 @@ def report(
 
         typer.echo(printable(f"netsim: warning: the report has no diagram: {exc}", keep="\n"), err=True)
         svg = ""
-    write_output(output, render_report(model, engine_version, svg, result), force, (design,))
+    write_output(output, render_report(model, engine_version, svg, result, exposure), force, (design,))
 
 
 SUFFIXES = {"svg": DiagramFormat.svg, "png": DiagramFormat.png, "pdf": DiagramFormat.pdf, "dot": DiagramFormat.dot,

@@ -31,7 +31,7 @@ import graphviz
 import networkx as nx
 
 from ..analysis.classes import ContainerClass
-from ..analysis.exposure import Through, compute_exposure
+from ..analysis.exposure import Exposure, Through, compute_exposure
 from ..analysis.reachability import ReachResult, compute_reach
 from ..engine.ipam import GWBRIDGE, network_hosts
 from ..engine.topology import EXTERNAL, World
@@ -163,12 +163,12 @@ class Scene:
 # --- the scene --------------------------------------------------------------------------
 
 def build_scene(design: Design, engine_version: str | None = None, options: DiagramOptions = DiagramOptions(),
-                result: ReachResult | None = None) -> Scene:
+                result: ReachResult | None = None, exposure: list[Exposure] | None = None) -> Scene:
     """Decide what the diagram shows, from the world and the exposure of ``design`` (``result``: its
-    reachability matrix when the caller has it already)."""
+    reachability matrix, ``exposure``: its exposure, when the caller has them already)."""
     result = result or compute_reach(design, engine_version)
     world = result.world
-    tiers = _tiers(result)
+    tiers = _tiers(compute_exposure(result) if exposure is None else exposure)
     focus = options.network
     hidden = _hidden_networks(design, world, options)
     hosts = [h for h in design.hosts if options.host in (None, h.name)
@@ -273,12 +273,11 @@ def _hop_node(scene: Scene, place: Place) -> str | None:
     return EXTERNAL
 
 
-def _tiers(result: ReachResult) -> dict[str, tuple[str, tuple[str, ...]]]:
+def _tiers(entries: list[Exposure]) -> dict[str, tuple[str, tuple[str, ...]]]:
     """Each container's worst audience, with how the LAN reaches it other than a published port.
 
     The host dialling an address on a bridge it owns does not count: every bridged container has that.
     """
-    entries = compute_exposure(result)
     out: dict[str, tuple[str, tuple[str, ...]]] = {}
     for e in entries:
         if e.audience == "host" and e.through_kind is Through.ADDRESS:

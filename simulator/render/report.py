@@ -17,7 +17,7 @@ from html import escape as _html_escape
 from importlib.resources import files
 
 from ..analysis.addressing import compute_addressing
-from ..analysis.exposure import compute_exposure
+from ..analysis.exposure import Exposure, compute_exposure
 from ..analysis.probes import Via
 from ..analysis.reachability import Matrix, ProbeGroup, ReachResult, compute_reach
 from ..engine.trace import Disposition
@@ -25,15 +25,18 @@ from ..model import Design
 from .text import printable
 
 GRID_CELLS = 40_000  # source × target classes; above it the matrix is a list of the open cells per source class
-CELL_LIMIT = 20_000  # cells with their groups on the page, at most (the rest: `netsim reach --by class`)
+CELL_LIMIT = 20_000  # cells on the page, at most (the rest: `netsim reach --by class`)
+GROUP_LIMIT = 20_000  # groups embedded, at most: the open cells' first; a cell left without: `netsim reach`
 TRACE_LIMIT = 3_000  # groups; above it the cells carry outcomes only (traces: `netsim trace`)
 
 
-def render_report(design: Design, engine_version: str | None, svg: str, result: ReachResult | None = None) -> str:
+def render_report(design: Design, engine_version: str | None, svg: str, result: ReachResult | None = None,
+                  exposure: list[Exposure] | None = None) -> str:
     """The whole page as text; ``svg`` is the laid-out diagram ("" when Graphviz is missing),
-    ``result`` the design's reachability matrix when the caller has it already (its world is
-    reused for the traces)."""
+    ``result`` the design's reachability matrix and ``exposure`` its exposure when the caller has
+    them already (the world is reused for the traces)."""
     result = result or compute_reach(design, engine_version)
+    exposure = compute_exposure(result) if exposure is None else exposure
     data = grid_data(result, True)
     template = files("simulator.render").joinpath("templates/report.html").read_text(encoding="utf-8")
     parts = {
@@ -42,7 +45,7 @@ def render_report(design: Design, engine_version: str | None, svg: str, result: 
         "DIAGRAM": _strip_prologue(svg) or "<p class=note>No diagram: Graphviz's <code>dot</code> was not installed, "
                                               "or could not lay out this design, when this report was written "
                                               "(netsim said why when it wrote the report).</p>",
-        "EXPOSURE": _exposure_html(result),
+        "EXPOSURE": _exposure_html(exposure),
         "ADDRESSING": _addressing_html(result),
         "LISTENERS": _listeners_html(design),
         "DATA": script_json(_printable_data(data)),
@@ -84,46 +87,80 @@ def grid_data(result: ReachResult, with_traces: bool) -> dict:
     """The matrix by class: source classes (and the hosts, the LAN peer) × target classes, each cell's
     state and its class-level groups (each with its count and one real probe as example, with its trace
     when ``with_traces``). Small enough (:data:`GRID_CELLS`) it is a grid of every cell; larger, only the
-    cells where something answers or is reached (a list per source class), at most :data:`CELL_LIMIT`
-    cells with groups: the page stays bounded whatever the number of containers."""
+    cells where something answers or is reached (a list per source class), at most :data:`CELL_LIMIT`.
+    At most :data:`GROUP_LIMIT` groups are embedded, the open cells' first. One pass over the groups,
+    holding one source's row at a time: the page and the memory stay bounded whatever the size."""
     design = result.design
     targets = [c.id for c in result.classes]
     column = {t: j for j, t in enumerate(targets)}
+    hosts = 1 if len(design.hosts) == 1 else len(design.hosts)
+    grid = (len(targets) + hosts + 1) * len(targets) <= GRID_CELLS
     sources: list[str] = []
-    row_of: dict[str, int] = {}
-    cells: dict[tuple[int, int], list[ProbeGroup]] = {}
+    rows: list[str] = []
     states: dict[tuple[int, int], str] = {}
+    blocked: list[int] = []
+    kept: dict[tuple[int, int], list[ProbeGroup]] = {}  # cell -> its groups, while the budget lasts
+    spilled: set[tuple[int, int]] = set()  # cells whose groups did not all fit
+    stored = 0
+    left_out = 0
+    row: dict[int, str] = {}
     probes = answered = 0
+
+    def flush() -> None:
+        nonlocal left_out
+        i = len(sources) - 1
+        if grid:
+            rows.append("".join(row.get(j, "-") for j in range(len(targets))))
+        else:
+            blocked.append(sum(state == "n" for state in row.values()))
+        for j, state in sorted(row.items()):
+            key = (i, j)
+            if grid or state != "n":
+                if len(states) < CELL_LIMIT:
+                    states[key] = state
+                    continue
+                left_out += 1
+            kept.pop(key, None)
+        row.clear()
+
     for g in result.groups():
         probes += g.count
         answered += g.count if g.disposition is Disposition.DELIVERED else 0
-        i = row_of.get(g.source_class)
-        if i is None:
-            i = row_of[g.source_class] = len(sources)
+        if not sources or sources[-1] != g.source_class:
+            if sources:
+                flush()
             sources.append(g.source_class)
         j = column.get(_cell_target(g) or "")
         if j is None:
             continue
-        cells.setdefault((i, j), []).append(g)
-        states[(i, j)] = _state(states.get((i, j), "-"), g, targets[j])
-    grid = len(sources) * len(targets) <= GRID_CELLS
-    kept = sorted(k for k, v in states.items() if grid or v != "n")
-    left_out = max(0, len(kept) - CELL_LIMIT)
-    kept = kept[:CELL_LIMIT]
-    traced = with_traces and sum(len(cells[k]) for k in kept) <= TRACE_LIMIT
+        row[j] = _state(row.get(j, "-"), g, targets[j])
+        key = (len(sources) - 1, j)
+        if stored < GROUP_LIMIT or (row[j] != "n" and stored < 2 * GROUP_LIMIT):
+            kept.setdefault(key, []).append(g)
+            stored += 1
+        else:
+            spilled.add(key)
+    if sources:
+        flush()
+    chosen: dict[tuple[int, int], list[ProbeGroup]] = {}
+    budget = GROUP_LIMIT
+    for open_first in (True, False):  # the cells where something answers first, then the blocked ones
+        for key, groups in kept.items():
+            if key in spilled or (states.get(key, "n") != "n") != open_first or len(groups) > budget:
+                continue
+            chosen[key] = groups
+            budget -= len(groups)
+    traced = with_traces and sum(map(len, chosen.values())) <= TRACE_LIMIT
     matrix = Matrix(result.world, with_traces=True) if traced else None
     texts: dict[str, int] = {}
-    details = {f"{i},{j}": [_group_json(g, texts, matrix) for g in cells[(i, j)]] for i, j in kept}
+    details = {f"{i},{j}": [_group_json(g, texts, matrix) for g in chosen[(i, j)]] for i, j in sorted(chosen)}
     data = {"design": design.name, "engine": result.engine_version, "sources": sources, "targets": targets,
             "cells": details, "traces": traced, "texts": list(texts), "probes": probes, "answered": answered,
             "left_out": left_out}
     if grid:
-        data["rows"] = ["".join(states.get((i, j), "-") for j in range(len(targets))) for i in range(len(sources))]
+        data["rows"] = rows
     else:
-        data["states"] = {f"{i},{j}": states[(i, j)] for i, j in kept}
-        blocked = [0] * len(sources)
-        for (i, _), state in states.items():
-            blocked[i] += state == "n"
+        data["states"] = {f"{i},{j}": state for (i, j), state in states.items()}
         data["blocked"] = blocked
     return data
 
@@ -186,8 +223,7 @@ def _table(head: list[str], rows: list[list[str]], row_classes: list[str] | None
     return f"<table class=data><thead><tr>{th}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
 
-def _exposure_html(result: ReachResult) -> str:
-    entries = compute_exposure(result)
+def _exposure_html(entries: list[Exposure]) -> str:
     if not entries:
         return "<p>Nothing is reachable from outside its own networks.</p>"
     rows = [[e.container, f"{e.port}/{e.protocol}", e.audience, e.through, e.example] for e in entries]

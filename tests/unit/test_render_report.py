@@ -102,3 +102,13 @@ def test_above_a_grid_the_matrix_lists_the_open_cells_per_source(monkeypatch):
     monkeypatch.setattr(report, "CELL_LIMIT", 3)
     bounded = grid_data(reach_of_text(replicas(3, 2)), True)
     assert len(bounded["cells"]) == 3 and bounded["left_out"] == len(data["cells"]) - 3
+
+
+def test_the_groups_embedded_are_bounded_the_open_cells_first(monkeypatch):
+    full = grid_data(reach_of_text(replicas(3, 2)), True)
+    monkeypatch.setattr(report, "GROUP_LIMIT", 12)
+    data = grid_data(reach_of_text(replicas(3, 2)), True)
+    assert 0 < sum(map(len, data["cells"].values())) <= 12 < sum(map(len, full["cells"].values()))
+    states = {f"{i},{j}": s for i, row in enumerate(data["rows"]) for j, s in enumerate(row)}
+    assert all(states[key] in "yr" for key in data["cells"])  # what answers comes before what is blocked
+    assert data["rows"] == full["rows"]  # every cell keeps its state
