@@ -114,3 +114,18 @@ def test_bad_ports_and_huge_ranges_are_gaps_not_errors():
 def test_no_from_line():
     found = exposed_ports("EXPOSE 80\n")
     assert found.listeners == () and "no FROM" in found.gaps[0]
+
+
+def test_a_from_line_naming_a_stage_through_a_global_arg():
+    text = """\
+        ARG SOURCE=remote
+        FROM alpine:3 AS base
+        EXPOSE 53 53/udp
+        FROM base AS remote-install
+        FROM base AS local-install
+        EXPOSE 9
+        FROM ${SOURCE}-install AS final
+        """
+    found = exposed_ports(textwrap.dedent(text))
+    assert ports(text) == ["53/tcp", "53/udp"] and found.base_image == "alpine:3" and found.stage == "final"
+    assert ports(text, build_args={"SOURCE": "local"}) == ["9/tcp", "53/tcp", "53/udp"]
