@@ -69,16 +69,31 @@ class SourceMap:
 
     def mark(self, model: tuple, source: tuple, *, key: bool = False) -> None:
         source = tuple(source)
-        if source not in self.doc.values:
+        loc = self.doc.values.get(source)  # a path written in the file has its own location
+        if loc is None:
             return
-        loc = self.doc.key_loc(source) if key else self.doc.loc(source)
-        if loc is not None:
-            self.locations[model] = loc
+        if key:
+            loc = self.doc.keys.get(source) or loc
+        self.locations[model] = loc
         self.paths[model] = format_path(source)
 
     def fields(self, model: tuple, source: tuple, spec: dict) -> None:
+        """:meth:`mark` for each key of ``spec`` (the dotted source path is built once for them all)."""
+        source = tuple(source)
+        values, prefix = self.doc.values, format_path(source)
         for name in spec:
-            self.mark((*model, name), (*source, name))
+            loc = values.get((*source, name))
+            if loc is None:
+                continue
+            self.locations[(*model, name)] = loc
+            self.paths[(*model, name)] = _dotted(prefix, name)
+
+
+def _dotted(prefix: str, part: object) -> str:
+    """``format_path((*source, part))`` given ``format_path(source)``."""
+    if isinstance(part, int):
+        return f"{prefix}[{part}]"
+    return f"{prefix}.{part}" if prefix else str(part)
 
 
 def _extension_key(key: str) -> bool:
