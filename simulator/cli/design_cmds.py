@@ -341,8 +341,14 @@ def exposure(
     proofs = exposure_proofs(result)
     entries = [x.exposure for x in proofs]
     if format is Format.json:
-        typer.echo(json.dumps({"design": model.name, "kernel": kernel_json(model),
-                               "exposure": [e.to_json() for e in entries],
+        from ..analysis.exposure import Through
+        from ..analysis.listeners import ListenerOrigins
+
+        origins = ListenerOrigins(model)  # where each exposed listener was learnt (docs/listeners.md)
+        rows = [{**e.to_json(), "listener_origin": origins.at("host" if e.through_kind is Through.PUBLISHED_PORT else "ip",
+                                                              e.container, e.container, e.port, e.protocol)}
+                for e in entries]
+        typer.echo(json.dumps({"design": model.name, "kernel": kernel_json(model), "exposure": rows,
                                "by_class": [g.to_json() for g in exposure_groups(result, proofs)]}, indent=1))
         return
     from .terminal import output_width
