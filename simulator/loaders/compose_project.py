@@ -120,6 +120,7 @@ class _Substitution:
 
     def __init__(self, report: Report | None, path: tuple, env: Mapping[str, str]):
         self.report, self.path, self.env = report, path, env
+        self.unset: set[str] = set()  # variables already reported unset in this value (each said once)
 
     def run(self, text: str, depth: int) -> str:
         if depth > MAX_NESTING:
@@ -150,7 +151,8 @@ class _Substitution:
     def lookup(self, name: str) -> str:
         found = self.env.get(name)
         if found is None:
-            if self.report is not None:
+            if self.report is not None and name not in self.unset:
+                self.unset.add(name)
                 self.report.warning(self.path, f"variable {name} is not set, substituting an empty string (set it in "
                                     "the environment or the project's .env file, or give a default: ${" + name
                                     + ":-value})")

@@ -441,3 +441,9 @@ def test_a_file_that_only_includes_is_a_compose_project(tmp_path):
         (tmp_path / name / "compose.yaml").write_text(f"services:\n  {name}:\n    image: x\n    expose: ['80']\n")
     design = load(tmp_path / "compose.yaml", project=ProjectOptions()).design
     assert design.kind == "compose" and [c.name for c in design.containers] == ["web", "db"]
+
+
+def test_an_unset_variable_is_said_once_per_value(tmp_path):
+    loaded = _one(tmp_path, "name: p\nservices:\n  web:\n    image: x\n    ports: ['${P}80:${P}80']\n")
+    unset = [p for p in loaded.warnings if "variable P is not set" in p.message]
+    assert len(unset) == 1 and unset[0].path == "services.web.ports[0]"
