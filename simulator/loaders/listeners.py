@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from pathlib import Path as FsPath
 
@@ -274,16 +274,26 @@ def _built_ports(build: object, project_dir: FsPath | None) -> _ImagePorts:
     where = FsPath(project_dir, context, dockerfile)
     shown_path = os.path.normpath(os.path.join(context, dockerfile))
     try:
-        if not stat.S_ISREG(os.stat(where).st_mode):  # a FIFO or a device would block or never end
+        st = os.stat(where)
+        if not stat.S_ISREG(st.st_mode):  # a FIFO or a device would block or never end
             return _ImagePorts((), f"its Dockerfile {shown(shown_path)} is not a regular file")
-        with open(where, "rb") as f:
-            raw = f.read(MAX_DOCKERFILE + 1)
+        if st.st_size > MAX_DOCKERFILE:
+            return _ImagePorts((), f"its Dockerfile {shown(shown_path)} is larger than {MAX_DOCKERFILE:,} bytes; "
+                               "netsim does not read it")
+        found = _read_dockerfile(str(where), st.st_mtime_ns, st.st_size, shown_path, target, tuple(sorted(args.items())))
     except OSError as exc:
         return _ImagePorts((), f"its Dockerfile {shown(shown_path)} cannot be read ({exc.strerror or exc})")
-    if len(raw) > MAX_DOCKERFILE:
-        return _ImagePorts((), f"its Dockerfile {shown(shown_path)} is larger than {MAX_DOCKERFILE:,} bytes; netsim does not read it")
-    text = raw.decode("utf-8", errors="replace")
-    return _from_dockerfile(exposed_ports(text, shown_path, target, args), shown_path)
+    return _from_dockerfile(found, shown_path)
+
+
+@lru_cache(maxsize=256)
+def _read_dockerfile(path: str, mtime_ns: int, size: int, name: str, target: str | None,
+                     args: tuple[tuple[str, str | None], ...]) -> DockerfilePorts:
+    """A Dockerfile's ports, read once for the services that build the same file the same way
+    (keyed by its modification time and size, so an edited file is read again)."""
+    with open(path, "rb") as f:
+        raw = f.read(MAX_DOCKERFILE)
+    return exposed_ports(raw.decode("utf-8", errors="replace"), name, target, dict(args))
 
 
 def _build_args(value: object) -> dict[str, str | None]:
