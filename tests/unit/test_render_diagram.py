@@ -227,3 +227,17 @@ def test_cli_writes_formats_and_explains_a_missing_dot(tmp_path, monkeypatch):
     out = runner.invoke(app, ["diagram", design, "-o", str(tmp_path / "d.svg")])
     assert out.exit_code == 2
     assert "the `dot` program is missing: install Graphviz (Debian package graphviz" in out.output
+
+
+def test_cli_focus_names_a_network_or_a_host_and_says_which_exist():
+    runner = CliRunner()
+    design = str(ROOT / "designs/overlay-two-hosts.yaml")
+    out = runner.invoke(app, ["diagram", design, "--focus", "mesh", "--no-group"])
+    assert out.exit_code == 0 and "network mesh" in out.output and '"ctr/metrics"' not in out.output
+    out = runner.invoke(app, ["diagram", design, "--focus", "node-b"])
+    assert out.exit_code == 0 and '"ctr/api"' in out.output and '"ctr/web"' not in out.output
+    out = runner.invoke(app, ["diagram", design, "--focus", "mesj"])
+    assert out.exit_code == 2
+    assert 'unknown network or host "mesj" (did you mean "mesh"?)' in out.output
+    grouped = runner.invoke(app, ["diagram", design, "--group-replicas"])  # the old flag: the same as --group
+    assert grouped.exit_code == 0 and grouped.output == runner.invoke(app, ["diagram", design, "--group"]).output
