@@ -9,11 +9,13 @@ reach which listener from outside its networks, and through what) are compared a
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
-from .analysis.exposure import Exposure, compute_exposure
-from .analysis.probes import Probe
-from .analysis.reachability import ReachResult
+from .analysis.exposure import Exposure, compute_exposure, own_names
+from .analysis.paths import PairProbes, probes_given, shared_matrix
+from .analysis.probes import Probe, Via
+from .analysis.reachability import ProbeGroup, ReachResult
 from .intent.evidence import describe_probe, outcome_of
 
 
@@ -80,9 +82,18 @@ def _exposure_key(e: Exposure) -> tuple:
 
 
 def diff_results(old: ReachResult, new: ReachResult) -> DesignDiff:
-    """Every reachability and exposure change from ``old`` to ``new``."""
-    before = {p.key: p for p in old.probes}
-    after = {p.key: p for p in new.probes}
+    """Every reachability and exposure change from ``old`` to ``new``.
+
+    Pairs of classes that are the same in both designs (the same containers, namespaces and names)
+    and answer alike in both (one group each, the same outcome, count and responder class) cannot
+    differ probe by probe: they are compared as groups. Only the other pairs' probes are made, on
+    both sides, and compared by key; so the cost grows with what differs, not with every pair.
+    Results given probes (observations) are compared probe by probe."""
+    if probes_given(old) or probes_given(new):
+        before = {p.key: p for p in old.iter_probes()}
+        after = {p.key: p for p in new.iter_probes()}
+    else:
+        before, after = _differing_probes(old, new)
     changes = []
     for key in sorted(set(before) | set(after), key=lambda k: tuple("" if x is None else str(x) for x in k)):
         a, b = before.get(key), after.get(key)
@@ -98,6 +109,105 @@ def diff_results(old: ReachResult, new: ReachResult) -> DesignDiff:
     exposed = tuple(ex_new[k] for k in sorted(set(ex_new) - set(ex_old), key=str))
     unexposed = tuple(ex_old[k] for k in sorted(set(ex_old) - set(ex_new), key=str))
     return DesignDiff(old.design.source, new.design.source, str(new.world.version), tuple(changes), exposed, unexposed)
+
+
+class _Side:
+    """One design's groups by pair of classes, and its probes made one at a time on request."""
+
+    def __init__(self, result: ReachResult):
+        self.result = result
+        self.pairs = PairProbes(shared_matrix(result))
+        self.own = own_names(result)
+        own = {n for names in self.own.values() for n in names}
+        self.combos: dict[tuple, list[ProbeGroup]] = {}
+        for g in result.groups():  # a group of own names carries the name when it stands for one: not part of the pair
+            name = None if g.name in own else g.name
+            self.combos.setdefault((g.source_class, g.via, g.target_class, g.network, name, g.host, g.port, g.protocol),
+                                   []).append(g)
+        self.members = {c.id: c.members for c in result.classes}
+        held: dict = {}
+        for ns in result.world.namespaces.values():
+            for addr in ns.addresses():
+                held[addr] = held.get(addr, 0) + 1
+        # containers an address of whose namespace another namespace holds too (a subnet on two hosts):
+        # a probe to them may be answered by that other one, so their groups do not tell each responder
+        self.shared = {m for m, ns_id in result.world.ns_of.items()
+                       if any(held[a] > 1 for a in result.world.namespaces[ns_id].addresses() if not a.is_loopback)}
+
+    def shape(self, class_id: str | None) -> tuple:
+        """What makes a class the same class in another design: its members, their engine names and
+        the containers sharing each one's namespace (a source that is no container: its name)."""
+        if class_id is None:
+            return ()
+        members = self.members.get(class_id)
+        if members is None:
+            return (class_id,)
+        world, design = self.result.world, self.result.design
+        return tuple((m, design.container(m).engine_name,
+                      tuple(world.namespaces[world.ns_of[m]].members) if m in world.ns_of else ()) for m in members)
+
+    def signature(self, groups: list[ProbeGroup]) -> tuple:
+        """The outcome of a pair of classes as the diff compares it, and the classes it involves."""
+        classes: list[str | None] = [groups[0].source_class, *(groups[0].target_class or "").split(" + ")]
+        classes += [g.responder_class for g in groups]
+        outcome = [(g.reachable, g.responder_class, g.count, g.example.responder if g.via == Via.HOST or g.name else None)
+                   for g in groups]
+        return (tuple(self.shape(c or None) for c in classes), tuple(outcome))
+
+    def alone(self, groups: list[ProbeGroup]) -> bool:
+        """Whether the pair's targets hold addresses no other namespace holds (their responders then
+        follow from their classes)."""
+        targets = [m for c in (groups[0].target_class or "").split(" + ") for m in self.members.get(c, ())]
+        return not any(t in self.shared for t in targets)
+
+    def responders(self, groups: list[ProbeGroup]) -> list[str | None]:
+        """Who answers each probe of the pair's first source (members of a source class live on one
+        host: where an address is held on several hosts, the same one answers them all)."""
+        return [p.responder for p in self.probes(groups, first_only=True)]
+
+    def probes(self, groups: list[ProbeGroup], first_only: bool = False) -> Iterator[Probe]:
+        """Every probe of one pair of classes, exactly (``first_only``: of its first source)."""
+        g = groups[0]
+        sources = [s for s in self.members.get(g.source_class, (g.source_class,)) if s in self.pairs.sources]
+        sources = sources[:1] if first_only else sources
+        for source in sources:
+            p: Probe | None
+            if g.via == Via.IP:
+                assert g.network is not None  # a probe via ip dials an address on a network
+                for target in self.members.get(g.target_class or "", ()):
+                    p = self.pairs.ip(source, target, g.network, g.port, g.protocol)
+                    if p is not None:
+                        yield p
+            elif g.via == Via.DNS:
+                own = self.own.get(g.target_class or "", [])
+                for name in [g.name] if g.name is not None and g.name not in own else own:
+                    p = self.pairs.dns(source, name, g.port, g.protocol)
+                    if p is not None:
+                        yield p
+            else:
+                p = self.pairs.host(source, g.host, g.port, g.protocol)
+                if p is not None:
+                    yield p
+
+
+def _differing_probes(old: ReachResult, new: ReachResult) -> tuple[dict[tuple, Probe], dict[tuple, Probe]]:
+    """The probes of both designs except those of pairs of classes the same on both sides and
+    answering alike (one group each, the same outcome), by key."""
+    a, b = _Side(old), _Side(new)
+    before: dict[tuple, Probe] = {}
+    after: dict[tuple, Probe] = {}
+    for key in dict.fromkeys([*a.combos, *b.combos]):
+        ga, gb = a.combos.get(key), b.combos.get(key)
+        if ga and gb and len(ga) == len(gb) == 1 and a.signature(ga) == b.signature(gb) and (
+                (a.alone(ga) and b.alone(gb)) or a.responders(ga) == b.responders(gb)):
+            continue  # the same classes, answering alike (each target by the same container): no probe of theirs differs
+        if ga and gb and not any(g.reachable for g in ga + gb) and a.signature(ga)[0] == b.signature(gb)[0]:
+            continue  # the same probes, answered by nobody on either side
+        if ga:
+            before.update((p.key, p) for p in a.probes(ga))
+        if gb:
+            after.update((p.key, p) for p in b.probes(gb))
+    return before, after
 
 
 def render_text(d: DesignDiff) -> str:

@@ -126,6 +126,23 @@ def compute_exposure(result: ReachResult) -> list[Exposure]:
     return [x.exposure for x in exposure_proofs(result)]
 
 
+def own_names(result: ReachResult) -> dict[str, list[str]]:
+    """Class id -> the own names of its members (a container's engine name that no other container
+    carries), in design order: the names a group via dns with no ``name`` stands for."""
+    carriers: dict[str, list[str]] = {}
+    for c in result.design.containers:
+        names = [c.engine_name] + ([c.service] if c.service else []) + [a for att in c.attachments for a in att.aliases]
+        if c.hostname:
+            names.append(c.hostname)
+        for n in dict.fromkeys(names):
+            carriers.setdefault(n, []).append(c.name)
+    out: dict[str, list[str]] = {}
+    for n, cs in carriers.items():
+        if len(cs) == 1 and result.design.container(cs[0]).engine_name == n:
+            out.setdefault(result.class_of(cs[0]).id, []).append(n)
+    return out
+
+
 def exposure_proofs(result: ReachResult, pairs: PairProbes | None = None) -> list[Exposed]:
     """:func:`compute_exposure` with each entry's proof, computed from the listeners' side.
 
@@ -178,19 +195,8 @@ class _Listeners:
         return self.members.get(source_class, (source_class,))
 
     def own_names(self, target_class: str) -> list[str]:
-        """The own names (carried by that container alone) of a class's members, in design order."""
         if self._own is None:
-            carriers: dict[str, list[str]] = {}
-            for c in self.world.design.containers:
-                names = [c.engine_name] + ([c.service] if c.service else []) + [a for att in c.attachments for a in att.aliases]
-                if c.hostname:
-                    names.append(c.hostname)
-                for n in dict.fromkeys(names):
-                    carriers.setdefault(n, []).append(c.name)
-            self._own = {}
-            for n, cs in carriers.items():
-                if len(cs) == 1 and self.world.design.container(cs[0]).engine_name == n:
-                    self._own.setdefault(self.result.class_of(cs[0]).id, []).append(n)
+            self._own = own_names(self.result)
         return self._own.get(target_class, [])
 
     def offer(self, p: Probe) -> None:

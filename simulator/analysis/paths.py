@@ -187,6 +187,26 @@ class PairProbes:
             return None
         return self.matrix._dns_probe(source, ns, name, self.matrix.names.resolve(ns, name), port, proto)
 
+    def host(self, source: str, host: str | None, port: int, proto: str) -> Probe | None:
+        """``source`` dialling a Docker host's port (``host``: the host's name in designs of several,
+        None in one-host designs), None when the source does not dial that host."""
+        ns = self.sources.get(source)
+        if ns is None:
+            return None
+        m = self.matrix
+        if self._host_ports is None:
+            self._host_ports = m._host_ports()
+        for host_name, dial, ports in m._host_dials(source, ns, self._host_ports):
+            if host_name != host or (port, proto) not in ports:
+                continue
+            if dial is None:
+                t = Trace((), Disposition.NO_ROUTE, "no default gateway: the container cannot reach the host")
+            else:
+                t = m.probe(ns, dial, port, proto, host_name)
+            t = m._nobody(t, host_name or self.world.design.hosts[0].name, port, proto)
+            return m._make(source, Via.HOST, port, proto, t, host=host_name, address=str(dial) if dial else None)
+        return None
+
     def retrace(self, p: Probe) -> Trace | None:
         """:meth:`Matrix.retrace` without listing every source per call: ``p`` walked again on its
         own (on a matrix with traces: its full trace); None when it cannot be redone alone."""
