@@ -404,7 +404,8 @@ class _Project:
     def __init__(self, env: Mapping[str, str], directory: str, problems: list[Problem], tags: _Tags,
                  chain: tuple[str, ...] = ()):
         self.env, self.directory, self.problems, self.tags, self.chain = env, directory, problems, tags, chain
-        self._files: dict[str, _L | None] = {}
+        self._trees: dict[str, _L] = {}  # other files read for extends, by absolute path
+        self._done: dict[tuple[str, str], _L] = {}  # (file, service) -> the service with its extends applied
 
     # reading
     def prepare(self, doc: Doc) -> None:
@@ -414,15 +415,14 @@ class _Project:
             interpolate(doc.data, report, (), self.env)
         self.problems += report.problems
 
-    def read(self, path: str) -> _L | None:
-        """Another compose file of this project (extends: file), interpolated, its extends applied; cached."""
-        path = os.path.abspath(path)
-        if path not in self._files:
-            self._files[path] = None  # a file extending itself through others reads as not (yet) there
+    def tree(self, path: str) -> _L:
+        """Another compose file of this project (extends: file), read and interpolated once."""
+        found = self._trees.get(path)
+        if found is None:
             doc = _read_file(path)
             self.prepare(doc)
-            self._files[path] = self.extends(doc)
-        return self._files[path]
+            found = self._trees[path] = _located(doc, (), doc.data)
+        return found
 
     def problem(self, node: _L, message: str, *, key: bool = False) -> None:
         loc = (node.doc.key_loc(node.path) if key else node.doc.loc(node.path)) or Location(node.doc.source, 1, 1)
@@ -432,31 +432,35 @@ class _Project:
     def extends(self, doc: Doc) -> _L:
         """A file's located tree with every service's ``extends`` applied (and removed)."""
         root = _located(doc, (), doc.data)
-        services = root.value.get("services") if isinstance(root.value, dict) else None
-        if services is None or not isinstance(services.value, dict):
+        services = _services_of(root)
+        if services is None or not any(isinstance(s.value, dict) and s.value.get("extends") is not None
+                                       for s in services.values()):
             return root
-        if not any(isinstance(s.value, dict) and s.value.get("extends") is not None for s in services.value.values()):
-            return root
-        done: dict[str, _L] = {}
-        for name in list(services.value):
-            services.value[name] = self._extended(services.value, name, done, ())
+        path = doc.source if doc.source.startswith("<") else os.path.abspath(doc.source)
+        self._trees.setdefault(path, root)  # an extends.file naming this very file finds it
+        for name in list(services):
+            services[name] = self._service(path, root, name, ())
         return root
 
-    def _extended(self, services: dict[str, _L], name: str, done: dict[str, _L], chain: tuple) -> _L:
-        if name in done:
-            return done[name]
+    def _service(self, path: str, root: _L, name: str, chain: tuple) -> _L:
+        """Service ``name`` of the file at ``path`` with its extends applied; ``chain``: the
+        (file, service) pairs being resolved, which it must not extend again."""
+        key = (path, name)
+        if key in self._done:
+            return self._done[key]
+        services = _services_of(root) or {}
         node = services[name]
         if not isinstance(node.value, dict) or node.value.get("extends") is None or node.value["extends"].value is None:
             return node
         ext = node.value["extends"]
         own = _L({k: v for k, v in node.value.items() if k != "extends"}, node.doc, node.path)
-        base = self._base(services, name, ext, done, chain)
+        base = self._base(path, root, name, ext, (*chain, key))
         result = own if base is None else _merge(base, own, None, self.tags)
         result = _L(result.value, own.doc, own.path)  # the service is where the extending one is written
-        done[name] = result
+        self._done[key] = result
         return result
 
-    def _base(self, services: dict[str, _L], name: str, ext: _L, done: dict, chain: tuple) -> _L | None:
+    def _base(self, path: str, root: _L, name: str, ext: _L, chain: tuple) -> _L | None:
         target_file = None
         target = ext.value
         if isinstance(ext.value, dict):
@@ -467,36 +471,31 @@ class _Project:
             self.problem(ext, f"extends names a service (extends: web or extends: {{service: web, file: other.yaml}}), "
                          f"not {describe(target)}")
             return None
-        if len(chain) >= MAX_EXTENDS:
+        if len(chain) > MAX_EXTENDS:
             self.problem(ext, f"extends chains more than {MAX_EXTENDS} services; netsim stops there")
             return None
-        if target_file is None:
-            if target == name or target in chain:
-                self.problem(ext, f"extends forms a cycle ({shown(' -> '.join((*chain, name, target)), 200)}); "
-                             "one service must not extend another that extends it")
+        other_path, other_root, where = path, root, "this file"
+        if target_file is not None:
+            other_path = os.path.abspath(os.path.join(_directory(ext.doc.source), str(target_file.value)))
+            if not os.path.isfile(other_path):
+                self.problem(target_file, f'extends.file "{shown(target_file.value)}": no such file (looked for '
+                             f"{shown(_shown_path(other_path), 200)})")
                 return None
-            if target not in services or not isinstance(services[target].value, dict):
-                self.problem(ext, f'extends names service "{shown(target)}", which this file does not define'
-                             f"{did_you_mean(target, list(services))}")
-                return None
-            return self._extended(services, target, done, (*chain, name))
-        path = os.path.join(_directory(ext.doc.source), str(target_file.value))
-        if not os.path.isfile(path):
-            self.problem(target_file, f'extends.file "{shown(target_file.value)}": no such file (looked for '
-                         f"{shown(_shown_path(path), 200)})")
+            other_root, where = self.tree(other_path), shown(target_file.value)
+        others = _services_of(other_root) or {}
+        if target not in others or not isinstance(others[target].value, dict):
+            self.problem(ext, f'extends names service "{shown(target)}", which {where} does not define'
+                         f"{did_you_mean(target, list(others))}")
             return None
-        if os.path.abspath(path) in self._files and self._files[os.path.abspath(path)] is None:
-            self.problem(target_file, f'extends.file "{shown(target_file.value)}" extends this file back (a cycle)')
+        if (other_path, target) in chain:
+            loop = " -> ".join(service for _, service in (*chain, (other_path, target)))
+            self.problem(ext, f"extends forms a cycle ({shown(loop, 200)}); one service must not extend another "
+                         "that extends it")
             return None
-        root = self.read(path)
-        other = root.value.get("services") if root is not None and isinstance(root.value, dict) else None
-        if other is None or not isinstance(other.value, dict) or not isinstance(other.value.get(target), _L) \
-                or not isinstance(other.value[target].value, dict):
-            known = list(other.value) if other is not None and isinstance(other.value, dict) else []
-            self.problem(ext, f'extends names service "{shown(target)}", which {shown(target_file.value)} does not '
-                         f"define{did_you_mean(target, known)}")
-            return None
-        return _rebased(other.value[target], _directory(path), self.directory)
+        base = self._service(other_path, other_root, target, chain)
+        if other_path == path or other_path.startswith("<"):
+            return base
+        return _rebased(base, os.path.dirname(other_path), self.directory)
 
     # include (14-include.md)
     def include(self, root: _L) -> _L:
@@ -586,6 +585,12 @@ class _Project:
             root = tree if root is None else _merge(root, tree, None, self.tags)
         assert root is not None
         return self.include(root)
+
+
+def _services_of(root: _L) -> dict[str, _L] | None:
+    """The services mapping of a file's tree (None when it has none)."""
+    services = root.value.get("services") if isinstance(root.value, dict) else None
+    return services.value if services is not None and isinstance(services.value, dict) else None
 
 
 def _rebased(node: _L, from_dir: str, project_dir: str) -> _L:

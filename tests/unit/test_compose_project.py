@@ -447,3 +447,19 @@ def test_an_unset_variable_is_said_once_per_value(tmp_path):
     loaded = _one(tmp_path, "name: p\nservices:\n  web:\n    image: x\n    ports: ['${P}80:${P}80']\n")
     unset = [p for p in loaded.warnings if "variable P is not set" in p.message]
     assert len(unset) == 1 and unset[0].path == "services.web.ports[0]"
+
+
+def test_extends_naming_its_own_file_and_files_extending_each_other(tmp_path):
+    """No cycle: web extends base through its own file's name; a.yaml's x extends b.yaml's y, which
+    extends a.yaml's z (compose allows both)."""
+    (tmp_path / "compose.yaml").write_text(
+        "services:\n  base:\n    image: x\n    expose: ['1']\n"
+        "  web:\n    extends: {file: compose.yaml, service: base}\n    expose: ['2']\n"
+        "  api:\n    extends: {file: a.yaml, service: x}\n")
+    (tmp_path / "a.yaml").write_text("services:\n  x:\n    extends: {file: b.yaml, service: y}\n    expose: ['3']\n"
+                                     "  z:\n    image: x\n    expose: ['5']\n")
+    (tmp_path / "b.yaml").write_text("services:\n  y:\n    extends: {file: a.yaml, service: z}\n    expose: ['4']\n")
+    design = load(tmp_path / "compose.yaml", project=ProjectOptions()).design
+    ports = {c.name: sorted(lst.port for lst in c.listeners if lst.origin is ListenerOrigin.COMPOSE)
+             for c in design.containers}
+    assert ports == {"base": [1], "web": [1, 2], "api": [3, 4, 5]}
