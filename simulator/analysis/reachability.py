@@ -499,7 +499,7 @@ class Matrix:
         self.with_traces = with_traces
         self.shared = shared  # False: the slow path, every probe walked on its own (the reference the tests compare with)
         self.names = NameTable(world)
-        self._walks: dict[tuple, tuple[Trace, IPv4Address]] = {}  # class -> (its representative's walk, address)
+        self._walks: dict[tuple, tuple[Trace, IPv4Address, int]] = {}  # class -> (its representative's walk, address, port)
         self._profiles: dict[str, tuple] = {}
         self._published = {  # container ports each host's filter table opens (the class of a walk depends on it)
             (host, b.container_ip, b.container_port, b.protocol)
@@ -591,35 +591,41 @@ class Matrix:
 
     def _trace(self, ns: Namespace, sender: tuple, dst: IPv4Address, port: int, proto: str, prefer_host: str | None) -> Trace:
         dclass = self._dst_class(ns, dst, port, proto)
-        key = (sender, dst if dclass is None else dclass, port, proto, prefer_host)
+        # a port published to none of the holders is read by no rule, only by the socket: walks share it
+        any_port = dclass is not None and not any(h[2] for h in dclass[1])
+        key = (sender, dst if dclass is None else dclass, None if any_port else port, proto, prefer_host)
         cached = self._walks.get(key)
         if cached is None:
             t = walk(self.world, ns.id, dst, port, proto, prefer_host)
             t = Trace((), t.disposition, t.reason, t.responder)
-            self._walks[key] = (t, dst)
+            self._walks[key] = (t, dst, port)
             return t
-        rep, rep_dst = cached
+        rep, rep_dst, rep_port = cached
         if dclass is None:
             return rep
-        adapted = self._adapt(rep, rep_dst, dst, port, proto)
+        adapted = self._adapt(rep, rep_dst, dst, port, proto, rep_port)
         if adapted is None:  # the representative's answer cannot be carried over: walk this one
             t = walk(self.world, ns.id, dst, port, proto, prefer_host)
             return Trace((), t.disposition, t.reason, t.responder)
         return adapted
 
-    def _adapt(self, rep: Trace, rep_dst: IPv4Address, dst: IPv4Address, port: int, proto: str) -> Trace | None:
+    def _adapt(self, rep: Trace, rep_dst: IPv4Address, dst: IPv4Address, port: int, proto: str,
+               rep_port: int | None = None) -> Trace | None:
         """Reuse a class representative's outcome (a walk to ``rep_dst``) for another member of the class:
         its reason names the member's address where it named the representative's (a rule's ``-d``)."""
         responder = None
         if rep.disposition is Disposition.DELIVERED:  # the holder of dst on the segment the representative reached
             rep_holders, holders = self._dst_info[rep_dst], self._dst_info[dst]
-            reached = [i for i, h in enumerate(rep_holders) if h[2].listeners.get((port, proto)) == rep.responder]
+            at = rep_port if rep_port is not None else port
+            reached = [i for i, h in enumerate(rep_holders) if h[2].listeners.get((at, proto)) == rep.responder]
             if len(reached) != 1:
                 return None
             responder = holders[reached[0]][2].listeners.get((port, proto))
         reason = rep.reason
         if rep_dst != dst:
             reason = re.sub(rf"(?<![\d.]){re.escape(str(rep_dst))}(?![\d])", str(dst), reason)
+        if rep_port is not None and rep_port != port:  # the socket's "nothing listens on PORT/PROTO"
+            reason = reason.replace(f" {rep_port}/{proto}", f" {port}/{proto}")
         return Trace((), rep.disposition, reason, responder)
 
     # --- probes ----------------------------------------------------------------------
