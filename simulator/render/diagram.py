@@ -797,6 +797,8 @@ def _overview_label(scene: Scene, host: HostNode, highlighted: bool) -> tuple[st
     each a column of its classes (count, ports, published ports; coloured by exposure)."""
     cells: list[tuple[str, float, float]] = []
     for group in _groups(scene, host):
+        if not group.boxes and group.style in ("gwbridge", "default-bridge"):
+            continue  # the engine's own bridges, unused: nothing to read in an overview
         lines: tuple[str, ...]
         if group.style == "host":
             title, fill, border, lines = "▣ host namespace", "#eceff1", "#37474f", ("host networking",)
@@ -823,6 +825,7 @@ def _overview_label(scene: Scene, host: HostNode, highlighted: bool) -> tuple[st
         table = (f'<TABLE BORDER="1" CELLBORDER="0" CELLSPACING="0" CELLPADDING="2" COLOR="{border}">'
                  + "".join(rows) + "</TABLE>")
         cells.append((table, max(len(t) for t in texts) * 5.6 + 16, len(texts) * 16.0 + 6))
+    cells.sort(key=lambda c: -c[2])  # a row of cells is as tall as its tallest: like heights together
     per_row = _hosts_per_row([(w, h) for _, w, h in cells]) if cells else 1
     body, width, height = [], 0.0, 0.0
     for i in range(0, len(cells), per_row):
