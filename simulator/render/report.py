@@ -115,11 +115,10 @@ def grid_data(result: ReachResult, with_traces: bool) -> dict:
             blocked.append(sum(state == "n" for state in row.values()))
         for j, state in sorted(row.items()):
             key = (i, j)
-            if grid or state != "n":
-                if len(states) < CELL_LIMIT:
-                    states[key] = state
-                    continue
-                left_out += 1
+            if grid or (state != "n" and len(states) < CELL_LIMIT):
+                states[key] = state  # (a grid has every cell: at most GRID_CELLS)
+                continue
+            left_out += state != "n"
             kept.pop(key, None)
         row.clear()
 

@@ -112,3 +112,9 @@ def test_the_groups_embedded_are_bounded_the_open_cells_first(monkeypatch):
     states = {f"{i},{j}": s for i, row in enumerate(data["rows"]) for j, s in enumerate(row)}
     assert all(states[key] in "yr" for key in data["cells"])  # what answers comes before what is blocked
     assert data["rows"] == full["rows"]  # every cell keeps its state
+
+
+def test_a_grid_keeps_every_cell_whatever_the_cell_limit(monkeypatch):
+    monkeypatch.setattr(report, "CELL_LIMIT", 3)
+    data = grid_data(reach_of_text(replicas(3, 2)), True)
+    assert data["left_out"] == 0 and len(data["rows"]) == 5 and len(data["cells"]) == 15
