@@ -502,7 +502,7 @@ class Matrix:
         self._walks: dict[tuple, tuple[Trace, IPv4Address, int]] = {}  # class -> (its representative's walk, address, port)
         self._profiles: dict[str, tuple] = {}
         self._published = {  # container ports each host's filter table opens (the class of a walk depends on it)
-            (host, b.container_ip, b.container_port, b.protocol)
+            (host, int(b.container_ip), b.container_port, b.protocol)  # addresses as integers: they hash fast
             for table in (world.bindings, world.ephemeral) for host, bs in table.items() for b in bs
         }
         self._ep_by_addr: dict[IPv4Address, list] = {}
@@ -550,12 +550,13 @@ class Matrix:
         and whether it listens. None when the address needs its own walk."""
         if ns.owns(dst):
             return None
-        holders = self._dst_info.get(dst)
+        n = int(dst)
+        holders = self._dst_info.get(n)
         if holders is None:
-            holders = self._dst_info[dst] = self._endpoint_info(dst)
+            holders = self._dst_info[n] = self._endpoint_info(dst)
         if holders is False:
             return None
-        return ("ep", tuple((segment, kind, (host, dst, port, proto) in self._published, (port, proto) in target_ns.listeners)
+        return ("ep", tuple((segment, kind, (host, n, port, proto) in self._published, (port, proto) in target_ns.listeners)
                             for segment, kind, target_ns, host in holders))
 
     def _endpoint_info(self, dst: IPv4Address):
@@ -581,7 +582,7 @@ class Matrix:
             t = walk(self.world, ns.id, dst, port, proto, prefer_host)
             return t if self.with_traces else Trace((), t.disposition, t.reason, t.responder)
         sender = self._sender(ns, dst)
-        fast_key = (sender, dst, port, proto, prefer_host)
+        fast_key = (sender, int(dst), port, proto, prefer_host)
         hit = self._outcomes.get(fast_key)
         if hit is None:
             if len(self._outcomes) >= OUTCOME_CACHE:  # bounded: a matrix of millions of probes streams in constant memory
@@ -593,7 +594,7 @@ class Matrix:
         dclass = self._dst_class(ns, dst, port, proto)
         # a port published to none of the holders is read by no rule, only by the socket: walks share it
         any_port = dclass is not None and not any(h[2] for h in dclass[1])
-        key = (sender, dst if dclass is None else dclass, None if any_port else port, proto, prefer_host)
+        key = (sender, int(dst) if dclass is None else dclass, None if any_port else port, proto, prefer_host)
         cached = self._walks.get(key)
         if cached is None:
             t = walk(self.world, ns.id, dst, port, proto, prefer_host)
@@ -615,7 +616,7 @@ class Matrix:
         its reason names the member's address where it named the representative's (a rule's ``-d``)."""
         responder = None
         if rep.disposition is Disposition.DELIVERED:  # the holder of dst on the segment the representative reached
-            rep_holders, holders = self._dst_info[rep_dst], self._dst_info[dst]
+            rep_holders, holders = self._dst_info[int(rep_dst)], self._dst_info[int(dst)]
             at = rep_port if rep_port is not None else port
             reached = [i for i, h in enumerate(rep_holders) if h[2].listeners.get((at, proto)) == rep.responder]
             if len(reached) != 1:
