@@ -242,7 +242,7 @@ COMMANDS: dict[str, list[str]] = {
     "reach-by-class": ["reach", "{d}", "--by", "class"],
     "reach-json": ["reach", "{d}", "--format", "json"],
     "exposure": ["exposure", "{d}"],
-    "audit": ["audit", "{d}"],
+    "audit": ["audit", "{d}", "--fail-on", "never"],  # findings are the answer, not a failure
     "diagram": ["diagram", "{d}", "-o", "{o}.svg"],
     "report": ["report", "{d}", "-o", "{o}.html"],
 }
