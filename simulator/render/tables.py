@@ -260,16 +260,23 @@ def exposure_group_table(design_name: str, groups: list[ExposureGroup], color: b
     grouped = any(g.count > 1 or g.members > 1 for g in groups)
     note = " (containers alike grouped by class; --all: one row each)" if grouped else ""
     table = Table(title=f"{design_name}: listeners reachable from outside their networks{note}")
-    for col in ("container", "port", "reachable from"):
-        table.add_column(col, no_wrap=True)
-    for col in ("through", "for example"):
-        table.add_column(col, overflow="fold")
+    if grouped:  # class ids and port ranges are long: they wrap too, so the proof keeps its width
+        table.add_column("container", overflow="fold", ratio=2, min_width=12)
+        table.add_column("port", overflow="fold", ratio=1, min_width=9)
+        table.add_column("reachable from", no_wrap=True)
+        for col in ("through", "for example"):
+            table.add_column(col, overflow="fold", ratio=2, min_width=12)
+    else:
+        for col in ("container", "port", "reachable from"):
+            table.add_column(col, no_wrap=True)
+        for col in ("through", "for example"):
+            table.add_column(col, overflow="fold")
     styles = {"external": "bold red", "other networks": "yellow", "host": "cyan"}
     for g in groups:
         e = g.first
         who = e.container if g.members == 1 else f"{g.container_class}" + \
             (f"\n{len(g.containers)} of {g.members}" if len(g.containers) < g.members else "")
-        ports = f"{g.ports[0]}/{g.protocol}" if len(g.ports) == 1 else f"{min(g.ports)}…{max(g.ports)}/{g.protocol} ({len(g.ports)} ports)"
+        ports = f"{g.ports[0]}/{g.protocol}" if len(g.ports) == 1 else f"{min(g.ports)}…{max(g.ports)}/{g.protocol}\n({len(g.ports)} ports)"
         through = e.through if g.count == 1 else f"{e.through} (and {g.count - 1} alike)"
         table.add_row(who, ports, Text(g.audience, style=styles[g.audience]), through, e.example)
     return _to_text(table, color, width)
