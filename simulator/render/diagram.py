@@ -775,9 +775,13 @@ def _draw_overview(g, scene: Scene, on_path: set[str], on_edges: set[frozenset])
         if index >= per_row:
             g.edge(dot_id(scene.hosts[index - per_row].nic), dot_id(host.nic), style="invis")
         g.node(dot_id(host.nic), labels[index][0])
+    many = len(scene.hosts) > SIDE_BY_SIDE  # a fan of LAN edges to every host says nothing the tables do not
     for e in scene.edges:
-        if e.kind in ("peer", "lan"):
+        if e.kind == "peer" or (e.kind == "lan" and not many):
             g.edge(dot_id(e.a), dot_id(e.b), **_edge_attrs(e.kind, frozenset((e.a, e.b)) in on_edges))
+    if many and scene.hosts:  # hang the first row of hosts below the LAN, unseen
+        for lan_id, _ in scene.lans:
+            g.edge(dot_id(lan_id), dot_id(scene.hosts[0].nic), style="invis")
 
 
 def _hosts_per_row(sizes: list[tuple[float, float]]) -> int:
