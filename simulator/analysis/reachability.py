@@ -599,6 +599,8 @@ class Matrix:
         if cached is None:
             t = walk(self.world, ns.id, dst, port, proto, prefer_host)
             t = Trace((), t.disposition, t.reason, t.responder)
+            if len(self._walks) >= OUTCOME_CACHE:  # bounded like the outcomes (memory at 10,000 containers)
+                self._walks.clear()
             self._walks[key] = (t, dst, port)
             return t
         rep, rep_dst, rep_port = cached
