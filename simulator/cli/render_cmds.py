@@ -101,7 +101,6 @@ def diagram(
     focus: str | None = typer.Option(None, "--focus", help="Draw this network (its containers) or this Docker host alone, in detail."),
     group: bool | None = typer.Option(None, "--group/--no-group", help="One box per class of identical containers, "
                                       "or every container in its own box (default: grouped above 80 containers)."),
-    group_replicas: bool = typer.Option(False, "--group-replicas", hidden=True, help="The same as --group."),
     host: str | None = typer.Option(None, "--host", help="Draw this Docker host only (as --focus HOST)."),
     path: tuple[str, str] | None = typer.Option(None, "--path", help="FROM TO[:PORT]: highlight this trace hop by hop."),
     force: bool = ForceOpt,
@@ -124,8 +123,7 @@ def diagram(
     from ..analysis.reachability import reach_of
 
     world = load_checked(design, engine_version, kernel).world(engine_version)
-    grouping = True if group_replicas and group is None else group
-    text = diagram_source(world.design, engine_version, fmt, hide_default, grouping, host, path, reach_of(world), focus)
+    text = diagram_source(world.design, engine_version, fmt, hide_default, group, host, path, reach_of(world), focus)
     if fmt in (DiagramFormat.dot, DiagramFormat.mermaid):
         data = text.encode()
     else:

@@ -553,7 +553,7 @@ class _Group:
     boxes: tuple[Box, ...]
 
 
-def _groups(scene: Scene, host: HostNode) -> list[_Group]:
+def groups_of(scene: Scene, host: HostNode) -> list[_Group]:
     by_home: dict[str, list[Box]] = {}
     for box in host.boxes:
         by_home.setdefault(box.home, []).append(box)
@@ -610,7 +610,7 @@ def _box_size(box: Box) -> tuple[float, float]:
 
 def _blocks(scene: Scene, host: HostNode) -> list[_Block]:
     out = []
-    for group in _groups(scene, host):
+    for group in groups_of(scene, host):
         sizes = [_box_size(b) for b in group.boxes]
         out.append(_Block(len(sizes), max((w for w, _ in sizes), default=NET_W), max((h for _, h in sizes), default=0)))
     return out
@@ -641,7 +641,7 @@ def _host_size(blocks: list[_Block], rows: int, shelf: float) -> tuple[float, fl
     return width + GAP, height + NIC_H + GAP, ranks
 
 
-def _wrapping(scene: Scene) -> _Wrap:
+def wrapping(scene: Scene) -> _Wrap:
     """The wrapping that brings the picture nearest :data:`ASPECT` (a little weight on its area)."""
     hosts = [_blocks(scene, h) for h in scene.hosts]
     if not hosts:
@@ -704,12 +704,12 @@ def render_dot(scene: Scene) -> str:
 
 def _draw_detail(g, scene: Scene, on_path: set[str], on_edges: set[frozenset]) -> None:
     """Hosts as clusters, each network a cluster with its boxes in rows, groups packed in shelves."""
-    wrap = _wrapping(scene)
+    wrap = wrapping(scene)
     others = sum(len(h.boxes) for h in scene.hosts) <= OTHER_EDGES_UP_TO
     homes: dict[str, str] = {}  # box id -> its group's head
     ranks = {}  # host nic -> ranks it spans
     for index, host in enumerate(scene.hosts):
-        groups = _groups(scene, host)
+        groups = groups_of(scene, host)
         blocks = _blocks(scene, host)
         ranks[host.nic] = _host_size(blocks, wrap.rows, wrap.shelf)[2]
         if index >= wrap.per_band:  # the next band of hosts hangs below this host
@@ -800,7 +800,7 @@ def _overview_label(scene: Scene, host: HostNode, highlighted: bool) -> tuple[st
     """A host as one table, and about its size in points: its LAN address, then its networks in rows,
     each a column of its classes (count, ports, published ports; coloured by exposure)."""
     cells: list[tuple[str, float, float]] = []
-    for group in _groups(scene, host):
+    for group in groups_of(scene, host):
         if not group.boxes and group.style in ("gwbridge", "default-bridge"):
             continue  # the engine's own bridges, unused: nothing to read in an overview
         lines: tuple[str, ...]
@@ -818,7 +818,7 @@ def _overview_label(scene: Scene, host: HostNode, highlighted: bool) -> tuple[st
         rows = [f'<TR><TD BGCOLOR="{border}" ALIGN="LEFT"><FONT COLOR="white"><B>{escape(title)}</B></FONT></TD></TR>',
                 f'<TR><TD BGCOLOR="{fill}" ALIGN="LEFT">{escape(texts[1])}</TD></TR>']
         for box in group.boxes:
-            text = _title_on(box, host.name) + (f" · {box.listens}" if box.listens else "")
+            text = title_on(box, host.name) + (f" · {box.listens}" if box.listens else "")
             texts.append(text)
             rows.append(f'<TR><TD BGCOLOR="{TIER_FILL[box.tier]}" ALIGN="LEFT">{escape(text)}</TD></TR>')
             for p in box.published:
@@ -847,7 +847,7 @@ def _overview_label(scene: Scene, host: HostNode, highlighted: bool) -> tuple[st
     return label, (max(width, 5.6 * (len(host.title) + len(host.lan) + 20)) + NODESEP, height + 30 + RANKSEP)
 
 
-def _title_on(box: Box, host: str) -> str:
+def title_on(box: Box, host: str) -> str:
     """A box's title inside its host's drawing: a class id's ``on HOST`` is said by the host already."""
     suffix = f" on {host}"
     return box.title[:-len(suffix)] if box.title.endswith(suffix) else box.title
@@ -914,7 +914,7 @@ def _net_label(net: NetNode, highlighted: bool) -> str:
 
 def _box_label(box: Box, highlighted: bool) -> str:
     fill, line = TIER_FILL[box.tier], TIER_LINE[box.tier]
-    rows = [f'<TR><TD COLSPAN="2" BGCOLOR="{fill}"><B>{escape(_title_on(box, box.host))}</B></TD></TR>']
+    rows = [f'<TR><TD COLSPAN="2" BGCOLOR="{fill}"><B>{escape(title_on(box, box.host))}</B></TD></TR>']
     for i, (_, network, address) in enumerate(box.addresses):
         rows.append(f'<TR><TD ALIGN="LEFT" PORT="a{i}">{escape(network)}</TD><TD ALIGN="LEFT">{escape(address)}</TD></TR>')
     if box.listens:

@@ -20,9 +20,9 @@ from .diagram import (
     Box,
     NetNode,
     Scene,
-    _groups,
-    _title_on,
-    _wrapping,
+    groups_of,
+    title_on,
+    wrapping,
 )
 from .text import printable
 
@@ -50,12 +50,12 @@ def render_mermaid(scene: Scene) -> str:
     classes: dict[str, list[str]] = {}
     links: list[str] = []  # every link in order: linkStyle numbers them all, invisible ones too
     homes: dict[str, str] = {}
-    rows = _wrapping(scene).rows if not scene.overview else 1
+    rows = wrapping(scene).rows if not scene.overview else 1
     for host in scene.hosts:
         lines.append(f'  subgraph {nid("host/" + host.name)}["{_text(host.title)}"]')
         lines.append(f'    {nid(host.nic)}["<b>{_text(host.name)} host namespace</b><br/>{_text(host.lan)}"]')
         classes.setdefault("hostns", []).append(nid(host.nic))
-        for number, group in enumerate(_groups(scene, host)):
+        for number, group in enumerate(groups_of(scene, host)):
             key = f"group/{host.name}/{number}"
             if scene.overview:
                 lines.append(f"    {_overview_node(nid(key), scene, host, group)}")
@@ -121,7 +121,7 @@ def _overview_node(node: str, scene: Scene, host, group) -> str:
     rows = [f"<b>{_text(title)}</b>", f"{_text(first)} · {count} container{'s' * (count != 1)}"]
     for box in group.boxes:
         mark = "⚠ " if any(p.scope == "lan" for p in box.published) else ""
-        rows.append(f"{mark}{_text(_title_on(box, host.name))}" + (f" · {_text(box.listens)}" if box.listens else ""))
+        rows.append(f"{mark}{_text(title_on(box, host.name))}" + (f" · {_text(box.listens)}" if box.listens else ""))
     return f'{node}["{"<br/>".join(rows)}"]'
 
 
@@ -131,7 +131,7 @@ def _net(node: str, net: NetNode) -> str:
 
 
 def _box(node: str, box: Box) -> str:
-    rows = [f"<b>{_text(_title_on(box, box.host))}</b>"]
+    rows = [f"<b>{_text(title_on(box, box.host))}</b>"]
     rows += [f"{_text(network)} {_text(address)}" for _, network, address in box.addresses]
     if box.listens:
         rows.append(f"listens {_text(box.listens)}")
