@@ -53,7 +53,7 @@ def engine_check(design: Design, engine_version: str | None = None,
         if net.driver is Driver.BRIDGE and net.gateway_mode not in version.gateway_modes:
             issues.append(Issue(
                 ("networks", net.name, "gateway_mode"),
-                f"gateway mode {net.gateway_mode!r} does not exist on engine {version} (it knows: "
+                f"gateway mode '{net.gateway_mode}' does not exist on engine {version} (it knows: "
                 f"{', '.join(version.gateway_modes)}): the engine ignores the option and the network behaves as nat",
                 severity="warning",
             ))
