@@ -185,13 +185,13 @@ def _addressing(design: Design, the_plan: Plan, facts: Facts, world: World) -> t
         for net, iface in (cf.addresses if cf else {}).items():
             obs_addr[(c.name, net)] = iface.ip
     nets = {n for _, n in exp_addr} | {n for _, n in obs_addr}
-    first_host = design.hosts[0].name
+    host_of_net = {}  # a network's segment is the one on the host of its first deployed member
+    for c in own:
+        for ep in addressing.endpoints_of(c.name):
+            host_of_net.setdefault(ep.network, c.host)
     exp_sub = {}
     for n in nets:
-        if addressing.segment_of(n, host or first_host) is None:
-            continue
-        segment = addressing.segment_of(n, host) if host else addressing.segments.get((n, None))
-        segment = segment or addressing.segment_of(n, first_host)
+        segment = addressing.segment_of(n, host or host_of_net.get(n, design.hosts[0].name))
         if segment is not None:
             exp_sub[n] = segment.subnet
     obs_sub = {n: facts.subnets.get(n) for n in nets}

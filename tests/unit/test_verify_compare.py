@@ -169,3 +169,33 @@ def test_scripts_are_batched():
     assert prepare_script(["db", "we'b"]).count("nslookup") == 1
     cmd = listener_command("web", [(80, "tcp"), (53, "udp"), (80, "tcp")])
     assert cmd[:2] == ("/bin/sh", "-c") and "serve \"$NAME\" udp:53 tcp:80" in cmd[2]
+
+
+def test_model_subnet_of_a_network_on_a_second_host():
+    """A network that lives only on a design's second host has the model's subnet beside the
+    engine's (verify showed "model -" for it, an addressing difference that was not one)."""
+    from ipaddress import IPv4Interface, IPv4Network
+
+    from simulator.deploy.plan import plan
+    from simulator.engine.topology import build_world
+    from simulator.pipeline import load
+    from simulator.verify.observe import Facts
+    from simulator.verify.session import _addressing
+
+    design = load("""
+name: two
+hosts:
+  a: {lan: {interface: eth0, address: 192.168.10.11/24}}
+  b: {lan: {interface: eth0, address: 192.168.10.12/24}}
+networks:
+  front: {host: a, subnet: 172.30.0.0/24}
+  jobs: {host: b, subnet: 172.31.0.0/24}
+containers:
+  web: {host: a, networks: [front]}
+  worker: {host: b, networks: [jobs]}
+""").design
+    facts = Facts({}, {"front": IPv4Network("172.30.0.0/24"), "jobs": IPv4Network("172.31.0.0/24")}, {},
+                  IPv4Interface("192.168.10.11/24"), IPv4Interface("192.168.10.2/24"), True, True)
+    rows = {r.subject: r for r in _addressing(design, plan(design), facts, build_world(design)) if r.kind == "subnet"}
+    assert rows["network jobs"].expected == "172.31.0.0/24"
+    assert rows["network front"].expected == "172.30.0.0/24"
