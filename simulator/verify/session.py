@@ -185,7 +185,7 @@ def _addressing(design: Design, the_plan: Plan, facts: Facts, world: World) -> t
         for net, iface in (cf.addresses if cf else {}).items():
             obs_addr[(c.name, net)] = iface.ip
     nets = {n for _, n in exp_addr} | {n for _, n in obs_addr}
-    host_of_net = {}  # a network's segment is the one on the host of its first deployed member
+    host_of_net: dict[str, str] = {}  # a network's segment is the one on the host of its first deployed member
     for c in own:
         for ep in addressing.endpoints_of(c.name):
             host_of_net.setdefault(ep.network, c.host)
