@@ -199,12 +199,7 @@ class PairProbes:
         for host_name, dial, ports in m._host_dials(source, ns, self._host_ports):
             if host_name != host or (port, proto) not in ports:
                 continue
-            if dial is None:
-                t = Trace((), Disposition.NO_ROUTE, "no default gateway: the container cannot reach the host")
-            else:
-                t = m.probe(ns, dial, port, proto, host_name)
-            t = m._nobody(t, host_name or self.world.design.hosts[0].name, port, proto)
-            return m._make(source, Via.HOST, port, proto, t, host=host_name, address=str(dial) if dial else None)
+            return m.host_probe(source, ns, host_name, dial, port, proto)
         return None
 
     def retrace(self, p: Probe) -> Trace | None:
@@ -235,11 +230,4 @@ class PairProbes:
                 yield m._dns_probe(source, ns, name, res, port, proto)
         if self._host_ports is None:
             self._host_ports = m._host_ports()
-        for host_name, dial, ports in m._host_dials(source, ns, self._host_ports):
-            for port, proto in ports:
-                if dial is None:
-                    t = Trace((), Disposition.NO_ROUTE, "no default gateway: the container cannot reach the host")
-                else:
-                    t = m.probe(ns, dial, port, proto, host_name)
-                t = m._nobody(t, host_name or self.world.design.hosts[0].name, port, proto)
-                yield m._make(source, Via.HOST, port, proto, t, host=host_name, address=str(dial) if dial else None)
+        yield from m.host_probes(source, ns, self._host_ports)

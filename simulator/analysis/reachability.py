@@ -686,12 +686,17 @@ class Matrix:
         """The probes of one source via host: every host port of the host(s) it dials."""
         for host_name, dial, ports in self._host_dials(src_name, ns, host_ports):
             for port, proto in ports:
-                if dial is None:
-                    t = Trace((), Disposition.NO_ROUTE, "no default gateway: the container cannot reach the host")
-                else:
-                    t = self.probe(ns, dial, port, proto, host_name)
-                t = self._nobody(t, host_name or self.world.design.hosts[0].name, port, proto)
-                yield self._make(src_name, Via.HOST, port, proto, t, host=host_name, address=str(dial) if dial else None)
+                yield self.host_probe(src_name, ns, host_name, dial, port, proto)
+
+    def host_probe(self, src_name: str, ns: Namespace, host_name: str | None, dial: IPv4Address | None,
+                   port: int, proto: str) -> Probe:
+        """One probe via host: ``dial`` (None: the source has no default gateway) at ``port``."""
+        if dial is None:
+            t = Trace((), Disposition.NO_ROUTE, "no default gateway: the container cannot reach the host")
+        else:
+            t = self.probe(ns, dial, port, proto, host_name)
+        t = self._nobody(t, host_name or self.world.design.hosts[0].name, port, proto)
+        return self._make(src_name, Via.HOST, port, proto, t, host=host_name, address=str(dial) if dial else None)
 
     def _make(self, source: str, via: Via, port: int, proto: str, t: Trace, **fields) -> Probe:
         return Probe(
