@@ -70,16 +70,7 @@ def reach_table(result: ReachResult, color: bool = False, only: str | None = Non
     ok = sum(p.reachable for p in result.probes)
     parts.append(Text(f"{result.design.name}: {total} probes, {ok} answered, engine {result.engine_version}", style="bold"))
     for source, probes in groups.items():
-        table = Table(title=f"from {source}", title_justify="left", show_lines=False, expand=False)
-        table.add_column("via", no_wrap=True)
-        table.add_column("target", overflow="fold")
-        table.add_column("address", no_wrap=True)
-        table.add_column("port", justify="right", no_wrap=True)
-        table.add_column("result", overflow="fold")
-        table.add_column("reason", overflow="fold", ratio=1)
-        for p in probes:
-            table.add_row(p.via, _dialled(p), p.address or "-", f"{p.port}/{p.protocol}", _outcome(p), p.reason)
-        parts.append(table)
+        parts.append(_probe_table(source, probes))
     return _to_text(Group(*parts), color, width)
 
 
@@ -192,7 +183,12 @@ def reach_probe_tables(result: ReachResult, probes, color: bool = False, width: 
 
 
 def _source_table(probes: list[Probe], color: bool, width: int | None) -> str:
-    table = Table(title=f"from {probes[0].source}", title_justify="left", show_lines=False, expand=False)
+    return _to_text(_probe_table(probes[0].source, probes), color, width)
+
+
+def _probe_table(source: str, probes: list[Probe]) -> Table:
+    """One source's probes, a row each."""
+    table = Table(title=f"from {source}", title_justify="left", show_lines=False, expand=False)
     table.add_column("via", no_wrap=True)
     table.add_column("target", overflow="fold")
     table.add_column("address", no_wrap=True)
@@ -201,7 +197,7 @@ def _source_table(probes: list[Probe], color: bool, width: int | None) -> str:
     table.add_column("reason", overflow="fold", ratio=1)
     for p in probes:
         table.add_row(p.via, _dialled(p), p.address or "-", f"{p.port}/{p.protocol}", _outcome(p), p.reason)
-    return _to_text(table, color, width)
+    return table
 
 
 def reach_matrix(result: ReachResult, color: bool = False, width: int | None = DEFAULT_WIDTH) -> str:
