@@ -14,6 +14,7 @@ thousand containers then costs a few thousand walks, not a million.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -84,14 +85,23 @@ class ProbeGroup:
     responder_class: str | None
     count: int
     example: Probe
+    targets: tuple[tuple[str, int], ...] = ()
 
     @property
     def reachable(self) -> bool:
         return self.disposition is Disposition.DELIVERED
 
+    @property
+    def target_counts(self) -> tuple[tuple[str, int], ...]:
+        """The target classes this group covers, each with its number of probes: ``targets`` for a
+        group of :meth:`ReachResult.coarse_groups`, else its one target class (none via host)."""
+        if self.targets:
+            return self.targets
+        return ((self.target_class, self.count),) if self.target_class is not None else ()
+
     def to_json(self, with_trace: bool = False) -> dict:
         """One entry of ``groups`` in ``netsim reach --by class --format json`` (docs/reach-json.md)."""
-        return {
+        out = {
             "source_class": self.source_class,
             "via": self.via,
             "target_class": self.target_class,
@@ -107,6 +117,9 @@ class ProbeGroup:
             "reason": self.reason,
             "example": self.example.to_json(with_trace),
         }
+        if self.targets:  # a coarse group (docs/reach-json.md)
+            out["targets"] = [{"class": t, "count": n} for t, n in self.targets]
+        return out
 
 
 @dataclass(frozen=True)
@@ -173,6 +186,18 @@ class ReachResult:
             return iter(_group(self, given))
         return _ClassGroups(self, self._matrix()).groups()
 
+    def coarse_groups(self) -> Iterator[ProbeGroup]:
+        """The matrix in fewer, wider groups: per source class, the probes of one way, port,
+        protocol and host with the same outcome (disposition, responder class, reason up to
+        addresses), whatever their target class, network or name. A group standing for several
+        target classes has ``target_class`` None and lists them in ``targets`` with their counts
+        (``network`` and ``name`` are None when they differ). Source classes come in matrix order;
+        within one, groups come in no promised order. Counts add up to those of :meth:`groups`.
+
+        Their number grows with the source classes and the segments, not with class pairs: the
+        reach summary, exposure, audit, the diagram and the report read these."""
+        return _coarsened(self.groups())
+
     def to_json(self) -> dict:
         return {
             "design": self.design.name,
@@ -209,6 +234,42 @@ def _group(result: ReachResult, probes: Iterable[Probe]) -> list[ProbeGroup]:
             target_class, name_key = cls_or_none(p.target), None
         rows.add(cls(p.source), target_class, name_key, p, cls_or_none(p.responder), 1, {p.name})
     return list(rows.groups())
+
+
+def _coarsened(groups: Iterable[ProbeGroup]) -> Iterator[ProbeGroup]:
+    """Fine groups merged as :meth:`ReachResult.coarse_groups` describes, one source class at a time."""
+    rows: dict[tuple, list] = {}
+    current = None
+    for g in groups:
+        if g.source_class != current:
+            yield from _merged(rows)
+            rows, current = {}, g.source_class
+        key = (g.via, g.port, g.protocol, g.host, g.disposition, g.responder_class, reason_shape(g.reason))
+        row = rows.get(key)
+        if row is None:
+            rows[key] = [g, {}]
+            row = rows[key]
+        targets = row[1]
+        for t, n in g.target_counts:
+            targets[t] = targets.get(t, 0) + n
+        row.append(g)
+    yield from _merged(rows)
+
+
+def _merged(rows: dict[tuple, list]) -> Iterator[ProbeGroup]:
+    for first, targets, *members in rows.values():
+        if len(members) == 1:
+            yield first
+            continue
+        networks = {g.network for g in members}
+        names = {g.name for g in members}
+        tclasses = {g.target_class for g in members}
+        yield dataclasses.replace(
+            first, count=sum(g.count for g in members),
+            target_class=first.target_class if len(tclasses) == 1 else None,
+            network=first.network if len(networks) == 1 else None,
+            name=first.name if len(names) == 1 else None,
+            targets=tuple(targets.items()) if len(tclasses) > 1 else ())
 
 
 class _Rows:
