@@ -289,6 +289,9 @@ def read_yaml(text: str | bytes, source: str = "<string>") -> Doc:
         text = decode(text, source)
     if len(text) > MAX_BYTES:
         _fail(source, 1, 1, f"text is larger than {MAX_BYTES // (1024 * 1024)} MB; netsim reads designs up to that size")
+    fast = _read_plain(text, source)
+    if fast is not None:
+        return fast
     try:
         root = _build(text, source)
         doc = Doc(None, source)
@@ -316,6 +319,102 @@ def read_yaml(text: str | bytes, source: str = "<string>") -> Doc:
     except (RecursionError, MemoryError):
         _fail(source, 1, 1, "the YAML is nested or repeated too deeply to read")
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+class _Unusual(Exception):
+    """The one-pass reading met something only the full reading handles (or reports)."""
+
+
+_AWAIT_KEY = object()  # a mapping frame waiting for its next key
+
+
+def _read_plain(text: str, source: str) -> Doc | None:
+    """The document read in one pass from parser events to values, for the common document: one
+    document, no anchors, aliases, tags, merge keys or duplicate keys, within the limits. None for
+    any other (and for any YAML error): :func:`_build` and :class:`_Converter` then read it and
+    report what is wrong. Both readings give the same :class:`Doc` (values, locations, raw text)."""
+    try:
+        return _plain_pass(text, source)
+    except (_Unusual, yaml.YAMLError):
+        return None
+
+
+def _plain_pass(text: str, source: str) -> Doc:
+    doc = Doc(None, source)
+    values, keys, raw = doc.values, doc.keys, doc.raw
+    resolved: dict[str, object] = {}
+    # a frame: [container, its path, the key awaiting its value (or _AWAIT_KEY), that key's path]; lists: key None
+    stack: list[list] = []
+    root: list = []
+    count = documents = 0
+    scalar_event, mapping_start, sequence_start = yaml.ScalarEvent, yaml.MappingStartEvent, yaml.SequenceStartEvent
+    ends = (yaml.MappingEndEvent, yaml.SequenceEndEvent)
+    skipped = (yaml.StreamStartEvent, yaml.StreamEndEvent, yaml.DocumentEndEvent)
+    get_event = _Loader(text).get_event
+    while (ev := get_event()) is not None:
+        kind = type(ev)
+        if kind in ends:
+            stack.pop()
+            continue
+        if kind in skipped:
+            continue
+        if kind is yaml.DocumentStartEvent:
+            documents += 1
+            if documents > 1:
+                raise _Unusual
+            continue
+        count += 1
+        if count > MAX_NODES or kind is yaml.AliasEvent or ev.anchor is not None or ev.tag is not None:
+            raise _Unusual
+        mark = ev.start_mark
+        if stack:
+            frame = stack[-1]
+            container = frame[0]
+            key = frame[2]
+            if key is _AWAIT_KEY:  # this event is a mapping key
+                if kind is not scalar_event:
+                    raise _Unusual
+                key = ev.value
+                if key in container or (key == "<<" and ev.style in (None, "") and ev.implicit[0]):
+                    raise _Unusual
+                frame[2], frame[3] = key, (*frame[1], key)
+                keys[frame[3]] = Location(source, mark.line + 1, mark.column + 1)
+                continue
+            path = frame[3] if key is not None else (*frame[1], len(container))
+        else:
+            if root:
+                raise _Unusual
+            container = key = None
+            path = ()
+        values[path] = Location(source, mark.line + 1, mark.column + 1)
+        if kind is scalar_event:
+            value = ev.value
+            if ev.style in (None, "") and ev.implicit[0]:  # plain: resolved under the YAML 1.2 core schema
+                raw[path] = value
+                if len(value) > MAX_NUMBER_CHARS:
+                    raise _Unusual
+                found = resolved.get(value, _AWAIT_KEY)
+                if found is _AWAIT_KEY:
+                    found = resolved[value] = _resolve(value)
+                value = found
+        elif kind is mapping_start or kind is sequence_start:
+            value = {} if kind is mapping_start else []
+            stack.append([value, path, _AWAIT_KEY if kind is mapping_start else None, None])
+            if len(stack) > MAX_DEPTH:
+                raise _Unusual
+        else:
+            raise _Unusual
+        if container is None:
+            root.append(value)
+        elif key is None:
+            container.append(value)
+        else:
+            container[key] = value
+            frame[2] = _AWAIT_KEY
+    if len(root) != 1 or stack:
+        raise _Unusual
+    doc.data = root[0]
+    return doc
 
 
 def _build(text: str, source: str) -> _Node | None:
