@@ -13,8 +13,7 @@ import re
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-
-import jsonschema
+from typing import TYPE_CHECKING
 
 from ..errors import DesignLoadError, Problem
 from ..loaders.schema_errors import report_schema_error
@@ -32,6 +31,9 @@ from .model import (
     Selector,
     StructureExpectation,
 )
+
+if TYPE_CHECKING:
+    import jsonschema
 
 # key in the file -> section of the intent schema
 SECTIONS = {"expect": "expect", "audit": "audit", "x-netsim-expect": "expect", "x-netsim-audit": "audit"}
@@ -86,7 +88,10 @@ def intent_from_doc(doc: Doc, report: Report | None = None, whole_file: bool = F
 
 
 def _schema_pass(sections: dict, report: Report, others: dict) -> None:
-    validator = jsonschema.Draft202012Validator(intent_schema())
+    if sections:  # jsonschema (a tenth of a second to import) only for a design that has intent sections
+        import jsonschema
+
+        validator = jsonschema.Draft202012Validator(intent_schema())
     for key, value in sections.items():
         sub = {SECTIONS[key]: value}
         for err in validator.iter_errors(sub):

@@ -16,15 +16,13 @@ import hashlib
 import re
 from pathlib import Path as FsPath
 
-from jsonschema.exceptions import best_match
-
 from ..model import Attachment, Container, Design, Driver, Host, ModeKind, Network, NetworkMode
 from ..schema import compose_schema
 from . import compose_project
 from .listeners import project_dir, service_listeners
 from .native import DEFAULT_HOST, SourceMap, check_scale
 from .ports import COMPOSE, PortBudget, merge_listeners, parse_listens, parse_ports
-from .schema_errors import ComposeValidator, report_schema_error
+from .schema_errors import compose_validator, report_schema_error
 from .yamlsource import (
     MAX_IFNAME,
     Doc,
@@ -77,7 +75,7 @@ def schema_pass(data: dict, report: Report) -> None:
     Unknown keys are named with what holds them ("in a service") and a "did you mean"; netsim's
     intent sections (``expect:``, ``audit:``) are allowed at the top, beside the spec's ``x-*`` keys.
     """
-    for err in ComposeValidator(_SPEC).iter_errors(_for_schema(data, {})):
+    for err in compose_validator(_SPEC).iter_errors(_for_schema(data, {})):
         path = tuple(err.absolute_path)
         if err.instance is None and len(path) == 3 and path[0] == "services":
             continue  # a service key set to null is "not set" for compose (see _services)
@@ -152,7 +150,7 @@ def _closest(err) -> list:
     own = [sub for sub in err.context if not (sub.validator == "type" and not sub.relative_path)]
     if own:
         if len({sub.schema_path[0] for sub in own}) > 1:
-            own = [best_match(own)]
+            own = [_best_match(own)]
         found = []
         for sub in own:
             found += _closest(sub) if sub.validator in ("oneOf", "anyOf") else [sub]
@@ -565,3 +563,9 @@ def _used_networks(report: Report, declared: dict[str, Network], containers: lis
         else:
             report.warning(("networks", key), "no service uses this network, so compose does not create it", key=True)
     return out
+
+
+def _best_match(errors):
+    from jsonschema.exceptions import best_match  # jsonschema is imported only for a design with schema errors
+
+    return best_match(errors)

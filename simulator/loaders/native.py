@@ -28,7 +28,7 @@ from ..model import (
 from ..schema import design_schema
 from .ports import PortBudget, merge_listeners, parse_listens, parse_ports
 from .schema_check import certainly_valid
-from .schema_errors import FastValidator, report_schema_error
+from .schema_errors import fast_validator, report_schema_error
 from .yamlsource import (
     MAX_IFNAME,
     Doc,
@@ -108,7 +108,7 @@ def schema_pass(data: object, report: Report) -> None:
     schema = design_schema()
     if certainly_valid(schema, data, _extension_key):
         return
-    validator = FastValidator(schema)
+    validator = fast_validator(schema)
     for err in validator.iter_errors(data):
         report_schema_error(report, tuple(err.absolute_path), err,
                             allow_key=lambda path, key: path == () and str(key).startswith("x-"))

@@ -6,12 +6,14 @@ unknown keys with a "did you mean", wrong types in words, enum choices listed.
 
 from __future__ import annotations
 
+import functools
 import re
-
-import jsonschema
-from jsonschema import _keywords
+from typing import TYPE_CHECKING, Any
 
 from .yamlsource import Report, describe, did_you_mean, shown
+
+if TYPE_CHECKING:
+    import jsonschema
 
 TYPE_WORDS = {"object": "a mapping", "array": "a list", "string": "a string", "integer": "an integer",
               "number": "a number", "boolean": "true or false", "null": "nothing"}
@@ -135,6 +137,8 @@ def _scalar_ok(schema: object, value: object) -> bool:
 
 def _items(validator, items, instance, schema):
     if not validator.is_type(instance, "array") or not isinstance(items, dict) or "prefixItems" in schema:
+        from jsonschema import _keywords
+
         yield from _keywords.items(validator, items, instance, schema)
         return
     check = _checker(items) or (lambda value: False)
@@ -154,14 +158,37 @@ def _properties(validator, properties, instance, schema):
 def _required(validator, required, instance, schema):
     """One error per mapping missing keys (jsonschema's own gives one per key, and each names them all)."""
     if validator.is_type(instance, "object") and any(key not in instance for key in required):
-        yield jsonschema.ValidationError(f"missing required keys {required}")
+        from jsonschema import ValidationError
+
+        yield ValidationError(f"missing required keys {required}")
 
 
-FastValidator = jsonschema.validators.extend(
-    jsonschema.Draft202012Validator, {"items": _items, "properties": _properties, "required": _required})
-"""Draft 2020-12 validation with the scalar fast path (same errors, same paths)."""
+# The validator classes are made on first use: jsonschema takes a tenth of a second to import, and a
+# valid design (the compiled check of schema_check says so) never needs it.
+
+@functools.cache
+def _validator_class(name: str) -> Any:
+    import jsonschema
+
+    if name == "FastValidator":  # Draft 2020-12 validation with the scalar fast path (same errors, same paths)
+        return jsonschema.validators.extend(
+            jsonschema.Draft202012Validator, {"items": _items, "properties": _properties, "required": _required})
+    # ComposeValidator: Draft 7 validation (the compose-spec's draft) with the scalar fast path for properties
+    return jsonschema.validators.extend(jsonschema.Draft7Validator, {"properties": _properties, "required": _required})
 
 
-ComposeValidator = jsonschema.validators.extend(jsonschema.Draft7Validator,
-                                               {"properties": _properties, "required": _required})
-"""Draft 7 validation (the compose-spec's draft) with the scalar fast path for properties."""
+def fast_validator(schema: dict) -> Any:
+    """A Draft 2020-12 validator of ``schema`` with the scalar fast path (same errors, same paths)."""
+    return _validator_class("FastValidator")(schema)
+
+
+def compose_validator(schema: dict) -> Any:
+    """A Draft 7 validator (the compose-spec's draft) of ``schema`` with the scalar fast path for properties."""
+    return _validator_class("ComposeValidator")(schema)
+
+
+def __getattr__(name: str) -> Any:
+    """``FastValidator`` and ``ComposeValidator``, the classes, made when first asked for."""
+    if name in ("FastValidator", "ComposeValidator"):
+        return _validator_class(name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -289,19 +289,8 @@ def read_yaml(text: str | bytes, source: str = "<string>") -> Doc:
         text = decode(text, source)
     if len(text) > MAX_BYTES:
         _fail(source, 1, 1, f"text is larger than {MAX_BYTES // (1024 * 1024)} MB; netsim reads designs up to that size")
-    fast = _read_plain(text, source)
-    if fast is not None:
-        return fast
     try:
-        root = _build(text, source)
-        doc = Doc(None, source)
-        if root is None:
-            _fail(source, 1, 1, "the file is empty; a design needs at least a name (or compose services)")
-        converter = _Converter(doc)
-        doc.data = converter.convert(root, ())
-        if converter.duplicates:
-            raise DesignLoadError(sorted(converter.duplicates, key=_position_of))
-        return doc
+        return _build(text, source)
     except DesignLoadError:
         raise
     except yaml.MarkedYAMLError as exc:
@@ -417,7 +406,24 @@ def _plain_pass(text: str, source: str) -> Doc:
     return doc
 
 
-def _build(text: str, source: str) -> _Node | None:
+def _build(text: str, source: str) -> Doc:
+    """The document: in one pass when it is plain (:func:`_read_plain`), else through a tree of nodes
+    (:func:`_nodes`) converted to values (:class:`_Converter`), which reports what is wrong."""
+    fast = _read_plain(text, source)
+    if fast is not None:
+        return fast
+    root = _nodes(text, source)
+    doc = Doc(None, source)
+    if root is None:
+        _fail(source, 1, 1, "the file is empty; a design needs at least a name (or compose services)")
+    converter = _Converter(doc)
+    doc.data = converter.convert(root, ())
+    if converter.duplicates:
+        raise DesignLoadError(sorted(converter.duplicates, key=_position_of))
+    return doc
+
+
+def _nodes(text: str, source: str) -> _Node | None:
     """Events → node tree without expanding aliases; anchors map to shared nodes."""
     anchors: dict[str, _Node] = {}
     stack: list[tuple[_Node, str | None]] = []

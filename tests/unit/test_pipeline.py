@@ -137,8 +137,8 @@ def test_yaml_is_parsed_once_and_the_world_built_once(monkeypatch):
     from simulator.loaders import yamlsource
 
     parses, builds = [], []
-    real_parser, real_world = yamlsource._Loader, topology.build_world
-    monkeypatch.setattr(yamlsource, "_Loader", lambda text: parses.append(text) or real_parser(text))
+    real_build, real_world = yamlsource._build, topology.build_world
+    monkeypatch.setattr(yamlsource, "_build", lambda text, source: parses.append(source) or real_build(text, source))
     counted = lambda *a, **k: builds.append(a) or real_world(*a, **k)  # noqa: E731
     monkeypatch.setattr(topology, "build_world", counted)
     monkeypatch.setattr(checks, "build_world", counted)
