@@ -146,12 +146,13 @@ def own_names(result: ReachResult) -> dict[str, list[str]]:
 def exposure_proofs(result: ReachResult, pairs: PairProbes | None = None) -> list[Exposed]:
     """:func:`compute_exposure` with each entry's proof, computed from the listeners' side.
 
-    The matrix's class-level groups say which (source class, target class, way, port) pairs
-    answer; for each answered listener the first source of the matrix that reaches it is the
-    first member of the earliest such source class, so only that member's probe to each listener
-    is made (on the matrix's shared walks), never every source × every target. Where one pair
-    of classes splits into several outcomes, its probes are made pair by pair. The result is
-    the per-probe answer exactly (tests/unit/test_exposure_classes.py compares them).
+    The matrix's coarse groups (:meth:`ReachResult.coarse_groups`: per source class, way, port and
+    outcome) say which source classes reach which responder classes; only delivered groups whose
+    sources are outside their responders' networks matter (the LAN peer, a host, other networks).
+    For each such group, the first member of its source class dials each address (or own name) of
+    the target classes it covers, and members holding that address themselves on their own (:class:`PairProbes`,
+    on the matrix's shared walks): never every source × every target. The result is the per-probe
+    answer exactly (tests/unit/test_exposure_classes.py compares them).
     """
     if probes_given(result):  # observations or a filtered matrix: only its own probes say who answers
         return _per_probe(result)
@@ -182,6 +183,10 @@ def _entry_order(x: Exposed) -> tuple:
 
 
 class _Listeners:
+    """Exposure from the matrix's coarse groups (:meth:`ReachResult.coarse_groups`): only the
+    delivered groups whose sources are outside their responders' networks are read, and for
+    those the exact first probe of each listener is made on request (:class:`PairProbes`)."""
+
     def __init__(self, result: ReachResult, pairs: PairProbes):
         self.result = result
         self.world = result.world
@@ -189,21 +194,33 @@ class _Listeners:
         self.order = {name: i for i, name in enumerate(self.pairs.sources)}
         self.members = {c.id: c.members for c in result.classes}
         self._own: dict[str, list[str]] | None = None
+        self._networks: dict[tuple[str, int, str], list[tuple[str, int]]] | None = None
+        self._held: dict[str, frozenset[int]] = {}
+        self._audience: dict[tuple[str, str | None], str | None] = {}
+        self._by_engine_name: dict[str, str] | None = None
         self.best: dict[tuple, tuple[tuple, Probe, Through]] = {}
 
-    def sources_of(self, source_class: str) -> tuple[str, ...]:
-        return self.members.get(source_class, (source_class,))
+    def sources_of(self, source_class: str) -> list[str]:
+        """The sources of a class in matrix order (a source that is no container: itself)."""
+        return [s for s in self.members.get(source_class, (source_class,)) if s in self.order]
 
     def own_names(self, target_class: str) -> list[str]:
         if self._own is None:
             self._own = own_names(self.result)
         return self._own.get(target_class, [])
 
+    def audience(self, p: Probe) -> str | None:
+        """:func:`audience`, once per (source, responder)."""
+        key = (p.source, p.responder)
+        if key not in self._audience:
+            self._audience[key] = audience(self.result, p)
+        return self._audience[key]
+
     def offer(self, p: Probe) -> None:
         """A delivered probe: kept when it is the first of its exposure in matrix order."""
         if not p.reachable or p.responder is None:
             return
-        who = audience(self.result, p)
+        who = self.audience(p)
         if who is None:
             return
         kind, through = _through(self.result, p)
@@ -214,31 +231,20 @@ class _Listeners:
             self.best[key] = (rank, p, kind)
 
     def compute(self) -> list[Exposed]:
-        split_done: set[tuple] = set()
-        for g in self.result.groups():
-            if not g.reachable or g.responder_class is None or audience(self.result, g.example) is None:
+        done: set[tuple] = set()
+        for g in self.result.coarse_groups():
+            if not g.reachable or g.responder_class is None or self.audience(g.example) is None:
                 continue  # who reaches whom in a group is alike for every member pair: nobody from outside here
             if g.via == Via.HOST or (g.via == Via.DNS and g.name is not None):
                 self.offer(g.example)  # every probe of such a group has the example's address and responder
                 continue
-            sources = [s for s in self.sources_of(g.source_class) if s in self.order]
-            items = self.items(g)
-            if g.count == len(sources) * len(items):  # the group is every pair: the first source stands for its class
-                for item in items:
-                    p = self.probe(g, sources[0], item)
-                    if p is not None:
-                        self.offer(p)
-                continue
-            combo = (g.source_class, g.via, g.target_class, g.network, g.name, g.host, g.port, g.protocol)
-            if combo in split_done:
-                continue
-            split_done.add(combo)
-            for item in items:  # the pair of classes splits: pair by pair, the first source answered
-                for source in sources:
-                    p = self.probe(g, source, item)
-                    if p is not None and p.reachable:
-                        self.offer(p)
-                        break
+            sources = self.sources_of(g.source_class)
+            for target_class, _ in g.target_counts:
+                for item, addresses in self.items(g, target_class):
+                    key = (g.source_class, g.via, item, g.port, g.protocol)
+                    if key not in done:
+                        done.add(key)
+                        self.first_answers(g, sources, item, addresses)
         out = []
         for (responder, port, proto, who, through), (rank, p, kind) in self.best.items():
             e = Exposure(responder, port, proto, who, through, f"{p.source} -> {p.address}:{p.port}/{p.protocol} ({p.via})", kind)
@@ -246,20 +252,58 @@ class _Listeners:
             out.append(Exposed(e, p, cls, rank))
         return sorted(out, key=_entry_order)
 
-    def items(self, g: ProbeGroup) -> list[str]:
-        """What the group's probes dial besides the source: target containers (ip) or own names (dns)."""
-        if g.target_class is None:
-            return []
-        if g.via == Via.IP:
-            return list(self.members.get(g.target_class, ()))
-        return self.own_names(g.target_class)
+    def first_answers(self, g: ProbeGroup, sources: list[str], item: tuple, addresses: frozenset[int]) -> None:
+        """Offer the probes of one item (a target's address, or an own name) from the sources of a
+        class that can be first of their exposure: the members of a class that hold none of the
+        item's addresses dial it alike (the matrix's classes, :class:`~.reachability._ClassGroups`),
+        so the first of them stands for the others; a member holding one is probed on its own."""
+        stood_for = False
+        for source in sources:
+            holds = bool(addresses & self.held(source))
+            if stood_for and not holds:
+                continue
+            p = self.probe(g, source, item)
+            if p is None:
+                continue
+            stood_for = stood_for or not holds
+            self.offer(p)
 
-    def probe(self, g: ProbeGroup, source: str, item: str) -> Probe | None:
-        if g.via == Via.IP:
-            assert g.network is not None  # a probe via ip dials an address on a network
-            return self.pairs.ip(source, item, g.network, g.port, g.protocol)
-        return self.pairs.dns(source, item, g.port, g.protocol)
+    def held(self, source: str) -> frozenset[int]:
+        """The addresses of a source's namespace (as integers)."""
+        got = self._held.get(source)
+        if got is None:
+            ns = self.pairs.sources[source]
+            got = self._held[source] = frozenset(int(a) for a in ns.addresses())
+        return got
 
+    def networks(self, target: str, port: int, proto: str) -> list[tuple[str, int]]:
+        """(network, address) of every address the matrix dials ``target`` at, on that port."""
+        if self._networks is None:
+            self._networks = {}
+            for t, n, addr, _, p, proto_, _ in self.pairs.ip_targets():
+                self._networks.setdefault((t, p, proto_), []).append((n, int(addr)))
+        return self._networks.get((target, port, proto), [])
+
+    def items(self, g: ProbeGroup, target_class: str) -> list[tuple[tuple, frozenset[int]]]:
+        """What the group's probes to one target class dial besides the source, each with the
+        addresses a source holding would answer differently: a target's address on a network (ip),
+        a member's own name (dns)."""
+        members = self.members.get(target_class, ())
+        if g.via == Via.IP:
+            return [((t, n), frozenset((a,))) for t in members for n, a in self.networks(t, g.port, g.protocol)]
+        if self._by_engine_name is None:
+            self._by_engine_name = {c.engine_name: c.name for c in self.result.design.containers}
+        out = []
+        for name in self.own_names(target_class):  # an own name is one container's engine name
+            ns_id = self.world.ns_of.get(self._by_engine_name[name])
+            addresses = frozenset(int(a) for a in self.world.namespaces[ns_id].addresses()) if ns_id else frozenset()
+            out.append(((name,), addresses))
+        return out
+
+    def probe(self, g: ProbeGroup, source: str, item: tuple) -> Probe | None:
+        if g.via == Via.IP:
+            return self.pairs.ip(source, item[0], item[1], g.port, g.protocol)
+        return self.pairs.dns(source, item[0], g.port, g.protocol)
 
 
 @dataclass(frozen=True, slots=True)
