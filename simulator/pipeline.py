@@ -66,9 +66,11 @@ class Loaded:
         design's own), built once per version and kept."""
         key = _version_key(self.design, engine_version)
         found = self._worlds.get(key)
-        if found is None:
+        if found is None or not found.laid_out:  # the engine checks' world has addresses and ports only
             with cycle_collection_paused():
-                found = self._worlds[key] = build_world(self.design, engine_version)
+                if found is None:
+                    found = self._worlds[key] = build_world(self.design, engine_version)
+                found.layout  # noqa: B018 - laid out here, while the collector is paused
         return found
 
     def with_design(self, design: Design) -> Loaded:

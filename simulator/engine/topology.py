@@ -84,16 +84,51 @@ class Namespace:
 
 
 @dataclass
+class Layout:
+    """The namespaces of a world, their interfaces and routes, and the L2 segments joining them."""
+
+    namespaces: dict[str, Namespace]
+    segments: dict[tuple, list[Interface]]
+    ns_of: dict[str, str]  # container -> namespace id
+
+
+@dataclass(eq=False)
 class World:
+    """A design laid out for one engine version: its addressing and published ports at once, its
+    namespaces, interfaces and segments (:class:`Layout`) the first time one of them is read: the
+    engine checks (and so `netsim check`) need only the addressing and the ports."""
+
     design: Design
     version: EngineVersion
     addressing: Addressing
-    namespaces: dict[str, Namespace]
-    segments: dict[tuple, list[Interface]]
     bindings: dict[str, list[Binding]]  # per host
     ephemeral: dict[str, list[Binding]]  # per host: published to a host port the engine picks (port 0 here)
     ignored_ports: dict[str, list[tuple[str, str]]]
-    ns_of: dict[str, str]  # container -> namespace id
+    _layout: Layout | None = field(default=None, repr=False)
+
+    @property
+    def layout(self) -> Layout:
+        """The namespaces, segments and container → namespace map, built the first time they are read."""
+        if self._layout is None:
+            self._layout = _lay_out(self)
+        return self._layout
+
+    @property
+    def laid_out(self) -> bool:
+        """Whether :attr:`layout` has been built."""
+        return self._layout is not None
+
+    @property
+    def namespaces(self) -> dict[str, Namespace]:
+        return self.layout.namespaces
+
+    @property
+    def segments(self) -> dict[tuple, list[Interface]]:
+        return self.layout.segments
+
+    @property
+    def ns_of(self) -> dict[str, str]:  # container -> namespace id
+        return self.layout.ns_of
 
     def namespace_of(self, container: str) -> Namespace:
         return self.namespaces[self.ns_of[container]]
@@ -112,15 +147,28 @@ def _external_address(subnet: IPv4Network, taken: set[IPv4Address]) -> IPv4Addre
 
 
 def build_world(design: Design, engine_version: str | None = None) -> World:
-    """Lay out every namespace, interface and rule of the design for one engine version."""
+    """The design on one engine version: addresses and published ports now, every namespace,
+    interface and rule when first read (:attr:`World.layout`)."""
     version = parse_version(engine_version or design.hosts[0].engine_version)
     design = as_engine_sees_it(design, version)
     addressing = allocate(design)
-    namespaces: dict[str, Namespace] = {}
-    segments: dict[tuple, list[Interface]] = {}
     bindings: dict[str, list[Binding]] = {}
     ephemeral: dict[str, list[Binding]] = {}
     ignored: dict[str, list[tuple[str, str]]] = {}
+    for host in design.hosts:
+        hb, ign, eph = published_bindings(design, addressing, host, version)
+        ephemeral[host.name] = eph
+        bindings[host.name] = hb
+        ignored[host.name] = ign
+    return World(design, version, addressing, bindings, ephemeral, ignored)
+
+
+def _lay_out(world: World) -> Layout:
+    """Every namespace, interface, route and listener of the world, and its hosts' rules (built when
+    first read: :attr:`Namespace.ruleset`)."""
+    design, version, addressing = world.design, world.version, world.addressing
+    namespaces: dict[str, Namespace] = {}
+    segments: dict[tuple, list[Interface]] = {}
     ns_of: dict[str, str] = {}
 
     def attach(ns: Namespace, iface: Interface) -> None:
@@ -207,10 +255,7 @@ def build_world(design: Design, engine_version: str | None = None) -> World:
 
     # --- rules and published ports per host ------------------------------------------
     for host in design.hosts:
-        hb, ign, eph = published_bindings(design, addressing, host, version)
-        ephemeral[host.name] = eph
-        bindings[host.name] = hb
-        ignored[host.name] = ign
+        hb, eph = world.bindings[host.name], world.ephemeral[host.name]
         ns = namespaces[f"host:{host.name}"]
         ns._make_ruleset = _ruleset_maker(design, addressing, host, version, hb, tuple(eph))
         ns.routes.append(Route(DEFAULT_ROUTE, host.lan_interface, None))
@@ -246,7 +291,7 @@ def build_world(design: Design, engine_version: str | None = None) -> World:
                           for seg in bridges_on.get(host.name, ()))
     namespaces[EXTERNAL] = ext
 
-    return World(design, version, addressing, namespaces, segments, bindings, ephemeral, ignored, ns_of)
+    return Layout(namespaces, segments, ns_of)
 
 
 def _ruleset_maker(design: Design, addressing: Addressing, host: Host, version: EngineVersion,
