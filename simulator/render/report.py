@@ -13,14 +13,16 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable
 from html import escape as _html_escape
 from importlib.resources import files
 
 from ..analysis.addressing import compute_addressing
 from ..analysis.exposure import Exposure, compute_exposure
-from ..analysis.probes import Via
-from ..analysis.reachability import Matrix, ProbeGroup, ReachResult, compute_reach
-from ..engine.trace import Disposition
+from ..analysis.paths import PairProbes
+from ..analysis.probes import Probe, Via
+from ..analysis.reachability import Matrix, ProbeGroup, ReachResult, compute_reach, reason_shape
+from ..engine.trace import Disposition, Trace
 from ..model import Design
 from .text import printable
 
@@ -83,13 +85,17 @@ def escape(text: str) -> str:
     return _html_escape(printable(text))
 
 
-def grid_data(result: ReachResult, with_traces: bool) -> dict:
-    """The matrix by class: source classes (and the hosts, the LAN peer) × target classes, each cell's
-    state and its class-level groups (each with its count and one real probe as example, with its trace
-    when ``with_traces``). Small enough (:data:`GRID_CELLS`) it is a grid of every cell; larger, only the
-    cells where something answers or is reached (a list per source class), at most :data:`CELL_LIMIT`.
-    At most :data:`GROUP_LIMIT` groups are embedded, the open cells' first. One pass over the groups,
-    holding one source's row at a time: the page and the memory stay bounded whatever the size."""
+def grid_data(result: ReachResult, with_traces: bool, groups: Iterable[ProbeGroup] | None = None) -> dict:
+    """The matrix by class: source classes (and the hosts, the LAN peer) × target classes, read off the
+    matrix's coarse groups (:meth:`ReachResult.coarse_groups`, or ``groups`` when the caller has them):
+    a group standing for several target classes gives each of their cells its count (``target_counts``).
+    Each cell has its state and its groups with their counts there and one example each (a probe of
+    that cell, with its trace when ``with_traces``, as long as at most :data:`TRACE_LIMIT` groups are
+    embedded). Small enough (:data:`GRID_CELLS`) it is a grid of every cell; larger, only the cells
+    where something answers or is reached (a list per source class), at most :data:`CELL_LIMIT`. At most
+    :data:`GROUP_LIMIT` groups are embedded, the open cells' first; a cell whose groups did not all fit
+    carries none (the page names the command that lists them). One pass over the groups, holding one
+    source's row at a time: the page and the memory stay bounded whatever the size."""
     design = result.design
     targets = [c.id for c in result.classes]
     column = {t: j for j, t in enumerate(targets)}
@@ -99,16 +105,19 @@ def grid_data(result: ReachResult, with_traces: bool) -> dict:
     rows: list[str] = []
     states: dict[tuple[int, int], str] = {}
     blocked: list[int] = []
-    kept: dict[tuple[int, int], list[ProbeGroup]] = {}  # cell -> its groups, while the budget lasts
-    spilled: set[tuple[int, int]] = set()  # cells whose groups did not all fit
+    kept: dict[tuple[int, int], list[tuple[ProbeGroup, int]]] = {}  # cell -> its groups and counts there
     stored = 0
     left_out = 0
     row: dict[int, str] = {}
+    missing: set[int] = set()  # cells of this row with a group not kept: they carry none
     probes = answered = 0
 
     def flush() -> None:
-        nonlocal left_out
+        nonlocal left_out, stored
         i = len(sources) - 1
+        for j in missing:
+            stored -= len(kept.pop((i, j), ()))
+        missing.clear()
         if grid:
             rows.append("".join(row.get(j, "-") for j in range(len(targets))))
         else:
@@ -119,40 +128,41 @@ def grid_data(result: ReachResult, with_traces: bool) -> dict:
                 states[key] = state  # (a grid has every cell: at most GRID_CELLS)
                 continue
             left_out += state != "n"
-            kept.pop(key, None)
+            stored -= len(kept.pop(key, ()))
         row.clear()
 
-    for g in result.groups():
+    for g in result.coarse_groups() if groups is None else groups:
         probes += g.count
         answered += g.count if g.disposition is Disposition.DELIVERED else 0
         if not sources or sources[-1] != g.source_class:
             if sources:
                 flush()
             sources.append(g.source_class)
-        j = column.get(_cell_target(g) or "")
-        if j is None:
-            continue
-        row[j] = _state(row.get(j, "-"), g, targets[j])
-        key = (len(sources) - 1, j)
-        if stored < GROUP_LIMIT or (row[j] != "n" and stored < 2 * GROUP_LIMIT):
-            kept.setdefault(key, []).append(g)
-            stored += 1
-        else:
-            spilled.add(key)
+        i = len(sources) - 1
+        for j, n in _cells(g, column):
+            state = row[j] = _state(row.get(j, "-"), g, targets[j])
+            if not grid and state == "n":  # a blocked cell of a list is counted, not shown
+                missing.add(j)
+            elif stored < GROUP_LIMIT or (state != "n" and stored < 2 * GROUP_LIMIT):
+                kept.setdefault((i, j), []).append((g, n))
+                stored += 1
+            else:
+                missing.add(j)
     if sources:
         flush()
-    chosen: dict[tuple[int, int], list[ProbeGroup]] = {}
+    chosen: dict[tuple[int, int], list[tuple[ProbeGroup, int]]] = {}
     budget = GROUP_LIMIT
     for open_first in (True, False):  # the cells where something answers first, then the blocked ones
-        for key, groups in kept.items():
-            if key in spilled or (states.get(key, "n") != "n") != open_first or len(groups) > budget:
+        for key, entries in kept.items():
+            if (states.get(key, "n") != "n") != open_first or len(entries) > budget:
                 continue
-            chosen[key] = groups
-            budget -= len(groups)
+            chosen[key] = entries
+            budget -= len(entries)
     traced = with_traces and sum(map(len, chosen.values())) <= TRACE_LIMIT
-    matrix = Matrix(result.world, with_traces=True) if traced else None
+    examples = _Examples(result, traced)
     texts: dict[str, int] = {}
-    details = {f"{i},{j}": [_group_json(g, texts, matrix) for g in chosen[(i, j)]] for i, j in sorted(chosen)}
+    details = {f"{i},{j}": [_group_json(g, n, targets[j], texts, examples) for g, n in sorted(chosen[(i, j)], key=_order)]
+               for i, j in sorted(chosen)}
     data = {"design": design.name, "engine": result.engine_version, "sources": sources, "targets": targets,
             "cells": details, "traces": traced, "texts": list(texts), "probes": probes, "answered": answered,
             "left_out": left_out}
@@ -164,14 +174,25 @@ def grid_data(result: ReachResult, with_traces: bool) -> dict:
     return data
 
 
-def _cell_target(g: ProbeGroup) -> str | None:
-    """The target class a group's cell is in: the class dialled by IP, else the class that answered
-    (through a name or a published port), else the class carrying the name."""
-    if g.via == Via.IP:
-        return g.target_class
-    return g.responder_class or (g.target_class if g.via == Via.DNS else None)
+_VIA_ORDER = {Via.IP: 0, Via.DNS: 1, Via.HOST: 2}
 
 
+def _order(entry: tuple[ProbeGroup, int]) -> tuple:
+    """A cell's groups in a fixed order (the matrix promises none within a source class): by way,
+    network, name, host, port, protocol, then what became of them."""
+    g = entry[0]
+    return (_VIA_ORDER[g.via], g.network or "", g.name or "", g.host or "", g.port, g.protocol, g.disposition.value,
+            g.responder_class or "", g.reason)
+
+
+def _cells(g: ProbeGroup, column: dict[str, int]) -> list[tuple[int, int]]:
+    """The cells a group's probes fall in, each with its number of probes: via ip the target classes
+    dialled; via a name or a published port the class that answered, else (a name) the classes
+    carrying the name; a group answered by no container via a published port is in no cell."""
+    if g.via == Via.IP or (g.via == Via.DNS and g.responder_class is None):
+        return [(column[t], n) for t, n in g.target_counts if t in column]
+    j = column.get(g.responder_class or "")
+    return [] if j is None else [(j, g.count)]
 _RANK = {"-": 0, "n": 1, "r": 2, "y": 3}
 
 
@@ -186,18 +207,116 @@ def _state(before: str, g: ProbeGroup, target: str) -> str:
     return now if _RANK[now] > _RANK[before] else before
 
 
-def _group_json(g: ProbeGroup, texts: dict[str, int], matrix: Matrix | None) -> list:
-    """One group as [dialled, address, port, disposition, reason, trace, count, example]: texts and hops
-    are indices into the shared table ``texts`` (the page rebuilds ``str(Trace)`` from them); the
-    address and the trace are those of the example probe, named in the last field."""
-    p = g.example
-    dialled = {"ip": f"{g.target_class} @ {g.network}", "dns": f"name {g.name or p.name}",
-               "host": f"host {g.host or ''}".strip()}[g.via]
-    trace = matrix.retrace(p) if matrix is not None else None
+class _Examples:
+    """One probe per embedded group and cell. A group standing for several target classes has its
+    example in one of them; for another cell, a probe of that cell with the group's outcome is made
+    (from the first members of the source and target classes, on the traced matrix) when the cells
+    carry traces; when none is found, or without traces, the group's own example stands, named with
+    its class. A group via dns standing for several names lists those of the cell's class that have
+    its outcome (when the cells carry traces)."""
+
+    NAMES = 12  # names listed for one group via dns, at most
+
+    def __init__(self, result: ReachResult, traced: bool):
+        self.result = result
+        self.pairs = PairProbes(Matrix(result.world, with_traces=True)) if traced else None
+        self.members = {c.id: c.members for c in result.classes}
+        self._names: dict[str, list[str]] | None = None
+        self._own: set[str] = set()  # names a single container carries as its engine name
+
+    def names(self, target_class: str) -> list[str]:
+        """The names only containers of ``target_class`` carry (engine names, services, aliases), in
+        design order: what a probe via dns of that class's cell dials."""
+        if self._names is None:
+            carriers: dict[str, set[str]] = {}
+            for c in self.result.design.containers:
+                for n in [c.engine_name, *([c.service] if c.service else []), *(a for att in c.attachments for a in att.aliases)]:
+                    carriers.setdefault(n, set()).add(c.name)
+            self._names = {}
+            for n, holders in carriers.items():
+                classes = {self.result.class_of(h).id for h in holders}
+                if len(classes) == 1:
+                    self._names.setdefault(classes.pop(), []).append(n)
+                if len(holders) == 1 and self.result.design.container(next(iter(holders))).engine_name == n:
+                    self._own.add(n)
+        return self._names.get(target_class, [])
+
+    def names_text(self, names: list[str]) -> str:
+        """Names of one group as the cell shows them: the shared ones (services, aliases) each, the
+        containers' own names as a range (they grow with the replicas)."""
+        own = [n for n in names if n in self._own]
+        parts = [n for n in names if n not in self._own][:self.NAMES]
+        if len(parts) < len(names) - len(own):
+            parts.append("…")
+        if own:
+            parts.append(own[0] if len(own) == 1 else f"{own[0]} … {own[-1]} ({len(own)} own names)")
+        return ("name " if len(names) == 1 else "names ") + ", ".join(parts)
+
+    def cls(self, name: str | None) -> str | None:
+        if name is None or not self.result.design.has_container(name):
+            return name
+        return self.result.class_of(name).id
+
+    def alike(self, g: ProbeGroup, q: Probe | None) -> bool:
+        return q is not None and q.disposition is g.disposition and self.cls(q.responder) == g.responder_class \
+            and reason_shape(q.reason) == reason_shape(g.reason)
+
+    def of(self, g: ProbeGroup, target: str) -> tuple[Probe, bool, list[str]]:
+        """A probe of ``g`` in the cell of ``target``, whether it is one (else the group's example), and
+        for a group via dns of several names, the names of that cell it stands for (when traced)."""
+        p = g.example
+        if g.via == Via.DNS and g.name is None and self.pairs is not None:
+            for source in self.members.get(g.source_class, (g.source_class,))[:2]:
+                found = [q for q in (self.pairs.dns(source, n, g.port, g.protocol) for n in self.names(target))
+                         if q is not None and self.alike(g, q)]
+                if found:
+                    return found[0], True, [q.name or "" for q in found]
+        if not g.targets or self.in_cell(g, p, target):
+            return p, True, []
+        if self.pairs is not None and g.via == Via.IP:
+            for source in self.members.get(g.source_class, (g.source_class,))[:2]:
+                for member in self.members.get(target, ())[:2]:
+                    networks = [g.network] if g.network else \
+                        [ep.network for ep in self.result.world.addressing.endpoints_of(member)]
+                    for network in networks:
+                        q = self.pairs.ip(source, member, network, g.port, g.protocol)
+                        if self.alike(g, q):
+                            assert q is not None
+                            return q, True, []
+        return p, False, []
+
+    def in_cell(self, g: ProbeGroup, p: Probe, target: str) -> bool:
+        if g.via == Via.IP:
+            return self.cls(p.target) == target
+        if g.responder_class is not None:  # a cell of the class that answered
+            return True
+        return p.name in self.names(target)
+
+    def trace(self, p: Probe) -> Trace | None:
+        if self.pairs is None:
+            return None
+        return p.trace or self.pairs.retrace(p)
+
+
+def _group_json(g: ProbeGroup, count: int, target: str, texts: dict[str, int], examples: _Examples) -> list:
+    """One group in one cell as [dialled, address, port, disposition, reason, trace, count, example]: its
+    probes in that cell; texts and hops are indices into the shared table ``texts`` (the page rebuilds
+    ``str(Trace)`` from them); the address, reason and trace are those of the example probe, named in
+    the last field (with its class when it is not in this cell)."""
+    p, here, names = examples.of(g, target)
+    if g.via == Via.IP:
+        dialled = f"{target} @ {g.network}" if g.network else f"{target} on its networks"
+    elif g.via == Via.DNS:
+        dialled = f"name {g.name}" if g.name else examples.names_text(names) if names else "their names"
+    else:
+        dialled = f"host {g.host or ''}".strip()
+    trace = examples.trace(p)
     hops = [texts.setdefault(str(h), len(texts)) for h in trace.hops] if trace else []
     example = f"{p.source} → {p.target or p.name or p.host or ''}".strip()
-    return [f"via {g.via}: {dialled}", p.address or "", f"{g.port}/{g.protocol}", g.disposition.value,
-            texts.setdefault(g.reason, len(texts)), hops, g.count, example]
+    if not here:
+        example += f" (in {examples.cls(p.target) or p.name}: the same way, port and outcome)"
+    return [f"via {g.via}: {dialled}", p.address or "", f"{g.port}/{g.protocol}", p.disposition.value,
+            texts.setdefault(p.reason, len(texts)), hops, count, example]
 
 
 def _summary(result: ReachResult, data: dict) -> str:
