@@ -31,21 +31,30 @@ ANY = IPv4Address("0.0.0.0")
 LINK_DRIVERS = (Driver.MACVLAN, Driver.IPVLAN)
 
 
+def _read(g: ProbeGroup) -> bool:
+    """Whether a check reads this coarse group: delivered ones, the LAN peer's dials of the hosts'
+    ports, names not resolved (the rest only count what does not get through)."""
+    return g.reachable or (g.source_class == "external" and g.via == Via.HOST) or \
+        (g.via == Via.DNS and g.disposition is Disposition.NAME_NOT_RESOLVED)
+
+
 class AuditContext:
-    """What every check reads: the design, its world, the matrix's class-level groups, and exact
-    probes one at a time (never every probe of the matrix)."""
+    """What every check reads: the design, its world, the matrix's coarse groups
+    (:meth:`ReachResult.coarse_groups`, the ones :func:`_read` keeps), and exact probes one at a
+    time (never every probe of the matrix, nor every pair of classes)."""
 
     def __init__(self, design: Design, warnings: list[Problem], result: ReachResult, book: TraceBook,
                  pairs: PairProbes | None = None):
         self.design, self.warnings, self.result, self.book = design, warnings, result, book
         self.world = result.world
         self.version = result.world.version
-        self.groups: list[ProbeGroup] = list(result.groups())
+        self.groups: list[ProbeGroup] = [g for g in result.coarse_groups() if _read(g)]
         self.pairs = pairs or PairProbes(shared_matrix(result))
         self.source_index = {name: i for i, name in enumerate(self.pairs.sources)}
         self.members = {c.id: c.members for c in result.classes}
         self._ip_index: dict[tuple, int] | None = None
         self._by_network: dict[str, list[tuple[int, tuple]]] | None = None
+        self._by_target: dict[tuple[str, int, str], list[str]] | None = None
 
     def finding(self, rule_id: str, services, message: str, evidence=(), location=None, proofs=(), alike=(),
                 **fields) -> Finding:
@@ -90,15 +99,19 @@ class AuditContext:
                 self._by_network.setdefault(item[1], []).append((i, item))
         return self._by_network.get(network, [])
 
-    def combos(self, pred: Callable[[ProbeGroup], bool], sources: Callable[[str], bool]) -> list[list[ProbeGroup]]:
-        """Groups of one pair of classes (same source class, way, target class, network, name, host,
-        port, protocol) whose source class satisfies ``sources``, for the pairs where some group
-        satisfies ``pred``, in group order."""
-        out: dict[tuple, list[ProbeGroup]] = {}
-        for g in self.groups:
-            if sources(g.source_class):
-                out.setdefault((g.source_class, g.via, g.target_class, g.network, g.name, g.host, g.port, g.protocol), []).append(g)
-        return [gs for gs in out.values() if any(pred(g) for g in gs)]
+    def ip_items(self, g: ProbeGroup, networks: Callable[[str], bool] = lambda n: True) -> Iterator[tuple[str, str]]:
+        """(target, network) of every address a group via ip may dial: each member of the target
+        classes it covers, on each of its networks (those ``networks`` keeps) where the matrix dials
+        the group's port. A superset of the group's own probes: a caller keeps the probes that answer."""
+        if self._by_target is None:
+            self._by_target = {}
+            for t, n, _, _, port, proto, _ in self.pairs.ip_targets():
+                self._by_target.setdefault((t, port, proto), []).append(n)
+        for target_class, _ in g.target_counts:
+            for t in self.class_members(target_class):
+                for n in self._by_target.get((t, g.port, g.protocol), ()):
+                    if networks(n):
+                        yield t, n
 
     def port_location(self, b: Binding):
         c = self.design.container(b.container)
@@ -120,7 +133,8 @@ class AuditContext:
 
     def external_host_probes(self) -> list[Probe]:
         """The LAN peer's probes of the hosts' ports, in matrix order (one source: one probe per group)."""
-        return [g.example for g in self.groups if g.source_class == "external" and g.via == Via.HOST]
+        return sorted((g.example for g in self.groups if g.source_class == "external" and g.via == Via.HOST),
+                      key=self.pairs.position)
 
 
 class _Blank(dict):
@@ -159,7 +173,7 @@ def ns002_published_port_bypasses_isolation(ctx: AuditContext):
             by_target[(p.responder, p.port, p.protocol)].append(g)
     for (service, port, proto), groups in sorted(by_target.items()):
         others = sorted({s for g in groups for s in ctx.class_members(g.source_class)})
-        first = min((g.example for g in groups), key=lambda p: ctx.source_index[p.source])
+        first = min((g.example for g in groups), key=ctx.pairs.position)
         host = ctx.design.container(service).host
         b = next((b for h, b in ctx.bindings() if h == host and b.host_port == port and b.protocol == proto), None)
         who = ", ".join(sorted(ctx.labels(others)))
@@ -174,18 +188,21 @@ def ns002_published_port_bypasses_isolation(ctx: AuditContext):
 
 
 def ns003_direct_routing(ctx: AuditContext):
-    def direct(g: ProbeGroup) -> bool:
-        return (g.source_class == "external" and g.via == Via.IP and g.reachable and g.network is not None
-                and ctx.design.has_network(g.network) and ctx.design.network(g.network).driver not in LINK_DRIVERS)
+    def routed(network: str) -> bool:
+        return ctx.design.has_network(network) and ctx.design.network(network).driver not in LINK_DRIVERS
 
     found: dict[tuple, list[Probe]] = defaultdict(list)
-    for groups in ctx.combos(direct, lambda source: source == "external"):  # one source: each target's own probe
-        g = groups[0]
-        assert g.network is not None  # direct() keeps groups via ip only
-        for target in ctx.class_members(g.target_class):
-            p = ctx.pairs.ip("external", target, g.network, g.port, g.protocol)
+    done: set[tuple] = set()
+    for g in ctx.groups:  # one source: each address's own probe, for the addresses its delivered groups cover
+        if g.source_class != "external" or g.via != Via.IP or not g.reachable:
+            continue
+        for target, network in ctx.ip_items(g, routed):
+            if (target, network, g.port, g.protocol) in done:
+                continue
+            done.add((target, network, g.port, g.protocol))
+            p = ctx.pairs.ip("external", target, network, g.port, g.protocol)
             if p is not None and p.reachable:
-                found[(target, g.network)].append(p)
+                found[(target, network)].append(p)
     for (target, network), probes in sorted(found.items()):
         probes.sort(key=lambda p: (p.port, p.protocol))  # the matrix's order of one address's ports
         c = ctx.design.container(target)
@@ -241,12 +258,12 @@ def ns006_default_bridge(ctx: AuditContext):
         return ctx.is_container_class(class_id) and ctx.class_members(class_id)[0] in on_set
 
     proofs = []
-    open_ = _first_between_others(ctx, ctx.combos(lambda g: g.via == Via.IP and g.reachable and from_on(g.responder_class),
-                                                  from_on))
+    open_ = _first_between_others(ctx, [g for g in ctx.groups if g.via == Via.IP and g.reachable
+                                         and from_on(g.source_class) and from_on(g.responder_class)], on_set)
     if open_ is not None:
         proofs.append(open_)
-    nodns = next((g.example for g in ctx.groups if g.via == Via.DNS and from_on(g.source_class)
-                  and g.disposition is Disposition.NAME_NOT_RESOLVED), None)  # groups come in the order of their first probe
+    nodns = min((g.example for g in ctx.groups if g.via == Via.DNS and from_on(g.source_class)
+                 and g.disposition is Disposition.NAME_NOT_RESOLVED), key=ctx.pairs.position, default=None)
     if nodns is not None:
         proofs.append(nodns)
     who = ctx.labels(on)
@@ -255,22 +272,20 @@ def ns006_default_bridge(ctx: AuditContext):
                       [], ctx.container_location(on[0]), proofs, service=on[0])
 
 
-def _first_between_others(ctx: AuditContext, combos: list[list[ProbeGroup]]) -> Probe | None:
-    """The first probe via ip in matrix order, among these pairs of classes, that one container's
-    listener answers for another container (not for itself)."""
+def _first_between_others(ctx: AuditContext, groups: list[ProbeGroup], on: set[str]) -> Probe | None:
+    """The first probe via ip in matrix order, among these delivered groups, that one container's
+    listener (of ``on``) answers for another container (not for itself)."""
     found: list[Probe] = []
-    for groups in combos:
-        answered = [g for g in groups if g.reachable]
-        if len(groups) == 1 and answered[0].source_class != answered[0].responder_class:
-            found.append(answered[0].example)  # no member answers for itself: the group's first probe
+    for g in groups:
+        if g.source_class != g.responder_class:
+            found.append(g.example)  # no member answers for itself: the group's first probe
             continue
-        g = groups[0]
-        assert g.network is not None  # groups via ip
-        first = next((p for s in ctx.class_members(g.source_class) for t in ctx.class_members(g.target_class)
-                      if (p := ctx.pairs.ip(s, t, g.network, g.port, g.protocol)) is not None
-                      and p.reachable and p.responder not in (None, s)), None)
-        if first is not None:
-            found.append(first)
+        for s in ctx.class_members(g.source_class):  # sources in matrix order: the first that has one
+            mine = [p for t, n in ctx.ip_items(g) if (p := ctx.pairs.ip(s, t, n, g.port, g.protocol)) is not None
+                    and p.reachable and p.responder not in (None, s) and p.responder in on]
+            if mine:
+                found.append(min(mine, key=ctx.ip_position))
+                break
     return min(found, key=ctx.ip_position, default=None)
 
 
