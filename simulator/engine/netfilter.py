@@ -8,7 +8,7 @@ compared line by line with ``iptables-save`` on a real host.
 from __future__ import annotations
 
 import shlex
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields
 from functools import lru_cache
 from ipaddress import IPv4Address, IPv4Network
 
@@ -28,7 +28,15 @@ class Packet:
     src_local: bool = False
 
     def with_(self, **changes) -> Packet:
-        return replace(self, **changes)
+        """A copy with ``changes`` (fields by name), built directly: dataclasses.replace was a hot spot of the walk."""
+        assert changes.keys() <= _PACKET_FIELDS, f"Packet has no field {sorted(changes.keys() - _PACKET_FIELDS)}"
+        get = changes.get
+        return Packet(get("src", self.src), get("dst", self.dst), get("proto", self.proto), get("dport", self.dport),
+                      get("in_iface", self.in_iface), get("out_iface", self.out_iface), get("ctstate", self.ctstate),
+                      get("dst_local", self.dst_local), get("src_local", self.src_local))
+
+
+_PACKET_FIELDS = frozenset(f.name for f in fields(Packet))
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,7 +168,7 @@ class Verdict:
 def _bucket(rule: Rule) -> tuple | None:
     """The one packet field a rule needs to equal (so it can be indexed), if any."""
     if rule.dst is not None and not rule.dst[0] and rule.dst[1].prefixlen == 32:
-        return ("d", rule.dst[1].network_address)
+        return ("d", int(rule.dst[1].network_address))
     if rule.out_iface is not None and not rule.out_iface[0]:
         return ("o", rule.out_iface[1])
     if rule.in_iface is not None and not rule.in_iface[0]:
@@ -168,12 +176,64 @@ def _bucket(rule: Rule) -> tuple | None:
     return None
 
 
+_MEMO = 1 << 16  # candidate lists remembered per chain (bounded: one per pair of interfaces and indexed address)
+_RETURN, _TERMINAL, _JUMP = 0, 1, 2
+
+# A rule ready to be matched fast: (rule, what its target does, then its conditions, addresses as integers)
+#   (rule, action, in_iface, out_iface, src, dst, proto, dport, ctstates, dst_type_local, src_type_local)
+# with in/out_iface (negated, name) and src/dst (negated, network, netmask), or None: :meth:`Rule.matches`.
+_Compiled = tuple
+
+
+def _compile(rule: Rule) -> _Compiled:
+    action = _RETURN if rule.target == "RETURN" else _TERMINAL if rule.target in TERMINAL else _JUMP
+    nets = [None if c is None else (c[0], int(c[1].network_address), int(c[1].netmask)) for c in (rule.src, rule.dst)]
+    return (rule, action, rule.in_iface, rule.out_iface, nets[0], nets[1], rule.proto, rule.dport, rule.ctstates,
+            rule.dst_type_local, rule.src_type_local)
+
+
+class _ChainIndex:
+    """A chain's rules (compiled) by the one field they need to equal, and the candidate lists already asked for."""
+
+    __slots__ = ("buckets", "by_dst", "memo")
+
+    def __init__(self, rules: list[Rule]):
+        self.buckets: dict[tuple | None, list[tuple[int, _Compiled]]] = {}
+        self.by_dst: dict[int, list[tuple[int, _Compiled]]] = {}
+        for pos, rule in enumerate(rules):
+            bucket = _bucket(rule)
+            if bucket is not None and bucket[0] == "d":
+                self.by_dst.setdefault(bucket[1], []).append((pos, _compile(rule)))
+            else:
+                self.buckets.setdefault(bucket, []).append((pos, _compile(rule)))
+        self.memo: dict[tuple, tuple[_Compiled, ...]] = {}
+
+    def candidates(self, dst: int, out_iface: str | None, in_iface: str | None) -> tuple[_Compiled, ...]:
+        """The rules that could match a packet to ``dst`` (an int) out of / in through these interfaces, in order."""
+        extra = self.by_dst.get(dst)
+        key: tuple = (out_iface, in_iface) if extra is None else (out_iface, in_iface, dst)
+        found = self.memo.get(key)
+        if found is None:
+            picked = list(self.buckets.get(None, ()))
+            for bucket in (("o", out_iface), ("i", in_iface)):
+                more = self.buckets.get(bucket)
+                if more:
+                    picked.extend(more)
+            if extra is not None:
+                picked.extend(extra)
+            picked.sort(key=lambda item: item[0])
+            if len(self.memo) >= _MEMO:
+                self.memo.clear()
+            found = self.memo[key] = tuple(compiled for _, compiled in picked)
+        return found
+
+
 @dataclass
 class Table:
     name: str
     chains: dict[str, list[Rule]] = field(default_factory=dict)
     policies: dict[str, str] = field(default_factory=dict)
-    _index: dict[str, dict] = field(default_factory=dict, repr=False)
+    _index: dict[str, _ChainIndex] = field(default_factory=dict, repr=False, compare=False)
 
     def add(self, line: str) -> None:
         rule = parse_rule(line)
@@ -185,41 +245,49 @@ class Table:
         self.chains.setdefault(rule.chain, []).insert(0, rule)
         self._index.clear()
 
-    def _candidates(self, chain: str, p: Packet) -> list[tuple[int, Rule]]:
-        """Rules of ``chain`` that could match ``p``, in chain order (an index keeps this short)."""
+    def _chain(self, chain: str) -> _ChainIndex:
         index = self._index.get(chain)
         if index is None:
-            index = {}
-            for pos, rule in enumerate(self.chains.get(chain, ())):
-                index.setdefault(_bucket(rule), []).append((pos, rule))
-            self._index[chain] = index
-        found = list(index.get(None, ()))
-        for key in (("d", p.dst), ("o", p.out_iface), ("i", p.in_iface)):
-            extra = index.get(key)
-            if extra:
-                found.extend(extra)
-        found.sort(key=lambda item: item[0])
-        return found
+            index = self._index[chain] = _ChainIndex(self.chains.get(chain, []))
+        return index
+
+    def _candidates(self, chain: str, p: Packet) -> list[Rule]:
+        """Rules of ``chain`` that could match ``p``, in chain order (an index keeps this short)."""
+        return [c[0] for c in self._chain(chain).candidates(int(p.dst), p.out_iface, p.in_iface)]
 
     def evaluate(self, chain: str, packet: Packet) -> Verdict:
         """Walk ``chain`` (a built-in chain) for ``packet``; the policy applies at the end."""
-        verdict = self._walk(chain, packet, (chain,), depth=0)
+        verdict = self._walk(chain, packet, int(packet.src), int(packet.dst), (chain,), depth=0)
         if verdict is not None:
             return verdict
         policy = self.policies.get(chain, "ACCEPT")
         return Verdict(policy, None, (chain,), policy=policy)
 
-    def _walk(self, chain: str, packet: Packet, path: tuple[str, ...], depth: int) -> Verdict | None:
+    def _walk(self, chain: str, p: Packet, src: int, dst: int, path: tuple[str, ...], depth: int) -> Verdict | None:
+        """The first verdict of ``chain`` for ``p`` (``src``/``dst`` its addresses as ints); None when it returns.
+        The conditions are :meth:`Rule.matches`, written out on the compiled rule (the walk's innermost loop)."""
         if depth > 16:
             raise RecursionError(f"iptables chain loop through {path}")
-        for _, rule in self._candidates(chain, packet):
-            if not rule.matches(packet):
+        in_iface, out_iface = p.in_iface, p.out_iface
+        for rule, action, in_c, out_c, src_c, dst_c, proto, dport, ctstates, dst_local, src_local in \
+                self._chain(chain).candidates(dst, out_iface, in_iface):
+            if (
+                (in_c is not None and (in_iface == in_c[1]) == in_c[0])
+                or (out_c is not None and (out_iface == out_c[1]) == out_c[0])
+                or (src_c is not None and (src & src_c[2] == src_c[1]) == src_c[0])
+                or (dst_c is not None and (dst & dst_c[2] == dst_c[1]) == dst_c[0])
+                or (proto is not None and proto != p.proto)
+                or (dport is not None and dport != p.dport)
+                or (ctstates is not None and p.ctstate not in ctstates)
+                or (dst_local is not None and dst_local != p.dst_local)
+                or (src_local is not None and src_local != p.src_local)
+            ):
                 continue
-            if rule.target == "RETURN":
+            if action == _RETURN:
                 return None
-            if rule.target in TERMINAL:
+            if action == _TERMINAL:
                 return Verdict(rule.target, rule, path)
-            sub = self._walk(rule.target, packet, path + (rule.target,), depth + 1)
+            sub = self._walk(rule.target, p, src, dst, path + (rule.target,), depth + 1)
             if sub is not None:
                 return sub
         return None

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from ipaddress import IPv4Address
 
 from .netfilter import Packet, Verdict
-from .topology import LOOPBACK, Interface, Namespace, World
+from .topology import LOOPBACK, Interface, Namespace, Route, World
 from .trace import (
     Disposition,
     FilterStep,
@@ -38,6 +38,64 @@ from .trace import (
 )
 
 MAX_HOPS = 12  # namespaces a packet may enter; a design's longest real path is a handful
+_LOCALHOST, _ANY = IPv4Address("127.0.0.1"), IPv4Address("0.0.0.0")
+_INDEX = "_walk_index"  # the attribute of a World holding its _Index
+
+
+class _Index:
+    """What every walk of one world looks up, computed once: who holds an address on each segment,
+    each namespace's routes as integers and its Place. A world is only read once built (topology.py),
+    so nothing here goes stale; an index lives as long as its world."""
+
+    __slots__ = ("holders", "owned", "places", "routes", "world")
+
+    def __init__(self, world: World):
+        self.world = world
+        self.holders: dict[tuple, dict[int, list[tuple[Interface, IPv4Address]]]] = {}
+        self.routes: dict[str, list[tuple[int, int, int, Route]]] = {}
+        self.places: dict[str, Place] = {}
+        self.owned: dict[str, frozenset[int]] = {}
+
+    def on_segment(self, segment: tuple) -> dict[int, list[tuple[Interface, IPv4Address]]]:
+        """The interfaces of ``segment`` holding each address (as an int), in segment order, with the address."""
+        found = self.holders.get(segment)
+        if found is None:
+            found = {}
+            for iface in self.world.segments.get(segment, ()):
+                if iface.address is not None:
+                    ip = iface.address.ip
+                    found.setdefault(int(ip), []).append((iface, ip))
+            self.holders[segment] = found
+        return found
+
+    def route_table(self, ns: Namespace) -> list[tuple[int, int, int, Route]]:
+        """``ns``'s routes in order as (network, netmask, prefix length, route), integers for the lookup."""
+        table = self.routes.get(ns.id)
+        if table is None:
+            table = self.routes[ns.id] = [(int(r.dest.network_address), int(r.dest.netmask), r.dest.prefixlen, r)
+                                          for r in ns.routes]
+        return table
+
+    def owns(self, ns: Namespace, addr: IPv4Address) -> bool:
+        """Whether ``addr`` is local to ``ns`` (:meth:`Namespace.owns`, on integers)."""
+        owned = self.owned.get(ns.id)
+        if owned is None:
+            owned = self.owned[ns.id] = frozenset(int(a) for a in ns.addresses())
+        n = int(addr)
+        return n in owned or n >> 24 == 127
+
+    def place(self, ns: Namespace) -> Place:
+        found = self.places.get(ns.id)
+        if found is None:
+            found = self.places[ns.id] = Place.of(ns)
+        return found
+
+
+def _index(world: World) -> _Index:
+    index = world.__dict__.get(_INDEX)
+    if index is None:
+        index = world.__dict__[_INDEX] = _Index(world)
+    return index
 
 
 class _Done(Exception):
@@ -51,6 +109,7 @@ class _Done(Exception):
 class _Walk:
     world: World
     prefer_host: str | None
+    index: _Index
     hops: list[Hop] = field(default_factory=list)
     place: Place | None = None
     steps: list[Step] = field(default_factory=list)
@@ -59,7 +118,7 @@ class _Walk:
 
     def enter(self, ns: Namespace) -> None:
         self.flush()
-        self.place = Place.of(ns)
+        self.place = self.index.place(ns)
         if len(self.hops) >= MAX_HOPS:
             self.step(HopLimitStep(MAX_HOPS, _cycle([h.place for h in self.hops] + [self.place])))
             raise _Done(Disposition.LOOP, "routing loop: the address is routed in a circle, "
@@ -76,7 +135,7 @@ class _Walk:
 
 def walk(world: World, src_ns: str, dst: IPv4Address, port: int, proto: str, prefer_host: str | None = None) -> Trace:
     """Simulate a connection from namespace ``src_ns`` to ``dst:port/proto``."""
-    w = _Walk(world, prefer_host)
+    w = _Walk(world, prefer_host, _index(world))
     ns = world.namespaces[src_ns]
     w.enter(ns)
     try:
@@ -94,7 +153,7 @@ def walk_arriving(world: World, host: str, dst: IPv4Address, port: int, proto: s
     """
     from .topology import EXTERNAL
 
-    w = _Walk(world, host)
+    w = _Walk(world, host, _index(world))
     ext = world.namespaces[EXTERNAL]
     w.enter(ext)
     lan_name = world.design.host(host).lan_interface
@@ -120,19 +179,21 @@ def _cycle(places: list[Place]) -> tuple[Place, ...]:
 
 # --- sending -------------------------------------------------------------------------
 
-def _route(w: _Walk, ns: Namespace, dst: IPv4Address):
+def _route(w: _Walk, ns: Namespace, dst: IPv4Address):  # -> Route | None (callers that know one exists use it)
+    """The longest prefix holding ``dst``; a later route of the same length replaces an earlier one when its
+    host hint is the preferred host (None matching None)."""
     best = None
-    for r in ns.routes:
-        if dst in r.dest:
-            better = best is None or r.dest.prefixlen > best.dest.prefixlen
-            tie_pref = best is not None and r.dest.prefixlen == best.dest.prefixlen and r.host_hint == w.prefer_host
-            if better or tie_pref:
-                best = r
+    best_len = -1
+    n = int(dst)
+    prefer = w.prefer_host
+    for net, mask, length, r in w.index.route_table(ns):
+        if n & mask == net and (length > best_len or (length == best_len and r.host_hint == prefer)):
+            best, best_len = r, length
     return best
 
 
 def _originate(w: _Walk, ns: Namespace, dst: IPv4Address, port: int, proto: str) -> None:
-    if ns.owns(dst):
+    if w.index.owns(ns, dst):
         w.step(RouteStep(RouteOutcome.LOCAL, dst))
         if ns.kind == "host":
             local = Packet(dst, dst, proto, port, "lo", dst_local=True, src_local=True)
@@ -165,15 +226,14 @@ def _transmit(w: _Walk, ns: Namespace, iface: Interface, next_hop: IPv4Address, 
     """Link-layer delivery on ``iface``'s segment to whoever owns ``next_hop``."""
     if iface.segment is None:
         raise _Done(Disposition.NO_ROUTE, f"no link for {next_hop}")
-    peers = [p for p in w.world.segments.get(iface.segment, ()) if p is not iface and p.address is not None and p.address.ip == next_hop]
+    peers = [p for p in w.index.on_segment(iface.segment).get(int(next_hop), ()) if p[0] is not iface]
     if not peers:
         if iface.segment[0] == "lan":
             w.step(L2Step(L2Outcome.LEAVES_LAN, next_hop, iface.segment[0]))
             raise _Done(Disposition.LEFT_MODEL, "the packet leaves the design through the LAN (towards a router netsim does not model)")
         w.step(L2Step(L2Outcome.NO_NEIGHBOUR, next_hop, iface.segment[0]))
         raise _Done(Disposition.NO_ROUTE, "nothing on the segment owns the next hop")
-    peer = peers[0]
-    assert peer.address is not None  # peers own an address (filtered above)
+    peer, peer_ip = peers[0]
     dest_ns = w.world.namespaces[peer.ns]
     _l2_checks(w, iface, peer, dest_ns)
     if iface.kind == "veth" and peer.kind == "veth":
@@ -181,11 +241,11 @@ def _transmit(w: _Walk, ns: Namespace, iface: Interface, next_hop: IPv4Address, 
         assert dest_ns.host is not None, "a container's namespace is on a host"
         host_ns = w.world.host_ns(dest_ns.host)
         bridge = _bridge_of(w, iface)
-        w.step(L2Step(L2Outcome.BRIDGED, peer.address.ip, iface.segment[0], bridge=bridge))
+        w.step(L2Step(L2Outcome.BRIDGED, peer_ip, iface.segment[0], bridge=bridge))
         fwd = pkt.with_(in_iface=bridge, out_iface=bridge)
         _filter_forward(w, host_ns, fwd, "bridged")
     else:
-        w.step(L2Step(L2Outcome.DELIVERED, peer.address.ip, iface.segment[0], device=peer.name))
+        w.step(L2Step(L2Outcome.DELIVERED, peer_ip, iface.segment[0], device=peer.name))
     w.enter(dest_ns)
     _arrive(w, dest_ns, peer, pkt)
 
@@ -221,7 +281,7 @@ def _arrive(w: _Walk, ns: Namespace, iface: Interface, pkt: Packet) -> None:
     w.arrival_iface = iface.name
     if ns.kind == "host":
         _host_prerouting(w, ns, iface, pkt)
-    if ns.owns(pkt.dst) and pkt.dst not in LOOPBACK:
+    if w.index.owns(ns, pkt.dst) and int(pkt.dst) >> 24 != 127:  # not in LOOPBACK
         _socket(w, ns, pkt.dst, pkt.dport, pkt.proto)
     w.step(RouteStep(RouteOutcome.NOT_ROUTER, pkt.dst))
     raise _Done(Disposition.NO_ROUTE, "the receiving namespace does not own the address and is not a router")
@@ -250,12 +310,12 @@ def _host_prerouting(w: _Walk, ns: Namespace, iface: Interface, pkt: Packet) -> 
         if v.target == "DROP":
             _verdict_step(w, "raw", "PREROUTING", v)
             _drop(w, v, "raw", "arriving packet")
-    pkt = pkt.with_(dst_local=ns.owns(pkt.dst))
+    pkt = pkt.with_(dst_local=w.index.owns(ns, pkt.dst))
     pkt = _dnat(w, ns, "PREROUTING", pkt)
     if pkt.dst in LOOPBACK:  # the martian check is in routing, after nat PREROUTING (moby#45610)
         w.step(RouteStep(RouteOutcome.MARTIAN, pkt.dst, iface.name))
         raise _Done(Disposition.DROPPED_FILTER, "loopback destination arriving from outside the host is dropped by the kernel")
-    if ns.owns(pkt.dst):
+    if w.index.owns(ns, pkt.dst):
         _host_input(w, ns, pkt)
     _host_forward(w, ns, pkt)
 
@@ -268,7 +328,7 @@ def _dnat(w: _Walk, ns: Namespace, chain: str, pkt: Packet) -> Packet:
     if v.target == "DNAT" and v.rule is not None and v.rule.to_destination:
         addr, port = v.rule.to_destination
         w.step(NatStep(chain, NatAction.DNAT, v.rule.text, pkt.dst, addr, pkt.dport, port))
-        return pkt.with_(dst=addr, dport=port, dst_local=ns.owns(addr))
+        return pkt.with_(dst=addr, dport=port, dst_local=w.index.owns(ns, addr))
     return pkt
 
 
@@ -290,9 +350,8 @@ def _host_forward(w: _Walk, ns: Namespace, pkt: Packet) -> None:
     iface = ns.interfaces[route.iface]
     w.step(RouteStep(RouteOutcome.FORWARD, pkt.dst, iface.name))
     fwd = pkt.with_(out_iface=iface.name)
-    on_segment = w.world.segments.get(iface.segment, ()) if iface.segment is not None else ()
-    if iface.kind == "lan" and route.via is None and not any(
-        p.address is not None and p.address.ip == pkt.dst for p in on_segment
+    if iface.kind == "lan" and route.via is None and (
+        iface.segment is None or int(pkt.dst) not in w.index.on_segment(iface.segment)
     ):
         w.step(RouteStep(RouteOutcome.TO_LAN_ROUTER, pkt.dst, iface.name))
         raise _Done(Disposition.LEFT_MODEL, "the host routes the packet out of its LAN interface (no network of the design holds the address)")
@@ -322,7 +381,7 @@ def _postrouting(w: _Walk, ns: Namespace, pkt: Packet) -> None:
 
 def _host_output(w: _Walk, ns: Namespace, pkt: Packet, iface: Interface, next_hop: IPv4Address) -> None:
     """A host process sends: nat OUTPUT may DNAT (published ports on host addresses)."""
-    pkt = pkt.with_(dst_local=ns.owns(pkt.dst))
+    pkt = pkt.with_(dst_local=w.index.owns(ns, pkt.dst))
     new = _dnat(w, ns, "OUTPUT", pkt)
     if new.dst != pkt.dst:
         _rerouted(w, ns, new)
@@ -330,7 +389,7 @@ def _host_output(w: _Walk, ns: Namespace, pkt: Packet, iface: Interface, next_ho
 
 def _rerouted(w: _Walk, ns: Namespace, new: Packet) -> None:
     """A host's packet after nat OUTPUT changed its destination: delivered or sent again."""
-    if ns.owns(new.dst):
+    if w.index.owns(ns, new.dst):
         _host_input(w, ns, new)
     route = _route(w, ns, new.dst)
     out = ns.interfaces[route.iface]
@@ -371,9 +430,9 @@ def _proxy_for(ns: Namespace, dst: IPv4Address, port: int, proto: str):
     exact = ns.proxies.get((dst, port, proto))
     if exact is not None:
         return exact
-    if dst in LOOPBACK and dst != IPv4Address("127.0.0.1"):
+    if dst in LOOPBACK and dst != _LOCALHOST:
         return None
-    return ns.proxies.get((IPv4Address("0.0.0.0"), port, proto))
+    return ns.proxies.get((_ANY, port, proto))
 
 
 def _proxy_step(outcome: ProxyOutcome, dialled: IPv4Address, binding, port: int, proto: str) -> ProxyStep:
