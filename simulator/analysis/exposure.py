@@ -198,6 +198,7 @@ class _Listeners:
         self._held: dict[str, frozenset[int]] = {}
         self._audience: dict[tuple[str, str | None], str | None] = {}
         self._by_engine_name: dict[str, str] | None = None
+        self._carriers: dict[str, set[int]] | None = None
         self.best: dict[tuple, tuple[tuple, Probe, Through]] = {}
 
     def sources_of(self, source_class: str) -> list[str]:
@@ -235,10 +236,14 @@ class _Listeners:
         for g in self.result.coarse_groups():
             if not g.reachable or g.responder_class is None or self.audience(g.example) is None:
                 continue  # who reaches whom in a group is alike for every member pair: nobody from outside here
-            if g.via == Via.HOST or (g.via == Via.DNS and g.name is not None):
-                self.offer(g.example)  # every probe of such a group has the example's address and responder
-                continue
             sources = self.sources_of(g.source_class)
+            if g.via == Via.HOST or (g.via == Via.DNS and g.name is not None):
+                self.offer(g.example)  # every probe of such a group dials the example's address
+                one: tuple = (g.source_class, g.via, g.host, g.name, g.port, g.protocol)
+                if one not in done:  # and the first source of the class (the group's example need not be)
+                    done.add(one)
+                    self.first_answers(g, sources, (g.host if g.via == Via.HOST else g.name,), self.carrying(g.name))
+                continue
             for target_class, _ in g.target_counts:
                 for item, addresses in self.items(g, target_class):
                     key = (g.source_class, g.via, item, g.port, g.protocol)
@@ -300,9 +305,28 @@ class _Listeners:
             out.append(((name,), addresses))
         return out
 
+    def carrying(self, name: str | None) -> frozenset[int]:
+        """The addresses of every container carrying ``name`` (none for None): a source holding one
+        resolves the name to itself."""
+        if name is None:
+            return frozenset()
+        if self._carriers is None:
+            self._carriers = {}
+            for c in self.result.design.containers:
+                ns_id = self.world.ns_of.get(c.name)
+                if ns_id is None:
+                    continue
+                held = {int(a) for a in self.world.namespaces[ns_id].addresses()}
+                for n in [c.engine_name, c.service, c.hostname, *(a for att in c.attachments for a in att.aliases)]:
+                    if n:
+                        self._carriers.setdefault(n, set()).update(held)
+        return frozenset(self._carriers.get(name, ()))
+
     def probe(self, g: ProbeGroup, source: str, item: tuple) -> Probe | None:
         if g.via == Via.IP:
             return self.pairs.ip(source, item[0], item[1], g.port, g.protocol)
+        if g.via == Via.HOST:
+            return self.pairs.host(source, item[0], g.port, g.protocol)
         return self.pairs.dns(source, item[0], g.port, g.protocol)
 
 

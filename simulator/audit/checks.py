@@ -131,6 +131,16 @@ class AuditContext:
     def lan_ip(self, host: str) -> str:
         return str(self.design.host(host).lan_address.ip)
 
+    def first_of(self, g: ProbeGroup) -> Probe:
+        """The first probe of a group via host in matrix order: its source class's first member
+        dialling the group's host port, when that is the group's outcome (the members of a class dial
+        a host alike), else the group's example."""
+        sources = [s for s in self.class_members(g.source_class) if s in self.source_index]
+        p = self.pairs.host(sources[0], g.host, g.port, g.protocol) if sources else None
+        if p is not None and p.disposition is g.disposition and p.responder == g.example.responder:
+            return p
+        return g.example
+
     def external_host_probes(self) -> list[Probe]:
         """The LAN peer's probes of the hosts' ports, in matrix order (one source: one probe per group)."""
         return sorted((g.example for g in self.groups if g.source_class == "external" and g.via == Via.HOST),
@@ -173,7 +183,7 @@ def ns002_published_port_bypasses_isolation(ctx: AuditContext):
             by_target[(p.responder, p.port, p.protocol)].append(g)
     for (service, port, proto), groups in sorted(by_target.items()):
         others = sorted({s for g in groups for s in ctx.class_members(g.source_class)})
-        first = min((g.example for g in groups), key=ctx.pairs.position)
+        first = min((ctx.first_of(g) for g in groups), key=ctx.pairs.position)
         host = ctx.design.container(service).host
         b = next((b for h, b in ctx.bindings() if h == host and b.host_port == port and b.protocol == proto), None)
         who = ", ".join(sorted(ctx.labels(others)))
@@ -262,8 +272,8 @@ def ns006_default_bridge(ctx: AuditContext):
                                          and from_on(g.source_class) and from_on(g.responder_class)], on_set)
     if open_ is not None:
         proofs.append(open_)
-    nodns = min((g.example for g in ctx.groups if g.via == Via.DNS and from_on(g.source_class)
-                 and g.disposition is Disposition.NAME_NOT_RESOLVED), key=ctx.pairs.position, default=None)
+    nodns = _first_not_resolved(ctx, [g for g in ctx.groups if g.via == Via.DNS and from_on(g.source_class)
+                                      and g.disposition is Disposition.NAME_NOT_RESOLVED])
     if nodns is not None:
         proofs.append(nodns)
     who = ctx.labels(on)
@@ -272,14 +282,29 @@ def ns006_default_bridge(ctx: AuditContext):
                       [], ctx.container_location(on[0]), proofs, service=on[0])
 
 
+def _first_not_resolved(ctx: AuditContext, groups: list[ProbeGroup]) -> Probe | None:
+    """The first probe in matrix order of these groups (names not resolved): the first source of
+    their earliest source class looks up every name in order (a class's members resolve alike)."""
+    firsts = [s for g in groups for s in ctx.class_members(g.source_class)[:1] if s in ctx.source_index]
+    if not firsts:
+        return None
+    source = min(firsts, key=ctx.source_index.__getitem__)
+    ports = {(g.port, g.protocol) for g in groups if source in ctx.class_members(g.source_class)}
+    for name, name_ports in ctx.pairs.names():
+        for port, proto in name_ports:
+            if (port, proto) in ports:
+                p = ctx.pairs.dns(source, name, port, proto)
+                if p is not None and p.disposition is Disposition.NAME_NOT_RESOLVED:
+                    return p
+    return min((g.example for g in groups), key=ctx.pairs.position)
+
+
 def _first_between_others(ctx: AuditContext, groups: list[ProbeGroup], on: set[str]) -> Probe | None:
     """The first probe via ip in matrix order, among these delivered groups, that one container's
-    listener (of ``on``) answers for another container (not for itself)."""
+    listener (of ``on``) answers for another container (not for itself): each group's source class
+    dials the addresses the group covers, source by source, until one has such a probe."""
     found: list[Probe] = []
     for g in groups:
-        if g.source_class != g.responder_class:
-            found.append(g.example)  # no member answers for itself: the group's first probe
-            continue
         for s in ctx.class_members(g.source_class):  # sources in matrix order: the first that has one
             mine = [p for t, n in ctx.ip_items(g) if (p := ctx.pairs.ip(s, t, n, g.port, g.protocol)) is not None
                     and p.reachable and p.responder not in (None, s) and p.responder in on]
