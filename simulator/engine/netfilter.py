@@ -35,6 +35,17 @@ class Packet:
                       get("in_iface", self.in_iface), get("out_iface", self.out_iface), get("ctstate", self.ctstate),
                       get("dst_local", self.dst_local), get("src_local", self.src_local))
 
+    # the walk's own copies, built directly (a copy per namespace and chain crossed)
+    def via(self, in_iface: str | None, out_iface: str | None) -> Packet:
+        """The packet coming in through ``in_iface`` and going out of ``out_iface``."""
+        return Packet(self.src, self.dst, self.proto, self.dport, in_iface, out_iface, self.ctstate,
+                      self.dst_local, self.src_local)
+
+    def local(self, dst_local: bool) -> Packet:
+        """The packet with its destination (not) local to the namespace (``addrtype --dst-type LOCAL``)."""
+        return Packet(self.src, self.dst, self.proto, self.dport, self.in_iface, self.out_iface, self.ctstate,
+                      dst_local, self.src_local)
+
 
 _PACKET_FIELDS = frozenset(f.name for f in fields(Packet))
 

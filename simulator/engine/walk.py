@@ -12,7 +12,6 @@ reachability matrix can reuse one walk for every probe of the same class.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from ipaddress import IPv4Address
 
 from .netfilter import Packet, Verdict
@@ -47,10 +46,11 @@ class _Index:
     each namespace's routes as integers and its Place. A world is only read once built (topology.py),
     so nothing here goes stale; an index lives as long as its world."""
 
-    __slots__ = ("holders", "owned", "places", "routes", "world")
+    __slots__ = ("holders", "namespaces", "owned", "places", "routes", "world")
 
     def __init__(self, world: World):
         self.world = world
+        self.namespaces = world.namespaces
         self.holders: dict[tuple, dict[int, list[tuple[Interface, IPv4Address]]]] = {}
         self.routes: dict[str, list[tuple[int, int, int, Route]]] = {}
         self.places: dict[str, Place] = {}
@@ -105,16 +105,20 @@ class _Done(Exception):
         self.responder = responder
 
 
-@dataclass
 class _Walk:
-    world: World
-    prefer_host: str | None
-    index: _Index
-    hops: list[Hop] = field(default_factory=list)
-    place: Place | None = None
-    steps: list[Step] = field(default_factory=list)
-    via_proxy: bool = False
-    arrival_iface: str | None = None  # where the packet entered the current namespace
+    """One walk under way: the hops done, the namespace it is in and that namespace's steps so far."""
+
+    __slots__ = ("arrival_iface", "hops", "index", "place", "prefer_host", "steps", "via_proxy", "world")
+
+    def __init__(self, world: World, prefer_host: str | None, index: _Index):
+        self.world = world
+        self.prefer_host = prefer_host
+        self.index = index
+        self.hops: list[Hop] = []
+        self.place: Place | None = None
+        self.steps: list[Step] = []
+        self.via_proxy = False
+        self.arrival_iface: str | None = None  # where the packet entered the current namespace
 
     def enter(self, ns: Namespace) -> None:
         self.flush()
@@ -136,7 +140,7 @@ class _Walk:
 def walk(world: World, src_ns: str, dst: IPv4Address, port: int, proto: str, prefer_host: str | None = None) -> Trace:
     """Simulate a connection from namespace ``src_ns`` to ``dst:port/proto``."""
     w = _Walk(world, prefer_host, _index(world))
-    ns = world.namespaces[src_ns]
+    ns = w.index.namespaces[src_ns]
     w.enter(ns)
     try:
         _originate(w, ns, dst, port, proto)
@@ -234,7 +238,7 @@ def _transmit(w: _Walk, ns: Namespace, iface: Interface, next_hop: IPv4Address, 
         w.step(L2Step(L2Outcome.NO_NEIGHBOUR, next_hop, iface.segment[0]))
         raise _Done(Disposition.NO_ROUTE, "nothing on the segment owns the next hop")
     peer, peer_ip = peers[0]
-    dest_ns = w.world.namespaces[peer.ns]
+    dest_ns = w.index.namespaces[peer.ns]
     _l2_checks(w, iface, peer, dest_ns)
     if iface.kind == "veth" and peer.kind == "veth":
         # bridged between two containers: br_netfilter sends it through the host's FORWARD chain
@@ -242,7 +246,7 @@ def _transmit(w: _Walk, ns: Namespace, iface: Interface, next_hop: IPv4Address, 
         host_ns = w.world.host_ns(dest_ns.host)
         bridge = _bridge_of(w, iface)
         w.step(L2Step(L2Outcome.BRIDGED, peer_ip, iface.segment[0], bridge=bridge))
-        fwd = pkt.with_(in_iface=bridge, out_iface=bridge)
+        fwd = pkt.via(bridge, bridge)
         _filter_forward(w, host_ns, fwd, "bridged")
     else:
         w.step(L2Step(L2Outcome.DELIVERED, peer_ip, iface.segment[0], device=peer.name))
@@ -262,8 +266,8 @@ def _l2_checks(w: _Walk, a: Interface, b: Interface, b_ns: Namespace) -> None:
     if kinds & {"macvlan", "ipvlan"}:
         child, other = (a, b) if a.kind in ("macvlan", "ipvlan") else (b, a)
         assert child.segment is not None, "a macvlan/ipvlan link is on a segment"
-        other_ns = w.world.namespaces[other.ns]
-        child_host = w.world.namespaces[child.ns].host
+        other_ns = w.index.namespaces[other.ns]
+        child_host = w.index.namespaces[child.ns].host
         if other.kind == "lan" and other_ns.kind == "host" and other_ns.host == child_host:
             w.step(L2Step(L2Outcome.PARENT_ISOLATION, other.address.ip if other.address else None, child.segment[0],
                           device=other.name, driver=child.kind))
@@ -277,10 +281,9 @@ def _l2_checks(w: _Walk, a: Interface, b: Interface, b_ns: Namespace) -> None:
 # --- receiving ------------------------------------------------------------------------
 
 def _arrive(w: _Walk, ns: Namespace, iface: Interface, pkt: Packet) -> None:
-    pkt = pkt.with_(in_iface=iface.name)
     w.arrival_iface = iface.name
-    if ns.kind == "host":
-        _host_prerouting(w, ns, iface, pkt)
+    if ns.kind == "host":  # only a host's rules read the interface a packet came in through
+        _host_prerouting(w, ns, iface, pkt.via(iface.name, pkt.out_iface))
     if w.index.owns(ns, pkt.dst) and int(pkt.dst) >> 24 != 127:  # not in LOOPBACK
         _socket(w, ns, pkt.dst, pkt.dport, pkt.proto)
     w.step(RouteStep(RouteOutcome.NOT_ROUTER, pkt.dst))
@@ -310,7 +313,7 @@ def _host_prerouting(w: _Walk, ns: Namespace, iface: Interface, pkt: Packet) -> 
         if v.target == "DROP":
             _verdict_step(w, "raw", "PREROUTING", v)
             _drop(w, v, "raw", "arriving packet")
-    pkt = pkt.with_(dst_local=w.index.owns(ns, pkt.dst))
+    pkt = pkt.local(w.index.owns(ns, pkt.dst))
     pkt = _dnat(w, ns, "PREROUTING", pkt)
     if pkt.dst in LOOPBACK:  # the martian check is in routing, after nat PREROUTING (moby#45610)
         w.step(RouteStep(RouteOutcome.MARTIAN, pkt.dst, iface.name))
@@ -349,7 +352,7 @@ def _host_forward(w: _Walk, ns: Namespace, pkt: Packet) -> None:
     route = _route(w, ns, pkt.dst)
     iface = ns.interfaces[route.iface]
     w.step(RouteStep(RouteOutcome.FORWARD, pkt.dst, iface.name))
-    fwd = pkt.with_(out_iface=iface.name)
+    fwd = pkt.via(pkt.in_iface, iface.name)
     if iface.kind == "lan" and route.via is None and (
         iface.segment is None or int(pkt.dst) not in w.index.on_segment(iface.segment)
     ):
@@ -357,7 +360,7 @@ def _host_forward(w: _Walk, ns: Namespace, pkt: Packet) -> None:
         raise _Done(Disposition.LEFT_MODEL, "the host routes the packet out of its LAN interface (no network of the design holds the address)")
     _filter_forward(w, ns, fwd, "forwarded packet")
     _postrouting(w, ns, fwd)
-    _transmit(w, ns, iface, route.via or pkt.dst, pkt.with_(in_iface=None, out_iface=None))
+    _transmit(w, ns, iface, route.via or pkt.dst, pkt.via(None, None))
 
 
 def _filter_forward(w: _Walk, ns: Namespace, pkt: Packet, what: str) -> None:
@@ -381,7 +384,7 @@ def _postrouting(w: _Walk, ns: Namespace, pkt: Packet) -> None:
 
 def _host_output(w: _Walk, ns: Namespace, pkt: Packet, iface: Interface, next_hop: IPv4Address) -> None:
     """A host process sends: nat OUTPUT may DNAT (published ports on host addresses)."""
-    pkt = pkt.with_(dst_local=w.index.owns(ns, pkt.dst))
+    pkt = pkt.local(w.index.owns(ns, pkt.dst))
     new = _dnat(w, ns, "OUTPUT", pkt)
     if new.dst != pkt.dst:
         _rerouted(w, ns, new)
@@ -394,7 +397,7 @@ def _rerouted(w: _Walk, ns: Namespace, new: Packet) -> None:
     route = _route(w, ns, new.dst)
     out = ns.interfaces[route.iface]
     w.step(RouteStep(RouteOutcome.REROUTED, new.dst, out.name))
-    _transmit(w, ns, out, route.via or new.dst, new.with_(in_iface=None, out_iface=None))
+    _transmit(w, ns, out, route.via or new.dst, new.via(None, None))
 
 
 # --- sockets -----------------------------------------------------------------------
