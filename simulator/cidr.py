@@ -7,8 +7,9 @@ the next: the blocks overlapping the current one are exactly those on the stack.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator, Sequence
-from ipaddress import IPv4Address, IPv4Network
+from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 
 
 def overlapping_pairs(blocks: Sequence[IPv4Network]) -> Iterator[tuple[int, int]]:
@@ -34,3 +35,22 @@ def highest_free(subnet: IPv4Network, taken: set[IPv4Address]) -> IPv4Address | 
         if IPv4Address(value) not in taken:
             return IPv4Address(value)
     return None
+
+
+@functools.lru_cache(maxsize=4096)
+def _network(first: int, prefixlen: int) -> IPv4Network:
+    return IPv4Network((first, prefixlen))
+
+
+def interface_of(address: int, prefixlen: int) -> IPv4Interface:
+    """``IPv4Interface((address, prefixlen))``, equal in every way, its network shared with every
+    other address of the subnet instead of parsed again: a 10,000-container world makes one per
+    endpoint, and the parse was a fifth of laying the world out."""
+    first = address & (0xFFFFFFFF << (32 - prefixlen)) & 0xFFFFFFFF
+    network = _network(first, prefixlen)
+    iface = IPv4Interface.__new__(IPv4Interface)
+    IPv4Address.__init__(iface, address)
+    iface.network = network
+    iface.netmask = network.netmask
+    iface.__dict__["_prefixlen"] = prefixlen  # as IPv4Interface.__init__ sets it
+    return iface

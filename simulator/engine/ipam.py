@@ -20,6 +20,7 @@ from bisect import bisect_left, bisect_right, insort
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 
+from ..cidr import interface_of
 from ..model import SWARM_DEFAULT_POOL, Design, Driver, Host, ModeKind, Network
 
 GWBRIDGE = "docker_gwbridge"
@@ -53,7 +54,7 @@ class Endpoint:
 
     @property
     def interface(self) -> IPv4Interface:
-        return IPv4Interface((int(self.address), self.prefixlen))
+        return interface_of(int(self.address), self.prefixlen)
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,8 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from ipaddress import IPv4Address
 
-from ..model import Design, Driver, Host, ModeKind, Network, PortMapping
-from .ipam import Addressing, Segment
+from ..model import Container, Design, Driver, Host, ModeKind, Network, PortMapping
+from .ipam import GWBRIDGE, Addressing, Endpoint, Segment, gwbridge_network
 from .netfilter import Ruleset
 from .versions import EngineVersion
 
@@ -39,8 +39,6 @@ class Binding:
 
 def bridge_segments(design: Design, addressing: Addressing, host: str) -> list[tuple[Network, Segment]]:
     """The bridge networks on ``host`` in creation order (docker0 first)."""
-    from .ipam import GWBRIDGE, gwbridge_network
-
     out = []
     for seg in addressing.segments.values():
         if seg.host != host or seg.bridge is None:
@@ -222,30 +220,29 @@ def endpoint_order(design: Design, addressing: Addressing, container_name: str, 
     a gateway, then network name ascending; docker_gwbridge comes last. Interfaces are
     numbered eth0, eth1, … in this order at start (confirmed on 20.10).
     """
-    from .ipam import GWBRIDGE
+    return [(ep.network, has_gw) for ep, has_gw in ordered_endpoints(design, addressing, design.container(container_name), version)]
 
-    c = design.container(container_name)
+
+def ordered_endpoints(design: Design, addressing: Addressing, c: Container, version: EngineVersion) -> list[tuple[Endpoint, bool]]:
+    """:func:`endpoint_order` with the endpoints themselves."""
     candidates = []
+    segments = addressing.segments
     for ep in addressing.endpoints_of(c.name):
-        seg = addressing.segments[ep.segment]
         if ep.network == GWBRIDGE:
-            has_gw, name, prio = True, "~" + GWBRIDGE, -10**9
-        else:
-            net = design.network(ep.network)
-            attachment = c.attachment(ep.network)
-            prio = attachment.gw_priority if attachment is not None and version.has_gw_priority else 0
-            has_gw = (
-                seg.gateway is not None
-                and net.driver is not Driver.OVERLAY  # overlay endpoints get no default route
-                and not (net.internal and not version.internal_has_default_route)
-            )
-            if net.gateway_mode == "isolated":
-                has_gw = False
-            name = net.engine_name
-        internal = ep.network != GWBRIDGE and design.network(ep.network).internal
-        candidates.append((-prio, 1 if internal else 0, 0 if has_gw else 1, name, ep.network, has_gw))
-    candidates.sort()
-    return [(network, has_gw) for *_, network, has_gw in candidates]
+            candidates.append((10**9, 0, 0, "~" + GWBRIDGE, ep.network, True, ep))
+            continue
+        net = design.network(ep.network)
+        attachment = c.attachment(ep.network) if version.has_gw_priority else None
+        prio = attachment.gw_priority if attachment is not None else 0
+        has_gw = (
+            segments[ep.segment].gateway is not None
+            and net.driver is not Driver.OVERLAY  # overlay endpoints get no default route
+            and not (net.internal and not version.internal_has_default_route)
+            and net.gateway_mode != "isolated"
+        )
+        candidates.append((-prio, 1 if net.internal else 0, 0 if has_gw else 1, net.engine_name, ep.network, has_gw, ep))
+    candidates.sort()  # the network names differ: the endpoints themselves are never compared
+    return [(ep, has_gw) for *_, has_gw, ep in candidates]
 
 
 def published_bindings(design: Design, addressing: Addressing, host: Host, version: EngineVersion):
@@ -265,8 +262,6 @@ def published_bindings(design: Design, addressing: Addressing, host: Host, versi
         if gw_net is None:
             ignored.append((c.name, "no endpoint provides a default gateway (internal network only), so no port is bound"))
             continue
-        from .ipam import GWBRIDGE, gwbridge_network
-
         net = gwbridge_network((host.name,)) if gw_net == GWBRIDGE else design.network(gw_net)
         if net.internal:
             ignored.append((c.name, f"its gateway network {net.name} is internal: the engine accepts -p but binds nothing"))

@@ -14,7 +14,7 @@ from ..cidr import highest_free
 from ..model import Design, Driver, GatewayMode, Host, ModeKind, Network
 from .ipam import GWBRIDGE, Addressing, allocate, gwbridge_network
 from .netfilter import Ruleset
-from .rules import Binding, build_ruleset, endpoint_order, published_bindings
+from .rules import Binding, build_ruleset, ordered_endpoints, published_bindings
 from .trace import Place
 from .versions import EngineVersion, parse_version
 
@@ -207,9 +207,8 @@ def _lay_out(world: World) -> Layout:
         if c.mode.kind is ModeKind.NONE:
             continue
         host = design.host(c.host)
-        ordered = endpoint_order(design, addressing, c.name, version)
-        order = [n for n, _ in ordered]
-        for idx, ep in enumerate(sorted(addressing.endpoints_of(c.name), key=lambda e: order.index(e.network))):
+        gw_net = gw_ifname = gw_ep = None  # the first endpoint that offers a gateway (as gateway_endpoint_network)
+        for idx, (ep, has_gw) in enumerate(ordered_endpoints(design, addressing, c, version)):
             net = _network(design, ep.network)
             ifname = f"eth{idx}"
             if net.driver is Driver.OVERLAY:
@@ -225,17 +224,15 @@ def _lay_out(world: World) -> Layout:
                 attach(ns, Interface(ifname, ns.id, ep.interface, ("bridge", ep.segment[0], c.host), "veth", network=net.name))
                 if not net.default_bridge:
                     ns.has_embedded_dns = True
-        gw_net = next((n for n, has_gw in ordered if has_gw), None)  # as gateway_endpoint_network, from the same order
+            if has_gw and gw_net is None:
+                gw_net, gw_ifname, gw_ep = ep.network, ifname, ep
         ns.gateway_network = gw_net
-        if gw_net is not None:
-            gw_ep = addressing.endpoint(c.name, gw_net)
-            assert gw_ep is not None, f"{c.name} has an endpoint on its gateway network {gw_net}"
-            seg = addressing.segments[gw_ep.segment]
-            iface = next(i for i in ns.interfaces.values() if i.network == gw_net)
-            ns.routes.append(Route(DEFAULT_ROUTE, iface.name, seg.gateway))
-        for iface in list(ns.interfaces.values()):
-            if iface.kind == "ipvlan" and iface.mode in ("l3", "l3s") and gw_net is None:
-                ns.routes.append(Route(DEFAULT_ROUTE, iface.name))
+        if gw_ep is not None and gw_ifname is not None:
+            ns.routes.append(Route(DEFAULT_ROUTE, gw_ifname, addressing.segments[gw_ep.segment].gateway))
+        else:
+            for iface in list(ns.interfaces.values()):
+                if iface.kind == "ipvlan" and iface.mode in ("l3", "l3s"):
+                    ns.routes.append(Route(DEFAULT_ROUTE, iface.name))
 
     # shared namespaces (network_mode container:X) join their owner's namespace
     for c in design.containers:

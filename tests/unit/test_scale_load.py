@@ -102,3 +102,16 @@ def test_every_yaml_file_of_the_repository_reads_the_same_both_ways():
         except DesignLoadError:
             pass
     assert one_pass > len(files) // 2  # most designs are plain: the one-pass reading is the one used
+
+
+@pytest.mark.parametrize("address,prefixlen", [(0, 0), (1, 0), (167772161, 8), (167772161, 24), (0xFFFFFFFF, 32),
+                                               (0xFFFFFFFE, 31), (3232235777, 16), (2886729730, 12), (168430090, 30)])
+def test_interface_of_equals_the_parsed_interface(address, prefixlen):
+    from ipaddress import IPv4Interface
+
+    from simulator.cidr import interface_of
+
+    made, parsed = interface_of(address, prefixlen), IPv4Interface((address, prefixlen))
+    assert made == parsed and hash(made) == hash(parsed) and vars(made) == vars(parsed)
+    assert (str(made), repr(made), made.with_prefixlen, made.with_netmask, made.ip, made.network, made.hostmask) == \
+        (str(parsed), repr(parsed), parsed.with_prefixlen, parsed.with_netmask, parsed.ip, parsed.network, parsed.hostmask)
