@@ -101,7 +101,7 @@ class ProbeGroup:
 
     def to_json(self, with_trace: bool = False) -> dict:
         """One entry of ``groups`` in ``netsim reach --by class --format json`` (docs/reach-json.md)."""
-        out = {
+        out: dict[str, object] = {
             "source_class": self.source_class,
             "via": self.via,
             "target_class": self.target_class,
@@ -196,7 +196,12 @@ class ReachResult:
 
         Their number grows with the source classes and the segments, not with class pairs: the
         reach summary, exposure, audit, the diagram and the report read these."""
-        return _coarsened(self.groups())
+        given = self.__dict__.get("_given")
+        if given is not None:
+            return coarsened(iter(_group(self, given)))
+        from .coarse import CoarseGroups
+
+        return CoarseGroups(self, self._matrix()).groups()
 
     def to_json(self) -> dict:
         return {
@@ -236,8 +241,9 @@ def _group(result: ReachResult, probes: Iterable[Probe]) -> list[ProbeGroup]:
     return list(rows.groups())
 
 
-def _coarsened(groups: Iterable[ProbeGroup]) -> Iterator[ProbeGroup]:
-    """Fine groups merged as :meth:`ReachResult.coarse_groups` describes, one source class at a time."""
+def coarsened(groups: Iterable[ProbeGroup]) -> Iterator[ProbeGroup]:
+    """Fine groups merged as :meth:`ReachResult.coarse_groups` describes, one source class at a time
+    (the reference the coarse engine is tested against)."""
     rows: dict[tuple, list] = {}
     current = None
     for g in groups:
@@ -570,6 +576,7 @@ class Matrix:
         for ep in world.addressing.endpoints.values():
             self._ep_by_addr.setdefault(ep.address, []).append(ep)
         self._dst_info: dict = {}
+        self._dst_classes: dict[tuple, tuple] = {}
         self._unresolved: dict = {}
         self._ignored = ignored_publications(world)
         self._outcomes: dict[tuple, Trace] = {}
@@ -617,8 +624,15 @@ class Matrix:
             holders = self._dst_info[n] = self._endpoint_info(dst)
         if holders is False:
             return None
-        return ("ep", tuple((segment, kind, (host, n, port, proto) in self._published, (port, proto) in target_ns.listeners)
-                            for segment, kind, target_ns, host in holders))
+        key = (n, port, proto)
+        hit = self._dst_classes.get(key)
+        if hit is None:
+            if len(self._dst_classes) >= OUTCOME_CACHE:
+                self._dst_classes.clear()
+            hit = self._dst_classes[key] = ("ep", tuple(
+                (segment, kind, (host, n, port, proto) in self._published, (port, proto) in target_ns.listeners)
+                for segment, kind, target_ns, host in holders))
+        return hit
 
     def _endpoint_info(self, dst: IPv4Address):
         """The namespaces holding ``dst`` as (segment, link, namespace, host), in segment order;

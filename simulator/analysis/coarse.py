@@ -1,0 +1,722 @@
+"""Coarse class-level groups, computed per destination segment rather than per class pair.
+
+:meth:`ReachResult.coarse_groups` merges, per source class, the probes of one way, port and
+outcome whatever their target class. Merging the fine groups costs as much as computing them
+(they grow with class pairs); this module gets the same groups from far fewer walks:
+
+* destinations are gathered by the segment that holds them (a bridge on one host, an overlay,
+  a LAN) and, within a segment, by what the host's rules can tell apart (the link, whether the
+  port is published to the address, the port when it is);
+* a source class is seen from its first member's namespace: the segments its own routes reach
+  directly are walked one bucket each; everything else leaves through its default gateway,
+  and at the Docker host owning that gateway the segments the host routes itself are walked one
+  bucket each, while every segment the host sends out of its LAN interface (the others' bridges,
+  overlays it is not on) is one bundle: one walk answers for all of them;
+* the members of the source class that hold a destination address themselves (their own address,
+  the same pool address on another host) are walked pair by pair, as in :meth:`ReachResult.groups`;
+* names are looked up the same way: the names carried on the source's networks one by one, all
+  the others (unresolved) as one bundle.
+
+Counts and target classes of a bundle are kept as a shared base minus what the source excludes,
+so a source class costs what its own networks and host hold, not the size of the design.
+``tests/unit/test_coarse_groups.py`` holds the result to the fine groups merged
+(:func:`~simulator.analysis.reachability.coarsened`), group for group, on random designs.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from collections.abc import Iterator, Sequence
+from ipaddress import IPv4Address
+
+from ..engine.topology import Namespace
+from ..engine.trace import Trace
+from .probes import Probe, Via
+from .reachability import Matrix, ProbeGroup, ReachResult, _ClassGroups, reason_shape
+
+_Entry = tuple  # (target, network, address, address text, port, proto, host hint): Matrix._ip_targets
+
+
+class TargetCounts(Sequence):
+    """(target class, probes) pairs of a coarse group: a shared base (the bundle's, never changed)
+    plus and minus this group's own counts, laid out only when read."""
+
+    __slots__ = ("_base", "_items", "_minus", "_plus", "_times")
+
+    def __init__(self) -> None:
+        self._base: dict[str, int] | None = None
+        self._times = 1
+        self._plus: dict[str, int] = {}
+        self._minus: dict[str, int] = {}
+        self._items: tuple[tuple[str, int], ...] | None = None
+
+    def add(self, cls: str, n: int) -> None:
+        self._plus[cls] = self._plus.get(cls, 0) + n
+
+    def add_all(self, counts: dict[str, int], times: int = 1) -> None:
+        for cls, n in counts.items():
+            self._plus[cls] = self._plus.get(cls, 0) + n * times
+
+    def add_base(self, base: dict[str, int], minus: dict[str, int], times: int = 1) -> None:
+        """Add a whole shared bundle ``times`` over (``minus``: what of it is not part of the group)."""
+        if self._base is None:
+            self._base, self._times = base, times
+        else:
+            self.add_all(base, times)
+        for cls, n in minus.items():
+            self._minus[cls] = self._minus.get(cls, 0) + n * times
+
+    def subtract(self, cls: str, n: int) -> None:
+        self._minus[cls] = self._minus.get(cls, 0) + n
+
+    def _net(self, cls: str) -> int:
+        base = self._base.get(cls, 0) * self._times if self._base is not None else 0
+        return base + self._plus.get(cls, 0) - self._minus.get(cls, 0)
+
+    def several(self) -> bool:
+        """Whether more than one target class is left (without laying out the whole list)."""
+        if self._items is not None or self._base is None or len(self._base) < 64:
+            return len(self.items()) > 1
+        left = len(self._base) + sum(1 for c in self._plus if c not in self._base)
+        left -= sum(1 for c in set(self._minus) | set(self._plus) if self._net(c) <= 0)
+        return left > 1
+
+    def items(self) -> tuple[tuple[str, int], ...]:
+        if self._items is None:
+            keys = list(self._base or ()) + [c for c in self._plus if self._base is None or c not in self._base]
+            self._items = tuple((c, n) for c in keys if (n := self._net(c)) > 0)
+        return self._items
+
+    def __len__(self) -> int:
+        return len(self.items())
+
+    def __getitem__(self, i):
+        return self.items()[i]
+
+    def __iter__(self) -> Iterator[tuple[str, int]]:
+        return iter(self.items())
+
+    def __eq__(self, other: object) -> bool:
+        return tuple(self) == tuple(other) if isinstance(other, (tuple, TargetCounts)) else NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self.items())
+
+    def __repr__(self) -> str:
+        return f"TargetCounts({self.items()!r})"
+
+
+_SHAPES: dict[str, str] = {}  # reason -> its shape (reasons repeat: the regex is the cost)
+
+
+class _Row:
+    __slots__ = ("count", "example", "name", "network", "targets")
+
+    def __init__(self, example: Probe, network: str | None, name: str | None) -> None:
+        self.example = example
+        self.count = 0
+        self.targets = TargetCounts()
+        self.network = network
+        self.name = name
+
+
+class _Acc:
+    """The coarse rows of one source class being gathered."""
+
+    def __init__(self, cid: str) -> None:
+        self.cid = cid
+        self.rows: dict[tuple, _Row] = {}
+
+    def row(self, via: Via, port: int, proto: str, host: str | None, t: Trace, responder_class: str | None,
+            make_example, network: str | None = None, name: str | None = None) -> _Row:
+        shape = _SHAPES.get(t.reason)
+        if shape is None:
+            if len(_SHAPES) > 100_000:
+                _SHAPES.clear()
+            shape = _SHAPES[t.reason] = reason_shape(t.reason)
+        key = (via, port, proto, host, t.disposition, responder_class, shape)
+        row = self.rows.get(key)
+        if row is None:
+            row = self.rows[key] = _Row(make_example(), network, name)
+        else:
+            if row.network != network:
+                row.network = None
+            if row.name != name:
+                row.name = None
+        return row
+
+    def groups(self) -> Iterator[ProbeGroup]:
+        for (via, port, proto, host, disposition, responder_class, _), row in self.rows.items():
+            if row.count <= 0:
+                continue
+            e = row.example
+            if via == Via.HOST:
+                yield ProbeGroup(self.cid, via, None, row.network, row.name, host, port, proto, disposition, e.reason,
+                                 responder_class, row.count, e)
+                continue
+            several = row.targets.several()
+            tclass = None if several else next(iter(row.targets), (None, 0))[0]
+            targets: tuple[tuple[str, int], ...] = row.targets if several else ()  # type: ignore[assignment]
+            yield ProbeGroup(self.cid, via, tclass, row.network, row.name, host, port, proto, disposition, e.reason,
+                             responder_class, row.count, e, targets)
+
+
+def _with_port(t: Trace, rep_addr: IPv4Address | None, addr: IPv4Address | None, rep_port: int, port: int,
+               proto: str, responder: str | None) -> Trace:
+    """A representative's outcome carried over to another destination of its bucket."""
+    reason = t.reason
+    if addr is not None and rep_addr is not None and rep_addr != addr:
+        reason = re.sub(rf"(?<![\d.]){re.escape(str(rep_addr))}(?![\d])", str(addr), reason)
+    if rep_port != port:
+        reason = reason.replace(f" {rep_port}/{proto}", f" {port}/{proto}")
+    return Trace((), t.disposition, reason, responder if t.delivered else None)
+
+
+class CoarseGroups:
+    """Computes :meth:`ReachResult.coarse_groups` for one result (see the module's docstring)."""
+
+    def __init__(self, result: ReachResult, matrix: Matrix) -> None:
+        self.result = result
+        self.m = matrix
+        self.world = world = result.world
+        self.fine = fine = _ClassGroups(result, matrix)
+        self.entries: list[_Entry] = matrix._ip_targets()
+        # the interface holding each address, per namespace, and every address a segment holds
+        self.seg_addrs: dict[tuple, dict[IPv4Address, Namespace]] = {}
+        for ns in world.namespaces.values():
+            for i in ns.interfaces.values():
+                if i.address is not None and i.segment is not None:
+                    self.seg_addrs.setdefault(i.segment, {}).setdefault(i.address.ip, ns)
+        # destinations by segment, and within a segment by what the rules tell apart
+        self.seg_of: list[tuple] = []
+        self.subnet_of: dict[tuple, tuple[int, int]] = {}
+        self.buckets: dict[tuple, dict[tuple, list[int]]] = {}
+        self.responder: list[str | None] = []
+        self.tclass: list[str] = []
+        for idx, (target, _net, addr, _text, port, proto, hint) in enumerate(self.entries):
+            ns = world.namespace_of(target)
+            iface = next(i for i in ns.interfaces.values() if i.address is not None and i.address.ip == addr)
+            seg = iface.segment
+            assert seg is not None and iface.address is not None  # a container address is on a segment
+            self.seg_of.append(seg)
+            net = iface.address.network
+            self.subnet_of.setdefault(seg, (int(net.network_address), int(net.broadcast_address)))
+            published = (hint, int(addr), port, proto) in matrix._published
+            sub = (iface.kind, iface.mode, iface.parent, published, port if published else None, proto)
+            self.buckets.setdefault(seg, {}).setdefault(sub, []).append(idx)
+            self.responder.append(ns.listeners.get((port, proto)))
+            self.tclass.append(fine.cls(target) or target)
+        self.by_addr: dict[IPv4Address, list[int]] = {}
+        for idx, e in enumerate(self.entries):
+            self.by_addr.setdefault(e[2], []).append(idx)
+        # per segment and (port, proto): entries and their target classes (the bundles' parts)
+        self.seg_counts: dict[tuple, dict[tuple[int, str], tuple[int, dict[str, int]]]] = {}
+        self.all_counts: dict[tuple[int, str], tuple[list[int], dict[str, int]]] = {}
+        self.net_counts: dict[tuple[int, str], dict[str, int]] = {}  # (port, proto) -> network -> destinations
+        self.seg_nets: dict[tuple, dict[tuple[int, str], dict[str, int]]] = {}
+        for idx, e in enumerate(self.entries):
+            seg, pp, cls = self.seg_of[idx], (e[4], e[5]), self.tclass[idx]
+            n, d = self.seg_counts.setdefault(seg, {}).get(pp, (0, {}))
+            d[cls] = d.get(cls, 0) + 1
+            self.seg_counts[seg][pp] = (n + 1, d)
+            total, g = self.all_counts.setdefault(pp, ([0], {}))
+            total[0] += 1
+            g[cls] = g.get(cls, 0) + 1
+            nets = self.net_counts.setdefault(pp, {})
+            nets[e[1]] = nets.get(e[1], 0) + 1
+            sn = self.seg_nets.setdefault(seg, {}).setdefault(pp, {})
+            sn[e[1]] = sn.get(e[1], 0) + 1
+        self.segs = list(self.buckets)
+        spans: dict[tuple[int, int], list[tuple]] = {}
+        for seg in self.segs:
+            spans.setdefault(self.subnet_of[seg], []).append(seg)
+        self._spans = sorted((lo, hi, segs) for (lo, hi), segs in spans.items())
+        self._los = [lo for lo, _, _ in self._spans]
+        self._widest = max((hi - lo for lo, hi, _ in self._spans), default=0)
+        # segments a LAN reaches (macvlan/ipvlan children, or a LAN holding addresses in their subnet):
+        # a host's LAN route leads to them, not out of the design
+        lan_held = sorted(int(a) for seg, addrs in self.seg_addrs.items() if seg[0] not in ("bridge", "overlay") for a in addrs)
+        self._lan_touched = {seg for seg in self.segs if seg[0] not in ("bridge", "overlay")
+                             or _any_within(lan_held, *self.subnet_of[seg])}
+        self._host_view: dict[str, tuple] = {}
+        self._seg_groups: dict[tuple, list] = {}
+        self._group_no: dict[tuple, int] = {}
+        self._owned_for: dict | None = None
+        self._owned_segs: dict[tuple, list[int]] = {}
+        self._walks: dict[tuple, tuple[Trace, IPv4Address, int]] = {}
+        self._own: dict[tuple, Trace] = {}
+        self.rclass = [fine.cls(r) for r in self.responder]
+        self._dns = _Names(self)
+
+    # --- sources -----------------------------------------------------------------------
+    def groups(self) -> Iterator[ProbeGroup]:
+        for cid, members, placed in self.fine.sources():
+            acc = _Acc(cid)
+            if placed:
+                self._ip(acc, placed)
+                self._dns.add(acc, placed)
+                self._host(acc, members, placed)
+            yield from acc.groups()
+
+    def _host(self, acc: _Acc, members: list[str], placed: list[tuple[str, Namespace]]) -> None:
+        s0, ns0 = placed[0]
+        for p in self.m.host_probes(s0, ns0, self.fine.host_ports):
+            row = acc.row(Via.HOST, p.port, p.protocol, p.host, Trace((), p.disposition, p.reason), self.fine.cls(p.responder),
+                          lambda p=p: p)
+            row.count += len(members)
+
+    # --- via ip --------------------------------------------------------------------------
+    def _covered(self, ns: Namespace) -> dict[tuple, str]:
+        """The destination segments ``ns`` routes without its default route: segment -> the interface
+        it leaves by ("?" when a route covers part of the segment's subnet only)."""
+        out: dict[tuple, str] = {}
+        best: dict[tuple, int] = {}
+        for r in ns.routes:
+            if not r.dest.prefixlen:
+                continue
+            rlo, rhi = int(r.dest.network_address), int(r.dest.broadcast_address)
+            at = bisect.bisect_left(self._los, rlo - self._widest)
+            while at < len(self._spans) and self._spans[at][0] <= rhi:
+                lo, hi, segs = self._spans[at]
+                at += 1
+                if hi < rlo:
+                    continue
+                whole = rlo <= lo and hi <= rhi
+                for seg in segs:
+                    if out.get(seg) == "?":
+                        continue
+                    if not whole:
+                        out[seg] = "?"
+                    elif r.dest.prefixlen > best.get(seg, -1):
+                        best[seg] = r.dest.prefixlen
+                        out[seg] = r.iface
+        return out
+
+    def _gateway_host(self, ns: Namespace) -> tuple[str, Namespace | None]:
+        """Where the default route of a container namespace leads: ("none", None) without one,
+        ("nobody", None) when no namespace owns the gateway, ("host", host namespace),
+        ("other", None) for anything else (walked destination by destination)."""
+        default = next((r for r in ns.routes if r.dest.prefixlen == 0), None)
+        if default is None:
+            return "none", None
+        if default.via is None:
+            return "other", None
+        iface = ns.interfaces[default.iface]
+        owner = self.seg_addrs.get(iface.segment, {}).get(default.via) if iface.segment is not None else None
+        if owner is None:
+            return "nobody", None
+        if owner.kind == "host":
+            return "host", owner
+        return "other", None
+
+    def _ip(self, acc: _Acc, placed: list[tuple[str, Namespace]]) -> None:
+        _, ns0 = placed[0]
+        owners = self._owners(placed)
+        if ns0.kind == "external":  # routes to every host's subnets: each destination on its own
+            self._per_entry(acc, placed, owners, list(range(len(self.entries))))
+            return
+        done: set[tuple] = set()
+        if ns0.kind == "host":
+            host_ns: Namespace | None = ns0
+        else:
+            via: dict[tuple | None, list[tuple]] = {}
+            for seg, ifname in self._covered(ns0).items():
+                done.add(seg)
+                if ifname == "?":
+                    self._per_entry(acc, placed, owners, self._of(seg))
+                else:
+                    via.setdefault(ns0.interfaces[ifname].segment, []).append(seg)
+            for out_seg, segs in via.items():
+                self._segment(acc, placed, owners, tuple(segs), out_seg)
+            how, host_ns = self._gateway_host(ns0)
+            if how == "other":
+                self._per_entry(acc, placed, owners, [i for seg in self.segs if seg not in done for i in self._of(seg)])
+                return
+        if host_ns is not None:
+            local, generic = self._host_segments(host_ns)
+            via = {}
+            for seg, out_seg in local.items():
+                if seg not in done:
+                    done.add(seg)
+                    via.setdefault(out_seg, []).append(seg)
+            for out_seg, segs in via.items():
+                self._segment(acc, placed, owners, tuple(segs), out_seg)
+            rest = [seg for seg in generic if seg not in done]
+            done.update(rest)
+            self._per_entry(acc, placed, owners, [i for seg in rest for i in self._of(seg)])
+        self._bundle(acc, placed, owners, done)
+
+    def _of(self, seg: tuple) -> list[int]:
+        return [i for b in self.buckets[seg].values() for i in b]
+
+    def _host_segments(self, host_ns: Namespace) -> tuple[dict[tuple, tuple | None], set[tuple]]:
+        """What a Docker host does with each destination segment: routes it itself (segment -> the
+        segment of the interface it leaves by), or needs a walk per destination (``generic``: a route
+        covering part of its subnet or through the LAN, a segment on a LAN, a subnet a LAN holds
+        addresses in). The rest leave by its LAN interface towards a router netsim does not model:
+        one bundle."""
+        hit = self._host_view.get(host_ns.id)
+        if hit is None:
+            local: dict[tuple, tuple | None] = {}
+            generic: set[tuple] = set(self._lan_touched)
+            for seg, ifname in self._covered(host_ns).items():
+                iface = host_ns.interfaces.get(ifname)
+                if iface is None or iface.kind == "lan":
+                    generic.add(seg)
+                else:
+                    local[seg] = iface.segment
+            hit = self._host_view[host_ns.id] = (local, generic - set(local))
+        return hit
+
+    def _owners(self, placed: list[tuple[str, Namespace]]) -> dict[int, list[tuple[str, Namespace]]]:
+        """entry -> the members of the source class holding its address (walked on their own)."""
+        out: dict[int, list[tuple[str, Namespace]]] = {}
+        for s, ns in placed:
+            if ns.kind != "container":
+                continue
+            for addr in ns.addresses():
+                for idx in self.by_addr.get(addr, ()):
+                    out.setdefault(idx, []).append((s, ns))
+        return out
+
+    def _rep(self, placed: list[tuple[str, Namespace]], idxs: list[int]) -> tuple[str, Namespace, int] | None:
+        """A member and a destination of ``idxs`` it does not hold: the pair whose walk stands for the rest."""
+        s0, ns0 = placed[0]
+        for idx in idxs:
+            if not ns0.owns(self.entries[idx][2]):
+                return s0, ns0, idx
+        for s, ns in placed[1:]:
+            if not ns.owns(self.entries[idxs[0]][2]):
+                return s, ns, idxs[0]
+        return None
+
+    def _others(self, n: int, owners: dict, idx: int) -> int:
+        return n - len(owners.get(idx, ()))
+
+    def _probe(self, src: str, idx: int, t: Trace) -> Probe:
+        target, network, _addr, text, port, proto, _hint = self.entries[idx]
+        return self.m._make(src, Via.IP, port, proto, t, target=target, network=network, address=text)
+
+    def _add(self, acc: _Acc, src: str, idx: int, t: Trace, count: int, network: str | None) -> None:
+        port, proto = self.entries[idx][4], self.entries[idx][5]
+        row = acc.row(Via.IP, port, proto, None, t, self.fine.cls(t.responder) if t.delivered else None,
+                      lambda: self._probe(src, idx, t), network)
+        row.count += count
+        row.targets.add(self.tclass[idx], count)
+
+    def _specials(self, acc: _Acc, owners: dict, idxs) -> None:
+        """The pairs where the member holds the destination's address: each on its own."""
+        for idx in idxs:
+            for s, ns in owners.get(idx, ()):
+                e = self.entries[idx]
+                self._add(acc, s, idx, self._own_walk(ns, e), 1, e[1])
+
+    def _own_walk(self, ns: Namespace, e: _Entry) -> Trace:
+        addr, port, proto, hint = e[2], e[4], e[5], e[6]
+        if ns.kind != "container":
+            return self.m.trace(ns, addr, port, proto, hint)
+        responder = ns.listeners.get((port, proto))
+        key = (port, proto, responder is None)
+        t = self._own.get(key)
+        if t is None:
+            t = self._own[key] = self.m.trace(ns, addr, port, proto, hint)
+        return Trace((), t.disposition, t.reason, responder if t.delivered else None)
+
+    def _per_entry(self, acc: _Acc, placed: list[tuple[str, Namespace]], owners: dict, idxs: list[int],
+                   specials: bool = True) -> None:
+        """Each destination walked on its own (from a member not holding it), and with ``specials`` the
+        pairs where a member holds it."""
+        n = len(placed)
+        for idx in idxs:
+            others = self._others(n, owners, idx)
+            if others:
+                rep = self._rep(placed, [idx])
+                assert rep is not None
+                s, ns, _ = rep
+                e = self.entries[idx]
+                self._add(acc, s, idx, self.m.trace(ns, e[2], e[4], e[5], e[6]), others, e[1])
+        if specials:
+            self._specials(acc, owners, idxs)
+
+    def _groups_of(self, segs: tuple, out_seg: tuple | None) -> list[tuple[tuple, list[int], dict | None, dict]]:
+        """The destinations of ``segs`` reached through ``out_seg``, in groups one walk answers for:
+        (walk key, destinations, who answers each when not its target, parts). On ``out_seg`` itself,
+        by what the rules tell apart there; elsewhere (the same subnet on other segments), the addresses
+        something on ``out_seg`` holds too go to that holder, grouped by what the holder is, and all the
+        others to nobody there: one group."""
+        key = (segs, out_seg)
+        hit = self._seg_groups.get(key)
+        if hit is not None:
+            return hit
+        out: list[tuple[tuple, list[int], dict | None, dict]] = []
+        merged: dict[tuple, list[int]] = {}
+        who: dict[int, str | None] = {}
+        for seg in segs:
+            addrs = self.seg_addrs.get(out_seg, {}) if out_seg is not None and out_seg != seg else None
+            for sub, idxs in self.buckets[seg].items():
+                if addrs is None:
+                    out.append((("seg", seg, sub), idxs, None, self._parts(idxs, None)))
+                    continue
+                for i in idxs:
+                    e = self.entries[i]
+                    holder = addrs.get(e[2])
+                    if holder is None or out_seg is None:
+                        merged.setdefault(("link", out_seg, e[5]), []).append(i)
+                    else:
+                        hkey, who[i] = self._holder_key(holder, out_seg, e)
+                        merged.setdefault(("held", out_seg, hkey), []).append(i)
+        for wkey, idxs in merged.items():
+            sub_who = {i: who[i] for i in idxs} if wkey[0] == "held" else None
+            out.append((wkey, idxs, sub_who, self._parts(idxs, sub_who)))
+        self._seg_groups[key] = out
+        for number, (_, idxs, _, _) in enumerate(out):
+            for i in idxs:
+                self._group_no[(key, i)] = number
+        return out
+
+    def _holder_key(self, holder: Namespace, out_seg: tuple, e: _Entry) -> tuple[tuple, str | None]:
+        """What a walk to the holder of ``e``'s address on ``out_seg`` reads, and who answers there."""
+        iface = next(x for x in holder.interfaces.values() if x.segment == out_seg and x.address is not None
+                     and x.address.ip == e[2])
+        published = (holder.host, int(e[2]), e[4], e[5]) in self.m._published
+        who = holder.listeners.get((e[4], e[5]))
+        return (holder.kind, iface.kind, iface.mode, iface.parent, published, e[4] if published else None, e[5],
+                who is not None), who
+
+    def _segment(self, acc: _Acc, placed: list[tuple[str, Namespace]], owners: dict, segs: tuple, out_seg: tuple | None) -> None:
+        """The destinations of some segments, reached through ``out_seg``: a walk per group; the pairs
+        where a member holds the destination's address are taken out and walked on their own."""
+        groups = self._groups_of(segs, out_seg)
+        rows = [self._bucket(acc, placed, owners, idxs, who, parts, wkey) for wkey, idxs, who, parts in groups]
+        by_seg = self._owned_by_seg(owners)
+        owned = [i for seg in segs for i in by_seg.get(seg, ())]
+        for idx in owned:
+            number = self._group_no[((segs, out_seg), idx)]
+            got = rows[number]
+            if not got:  # walked destination by destination, or no member but holders: nothing to take out
+                continue
+            k = len(owners[idx])
+            e = self.entries[idx]
+            who = groups[number][2]
+            rclass = self.fine.cls(who[idx]) if who is not None else self.rclass[idx]
+            row = got[(e[4], e[5], rclass, e[1])]
+            row.count -= k
+            row.targets.subtract(self.tclass[idx], k)
+        self._specials(acc, owners, owned)
+
+    def _owned_by_seg(self, owners: dict) -> dict[tuple, list[int]]:
+        if self._owned_for is not owners:
+            self._owned_for = owners
+            self._owned_segs = {}
+            for idx in owners:
+                self._owned_segs.setdefault(self.seg_of[idx], []).append(idx)
+        return self._owned_segs
+
+    def _bucket(self, acc: _Acc, placed: list[tuple[str, Namespace]], owners: dict, idxs: list[int],
+                responders: dict[int, str | None] | None, parts: dict, wkey: tuple) -> dict | None:
+        """Destinations one walk answers for (``responders``: who answers each, when not its target),
+        counted for every member; the rows they went to (None: walked one by one)."""
+        rep = self._rep(placed, idxs)
+        if rep is None:  # every member holds every one of them: only the pairs walked on their own
+            return {}
+        s, ns, ridx = rep
+        r = self.entries[ridx]
+        cache_key = (self.m._sender(ns, r[2]), wkey, r[4] if wkey[0] == "link" else None)  # a lost packet: per port, to be safe
+        hit = self._walks.get(cache_key)
+        if hit is None:
+            t = self.m.trace(ns, r[2], r[4], r[5], r[6])
+            hit = self._walks[cache_key] = (t, r[2], r[4])
+        t, rep_addr, rep_port = hit
+        expected = responders[ridx] if responders is not None else self.responder[ridx]
+        if t.delivered:
+            t = _with_port(t, rep_addr, r[2], rep_port, r[4], r[5], expected)
+            if t.responder != expected or self.m.trace(ns, r[2], r[4], r[5], r[6]).responder != expected:
+                self._per_entry(acc, placed, owners, idxs, specials=False)  # answered by someone else: each on its own
+                return None
+        n = len(placed)
+        rows = {}
+        for key, (count, classes, first) in parts.items():
+            port, proto, rclass, network = key
+            who = responders[first] if responders is not None else self.responder[first]
+            ot = _with_port(t, rep_addr, self.entries[first][2], rep_port, port, proto, who)
+            row = acc.row(Via.IP, port, proto, None, ot, rclass if t.delivered else None,
+                          lambda first=first, ot=ot: self._probe(s, first, ot), network)
+            row.count += count * n
+            row.targets.add_all(classes, n)
+            rows[key] = row
+        return rows
+
+    def _parts(self, idxs: list[int], responders: dict[int, str | None] | None) -> dict[tuple, list]:
+        """Destinations by (port, protocol, responder class, network): [count, target classes, first]."""
+        out: dict[tuple, list] = {}
+        for idx in idxs:
+            e = self.entries[idx]
+            rclass = self.fine.cls(responders[idx]) if responders is not None else self.rclass[idx]
+            key = (e[4], e[5], rclass, e[1])
+            part = out.get(key)
+            if part is None:
+                part = out[key] = [0, {}, idx]
+            part[0] += 1
+            cls = self.tclass[idx]
+            part[1][cls] = part[1].get(cls, 0) + 1
+        return out
+
+    def _bundle(self, acc: _Acc, placed: list[tuple[str, Namespace]], owners: dict, done: set[tuple]) -> None:
+        """Every destination segment not in ``done``: one walk answers for all (the packet leaves the
+        design, or has no way out), counted from the shared totals minus what is done."""
+        n = len(placed)
+        s0, ns0 = placed[0]
+        rest_owned = [i for i in owners if self.seg_of[i] not in done]
+        for pp, (total, base) in self.all_counts.items():
+            port, proto = pp
+            count = total[0]
+            minus: dict[str, int] = {}
+            for seg in done:
+                part = self.seg_counts[seg].get(pp)
+                if part is not None:
+                    count -= part[0]
+                    for cls, k in part[1].items():
+                        minus[cls] = minus.get(cls, 0) + k
+            if count <= 0:
+                continue
+            idx = self._bundle_example(done, pp, ns0)
+            if idx is None:  # every such destination is the representative's own: walk them from their holders
+                self._per_entry(acc, placed, owners, [i for i, e in enumerate(self.entries)
+                                                      if (e[4], e[5]) == pp and self.seg_of[i] not in done])
+                continue
+            e = self.entries[idx]
+            t = self.m.trace(ns0, e[2], port, proto, e[6])
+            if t.delivered:  # the bundle promised nobody answers: walk them one by one
+                self._per_entry(acc, placed, owners, [i for i, x in enumerate(self.entries)
+                                                      if (x[4], x[5]) == pp and self.seg_of[i] not in done])
+                continue
+            network = self._bundle_network(done, pp)
+            row = acc.row(Via.IP, port, proto, None, t, None, lambda idx=idx, t=t: self._probe(s0, idx, t), network)
+            row.count += count * n
+            row.targets.add_base(base, minus, n)
+            for i in rest_owned:
+                if (self.entries[i][4], self.entries[i][5]) == pp:
+                    k = len(owners[i])
+                    row.count -= k
+                    row.targets.subtract(self.tclass[i], k)
+        self._specials(acc, owners, rest_owned)
+
+    def _bundle_network(self, done: set[tuple], pp: tuple[int, str]) -> str | None:
+        """The one network of a bundle's destinations, None when they are on several."""
+        nets = self.net_counts[pp]
+        gone = [self.seg_nets[seg][pp] for seg in done if pp in self.seg_nets[seg]]
+        if len(nets) > sum(len(g) for g in gone) + 1:
+            return None
+        left = dict(nets)
+        for g in gone:
+            for net, k in g.items():
+                left[net] -= k
+        names = [net for net, k in left.items() if k > 0]
+        return names[0] if len(names) == 1 else None
+
+    def _bundle_example(self, done: set[tuple], pp: tuple[int, str], ns0: Namespace) -> int | None:
+        for seg in self.segs:
+            if seg in done or pp not in self.seg_counts[seg]:
+                continue
+            for idxs in self.buckets[seg].values():
+                for i in idxs:
+                    e = self.entries[i]
+                    if (e[4], e[5]) == pp and not ns0.owns(e[2]):
+                        return i
+        return None
+
+
+def _any_within(sorted_values: list[int], lo: int, hi: int) -> bool:
+    at = bisect.bisect_left(sorted_values, lo)
+    return at < len(sorted_values) and sorted_values[at] <= hi
+
+
+class _Names:
+    """Probes by name for coarse groups: the names on the source's networks one by one, the rest as one bundle."""
+
+    def __init__(self, cg: CoarseGroups) -> None:
+        self.cg = cg
+        fine = cg.fine
+        self.table = cg.m.names
+        # every (name, ports, target class) the matrix probes, in order
+        self.names: list[tuple[str, list[tuple[int, str]], str | None, tuple]] = []
+        for entry in fine.dns_entries:
+            if entry[0] == "own":
+                for _, name, ports in fine.own_names[entry[1]].values():
+                    self.names.append((name, ports, entry[1], ("own",)))
+            else:
+                _, name, ports = entry
+                self.names.append((name, ports, fine.owners.get(name, (None, False))[0], name))
+        self.by_lower: dict[str, list[int]] = {}
+        self.dotted: list[int] = []
+        self.base: dict[tuple[int, str], tuple[list[int], dict[str, int]]] = {}
+        self.with_port: dict[tuple[int, str], list[int]] = {}
+        for i, (name, ports, tcls, _) in enumerate(self.names):
+            for pp in ports:
+                self.with_port.setdefault(pp, []).append(i)
+            self.by_lower.setdefault(name.lower(), []).append(i)
+            if "." in name:
+                self.dotted.append(i)
+            for pp in ports:
+                total, d = self.base.setdefault(pp, ([0], {}))
+                total[0] += 1
+                if tcls is not None:
+                    d[tcls] = d.get(tcls, 0) + 1
+
+    def add(self, acc: _Acc, placed: list[tuple[str, Namespace]]) -> None:
+        cg = self.cg
+        s0, ns0 = placed[0]
+        n = len(placed)
+        candidates: set[int] = set(self.dotted)
+        if ns0.has_embedded_dns:
+            for net in self.table._search_order(ns0):
+                for lower in self.table.by_network.get(net, {}):
+                    candidates.update(self.by_lower.get(lower, ()))
+        resolved: list[int] = []
+        unresolved_example = None
+        for i in sorted(candidates):
+            name = self.names[i][0]
+            if self.table.resolve(ns0, name).resolved:
+                resolved.append(i)
+            elif unresolved_example is None:
+                unresolved_example = i
+        for i in resolved:
+            name, ports, tcls, _ = self.names[i]
+            res = self.table.resolve(ns0, name)
+            holders = {a for a, _, _ in res.records}
+            special = [(s, ns) for s, ns in placed if any(ns.owns(a) for a in holders)]
+            rest = next(((s, ns) for s, ns in placed if not any(ns.owns(a) for a in holders)), None)
+            for s, ns, count in ([(rest[0], rest[1], n - len(special))] if rest else []) + [(s, ns, 1) for s, ns in special]:
+                r = self.table.resolve(ns, name)
+                for port, proto in ports:
+                    p = cg.m._dns_probe(s, ns, name, r, port, proto)
+                    t = Trace((), p.disposition, p.reason, p.responder)
+                    row = acc.row(Via.DNS, port, proto, None, t, cg.fine.cls(p.responder), lambda p=p: p, None, name)
+                    row.count += count
+                    if tcls is not None:
+                        row.targets.add(tcls, count)
+        # every other name: not resolved, alike for all members
+        skip = set(resolved)
+        for pp, (total, base) in self.base.items():
+            count = total[0]
+            minus: dict[str, int] = {}
+            example = None
+            for i in resolved:
+                name, ports, tcls, _ = self.names[i]
+                if pp in ports:
+                    count -= 1
+                    if tcls is not None:
+                        minus[tcls] = minus.get(tcls, 0) + 1
+            if count <= 0:
+                continue
+            example = next((i for i in self.with_port[pp] if i not in skip), None)
+            assert example is not None
+            name = self.names[example][0]
+            p = cg.m._dns_probe(s0, ns0, name, self.table.resolve(ns0, name), pp[0], pp[1])
+            t = Trace((), p.disposition, p.reason, p.responder)
+            row = acc.row(Via.DNS, pp[0], pp[1], None, t, None, lambda p=p: p, None, name if count == 1 else None)
+            if count > 1:
+                row.name = None
+            row.count += count * n
+            row.targets.add_base(base, minus, n)

@@ -1,0 +1,71 @@
+"""Coarse groups computed per destination segment equal the fine groups merged (issue 12).
+
+``ReachResult.coarse_groups()`` walks once per source view and destination bucket (a segment,
+the same subnet elsewhere, everything a host sends out of its LAN) instead of once per class
+pair. Its groups must be exactly the fine groups (themselves held to the per-probe walk by
+test_classes_property.py) merged by source class, way, port, protocol, host and outcome:
+same counts, same target classes with the same counts, same network and name where one.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from simulator.analysis.reachability import ProbeGroup, coarsened, reach_of, reason_shape
+from simulator.pipeline import load
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from scale_bench import generate  # noqa: E402
+from test_classes_property import random_design  # noqa: E402
+
+DESIGNS = sorted(ROOT.glob("designs/**/*.yaml"))
+
+
+def _key(g: ProbeGroup) -> tuple:
+    return (g.source_class, g.via, g.port, g.protocol, g.host, g.disposition, g.responder_class, reason_shape(g.reason))
+
+
+def _view(g: ProbeGroup) -> tuple:
+    return (g.count, g.target_class, g.network, g.name, sorted(g.target_counts))
+
+
+def assert_coarse_exact(world) -> int:
+    result = reach_of(world)
+    expected = {_key(g): _view(g) for g in coarsened(result.groups())}
+    got: dict[tuple, tuple] = {}
+    for g in result.coarse_groups():
+        assert _key(g) not in got, f"two coarse groups for {_key(g)}"
+        got[_key(g)] = _view(g)
+    assert got == expected
+    return len(got)
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_coarse_groups_equal_the_fine_groups_merged(seed):
+    assert assert_coarse_exact(load(random_design(seed)).world()) > 0
+
+
+@pytest.mark.parametrize("design", DESIGNS, ids=lambda p: p.name)
+def test_coarse_groups_equal_the_fine_groups_merged_on_bundled_designs(design):
+    assert assert_coarse_exact(load(design).world()) > 0
+
+
+@pytest.mark.parametrize("seed", [3, 4])
+def test_coarse_groups_on_scale_bench_designs(seed):
+    """Irregular designs: pool subnets reused on several hosts, overlays, odd singletons."""
+    assert assert_coarse_exact(load(yaml.safe_dump(generate(200, 12, 4, seed=seed))).world()) > 0
+
+
+def test_a_bundle_stands_for_many_target_classes_and_counts_them():
+    result = reach_of(load(random_design(9)).world())
+    wide = [g for g in result.coarse_groups() if g.targets]
+    assert wide, "a design of several hosts has destinations out of reach bundled together"
+    for g in wide:
+        assert g.target_class is None
+        assert sum(n for _, n in g.target_counts) == g.count
