@@ -189,6 +189,20 @@ class Location:
         return f"{self.file}:{self.line}:{self.column}"
 
 
+_new_object = object.__new__
+_set_file, _set_line, _set_column = (Location.__dict__[name].__set__ for name in ("file", "line", "column"))
+
+
+def location_at(file: str, line: int, column: int) -> Location:
+    """``Location(file, line, column)`` made in half the time (the slots are set directly, past the
+    frozen class's guard): reading a design of 10,000 containers makes some 120,000 of them."""
+    loc = _new_object(Location)
+    _set_file(loc, file)
+    _set_line(loc, line)
+    _set_column(loc, column)
+    return loc
+
+
 @dataclass(frozen=True, slots=True)
 class AddressPool:
     """A daemon default-address-pool entry: ``base`` split into networks of ``size`` bits."""

@@ -25,7 +25,7 @@ from typing import NoReturn
 import yaml
 
 from ..errors import DesignLoadError, Problem
-from ..model import Location
+from ..model import Location, location_at
 from ..printable import printable
 
 MAX_BYTES = 10 * 1024 * 1024
@@ -367,7 +367,7 @@ def _plain_pass(text: str, source: str) -> Doc:
                 if key in container or (key == "<<" and ev.style in (None, "") and ev.implicit[0]):
                     raise _Unusual
                 frame[2], frame[3] = key, (*frame[1], key)
-                keys[frame[3]] = Location(source, mark.line + 1, mark.column + 1)
+                keys[frame[3]] = location_at(source, mark.line + 1, mark.column + 1)
                 continue
             path = frame[3] if key is not None else (*frame[1], len(container))
         else:
@@ -375,7 +375,7 @@ def _plain_pass(text: str, source: str) -> Doc:
                 raise _Unusual
             container = key = None
             path = ()
-        values[path] = Location(source, mark.line + 1, mark.column + 1)
+        values[path] = location_at(source, mark.line + 1, mark.column + 1)
         if kind is scalar_event:
             value = ev.value
             if ev.style in (None, "") and ev.implicit[0]:  # plain: resolved under the YAML 1.2 core schema

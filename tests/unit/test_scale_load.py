@@ -115,3 +115,18 @@ def test_interface_of_equals_the_parsed_interface(address, prefixlen):
     assert made == parsed and hash(made) == hash(parsed) and vars(made) == vars(parsed)
     assert (str(made), repr(made), made.with_prefixlen, made.with_netmask, made.ip, made.network, made.hostmask) == \
         (str(parsed), repr(parsed), parsed.with_prefixlen, parsed.with_netmask, parsed.ip, parsed.network, parsed.hostmask)
+
+
+def test_location_at_is_a_location_like_any_other():
+    import copy
+    import dataclasses
+    import pickle
+
+    from simulator.model import Location, location_at
+
+    made, built = location_at("d.yaml", 3, 7), Location("d.yaml", 3, 7)
+    assert made == built and hash(made) == hash(built) and (repr(made), str(made)) == (repr(built), str(built))
+    assert dataclasses.asdict(made) == dataclasses.asdict(built) and pickle.loads(pickle.dumps(made)) == built
+    assert copy.deepcopy(made) == built
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        made.line = 4  # type: ignore[misc]
