@@ -6,9 +6,26 @@
 Syntax: docs/intent.md; schema: simulator/schema/intent.schema.json.
 """
 
-from .evaluate import evaluate
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 from .model import Evidence, Expectation, Intent, Outcome
 from .parse import intent_schema, load_intent_file
 from .source import load_with_intent
+
+if TYPE_CHECKING:
+    from .evaluate import evaluate
+
+
+def __getattr__(name: str) -> Any:
+    """``evaluate``, imported when first asked for: it brings the whole analysis, which loading a
+    design (`netsim check`) never needs."""
+    if name == "evaluate":
+        from .evaluate import evaluate as function
+
+        globals()["evaluate"] = function  # the function, not the submodule of the same name
+        return function
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 __all__ = ["Evidence", "Expectation", "Intent", "Outcome", "evaluate", "intent_schema", "load_intent_file", "load_with_intent"]
