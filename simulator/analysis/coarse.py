@@ -190,6 +190,7 @@ class CoarseGroups:
                     self.seg_addrs.setdefault(i.segment, {}).setdefault(i.address.ip, ns)
         # destinations by segment, and within a segment by what the rules tell apart
         self.seg_of: list[tuple] = []
+        self.sub_of: list[tuple] = []
         self.subnet_of: dict[tuple, tuple[int, int]] = {}
         self.buckets: dict[tuple, dict[tuple, list[int]]] = {}
         self.responder: list[str | None] = []
@@ -205,6 +206,7 @@ class CoarseGroups:
             published = (hint, int(addr), port, proto) in matrix._published
             sub = (iface.kind, iface.mode, iface.parent, published, port if published else None, proto)
             self.buckets.setdefault(seg, {}).setdefault(sub, []).append(idx)
+            self.sub_of.append(sub)
             self.responder.append(ns.listeners.get((port, proto)))
             self.tclass.append(fine.cls(target) or target)
         self.by_addr: dict[IPv4Address, list[int]] = {}
@@ -241,7 +243,7 @@ class CoarseGroups:
                              or _any_within(lan_held, *self.subnet_of[seg])}
         self._host_view: dict[str, tuple] = {}
         self._seg_groups: dict[tuple, list] = {}
-        self._group_no: dict[tuple, int] = {}
+        self._parts_cache: dict[tuple, dict[tuple, list]] = {}
         self._owned_for: dict | None = None
         self._owned_segs: dict[tuple, list[int]] = {}
         self._walks: dict[tuple, tuple[Trace, IPv4Address, int]] = {}
@@ -439,41 +441,87 @@ class CoarseGroups:
         if specials:
             self._specials(acc, owners, idxs)
 
-    def _groups_of(self, segs: tuple, out_seg: tuple | None) -> list[tuple[tuple, list[int], dict | None, dict]]:
+    def _groups_of(self, segs: tuple, out_seg: tuple | None) -> tuple[list[tuple[tuple, list[int], dict | None, dict]], dict]:
         """The destinations of ``segs`` reached through ``out_seg``, in groups one walk answers for:
-        (walk key, destinations, who answers each when not its target, parts). On ``out_seg`` itself,
-        by what the rules tell apart there; elsewhere (the same subnet on other segments), the addresses
-        something on ``out_seg`` holds too go to that holder, grouped by what the holder is, and all the
-        others to nobody there: one group."""
+        (walk key, destinations it may be walked to, who answers each when not its target, parts),
+        and where each destination is (its group's number). On ``out_seg`` itself, by what the rules
+        tell apart there; elsewhere (the same subnet on other segments), the addresses something on
+        ``out_seg`` holds too go to that holder, grouped by what the holder is, and all the others to
+        nobody there: one group per protocol, counted from each segment's totals less the held."""
         key = (segs, out_seg)
         hit = self._seg_groups.get(key)
         if hit is not None:
             return hit
         out: list[tuple[tuple, list[int], dict | None, dict]] = []
-        merged: dict[tuple, list[int]] = {}
-        who: dict[int, str | None] = {}
+        where: dict = {}
+        others = [seg for seg in segs if out_seg is None or seg != out_seg]
         for seg in segs:
-            addrs = self.seg_addrs.get(out_seg, {}) if out_seg is not None and out_seg != seg else None
+            if seg in others and out_seg is not None:
+                continue
             for sub, idxs in self.buckets[seg].items():
-                if addrs is None:
-                    out.append((("seg", seg, sub), idxs, None, self._parts(idxs, None)))
-                    continue
+                where[(seg, sub)] = len(out)
+                out.append((("seg", seg, sub), idxs, None, self._seg_parts(seg, sub)))
+        if others and out_seg is not None:
+            segset = set(others)
+            held: dict[tuple, list[int]] = {}
+            who: dict[int, str | None] = {}
+            for addr, holder in self.seg_addrs.get(out_seg, {}).items():
+                for i in self.by_addr.get(addr, ()):
+                    if self.seg_of[i] in segset:
+                        hkey, who[i] = self._holder_key(holder, out_seg, self.entries[i])
+                        held.setdefault(hkey, []).append(i)
+            link: dict[str, dict[tuple, list]] = {}
+            for seg in others:
+                for sub in self.buckets[seg]:
+                    for pkey, (count, classes, first) in self._seg_parts(seg, sub).items():
+                        part = link.setdefault(pkey[1], {}).get(pkey)
+                        if part is None:
+                            link[pkey[1]][pkey] = [count, dict(classes), first if first not in who else None]
+                        else:
+                            part[0] += count
+                            for cls, k in classes.items():
+                                part[1][cls] = part[1].get(cls, 0) + k
+                            if part[2] is None and first not in who:
+                                part[2] = first
+            for i in who:
+                e = self.entries[i]
+                part = link[e[5]][(e[4], e[5], self.rclass[i], e[1])]
+                part[0] -= 1
+                cls = self.tclass[i]
+                part[1][cls] -= 1
+                if not part[1][cls]:
+                    del part[1][cls]
+            for proto, parts in link.items():
+                parts = {k: p for k, p in parts.items() if p[0] > 0}
+                for pkey, part in parts.items():
+                    if part[2] is None:  # every destination the segment's first stood for is held: another one
+                        part[2] = next(i for seg in others for i in self._of(seg) if i not in who
+                                       and (self.entries[i][4], self.entries[i][5], self.rclass[i], self.entries[i][1]) == pkey)
+                if parts:
+                    where[("link", proto)] = len(out)
+                    out.append((("link", out_seg, proto), [p[2] for p in parts.values()], None, parts))
+            for hkey, idxs in held.items():
+                sub_who = {i: who[i] for i in idxs}
                 for i in idxs:
-                    e = self.entries[i]
-                    holder = addrs.get(e[2])
-                    if holder is None or out_seg is None:
-                        merged.setdefault(("link", out_seg, e[5]), []).append(i)
-                    else:
-                        hkey, who[i] = self._holder_key(holder, out_seg, e)
-                        merged.setdefault(("held", out_seg, hkey), []).append(i)
-        for wkey, idxs in merged.items():
-            sub_who = {i: who[i] for i in idxs} if wkey[0] == "held" else None
-            out.append((wkey, idxs, sub_who, self._parts(idxs, sub_who)))
-        self._seg_groups[key] = out
-        for number, (_, idxs, _, _) in enumerate(out):
-            for i in idxs:
-                self._group_no[(key, i)] = number
-        return out
+                    where[i] = len(out)
+                out.append((("held", out_seg, hkey), idxs, sub_who, self._parts(idxs, sub_who)))
+        hit = self._seg_groups[key] = (out, where)
+        return hit
+
+    def _seg_parts(self, seg: tuple, sub: tuple) -> dict[tuple, list]:
+        key = (seg, sub)
+        hit = self._parts_cache.get(key)
+        if hit is None:
+            hit = self._parts_cache[key] = self._parts(self.buckets[seg][sub], None)
+        return hit
+
+    def _group_of(self, where: dict, idx: int) -> int | None:
+        number = where.get(idx)
+        if number is None:
+            number = where.get((self.seg_of[idx], self.sub_of[idx]))
+        if number is None:
+            number = where.get(("link", self.entries[idx][5]))
+        return number
 
     def _holder_key(self, holder: Namespace, out_seg: tuple, e: _Entry) -> tuple[tuple, str | None]:
         """What a walk to the holder of ``e``'s address on ``out_seg`` reads, and who answers there."""
@@ -487,13 +535,13 @@ class CoarseGroups:
     def _segment(self, acc: _Acc, placed: list[tuple[str, Namespace]], owners: dict, segs: tuple, out_seg: tuple | None) -> None:
         """The destinations of some segments, reached through ``out_seg``: a walk per group; the pairs
         where a member holds the destination's address are taken out and walked on their own."""
-        groups = self._groups_of(segs, out_seg)
+        groups, where = self._groups_of(segs, out_seg)
         rows = [self._bucket(acc, placed, owners, idxs, who, parts, wkey) for wkey, idxs, who, parts in groups]
         by_seg = self._owned_by_seg(owners)
         owned = [i for seg in segs for i in by_seg.get(seg, ())]
         for idx in owned:
-            number = self._group_no[((segs, out_seg), idx)]
-            got = rows[number]
+            number = self._group_of(where, idx)
+            got = rows[number] if number is not None else None
             if not got:  # walked destination by destination, or no member but holders: nothing to take out
                 continue
             k = len(owners[idx])
@@ -529,6 +577,7 @@ class CoarseGroups:
             hit = self._walks[cache_key] = (t, r[2], r[4])
         t, rep_addr, rep_port = hit
         expected = responders[ridx] if responders is not None else self.responder[ridx]
+        assert not (t.delivered and wkey[0] == "link"), "nothing on the link holds the address"
         if t.delivered:
             t = _with_port(t, rep_addr, r[2], rep_port, r[4], r[5], expected)
             if t.responder != expected or self.m.trace(ns, r[2], r[4], r[5], r[6]).responder != expected:
@@ -568,16 +617,22 @@ class CoarseGroups:
         n = len(placed)
         s0, ns0 = placed[0]
         rest_owned = [i for i in owners if self.seg_of[i] not in done]
+        gone_count: dict[tuple[int, str], int] = {}
+        gone_classes: dict[tuple[int, str], dict[str, int]] = {}
+        gone_nets: dict[tuple[int, str], dict[str, int]] = {}
+        for seg in done:
+            for pp, (k, classes) in self.seg_counts[seg].items():
+                gone_count[pp] = gone_count.get(pp, 0) + k
+                minus = gone_classes.setdefault(pp, {})
+                for cls, j in classes.items():
+                    minus[cls] = minus.get(cls, 0) + j
+                nets = gone_nets.setdefault(pp, {})
+                for net, j in self.seg_nets[seg][pp].items():
+                    nets[net] = nets.get(net, 0) + j
         for pp, (total, base) in self.all_counts.items():
             port, proto = pp
-            count = total[0]
-            minus: dict[str, int] = {}
-            for seg in done:
-                part = self.seg_counts[seg].get(pp)
-                if part is not None:
-                    count -= part[0]
-                    for cls, k in part[1].items():
-                        minus[cls] = minus.get(cls, 0) + k
+            count = total[0] - gone_count.get(pp, 0)
+            minus = gone_classes.get(pp, {})
             if count <= 0:
                 continue
             idx = self._bundle_example(done, pp, ns0)
@@ -591,7 +646,7 @@ class CoarseGroups:
                 self._per_entry(acc, placed, owners, [i for i, x in enumerate(self.entries)
                                                       if (x[4], x[5]) == pp and self.seg_of[i] not in done])
                 continue
-            network = self._bundle_network(done, pp)
+            network = self._bundle_network(pp, gone_nets.get(pp, {}))
             row = acc.row(Via.IP, port, proto, None, t, None, lambda idx=idx, t=t: self._probe(s0, idx, t), network)
             row.count += count * n
             row.targets.add_base(base, minus, n)
@@ -602,17 +657,12 @@ class CoarseGroups:
                     row.targets.subtract(self.tclass[i], k)
         self._specials(acc, owners, rest_owned)
 
-    def _bundle_network(self, done: set[tuple], pp: tuple[int, str]) -> str | None:
+    def _bundle_network(self, pp: tuple[int, str], gone: dict[str, int]) -> str | None:
         """The one network of a bundle's destinations, None when they are on several."""
         nets = self.net_counts[pp]
-        gone = [self.seg_nets[seg][pp] for seg in done if pp in self.seg_nets[seg]]
-        if len(nets) > sum(len(g) for g in gone) + 1:
+        if len(nets) > len(gone) + 1:
             return None
-        left = dict(nets)
-        for g in gone:
-            for net, k in g.items():
-                left[net] -= k
-        names = [net for net, k in left.items() if k > 0]
+        names = [net for net, k in nets.items() if k - gone.get(net, 0) > 0]
         return names[0] if len(names) == 1 else None
 
     def _bundle_example(self, done: set[tuple], pp: tuple[int, str], ns0: Namespace) -> int | None:
