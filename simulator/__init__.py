@@ -40,4 +40,11 @@ def _version() -> str:
             return "0+unknown"
 
 
-__version__ = _version()
+def __getattr__(name: str) -> str:
+    """``__version__``, read from the package metadata when first asked for (importing
+    importlib.metadata and scanning the installed distributions cost every command a few
+    hundredths of a second at start)."""
+    if name == "__version__":
+        value = globals()["__version__"] = _version()
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import typer
 
-from .. import __version__
+import simulator
+
 from . import app
 
 
 def _print_version(value: bool) -> None:
     if value:
-        typer.echo(f"netsim {__version__}")
+        typer.echo(f"netsim {simulator.__version__}")
         raise typer.Exit(0)
 
 
