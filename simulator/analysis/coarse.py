@@ -473,15 +473,16 @@ class CoarseGroups:
             link: dict[str, dict[tuple, list]] = {}
             for seg in others:
                 for sub in self.buckets[seg]:
-                    for pkey, (count, classes, first) in self._seg_parts(seg, sub).items():
+                    for pkey, (count, classes, _, idxs) in self._seg_parts(seg, sub).items():
                         part = link.setdefault(pkey[1], {}).get(pkey)
+                        first = next((i for i in idxs if i not in who), None)
                         if part is None:
-                            link[pkey[1]][pkey] = [count, dict(classes), first if first not in who else None]
+                            link[pkey[1]][pkey] = [count, dict(classes), first]
                         else:
                             part[0] += count
                             for cls, k in classes.items():
                                 part[1][cls] = part[1].get(cls, 0) + k
-                            if part[2] is None and first not in who:
+                            if part[2] is None:
                                 part[2] = first
             for i in who:
                 e = self.entries[i]
@@ -493,10 +494,6 @@ class CoarseGroups:
                     del part[1][cls]
             for proto, parts in link.items():
                 parts = {k: p for k, p in parts.items() if p[0] > 0}
-                for pkey, part in parts.items():
-                    if part[2] is None:  # every destination the segment's first stood for is held: another one
-                        part[2] = next(i for seg in others for i in self._of(seg) if i not in who
-                                       and (self.entries[i][4], self.entries[i][5], self.rclass[i], self.entries[i][1]) == pkey)
                 if parts:
                     where[("link", proto)] = len(out)
                     out.append((("link", out_seg, proto), [p[2] for p in parts.values()], None, parts))
@@ -585,7 +582,7 @@ class CoarseGroups:
                 return None
         n = len(placed)
         rows = {}
-        for key, (count, classes, first) in parts.items():
+        for key, (count, classes, first, *_) in parts.items():
             port, proto, rclass, network = key
             who = responders[first] if responders is not None else self.responder[first]
             ot = _with_port(t, rep_addr, self.entries[first][2], rep_port, port, proto, who)
@@ -605,8 +602,9 @@ class CoarseGroups:
             key = (e[4], e[5], rclass, e[1])
             part = out.get(key)
             if part is None:
-                part = out[key] = [0, {}, idx]
+                part = out[key] = [0, {}, idx, []]
             part[0] += 1
+            part[3].append(idx)
             cls = self.tclass[idx]
             part[1][cls] = part[1].get(cls, 0) + 1
         return out
@@ -739,10 +737,16 @@ class _Names:
             rest = next(((s, ns) for s, ns in placed if not any(ns.owns(a) for a in holders)), None)
             for s, ns, count in ([(rest[0], rest[1], n - len(special))] if rest else []) + [(s, ns, 1) for s, ns in special]:
                 r = self.table.resolve(ns, name)
+                first, ctr, _ = r.records[0]
+                hint = cg.m._host_of(ctr)
                 for port, proto in ports:
-                    p = cg.m._dns_probe(s, ns, name, r, port, proto)
-                    t = Trace((), p.disposition, p.reason, p.responder)
-                    row = acc.row(Via.DNS, port, proto, None, t, cg.fine.cls(p.responder), lambda p=p: p, None, name)
+                    t = cg.m.trace(ns, first, port, proto, hint)  # the first record decides (Matrix._dns_probe)
+                    if len(r.records) > 1:
+                        t = Trace((), t.disposition, f"{name} has {len(r.records)} records (round robin); first: {t.reason}",
+                                  t.responder)
+                    row = acc.row(Via.DNS, port, proto, None, t, cg.fine.cls(t.responder if t.delivered else None),
+                                  lambda s=s, ns=ns, r=r, port=port, proto=proto, name=name: cg.m._dns_probe(s, ns, name, r, port, proto),
+                                  None, name)
                     row.count += count
                     if tcls is not None:
                         row.targets.add(tcls, count)
