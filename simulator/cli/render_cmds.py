@@ -150,7 +150,7 @@ def report(
 
         netsim report designs/frontend-backend.yaml -o report.html
     """
-    from ..analysis.exposure import compute_exposure
+    from ..analysis.exposure import exposure_proofs
     from ..analysis.reachability import reach_of
     from ..render.report import render_report
 
@@ -158,7 +158,8 @@ def report(
     world = load_checked(design, engine_version, kernel).world(engine_version)
     model = world.design
     result = reach_of(world)
-    exposure = compute_exposure(result)  # once, for the diagram's colours and the page's table
+    proofs = exposure_proofs(result)  # once, for the diagram's colours and the page's table (by class)
+    exposure = [x.exposure for x in proofs]
     dot_text = diagram_source(model, engine_version, DiagramFormat.dot, result=result, exposure=exposure)
     try:
         svg = run_dot(dot_text, "svg").decode()
@@ -167,7 +168,7 @@ def report(
 
         typer.echo(printable(f"netsim: warning: the report has no diagram: {exc}", keep="\n"), err=True)
         svg = ""
-    write_output(output, render_report(model, engine_version, svg, result, exposure), force, (design,))
+    write_output(output, render_report(model, engine_version, svg, result, exposure, proofs), force, (design,))
 
 
 SUFFIXES = {"svg": DiagramFormat.svg, "png": DiagramFormat.png, "pdf": DiagramFormat.pdf, "dot": DiagramFormat.dot,

@@ -18,7 +18,7 @@ from html import escape as _html_escape
 from importlib.resources import files
 
 from ..analysis.addressing import compute_addressing
-from ..analysis.exposure import Exposure, compute_exposure
+from ..analysis.exposure import Exposed, Exposure, ExposureGroup, exposure_groups, exposure_proofs
 from ..analysis.paths import PairProbes
 from ..analysis.probes import Probe, Via
 from ..analysis.reachability import Matrix, ProbeGroup, ReachResult, compute_reach, reason_shape
@@ -28,17 +28,22 @@ from .text import printable
 
 GRID_CELLS = 40_000  # source × target classes; above it the matrix is a list of the open cells per source class
 CELL_LIMIT = 20_000  # cells on the page, at most (the rest: `netsim reach --by class`)
-GROUP_LIMIT = 20_000  # groups embedded, at most: the open cells' first; a cell left without: `netsim reach`
-TRACE_LIMIT = 3_000  # groups; above it the cells carry outcomes only (traces: `netsim trace`)
+GROUP_LIMIT = 8_000  # groups embedded, at most: the open cells' first; a cell left without: `netsim reach`
+TRACE_LIMIT = 3_000
+TABLE_ROWS = 2_000  # rows of the exposure, addressing and listeners tables, at most (the commands give every one)  # groups; above it the cells carry outcomes only (traces: `netsim trace`)
 
 
 def render_report(design: Design, engine_version: str | None, svg: str, result: ReachResult | None = None,
-                  exposure: list[Exposure] | None = None) -> str:
+                  exposure: list[Exposure] | None = None, proofs: list[Exposed] | None = None) -> str:
     """The whole page as text; ``svg`` is the laid-out diagram ("" when Graphviz is missing),
-    ``result`` the design's reachability matrix and ``exposure`` its exposure when the caller has
-    them already (the world is reused for the traces)."""
+    ``result`` the design's reachability matrix and ``exposure`` its exposure (or ``proofs``, its
+    exposure with proofs: then the table gathers containers alike by class) when the caller has
+    them already (the world is reused for the traces). Tables hold at most :data:`TABLE_ROWS` rows
+    and say what they leave out."""
     result = result or compute_reach(design, engine_version)
-    exposure = compute_exposure(result) if exposure is None else exposure
+    if exposure is None:
+        proofs = exposure_proofs(result) if proofs is None else proofs
+        exposure = [x.exposure for x in proofs]
     data = grid_data(result, True)
     template = files("simulator.render").joinpath("templates/report.html").read_text(encoding="utf-8")
     parts = {
@@ -47,9 +52,9 @@ def render_report(design: Design, engine_version: str | None, svg: str, result: 
         "DIAGRAM": _strip_prologue(svg) or "<p class=note>No diagram: Graphviz's <code>dot</code> was not installed, "
                                               "or could not lay out this design, when this report was written "
                                               "(netsim said why when it wrote the report).</p>",
-        "EXPOSURE": _exposure_html(exposure),
+        "EXPOSURE": _exposure_html(exposure, None if proofs is None else exposure_groups(result, proofs)),
         "ADDRESSING": _addressing_html(result),
-        "LISTENERS": _listeners_html(design),
+        "LISTENERS": _listeners_html(result),
         "DATA": script_json(_printable_data(data)),
     }
     return re.sub(r"@@([A-Z]+)@@", lambda m: parts[m.group(1)], template)
@@ -108,46 +113,67 @@ def grid_data(result: ReachResult, with_traces: bool, groups: Iterable[ProbeGrou
     kept: dict[tuple[int, int], list[tuple[ProbeGroup, int]]] = {}  # cell -> its groups and counts there
     stored = 0
     left_out = 0
-    row: dict[int, str] = {}
+    row: dict[int, str] = {}  # this source's cells: every one in a grid, the open ones (y, r) in a list
+    shut: list[tuple[ProbeGroup, dict[str, int] | None]] = []  # a list's blocked groups of this source (and their cells)
     missing: set[int] = set()  # cells of this row with a group not kept: they carry none
     probes = answered = 0
+
+    def keep(key: tuple[int, int], g: ProbeGroup, n: int, open_cell: bool) -> None:
+        nonlocal stored
+        if stored < GROUP_LIMIT or (open_cell and stored < 2 * GROUP_LIMIT):
+            kept.setdefault(key, []).append((g, n))
+            stored += 1
+        else:
+            missing.add(key[1])
 
     def flush() -> None:
         nonlocal left_out, stored
         i = len(sources) - 1
+        if not grid:  # the blocked groups: counted per cell, kept where a cell is open
+            closed: set[str] = set()
+            opened = {targets[j]: j for j in row}
+            for g, cells in shut:
+                if cells is None:
+                    cells = dict(g.target_counts) if g.via == Via.IP or g.responder_class is None \
+                        else {g.responder_class: g.count}
+                closed.update(cells)
+                for t in opened.keys() & cells.keys():
+                    keep((i, opened[t]), g, cells[t], True)
+            shut.clear()
+            blocked.append(sum(1 for t in closed if t in column and t not in opened))
         for j in missing:
             stored -= len(kept.pop((i, j), ()))
         missing.clear()
         if grid:
             rows.append("".join(row.get(j, "-") for j in range(len(targets))))
-        else:
-            blocked.append(sum(state == "n" for state in row.values()))
         for j, state in sorted(row.items()):
             key = (i, j)
-            if grid or (state != "n" and len(states) < CELL_LIMIT):
+            if grid or len(states) < CELL_LIMIT:
                 states[key] = state  # (a grid has every cell: at most GRID_CELLS)
                 continue
-            left_out += state != "n"
+            left_out += 1
             stored -= len(kept.pop(key, ()))
         row.clear()
 
     for g in result.coarse_groups() if groups is None else groups:
         probes += g.count
-        answered += g.count if g.disposition is Disposition.DELIVERED else 0
+        delivered = g.disposition is Disposition.DELIVERED
+        answered += g.count if delivered else 0
         if not sources or sources[-1] != g.source_class:
             if sources:
                 flush()
             sources.append(g.source_class)
         i = len(sources) - 1
+        if not grid and g.disposition is not Disposition.REFUSED and not (delivered and g.responder_class in column):
+            shut.append((g, None))  # blocked in every cell it covers: read once, at the end of the row
+            continue
         for j, n in _cells(g, column):
-            state = row[j] = _state(row.get(j, "-"), g, targets[j])
-            if not grid and state == "n":  # a blocked cell of a list is counted, not shown
-                missing.add(j)
-            elif stored < GROUP_LIMIT or (state != "n" and stored < 2 * GROUP_LIMIT):
-                kept.setdefault((i, j), []).append((g, n))
-                stored += 1
-            else:
-                missing.add(j)
+            state = _state(row.get(j, "-"), g, targets[j])
+            if grid or state != "n":
+                row[j] = state
+                keep((i, j), g, n, state != "n")
+            else:  # a list's blocked cell beside this group's open one: read at the end of the row
+                shut.append((g, {targets[j]: n}))
     if sources:
         flush()
     chosen: dict[tuple[int, int], list[tuple[ProbeGroup, int]]] = {}
@@ -341,27 +367,59 @@ def _table(head: list[str], rows: list[list[str]], row_classes: list[str] | None
     return f"<table class=data><thead><tr>{th}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
 
-def _exposure_html(entries: list[Exposure]) -> str:
+def _capped(rows: list[list[str]], classes: list[str] | None, total: int, what: str, command: str) -> tuple:
+    """At most :data:`TABLE_ROWS` rows, and the note saying what was left out ("" when nothing)."""
+    if len(rows) <= TABLE_ROWS:
+        return rows, classes, ""
+    every = f"; every one: <code>{escape(command)}</code>" if command else ""
+    note = f"<p class=note>The first {TABLE_ROWS:,} rows ({what}) of {total:,}{every}.</p>"
+    return rows[:TABLE_ROWS], None if classes is None else classes[:TABLE_ROWS], note
+
+
+def _exposure_html(entries: list[Exposure], groups: list[ExposureGroup] | None = None) -> str:
+    """One row per exposure, or per class of containers alike and case (``groups``) when some gather several."""
     if not entries:
         return "<p>Nothing is reachable from outside its own networks.</p>"
+    if groups is not None and any(g.count > 1 or g.members > 1 for g in groups):
+        rows = []
+        for g in groups:
+            e = g.first
+            who = e.container if g.members == 1 else g.container_class + \
+                (f" ({len(g.containers)} of {g.members})" if len(g.containers) < g.members else "")
+            ports = f"{g.ports[0]}/{g.protocol}" if len(g.ports) == 1 else \
+                f"{min(g.ports)}…{max(g.ports)}/{g.protocol} ({len(g.ports)} ports)"
+            through = e.through if g.count == 1 else f"{e.through} (and {g.count - 1} alike)"
+            rows.append([who, ports, g.audience, through, e.example])
+        classes = [f"aud-{g.audience.replace(' ', '-')}" for g in groups]
+        rows, classes, note = _capped(rows, classes, len(groups), "classes", "netsim exposure DESIGN")
+        head = "<p class=note>Containers alike (the same class) share a row, with how many of them are exposed.</p>"
+        return head + _table(["container or class", "port", "reachable from", "through", "for example"], rows, classes) + note
     rows = [[e.container, f"{e.port}/{e.protocol}", e.audience, e.through, e.example] for e in entries]
     classes = [f"aud-{e.audience.replace(' ', '-')}" for e in entries]
-    return _table(["container", "port", "reachable from", "through", "for example"], rows, classes)
+    rows, classes, note = _capped(rows, classes, len(entries), "exposures", "netsim exposure DESIGN --all")
+    return _table(["container", "port", "reachable from", "through", "for example"], rows, classes) + note
 
 
-def _listeners_html(design: Design) -> str:
-    """Each container's listeners with where netsim learnt them (docs/listeners.md); unknown ones with why."""
+def _listeners_html(result: ReachResult) -> str:
+    """Each class's listeners with where netsim learnt them (docs/listeners.md); unknown ones with why.
+    A container without twins is its own class, named by its name."""
     rows, classes = [], []
-    for c in design.containers:
-        for lst in c.listeners:
-            rows.append([c.name, f"{lst.port}/{lst.protocol.value}", lst.origin.value])
-            classes.append(f"origin-{lst.origin.value}")
-        if c.listeners_unknown is not None:
-            rows.append([c.name, "unknown", c.listeners_unknown])
-            classes.append("origin-unknown")
+    design = result.design
+    for cls in result.classes:
+        seen: dict[tuple[str, str], None] = {}
+        for name in cls.members:
+            c = design.container(name)
+            for lst in c.listeners:
+                seen[(f"{lst.port}/{lst.protocol.value}", lst.origin.value)] = None
+            if c.listeners_unknown is not None:
+                seen[("unknown", c.listeners_unknown)] = None
+        for listens, origin in seen:
+            rows.append([cls.id, listens, origin])
+            classes.append("origin-unknown" if listens == "unknown" else f"origin-{origin}")
     if not rows:
         return "<p>No container listens on a port.</p>"
-    return _table(["container", "listens", "origin (docs/listeners.md)"], rows, classes)
+    rows, classes, note = _capped(rows, classes, len(rows), "listeners", "")
+    return _table(["container", "listens", "origin (docs/listeners.md)"], rows, classes) + note
 
 
 def _addressing_html(result: ReachResult) -> str:
@@ -376,5 +434,6 @@ def _addressing_html(result: ReachResult) -> str:
             rows.append([r.container if first else "", r.host if first else "", r.mode if first else "", row.interface,
                          row.network, row.address, row.gateway or "-", ", ".join(row.names) or "-",
                          (r.default_route or "-") if first else "", extra if first else ""])
+    rows, _, note = _capped(rows, None, len(rows), "interfaces", "netsim addresses DESIGN")
     return _table(["container", "host", "mode", "interface", "network", "address", "gateway", "names",
-                   "default route", "published / notes"], rows)
+                   "default route", "published / notes"], rows) + note

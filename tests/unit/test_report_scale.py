@@ -100,3 +100,44 @@ def test_a_list_keeps_only_cells_whose_groups_all_fit(monkeypatch):
     assert set(data["cells"]) <= set(data["states"])  # only open cells are listed, and only those carry groups
     for key, n in counts(data).items():
         assert n == fine[key]  # a cell shown has all its probes
+
+
+def test_a_list_shows_every_open_cell_with_all_its_groups_and_counts_the_blocked_ones(monkeypatch):
+    result = compute_reach(load_text(MIXED)[0], None)
+    fine = grid_data(result, False, result.groups())
+    monkeypatch.setattr(report, "GRID_CELLS", 4)
+    data = grid_data(result, False)
+    open_cells = {key: s for key, s in states(fine).items() if s != "n"}
+    assert data["states"] == open_cells
+    assert counts(data) == {key: n for key, n in counts(fine).items() if key in open_cells}
+    mixed = [key for key in open_cells if {g[3] for g in data["cells"][key]} >= {"DELIVERED", "DROPPED_ISOLATION"}]
+    assert mixed  # open cells holding blocked groups too (api's address on the other network)
+    per_row = [sum(1 for key, s in states(fine).items() if s == "n" and key.startswith(f"{i},"))
+               for i in range(len(fine["sources"]))]
+    assert data["blocked"] == per_row
+
+
+def test_the_tables_are_bounded_and_say_what_they_leave_out(monkeypatch):
+    from simulator.analysis.exposure import exposure_proofs
+
+    design = load_text(MIXED)[0]
+    result = compute_reach(design, None)
+    proofs = exposure_proofs(result)
+    whole = report.render_report(design, None, "", result, proofs=proofs)
+    assert "Containers alike (the same class) share a row" in whole  # the web replicas' published ports
+    assert "The first" not in whole
+    monkeypatch.setattr(report, "TABLE_ROWS", 2)
+    page = report.render_report(design, None, "", result, proofs=proofs)
+    for head, command in (('id="exposure-h"', "netsim exposure DESIGN"), ('id="addressing-h"', "netsim addresses DESIGN"),
+                          ('id="listeners-h"', None)):
+        section = page[page.index(head):]
+        section = section[:section.index("<h2", 1)] if "<h2" in section[1:] else section
+        assert section.count("<tr") == 1 + 2  # the head and two rows
+        assert "The first 2 rows" in section and (command is None or command in section)
+
+
+def test_listeners_are_listed_by_class():
+    result = compute_reach(load_text(MIXED)[0], None)
+    section = report._listeners_html(result)
+    assert section.count("<tr") == 1 + 3  # web, api, db: three classes of three replicas, each on 80/tcp
+    assert all(f"<td>{c.id}</td><td>80/tcp</td>" in section for c in result.classes)
