@@ -76,7 +76,15 @@ class TargetCounts(Sequence):
 
     def several(self) -> bool:
         """Whether more than one target class is left (without laying out the whole list)."""
-        if self._items is not None or self._base is None or len(self._base) < 64:
+        if self._base is None:
+            found = 0
+            for cls, n in self._plus.items():
+                if n - self._minus.get(cls, 0) > 0:
+                    found += 1
+                    if found > 1:
+                        return True
+            return False
+        if self._items is not None or len(self._base) < 64:
             return len(self.items()) > 1
         left = len(self._base) + sum(1 for c in self._plus if c not in self._base)
         left -= sum(1 for c in set(self._minus) | set(self._plus) if self._net(c) <= 0)
@@ -244,6 +252,8 @@ class CoarseGroups:
         self._host_view: dict[str, tuple] = {}
         self._seg_groups: dict[tuple, list] = {}
         self._parts_cache: dict[tuple, dict[tuple, list]] = {}
+        self._addrs: dict[str, list[IPv4Address]] = {}
+        self._holders: dict[tuple, tuple[tuple, str | None]] = {}
         self._owned_for: dict | None = None
         self._owned_segs: dict[tuple, list[int]] = {}
         self._walks: dict[tuple, tuple[Trace, IPv4Address, int]] = {}
@@ -377,7 +387,10 @@ class CoarseGroups:
         for s, ns in placed:
             if ns.kind != "container":
                 continue
-            for addr in ns.addresses():
+            addrs = self._addrs.get(ns.id)
+            if addrs is None:
+                addrs = self._addrs[ns.id] = ns.addresses()
+            for addr in addrs:
                 for idx in self.by_addr.get(addr, ()):
                     out.setdefault(idx, []).append((s, ns))
         return out
@@ -522,6 +535,13 @@ class CoarseGroups:
 
     def _holder_key(self, holder: Namespace, out_seg: tuple, e: _Entry) -> tuple[tuple, str | None]:
         """What a walk to the holder of ``e``'s address on ``out_seg`` reads, and who answers there."""
+        key = (holder.id, out_seg, e[2], e[4], e[5])
+        hit = self._holders.get(key)
+        if hit is None:
+            hit = self._holders[key] = self._holder_key_of(holder, out_seg, e)
+        return hit
+
+    def _holder_key_of(self, holder: Namespace, out_seg: tuple, e: _Entry) -> tuple[tuple, str | None]:
         iface = next(x for x in holder.interfaces.values() if x.segment == out_seg and x.address is not None
                      and x.address.ip == e[2])
         published = (holder.host, int(e[2]), e[4], e[5]) in self.m._published
@@ -585,9 +605,12 @@ class CoarseGroups:
         for key, (count, classes, first, *_) in parts.items():
             port, proto, rclass, network = key
             who = responders[first] if responders is not None else self.responder[first]
-            ot = _with_port(t, rep_addr, self.entries[first][2], rep_port, port, proto, who)
-            row = acc.row(Via.IP, port, proto, None, ot, rclass if t.delivered else None,
-                          lambda first=first, ot=ot: self._probe(s, first, ot), network)
+            # the row's key reads the reason's shape (addresses blanked): the port is carried over now,
+            # the address for the example only
+            shaped = t if rep_port == port else _with_port(t, None, None, rep_port, port, proto, who)
+            row = acc.row(Via.IP, port, proto, None, shaped, rclass if t.delivered else None,
+                          lambda first=first, port=port, proto=proto, who=who: self._probe(
+                              s, first, _with_port(t, rep_addr, self.entries[first][2], rep_port, port, proto, who)), network)
             row.count += count * n
             row.targets.add_all(classes, n)
             rows[key] = row
@@ -752,16 +775,18 @@ class _Names:
                         row.targets.add(tcls, count)
         # every other name: not resolved, alike for all members
         skip = set(resolved)
+        gone: dict[tuple[int, str], int] = {}
+        gone_classes: dict[tuple[int, str], dict[str, int]] = {}
+        for i in resolved:
+            _, ports, tcls, _ = self.names[i]
+            for pp in ports:
+                gone[pp] = gone.get(pp, 0) + 1
+                if tcls is not None:
+                    minus = gone_classes.setdefault(pp, {})
+                    minus[tcls] = minus.get(tcls, 0) + 1
         for pp, (total, base) in self.base.items():
-            count = total[0]
-            minus: dict[str, int] = {}
-            example = None
-            for i in resolved:
-                name, ports, tcls, _ = self.names[i]
-                if pp in ports:
-                    count -= 1
-                    if tcls is not None:
-                        minus[tcls] = minus.get(tcls, 0) + 1
+            count = total[0] - gone.get(pp, 0)
+            minus = gone_classes.get(pp, {})
             if count <= 0:
                 continue
             example = next((i for i in self.with_port[pp] if i not in skip), None)
