@@ -177,17 +177,22 @@ class Verdict:
 
 
 def _bucket(rule: Rule) -> tuple | None:
-    """The one packet field a rule needs to equal (so it can be indexed), if any."""
+    """The one packet field a rule needs to equal (so it can be indexed), if any: its destination
+    address (a /32), its outgoing or incoming interface, its source network or its port."""
     if rule.dst is not None and not rule.dst[0] and rule.dst[1].prefixlen == 32:
         return ("d", int(rule.dst[1].network_address))
     if rule.out_iface is not None and not rule.out_iface[0]:
         return ("o", rule.out_iface[1])
     if rule.in_iface is not None and not rule.in_iface[0]:
         return ("i", rule.in_iface[1])
+    if rule.src is not None and not rule.src[0]:
+        return ("s", (rule.src[1].prefixlen, int(rule.src[1].network_address)))
+    if rule.dport is not None:
+        return ("p", rule.dport)
     return None
 
 
-_MEMO = 1 << 16  # candidate lists remembered per chain (bounded: one per pair of interfaces and indexed address)
+_MEMO = 1 << 16  # candidate lists remembered per chain (bounded: one per pair of interfaces and indexed field seen)
 _RETURN, _TERMINAL, _JUMP = 0, 1, 2
 
 # A rule ready to be matched fast: (rule, what its target does, then its conditions, addresses as integers)
@@ -206,32 +211,44 @@ def _compile(rule: Rule) -> _Compiled:
 class _ChainIndex:
     """A chain's rules (compiled) by the one field they need to equal, and the candidate lists already asked for."""
 
-    __slots__ = ("buckets", "by_dst", "memo")
+    __slots__ = ("buckets", "by_dst", "by_port", "by_src", "memo", "src_masks")
 
     def __init__(self, rules: list[Rule]):
-        self.buckets: dict[tuple | None, list[tuple[int, _Compiled]]] = {}
+        self.buckets: dict[tuple | None, list[tuple[int, _Compiled]]] = {}  # None, ("o", name), ("i", name)
         self.by_dst: dict[int, list[tuple[int, _Compiled]]] = {}
+        self.by_src: dict[tuple[int, int], list[tuple[int, _Compiled]]] = {}  # (prefix length, network)
+        self.by_port: dict[int, list[tuple[int, _Compiled]]] = {}
         for pos, rule in enumerate(rules):
-            bucket = _bucket(rule)
-            if bucket is not None and bucket[0] == "d":
-                self.by_dst.setdefault(bucket[1], []).append((pos, _compile(rule)))
+            bucket, item = _bucket(rule), (pos, _compile(rule))
+            kind = bucket[0] if bucket is not None else None
+            if kind == "d":
+                self.by_dst.setdefault(bucket[1], []).append(item)  # type: ignore[index]
+            elif kind == "s":
+                self.by_src.setdefault(bucket[1], []).append(item)  # type: ignore[index]
+            elif kind == "p":
+                self.by_port.setdefault(bucket[1], []).append(item)  # type: ignore[index]
             else:
-                self.buckets.setdefault(bucket, []).append((pos, _compile(rule)))
+                self.buckets.setdefault(bucket, []).append(item)
+        self.src_masks = sorted({(length, (0xFFFFFFFF << (32 - length)) & 0xFFFFFFFF) for length, _ in self.by_src})
         self.memo: dict[tuple, tuple[_Compiled, ...]] = {}
 
-    def candidates(self, dst: int, out_iface: str | None, in_iface: str | None) -> tuple[_Compiled, ...]:
-        """The rules that could match a packet to ``dst`` (an int) out of / in through these interfaces, in order."""
-        extra = self.by_dst.get(dst)
-        key: tuple = (out_iface, in_iface) if extra is None else (out_iface, in_iface, dst)
+    def candidates(self, p: Packet, src: int, dst: int) -> tuple[_Compiled, ...]:
+        """The rules that could match ``p`` (``src``/``dst``: its addresses as ints), in chain order."""
+        sources: tuple = ()
+        if self.src_masks:
+            by_src = self.by_src
+            for length, mask in self.src_masks:
+                if (k := (length, src & mask)) in by_src:
+                    sources += (k,)
+        key = (p.out_iface, p.in_iface, dst if dst in self.by_dst else None, sources,
+               p.dport if p.dport in self.by_port else None)
         found = self.memo.get(key)
         if found is None:
             picked = list(self.buckets.get(None, ()))
-            for bucket in (("o", out_iface), ("i", in_iface)):
-                more = self.buckets.get(bucket)
+            for more in (self.buckets.get(("o", key[0])), self.buckets.get(("i", key[1])), self.by_dst.get(dst),
+                         *(by_src[k] for k in sources), self.by_port.get(p.dport)):
                 if more:
                     picked.extend(more)
-            if extra is not None:
-                picked.extend(extra)
             picked.sort(key=lambda item: item[0])
             if len(self.memo) >= _MEMO:
                 self.memo.clear()
@@ -264,11 +281,11 @@ class Table:
 
     def _candidates(self, chain: str, p: Packet) -> list[Rule]:
         """Rules of ``chain`` that could match ``p``, in chain order (an index keeps this short)."""
-        return [c[0] for c in self._chain(chain).candidates(int(p.dst), p.out_iface, p.in_iface)]
+        return [c[0] for c in self._chain(chain).candidates(p, int(p.src), int(p.dst))]
 
     def evaluate(self, chain: str, packet: Packet) -> Verdict:
         """Walk ``chain`` (a built-in chain) for ``packet``; the policy applies at the end."""
-        verdict = self._walk(chain, packet, int(packet.src), int(packet.dst), (chain,), depth=0)
+        verdict = None if not self.chains.get(chain) else self._walk(chain, packet, int(packet.src), int(packet.dst), (chain,), depth=0)
         if verdict is not None:
             return verdict
         policy = self.policies.get(chain, "ACCEPT")
@@ -281,7 +298,7 @@ class Table:
             raise RecursionError(f"iptables chain loop through {path}")
         in_iface, out_iface = p.in_iface, p.out_iface
         for rule, action, in_c, out_c, src_c, dst_c, proto, dport, ctstates, dst_local, src_local in \
-                self._chain(chain).candidates(dst, out_iface, in_iface):
+                self._chain(chain).candidates(p, src, dst):
             if (
                 (in_c is not None and (in_iface == in_c[1]) == in_c[0])
                 or (out_c is not None and (out_iface == out_c[1]) == out_c[0])

@@ -12,7 +12,7 @@ reachability matrix can reuse one walk for every probe of the same class.
 
 from __future__ import annotations
 
-from ipaddress import IPv4Address
+from ipaddress import IPv4Address, IPv4Network
 
 from .netfilter import Packet, Verdict
 from .topology import LOOPBACK, Interface, Namespace, Route, World
@@ -52,7 +52,7 @@ class _Index:
         self.world = world
         self.namespaces = world.namespaces
         self.holders: dict[tuple, dict[int, list[tuple[Interface, IPv4Address]]]] = {}
-        self.routes: dict[str, list[tuple[int, int, int, Route]]] = {}
+        self.routes: dict[str, _Routes] = {}
         self.places: dict[str, Place] = {}
         self.owned: dict[str, frozenset[int]] = {}
 
@@ -68,12 +68,11 @@ class _Index:
             self.holders[segment] = found
         return found
 
-    def route_table(self, ns: Namespace) -> list[tuple[int, int, int, Route]]:
-        """``ns``'s routes in order as (network, netmask, prefix length, route), integers for the lookup."""
+    def route_table(self, ns: Namespace) -> _Routes:
+        """``ns``'s routes by prefix (:class:`_Routes`)."""
         table = self.routes.get(ns.id)
         if table is None:
-            table = self.routes[ns.id] = [(int(r.dest.network_address), int(r.dest.netmask), r.dest.prefixlen, r)
-                                          for r in ns.routes]
+            table = self.routes[ns.id] = _Routes(ns.routes)
         return table
 
     def owns(self, ns: Namespace, addr: IPv4Address) -> bool:
@@ -89,6 +88,33 @@ class _Index:
         if found is None:
             found = self.places[ns.id] = Place.of(ns)
         return found
+
+
+class _Routes:
+    """A namespace's routes by prefix: for each prefix length (longest first) its netmask, and the routes
+    of each network in their order, so a lookup is one probe per length rather than a scan of every route."""
+
+    __slots__ = ("by_net", "lengths")
+
+    def __init__(self, routes: list[Route]):
+        self.by_net: dict[tuple[int, int], list[Route]] = {}
+        for r in routes:
+            self.by_net.setdefault((r.dest.prefixlen, int(r.dest.network_address)), []).append(r)
+        self.lengths = sorted({(length, int(IPv4Network(f"0.0.0.0/{length}").netmask)) for length, _ in self.by_net},
+                              reverse=True)
+
+    def lookup(self, dst: int, prefer_host: str | None) -> Route | None:
+        """The longest prefix holding ``dst``; of several routes with that prefix, the first, unless a later
+        one's host hint is ``prefer_host`` (None matching None): then the last such one."""
+        for length, mask in self.lengths:
+            found = self.by_net.get((length, dst & mask))
+            if found is not None:
+                best = found[0]
+                for r in found[1:]:
+                    if r.host_hint == prefer_host:
+                        best = r
+                return best
+        return None
 
 
 def _index(world: World) -> _Index:
@@ -184,16 +210,8 @@ def _cycle(places: list[Place]) -> tuple[Place, ...]:
 # --- sending -------------------------------------------------------------------------
 
 def _route(w: _Walk, ns: Namespace, dst: IPv4Address):  # -> Route | None (callers that know one exists use it)
-    """The longest prefix holding ``dst``; a later route of the same length replaces an earlier one when its
-    host hint is the preferred host (None matching None)."""
-    best = None
-    best_len = -1
-    n = int(dst)
-    prefer = w.prefer_host
-    for net, mask, length, r in w.index.route_table(ns):
-        if n & mask == net and (length > best_len or (length == best_len and r.host_hint == prefer)):
-            best, best_len = r, length
-    return best
+    """The route the kernel picks for ``dst`` in ``ns`` (:meth:`_Routes.lookup`)."""
+    return w.index.route_table(ns).lookup(int(dst), w.prefer_host)
 
 
 def _originate(w: _Walk, ns: Namespace, dst: IPv4Address, port: int, proto: str) -> None:
