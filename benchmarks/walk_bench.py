@@ -124,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
             import pstats
 
             prof = cProfile.Profile()
-            prof.runcall(lambda: [walk(world, *p) for p in probes])
+            prof.runcall(lambda w=world, ps=probes: [walk(w, *p) for p in ps])
             pstats.Stats(prof).sort_stats("tottime").print_stats(25)
     return 0
 
