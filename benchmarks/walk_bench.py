@@ -74,6 +74,10 @@ def sample(world: World, walks: int, seed: int = 1) -> list[Probe]:
     return probes
 
 
+def walk_all(world: World, probes: list[Probe]) -> list:
+    return [walk(world, *p) for p in probes]
+
+
 def run(world: World, probes: list[Probe], repeat: int) -> tuple[float, Counter]:
     """The best CPU seconds of ``repeat`` walks of every probe, and how the walks ended."""
     for ns in world.namespaces.values():
@@ -124,7 +128,7 @@ def main(argv: list[str] | None = None) -> int:
             import pstats
 
             prof = cProfile.Profile()
-            prof.runcall(lambda w=world, ps=probes: [walk(w, *p) for p in ps])
+            prof.runcall(walk_all, world, probes)
             pstats.Stats(prof).sort_stats("tottime").print_stats(25)
     return 0
 
