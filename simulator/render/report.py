@@ -16,6 +16,7 @@ import re
 from collections.abc import Iterable
 from html import escape as _html_escape
 from importlib.resources import files
+from operator import itemgetter
 
 from ..analysis.addressing import compute_addressing
 from ..analysis.exposure import Exposed, Exposure, ExposureGroup, exposure_groups, exposure_proofs
@@ -132,15 +133,23 @@ def grid_data(result: ReachResult, with_traces: bool, groups: Iterable[ProbeGrou
         if not grid:  # the blocked groups: counted per cell, kept where a cell is open
             closed: set[str] = set()
             opened = {targets[j]: j for j in row}
-            for g, cells in shut:
-                if cells is None:
-                    cells = dict(g.target_counts) if g.via == Via.IP or g.responder_class is None \
-                        else {g.responder_class: g.count}
-                closed.update(cells)
-                for t in opened.keys() & cells.keys():
-                    keep((i, opened[t]), g, cells[t], True)
+            if stored >= 2 * GROUP_LIMIT:  # no more groups kept: only the cells holding some this row need theirs
+                opened = {t: j for t, j in opened.items() if (i, j) in kept}
+            for g, cells in shut:  # (C-level set and dict operations: a row of a large matrix covers thousands of cells)
+                if cells is None and (g.via == Via.IP or g.responder_class is None):
+                    closed.update(map(itemgetter(0), g.target_counts))
+                    if opened:
+                        cells = dict(g.target_counts)
+                elif cells is None:
+                    cells = {g.responder_class: g.count}
+                    closed.update(cells)
+                else:
+                    closed.update(cells)
+                if opened and cells:
+                    for t in [t for t in opened if t in cells]:
+                        keep((i, opened[t]), g, cells[t], True)
             shut.clear()
-            blocked.append(sum(1 for t in closed if t in column and t not in opened))
+            blocked.append(len(closed.intersection(column)) - sum(1 for j in row if targets[j] in closed))
         for j in missing:
             stored -= len(kept.pop((i, j), ()))
         missing.clear()
