@@ -348,6 +348,9 @@ def _networks(report: Report, smap: SourceMap, value: object) -> list[tuple[Netw
     return out
 
 
+_DEFAULT_MODE = NetworkMode()  # a frozen value: one for every container that states no mode
+
+
 def _containers(report: Report, smap: SourceMap, value: object, hosts: list[Host]) -> list[Container]:
     out = []
     for key, spec in _items(report, ("containers",), value):
@@ -361,7 +364,7 @@ def _containers(report: Report, smap: SourceMap, value: object, hosts: list[Host
             kw["docker_name"] = to_str(report, (*src, "name"), spec["name"]) or key
         if "hostname" in spec:
             kw["hostname"] = to_str(report, (*src, "hostname"), spec["hostname"])
-        mode = NetworkMode()
+        mode = _DEFAULT_MODE
         raw_mode = spec.get("network_mode")
         if isinstance(raw_mode, str):
             mode = _mode(report, (*src, "network_mode"), raw_mode)

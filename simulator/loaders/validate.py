@@ -256,6 +256,9 @@ def check_published_ports(ctx: Context) -> Iterator[Problem]:
                                   f'are ignored (network "{gw.name}" provides the gateway)')
 
 
+_WILDCARD = IPv4Address("0.0.0.0")
+
+
 def check_port_conflicts(ctx: Context) -> Iterator[Problem]:
     taken: dict[tuple[str, str, int], list[tuple[IPv4Address, Container, object]]] = defaultdict(list)
     for c in ctx.design.containers:
@@ -274,8 +277,7 @@ def check_port_conflicts(ctx: Context) -> Iterator[Problem]:
                 continue
             seen.add((ip, p.host_port, p.protocol, p.container_port))
             slot = taken[(c.host, p.protocol.value, p.host_port)]
-            wild = IPv4Address("0.0.0.0")
-            clash = next((o for o in slot if o[0] == ip or wild in (ip, o[0])), None)
+            clash = next((o for o in slot if o[0] == ip or _WILDCARD in (ip, o[0])), None)
             if clash is not None:
                 other = clash[1]
                 who = "twice by this container" if other is c else f'by "{other.name}" too'
