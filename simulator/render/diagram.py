@@ -27,9 +27,6 @@ from html import escape as _html_escape
 from ipaddress import IPv4Address
 from itertools import pairwise
 
-import graphviz
-import networkx as nx
-
 from ..analysis.classes import ContainerClass
 from ..analysis.exposure import Exposure, Through, compute_exposure
 from ..analysis.reachability import ReachResult, compute_reach
@@ -241,6 +238,8 @@ def _network_on(design: Design, world: World, network: str, host: str) -> bool:
 
 def with_path(scene: Scene, label: str, traces: list[tuple[str, Trace]]) -> Scene:
     """The scene with the first trace of ``traces`` highlighted hop by hop; the others listed."""
+    import networkx as nx  # only a diagram with a path pays for it (a third of a second)
+
     graph = nx.Graph()
     graph.add_edges_from((e.a, e.b) for e in scene.edges)
     first_label, trace = traces[0]
@@ -670,6 +669,8 @@ def render_dot(scene: Scene) -> str:
     a scene at the overview level draws each host as one table (:func:`_overview_label`).
 
     Node ids come from :func:`dot_id`; every text from the design goes through :func:`escape`."""
+    import graphviz  # only DOT pays for it (Mermaid does not)
+
     g = graphviz.Digraph("netsim", graph_attr={
         "rankdir": "TB", "ordering": "out", "nodesep": "0.25", "ranksep": "0.45", "newrank": "true", "compound": "true",
         "fontname": FONT, "fontsize": "16", "labelloc": "t", "label": _graph_label(scene), "bgcolor": "white",
