@@ -83,13 +83,18 @@ def _through(result: ReachResult, probe: Probe) -> tuple[Through, str]:
                         f"published port {b.host_ip}:{b.host_port}->{b.container_port}/{b.protocol} on {b.network}")
         return Through.HOST_NETWORK, f"host networking (listens on the host's {probe.port}/{probe.protocol})"
     if probe.via in ("ip", "dns") and probe.network:
-        net = design.network(probe.network) if design.has_network(probe.network) else None
-        if net is not None and net.driver in (Driver.MACVLAN, Driver.IPVLAN):
-            return Through.LAN_ADDRESS, f"{net.driver.value} address on the LAN ({probe.address})"
-        if probe.source == "external":
-            return Through.DIRECT_ROUTING, f"direct routing to the container address {probe.address} on {probe.network}"
-        return Through.ADDRESS, f"its address {probe.address} on {probe.network}"
+        return _through_address(design, probe.network, probe.address, probe.source == "external")
     return Through.OTHER, f"{probe.via} {probe.address or ''}".strip()
+
+
+def _through_address(design, network: str, address: str | None, external: bool) -> tuple[Through, str]:
+    """How a container's own address on ``network`` is reached (from the LAN peer when ``external``)."""
+    net = design.network(network) if design.has_network(network) else None
+    if net is not None and net.driver in (Driver.MACVLAN, Driver.IPVLAN):
+        return Through.LAN_ADDRESS, f"{net.driver.value} address on the LAN ({address})"
+    if external:
+        return Through.DIRECT_ROUTING, f"direct routing to the container address {address} on {network}"
+    return Through.ADDRESS, f"its address {address} on {network}"
 
 
 def service_port(result: ReachResult, p: Probe) -> int:
@@ -194,7 +199,10 @@ class _Listeners:
         self.order = {name: i for i, name in enumerate(self.pairs.sources)}
         self.members = {c.id: c.members for c in result.classes}
         self._own: dict[str, list[str]] | None = None
-        self._networks: dict[tuple[str, int, str], list[tuple[str, int]]] | None = None
+        self._networks: dict[tuple[str, int, str], list[tuple[str, int, str]]] | None = None
+        self._alone: set[str] | None = None
+        self._class_addresses: dict[str, frozenset[int]] = {}
+        self._host_addresses: frozenset[int] | None = None
         self._held: dict[str, frozenset[int]] = {}
         self._audience: dict[tuple[str, str | None], str | None] = {}
         self._by_engine_name: dict[str, str] | None = None
@@ -240,22 +248,42 @@ class _Listeners:
             if g.via == Via.HOST or (g.via == Via.DNS and g.name is not None):
                 self.offer(g.example)  # every probe of such a group dials the example's address
                 one: tuple = (g.source_class, g.via, g.host, g.name, g.port, g.protocol)
-                if one not in done:  # and the first source of the class (the group's example need not be)
+                if one not in done and sources and g.example.source != sources[0]:
+                    # and the first source of the class (the group's example need not be its first probe)
                     done.add(one)
                     self.first_answers(g, sources, (g.host if g.via == Via.HOST else g.name,), self.carrying(g.name))
                 continue
+            lead = min((self.order[s] for s in sources), default=0)
             for target_class, _ in g.target_counts:
+                answers_itself = g.via == Via.IP and target_class == g.responder_class
                 for item, addresses in self.items(g, target_class):
                     key = (g.source_class, g.via, item, g.port, g.protocol)
-                    if key not in done:
-                        done.add(key)
-                        self.first_answers(g, sources, item, addresses)
+                    if key in done or (answers_itself and self.settled(g, item, lead)):
+                        continue
+                    done.add(key)
+                    self.first_answers(g, sources, item, addresses)
         out = []
         for (responder, port, proto, who, through), (rank, p, kind) in self.best.items():
             e = Exposure(responder, port, proto, who, through, f"{p.source} -> {p.address}:{p.port}/{p.protocol} ({p.via})", kind)
             cls = self.result.class_of(responder).id if self.world.design.has_container(responder) else responder
             out.append(Exposed(e, p, cls, rank))
         return sorted(out, key=_entry_order)
+
+    def settled(self, g: ProbeGroup, item: tuple, lead: int) -> bool:
+        """Whether a delivered group via ip, answered by the class of its target, can give this item
+        (a target's address on a network) nothing better than what an earlier source gave: its target
+        alone in its namespace answers (the address is its own on the responder class's host), so its
+        exposure is known without probing, and one is held from a source before the class's first."""
+        target, network, address = item
+        if self._alone is None:
+            self._alone = {m for ns in self.world.namespaces.values() if ns.kind == "container" and len(ns.members) == 1
+                           for m in ns.members}
+        if target not in self._alone:
+            return False
+        who = self.audience(g.example)
+        _, through = _through_address(self.result.design, network, address, g.source_class == "external")
+        held = self.best.get((target, g.port, g.protocol, who, through))
+        return held is not None and held[0][0] < lead
 
     def first_answers(self, g: ProbeGroup, sources: list[str], item: tuple, addresses: frozenset[int]) -> None:
         """Offer the probes of one item (a target's address, or an own name) from the sources of a
@@ -273,6 +301,22 @@ class _Listeners:
             stood_for = stood_for or not holds
             self.offer(p)
 
+    def class_addresses(self, class_id: str) -> frozenset[int]:
+        """The addresses of the namespaces of a class's members."""
+        got = self._class_addresses.get(class_id)
+        if got is None:
+            ns_ids = {self.world.ns_of[m] for m in self.members.get(class_id, ()) if m in self.world.ns_of}
+            got = self._class_addresses[class_id] = frozenset(
+                int(a) for ns_id in ns_ids for a in self.world.namespaces[ns_id].addresses())
+        return got
+
+    def host_addresses(self) -> frozenset[int]:
+        """Every address of the hosts' own namespaces (a packet to one may be rewritten to a container)."""
+        if self._host_addresses is None:
+            self._host_addresses = frozenset(int(a) for ns in self.world.namespaces.values() if ns.kind == "host"
+                                             for a in ns.addresses())
+        return self._host_addresses
+
     def held(self, source: str) -> frozenset[int]:
         """The addresses of a source's namespace (as integers)."""
         got = self._held.get(source)
@@ -281,12 +325,12 @@ class _Listeners:
             got = self._held[source] = frozenset(int(a) for a in ns.addresses())
         return got
 
-    def networks(self, target: str, port: int, proto: str) -> list[tuple[str, int]]:
-        """(network, address) of every address the matrix dials ``target`` at, on that port."""
+    def networks(self, target: str, port: int, proto: str) -> list[tuple[str, int, str]]:
+        """(network, address, its text) of every address the matrix dials ``target`` at, on that port."""
         if self._networks is None:
             self._networks = {}
-            for t, n, addr, _, p, proto_, _ in self.pairs.ip_targets():
-                self._networks.setdefault((t, p, proto_), []).append((n, int(addr)))
+            for t, n, addr, text, p, proto_, _ in self.pairs.ip_targets():
+                self._networks.setdefault((t, p, proto_), []).append((n, int(addr), text))
         return self._networks.get((target, port, proto), [])
 
     def items(self, g: ProbeGroup, target_class: str) -> list[tuple[tuple, frozenset[int]]]:
@@ -295,7 +339,12 @@ class _Listeners:
         a member's own name (dns)."""
         members = self.members.get(target_class, ())
         if g.via == Via.IP:
-            return [((t, n), frozenset((a,))) for t in members for n, a in self.networks(t, g.port, g.protocol)]
+            items = [((t, n, text), frozenset((a,))) for t in members for n, a, text in self.networks(t, g.port, g.protocol)]
+            if target_class == g.responder_class or g.responder_class is None:
+                return items
+            # answered by another class: the address dialled is one its members (or a host) hold
+            answering = self.class_addresses(g.responder_class) | self.host_addresses()
+            return [(item, a) for item, a in items if a <= answering]
         if self._by_engine_name is None:
             self._by_engine_name = {c.engine_name: c.name for c in self.result.design.containers}
         out = []
