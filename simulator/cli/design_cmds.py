@@ -377,7 +377,7 @@ def addresses(
         netsim addresses designs/frontend-backend.yaml --format json
     """
     from ..analysis.addressing import compute_addressing
-    from ..render.tables import addressing_table
+    from ..render.tables import addressing_text
 
     world = _world(design, engine_version, kernel)
     model = world.design
@@ -388,7 +388,9 @@ def addresses(
         return
     from .terminal import output_width
 
-    _table(addressing_table(model.name, rows, _color(color), output_width(wide)), _color(color))
+    use = _color(color)
+    for text in addressing_text(model.name, rows, use, output_width(wide)):  # printed as it is laid out
+        _table(text, use)
 
 
 @app.command()

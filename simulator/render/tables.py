@@ -1,37 +1,35 @@
-"""Tables for people: the reachability matrix, exposure and addressing, via rich.
+"""Tables for people: the reachability matrix, exposure and addressing.
 
-Each function returns text; colour is added only when the caller asks for it.
+Each function returns text (or, for the tables that can grow to any size, yields it a few hundred
+lines at a time); colour is added only when the caller asks for it. The layout is rich's table
+look, done by :mod:`simulator.render.plain` in time linear in the rows.
 """
 
 from __future__ import annotations
 
-import io
 from collections import defaultdict
-
-from rich.console import Console, Group, RenderableType
-from rich.table import Table
-from rich.text import Text
+from collections.abc import Iterable, Iterator
+from itertools import groupby
 
 from ..analysis.addressing import ContainerAddressing
 from ..analysis.exposure import Exposure, ExposureGroup
 from ..analysis.probes import Probe
 from ..analysis.reachability import ProbeGroup, ReachResult, reason_shape
-from .text import printable_renderable
+from .plain import UNLIMITED, Column, Styled, Table, render, text_lines
+
+__all__ = ["DEFAULT_WIDTH", "UNLIMITED", "addressing_table", "addressing_text", "exposure_group_table",
+           "exposure_table", "reach_groups_table", "reach_header", "reach_matrix", "reach_probe_tables",
+           "reach_summary", "reach_table", "reach_totals"]
 
 DEFAULT_WIDTH = 100
 
 
-UNLIMITED = 10_000  # "--wide": wide enough that nothing wraps
+def _text(table: Table, rows: Iterable, color: bool, width: int | None) -> str:
+    return "".join(render(table, rows, width=width, color=color))
 
 
-def _to_text(renderable, color: bool, width: int | None = DEFAULT_WIDTH) -> str:
-    """Render to text ``width`` columns wide (None: as wide as the content), lines right-stripped."""
-    buf = io.StringIO()
-    console = Console(file=buf, force_terminal=color, color_system="standard" if color else None,
-                      width=width or UNLIMITED, no_color=not color, highlight=False, soft_wrap=False,
-                      legacy_windows=False, emoji=False, markup=False)
-    console.print(printable_renderable(renderable))  # names cannot send control characters to the terminal
-    return "".join(line.rstrip() + "\n" for line in buf.getvalue().splitlines())
+def _line(text: str, color: bool, width: int | None, style: str | None = None) -> str:
+    return "".join(line + "\n" for line in text_lines(text, style, width=width, color=color))
 
 
 def _dialled(p: Probe) -> str:
@@ -42,14 +40,14 @@ def _dialled(p: Probe) -> str:
     return f"host {p.host}" if p.host else "host"
 
 
-def _outcome(p: Probe) -> Text:
+def _outcome(p: Probe) -> Styled:
     if p.reachable:
         label = f"✔ {p.responder}"
         if p.responders and len(p.responders) > 1:
             label += f" (or {', '.join(r for r in p.responders if r != p.responder)})"
-        return Text(label, style="green")
+        return Styled(label, "green")
     style = "yellow" if p.disposition.value in ("REFUSED", "NAME_NOT_RESOLVED") else "red"
-    return Text(f"✘ {p.disposition.value.lower().replace('_', ' ')}", style=style)
+    return Styled(f"✘ {p.disposition.value.lower().replace('_', ' ')}", style)
 
 
 def reach_table(result: ReachResult, color: bool = False, only: str | None = None, sources: list[str] | None = None,
@@ -65,13 +63,12 @@ def reach_table(result: ReachResult, color: bool = False, only: str | None = Non
         if (only == "reachable" and not p.reachable) or (only == "unreachable" and p.reachable):
             continue
         groups[p.source].append(p)
-    parts: list[RenderableType] = []
     total = len(result.probes)
     ok = sum(p.reachable for p in result.probes)
-    parts.append(Text(f"{result.design.name}: {total} probes, {ok} answered, engine {result.engine_version}", style="bold"))
-    for source, probes in groups.items():
-        parts.append(_probe_table(source, probes))
-    return _to_text(Group(*parts), color, width)
+    parts = [_line(f"{result.design.name}: {total} probes, {ok} answered, engine {result.engine_version}", color, width, "bold")]
+    parts += ["".join(render(_probe_table(f"from {source}"), map(_probe_row, probes), width=width, color=color))
+              for source, probes in groups.items()]
+    return "".join(parts)
 
 
 def reach_header(result: ReachResult) -> str:
@@ -82,7 +79,7 @@ def reach_header(result: ReachResult) -> str:
 
 
 def _class_title(result: ReachResult, source_class: str) -> str:
-    members = [m for c in result.classes if c.id == source_class for m in c.members]
+    members = next((c.members for c in result.classes if c.id == source_class), ())
     if len(members) > 1:
         return f"from {source_class}: {len(members)} containers alike ({members[0]} … {members[-1]})"
     return f"from {source_class}"
@@ -92,11 +89,11 @@ def _ports(ports: list[str], most: int = 4) -> str:
     return ", ".join(ports[:most]) + (f" (+{len(ports) - most})" if len(ports) > most else "")
 
 
-def _group_outcome(g: ProbeGroup) -> Text:
+def _group_outcome(g: ProbeGroup) -> Styled:
     if g.reachable:
-        return Text(f"✔ {g.responder_class or g.example.responder}", style="green")
+        return Styled(f"✔ {g.responder_class or g.example.responder}", "green")
     style = "yellow" if g.disposition.value in ("REFUSED", "NAME_NOT_RESOLVED") else "red"
-    return Text(f"✘ {g.disposition.value.lower().replace('_', ' ')}", style=style)
+    return Styled(f"✘ {g.disposition.value.lower().replace('_', ' ')}", style)
 
 
 def _group_target(g: ProbeGroup) -> str:
@@ -107,6 +104,10 @@ def _group_target(g: ProbeGroup) -> str:
 
 def _few(names: list[str], most: int = 3) -> str:
     return ", ".join(names[:most]) + (f" (+{len(names) - most} more)" if len(names) > most else "")
+
+
+_SUMMARY_COLUMNS = (Column("to"), Column("via", no_wrap=True), Column("ports"),
+                    Column("probes", justify="right", no_wrap=True), Column("result"), Column("reason"))
 
 
 def reach_summary(result: ReachResult, source_class: str, groups: list[ProbeGroup], color: bool = False,
@@ -124,41 +125,34 @@ def reach_summary(result: ReachResult, source_class: str, groups: list[ProbeGrou
         for items, item in ((row[2], _group_target(g)), (row[3], g.via.value), (row[4], f"{g.port}/{g.protocol}")):
             if item not in items:
                 items.append(item)
-    table = Table(title=_class_title(result, source_class), title_justify="left", show_lines=False, expand=False)
-    table.add_column("to", overflow="fold")
-    table.add_column("via", no_wrap=True)
-    table.add_column("ports", overflow="fold")
-    table.add_column("probes", justify="right", no_wrap=True)
-    table.add_column("result", overflow="fold")
-    table.add_column("reason", overflow="fold", ratio=1)
-    for g, count, targets, vias, ports in rows.values():
-        table.add_row(_few(targets), " ".join(vias), _ports(ports), str(count), _group_outcome(g), g.reason)
-    return _to_text(table, color, width)
+    table = Table(_SUMMARY_COLUMNS, _class_title(result, source_class), "left")
+    cells = ((_few(targets), " ".join(vias), _ports(ports), str(count), _group_outcome(g), g.reason)
+             for g, count, targets, vias, ports in rows.values())
+    return _text(table, cells, color, width)
 
 
-def reach_groups_table(result: ReachResult, source_class: str, groups: list[ProbeGroup], color: bool = False,
+_GROUP_COLUMNS = (Column("via", no_wrap=True), Column("target"), Column("port", justify="right", no_wrap=True),
+                  Column("probes", justify="right", no_wrap=True), Column("result"), Column("reason"),
+                  Column("for example"))
+
+
+def _group_row(g: ProbeGroup) -> tuple:
+    if g.via == "ip":
+        target = f"{g.target_class} @ {g.network}"
+    elif g.via == "dns":
+        target = f"name {g.name}" if g.name else f"names of {g.target_class}"
+    else:
+        target = _group_target(g)
+    e = g.example
+    example = f"{e.source} → {_dialled(e)}" + (f" ({e.address})" if e.address else "")
+    return (g.via, target, f"{g.port}/{g.protocol}", str(g.count), _group_outcome(g), g.reason, example)
+
+
+def reach_groups_table(result: ReachResult, source_class: str, groups: Iterable[ProbeGroup], color: bool = False,
                        width: int | None = DEFAULT_WIDTH) -> str:
     """One source class, one row per class-level group: way, target class, network or name, port,
     how many probes, the outcome and the reason (its first probe's), with that probe as an example."""
-    table = Table(title=_class_title(result, source_class), title_justify="left", show_lines=False, expand=False)
-    table.add_column("via", no_wrap=True)
-    table.add_column("target", overflow="fold")
-    table.add_column("port", justify="right", no_wrap=True)
-    table.add_column("probes", justify="right", no_wrap=True)
-    table.add_column("result", overflow="fold")
-    table.add_column("reason", overflow="fold", ratio=1)
-    table.add_column("for example", overflow="fold")
-    for g in groups:
-        if g.via == "ip":
-            target = f"{g.target_class} @ {g.network}"
-        elif g.via == "dns":
-            target = f"name {g.name}" if g.name else f"names of {g.target_class}"
-        else:
-            target = _group_target(g)
-        e = g.example
-        example = f"{e.source} → {_dialled(e)}" + (f" ({e.address})" if e.address else "")
-        table.add_row(g.via, target, f"{g.port}/{g.protocol}", str(g.count), _group_outcome(g), g.reason, example)
-    return _to_text(table, color, width)
+    return _text(Table(_GROUP_COLUMNS, _class_title(result, source_class), "left"), map(_group_row, groups), color, width)
 
 
 def reach_totals(probes: int, answered: int, groups: int) -> str:
@@ -166,38 +160,27 @@ def reach_totals(probes: int, answered: int, groups: int) -> str:
     return f"{probes} probes in {groups} group(s), {answered} answered\n"
 
 
-def reach_probe_tables(result: ReachResult, probes, color: bool = False, width: int | None = DEFAULT_WIDTH):
-    """Every probe, one table per source as :func:`reach_table` draws it, yielded source by source
-    (the header line first), so a caller prints as it goes."""
-    current: str | None = None
-    batch: list[Probe] = []
-    yield _to_text(Text(f"{result.design.name}: every probe, engine {result.engine_version}", style="bold"), color, width)
-    for p in probes:
-        if p.source != current and batch:
-            yield _source_table(batch, color, width)
-            batch = []
-        current = p.source
-        batch.append(p)
-    if batch:
-        yield _source_table(batch, color, width)
+def reach_probe_tables(result: ReachResult, probes: Iterable[Probe], color: bool = False,
+                       width: int | None = DEFAULT_WIDTH) -> Iterator[str]:
+    """Every probe, one table per source as :func:`reach_table` draws it, yielded a few hundred
+    lines at a time (the header line first), so a caller prints as it goes; ``probes`` come
+    source by source and are read as they are printed."""
+    yield _line(f"{result.design.name}: every probe, engine {result.engine_version}", color, width, "bold")
+    for source, batch in groupby(probes, key=lambda p: p.source):
+        yield from render(_probe_table(f"from {source}"), map(_probe_row, batch), width=width, color=color)
 
 
-def _source_table(probes: list[Probe], color: bool, width: int | None) -> str:
-    return _to_text(_probe_table(probes[0].source, probes), color, width)
+def _probe_table(title: str) -> Table:
+    return Table(_PROBE_COLUMNS, title, "left")
 
 
-def _probe_table(source: str, probes: list[Probe]) -> Table:
-    """One source's probes, a row each."""
-    table = Table(title=f"from {source}", title_justify="left", show_lines=False, expand=False)
-    table.add_column("via", no_wrap=True)
-    table.add_column("target", overflow="fold")
-    table.add_column("address", no_wrap=True)
-    table.add_column("port", justify="right", no_wrap=True)
-    table.add_column("result", overflow="fold")
-    table.add_column("reason", overflow="fold", ratio=1)
-    for p in probes:
-        table.add_row(p.via, _dialled(p), p.address or "-", f"{p.port}/{p.protocol}", _outcome(p), p.reason)
-    return table
+_PROBE_COLUMNS = (Column("via", no_wrap=True), Column("target"), Column("address", no_wrap=True),
+                  Column("port", justify="right", no_wrap=True), Column("result"), Column("reason"))
+
+
+def _probe_row(p: Probe) -> tuple:
+    """One probe as a row of a source's table."""
+    return (p.via, _dialled(p), p.address or "-", f"{p.port}/{p.protocol}", _outcome(p), p.reason)
 
 
 def reach_matrix(result: ReachResult, color: bool = False, width: int | None = DEFAULT_WIDTH) -> str:
@@ -213,37 +196,40 @@ def reach_matrix(result: ReachResult, color: bool = False, width: int | None = D
             targets.append(tgt)
         if tgt:
             cells[(p.source, tgt)].append(p)
-    table = Table(title=f"{result.design.name}: reachability by IP or published port (✔ answers, ✘ blocked, · nothing listens)")
-    table.add_column("from \\ to", no_wrap=True)
-    for t in targets:
-        table.add_column(t, justify="center", no_wrap=True)
-    for s in sources:
-        row = []
-        for t in targets:
-            ps = cells.get((s, t), [])
-            if any(p.reachable and p.responder == t for p in ps):
-                row.append(Text("✔", style="green"))
-            elif any(p.disposition.value == "REFUSED" for p in ps):
-                row.append(Text("·", style="yellow"))
-            else:
-                row.append(Text("✘", style="red"))
-        table.add_row(s, *row)
-    return _to_text(table, color, width)
+    columns = (Column("from \\ to", no_wrap=True), *(Column(t, justify="center", no_wrap=True) for t in targets))
+    table = Table(columns, f"{result.design.name}: reachability by IP or published port (✔ answers, ✘ blocked, · nothing listens)")
+
+    def mark(s: str, t: str) -> Styled:
+        ps = cells.get((s, t), [])
+        if any(p.reachable and p.responder == t for p in ps):
+            return Styled("✔", "green")
+        if any(p.disposition.value == "REFUSED" for p in ps):
+            return Styled("·", "yellow")
+        return Styled("✘", "red")
+
+    return _text(table, ((s, *(mark(s, t) for t in targets)) for s in sources), color, width)
+
+
+_AUDIENCE_STYLES = {"external": "bold red", "other networks": "yellow", "host": "cyan"}
+_EXPOSURE_COLUMNS = (Column("container", no_wrap=True), Column("port", no_wrap=True),
+                     Column("reachable from", no_wrap=True), Column("through"), Column("for example"))
+# Exposure by class: class ids and port ranges are long: they wrap too, so the proof keeps its width.
+_EXPOSURE_CLASS_COLUMNS = (Column("container", min_width=12), Column("port", min_width=9),
+                           Column("reachable from", no_wrap=True), Column("through", min_width=12),
+                           Column("for example", min_width=12))
+
+
+def _nothing_exposed(design_name: str, color: bool, width: int | None) -> str:
+    return _line(f"{design_name}: nothing is reachable from outside its own networks", color, width)
 
 
 def exposure_table(design_name: str, entries: list[Exposure], color: bool = False, width: int | None = DEFAULT_WIDTH) -> str:
     """Each exposed listener; the "through" and "for example" columns wrap to fit ``width``."""
-    table = Table(title=f"{design_name}: listeners reachable from outside their networks")
-    for col in ("container", "port", "reachable from"):
-        table.add_column(col, no_wrap=True)
-    for col in ("through", "for example"):
-        table.add_column(col, overflow="fold")
-    styles = {"external": "bold red", "other networks": "yellow", "host": "cyan"}
-    for e in entries:
-        table.add_row(e.container, f"{e.port}/{e.protocol}", Text(e.audience, style=styles[e.audience]), e.through, e.example)
     if not entries:
-        return _to_text(Text(f"{design_name}: nothing is reachable from outside its own networks"), color, width)
-    return _to_text(table, color, width)
+        return _nothing_exposed(design_name, color, width)
+    rows = ((e.container, f"{e.port}/{e.protocol}", Styled(e.audience, _AUDIENCE_STYLES[e.audience]), e.through, e.example)
+            for e in entries)
+    return _text(Table(_EXPOSURE_COLUMNS, f"{design_name}: listeners reachable from outside their networks"), rows, color, width)
 
 
 def exposure_group_table(design_name: str, groups: list[ExposureGroup], color: bool = False,
@@ -252,67 +238,68 @@ def exposure_group_table(design_name: str, groups: list[ExposureGroup], color: b
     exposures it stands for and the first one's example; a container alone in its class reads as
     in :func:`exposure_table`."""
     if not groups:
-        return _to_text(Text(f"{design_name}: nothing is reachable from outside its own networks"), color, width)
+        return _nothing_exposed(design_name, color, width)
     grouped = any(g.count > 1 or g.members > 1 for g in groups)
     note = " (containers alike grouped by class; --all: one row each)" if grouped else ""
-    table = Table(title=f"{design_name}: listeners reachable from outside their networks{note}")
-    if grouped:  # class ids and port ranges are long: they wrap too, so the proof keeps its width
-        table.add_column("container", overflow="fold", ratio=2, min_width=12)
-        table.add_column("port", overflow="fold", ratio=1, min_width=9)
-        table.add_column("reachable from", no_wrap=True)
-        for col in ("through", "for example"):
-            table.add_column(col, overflow="fold", ratio=2, min_width=12)
-    else:
-        for col in ("container", "port", "reachable from"):
-            table.add_column(col, no_wrap=True)
-        for col in ("through", "for example"):
-            table.add_column(col, overflow="fold")
-    styles = {"external": "bold red", "other networks": "yellow", "host": "cyan"}
-    for g in groups:
+    title = f"{design_name}: listeners reachable from outside their networks{note}"
+
+    def row(g: ExposureGroup) -> tuple:
         e = g.first
         who = e.container if g.members == 1 else f"{g.container_class}" + \
             (f"\n{len(g.containers)} of {g.members}" if len(g.containers) < g.members else "")
         ports = f"{g.ports[0]}/{g.protocol}" if len(g.ports) == 1 else f"{min(g.ports)}…{max(g.ports)}/{g.protocol}\n({len(g.ports)} ports)"
         through = e.through if g.count == 1 else f"{e.through} (and {g.count - 1} alike)"
-        table.add_row(who, ports, Text(g.audience, style=styles[g.audience]), through, e.example)
-    return _to_text(table, color, width)
+        return (who, ports, Styled(g.audience, _AUDIENCE_STYLES[g.audience]), through, e.example)
+
+    return _text(Table(_EXPOSURE_CLASS_COLUMNS if grouped else _EXPOSURE_COLUMNS, title), map(row, groups), color, width)
 
 
-def addressing_table(design_name: str, rows: list[ContainerAddressing], color: bool = False,
-                     width: int | None = DEFAULT_WIDTH) -> str:
-    """Interfaces per container; long cells (names, routes, notes) wrap to fit ``width``, none is cut short.
+_ADDRESS_COLUMNS = ("container", "host", "mode", "interface", "network", "address", "gateway", "names",
+                    "default route", "published / notes")
+
+
+def addressing_text(design_name: str, rows: list[ContainerAddressing], color: bool = False,
+                    width: int | None = DEFAULT_WIDTH) -> Iterator[str]:
+    """Interfaces per container, a few hundred lines at a time; long cells (names, routes, notes)
+    wrap to fit ``width``, none is cut short.
 
     The host column is shown when the design has more than one host.
     """
-    table = Table(title=f"{design_name}: addressing")
     hosts = len({r.host for r in rows}) > 1
     # Identifiers keep their width (up to a cap) and addresses all of it; names, routes and
     # notes wrap first; on a very narrow terminal everything folds, nothing is cut short.
-    columns = ["container", "host", "mode", "interface", "network", "address", "gateway", "names", "default route", "published / notes"]
     keep = {"container": [r.container for r in rows], "host": [r.host for r in rows], "mode": [r.mode for r in rows],
             "interface": [i.interface for r in rows for i in r.interfaces],
             "network": [i.network for r in rows for i in r.interfaces],
             "address": [i.address for r in rows for i in r.interfaces],
             "gateway": [i.gateway or "-" for r in rows for i in r.interfaces]}
-    if not hosts:
-        columns.remove("host")
-    for col in columns:
-        least = min(max([len(col), *map(len, keep[col])]), 39 if col in ("address", "gateway") else 12) if col in keep else None
-        table.add_column(col, overflow="fold", min_width=least if width else None)
-
-    def add(*cells: str) -> None:
-        table.add_row(*(c for i, c in enumerate(cells) if hosts or i != 1))
-
-    for r in rows:
-        extra = "\n".join(list(r.published) + list(r.notes))
-        if not r.interfaces:
-            add(r.container, r.host, r.mode, "-", "-", "-", "-", "-", r.default_route or "-", extra)
+    columns = []
+    for col in _ADDRESS_COLUMNS:
+        if col == "host" and not hosts:
             continue
-        for i, row in enumerate(r.interfaces):
-            first = i == 0
-            add(
-                r.container if first else "", r.host if first else "", r.mode if first else "",
-                row.interface, row.network, row.address, row.gateway or "-", ", ".join(row.names) or "-",
-                (r.default_route or "-") if first else "", extra if first else "",
-            )
-    return _to_text(table, color, width)
+        least = min(max([len(col), *map(len, keep[col])]), 39 if col in ("address", "gateway") else 12) if col in keep else None
+        columns.append(Column(col, min_width=least if width else None))
+    del keep
+
+    def cells() -> Iterator[tuple[str, ...]]:
+        for r in rows:
+            extra = "\n".join(list(r.published) + list(r.notes))
+            if not r.interfaces:
+                yield r.container, r.host, r.mode, "-", "-", "-", "-", "-", r.default_route or "-", extra
+                continue
+            for i, row in enumerate(r.interfaces):
+                first = i == 0
+                yield (r.container if first else "", r.host if first else "", r.mode if first else "",
+                       row.interface, row.network, row.address, row.gateway or "-", ", ".join(row.names) or "-",
+                       (r.default_route or "-") if first else "", extra if first else "")
+
+    shown = cells() if hosts else ((c[0], *c[2:]) for c in cells())
+    # every row is measured (the rows are in memory already): the same layout at any size
+    yield from render(Table(tuple(columns), f"{design_name}: addressing"), shown, width=width, color=color,
+                      sample=max(1, sum(max(1, len(r.interfaces)) for r in rows)))
+
+
+def addressing_table(design_name: str, rows: list[ContainerAddressing], color: bool = False,
+                     width: int | None = DEFAULT_WIDTH) -> str:
+    """:func:`addressing_text` as one string."""
+    return "".join(addressing_text(design_name, rows, color, width))
