@@ -198,6 +198,7 @@ class _Listeners:
         self.pairs = pairs
         self.order = {name: i for i, name in enumerate(self.pairs.sources)}
         self.members = {c.id: c.members for c in result.classes}
+        self.containers = {c.name for c in result.design.containers}
         self._own: dict[str, list[str]] | None = None
         self._networks: dict[tuple[str, int, str], list[tuple[str, int, str]]] | None = None
         self._alone: set[str] | None = None
@@ -219,8 +220,8 @@ class _Listeners:
         return self._own.get(target_class, [])
 
     def audience(self, p: Probe) -> str | None:
-        """:func:`audience`, once per (source, responder)."""
-        key = (p.source, p.responder)
+        """:func:`audience`, once per (source, responder); once per source that is no container."""
+        key = (p.source, p.responder) if p.source in self.containers else (p.source, None)
         if key not in self._audience:
             self._audience[key] = audience(self.result, p)
         return self._audience[key]

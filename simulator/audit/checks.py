@@ -55,6 +55,7 @@ class AuditContext:
         self._ip_index: dict[tuple, int] | None = None
         self._by_network: dict[str, list[tuple[int, tuple]]] | None = None
         self._by_target: dict[tuple[str, int, str], list[str]] | None = None
+        self._hosts: dict[str, int] | None = None
 
     def finding(self, rule_id: str, services, message: str, evidence=(), location=None, proofs=(), alike=(),
                 **fields) -> Finding:
@@ -131,6 +132,32 @@ class AuditContext:
     def lan_ip(self, host: str) -> str:
         return str(self.design.host(host).lan_address.ip)
 
+    def host_position(self, p: Probe) -> tuple:
+        """:meth:`PairProbes.position` of a probe via host (without laying out every address's place)."""
+        if self._hosts is None:
+            self._hosts = {h.name: i for i, h in enumerate(self.design.hosts)}
+        return (self.source_index[p.source], 2, self._hosts.get(p.host, 0) if p.host is not None else 0, p.port, p.protocol)
+
+    def earliest(self, groups: list[ProbeGroup]) -> Probe:
+        """The first probe in matrix order of these groups via host (:meth:`first_of` each): at least
+        where its class's first source dials the group's host port, exactly there when that probe is
+        the group's; groups are probed from the earliest such place until one is exactly there."""
+        def bound(g: ProbeGroup) -> tuple:
+            sources = [s for s in self.class_members(g.source_class) if s in self.source_index]
+            at = min((self.source_index[s] for s in sources), default=len(self.source_index))
+            return (at, 2, self._hosts.get(g.host, 0) if g.host is not None and self._hosts else 0, g.port, g.protocol)
+
+        self.host_position(groups[0].example)  # the hosts' places
+        best: Probe | None = None
+        for g in sorted(groups, key=bound):
+            if best is not None and self.host_position(best) <= bound(g):
+                break
+            p = self.first_of(g)
+            if best is None or self.host_position(p) < self.host_position(best):
+                best = p
+        assert best is not None  # groups is never empty
+        return best
+
     def first_of(self, g: ProbeGroup) -> Probe:
         """The first probe of a group via host in matrix order: its source class's first member
         dialling the group's host port, when that is the group's outcome (the members of a class dial
@@ -144,7 +171,7 @@ class AuditContext:
     def external_host_probes(self) -> list[Probe]:
         """The LAN peer's probes of the hosts' ports, in matrix order (one source: one probe per group)."""
         return sorted((g.example for g in self.groups if g.source_class == "external" and g.via == Via.HOST),
-                      key=self.pairs.position)
+                      key=self.host_position)
 
 
 class _Blank(dict):
@@ -173,19 +200,24 @@ def ns001_published_on_all_addresses(ctx: AuditContext):
 
 def ns002_published_port_bypasses_isolation(ctx: AuditContext):
     by_target: dict[tuple, list[ProbeGroup]] = defaultdict(list)
+    outside: dict[tuple[str, str], bool] = {}  # (source class, responder) -> from other networks (alike for members)
     for g in ctx.groups:  # every probe of such a group has the example's responder and audience
         p = g.example
         if g.via != Via.HOST or not g.reachable or not p.responder or not ctx.is_container_class(g.source_class):
             continue
         if ctx.design.container(p.responder).mode.kind is ModeKind.HOST:
             continue  # host mode: NS005
-        if audience(ctx.result, p) == "other networks":
+        key = (g.source_class, p.responder)
+        if key not in outside:
+            outside[key] = audience(ctx.result, p) == "other networks"
+        if outside[key]:
             by_target[(p.responder, p.port, p.protocol)].append(g)
+    published = {(h, b.host_port, b.protocol): b for h, b in reversed(list(ctx.bindings()))}  # the first of each
     for (service, port, proto), groups in sorted(by_target.items()):
         others = sorted({s for g in groups for s in ctx.class_members(g.source_class)})
-        first = min((ctx.first_of(g) for g in groups), key=ctx.pairs.position)
+        first = ctx.earliest(groups)
         host = ctx.design.container(service).host
-        b = next((b for h, b in ctx.bindings() if h == host and b.host_port == port and b.protocol == proto), None)
+        b = published.get((host, port, proto))
         who = ", ".join(sorted(ctx.labels(others)))
         yield ctx.finding(
             "NS002", [service, *others],
