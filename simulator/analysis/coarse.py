@@ -26,14 +26,13 @@ so a source class costs what its own networks and host hold, not the size of the
 from __future__ import annotations
 
 import bisect
-import re
 from collections.abc import Iterator, Sequence
 from ipaddress import IPv4Address
 
 from ..engine.topology import Namespace
 from ..engine.trace import Trace
 from .probes import Probe, Via
-from .reachability import Matrix, ProbeGroup, ReachResult, _ClassGroups, reason_shape
+from .reachability import Matrix, ProbeGroup, ReachResult, _ClassGroups, reason_shape, with_address
 
 _Entry = tuple  # (target, network, address, address text, port, proto, host hint): Matrix._ip_targets
 
@@ -175,7 +174,7 @@ def _with_port(t: Trace, rep_addr: IPv4Address | None, addr: IPv4Address | None,
     """A representative's outcome carried over to another destination of its bucket."""
     reason = t.reason
     if addr is not None and rep_addr is not None and rep_addr != addr:
-        reason = re.sub(rf"(?<![\d.]){re.escape(str(rep_addr))}(?![\d])", str(addr), reason)
+        reason = with_address(reason, rep_addr, addr)
     if rep_port != port:
         reason = reason.replace(f" {rep_port}/{proto}", f" {port}/{proto}")
     return Trace((), t.disposition, reason, responder if t.delivered else None)
@@ -253,6 +252,7 @@ class CoarseGroups:
         self._seg_groups: dict[tuple, list] = {}
         self._parts_cache: dict[tuple, dict[tuple, list]] = {}
         self._addrs: dict[str, list[IPv4Address]] = {}
+        self._collapse_cache: dict[int, tuple[dict, dict]] = {}
         self._holders: dict[tuple, tuple[tuple, str | None]] = {}
         self._owned_for: dict | None = None
         self._owned_segs: dict[tuple, list[int]] = {}
@@ -486,11 +486,11 @@ class CoarseGroups:
             link: dict[str, dict[tuple, list]] = {}
             for seg in others:
                 for sub in self.buckets[seg]:
-                    for pkey, (count, classes, _, idxs) in self._seg_parts(seg, sub).items():
+                    for pkey, (count, classes, _, _, idxs) in self._seg_parts(seg, sub).items():
                         part = link.setdefault(pkey[1], {}).get(pkey)
                         first = next((i for i in idxs if i not in who), None)
                         if part is None:
-                            link[pkey[1]][pkey] = [count, dict(classes), first]
+                            link[pkey[1]][pkey] = [count, dict(classes), first, pkey[3], None]
                         else:
                             part[0] += count
                             for cls, k in classes.items():
@@ -565,7 +565,7 @@ class CoarseGroups:
             e = self.entries[idx]
             who = groups[number][2]
             rclass = self.fine.cls(who[idx]) if who is not None else self.rclass[idx]
-            row = got[(e[4], e[5], rclass, e[1])]
+            row = got.get((e[4], e[5], rclass, e[1])) or got[(e[4], e[5], None, None)]
             row.count -= k
             row.targets.subtract(self.tclass[idx], k)
         self._specials(acc, owners, owned)
@@ -602,8 +602,10 @@ class CoarseGroups:
                 return None
         n = len(placed)
         rows = {}
-        for key, (count, classes, first, *_) in parts.items():
-            port, proto, rclass, network = key
+        if not t.delivered:  # nobody answers: who would have does not matter, nor does the network
+            parts = self._collapsed(parts)
+        for key, (count, classes, first, network, _) in parts.items():
+            port, proto, rclass, _ = key
             who = responders[first] if responders is not None else self.responder[first]
             # the row's key reads the reason's shape (addresses blanked): the port is carried over now,
             # the address for the example only
@@ -616,6 +618,25 @@ class CoarseGroups:
             rows[key] = row
         return rows
 
+    def _collapsed(self, parts: dict[tuple, list]) -> dict[tuple, list]:
+        """``parts`` by (port, protocol) only: [count, target classes, first, the network or None]."""
+        hit = self._collapse_cache.get(id(parts))
+        if hit is None or hit[0] is not parts:
+            out: dict[tuple, list] = {}
+            for (port, proto, _, network), (count, classes, first, _, _) in parts.items():
+                key = (port, proto, None, None)
+                part = out.get(key)
+                if part is None:
+                    out[key] = [count, dict(classes), first, network, None]
+                    continue
+                part[0] += count
+                for cls, k in classes.items():
+                    part[1][cls] = part[1].get(cls, 0) + k
+                if part[3] != network:
+                    part[3] = None
+            hit = self._collapse_cache[id(parts)] = (parts, out)
+        return hit[1]
+
     def _parts(self, idxs: list[int], responders: dict[int, str | None] | None) -> dict[tuple, list]:
         """Destinations by (port, protocol, responder class, network): [count, target classes, first]."""
         out: dict[tuple, list] = {}
@@ -625,9 +646,9 @@ class CoarseGroups:
             key = (e[4], e[5], rclass, e[1])
             part = out.get(key)
             if part is None:
-                part = out[key] = [0, {}, idx, []]
+                part = out[key] = [0, {}, idx, e[1], []]
             part[0] += 1
-            part[3].append(idx)
+            part[4].append(idx)
             cls = self.tclass[idx]
             part[1][cls] = part[1].get(cls, 0) + 1
         return out
@@ -752,12 +773,17 @@ class _Names:
                 resolved.append(i)
             elif unresolved_example is None:
                 unresolved_example = i
+        mine: dict[IPv4Address, list[int]] = {}  # an address -> the members holding it (by position)
+        for at, (_, ns) in enumerate(placed):
+            for a in ns.addresses():
+                mine.setdefault(a, []).append(at)
         for i in resolved:
             name, ports, tcls, _ = self.names[i]
             res = self.table.resolve(ns0, name)
-            holders = {a for a, _, _ in res.records}
-            special = [(s, ns) for s, ns in placed if any(ns.owns(a) for a in holders)]
-            rest = next(((s, ns) for s, ns in placed if not any(ns.owns(a) for a in holders)), None)
+            hold = sorted({at for a, _, _ in res.records for at in mine.get(a, ())})
+            special = [placed[at] for at in hold]
+            rest = placed[0] if not hold or hold[0] else next(
+                (placed[at] for at in range(n) if at not in set(hold)), None)
             for s, ns, count in ([(rest[0], rest[1], n - len(special))] if rest else []) + [(s, ns, 1) for s, ns in special]:
                 r = self.table.resolve(ns, name)
                 first, ctr, _ = r.records[0]

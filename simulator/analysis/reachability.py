@@ -214,6 +214,14 @@ class ReachResult:
 _ADDRESS = re.compile(r"(?<![\d.])\d{1,3}(?:\.\d{1,3}){3}(?:/\d{1,2})?(?![\d])")
 
 
+def with_address(reason: str, old: IPv4Address, new: IPv4Address) -> str:
+    """``reason`` naming ``new`` where it named ``old`` (a whole address, not part of a longer one)."""
+    text = str(old)
+    if text not in reason:  # most reasons name no address: no pattern to build
+        return reason
+    return re.sub(rf"(?<![\d.]){re.escape(text)}(?![\d])", str(new), reason)
+
+
 def reason_shape(reason: str) -> str:
     """A reason with its addresses blanked: equal for the probes of one class pair."""
     return _ADDRESS.sub("·", reason)
@@ -701,7 +709,7 @@ class Matrix:
             responder = holders[reached[0]][2].listeners.get((port, proto))
         reason = rep.reason
         if rep_dst != dst:
-            reason = re.sub(rf"(?<![\d.]){re.escape(str(rep_dst))}(?![\d])", str(dst), reason)
+            reason = with_address(reason, rep_dst, dst)
         if rep_port is not None and rep_port != port:  # the socket's "nothing listens on PORT/PROTO"
             reason = reason.replace(f" {rep_port}/{proto}", f" {port}/{proto}")
         return Trace((), rep.disposition, reason, responder)
