@@ -262,8 +262,10 @@ class CoarseGroups:
         self._dns = _Names(self)
 
     # --- sources -----------------------------------------------------------------------
-    def groups(self) -> Iterator[ProbeGroup]:
+    def groups(self, only: set[str] | None = None) -> Iterator[ProbeGroup]:
         for cid, members, placed in self.fine.sources():
+            if only is not None and cid not in only:
+                continue
             acc = _Acc(cid)
             if placed:
                 self._ip(acc, placed)

@@ -173,20 +173,22 @@ class ReachResult:
             return iter(given)
         return self._matrix().iter_probes()
 
-    def groups(self) -> Iterator[ProbeGroup]:
+    def groups(self, sources: Iterable[str] | None = None) -> Iterator[ProbeGroup]:
         """The class-level rows of the matrix: source classes in order (containers' classes, then
         the host(s) and ``external``), each with its groups via ip (target classes in order, each
         target's networks and ports), via dns (names in order), via host.
 
         One walk per pair of representatives: the cost grows with the classes, not the containers.
         With probes given (``dataclasses.replace(result, probes=...)``), the groups of those probes,
-        gathered by walking them, in the order of their first probe."""
+        gathered by walking them, in the order of their first probe. ``sources``: only the groups of
+        these source classes (ids as :attr:`ProbeGroup.source_class` names them), the others not computed."""
         given = self.__dict__.get("_given")
+        only = None if sources is None else set(sources)
         if given is not None:
-            return iter(_group(self, given))
-        return _ClassGroups(self, self._matrix()).groups()
+            return iter(g for g in _group(self, given) if only is None or g.source_class in only)
+        return _ClassGroups(self, self._matrix()).groups(only)
 
-    def coarse_groups(self) -> Iterator[ProbeGroup]:
+    def coarse_groups(self, sources: Iterable[str] | None = None) -> Iterator[ProbeGroup]:
         """The matrix in fewer, wider groups: per source class, the probes of one way, port,
         protocol and host with the same outcome (disposition, responder class, reason up to
         addresses), whatever their target class, network or name. A group standing for several
@@ -195,13 +197,15 @@ class ReachResult:
         within one, groups come in no promised order. Counts add up to those of :meth:`groups`.
 
         Their number grows with the source classes and the segments, not with class pairs: the
-        reach summary, exposure, audit, the diagram and the report read these."""
+        reach summary, exposure, audit, the diagram and the report read these. ``sources`` as for
+        :meth:`groups`."""
         given = self.__dict__.get("_given")
+        only = None if sources is None else set(sources)
         if given is not None:
-            return coarsened(iter(_group(self, given)))
+            return coarsened(g for g in _group(self, given) if only is None or g.source_class in only)
         from .coarse import CoarseGroups
 
-        return CoarseGroups(self, self._matrix()).groups()
+        return CoarseGroups(self, self._matrix()).groups(only)
 
     def to_json(self) -> dict:
         return {
@@ -388,8 +392,10 @@ class _ClassGroups:
             members = [x for x in c.members if x in by_name]
             yield c.id, members, [(x, by_name[x]) for x in members]
 
-    def groups(self) -> Iterator[ProbeGroup]:
+    def groups(self, only: set[str] | None = None) -> Iterator[ProbeGroup]:
         for cid, members, placed in self.sources():
+            if only is not None and cid not in only:
+                continue
             rows = _Rows()
             self._ip(rows, cid, members, placed)
             self._dns(rows, cid, members, placed)

@@ -91,6 +91,7 @@ def _world(design: Path, engine_version: str | None, kernel: KernelChoice = Kern
 class By(str, Enum):
     probe = "probe"
     class_ = "class"
+    outcome = "outcome"
 
 
 @app.command()
@@ -102,7 +103,7 @@ def reach(
     source: list[str] | None = typer.Option(None, "--source", "-s", help="Only these sources: a container, a class (as the summary names it), host, external."),
     target: list[str] | None = typer.Option(None, "--target", help="Only probes to these targets: a container or a class."),
     every: bool = typer.Option(False, "--all", help="Every probe, one table per source (with --source/--target: theirs)."),
-    by: By = typer.Option(By.probe, "--by", help="json: probe (every probe, streamed) or class (one entry per group of alike probes, with counts); table: class lists every group."),
+    by: By = typer.Option(By.probe, "--by", help="json: probe (every probe, streamed), class (one entry per group of alike probes, with counts) or outcome (per source class, one entry per way, port and outcome, whatever the target: the compact form for large designs); table: class lists every group, outcome is the summary."),
     only: str | None = typer.Option(None, "--only", help="reachable | unreachable: only these probes (tables and json; not with --matrix)."),
     matrix: bool = typer.Option(False, "--matrix", help="A compact grid instead of the per-source tables."),
     kernel: KernelChoice = KernelOpt,
@@ -116,7 +117,8 @@ def reach(
     class, and each source class gets one row per target class and outcome, with how many
     probes it stands for and the reason that decided it. --source/--target drill down to one
     row per way, network and port; --all prints every probe. JSON streams every probe
-    (--by class: the groups with counts; docs/reach-json.md).
+    (--by class: the groups with counts; --by outcome: per source class, one group per way,
+    port and outcome with its target classes counted; docs/reach-json.md).
 
     A container whose listeners are unknown (docs/listeners.md) is named under the table
     ("listens: unknown"), with the listeners learnt elsewhere than the file; in JSON each probe
@@ -140,8 +142,9 @@ def reach(
     result = reach_of(world, with_traces=trace)
     pick = _ReachPick(result, source, target, only)
     if format is Format.json:
-        if by is By.class_:
-            _stream_json(result, model, "groups", (g.to_json(trace) for g in result.groups() if pick.group(g)),
+        if by in (By.class_, By.outcome):
+            wide_groups = result.coarse_groups(pick.source_classes) if by is By.outcome else result.groups(pick.source_classes)
+            _stream_json(result, model, "groups", (g.to_json(trace) for g in wide_groups if pick.group(g)),
                          {"classes": [{"id": c.id, "size": c.size, "members": list(c.members)} for c in result.classes]},
                          examples=True)
         else:
@@ -166,7 +169,8 @@ def reach(
         detail = by is By.class_ or bool(source or target)
         probes = answered = n_groups = 0
         batch: list = []
-        for g in result.groups():  # each source class's groups come together
+        groups = result.groups(pick.source_classes) if detail else result.coarse_groups(pick.source_classes)
+        for g in groups:  # each source class's groups come together
             if batch and g.source_class != batch[0].source_class:
                 _table((reach_groups_table if detail else reach_summary)(result, batch[0].source_class, batch, use, width), use)
                 batch = []
@@ -224,7 +228,7 @@ class _ReachPick:
             return False
         if self.target_classes is not None and not (
                 g.responder_class in self.target_classes
-                or any(part in self.target_classes for part in (g.target_class or "").split(" + "))):
+                or any(part in self.target_classes for t, _ in g.target_counts for part in t.split(" + "))):
             return False
         return self._outcome(g.reachable)
 
