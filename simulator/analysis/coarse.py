@@ -249,7 +249,7 @@ class CoarseGroups:
         self._lan_touched = {seg for seg in self.segs if seg[0] not in ("bridge", "overlay")
                              or _any_within(lan_held, *self.subnet_of[seg])}
         self._host_view: dict[str, tuple] = {}
-        self._seg_groups: dict[tuple, list] = {}
+        self._seg_groups: dict[tuple, tuple[list, dict]] = {}
         self._parts_cache: dict[tuple, dict[tuple, list]] = {}
         self._addrs: dict[str, list[IPv4Address]] = {}
         self._collapse_cache: dict[int, tuple[dict, dict]] = {}
@@ -517,8 +517,8 @@ class CoarseGroups:
                 for i in idxs:
                     where[i] = len(out)
                 out.append((("held", out_seg, hkey), idxs, sub_who, self._parts(idxs, sub_who)))
-        hit = self._seg_groups[key] = (out, where)
-        return hit
+        self._seg_groups[key] = (out, where)
+        return out, where
 
     def _seg_parts(self, seg: tuple, sub: tuple) -> dict[tuple, list]:
         key = (seg, sub)
@@ -561,7 +561,7 @@ class CoarseGroups:
         for idx in owned:
             number = self._group_of(where, idx)
             got = rows[number] if number is not None else None
-            if not got:  # walked destination by destination, or no member but holders: nothing to take out
+            if number is None or not got:  # walked one by one, or no member but holders: nothing to take out
                 continue
             k = len(owners[idx])
             e = self.entries[idx]
