@@ -240,6 +240,7 @@ COMMANDS: dict[str, list[str]] = {
     "trace": ["trace", "{d}", "{src}", "{dst}"],
     "reach": ["reach", "{d}"],
     "reach-by-class": ["reach", "{d}", "--by", "class"],
+    "reach-outcomes-json": ["reach", "{d}", "--by", "outcome", "--format", "json"],
     "reach-json": ["reach", "{d}", "--format", "json"],
     "exposure": ["exposure", "{d}"],
     "audit": ["audit", "{d}", "--fail-on", "never"],  # findings are the answer, not a failure
@@ -310,7 +311,7 @@ def _wait(proc: subprocess.Popen, deadline: float) -> tuple[int | None, object, 
 def bench(sizes: list[str], commands: list[str], timeout: float, seed: int = 1, progress=None) -> list[Run]:
     """Every command on every size; a command the CLI lacks is recorded as n/a."""
     runs: list[Run] = []
-    by_class = "reach-by-class" not in commands or has_by_class()
+    by_class = not {"reach-by-class", "reach-outcomes-json"} & set(commands) or has_by_class()
     with tempfile.TemporaryDirectory(prefix="scale-bench-") as tmp:
         for size in sizes:
             c, n, h = SIZES[size]
@@ -319,7 +320,7 @@ def bench(sizes: list[str], commands: list[str], timeout: float, seed: int = 1, 
             write(design, path)
             pair = tuple(design[BENCH_KEY]["trace"])
             for command in commands:
-                if command == "reach-by-class" and not by_class:
+                if command in ("reach-by-class", "reach-outcomes-json") and not by_class:
                     run = Run(command, size, 0.0, 0.0, "n/a", 0)
                 else:
                     run = run_one(command, size, path, pair, Path(tmp), timeout)  # type: ignore[arg-type]

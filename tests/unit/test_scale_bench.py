@@ -61,7 +61,7 @@ def test_written_design_is_valid(tmp_path):
 
 
 def test_1k_run_prints_a_complete_table():
-    commands = ["check", "trace", "addresses"]
+    commands = ["check", "trace", "addresses", "reach"]
     done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "scale_bench.py"), "--sizes", "1k",
                            "--commands", ",".join(commands), "--timeout", "600"],
                           cwd=ROOT, capture_output=True, text=True, check=False)
