@@ -36,5 +36,15 @@ except KeyboardInterrupt:
 
 
 def main() -> None:
-    """Entry point: every error becomes one line on stderr and the exit code of the contract."""
-    run(app)
+    """Entry point: every error becomes one line on stderr and the exit code of the contract.
+
+    The cycle collector is off until the command itself starts (:func:`.common.resume_collection`)."""
+    import gc
+
+    from .common import resume_collection
+
+    gc.disable()
+    try:
+        run(app)
+    finally:
+        resume_collection()

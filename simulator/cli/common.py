@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextvars
 import errno
 import functools
+import gc
 import inspect
 import os
 import stat
@@ -481,21 +482,36 @@ _project: contextvars.ContextVar[dict] = contextvars.ContextVar("netsim_project"
 
 
 def add_project_options(app: typer.Typer) -> None:
-    """Give every command of ``app`` that reads a DESIGN the compose project options (once)."""
+    """Give every command of ``app`` that reads a DESIGN the compose project options (once); every
+    command starts by resuming the cycle collector (:func:`resume_collection`)."""
     for info in app.registered_commands:
         callback = info.callback
         if callback is None or getattr(callback, "_netsim_project", False):
             continue
         sig = inspect.signature(callback, eval_str=True)
         if "design" not in sig.parameters and "old" not in sig.parameters:
-            continue
-        names = [n for n in PROJECT_OPTIONS if not (n == "file" and "old" in sig.parameters)]
+            names = []
+        else:
+            names = [n for n in PROJECT_OPTIONS if not (n == "file" and "old" in sig.parameters)]
         info.callback = _with_project_options(callback, sig, names)
+
+
+def resume_collection() -> None:
+    """Python's cycle collector on again, what start-up made set aside from its passes (``gc.freeze``).
+
+    :func:`simulator.cli.main` turns the collector off while the command starts: importing the
+    command line (typer, and the pydantic it imports to read the arguments) makes only objects that
+    live as long as the process, and the collector's passes over them cost every command some
+    hundredths of a second."""
+    if not gc.isenabled():
+        gc.freeze()
+        gc.enable()
 
 
 def _with_project_options(callback, sig: inspect.Signature, names: list[str]):
     @functools.wraps(callback)
     def command(*args, **kwargs):
+        resume_collection()
         given = {n: kwargs.pop(n, None) for n in names}
         token = _project.set(given)
         try:
