@@ -151,13 +151,12 @@ def report(
         netsim report designs/frontend-backend.yaml -o report.html
     """
     from ..analysis.exposure import exposure_proofs
-    from ..analysis.reachability import reach_of
     from ..render.report import render_report
 
     check_output(output, force, (design,))  # before the work, not after it
     world = load_checked(design, engine_version, kernel).world(engine_version)
     model = world.design
-    result = reach_of(world)
+    result = _kept_groups(world)  # the exposure and the grid both read the coarse groups: computed once
     proofs = exposure_proofs(result)  # once, for the diagram's colours and the page's table (by class)
     exposure = [x.exposure for x in proofs]
     dot_text = diagram_source(model, engine_version, DiagramFormat.dot, result=result, exposure=exposure)
@@ -169,6 +168,27 @@ def report(
         typer.echo(printable(f"netsim: warning: the report has no diagram: {exc}", keep="\n"), err=True)
         svg = ""
     write_output(output, render_report(model, engine_version, svg, result, exposure, proofs), force, (design,))
+
+
+def _kept_groups(world):
+    """The world's reachability matrix keeping its coarse groups once computed (a list: at 10,000
+    containers some 300,000 groups, a few hundred MB), so the report's two readers walk once."""
+    from dataclasses import dataclass
+
+    from ..analysis.reachability import ReachResult
+
+    @dataclass(frozen=True)
+    class KeptGroups(ReachResult):
+        def coarse_groups(self, sources=None):
+            kept = self.__dict__.get("_kept_coarse")
+            if kept is None:
+                kept = self.__dict__["_kept_coarse"] = list(super().coarse_groups())
+            if sources is None:
+                return iter(kept)
+            only = set(sources)
+            return (g for g in kept if g.source_class in only)
+
+    return KeptGroups(world.design, world)
 
 
 SUFFIXES = {"svg": DiagramFormat.svg, "png": DiagramFormat.png, "pdf": DiagramFormat.pdf, "dot": DiagramFormat.dot,
