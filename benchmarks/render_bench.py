@@ -7,6 +7,10 @@ the other networks local bridges (one internal), every fourth service also on th
 every sixth publishing a port (on 127.0.0.1 every other time).
 
     python benchmarks/render_bench.py [--containers 500] [--networks 20]
+    python benchmarks/render_bench.py --design /tmp/sb/10k.yaml    # any design or compose file
+
+Times are CPU seconds of this process (``dot`` is a child: its own CPU time is printed). The
+matrix is read through its coarse groups (computed once, as `netsim report` does), never per probe.
 """
 
 from __future__ import annotations
@@ -21,8 +25,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from simulator.analysis.reachability import compute_reach
-from simulator.loaders import load_design
+from simulator.analysis.exposure import exposure_proofs
+from simulator.cli.render_cmds import _kept_groups
+from simulator.pipeline import load
 from simulator.render.diagram import DiagramOptions, build_scene, render_dot
 from simulator.render.report import render_report
 
@@ -57,29 +62,43 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--containers", type=int, default=500)
     ap.add_argument("--networks", type=int, default=20)
+    ap.add_argument("--design", type=Path, help="time this design instead of a generated one")
     args = ap.parse_args()
+    if shutil.which("dot") is None:
+        sys.exit("render_bench: the `dot` program is missing (Debian package graphviz)")
     with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "bench.yaml"
-        path.write_text(generate(args.containers, args.networks))
-        design, _ = load_design(path)
-        t0 = time.perf_counter()
-        result = compute_reach(design)
-        t1 = time.perf_counter()
-        dot = render_dot(build_scene(design, None, DiagramOptions(group=True), result))
-        full = render_dot(build_scene(design, None, DiagramOptions(), result))
-        t2 = time.perf_counter()
-        if shutil.which("dot") is None:
-            sys.exit("render_bench: the `dot` program is missing (Debian package graphviz)")
-        svg = subprocess.run(["dot", "-Tsvg"], input=full.encode(), capture_output=True, check=True).stdout.decode()
-        t3 = time.perf_counter()
-        html = render_report(design, None, svg, result)
-        t4 = time.perf_counter()
-    print(f"design: {args.containers} containers on {args.networks} networks, 2 hosts")
-    print(f"reachability matrix    : {t1 - t0:6.2f} s  ({len(result.probes):,} probes; shared by the steps below)")
-    print(f"DOT (grouped + full)   : {t2 - t1:6.2f} s  ({len(dot):,} + {len(full):,} bytes)")
-    print(f"SVG (dot -Tsvg)        : {t3 - t2:6.2f} s  ({len(svg):,} bytes)")
-    print(f"HTML report            : {t4 - t3:6.2f} s  ({len(html):,} bytes)")
-    print(f"total                  : {t4 - t0:6.2f} s")
+        path = args.design
+        if path is None:
+            path = Path(tmp) / "bench.yaml"
+            path.write_text(generate(args.containers, args.networks))
+        clock = time.process_time
+        t0 = clock()
+        world = load(path).world()
+        design = world.design
+        t1 = clock()
+        result = _kept_groups(world)
+        groups = sum(1 for _ in result.coarse_groups())
+        t2 = clock()
+        proofs = exposure_proofs(result)
+        exposure = [x.exposure for x in proofs]
+        t3 = clock()
+        dot = render_dot(build_scene(design, None, DiagramOptions(), result, exposure))
+        t4 = clock()
+        run = subprocess.run(["/usr/bin/time", "-f", "%U %S %M", "dot", "-Tsvg"], input=dot.encode(), capture_output=True, check=True)
+        svg = run.stdout.decode()
+        user, system, peak = run.stderr.decode().split()[-3:]
+        t5 = clock()
+        html = render_report(design, None, svg, result, exposure, proofs)
+        t6 = clock()
+    print(f"design: {path if args.design else f'{args.containers} containers on {args.networks} networks, 2 hosts'}: "
+          f"{len(design.containers):,} containers, {len(result.classes):,} classes")
+    print(f"load + world           : {t1 - t0:6.2f} s")
+    print(f"coarse groups          : {t2 - t1:6.2f} s  ({groups:,} groups; shared by the steps below)")
+    print(f"exposure               : {t3 - t2:6.2f} s  ({len(exposure):,} entries)")
+    print(f"diagram scene + DOT    : {t4 - t3:6.2f} s  ({len(dot):,} bytes)")
+    print(f"dot -Tsvg (child)      : {float(user) + float(system):6.2f} s  ({len(svg):,} bytes, {int(peak) // 1024} MB)")
+    print(f"HTML report            : {t6 - t5:6.2f} s  ({len(html):,} bytes)")
+    print(f"diagram (load..DOT)    : {t4 - t0:6.2f} s;  report (load..HTML, dot aside): {t6 - t0 - (t5 - t4):6.2f} s")
 
 
 if __name__ == "__main__":
