@@ -198,14 +198,14 @@ class _Listeners:
         self.pairs = pairs
         self.order = {name: i for i, name in enumerate(self.pairs.sources)}
         self.members = {c.id: c.members for c in result.classes}
-        self.containers = {c.name for c in result.design.containers}
+        self.class_by_member = {m: c.id for c in result.classes for m in c.members}
         self._own: dict[str, list[str]] | None = None
         self._networks: dict[tuple[str, int, str], list[tuple[str, int, str]]] | None = None
         self._alone: set[str] | None = None
         self._class_addresses: dict[str, frozenset[int]] = {}
         self._host_addresses: frozenset[int] | None = None
         self._held: dict[str, frozenset[int]] = {}
-        self._audience: dict[tuple[str, str | None], str | None] = {}
+        self._audience: dict[tuple, str | None] = {}
         self._by_engine_name: dict[str, str] | None = None
         self._carriers: dict[str, set[int]] | None = None
         self.best: dict[tuple, tuple[tuple, Probe, Through]] = {}
@@ -220,8 +220,16 @@ class _Listeners:
         return self._own.get(target_class, [])
 
     def audience(self, p: Probe) -> str | None:
-        """:func:`audience`, once per (source, responder); once per source that is no container."""
-        key = (p.source, p.responder) if p.source in self.containers else (p.source, None)
+        """:func:`audience`, once per source class and responder namespace (members of a class have
+        the same networks and mode; whether the source shares the responder's namespace is kept
+        apart); once per source that is no container."""
+        cls = self.class_by_member.get(p.source)
+        if cls is None:
+            key: tuple = (p.source,)
+        else:
+            ns_of = self.world.ns_of
+            there = ns_of.get(p.responder) if p.responder is not None else None
+            key = (cls, there, there is not None and ns_of.get(p.source) == there) if there is not None else (p.source, p.responder)
         if key not in self._audience:
             self._audience[key] = audience(self.result, p)
         return self._audience[key]
@@ -286,14 +294,15 @@ class _Listeners:
         held = self.best.get((target, g.port, g.protocol, who, through))
         return held is not None and held[0][0] < lead
 
-    def first_answers(self, g: ProbeGroup, sources: list[str], item: tuple, addresses: frozenset[int]) -> None:
+    def first_answers(self, g: ProbeGroup, sources: list[str], item: tuple, addresses: tuple[int, ...] | frozenset[int]) -> None:
         """Offer the probes of one item (a target's address, or an own name) from the sources of a
         class that can be first of their exposure: the members of a class that hold none of the
         item's addresses dial it alike (the matrix's classes, :class:`~.reachability._ClassGroups`),
         so the first of them stands for the others; a member holding one is probed on its own."""
         stood_for = False
         for source in sources:
-            holds = bool(addresses & self.held(source))
+            held = self.held(source)
+            holds = any(a in held for a in addresses)
             if stood_for and not holds:
                 continue
             p = self.probe(g, source, item)
@@ -334,24 +343,24 @@ class _Listeners:
                 self._networks.setdefault((t, p, proto_), []).append((n, int(addr), text))
         return self._networks.get((target, port, proto), [])
 
-    def items(self, g: ProbeGroup, target_class: str) -> list[tuple[tuple, frozenset[int]]]:
+    def items(self, g: ProbeGroup, target_class: str) -> list[tuple[tuple, tuple[int, ...]]]:
         """What the group's probes to one target class dial besides the source, each with the
         addresses a source holding would answer differently: a target's address on a network (ip),
         a member's own name (dns)."""
         members = self.members.get(target_class, ())
         if g.via == Via.IP:
-            items = [((t, n, text), frozenset((a,))) for t in members for n, a, text in self.networks(t, g.port, g.protocol)]
+            items: list[tuple[tuple, tuple[int, ...]]] = [((t, n, text), (a,)) for t in members for n, a, text in self.networks(t, g.port, g.protocol)]
             if target_class == g.responder_class or g.responder_class is None:
                 return items
             # answered by another class: the address dialled is one its members (or a host) hold
-            answering = self.class_addresses(g.responder_class) | self.host_addresses()
-            return [(item, a) for item, a in items if a <= answering]
+            answering, hosts = self.class_addresses(g.responder_class), self.host_addresses()
+            return [(item, a) for item, a in items if a[0] in answering or a[0] in hosts]
         if self._by_engine_name is None:
             self._by_engine_name = {c.engine_name: c.name for c in self.result.design.containers}
         out = []
         for name in self.own_names(target_class):  # an own name is one container's engine name
             ns_id = self.world.ns_of.get(self._by_engine_name[name])
-            addresses = frozenset(int(a) for a in self.world.namespaces[ns_id].addresses()) if ns_id else frozenset()
+            addresses = tuple(int(a) for a in self.world.namespaces[ns_id].addresses()) if ns_id else ()
             out.append(((name,), addresses))
         return out
 
