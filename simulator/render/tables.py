@@ -78,8 +78,13 @@ def reach_header(result: ReachResult) -> str:
     return f"{result.design.name}: {n} container(s) in {k} class(es), engine {result.engine_version}\n"
 
 
+_MEMBERS: list = [None, {}]  # the last result's classes by id (a summary titles each of its 1,000s of tables)
+
+
 def _class_title(result: ReachResult, source_class: str) -> str:
-    members = next((c.members for c in result.classes if c.id == source_class), ())
+    if _MEMBERS[0] is not result:
+        _MEMBERS[:] = [result, {c.id: c.members for c in result.classes}]
+    members = _MEMBERS[1].get(source_class, ())
     if len(members) > 1:
         return f"from {source_class}: {len(members)} containers alike ({members[0]} … {members[-1]})"
     return f"from {source_class}"
