@@ -76,14 +76,18 @@ class AuditContext:
         """Containers for people: a class of several whose every member is named, by its id."""
         names = list(dict.fromkeys(names))
         chosen = set(names)
+        whole: dict[str, bool] = {}  # class id -> every member named
         out: list[str] = []
         for n in names:
             cls = self.result.class_of(n) if self.design.has_container(n) else None
-            if cls is not None and len(cls.members) > 1 and chosen.issuperset(cls.members):
-                if cls.id not in out:
-                    out.append(cls.id)
-            else:
-                out.append(n)
+            if cls is not None and len(cls.members) > 1:
+                if cls.id not in whole:
+                    whole[cls.id] = chosen.issuperset(cls.members)
+                    if whole[cls.id]:
+                        out.append(cls.id)
+                if whole[cls.id]:
+                    continue
+            out.append(n)
         return out
 
     def ip_position(self, p: Probe) -> tuple[int, int]:
@@ -163,7 +167,9 @@ class AuditContext:
         dialling the group's host port, when that is the group's outcome (the members of a class dial
         a host alike), else the group's example."""
         sources = [s for s in self.class_members(g.source_class) if s in self.source_index]
-        p = self.pairs.host(sources[0], g.host, g.port, g.protocol) if sources else None
+        if not sources or g.example.source == sources[0]:
+            return g.example
+        p = self.pairs.host(sources[0], g.host, g.port, g.protocol)
         if p is not None and p.disposition is g.disposition and p.responder == g.example.responder:
             return p
         return g.example
@@ -333,17 +339,30 @@ def _first_not_resolved(ctx: AuditContext, groups: list[ProbeGroup]) -> Probe | 
 
 def _first_between_others(ctx: AuditContext, groups: list[ProbeGroup], on: set[str]) -> Probe | None:
     """The first probe via ip in matrix order, among these delivered groups, that one container's
-    listener (of ``on``) answers for another container (not for itself): each group's source class
-    dials the addresses the group covers, source by source, until one has such a probe."""
-    found: list[Probe] = []
+    listener (of ``on``) answers for another container (not for itself): each source class dials
+    the addresses its groups cover, source by source, until one has such a probe; classes in the
+    order of their first source, until no later class can start earlier than what was found."""
+    items: dict[str, dict[tuple, None]] = {}
     for g in groups:
-        for s in ctx.class_members(g.source_class):  # sources in matrix order: the first that has one
-            mine = [p for t, n in ctx.ip_items(g) if (p := ctx.pairs.ip(s, t, n, g.port, g.protocol)) is not None
-                    and p.reachable and p.responder not in (None, s) and p.responder in on]
-            if mine:
-                found.append(min(mine, key=ctx.ip_position))
+        mine = items.setdefault(g.source_class, {})
+        for t, n in ctx.ip_items(g):
+            mine[(t, n, g.port, g.protocol)] = None
+    first = {c: min(at) for c in items if (at := [ctx.source_index[s] for s in ctx.class_members(c) if s in ctx.source_index])}
+    best: Probe | None = None
+    for c in sorted(first, key=first.__getitem__):
+        if best is not None and ctx.source_index[best.source] < first[c]:
+            break
+        for s in ctx.class_members(c):  # sources in matrix order: the first that has one
+            if s not in ctx.source_index:
+                continue
+            found = [p for t, n, port, proto in items[c] if (p := ctx.pairs.ip(s, t, n, port, proto)) is not None
+                     and p.reachable and p.responder not in (None, s) and p.responder in on]
+            if found:
+                p = min(found, key=ctx.ip_position)
+                if best is None or ctx.ip_position(p) < ctx.ip_position(best):
+                    best = p
                 break
-    return min(found, key=ctx.ip_position, default=None)
+    return best
 
 
 def _exposed_networks(ctx: AuditContext) -> dict[str, str]:
