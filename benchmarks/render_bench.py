@@ -26,7 +26,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from simulator.analysis.exposure import exposure_proofs
-from simulator.cli.render_cmds import _kept_groups
+from simulator.cli.render_cmds import kept_groups
 from simulator.pipeline import load
 from simulator.render.diagram import DiagramOptions, build_scene, render_dot
 from simulator.render.report import render_report
@@ -76,7 +76,7 @@ def main() -> None:
         world = load(path).world()
         design = world.design
         t1 = clock()
-        result = _kept_groups(world)
+        result = kept_groups(world)
         groups = sum(1 for _ in result.coarse_groups())
         t2 = clock()
         proofs = exposure_proofs(result)

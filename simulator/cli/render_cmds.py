@@ -156,7 +156,7 @@ def report(
     check_output(output, force, (design,))  # before the work, not after it
     world = load_checked(design, engine_version, kernel).world(engine_version)
     model = world.design
-    result = _kept_groups(world)  # the exposure and the grid both read the coarse groups: computed once
+    result = kept_groups(world)  # the exposure and the grid both read the coarse groups: computed once
     proofs = exposure_proofs(result)  # once, for the diagram's colours and the page's table (by class)
     exposure = [x.exposure for x in proofs]
     dot_text = diagram_source(model, engine_version, DiagramFormat.dot, result=result, exposure=exposure)
@@ -170,7 +170,7 @@ def report(
     write_output(output, render_report(model, engine_version, svg, result, exposure, proofs), force, (design,))
 
 
-def _kept_groups(world):
+def kept_groups(world):
     """The world's reachability matrix keeping its coarse groups once computed (a list: at 10,000
     containers some 300,000 groups, a few hundred MB), so the report's two readers walk once."""
     from dataclasses import dataclass

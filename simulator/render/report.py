@@ -141,7 +141,7 @@ def grid_data(result: ReachResult, with_traces: bool, groups: Iterable[ProbeGrou
                     if opened:
                         cells = dict(g.target_counts)
                 elif cells is None:
-                    cells = {g.responder_class: g.count}
+                    cells = {g.responder_class or "": g.count}  # (not None here: the branch above took those)
                     closed.update(cells)
                 else:
                     closed.update(cells)
