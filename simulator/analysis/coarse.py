@@ -41,13 +41,14 @@ class TargetCounts(Sequence):
     """(target class, probes) pairs of a coarse group: a shared base (the bundle's, never changed)
     plus and minus this group's own counts, laid out only when read."""
 
-    __slots__ = ("_base", "_items", "_minus", "_plus", "_times")
+    __slots__ = ("_base", "_items", "_minus", "_parts", "_plus", "_times")
 
     def __init__(self) -> None:
         self._base: dict[str, int] | None = None
         self._times = 1
         self._plus: dict[str, int] = {}
         self._minus: dict[str, int] = {}
+        self._parts: list[dict[str, int]] = []  # shared dicts taken out of the base, ``times`` over
         self._items: tuple[tuple[str, int], ...] | None = None
 
     def add(self, cls: str, n: int) -> None:
@@ -57,21 +58,25 @@ class TargetCounts(Sequence):
         for cls, n in counts.items():
             self._plus[cls] = self._plus.get(cls, 0) + n * times
 
-    def add_base(self, base: dict[str, int], minus: dict[str, int], times: int = 1) -> None:
-        """Add a whole shared bundle ``times`` over (``minus``: what of it is not part of the group)."""
+    def add_base(self, base: dict[str, int], minus: list[dict[str, int]], times: int = 1) -> None:
+        """Add a whole shared bundle ``times`` over, less the shared dicts ``minus`` (what of it is
+        not part of the group), none of them copied."""
         if self._base is None:
-            self._base, self._times = base, times
-        else:
-            self.add_all(base, times)
-        for cls, n in minus.items():
-            self._minus[cls] = self._minus.get(cls, 0) + n * times
+            self._base, self._times, self._parts = base, times, list(minus)
+            return
+        self.add_all(base, times)
+        for part in minus:
+            for cls, n in part.items():
+                self._minus[cls] = self._minus.get(cls, 0) + n * times
 
     def subtract(self, cls: str, n: int) -> None:
         self._minus[cls] = self._minus.get(cls, 0) + n
 
     def _net(self, cls: str) -> int:
-        base = self._base.get(cls, 0) * self._times if self._base is not None else 0
-        return base + self._plus.get(cls, 0) - self._minus.get(cls, 0)
+        if self._base is None:
+            return self._plus.get(cls, 0) - self._minus.get(cls, 0)
+        shared = self._base.get(cls, 0) - sum(part.get(cls, 0) for part in self._parts)
+        return shared * self._times + self._plus.get(cls, 0) - self._minus.get(cls, 0)
 
     def several(self) -> bool:
         """Whether more than one target class is left (without laying out the whole list)."""
@@ -83,11 +88,9 @@ class TargetCounts(Sequence):
                     if found > 1:
                         return True
             return False
-        if self._items is not None or len(self._base) < 64:
-            return len(self.items()) > 1
-        left = len(self._base) + sum(1 for c in self._plus if c not in self._base)
-        left -= sum(1 for c in set(self._minus) | set(self._plus) if self._net(c) <= 0)
-        return left > 1
+        if self._items is None and len(self._base) - sum(map(len, self._parts)) - len(self._minus) > 1:
+            return True  # fewer classes can be taken out than the base has, past one
+        return len(self.items()) > 1
 
     def items(self) -> tuple[tuple[str, int], ...]:
         if self._items is None:
@@ -253,6 +256,7 @@ class CoarseGroups:
         self._parts_cache: dict[tuple, dict[tuple, list]] = {}
         self._addrs: dict[str, list[IPv4Address]] = {}
         self._collapse_cache: dict[int, tuple[dict, dict]] = {}
+        self._block_totals: dict[tuple, tuple[dict, dict, dict]] = {}
         self._holders: dict[tuple, tuple[tuple, str | None]] = {}
         self._owned_for: dict | None = None
         self._owned_segs: dict[tuple, list[int]] = {}
@@ -331,6 +335,7 @@ class CoarseGroups:
             self._per_entry(acc, placed, owners, list(range(len(self.entries))))
             return
         done: set[tuple] = set()
+        blocks: list[tuple] = []  # the segments done, in blocks whose totals are remembered
         if ns0.kind == "host":
             host_ns: Namespace | None = ns0
         else:
@@ -338,11 +343,13 @@ class CoarseGroups:
             for seg, ifname in self._covered(ns0).items():
                 done.add(seg)
                 if ifname == "?":
+                    blocks.append((seg,))
                     self._per_entry(acc, placed, owners, self._of(seg))
                 else:
                     via.setdefault(ns0.interfaces[ifname].segment, []).append(seg)
             for out_seg, segs in via.items():
-                self._segment(acc, placed, owners, tuple(segs), out_seg)
+                blocks.append(tuple(segs))
+                self._segment(acc, placed, owners, blocks[-1], out_seg)
             how, host_ns = self._gateway_host(ns0)
             if how == "other":
                 self._per_entry(acc, placed, owners, [i for seg in self.segs if seg not in done for i in self._of(seg)])
@@ -355,11 +362,32 @@ class CoarseGroups:
                     done.add(seg)
                     via.setdefault(out_seg, []).append(seg)
             for out_seg, segs in via.items():
-                self._segment(acc, placed, owners, tuple(segs), out_seg)
-            rest = [seg for seg in generic if seg not in done]
+                blocks.append(tuple(segs))
+                self._segment(acc, placed, owners, blocks[-1], out_seg)
+            rest = tuple(seg for seg in generic if seg not in done)
             done.update(rest)
+            blocks.append(rest)
             self._per_entry(acc, placed, owners, [i for seg in rest for i in self._of(seg)])
-        self._bundle(acc, placed, owners, done)
+        self._bundle(acc, placed, owners, done, blocks)
+
+    def _totals(self, block: tuple) -> tuple[dict, dict, dict]:
+        """Per (port, protocol): the destinations of some segments, their target classes, their networks."""
+        hit = self._block_totals.get(block)
+        if hit is None:
+            count: dict[tuple[int, str], int] = {}
+            classes: dict[tuple[int, str], dict[str, int]] = {}
+            nets: dict[tuple[int, str], dict[str, int]] = {}
+            for seg in block:
+                for pp, (k, part) in self.seg_counts[seg].items():
+                    count[pp] = count.get(pp, 0) + k
+                    into = classes.setdefault(pp, {})
+                    for cls, j in part.items():
+                        into[cls] = into.get(cls, 0) + j
+                    into = nets.setdefault(pp, {})
+                    for net, j in self.seg_nets[seg][pp].items():
+                        into[net] = into.get(net, 0) + j
+            hit = self._block_totals[block] = (count, classes, nets)
+        return hit
 
     def _of(self, seg: tuple) -> list[int]:
         return [i for b in self.buckets[seg].values() for i in b]
@@ -655,28 +683,19 @@ class CoarseGroups:
             part[1][cls] = part[1].get(cls, 0) + 1
         return out
 
-    def _bundle(self, acc: _Acc, placed: list[tuple[str, Namespace]], owners: dict, done: set[tuple]) -> None:
-        """Every destination segment not in ``done``: one walk answers for all (the packet leaves the
-        design, or has no way out), counted from the shared totals minus what is done."""
+    def _bundle(self, acc: _Acc, placed: list[tuple[str, Namespace]], owners: dict, done: set[tuple],
+                blocks: list[tuple]) -> None:
+        """Every destination segment not in ``done`` (the union of ``blocks``): one walk answers for all
+        (the packet leaves the design, or has no way out), counted from the shared totals less each
+        block's (remembered per block, never merged)."""
         n = len(placed)
         s0, ns0 = placed[0]
         rest_owned = [i for i in owners if self.seg_of[i] not in done]
-        gone_count: dict[tuple[int, str], int] = {}
-        gone_classes: dict[tuple[int, str], dict[str, int]] = {}
-        gone_nets: dict[tuple[int, str], dict[str, int]] = {}
-        for seg in done:
-            for pp, (k, classes) in self.seg_counts[seg].items():
-                gone_count[pp] = gone_count.get(pp, 0) + k
-                minus = gone_classes.setdefault(pp, {})
-                for cls, j in classes.items():
-                    minus[cls] = minus.get(cls, 0) + j
-                nets = gone_nets.setdefault(pp, {})
-                for net, j in self.seg_nets[seg][pp].items():
-                    nets[net] = nets.get(net, 0) + j
+        totals = [self._totals(block) for block in blocks if block]
         for pp, (total, base) in self.all_counts.items():
             port, proto = pp
-            count = total[0] - gone_count.get(pp, 0)
-            minus = gone_classes.get(pp, {})
+            count = total[0] - sum(t[0].get(pp, 0) for t in totals)
+            minus = [t[1][pp] for t in totals if pp in t[1]]
             if count <= 0:
                 continue
             idx = self._bundle_example(done, pp, ns0)
@@ -690,7 +709,7 @@ class CoarseGroups:
                 self._per_entry(acc, placed, owners, [i for i, x in enumerate(self.entries)
                                                       if (x[4], x[5]) == pp and self.seg_of[i] not in done])
                 continue
-            network = self._bundle_network(pp, gone_nets.get(pp, {}))
+            network = self._bundle_network(pp, [t[2][pp] for t in totals if pp in t[2]])
             row = acc.row(Via.IP, port, proto, None, t, None, lambda idx=idx, t=t: self._probe(s0, idx, t), network)
             row.count += count * n
             row.targets.add_base(base, minus, n)
@@ -701,12 +720,12 @@ class CoarseGroups:
                     row.targets.subtract(self.tclass[i], k)
         self._specials(acc, owners, rest_owned)
 
-    def _bundle_network(self, pp: tuple[int, str], gone: dict[str, int]) -> str | None:
+    def _bundle_network(self, pp: tuple[int, str], gone: list[dict[str, int]]) -> str | None:
         """The one network of a bundle's destinations, None when they are on several."""
         nets = self.net_counts[pp]
-        if len(nets) > len(gone) + 1:
+        if len(nets) > sum(map(len, gone)) + 1:
             return None
-        names = [net for net, k in nets.items() if k - gone.get(net, 0) > 0]
+        names = [net for net, k in nets.items() if k - sum(g.get(net, 0) for g in gone) > 0]
         return names[0] if len(names) == 1 else None
 
     def _bundle_example(self, done: set[tuple], pp: tuple[int, str], ns0: Namespace) -> int | None:
@@ -826,4 +845,4 @@ class _Names:
             if count > 1:
                 row.name = None
             row.count += count * n
-            row.targets.add_base(base, minus, n)
+            row.targets.add_base(base, [minus] if minus else [], n)
