@@ -30,7 +30,7 @@ from functools import lru_cache
 from itertools import islice
 from typing import NamedTuple
 
-from ..printable import printable
+from ..printable import BIDI_CONTROLS, printable
 
 __all__ = ["SAMPLE", "UNLIMITED", "Column", "Styled", "Table", "render", "text_lines"]
 
@@ -48,6 +48,9 @@ _HEADER_STYLE = "bold"
 _TITLE_STYLE = "italic"
 
 _WORD = re.compile(r"\s*\S+\s*")
+# what printable() escapes beyond what str.isprintable() refuses: bidirectional controls, non-characters
+_ESCAPED_TOO = re.compile("[" + "".join(sorted(BIDI_CONTROLS)) + "\ufdd0-\ufdef"
+                          + "".join(f"{chr(plane << 16 | 0xFFFE)}{chr(plane << 16 | 0xFFFF)}" for plane in range(17)) + "]")
 _TRAILING_SPACE = re.compile(r"\s+$")
 
 
@@ -80,7 +83,7 @@ class Table:
 
 def _cells(text: str) -> int:
     """Terminal cells ``text`` takes (wide characters count two)."""
-    if text.isascii():
+    if text.isascii() or _NARROW.issuperset(text):
         return len(text)
     from rich.cells import cell_len
 
@@ -96,7 +99,10 @@ def _fit(text: str, total: int) -> str:
     return set_cell_size(text, total)
 
 
-_NARROW = frozenset(map(chr, range(0x20, 0x7F))) | frozenset("┏━┳┓┃┡╇┩│└─┴┘")
+# Characters a cell wide, as rich counts them: its own single-cell ranges (rich/cells.py), the box and
+# the marks the tables use; text of these alone is measured by len().
+_NARROW = frozenset(chr(c) for start, end in ((0x20, 0x7E), (0xA0, 0xAC), (0xAE, 0x2FF), (0x370, 0x482),
+                                              (0x2500, 0x25FC)) for c in range(start, end + 1)) | frozenset("✔✘→…")
 
 
 def _cut(line: str, width: int) -> str:
@@ -209,7 +215,8 @@ def _cell(value: Cell) -> _Cell:
         text = str.__str__(text)
     if text.isascii() and text.isprintable():  # the usual case: nothing to escape, one line, a cell a character
         return _Cell(text, style, len(text))
-    text = printable(text, keep="\n")
+    if not text.isprintable() or _ESCAPED_TOO.search(text):
+        text = printable(text, keep="\n")
     if "\n" in text:
         return _Cell(text, style, max(map(_cells, text.split("\n"))))
     return _Cell(text, style, _cells(text))
@@ -328,8 +335,9 @@ def _inner_lines(cell: _Cell, column: Column, inner: int, late: bool) -> Sequenc
         text = cell.text
         if justify == "left":
             return [text + " " * (inner - cell.widest)]
-        text = text.rstrip()
-        room = inner - _cells(text)
+        stripped = text.rstrip()
+        room = inner - (cell.widest if len(stripped) == len(text) else _cells(stripped))
+        text = stripped
         if justify == "right":
             return [" " * room + text]
         return [" " * (room // 2) + text + " " * (room - room // 2)]
