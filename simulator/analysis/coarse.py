@@ -92,6 +92,24 @@ class TargetCounts(Sequence):
             return True  # fewer classes can be taken out than the base has, past one
         return len(self.items()) > 1
 
+    def preview(self, most: int) -> tuple[list[str], int]:
+        """The first ``most`` target classes and how many there are, without laying out the list."""
+        if self._items is not None or self._base is None:
+            names = [c for c, _ in self.items()]
+            return names[:most], len(names)
+        first = []
+        for cls in self._base:
+            if self._net(cls) > 0:
+                first.append(cls)
+                if len(first) == most:
+                    break
+        if len(first) < most:
+            first += [c for c in self._plus if c not in self._base and self._net(c) > 0][:most - len(first)]
+        touched = {c for part in self._parts for c in part} | set(self._minus) | set(self._plus)
+        total = len(self._base) + sum(1 for c in self._plus if c not in self._base)
+        total -= sum(1 for c in touched if self._net(c) <= 0)
+        return first, total
+
     def items(self) -> tuple[tuple[str, int], ...]:
         if self._items is None:
             keys = list(self._base or ()) + [c for c in self._plus if self._base is None or c not in self._base]

@@ -99,6 +99,15 @@ class ProbeGroup:
             return self.targets
         return ((self.target_class, self.count),) if self.target_class is not None else ()
 
+    def target_preview(self, most: int = 3) -> tuple[list[str], int]:
+        """The first ``most`` target classes of the group and how many it covers (a coarse group's
+        shared counts are not laid out for this)."""
+        preview = getattr(self.targets, "preview", None)
+        if preview is not None:
+            return preview(most)
+        names = [c for c, _ in self.target_counts]
+        return names[:most], len(names)
+
     def to_json(self, with_trace: bool = False) -> dict:
         """One entry of ``groups`` in ``netsim reach --by class --format json`` (docs/reach-json.md)."""
         out: dict[str, object] = {

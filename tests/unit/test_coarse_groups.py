@@ -69,3 +69,29 @@ def test_a_bundle_stands_for_many_target_classes_and_counts_them():
     for g in wide:
         assert g.target_class is None
         assert sum(n for _, n in g.target_counts) == g.count
+
+
+def test_shared_target_counts_equal_their_laid_out_list():
+    from simulator.analysis.coarse import TargetCounts
+
+    base = {f"c{i}": 1 + i % 3 for i in range(100)}
+
+    def made() -> TargetCounts:
+        t = TargetCounts()
+        t.add_base(base, [{"c1": 2, "c2": 3}, {"c5": 1}], times=3)
+        t.add("extra", 4)
+        t.subtract("c0", 3)
+        return t
+
+    lazy, t = made(), made()
+    expected = {c: 3 * k for c, k in base.items()}
+    expected["c1"] -= 6
+    expected["c2"] -= 9
+    expected["c5"] -= 3
+    expected["c0"] -= 3
+    expected["extra"] = 4
+    laid_out = [(c, k) for c, k in expected.items() if k > 0]
+    assert list(t) == laid_out
+    assert lazy.preview(3) == ([c for c, _ in laid_out[:3]], len(laid_out))  # before it is laid out
+    assert t.preview(3) == lazy.preview(3)
+    assert lazy.several() and t.several()
