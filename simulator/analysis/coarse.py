@@ -32,7 +32,7 @@ from ipaddress import IPv4Address
 from ..engine.topology import Namespace
 from ..engine.trace import Trace
 from .probes import Probe, Via
-from .reachability import Matrix, ProbeGroup, ReachResult, _ClassGroups, reason_shape, with_address
+from .reachability import ClassGroups, Matrix, ProbeGroup, ReachResult, reason_shape, with_address
 
 _Entry = tuple  # (target, network, address, address text, port, proto, host hint): Matrix._ip_targets
 
@@ -208,7 +208,7 @@ class CoarseGroups:
         self.result = result
         self.m = matrix
         self.world = world = result.world
-        self.fine = fine = _ClassGroups(result, matrix)
+        self.fine = fine = ClassGroups(result, matrix)
         self.entries: list[_Entry] = matrix._ip_targets()
         # the interface holding each address, per namespace, and every address a segment holds
         self.seg_addrs: dict[tuple, dict[IPv4Address, Namespace]] = {}

@@ -195,7 +195,7 @@ class ReachResult:
         only = None if sources is None else set(sources)
         if given is not None:
             return iter(g for g in _group(self, given) if only is None or g.source_class in only)
-        return _ClassGroups(self, self._matrix()).groups(only)
+        return ClassGroups(self, self._matrix()).groups(only)
 
     def coarse_groups(self, sources: Iterable[str] | None = None) -> Iterator[ProbeGroup]:
         """The matrix in fewer, wider groups: per source class, the probes of one way, port,
@@ -327,7 +327,7 @@ class _Rows:
         self.rows = {}
 
 
-class _ClassGroups:
+class ClassGroups:
     """The class-level rows of a matrix, from one representative probe per pair of a source class and
     a subgroup of a target class (:meth:`_subgroups`): the pairs the representative cannot stand for
     (a source holding an address of the target: itself, its namespace's, the same address on another
