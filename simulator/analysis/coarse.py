@@ -284,15 +284,19 @@ class CoarseGroups:
         self._dns = _Names(self)
 
     # --- sources -----------------------------------------------------------------------
-    def groups(self, only: set[str] | None = None) -> Iterator[ProbeGroup]:
+    def groups(self, only: set[str] | None = None, ways: set[Via] | None = None) -> Iterator[ProbeGroup]:
+        ways = ways or {Via.IP, Via.DNS, Via.HOST}
         for cid, members, placed in self.fine.sources():
             if only is not None and cid not in only:
                 continue
             acc = _Acc(cid)
             if placed:
-                self._ip(acc, placed)
-                self._dns.add(acc, placed)
-                self._host(acc, members, placed)
+                if Via.IP in ways:
+                    self._ip(acc, placed)
+                if Via.DNS in ways:
+                    self._dns.add(acc, placed)
+                if Via.HOST in ways:
+                    self._host(acc, members, placed)
             yield from acc.groups()
 
     def _host(self, acc: _Acc, members: list[str], placed: list[tuple[str, Namespace]]) -> None:

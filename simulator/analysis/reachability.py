@@ -197,7 +197,8 @@ class ReachResult:
             return iter(g for g in _group(self, given) if only is None or g.source_class in only)
         return ClassGroups(self, self._matrix()).groups(only)
 
-    def coarse_groups(self, sources: Iterable[str] | None = None) -> Iterator[ProbeGroup]:
+    def coarse_groups(self, sources: Iterable[str] | None = None,
+                      ways: Iterable[Via] = (Via.IP, Via.DNS, Via.HOST)) -> Iterator[ProbeGroup]:
         """The matrix in fewer, wider groups: per source class, the probes of one way, port,
         protocol and host with the same outcome (disposition, responder class, reason up to
         addresses), whatever their target class, network or name. A group standing for several
@@ -207,14 +208,18 @@ class ReachResult:
 
         Their number grows with the source classes and the segments, not with class pairs: the
         reach summary, exposure, audit, the diagram and the report read these. ``sources`` as for
-        :meth:`groups`."""
+        :meth:`groups`; ``ways``: only the groups of these ways, the others not computed (a name
+        resolves only on a network the source shares with whoever answers: exposure needs no
+        ``dns`` groups)."""
         given = self.__dict__.get("_given")
         only = None if sources is None else set(sources)
+        kept = {Via(w) for w in ways}
         if given is not None:
-            return coarsened(g for g in _group(self, given) if only is None or g.source_class in only)
+            return coarsened(g for g in _group(self, given)
+                             if (only is None or g.source_class in only) and g.via in kept)
         from .coarse import CoarseGroups
 
-        return CoarseGroups(self, self._matrix()).groups(only)
+        return CoarseGroups(self, self._matrix()).groups(only, kept)
 
     def to_json(self) -> dict:
         return {

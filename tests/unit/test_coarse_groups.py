@@ -95,3 +95,12 @@ def test_shared_target_counts_equal_their_laid_out_list():
     assert lazy.preview(3) == ([c for c, _ in laid_out[:3]], len(laid_out))  # before it is laid out
     assert t.preview(3) == lazy.preview(3)
     assert lazy.several() and t.several()
+
+
+@pytest.mark.parametrize("seed", [2, 9])
+def test_coarse_groups_of_some_ways_are_those_groups_of_all_ways(seed):
+    result = reach_of(load(random_design(seed)).world())
+    every = [_key(g) + _view(g) for g in result.coarse_groups() if g.via != "dns"]
+    assert sorted(every, key=repr) == sorted(
+        (_key(g) + _view(g) for g in result.coarse_groups(ways=("ip", "host"))), key=repr)
+    assert all(g.via == "dns" for g in result.coarse_groups(ways=("dns",)))
