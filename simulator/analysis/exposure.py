@@ -297,7 +297,7 @@ class _Listeners:
     def first_answers(self, g: ProbeGroup, sources: list[str], item: tuple, addresses: tuple[int, ...] | frozenset[int]) -> None:
         """Offer the probes of one item (a target's address, or an own name) from the sources of a
         class that can be first of their exposure: the members of a class that hold none of the
-        item's addresses dial it alike (the matrix's classes, :class:`~.reachability._ClassGroups`),
+        item's addresses dial it alike (the matrix's classes, :class:`~.reachability.ClassGroups`),
         so the first of them stands for the others; a member holding one is probed on its own."""
         stood_for = False
         for source in sources:
