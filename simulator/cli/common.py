@@ -502,9 +502,16 @@ def resume_collection() -> None:
     :func:`simulator.cli.main` turns the collector off while the command starts: importing the
     command line (typer, and the pydantic it imports to read the arguments) makes only objects that
     live as long as the process, and the collector's passes over them cost every command some
-    hundredths of a second."""
+    hundredths of a second.
+
+    The youngest generation is collected every 100,000 allocations rather than 700: the analysis of
+    a large design keeps hundreds of thousands of small objects (walk caches, groups being counted)
+    that live until it ends, and the collector's frequent passes over them cost a quarter of
+    `netsim reach` on 10,000 containers (measured: 400 source classes 16.5 -> 12.8 s CPU). Garbage
+    cycles are still collected, a little later."""
     if not gc.isenabled():
         gc.freeze()
+        gc.set_threshold(100_000, 50, 100)
         gc.enable()
 
 
