@@ -250,7 +250,8 @@ class _Listeners:
 
     def compute(self) -> list[Exposed]:
         done: set[tuple] = set()
-        for g in self.result.coarse_groups():
+        # names resolve only on a network the source shares with whoever answers: never exposure
+        for g in self.result.coarse_groups(ways=(Via.IP, Via.HOST)):
             if not g.reachable or g.responder_class is None or self.audience(g.example) is None:
                 continue  # who reaches whom in a group is alike for every member pair: nobody from outside here
             sources = self.sources_of(g.source_class)

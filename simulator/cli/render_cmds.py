@@ -179,14 +179,13 @@ def kept_groups(world):
 
     @dataclass(frozen=True)
     class KeptGroups(ReachResult):
-        def coarse_groups(self, sources=None):
+        def coarse_groups(self, sources=None, ways=("ip", "dns", "host")):
             kept = self.__dict__.get("_kept_coarse")
             if kept is None:
                 kept = self.__dict__["_kept_coarse"] = list(super().coarse_groups())
-            if sources is None:
-                return iter(kept)
-            only = set(sources)
-            return (g for g in kept if g.source_class in only)
+            only = None if sources is None else set(sources)
+            vias = set(ways)
+            return (g for g in kept if (only is None or g.source_class in only) and g.via in vias)
 
     return KeptGroups(world.design, world)
 
