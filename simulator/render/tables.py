@@ -107,8 +107,11 @@ def _group_target(g: ProbeGroup) -> str:
     return g.target_class or "-"
 
 
-def _few(names: list[str], most: int = 3) -> str:
-    return ", ".join(names[:most]) + (f" (+{len(names) - most} more)" if len(names) > most else "")
+def _few(names: list[str], most: int = 3, covered: int = 0, exact: bool = True) -> str:
+    """The first ``most`` names and how many more (at least, when not ``exact``: groups named only their first few)."""
+    total = max(len(names), covered)
+    more = f" (+{total - most} more)" if exact else f" (+{total - most} or more)"
+    return ", ".join(names[:most]) + (more if total > most else "")
 
 
 _SUMMARY_COLUMNS = (Column("to"), Column("via", no_wrap=True), Column("ports"),
@@ -125,14 +128,22 @@ def reach_summary(result: ReachResult, source_class: str, groups: list[ProbeGrou
         key = (g.disposition, g.responder_class, reason_shape(g.reason))
         row = rows.get(key)
         if row is None:
-            rows[key] = row = [g, 0, [], [], []]
+            rows[key] = row = [g, 0, [], [], [], 0, True]
         row[1] += g.count
-        for items, item in ((row[2], _group_target(g)), (row[3], g.via.value), (row[4], f"{g.port}/{g.protocol}")):
-            if item not in items:
-                items.append(item)
+        if g.via == "host":
+            names = [_group_target(g)]
+        else:  # a coarse group covers several target classes: its first few, and how many
+            names, covered = g.target_preview(3)
+            names = names or ["-"]
+            row[5] = max(row[5], covered)
+            row[6] = row[6] and covered <= len(names)
+        for items, more in ((row[2], names), (row[3], [g.via.value]), (row[4], [f"{g.port}/{g.protocol}"])):
+            for item in more:
+                if item not in items:
+                    items.append(item)
     table = Table(_SUMMARY_COLUMNS, _class_title(result, source_class), "left")
-    cells = ((_few(targets), " ".join(vias), _ports(ports), str(count), _group_outcome(g), g.reason)
-             for g, count, targets, vias, ports in rows.values())
+    cells = ((_few(targets, covered=covered, exact=exact), " ".join(vias), _ports(ports), str(count), _group_outcome(g), g.reason)
+             for g, count, targets, vias, ports, covered, exact in rows.values())
     return _text(table, cells, color, width)
 
 
