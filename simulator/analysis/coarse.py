@@ -30,7 +30,7 @@ from collections.abc import Iterator, Sequence
 from ipaddress import IPv4Address
 
 from ..engine.topology import Namespace
-from ..engine.trace import Trace
+from ..engine.trace import Disposition, Trace
 from .probes import Probe, Via
 from .reachability import ClassGroups, Matrix, ProbeGroup, ReachResult, reason_shape, with_address
 
@@ -152,12 +152,18 @@ class _Row:
 class _Acc:
     """The coarse rows of one source class being gathered."""
 
-    def __init__(self, cid: str) -> None:
+    def __init__(self, cid: str, answered_only: bool = False) -> None:
         self.cid = cid
         self.rows: dict[tuple, _Row] = {}
+        self.answered_only = answered_only
+        self._sink: _Row | None = None
 
     def row(self, via: Via, port: int, proto: str, host: str | None, t: Trace, responder_class: str | None,
             make_example, network: str | None = None, name: str | None = None) -> _Row:
+        if self.answered_only and t.disposition is not Disposition.DELIVERED:  # counted nowhere
+            if self._sink is None:
+                self._sink = _Row(make_example(), None, None)
+            return self._sink
         shape = _SHAPES.get(t.reason)
         if shape is None:
             if len(_SHAPES) > 100_000:
@@ -275,6 +281,7 @@ class CoarseGroups:
         self._addrs: dict[str, list[IPv4Address]] = {}
         self._collapse_cache: dict[int, tuple[dict, dict]] = {}
         self._block_totals: dict[tuple, tuple[dict, dict, dict]] = {}
+        self._beyond = False
         self._holders: dict[tuple, tuple[tuple, str | None]] = {}
         self._owned_for: dict | None = None
         self._owned_segs: dict[tuple, list[int]] = {}
@@ -284,12 +291,14 @@ class CoarseGroups:
         self._dns = _Names(self)
 
     # --- sources -----------------------------------------------------------------------
-    def groups(self, only: set[str] | None = None, ways: set[Via] | None = None) -> Iterator[ProbeGroup]:
+    def groups(self, only: set[str] | None = None, ways: set[Via] | None = None,
+               beyond_own_links: bool = False, answered_only: bool = False) -> Iterator[ProbeGroup]:
         ways = ways or {Via.IP, Via.DNS, Via.HOST}
+        self._beyond = beyond_own_links
         for cid, members, placed in self.fine.sources():
             if only is not None and cid not in only:
                 continue
-            acc = _Acc(cid)
+            acc = _Acc(cid, answered_only)
             if placed:
                 if Via.IP in ways:
                     self._ip(acc, placed)
@@ -371,6 +380,8 @@ class CoarseGroups:
                     via.setdefault(ns0.interfaces[ifname].segment, []).append(seg)
             for out_seg, segs in via.items():
                 blocks.append(tuple(segs))
+                if self._beyond and out_seg is not None and out_seg[0] in ("bridge", "overlay"):
+                    continue  # whoever answers over the source's own bridge or overlay is on its network
                 self._segment(acc, placed, owners, blocks[-1], out_seg)
             how, host_ns = self._gateway_host(ns0)
             if how == "other":
@@ -654,6 +665,8 @@ class CoarseGroups:
                 return None
         n = len(placed)
         rows = {}
+        if not t.delivered and acc.answered_only:
+            return rows
         if not t.delivered:  # nobody answers: who would have does not matter, nor does the network
             parts = self._collapsed(parts)
         for key, (count, classes, first, network, _) in parts.items():
@@ -713,6 +726,9 @@ class CoarseGroups:
         n = len(placed)
         s0, ns0 = placed[0]
         rest_owned = [i for i in owners if self.seg_of[i] not in done]
+        if acc.answered_only:  # nobody answers in a bundle: only the pairs walked on their own
+            self._specials(acc, owners, rest_owned)
+            return
         totals = [self._totals(block) for block in blocks if block]
         for pp, (total, base) in self.all_counts.items():
             port, proto = pp

@@ -250,8 +250,9 @@ class _Listeners:
 
     def compute(self) -> list[Exposed]:
         done: set[tuple] = set()
-        # names resolve only on a network the source shares with whoever answers: never exposure
-        for g in self.result.coarse_groups(ways=(Via.IP, Via.HOST)):
+        # names resolve only on a network the source shares with whoever answers, and whoever answers
+        # over the source's own bridge or overlay is on its network: never exposure
+        for g in self.result.coarse_groups(ways=(Via.IP, Via.HOST), beyond_own_links=True, answered_only=True):
             if not g.reachable or g.responder_class is None or self.audience(g.example) is None:
                 continue  # who reaches whom in a group is alike for every member pair: nobody from outside here
             sources = self.sources_of(g.source_class)

@@ -198,7 +198,8 @@ class ReachResult:
         return ClassGroups(self, self._matrix()).groups(only)
 
     def coarse_groups(self, sources: Iterable[str] | None = None,
-                      ways: Iterable[Via] = (Via.IP, Via.DNS, Via.HOST)) -> Iterator[ProbeGroup]:
+                      ways: Iterable[Via] = (Via.IP, Via.DNS, Via.HOST),
+                      beyond_own_links: bool = False, answered_only: bool = False) -> Iterator[ProbeGroup]:
         """The matrix in fewer, wider groups: per source class, the probes of one way, port,
         protocol and host with the same outcome (disposition, responder class, reason up to
         addresses), whatever their target class, network or name. A group standing for several
@@ -210,16 +211,19 @@ class ReachResult:
         reach summary, exposure, audit, the diagram and the report read these. ``sources`` as for
         :meth:`groups`; ``ways``: only the groups of these ways, the others not computed (a name
         resolves only on a network the source shares with whoever answers: exposure needs no
-        ``dns`` groups)."""
+        ``dns`` groups). ``beyond_own_links``: without the probes via ip that leave the source over
+        one of its own bridges or overlays (whoever answers them is on one of its networks); the
+        counts then add up to less than the matrix's. ``answered_only``: only the groups somebody
+        answers (disposition DELIVERED)."""
         given = self.__dict__.get("_given")
         only = None if sources is None else set(sources)
         kept = {Via(w) for w in ways}
         if given is not None:
-            return coarsened(g for g in _group(self, given)
-                             if (only is None or g.source_class in only) and g.via in kept)
+            return coarsened(g for g in _group(self, given) if (only is None or g.source_class in only)
+                             and g.via in kept and (g.reachable or not answered_only))
         from .coarse import CoarseGroups
 
-        return CoarseGroups(self, self._matrix()).groups(only, kept)
+        return CoarseGroups(self, self._matrix()).groups(only, kept, beyond_own_links, answered_only)
 
     def to_json(self) -> dict:
         return {

@@ -179,7 +179,7 @@ def kept_groups(world):
 
     @dataclass(frozen=True)
     class KeptGroups(ReachResult):
-        def coarse_groups(self, sources=None, ways=("ip", "dns", "host")):
+        def coarse_groups(self, sources=None, ways=("ip", "dns", "host"), beyond_own_links=False, answered_only=False):
             kept = self.__dict__.get("_kept_coarse")
             if kept is None:
                 kept = self.__dict__["_kept_coarse"] = list(super().coarse_groups())

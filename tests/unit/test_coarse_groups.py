@@ -104,3 +104,29 @@ def test_coarse_groups_of_some_ways_are_those_groups_of_all_ways(seed):
     assert sorted(every, key=repr) == sorted(
         (_key(g) + _view(g) for g in result.coarse_groups(ways=("ip", "host"))), key=repr)
     assert all(g.via == "dns" for g in result.coarse_groups(ways=("dns",)))
+
+
+@pytest.mark.parametrize("seed", [1, 5, 9, 13])
+def test_answered_only_groups_are_the_answered_groups(seed):
+    result = reach_of(load(random_design(seed)).world())
+    answered = sorted((_key(g) + _view(g) for g in result.coarse_groups() if g.reachable), key=repr)
+    assert sorted((_key(g) + _view(g) for g in result.coarse_groups(answered_only=True)), key=repr) == answered
+
+
+@pytest.mark.parametrize("seed", [1, 5, 9, 13])
+def test_beyond_own_links_leaves_out_only_answers_from_the_sources_own_networks(seed):
+    """What beyond_own_links leaves out is answered, if at all, by a container on a network of the source."""
+    result = reach_of(load(random_design(seed)).world())
+    world = result.world
+    every = {_key(g): g for g in result.coarse_groups(ways=("ip",))}
+    kept = {_key(g): g for g in result.coarse_groups(ways=("ip",), beyond_own_links=True)}
+    for key, g in every.items():
+        left = g.count - (kept[key].count if key in kept else 0)
+        assert left >= 0
+        if left and g.reachable and world.design.has_container(g.example.source):
+            src = world.namespace_of(g.example.source)
+            nets = {i.network for i in src.interfaces.values() if i.network}
+            members = result.class_of(g.example.source).members if g.responder_class else ()
+            answering = [m for c in result.classes if c.id == g.responder_class for m in c.members]
+            assert any({i.network for i in world.namespace_of(m).interfaces.values() if i.network} & nets
+                       for m in answering), (key, members)

@@ -38,7 +38,7 @@ def _shuffled_coarse(seed: int):
     consumer may rely on neither (ReachResult.coarse_groups promises no order within a source class)."""
     rng = random.Random(seed)
 
-    def coarse_groups(self: ReachResult, sources=None, ways=ALL_WAYS):
+    def coarse_groups(self: ReachResult, sources=None, ways=ALL_WAYS, beyond_own_links=False, answered_only=False):
         probes = list(self.iter_probes())
         place = {}
         for p in probes:
@@ -83,7 +83,7 @@ def test_exposure_from_coarse_groups_equals_the_per_probe_one(shape, coarse, mon
     result = reach_of(world)
     if coarse == "shuffled":
         groups = list(result.coarse_groups())
-        monkeypatch.setattr(ReachResult, "coarse_groups", lambda self, sources=None, ways=ALL_WAYS: iter(g for g in groups if g.via in ways))
+        monkeypatch.setattr(ReachResult, "coarse_groups", lambda self, sources=None, ways=ALL_WAYS, beyond_own_links=False, answered_only=False: iter(g for g in groups if g.via in ways))
     monkeypatch.setattr(ReachResult, "groups", _no_fine_groups)
     assert expected
     assert compute_exposure(result) == expected
@@ -97,7 +97,7 @@ def test_audit_from_coarse_groups_equals_the_per_probe_one(shape, coarse, monkey
     result = reach_of(world)
     if coarse == "shuffled":
         groups = list(result.coarse_groups())
-        monkeypatch.setattr(ReachResult, "coarse_groups", lambda self, sources=None, ways=ALL_WAYS: iter(g for g in groups if g.via in ways))
+        monkeypatch.setattr(ReachResult, "coarse_groups", lambda self, sources=None, ways=ALL_WAYS, beyond_own_links=False, answered_only=False: iter(g for g in groups if g.via in ways))
     monkeypatch.setattr(ReachResult, "groups", _no_fine_groups)
     assert by_classes(loaded.design, result) == expected
 
@@ -120,7 +120,7 @@ def test_exposure_and_audit_probe_a_small_part_of_the_matrix(monkeypatch):
     everything = sum(1 for _ in reach_of(world).iter_probes())
     result = reach_of(world)
     groups = list(result.coarse_groups())
-    monkeypatch.setattr(ReachResult, "coarse_groups", lambda self, sources=None, ways=ALL_WAYS: iter(g for g in groups if g.via in ways))
+    monkeypatch.setattr(ReachResult, "coarse_groups", lambda self, sources=None, ways=ALL_WAYS, beyond_own_links=False, answered_only=False: iter(g for g in groups if g.via in ways))
     made = []
     make = reachability.Matrix._make
 
