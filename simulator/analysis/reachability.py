@@ -627,22 +627,29 @@ class Matrix:
 
     def _sender(self, ns: Namespace, dst: IPv4Address) -> tuple:
         """What of the sender a walk to ``dst`` depends on: its own namespace when it holds the address;
-        a container sending through its default route, only that route (host, link, gateway: nothing
-        else of the sender is read once the packet has left); otherwise its profile."""
+        a container sending through one route, only that route (host, link, gateway: nothing else of
+        the sender is read once the packet has left); otherwise its profile."""
         if ns.owns(dst):
             return ("own", ns.id)
         if ns.kind != "container":
             return self._profile(ns)
         default = None
+        best: list = []
         for r in ns.routes:
             if r.dest.prefixlen == 0:
                 default = r
             elif dst in r.dest:
-                return self._profile(ns)
-        if default is None:
+                if not best or r.dest.prefixlen > best[0].dest.prefixlen:
+                    best = [r]
+                elif r.dest.prefixlen == best[0].dest.prefixlen:
+                    best.append(r)
+        if len(best) > 1:  # two links hold the subnet: the walk chooses
+            return self._profile(ns)
+        route = best[0] if best else default
+        if route is None:
             return ("no-route",)
-        i = ns.interfaces[default.iface]
-        return ("egress", ns.host, str(i.segment), i.kind, i.mode or "", i.parent or "", default.via)
+        i = ns.interfaces[route.iface]
+        return ("link" if best else "egress", ns.host, str(i.segment), i.kind, i.mode or "", i.parent or "", route.via)
 
     def _dst_class(self, ns: Namespace, dst: IPv4Address, port: int, proto: str) -> tuple | None:
         """A class for container endpoints: for each namespace holding the address (one, or several when
