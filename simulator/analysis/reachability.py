@@ -609,6 +609,7 @@ class Matrix:
             self._ep_by_addr.setdefault(ep.address, []).append(ep)
         self._dst_info: dict = {}
         self._dst_classes: dict[tuple, tuple] = {}
+        self._int_routes: dict[str, list[tuple]] = {}
         self._unresolved: dict = {}
         self._ignored = ignored_publications(world)
         self._outcomes: dict[tuple, Trace] = {}
@@ -633,15 +634,20 @@ class Matrix:
             return ("own", ns.id)
         if ns.kind != "container":
             return self._profile(ns)
+        routes = self._int_routes.get(ns.id)
+        if routes is None:
+            routes = self._int_routes[ns.id] = [
+                (int(r.dest.network_address), int(r.dest.broadcast_address), r.dest.prefixlen, r) for r in ns.routes]
+        n = int(dst)
         default = None
         best: list = []
-        for r in ns.routes:
-            if r.dest.prefixlen == 0:
+        for lo, hi, length, r in routes:
+            if length == 0:
                 default = r
-            elif dst in r.dest:
-                if not best or r.dest.prefixlen > best[0].dest.prefixlen:
+            elif lo <= n <= hi:
+                if not best or length > best[0].dest.prefixlen:
                     best = [r]
-                elif r.dest.prefixlen == best[0].dest.prefixlen:
+                elif length == best[0].dest.prefixlen:
                     best.append(r)
         if len(best) > 1:  # two links hold the subnet: the walk chooses
             return self._profile(ns)
