@@ -664,7 +664,7 @@ class CoarseGroups:
                 self._per_entry(acc, placed, owners, idxs, specials=False)  # answered by someone else: each on its own
                 return None
         n = len(placed)
-        rows = {}
+        rows: dict[tuple, _Row] = {}
         if not t.delivered and acc.answered_only:
             return rows
         if not t.delivered:  # nobody answers: who would have does not matter, nor does the network
