@@ -32,7 +32,7 @@ from ipaddress import IPv4Address
 from ..engine.topology import Namespace
 from ..engine.trace import Disposition, Trace
 from .probes import Probe, Via
-from .reachability import ClassGroups, Matrix, ProbeGroup, ReachResult, reason_shape, with_address
+from .reachability import ClassGroups, Matrix, ProbeGroup, ReachResult, carried_reason, reason_shape
 
 _Entry = tuple  # (target, network, address, address text, port, proto, host hint): Matrix._ip_targets
 
@@ -135,9 +135,6 @@ class TargetCounts(Sequence):
         return f"TargetCounts({self.items()!r})"
 
 
-_SHAPES: dict[str, str] = {}  # reason -> its shape (reasons repeat: the regex is the cost)
-
-
 class _Row:
     __slots__ = ("count", "example", "name", "network", "targets")
 
@@ -152,10 +149,11 @@ class _Row:
 class _Acc:
     """The coarse rows of one source class being gathered."""
 
-    def __init__(self, cid: str, answered_only: bool = False) -> None:
+    def __init__(self, cid: str, answered_only: bool = False, beyond_own_links: bool = False) -> None:
         self.cid = cid
         self.rows: dict[tuple, _Row] = {}
         self.answered_only = answered_only
+        self.beyond_own_links = beyond_own_links
         self._sink: _Row | None = None
 
     def row(self, via: Via, port: int, proto: str, host: str | None, t: Trace, responder_class: str | None,
@@ -164,12 +162,7 @@ class _Acc:
             if self._sink is None:
                 self._sink = _Row(make_example(), None, None)
             return self._sink
-        shape = _SHAPES.get(t.reason)
-        if shape is None:
-            if len(_SHAPES) > 100_000:
-                _SHAPES.clear()
-            shape = _SHAPES[t.reason] = reason_shape(t.reason)
-        key = (via, port, proto, host, t.disposition, responder_class, shape)
+        key = (via, port, proto, host, t.disposition, responder_class, reason_shape(t.reason))
         row = self.rows.get(key)
         if row is None:
             row = self.rows[key] = _Row(make_example(), network, name)
@@ -199,12 +192,8 @@ class _Acc:
 def _with_port(t: Trace, rep_addr: IPv4Address | None, addr: IPv4Address | None, rep_port: int, port: int,
                proto: str, responder: str | None) -> Trace:
     """A representative's outcome carried over to another destination of its bucket."""
-    reason = t.reason
-    if addr is not None and rep_addr is not None and rep_addr != addr:
-        reason = with_address(reason, rep_addr, addr)
-    if rep_port != port:
-        reason = reason.replace(f" {rep_port}/{proto}", f" {port}/{proto}")
-    return Trace((), t.disposition, reason, responder if t.delivered else None)
+    return Trace((), t.disposition, carried_reason(t.reason, rep_addr, addr, rep_port, port, proto),
+                 responder if t.delivered else None)
 
 
 class CoarseGroups:
@@ -281,7 +270,6 @@ class CoarseGroups:
         self._addrs: dict[str, list[IPv4Address]] = {}
         self._collapse_cache: dict[int, tuple[dict, dict]] = {}
         self._block_totals: dict[tuple, tuple[dict, dict, dict]] = {}
-        self._beyond = False
         self._holders: dict[tuple, tuple[tuple, str | None]] = {}
         self._owned_for: dict | None = None
         self._owned_segs: dict[tuple, list[int]] = {}
@@ -294,11 +282,10 @@ class CoarseGroups:
     def groups(self, only: set[str] | None = None, ways: set[Via] | None = None,
                beyond_own_links: bool = False, answered_only: bool = False) -> Iterator[ProbeGroup]:
         ways = ways or {Via.IP, Via.DNS, Via.HOST}
-        self._beyond = beyond_own_links
         for cid, members, placed in self.fine.sources():
             if only is not None and cid not in only:
                 continue
-            acc = _Acc(cid, answered_only)
+            acc = _Acc(cid, answered_only, beyond_own_links)
             if placed:
                 if Via.IP in ways:
                     self._ip(acc, placed)
@@ -380,7 +367,7 @@ class CoarseGroups:
                     via.setdefault(ns0.interfaces[ifname].segment, []).append(seg)
             for out_seg, segs in via.items():
                 blocks.append(tuple(segs))
-                if self._beyond and out_seg is not None and out_seg[0] in ("bridge", "overlay"):
+                if acc.beyond_own_links and out_seg is not None and out_seg[0] in ("bridge", "overlay"):
                     continue  # whoever answers over the source's own bridge or overlay is on its network
                 self._segment(acc, placed, owners, blocks[-1], out_seg)
             how, host_ns = self._gateway_host(ns0)
@@ -726,28 +713,26 @@ class CoarseGroups:
         n = len(placed)
         s0, ns0 = placed[0]
         rest_owned = [i for i in owners if self.seg_of[i] not in done]
-        if acc.answered_only:  # nobody answers in a bundle: only the pairs walked on their own
-            self._specials(acc, owners, rest_owned)
-            return
-        totals = [self._totals(block) for block in blocks if block]
+        # answered_only: the bundle's walks still tell whether somebody answers; nothing else is counted
+        totals = [] if acc.answered_only else [self._totals(block) for block in blocks if block]
         for pp, (total, base) in self.all_counts.items():
             port, proto = pp
-            count = total[0] - sum(t[0].get(pp, 0) for t in totals)
-            minus = [t[1][pp] for t in totals if pp in t[1]]
+            count = total[0] - sum(b[0].get(pp, 0) for b in totals)
+            minus = [b[1][pp] for b in totals if pp in b[1]]
             if count <= 0:
                 continue
             idx = self._bundle_example(done, pp, ns0)
-            if idx is None:  # every such destination is the representative's own: walk them from their holders
+            t = None if idx is None else self.m.trace(ns0, self.entries[idx][2], port, proto, self.entries[idx][6])
+            if idx is None or t is None or t.delivered:
+                # every such destination the representative's own, or somebody answers after all: one by
+                # one (the pairs where a member holds the address come with the rest, below)
                 self._per_entry(acc, placed, owners, [i for i, e in enumerate(self.entries)
-                                                      if (e[4], e[5]) == pp and self.seg_of[i] not in done])
+                                                      if (e[4], e[5]) == pp and self.seg_of[i] not in done],
+                                specials=False)
                 continue
-            e = self.entries[idx]
-            t = self.m.trace(ns0, e[2], port, proto, e[6])
-            if t.delivered:  # the bundle promised nobody answers: walk them one by one
-                self._per_entry(acc, placed, owners, [i for i, x in enumerate(self.entries)
-                                                      if (x[4], x[5]) == pp and self.seg_of[i] not in done])
+            if acc.answered_only:
                 continue
-            network = self._bundle_network(pp, [t[2][pp] for t in totals if pp in t[2]])
+            network = self._bundle_network(pp, [b[2][pp] for b in totals if pp in b[2]])
             row = acc.row(Via.IP, port, proto, None, t, None, lambda idx=idx, t=t: self._probe(s0, idx, t), network)
             row.count += count * n
             row.targets.add_base(base, minus, n)

@@ -15,6 +15,7 @@ thousand containers then costs a few thousand walks, not a million.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -244,8 +245,21 @@ def with_address(reason: str, old: IPv4Address, new: IPv4Address) -> str:
     return re.sub(rf"(?<![\d.]){re.escape(text)}(?![\d])", str(new), reason)
 
 
+def carried_reason(reason: str, rep_dst: IPv4Address | None, dst: IPv4Address | None, rep_port: int | None,
+                   port: int, proto: str) -> str:
+    """A representative's reason carried over to another destination of its class: naming ``dst``
+    where it named ``rep_dst``, and the socket's "nothing listens on PORT/PROTO" naming ``port``."""
+    if dst is not None and rep_dst is not None and rep_dst != dst:
+        reason = with_address(reason, rep_dst, dst)
+    if rep_port is not None and rep_port != port:
+        reason = reason.replace(f" {rep_port}/{proto}", f" {port}/{proto}")
+    return reason
+
+
+@functools.lru_cache(maxsize=100_000)
 def reason_shape(reason: str) -> str:
-    """A reason with its addresses blanked: equal for the probes of one class pair."""
+    """A reason with its addresses blanked: equal for the probes of one class pair (remembered:
+    reasons repeat, and the pattern is the cost)."""
     return _ADDRESS.sub("·", reason)
 
 
@@ -283,8 +297,7 @@ def coarsened(groups: Iterable[ProbeGroup]) -> Iterator[ProbeGroup]:
         key = (g.via, g.port, g.protocol, g.host, g.disposition, g.responder_class, reason_shape(g.reason))
         row = rows.get(key)
         if row is None:
-            rows[key] = [g, {}]
-            row = rows[key]
+            row = rows[key] = [g, {}]
         targets = row[1]
         for t, n in g.target_counts:
             targets[t] = targets.get(t, 0) + n
@@ -744,12 +757,7 @@ class Matrix:
             if len(reached) != 1:
                 return None
             responder = holders[reached[0]][2].listeners.get((port, proto))
-        reason = rep.reason
-        if rep_dst != dst:
-            reason = with_address(reason, rep_dst, dst)
-        if rep_port is not None and rep_port != port:  # the socket's "nothing listens on PORT/PROTO"
-            reason = reason.replace(f" {rep_port}/{proto}", f" {port}/{proto}")
-        return Trace((), rep.disposition, reason, responder)
+        return Trace((), rep.disposition, carried_reason(rep.reason, rep_dst, dst, rep_port, port, proto), responder)
 
     # --- probes ----------------------------------------------------------------------
     def probe(self, ns: Namespace, dst: IPv4Address, port: int, proto: str, prefer_host: str | None = None) -> Trace:
