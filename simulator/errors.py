@@ -67,6 +67,11 @@ class NetsimError(Exception):
     """Root of every netsim error."""
 
 
+class WorkerError(NetsimError):
+    """A worker process of :mod:`simulator.fanout` ended without its results (killed, out of memory),
+    or failed with an error that could not travel back (its traceback is the message)."""
+
+
 class Stage(enum.StrEnum):
     """Which stage of the load pipeline (:mod:`simulator.pipeline`) found a DesignError's problems.
 

@@ -26,14 +26,18 @@ so a source class costs what its own networks and host hold, not the size of the
 from __future__ import annotations
 
 import bisect
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from ipaddress import IPv4Address
+from typing import TypeVar
 
 from ..engine.topology import Namespace
 from ..engine.trace import Disposition, Trace
+from ..fanout import ordered_map
 from .probes import Probe, Via
 from .reachability import ClassGroups, Matrix, ProbeGroup, ReachResult, carried_reason, reason_shape
 
+_R = TypeVar("_R")
+_LEAST_CHUNKS = 16  # fewer chunks of source classes than this are computed in-process (forking costs more)
 _Entry = tuple  # (target, network, address, address text, port, proto, host hint): Matrix._ip_targets
 
 
@@ -277,23 +281,45 @@ class CoarseGroups:
         self._own: dict[tuple, Trace] = {}
         self.rclass = [fine.cls(r) for r in self.responder]
         self._dns = _Names(self)
+        self._source_list: list | None = None
 
     # --- sources -----------------------------------------------------------------------
     def groups(self, only: set[str] | None = None, ways: set[Via] | None = None,
-               beyond_own_links: bool = False, answered_only: bool = False) -> Iterator[ProbeGroup]:
-        ways = ways or {Via.IP, Via.DNS, Via.HOST}
-        for cid, members, placed in self.fine.sources():
-            if only is not None and cid not in only:
-                continue
-            acc = _Acc(cid, answered_only, beyond_own_links)
-            if placed:
-                if Via.IP in ways:
-                    self._ip(acc, placed)
-                if Via.DNS in ways:
-                    self._dns.add(acc, placed)
-                if Via.HOST in ways:
-                    self._host(acc, members, placed)
-            yield from acc.groups()
+               beyond_own_links: bool = False, answered_only: bool = False, workers: int = 1) -> Iterator[ProbeGroup]:
+        def groups_of(source: tuple) -> list[ProbeGroup]:
+            return list(self.groups_of(source, ways or {Via.IP, Via.DNS, Via.HOST}, beyond_own_links, answered_only))
+
+        for batch in self.map_sources(groups_of, only, workers):
+            yield from batch
+
+    def map_sources(self, work: Callable[[tuple], _R], only: set[str] | None = None, workers: int = 1) -> Iterator[_R]:
+        """``work`` of every source class (:meth:`ClassGroups.sources` entries; ``only``: these), in
+        order; with ``workers`` > 1 and many source classes, in forked processes (:mod:`simulator.fanout`)."""
+        todo = [s for s in self._sources() if only is None or s[0] in only]
+        return ordered_map(work, todo, workers, chunk=4, shared=self.shared_values(), least=_LEAST_CHUNKS)
+
+    def _sources(self) -> list[tuple[str, list[str], list[tuple[str, Namespace]]]]:
+        if self._source_list is None:
+            self._source_list = list(self.fine.sources())
+        return self._source_list
+
+    def shared_values(self) -> list[dict[str, int]]:
+        """The bundles' base counts: read by many groups, sent between processes by reference."""
+        return [d for _, d in self.all_counts.values()] + [d for _, d in self._dns.base.values()]
+
+    def groups_of(self, source: tuple, ways: set[Via], beyond_own_links: bool = False,
+                  answered_only: bool = False) -> Iterator[ProbeGroup]:
+        """The coarse groups of one source class (an entry of :meth:`ClassGroups.sources`)."""
+        cid, members, placed = source
+        acc = _Acc(cid, answered_only, beyond_own_links)
+        if placed:
+            if Via.IP in ways:
+                self._ip(acc, placed)
+            if Via.DNS in ways:
+                self._dns.add(acc, placed)
+            if Via.HOST in ways:
+                self._host(acc, members, placed)
+        return acc.groups()
 
     def _host(self, acc: _Acc, members: list[str], placed: list[tuple[str, Namespace]]) -> None:
         s0, ns0 = placed[0]

@@ -17,10 +17,10 @@ from __future__ import annotations
 import dataclasses
 import functools
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from ipaddress import IPv4Address
-from typing import overload
+from typing import TypeVar, overload
 
 from ..engine.dns import NameTable
 from ..engine.ipam import GWBRIDGE
@@ -30,6 +30,8 @@ from ..engine.walk import walk
 from ..model import Design
 from .classes import ContainerClass, container_classes
 from .probes import Probe, Via
+
+_R = TypeVar("_R")
 
 LOCALHOST = IPv4Address("127.0.0.1")
 OUTCOME_CACHE = 200_000  # outcomes kept per (sender, address, port): past this the cache starts again
@@ -145,6 +147,7 @@ class ReachResult:
     world: World
     probes: _Probes = _Probes()  # tuple[Probe, ...]: see _Probes
     with_traces: bool = False
+    workers: int = 1  # processes that compute the coarse groups of a large design (simulator.fanout)
 
     @property
     def engine_version(self) -> str:
@@ -222,9 +225,29 @@ class ReachResult:
         if given is not None:
             return coarsened(g for g in _group(self, given) if (only is None or g.source_class in only)
                              and g.via in kept and (g.reachable or not answered_only))
-        from .coarse import CoarseGroups
+        return self._coarse().groups(only, kept, beyond_own_links, answered_only, self.workers)
 
-        return CoarseGroups(self, self._matrix()).groups(only, kept, beyond_own_links, answered_only)
+    def map_coarse(self, work: Callable[[str, list[ProbeGroup]], _R], sources: Iterable[str] | None = None) -> Iterator[_R]:
+        """``work(source class, its coarse groups)`` for every source class (``sources``: these), in
+        matrix order: what a command makes of each source class's groups (a table, JSON text) is made
+        beside them, in :attr:`workers` processes on a large design, so only the results travel."""
+        only = None if sources is None else set(sources)
+        if self.__dict__.get("_given") is not None:
+            by_class: dict[str, list[ProbeGroup]] = {}
+            for g in self.coarse_groups(only):
+                by_class.setdefault(g.source_class, []).append(g)
+            return (work(cid, gs) for cid, gs in by_class.items())
+        cg = self._coarse()
+        ways = {Via.IP, Via.DNS, Via.HOST}
+        return cg.map_sources(lambda source: work(source[0], list(cg.groups_of(source, ways))), only, self.workers)
+
+    def _coarse(self):
+        cg = self.__dict__.get("_coarse_")
+        if cg is None:
+            from .coarse import CoarseGroups
+
+            cg = self.__dict__["_coarse_"] = CoarseGroups(self, self._matrix())
+        return cg
 
     def to_json(self) -> dict:
         return {
@@ -957,10 +980,11 @@ def after_lookup(ns: Namespace, step: DnsStep, hops: tuple[Hop, ...]) -> tuple[H
     return (dns_hop(ns, step),) + hops
 
 
-def reach_of(world: World, with_traces: bool = False) -> ReachResult:
+def reach_of(world: World, with_traces: bool = False, workers: int = 1) -> ReachResult:
     """The full reachability matrix of the world's design under the world's engine version
-    (``with_traces``: every probe with its full trace)."""
-    return ReachResult(world.design, world, with_traces=with_traces)
+    (``with_traces``: every probe with its full trace; ``workers``: processes for the coarse groups
+    of a large design)."""
+    return ReachResult(world.design, world, with_traces=with_traces, workers=workers)
 
 
 def compute_reach(design: Design, engine_version: str | None = None, with_traces: bool = False) -> ReachResult:

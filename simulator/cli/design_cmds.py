@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Iterator
 from enum import Enum
 from pathlib import Path
 
 import typer
 
+from ..fanout import default_workers
 from . import app
 from .common import (
     KernelChoice,
@@ -139,16 +141,22 @@ def reach(
                          "use --only with the tables or --format json")
     world = _world(design, engine_version, kernel, images)
     model = world.design
-    result = reach_of(world, with_traces=trace)
+    result = reach_of(world, with_traces=trace, workers=default_workers())
     pick = _ReachPick(result, source, target, only)
     if format is Format.json:
-        if by in (By.class_, By.outcome):
-            wide_groups = result.coarse_groups(pick.source_classes) if by is By.outcome else result.groups(pick.source_classes)
-            _stream_json(result, model, "groups", (g.to_json(trace) for g in wide_groups if pick.group(g)),
-                         {"classes": [{"id": c.id, "size": c.size, "members": list(c.members)} for c in result.classes]},
-                         examples=True)
+        classes = {"classes": [{"id": c.id, "size": c.size, "members": list(c.members)} for c in result.classes]}
+        if by is By.outcome:
+            rows = _JsonRows(model, examples=True)
+            chunks = result.map_coarse(lambda _, gs: list(rows.texts(g.to_json(trace) for g in gs if pick.group(g))),
+                                       pick.source_classes)
+            _stream_json(result, model, "groups", (t for chunk in chunks for t in chunk), classes)
+        elif by is By.class_:
+            rows = _JsonRows(model, examples=True)
+            _stream_json(result, model, "groups",
+                         rows.texts(g.to_json(trace) for g in result.groups(pick.source_classes) if pick.group(g)), classes)
         else:
-            _stream_json(result, model, "probes", (p.to_json(trace) for p in result.iter_probes() if pick.probe(p)))
+            rows = _JsonRows(model)
+            _stream_json(result, model, "probes", rows.texts(p.to_json(trace) for p in result.iter_probes() if pick.probe(p)))
         return
     from ..render.listeners import reach_footer
     from ..render.tables import reach_groups_table, reach_header, reach_matrix, reach_probe_tables, reach_summary, reach_totals
@@ -167,20 +175,26 @@ def reach(
     else:
         _table(reach_header(result), use)
         detail = by is By.class_ or bool(source or target)
+        draw = reach_groups_table if detail else reach_summary
+
+        def one_class(cid: str, groups: list) -> tuple[str, int, int, int]:
+            kept = [g for g in groups if pick.group(g)]
+            text = draw(result, cid, kept, use, width) if kept else ""
+            return text, sum(g.count for g in kept), sum(g.count for g in kept if g.reachable), len(kept)
+
+        drawn: Iterator[tuple[str, int, int, int]]
+        if detail:  # each source class's groups come together
+            from itertools import groupby
+
+            drawn = (one_class(cid, list(gs)) for cid, gs in
+                     groupby(result.groups(pick.source_classes), key=lambda g: g.source_class))
+        else:
+            drawn = result.map_coarse(one_class, pick.source_classes)
         probes = answered = n_groups = 0
-        batch: list = []
-        groups = result.groups(pick.source_classes) if detail else result.coarse_groups(pick.source_classes)
-        for g in groups:  # each source class's groups come together
-            if batch and g.source_class != batch[0].source_class:
-                _table((reach_groups_table if detail else reach_summary)(result, batch[0].source_class, batch, use, width), use)
-                batch = []
-            if pick.group(g):
-                batch.append(g)
-                probes += g.count
-                answered += g.count if g.reachable else 0
-                n_groups += 1
-        if batch:
-            _table((reach_groups_table if detail else reach_summary)(result, batch[0].source_class, batch, use, width), use)
+        for text, n, ok, k in drawn:  # each source class's table as it is made
+            if text:
+                _table(text, use)
+            probes, answered, n_groups = probes + n, answered + ok, n_groups + k
         _table(reach_totals(probes, answered, n_groups), use)
     typer.echo(reach_footer(model), nl=False)
 
@@ -233,15 +247,29 @@ class _ReachPick:
         return self._outcome(g.reachable)
 
 
-def _stream_json(result, model, key: str, rows, extra: dict | None = None, examples: bool = False) -> None:
+class _JsonRows:
+    """Rows of the reach JSON as the stream writes them: each with where its listener was learnt
+    (``examples``: a group's example probe's), laid out two levels down."""
+
+    def __init__(self, model, examples: bool = False) -> None:
+        from ..analysis.listeners import ListenerOrigins
+
+        self.origins = ListenerOrigins(model)
+        self.examples = examples
+
+    def texts(self, rows: Iterable[dict]) -> Iterator[str]:
+        for row in rows:
+            probe = row["example"] if self.examples else row
+            probe["listener_origin"] = self.origins.at(probe["via"], probe["responder"], probe["target"],
+                                                       probe["port"], probe["protocol"])
+            yield _indented(row, 2)
+
+
+def _stream_json(result, model, key: str, rows: Iterable[str], extra: dict | None = None) -> None:
     """Write the reach JSON object as ``json.dumps(data, indent=1)`` would, the list under ``key``
-    one entry at a time (memory does not grow with the number of probes)."""
-    from ..analysis.listeners import ListenerOrigins, unknown_listeners
-
-    origins = ListenerOrigins(model)
-
-    def origin(row: dict) -> None:
-        row["listener_origin"] = origins.at(row["via"], row["responder"], row["target"], row["port"], row["protocol"])
+    one entry at a time (``rows``: its entries as :class:`_JsonRows` lays them out; memory does not
+    grow with the number of probes)."""
+    from ..analysis.listeners import unknown_listeners
 
     head = {"design": result.design.name, "engine_version": result.engine_version, **(extra or {})}
     out = ["{\n"]
@@ -249,12 +277,8 @@ def _stream_json(result, model, key: str, rows, extra: dict | None = None, examp
         out.append(f" {json.dumps(k)}: {_indented(v, 1)},\n")
     out.append(f" {json.dumps(key)}: [")
     first = True
-    for row in rows:
-        if examples:
-            origin(row["example"])
-        else:
-            origin(row)
-        out.append(("\n  " if first else ",\n  ") + _indented(row, 2))
+    for text in rows:
+        out.append(("\n  " if first else ",\n  ") + text)
         first = False
         if len(out) >= 2000:
             typer.echo("".join(out), nl=False)

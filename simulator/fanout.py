@@ -1,0 +1,167 @@
+"""An ordered map whose work runs in forked worker processes.
+
+The analysis of a large design is a map over source classes whose work shares nothing but what
+was computed before it started (the world, the class tables). :func:`ordered_map` forks
+``workers`` processes that inherit all of that, hands each a share of the items in small chunks,
+and yields the results in the items' order as they arrive (a consumer prints as it goes). With
+one worker, few items or no ``fork`` it is the builtin ``map``: the results are the same either
+way, which the tests check.
+
+Results travel back pickled. Objects listed in ``shared`` (large values built before the fork
+and read by many results, such as a bundle's target counts) travel as a reference to the
+parent's copy instead of by value.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import pickle
+import signal
+import struct
+import sys
+import traceback
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import BinaryIO, TypeVar
+
+from .errors import WorkerError
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+_HEADER = struct.Struct("<Q")
+_OK, _FAILED = b"o", b"f"
+
+
+def default_workers() -> int:
+    """Workers for this machine: ``NETSIM_JOBS`` when set (1 turns fan-out off), else the CPUs
+    this process may run on, at most 4."""
+    given = os.environ.get("NETSIM_JOBS", "").strip()
+    if given.isdigit() and int(given) > 0:
+        return int(given)
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cpus = os.cpu_count() or 1
+    return max(1, min(cpus, 4))
+
+
+def ordered_map(work: Callable[[T], R], items: Sequence[T], workers: int = 1, chunk: int = 4,
+                shared: Iterable[object] = (), least: int = 2) -> Iterator[R]:
+    """``map(work, items)``, computed by ``workers`` forked processes when there are at least
+    ``least`` chunks of ``chunk`` items; the results in order."""
+    chunks = (len(items) + chunk - 1) // chunk
+    if workers <= 1 or chunks < max(least, 2) or not hasattr(os, "fork"):
+        yield from map(work, items)
+        return
+    yield from _Pool(work, items, min(workers, chunks), chunk, shared).results(chunks)
+
+
+class _Pool:
+    def __init__(self, work: Callable, items: Sequence, workers: int, chunk: int, shared: Iterable[object]) -> None:
+        self.work, self.items, self.workers, self.chunk = work, items, workers, chunk
+        self.shared = {id(o): o for o in shared}
+        self.pids: list[int] = []
+        self.pipes: list[BinaryIO] = []
+
+    def results(self, chunks: int) -> Iterator:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        try:
+            for w in range(self.workers):
+                read_fd, write_fd = os.pipe()
+                pid = os.fork()
+                if pid == 0:  # the worker: never returns
+                    os.close(read_fd)
+                    self._serve(w, chunks, write_fd)
+                os.close(write_fd)
+                self.pids.append(pid)
+                self.pipes.append(os.fdopen(read_fd, "rb", buffering=1 << 20))
+            for c in range(chunks):
+                yield from self._receive(self.pipes[c % self.workers])
+        finally:
+            self._stop()
+
+    def _serve(self, w: int, chunks: int, fd: int) -> None:
+        """The worker's life: its chunks, in order, each sent as one message; then exit without
+        running the parent's clean-up (buffers, atexit handlers)."""
+        code = 0
+        try:
+            signal.signal(signal.SIGINT, signal.SIG_DFL)
+            out = os.fdopen(fd, "wb", buffering=1 << 20)
+            shared = self.shared
+            for c in range(w, chunks, self.workers):
+                part = self.items[c * self.chunk:(c + 1) * self.chunk]
+                try:
+                    body = _OK + _dumps([self.work(x) for x in part], shared)
+                except Exception as e:  # noqa: BLE001 - a failure travels to the parent, which raises it
+                    body = _FAILED + _failure(e)
+                out.write(_HEADER.pack(len(body)))
+                out.write(body)
+                if body[:1] == _FAILED:
+                    break
+            out.flush()
+        except BaseException:  # noqa: BLE001 - the parent went away or was interrupted: nothing to tell
+            code = 1
+        finally:
+            os._exit(code)
+
+    def _receive(self, pipe: BinaryIO) -> list:
+        head = pipe.read(_HEADER.size)
+        if len(head) < _HEADER.size:
+            raise WorkerError("a worker process ended before sending its results (killed, or out of memory?)")
+        (size,) = _HEADER.unpack(head)
+        body = pipe.read(size)
+        if body[:1] == _FAILED:
+            raise pickle.loads(body[1:])
+        return _loads(body[1:], self.shared)
+
+    def _stop(self) -> None:
+        for pipe in self.pipes:
+            pipe.close()
+        for pid in self.pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        for pid in self.pids:
+            try:
+                os.waitpid(pid, 0)
+            except ChildProcessError:
+                pass
+
+
+def _failure(e: Exception) -> bytes:
+    try:
+        return pickle.dumps(e)
+    except Exception:  # noqa: BLE001 - an exception that cannot be pickled travels as its traceback
+        return pickle.dumps(WorkerError("".join(traceback.format_exception(e))))
+
+
+class _Pickler(pickle.Pickler):
+    def __init__(self, file, shared: dict[int, object]) -> None:
+        super().__init__(file, protocol=pickle.HIGHEST_PROTOCOL)
+        self.shared = shared
+
+    def persistent_id(self, obj):
+        key = id(obj)
+        return key if key in self.shared and self.shared[key] is obj else None
+
+
+class _Unpickler(pickle.Unpickler):
+    def __init__(self, file, shared: dict[int, object]) -> None:
+        super().__init__(file)
+        self.shared = shared
+
+    def persistent_load(self, pid):
+        return self.shared[pid]
+
+
+def _dumps(value: object, shared: dict[int, object]) -> bytes:
+    buf = io.BytesIO()
+    _Pickler(buf, shared).dump(value)
+    return buf.getvalue()
+
+
+def _loads(data: bytes, shared: dict[int, object]):
+    return _Unpickler(io.BytesIO(data), shared).load()

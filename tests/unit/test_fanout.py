@@ -1,0 +1,90 @@
+"""simulator.fanout: a map whose work runs in forked processes gives what the builtin map gives,
+in order; failures reach the caller; shared values come back as the parent's own objects; and the
+coarse groups of a large design are the same computed in workers as in one process."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from simulator.analysis.reachability import reach_of
+from simulator.errors import NetsimError
+from simulator.fanout import default_workers, ordered_map
+from simulator.pipeline import load
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+from scale_bench import generate  # noqa: E402
+
+
+def _pid_and_square(x: int) -> tuple[int, int]:
+    return os.getpid(), x * x
+
+
+def test_results_come_in_order_and_from_other_processes():
+    items = list(range(103))
+    got = list(ordered_map(_pid_and_square, items, workers=3, chunk=4))
+    assert [sq for _, sq in got] == [x * x for x in items]
+    pids = {pid for pid, _ in got}
+    assert os.getpid() not in pids and len(pids) == 3
+
+
+def test_few_items_or_one_worker_stay_in_this_process():
+    assert {pid for pid, _ in ordered_map(_pid_and_square, range(20), workers=1)} == {os.getpid()}
+    assert {pid for pid, _ in ordered_map(_pid_and_square, range(20), workers=2, chunk=4, least=16)} == {os.getpid()}
+
+
+def _fails_at_50(x: int) -> int:
+    if x == 50:
+        raise NetsimError(f"item {x} is bad")
+    return x
+
+
+def test_a_failure_in_a_worker_is_raised_to_the_caller_after_the_results_before_it():
+    seen = []
+    with pytest.raises(NetsimError, match="item 50 is bad"):
+        for x in ordered_map(_fails_at_50, list(range(100)), workers=2, chunk=5):
+            seen.append(x)
+    assert seen == list(range(50))
+
+
+def test_stopping_early_leaves_no_worker_behind():
+    it = ordered_map(_pid_and_square, list(range(400)), workers=2, chunk=2)
+    pids = {next(it)[0] for _ in range(3)}
+    it.close()
+    for pid in pids:
+        with pytest.raises(ChildProcessError):
+            os.waitpid(pid, os.WNOHANG)  # reaped already: not a child any more
+
+
+def test_shared_values_come_back_as_the_parents_objects():
+    big = {f"class{i}": i for i in range(1000)}
+    other = {"a": 1}
+    got = list(ordered_map(lambda i: (big, dict(other), i), list(range(40)), workers=2, chunk=2, shared=[big]))
+    assert all(b is big for b, _, _ in got)
+    assert all(o == other and o is not other for _, o, _ in got)
+
+
+def test_netsim_jobs_sets_the_workers(monkeypatch):
+    monkeypatch.setenv("NETSIM_JOBS", "3")
+    assert default_workers() == 3
+    monkeypatch.setenv("NETSIM_JOBS", "1")
+    assert default_workers() == 1
+
+
+def test_coarse_groups_in_workers_equal_those_in_one_process():
+    world = load(yaml.safe_dump(generate(500, 24, 6, seed=7))).world()
+    alone = reach_of(world)
+    fanned = reach_of(world, workers=2)
+    assert len(alone.classes) >= 64, "enough source classes to fork"
+    one = [(g, tuple(g.target_counts)) for g in alone.coarse_groups()]
+    two = [(g, tuple(g.target_counts)) for g in fanned.coarse_groups()]
+    assert [g.source_class for g, _ in one] == [g.source_class for g, _ in two]
+    assert one == two
+    drawn = list(fanned.map_coarse(lambda cid, gs: (cid, os.getpid(), sum(g.count for g in gs))))
+    assert {pid for _, pid, _ in drawn} - {os.getpid()}, "the groups were made in workers"
+    assert [(cid, n) for cid, _, n in drawn] == [(cid, sum(g.count for g, _ in one if g.source_class == cid))
+                                                 for cid in dict.fromkeys(g.source_class for g, _ in one)]
