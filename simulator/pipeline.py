@@ -61,16 +61,21 @@ class Loaded:
     other_warnings: tuple[Problem, ...] = ()  # the engine's and an --intent file's warnings
     _worlds: dict = field(default_factory=dict, compare=False, repr=False)
 
-    def world(self, engine_version: str | None = None) -> World:
+    def world(self, engine_version: str | None = None, *, on_demand: bool = False) -> World:
         """The :class:`~simulator.engine.topology.World` of the design on ``engine_version`` (None: the
-        design's own), built once per version and kept."""
+        design's own), built once per version and kept. ``on_demand``: its namespaces laid out when
+        first read (:meth:`~simulator.engine.topology.World.lay_out_on_demand`: a trace reads a few),
+        not all now."""
         key = _version_key(self.design, engine_version)
         found = self._worlds.get(key)
         if found is None or not found.laid_out:  # the engine checks' world has addresses and ports only
             with cycle_collection_paused():
                 if found is None:
                     found = self._worlds[key] = build_world(self.design, engine_version)
-                found.layout  # noqa: B018 - laid out here, while the collector is paused
+                if on_demand:
+                    found.lay_out_on_demand()
+                else:
+                    found.lay_out()  # laid out here, while the collector is paused
         return found
 
     def with_design(self, design: Design) -> Loaded:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from ipaddress import IPv4Address
 
-from ..engine.topology import Namespace, World, build_world
+from ..engine.topology import EXTERNAL, Namespace, World, build_world
 from ..engine.trace import Disposition, DnsStep, RouteOutcome, RouteStep, Step, Trace
 from ..engine.walk import walk
 from ..errors import QueryError
@@ -29,12 +29,12 @@ def traces_in(world: World, source: str, target: str, port: int | None,
     """
     design = world.design
     matrix = Matrix(world, with_traces=True)
-    srcs = dict(matrix.sources())
-    if source not in srcs:
+    ns = _source(world, source)
+    if ns is None:
         from ..loaders.yamlsource import did_you_mean
 
+        srcs = dict(matrix.sources())
         raise QueryError(f"unknown source {source!r}{did_you_mean(source, srcs)}; choose one of: {', '.join(sorted(srcs))}")
-    ns = srcs[source]
     dials: list[tuple[str, IPv4Address | None, list[DnsStep]]] = []
     if design.has_container(target):
         owner_ns_id = world.ns_of.get(target)
@@ -85,6 +85,22 @@ def traces_in(world: World, source: str, target: str, port: int | None,
                 t = Trace(after_lookup(ns, pre[0], t.hops), t.disposition, t.reason, t.responder)
             out.append((f"{label} port {p}/{proto}", t))
     return out
+
+
+def _source(world: World, name: str) -> Namespace | None:
+    """The namespace of the source ``name`` as :meth:`Matrix.sources` names them (a later entry there
+    wins: the external peer, then a host, then a container), without laying out every source's."""
+    design = world.design
+    if name == "external":
+        return world.namespaces[EXTERNAL]
+    if len(design.hosts) == 1:
+        if name == "host":
+            return world.host_ns(design.hosts[0].name)
+    elif design.has_host(name):
+        return world.host_ns(name)
+    if design.has_container(name) and name in world.ns_of:
+        return world.namespace_of(name)
+    return None
 
 
 def _host_address(world: World, ns: Namespace, host: str) -> IPv4Address | None:

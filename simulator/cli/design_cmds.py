@@ -321,8 +321,10 @@ def trace(
         netsim trace designs/frontend-backend.yaml external proxy:443
     """
     from ..analysis.paths import traces_in
+    from ..loaders.listeners import using_images
 
-    world = _world(design, engine_version, kernel)
+    with using_images(None):  # loaded as _world loads it; laid out as far as the trace reads
+        world = load_checked(design, engine_version, kernel).world(engine_version, on_demand=True)
     from .render_cmds import split_target  # (render_cmds imports this module: imported here)
 
     name, port = split_target(target)

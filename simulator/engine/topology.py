@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, replace
 from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 
 from ..cidr import highest_free
+from ..errors import UnknownName
 from ..model import Design, Driver, GatewayMode, Host, ModeKind, Network
 from .ipam import GWBRIDGE, Addressing, allocate, gwbridge_network
 from .netfilter import Ruleset
@@ -115,8 +116,23 @@ class World:
 
     @property
     def laid_out(self) -> bool:
-        """Whether :attr:`layout` has been built."""
-        return self._layout is not None
+        """Whether :attr:`layout` has been built, all of it (not only what was read of an on-demand one)."""
+        layout = self._layout
+        return layout is not None and all(not isinstance(d, _OnDemand) or d.filled for d in (layout.namespaces, layout.segments))
+
+    def lay_out(self) -> None:
+        """:attr:`layout`, all of it, now (an on-demand one is completed)."""
+        for whole in (self.layout.namespaces, self.layout.segments):
+            if isinstance(whole, _OnDemand):
+                whole.fill()
+
+    def lay_out_on_demand(self) -> None:
+        """Lay each namespace and segment out the first time it is read, not all at once: a trace
+        reads the few its packet crosses (at 10,000 containers laying them all out took a tenth of
+        `netsim trace`). Each is the one :attr:`layout` would hold; reading a whole dict (iterating,
+        its length) lays out all of it first, in layout order."""
+        if self._layout is None:
+            self._layout = _on_demand_layout(self)
 
     @property
     def namespaces(self) -> dict[str, Namespace]:
@@ -166,62 +182,134 @@ def build_world(design: Design, engine_version: str | None = None) -> World:
 def _lay_out(world: World) -> Layout:
     """Every namespace, interface, route and listener of the world, and its hosts' rules (built when
     first read: :attr:`Namespace.ruleset`)."""
-    design, version, addressing = world.design, world.version, world.addressing
+    build = _Builder(world)
     namespaces: dict[str, Namespace] = {}
     segments: dict[tuple, list[Interface]] = {}
-    ns_of: dict[str, str] = {}
+    for ns_id in build.order():
+        ns = namespaces[ns_id] = build.namespace(ns_id, segments.get)
+        for iface in ns.interfaces.values():
+            if iface.segment is not None:
+                segments.setdefault(iface.segment, []).append(iface)
+    return Layout(namespaces, segments, build.ns_of)
 
-    def attach(ns: Namespace, iface: Interface) -> None:
-        ns.interfaces[iface.name] = iface
-        if iface.segment is not None:
-            segments.setdefault(iface.segment, []).append(iface)
-        if iface.address is not None:
-            ns.routes.append(Route(iface.address.network, iface.name))
 
-    bridges_on: dict[str | None, list] = {}  # host -> its bridge segments, in allocation order
-    for seg in addressing.segments.values():
-        if seg.bridge is not None:
-            bridges_on.setdefault(seg.host, []).append(seg)
+class _Builder:
+    """Builds the namespaces of a world one at a time, each the same whether all are built in order
+    (:func:`_lay_out`) or one is asked for (:class:`_OnDemand`): a namespace reads only the design,
+    the addressing and the published ports, never another namespace (the external peer reads which
+    interfaces a macvlan/ipvlan segment has, through the ``segment`` function it is given)."""
 
-    # --- hosts -------------------------------------------------------------------
-    for host in design.hosts:
+    def __init__(self, world: World):
+        self.world = world
+        self.design, self.version, self.addressing = world.design, world.version, world.addressing
+        self.bridges_on: dict[str | None, list] = {}  # host -> its bridge segments, in allocation order
+        for seg in self.addressing.segments.values():
+            if seg.bridge is not None:
+                self.bridges_on.setdefault(seg.host, []).append(seg)
+        # container -> namespace id, and the containers living in each namespace (design order)
+        ns_of: dict[str, str] = {}
+        self.residents: dict[str, list] = {}
+        for c in self.design.containers:
+            if c.mode.kind is ModeKind.HOST:
+                ns_of[c.name] = f"host:{c.host}"
+            elif c.mode.kind is not ModeKind.CONTAINER:
+                ns_of[c.name] = f"ctr:{c.name}"
+        for c in self.design.containers:  # shared namespaces (network_mode container:X) join their owner's
+            if c.mode.kind is ModeKind.CONTAINER:
+                owner = self.design.namespace_owner(c.name)
+                if owner is not None and owner in ns_of:
+                    ns_of[c.name] = ns_of[owner]
+        for c in self.design.containers:
+            ns_id = ns_of.get(c.name)
+            if ns_id is not None:
+                self.residents.setdefault(ns_id, []).append(c)
+        self.ns_of = ns_of
+        self.own = {f"ctr:{c.name}": c for c in self.design.containers
+                    if c.mode.kind is not ModeKind.HOST and c.mode.kind is not ModeKind.CONTAINER}
+
+    def order(self) -> list[str]:
+        """Every namespace id, in layout order: hosts, containers (design order), the external peer."""
+        return [f"host:{h.name}" for h in self.design.hosts] + list(self.own) + [EXTERNAL]
+
+    def namespace(self, ns_id: str, segment: Callable[[tuple], list[Interface] | None]) -> Namespace:
+        """The namespace ``ns_id`` (one of :meth:`order`); ``segment``: the interfaces laid out on a
+        segment, read by the external peer only (the interfaces of the other namespaces)."""
+        if ns_id == EXTERNAL:
+            return self._external(segment)
+        kind, _, name = ns_id.partition(":")
+        ns = self._host(self.design.host(name)) if kind == "host" else self._container(self.own[ns_id])
+        for c in self.residents.get(ns_id, ()):  # every container listens in its namespace (host mode: the host's)
+            if c.mode.kind is ModeKind.CONTAINER:
+                ns.members.append(c.name)
+            for lst in c.listeners:
+                ns.listeners.setdefault((lst.port, lst.protocol.value), c.name)
+        return ns
+
+    def hosts_on(self, key: tuple) -> list[str]:
+        """The host namespaces that may have an interface on segment ``key`` (:meth:`_host`: a LAN
+        interface, bridges), in layout order."""
+        if key[0] == "lan":
+            return [f"host:{h.name}" for h in self.design.hosts if lan_segment(h.lan_address.network) == key]
+        if key[0] == "bridge" and len(key) == 3 and self.design.has_host(key[2]):
+            return [f"host:{key[2]}"]
+        return []
+
+    def networks_on(self, key: tuple) -> list[str]:
+        """The networks whose containers' interfaces may be on segment ``key`` (:meth:`interface_segment`)."""
+        if key[0] in ("bridge", "overlay") and len(key) >= 2:
+            return [key[1]]
+        return [n.name for n in self.design.networks if n.driver in (Driver.MACVLAN, Driver.IPVLAN)]
+
+    def interface_segment(self, net: Network, ep, host_name: str) -> tuple:
+        """The L2 segment of a container's interface for endpoint ``ep`` on ``net``."""
+        if net.driver is Driver.OVERLAY:
+            return ("overlay", net.name)
+        if net.driver in (Driver.MACVLAN, Driver.IPVLAN):
+            return lan_segment_for(self.design, net, host_name)
+        return ("bridge", ep.segment[0], host_name)
+
+    def _host(self, host: Host) -> Namespace:
+        design, world = self.design, self.world
         ns = Namespace(f"host:{host.name}", "host", host.name, ip_forward=host.daemon.ip_forward)
-        attach(ns, Interface("lo", ns.id, LOOPBACK_ADDRESS, None, "lo"))
-        attach(ns, Interface(host.lan_interface, ns.id, host.lan_address, lan_segment(host.lan_address.network), "lan"))
-        for seg in bridges_on.get(host.name, ()):
+        _attach(ns, Interface("lo", ns.id, LOOPBACK_ADDRESS, None, "lo"))
+        _attach(ns, Interface(host.lan_interface, ns.id, host.lan_address, lan_segment(host.lan_address.network), "lan"))
+        for seg in self.bridges_on.get(host.name, ()):
             addr = IPv4Interface((int(seg.gateway), seg.subnet.prefixlen)) if seg.gateway else None
-            attach(ns, Interface(seg.bridge, ns.id, addr, ("bridge", seg.network, host.name), "bridge", network=seg.network))
-        namespaces[ns.id] = ns
+            _attach(ns, Interface(seg.bridge, ns.id, addr, ("bridge", seg.network, host.name), "bridge", network=seg.network))
+        # rules and published ports
+        hb, eph = world.bindings[host.name], world.ephemeral[host.name]
+        ns._make_ruleset = _ruleset_maker(design, self.addressing, host, self.version, hb, tuple(eph))
+        ns.routes.append(Route(DEFAULT_ROUTE, host.lan_interface, None))
+        ns.routes.extend(Route(prefix, host.lan_interface, via) for prefix, via in host.gateways)
+        if host.daemon.userland_proxy:
+            for b in hb:
+                if design.has_network(b.network) and design.network(b.network).gateway_mode == "routed":
+                    continue  # NAT disabled: the host port is ignored, no docker-proxy (getNATDisabled, moby 28.5.2)
+                ns.proxies[(b.host_ip, b.host_port, b.protocol)] = b
+        return ns
 
-    # --- containers ----------------------------------------------------------------
-    for c in design.containers:
-        if c.mode.kind is ModeKind.HOST:
-            ns_of[c.name] = f"host:{c.host}"
-            continue
-        if c.mode.kind is ModeKind.CONTAINER:
-            continue
+    def _container(self, c) -> Namespace:
+        design, addressing = self.design, self.addressing
         ns = Namespace(f"ctr:{c.name}", "container", c.host, members=[c.name])
-        attach(ns, Interface("lo", ns.id, LOOPBACK_ADDRESS, None, "lo"))
-        ns_of[c.name] = ns.id
-        namespaces[ns.id] = ns
+        _attach(ns, Interface("lo", ns.id, LOOPBACK_ADDRESS, None, "lo"))
         if c.mode.kind is ModeKind.NONE:
-            continue
+            return ns
         host = design.host(c.host)
         gw_net = gw_ifname = gw_ep = None  # the first endpoint that offers a gateway (as gateway_endpoint_network)
-        for idx, (ep, has_gw) in enumerate(ordered_endpoints(design, addressing, c, version)):
+        for idx, (ep, has_gw) in enumerate(ordered_endpoints(design, addressing, c, self.version)):
             net = _network(design, ep.network)
             ifname = f"eth{idx}"
+            seg_key = self.interface_segment(net, ep, c.host)
             if net.driver is Driver.OVERLAY:
-                attach(ns, Interface(ifname, ns.id, ep.interface, ("overlay", net.name), "overlay", network=net.name))
+                _attach(ns, Interface(ifname, ns.id, ep.interface, seg_key, "overlay", network=net.name))
                 ns.has_embedded_dns = True
             elif net.driver in (Driver.MACVLAN, Driver.IPVLAN):
                 parent = net.parent_interface or host.lan_interface
-                seg_key = lan_segment_for(design, net, c.host)
-                attach(ns, Interface(ifname, ns.id, ep.interface, seg_key, net.driver.value, network=net.name,
-                                     parent=parent, mode=net.mode or ("bridge" if net.driver is Driver.MACVLAN else "l2")))
+                _attach(ns, Interface(ifname, ns.id, ep.interface, seg_key, net.driver.value, network=net.name,
+                                      parent=parent, mode=net.mode or ("bridge" if net.driver is Driver.MACVLAN else "l2")))
                 ns.has_embedded_dns = True
             else:
-                attach(ns, Interface(ifname, ns.id, ep.interface, ("bridge", ep.segment[0], c.host), "veth", network=net.name))
+                _attach(ns, Interface(ifname, ns.id, ep.interface, seg_key, "veth", network=net.name))
                 if not net.default_bridge:
                     ns.has_embedded_dns = True
             if has_gw and gw_net is None:
@@ -233,62 +321,171 @@ def _lay_out(world: World) -> Layout:
             for iface in list(ns.interfaces.values()):
                 if iface.kind == "ipvlan" and iface.mode in ("l3", "l3s"):
                     ns.routes.append(Route(DEFAULT_ROUTE, iface.name))
+        return ns
 
-    # shared namespaces (network_mode container:X) join their owner's namespace
-    for c in design.containers:
-        if c.mode.kind is ModeKind.CONTAINER:
-            owner = design.namespace_owner(c.name)
-            if owner is not None and owner in ns_of:
-                ns_of[c.name] = ns_of[owner]
-                namespaces[ns_of[owner]].members.append(c.name)
+    def _external(self, segment: Callable[[tuple], list[Interface] | None]) -> Namespace:
+        """The external LAN peer: an address on each LAN, and on each macvlan/ipvlan subnet whose
+        segment has an interface of another namespace."""
+        design, addressing = self.design, self.addressing
+        ext = Namespace(EXTERNAL, "external", None)
+        taken = {h.lan_address.ip for h in design.hosts} | {
+            ep.address for ep in addressing.endpoints.values()
+        }
+        for idx, lan in enumerate(sorted({h.lan_address.network for h in design.hosts}, key=str)):
+            ext_addr = _external_address(lan, taken)
+            _attach(ext, Interface(f"eth{idx}", EXTERNAL, IPv4Interface(f"{ext_addr}/{lan.prefixlen}"), lan_segment(lan), "lan"))
+        # a macvlan/ipvlan parent is on the LAN: the peer also holds an address in those subnets
+        for seg in addressing.segments.values():
+            seg_net = design.network(seg.network) if design.has_network(seg.network) else None
+            if seg_net is None or seg_net.driver not in (Driver.MACVLAN, Driver.IPVLAN):
+                continue
+            members = [i for i in segment(lan_segment_for(design, seg_net, seg.host)) or () if i.ns != EXTERNAL]
+            if not members or any(i.address and seg.subnet == i.address.network for i in ext.interfaces.values()):
+                continue
+            ext_addr = _external_address(seg.subnet, taken | {seg.gateway} if seg.gateway else taken)
+            _attach(ext, Interface(f"eth{len(ext.interfaces)}", EXTERNAL, IPv4Interface(f"{ext_addr}/{seg.subnet.prefixlen}"),
+                                   members[0].segment, "lan"))
+        for host in design.hosts:
+            lan_if = next(i.name for i in ext.interfaces.values() if i.segment == lan_segment(host.lan_address.network))
+            ext.routes.extend(Route(seg.subnet, lan_if, host.lan_address.ip, host_hint=host.name)
+                              for seg in self.bridges_on.get(host.name, ()))
+        return ext
 
-    # listeners: every container listens in its namespace (host mode: the host's)
-    for c in design.containers:
-        ns_id = ns_of.get(c.name)
-        if ns_id is None:
-            continue
-        for lst in c.listeners:
-            namespaces[ns_id].listeners.setdefault((lst.port, lst.protocol.value), c.name)
 
-    # --- rules and published ports per host ------------------------------------------
-    for host in design.hosts:
-        hb, eph = world.bindings[host.name], world.ephemeral[host.name]
-        ns = namespaces[f"host:{host.name}"]
-        ns._make_ruleset = _ruleset_maker(design, addressing, host, version, hb, tuple(eph))
-        ns.routes.append(Route(DEFAULT_ROUTE, host.lan_interface, None))
-        ns.routes.extend(Route(prefix, host.lan_interface, via) for prefix, via in host.gateways)
-        if host.daemon.userland_proxy:
-            for b in hb:
-                if design.has_network(b.network) and design.network(b.network).gateway_mode == "routed":
-                    continue  # NAT disabled: the host port is ignored, no docker-proxy (getNATDisabled, moby 28.5.2)
-                ns.proxies[(b.host_ip, b.host_port, b.protocol)] = b
+def _on_demand_layout(world: World) -> Layout:
+    """A :class:`Layout` whose namespaces and segments are built when first read (:class:`_OnDemand`)."""
+    build = _Builder(world)
+    order = build.order()
+    known = set(order)
+    position = {ns_id: i for i, ns_id in enumerate(order)}
+    by_network: dict[str, set[str]] = {}  # network -> the namespaces of containers with an endpoint on it
 
-    # --- the external LAN peer ---------------------------------------------------------
-    ext = Namespace(EXTERNAL, "external", None)
-    taken = {h.lan_address.ip for h in design.hosts} | {
-        ep.address for ep in addressing.endpoints.values()
-    }
-    for idx, lan in enumerate(sorted({h.lan_address.network for h in design.hosts}, key=str)):
-        ext_addr = _external_address(lan, taken)
-        attach(ext, Interface(f"eth{idx}", EXTERNAL, IPv4Interface(f"{ext_addr}/{lan.prefixlen}"), lan_segment(lan), "lan"))
-    # a macvlan/ipvlan parent is on the LAN: the peer also holds an address in those subnets
-    for seg in addressing.segments.values():
-        seg_net = design.network(seg.network) if design.has_network(seg.network) else None
-        if seg_net is None or seg_net.driver not in (Driver.MACVLAN, Driver.IPVLAN):
-            continue
-        members = [i for i in segments.get(lan_segment_for(design, seg_net, seg.host), ()) if i.ns != EXTERNAL]
-        if not members or any(i.address and seg.subnet == i.address.network for i in ext.interfaces.values()):
-            continue
-        ext_addr = _external_address(seg.subnet, taken | {seg.gateway} if seg.gateway else taken)
-        attach(ext, Interface(f"eth{len(ext.interfaces)}", EXTERNAL, IPv4Interface(f"{ext_addr}/{seg.subnet.prefixlen}"),
-                              members[0].segment, "lan"))
-    for host in design.hosts:
-        lan_if = next(i.name for i in ext.interfaces.values() if i.segment == lan_segment(host.lan_address.network))
-        ext.routes.extend(Route(seg.subnet, lan_if, host.lan_address.ip, host_hint=host.name)
-                          for seg in bridges_on.get(host.name, ()))
-    namespaces[EXTERNAL] = ext
+    def touching(key: tuple) -> list[str]:
+        """The namespaces that may have an interface on segment ``key``, in layout order."""
+        if not by_network:
+            for (container, _), ep in build.addressing.endpoints.items():
+                ns_id = f"ctr:{container}"
+                if ns_id in build.own:
+                    by_network.setdefault(ep.network, set()).add(ns_id)
+                    by_network.setdefault(ep.segment[0], set()).add(ns_id)
+        ctrs = set().union(*(by_network.get(net, ()) for net in build.networks_on(key)))
+        return build.hosts_on(key) + sorted(ctrs, key=position.__getitem__)
 
-    return Layout(namespaces, segments, ns_of)
+    def others_on(key: tuple) -> list[Interface] | None:  # the interfaces on a segment, but the external peer's
+        found = [i for ns_id in touching(key) for i in namespaces[ns_id].interfaces.values() if i.segment == key]
+        return found or None
+
+    def make_namespace(ns_id: object) -> Namespace | None:
+        return build.namespace(ns_id, others_on) if isinstance(ns_id, str) and ns_id in known else None
+
+    def make_segment(key: object) -> list[Interface] | None:
+        if not isinstance(key, tuple):
+            return None
+        found = (others_on(key) or []) + [i for i in namespaces[EXTERNAL].interfaces.values() if i.segment == key]
+        return found or None
+
+    def all_segments() -> dict[tuple, list[Interface]]:
+        whole: dict[tuple, list[Interface]] = {}
+        for ns in namespaces.values():  # every namespace, in layout order
+            for iface in ns.interfaces.values():
+                if iface.segment is not None:
+                    whole.setdefault(iface.segment, []).append(iface)
+        return whole
+
+    namespaces: _OnDemand = _OnDemand(make_namespace, lambda: {ns_id: namespaces[ns_id] for ns_id in order})
+    segments: _OnDemand = _OnDemand(make_segment, all_segments)
+    return Layout(namespaces, segments, build.ns_of)
+
+
+class _OnDemand(dict):
+    """A dict whose entries are made when first read: ``make(key)`` (None: no such key). What reads
+    the whole dict (iteration, length, views, comparison) first fills it with ``whole()``, in order."""
+
+    def __init__(self, make: Callable[[object], object | None], whole: Callable[[], dict]):
+        super().__init__()
+        self._make: Callable[[object], object | None] | None = make
+        self._whole: Callable[[], dict] | None = whole
+
+    def _fetch(self, key: object) -> object | None:
+        if dict.__contains__(self, key):
+            return dict.__getitem__(self, key)
+        if self._make is None:  # filled: there is no such key
+            return None
+        value = self._make(key)
+        if value is not None:
+            dict.__setitem__(self, key, value)
+        return value
+
+    @property
+    def filled(self) -> bool:
+        """Whether every entry is made."""
+        return self._whole is None
+
+    def fill(self) -> None:
+        """Every entry made now, in order."""
+        if self._whole is not None:
+            whole, self._whole = self._whole, None
+            made = {**whole()}
+            for key in made:  # what was read before is kept (the same objects)
+                if dict.__contains__(self, key):
+                    made[key] = dict.__getitem__(self, key)
+            dict.clear(self)
+            dict.update(self, made)
+            self._make = None
+
+    def __missing__(self, key: object) -> object:
+        value = self._fetch(key)
+        if value is None:
+            raise UnknownName(f"the world has no {key!r}")  # a KeyError
+        return value
+
+    def get(self, key: object, default: object = None) -> object:
+        value = self._fetch(key)
+        return default if value is None else value
+
+    def __contains__(self, key: object) -> bool:
+        return self._fetch(key) is not None
+
+    def __iter__(self):
+        self.fill()
+        return dict.__iter__(self)
+
+    def __len__(self) -> int:
+        self.fill()
+        return dict.__len__(self)
+
+    def __eq__(self, other: object) -> bool:
+        self.fill()
+        return dict.__eq__(self, other)
+
+    __hash__ = None
+
+    def __repr__(self) -> str:
+        self.fill()
+        return dict.__repr__(self)
+
+    def keys(self):
+        self.fill()
+        return dict.keys(self)
+
+    def values(self):
+        self.fill()
+        return dict.values(self)
+
+    def items(self):
+        self.fill()
+        return dict.items(self)
+
+    def copy(self) -> dict:
+        self.fill()
+        return dict(dict.items(self))
+
+
+def _attach(ns: Namespace, iface: Interface) -> None:
+    """``iface`` in ``ns``, with the connected route of its address."""
+    ns.interfaces[iface.name] = iface
+    if iface.address is not None:
+        ns.routes.append(Route(iface.address.network, iface.name))
 
 
 def _ruleset_maker(design: Design, addressing: Addressing, host: Host, version: EngineVersion,
