@@ -114,6 +114,7 @@ def _same_ns(result: ReachResult, a: str, b: str) -> bool:
 
 
 AUDIENCE_ORDER = {"external": 0, "other networks": 1, "host": 2}
+NOT_KNOWN = "?"  # no audience: one told by :func:`audience` itself (a source that is no container, a namespace missing)
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,11 +202,16 @@ class _Listeners:
         self.class_by_member = {m: c.id for c in result.classes for m in c.members}
         self._own: dict[str, list[str]] | None = None
         self._networks: dict[tuple[str, int, str], list[tuple[str, int, str]]] | None = None
-        self._alone: set[str] | None = None
+        self._ip_places: dict[tuple, int] = {}
+        self._holders: dict[str | None, dict[int, list[str]]] = {}
         self._class_addresses: dict[str, frozenset[int]] = {}
         self._host_addresses: frozenset[int] | None = None
         self._held: dict[str, frozenset[int]] = {}
         self._audience: dict[tuple, str | None] = {}
+        self._host_mode: set[str] | None = None
+        self._hosts: set[str] | None = None
+        self._ns_networks: dict[str, tuple[bool, frozenset[str]]] = {}
+        self._through: dict[tuple, tuple[Through, str]] = {}
         self._by_engine_name: dict[str, str] | None = None
         self._carriers: dict[str, set[int]] | None = None
         self.best: dict[tuple, tuple[tuple, Probe, Through]] = {}
@@ -220,19 +226,61 @@ class _Listeners:
         return self._own.get(target_class, [])
 
     def audience(self, p: Probe) -> str | None:
-        """:func:`audience`, once per source class and responder namespace (members of a class have
-        the same networks and mode; whether the source shares the responder's namespace is kept
-        apart); once per source that is no container."""
-        cls = self.class_by_member.get(p.source)
-        if cls is None:
-            key: tuple = (p.source,)
+        """:func:`audience`, from the networks of the source's and the responder's namespaces (each
+        namespace's set made once); once per source that is no container."""
+        who = self.audience_of(p.source, p.responder)
+        if who == NOT_KNOWN:
+            key = (p.source,) if p.source not in self.class_by_member else (p.source, p.responder)
+            if key not in self._audience:
+                self._audience[key] = audience(self.result, p)
+            return self._audience[key]
+        return who
+
+    def audience_of(self, source: str, responder: str | None) -> str | None:
+        """:func:`audience` of a source and a responder: the LAN peer's and a host's at once, a container's
+        when both have namespaces, else :data:`NOT_KNOWN`."""
+        if source == "external":
+            return "external"
+        if self._hosts is None:
+            self._hosts = {"host", *(h.name for h in self.world.design.hosts)}
+        if source in self._hosts:
+            return "host"
+        ns_of = self.world.ns_of
+        here = ns_of.get(source)
+        there = ns_of.get(responder) if responder is not None else None
+        if here is None or there is None or source not in self.class_by_member:
+            return NOT_KNOWN
+        if here == there:
+            return None
+        if self._host_mode is None:
+            self._host_mode = {c.name for c in self.world.design.containers if c.mode.kind is ModeKind.HOST}
+        if source in self._host_mode:
+            return "host"
+        there_host, there_nets = self.ns_networks(there)
+        if there_host:
+            return "other networks"
+        return None if self.ns_networks(here)[1] & there_nets else "other networks"
+
+    def ns_networks(self, ns_id: str) -> tuple[bool, frozenset[str]]:
+        """Whether a namespace is a host's, and the networks of its interfaces."""
+        got = self._ns_networks.get(ns_id)
+        if got is None:
+            ns = self.world.namespaces[ns_id]
+            got = self._ns_networks[ns_id] = (ns.kind == "host", frozenset(i.network for i in ns.interfaces.values() if i.network))
+        return got
+
+    def through(self, p: Probe) -> tuple[Through, str]:
+        """:func:`_through`, once per host port (via host) or address on a network."""
+        if p.via == Via.HOST:
+            key: tuple = (p.via, p.host, p.port, p.protocol)
+        elif p.via in (Via.IP, Via.DNS) and p.network:
+            key = (Via.IP, p.network, p.address, p.source == "external")
         else:
-            ns_of = self.world.ns_of
-            there = ns_of.get(p.responder) if p.responder is not None else None
-            key = (cls, there, there is not None and ns_of.get(p.source) == there) if there is not None else (p.source, p.responder)
-        if key not in self._audience:
-            self._audience[key] = audience(self.result, p)
-        return self._audience[key]
+            return _through(self.result, p)
+        got = self._through.get(key)
+        if got is None:
+            got = self._through[key] = _through(self.result, p)
+        return got
 
     def offer(self, p: Probe) -> None:
         """A delivered probe: kept when it is the first of its exposure in matrix order."""
@@ -241,7 +289,7 @@ class _Listeners:
         who = self.audience(p)
         if who is None:
             return
-        kind, through = _through(self.result, p)
+        kind, through = self.through(p)
         key = (p.responder, p.port, p.protocol, who, through)
         rank = self.pairs.position(p)
         held = self.best.get(key)
@@ -266,10 +314,9 @@ class _Listeners:
                 continue
             lead = min((self.order[s] for s in sources), default=0)
             for target_class, _ in g.target_counts:
-                answers_itself = g.via == Via.IP and target_class == g.responder_class
                 for item, addresses in self.items(g, target_class):
                     key = (g.source_class, g.via, item, g.port, g.protocol)
-                    if key in done or (answers_itself and self.settled(g, item, lead)):
+                    if key in done or (g.via == Via.IP and self.settled(g, sources, item, addresses[0], lead)):
                         continue
                     done.add(key)
                     self.first_answers(g, sources, item, addresses)
@@ -280,21 +327,44 @@ class _Listeners:
             out.append(Exposed(e, p, cls, rank))
         return sorted(out, key=_entry_order)
 
-    def settled(self, g: ProbeGroup, item: tuple, lead: int) -> bool:
-        """Whether a delivered group via ip, answered by the class of its target, can give this item
-        (a target's address on a network) nothing better than what an earlier source gave: its target
-        alone in its namespace answers (the address is its own on the responder class's host), so its
-        exposure is known without probing, and one is held from a source before the class's first."""
-        target, network, address = item
-        if self._alone is None:
-            self._alone = {m for ns in self.world.namespaces.values() if ns.kind == "container" and len(ns.members) == 1
-                           for m in ns.members}
-        if target not in self._alone:
+    def settled(self, g: ProbeGroup, sources: list[str], item: tuple, address: int, lead: int) -> bool:
+        """Whether a delivered group via ip can give this item (a target's address on a network)
+        nothing better than what is held: each member of the group's responder class holding the
+        address (whoever answers it in this group is one of them, the address being no host's) has
+        its exposure through that address held from a place before any of the class's sources dials
+        it, or none from this class. Then the item need not be probed (it is not marked done: a group
+        of another responder class looks again)."""
+        target, network, text = item
+        held_by = self.holders(g.responder_class).get(address)
+        if not held_by or address in self.host_addresses():
             return False
-        who = self.audience(g.example)
-        _, through = _through_address(self.result.design, network, address, g.source_class == "external")
-        held = self.best.get((target, g.port, g.protocol, who, through))
-        return held is not None and held[0][0] < lead
+        standing = next((s for s in sources if address not in self.held(s)), None)
+        if standing is None:
+            return False
+        _, through = _through_address(self.result.design, network, text, g.source_class == "external")
+        bound = (lead, 0, self.ip_place(target, network, g.port, g.protocol))
+        for responder in held_by:
+            who = self.audience_of(standing, responder)
+            if who == NOT_KNOWN:
+                return False
+            if who is None:
+                continue
+            held = self.best.get((responder, g.port, g.protocol, who, through))
+            if held is None or not held[0] < bound:
+                return False
+        return True
+
+    def holders(self, class_id: str | None) -> dict[int, list[str]]:
+        """An address (as an integer) -> the members of a class whose namespace holds it."""
+        got = self._holders.get(class_id)
+        if got is None:
+            got = self._holders[class_id] = {}
+            for m in self.members.get(class_id or "", ()):
+                ns_id = self.world.ns_of.get(m)
+                if ns_id is not None:
+                    for a in self.world.namespaces[ns_id].addresses():
+                        got.setdefault(int(a), []).append(m)
+        return got
 
     def first_answers(self, g: ProbeGroup, sources: list[str], item: tuple, addresses: tuple[int, ...] | frozenset[int]) -> None:
         """Offer the probes of one item (a target's address, or an own name) from the sources of a
@@ -340,10 +410,16 @@ class _Listeners:
     def networks(self, target: str, port: int, proto: str) -> list[tuple[str, int, str]]:
         """(network, address, its text) of every address the matrix dials ``target`` at, on that port."""
         if self._networks is None:
-            self._networks = {}
-            for t, n, addr, text, p, proto_, _ in self.pairs.ip_targets():
+            self._networks, self._ip_places = {}, {}
+            for i, (t, n, addr, text, p, proto_, _) in enumerate(self.pairs.ip_targets()):
                 self._networks.setdefault((t, p, proto_), []).append((n, int(addr), text))
+                self._ip_places[(t, n, p, proto_)] = i
         return self._networks.get((target, port, proto), [])
+
+    def ip_place(self, target: str, network: str, port: int, proto: str) -> int:
+        """A target's address's place among the matrix's probes via ip of one source (:meth:`PairProbes.position`)."""
+        self.networks(target, port, proto)
+        return self._ip_places[(target, network, port, proto)]
 
     def items(self, g: ProbeGroup, target_class: str) -> list[tuple[tuple, tuple[int, ...]]]:
         """What the group's probes to one target class dial besides the source, each with the
@@ -351,7 +427,9 @@ class _Listeners:
         a member's own name (dns)."""
         members = self.members.get(target_class, ())
         if g.via == Via.IP:
-            items: list[tuple[tuple, tuple[int, ...]]] = [((t, n, text), (a,)) for t in members for n, a, text in self.networks(t, g.port, g.protocol)]
+            # a group naming its network dials only there (its other addresses are other groups')
+            items: list[tuple[tuple, tuple[int, ...]]] = [((t, n, text), (a,)) for t in members for n, a, text in self.networks(t, g.port, g.protocol)
+                                                          if g.network is None or n == g.network]
             if target_class == g.responder_class or g.responder_class is None:
                 return items
             # answered by another class: the address dialled is one its members (or a host) hold
