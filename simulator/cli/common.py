@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
-from typer.core import TyperGroup
+from typer.core import TyperCommand, TyperGroup
 
 try:  # typer 0.2x carries its own copy of click; older releases use click itself
     from typer import _click as click
@@ -485,6 +485,8 @@ def add_project_options(app: typer.Typer) -> None:
     """Give every command of ``app`` that reads a DESIGN the compose project options (once); every
     command starts by resuming the cycle collector (:func:`resume_collection`)."""
     for info in app.registered_commands:
+        if info.cls in (None, TyperCommand):
+            info.cls = NetsimCommand
         callback = info.callback
         if callback is None or getattr(callback, "_netsim_project", False):
             continue
@@ -548,8 +550,20 @@ def project_options() -> ProjectOptions:
                           environment=dict(os.environ))
 
 
+class NetsimCommand(TyperCommand):
+    """A command whose parameters are read as :func:`_plain_coercions` says."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        _plain_coercions(self.get_params(ctx))
+        return super().parse_args(ctx, args)
+
+
 class NetsimGroup(TyperGroup):
     """Runs a command and maps whatever it raises to one line and the contract's exit code."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        _plain_coercions(self.get_params(ctx))
+        return super().parse_args(ctx, args)
 
     def invoke(self, ctx: click.Context):
         try:
@@ -567,6 +581,53 @@ class NetsimGroup(TyperGroup):
             if code is None:
                 raise
             raise typer.Exit(code) from None
+
+
+def _plain_coercions(params: Sequence[object]) -> None:
+    """Parameters read without building pydantic validators, where typer builds them (typer 0.2x
+    reads each value through a pydantic TypeAdapter: importing pydantic and building them took a
+    tenth of `netsim trace` at 10,000 containers). A text, an enum choice and a path are coerced by
+    typer's own functions, as its validators call them; any other value (and any value they refuse,
+    so the message is typer's) goes to the validator typer builds. A typer without this machinery
+    is left as it is."""
+    if _PlainValue is None:
+        return
+    for param in params:
+        if getattr(param, "_runtime_param", False) is None:
+            desc = param.type_descriptor  # type: ignore[attr-defined]
+            param._runtime_param = _PlainValue(desc.parameter_info, desc.annotation)  # type: ignore[attr-defined]
+
+
+def _plain_value_class():
+    try:
+        from dataclasses import dataclass
+
+        from typer._coercion import RuntimeParam, build_runtime_param
+        from typer._param_types import coerce_cli_choice, coerce_cli_path, routes_to_path
+    except ImportError:  # pragma: no cover - typer before 0.2x: no validators to spare
+        return None
+
+    @dataclass(frozen=True)
+    class PlainValue(RuntimeParam):
+        def _coerce_value(self, value, param, ctx):
+            annotation, info = self.annotation, self.parameter_info
+            if info.parser is None:
+                if annotation is str and isinstance(value, str):
+                    return value
+                if isinstance(annotation, type) and issubclass(annotation, Enum):
+                    try:
+                        return coerce_cli_choice(value, choices=tuple(annotation), case_sensitive=info.case_sensitive, ctx=ctx)
+                    except ValueError:
+                        pass  # typer's validator says what is wrong
+                elif (annotation is Path and isinstance(value, str) and info.path_type is None
+                      and routes_to_path(annotation, info)):
+                    return coerce_cli_path(Path(value), info, path_type=Path, param=param, ctx=ctx)
+            return build_runtime_param(param.type_descriptor)._coerce_value(value, param=param, ctx=ctx)
+
+    return PlainValue
+
+
+_PlainValue = _plain_value_class()
 
 
 def _flush_stdout() -> None:
