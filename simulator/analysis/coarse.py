@@ -41,18 +41,79 @@ _LEAST_CHUNKS = 16  # fewer chunks of source classes than this are computed in-p
 _Entry = tuple  # (target, network, address, address text, port, proto, host hint): Matrix._ip_targets
 
 
+class Remainder:
+    """A shared bundle's target counts less some shared parts of it (never changed, never copied):
+    read without laying it out (its first classes, how many), laid out once when listed."""
+
+    __slots__ = ("_left", "_left_dict", "_size", "_taken", "base", "parts")
+
+    def __init__(self, base: dict[str, int], parts: list[dict[str, int]]) -> None:
+        self.base = base
+        self.parts = parts
+        self._taken: dict[str, int] | None = None
+        self._size: int | None = None
+        self._left: tuple[tuple[str, int], ...] | None = None
+        self._left_dict: dict[str, int] | None = None
+
+    def taken(self) -> dict[str, int]:
+        """The parts added up."""
+        if self._taken is None:
+            if len(self.parts) == 1:
+                self._taken = self.parts[0]
+            else:
+                taken: dict[str, int] = {}
+                for part in self.parts:
+                    for cls, n in part.items():
+                        taken[cls] = taken.get(cls, 0) + n
+                self._taken = taken
+        return self._taken
+
+    def size(self) -> int:
+        """How many target classes the parts leave something of."""
+        if self._size is None:
+            base = self.base
+            self._size = len(base) - sum(1 for c, n in self.taken().items() if n and base.get(c, 0) - n <= 0)
+        return self._size
+
+    def first(self, most: int) -> list[str]:
+        """The first ``most`` target classes left, in the base's order."""
+        if self._left is not None:
+            return [c for c, _ in self._left[:most]]
+        taken, out = self.taken(), []
+        for c, n in self.base.items():
+            if n - taken.get(c, 0) > 0:
+                out.append(c)
+                if len(out) == most:
+                    break
+        return out
+
+    def left(self) -> tuple[tuple[str, int], ...]:
+        """(target class, count) in the base's order, those the parts leave something of."""
+        if self._left is None:
+            taken = self.taken()
+            self._left = tuple((c, k) for c, n in self.base.items() if (k := n - taken.get(c, 0)) > 0)
+        return self._left
+
+    def __reduce__(self):  # sent to another process without what it laid out
+        return Remainder, (self.base, self.parts)
+
+    def left_dict(self) -> dict[str, int]:
+        if self._left_dict is None:
+            self._left_dict = dict(self.left())
+        return self._left_dict
+
+
 class TargetCounts(Sequence):
-    """(target class, probes) pairs of a coarse group: a shared base (the bundle's, never changed)
+    """(target class, probes) pairs of a coarse group: a shared :class:`Remainder` ``times`` over,
     plus and minus this group's own counts, laid out only when read."""
 
-    __slots__ = ("_base", "_items", "_minus", "_parts", "_plus", "_times")
+    __slots__ = ("_items", "_minus", "_plus", "_rest", "_times")
 
     def __init__(self) -> None:
-        self._base: dict[str, int] | None = None
+        self._rest: Remainder | None = None
         self._times = 1
         self._plus: dict[str, int] = {}
         self._minus: dict[str, int] = {}
-        self._parts: list[dict[str, int]] = []  # shared dicts taken out of the base, ``times`` over
         self._items: tuple[tuple[str, int], ...] | None = None
 
     def add(self, cls: str, n: int) -> None:
@@ -65,26 +126,27 @@ class TargetCounts(Sequence):
     def add_base(self, base: dict[str, int], minus: list[dict[str, int]], times: int = 1) -> None:
         """Add a whole shared bundle ``times`` over, less the shared dicts ``minus`` (what of it is
         not part of the group), none of them copied."""
-        if self._base is None:
-            self._base, self._times, self._parts = base, times, list(minus)
-            return
-        self.add_all(base, times)
-        for part in minus:
-            for cls, n in part.items():
-                self._minus[cls] = self._minus.get(cls, 0) + n * times
+        self.add_rest(Remainder(base, list(minus)), times)
+
+    def add_rest(self, rest: Remainder, times: int = 1) -> None:
+        """Add a shared remainder ``times`` over (kept by reference)."""
+        if self._rest is None:
+            self._rest, self._times = rest, times
+        else:
+            self.add_all(rest.left_dict(), times)
 
     def subtract(self, cls: str, n: int) -> None:
         self._minus[cls] = self._minus.get(cls, 0) + n
 
-    def _net(self, cls: str) -> int:
-        if self._base is None:
-            return self._plus.get(cls, 0) - self._minus.get(cls, 0)
-        shared = self._base.get(cls, 0) - sum(part.get(cls, 0) for part in self._parts)
-        return shared * self._times + self._plus.get(cls, 0) - self._minus.get(cls, 0)
+    def _plain(self) -> bool:
+        """Nothing but the remainder: its laid-out counts, times over, are the answer."""
+        return self._rest is not None and not self._plus and not self._minus
 
     def several(self) -> bool:
         """Whether more than one target class is left (without laying out the whole list)."""
-        if self._base is None:
+        if self._plain():
+            return self._rest.size() > 1  # type: ignore[union-attr]
+        if self._rest is None:
             found = 0
             for cls, n in self._plus.items():
                 if n - self._minus.get(cls, 0) > 0:
@@ -92,32 +154,27 @@ class TargetCounts(Sequence):
                     if found > 1:
                         return True
             return False
-        if self._items is None and len(self._base) - sum(map(len, self._parts)) - len(self._minus) > 1:
-            return True  # fewer classes can be taken out than the base has, past one
         return len(self.items()) > 1
 
     def preview(self, most: int) -> tuple[list[str], int]:
         """The first ``most`` target classes and how many there are, without laying out the list."""
-        if self._items is not None or self._base is None:
-            names = [c for c, _ in self.items()]
-            return names[:most], len(names)
-        first = []
-        for cls in self._base:
-            if self._net(cls) > 0:
-                first.append(cls)
-                if len(first) == most:
-                    break
-        if len(first) < most:
-            first += [c for c in self._plus if c not in self._base and self._net(c) > 0][:most - len(first)]
-        touched = {c for part in self._parts for c in part} | set(self._minus) | set(self._plus)
-        total = len(self._base) + sum(1 for c in self._plus if c not in self._base)
-        total -= sum(1 for c in touched if self._net(c) <= 0)
-        return first, total
+        if self._plain() and self._items is None:
+            return self._rest.first(most), self._rest.size()  # type: ignore[union-attr]
+        names = [c for c, _ in self.items()]
+        return names[:most], len(names)
 
     def items(self) -> tuple[tuple[str, int], ...]:
         if self._items is None:
-            keys = list(self._base or ()) + [c for c in self._plus if self._base is None or c not in self._base]
-            self._items = tuple((c, n) for c in keys if (n := self._net(c)) > 0)
+            rest, times, plus, minus = self._rest, self._times, self._plus, self._minus
+            if rest is None:
+                self._items = tuple((c, k) for c, n in plus.items() if (k := n - minus.get(c, 0)) > 0)
+            elif not plus and not minus:
+                self._items = tuple((c, n * times) for c, n in rest.left()) if times != 1 else rest.left()
+            else:
+                left = rest.left_dict()
+                keys = list(rest.base) + [c for c in plus if c not in rest.base]
+                self._items = tuple((c, k) for c in keys
+                                    if (k := left.get(c, 0) * times + plus.get(c, 0) - minus.get(c, 0)) > 0)
         return self._items
 
     def __len__(self) -> int:
@@ -282,6 +339,7 @@ class CoarseGroups:
         self.rclass = [fine.cls(r) for r in self.responder]
         self._dns = _Names(self)
         self._source_list: list | None = None
+        self._remainders: dict[tuple, Remainder] = {}
 
     # --- sources -----------------------------------------------------------------------
     def groups(self, only: set[str] | None = None, ways: set[Via] | None = None,
@@ -761,13 +819,21 @@ class CoarseGroups:
             network = self._bundle_network(pp, [b[2][pp] for b in totals if pp in b[2]])
             row = acc.row(Via.IP, port, proto, None, t, None, lambda idx=idx, t=t: self._probe(s0, idx, t), network)
             row.count += count * n
-            row.targets.add_base(base, minus, n)
+            row.targets.add_rest(self._remainder(base, minus), n)
             for i in rest_owned:
                 if (self.entries[i][4], self.entries[i][5]) == pp:
                     k = len(owners[i])
                     row.count -= k
                     row.targets.subtract(self.tclass[i], k)
         self._specials(acc, owners, rest_owned)
+
+    def _remainder(self, base: dict[str, int], minus: list[dict[str, int]]) -> Remainder:
+        """The bundle's counts less the blocks done, shared by every source that does the same blocks."""
+        key = (id(base), *map(id, minus))
+        rest = self._remainders.get(key)
+        if rest is None:  # the remainder holds base and parts: their ids stay theirs while it is kept
+            rest = self._remainders[key] = Remainder(base, minus)
+        return rest
 
     def _bundle_network(self, pp: tuple[int, str], gone: list[dict[str, int]]) -> str | None:
         """The one network of a bundle's destinations, None when they are on several."""
@@ -811,7 +877,7 @@ class _Names:
                 _, name, ports = entry
                 self.names.append((name, ports, fine.owners.get(name, (None, False))[0], name))
         self.by_lower: dict[str, list[int]] = {}
-        self.dotted: list[int] = []
+        self.dotted: dict[str, list[int]] = {}  # "name.network" -> by network: resolved only from that network
         self.base: dict[tuple[int, str], tuple[list[int], dict[str, int]]] = {}
         self.with_port: dict[tuple[int, str], list[int]] = {}
         for i, (name, ports, tcls, _) in enumerate(self.names):
@@ -819,7 +885,7 @@ class _Names:
                 self.with_port.setdefault(pp, []).append(i)
             self.by_lower.setdefault(name.lower(), []).append(i)
             if "." in name:
-                self.dotted.append(i)
+                self.dotted.setdefault(name.rpartition(".")[2], []).append(i)
             for pp in ports:
                 total, d = self.base.setdefault(pp, ([0], {}))
                 total[0] += 1
@@ -830,19 +896,14 @@ class _Names:
         cg = self.cg
         s0, ns0 = placed[0]
         n = len(placed)
-        candidates: set[int] = set(self.dotted)
+        # a name resolves when a network searched carries it, or as "name.network" of one of them
+        candidates: set[int] = set()
         if ns0.has_embedded_dns:
             for net in self.table._search_order(ns0):
                 for lower in self.table.by_network.get(net, {}):
                     candidates.update(self.by_lower.get(lower, ()))
-        resolved: list[int] = []
-        unresolved_example = None
-        for i in sorted(candidates):
-            name = self.names[i][0]
-            if self.table.resolve(ns0, name).resolved:
-                resolved.append(i)
-            elif unresolved_example is None:
-                unresolved_example = i
+                candidates.update(self.dotted.get(net, ()))
+        resolved = [i for i in sorted(candidates) if self.table.resolve(ns0, self.names[i][0]).resolved]
         mine: dict[IPv4Address, list[int]] = {}  # an address -> the members holding it (by position)
         for at, (_, ns) in enumerate(placed):
             for a in ns.addresses():

@@ -97,6 +97,30 @@ def test_shared_target_counts_equal_their_laid_out_list():
     assert lazy.several() and t.several()
 
 
+def test_a_remainder_alone_is_laid_out_once_and_read_as_its_counts_times_over():
+    import pickle
+
+    from simulator.analysis.coarse import Remainder, TargetCounts
+
+    base = {f"c{i}": 1 + i % 3 for i in range(50)}
+    rest = Remainder(base, [{"c1": 2, "c2": 3}, {"c5": 1, "c1": 0}])
+    expected = [(c, 2 * (k - {"c1": 2, "c2": 3, "c5": 1}.get(c, 0))) for c, k in base.items()]
+    expected = [(c, k) for c, k in expected if k > 0]
+    groups = []
+    for _ in range(3):
+        t = TargetCounts()
+        t.add_rest(rest, 2)
+        groups.append(t)
+    assert groups[0].preview(4) == ([c for c, _ in expected[:4]], len(expected))
+    assert all(list(t) == expected for t in groups)
+    assert rest.left() is rest.left(), "laid out once"
+    copy = pickle.loads(pickle.dumps(groups[1]))
+    assert list(copy) == expected
+    one = TargetCounts()
+    one.add_base({"only": 3, "gone": 1}, [{"gone": 1}])
+    assert not one.several() and list(one) == [("only", 3)]
+
+
 @pytest.mark.parametrize("seed", [2, 9])
 def test_coarse_groups_of_some_ways_are_those_groups_of_all_ways(seed):
     result = reach_of(load(random_design(seed)).world())
