@@ -12,8 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from ipaddress import IPv4Address
 
-from ..model import Driver, ModeKind
+from ..model import Attachment, Container, Driver, ModeKind
 from .ipam import GWBRIDGE
+from .ondemand import OnDemand
 from .topology import Namespace, World
 from .trace import DnsOutcome, DnsStep
 
@@ -32,30 +33,59 @@ class Resolution:
 
 
 class NameTable:
-    """Per network: name → [(address, container)], built once per world."""
+    """Per network: name → [(address, container)], each network's made the first time it is read
+    (:class:`~simulator.engine.ondemand.OnDemand`: a trace looks up a few networks of thousands)."""
 
     def __init__(self, world: World):
         self.world = world
-        self.by_network: dict[str, dict[str, list[tuple[IPv4Address, str]]]] = {}
-        design = world.design
-        for c in design.containers:
-            if c.mode.kind is not ModeKind.NETWORKS:
-                continue
-            for att in c.attachments:
-                net = design.network(att.network) if design.has_network(att.network) else None
-                if net is None or net.default_bridge or net.driver in (Driver.HOST, Driver.NONE):
-                    continue
-                ep = world.addressing.endpoint(c.name, att.network)
-                if ep is None:
-                    continue
-                names = list(c.dns_names(att))
-                if c.hostname and c.hostname not in names:
-                    names.append(c.hostname)
-                table = self.by_network.setdefault(att.network, {})
-                for name in names:
-                    table.setdefault(name.lower(), []).append((ep.address, c.name))
+        self._on: dict[str, list[tuple[Container, Attachment]]] | None = None  # network -> its containers, in design order
+        self.by_network: dict[str, dict[str, list[tuple[IPv4Address, str]]]] = OnDemand(self._table, self._tables)
         self._cache: dict[tuple, Resolution] = {}
         self._views: dict[str, tuple] = {}
+
+    def _attached(self) -> dict[str, list[tuple[Container, Attachment]]]:
+        if self._on is None:
+            self._on = {}
+            for c in self.world.design.containers:
+                if c.mode.kind is ModeKind.NETWORKS:
+                    for att in c.attachments:
+                        self._on.setdefault(att.network, []).append((c, att))
+        return self._on
+
+    def _table(self, network: object) -> dict[str, list[tuple[IPv4Address, str]]] | None:
+        """The names on ``network`` (None: no container of it has an address there)."""
+        if not isinstance(network, str):
+            return None
+        design, addressing = self.world.design, self.world.addressing
+        net = design.network(network) if design.has_network(network) else None
+        if net is None or net.default_bridge or net.driver in (Driver.HOST, Driver.NONE):
+            return None
+        table: dict[str, list[tuple[IPv4Address, str]]] | None = None
+        for c, att in self._attached().get(network, ()):
+            ep = addressing.endpoint(c.name, network)
+            if ep is None:
+                continue
+            names = list(c.dns_names(att))
+            if c.hostname and c.hostname not in names:
+                names.append(c.hostname)
+            if table is None:
+                table = {}
+            for name in names:
+                table.setdefault(name.lower(), []).append((ep.address, c.name))
+        return table
+
+    def _tables(self) -> dict[str, dict[str, list[tuple[IPv4Address, str]]]]:
+        """Every network's names, in the order a network's first container with an address there comes."""
+        whole: dict[str, dict[str, list[tuple[IPv4Address, str]]]] = {}
+        addressing = self.world.addressing
+        for c in self.world.design.containers:
+            if c.mode.kind is ModeKind.NETWORKS:
+                for att in c.attachments:
+                    if att.network not in whole and addressing.endpoint(c.name, att.network) is not None:
+                        table = self.by_network.get(att.network)
+                        if table is not None:
+                            whole[att.network] = table
+        return whole
 
     def resolve(self, ns: Namespace, name: str) -> Resolution:
         """Resolve ``name`` as seen from ``ns`` (cached per search path: many senders share one)."""

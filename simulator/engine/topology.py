@@ -11,10 +11,10 @@ from dataclasses import dataclass, field, replace
 from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 
 from ..cidr import highest_free
-from ..errors import UnknownName
 from ..model import Design, Driver, GatewayMode, Host, ModeKind, Network
 from .ipam import GWBRIDGE, Addressing, allocate, gwbridge_network
 from .netfilter import Ruleset
+from .ondemand import OnDemand
 from .rules import Binding, build_ruleset, ordered_endpoints, published_bindings
 from .trace import Place
 from .versions import EngineVersion, parse_version
@@ -118,12 +118,12 @@ class World:
     def laid_out(self) -> bool:
         """Whether :attr:`layout` has been built, all of it (not only what was read of an on-demand one)."""
         layout = self._layout
-        return layout is not None and all(not isinstance(d, _OnDemand) or d.filled for d in (layout.namespaces, layout.segments))
+        return layout is not None and all(not isinstance(d, OnDemand) or d.filled for d in (layout.namespaces, layout.segments))
 
     def lay_out(self) -> None:
         """:attr:`layout`, all of it, now (an on-demand one is completed)."""
         for whole in (self.layout.namespaces, self.layout.segments):
-            if isinstance(whole, _OnDemand):
+            if isinstance(whole, OnDemand):
                 whole.fill()
 
     def lay_out_on_demand(self) -> None:
@@ -195,7 +195,7 @@ def _lay_out(world: World) -> Layout:
 
 class _Builder:
     """Builds the namespaces of a world one at a time, each the same whether all are built in order
-    (:func:`_lay_out`) or one is asked for (:class:`_OnDemand`): a namespace reads only the design,
+    (:func:`_lay_out`) or one is asked for (:class:`OnDemand`): a namespace reads only the design,
     the addressing and the published ports, never another namespace (the external peer reads which
     interfaces a macvlan/ipvlan segment has, through the ``segment`` function it is given)."""
 
@@ -353,7 +353,7 @@ class _Builder:
 
 
 def _on_demand_layout(world: World) -> Layout:
-    """A :class:`Layout` whose namespaces and segments are built when first read (:class:`_OnDemand`)."""
+    """A :class:`Layout` whose namespaces and segments are built when first read (:class:`OnDemand`)."""
     build = _Builder(world)
     order = build.order()
     known = set(order)
@@ -392,93 +392,9 @@ def _on_demand_layout(world: World) -> Layout:
                     whole.setdefault(iface.segment, []).append(iface)
         return whole
 
-    namespaces: _OnDemand = _OnDemand(make_namespace, lambda: {ns_id: namespaces[ns_id] for ns_id in order})
-    segments: _OnDemand = _OnDemand(make_segment, all_segments)
+    namespaces: OnDemand = OnDemand(make_namespace, lambda: {ns_id: namespaces[ns_id] for ns_id in order})
+    segments: OnDemand = OnDemand(make_segment, all_segments)
     return Layout(namespaces, segments, build.ns_of)
-
-
-class _OnDemand(dict):
-    """A dict whose entries are made when first read: ``make(key)`` (None: no such key). What reads
-    the whole dict (iteration, length, views, comparison) first fills it with ``whole()``, in order."""
-
-    def __init__(self, make: Callable[[object], object | None], whole: Callable[[], dict]):
-        super().__init__()
-        self._make: Callable[[object], object | None] | None = make
-        self._whole: Callable[[], dict] | None = whole
-
-    def _fetch(self, key: object) -> object | None:
-        if dict.__contains__(self, key):
-            return dict.__getitem__(self, key)
-        if self._make is None:  # filled: there is no such key
-            return None
-        value = self._make(key)
-        if value is not None:
-            dict.__setitem__(self, key, value)
-        return value
-
-    @property
-    def filled(self) -> bool:
-        """Whether every entry is made."""
-        return self._whole is None
-
-    def fill(self) -> None:
-        """Every entry made now, in order."""
-        if self._whole is not None:
-            whole, self._whole = self._whole, None
-            made = {**whole()}
-            for key in made:  # what was read before is kept (the same objects)
-                if dict.__contains__(self, key):
-                    made[key] = dict.__getitem__(self, key)
-            dict.clear(self)
-            dict.update(self, made)
-            self._make = None
-
-    def __missing__(self, key: object) -> object:
-        value = self._fetch(key)
-        if value is None:
-            raise UnknownName(f"the world has no {key!r}")  # a KeyError
-        return value
-
-    def get(self, key: object, default: object = None) -> object:
-        value = self._fetch(key)
-        return default if value is None else value
-
-    def __contains__(self, key: object) -> bool:
-        return self._fetch(key) is not None
-
-    def __iter__(self):
-        self.fill()
-        return dict.__iter__(self)
-
-    def __len__(self) -> int:
-        self.fill()
-        return dict.__len__(self)
-
-    def __eq__(self, other: object) -> bool:
-        self.fill()
-        return dict.__eq__(self, other)
-
-    __hash__ = None
-
-    def __repr__(self) -> str:
-        self.fill()
-        return dict.__repr__(self)
-
-    def keys(self):
-        self.fill()
-        return dict.keys(self)
-
-    def values(self):
-        self.fill()
-        return dict.values(self)
-
-    def items(self):
-        self.fill()
-        return dict.items(self)
-
-    def copy(self) -> dict:
-        self.fill()
-        return dict(dict.items(self))
 
 
 def _attach(ns: Namespace, iface: Interface) -> None:

@@ -126,3 +126,39 @@ def test_the_trace_command_lays_out_only_what_the_trace_reads():
     whole = pipeline.load(yaml.safe_dump(scale_bench.generate(300, 12, 4, 5), sort_keys=False), source="generated")
     assert [(label, str(t)) for label, t in traces_in(whole.world(), source, target, None, None)] == \
         [(label, str(t)) for label, t in traced]
+
+
+def _names_as_listed(world) -> dict:
+    """Every network's names as the embedded DNS lists them: containers in design order, each of its
+    networks with an address, its DNS names and hostname (the table built whole)."""
+    from simulator.model import Driver, ModeKind
+
+    design, out = world.design, {}
+    for c in design.containers:
+        if c.mode.kind is not ModeKind.NETWORKS:
+            continue
+        for att in c.attachments:
+            net = design.network(att.network) if design.has_network(att.network) else None
+            ep = world.addressing.endpoint(c.name, att.network)
+            if net is None or net.default_bridge or net.driver in (Driver.HOST, Driver.NONE) or ep is None:
+                continue
+            names = list(c.dns_names(att)) + ([c.hostname] if c.hostname and c.hostname not in c.dns_names(att) else [])
+            table = out.setdefault(att.network, {})
+            for name in names:
+                table.setdefault(name.lower(), []).append((ep.address, c.name))
+    return out
+
+
+@pytest.mark.parametrize(("name", "text"), DESIGNS, ids=lambda v: v if len(v) < 60 else "")
+def test_names_of_a_network_read_alone_are_the_whole_tables(name, text):
+    from simulator.engine.dns import NameTable
+
+    design, whole = _worlds(text, name, "20.10")
+    listed = _names_as_listed(whole)
+    for network in [n.name for n in design.networks] + ["no-such-network"]:
+        alone = NameTable(whole)
+        assert alone.by_network.get(network) == listed.get(network), network
+        assert (network in alone.by_network) == (network in listed)
+    table = NameTable(whole)
+    table.by_network.get(design.networks[-1].name)  # one read first, then the whole
+    assert list(table.by_network.items()) == list(listed.items())
