@@ -433,8 +433,8 @@ class CoarseGroups:
     def _ip(self, acc: _Acc, placed: list[tuple[str, Namespace]]) -> None:
         _, ns0 = placed[0]
         owners = self._owners(placed)
-        if ns0.kind == "external":  # routes to every host's subnets: each destination on its own
-            self._per_entry(acc, placed, owners, list(range(len(self.entries))))
+        if ns0.kind == "external":
+            self._external(acc, placed, owners)
             return
         done: set[tuple] = set()
         blocks: list[tuple] = []  # the segments done, in blocks whose totals are remembered
@@ -473,6 +473,38 @@ class CoarseGroups:
             blocks.append(rest)
             self._per_entry(acc, placed, owners, [i for seg in rest for i in self._of(seg)])
         self._bundle(acc, placed, owners, done, blocks)
+
+    def _external(self, acc: _Acc, placed: list[tuple[str, Namespace]], owners: dict) -> None:
+        """The LAN peer routes each host's bridge subnets through that host (the route whose host hint
+        is the destination's host): a bridge whose whole subnet it routes so, through a host that puts
+        the subnet on that very bridge, is walked one bucket each; every other destination on its own."""
+        ns0 = placed[0][1]
+        covered = self._covered(ns0)
+        routes: dict[tuple[int, int], list] = {}
+        for r in ns0.routes:
+            routes.setdefault((r.dest.prefixlen, int(r.dest.network_address)), []).append(r)
+        hosts = {h.name: self.world.host_ns(h.name) for h in self.world.design.hosts}
+        alone: list[int] = []
+        for seg in self.segs:
+            if covered.get(seg, "?") == "?" or seg[0] != "bridge" or not self._through_own_host(seg, routes, hosts):
+                alone.extend(self._of(seg))
+                continue
+            self._segment(acc, placed, owners, (seg,), seg)
+        self._per_entry(acc, placed, owners, sorted(alone))
+
+    def _through_own_host(self, seg: tuple, routes: dict[tuple[int, int], list], hosts: dict[str, Namespace]) -> bool:
+        """Whether every destination of bridge ``seg`` is routed by the LAN peer through the bridge's host
+        (the one route it takes for the subnet names that host), and that host routes the subnet onto ``seg``."""
+        host = seg[2]
+        if host not in hosts or any(self.entries[i][6] != host for i in self._of(seg)):
+            return False
+        lo, hi = self.subnet_of[seg]
+        prefix = 32 - (hi - lo).bit_length()
+        found = routes.get((prefix, lo))
+        if not found or not any(r.host_hint == host for r in found[1:] + found[:1]):
+            return False
+        local, _ = self._host_segments(hosts[host])
+        return local.get(seg) == seg
 
     def _totals(self, block: tuple) -> tuple[dict, dict, dict]:
         """Per (port, protocol): the destinations of some segments, their target classes, their networks."""
