@@ -21,7 +21,7 @@ import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 from types import MappingProxyType
@@ -563,6 +563,15 @@ class Design:
             problems = design_problems(self)
             if problems:
                 raise ModelError(problems)
+
+    def with_hosts(self, hosts: tuple[Host, ...]) -> Design:
+        """This design with ``hosts`` in its hosts' place (a kernel or daemon changed). Hosts of the
+        same names in the same order leave every reference as it was checked (:func:`design_problems`
+        reads only host names), so they are not checked again; any other change is."""
+        if tuple(h.name for h in hosts) != tuple(h.name for h in self.hosts):
+            return replace(self, hosts=hosts)
+        with _unchecked():
+            return replace(self, hosts=hosts)
 
     @classmethod
     def unchecked(cls, *args: Any, **kwargs: Any) -> Design:

@@ -198,4 +198,4 @@ def _references(intent: Intent, design: Design) -> list[Problem]:
 def _with_kernel(design: Design, kernel: KernelFeatures) -> Design:
     """Hosts that state no kernel get ``kernel``."""
     hosts = tuple(replace(h, kernel=kernel) if h.kernel == KernelFeatures() else h for h in design.hosts)
-    return replace(design, hosts=hosts)
+    return design.with_hosts(hosts)

@@ -8,6 +8,7 @@ Docker would refuse the same thing.
 
 from __future__ import annotations
 
+import functools
 import re
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
@@ -56,7 +57,12 @@ class Context:
         self.networks = {n.name: n for n in design.networks}
         self.containers = {c.name: c for c in design.containers}
         self.hosts = {h.name: h for h in design.hosts}
-        self.model_problems = design_problems(design)  # the model's own reference checks, found once
+
+    @functools.cached_property
+    def model_problems(self) -> list:
+        """The model's own reference checks (:func:`~simulator.model.design_problems`), found once, when
+        first asked for (a Context that only places problems never needs them)."""
+        return design_problems(self.design)
 
     def path(self, model: tuple) -> str:
         for end in range(len(model), 0, -1):
