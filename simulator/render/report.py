@@ -105,6 +105,7 @@ def grid_data(result: ReachResult, with_traces: bool, groups: Iterable[ProbeGrou
     design = result.design
     targets = [c.id for c in result.classes]
     column = {t: j for j, t in enumerate(targets)}
+    classes = frozenset(column)  # (a set: intersecting with it walks the smaller side, not every class per row)
     hosts = 1 if len(design.hosts) == 1 else len(design.hosts)
     grid = (len(targets) + hosts + 1) * len(targets) <= GRID_CELLS
     sources: list[str] = []
@@ -149,7 +150,7 @@ def grid_data(result: ReachResult, with_traces: bool, groups: Iterable[ProbeGrou
                     for t in [t for t in opened if t in cells]:
                         keep((i, opened[t]), g, cells[t], True)
             shut.clear()
-            blocked.append(len(closed.intersection(column)) - sum(1 for j in row if targets[j] in closed))
+            blocked.append(len(closed.intersection(classes)) - sum(1 for j in row if targets[j] in closed))
         for j in missing:
             stored -= len(kept.pop((i, j), ()))
         missing.clear()
