@@ -10,6 +10,7 @@ from pathlib import Path
 import typer
 
 from ..fanout import default_workers
+from ..render.jsontext import dumps_indented
 from . import app
 from .common import (
     KernelChoice,
@@ -294,7 +295,7 @@ def _stream_json(result, model, key: str, rows: Iterable[str], extra: dict | Non
 
 def _indented(value, depth: int) -> str:
     """``value`` as json.dumps(indent=1) writes it ``depth`` levels down."""
-    return json.dumps(value, indent=1).replace("\n", "\n" + " " * depth)
+    return dumps_indented(value, depth)
 
 
 class Protocol(str, Enum):
