@@ -9,7 +9,7 @@ keys, lists, tuples, strings, integers, floats, booleans, None), with the C stri
 from __future__ import annotations
 
 import json
-from json.encoder import encode_basestring_ascii  # type: ignore[attr-defined]
+from json.encoder import encode_basestring_ascii
 
 
 def dumps_indented(value: object, depth: int = 0) -> str:
