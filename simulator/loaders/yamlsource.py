@@ -329,21 +329,95 @@ def _read_plain(text: str, source: str) -> Doc | None:
 
 
 def _plain_pass(text: str, source: str) -> Doc:
+    """The one-pass reading (:func:`_read_plain`): scalars first (most events are), the open mapping or
+    list kept in locals rather than read from the stack at each event."""
     doc = Doc(None, source)
     values, keys, raw = doc.values, doc.keys, doc.raw
     resolved: dict[str, object] = {}
     # a frame: [container, its path, the key awaiting its value (or _AWAIT_KEY), that key's path]; lists: key None
     stack: list[list] = []
     root: list = []
+    frame: list | None = None  # the innermost open mapping or list (stack[-1]) and its container
+    container: dict | list | None = None
     count = documents = 0
     scalar_event, mapping_start, sequence_start = yaml.ScalarEvent, yaml.MappingStartEvent, yaml.SequenceStartEvent
-    ends = (yaml.MappingEndEvent, yaml.SequenceEndEvent)
+    mapping_end, sequence_end = yaml.MappingEndEvent, yaml.SequenceEndEvent
     skipped = (yaml.StreamStartEvent, yaml.StreamEndEvent, yaml.DocumentEndEvent)
+    await_key = _AWAIT_KEY
     get_event = _Loader(text).get_event
     while (ev := get_event()) is not None:
         kind = type(ev)
-        if kind in ends:
+        if kind is scalar_event:
+            count += 1
+            if count > MAX_NODES or ev.anchor is not None or ev.tag is not None:
+                raise _Unusual
+            mark = ev.start_mark
+            loc = location_at(source, mark.line + 1, mark.column + 1)
+            value = ev.value
+            if frame is not None:
+                key = frame[2]
+                if key is await_key:  # this scalar is a mapping key
+                    if value in container or (value == "<<" and ev.style in (None, "") and ev.implicit[0]):  # type: ignore[operator]
+                        raise _Unusual
+                    frame[2] = value
+                    frame[3] = path = (*frame[1], value)
+                    keys[path] = loc
+                    continue
+                path = frame[3] if key is not None else (*frame[1], len(container))  # type: ignore[arg-type]
+            elif root:
+                raise _Unusual
+            else:
+                key, path = None, ()
+            values[path] = loc
+            if ev.style in (None, "") and ev.implicit[0]:  # plain: resolved under the YAML 1.2 core schema
+                raw[path] = value
+                if len(value) > MAX_NUMBER_CHARS:
+                    raise _Unusual
+                found = resolved.get(value, await_key)
+                if found is await_key:
+                    found = resolved[value] = _resolve(value)
+                value = found
+            if frame is None:
+                root.append(value)
+            elif key is None:
+                container.append(value)  # type: ignore[union-attr]
+            else:
+                container[key] = value  # type: ignore[index]
+                frame[2] = await_key
+            continue
+        if kind is mapping_end or kind is sequence_end:
             stack.pop()
+            frame = stack[-1] if stack else None
+            container = frame[0] if frame is not None else None
+            continue
+        if kind is mapping_start or kind is sequence_start:
+            count += 1
+            if count > MAX_NODES or ev.anchor is not None or ev.tag is not None:
+                raise _Unusual
+            mark = ev.start_mark
+            if frame is not None:
+                key = frame[2]
+                if key is await_key:  # a mapping or list as a key
+                    raise _Unusual
+                path = frame[3] if key is not None else (*frame[1], len(container))  # type: ignore[arg-type]
+            elif root:
+                raise _Unusual
+            else:
+                key, path = None, ()
+            values[path] = location_at(source, mark.line + 1, mark.column + 1)
+            value = {} if kind is mapping_start else []
+            if frame is None:
+                root.append(value)
+            elif key is None:
+                container.append(value)  # type: ignore[union-attr]
+            else:
+                container[key] = value  # type: ignore[index]
+                frame[2] = await_key
+            frame = [value, path, await_key if kind is mapping_start else None, None]
+            container = value
+            stack.append(frame)
+            if len(stack) > MAX_DEPTH:
+                raise _Unusual
             continue
         if kind in skipped:
             continue
@@ -352,54 +426,7 @@ def _plain_pass(text: str, source: str) -> Doc:
             if documents > 1:
                 raise _Unusual
             continue
-        count += 1
-        if count > MAX_NODES or kind is yaml.AliasEvent or ev.anchor is not None or ev.tag is not None:
-            raise _Unusual
-        mark = ev.start_mark
-        if stack:
-            frame = stack[-1]
-            container = frame[0]
-            key = frame[2]
-            if key is _AWAIT_KEY:  # this event is a mapping key
-                if kind is not scalar_event:
-                    raise _Unusual
-                key = ev.value
-                if key in container or (key == "<<" and ev.style in (None, "") and ev.implicit[0]):
-                    raise _Unusual
-                frame[2], frame[3] = key, (*frame[1], key)
-                keys[frame[3]] = location_at(source, mark.line + 1, mark.column + 1)
-                continue
-            path = frame[3] if key is not None else (*frame[1], len(container))
-        else:
-            if root:
-                raise _Unusual
-            container = key = None
-            path = ()
-        values[path] = location_at(source, mark.line + 1, mark.column + 1)
-        if kind is scalar_event:
-            value = ev.value
-            if ev.style in (None, "") and ev.implicit[0]:  # plain: resolved under the YAML 1.2 core schema
-                raw[path] = value
-                if len(value) > MAX_NUMBER_CHARS:
-                    raise _Unusual
-                found = resolved.get(value, _AWAIT_KEY)
-                if found is _AWAIT_KEY:
-                    found = resolved[value] = _resolve(value)
-                value = found
-        elif kind is mapping_start or kind is sequence_start:
-            value = {} if kind is mapping_start else []
-            stack.append([value, path, _AWAIT_KEY if kind is mapping_start else None, None])
-            if len(stack) > MAX_DEPTH:
-                raise _Unusual
-        else:
-            raise _Unusual
-        if container is None:
-            root.append(value)
-        elif key is None:
-            container.append(value)
-        else:
-            container[key] = value
-            frame[2] = _AWAIT_KEY
+        raise _Unusual  # an alias (or an event this reading does not know)
     if len(root) != 1 or stack:
         raise _Unusual
     doc.data = root[0]
