@@ -45,11 +45,12 @@ class Remainder:
     """A shared bundle's target counts less some shared parts of it (never changed, never copied):
     read without laying it out (its first classes, how many), laid out once when listed."""
 
-    __slots__ = ("_left", "_left_dict", "_size", "_taken", "base", "parts")
+    __slots__ = ("_left", "_left_dict", "_size", "_taken", "base", "name", "parts")
 
-    def __init__(self, base: dict[str, int], parts: list[dict[str, int]]) -> None:
+    def __init__(self, base: dict[str, int], parts: list[dict[str, int]], name: str | None = None) -> None:
         self.base = base
         self.parts = parts
+        self.name = name  # the base's name among the target sets of the reach JSON (docs/reach-json.md)
         self._taken: dict[str, int] | None = None
         self._size: int | None = None
         self._left: tuple[tuple[str, int], ...] | None = None
@@ -95,7 +96,7 @@ class Remainder:
         return self._left
 
     def __reduce__(self):  # sent to another process without what it laid out
-        return Remainder, (self.base, self.parts)
+        return Remainder, (self.base, self.parts, self.name)
 
     def left_dict(self) -> dict[str, int]:
         if self._left_dict is None:
@@ -137,6 +138,19 @@ class TargetCounts(Sequence):
 
     def subtract(self, cls: str, n: int) -> None:
         self._minus[cls] = self._minus.get(cls, 0) + n
+
+    def shared_json(self) -> dict | None:
+        """``targets_from`` of the reach JSON (docs/reach-json.md): the counts as a named target set
+        less some counts, times over, plus and minus this group's own; None without a named set."""
+        rest = self._rest
+        if rest is None or rest.name is None:
+            return None
+
+        def listed(counts: dict[str, int]) -> list[dict]:
+            return [{"class": c, "count": n} for c, n in counts.items() if n]
+
+        return {"set": rest.name, "less": listed(rest.taken()), "times": self._times,
+                "plus": listed(self._plus), "minus": listed(self._minus)}
 
     def _plain(self) -> bool:
         """Nothing but the remainder: its laid-out counts, times over, are the answer."""
@@ -851,7 +865,7 @@ class CoarseGroups:
             network = self._bundle_network(pp, [b[2][pp] for b in totals if pp in b[2]])
             row = acc.row(Via.IP, port, proto, None, t, None, lambda idx=idx, t=t: self._probe(s0, idx, t), network)
             row.count += count * n
-            row.targets.add_rest(self._remainder(base, minus), n)
+            row.targets.add_rest(self._remainder(base, minus, f"ip {port}/{proto}"), n)
             for i in rest_owned:
                 if (self.entries[i][4], self.entries[i][5]) == pp:
                     k = len(owners[i])
@@ -859,13 +873,20 @@ class CoarseGroups:
                     row.targets.subtract(self.tclass[i], k)
         self._specials(acc, owners, rest_owned)
 
-    def _remainder(self, base: dict[str, int], minus: list[dict[str, int]]) -> Remainder:
+    def _remainder(self, base: dict[str, int], minus: list[dict[str, int]], name: str) -> Remainder:
         """The bundle's counts less the blocks done, shared by every source that does the same blocks."""
         key = (id(base), *map(id, minus))
         rest = self._remainders.get(key)
         if rest is None:  # the remainder holds base and parts: their ids stay theirs while it is kept
-            rest = self._remainders[key] = Remainder(base, minus)
+            rest = self._remainders[key] = Remainder(base, minus, name)
         return rest
+
+    def target_sets(self) -> dict[str, list[dict]]:
+        """The bundles' bases by name (``target_sets`` of the reach JSON): every destination via ip of
+        a port, every name probed at a port, as target classes with counts."""
+        out = {f"ip {port}/{proto}": base for (port, proto), (_, base) in self.all_counts.items()}
+        out.update((f"dns {port}/{proto}", base) for (port, proto), (_, base) in self._dns.base.items())
+        return {name: [{"class": c, "count": n} for c, n in base.items()] for name, base in out.items()}
 
     def _bundle_network(self, pp: tuple[int, str], gone: list[dict[str, int]]) -> str | None:
         """The one network of a bundle's destinations, None when they are on several."""
@@ -987,4 +1008,4 @@ class _Names:
             if count > 1:
                 row.name = None
             row.count += count * n
-            row.targets.add_base(base, [minus] if minus else [], n)
+            row.targets.add_rest(Remainder(base, [minus] if minus else [], f"dns {pp[0]}/{pp[1]}"), n)

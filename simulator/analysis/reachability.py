@@ -129,7 +129,11 @@ class ProbeGroup:
             "reason": self.reason,
             "example": self.example.to_json(with_trace),
         }
-        if self.targets:  # a coarse group (docs/reach-json.md)
+        shared = getattr(self.targets, "shared_json", None)  # a coarse group (docs/reach-json.md)
+        from_set = shared() if shared is not None else None
+        if from_set is not None:
+            out["targets_from"] = from_set
+        elif self.targets:
             out["targets"] = [{"class": t, "count": n} for t, n in self.targets]
         return out
 
@@ -240,6 +244,10 @@ class ReachResult:
         cg = self._coarse()
         ways = {Via.IP, Via.DNS, Via.HOST}
         return cg.map_sources(lambda source: work(source[0], list(cg.groups_of(source, ways))), only, self.workers)
+
+    def target_sets(self) -> dict[str, list[dict]]:
+        """The named target sets a coarse group's ``targets_from`` refers to (docs/reach-json.md)."""
+        return {} if self.__dict__.get("_given") is not None else self._coarse().target_sets()
 
     def _coarse(self):
         cg = self.__dict__.get("_coarse_")

@@ -145,8 +145,9 @@ def reach(
     result = reach_of(world, with_traces=trace, workers=default_workers())
     pick = _ReachPick(result, source, target, only)
     if format is Format.json:
-        classes = {"classes": [{"id": c.id, "size": c.size, "members": list(c.members)} for c in result.classes]}
+        classes: dict[str, object] = {"classes": [{"id": c.id, "size": c.size, "members": list(c.members)} for c in result.classes]}
         if by is By.outcome:
+            classes["target_sets"] = result.target_sets()
             rows = _JsonRows(model, examples=True)
             chunks = result.map_coarse(lambda _, gs: list(rows.texts(g.to_json(trace) for g in gs if pick.group(g))),
                                        pick.source_classes)

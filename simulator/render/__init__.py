@@ -2,4 +2,4 @@
 listener origins), sorted and deterministic.  Writing files and running ``dot`` belong to the CLI.
 """
 
-__all__ = ["diagram", "junit", "listeners", "mermaid", "plain", "report", "sarif", "tables", "text"]
+__all__ = ["diagram", "jsontext", "junit", "listeners", "mermaid", "plain", "report", "sarif", "tables", "text"]

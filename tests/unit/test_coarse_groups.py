@@ -154,3 +154,36 @@ def test_beyond_own_links_leaves_out_only_answers_from_the_sources_own_networks(
             answering = [m for c in result.classes if c.id == g.responder_class for m in c.members]
             assert any({i.network for i in world.namespace_of(m).interfaces.values() if i.network} & nets
                        for m in answering), (key, members)
+
+
+def expand_targets(group_json: dict, target_sets: dict[str, list[dict]]) -> list[tuple[str, int]]:
+    """A group's target classes with counts as docs/reach-json.md says to read them."""
+    if "targets_from" not in group_json:
+        listed = group_json.get("targets")
+        if listed is not None:
+            return [(t["class"], t["count"]) for t in listed]
+        return [(group_json["target_class"], group_json["count"])] if group_json["target_class"] else []
+    form = group_json["targets_from"]
+    less = {t["class"]: t["count"] for t in form["less"]}
+    plus = {t["class"]: t["count"] for t in form["plus"]}
+    minus = {t["class"]: t["count"] for t in form["minus"]}
+    base = [(t["class"], t["count"]) for t in target_sets[form["set"]]]
+    keys = [c for c, _ in base] + [c for c in plus if c not in dict(base)]
+    counts = {c: (n - less.get(c, 0)) * form["times"] for c, n in base}
+    out = [(c, counts.get(c, 0) + plus.get(c, 0) - minus.get(c, 0)) for c in keys]
+    return [(c, n) for c, n in out if n > 0]
+
+
+@pytest.mark.parametrize("seed", [1, 5, 9, 13])
+def test_targets_from_a_named_set_read_as_documented_are_the_groups_targets(seed):
+    result = reach_of(load(random_design(seed)).world())
+    sets = result.target_sets()
+    shared = 0
+    for g in result.coarse_groups():
+        row = g.to_json()
+        shared += "targets_from" in row
+        assert "targets" not in row or "targets_from" not in row
+        got = expand_targets(row, sets)
+        assert got == list(g.target_counts)
+        assert sum(n for _, n in got) == g.count or g.via == "host"
+    assert shared, "a design of several hosts has bundles"
