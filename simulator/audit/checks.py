@@ -41,14 +41,20 @@ def _read(g: ProbeGroup) -> bool:
 class AuditContext:
     """What every check reads: the design, its world, the matrix's coarse groups
     (:meth:`ReachResult.coarse_groups`, the ones :func:`_read` keeps), and exact probes one at a
-    time (never every probe of the matrix, nor every pair of classes)."""
+    time (never every probe of the matrix, nor every pair of classes).
+
+    Only the groups a check reads are computed: via host from every source (NS001, NS002, NS005),
+    via ip and dns from the LAN peer (NS003) and the classes on the default bridge (NS006)."""
 
     def __init__(self, design: Design, warnings: list[Problem], result: ReachResult, book: TraceBook,
                  pairs: PairProbes | None = None):
         self.design, self.warnings, self.result, self.book = design, warnings, result, book
         self.world = result.world
         self.version = result.world.version
-        self.groups: list[ProbeGroup] = [g for g in result.coarse_groups() if _read(g)]
+        on = set(on_default_bridge(design))
+        read_ip = [c.id for c in result.classes if c.members[0] in on] + ["external"]
+        self.groups: list[ProbeGroup] = [g for g in result.coarse_groups(ways=(Via.HOST,)) if _read(g)]
+        self.groups += [g for g in result.coarse_groups(read_ip, ways=(Via.IP, Via.DNS)) if _read(g)]
         self.pairs = pairs or PairProbes(shared_matrix(result))
         self.source_index = {name: i for i, name in enumerate(self.pairs.sources)}
         self.members = {c.id: c.members for c in result.classes}
@@ -295,9 +301,14 @@ def ns005_host_network_mode(ctx: AuditContext):
                           service=c.name, lan_ip=ctx.lan_ip(c.host))
 
 
+def on_default_bridge(design: Design) -> list[str]:
+    """The containers attached to a default bridge, in design order."""
+    return [c.name for c in design.containers
+            if any(design.has_network(a.network) and design.network(a.network).default_bridge for a in c.attachments)]
+
+
 def ns006_default_bridge(ctx: AuditContext):
-    on = [c.name for c in ctx.design.containers
-          if any(ctx.design.has_network(a.network) and ctx.design.network(a.network).default_bridge for a in c.attachments)]
+    on = on_default_bridge(ctx.design)
     if not on:
         return
     on_set = set(on)
