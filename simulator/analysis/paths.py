@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from ipaddress import IPv4Address
 
+from ..engine.dns import NameTable
 from ..engine.topology import EXTERNAL, Namespace, World, build_world
 from ..engine.trace import Disposition, DnsStep, RouteOutcome, RouteStep, Step, Trace
 from ..engine.walk import walk
@@ -28,12 +29,12 @@ def traces_in(world: World, source: str, target: str, port: int | None,
     Without a ``port``: the target's listeners of ``protocol`` (None: of either protocol).
     """
     design = world.design
-    matrix = Matrix(world, with_traces=True)
+    names = NameTable(world)  # the names a trace looks up (the matrix's own table, without the matrix)
     ns = _source(world, source)
     if ns is None:
         from ..loaders.yamlsource import did_you_mean
 
-        srcs = dict(matrix.sources())
+        srcs = dict(Matrix(world).sources())
         raise QueryError(f"unknown source {source!r}{did_you_mean(source, srcs)}; choose one of: {', '.join(sorted(srcs))}")
     dials: list[tuple[str, IPv4Address | None, list[DnsStep]]] = []
     if design.has_container(target):
@@ -48,7 +49,7 @@ def traces_in(world: World, source: str, target: str, port: int | None,
             for ep in world.addressing.endpoints_of(owner_ns.members[0]):
                 dials.append((f"{target} on {ep.network} ({ep.address})", ep.address, []))
         c = design.container(target)
-        res = matrix.names.resolve(ns, c.service or c.engine_name)
+        res = names.resolve(ns, c.service or c.engine_name)
         dials.append((f"name {res.name}", res.records[0][0] if res.resolved else None, [res.step]))
     elif target in ("host",) or any(h.name == target for h in design.hosts):
         host = design.hosts[0].name if target == "host" else target
@@ -57,12 +58,12 @@ def traces_in(world: World, source: str, target: str, port: int | None,
         try:
             dials.append((target, IPv4Address(target), []))
         except ValueError:
-            res = matrix.names.resolve(ns, target)
-            if not any(target.lower() in t for t in matrix.names.by_network.values()):
+            res = names.resolve(ns, target)
+            if not any(target.lower() in t for t in names.by_network.values()):
                 from ..loaders.yamlsource import did_you_mean
 
                 known = [c.name for c in design.containers] + [h.name for h in design.hosts]
-                known += [n for names in matrix.names.by_network.values() for n in names]
+                known += [n for by_name in names.by_network.values() for n in by_name]
                 raise QueryError(f"{target!r} is neither a container, a host, an address nor a name of the design"
                                  f"{did_you_mean(target, known)}") from None
             dials.append((f"name {target}", res.records[0][0] if res.resolved else None, [res.step]))
