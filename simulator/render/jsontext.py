@@ -53,10 +53,33 @@ def _write(value: object, pad: str, out: list[str]) -> None:
             return
         inner = pad + " "
         sep = "[" + pad
+        flat = _flat_dicts(value)
         for v in value:
             out.append(sep)
-            _write(v, inner, out)
+            if flat:
+                out.append(_flat(v, inner))  # type: ignore[arg-type]
+            else:
+                _write(v, inner, out)
             sep = "," + pad
         out.append(pad[:-1] + "]")
     else:  # floats and anything else: as json writes it
         out.append(json.dumps(value))
+
+
+def _flat_dicts(items: list | tuple) -> bool:
+    """Whether every item is a non-empty dict of string keys to strings and plain integers (a list
+    of counts such as ``[{"class": .., "count": ..}, ...]``): written a dict at a time."""
+    for v in items:
+        if type(v) is not dict or not v:
+            return False
+        for k, x in v.items():
+            if type(k) is not str or (type(x) is not str and type(x) is not int):
+                return False
+    return True
+
+
+def _flat(value: dict, pad: str) -> str:
+    """A flat dict whose keys go at ``pad`` (a newline and their indent)."""
+    return "{" + pad + ("," + pad).join(
+        encode_basestring_ascii(k) + ": " + (encode_basestring_ascii(x) if type(x) is str else int.__repr__(x))
+        for k, x in value.items()) + pad[:-1] + "}"

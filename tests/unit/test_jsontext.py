@@ -49,3 +49,15 @@ def test_a_reach_group_as_json_writes_it():
     assert rows
     for row in rows:
         assert dumps_indented(row, 2) == json.dumps(row, indent=1).replace("\n", "\n  ")
+
+
+@pytest.mark.parametrize("seed", range(100))
+def test_lists_of_flat_counts_the_same_as_json_dumps(seed):
+    rng = random.Random(seed)
+    rows = [{"class": "".join(rng.choice('ab"é\\') for _ in range(rng.randint(0, 5))), "count": rng.randint(-5, 10**6)}
+            for _ in range(rng.randint(1, 6))]
+    if seed % 3 == 0:
+        rows[-1]["flag"] = True  # not flat: written the general way
+    value = {"targets": rows, "nested": [rows, {"x": rows}]}
+    depth = rng.randint(0, 3)
+    assert dumps_indented(value, depth) == json.dumps(value, indent=1).replace("\n", "\n" + " " * depth)
