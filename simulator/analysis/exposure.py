@@ -117,6 +117,59 @@ AUDIENCE_ORDER = {"external": 0, "other networks": 1, "host": 2}
 NOT_KNOWN = "?"  # no audience: one told by :func:`audience` itself (a source that is no container, a namespace missing)
 
 
+class Audiences:
+    """:func:`audience` for many probes of one matrix: from the networks of the source's and the
+    responder's namespaces, each namespace's set made once."""
+
+    def __init__(self, result: ReachResult):
+        self.result = result
+        self.world = result.world
+        self._containers = {c.name for c in result.design.containers}
+        self._host_mode = {c.name for c in result.design.containers if c.mode.kind is ModeKind.HOST}
+        self._hosts = {"host", *(h.name for h in result.design.hosts)}
+        self._ns_networks: dict[str, tuple[bool, frozenset[str]]] = {}
+        self._told: dict[tuple, str | None] = {}
+
+    def __call__(self, p: Probe) -> str | None:
+        """:func:`audience` of ``p``."""
+        who = self.of(p.source, p.responder)
+        if who == NOT_KNOWN:
+            key = (p.source,) if p.source not in self._containers else (p.source, p.responder)
+            if key not in self._told:
+                self._told[key] = audience(self.result, p)
+            return self._told[key]
+        return who
+
+    def of(self, source: str, responder: str | None) -> str | None:
+        """:func:`audience` of a source and a responder: the LAN peer's and a host's at once, a
+        container's when both have namespaces, else :data:`NOT_KNOWN`."""
+        if source == "external":
+            return "external"
+        if source in self._hosts:
+            return "host"
+        ns_of = self.world.ns_of
+        here = ns_of.get(source)
+        there = ns_of.get(responder) if responder is not None else None
+        if here is None or there is None or source not in self._containers:
+            return NOT_KNOWN
+        if here == there:
+            return None
+        if source in self._host_mode:
+            return "host"
+        there_host, there_nets = self.ns_networks(there)
+        if there_host:
+            return "other networks"
+        return None if self.ns_networks(here)[1] & there_nets else "other networks"
+
+    def ns_networks(self, ns_id: str) -> tuple[bool, frozenset[str]]:
+        """Whether a namespace is a host's, and the networks of its interfaces."""
+        got = self._ns_networks.get(ns_id)
+        if got is None:
+            ns = self.world.namespaces[ns_id]
+            got = self._ns_networks[ns_id] = (ns.kind == "host", frozenset(i.network for i in ns.interfaces.values() if i.network))
+        return got
+
+
 @dataclass(frozen=True, slots=True)
 class Exposed:
     """One exposure with the probe that proves it (the first in matrix order) and the class of its listener."""
@@ -207,10 +260,7 @@ class _Listeners:
         self._class_addresses: dict[str, frozenset[int]] = {}
         self._host_addresses: frozenset[int] | None = None
         self._held: dict[str, frozenset[int]] = {}
-        self._audience: dict[tuple, str | None] = {}
-        self._host_mode: set[str] | None = None
-        self._hosts: set[str] | None = None
-        self._ns_networks: dict[str, tuple[bool, frozenset[str]]] = {}
+        self.audiences = Audiences(result)
         self._through: dict[tuple, tuple[Through, str]] = {}
         self._by_engine_name: dict[str, str] | None = None
         self._carriers: dict[str, set[int]] | None = None
@@ -226,48 +276,7 @@ class _Listeners:
         return self._own.get(target_class, [])
 
     def audience(self, p: Probe) -> str | None:
-        """:func:`audience`, from the networks of the source's and the responder's namespaces (each
-        namespace's set made once); once per source that is no container."""
-        who = self.audience_of(p.source, p.responder)
-        if who == NOT_KNOWN:
-            key = (p.source,) if p.source not in self.class_by_member else (p.source, p.responder)
-            if key not in self._audience:
-                self._audience[key] = audience(self.result, p)
-            return self._audience[key]
-        return who
-
-    def audience_of(self, source: str, responder: str | None) -> str | None:
-        """:func:`audience` of a source and a responder: the LAN peer's and a host's at once, a container's
-        when both have namespaces, else :data:`NOT_KNOWN`."""
-        if source == "external":
-            return "external"
-        if self._hosts is None:
-            self._hosts = {"host", *(h.name for h in self.world.design.hosts)}
-        if source in self._hosts:
-            return "host"
-        ns_of = self.world.ns_of
-        here = ns_of.get(source)
-        there = ns_of.get(responder) if responder is not None else None
-        if here is None or there is None or source not in self.class_by_member:
-            return NOT_KNOWN
-        if here == there:
-            return None
-        if self._host_mode is None:
-            self._host_mode = {c.name for c in self.world.design.containers if c.mode.kind is ModeKind.HOST}
-        if source in self._host_mode:
-            return "host"
-        there_host, there_nets = self.ns_networks(there)
-        if there_host:
-            return "other networks"
-        return None if self.ns_networks(here)[1] & there_nets else "other networks"
-
-    def ns_networks(self, ns_id: str) -> tuple[bool, frozenset[str]]:
-        """Whether a namespace is a host's, and the networks of its interfaces."""
-        got = self._ns_networks.get(ns_id)
-        if got is None:
-            ns = self.world.namespaces[ns_id]
-            got = self._ns_networks[ns_id] = (ns.kind == "host", frozenset(i.network for i in ns.interfaces.values() if i.network))
-        return got
+        return self.audiences(p)
 
     def through(self, p: Probe) -> tuple[Through, str]:
         """:func:`_through`, once per host port (via host) or address on a network."""
@@ -344,7 +353,7 @@ class _Listeners:
         _, through = _through_address(self.result.design, network, text, g.source_class == "external")
         bound = (lead, 0, self.ip_place(target, network, g.port, g.protocol))
         for responder in held_by:
-            who = self.audience_of(standing, responder)
+            who = self.audiences.of(standing, responder)
             if who == NOT_KNOWN:
                 return False
             if who is None:

@@ -11,7 +11,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterator
 from ipaddress import IPv4Address, IPv4Network
 
-from ..analysis.exposure import audience
+from ..analysis.exposure import Audiences
 from ..analysis.paths import PairProbes, shared_matrix
 from ..analysis.probes import Probe, Via
 from ..analysis.reachability import ProbeGroup, ReachResult
@@ -213,6 +213,7 @@ def ns001_published_on_all_addresses(ctx: AuditContext):
 def ns002_published_port_bypasses_isolation(ctx: AuditContext):
     by_target: dict[tuple, list[ProbeGroup]] = defaultdict(list)
     outside: dict[tuple[str, str], bool] = {}  # (source class, responder) -> from other networks (alike for members)
+    audiences = Audiences(ctx.result)
     for g in ctx.groups:  # every probe of such a group has the example's responder and audience
         p = g.example
         if g.via != Via.HOST or not g.reachable or not p.responder or not ctx.is_container_class(g.source_class):
@@ -221,7 +222,7 @@ def ns002_published_port_bypasses_isolation(ctx: AuditContext):
             continue  # host mode: NS005
         key = (g.source_class, p.responder)
         if key not in outside:
-            outside[key] = audience(ctx.result, p) == "other networks"
+            outside[key] = audiences(p) == "other networks"
         if outside[key]:
             by_target[(p.responder, p.port, p.protocol)].append(g)
     published = {(h, b.host_port, b.protocol): b for h, b in reversed(list(ctx.bindings()))}  # the first of each
