@@ -276,26 +276,41 @@ def parse_listens(value: object, report: Report, path: Path, what: str = "listen
     for i, item in enumerate(value):
         if budget.spent:
             break
-        if not _listen_checked(item, fmt):
+        if isinstance(item, bool) or not isinstance(item, (int, float, str)):
+            continue  # the schema's to report
+        got = _listens_of(item, type(item).__name__, fmt)
+        if got is None:
             continue
-        try:
-            if isinstance(item, int) and not isinstance(item, bool):
-                item = str(item)
-            if not isinstance(item, str):
-                raise _Bad(f'{describe(item)} is not a port like 80, "53/udp" or "9000-9002/tcp"')
-            listeners = _listen_item(item)
-            if not budget.take(len(listeners), (*path, i), f"{what} ports and published ports"):
-                break
-            out += listeners
-        except _Bad as exc:
-            report.error((*path, i), str(exc))
+        if isinstance(got, str):
+            report.error((*path, i), got)
+            continue
+        if not budget.take(len(got), (*path, i), f"{what} ports and published ports"):
+            break
+        out += got
     return out
 
 
 @functools.lru_cache(maxsize=1024)
+def _listens_of(item: int | float | str, kind: str, fmt: PortFormat) -> tuple[Listener, ...] | str | None:
+    """The listeners of one ``listens``/``expose`` item (``kind``: its type's name, so 80 and 80.0 are told
+    apart), what is wrong with it, or None when its schema refuses it (the schema reports it); kept
+    for the next container that writes the same item (a design of 10,000 writes a few items
+    thousands of times)."""
+    if not _listen_checked(item, fmt):
+        return None
+    try:
+        if isinstance(item, int):
+            item = str(item)
+        if not isinstance(item, str):
+            raise _Bad(f'{describe(item)} is not a port like 80, "53/udp" or "9000-9002/tcp"')
+        return _listen_item(item)
+    except _Bad as exc:
+        return str(exc)
+
+
+@functools.lru_cache(maxsize=1024)
 def _listen_item(item: str) -> tuple[Listener, ...]:
-    """The listeners of one ``listens``/``expose`` item (raises _Bad), kept for the next container
-    that writes the same item (a design of 10,000 containers writes a few items thousands of times)."""
+    """The listeners of one ``listens``/``expose`` item (raises _Bad)."""
     if not _EXPOSE.fullmatch(item):
         raise _Bad(f'{describe(item)} is not a port like 80, "53/udp" or "9000-9002/tcp"')
     first, _, rest = item.partition("/")
@@ -317,5 +332,7 @@ def _listen_checked(item: object, fmt: PortFormat) -> bool:
 
 def merge_listeners(*groups) -> tuple[Listener, ...]:
     """Deduplicated listeners sorted by (port, protocol)."""
+    if sum(map(len, groups)) == 1:  # most containers: one listener
+        return next(tuple(group) for group in groups if group)
     unique = {(lst.port, lst.protocol.value): lst for group in groups for lst in group}
     return tuple(unique[k] for k in sorted(unique))
