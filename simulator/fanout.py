@@ -21,7 +21,7 @@ import signal
 import struct
 import sys
 import traceback
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from typing import BinaryIO, TypeVar
 
 from .errors import WorkerError
@@ -47,24 +47,52 @@ def default_workers() -> int:
 
 
 def ordered_map(work: Callable[[T], R], items: Sequence[T], workers: int = 1, chunk: int = 4,
-                shared: Iterable[object] = (), least: int = 2) -> Iterator[R]:
+                shared: Iterable[object] = (), least: int = 2,
+                affinity: Callable[[T], Hashable] | None = None) -> Iterator[R]:
     """``map(work, items)``, computed by ``workers`` forked processes when there are at least
-    ``least`` chunks of ``chunk`` items; the results in order."""
-    chunks = (len(items) + chunk - 1) // chunk
-    if workers <= 1 or chunks < max(least, 2) or not hasattr(os, "fork"):
+    ``least`` chunks of ``chunk`` items; the results in order. ``affinity``: items of one key go to
+    the same worker (what a worker computes for one it reuses for the others: walks from one host),
+    the keys spread so that the workers get as many items each as can be."""
+    if workers <= 1 or len(items) < max(least, 2) * chunk or not hasattr(os, "fork"):
         yield from map(work, items)
         return
-    yield from _Pool(work, items, min(workers, chunks), chunk, shared).results(chunks)
+    yield from _Pool(work, items, _plan(items, workers, chunk, affinity), shared).results()
+
+
+def _plan(items: Sequence, workers: int, chunk: int, affinity: Callable | None) -> list[tuple[int, int, int]]:
+    """The chunks in the items' order: (worker, first item, end), each at most ``chunk`` items of one worker."""
+    if affinity is None:
+        owner = [(i // chunk) % workers for i in range(len(items))]
+    else:
+        keys = [affinity(x) for x in items]
+        sizes: dict = {}
+        for k in keys:
+            sizes[k] = sizes.get(k, 0) + 1
+        load = [0] * workers
+        worker_of = {}
+        for k, n in sorted(sizes.items(), key=lambda kv: -kv[1]):  # the largest first, to the least loaded
+            w = load.index(min(load))
+            worker_of[k] = w
+            load[w] += n
+        owner = [worker_of[k] for k in keys]
+    plan: list[tuple[int, int, int]] = []
+    start = 0
+    for i in range(1, len(items) + 1):
+        if i == len(items) or owner[i] != owner[start] or i - start == chunk:
+            plan.append((owner[start], start, i))
+            start = i
+    return plan
 
 
 class _Pool:
-    def __init__(self, work: Callable, items: Sequence, workers: int, chunk: int, shared: Iterable[object]) -> None:
-        self.work, self.items, self.workers, self.chunk = work, items, workers, chunk
+    def __init__(self, work: Callable, items: Sequence, plan: list[tuple[int, int, int]], shared: Iterable[object]) -> None:
+        self.work, self.items, self.plan = work, items, plan
+        self.workers = max(w for w, _, _ in plan) + 1
         self.shared = {id(o): o for o in shared}
         self.pids: list[int] = []
         self.pipes: list[BinaryIO] = []
 
-    def results(self, chunks: int) -> Iterator:
+    def results(self) -> Iterator:
         sys.stdout.flush()
         sys.stderr.flush()
         try:
@@ -73,27 +101,30 @@ class _Pool:
                 pid = os.fork()
                 if pid == 0:  # the worker: never returns
                     os.close(read_fd)
-                    self._serve(w, chunks, write_fd)
+                    self._serve(w, write_fd)
                 os.close(write_fd)
                 self.pids.append(pid)
                 self.pipes.append(os.fdopen(read_fd, "rb", buffering=1 << 20))
-            for c in range(chunks):
-                yield from self._receive(self.pipes[c % self.workers])
+            for w, _, _ in self.plan:
+                yield from self._receive(self.pipes[w])
         finally:
             self._stop()
 
-    def _serve(self, w: int, chunks: int, fd: int) -> None:
+    def _serve(self, w: int, fd: int) -> None:
         """The worker's life: its chunks, in order, each sent as one message; then exit without
         running the parent's clean-up (buffers, atexit handlers)."""
         code = 0
         try:
             signal.signal(signal.SIGINT, signal.SIG_DFL)
+            for pipe in self.pipes:  # the parent's ends of the workers forked before
+                pipe.close()
             out = os.fdopen(fd, "wb", buffering=1 << 20)
             shared = self.shared
-            for c in range(w, chunks, self.workers):
-                part = self.items[c * self.chunk:(c + 1) * self.chunk]
+            for owner, start, end in self.plan:
+                if owner != w:
+                    continue
                 try:
-                    body = _OK + _dumps([self.work(x) for x in part], shared)
+                    body = _OK + _dumps([self.work(x) for x in self.items[start:end]], shared)
                 except Exception as e:  # noqa: BLE001 - a failure travels to the parent, which raises it
                     body = _FAILED + _failure(e)
                 out.write(_HEADER.pack(len(body)))

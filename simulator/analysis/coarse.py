@@ -368,7 +368,8 @@ class CoarseGroups:
         """``work`` of every source class (:meth:`ClassGroups.sources` entries; ``only``: these), in
         order; with ``workers`` > 1 and many source classes, in forked processes (:mod:`simulator.fanout`)."""
         todo = [s for s in self._sources() if only is None or s[0] in only]
-        return ordered_map(work, todo, workers, chunk=4, shared=self.shared_values(), least=_LEAST_CHUNKS)
+        return ordered_map(work, todo, workers, chunk=4, shared=self.shared_values(), least=_LEAST_CHUNKS,
+                           affinity=_host_of_source)
 
     def _sources(self) -> list[tuple[str, list[str], list[tuple[str, Namespace]]]]:
         if self._source_list is None:
@@ -906,6 +907,12 @@ class CoarseGroups:
                     if (e[4], e[5]) == pp and not ns0.owns(e[2]):
                         return i
         return None
+
+
+def _host_of_source(source: tuple) -> str | None:
+    """The host a source class sends from (its walks are shared with the other sources there)."""
+    placed = source[2]
+    return placed[0][1].host if placed else None
 
 
 def _any_within(sorted_values: list[int], lo: int, hi: int) -> bool:

@@ -88,3 +88,14 @@ def test_coarse_groups_in_workers_equal_those_in_one_process():
     assert {pid for _, pid, _ in drawn} - {os.getpid()}, "the groups were made in workers"
     assert [(cid, n) for cid, _, n in drawn] == [(cid, sum(g.count for g, _ in one if g.source_class == cid))
                                                  for cid in dict.fromkeys(g.source_class for g, _ in one)]
+
+
+def test_items_of_one_key_go_to_one_worker_and_the_results_stay_in_order():
+    items = [(i, f"host{(i * 7) % 5}") for i in range(120)]
+    got = list(ordered_map(lambda x: (os.getpid(), x), items, workers=2, chunk=3, affinity=lambda x: x[1]))
+    assert [x for _, x in got] == items
+    by_key: dict[str, set[int]] = {}
+    for pid, (_, key) in got:
+        by_key.setdefault(key, set()).add(pid)
+    assert all(len(pids) == 1 for pids in by_key.values())
+    assert len({pid for pid, _ in got}) == 2 and os.getpid() not in {pid for pid, _ in got}
