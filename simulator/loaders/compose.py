@@ -12,7 +12,6 @@ is the project compose would read (:mod:`.compose_project`: .env and interpolati
 
 from __future__ import annotations
 
-import hashlib
 import re
 from pathlib import Path as FsPath
 
@@ -112,6 +111,8 @@ def _for_schema(value: object, memo: dict) -> object:
             return value
         found = memo.get(value)
         if found is None:
+            import hashlib  # here, not at the top: loading OpenSSL's digests costs every command a few ms
+
             found = memo[value] = f"{value[:64]}\u2026{hashlib.sha256(value.encode('utf-8', 'surrogatepass')).hexdigest()}"
         return found
     if isinstance(value, (dict, list)):
