@@ -17,11 +17,12 @@ address. A pool with nothing left is a problem naming the network (or the daemon
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right, insort
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 
 from ..cidr import interface_of
-from ..model import SWARM_DEFAULT_POOL, Design, Driver, Host, ModeKind, Network
+from ..model import SWARM_DEFAULT_POOL, Container, Design, Driver, Host, ModeKind, Network
 
 GWBRIDGE = "docker_gwbridge"
 INGRESS_SUBNET = IPv4Network("10.0.0.0/24")
@@ -456,6 +457,7 @@ def _allocate_endpoints(out: Addressing, design: Design, gw_hosts: tuple[str, ..
 
     attached = [c for c in design.containers if c.mode.kind is ModeKind.NETWORKS]
     lb_done: set[tuple[str, str]] = set()
+    needs_gwbridge = _gwbridge_need(design)
     # static addresses first (netsim deploys containers with static addresses first)
     for c in attached:
         for att in c.attachments:
@@ -497,7 +499,7 @@ def _allocate_endpoints(out: Addressing, design: Design, gw_hosts: tuple[str, ..
                 lb = used[key].next_free(None)
                 if lb is not None:
                     used[key][lb] = f"the load-balancer endpoint of {c.host}"
-        if c.host in gw_hosts and _needs_gwbridge(design, c.networks):
+        if c.host in gw_hosts and needs_gwbridge(c):
             gw_key = (GWBRIDGE, c.host)
             gw_seg = out.segments.get(gw_key)
             if gw_seg is None:
@@ -519,11 +521,14 @@ def _network_or_none(design: Design, name: str) -> Network | None:
     return design.network(name) if design.has_network(name) else None
 
 
-def _needs_gwbridge(design: Design, networks: tuple[str, ...]) -> bool:
-    """An overlay container gets a docker_gwbridge endpoint when no other network gives it a gateway."""
-    nets = [_network_or_none(design, n) for n in networks]
-    if not any(n is not None and n.driver is Driver.OVERLAY for n in nets):
-        return False
-    return not any(
-        n is not None and n.driver is not Driver.OVERLAY and not n.internal for n in nets
-    )
+def _gwbridge_need(design: Design) -> Callable[[Container], bool]:
+    """Whether a container needs a docker_gwbridge endpoint: it is on an overlay and no other network
+    gives it a gateway (each network's part looked up once, not once per container)."""
+    overlay = {n.name for n in design.networks if n.driver is Driver.OVERLAY}
+    gateway = {n.name for n in design.networks if n.driver is not Driver.OVERLAY and not n.internal}
+
+    def need(c: Container) -> bool:
+        nets = [a.network for a in c.attachments]
+        return not overlay.isdisjoint(nets) and gateway.isdisjoint(nets)
+
+    return need
