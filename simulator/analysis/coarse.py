@@ -124,6 +124,11 @@ class TargetCounts(Sequence):
         for cls, n in counts.items():
             self._plus[cls] = self._plus.get(cls, 0) + n * times
 
+    def add_counts(self, other: TargetCounts, times: int = 1) -> None:
+        """Add another group's own counts (one with no remainder and nothing taken out) ``times`` over."""
+        assert other._rest is None and not other._minus, "only counts added one by one"
+        self.add_all(other._plus, times)
+
     def add_base(self, base: dict[str, int], minus: list[dict[str, int]], times: int = 1) -> None:
         """Add a whole shared bundle ``times`` over, less the shared dicts ``minus`` (what of it is
         not part of the group), none of them copied."""
@@ -248,6 +253,23 @@ class _Acc:
                 row.name = None
         return row
 
+    def merge(self, key: tuple, got: _Row, times: int, source: str) -> None:
+        """Add the row ``got`` of another accumulator (counted for one member, no remainder) ``times``
+        over under its key, its example as from ``source``."""
+        if self.answered_only and key[4] is not Disposition.DELIVERED:
+            return
+        row = self.rows.get(key)
+        if row is None:
+            e = got.example
+            row = self.rows[key] = _Row(e if e.source == source else e._replace(source=source), got.network, got.name)
+        else:
+            if row.network != got.network:
+                row.network = None
+            if row.name != got.name:
+                row.name = None
+        row.count += got.count * times
+        row.targets.add_counts(got.targets, times)
+
     def groups(self) -> Iterator[ProbeGroup]:
         for (via, port, proto, host, disposition, responder_class, _), row in self.rows.items():
             if row.count <= 0:
@@ -354,6 +376,7 @@ class CoarseGroups:
         self._dns = _Names(self)
         self._source_list: list | None = None
         self._remainders: dict[tuple, Remainder] = {}
+        self._routed: dict[tuple, list] = {}
 
     # --- sources -----------------------------------------------------------------------
     def groups(self, only: set[str] | None = None, ways: set[Via] | None = None,
@@ -482,7 +505,7 @@ class CoarseGroups:
                     via.setdefault(out_seg, []).append(seg)
             for out_seg, segs in via.items():
                 blocks.append(tuple(segs))
-                self._segment(acc, placed, owners, blocks[-1], out_seg)
+                self._routed_segment(acc, placed, owners, blocks[-1], out_seg)
             rest = tuple(seg for seg in generic if seg not in done)
             done.update(rest)
             blocks.append(rest)
@@ -670,9 +693,11 @@ class CoarseGroups:
                     for pkey, (count, classes, _, _, idxs) in self._seg_parts(seg, sub).items():
                         part = link.setdefault(pkey[1], {}).get(pkey)
                         first = next((i for i in idxs if i not in who), None)
+                        pool = [i for i in idxs if i not in who]
                         if part is None:
-                            link[pkey[1]][pkey] = [count, dict(classes), first, pkey[3], None]
+                            link[pkey[1]][pkey] = [count, dict(classes), first, pkey[3], pool]
                         else:
+                            part[4].extend(pool)
                             part[0] += count
                             for cls, k in classes.items():
                                 part[1][cls] = part[1].get(cls, 0) + k
@@ -746,10 +771,33 @@ class CoarseGroups:
             e = self.entries[idx]
             who = groups[number][2]
             rclass = self.fine.cls(who[idx]) if who is not None else self.rclass[idx]
-            row = got.get((e[4], e[5], rclass, e[1])) or got[(e[4], e[5], None, None)]
+            row = got.get((e[4], e[5], rclass, e[1])) or got.get((e[4], e[5], None, None))
+            if row is None:  # a part of members' own addresses only: not counted
+                continue
             row.count -= k
             row.targets.subtract(self.tclass[idx], k)
         self._specials(acc, owners, owned)
+
+    def _routed_segment(self, acc: _Acc, placed: list[tuple[str, Namespace]], owners: dict, segs: tuple,
+                        out_seg: tuple | None) -> None:
+        """:meth:`_segment` for segments the source reaches through its gateway's host: what they give
+        depends only on how the source sends there (its sender key: host and gateway link) when no
+        member holds one of their addresses, so it is gathered once per sender key, merged by row,
+        and added for every source class sending the same way."""
+        by_seg = self._owned_by_seg(owners)
+        s0, ns0 = placed[0]
+        if self.m.with_traces or any(seg in by_seg for seg in segs):
+            self._segment(acc, placed, owners, segs, out_seg)
+            return
+        key = (self.m._sender(ns0, self.entries[self._of(segs[0])[0]][2]), segs, out_seg)
+        rows = self._routed.get(key)
+        if rows is None:
+            alone = _Acc(acc.cid)
+            self._segment(alone, [(s0, ns0)], {}, segs, out_seg)
+            rows = self._routed[key] = [(k, r) for k, r in alone.rows.items() if r.count]
+        n = len(placed)
+        for row_key, got in rows:
+            acc.merge(row_key, got, n, s0)
 
     def _owned_by_seg(self, owners: dict) -> dict[tuple, list[int]]:
         if self._owned_for is not owners:
@@ -787,31 +835,52 @@ class CoarseGroups:
             return rows
         if not t.delivered:  # nobody answers: who would have does not matter, nor does the network
             parts = self._collapsed(parts)
-        for key, (count, classes, first, network, _) in parts.items():
+        for key, (count, classes, first, network, pool) in parts.items():
+            if owners and count * n <= sum(len(owners.get(i, ())) for i in pool or (first,)):
+                continue  # every pair of the part is a member dialling its own address: walked on its own
             port, proto, rclass, _ = key
             who = responders[first] if responders is not None else self.responder[first]
             # the row's key reads the reason's shape (addresses blanked): the port is carried over now,
             # the address for the example only
             shaped = t if rep_port == port else _with_port(t, None, None, rep_port, port, proto, who)
-            row = acc.row(Via.IP, port, proto, None, shaped, rclass if t.delivered else None,
-                          lambda first=first, port=port, proto=proto, who=who: self._probe(
-                              s, first, _with_port(t, rep_addr, self.entries[first][2], rep_port, port, proto, who)), network)
+
+            def example(first=first, pool=pool, port=port, proto=proto) -> Probe:
+                src, idx = self._example_pair(placed, first, pool)
+                who = responders[idx] if responders is not None else self.responder[idx]
+                return self._probe(src, idx, _with_port(t, rep_addr, self.entries[idx][2], rep_port, port, proto, who))
+
+            row = acc.row(Via.IP, port, proto, None, shaped, rclass if t.delivered else None, example, network)
             row.count += count * n
             row.targets.add_all(classes, n)
             rows[key] = row
         return rows
 
+    def _example_pair(self, placed: list[tuple[str, Namespace]], first: int, pool: list[int] | None) -> tuple[str, int]:
+        """A member and a destination of a part making one of its probes: not a member dialling its own
+        address (that pair is walked on its own, and answers otherwise)."""
+        s, ns = placed[0]
+        if not ns.owns(self.entries[first][2]):
+            return s, first
+        for idx in pool or ():
+            if not ns.owns(self.entries[idx][2]):
+                return s, idx
+        for s2, ns2 in placed[1:]:
+            if not ns2.owns(self.entries[first][2]):
+                return s2, first
+        return s, first
+
     def _collapsed(self, parts: dict[tuple, list]) -> dict[tuple, list]:
-        """``parts`` by (port, protocol) only: [count, target classes, first, the network or None]."""
+        """``parts`` by (port, protocol) only: [count, target classes, first, the network or None, destinations]."""
         hit = self._collapse_cache.get(id(parts))
         if hit is None or hit[0] is not parts:
             out: dict[tuple, list] = {}
-            for (port, proto, _, network), (count, classes, first, _, _) in parts.items():
+            for (port, proto, _, network), (count, classes, first, _, pool) in parts.items():
                 key = (port, proto, None, None)
                 part = out.get(key)
                 if part is None:
-                    out[key] = [count, dict(classes), first, network, None]
+                    out[key] = [count, dict(classes), first, network, list(pool or (first,))]
                     continue
+                part[4].extend(pool or (first,))
                 part[0] += count
                 for cls, k in classes.items():
                     part[1][cls] = part[1].get(cls, 0) + k

@@ -39,9 +39,15 @@ def assert_coarse_exact(world) -> int:
     result = reach_of(world)
     expected = {_key(g): _view(g) for g in coarsened(result.groups())}
     got: dict[tuple, tuple] = {}
+    known = set(result.iter_probes())
     for g in result.coarse_groups():
         assert _key(g) not in got, f"two coarse groups for {_key(g)}"
         got[_key(g)] = _view(g)
+        e = g.example  # one of the group's probes
+        assert e in known, e
+        assert (e.via, e.port, e.protocol, e.disposition, reason_shape(e.reason)) == (
+            g.via, g.port, g.protocol, g.disposition, reason_shape(g.reason))
+        assert (result.class_of(e.source).id if result.design.has_container(e.source) else e.source) == g.source_class
     assert got == expected
     return len(got)
 
