@@ -814,7 +814,7 @@ class CoarseGroups:
         rep = self._rep(placed, idxs)
         if rep is None:  # every member holds every one of them: only the pairs walked on their own
             return {}
-        s, ns, ridx = rep
+        _, ns, ridx = rep
         r = self.entries[ridx]
         cache_key = (self.m._sender(ns, r[2]), wkey, r[4] if wkey[0] == "link" else None)  # a lost packet: per port, to be safe
         hit = self._walks.get(cache_key)
