@@ -505,7 +505,7 @@ class Container:
 
     @property
     def networks(self) -> tuple[str, ...]:
-        return tuple(a.network for a in self.attachments)
+        return tuple([a.network for a in self.attachments])
 
     def attachment(self, network: str) -> Attachment | None:
         return next((a for a in self.attachments if a.network == network), None)

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 
 from ..cidr import highest_free
-from ..model import Design, Driver, GatewayMode, Host, ModeKind, Network
+from ..model import Container, Design, Driver, GatewayMode, Host, ModeKind, Network
 from .ipam import GWBRIDGE, Addressing, allocate, gwbridge_network
 from .netfilter import Ruleset
 from .ondemand import OnDemand
@@ -206,26 +206,35 @@ class _Builder:
         for seg in self.addressing.segments.values():
             if seg.bridge is not None:
                 self.bridges_on.setdefault(seg.host, []).append(seg)
-        # container -> namespace id, and the containers living in each namespace (design order)
+        # container -> namespace id (in layout order: own namespaces and host mode, then shared ones)
         ns_of: dict[str, str] = {}
-        self.residents: dict[str, list] = {}
+        self.own: dict[str, Container] = {}  # a namespace of its own (networks or none) -> its container
+        sharing: list[Container] = []  # network_mode container:X
+        hosted = False  # a container in host mode
         for c in self.design.containers:
-            if c.mode.kind is ModeKind.HOST:
+            kind = c.mode.kind
+            if kind is ModeKind.HOST:
                 ns_of[c.name] = f"host:{c.host}"
-            elif c.mode.kind is not ModeKind.CONTAINER:
-                ns_of[c.name] = f"ctr:{c.name}"
-        for c in self.design.containers:  # shared namespaces (network_mode container:X) join their owner's
-            if c.mode.kind is ModeKind.CONTAINER:
-                owner = self.design.namespace_owner(c.name)
-                if owner is not None and owner in ns_of:
-                    ns_of[c.name] = ns_of[owner]
-        for c in self.design.containers:
-            ns_id = ns_of.get(c.name)
-            if ns_id is not None:
-                self.residents.setdefault(ns_id, []).append(c)
+                hosted = True
+            elif kind is ModeKind.CONTAINER:
+                sharing.append(c)
+            else:
+                ns_of[c.name] = ns_id = f"ctr:{c.name}"
+                self.own[ns_id] = c
+        for c in sharing:  # shared namespaces join their owner's
+            owner = self.design.namespace_owner(c.name)
+            if owner is not None and owner in ns_of:
+                ns_of[c.name] = ns_of[owner]
         self.ns_of = ns_of
-        self.own = {f"ctr:{c.name}": c for c in self.design.containers
-                    if c.mode.kind is not ModeKind.HOST and c.mode.kind is not ModeKind.CONTAINER}
+        # the containers living in each namespace, in design order, where they are not just its own
+        self.residents: dict[str, list[Container]] = {}
+        if sharing or hosted:
+            crowded = {ns_of[c.name] for c in sharing if c.name in ns_of} | {
+                ns_id for ns_id in ns_of.values() if ns_id.startswith("host:")}
+            for c in self.design.containers:
+                home = ns_of.get(c.name)
+                if home is not None and home in crowded:
+                    self.residents.setdefault(home, []).append(c)
 
     def order(self) -> list[str]:
         """Every namespace id, in layout order: hosts, containers (design order), the external peer."""
@@ -238,7 +247,9 @@ class _Builder:
             return self._external(segment)
         kind, _, name = ns_id.partition(":")
         ns = self._host(self.design.host(name)) if kind == "host" else self._container(self.own[ns_id])
-        for c in self.residents.get(ns_id, ()):  # every container listens in its namespace (host mode: the host's)
+        own = self.own.get(ns_id)
+        residents = self.residents.get(ns_id, [own] if own is not None else ())
+        for c in residents:  # every container listens in its namespace (host mode: the host's)
             if c.mode.kind is ModeKind.CONTAINER:
                 ns.members.append(c.name)
             for lst in c.listeners:

@@ -162,3 +162,27 @@ def test_names_of_a_network_read_alone_are_the_whole_tables(name, text):
     table = NameTable(whole)
     table.by_network.get(design.networks[-1].name)  # one read first, then the whole
     assert list(table.by_network.items()) == list(listed.items())
+
+
+SHARED = """
+name: shared
+hosts: {h1: {lan: {interface: eth0, address: 192.168.1.10/24}}}
+networks: {app: {driver: bridge, subnet: 172.30.0.0/24}}
+containers:
+  sidecar: {host: h1, network_mode: "container:web", listens: [80, 9000]}
+  web: {host: h1, networks: [app], listens: [80, 8080]}
+  agent: {host: h1, network_mode: host, listens: [80]}
+  tail: {host: h1, network_mode: "container:agent", listens: [81]}
+"""
+
+
+@pytest.mark.parametrize("on_demand", [False, True])
+def test_shared_and_host_namespaces_hold_their_residents_in_design_order(on_demand):
+    world = pipeline.load(SHARED, source="shared.yaml").world(on_demand=on_demand)
+    web = world.namespace_of("web")
+    assert world.ns_of["sidecar"] == web.id == "ctr:web" and web.members == ["web", "sidecar"]
+    assert web.listeners == {(80, "tcp"): "sidecar", (9000, "tcp"): "sidecar", (8080, "tcp"): "web"}
+    host = world.host_ns("h1")
+    assert world.ns_of["agent"] == world.ns_of["tail"] == host.id and host.members == ["tail"]
+    assert host.listeners == {(80, "tcp"): "agent", (81, "tcp"): "tail"}
+    assert list(world.ns_of) == ["web", "agent", "sidecar", "tail"]
