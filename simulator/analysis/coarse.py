@@ -377,6 +377,7 @@ class CoarseGroups:
         self._source_list: list | None = None
         self._remainders: dict[tuple, Remainder] = {}
         self._routed: dict[tuple, list] = {}
+        self._host_seen: dict[tuple, list[Probe]] = {}
 
     # --- sources -----------------------------------------------------------------------
     def groups(self, only: set[str] | None = None, ways: set[Via] | None = None,
@@ -419,10 +420,26 @@ class CoarseGroups:
 
     def _host(self, acc: _Acc, members: list[str], placed: list[tuple[str, Namespace]]) -> None:
         s0, ns0 = placed[0]
-        for p in self.m.host_probes(s0, ns0, self.fine.host_ports):
+        for p in self._host_probes(s0, ns0):
+            if p.source != s0:
+                p = p._replace(source=s0)
             row = acc.row(Via.HOST, p.port, p.protocol, p.host, Trace((), p.disposition, p.reason), self.fine.cls(p.responder),
                           lambda p=p: p)
             row.count += len(members)
+
+    def _host_probes(self, s0: str, ns0: Namespace) -> list[Probe]:
+        """The probes via host of one source (:meth:`Matrix.host_probes`): a container's are the same for
+        every container dialling the same gateway the same way (its sender key), made once for them."""
+        if ns0.kind != "container" or self.m.with_traces:
+            return list(self.m.host_probes(s0, ns0, self.fine.host_ports))
+        default = next((r for r in ns0.routes if r.dest.prefixlen == 0), None)
+        if default is None or default.via is None:  # no gateway, or a gateway-less default (ipvlan l3)
+            return list(self.m.host_probes(s0, ns0, self.fine.host_ports))
+        key = (self.m._sender(ns0, default.via), default.via, ns0.host)
+        probes = self._host_seen.get(key)
+        if probes is None:
+            probes = self._host_seen[key] = list(self.m.host_probes(s0, ns0, self.fine.host_ports))
+        return probes
 
     # --- via ip --------------------------------------------------------------------------
     def _covered(self, ns: Namespace) -> dict[tuple, str]:
