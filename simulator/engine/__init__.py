@@ -7,9 +7,10 @@ one connection through them, per engine version.  Pure: no I/O.
     rules.py      the netfilter rules an engine programs
     netfilter.py  a small iptables that evaluates them
     topology.py   the simulated machines (the World)
+    ondemand.py   a dict whose entries are made when first read (a world laid out as far as it is read)
     walk.py       one connection attempt, hop by hop
     trace.py      the typed record of a walk (Trace → Hop → Step)
     checks.py     what the engine would refuse
 """
 
-__all__ = ["checks", "dns", "ipam", "netfilter", "rules", "topology", "trace", "versions", "walk"]
+__all__ = ["checks", "dns", "ipam", "netfilter", "ondemand", "rules", "topology", "trace", "versions", "walk"]
