@@ -27,6 +27,7 @@ from ..engine.ipam import GWBRIDGE
 from ..engine.topology import EXTERNAL, Namespace, World, build_world
 from ..engine.trace import Disposition, DnsStep, Hop, Place, Step, Trace
 from ..engine.walk import walk
+from ..fanout import ordered_map
 from ..model import Design
 from .classes import ContainerClass, container_classes
 from .probes import Probe, Via
@@ -189,6 +190,24 @@ class ReachResult:
         if given is not None:
             return iter(given)
         return self._matrix().iter_probes()
+
+    def map_probes(self, work: Callable[[list[Probe]], _R], sources: Iterable[str] | None = None) -> Iterator[_R]:
+        """``work(every probe of one source)`` for every source (``sources``: these), in matrix order:
+        what a command makes of them (JSON text) is made beside them, in :attr:`workers` processes
+        on a large design, so only the results travel (memory grows with one source's probes)."""
+        only = None if sources is None else set(sources)
+        given = self.__dict__.get("_given")
+        if given is None:
+            given = self.__dict__.get("_probes")
+        if given is not None:
+            from itertools import groupby
+
+            return (work(list(ps)) for src, ps in groupby(given, key=lambda p: p.source) if only is None or src in only)
+        m = self._matrix()
+        todo = [(name, ns) for name, ns in m.sources() if only is None or name in only]
+        plan = m.plan()
+        return ordered_map(lambda source: work(list(m.probes_of(*source, plan))), todo, self.workers, chunk=4,
+                           least=16, affinity=lambda source: source[1].host)
 
     def groups(self, sources: Iterable[str] | None = None) -> Iterator[ProbeGroup]:
         """The class-level rows of the matrix: source classes in order (containers' classes, then
@@ -825,21 +844,27 @@ class Matrix:
 
     def iter_probes(self) -> Iterator[Probe]:
         """Every probe, in matrix order, produced one at a time."""
-        sources = self.sources()
-        targets = self._ip_targets()
-        names = self._names()
-        host_ports = self._host_ports()
-        for src_name, ns in sources:
-            for target, network, addr, addr_text, port, proto, hint in targets:
-                t = self.probe(ns, addr, port, proto, hint)
-                yield self._make(src_name, Via.IP, port, proto, t, target=target, network=network, address=addr_text)
-            for name, ports in names:
-                res = self.names.resolve(ns, name)
-                for port, proto in ports:
-                    yield self._dns_probe(src_name, ns, name, res, port, proto)
-            yield from self.host_probes(src_name, ns, host_ports)
-            if len(self.names._cache) > OUTCOME_CACHE:  # name lookups per search path: bounded as the outcomes are
-                self.names._cache.clear()
+        plan = self.plan()
+        for src_name, ns in self.sources():
+            yield from self.probes_of(src_name, ns, plan)
+
+    def plan(self) -> tuple[list[tuple], list[tuple[str, list]], dict[str, list]]:
+        """What every source probes: the addresses (:meth:`_ip_targets`), the names, the host ports."""
+        return self._ip_targets(), self._names(), self._host_ports()
+
+    def probes_of(self, src_name: str, ns: Namespace, plan: tuple) -> Iterator[Probe]:
+        """The probes of one source, in matrix order (``plan``: :meth:`plan`)."""
+        targets, names, host_ports = plan
+        for target, network, addr, addr_text, port, proto, hint in targets:
+            t = self.probe(ns, addr, port, proto, hint)
+            yield self._make(src_name, Via.IP, port, proto, t, target=target, network=network, address=addr_text)
+        for name, ports in names:
+            res = self.names.resolve(ns, name)
+            for port, proto in ports:
+                yield self._dns_probe(src_name, ns, name, res, port, proto)
+        yield from self.host_probes(src_name, ns, host_ports)
+        if len(self.names._cache) > OUTCOME_CACHE:  # name lookups per search path: bounded as the outcomes are
+            self.names._cache.clear()
 
     def host_probes(self, src_name: str, ns: Namespace, host_ports: dict[str, list]) -> Iterator[Probe]:
         """The probes of one source via host: every host port of the host(s) it dials."""

@@ -158,7 +158,9 @@ def reach(
                          rows.texts(g.to_json(trace) for g in result.groups(pick.source_classes) if pick.group(g)), classes)
         else:
             rows = _JsonRows(model)
-            _stream_json(result, model, "probes", rows.texts(p.to_json(trace) for p in result.iter_probes() if pick.probe(p)))
+            chunks = result.map_probes(lambda ps: list(rows.texts(p.to_json(trace) for p in ps if pick.probe(p))),
+                                       pick.sources)
+            _stream_json(result, model, "probes", (t for chunk in chunks for t in chunk))
         return
     from ..render.listeners import reach_footer
     from ..render.tables import reach_groups_table, reach_header, reach_matrix, reach_probe_tables, reach_summary, reach_totals

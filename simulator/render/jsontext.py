@@ -57,7 +57,7 @@ def _write(value: object, pad: str, out: list[str]) -> None:
         for v in value:
             out.append(sep)
             if flat:
-                out.append(_flat(v, inner))  # type: ignore[arg-type]
+                out.append(_flat(v, inner))
             else:
                 _write(v, inner, out)
             sep = "," + pad

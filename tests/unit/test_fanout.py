@@ -99,3 +99,15 @@ def test_items_of_one_key_go_to_one_worker_and_the_results_stay_in_order():
         by_key.setdefault(key, set()).add(pid)
     assert all(len(pids) == 1 for pids in by_key.values())
     assert len({pid for pid, _ in got}) == 2 and os.getpid() not in {pid for pid, _ in got}
+
+
+def test_probes_made_in_workers_are_the_matrix_in_order():
+    world = load(yaml.safe_dump(generate(90, 8, 3, seed=11))).world()
+    alone = list(reach_of(world).iter_probes())
+    fanned = reach_of(world, workers=2)
+    assert len(fanned.source_names()) >= 64, "enough sources to fork"
+    made = list(fanned.map_probes(lambda ps: (os.getpid(), ps)))
+    assert {pid for pid, _ in made} - {os.getpid()}, "the probes were made in workers"
+    assert [p for _, ps in made for p in ps] == alone
+    some = {"external", alone[0].source}
+    assert [p for ps in fanned.map_probes(lambda ps: ps, some) for p in ps] == [p for p in alone if p.source in some]
