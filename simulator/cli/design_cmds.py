@@ -371,7 +371,7 @@ def exposure(
 
     world = _world(design, engine_version, kernel)
     model = world.design
-    result = reach_of(world)
+    result = reach_of(world, workers=default_workers())
     proofs = exposure_proofs(result)
     entries = [x.exposure for x in proofs]
     if format is Format.json:

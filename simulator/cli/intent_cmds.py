@@ -13,6 +13,7 @@ from pathlib import Path
 
 import typer
 
+from ..fanout import default_workers
 from ..render.text import printable  # text outputs: control characters from names shown as escapes
 from . import app
 from .common import EXIT_FOUND, ForceOpt, KernelChoice, KernelOpt, fail, load_checked, print_problems, write_output
@@ -95,7 +96,7 @@ def test_cmd(
     if not stated.expectations:
         fail(f"{design}: no expectations to test; write an expect: section (compose: x-netsim-expect:) "
              "or pass --intent FILE (see docs/intent.md)", 2)
-    outcomes, problems = evaluate(stated, model, engine_version, reach_of(loaded.world(engine_version)))
+    outcomes, problems = evaluate(stated, model, engine_version, reach_of(loaded.world(engine_version), workers=default_workers()))
     print_problems(problems)
     if any(p.severity == "error" for p in problems):
         typer.echo(f"{len([p for p in problems if p.severity == 'error'])} error(s) in the intent; nothing was evaluated", err=True)
@@ -154,7 +155,7 @@ def audit(
         print_problems(problems)
         raise typer.Exit(EXIT_FOUND)
     off = tuple(dict.fromkeys(stated.audit_disable + tuple(cli_ids)))
-    findings = run_audit(model, warnings, engine_version, off, reach_of(loaded.world(engine_version)))
+    findings = run_audit(model, warnings, engine_version, off, reach_of(loaded.world(engine_version), workers=default_workers()))
     version = _version(model, engine_version)
     if format is AuditFormat.json:
         text = _with_kernel(report.render_json(model.name, version, findings, off), model)
@@ -193,7 +194,7 @@ def diff(
 
     before = load_checked(old, engine_version, kernel).world(engine_version)
     after = load_checked(new, engine_version, kernel).world(engine_version)
-    result = diff_results(reach_of(before), reach_of(after))
+    result = diff_results(reach_of(before, workers=default_workers()), reach_of(after, workers=default_workers()))
     text = json.dumps(result.to_json(), indent=1) + "\n" if format is DiffFormat.json else _printable_lines(render_text(result))
     _emit(text, output, force, (old, new))
     if exit_code and not result.empty:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import typer
 
+from ..fanout import default_workers
 from . import app
 from .common import ForceOpt, KernelChoice, KernelOpt, UsageError, check_output, fail, load_checked, write_output
 from .design_cmds import DesignArg, EngineOpt
@@ -62,7 +63,8 @@ def diagram_source(model, engine_version: str | None, fmt: DiagramFormat, hide_d
     detail; ``result``: the design's reachability matrix when the caller has it (its world is
     reused for the path), ``exposure`` its exposure; without them, they are computed here."""
     from ..analysis.paths import traces_in
-    from ..analysis.reachability import compute_reach
+    from ..analysis.reachability import reach_of
+    from ..engine.topology import build_world
     from ..render.diagram import DiagramOptions, build_scene, render_dot, with_path
     from ..render.mermaid import render_mermaid
 
@@ -81,7 +83,7 @@ def diagram_source(model, engine_version: str | None, fmt: DiagramFormat, hide_d
             from .common import unknown
 
             raise unknown("network or host", focus, [n.name for n in model.networks] + hosts)
-    result = result or compute_reach(model, engine_version)
+    result = result or reach_of(build_world(model, engine_version), workers=default_workers())
     scene = build_scene(model, engine_version, DiagramOptions(hide_default, group, host, network), result, exposure)
     if path:
         source, target = path
@@ -123,7 +125,8 @@ def diagram(
     from ..analysis.reachability import reach_of
 
     world = load_checked(design, engine_version, kernel).world(engine_version)
-    text = diagram_source(world.design, engine_version, fmt, hide_default, group, host, path, reach_of(world), focus)
+    text = diagram_source(world.design, engine_version, fmt, hide_default, group, host, path,
+                         reach_of(world, workers=default_workers()), focus)
     if fmt in (DiagramFormat.dot, DiagramFormat.mermaid):
         data = text.encode()
     else:
@@ -187,7 +190,7 @@ def kept_groups(world):
             vias = set(ways)
             return (g for g in kept if (only is None or g.source_class in only) and g.via in vias)
 
-    return KeptGroups(world.design, world)
+    return KeptGroups(world.design, world, workers=default_workers())
 
 
 SUFFIXES = {"svg": DiagramFormat.svg, "png": DiagramFormat.png, "pdf": DiagramFormat.pdf, "dot": DiagramFormat.dot,
