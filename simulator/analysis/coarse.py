@@ -853,7 +853,7 @@ class CoarseGroups:
         if not t.delivered:  # nobody answers: who would have does not matter, nor does the network
             parts = self._collapsed(parts)
         for key, (count, classes, first, network, pool) in parts.items():
-            if owners and count * n <= sum(len(owners.get(i, ())) for i in pool or (first,)):
+            if first in owners and count * n <= sum(len(owners.get(i, ())) for i in pool or (first,)):
                 continue  # every pair of the part is a member dialling its own address: walked on its own
             port, proto, rclass, _ = key
             who = responders[first] if responders is not None else self.responder[first]
