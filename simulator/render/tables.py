@@ -127,22 +127,21 @@ def reach_summary(result: ReachResult, source_class: str, groups: list[ProbeGrou
     for g in groups:
         key = (g.disposition, g.responder_class, reason_shape(g.reason))
         row = rows.get(key)
-        if row is None:
-            rows[key] = row = [g, 0, [], [], [], 0, True]
+        if row is None:  # the first group, probes, then target classes, ways and ports as ordered sets
+            rows[key] = row = [g, 0, {}, {}, {}, 0, True]
         row[1] += g.count
         if g.via == "host":
-            names = [_group_target(g)]
+            row[2][_group_target(g)] = None
         else:  # a coarse group covers several target classes: its first few, and how many
             names, covered = g.target_preview(3)
-            names = names or ["-"]
+            row[2].update(dict.fromkeys(names or ["-"]))
             row[5] = max(row[5], covered)
-            row[6] = row[6] and covered <= len(names)
-        for items, more in ((row[2], names), (row[3], [g.via.value]), (row[4], [f"{g.port}/{g.protocol}"])):
-            for item in more:
-                if item not in items:
-                    items.append(item)
+            row[6] = row[6] and covered <= max(len(names), 1)
+        row[3][g.via.value] = None
+        row[4][f"{g.port}/{g.protocol}"] = None
     table = Table(_SUMMARY_COLUMNS, _class_title(result, source_class), "left")
-    cells = ((_few(targets, covered=covered, exact=exact), " ".join(vias), _ports(ports), str(count), _group_outcome(g), g.reason)
+    cells = ((_few(list(targets), covered=covered, exact=exact), " ".join(vias), _ports(list(ports)), str(count),
+              _group_outcome(g), g.reason)
              for g, count, targets, vias, ports, covered, exact in rows.values())
     return _text(table, cells, color, width)
 
