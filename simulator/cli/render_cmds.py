@@ -190,7 +190,10 @@ def kept_groups(world):
             vias = set(ways)
             return (g for g in kept if (only is None or g.source_class in only) and g.via in vias)
 
-    return KeptGroups(world.design, world, workers=default_workers())
+    # in this process: every group is kept, so in workers all of them would travel back pickled (at
+    # 10k, load ~2: coarse groups 32 -> 56 s, the report 36 -> 52 s with NETSIM_JOBS=2), and the exposure's
+    # proofs and the grid's examples would walk again on a matrix whose walks stayed in the workers
+    return KeptGroups(world.design, world)
 
 
 SUFFIXES = {"svg": DiagramFormat.svg, "png": DiagramFormat.png, "pdf": DiagramFormat.pdf, "dot": DiagramFormat.dot,
