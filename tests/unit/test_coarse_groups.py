@@ -78,7 +78,7 @@ def test_a_bundle_stands_for_many_target_classes_and_counts_them():
 
 
 def test_shared_target_counts_equal_their_laid_out_list():
-    from simulator.analysis.coarse import TargetCounts
+    from simulator.analysis.counts import TargetCounts
 
     base = {f"c{i}": 1 + i % 3 for i in range(100)}
 
@@ -106,7 +106,7 @@ def test_shared_target_counts_equal_their_laid_out_list():
 def test_a_remainder_alone_is_laid_out_once_and_read_as_its_counts_times_over():
     import pickle
 
-    from simulator.analysis.coarse import Remainder, TargetCounts
+    from simulator.analysis.counts import Remainder, TargetCounts
 
     base = {f"c{i}": 1 + i % 3 for i in range(50)}
     rest = Remainder(base, [{"c1": 2, "c2": 3}, {"c5": 1, "c1": 0}])
