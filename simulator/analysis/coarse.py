@@ -849,6 +849,7 @@ class _Names:
             else:
                 _, name, ports = entry
                 self.names.append((name, ports, fine.owners.get(name, (None, False))[0], name))
+        self._remainders: dict[tuple, Remainder] = {}
         self.by_lower: dict[str, list[int]] = {}
         self.dotted: dict[str, list[int]] = {}  # "name.network" -> by network: resolved only from that network
         self.base: dict[tuple[int, str], tuple[list[int], dict[str, int]]] = {}
@@ -864,6 +865,14 @@ class _Names:
                 total[0] += 1
                 if tcls is not None:
                     d[tcls] = d.get(tcls, 0) + 1
+
+    def _remainder(self, pp: tuple[int, str], base: dict[str, int], minus: dict[str, int]) -> Remainder:
+        """The names at a port not resolved from a source: shared by the sources resolving the same."""
+        key = (pp, frozenset(minus.items()))
+        rest = self._remainders.get(key)
+        if rest is None:
+            rest = self._remainders[key] = Remainder(base, [minus] if minus else [], f"dns {pp[0]}/{pp[1]}")
+        return rest
 
     def add(self, acc: _Acc, placed: list[tuple[str, Namespace]]) -> None:
         cg = self.cg
@@ -928,4 +937,4 @@ class _Names:
             if count > 1:
                 row.name = None
             row.count += count * n
-            row.targets.add_rest(Remainder(base, [minus] if minus else [], f"dns {pp[0]}/{pp[1]}"), n)
+            row.targets.add_rest(self._remainder(pp, base, minus), n)

@@ -16,7 +16,7 @@ class Remainder:
     """A shared bundle's target counts less some shared parts of it (never changed, never copied):
     read without laying it out (its first classes, how many), laid out once when listed."""
 
-    __slots__ = ("_left", "_left_dict", "_size", "_taken", "base", "name", "parts")
+    __slots__ = ("_classes", "_left", "_left_dict", "_size", "_taken", "base", "name", "parts")
 
     def __init__(self, base: dict[str, int], parts: list[dict[str, int]], name: str | None = None) -> None:
         self.base = base
@@ -26,6 +26,7 @@ class Remainder:
         self._size: int | None = None
         self._left: tuple[tuple[str, int], ...] | None = None
         self._left_dict: dict[str, int] | None = None
+        self._classes: frozenset[str] | None = None
 
     def taken(self) -> dict[str, int]:
         """The parts added up."""
@@ -65,6 +66,12 @@ class Remainder:
             taken = self.taken()
             self._left = tuple((c, k) for c, n in self.base.items() if (k := n - taken.get(c, 0)) > 0)
         return self._left
+
+    def classes(self) -> frozenset[str]:
+        """The target classes left, as a set (made once)."""
+        if self._classes is None:
+            self._classes = frozenset(self.left_dict())
+        return self._classes
 
     def __reduce__(self):  # sent to another process without what it laid out
         return Remainder, (self.base, self.parts, self.name)
@@ -145,6 +152,18 @@ class TargetCounts(Sequence):
                         return True
             return False
         return len(self.items()) > 1
+
+    def classes(self) -> frozenset[str] | set[str]:
+        """The target classes covered, as a set (a remainder's alone: shared, made once)."""
+        if self._plain() and self._items is None:
+            return self._rest.classes()  # type: ignore[union-attr]
+        return {c for c, _ in self.items()}
+
+    def counts(self) -> dict[str, int]:
+        """Target class -> probes (a remainder's alone times once: shared, made once)."""
+        if self._plain() and self._items is None and self._times == 1:
+            return self._rest.left_dict()  # type: ignore[union-attr]
+        return dict(self.items())
 
     def preview(self, most: int) -> tuple[list[str], int]:
         """The first ``most`` target classes and how many there are, without laying out the list."""

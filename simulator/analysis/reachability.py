@@ -103,6 +103,18 @@ class ProbeGroup:
             return self.targets
         return ((self.target_class, self.count),) if self.target_class is not None else ()
 
+    def covered_classes(self) -> frozenset[str] | set[str]:
+        """The target classes of :attr:`target_counts`, as a set (a coarse group's shared set is not
+        laid out again for this)."""
+        shared = getattr(self.targets, "classes", None)
+        return shared() if shared is not None else {t for t, _ in self.target_counts}
+
+    def counts_by_class(self) -> dict[str, int]:
+        """:attr:`target_counts` as a dict (a coarse group's shared counts are not copied for this:
+        read it, never change it)."""
+        shared = getattr(self.targets, "counts", None)
+        return shared() if shared is not None else dict(self.target_counts)
+
     def target_preview(self, most: int = 3) -> tuple[list[str], int]:
         """The first ``most`` target classes of the group and how many it covers (a coarse group's
         shared counts are not laid out for this)."""

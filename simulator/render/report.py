@@ -16,7 +16,6 @@ import re
 from collections.abc import Iterable
 from html import escape as _html_escape
 from importlib.resources import files
-from operator import itemgetter
 
 from ..analysis.addressing import compute_addressing
 from ..analysis.exposure import Exposed, Exposure, ExposureGroup, exposure_groups, exposure_proofs
@@ -138,9 +137,9 @@ def grid_data(result: ReachResult, with_traces: bool, groups: Iterable[ProbeGrou
                 opened = {t: j for t, j in opened.items() if (i, j) in kept}
             for g, cells in shut:  # (C-level set and dict operations: a row of a large matrix covers thousands of cells)
                 if cells is None and (g.via == Via.IP or g.responder_class is None):
-                    closed.update(map(itemgetter(0), g.target_counts))
+                    closed.update(g.covered_classes())
                     if opened:
-                        cells = dict(g.target_counts)
+                        cells = g.counts_by_class()
                 elif cells is None:
                     cells = {g.responder_class or "": g.count}  # (not None here: the branch above took those)
                     closed.update(cells)
