@@ -129,6 +129,7 @@ class _Pool:
                     body = _FAILED + _failure(e)
                 out.write(_HEADER.pack(len(body)))
                 out.write(body)
+                out.flush()  # the parent may be waiting for this one: never held back in a buffer
                 if body[:1] == _FAILED:
                     break
             out.flush()
