@@ -164,7 +164,7 @@ def load(path_or_text: str | bytes | os.PathLike, *, source: str | None = None, 
         design = _with_kernel(design, default_kernel)
     place = Context(design, read.paths).problem
     found, world = engine_check(design, engine_version, place)
-    problems = more + found + (_references(from_file, design) if from_file is not None else [])
+    problems = list(dict.fromkeys(more + found + (_references(from_file, design) if from_file is not None else [])))
     errors = [p for p in problems if p.severity == "error"]
     if errors:
         raise DesignError(list(warnings) + problems, stage=Stage.ENGINE)

@@ -902,10 +902,11 @@ class _Names:
                 first, ctr, _ = r.records[0]
                 hint = cg.m._host_of(ctr)
                 for port, proto in ports:
-                    t = cg.m.trace(ns, first, port, proto, hint)  # the first record decides (Matrix._dns_probe)
-                    if len(r.records) > 1:
-                        t = Trace((), t.disposition, f"{name} has {len(r.records)} records (round robin); first: {t.reason}",
-                                  t.responder)
+                    if len(r.records) > 1:  # any record answering answers (Matrix._dns_probe)
+                        p = cg.m._dns_probe(s, ns, name, r, port, proto)
+                        t = Trace((), p.disposition, p.reason, p.responder)
+                    else:
+                        t = cg.m.trace(ns, first, port, proto, hint)
                     row = acc.row(Via.DNS, port, proto, None, t, cg.fine.cls(t.responder if t.delivered else None),
                                   lambda s=s, ns=ns, r=r, port=port, proto=proto, name=name: cg.m._dns_probe(s, ns, name, r, port, proto),
                                   None, name)

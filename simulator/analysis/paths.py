@@ -50,7 +50,8 @@ def traces_in(world: World, source: str, target: str, port: int | None,
                 dials.append((f"{target} on {ep.network} ({ep.address})", ep.address, []))
         c = design.container(target)
         res = names.resolve(ns, c.service or c.engine_name)
-        dials.append((f"name {res.name}", res.records[0][0] if res.resolved else None, [res.step]))
+        own = [addr for addr, ctr, _ in res.records if ctr == target] if res.resolved else []
+        dials.append((f"name {res.name}", (own or [res.records[0][0]])[0] if res.resolved else None, [res.step]))
     elif target in ("host",) or any(h.name == target for h in design.hosts):
         host = design.hosts[0].name if target == "host" else target
         dials.append((f"host {host}", _host_address(world, ns, host), []))

@@ -38,6 +38,7 @@ class Probe(NamedTuple):
     address: str | None = None  # the address dialled, when there is one
     responders: tuple[str, ...] = ()  # via dns with several records: every container that would answer
     trace: Trace | None = None  # the full trace, when computed
+    balanced_by: str | None = None  # several may answer: "dns" (a name with several records)
 
     @property
     def reachable(self) -> bool:
@@ -65,6 +66,8 @@ class Probe(NamedTuple):
             "disposition": self.disposition.value,
             "reason": self.reason,
         }
+        if self.balanced_by is not None:
+            data["balanced_by"] = self.balanced_by
         if with_trace and self.trace is not None:
             data["trace"] = self.trace.to_json()  # the one JSON shape of a trace (docs/reach-json.md)
         return data

@@ -911,17 +911,18 @@ class Matrix:
                     self._unresolved[res.step] = t
             return self._make(source, Via.DNS, port, proto, t, name=name)
         traces = [(addr, self.probe(ns, addr, port, proto, self._host_of(ctr))) for addr, ctr, _ in res.records]
-        addr, first = traces[0]
-        responders = tuple(sorted({t.responder for _, t in traces if t.delivered and t.responder}))
+        answering = [(a, t) for a, t in traces if t.delivered]
+        addr, first = answering[0] if answering else traces[0]
+        responders = tuple(sorted({t.responder for _, t in answering if t.responder}))
         reason = first.reason
         if len(traces) > 1:
-            reason = f"{name} has {len(traces)} records (round robin); first: {reason}"
+            reason = _balanced_reason(name, traces, answering, reason)
         if first.hops:
             first = Trace(after_lookup(ns, res.step, first.hops), first.disposition, reason, first.responder)
         else:
             first = Trace((), first.disposition, reason, first.responder)
         p = self._make(source, Via.DNS, port, proto, first, name=name, address=str(addr))
-        return p._replace(responders=responders)
+        return p._replace(responders=responders, balanced_by="dns" if len(traces) > 1 else None)
 
     def _host_of(self, container: str | None) -> str | None:
         if container is None or not self.world.design.has_container(container):
@@ -1023,6 +1024,17 @@ def after_lookup(ns: Namespace, step: DnsStep, hops: tuple[Hop, ...]) -> tuple[H
     if hops and hops[0].place == place:
         return (Hop(place, (step,) + hops[0].steps),) + hops[1:]
     return (dns_hop(ns, step),) + hops
+
+
+def _balanced_reason(name: str, traces: list, answering: list, reason: str) -> str:
+    """Why a name with several records (the embedded DNS shuffles them per query, the client dials
+    one) is reachable when any record answers, or not when none does."""
+    n = len(traces)
+    if not answering or len(answering) == n:
+        return f"{name} has {n} records (round robin); first: {reason}"
+    other = next(t for _, t in traces if not t.delivered)
+    return (f"{name} has {n} records (round robin): {len(answering)} answer, {n - len(answering)} do not "
+            f"({other.reason}); answering: {reason}")
 
 
 def reach_of(world: World, with_traces: bool = False, workers: int = 1) -> ReachResult:

@@ -103,8 +103,8 @@ def reach(
     engine_version: str | None = EngineOpt,
     format: Format = typer.Option(Format.table, "--format", "-f", help="table (for people) or json (the stable contract)."),
     trace: bool = typer.Option(False, "--trace", help="Include the full hop-by-hop trace of every probe (json)."),
-    source: list[str] | None = typer.Option(None, "--source", "-s", help="Only these sources: a container, a class (as the summary names it), host, external."),
-    target: list[str] | None = typer.Option(None, "--target", help="Only probes to these targets: a container or a class."),
+    source: list[str] | None = typer.Option(None, "--source", "-s", help="Only these sources: a container, a class (as the summary names it), a scaled service (its replicas), host, external."),
+    target: list[str] | None = typer.Option(None, "--target", help="Only probes to these targets: a container, a class or a scaled service (its replicas)."),
     every: bool = typer.Option(False, "--all", help="Every probe, one table per source (with --source/--target: theirs)."),
     by: By = typer.Option(By.probe, "--by", help="json: probe (every probe, streamed), class (one entry per group of alike probes, with counts) or outcome (per source class, one entry per way, port and outcome, whatever the target: the compact form for large designs); table: class lists every group, outcome is the summary."),
     only: str | None = typer.Option(None, "--only", help="reachable | unreachable: only these probes (tables and json; not with --matrix)."),
@@ -211,12 +211,18 @@ class _ReachPick:
         classes = {c.id: c for c in result.classes}
         containers = {m for c in result.classes for m in c.members}
         names = result.source_names()
+        replicas: dict[str, list[str]] = {}  # a scaled service's name stands for its replicas
+        for c in result.design.containers:
+            if c.service is not None and c.service != c.name and c.service not in containers:
+                replicas.setdefault(c.service, []).append(c.name)
+        sources = [m for s in sources or () for m in replicas.get(s, [s])]
+        targets = [m for t in targets or () for m in replicas.get(t, [t])]
         self.sources = self.source_classes = None
         if sources:
             known = list(dict.fromkeys([*names, *classes]))
             for s in sources:
                 if s not in known:
-                    raise unknown("source", s, known)
+                    raise unknown("source", s, [*known, *replicas])
             self.sources = {m for s in sources for m in (classes[s].members if s in classes else (s,))}
             self.source_classes = {s if s in classes or s not in containers else result.class_of(s).id for s in sources}
         self.targets = self.target_classes = None
@@ -224,7 +230,7 @@ class _ReachPick:
             known = list(dict.fromkeys([*containers, *classes]))
             for t in targets:
                 if t not in known:
-                    raise unknown("target", t, known)
+                    raise unknown("target", t, [*known, *replicas])
             self.targets = {m for t in targets for m in (classes[t].members if t in classes else (t,))}
             self.target_classes = {t if t in classes else result.class_of(t).id for t in targets}
             design = result.design

@@ -1,5 +1,5 @@
 """Selectors → container names: a name, a glob (``db*``), ``label:K=V``, ``label:K``,
-``network:N``, a group, ``*``; as sources also ``host``, ``external`` and host names."""
+``network:N``, a group, ``*``, a service (its replicas); as sources also ``host``, ``external`` and host names."""
 
 from __future__ import annotations
 
@@ -96,6 +96,9 @@ class Scope:
         by_engine = [c.name for c in d.containers if c.engine_name == text]
         if by_engine:
             return by_engine
+        replicas = [c.name for c in d.containers if c.service == text]  # a scaled service: every replica
+        if replicas:
+            return replicas
         choices = names + list(self.groups) + ([*SPECIAL_SOURCES] if what == "from" else [])
         hint = did_you_mean(text, choices) or f"; containers: {', '.join(names)}"
         self._problem(sel, f'"{text}" is not a container or group of the design{hint}')

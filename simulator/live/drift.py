@@ -124,16 +124,17 @@ def align(intended: Design, actual: Design, ctrs: dict[str, str], nets: dict[str
     containers = []
     for c in intended.containers:
         r = actual.container(ctrs[c.name]) if c.name in ctrs else None
-        if c.docker_name == f"{intended.name}-{c.name}-1":
-            service = c.service or c.name
+        service = c.service or c.name
+        slot = c.name[len(service) + 1:] if c.name.startswith(f"{service}.") else "1"  # a replica: <service>.<slot>
+        if c.docker_name == f"{intended.name}-{service}-{slot}":
             if r is not None:
                 c = replace(c, docker_name=r.docker_name)
-            elif service in names:
+            elif service in names and slot == "1" and c.name == service:
                 c = replace(c, docker_name=names[service])
             elif imported is not None and imported.compose_v1:
-                c = replace(c, docker_name=f"{project}_{service}_1")
+                c = replace(c, docker_name=f"{project}_{service}_{slot}")
             elif imported is not None and imported.compose_project:
-                c = replace(c, docker_name=f"{project}-{service}-1")
+                c = replace(c, docker_name=f"{project}-{service}-{slot}")
         containers.append(c)
     networks = []
     for n in intended.networks:

@@ -115,12 +115,23 @@ def _preferred_network_key(net: dict, scope: Scope) -> str:
     return net.get("Name", "")
 
 
-def _preferred_container_key(c: dict, scope: Scope) -> str:
+def _compose_service(c: dict, scope: Scope) -> tuple[str, str] | None:
+    """(project, service) of a compose container the scope takes as one, else None."""
+    labels = (c.get("Config") or {}).get("Labels") or {}
+    if labels.get(COMPOSE_SERVICE) and (scope.kind != "compose" or labels.get(COMPOSE_PROJECT) == scope.value):
+        return labels.get(COMPOSE_PROJECT, ""), labels[COMPOSE_SERVICE]
+    return None
+
+
+def _preferred_container_key(c: dict, scope: Scope, scaled: set[tuple[str, str]]) -> str:
+    """A compose container's key is its service, ``<service>.<number>`` when the service runs several
+    (``scaled``), as the compose loader names replicas."""
     labels = (c.get("Config") or {}).get("Labels") or {}
     name = (c.get("Name") or "").lstrip("/")
-    if labels.get(COMPOSE_SERVICE) and (scope.kind != "compose" or labels.get(COMPOSE_PROJECT) == scope.value):
-        number = labels.get(COMPOSE_NUMBER, "1")
-        return labels[COMPOSE_SERVICE] + ("" if number in ("", "1") else f"-{number}")
+    service = _compose_service(c, scope)
+    if service is not None:
+        number = labels.get(COMPOSE_NUMBER, "1") or "1"
+        return f"{service[1]}.{number}" if service in scaled else service[1]
     if labels.get("netsim.container") and (scope.kind != "netsim" or labels.get("netsim.design") == scope.value):
         return labels["netsim.container"]
     return name
@@ -146,7 +157,12 @@ def import_snapshot(snap: Snapshot, scope: Scope = EVERY_CONTAINER, name: str | 
         if c not in running:
             notes.append(f"container {c.get('Name', '').lstrip('/')} is {(c.get('State') or {}).get('Status', 'not running')}: "
                          "not part of the import (a stopped container has no network endpoints)")
-    ckeys = _unique_keys([(c["Id"], _preferred_container_key(c, scope), c["Name"].lstrip("/")) for c in running])
+    per_service: dict[tuple[str, str], int] = {}
+    for c in running:
+        if (service := _compose_service(c, scope)) is not None:
+            per_service[service] = per_service.get(service, 0) + 1
+    scaled = {s for s, n in per_service.items() if n > 1}
+    ckeys = _unique_keys([(c["Id"], _preferred_container_key(c, scope, scaled), c["Name"].lstrip("/")) for c in running])
 
     used = {nname for c in running for nname in ((c.get("NetworkSettings") or {}).get("Networks") or {})}
     wanted = []

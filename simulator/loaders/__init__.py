@@ -79,7 +79,8 @@ def parse_doc(doc: Doc, kind: str | None = None) -> Parsed:
             problems += validate(design, smap.paths)
     except RecursionError:
         raise DesignError([Problem("the design is nested too deeply to read", "", Location(doc.source, 1, 1))]) from None
-    return Parsed(design, tuple(problems), smap.paths, complete)
+    # replicas are written once: what is said of each at the same place is said once
+    return Parsed(design, tuple(dict.fromkeys(problems)), smap.paths, complete)
 
 
 def read_doc(text: str | bytes, source: str) -> Doc:

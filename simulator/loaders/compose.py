@@ -21,6 +21,7 @@ from . import compose_project
 from .listeners import project_dir, service_listeners
 from .native import DEFAULT_HOST, SourceMap, check_scale
 from .ports import COMPOSE, PortBudget, merge_listeners, parse_listens, parse_ports
+from .replicas import MAX_REPLICAS, replica_ids, replicas_of
 from .schema_errors import compose_validator, report_schema_error
 from .yamlsource import (
     MAX_IFNAME,
@@ -410,13 +411,19 @@ def _services(report: Report, smap: SourceMap, services: dict, project: str, dec
                            "leaves it out (it does not run, listen or publish anything)", key=True)
             continue
         specs[svc] = spec
-    by_container = {}
+    counts = {svc: _replica_count(report, ("services", svc), spec) for svc, spec in specs.items()}
+    by_container, firsts = {}, {}
     for svc, spec in specs.items():
         cname = spec.get("container_name")
-        by_container[cname if isinstance(cname, str) else f"{project}-{svc}-1"] = svc
+        ids = replica_ids(svc, counts[svc])
+        firsts[svc] = ids[0]
+        if isinstance(cname, str) and counts[svc] == 1:
+            by_container[cname] = ids[0]
+        else:
+            by_container.update((f"{project}-{svc}-{n}", cid) for n, cid in enumerate(ids, 1))
     out = []
     for svc, spec in specs.items():
-        out.append(_service(report, smap, svc, spec, project, specs, by_container))
+        out += _service(report, smap, svc, spec, project, firsts, by_container, counts[svc])
     for svc, spec in specs.items():
         deps = spec.get("depends_on")
         for dep in (deps if isinstance(deps, (list, dict)) else []):
@@ -426,26 +433,41 @@ def _services(report: Report, smap: SourceMap, services: dict, project: str, dec
     return out
 
 
-def _service(report, smap, svc, spec, project, specs, by_container) -> Container:
+def _replica_count(report: Report, src: tuple, spec: dict) -> int:
+    """How many containers ``docker compose up`` makes of a service: ``scale`` or ``deploy.replicas``
+    (compose refuses both with different values), 1 when neither is given."""
+    given: list[tuple[tuple, int]] = []
+    if "scale" in spec:
+        n = to_int(report, (*src, "scale"), spec["scale"], 0, MAX_REPLICAS, "a count", strings=True)
+        if n is not None:
+            given.append(((*src, "scale"), n))
+    deploy = spec.get("deploy")
+    if isinstance(deploy, dict) and "replicas" in deploy:
+        n = to_int(report, (*src, "deploy", "replicas"), deploy["replicas"], 0, MAX_REPLICAS, "a count", strings=True)
+        if n is not None:
+            given.append(((*src, "deploy", "replicas"), n))
+    if len(given) == 2 and given[0][1] != given[1][1]:
+        report.error(given[0][0], f"scale ({given[0][1]}) and deploy.replicas ({given[1][1]}) differ: compose refuses "
+                     "the service (\"can't set distinct values on 'scale' and 'deploy.replicas'\"); keep one")
+    count = given[-1][1] if given else 1
+    cname = spec.get("container_name")
+    if count > 1 and cname is not None:
+        report.error((*src, "container_name"), f'container_name "{shown(str(cname))}" with {count} replicas: a container '
+                     "name is unique, so compose refuses to scale the service; remove container_name (the replicas are "
+                     "named <project>-<service>-1, -2, ...)")
+    return max(count, 1)
+
+
+def _service(report, smap, svc, spec, project, firsts, by_container, replicas) -> list[Container]:
     src = ("services", svc)
-    model = ("containers", svc)
+    ids = replica_ids(svc, replicas)
+    model = ("containers", ids[0])
+    marked = smap.mark_count()
     smap.mark(model, src, key=True)
     smap.fields(model, src, spec)
     for key in NOT_MODELLED:
         if key in spec:
             report.warning((*src, key), f"{key} is not modelled; netsim ignores it", key=True)
-    replicas: list[tuple[tuple, int | None]] = []
-    if "scale" in spec:
-        replicas.append(((*src, "scale"), to_int(report, (*src, "scale"), spec["scale"], 0, 10**6, "a count", strings=True)))
-    deploy = spec.get("deploy")
-    if isinstance(deploy, dict) and "replicas" in deploy:
-        replicas.append(((*src, "deploy", "replicas"),
-                         to_int(report, (*src, "deploy", "replicas"), deploy["replicas"], 0, 10**6, "a count",
-                                strings=True)))
-    for where, count in replicas:
-        if count is not None and count > 1:
-            report.error(where, f"replicas > 1 are not modelled yet ({count} given); use 1 or declare the copies "
-                         "as separate services")
     kw: dict = {"docker_name": f"{project}-{svc}-1"}
     if "container_name" in spec:
         kw["docker_name"] = to_str(report, (*src, "container_name"), spec["container_name"]) or kw["docker_name"]
@@ -454,7 +476,7 @@ def _service(report, smap, svc, spec, project, specs, by_container) -> Container
         kw["hostname"] = to_str(report, (*src, "hostname"), spec["hostname"])
     mode, raw_mode = NetworkMode(), spec.get("network_mode")
     if raw_mode is not None:
-        mode = _mode(report, (*src, "network_mode"), raw_mode, svc, specs, by_container)
+        mode = _mode(report, (*src, "network_mode"), raw_mode, svc, firsts, by_container)
     attachments = _attachments(report, smap, src, model, spec.get("networks"))
     if raw_mode == "bridge":
         if "networks" in spec:
@@ -464,9 +486,8 @@ def _service(report, smap, svc, spec, project, specs, by_container) -> Container
     elif raw_mode is None and "networks" not in spec:
         attachments = [Attachment("default")]
     budget = PortBudget(report)
-    mappings, heard, origin = parse_ports(spec.get("ports"), report, (*src, "ports"), COMPOSE, budget)
-    for i, j in enumerate(origin):
-        smap.mark((*model, "ports", i), (*src, "ports", j))
+    published = parse_ports(spec.get("ports"), report, (*src, "ports"), COMPOSE, budget, replicas)
+    heard = published.listeners
     exposed = parse_listens(spec.get("expose"), report, (*src, "expose"), "expose", budget, COMPOSE)
     if exposed and mode.kind is ModeKind.CONTAINER:
         report.error((*src, "expose"), "conflicting options: port exposing and the container type network mode; "
@@ -476,12 +497,14 @@ def _service(report, smap, svc, spec, project, specs, by_container) -> Container
     found = service_listeners(spec, merge_listeners(exposed, heard), report, src, base, budget)
     if found.unknown is not None and mode.kind is not ModeKind.NONE:  # mode none: nothing reaches it anyway
         kw["listeners_unknown"] = found.unknown  # netsim check lists it, reach says "listens: unknown"
-    return Container(svc, DEFAULT_HOST, mode=mode, attachments=tuple(attachments), ports=tuple(mappings),
-                     listeners=found.listeners, service=svc,
-                     labels=to_labels(report, (*src, "labels"), spec.get("labels"), lists=True), **kw)
+    first = Container(svc, DEFAULT_HOST, mode=mode, attachments=tuple(attachments), listeners=found.listeners,
+                      service=svc, labels=to_labels(report, (*src, "labels"), spec.get("labels"), lists=True), **kw)
+    names = [f"{project}-{svc}-{n}" for n in range(1, replicas + 1)] if replicas > 1 else [first.docker_name]
+    return replicas_of(first, names, published, report, smap, marked, src)
 
 
-def _mode(report, path, raw, svc, specs, by_container) -> NetworkMode:
+def _mode(report, path, raw, svc, firsts, by_container) -> NetworkMode:
+    """``network_mode``; ``service:NAME`` of a scaled service joins its first replica (as compose does)."""
     if not isinstance(raw, str):
         return NetworkMode()  # the schema: network_mode is a string
     if raw in ("host", "none"):
@@ -490,7 +513,7 @@ def _mode(report, path, raw, svc, specs, by_container) -> NetworkMode:
         return NetworkMode()
     kind, colon, target = raw.partition(":")
     if colon and target and kind == "service":
-        return NetworkMode(ModeKind.CONTAINER, target)
+        return NetworkMode(ModeKind.CONTAINER, firsts.get(target, target))
     if colon and target and kind == "container":
         owner = by_container.get(target)
         if owner is None:

@@ -8,6 +8,7 @@ Structure (types, unknown keys, enums) is checked with the JSON schema in
 from __future__ import annotations
 
 import functools
+import itertools
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import replace
@@ -29,6 +30,7 @@ from ..model import (
 )
 from ..schema import design_schema
 from .ports import PortBudget, merge_listeners, parse_listens, parse_ports
+from .replicas import MAX_REPLICAS, replicas_of
 from .schema_check import certainly_valid
 from .schema_errors import fast_validator, report_schema_error
 from .yamlsource import (
@@ -110,6 +112,21 @@ class SourceMap:
             if loc is not None:
                 locations[at] = loc
                 sources[at] = at
+
+    def mark_count(self) -> int:
+        """How many model paths are marked (for :meth:`copy_since`)."""
+        return len(self.paths.sources)
+
+    def copy_since(self, count: int, model: tuple, to: tuple) -> None:
+        """The paths under ``model`` marked after :meth:`mark_count` gave ``count``, marked again under
+        ``to``: a replica is written where the first replica of its service is."""
+        sources, locations, n = self.paths.sources, self.locations, len(model)
+        added = [k for k in itertools.islice(reversed(sources), len(sources) - count) if k[:n] == model]
+        for k in added:
+            new = (*to, *k[n:])
+            sources[new] = sources[k]
+            if k in locations:
+                locations[new] = locations[k]
 
     def fields(self, model: tuple, source: tuple, spec: dict) -> None:
         """:meth:`mark` for each key of ``spec``."""
@@ -370,12 +387,19 @@ def _containers(report: Report, smap: SourceMap, value: object, hosts: list[Host
     out = []
     for key, spec in _items(report, ("containers",), value):
         src = ("containers", key)
+        marked = smap.mark_count()
         smap.entry(src, spec)
         host = spec.get("host")
         host = to_str(report, (*src, "host"), host) if host is not None else (hosts[0].name if len(hosts) == 1 else "")
+        replicas = spec.get("replicas", 1)
+        if type(replicas) is not int or not 1 <= replicas <= MAX_REPLICAS:  # the schema reports it
+            replicas = 1
         kw: dict = {"docker_name": key}
         if "name" in spec:
             kw["docker_name"] = to_str(report, (*src, "name"), spec["name"]) or key
+            if replicas > 1:
+                report.error((*src, "name"), f"name with {replicas} replicas: a container name is unique on the engine; "
+                             f"remove name (the replicas are named {key}-1, {key}-2, ...) or the replicas")
         if "hostname" in spec:
             kw["hostname"] = to_str(report, (*src, "hostname"), spec["hostname"])
         mode = _DEFAULT_MODE
@@ -392,15 +416,17 @@ def _containers(report: Report, smap: SourceMap, value: object, hosts: list[Host
         elif "network_mode" not in spec and "networks" not in spec:
             attachments = [Attachment("bridge")]
         budget = PortBudget(report)
-        mappings, heard, origin = parse_ports(spec.get("ports"), report, (*src, "ports"), budget=budget)
-        for i, j in enumerate(origin):
-            smap.mark((*src, "ports", i), (*src, "ports", j))
+        published = parse_ports(spec.get("ports"), report, (*src, "ports"), budget=budget, replicas=replicas)
         listens = parse_listens(spec.get("listens"), report, (*src, "listens"), budget=budget)
-        out.append(Container(
-            key, host or "", mode=mode, attachments=tuple(attachments), ports=tuple(mappings),
-            listeners=merge_listeners(listens, heard), labels=to_labels(report, (*src, "labels"), spec.get("labels")),
-            **kw,
-        ))
+        first = Container(
+            f"{key}.1" if replicas > 1 else key, host or "", mode=mode, attachments=tuple(attachments),
+            listeners=merge_listeners(listens, published.listeners),
+            labels=to_labels(report, (*src, "labels"), spec.get("labels")), service=key if replicas > 1 else None, **kw,
+        )
+        names = [f"{first.docker_name}-{n}" for n in range(1, replicas + 1)] if replicas > 1 else [first.docker_name]
+        if replicas > 1:  # the first replica is written where the container is
+            smap.copy_since(marked, src, ("containers", first.name))
+        out += replicas_of(first, names, published, report, smap, marked, src)
     return out
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from ipaddress import IPv4Address, IPv6Address
 
 from ..model import Listener, PortMapping, Protocol
@@ -89,8 +89,9 @@ def _host_ip(text: str) -> IPv4Address | str | None:
 
 
 def _expand(host: tuple[int, int] | None, ctr: tuple[int, int], proto: Protocol, ip,
-            report: Report, path: Path) -> list[PortMapping]:
-    """Pair host and container ranges the way Docker does."""
+            ranged: list[tuple[int, int]]) -> list[PortMapping]:
+    """Pair host and container ranges the way Docker does; a host range for one container port
+    (the engine binds the first free port of it) is mapped to its first port and added to ``ranged``."""
     ports = range(ctr[0], ctr[1] + 1)
     if host is None:
         return [PortMapping(p, proto, None, ip) for p in ports]
@@ -101,11 +102,7 @@ def _expand(host: tuple[int, int] | None, ctr: tuple[int, int], proto: Protocol,
                 "invalid ranges specified for container and host Ports: "
                 f"{_fmt(ctr)} and {_fmt(host)} (both ranges need the same length)"
             )
-        report.warning(
-            path,
-            f"host port range {_fmt(host)} for one container port: Docker binds the first free "
-            f"port of the range; netsim models {host[0]}",
-        )
+        ranged.append(host)
         return [PortMapping(ctr[0], proto, host[0], ip)]
     return [PortMapping(c, proto, host[0] + i, ip) for i, c in enumerate(ports)]
 
@@ -149,34 +146,71 @@ class PortBudget:
         return True
 
 
+@dataclass(frozen=True)
+class Published:
+    """A ``ports`` list read: its mappings, the listeners they imply and the source item of each
+    mapping; ``ranges``: the host port range of each mapping (by index) that publishes one
+    container port on a range of host ports."""
+
+    mappings: list[PortMapping]
+    listeners: list[Listener]
+    origin: list[int]
+    ranges: dict[int, tuple[int, int]]
+
+    def of_replica(self, slot: int) -> tuple[list[PortMapping], list[int]]:
+        """The mappings replica ``slot`` (1, 2, ...) binds when the replicas start in order: each takes
+        the first free port of a host range, so the n-th gets its n-th port; the indexes of the
+        mappings whose range is used up (the engine: "all ports are allocated")."""
+        out, full = [], []
+        for i, m in enumerate(self.mappings):
+            lo, hi = self.ranges.get(i, (m.host_port, m.host_port))
+            if i in self.ranges and lo is not None and hi is not None:
+                if lo + slot - 1 > hi:
+                    full.append(i)
+                    continue
+                m = replace(m, host_port=lo + slot - 1)
+            out.append(m)
+        return out, full
+
+
 def parse_ports(value: object, report: Report, path: Path, fmt: PortFormat = NETSIM,
-                budget: PortBudget | None = None):
-    """A ``ports`` list → (mappings, listeners, source index of each mapping); the schema reports
-    a ``ports`` that is not a list."""
-    mappings: list[PortMapping] = []
-    listeners: list[Listener] = []
-    origin: list[int] = []
+                budget: PortBudget | None = None, replicas: int = 1) -> Published:
+    """A ``ports`` list → :class:`Published`; the schema reports a ``ports`` that is not a list."""
+    out = Published([], [], [], {})
     if not isinstance(value, list):
-        return mappings, listeners, origin
+        return out
     budget = budget or PortBudget(report)
     for i, item in enumerate(value):
         if budget.spent:
             break
-        got, heard = parse_port(item, report, (*path, i), fmt)
+        ranged: list[tuple[int, int]] = []
+        got, heard = parse_port(item, report, (*path, i), fmt, ranged)
         if not budget.take(max(len(got), len(heard)), (*path, i), "published ports"):
             break
-        mappings += got
-        origin += [i] * len(got)
-        listeners += heard
-    return mappings, listeners, origin
+        if ranged:
+            out.ranges[len(out.mappings)] = host = ranged[0]
+            if replicas > 1:
+                report.warning((*path, i), f"host port range {_fmt(host)} for one container port: each replica binds "
+                               "the first free port of the range; netsim gives the n-th replica the n-th port (the "
+                               "order they start in: netsim deploy starts them in order, compose all at once)")
+            else:
+                report.warning((*path, i), f"host port range {_fmt(host)} for one container port: Docker binds the "
+                               f"first free port of the range; netsim models {host[0]}")
+        out.mappings.extend(got)
+        out.origin.extend([i] * len(got))
+        out.listeners.extend(heard)
+    return out
 
 
-def parse_port(item: object, report: Report, path: Path, fmt: PortFormat = NETSIM):
+def parse_port(item: object, report: Report, path: Path, fmt: PortFormat = NETSIM,
+               ranged: list[tuple[int, int]] | None = None):
     """One ``ports`` item → (mappings, listeners); problems go to ``report`` (what the schema
-    refuses is its to report: the item is then left out)."""
+    refuses is its to report: the item is then left out). A host port range for one container
+    port is added to ``ranged``."""
+    ranged = [] if ranged is None else ranged
     try:
         if isinstance(item, dict):
-            return _long(item, report, path, fmt)
+            return _long(item, report, path, fmt, ranged)
         if isinstance(item, int) and not isinstance(item, bool):
             if fmt.schema_checks_numbers and not 1 <= item <= 65535:
                 return [], []
@@ -188,13 +222,13 @@ def parse_port(item: object, report: Report, path: Path, fmt: PortFormat = NETSI
         if _SPACE.search(item):
             raise _Bad(f'"{shown(item)}" contains a space or line break; write the port spec without one, '
                        'e.g. "8080:80"')
-        return _short(item, report, path)
+        return _short(item, report, path, ranged)
     except _Bad as exc:
         report.error(path, str(exc))
         return [], []
 
 
-def _short(spec: str, report: Report, path: Path):
+def _short(spec: str, report: Report, path: Path, ranged: list[tuple[int, int]]):
     text, _, proto_text = spec.rpartition("/") if "/" in spec else (spec, "", "tcp")
     proto = _protocol(proto_text)
     if text.startswith("["):
@@ -221,10 +255,10 @@ def _short(spec: str, report: Report, path: Path):
     if ip == "v6":
         report.warning(path, f'IPv6 host address "{shown(ip_text)}" is not modelled; this mapping is skipped')
         return [], listeners
-    return _expand(host, ctr, proto, ip, report, path), listeners
+    return _expand(host, ctr, proto, ip, ranged), listeners
 
 
-def _long(spec: dict, report: Report, path: Path, fmt: PortFormat):
+def _long(spec: dict, report: Report, path: Path, fmt: PortFormat, ranged: list[tuple[int, int]]):
     """A long mapping; its keys and their types (and in a netsim design target and protocol) are the schema's."""
     if "target" not in spec:
         if fmt.schema_checks_numbers:
@@ -253,7 +287,7 @@ def _long(spec: dict, report: Report, path: Path, fmt: PortFormat):
     if ip == "v6":
         report.warning(path, f'IPv6 host address "{shown(ip_value)}" is not modelled; this mapping is skipped')
         return [], listeners
-    return _expand(host, ctr, proto, ip, report, path), listeners
+    return _expand(host, ctr, proto, ip, ranged), listeners
 
 
 def _scalar_port(value: object) -> str | None:

@@ -267,6 +267,7 @@ _WILDCARD = IPv4Address("0.0.0.0")
 
 def check_port_conflicts(ctx: Context) -> Iterator[Problem]:
     taken: dict[tuple[str, str, int], list[tuple[IPv4Address, Container, object]]] = defaultdict(list)
+    replicas_told: set[tuple[str, str]] = set()
     for c in ctx.design.containers:
         if c.mode.kind is not ModeKind.NETWORKS or not c.ports:
             continue
@@ -289,9 +290,20 @@ def check_port_conflicts(ctx: Context) -> Iterator[Problem]:
                 who = "twice by this container" if other is c else f'by "{other.name}" too'
                 clashes.setdefault(other.name, []).append((i, ip, p, who))
             slot.append((ip, c, p))
-        for found in clashes.values():  # one error per pair of containers: one cause, one message
+        for other_name, found in clashes.items():  # one error per pair of containers: one cause, one message
             i, ip, p, who = found[0]
             more = f"; {len(found) - 1} more of its ports clash the same way" if len(found) > 1 else ""
+            other = ctx.design.container(other_name)
+            if c.service is not None and other is not c and other.service == c.service:  # replicas: said once
+                if (c.service, other.name) in replicas_told:
+                    continue
+                replicas_told.add((c.service, other.name))
+                yield ctx.error(("containers", c.name, "ports", i),
+                                f"Bind for {ip}:{p.host_port} failed: port is already allocated ({p.protocol.value} "
+                                f"port {p.host_port} is a fixed host port of every replica of {c.service}: "
+                                f"{other.name} binds it, {c.name} and the replicas after it do not start{more}); "
+                                "leave the host port out, or give a host port range with a port for each replica")
+                continue
             yield ctx.error(("containers", c.name, "ports", i),
                             f"Bind for {ip}:{p.host_port} failed: port is already allocated "
                             f"({p.protocol.value} port {p.host_port} is published {who} on host {c.host}{more}); "

@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from html import escape as _html_escape
 from ipaddress import IPv4Address
@@ -173,6 +174,7 @@ def build_scene(design: Design, engine_version: str | None = None, options: Diag
     facts = _host_facts(design, world)
     per_host = {h.name: _boxes(design, world, facts[h.name], hidden, tiers, focus) for h in hosts}
     drawn = sum(len(b.members) for boxes in per_host.values() for b in boxes)
+    before_boxes = per_host
     group = options.group if options.group is not None else drawn > GROUP_ABOVE
     grouped = ""
     overview = False
@@ -185,6 +187,13 @@ def build_scene(design: Design, engine_version: str | None = None, options: Diag
         if shown < before:
             grouped = (f"{drawn:,} containers drawn as {shown:,} boxes: ×N is N identical containers "
                        "(same networks, mode, ports; addresses as ranges); --no-group draws every one")
+    elif options.group is None and any(c.service not in (None, c.name) for c in design.containers):
+        # a scaled service is drawn once, with its replicas' addresses and ports as ranges
+        class_of = _class_of(result)
+        per_host = {h: _group(boxes, class_of, _replicas_only(design)) for h, boxes in per_host.items()}
+        if sum(len(boxes) for boxes in per_host.values()) < sum(len(boxes) for boxes in before_boxes.values()):
+            grouped = ("a service with replicas is drawn once: ×N is its N replicas (addresses and host ports as "
+                       "ranges); --no-group draws every one")
     edges: list[Edge] = []
     lans = {}
     for h in hosts:
@@ -477,14 +486,23 @@ def _class_of(result: ReachResult) -> dict[str, ContainerClass]:
     return {m: cls for cls in result.classes for m in cls.members}
 
 
-def _group(boxes: list[Box], class_of: dict[str, ContainerClass]) -> list[Box]:
+def _replicas_only(design: Design) -> Callable[[Box], bool]:
+    """Whether a box is a replica of a scaled service (a compose service or a netsim container with replicas)."""
+    def replica(box: Box) -> bool:
+        return all(design.has_container(m) and design.container(m).service not in (None, m) for m in box.members)
+    return replica
+
+
+def _group(boxes: list[Box], class_of: dict[str, ContainerClass], which: Callable[[Box], bool] | None = None) -> list[Box]:
     """One box per class of identical containers (a box of several members: the classes of all of them),
-    with its addresses and host ports as ranges; the group keeps its first member's place."""
+    with its addresses and host ports as ranges; the group keeps its first member's place. ``which``:
+    only these boxes are grouped, the others drawn as they are."""
     groups: dict[tuple, list[Box]] = {}
-    for box in boxes:
+    for at, box in enumerate(boxes):
         shape = (len(box.addresses), len(box.published))
         classes = tuple(class_of[m].id for m in box.members)
-        groups.setdefault((box.home, classes, shape), []).append(box)
+        key = (box.home, classes, shape) if which is None or which(box) else (at,)
+        groups.setdefault(key, []).append(box)
     out = []
     for members in groups.values():
         first = members[0]

@@ -20,7 +20,7 @@ from simulator.verify.session import VerifyOptions, run_verify
 pytestmark = pytest.mark.docker
 
 DESIGNS = Path(__file__).resolve().parents[2] / "designs"
-BUNDLED = sorted(list(DESIGNS.glob("*.yaml")) + [DESIGNS / "compose-shop" / "compose.yaml"])
+BUNDLED = sorted(list(DESIGNS.glob("*.yaml")) + list(DESIGNS.glob("*/compose.yaml")))
 NAMES_OFF_LIMITS = "names are not looked up from the host or the LAN"
 # an overlay address dialled from this machine's own namespace would leave by its uplink: not sent
 UNROUTED_HERE = "not routed on this machine except by its uplink"

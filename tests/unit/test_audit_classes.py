@@ -35,7 +35,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from scale_bench import generate  # noqa: E402  (irregular designs with replica classes)
 
-BUNDLED = sorted((ROOT / "designs").glob("*.yaml")) + [ROOT / "designs/compose-shop/compose.yaml"]
+BUNDLED = sorted((ROOT / "designs").glob("*.yaml")) + sorted((ROOT / "designs").glob("*/compose.yaml"))
 PROBE_RULES = ("NS001", "NS002", "NS003", "NS005", "NS006", "NS007")
 
 

@@ -161,3 +161,37 @@ def test_missing_container_and_changed_option():
 def test_snapshot_json_round_trips(project):
     snap = snapshot(project)
     assert Snapshot.from_json(json.loads(json.dumps(snap.to_json()))) == snap
+
+
+def test_a_scaled_service_imports_as_its_replicas_and_matches_its_compose_file(tmp_path):
+    """Two running containers of service app (container-number 1 and 2) import as app.1 and app.2,
+    the names the compose loader gives a service with ``scale: 2``: no drift against that file."""
+    (tmp_path / "shop").mkdir()
+    scaled = tmp_path / "shop" / "docker-compose.yml"
+    scaled.write_text((DATA / "shop" / "docker-compose.yml").read_text().replace(
+        '    expose: ["8000"]\n', '    expose: ["8000"]\n    scale: 2\n'))
+    design, _ = load_design(scaled)
+    want = {c.name: c for c in design.containers}
+    assert {"app.1", "app.2"} <= set(want)
+
+    def add_replica(ctrs, data):
+        second = copy.deepcopy(ctrs["nslshop_app_1"])
+        second["Id"] = "f" * 64
+        second["Name"] = "/nslshop_app_2"
+        second["Config"]["Labels"]["com.docker.compose.container-number"] = "2"
+        for net, ep in second["NetworkSettings"]["Networks"].items():
+            key = "front" if net.endswith("front") else "back"
+            ep["IPAddress"] = str(next(e.address for net_name, e in _endpoints(design, "app.2") if net_name == key))
+            ep["EndpointID"] = "e" * 64
+        data["containers"].append(second)
+
+    imp = import_snapshot(_edited(add_replica), Scope("compose", "nslshop"))
+    assert sorted(c.name for c in imp.design.containers if c.service == "app") == ["app.1", "app.2"]
+    result = compute_drift(design, imp, "20.10", "compose project nslshop")
+    assert not result.drifted and result.consequence.empty, render_text(result)
+
+
+def _endpoints(design, container: str):
+    from simulator.engine.topology import build_world
+
+    return [(ep.network, ep) for ep in build_world(design).addressing.endpoints_of(container)]

@@ -167,11 +167,10 @@ def test_nested_default():
     assert design.container("web").docker_name == "inner"
 
 
-def test_replicas_are_refused():
-    assert "c.yaml:3:26: services.web.scale: replicas > 1 are not modelled yet (3 given)" in one(
-        "name: p\nservices:\n  web: {image: x, scale: 3}\n", "replicas")
-    assert "services.web.deploy.replicas: replicas > 1" in one(
-        "name: p\nservices:\n  web: {deploy: {replicas: 2}}\n", "replicas")
+def test_replicas_are_containers():
+    """Scaled services are read (tests/unit/test_replicas.py has the rest); one replica is named as before."""
+    design, _ = load_text("name: p\nservices:\n  web: {image: x, scale: 3}\n", "c.yaml", kind="compose")
+    assert [c.name for c in design.containers] == ["web.1", "web.2", "web.3"]
     assert problems("name: p\nservices:\n  web: {deploy: {replicas: 1, resources: {}}}\n") == []
 
 
