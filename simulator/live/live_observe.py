@@ -68,7 +68,15 @@ from ..engine.versions import engine_line
 from ..errors import EngineError, UnsafeTarget
 from ..model import Design, Driver, ModeKind
 from ..verify.compare import Comparison, compare
-from ..verify.observe import EXEC_ATTEMPTS, PACKAGE_ROOT, Observation, exec_dials, exec_prepare, retry_disagreeing
+from ..verify.observe import (
+    EXEC_ATTEMPTS,
+    PACKAGE_ROOT,
+    Observation,
+    any_answered,
+    exec_dials,
+    exec_prepare,
+    retry_disagreeing,
+)
 from .drift import Drift, align, compute_drift, match, on_this_engine, translate
 from .importer import Imported, import_snapshot
 from .snapshot import LABEL_HELPER, Scope, read_snapshot
@@ -383,16 +391,21 @@ def _observe_source(ctx: LiveContext, engine: Engine, source: str, items, helper
             obs = Observation(p.key, None, "skipped", detail=f"unknown probe kind via {p.via!r}")
         if obs is None and p.protocol not in ("tcp", "udp"):
             obs = Observation(p.key, addr, "unsupported", detail=f"{p.protocol} is not probed")
+        # a name with several records answers when any does: each address is dialled (verify's rule)
+        addrs = [addr] if addr is not None else []
+        if obs is None and p.via == "dns" and getattr(p, "balanced_by", None) and len(names.get(p.name, ())) > 1:
+            addrs = list(names[p.name])
         if obs is None:
             assert addr is not None  # every probe without an observation yet has an address
             try:
-                ctx.guard.check(addr, source, host_ns=host_like)
+                for a in addrs:
+                    ctx.guard.check(a, source, host_ns=host_like)
             except UnsafeTarget as exc:
                 obs = Observation(p.key, addr, "unsafe", detail=str(exc))
         if obs is not None:
             out[p.key] = obs
-        elif addr is not None:
-            pending.append((f"p{i}", p, addr))
+        else:
+            pending.extend((f"p{i}" + (f"-{k}" if k else ""), p, a) for k, a in enumerate(addrs))
     if not pending:
         return out
     dials = [Dial(pid, p.protocol, addr, p.port) for pid, p, addr in pending]
@@ -401,8 +414,11 @@ def _observe_source(ctx: LiveContext, engine: Engine, source: str, items, helper
     else:
         assert helper is not None  # a source in a namespace of its own dials through its helper
         raw = exec_dials(engine, helper, dials, lambda todo: connect_script(todo, timeout_ms))
+    seen: dict[tuple, list[Observation]] = {}
     for pid, p, addr in pending:
-        out[p.key] = _observation(ctx, p, addr, raw.get(pid))
+        seen.setdefault(p.key, []).append(_observation(ctx, p, addr, raw.get(pid)))
+    for key, found in seen.items():
+        out[key] = found[0] if len(found) == 1 else any_answered(found)
     return out
 
 

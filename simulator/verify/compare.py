@@ -90,6 +90,10 @@ def compare_probe(probe: Probe, obs: Observation | None) -> ProbeRow:
     if probe.reachable and obs.responder not in row.expected_responders:
         return ProbeRow(probe, obs, "mismatch",
                         f"model: {'/'.join(row.expected_responders)} answers; engine: {obs.responder} answered")
+    answered = tuple(getattr(obs, "responders", ()) or ())
+    if probe.reachable and answered and set(answered) != set(row.expected_responders):
+        return ProbeRow(probe, obs, "mismatch", f"model: {'/'.join(row.expected_responders)} answer; engine (each "
+                        f"address of {probe.name} dialled): {'/'.join(answered)} answered")
     if expected != observed:
         return ProbeRow(probe, obs, "detail", f"model: {expected}; engine: {obs.status}")
     return row

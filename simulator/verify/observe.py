@@ -72,6 +72,7 @@ class Observation:
     detail: str = ""
     transient: bool = False  # a timeout (connect or DNS) or a lost answer: worth a retry
     attempts: int = 1  # 2: dialled again with a longer timeout (see simulator/verify/session.py)
+    responders: tuple[str, ...] = ()  # a name with several records: who answered at each address, each dialled
 
     @property
     def reachable(self) -> bool:
@@ -82,8 +83,11 @@ class Observation:
         return self.status not in ("skipped", "unsupported", "unsafe", "error")
 
     def to_json(self) -> dict:
-        return {"address": self.address, "status": self.status, "reachable": self.reachable,
+        data: dict[str, object] = {"address": self.address, "status": self.status, "reachable": self.reachable,
                 "responder": self.responder, "detail": self.detail, "attempts": self.attempts}
+        if self.responders:
+            data["responders"] = list(self.responders)
+        return data
 
 
 @dataclass
@@ -391,7 +395,7 @@ def retry_disagreeing(probes: Sequence, observations: dict, redial: Callable[[li
 def _observe_source(design, plan, source, items, engine, facts, guard, engines=None, prepared: Prepared | None = None,
                     timeout_ms: int = TIMEOUT_MS) -> dict[tuple, Observation]:
     out: dict[tuple, Observation] = {}
-    pending: list[tuple[int, Probe, str]] = []  # (index, probe, address)
+    pending: list[tuple[str, int, Probe, str]] = []  # (dial id, index, probe, address)
     container = design.container(source) if design.has_container(source) else None
     cf = facts.containers.get(source) if container else None
     here = plan.host if source == "host" and plan.on_daemons_only else source  # "host": the design's one host
@@ -443,14 +447,19 @@ def _observe_source(design, plan, source, items, engine, facts, guard, engines=N
         if p.protocol not in ("tcp", "udp"):
             out[p.key] = Observation(p.key, addr, "unsupported", detail=f"{p.protocol} is not probed")
             continue
+        # a name with several records answers when any does: each address is dialled (the client's
+        # pick among them is random per query), and who answered at each is compared with the model
+        addrs = list(prep.names.get(p.name, ())) if p.via == "dns" and getattr(p, "balanced_by", None) else []
+        addrs = addrs if len(addrs) > 1 else [addr]
         try:  # an extra host's namespace has no default route: nothing from it can leave
-            guard.check(addr, source, host_ns=host_like and not on_extra)
+            for a in addrs:
+                guard.check(a, source, host_ns=host_like and not on_extra)
         except UnsafeTarget as exc:
             out[p.key] = Observation(p.key, addr, "unsafe", detail=str(exc))
             continue
-        pending.append((i, p, addr))
+        pending.extend((probe_id(i) + (f"-{k}" if k else ""), i, p, a) for k, a in enumerate(addrs))
 
-    dials = [Dial(probe_id(i), p.protocol, addr, p.port) for i, p, addr in pending]
+    dials = [Dial(dial_id, p.protocol, addr, p.port) for dial_id, _, p, addr in pending]
     if not dials:
         return out
     if container is not None:
@@ -462,9 +471,23 @@ def _observe_source(design, plan, source, items, engine, facts, guard, engines=N
         raw = _namespace_dials(host_ns, dials, f"host {source}", timeout_ms)
     else:
         raw = _external_dials(plan, dials, timeout_ms)
-    for i, p, addr in pending:
-        out[p.key] = _observation(p, addr, raw.get(probe_id(i)))
+    seen: dict[tuple, list[Observation]] = {}
+    for dial_id, _, p, addr in pending:
+        seen.setdefault(p.key, []).append(_observation(p, addr, raw.get(dial_id)))
+    for key, found in seen.items():
+        out[key] = found[0] if len(found) == 1 else any_answered(found)
     return out
+
+
+def any_answered(found: list[Observation]) -> Observation:
+    """One observation of a name with several records, each address dialled: the first that
+    answered (with everyone who answered), else the first address's."""
+    answered = [o for o in found if o.reachable]
+    if not answered:
+        return replace(found[0], transient=any(o.transient for o in found))
+    who = tuple(sorted({o.responder for o in answered if o.responder}))
+    return replace(answered[0], responders=who, transient=False,
+                   detail=f"{len(answered)} of {len(found)} addresses answered")
 
 
 def _dial_address(design, plan, source, container, p, facts: Facts, prep: Prepared, host_like: bool):

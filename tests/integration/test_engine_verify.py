@@ -37,7 +37,7 @@ def test_model_matches_engine(engine, root, name, leftovers, load_compose, compo
                   for r in cmp.mismatches]
     assert mismatches == []
     # explicit subnets: addressing agrees (docker_gwbridge's pool depends on the engine's history)
-    assert [a for a in cmp.address_mismatches if "docker_gwbridge" not in a.subject and "gateway" != a.kind
+    assert [a for a in cmp.address_mismatches if ("docker_gwbridge" not in a.subject and a.kind != "gateway")
             or (a.kind == "gateway" and not a.subject.startswith("svc1"))] == []
     assert leftovers(engine, design.name) == []
 
@@ -54,4 +54,30 @@ def test_keep_then_no_deploy_then_destroy(engine, root, leftovers, load_compose,
         assert again.ok and again.counts()["agree"] == first.counts()["agree"]
     finally:
         destroy(design.name, engine)
+    assert leftovers(engine, design.name) == []
+
+
+def test_a_shared_name_is_dialled_at_every_address(engine, root, leftovers):
+    """Three containers share an alias, two listen on 80 and one on 81: every address of the name
+    is dialled and who answered at each is what the model lists (the engine shuffles the records
+    per query, so dialling one would answer at random)."""
+    import textwrap
+
+    from simulator.loaders import load_text
+
+    design, _ = load_text(textwrap.dedent("""\
+        name: nsl-shared-name
+        hosts: {docker1: {}}
+        networks: {app: {driver: bridge, subnet: 172.31.90.0/24}}
+        containers:
+          client: {networks: [app]}
+          one: {networks: {app: {aliases: [svc]}}, listens: [80]}
+          two: {networks: {app: {aliases: [svc]}}, listens: [81]}
+          three: {networks: {app: {aliases: [svc]}}, listens: [80]}
+        """), "shared.yaml")
+    cmp = run_verify(design, engine, VerifyOptions())
+    rows = {r.probe.port: r for r in cmp.rows if r.probe.source == "client" and r.probe.name == "svc"}
+    assert rows[80].verdict == "agree" and rows[80].observation.responders == ("one", "three")
+    assert rows[81].verdict == "agree" and rows[81].observation.responders == ("two",)
+    assert cmp.mismatches == ()
     assert leftovers(engine, design.name) == []

@@ -51,6 +51,34 @@ def test_mismatch_wrong_responder_and_round_robin_names():
     assert compare_probe(rr, obs(rr, responder="b")).verdict == "agree"
 
 
+def test_a_balanced_name_is_compared_by_who_answers_at_each_address():
+    """Each address of a name with several records is dialled: the set of containers that answered
+    must be the model's responders (one replica the model expects but that did not answer, or one
+    it did not expect, is a mismatch)."""
+    from dataclasses import replace
+
+    rr = probe(via="dns", target=None, network=None, name="web")._replace(
+        responders=("web.1", "web.2"), responder="web.1", balanced_by="dns")
+    both = replace(obs(rr, responder="web.1"), responders=("web.1", "web.2"))
+    assert compare_probe(rr, both).verdict == "agree"
+    one = replace(obs(rr, responder="web.1"), responders=("web.1",))
+    row = compare_probe(rr, one)
+    assert row.verdict == "mismatch" and "web.1/web.2 answer" in row.why and "web.1 answered" in row.why
+    assert one.to_json()["responders"] == ["web.1"] and "responders" not in obs(rr).to_json()
+
+
+def test_balanced_observations_merge_any_answer():
+    from simulator.verify.observe import any_answered
+
+    p = probe(via="dns", target=None, network=None, name="svc")
+    merged = any_answered([obs(p, status="refused", address="10.0.0.2"), obs(p, responder="one", address="10.0.0.3"),
+                            obs(p, responder="two", address="10.0.0.4")])
+    assert merged.reachable and merged.address == "10.0.0.3" and merged.responders == ("one", "two")
+    none = any_answered([obs(p, status="refused", address="10.0.0.2"), Observation(p.key, "10.0.0.3", "timeout",
+                                                                                    transient=True)])
+    assert not none.reachable and none.status == "refused" and none.transient
+
+
 def test_detail_differences_are_not_failures():
     p = probe(Disposition.DROPPED_FILTER)
     row = compare_probe(p, obs(p, status="refused"))
