@@ -261,6 +261,7 @@ class KernelFeatures:
     dummy: bool = True  # dummy links (macvlan/ipvlan without a parent)
     source: str = "generic Linux host"
     macvlan: bool = True
+    ipvs: bool = True  # IP virtual server (CONFIG_IP_VS): swarm virtual IPs and the routing mesh
 
     def missing(self) -> tuple[str, ...]:
         return tuple(name for name in ("ipvlan", "vlan", "dummy") if not getattr(self, name))
@@ -290,6 +291,8 @@ class Host:
     routes: tuple[IPv4Network, ...] = ()  # prefixes already routed on the host (IPAM skips them)
     gateways: tuple[tuple[IPv4Network, IPv4Address], ...] = ()  # routes "<prefix> via <LAN neighbour>"
     kernel: KernelFeatures = KernelFeatures()
+    role: str = "manager"  # as a swarm node: manager | worker
+    labels: tuple[tuple[str, str], ...] = ()  # node labels (placement constraints node.labels.<key>)
 
     def __post_init__(self) -> None:
         where = ("hosts", self.name)
@@ -297,6 +300,9 @@ class Host:
         _text(self, "lan_interface", where)
         _ip(self, "lan_address", IPv4Interface, where)
         _text(self, "engine_version", where)
+        _tuple(self, "labels", where)
+        if self.role not in ("manager", "worker"):
+            raise _refuse(where + ("role",), f"role {self.role!r} is not manager or worker")
         _ips(self, "routes", IPv4Network, where)
         if type(self.gateways) is not tuple or not all(
                 type(g) is tuple and len(g) == 2 and type(g[0]) is IPv4Network and type(g[1]) is IPv4Address
@@ -473,6 +479,7 @@ class Container:
     hostname: str | None = None
     service: str | None = None  # compose service name (a DNS name on every network)
     labels: tuple[tuple[str, str], ...] = ()
+    task_of: str | None = None  # a swarm task: the :class:`SwarmService` it runs for (named <service>.<slot>)
     # why no source says what it listens on (compose: no expose/ports, x-netsim, Dockerfile EXPOSE,
     # image or catalogue entry); None when its listeners are known. Not part of the value's identity.
     listeners_unknown: str | None = field(default=None, compare=False)
@@ -510,15 +517,53 @@ class Container:
     def attachment(self, network: str) -> Attachment | None:
         return next((a for a in self.attachments if a.network == network), None)
 
+    def carried_names(self) -> list[str]:
+        """Every name that leads to this container, on any of its networks: its own name (a swarm
+        task: ``tasks.<service>``), its service's name (a swarm task's, through the virtual IP in
+        vip mode), its aliases; in that order, each once."""
+        names = [f"tasks.{self.task_of}", self.task_of] if self.task_of else [self.engine_name]
+        if self.service:
+            names.append(self.service)
+        names += [a for att in self.attachments for a in att.aliases]
+        return list(dict.fromkeys(names))
+
     def dns_names(self, attachment: Attachment) -> tuple[str, ...]:
-        """Names the embedded DNS answers with this container's address on one network."""
-        names = [self.engine_name]
+        """Names the embedded DNS answers with this container's address on one network (a swarm
+        task: ``tasks.<service>``, its service's name in dnsrr mode, its aliases; its own name,
+        ``<service>.<slot>.<task id>``, is the engine's to choose)."""
+        names = [f"tasks.{self.task_of}"] if self.task_of else [self.engine_name]
         if self.service and self.service not in names:
             names.append(self.service)
         for alias in attachment.aliases:
             if alias not in names:
                 names.append(alias)
         return tuple(names)
+
+
+@dataclass(frozen=True, slots=True)
+class SwarmService:
+    """A swarm service (``docker service create``): its tasks are the design's containers whose
+    ``task_of`` names it, placed on the nodes its placement allows.
+
+    ``endpoint_mode`` vip: the name resolves to one virtual IP per network, balanced over the
+    tasks by IPVS in the client's namespace; dnsrr: to every task's address. ``ingress``: ports
+    published in ingress mode (the routing mesh); a host-mode port is a task's own ``ports``.
+    ``pending``: tasks no node can take (their constraints match no node, or every node has
+    ``max_replicas_per_node``)."""
+
+    name: str
+    endpoint_mode: str = "vip"
+    networks: tuple[str, ...] = ()
+    ingress: tuple[PortMapping, ...] = ()
+    pending: int = 0
+
+    def __post_init__(self) -> None:
+        where = ("services", self.name)
+        _text(self, "name", ("services",))
+        if self.endpoint_mode not in ("vip", "dnsrr"):
+            raise _refuse(where + ("endpoint_mode",), f"endpoint_mode {self.endpoint_mode!r} is not vip or dnsrr")
+        _tuple(self, "networks", where)
+        _tuple(self, "ingress", where)
 
 
 _UNCHECKED: ContextVar[bool] = ContextVar("netsim_design_unchecked", default=False)
@@ -548,11 +593,13 @@ class Design:
     source: str = "<memory>"
     kind: DesignKind = DesignKind.NETSIM
     locations: Mapping[tuple, Location] = field(default_factory=lambda: _NO_LOCATIONS, compare=False, hash=False)
+    services: tuple[SwarmService, ...] = ()  # swarm services; their tasks are among the containers
 
     def __post_init__(self) -> None:
         _text(self, "name", ())
         _enum(self, "kind", DesignKind, ())
-        for name, kind in (("hosts", Host), ("networks", Network), ("containers", Container)):
+        for name, kind in (("hosts", Host), ("networks", Network), ("containers", Container),
+                           ("services", SwarmService)):
             _tuple(self, name, ())
             for value in getattr(self, name):
                 if type(value) is not kind:
@@ -616,6 +663,14 @@ class Design:
 
     def has_container(self, name: str) -> bool:
         return name in self._by_name[2]
+
+    def service(self, name: str) -> SwarmService | None:
+        """The swarm service of that name (None: there is none)."""
+        return next((s for s in self.services if s.name == name), None)
+
+    def tasks(self, service: str) -> tuple[Container, ...]:
+        """The containers running a swarm service's tasks, in slot order."""
+        return tuple(c for c in self.containers if c.task_of == service)
 
     def location(self, *path: object) -> Location | None:
         """The location of a field path, or of its nearest written ancestor."""

@@ -9,7 +9,7 @@ from docker.errors import APIError, DockerException, ImageNotFound, NotFound
 from docker.types import EndpointConfig, IPAMConfig, IPAMPool
 
 from ..errors import EngineError, EngineUnavailable
-from .engine import ContainerSpec, EngineObject, ExecResult, NetworkSpec, SwarmState
+from .engine import ContainerSpec, EngineObject, ExecResult, NetworkSpec, ServiceSpec, SwarmState
 from .probe_image import DEFAULT_PROBE_IMAGE, LABEL_REV, LABEL_UDP, build_probe_image, image_revision
 
 
@@ -205,6 +205,9 @@ class DockerEngine:
         filters = {"label": [f"{k}={v}" for k, v in labels.items()]}
         found = [self._container_obj(c) for c in self.api.containers(all=True, filters=filters)]
         found += [self._network_obj(n) for n in self.api.networks(filters=filters)]
+        if (self.api.info().get("Swarm") or {}).get("ControlAvailable"):  # a manager lists the services
+            found += [EngineObject("service", s["ID"], s["Spec"]["Name"], dict(s["Spec"].get("Labels") or {}))
+                      for s in self.api.services(filters=filters)]
         return found
 
     def list_networks(self) -> list[EngineObject]:
@@ -222,6 +225,8 @@ class DockerEngine:
         try:
             if obj.kind == "container":
                 self.api.remove_container(obj.id, force=True, v=True)
+            elif obj.kind == "service":
+                self.api.remove_service(obj.id)
             else:
                 self.api.remove_network(obj.id)
         except NotFound:
@@ -247,6 +252,39 @@ class DockerEngine:
         )
 
     # -- swarm ---------------------------------------------------------------------------
+    def create_service(self, spec: ServiceSpec) -> str:
+        types = docker.types
+        task = types.TaskTemplate(
+            types.ContainerSpec(spec.image, command=list(spec.command), labels=dict(spec.labels),
+                                env=[f"NAME={spec.key}.{{{{.Task.Slot}}}}"],
+                                dns_config=types.DNSConfig(nameservers=list(spec.dns))),
+            networks=[types.NetworkAttachmentConfig(n) for n in spec.networks],
+            restart_policy=types.RestartPolicy(condition="none"),
+            placement=types.Placement(constraints=list(spec.constraints)) if spec.constraints else None,
+        )
+        ports = [{"PublishedPort": published, "TargetPort": target, "Protocol": proto, "PublishMode": mode}
+                 for published, target, proto, mode in spec.ports]
+        try:
+            created = self.api.create_service(
+                task, name=spec.key, labels=dict(spec.labels), mode=types.ServiceMode("replicated", spec.replicas),
+                endpoint_spec=types.EndpointSpec(mode=spec.endpoint_mode, ports=ports or None))
+        except APIError as exc:
+            raise EngineError(f"creating service {spec.key} failed: {exc.explanation}") from exc
+        return created["ID"]
+
+    def service_tasks(self, service: str) -> list[tuple[int, str, str]]:
+        try:
+            tasks = self.api.tasks(filters={"service": service})
+        except APIError as exc:
+            raise EngineError(f"listing the tasks of service {service} failed: {exc.explanation}") from exc
+        out = []
+        for t in tasks:
+            status = t.get("Status") or {}
+            cid = (status.get("ContainerStatus") or {}).get("ContainerID")
+            if cid and t.get("DesiredState") == "running":
+                out.append((int(t.get("Slot") or 0), cid, status.get("State", "")))
+        return sorted(out)
+
     def swarm_state(self) -> SwarmState:
         info = self.api.info().get("Swarm") or {}
         if info.get("LocalNodeState") != "active":

@@ -76,10 +76,27 @@ class ContainerSpec:
 
 
 @dataclass(frozen=True, slots=True)
+class ServiceSpec:
+    """A swarm service of probe tasks standing in for one service of the design; each task answers
+    as ``<service>.<slot>`` (its ``NAME``, a swarm template)."""
+
+    key: str  # the design's service name (also the engine's: clients resolve it)
+    image: str
+    command: tuple[str, ...]
+    networks: tuple[str, ...]  # engine network names
+    replicas: int
+    endpoint_mode: str = "vip"
+    ports: tuple[tuple[int, int, str, str], ...] = ()  # (published, target, protocol, mode: ingress | host)
+    labels: tuple[tuple[str, str], ...] = ()  # on the service and on each task's container
+    dns: tuple[str, ...] = ("127.0.0.1",)
+    constraints: tuple[str, ...] = ()  # placement constraints, as docker service create --constraint
+
+
+@dataclass(frozen=True, slots=True)
 class EngineObject:
     """A container or network as listed by the engine."""
 
-    kind: str  # "container" | "network"
+    kind: str  # "container" | "network" | "service"
     id: str
     name: str
     labels: Mapping[str, str] = field(default_factory=dict)
@@ -137,6 +154,12 @@ class Engine(Protocol):
     def find(self, kind: str, name: str) -> EngineObject | None: ...
 
     def remove(self, obj: EngineObject) -> None: ...
+
+    def create_service(self, spec: ServiceSpec) -> str: ...
+
+    def service_tasks(self, service: str) -> list[tuple[int, str, str]]:
+        """(slot, container id, state) of each task of ``service`` that has a container (``running``
+        when it runs), in slot order."""
 
     def swarm_state(self) -> SwarmState: ...
 

@@ -8,7 +8,8 @@ from pathlib import Path
 
 from ..model import KernelFeatures
 
-_OPTIONS = {"ipvlan": "CONFIG_IPVLAN", "vlan": "CONFIG_VLAN_8021Q", "dummy": "CONFIG_DUMMY", "macvlan": "CONFIG_MACVLAN"}
+_OPTIONS = {"ipvlan": "CONFIG_IPVLAN", "vlan": "CONFIG_VLAN_8021Q", "dummy": "CONFIG_DUMMY", "macvlan": "CONFIG_MACVLAN",
+            "ipvs": "CONFIG_IP_VS"}
 
 
 def _config_text() -> tuple[str, str] | None:
@@ -39,7 +40,7 @@ def local_kernel() -> KernelFeatures | None:
     return KernelFeatures(**flags, source=f"this machine's kernel, per {where}")
 
 
-_MODULES = {"macvlan": "macvlan", "ipvlan": "ipvlan", "vlan": "8021q"}
+_MODULES = {"macvlan": "macvlan", "ipvlan": "ipvlan", "vlan": "8021q", "ipvs": "ip_vs"}
 UNREAD = KernelFeatures(ipvlan=False, source="defaults (the kernel's configuration is not readable)")
 
 

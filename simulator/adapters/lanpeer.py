@@ -139,8 +139,15 @@ def kernel_capabilities() -> KernelFeatures:
             found[kind] = ok
     finally:
         _run(["ip", "link", "del", a], check=False)
-    return KernelFeatures(macvlan=found["macvlan"], ipvlan=found["ipvlan"], vlan=found["vlan"],
+    return KernelFeatures(macvlan=found["macvlan"], ipvlan=found["ipvlan"], vlan=found["vlan"], ipvs=ipvs_present(),
                           source="this machine's kernel, links tried")
+
+
+def ipvs_present() -> bool:
+    """Whether this kernel has IPVS: its table in /proc, or the module loaded or built."""
+    from .kernel import link_capabilities
+
+    return os.path.exists("/proc/net/ip_vs") or link_capabilities()[0].ipvs
 
 
 def run_in_namespace(namespace: str, argv: Sequence[str], input: str | None = None, timeout: float = 60) -> subprocess.CompletedProcess:

@@ -50,6 +50,10 @@ def compute_addressing(world: World) -> list[ContainerAddressing]:
             notes.append(f"shares host {c.host}'s network namespace: listens on every host address")
         if c.mode.kind is ModeKind.CONTAINER:
             notes.append(f"shares the network namespace of {c.mode.target}")
+        if c.task_of:
+            vips = [f"{vip} on {net}" for (svc, net), vip in world.addressing.vips.items() if svc == c.task_of]
+            notes.append(f"a task of swarm service {c.task_of}" + (f"; {c.task_of} resolves to its virtual IP "
+                                                                     f"{', '.join(vips)}" if vips else ""))
         ifaces: list[InterfaceRow] = []
         default = None
         if ns_id and ns_id.startswith("ctr:"):

@@ -57,6 +57,7 @@ def _own_key(c: Container) -> tuple:
                      for p in c.ports)),
         tuple((lst.port, lst.protocol.value) for lst in c.listeners),
         c.service,
+        c.task_of,
         c.hostname,
     )
 
@@ -93,6 +94,8 @@ def _base(design: Design, members: tuple[str, ...]) -> str:
     first = design.container(members[0])
     if first.service and all(design.container(m).service == first.service for m in members):
         return first.service
+    if first.task_of and all(design.container(m).task_of == first.task_of for m in members):
+        return first.task_of
     stems = {_STEM.sub("", m) for m in members}
     if len(stems) == 1:
         stem = stems.pop()

@@ -30,6 +30,7 @@ from collections.abc import Callable, Iterator
 from ipaddress import IPv4Address
 from typing import TypeVar
 
+from ..engine.dns import vip_of
 from ..engine.topology import Namespace
 from ..engine.trace import Disposition, Trace
 from ..fanout import ordered_map
@@ -902,7 +903,7 @@ class _Names:
                 first, ctr, _ = r.records[0]
                 hint = cg.m._host_of(ctr)
                 for port, proto in ports:
-                    if len(r.records) > 1:  # any record answering answers (Matrix._dns_probe)
+                    if len(r.records) > 1 or vip_of(ctr) is not None:  # Matrix._dns_probe: any record, a virtual IP
                         p = cg.m._dns_probe(s, ns, name, r, port, proto)
                         t = Trace((), p.disposition, p.reason, p.responder)
                     else:

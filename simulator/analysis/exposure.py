@@ -190,7 +190,7 @@ def own_names(result: ReachResult) -> dict[str, list[str]]:
     carries), in design order: the names a group via dns with no ``name`` stands for."""
     carriers: dict[str, list[str]] = {}
     for c in result.design.containers:
-        names = [c.engine_name] + ([c.service] if c.service else []) + [a for att in c.attachments for a in att.aliases]
+        names = c.carried_names()
         if c.hostname:
             names.append(c.hostname)
         for n in dict.fromkeys(names):

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from ipaddress import IPv4Address
 from typing import TypeVar, overload
 
-from ..engine.dns import NameTable
+from ..engine.dns import NameTable, vip_of
 from ..engine.ipam import GWBRIDGE
 from ..engine.topology import EXTERNAL, Namespace, World, build_world
 from ..engine.trace import Disposition, DnsStep, Hop, Place, Step, Trace
@@ -652,7 +652,7 @@ def _name_classes(result: ReachResult) -> dict[str, tuple[str | None, bool]]:
     world = result.world
     carriers: dict[str, list[str]] = {}
     for c in world.design.containers:
-        names = [c.engine_name] + ([c.service] if c.service else []) + [a for att in c.attachments for a in att.aliases]
+        names = c.carried_names()
         if c.hostname:
             names.append(c.hostname)
         for n in dict.fromkeys(names):
@@ -910,19 +910,46 @@ class Matrix:
                 if not self.with_traces:
                     self._unresolved[res.step] = t
             return self._make(source, Via.DNS, port, proto, t, name=name)
-        traces = [(addr, self.probe(ns, addr, port, proto, self._host_of(ctr))) for addr, ctr, _ in res.records]
-        answering = [(a, t) for a, t in traces if t.delivered]
+        records, balanced, vip_note = res.records, "dns" if len(res.records) > 1 else None, ""
+        service = vip_of(records[0][1])
+        if service is not None:  # a swarm service's virtual IP: IPVS in the client's namespace balances it
+            records, vip_note = self._through_vip(ns, service, records[0])
+            balanced = "vip" if len(records) > 1 or records[0][1] != res.records[0][1] else None
+        traces = [(addr, self.probe(ns, addr, port, proto, self._host_of(ctr))) for addr, ctr, _ in records]
+        # the first answering record decides; one of the source's own addresses last, so that every
+        # container of a service reads the same reason off a name that leads to itself among others
+        answering = sorted(((a, t) for a, t in traces if t.delivered), key=lambda at: ns.owns(at[0]))
         addr, first = answering[0] if answering else traces[0]
         responders = tuple(sorted({t.responder for _, t in answering if t.responder}))
         reason = first.reason
-        if len(traces) > 1:
+        if balanced == "vip":
+            reason = f"{vip_note}; {len(answering)} of {len(traces)} task(s) answer" + (f": {reason}" if answering else f" ({reason})")
+        elif len(traces) > 1:
             reason = _balanced_reason(name, traces, answering, reason)
+        elif vip_note:
+            reason = f"{vip_note}: {reason}"
         if first.hops:
             first = Trace(after_lookup(ns, res.step, first.hops), first.disposition, reason, first.responder)
         else:
             first = Trace((), first.disposition, reason, first.responder)
-        p = self._make(source, Via.DNS, port, proto, first, name=name, address=str(addr))
-        return p._replace(responders=responders, balanced_by="dns" if len(traces) > 1 else None)
+        p = self._make(source, Via.DNS, port, proto, first, name=name,
+                       address=str(res.records[0][0] if service is not None else addr))
+        return p._replace(responders=responders, balanced_by=balanced)
+
+    def _through_vip(self, ns: Namespace, service: str, record: tuple) -> tuple[tuple, str]:
+        """The records a connection to a service's virtual IP reaches, and why: with IPVS on the
+        client's host, every task's address on that network (the connection goes to one of them);
+        without it the virtual IP itself, which nothing on the network holds."""
+        vip, _, network = record
+        host = self.world.design.host(ns.host) if ns.host and self.world.design.has_host(ns.host) else None
+        if host is None or not host.kernel.ipvs:
+            where = f"host {host.name}'s kernel" if host is not None else "this kernel"
+            return (record,), (f"{service} resolves to its virtual IP {vip}, which IPVS answers; {where} has no IPVS "
+                               "(CONFIG_IP_VS), so nobody holds that address")
+        addressing = self.world.addressing
+        tasks = tuple((ep.address, t.name, network) for t in self.world.design.tasks(service)
+                      if (ep := addressing.endpoint(t.name, network)) is not None)
+        return tasks or (record,), f"{service} resolves to its virtual IP {vip}, balanced by IPVS over its tasks"
 
     def _host_of(self, container: str | None) -> str | None:
         if container is None or not self.world.design.has_container(container):
@@ -950,9 +977,7 @@ class Matrix:
         carriers: dict[str, set[tuple[int, str]]] = {}
         order: list[str] = []
         for c in world.design.containers:
-            names = [c.engine_name] + ([c.service] if c.service else [])
-            for att in c.attachments:
-                names.extend(att.aliases)
+            names = c.carried_names()
             ns_id = world.ns_of.get(c.name)
             ports = set(world.namespaces[ns_id].listeners) if ns_id else {(lst.port, lst.protocol.value) for lst in c.listeners}
             for n in names:

@@ -202,7 +202,7 @@ class KernelChoice(str, Enum):
     local = "local"
 
 
-DEFAULT_KERNEL = KernelFeatures(source="the default kernel: a stock distribution kernel (802.1q, macvlan, ipvlan, dummy)")
+DEFAULT_KERNEL = KernelFeatures(source="the default kernel: a stock distribution kernel (802.1q, macvlan, ipvlan, dummy, IPVS)")
 KernelOpt = typer.Option(KernelChoice.default, "--kernel",
                          help="Kernel for hosts that state none (compose files): default (a stock distribution "
                               "kernel) or local (this machine's).")
@@ -227,9 +227,10 @@ def apply_kernel(design: Design, choice: KernelChoice | str, run_here: bool = Fa
 
 
 def kernel_matters(design: Design) -> bool:
-    """Whether the verdict depends on a kernel feature: an ipvlan network, an 802.1q parent, no parent."""
+    """Whether the verdict depends on a kernel feature: an ipvlan network, an 802.1q parent, no parent,
+    a swarm service's virtual IP or routing mesh (IPVS)."""
     return any(n.driver is Driver.IPVLAN or (n.driver is Driver.MACVLAN and (n.parent is None or "." in (n.parent_interface or "")))
-               for n in design.networks)
+               for n in design.networks) or any(s.endpoint_mode == "vip" or s.ingress for s in design.services)
 
 
 def kernel_json(design: Design) -> dict[str, str]:

@@ -78,7 +78,8 @@ def check(
     if not quiet:
         n_c, n_n = len(model.containers), len([n for n in model.networks])
         used = f"; kernel: {kernel_summary(model)}" if kernel_matters(model) else ""
-        typer.echo(f"{design}: ok ({len(model.hosts)} host(s), {n_n} network(s), {n_c} container(s){used})")
+        services = f", {len(model.services)} swarm service(s)" if model.services else ""
+        typer.echo(f"{design}: ok ({len(model.hosts)} host(s), {n_n} network(s), {n_c} container(s){services}{used})")
 
 
 def _world(design: Path, engine_version: str | None, kernel: KernelChoice = KernelChoice.default, images: bool = False):

@@ -95,8 +95,9 @@ def deploy(
             dep = apply(the_plan, engine, progress=progress, build_image=probe_image is None)
     for note in list(the_plan.notes) + dep.notes:
         typer.echo(f"note: {note}", err=True)
+    services = f", {len(the_plan.services)} service(s)" if the_plan.services else ""
     typer.echo(f"deployed {model.name!r}: {len(dep.network_ids)} network(s), {len(dep.container_ids)} container(s)"
-               + ("" if dep.lan_ready else " (no emulated LAN)"))
+               + services + ("" if dep.lan_ready else " (no emulated LAN)"))
 
 
 @app.command()

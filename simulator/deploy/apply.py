@@ -294,14 +294,41 @@ def _create_all(plan: Plan, engine: Engine, lan_ops: LanOps, dep: Deployment, pr
     for joiner in joiners:  # need their owner to exist
         _create(engine, joiner, dep, progress)
     _start_in_order(plan, engine, dep, progress)
+    _create_services(plan, engine, progress)
 
     if dep.lan_ready:
         subnets = []
         for step in plan.steps:
             if step.kind == "routes":
                 for name in step.items:
-                    subnets += [IPv4Network(s) for s in _subnets(engine, name)]
+                    try:
+                        subnets += [IPv4Network(s) for s in _subnets(engine, name)]
+                    except EngineError:
+                        dep.notes.append(f"LAN peer: no route to {name} (the engine has no such network)")
         lan_ops.add_routes(plan.lan, subnets)
+
+
+SERVICE_WAIT_S = 90.0  # a service's tasks start within a few seconds; a busy machine takes longer
+
+
+def _create_services(plan: Plan, engine: Engine, progress: Progress) -> None:
+    """Each service in turn, waiting until its tasks run (so that the next one's addresses come
+    after, as the model hands them out)."""
+    if not plan.services:
+        return
+    progress.start("services", len(plan.services))
+    for spec in plan.services:
+        engine.create_service(spec)
+        deadline = time.monotonic() + SERVICE_WAIT_S
+        while True:
+            running = [t for t in engine.service_tasks(spec.key) if t[2] == "running"]
+            if len(running) >= spec.replicas:
+                break
+            if time.monotonic() > deadline:
+                raise EngineError(f"service {spec.key}: {len(running)} of {spec.replicas} task(s) running after "
+                                  f"{SERVICE_WAIT_S:.0f} s")
+            time.sleep(0.5)
+        progress.advance()
 
 
 def _create_multi_host(plan: Plan, machine: Engine | None, lan_ops: LanOps, daemon_ops: DaemonOps,
@@ -363,6 +390,7 @@ def _create_multi_host(plan: Plan, machine: Engine | None, lan_ops: LanOps, daem
     for joiner in joiners:
         _create(dep.engine_of(joiner.host, engine), joiner, dep, progress)
     _start_in_order(plan, engine, dep, progress)
+    _create_services(plan, engine, progress)  # on the manager
 
     via = {plan.host: plan.lan.host_address.ip} | {h.host: h.lan_address.ip for h in plan.extra_hosts}
     routed: list[IPv4Network] = []
@@ -455,6 +483,44 @@ def _parallel(tasks: list[Callable[[], None]]) -> None:
         raise errors[0]
 
 
+def _overlays_left(engine: Engine, design_name: str, wait_s: float = 15.0) -> list[EngineObject]:
+    """netsim's overlays still on the engine; one of this design, removed, can linger a few seconds
+    while the swarm lets go of its tasks' endpoints, so wait that long for those to go."""
+    deadline = time.monotonic() + wait_s
+    while True:
+        still = [o for o in engine.list_by_label({LABEL_MANAGED: "1"}) if o.kind == "network" and o.driver == "overlay"]
+        if all(o.labels.get(LABEL_DESIGN) != design_name for o in still) or time.monotonic() > deadline:
+            return still
+        time.sleep(0.5)
+
+
+def _remove_kind(engines, labelled, kind: str, failures: list[str]) -> list[str]:
+    """Every labelled object of one kind, one at a time; what went (failures added to ``failures``)."""
+    removed = []
+    for where, e in engines:
+        for o in (o for o in labelled[id(e)] if o.kind == kind):
+            try:
+                e.remove(o)
+                removed.append(f"{where}{kind} {o.name}")
+            except EngineError as exc:
+                failures.append(where + str(exc))
+    return removed
+
+
+def _remove_services(engines, labelled, failures: list[str], design_name: str) -> list[str]:
+    """The design's swarm services, then a wait until their tasks' containers are gone (their
+    networks can only go after them)."""
+    removed = _remove_kind(engines, labelled, "service", failures)
+    deadline = time.monotonic() + SERVICE_WAIT_S
+    while time.monotonic() < deadline:
+        left = [o for _, e in engines for o in e.list_by_label(design_labels(design_name))
+                if o.kind == "container" and "com.docker.swarm.service.name" in o.labels]
+        if not left:
+            break
+        time.sleep(0.5)
+    return removed
+
+
 def destroy(design_name: str, engine: Engine | None, lan_ops: LanOps = lanpeer,
             daemon_ops: DaemonOps | None = None) -> list[str]:
     """Remove everything labelled with the design (on every engine of it), its extra daemons,
@@ -467,16 +533,13 @@ def destroy(design_name: str, engine: Engine | None, lan_ops: LanOps = lanpeer,
     engines = [(f"host {spec.host}: ", e) for spec, e in extras if e is not None]
     engines += [("", engine)] if engine is not None else []
     labelled = {id(e): e.list_by_label(design_labels(design_name)) for _, e in engines}
+    if any(o.kind == "service" for objs in labelled.values() for o in objs):
+        removed += _remove_services(engines, labelled, failures, design_name)
+        labelled = {id(e): e.list_by_label(design_labels(design_name)) for _, e in engines}
     # one at a time: removing containers of one network concurrently races in libnetwork
     # (20.10: "key modified" retries leave the network's endpoint count wrong, and the
     # network can then never be removed: "has active endpoints")
-    for where, e in engines:
-        for o in (o for o in labelled[id(e)] if o.kind == "container"):
-            try:
-                e.remove(o)
-                removed.append(f"{where}container {o.name}")
-            except EngineError as exc:
-                failures.append(where + str(exc))
+    removed += _remove_kind(engines, labelled, "container", failures)
     for where, e in engines:  # workers first: the manager owns the overlays
         for o in (o for o in labelled[id(e)] if o.kind == "network"):
             if o.name == GWBRIDGE or (where and o.driver == "overlay"):
@@ -511,7 +574,7 @@ def destroy(design_name: str, engine: Engine | None, lan_ops: LanOps = lanpeer,
         return removed
     state = engine.swarm_state()
     if state.active and LABEL_SWARM in state.labels:
-        still = [o for o in engine.list_by_label({LABEL_MANAGED: "1"}) if o.kind == "network" and o.driver == "overlay"]
+        still = _overlays_left(engine, design_name)
         if not still:
             engine.swarm_leave()
             removed.append("swarm (initialised by netsim)")

@@ -50,6 +50,7 @@ from ..adapters.engine import (
     EndpointSpec,
     NetworkSpec,
     PortSpec,
+    ServiceSpec,
     design_labels,
 )
 from ..adapters.extra_daemon import DaemonSpec, EngineBinaries, daemon_spec
@@ -112,6 +113,7 @@ class Plan:
     gwbridge_subnet: str | None = None  # multi-host: docker_gwbridge pre-created on this machine
     peer_routes: tuple[tuple[str, str], ...] = ()  # multi-host: (design host, engine network) the peer routes
     joins: tuple[tuple[str, str], ...] = ()  # (container key, key of the container whose namespace it joins)
+    services: tuple[ServiceSpec, ...] = ()  # swarm services, created in this order after the containers
 
     @property
     def multi_host(self) -> bool:
@@ -273,6 +275,7 @@ def plan(design: Design, image: str = DEFAULT_PROBE_IMAGE, caps: KernelFeatures 
         if multi and any(f"{a.network}@{c.host}" in skipped for a in c.attachments) and c.name not in skipped:
             skipped.add(c.name)
             notes.append(f"container {c.name} is not deployed: its network instance on {c.host} is not")
+    services = _services(design, image, engine_net, labels, skipped, notes, host.name, len(design.hosts) > 1)
     containers, order = _containers(design, image, engine_net, labels, skipped, notes)
     if multi:
         containers = [replace(c, host=design.container(c.key).host) for c in containers]
@@ -320,6 +323,9 @@ def plan(design: Design, image: str = DEFAULT_PROBE_IMAGE, caps: KernelFeatures 
                                       + (f" on {specs[k].host}" if multi else "") for k in order), tuple(order)))
         steps.append(Step("start", "start them (addresses handed out in this order): "
                           + ", ".join(order), tuple(order)))
+    for svc in services:
+        steps.append(Step("services", f"create service {svc.key} ({svc.replicas} task(s), {svc.endpoint_mode}, on "
+                          f"{', '.join(svc.networks)}) and wait for its tasks to run", (svc.key,)))
     if multi:
         if peer_routes:
             steps.append(Step("routes", f"route in {lan.namespace}: " + ", ".join(
@@ -330,6 +336,8 @@ def plan(design: Design, image: str = DEFAULT_PROBE_IMAGE, caps: KernelFeatures 
             c.mode.kind is ModeKind.NETWORKS and not c.attachments for c in design.containers
         ):
             routed.insert(0, DEFAULT_BRIDGE)
+        if swarm:  # the model's LAN peer routes docker_gwbridge too (its overlay containers' published ports)
+            routed.append(GWBRIDGE)
         if routed:
             steps.append(Step("routes", f"route bridge subnets in {lan.namespace} via {lan.host_address.ip}: "
                               + ", ".join(routed), tuple(routed)))
@@ -340,7 +348,36 @@ def plan(design: Design, image: str = DEFAULT_PROBE_IMAGE, caps: KernelFeatures 
         host=host.name, extra_hosts=extras, swarm_advertise=advertise,
         gwbridge_subnet=gwbridge_subnet if swarm else None, peer_routes=peer_routes,
         joins=tuple((k, target) for k in order if (target := design.container(k).mode.target) is not None),
+        services=tuple(services),
     )
+
+
+def _services(design: Design, image, engine_net, labels, skipped, notes, manager: str, workers: bool) -> list[ServiceSpec]:
+    """A probe service per swarm service of the design whose tasks the model places on the manager
+    (the first host; pinned there when the swarm has workers): tasks answering as ``<service>.<slot>``,
+    as many as the model places (pending ones run nowhere)."""
+    out = []
+    for svc in design.services:
+        tasks = design.tasks(svc.name)
+        why = next((f"network {n} is not deployed" for n in svc.networks if n in skipped), None)
+        if why is None and any(t.host != manager for t in tasks):
+            why = (f"its tasks run on nodes other than {manager}, the swarm's manager: placing them where the model "
+                   "does is not built yet")
+        if why is None and any(t.name.rpartition(".")[2] == t.host for t in tasks):
+            why = "global services are not deployed yet"
+        if why is not None:
+            skipped.update(t.name for t in tasks)
+            notes.append(f"service {svc.name} is not deployed: {why}; its tasks' probes are not compared")
+            continue
+        listeners = sorted({(lst.port, lst.protocol.value) for t in tasks for lst in t.listeners})
+        ports = [(m.host_port, m.container_port, m.protocol.value, "host") for m in (tasks[0].ports if tasks else ())
+                 if m.host_port is not None] + [(m.host_port, m.container_port, m.protocol.value, "ingress")
+                                                for m in svc.ingress if m.host_port is not None]
+        out.append(ServiceSpec(svc.name, image, listener_command(svc.name, listeners, dns_stub=True),
+                               tuple(engine_net.get(n, n) for n in svc.networks), len(tasks), svc.endpoint_mode,
+                               tuple(ports), tuple(sorted(labels.items())),
+                               constraints=("node.role == manager",) if workers else ()))
+    return out
 
 
 def _multi_host_addressing(design: Design, machine_host: str, engine_net: dict[str, str], skipped: set[str]):
@@ -434,7 +471,7 @@ def _containers(design: Design, image, engine_net, labels, skipped, notes):
             skipped.add(c.name)
             notes.append(f"container {c.name} is not deployed: it shares the namespace of "
                          f"{c.mode.target}, which is not deployed")
-    graph.remove_nodes_from(skipped)
+    graph.remove_nodes_from(skipped | {c.name for c in design.containers if c.task_of})  # tasks: their services'
     order = list(nx.lexicographical_topological_sort(graph, key=place.__getitem__))
     specs = [_container_spec(design.container(k), design, image, engine_net, labels, notes) for k in order]
     return specs, order

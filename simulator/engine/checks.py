@@ -64,6 +64,7 @@ def engine_check(design: Design, engine_version: str | None = None,
             ))
     issues.extend(_parent_problems(design, engine_version))
     issues.extend(_kernel_problems(design))
+    issues.extend(_service_problems(design))
     world = build_world(design, engine_version)
     issues.extend(world.addressing.problems)
     for ignored in world.ignored_ports.values():
@@ -131,4 +132,38 @@ def _kernel_problems(design: Design) -> list[Issue]:
                 out.append(Issue(where,
                     f"a {net.driver.value} network without a parent needs a dummy link, which host {host_name}'s kernel lacks "
                     f"({kernel.source}): the engine refuses it (\"operation not supported\"); give it a parent interface"))
+    return out
+
+
+def _service_problems(design: Design) -> list[Issue]:
+    """Swarm services: networks that are not overlays (the engine refuses the service), what needs
+    IPVS on a host whose kernel lacks it, and the routing mesh where it would work (not modelled)."""
+    out = []
+    for svc in design.services:
+        where = ("services", svc.name)
+        for network in svc.networks:
+            if design.has_network(network) and design.network(network).driver is not Driver.OVERLAY:
+                out.append(Issue((*where, "networks", network),
+                                 f"network {network} is not an overlay: the engine refuses the service (\"network "
+                                 f"{network} is not eligible for docker services\"); use a network with driver: overlay"))
+        nodes = sorted({t.host for t in design.tasks(svc.name)} | {h.name for h in design.hosts if svc.ingress})
+        no_ipvs = [n for n in nodes if design.has_host(n) and not design.host(n).kernel.ipvs]
+        if svc.endpoint_mode == "vip" and no_ipvs:
+            kernel = design.host(no_ipvs[0]).kernel
+            out.append(Issue(where, f"service {svc.name} is reached by name through its virtual IP, which needs IPVS "
+                             f"(CONFIG_IP_VS) in the client's kernel; host(s) {', '.join(no_ipvs)} lack it "
+                             f"({kernel.source}): connections to {svc.name} get no route to host there (tasks.{svc.name} "
+                             "and the tasks' addresses answer); use endpoint_mode: dnsrr or a kernel with IPVS",
+                             severity="warning"))
+        if svc.ingress:
+            ports = ", ".join(f"{m.host_port or m.container_port}/{m.protocol.value}" for m in svc.ingress)
+            if no_ipvs and len(no_ipvs) == len(design.hosts):
+                out.append(Issue((*where, "ports"), f"ingress-mode port(s) {ports} of service {svc.name} are not "
+                                 "bound: the routing mesh needs IPVS, which the nodes' kernel lacks (the engine logs "
+                                 "\"Could not get ipvs family information from the kernel\"); publish in host mode",
+                                 severity="warning"))
+            else:
+                out.append(Issue((*where, "ports"), f"ingress-mode port(s) {ports} of service {svc.name}: the "
+                                 "routing mesh on nodes with IPVS is not modelled yet; publish in host mode, or "
+                                 "declare the nodes' kernel without it (kernel: {ipvs: false})"))
     return out

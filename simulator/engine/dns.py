@@ -32,6 +32,18 @@ class Resolution:
         return bool(self.records)
 
 
+VIP_HOLDER = "vip:"  # the "container" of a swarm service's virtual-IP record (none holds that address)
+
+
+def vip_holder(service: str) -> str:
+    return VIP_HOLDER + service
+
+
+def vip_of(holder: str) -> str | None:
+    """The service whose virtual IP a record holds (None: a container's address)."""
+    return holder[len(VIP_HOLDER):] if holder.startswith(VIP_HOLDER) else None
+
+
 class NameTable:
     """Per network: name → [(address, container)], each network's made the first time it is read
     (:class:`~simulator.engine.ondemand.OnDemand`: a trace looks up a few networks of thousands)."""
@@ -72,6 +84,11 @@ class NameTable:
                 table = {}
             for name in names:
                 table.setdefault(name.lower(), []).append((ep.address, c.name))
+        for svc in design.services:  # a vip-mode service's name: its virtual IP on the network
+            vip = addressing.vips.get((svc.name, network))
+            if vip is not None:
+                table = table if table is not None else {}
+                table[svc.name.lower()] = [(vip, vip_holder(svc.name))]
         return table
 
     def _tables(self) -> dict[str, dict[str, list[tuple[IPv4Address, str]]]]:

@@ -77,6 +77,7 @@ class Addressing:
     endpoints: dict[tuple[str, str], Endpoint] = field(default_factory=dict)
     docker0: dict[str, IPv4Network | None] = field(default_factory=dict)  # per host, used or not (None: no pool left)
     problems: list[Issue] = field(default_factory=list)
+    vips: dict[tuple[str, str], IPv4Address] = field(default_factory=dict)  # (swarm service, network) -> its virtual IP
     _by_container: dict[str, list[Endpoint]] = field(default_factory=dict, repr=False, compare=False)
     _indexed: int = field(default=-1, repr=False, compare=False)
 
@@ -477,7 +478,17 @@ def _allocate_endpoints(out: Addressing, design: Design, gw_hosts: tuple[str, ..
                 continue
             used[key][att.ipv4_address] = f"container {c.name}"
             out.endpoints[(c.name, att.network)] = Endpoint(c.name, att.network, key, att.ipv4_address, seg.subnet.prefixlen)
-    for c in attached:
+    def load_balancer(network: str, host: str) -> None:
+        """The first container on an overlay on a node brings that node's load-balancer endpoint."""
+        key = seg_key(network, host)
+        if key is None or out.segments[key].host is not None or (network, host) in lb_done:
+            return
+        lb_done.add((network, host))
+        lb = used[key].next_free(None)
+        if lb is not None:
+            used[key][lb] = f"the load-balancer endpoint of {host}"
+
+    def place(c: Container, lb: bool) -> None:
         for att in c.attachments:
             key = seg_key(att.network, c.host)
             if key is None or (c.name, att.network) in out.endpoints or att.ipv4_address is not None:
@@ -493,28 +504,50 @@ def _allocate_endpoints(out: Addressing, design: Design, gw_hosts: tuple[str, ..
                 continue
             used[key][addr] = f"container {c.name}"
             out.endpoints[(c.name, att.network)] = Endpoint(c.name, att.network, key, addr, seg.subnet.prefixlen)
-            if seg.host is None and (att.network, c.host) not in lb_done:
-                # the first container on an overlay on a node brings that node's load-balancer endpoint
-                lb_done.add((att.network, c.host))
-                lb = used[key].next_free(None)
-                if lb is not None:
-                    used[key][lb] = f"the load-balancer endpoint of {c.host}"
+            if lb:
+                load_balancer(att.network, c.host)
         if c.host in gw_hosts and needs_gwbridge(c):
-            gw_key = (GWBRIDGE, c.host)
-            gw_seg = out.segments.get(gw_key)
-            if gw_seg is None:
-                continue  # no pool was left for docker_gwbridge: reported with the segments
-            addr = used[gw_key].next_free(None)
-            if addr is None:
-                out.problems.append(Issue(
-                    ("containers", c.name, "networks"),
-                    f"docker_gwbridge on host {c.host} has no free address left for container {c.name} "
-                    f"(subnet {gw_seg.subnet}; every overlay container without another gateway network takes one): "
-                    "widen the daemon's default_address_pools",
-                ))
-                continue
-            used[gw_key][addr] = f"container {c.name}"
-            out.endpoints[(c.name, GWBRIDGE)] = Endpoint(c.name, GWBRIDGE, gw_key, addr, gw_seg.subnet.prefixlen)
+            gateway_bridge(c)
+
+    def gateway_bridge(c: Container) -> None:
+        gw_key = (GWBRIDGE, c.host)
+        gw_seg = out.segments.get(gw_key)
+        if gw_seg is None:
+            return  # no pool was left for docker_gwbridge: reported with the segments
+        addr = used[gw_key].next_free(None)
+        if addr is None:
+            out.problems.append(Issue(
+                ("containers", c.name, "networks"),
+                f"docker_gwbridge on host {c.host} has no free address left for container {c.name} "
+                f"(subnet {gw_seg.subnet}; every overlay container without another gateway network takes one): "
+                "widen the daemon's default_address_pools",
+            ))
+            return
+        used[gw_key][addr] = f"container {c.name}"
+        out.endpoints[(c.name, GWBRIDGE)] = Endpoint(c.name, GWBRIDGE, gw_key, addr, gw_seg.subnet.prefixlen)
+
+    for c in attached:
+        if c.task_of is None:
+            place(c, lb=True)
+    # then each swarm service as netsim deploy creates it, waiting for its tasks to run: the manager
+    # takes its virtual IP on each network and its tasks' addresses, then each node that runs a
+    # task joins the network with its load-balancer endpoint
+    for svc in design.services:
+        if svc.endpoint_mode == "vip":
+            for network in svc.networks:
+                key = seg_key(network, "")
+                if key is None:
+                    continue
+                vip = used[key].next_free(_network_or_none(design, network))
+                if vip is not None:
+                    used[key][vip] = f"the virtual IP of service {svc.name}"
+                    out.vips[(svc.name, network)] = vip
+        tasks = [c for c in attached if c.task_of == svc.name]
+        for c in tasks:
+            place(c, lb=False)
+        for c in tasks:
+            for att in c.attachments:
+                load_balancer(att.network, c.host)
 
 
 def _network_or_none(design: Design, name: str) -> Network | None:

@@ -85,8 +85,7 @@ class _Context:
 
     def names_of(self, target: str) -> set[str]:
         c = self.design.container(target)
-        names = {c.engine_name.lower()} | ({c.service.lower()} if c.service else set())
-        names |= {a.lower() for att in c.attachments for a in att.aliases}
+        names = {n.lower() for n in c.carried_names()}
         if c.hostname:
             names.add(c.hostname.lower())
         return names

@@ -96,7 +96,7 @@ class Scope:
         by_engine = [c.name for c in d.containers if c.engine_name == text]
         if by_engine:
             return by_engine
-        replicas = [c.name for c in d.containers if c.service == text]  # a scaled service: every replica
+        replicas = [c.name for c in d.containers if text in (c.service, c.task_of)]  # a service: every replica or task
         if replicas:
             return replicas
         choices = names + list(self.groups) + ([*SPECIAL_SOURCES] if what == "from" else [])

@@ -35,8 +35,11 @@ KINDS = ("netsim", "compose")
 
 def detect_kind(data: object) -> str:
     """``compose`` when the top level has ``services`` or ``include`` (a project made of included
-    files), else ``netsim``."""
-    return "compose" if isinstance(data, dict) and ("services" in data or "include" in data) else "netsim"
+    files) and none of a netsim design's ``hosts`` and ``containers``, else ``netsim`` (whose
+    ``services:`` are swarm services)."""
+    if not isinstance(data, dict) or "hosts" in data or "containers" in data:
+        return "netsim"
+    return "compose" if "services" in data or "include" in data else "netsim"
 
 
 def load_design(path: str | Path) -> tuple[Design, list[Problem]]:

@@ -33,6 +33,7 @@ from .ports import PortBudget, merge_listeners, parse_listens, parse_ports
 from .replicas import MAX_REPLICAS, replicas_of
 from .schema_check import certainly_valid
 from .schema_errors import fast_validator, report_schema_error
+from .swarm import swarm_services
 from .yamlsource import (
     MAX_IFNAME,
     Doc,
@@ -172,9 +173,12 @@ def load(doc: Doc) -> tuple[Design | None, Report, SourceMap]:
     hosts = _hosts(report, smap, data.get("hosts"), version or DEFAULT_ENGINE_VERSION)
     unplaced = _networks(report, smap, data.get("networks"))
     containers = _containers(report, smap, data.get("containers"), hosts)
+    services, tasks = swarm_services(report, smap, data.get("services"), hosts)
+    containers += tasks
     networks = _place_networks(report, unplaced, containers, hosts)
     check_scale(report, hosts, networks, containers)
-    design = Design.unchecked(name, tuple(hosts), tuple(networks), tuple(containers), doc.source, "netsim", smap.locations)
+    design = Design.unchecked(name, tuple(hosts), tuple(networks), tuple(containers), doc.source, "netsim", smap.locations,
+                              services=tuple(services))
     return design, report, smap
 
 
@@ -212,7 +216,7 @@ def _version(report: Report, path: tuple, value: object) -> str | None:
     return text
 
 
-def _items(report: Report, path: tuple, value: object):
+def section_items(report: Report, path: tuple, value: object):
     """(key, spec) pairs of a mapping-of-objects section; null specs read as {} (the schema
     reports a section or a spec that is not a mapping)."""
     if not isinstance(value, dict):
@@ -226,7 +230,7 @@ def _hosts(report: Report, smap: SourceMap, value: object, version: str) -> list
     if isinstance(value, dict) and not value:
         report.error(("hosts",), f"hosts is empty; remove it to get the default host {DEFAULT_HOST}, or declare one")
     hosts = []
-    for name, spec in _items(report, ("hosts",), value):
+    for name, spec in section_items(report, ("hosts",), value):
         src = ("hosts", name)
         smap.mark(("hosts", name), src, key=True)
         smap.fields(("hosts", name), src, spec)
@@ -249,8 +253,12 @@ def _hosts(report: Report, smap: SourceMap, value: object, version: str) -> list
             kw["daemon"] = _daemon(report, (*src, "daemon"), spec["daemon"])
         if isinstance(spec.get("kernel"), dict):
             kernel = spec["kernel"]
-            kw["kernel"] = KernelFeatures(**{k: bool(kernel[k]) for k in ("ipvlan", "vlan", "dummy") if k in kernel},
+            kw["kernel"] = KernelFeatures(**{k: bool(kernel[k]) for k in ("ipvlan", "vlan", "dummy", "ipvs") if k in kernel},
                                           source=f"host {name}'s kernel as the design declares it")
+        if spec.get("role") in ("manager", "worker"):
+            kw["role"] = spec["role"]
+        if isinstance(spec.get("labels"), dict):
+            kw["labels"] = tuple(to_labels(report, (*src, "labels"), spec["labels"]))
         routes = spec.get("routes") or []
         if isinstance(routes, list):
             kw["routes"], kw["gateways"] = _routes(report, src, routes, kw.get("lan_address") or Host("x").lan_address)
@@ -310,7 +318,7 @@ def _daemon(report: Report, path: tuple, spec: dict) -> DaemonOptions:
 def _networks(report: Report, smap: SourceMap, value: object) -> list[tuple[Network, tuple | None]]:
     """Declared networks with their explicit hosts (None = place by containers)."""
     out = []
-    for key, spec in _items(report, ("networks",), value):
+    for key, spec in section_items(report, ("networks",), value):
         src = ("networks", key)
         smap.entry(src, spec)
         if key in PREDEFINED:
@@ -385,7 +393,7 @@ _DEFAULT_MODE = NetworkMode()  # a frozen value: one for every container that st
 
 def _containers(report: Report, smap: SourceMap, value: object, hosts: list[Host]) -> list[Container]:
     out = []
-    for key, spec in _items(report, ("containers",), value):
+    for key, spec in section_items(report, ("containers",), value):
         src = ("containers", key)
         marked = smap.mark_count()
         smap.entry(src, spec)
@@ -406,7 +414,7 @@ def _containers(report: Report, smap: SourceMap, value: object, hosts: list[Host
         raw_mode = spec.get("network_mode")
         if isinstance(raw_mode, str):
             mode = _mode(report, (*src, "network_mode"), raw_mode)
-        attachments = _attachments(report, smap, src, spec.get("networks"))
+        attachments = container_attachments(report, smap, src, spec.get("networks"))
         if raw_mode == "bridge":
             if attachments:
                 report.error((*src, "network_mode"), "network_mode and networks cannot be combined; "
@@ -445,7 +453,7 @@ def _mode(report: Report, path: tuple, text: str) -> NetworkMode:
     return NetworkMode()
 
 
-def _attachments(report: Report, smap: SourceMap, src: tuple, value: object) -> list[Attachment]:
+def container_attachments(report: Report, smap: SourceMap, src: tuple, value: object) -> list[Attachment]:
     """A container's ``networks`` (list or map form) in written order."""
     out: list[Attachment] = []
     if value is None:

@@ -187,7 +187,7 @@ def build_scene(design: Design, engine_version: str | None = None, options: Diag
         if shown < before:
             grouped = (f"{drawn:,} containers drawn as {shown:,} boxes: ×N is N identical containers "
                        "(same networks, mode, ports; addresses as ranges); --no-group draws every one")
-    elif options.group is None and any(c.service not in (None, c.name) for c in design.containers):
+    elif options.group is None and any(c.service not in (None, c.name) or c.task_of for c in design.containers):
         # a scaled service is drawn once, with its replicas' addresses and ports as ranges
         class_of = _class_of(result)
         per_host = {h: _group(boxes, class_of, _replicas_only(design)) for h, boxes in per_host.items()}
@@ -487,9 +487,11 @@ def _class_of(result: ReachResult) -> dict[str, ContainerClass]:
 
 
 def _replicas_only(design: Design) -> Callable[[Box], bool]:
-    """Whether a box is a replica of a scaled service (a compose service or a netsim container with replicas)."""
+    """Whether a box is a replica of a scaled service (a compose service or a netsim container with
+    replicas) or a task of a swarm service."""
     def replica(box: Box) -> bool:
-        return all(design.has_container(m) and design.container(m).service not in (None, m) for m in box.members)
+        return all(design.has_container(m) and (design.container(m).service not in (None, m) or design.container(m).task_of)
+                   for m in box.members)
     return replica
 
 

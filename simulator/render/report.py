@@ -265,7 +265,7 @@ class _Examples:
         if self._names is None:
             carriers: dict[str, set[str]] = {}
             for c in self.result.design.containers:
-                for n in [c.engine_name, *([c.service] if c.service else []), *(a for att in c.attachments for a in att.aliases)]:
+                for n in c.carried_names():
                     carriers.setdefault(n, set()).add(c.name)
             self._names = {}
             for n, holders in carriers.items():

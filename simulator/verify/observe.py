@@ -32,7 +32,7 @@ from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 from pathlib import Path
 
 from ..adapters import lanpeer
-from ..adapters.engine import Engine
+from ..adapters.engine import ContainerSpec, Engine
 from ..adapters.probe_agent import (
     DNS_TIMEOUT_S,
     TIMEOUT_MS,
@@ -149,7 +149,7 @@ def gather_facts(design: Design, plan: Plan, engine: Engine, lan_ready: bool,
     containers: dict[str, ContainerFacts] = {}
     gwbridges: dict[str, dict] = {}  # host -> docker_gwbridge's Containers
     endpoint_gateways: dict[str, str] = {}
-    for spec in plan.containers:
+    for spec in (*plan.containers, *_task_specs(plan, engines.get(plan.host, engine))):
         on = engines.get(spec.host, engine) if spec.host else engine
         try:
             info = on.inspect_container(spec.name)
@@ -157,7 +157,8 @@ def gather_facts(design: Design, plan: Plan, engine: Engine, lan_ready: bool,
             containers[spec.key] = ContainerFacts(spec.key, spec.name, "", "missing", None)
             continue
         state = info.get("State") or {}
-        cf = ContainerFacts(spec.key, spec.name, info["Id"], state.get("Status", ""), state.get("ExitCode"))
+        cf = ContainerFacts(spec.key, (info.get("Name") or spec.name).lstrip("/"), info["Id"], state.get("Status", ""),
+                            state.get("ExitCode"))
         if spec.network_mode.startswith("container:"):
             owner = spec.network_mode.split(":", 1)[1]
             cf.ns_owner = next((c.key for c in plan.containers if c.name == owner), None)
@@ -217,6 +218,17 @@ def gather_facts(design: Design, plan: Plan, engine: Engine, lan_ready: bool,
     if not udp:
         facts.notes.append(f"probe image {plan.image} has no UDP helper (nsagent): UDP probes are not compared")
     return facts
+
+
+def _task_specs(plan: Plan, engine: Engine) -> list[ContainerSpec]:
+    """The running task containers of the plan's services, keyed ``<service>.<slot>`` as the model
+    names them (the engine names them ``<service>.<slot>.<task id>``)."""
+    out = []
+    for svc in plan.services:
+        for slot, cid, _ in engine.service_tasks(svc.key):
+            out.append(ContainerSpec(key=f"{svc.key}.{slot}", name=cid, image=svc.image, command=svc.command,
+                                     network_mode=svc.networks[0] if svc.networks else ""))
+    return out
 
 
 def build_guard(facts: Facts, plan: Plan, forbidden: Sequence[IPv4Network] = (),

@@ -175,7 +175,7 @@ def _addressing(design: Design, the_plan: Plan, facts: Facts, world: World) -> t
     the deployment's."""
     addressing = allocate(design)
     host = design.hosts[0].name if len(design.hosts) == 1 else None
-    deployed = {c.key for c in the_plan.containers}
+    deployed = {c.key for c in the_plan.containers} | {k for k in facts.containers if design.has_container(k)}
     own = [c for c in design.containers if c.name in deployed and c.mode.kind is ModeKind.NETWORKS]
     exp_addr, obs_addr = {}, {}
     for c in own:

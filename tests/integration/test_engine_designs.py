@@ -104,3 +104,24 @@ def test_verify_judges_intent_on_the_engine(engine, root, leftovers, tmp_path):
     kinds = [v.kind for v in judge_intent(intent, compute_reach(design, cmp.engine_version), cmp)]
     assert kinds == ["holds", "holds", "design breaks the intent"]
     assert leftovers(engine, design.name) == []
+
+
+def test_swarm_services_addresses_and_virtual_ip_match_the_engine(engine, root, leftovers):
+    """designs/swarm-services.yaml on a single-node swarm of this machine's engine (no IPVS in
+    its kernel): every overlay address is the model's, and the service name that resolves to
+    a virtual IP gets no route to host, as the model says (docs/confirmed-rules.md §17)."""
+    design, _ = load_design(DESIGNS / "swarm-services.yaml")
+    cmp = run_verify(design, engine, VerifyOptions())
+    overlay = [a for a in cmp.addressing if a.subject.endswith(" on backend")]
+    assert len(overlay) == 8, overlay
+    by_service: dict[str, tuple[set, set]] = {}  # which task of a service gets which of its addresses is not fixed
+    for a in overlay:
+        expected, observed = by_service.setdefault(a.subject.split(".")[0].split(" ")[0], (set(), set()))
+        expected.add(a.expected)
+        observed.add(a.observed)
+    assert {s: e for s, (e, _) in by_service.items()} == {s: o for s, (_, o) in by_service.items()}
+    vip = next(r for r in cmp.rows if r.probe.source == "client" and r.probe.via == "dns" and r.probe.name == "api")
+    # nobody answers ARP for it: "No route to host" after ~3 s, a timeout within verify's 1 s first dial
+    assert vip.verdict == "agree" and not vip.probe.reachable and vip.observation.status in ("no-route", "timeout")
+    assert cmp.mismatches == ()
+    assert leftovers(engine, design.name) == []

@@ -238,7 +238,7 @@ def test_kernel_is_named_where_it_matters():
     assert r.exit_code == 0 and "kernel: the default kernel: a stock distribution kernel" in r.stdout
     r = run("reach", VLAN_COMPOSE, "-f", "json")
     assert r.exit_code == 0 and "netsim: kernel: the default kernel" in r.stderr
-    assert json.loads(r.stdout)["kernel"] == {"docker1": "the default kernel: a stock distribution kernel (802.1q, macvlan, ipvlan, dummy)"}
+    assert json.loads(r.stdout)["kernel"] == {"docker1": "the default kernel: a stock distribution kernel (802.1q, macvlan, ipvlan, dummy, IPVS)"}
     for command in ("exposure", "addresses", "audit"):
         assert "docker1" in json.loads(run(command, VLAN_COMPOSE, "-f", "json").stdout)["kernel"]
     intent = ROOT / "tests/data/intent/frontend-backend.intent.yaml"

@@ -74,13 +74,33 @@ expect:
   resolve:
     - {from: web, name: api.mesh}
 """, {"20.10": {5: "LEFT_MODEL"}}),
+    "designs/swarm-services.yaml": ("""
+expect:
+  allow:
+    - {from: client, to: api, via: ip}
+    - {from: client, to: search, via: dns}
+    - {from: external, to: api}
+  resolve:
+    - {from: client, name: api}
+    - {from: client, name: tasks.api}
+""", {"20.10": {6: "NO_ROUTE"}}),
+    "designs/compose-replicas/compose.yaml": ("""
+expect:
+  allow:
+    - {from: proxy, to: web, via: dns, ports: [8000]}
+    - {from: web, to: db, via: dns}
+    - {from: external, to: web}
+  deny:
+    - {from: proxy, to: db}
+""", {"20.10": {6: "web.1"}}),
     "designs/compose-shop/compose.yaml": ((ROOT / "tests/data/intent/compose-shop.intent.yaml").read_text(),
                                           {"20.10": {10: "DELIVERED"}, "28.0": {10: "DELIVERED"}}),
 }
 
 
 def test_every_design_is_exercised():
-    bundled = {str(p.relative_to(ROOT)) for p in (ROOT / "designs").glob("*.yaml")} | {"designs/compose-shop/compose.yaml"}
+    bundled = {str(p.relative_to(ROOT)) for p in (ROOT / "designs").glob("*.yaml")}
+    bundled |= {str(p.relative_to(ROOT)) for p in (ROOT / "designs").glob("*/compose.yaml")}
     assert bundled <= set(CASES)
 
 

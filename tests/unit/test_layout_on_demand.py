@@ -130,7 +130,8 @@ def test_the_trace_command_lays_out_only_what_the_trace_reads():
 
 def _names_as_listed(world) -> dict:
     """Every network's names as the embedded DNS lists them: containers in design order, each of its
-    networks with an address, its DNS names and hostname (the table built whole)."""
+    networks with an address, its DNS names and hostname, then each swarm service's virtual IP
+    (the table built whole)."""
     from simulator.model import Driver, ModeKind
 
     design, out = world.design, {}
@@ -146,6 +147,8 @@ def _names_as_listed(world) -> dict:
             table = out.setdefault(att.network, {})
             for name in names:
                 table.setdefault(name.lower(), []).append((ep.address, c.name))
+    for (service, network), vip in world.addressing.vips.items():  # a vip-mode swarm service: its virtual IP
+        out.setdefault(network, {})[service.lower()] = [(vip, f"vip:{service}")]
     return out
 
 

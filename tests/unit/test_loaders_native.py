@@ -334,6 +334,6 @@ def test_load_design_errors(tmp_path):
 
 def test_kind_can_be_forced_and_is_checked():
     with pytest.raises(DesignError):
-        load_text("services: {}\nname: x\n", kind="netsim")
+        load_text("services: {web: {image: x}}\nname: x\n", kind="netsim")  # a compose service read as netsim
     with pytest.raises(ValueError):
         load_text("name: x\n", kind="helm")

@@ -1,0 +1,157 @@
+"""Swarm services in a netsim design (issue 13): tasks as containers placed by the model, the
+virtual IP and the names, IPVS as a kernel feature, the deploy plan. The engine's side is
+tests/integration/test_engine_designs.py on designs/swarm-services.yaml (0 mismatches) and
+docs/confirmed-rules.md §17."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from simulator.analysis.reachability import reach_of
+from simulator.deploy.plan import plan
+from simulator.engine.checks import engine_problems
+from simulator.engine.topology import build_world
+from simulator.errors import DesignError
+from simulator.loaders import detect_kind, load_text
+from simulator.pipeline import load
+
+BASE = """
+name: sw
+hosts:
+  node-a: {role: manager, labels: {zone: a}, kernel: {ipvs: IPVS}}
+networks:
+  mesh: {driver: overlay, attachable: true}
+containers:
+  client: {host: node-a, networks: [mesh]}
+services:
+  vs: {replicas: 2, networks: [mesh], listens: [80]}
+  rr: {replicas: 2, endpoint_mode: dnsrr, networks: [mesh], listens: [80]}
+"""
+
+
+def design_text(ipvs: bool = False, extra: str = "") -> str:
+    return textwrap.dedent(BASE).replace("IPVS", "true" if ipvs else "false") + extra
+
+
+def problems(text: str) -> list[str]:
+    """Every stage's problems (the loader's and the engine checks')."""
+    try:
+        loaded = load(text.encode(), source="s.yaml")
+        return [str(p) for p in (*loaded.warnings, *loaded.other_warnings)]
+    except DesignError as exc:
+        return [str(p) for p in exc.problems]
+
+
+def probe(result, source: str, name: str, port: int = 80):
+    return next(p for p in result.iter_probes() if p.source == source and p.via == "dns" and p.name == name
+                and p.port == port)
+
+
+def test_a_netsim_design_with_services_is_not_a_compose_file():
+    import yaml
+
+    assert detect_kind(yaml.safe_load(design_text())) == "netsim"
+    assert detect_kind({"services": {"web": {}}}) == "compose"
+
+
+def test_tasks_are_containers_and_addresses_follow_the_engine():
+    """Observed on 20.10.24 (single-node swarm, confirmed-rules §17): the attachable container
+    first, then the node's load-balancer endpoint, then per service its virtual IP and its tasks."""
+    design, _ = load_text(design_text(), "s.yaml")
+    assert [c.name for c in design.containers] == ["client", "vs.1", "vs.2", "rr.1", "rr.2"]
+    assert {c.task_of for c in design.containers} == {None, "vs", "rr"}
+    world = build_world(design)
+    addr = {c: str(world.addressing.address(c, "mesh")) for c in ("client", "vs.1", "vs.2", "rr.1", "rr.2")}
+    assert addr == {"client": "10.0.1.2", "vs.1": "10.0.1.5", "vs.2": "10.0.1.6", "rr.1": "10.0.1.7", "rr.2": "10.0.1.8"}
+    assert str(world.addressing.vips[("vs", "mesh")]) == "10.0.1.4" and ("rr", "mesh") not in world.addressing.vips
+
+
+def test_without_ipvs_the_virtual_ip_answers_nobody_and_the_tasks_do():
+    result = reach_of(load(design_text().encode(), source="s.yaml").world())
+    vip = probe(result, "client", "vs")
+    assert not vip.reachable and vip.disposition.value == "NO_ROUTE" and vip.address == "10.0.1.4"
+    assert "no IPVS" in vip.reason
+    tasks = probe(result, "client", "tasks.vs")
+    assert tasks.reachable and tasks.responders == ("vs.1", "vs.2") and tasks.balanced_by == "dns"
+    rr = probe(result, "client", "rr")  # dnsrr: the name is the tasks' addresses
+    assert rr.reachable and rr.responders == ("rr.1", "rr.2") and rr.balanced_by == "dns"
+    # a task's own name (<service>.<slot>.<task id>) is the engine's: no probe of "vs.1"
+    assert not any(p.via == "dns" and p.name == "vs.1" for p in result.iter_probes())
+
+
+def test_with_ipvs_the_virtual_ip_is_balanced_over_the_tasks():
+    result = reach_of(load(design_text(ipvs=True).encode(), source="s.yaml").world())
+    vip = probe(result, "client", "vs")
+    assert vip.reachable and vip.balanced_by == "vip" and vip.responders == ("vs.1", "vs.2")
+    own = probe(result, "vs.1", "vs")  # a task reaching its own service: the reason is the same for each task
+    assert own.reachable and own.reason == probe(result, "vs.2", "vs").reason
+
+
+@pytest.mark.parametrize("ipvs", [False, True])
+def test_class_groups_and_coarse_groups_equal_the_probes(ipvs):
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from test_classes_property import assert_classes_exact
+    from test_coarse_groups import assert_coarse_exact
+
+    world = load(design_text(ipvs).encode(), source="s.yaml").world()
+    assert assert_classes_exact(world) > 0 and assert_coarse_exact(world) > 0
+
+
+def test_placement_spreads_tasks_and_leaves_the_rest_pending():
+    text = design_text(extra=textwrap.indent(textwrap.dedent("""\
+        zoned:
+          replicas: 5
+          networks: [mesh]
+          placement: {constraints: ["node.labels.zone == a"], max_replicas_per_node: 2}
+        workers:
+          mode: global
+          networks: [mesh]
+          placement: {constraints: ["node.role != manager"]}
+        """), "  ")).replace("hosts:\n", "hosts:\n  node-b: {role: worker}\n  node-c: {role: worker, labels: {zone: a}}\n")
+    design, warnings = load_text(text, "s.yaml")
+    hosts = {c.name: c.host for c in design.containers}
+    assert [hosts[f"zoned.{n}"] for n in (1, 2, 3, 4)] == ["node-c", "node-a", "node-c", "node-a"]
+    assert "zoned.5" not in hosts
+    assert any("1 task(s) of service zoned stay pending" in str(w) for w in warnings)
+    assert {n: h for n, h in hosts.items() if n.startswith("workers.")} == {"workers.node-b": "node-b",
+                                                                            "workers.node-c": "node-c"}
+    assert hosts["vs.1"] != hosts["vs.2"]  # spread over the nodes
+
+
+@pytest.mark.parametrize("extra, fragment, line", [
+    ("  bad: {endpoint_mode: dnsrr, networks: [mesh], ports: ['8080:80']}\n",
+     "port published with ingress mode can't be used with dnsrr mode", 12),
+    ("  bad: {networks: [local]}\n", "network local is not an overlay", 12),
+    ("  bad: {networks: [mesh], placement: {constraints: ['engine.labels.x == 1']}}\n", "is not a constraint", 12),
+    ("  bad: {networks: [mesh], placement: {constraints: ['node.role == worker']}}\n", "stay pending", 12),
+])
+def test_refusals_say_what_the_engine_says_where_it_is_written(extra, fragment, line):
+    text = design_text().replace("networks:\n  mesh:", "networks:\n  local: {driver: bridge}\n  mesh:") + extra
+    found = [p for p in problems(text) if fragment in p]
+    assert found and found[0].startswith(f"s.yaml:{line + 1}:"), problems(text)
+
+
+def test_ipvs_is_a_kernel_feature_the_check_names():
+    design, _ = load_text(design_text(extra="  mesh_port: {networks: [mesh], ports: ['8083:80']}\n"), "s.yaml")
+    said = [p.message for p in engine_problems(design)]
+    assert any("virtual IP, which needs IPVS" in m and "node-a" in m for m in said)
+    assert any("ingress-mode port(s) 8083/tcp of service mesh_port are not bound" in m for m in said)
+    with_ipvs, _ = load_text(design_text(True, "  mesh_port: {networks: [mesh], ports: ['8083:80']}\n"), "s.yaml")
+    refused = [p for p in engine_problems(with_ipvs) if p.severity == "error"]
+    assert refused and "routing mesh on nodes with IPVS is not modelled yet" in refused[0].message
+
+
+def test_the_deploy_plan_creates_a_service_per_service_and_no_task_container():
+    extra = "  hp: {networks: [mesh], listens: [80], ports: [{target: 80, published: 8081, mode: host}]}\n"
+    design, _ = load_text(design_text(extra=extra), "s.yaml")
+    p = plan(design)
+    assert [c.key for c in p.containers] == ["client"]
+    assert [(s.key, s.replicas, s.endpoint_mode) for s in p.services] == [("vs", 2, "vip"), ("rr", 2, "dnsrr"),
+                                                                        ("hp", 1, "vip")]
+    assert p.services[2].ports == ((8081, 80, "tcp", "host"),)
+    assert p.swarm and any(step.kind == "services" for step in p.steps)
