@@ -443,6 +443,8 @@ def _box(design: Design, world: World, c, members: tuple[str, ...], hidden: set[
         if len(eps) > 1 and gateway:
             notes.append(f"default route via {gateway}")
     notes.extend(f"shares {c.name}'s namespace: {m}" for m in members[1:])
+    if c.task_of:
+        notes.append(_service_note(design, world, c.task_of))
     published = tuple(p for m in members for p in facts.published.get(m, ()))
     if len(members) > 1:
         published = tuple(sorted(published, key=lambda p: (int(p.host_port), p.protocol, p.bind)))
@@ -454,6 +456,18 @@ def _box(design: Design, world: World, c, members: tuple[str, ...], hidden: set[
     home = (first or addresses)[0][0] if addresses else f"nic/{c.host}"
     return Box(f"ctr/{c.name}", c.host, title, members, mode, tuple(addresses), _listens(design, members), published,
                tuple(notes), tier, home)
+
+
+def _service_note(design: Design, world: World, name: str) -> str:
+    """How a swarm task's service is reached: its virtual IPs (and whether IPVS answers them on
+    the nodes that run its tasks), or DNS round robin."""
+    svc = design.service(name)
+    vips = [f"{vip} on {net}" for (s, net), vip in world.addressing.vips.items() if s == name]
+    if svc is None or not vips:
+        return f"swarm service {name}: dnsrr (the name resolves to every task)"
+    nodes = {t.host for t in design.tasks(name)}
+    ipvs = all(design.host(h).kernel.ipvs for h in nodes if design.has_host(h))
+    return f"swarm service {name}: virtual IP {', '.join(vips)}" + ("" if ipvs else " (no IPVS: answers nobody)")
 
 
 def _listens(design: Design, members: tuple[str, ...]) -> str:
@@ -516,7 +530,8 @@ def _group(boxes: list[Box], class_of: dict[str, ContainerClass], which: Callabl
                           for i, (net_id, name, _) in enumerate(first.addresses))
         published = tuple(Published(p.bind, _span([b.published[i].host_port for b in members]), p.container_port, p.protocol)
                           for i, p in enumerate(first.published))
-        notes = tuple(dict.fromkeys(_IPV4.sub("…", n) for b in members for n in b.notes))
+        alike = set.intersection(*(set(b.notes) for b in members))  # the same for all (a service's virtual IP)
+        notes = tuple(dict.fromkeys(n if n in alike else _IPV4.sub("…", n) for b in members for n in b.notes))
         owner = class_of[first.members[0]]  # the class of the namespace's owner names the group
         title = owner.id if len(members) == owner.size else f"{owner.id}: {len(members)} of them"
         out.append(Box(first.id, first.host, title, names, first.mode, addresses, first.listens, published, notes,
