@@ -442,6 +442,11 @@ def _replica_count(report: Report, src: tuple, spec: dict) -> int:
         if n is not None:
             given.append(((*src, "scale"), n))
     deploy = spec.get("deploy")
+    for key in ("endpoint_mode", "placement"):
+        if isinstance(deploy, dict) and key in deploy:
+            report.warning((*src, "deploy", key), f"deploy.{key} is read by docker stack deploy (a swarm service), "
+                           "not by docker compose up, which netsim models for a compose file: ignored (a netsim "
+                           "design's services: section models swarm services)", key=True)
     if isinstance(deploy, dict) and "replicas" in deploy:
         n = to_int(report, (*src, "deploy", "replicas"), deploy["replicas"], 0, MAX_REPLICAS, "a count", strings=True)
         if n is not None:

@@ -158,3 +158,10 @@ def test_intent_names_a_service_for_all_its_replicas():
         assert "3 source/target/port combination(s)" in outcomes[0].message or not holds
         if not holds:
             assert all(f"web.{n} does not listen on 9999/tcp" in outcomes[0].message for n in (1, 2, 3))
+
+
+def test_swarm_only_deploy_keys_of_a_compose_file_are_said_to_be_ignored():
+    text = COMPOSE.replace("deploy: {replicas: 3}", "deploy: {replicas: 3, endpoint_mode: dnsrr, "
+                                                    "placement: {constraints: ['node.role == manager']}}")
+    found = [p for p in problems(text) if "docker stack deploy" in p]
+    assert len(found) == 2 and all(p.startswith("c.yaml:10:") and "warning" in p for p in found), found
