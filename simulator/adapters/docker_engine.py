@@ -272,7 +272,7 @@ class DockerEngine:
             raise EngineError(f"creating service {spec.key} failed: {exc.explanation}") from exc
         return created["ID"]
 
-    def service_tasks(self, service: str) -> list[tuple[int, str, str]]:
+    def service_tasks(self, service: str) -> list[tuple[int, str, str, str]]:
         try:
             tasks = self.api.tasks(filters={"service": service})
         except APIError as exc:
@@ -282,8 +282,11 @@ class DockerEngine:
             status = t.get("Status") or {}
             cid = (status.get("ContainerStatus") or {}).get("ContainerID")
             if cid and t.get("DesiredState") == "running":
-                out.append((int(t.get("Slot") or 0), cid, status.get("State", "")))
+                out.append((int(t.get("Slot") or 0), cid, status.get("State", ""), t.get("NodeID", "")))
         return sorted(out)
+
+    def swarm_node_id(self) -> str:
+        return (self.api.info().get("Swarm") or {}).get("NodeID") or ""
 
     def swarm_state(self) -> SwarmState:
         info = self.api.info().get("Swarm") or {}

@@ -157,11 +157,14 @@ class Engine(Protocol):
 
     def create_service(self, spec: ServiceSpec) -> str: ...
 
-    def service_tasks(self, service: str) -> list[tuple[int, str, str]]:
-        """(slot, container id, state) of each task of ``service`` that has a container (``running``
-        when it runs), in slot order."""
+    def service_tasks(self, service: str) -> list[tuple[int, str, str, str]]:
+        """(slot, container id, state, node id) of each task of ``service`` that has a container
+        (state ``running`` when it runs), in slot order."""
 
     def swarm_state(self) -> SwarmState: ...
+
+    def swarm_node_id(self) -> str:
+        """This engine's node id in its swarm ("" when it is in none)."""
 
     def swarm_init(self, advertise_addr: str, labels: Mapping[str, str]) -> None: ...
 

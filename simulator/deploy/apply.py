@@ -321,7 +321,7 @@ def _create_services(plan: Plan, engine: Engine, progress: Progress) -> None:
         engine.create_service(spec)
         deadline = time.monotonic() + SERVICE_WAIT_S
         while True:
-            running = [t for t in engine.service_tasks(spec.key) if t[2] == "running"]
+            running = [t for t in engine.service_tasks(spec.key) if t[2] == "running"]  # (slot, id, state, node)
             if len(running) >= spec.replicas:
                 break
             if time.monotonic() > deadline:

@@ -353,16 +353,15 @@ def plan(design: Design, image: str = DEFAULT_PROBE_IMAGE, caps: KernelFeatures 
 
 
 def _services(design: Design, image, engine_net, labels, skipped, notes, manager: str, workers: bool) -> list[ServiceSpec]:
-    """A probe service per swarm service of the design whose tasks the model places on the manager
-    (the first host; pinned there when the swarm has workers): tasks answering as ``<service>.<slot>``,
-    as many as the model places (pending ones run nowhere)."""
+    """A probe service per swarm service of the design: tasks answering as ``<service>.<slot>``, as
+    many as the model places (pending ones run nowhere); pinned to the manager (the first host)
+    when the model places all of them there, else placed by the swarm's scheduler (verify reads
+    the placement back)."""
     out = []
     for svc in design.services:
         tasks = design.tasks(svc.name)
         why = next((f"network {n} is not deployed" for n in svc.networks if n in skipped), None)
-        if why is None and any(t.host != manager for t in tasks):
-            why = (f"its tasks run on nodes other than {manager}, the swarm's manager: placing them where the model "
-                   "does is not built yet")
+        pinned = bool(tasks) and all(t.host == manager for t in tasks)
         if why is None and any(t.name.rpartition(".")[2] == t.host for t in tasks):
             why = "global services are not deployed yet"
         if why is not None:
@@ -376,7 +375,7 @@ def _services(design: Design, image, engine_net, labels, skipped, notes, manager
         out.append(ServiceSpec(svc.name, image, listener_command(svc.name, listeners, dns_stub=True),
                                tuple(engine_net.get(n, n) for n in svc.networks), len(tasks), svc.endpoint_mode,
                                tuple(ports), tuple(sorted(labels.items())),
-                               constraints=("node.role == manager",) if workers else ()))
+                               constraints=("node.role == manager",) if workers and pinned else ()))
     return out
 
 

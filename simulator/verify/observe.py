@@ -149,7 +149,7 @@ def gather_facts(design: Design, plan: Plan, engine: Engine, lan_ready: bool,
     containers: dict[str, ContainerFacts] = {}
     gwbridges: dict[str, dict] = {}  # host -> docker_gwbridge's Containers
     endpoint_gateways: dict[str, str] = {}
-    for spec in (*plan.containers, *_task_specs(plan, engines.get(plan.host, engine))):
+    for spec in (*plan.containers, *_task_specs(plan, engines.get(plan.host, engine), {plan.host: engine, **engines})):
         on = engines.get(spec.host, engine) if spec.host else engine
         try:
             info = on.inspect_container(spec.name)
@@ -220,15 +220,44 @@ def gather_facts(design: Design, plan: Plan, engine: Engine, lan_ready: bool,
     return facts
 
 
-def _task_specs(plan: Plan, engine: Engine) -> list[ContainerSpec]:
+def _task_specs(plan: Plan, engine: Engine, engines: Mapping[str, Engine]) -> list[ContainerSpec]:
     """The running task containers of the plan's services, keyed ``<service>.<slot>`` as the model
-    names them (the engine names them ``<service>.<slot>.<task id>``)."""
+    names them (the engine names them ``<service>.<slot>.<task id>``), on the host that runs them."""
+    nodes = task_nodes(engines)
     out = []
     for svc in plan.services:
-        for slot, cid, _ in engine.service_tasks(svc.key):
+        for slot, cid, _, node in engine.service_tasks(svc.key):
+            host = nodes.get(node, "")
             out.append(ContainerSpec(key=f"{svc.key}.{slot}", name=cid, image=svc.image, command=svc.command,
-                                     network_mode=svc.networks[0] if svc.networks else ""))
+                                     network_mode=svc.networks[0] if svc.networks else "",
+                                     host="" if host == plan.host else host))
     return out
+
+
+def task_nodes(engines: Mapping[str, Engine]) -> dict[str, str]:
+    """Swarm node id -> the design host whose engine it is."""
+    out = {}
+    for host, e in engines.items():
+        try:
+            node = e.swarm_node_id()
+        except (EngineError, AttributeError):
+            continue
+        if node:
+            out[node] = host
+    return out
+
+
+def placed_tasks(design: Design, plan: Plan, engine: Engine, engines: Mapping[str, Engine]) -> dict[str, str]:
+    """Task (``<service>.<slot>``) -> the design host the swarm's scheduler put it on, for the
+    tasks it put elsewhere than the model."""
+    nodes = task_nodes(engines)
+    moved = {}
+    for svc in plan.services:
+        for slot, _, _, node in engine.service_tasks(svc.key):
+            key, host = f"{svc.key}.{slot}", nodes.get(node)
+            if host and design.has_container(key) and design.container(key).host != host:
+                moved[key] = host
+    return moved
 
 
 def build_guard(facts: Facts, plan: Plan, forbidden: Sequence[IPv4Network] = (),

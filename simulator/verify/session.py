@@ -33,7 +33,16 @@ from ..engine.versions import engine_line
 from ..errors import EngineError
 from ..model import Design, ModeKind
 from .compare import AddressRow, Comparison, ProbeRow, compare, compare_addressing
-from .observe import Facts, build_guard, gather_facts, host_forbidden, host_local_routes, observe, retry_disagreeing
+from .observe import (
+    Facts,
+    build_guard,
+    gather_facts,
+    host_forbidden,
+    host_local_routes,
+    observe,
+    placed_tasks,
+    retry_disagreeing,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,7 +94,15 @@ def run_verify(design: Design, engine: Engine | None, opts: VerifyOptions = Veri
             assert engine is not None
             progress.start("model", 1)
             version = opts.engine_version or engine_line(engine.version())
-            model = world_of(version)
+            moved = placed_tasks(design, the_plan, engine, {the_plan.host: engine, **engines}) if the_plan.services else {}
+            if moved:  # the scheduler chose other nodes than the model: the model of what it chose
+                design = replace(design, containers=tuple(replace(c, host=moved.get(c.name, c.host))
+                                                          for c in design.containers))
+                notes.append("the swarm's scheduler placed " + ", ".join(f"{t} on {h}" for t, h in sorted(moved.items()))
+                             + "; the model is computed for that placement")
+                model = build_world(design, version)
+            else:
+                model = world_of(version)
             result = reach_of(model)
             progress.advance()
             progress.start("inspect", 1)

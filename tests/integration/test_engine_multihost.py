@@ -142,3 +142,37 @@ def test_dry_run_describes_every_host(design):
     described = plan(design).describe()
     assert "host node-b: namespace netsim-host-overlay-two-hosts-node-b, eth0 (192.168.1.12/24)" in described
     assert "initialise a swarm on host node-a (manager, advertise 192.168.1.11)" in described
+
+
+SWARM_TWO = """
+name: nsl-swarm-two
+hosts:
+  node-a: {role: manager, lan: {address: 192.168.1.11/24}}
+  node-b: {role: worker, lan: {address: 192.168.1.12/24}}
+networks:
+  mesh: {driver: overlay, attachable: true}
+containers:
+  client: {host: node-a, networks: [mesh]}
+services:
+  api: {replicas: 2, networks: [mesh], listens: [8080]}
+  rr: {replicas: 2, endpoint_mode: dnsrr, networks: [mesh], listens: [9200]}
+"""
+
+
+def test_swarm_services_on_two_nodes_are_compared_where_the_scheduler_put_them(engine, root, leftovers):
+    """The swarm's scheduler chooses the nodes; verify reads the placement back and compares with
+    the model of that placement: every task is a source on its node, 0 mismatches."""
+    from simulator.loaders import load_text
+    from simulator.verify.session import VerifyOptions, run_verify
+
+    from simulator.cli.common import apply_kernel
+
+    design, _ = load_text(SWARM_TWO, "swarm-two.yaml")
+    design = apply_kernel(design, "local", run_here=True)  # as netsim verify does: this machine's kernel (no IPVS)
+    cmp = run_verify(design, engine, VerifyOptions())
+    assert cmp.mismatches == (), [r.why for r in cmp.mismatches]
+    observed = {r.probe.source for r in cmp.rows if r.observation is not None and r.observation.compared}
+    assert {"api.1", "api.2", "rr.1", "rr.2", "client"} <= observed
+    vip = next(r for r in cmp.rows if r.probe.source == "client" and r.probe.name == "api")
+    assert vip.verdict == "agree" and not vip.probe.reachable
+    assert leftovers(engine, design.name) == []
