@@ -49,9 +49,9 @@ def swarm_services(report: Report, smap: SourceMap, value: object, hosts: list[H
             mode = item.get("mode", "ingress") if isinstance(item, dict) else "ingress"
             (host_mode if mode == "host" else ingress).append(m)
         if spec.get("mode") == "global" and "replicas" in spec:
-            report.error((*src, "replicas"), "replicas can only be used with replicated mode (the engine refuses "
-                         "the service); a global service runs one task on every node its placement allows",
-                         key=True)
+            report.error((*src, "replicas"), "docker service create refuses it (\"replicas can only be used with "
+                         "replicated or replicated-job mode\"): a global service runs one task on every node its "
+                         "placement allows; drop replicas or mode", key=True)
         endpoint = spec.get("endpoint_mode", "vip") if spec.get("endpoint_mode") in ("vip", "dnsrr") else "vip"
         if endpoint == "dnsrr" and ingress:
             report.error((*src, "ports"), "rpc error: code = InvalidArgument desc = EndpointSpec: port published with "

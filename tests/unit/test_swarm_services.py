@@ -129,7 +129,7 @@ def test_placement_spreads_tasks_and_leaves_the_rest_pending():
     ("  bad: {networks: [local]}\n", "network local is not an overlay", 12),
     ("  bad: {networks: [mesh], placement: {constraints: ['engine.labels.x == 1']}}\n", "is not a constraint", 12),
     ("  bad: {networks: [mesh], placement: {constraints: ['node.role == worker']}}\n", "stay pending", 12),
-    ("  bad: {mode: global, replicas: 2, networks: [mesh]}\n", "replicas can only be used with replicated mode", 12),
+    ("  bad: {mode: global, replicas: 2, networks: [mesh]}\n", "replicas can only be used with replicated", 12),
 ])
 def test_refusals_say_what_the_engine_says_where_it_is_written(extra, fragment, line):
     text = design_text().replace("networks:\n  mesh:", "networks:\n  local: {driver: bridge}\n  mesh:") + extra
