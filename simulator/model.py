@@ -556,6 +556,7 @@ class SwarmService:
     networks: tuple[str, ...] = ()
     ingress: tuple[PortMapping, ...] = ()
     pending: int = 0
+    constraints: tuple[tuple[str, str, str], ...] = ()  # placement: (node.hostname|node.role|node.labels.K, ==|!=, value)
 
     def __post_init__(self) -> None:
         where = ("services", self.name)
@@ -564,6 +565,7 @@ class SwarmService:
             raise _refuse(where + ("endpoint_mode",), f"endpoint_mode {self.endpoint_mode!r} is not vip or dnsrr")
         _tuple(self, "networks", where)
         _tuple(self, "ingress", where)
+        _tuple(self, "constraints", where)
 
 
 _UNCHECKED: ContextVar[bool] = ContextVar("netsim_design_unchecked", default=False)

@@ -288,6 +288,15 @@ class DockerEngine:
     def swarm_node_id(self) -> str:
         return (self.api.info().get("Swarm") or {}).get("NodeID") or ""
 
+    def label_node(self, node_id: str, labels: Mapping[str, str]) -> None:
+        try:
+            node = self.api.inspect_node(node_id)
+            spec = dict(node["Spec"])
+            spec["Labels"] = {**(spec.get("Labels") or {}), **labels}
+            self.api.update_node(node_id, node["Version"]["Index"], spec)
+        except APIError as exc:
+            raise EngineError(f"labelling swarm node {node_id} failed: {exc.explanation}") from exc
+
     def swarm_state(self) -> SwarmState:
         info = self.api.info().get("Swarm") or {}
         if info.get("LocalNodeState") != "active":

@@ -166,6 +166,9 @@ class Engine(Protocol):
     def swarm_node_id(self) -> str:
         """This engine's node id in its swarm ("" when it is in none)."""
 
+    def label_node(self, node_id: str, labels: Mapping[str, str]) -> None:
+        """Set a swarm node's labels (a manager's call: ``docker node update --label-add``)."""
+
     def swarm_init(self, advertise_addr: str, labels: Mapping[str, str]) -> None: ...
 
     def swarm_join_token(self) -> str:

@@ -25,7 +25,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 from typing import Protocol
@@ -311,13 +311,20 @@ def _create_all(plan: Plan, engine: Engine, lan_ops: LanOps, dep: Deployment, pr
 SERVICE_WAIT_S = 90.0  # a service's tasks start within a few seconds; a busy machine takes longer
 
 
-def _create_services(plan: Plan, engine: Engine, progress: Progress) -> None:
+def _create_services(plan: Plan, engine: Engine, progress: Progress, engines: dict[str, Engine] | None = None) -> None:
     """Each service in turn, waiting until its tasks run (so that the next one's addresses come
-    after, as the model hands them out)."""
+    after, as the model hands them out); first the nodes get the design hosts' labels, and a
+    ``node.hostname`` constraint names the node of that design host."""
     if not plan.services:
         return
+    nodes = {host: e.swarm_node_id() for host, e in {plan.host: engine, **(engines or {})}.items()}
+    if engine.swarm_state().labels.get(LABEL_SWARM) == plan.design:  # only a swarm netsim made for the design
+        for host, labels in plan.node_labels:
+            if nodes.get(host):
+                engine.label_node(nodes[host], dict(labels))
     progress.start("services", len(plan.services))
     for spec in plan.services:
+        spec = replace(spec, constraints=tuple(_on_node(c, nodes) for c in spec.constraints))
         engine.create_service(spec)
         deadline = time.monotonic() + SERVICE_WAIT_S
         while True:
@@ -329,6 +336,13 @@ def _create_services(plan: Plan, engine: Engine, progress: Progress) -> None:
                                   f"{SERVICE_WAIT_S:.0f} s")
             time.sleep(0.5)
         progress.advance()
+
+
+def _on_node(constraint: str, nodes: dict[str, str]) -> str:
+    """``node.hostname == H`` of a design host: ``node.id == <its node's id>`` (every daemon here has
+    this machine's host name); any other constraint as written."""
+    what, op, value = constraint.split(" ", 2)
+    return f"node.id {op} {nodes[value]}" if what == "node.hostname" and nodes.get(value) else constraint
 
 
 def _create_multi_host(plan: Plan, machine: Engine | None, lan_ops: LanOps, daemon_ops: DaemonOps,
@@ -390,7 +404,7 @@ def _create_multi_host(plan: Plan, machine: Engine | None, lan_ops: LanOps, daem
     for joiner in joiners:
         _create(dep.engine_of(joiner.host, engine), joiner, dep, progress)
     _start_in_order(plan, engine, dep, progress)
-    _create_services(plan, engine, progress)  # on the manager
+    _create_services(plan, engine, progress, dep.engines)  # on the manager
 
     via = {plan.host: plan.lan.host_address.ip} | {h.host: h.lan_address.ip for h in plan.extra_hosts}
     routed: list[IPv4Network] = []

@@ -114,6 +114,7 @@ class Plan:
     peer_routes: tuple[tuple[str, str], ...] = ()  # multi-host: (design host, engine network) the peer routes
     joins: tuple[tuple[str, str], ...] = ()  # (container key, key of the container whose namespace it joins)
     services: tuple[ServiceSpec, ...] = ()  # swarm services, created in this order after the containers
+    node_labels: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = ()  # (design host, its labels) for the nodes
 
     @property
     def multi_host(self) -> bool:
@@ -349,6 +350,7 @@ def plan(design: Design, image: str = DEFAULT_PROBE_IMAGE, caps: KernelFeatures 
         gwbridge_subnet=gwbridge_subnet if swarm else None, peer_routes=peer_routes,
         joins=tuple((k, target) for k in order if (target := design.container(k).mode.target) is not None),
         services=tuple(services),
+        node_labels=tuple((h.name, h.labels) for h in design.hosts if h.labels) if services else (),
     )
 
 
@@ -368,6 +370,12 @@ def _services(design: Design, image, engine_net, labels, skipped, notes, manager
             skipped.update(t.name for t in tasks)
             notes.append(f"service {svc.name} is not deployed: {why}; its tasks' probes are not compared")
             continue
+        roles_as_deployed = all(h.role == ("manager" if h.name == manager else "worker") for h in design.hosts)
+        constraints = ("node.role == manager",) if workers and pinned else tuple(
+            f"{what} {op} {value}" for what, op, value in svc.constraints if what != "node.role" or roles_as_deployed)
+        if not pinned and not roles_as_deployed and any(what == "node.role" for what, _, _ in svc.constraints):
+            notes.append(f"service {svc.name}: its node.role constraints are not passed (the deployment's swarm has "
+                         f"{manager} as its one manager, the design other roles); verify reads the placement back")
         listeners = sorted({(lst.port, lst.protocol.value) for t in tasks for lst in t.listeners})
         ports = [(m.host_port, m.container_port, m.protocol.value, "host") for m in (tasks[0].ports if tasks else ())
                  if m.host_port is not None] + [(m.host_port, m.container_port, m.protocol.value, "ingress")
@@ -375,7 +383,7 @@ def _services(design: Design, image, engine_net, labels, skipped, notes, manager
         out.append(ServiceSpec(svc.name, image, listener_command(svc.name, listeners, dns_stub=True),
                                tuple(engine_net.get(n, n) for n in svc.networks), len(tasks), svc.endpoint_mode,
                                tuple(ports), tuple(sorted(labels.items())),
-                               constraints=("node.role == manager",) if workers and pinned else ()))
+                               constraints=constraints))
     return out
 
 

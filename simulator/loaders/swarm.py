@@ -59,7 +59,7 @@ def swarm_services(report: Report, smap: SourceMap, value: object, hosts: list[H
                          "host mode ({target: 80, published: 8080, mode: host}) or use endpoint_mode vip")
         listeners = merge_listeners(parse_listens(spec.get("listens"), report, (*src, "listens"), budget=budget),
                                     published.listeners)
-        nodes = _eligible(report, src, spec.get("placement"), hosts, name)
+        nodes, constraints = _eligible(report, src, spec.get("placement"), hosts, name)
         placed, pending = _place(spec, nodes)
         labels = to_labels(report, (*src, "labels"), spec.get("labels"))
         global_mode = spec.get("mode") == "global"
@@ -74,14 +74,18 @@ def swarm_services(report: Report, smap: SourceMap, value: object, hosts: list[H
             report.warning(src, f"{pending} task(s) of service {name} stay pending: no node can take them (its "
                            "placement constraints and max_replicas_per_node leave no room); they run nowhere and "
                            "netsim leaves them out", key=True)
-        services.append(SwarmService(name, endpoint, tuple(a.network for a in attachments), tuple(ingress), pending))
+        services.append(SwarmService(name, endpoint, tuple(a.network for a in attachments), tuple(ingress), pending,
+                                     constraints))
     return services, tasks
 
 
-def _eligible(report: Report, src: tuple, placement: object, hosts: list[Host], name: str) -> list[Host]:
-    """The nodes every constraint of ``placement`` allows."""
+def _eligible(report: Report, src: tuple, placement: object, hosts: list[Host], name: str
+              ) -> tuple[list[Host], tuple[tuple[str, str, str], ...]]:
+    """The nodes every constraint of ``placement`` allows, and the constraints read: (what, ==|!=,
+    value), ``what`` being ``node.hostname``, ``node.role`` or ``node.labels.KEY``."""
     constraints = placement.get("constraints") if isinstance(placement, dict) else None
     nodes = list(hosts)
+    read: list[tuple[str, str, str]] = []
     for i, text in enumerate(constraints if isinstance(constraints, list) else []):
         path = (*src, "placement", "constraints", i)
         m = _CONSTRAINT.fullmatch(text) if isinstance(text, str) else None
@@ -90,6 +94,7 @@ def _eligible(report: Report, src: tuple, placement: object, hosts: list[Host], 
                          "node.role or node.labels.KEY, then == or !=, then a value (e.g. \"node.role == worker\")")
             continue
         what, label, op, want = m.groups()
+        read.append((f"node.{what}", op, want))
 
         def value(h: Host, what: str = what, label: str | None = label) -> str | None:
             if label is not None:
@@ -100,7 +105,7 @@ def _eligible(report: Report, src: tuple, placement: object, hosts: list[Host], 
     if not nodes and hosts:
         report.warning((*src, "placement"), f"no node satisfies the placement constraints of service {name}: its "
                        "tasks stay pending (the engine says \"no suitable node\")", key=True)
-    return nodes
+    return nodes, tuple(read)
 
 
 def _place(spec: dict, nodes: list[Host]) -> tuple[list[tuple[int, str]], int]:

@@ -147,8 +147,8 @@ def test_dry_run_describes_every_host(design):
 SWARM_TWO = """
 name: nsl-swarm-two
 hosts:
-  node-a: {role: manager, lan: {address: 192.168.1.11/24}}
-  node-b: {role: worker, lan: {address: 192.168.1.12/24}}
+  node-a: {role: manager, lan: {address: 192.168.1.11/24}, labels: {zone: a}}
+  node-b: {role: worker, lan: {address: 192.168.1.12/24}, labels: {zone: b}}
 networks:
   mesh: {driver: overlay, attachable: true}
 containers:
@@ -156,12 +156,16 @@ containers:
 services:
   api: {replicas: 2, networks: [mesh], listens: [8080]}
   rr: {replicas: 2, endpoint_mode: dnsrr, networks: [mesh], listens: [9200]}
+  onb: {replicas: 2, networks: [mesh], listens: [7000], placement: {constraints: ["node.labels.zone == b"]}}
+  named: {networks: [mesh], listens: [7001], placement: {constraints: ["node.hostname == node-b"]}}
 """
 
 
 def test_swarm_services_on_two_nodes_are_compared_where_the_scheduler_put_them(engine, root, leftovers):
     """The swarm's scheduler chooses the nodes; verify reads the placement back and compares with
-    the model of that placement: every task is a source on its node, 0 mismatches."""
+    the model of that placement: every task is a source on its node, 0 mismatches. Constraints
+    reach the engine (the nodes carry the design hosts' labels, node.hostname names the node), so
+    the constrained tasks run where the model put them."""
     from simulator.loaders import load_text
     from simulator.verify.session import VerifyOptions, run_verify
 
@@ -172,7 +176,9 @@ def test_swarm_services_on_two_nodes_are_compared_where_the_scheduler_put_them(e
     cmp = run_verify(design, engine, VerifyOptions())
     assert cmp.mismatches == (), [r.why for r in cmp.mismatches]
     observed = {r.probe.source for r in cmp.rows if r.observation is not None and r.observation.compared}
-    assert {"api.1", "api.2", "rr.1", "rr.2", "client"} <= observed
+    assert {"api.1", "api.2", "rr.1", "rr.2", "onb.1", "onb.2", "named.1", "client"} <= observed
+    moved = next((n for n in cmp.notes if "scheduler placed" in n), "")
+    assert not any(t in moved for t in ("onb.", "named.")), moved
     vip = next(r for r in cmp.rows if r.probe.source == "client" and r.probe.name == "api")
     assert vip.verdict == "agree" and not vip.probe.reachable
     assert leftovers(engine, design.name) == []

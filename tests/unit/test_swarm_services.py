@@ -156,3 +156,18 @@ def test_the_deploy_plan_creates_a_service_per_service_and_no_task_container():
                                                                         ("hp", 1, "vip")]
     assert p.services[2].ports == ((8081, 80, "tcp", "host"),)
     assert p.swarm and any(step.kind == "services" for step in p.steps)
+
+
+def test_constraints_and_node_labels_reach_the_deploy_plan():
+    from simulator.deploy.apply import _on_node
+
+    text = design_text(extra="  onb: {networks: [mesh], placement: {constraints: ['node.labels.zone == a', "
+                             "'node.hostname == node-a']}}\n")
+    design, _ = load_text(text, "s.yaml")
+    p = plan(design)
+    onb = next(s for s in p.services if s.key == "onb")
+    assert onb.constraints == ("node.labels.zone == a", "node.hostname == node-a")
+    assert p.node_labels == (("node-a", (("zone", "a"),)),)
+    # every daemon here has this machine's host name: a design host is its node's id
+    assert _on_node("node.hostname == node-a", {"node-a": "n1"}) == "node.id == n1"
+    assert _on_node("node.labels.zone == a", {"node-a": "n1"}) == "node.labels.zone == a"
