@@ -277,6 +277,17 @@ def run_one(command: str, size: str, design: Path, pair: tuple[str, str], out_di
     """Run one command as a whole process; its output goes to a file (its size is recorded, then it is removed)."""
     args = [a.format(d=design, o=out_dir / f"{command}-{size}", src=pair[0], dst=pair[1]) for a in COMMANDS[command]]
     sink = out_dir / f"{command}-{size}.out"
+    seconds, code, peak_mb, cpu = run_netsim(args, sink, timeout)
+    size_bytes = sink.stat().st_size
+    for leftover in out_dir.glob(f"{command}-{size}*"):
+        leftover.unlink()
+    outcome = "timeout" if code is None else ("ok" if code == 0 else f"exit {code}")
+    return Run(command, size, seconds, peak_mb, outcome, size_bytes, cpu)
+
+
+def run_netsim(args: list[str], sink: Path, timeout: float) -> tuple[float, int | None, float, float]:
+    """One netsim command as a whole process, its output to ``sink``: (wall seconds, exit code or
+    None past ``timeout``, its own peak memory in MB, CPU seconds)."""
     env = {**os.environ, "COLUMNS": "120", "NO_COLOR": "1"}
     with open(sink, "wb") as out:
         start = time.perf_counter()
@@ -284,13 +295,9 @@ def run_one(command: str, size: str, design: Path, pair: tuple[str, str], out_di
                                 start_new_session=True)
         status, usage, timed_out = _wait(proc, start + timeout)
         seconds = time.perf_counter() - start
-    size_bytes = sink.stat().st_size
-    for leftover in out_dir.glob(f"{command}-{size}*"):
-        leftover.unlink()
-    code = os.waitstatus_to_exitcode(status) if status is not None else None
-    outcome = "timeout" if timed_out else ("ok" if code == 0 else f"exit {code}")
+    code = None if timed_out or status is None else os.waitstatus_to_exitcode(status)
     cpu = usage.ru_utime + usage.ru_stime if usage else 0.0
-    return Run(command, size, seconds, usage.ru_maxrss / 1024 if usage else 0.0, outcome, size_bytes, cpu)
+    return seconds, code, usage.ru_maxrss / 1024 if usage else 0.0, cpu
 
 
 def _wait(proc: subprocess.Popen, deadline: float) -> tuple[int | None, object, bool]:

@@ -3,7 +3,7 @@
 Generates a design of S services × R replicas on N nodes (default 100 × 10 on 10, the issue's
 figure): five overlays (/16), a third of the services in dnsrr mode, every tenth publishing a port
 in host mode, some pinned by constraints; then times each command as a user runs it (a fresh
-process: load, checks, the command) and prints wall time and peak memory.
+process: load, checks, the command) and prints wall time, CPU time and its peak memory.
 
     python benchmarks/services_bench.py [--services 100] [--replicas 10] [--nodes 10]
                                         [--commands check,addresses,reach,exposure,audit]
@@ -12,14 +12,14 @@ process: load, checks, the command) and prints wall time and peak memory.
 from __future__ import annotations
 
 import argparse
-import resource
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from scale_bench import run_netsim
 
 
 def generate(services: int, replicas: int, nodes: int) -> str:
@@ -46,22 +46,13 @@ def generate(services: int, replicas: int, nodes: int) -> str:
     return "\n".join(lines) + "\n"
 
 
-def timed(argv: list[str]) -> tuple[float, int, int]:
-    """(wall seconds, peak memory in MB, exit code) of one command in a fresh process."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    start = time.perf_counter()
-    code = subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False).returncode
-    wall = time.perf_counter() - start
-    peak = max(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, before)
-    return wall, peak // 1024, code
-
-
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--services", type=int, default=100)
     ap.add_argument("--replicas", type=int, default=10)
     ap.add_argument("--nodes", type=int, default=10)
     ap.add_argument("--commands", default="check,addresses,reach,exposure,audit")
+    ap.add_argument("--timeout", type=float, default=300, help="seconds one command may take")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "services.yaml"
@@ -73,11 +64,11 @@ def main() -> int:
         if check.returncode != 0:
             print(check.stderr[-2000:], file=sys.stderr)
             return 1
-        print(f"{'command':<12} {'s':>8} {'MB':>8}")
+        print(f"{'command':<12} {'s':>8} {'cpu s':>8} {'MB':>8}")
         for command in args.commands.split(","):
-            wall, mb, code = timed([sys.executable, "-c", "from simulator.cli import main; main()", command, str(path)])
-            status = "" if code in (0, 1) else f"  exit {code}"
-            print(f"{command:<12} {wall:8.2f} {mb:8d}{status}")
+            wall, code, mb, cpu = run_netsim([command, str(path)], Path(tmp) / "out", args.timeout)
+            status = "" if code in (0, 1) else ("  timeout" if code is None else f"  exit {code}")
+            print(f"{command:<12} {wall:8.2f} {cpu:8.2f} {mb:8.0f}{status}")
     return 0
 
 
