@@ -672,7 +672,7 @@ class Design:
 
     def tasks(self, service: str) -> tuple[Container, ...]:
         """The containers running a swarm service's tasks, in slot order."""
-        return tuple(c for c in self.containers if c.task_of == service)
+        return self._tasks.get(service, ())
 
     def location(self, *path: object) -> Location | None:
         """The location of a field path, or of its nearest written ancestor."""
@@ -696,6 +696,14 @@ class Design:
         for c in self.containers:
             by_host.setdefault(c.host, []).append(c)
         return MappingProxyType({h: tuple(cs) for h, cs in by_host.items()})
+
+    @cached_property
+    def _tasks(self) -> Mapping[str, tuple[Container, ...]]:
+        by_service: dict[str, list[Container]] = {}
+        for c in self.containers:
+            if c.task_of is not None:
+                by_service.setdefault(c.task_of, []).append(c)
+        return MappingProxyType({s: tuple(cs) for s, cs in by_service.items()})
 
     def containers_on(self, host: str) -> tuple[Container, ...]:
         """The containers of one host, in design order (a host's rules look only at its own)."""

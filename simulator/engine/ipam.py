@@ -542,7 +542,7 @@ def _allocate_endpoints(out: Addressing, design: Design, gw_hosts: tuple[str, ..
                 if vip is not None:
                     used[key][vip] = f"the virtual IP of service {svc.name}"
                     out.vips[(svc.name, network)] = vip
-        tasks = [c for c in attached if c.task_of == svc.name]
+        tasks = [c for c in design.tasks(svc.name) if c.mode.kind is ModeKind.NETWORKS]
         for c in tasks:
             place(c, lb=False)
         for c in tasks:
