@@ -557,6 +557,7 @@ class SwarmService:
     ingress: tuple[PortMapping, ...] = ()
     pending: int = 0
     constraints: tuple[tuple[str, str, str], ...] = ()  # placement: (node.hostname|node.role|node.labels.K, ==|!=, value)
+    global_mode: bool = False  # mode global: one task on every node the placement allows (named <service>.<node>)
 
     def __post_init__(self) -> None:
         where = ("services", self.name)

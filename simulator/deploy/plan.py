@@ -364,7 +364,7 @@ def _services(design: Design, image, engine_net, labels, skipped, notes, manager
         tasks = design.tasks(svc.name)
         why = next((f"network {n} is not deployed" for n in svc.networks if n in skipped), None)
         pinned = bool(tasks) and all(t.host == manager for t in tasks)
-        if why is None and any(t.name.rpartition(".")[2] == t.host for t in tasks):
+        if why is None and svc.global_mode:
             why = "global services are not deployed yet"
         if why is not None:
             skipped.update(t.name for t in tasks)

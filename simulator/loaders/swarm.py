@@ -75,7 +75,7 @@ def swarm_services(report: Report, smap: SourceMap, value: object, hosts: list[H
                            "placement constraints and max_replicas_per_node leave no room); they run nowhere and "
                            "netsim leaves them out", key=True)
         services.append(SwarmService(name, endpoint, tuple(a.network for a in attachments), tuple(ingress), pending,
-                                     constraints))
+                                     constraints, global_mode))
     return services, tasks
 
 

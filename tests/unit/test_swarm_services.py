@@ -171,3 +171,11 @@ def test_constraints_and_node_labels_reach_the_deploy_plan():
     # every daemon here has this machine's host name: a design host is its node's id
     assert _on_node("node.hostname == node-a", {"node-a": "n1"}) == "node.id == n1"
     assert _on_node("node.labels.zone == a", {"node-a": "n1"}) == "node.labels.zone == a"
+
+
+def test_a_global_service_is_not_deployed_yet_and_the_plan_says_so():
+    design, _ = load_text(design_text(extra="  everywhere: {mode: global, networks: [mesh]}\n"), "s.yaml")
+    assert design.service("everywhere").global_mode and not design.service("vs").global_mode
+    p = plan(design)
+    assert "everywhere" not in {s.key for s in p.services} and "everywhere.node-a" in p.skipped
+    assert any("service everywhere is not deployed: global services" in n for n in p.notes)
