@@ -442,11 +442,6 @@ def _replica_count(report: Report, src: tuple, spec: dict) -> int:
         if n is not None:
             given.append(((*src, "scale"), n))
     deploy = spec.get("deploy")
-    for key in ("endpoint_mode", "placement"):
-        if isinstance(deploy, dict) and key in deploy:
-            report.warning((*src, "deploy", key), f"deploy.{key} is read by docker stack deploy (a swarm service), "
-                           "not by docker compose up, which netsim models for a compose file: ignored (a netsim "
-                           "design's services: section models swarm services)", key=True)
     if isinstance(deploy, dict) and "replicas" in deploy:
         n = to_int(report, (*src, "deploy", "replicas"), deploy["replicas"], 0, MAX_REPLICAS, "a count", strings=True)
         if n is not None:
@@ -473,6 +468,12 @@ def _service(report, smap, svc, spec, project, firsts, by_container, replicas) -
     for key in NOT_MODELLED:
         if key in spec:
             report.warning((*src, key), f"{key} is not modelled; netsim ignores it", key=True)
+    deploy = spec.get("deploy")
+    for key in ("endpoint_mode", "placement"):
+        if isinstance(deploy, dict) and key in deploy:
+            report.warning((*src, "deploy", key), f"deploy.{key} is read by docker stack deploy (a swarm service), "
+                           "not by docker compose up, which netsim models for a compose file: ignored (a netsim "
+                           "design's services: section models swarm services)", key=True)
     kw: dict = {"docker_name": f"{project}-{svc}-1"}
     if "container_name" in spec:
         kw["docker_name"] = to_str(report, (*src, "container_name"), spec["container_name"]) or kw["docker_name"]
@@ -504,8 +505,7 @@ def _service(report, smap, svc, spec, project, firsts, by_container, replicas) -
         kw["listeners_unknown"] = found.unknown  # netsim check lists it, reach says "listens: unknown"
     first = Container(svc, DEFAULT_HOST, mode=mode, attachments=tuple(attachments), listeners=found.listeners,
                       service=svc, labels=to_labels(report, (*src, "labels"), spec.get("labels"), lists=True), **kw)
-    names = [f"{project}-{svc}-{n}" for n in range(1, replicas + 1)] if replicas > 1 else [first.docker_name]
-    return replicas_of(first, names, published, report, smap, marked, src)
+    return replicas_of(first, replicas, f"{project}-{svc}", published, report, smap, marked, src)
 
 
 def _mode(report, path, raw, svc, firsts, by_container) -> NetworkMode:

@@ -431,10 +431,9 @@ def _containers(report: Report, smap: SourceMap, value: object, hosts: list[Host
             listeners=merge_listeners(listens, published.listeners),
             labels=to_labels(report, (*src, "labels"), spec.get("labels")), service=key if replicas > 1 else None, **kw,
         )
-        names = [f"{first.docker_name}-{n}" for n in range(1, replicas + 1)] if replicas > 1 else [first.docker_name]
         if replicas > 1:  # the first replica is written where the container is
             smap.copy_since(marked, src, ("containers", first.name))
-        out += replicas_of(first, names, published, report, smap, marked, src)
+        out += replicas_of(first, replicas, first.docker_name, published, report, smap, marked, src)
     return out
 
 

@@ -163,8 +163,8 @@ class Published:
         mappings whose range is used up (the engine: "all ports are allocated")."""
         out, full = [], []
         for i, m in enumerate(self.mappings):
-            lo, hi = self.ranges.get(i, (m.host_port, m.host_port))
-            if i in self.ranges and lo is not None and hi is not None:
+            if i in self.ranges:
+                lo, hi = self.ranges[i]
                 if lo + slot - 1 > hi:
                     full.append(i)
                     continue

@@ -28,12 +28,14 @@ def replica_ids(service: str, count: int) -> list[str]:
     return [service] if count == 1 else [f"{service}.{n}" for n in range(1, count + 1)]
 
 
-def replicas_of(first: Container, engine_names: list[str], published: Published, report: Report, smap: SourceMap,
+def replicas_of(first: Container, count: int, stem: str, published: Published, report: Report, smap: SourceMap,
                 marked: int, src: tuple) -> list[Container]:
-    """The containers of a service read as ``first`` (its first replica, every field but the ports
-    set; ``smap`` marked for it since :meth:`SourceMap.mark_count` gave ``marked``), named
-    ``engine_names`` on the engine, each with the ports it binds."""
-    ids = replica_ids(first.service or first.name, len(engine_names)) if len(engine_names) > 1 else [first.name]
+    """The ``count`` containers of a service read as ``first`` (its first replica, every field but
+    the ports set; ``smap`` marked for it since :meth:`SourceMap.mark_count` gave ``marked``), each
+    with the ports it binds; on the engine ``<stem>-1``, ``<stem>-2``, ... (one replica: its own
+    name)."""
+    ids = replica_ids(first.service or first.name, count) if count > 1 else [first.name]
+    engine_names = [f"{stem}-{n}" for n in range(1, count + 1)] if count > 1 else [first.docker_name]
     out: list[Container] = []
     for slot, (cid, engine_name) in enumerate(zip(ids, engine_names, strict=True), 1):
         ports, full = published.of_replica(slot)
