@@ -5,6 +5,9 @@ network, name, host, port, protocol). A path is *opened* when a probe answers in
 new design and did not answer (or did not exist) in the old one, *closed* the other way
 round, *changed* when both answer but another container does. Exposure entries (who can
 reach which listener from outside its networks, and through what) are compared as sets.
+Swarm services are compared by name, field by field (mode, replicas, endpoint mode, networks,
+published ports, constraints, placement), so a change of replicas reads as such and not only as
+task containers appearing or disappearing.
 """
 
 from __future__ import annotations
@@ -17,6 +20,8 @@ from .analysis.paths import PairProbes, probes_given, shared_matrix
 from .analysis.probes import Probe, Via
 from .analysis.reachability import ProbeGroup, ReachResult
 from .intent.evidence import describe_probe, outcome_of
+from .model import Design, SwarmService
+from .render.services import port_text
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +55,84 @@ class Change:
                 "new": self.new.to_json() if self.new else None}
 
 
+SERVICE_FIELDS = ("mode", "replicas", "endpoint_mode", "networks", "ingress_ports", "host_ports", "constraints",
+                  "placement", "pending")
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceChange:
+    """A swarm service added, removed, or changed; ``fields``: (field, old value, new value) of each
+    field of :data:`SERVICE_FIELDS` that differs (added: every field's new value, removed: its old)."""
+
+    kind: str  # added | removed | changed
+    service: str
+    fields: tuple[tuple[str, object, object], ...]
+
+    def __str__(self) -> str:
+        def label(f: str) -> str:
+            return f.replace("_", " ")
+
+        if self.kind == "added":
+            return f"+ service {self.service}: " + "; ".join(f"{label(f)} {_shown(new)}" for f, _, new in self.fields
+                                                              if new not in ((), 0, None))
+        if self.kind == "removed":
+            return f"- service {self.service} (was " + "; ".join(
+                f"{label(f)} {_shown(old)}" for f, old, _ in self.fields if old not in ((), 0, None)) + ")"
+        return f"~ service {self.service}: " + "; ".join(f"{label(f)} from {_shown(old)} to {_shown(new)}"
+                                                          for f, old, new in self.fields)
+
+    def to_json(self) -> dict:
+        return {"change": self.kind, "service": self.service,
+                "fields": {f: {"old": _json(old), "new": _json(new)} for f, old, new in self.fields}}
+
+
+def _shown(value: object) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, tuple):
+        return ", ".join(map(str, value)) if value else "none"
+    return str(value)
+
+
+def _json(value: object) -> object:
+    return list(value) if isinstance(value, tuple) else value
+
+
+def _service_fields(design: Design, svc: SwarmService) -> dict[str, object]:
+    """What ``netsim diff`` compares of a swarm service (values of :data:`SERVICE_FIELDS`)."""
+    tasks = design.tasks(svc.name)
+    counts: dict[str, int] = {}
+    for t in tasks:
+        counts[t.host] = counts.get(t.host, 0) + 1
+    constraints = [" ".join(c) for c in svc.constraints]
+    if svc.max_replicas_per_node is not None:
+        constraints.append(f"max {svc.max_replicas_per_node} per node")
+    host_ports = dict.fromkeys(port_text(m) for t in tasks for m in t.ports)
+    return {"mode": "global" if svc.global_mode else "replicated",
+            "replicas": None if svc.global_mode else len(tasks) + svc.pending,
+            "endpoint_mode": svc.endpoint_mode, "networks": svc.networks,
+            "ingress_ports": tuple(port_text(m) for m in svc.ingress), "host_ports": tuple(host_ports),
+            "constraints": tuple(constraints),
+            "placement": tuple(f"{h.name} ×{counts[h.name]}" for h in design.hosts if h.name in counts),
+            "pending": svc.pending}
+
+
+def service_changes(old: Design, new: Design) -> tuple[ServiceChange, ...]:
+    """The swarm services added, removed or changed from ``old`` to ``new``, by name (sorted)."""
+    before = {s.name: _service_fields(old, s) for s in old.services}
+    after = {s.name: _service_fields(new, s) for s in new.services}
+    out = []
+    for name in sorted(set(before) | set(after)):
+        a, b = before.get(name), after.get(name)
+        if a is None and b is not None:
+            out.append(ServiceChange("added", name, tuple((f, None, b[f]) for f in SERVICE_FIELDS)))
+        elif b is None and a is not None:
+            out.append(ServiceChange("removed", name, tuple((f, a[f], None) for f in SERVICE_FIELDS)))
+        elif a is not None and b is not None and a != b:
+            out.append(ServiceChange("changed", name, tuple((f, a[f], b[f]) for f in SERVICE_FIELDS if a[f] != b[f])))
+    return tuple(out)
+
+
 @dataclass(frozen=True, slots=True)
 class DesignDiff:
     old: str
@@ -58,10 +141,11 @@ class DesignDiff:
     changes: tuple[Change, ...]
     exposed: tuple[Exposure, ...]  # newly exposed listeners
     unexposed: tuple[Exposure, ...]  # no longer exposed
+    services: tuple[ServiceChange, ...] = ()  # swarm services added, removed or changed
 
     @property
     def empty(self) -> bool:
-        return not (self.changes or self.exposed or self.unexposed)
+        return not (self.changes or self.exposed or self.unexposed or self.services)
 
     def of(self, kind: str) -> list[Change]:
         return [c for c in self.changes if c.kind == kind]
@@ -74,6 +158,7 @@ class DesignDiff:
             "changed": [c.to_json() for c in self.of("changed")],
             "newly_exposed": [e.to_json() for e in self.exposed],
             "no_longer_exposed": [e.to_json() for e in self.unexposed],
+            "services": [s.to_json() for s in self.services],
         }
 
 
@@ -108,7 +193,8 @@ def diff_results(old: ReachResult, new: ReachResult) -> DesignDiff:
     ex_new = {_exposure_key(e): e for e in compute_exposure(new)}
     exposed = tuple(ex_new[k] for k in sorted(set(ex_new) - set(ex_old), key=str))
     unexposed = tuple(ex_old[k] for k in sorted(set(ex_old) - set(ex_new), key=str))
-    return DesignDiff(old.design.source, new.design.source, str(new.world.version), tuple(changes), exposed, unexposed)
+    return DesignDiff(old.design.source, new.design.source, str(new.world.version), tuple(changes), exposed, unexposed,
+                      service_changes(old.design, new.design))
 
 
 class _Side:
@@ -214,9 +300,13 @@ def render_text(d: DesignDiff) -> str:
     if d.empty:
         return f"{d.old} -> {d.new} (engine {d.engine_version}): no change in reachability or exposure\n"
     n = {k: len(d.of(k)) for k in ("opened", "closed", "changed")}
-    lines = [f"{d.old} -> {d.new} (engine {d.engine_version}): {n['opened']} path(s) opened, {n['closed']} closed, "
-             f"{n['changed']} answered by another container; {len(d.exposed)} newly exposed, "
+    services = f"{len(d.services)} swarm service(s) added, removed or changed; " if d.services else ""
+    lines = [f"{d.old} -> {d.new} (engine {d.engine_version}): {services}{n['opened']} path(s) opened, "
+             f"{n['closed']} closed, {n['changed']} answered by another container; {len(d.exposed)} newly exposed, "
              f"{len(d.unexposed)} no longer exposed"]
+    if d.services:
+        lines.append("\nSwarm services:")
+        lines.extend(f"  {s}" for s in d.services)
     for title, kind in (("Opened", "opened"), ("Closed", "closed"), ("Answered by another container", "changed")):
         if d.of(kind):
             lines.append(f"\n{title}:")

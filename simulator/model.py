@@ -345,6 +345,7 @@ class Network:
     external: bool = False
     default_bridge: bool = False  # Docker's predefined "bridge" network (docker0)
     labels: tuple[tuple[str, str], ...] = ()
+    ingress: bool = False  # the swarm's routing-mesh overlay: the swarm makes it, netsim never does
 
     def __post_init__(self) -> None:
         where = ("networks", self.name)
@@ -374,6 +375,10 @@ class Network:
     @property
     def swarm_scope(self) -> bool:
         return self.driver is Driver.OVERLAY
+
+
+SWARM_INGRESS = "ingress"  # the overlay that swarm init creates for the routing mesh
+INGRESS_SUBNET = IPv4Network("10.0.0.0/24")  # its subnet on a default swarm (confirmed-rules §17e)
 
 
 @dataclass(frozen=True, slots=True)
@@ -525,18 +530,24 @@ class Container:
         if self.service:
             names.append(self.service)
         names += [a for att in self.attachments for a in att.aliases]
+        if self.task_of:  # a service's aliases: tasks.<alias> too
+            names += [f"tasks.{a}" for att in self.attachments for a in att.aliases]
         return list(dict.fromkeys(names))
 
     def dns_names(self, attachment: Attachment) -> tuple[str, ...]:
         """Names the embedded DNS answers with this container's address on one network (a swarm
-        task: ``tasks.<service>``, its service's name in dnsrr mode, its aliases; its own name,
-        ``<service>.<slot>.<task id>``, is the engine's to choose)."""
+        task: ``tasks.<service>``, its service's name and aliases in dnsrr mode, ``tasks.<alias>``; in
+        vip mode the name and aliases lead to the virtual IP; its own name, ``<service>.<slot>.<task id>``,
+        is the engine's to choose). A task's aliases are its service's (moby
+        libnetwork/service_common.go, addEndpointNameResolution)."""
         names = [f"tasks.{self.task_of}"] if self.task_of else [self.engine_name]
         if self.service and self.service not in names:
             names.append(self.service)
         for alias in attachment.aliases:
-            if alias not in names:
+            if alias not in names and (self.service or not self.task_of):
                 names.append(alias)
+            if self.task_of and f"tasks.{alias}" not in names:
+                names.append(f"tasks.{alias}")
         return tuple(names)
 
 
@@ -558,6 +569,7 @@ class SwarmService:
     pending: int = 0
     constraints: tuple[tuple[str, str, str], ...] = ()  # placement: (node.hostname|node.role|node.labels.K, ==|!=, value)
     global_mode: bool = False  # mode global: one task on every node the placement allows (named <service>.<node>)
+    max_replicas_per_node: int | None = None  # placement.max_replicas_per_node (None: no limit)
 
     def __post_init__(self) -> None:
         where = ("services", self.name)

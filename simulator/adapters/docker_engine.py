@@ -9,7 +9,7 @@ from docker.errors import APIError, DockerException, ImageNotFound, NotFound
 from docker.types import EndpointConfig, IPAMConfig, IPAMPool
 
 from ..errors import EngineError, EngineUnavailable
-from .engine import ContainerSpec, EngineObject, ExecResult, NetworkSpec, ServiceSpec, SwarmState
+from .engine import ContainerSpec, EngineObject, ExecResult, NetworkSpec, ServiceSpec, SwarmInventory, SwarmState
 from .probe_image import DEFAULT_PROBE_IMAGE, LABEL_REV, LABEL_UDP, build_probe_image, image_revision
 
 
@@ -256,17 +256,20 @@ class DockerEngine:
         types = docker.types
         task = types.TaskTemplate(
             types.ContainerSpec(spec.image, command=list(spec.command), labels=dict(spec.labels),
-                                env=[f"NAME={spec.key}.{{{{.Task.Slot}}}}"],
+                                env=[f"NAME={spec.answer_template}"],
                                 dns_config=types.DNSConfig(nameservers=list(spec.dns))),
-            networks=[types.NetworkAttachmentConfig(n) for n in spec.networks],
+            networks=[types.NetworkAttachmentConfig(n, aliases=list(a) or None)
+                      for n, a in zip(spec.networks, spec.aliases or [()] * len(spec.networks), strict=True)],
             restart_policy=types.RestartPolicy(condition="none"),
-            placement=types.Placement(constraints=list(spec.constraints)) if spec.constraints else None,
+            placement=types.Placement(constraints=list(spec.constraints) or None, maxreplicas=spec.max_replicas or None)
+            if spec.constraints or spec.max_replicas else None,
         )
         ports = [{"PublishedPort": published, "TargetPort": target, "Protocol": proto, "PublishMode": mode}
                  for published, target, proto, mode in spec.ports]
         try:
             created = self.api.create_service(
-                task, name=spec.key, labels=dict(spec.labels), mode=types.ServiceMode("replicated", spec.replicas),
+                task, name=spec.key, labels=dict(spec.labels),
+                mode=types.ServiceMode("global") if spec.global_mode else types.ServiceMode("replicated", spec.replicas),
                 endpoint_spec=types.EndpointSpec(mode=spec.endpoint_mode, ports=ports or None))
         except APIError as exc:
             raise EngineError(f"creating service {spec.key} failed: {exc.explanation}") from exc
@@ -287,6 +290,15 @@ class DockerEngine:
 
     def swarm_node_id(self) -> str:
         return (self.api.info().get("Swarm") or {}).get("NodeID") or ""
+
+    def swarm_inventory(self) -> SwarmInventory:
+        """``GET /services``, ``/tasks`` and ``/nodes`` of the swarm this engine manages (a worker's are empty)."""
+        if not (self.api.info().get("Swarm") or {}).get("ControlAvailable"):
+            return SwarmInventory()
+        try:
+            return SwarmInventory(tuple(self.api.services()), tuple(self.api.tasks()), tuple(self.api.nodes()))
+        except APIError as exc:
+            raise EngineError(f"listing the swarm's services, tasks and nodes failed: {exc.explanation}") from exc
 
     def label_node(self, node_id: str, labels: Mapping[str, str]) -> None:
         try:

@@ -90,6 +90,15 @@ class ServiceSpec:
     labels: tuple[tuple[str, str], ...] = ()  # on the service and on each task's container
     dns: tuple[str, ...] = ("127.0.0.1",)
     constraints: tuple[str, ...] = ()  # placement constraints, as docker service create --constraint
+    max_replicas: int = 0  # placement: at most this many tasks per node (0: no limit), --replicas-max-per-node
+    pending: int = 0  # of ``replicas``, the tasks the design says no node can take (asked for, not waited for)
+    global_mode: bool = False  # a task on every node its placement allows, answering as <service>.<node id>
+    aliases: tuple[tuple[str, ...], ...] = ()  # the service's aliases on each of ``networks`` (a stack: its short name)
+
+    @property
+    def answer_template(self) -> str:
+        """Each task's ``NAME`` (what its listener answers), a swarm template: the slot, or the node."""
+        return f"{self.key}.{{{{.Node.ID}}}}" if self.global_mode else f"{self.key}.{{{{.Task.Slot}}}}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +125,17 @@ class ExecResult:
 class SwarmState:
     active: bool
     labels: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class SwarmInventory:
+    """What a swarm manager lists, as the API returns it (``docker service inspect``, ``docker
+    inspect`` of each task and node): every service, every task, every node. Empty when the
+    engine is not a swarm manager (a worker cannot list them)."""
+
+    services: tuple[dict, ...] = ()
+    tasks: tuple[dict, ...] = ()
+    nodes: tuple[dict, ...] = ()
 
 
 class Engine(Protocol):
@@ -165,6 +185,9 @@ class Engine(Protocol):
 
     def swarm_node_id(self) -> str:
         """This engine's node id in its swarm ("" when it is in none)."""
+
+    def swarm_inventory(self) -> SwarmInventory:
+        """Every service, task and node of the swarm this engine manages (empty when it manages none)."""
 
     def label_node(self, node_id: str, labels: Mapping[str, str]) -> None:
         """Set a swarm node's labels (a manager's call: ``docker node update --label-add``)."""

@@ -15,7 +15,7 @@ from ipaddress import IPv4Network
 
 from ..errors import EngineError
 from ..model import KernelFeatures
-from .engine import ContainerSpec, EngineObject, ExecResult, NetworkSpec, SwarmState
+from .engine import ContainerSpec, EngineObject, ExecResult, NetworkSpec, ServiceSpec, SwarmInventory, SwarmState
 from .extra_daemon import DaemonSpec
 
 
@@ -34,6 +34,14 @@ class _Ctr:
     networks: list[str] = field(default_factory=list)
 
 
+@dataclass
+class _Svc:
+    obj: EngineObject
+    spec: ServiceSpec
+    vips: dict[str, str] = field(default_factory=dict)  # network id -> virtual IP
+    tasks: list[tuple[int, str, str]] = field(default_factory=list)  # (slot, task id, container id)
+
+
 class FakeEngine:
     def __init__(self, version: str = "20.10.24", udp: bool = True, prefix: str = ""):
         self._version = version
@@ -43,6 +51,8 @@ class FakeEngine:
         self.networks: dict[str, _Net] = {}
         self.containers: dict[str, _Ctr] = {}
         self.swarm = SwarmState(active=False)
+        self.services: dict[str, _Svc] = {}
+        self.node_labels: dict[str, str] = {}  # this engine's swarm node's labels
         self.images = {"netsim-probe:1"}
         self.exposed: dict[str, tuple[str, ...]] = {}  # image -> its ExposedPorts keys (image_exposed_ports)
         self.calls: list[tuple] = []
@@ -158,7 +168,8 @@ class FakeEngine:
             net = IPv4Network(n.obj.subnets[0])
             nets[n.obj.name] = {"IPAddress": n.members.get(c.obj.id, ""), "IPPrefixLen": net.prefixlen,
                                 "Gateway": str(net.network_address + 1)}
-        return {"Id": c.obj.id, "Name": "/" + c.obj.name, "State": {"Status": c.obj.status, "ExitCode": 0},
+        return {"Id": c.obj.id, "Name": "/" + c.obj.name,
+                "State": {"Status": c.obj.status, "Running": c.obj.status == "running", "ExitCode": 0},
                 "Config": {"Labels": dict(c.obj.labels)}, "NetworkSettings": {"Networks": nets}}
 
     def inspect_network(self, network: str) -> dict:
@@ -173,7 +184,8 @@ class FakeEngine:
             return all(o.labels.get(k) == v for k, v in labels.items())
 
         return [c.obj for c in self.containers.values() if match(c.obj)] + [
-            n.obj for n in self.networks.values() if match(n.obj)]
+            n.obj for n in self.networks.values() if match(n.obj)] + [
+            s.obj for s in self.services.values() if match(s.obj)]
 
     def list_networks(self) -> list[EngineObject]:
         return [n.obj for n in self.networks.values()]
@@ -184,7 +196,11 @@ class FakeEngine:
 
     def remove(self, obj: EngineObject) -> None:
         self._maybe_fail("remove", obj.name)
-        if obj.kind == "container":
+        if obj.kind == "service":
+            svc = self.services.pop(obj.id, None)
+            for _, _, cid in svc.tasks if svc is not None else ():
+                self.remove(self.containers[cid].obj)
+        elif obj.kind == "container":
             self.containers.pop(obj.id, None)
             for n in list(self.networks.values()) + (list(self.manager.networks.values()) if self.manager else []):
                 n.members.pop(obj.id, None)
@@ -196,6 +212,82 @@ class FakeEngine:
 
     def swarm_state(self) -> SwarmState:
         return self.swarm
+
+    def create_service(self, spec: ServiceSpec) -> str:
+        """A service whose tasks all run on this engine's node: a virtual IP per network (vip mode),
+        then one started container per slot, named ``<service>.<slot>.<task id>`` as the engine names them."""
+        self._maybe_fail("create_service", spec.key)
+        if not self.swarm.active:
+            raise EngineError("This node is not a swarm manager.")
+        sid = f"{self.prefix}svc{next(self._ids)}"
+        svc = _Svc(EngineObject("service", sid, spec.key, dict(spec.labels)), spec)
+        nets = [self._net(n) for n in spec.networks]
+        if spec.endpoint_mode == "vip":
+            for n in nets:
+                svc.vips[n.obj.id] = str(IPv4Network(n.obj.subnets[0]).network_address + n.next_host)
+                n.next_host += 1
+        slots = [0] if spec.global_mode else range(1, spec.replicas - spec.pending + 1)  # pending: no node takes them
+        for slot in slots:  # (a global service's tasks have no slot: one on this engine's one node)
+            task = f"{self.prefix}task{next(self._ids)}"
+            labels = {**dict(spec.labels), "com.docker.swarm.service.name": spec.key, "com.docker.swarm.service.id": sid,
+                      "com.docker.swarm.task.id": task, "com.docker.swarm.task.name": f"{spec.key}.{slot}.{task}",
+                      "com.docker.swarm.node.id": self.swarm_node_id()}
+            cid = f"{self.prefix}ctr{next(self._ids)}"
+            self.containers[cid] = _Ctr(EngineObject("container", cid, f"{spec.key}.{slot}.{task}", labels,
+                                                     status="created"), None, [n.obj.id for n in nets])
+            self.start(cid)
+            svc.tasks.append((slot, task, cid))
+        self.services[sid] = svc
+        return sid
+
+    def service_tasks(self, service: str) -> list[tuple[int, str, str, str]]:
+        svc = next((s for s in self.services.values() if service in (s.obj.id, s.obj.name)), None)
+        if svc is None:
+            raise EngineError(f"service {service} not found")
+        return [(slot, cid, "running", self.swarm_node_id()) for slot, _, cid in svc.tasks]
+
+    def swarm_node_id(self) -> str:
+        return f"{self.prefix}node" if self.swarm.active else ""
+
+    def label_node(self, node_id: str, labels: Mapping[str, str]) -> None:
+        self._maybe_fail("label_node", node_id)
+        self.node_labels.update(labels)
+
+    def swarm_inventory(self) -> SwarmInventory:
+        """This engine's services, their tasks and its one node, shaped as the API lists them."""
+        if not self.swarm.active or self.manager is not None:
+            return SwarmInventory()
+        node = self.swarm_node_id()
+        services, tasks = [], []
+        for svc in self.services.values():
+            spec = svc.spec
+            nets = [self._net(n) for n in spec.networks]
+            ports = [{"PublishedPort": pub, "TargetPort": target, "Protocol": proto, "PublishMode": mode}
+                     for pub, target, proto, mode in spec.ports]
+            placement = {**({"Constraints": list(spec.constraints)} if spec.constraints else {}),
+                         **({"MaxReplicas": spec.max_replicas} if spec.max_replicas else {})}
+            services.append({
+                "ID": svc.obj.id,
+                "Spec": {"Name": spec.key, "Labels": dict(spec.labels), "Mode": {"Replicated": {"Replicas": spec.replicas}},
+                         "TaskTemplate": {"Networks": [{"Target": n.obj.id} for n in nets], "Placement": placement},
+                         "EndpointSpec": {"Mode": spec.endpoint_mode, "Ports": ports}},
+                "Endpoint": {"Ports": ports, "VirtualIPs": [
+                    {"NetworkID": nid, "Addr": f"{vip}/{IPv4Network(self._net(nid).obj.subnets[0]).prefixlen}"}
+                    for nid, vip in svc.vips.items()]}})
+            for slot, task, cid in svc.tasks:
+                tasks.append({"ID": task, "ServiceID": svc.obj.id, "Slot": slot, "NodeID": node, "DesiredState": "running",
+                              "Status": {"State": "running", "ContainerStatus": {"ContainerID": cid}},
+                              "NetworksAttachments": [
+                                  {"Network": {"ID": n.obj.id},
+                                   "Addresses": [f"{n.members[cid]}/{IPv4Network(n.obj.subnets[0]).prefixlen}"]}
+                                  for n in nets if cid in n.members]})
+            for slot in range(spec.replicas - spec.pending + 1, spec.replicas + 1):
+                tasks.append({"ID": f"{svc.obj.id}-pending{slot}", "ServiceID": svc.obj.id, "Slot": slot,
+                              "DesiredState": "running",
+                              "Status": {"State": "pending", "Err": "no suitable node (max replicas per node limit exceed)"}})
+        nodes = [{"ID": node, "Description": {"Hostname": f"{self.prefix}fake"},
+                  "Spec": {"Role": "manager", "Labels": dict(self.node_labels)}, "Status": {"Addr": "127.0.0.1"}}]
+        return SwarmInventory(tuple(services), tuple(tasks), tuple(nodes))
 
     def swarm_init(self, advertise_addr: str, labels: Mapping[str, str]) -> None:
         self._maybe_fail("swarm_init", advertise_addr)
@@ -212,6 +304,9 @@ class FakeEngine:
     def swarm_leave(self) -> None:
         self.calls.append(("swarm_leave", ""))
         self.swarm = SwarmState(active=False)
+        for svc in list(self.services.values()):  # a swarm left: its services and their tasks go
+            self.remove(svc.obj)
+        self.node_labels = {}
 
 
 class FakeLan:

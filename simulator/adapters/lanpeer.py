@@ -95,6 +95,16 @@ def has_default_route(namespace: str) -> bool:
     return proc.returncode != 0 or bool(json.loads(proc.stdout or "[]"))
 
 
+def gateway_routes(namespace: str) -> list[tuple[IPv4Network, IPv4Address]]:
+    """The IPv4 routes of a namespace that go through a gateway: (prefix, gateway)."""
+    proc = _run(["ip", "-n", namespace, "-j", "-4", "route", "show"], check=False)
+    out = []
+    for r in json.loads(proc.stdout or "[]") if proc.returncode == 0 else ():
+        if r.get("gateway") and r.get("dst") not in (None, "default"):
+            out.append((IPv4Network(r["dst"]), IPv4Address(r["gateway"])))
+    return out
+
+
 def add_routes(lan, subnets: Sequence[IPv4Network | tuple[IPv4Network, IPv4Address]]) -> None:
     """Route each subnet from the peer namespace via the host-side LAN address (or, for a
     ``(subnet, gateway)`` pair, via that host's LAN address)."""

@@ -64,7 +64,9 @@ def compute_addressing(world: World) -> list[ContainerAddressing]:
                     continue
                 seg = world.addressing.segment_of(iface.network, c.host)
                 att = owner.attachment(iface.network)
-                names = owner.dns_names(att) if att and iface.network != GWBRIDGE and not design.network(iface.network).default_bridge else ()
+                named = iface.network != GWBRIDGE and not design.network(iface.network).default_bridge \
+                    and not design.network(iface.network).ingress  # no embedded DNS names there
+                names = owner.dns_names(att) if att and named else ()
                 if c.mode.kind is ModeKind.CONTAINER:
                     names = ()
                 ifaces.append(InterfaceRow(iface.name, iface.network, str(iface.address), str(seg.subnet) if seg else "",

@@ -478,7 +478,7 @@ class CoarseGroups:
 
     def _own_walk(self, ns: Namespace, e: _Entry) -> Trace:
         addr, port, proto, hint = e[2], e[4], e[5], e[6]
-        if ns.kind != "container":
+        if ns.kind != "container" or ns.task_filter is not None:  # (a task's own filter decides for itself)
             return self.m.trace(ns, addr, port, proto, hint)
         responder = ns.listeners.get((port, proto))
         key = (port, proto, responder is None)

@@ -14,6 +14,7 @@ import enum
 from dataclasses import dataclass
 
 from ..model import Driver, ModeKind
+from .mesh import mesh_ports
 from .paths import PairProbes, probes_given, shared_matrix
 from .probes import Probe, Via
 from .reachability import ProbeGroup, ReachResult
@@ -101,6 +102,9 @@ def service_port(result: ReachResult, p: Probe) -> int:
     """The port the answering container listens on (a published port maps to its container port)."""
     if p.via != "host":
         return p.port
+    if p.balanced_by == "ingress":  # the routing mesh: the tasks' target port
+        mesh = mesh_ports(result.design).get((p.port, p.protocol))
+        return mesh.target if mesh is not None else p.port
     host = p.host or result.design.hosts[0].name
     for b in result.world.bindings.get(host, ()):
         if b.host_port == p.port and b.protocol == p.protocol and (p.responder is None or _same_ns(result, b.container, p.responder)):

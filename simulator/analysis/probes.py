@@ -38,7 +38,7 @@ class Probe(NamedTuple):
     address: str | None = None  # the address dialled, when there is one
     responders: tuple[str, ...] = ()  # via dns with several records: every container that would answer
     trace: Trace | None = None  # the full trace, when computed
-    balanced_by: str | None = None  # several may answer: "dns" (a name with several records)
+    balanced_by: str | None = None  # several may answer: "dns" (a name with several records), "vip", "ingress"
 
     @property
     def reachable(self) -> bool:

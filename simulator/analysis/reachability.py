@@ -30,6 +30,7 @@ from ..engine.walk import walk
 from ..fanout import ordered_map
 from ..model import Design
 from .classes import ContainerClass, container_classes
+from .mesh import mesh_ports, through_mesh
 from .probes import Probe, Via
 
 _R = TypeVar("_R")
@@ -687,6 +688,7 @@ class Matrix:
         self._int_routes: dict[str, list[tuple]] = {}
         self._unresolved: dict = {}
         self._ignored = ignored_publications(world)
+        self._mesh = mesh_ports(world.design)
         self._outcomes: dict[tuple, Trace] = {}
 
     # --- classes of walks --------------------------------------------------------------
@@ -891,8 +893,14 @@ class Matrix:
             t = Trace((), Disposition.NO_ROUTE, "no default gateway: the container cannot reach the host")
         else:
             t = self.probe(ns, dial, port, proto, host_name)
-        t = self._nobody(t, host_name or self.world.design.hosts[0].name, port, proto)
-        return self._make(src_name, Via.HOST, port, proto, t, host=host_name, address=str(dial) if dial else None)
+        host = host_name or self.world.design.hosts[0].name
+        mesh = self._mesh.get((port, proto))
+        responders: tuple[str, ...] = ()
+        if mesh is not None and t.disposition is Disposition.REFUSED:  # reached the node, where nothing else listens
+            t, responders = through_mesh(self.world, host, port, proto, mesh, t)
+        t = self._nobody(t, host, port, proto)
+        p = self._make(src_name, Via.HOST, port, proto, t, host=host_name, address=str(dial) if dial else None)
+        return p._replace(responders=responders, balanced_by="ingress") if responders else p
 
     def _make(self, source: str, via: Via, port: int, proto: str, t: Trace, **fields) -> Probe:
         return Probe(
@@ -999,10 +1007,13 @@ class Matrix:
 
     def _host_ports(self) -> dict[str, list[tuple[int, str]]]:
         out = {}
+        tasks_bind = {(m.host_port, m.protocol.value) for s in self.world.design.services  # host mode: dialled on
+                      for t in self.world.design.tasks(s.name)[:1] for m in t.ports if m.host_port}  # every node
         for host in self.world.design.hosts:
             ports = {(b.host_port, b.protocol) for b in self.world.bindings[host.name]}
             ports |= set(self.world.host_ns(host.name).listeners)
             ports |= {(p, proto) for h, p, proto in self._ignored if h == host.name}
+            ports |= set(self._mesh) | tasks_bind  # the routing mesh and host-mode ports: every node of the swarm
             out[host.name] = sorted(ports)
         return out
 

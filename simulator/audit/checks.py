@@ -26,6 +26,12 @@ from ..model import Design, Driver, ModeKind
 from .finding import Finding
 from .lanloop import lan_loopback_trace
 from .rules import BY_ID
+from .services import (
+    ns013_mesh_port_on_idle_nodes,
+    ns014_dnsrr_clients_cache,
+    ns015_mesh_hides_client_address,
+    ns016_replicas_on_one_node,
+)
 
 ANY = IPv4Address("0.0.0.0")
 LINK_DRIVERS = (Driver.MACVLAN, Driver.IPVLAN)
@@ -537,4 +543,8 @@ CHECKS: dict[str, Callable[[AuditContext], Iterator[Finding]]] = {
     "NS010": ns010_ambiguous_name,
     "NS011": ns011_unused_network,
     "NS012": ns012_surprising_subnet,
+    "NS013": ns013_mesh_port_on_idle_nodes,
+    "NS014": ns014_dnsrr_clients_cache,
+    "NS015": ns015_mesh_hides_client_address,
+    "NS016": ns016_replicas_on_one_node,
 }

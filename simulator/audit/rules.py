@@ -87,6 +87,33 @@ RULES: tuple[Rule, ...] = (
          "those addresses: the host sends that traffic into the bridge. A subnet outside private address "
          "space hides real internet addresses behind the bridge.",
          "pick a private subnet that overlaps nothing on host {host}, e.g. subnet: {suggestion}"),
+    Rule("NS013", "mesh-port-on-idle-nodes", "Routing-mesh port open on nodes that run no task", "medium",
+         "A port published in ingress mode is open on every node of the swarm: a node that runs no task of the "
+         "service accepts the connection and forwards it over the ingress overlay to a task elsewhere. Firewall "
+         "rules, load-balancer pools and documentation that list only the nodes running the service miss the "
+         "others, and every node carries the service's traffic.",
+         "if only the nodes that run {service} should answer, publish in host mode (ports: [{{target: {target}, "
+         "published: {port}, mode: host}}]) and point the load balancer at {nodes}; else list every node as "
+         "serving {port}"),
+    Rule("NS014", "dnsrr-client-caching", "DNS round-robin service whose clients may keep one address", "low",
+         "In dnsrr mode the service name resolves to every task's address and nothing balances the "
+         "connections: a client that resolves once (a connection pool, a proxy that resolves at start, a JVM "
+         "caching DNS) sends all its traffic to one task, and keeps dialling an address that is gone after the "
+         "task is rescheduled.",
+         "make {service}'s clients resolve per connection (e.g. nginx resolver 127.0.0.11 valid=10s, a short "
+         "JVM networkaddress.cache.ttl), or use endpoint_mode: vip on nodes with IPVS"),
+    Rule("NS015", "mesh-hides-client-address", "Service behind the routing mesh never sees the client's address", "low",
+         "The routing mesh source-NATs every connection in the node's ingress sandbox: the task sees an "
+         "address of the ingress network as the client. Access logs, rate limits and address allow-lists in "
+         "the service see the mesh, not the user.",
+         "publish {port} in host mode (ports: [{{target: {target}, published: {port}, mode: host}}]) where "
+         "{service} needs the client's address, or put a proxy in front that passes it on (PROXY protocol, "
+         "X-Forwarded-For)"),
+    Rule("NS016", "replicas-on-one-node", "Every replica of a service on one node", "medium",
+         "Replicas exist to survive the loss of a node; when every task of a service runs on the same node, "
+         "that node's failure or drain takes the whole service down.",
+         "let {service} spread: loosen its placement constraints so that other nodes are eligible, or add "
+         "placement: {{max_replicas_per_node: 1}}"),
 )
 
 BY_ID = {r.id: r for r in RULES}

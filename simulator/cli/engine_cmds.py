@@ -157,6 +157,7 @@ def verify(
         netsim verify designs/frontend-backend.yaml --dockerd /opt/moby-29/dockerd --runtime /opt/runc/runc
     """
     from ..analysis.reachability import reach_of
+    from ..engine.topology import build_world
     from ..verify.intent_check import judge_intent, render_verdicts
     from ..verify.junit import render_junit
     from ..verify.report import render_json, render_text
@@ -187,7 +188,8 @@ def verify(
                                 image_source=_engine() if probe_image is not None else None)
         else:
             result = run_verify(model, _engine(), opts, progress, world=loaded.world)
-    verdicts = judge_intent(intent, reach_of(loaded.world(result.engine_version)), result) if intent.expectations else []
+    world = build_world(result.placed, result.engine_version) if result.placed else loaded.world(result.engine_version)
+    verdicts = judge_intent(intent, reach_of(world), result) if intent.expectations else []  # as the tasks ran
     if format is Format.json:
         data = render_json(result)
         data["kernel"] = kernel_json(model)

@@ -50,7 +50,8 @@ def scope_for(engine, design=None, project: str | None = None, all_: bool = Fals
                  "name it with --project", 2)
         if design.name in found["netsim"]:
             return Scope("netsim", design.name)
-        return Scope("names", names=tuple(c.engine_name for c in design.containers))
+        return Scope("names", names=tuple(c.engine_name for c in design.containers if c.task_of is None)
+                     + tuple(s.name for s in design.services))
     projects = sorted(("compose", p) for p in found["compose"]) + sorted(("netsim", p) for p in found["netsim"])
     if len(projects) == 1:
         return Scope(*projects[0])
@@ -70,7 +71,7 @@ def import_(
     force: bool = typer.Option(False, "--force", help="Overwrite an existing output file."),
     name: str | None = typer.Option(None, "--name", help="The design's name (default: the project's)."),
 ) -> None:
-    """Read the running engine into a netsim design (networks, containers, ports, listeners).
+    """Read the running engine into a netsim design (networks, containers, ports, listeners, swarm services).
 
     Examples:
 
@@ -95,8 +96,11 @@ def import_(
         typer.echo(f"note: {note}", err=True)
     write_output(output, text, force, announce=False)
     if not is_stdout(output):
-        typer.echo(f"wrote {output}: {len(imported.design.networks)} network(s), "
-                   f"{len(imported.design.containers)} container(s)", err=True)
+        d = imported.design
+        tasks = sum(1 for c in d.containers if c.task_of is not None)
+        services = f", {len(d.services)} swarm service(s) with {tasks} running task(s)" if d.services else ""
+        typer.echo(f"wrote {output}: {len(d.networks)} network(s), {len(d.containers) - tasks} container(s){services}",
+                   err=True)
 
 
 @app.command()

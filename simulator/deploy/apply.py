@@ -329,10 +329,10 @@ def _create_services(plan: Plan, engine: Engine, progress: Progress, engines: di
         deadline = time.monotonic() + SERVICE_WAIT_S
         while True:
             running = [t for t in engine.service_tasks(spec.key) if t[2] == "running"]  # (slot, id, state, node)
-            if len(running) >= spec.replicas:
+            if len(running) >= spec.replicas - spec.pending:  # the pending ones stay pending, as the design says
                 break
             if time.monotonic() > deadline:
-                raise EngineError(f"service {spec.key}: {len(running)} of {spec.replicas} task(s) running after "
+                raise EngineError(f"service {spec.key}: {len(running)} of {spec.replicas - spec.pending} task(s) running after "
                                   f"{SERVICE_WAIT_S:.0f} s")
             time.sleep(0.5)
         progress.advance()
@@ -476,7 +476,7 @@ def _start_in_order(plan: Plan, engine: Engine, dep: Deployment, progress: Progr
     def start(key: str, waits: list[str]) -> None:
         for w in waits:
             futures[w].result()
-        dep.engine_of(specs[key].host, engine).start(dep.container_ids[key])
+        start_when_known(dep.engine_of(specs[key].host, engine), dep.container_ids[key])
         progress.advance()
 
     with ThreadPoolExecutor(PARALLEL) as pool:
@@ -485,6 +485,25 @@ def _start_in_order(plan: Plan, engine: Engine, dep: Deployment, progress: Progr
         errors = [exc for f in futures.values() if (exc := f.exception()) is not None]
     if errors:
         raise errors[0]
+
+
+NETWORK_SETTLE_S = 10.0  # a swarm network just created reaches a daemon's view within a few seconds
+
+
+def start_when_known(engine: Engine, cid: str, settle_s: float = NETWORK_SETTLE_S) -> None:
+    """Start a container; while its daemon does not know a network just created in the swarm yet
+    (seen on 29.7.2 with an attachable overlay on a fresh swarm: "could not find a network matching
+    network mode frontend: network frontend not found"), try again for ``settle_s``."""
+    deadline = time.monotonic() + settle_s
+    while True:
+        try:
+            engine.start(cid)
+            return
+        except EngineError as exc:
+            text = str(exc)
+            if not ("network" in text and "not found" in text) or time.monotonic() >= deadline:
+                raise
+            time.sleep(0.5)
 
 
 def _parallel(tasks: list[Callable[[], None]]) -> None:

@@ -245,6 +245,9 @@ def plan(design: Design, image: str = DEFAULT_PROBE_IMAGE, caps: KernelFeatures 
         if net.driver in (Driver.HOST, Driver.NONE):
             engine_net[net.name] = net.driver.value
             continue
+        if net.ingress:  # the swarm's own: made by swarm init
+            engine_net[net.name] = net.engine_name
+            continue
         missing = _missing_capability(net, caps)
         if missing:
             skipped.add(net.name)
@@ -364,8 +367,6 @@ def _services(design: Design, image, engine_net, labels, skipped, notes, manager
         tasks = design.tasks(svc.name)
         why = next((f"network {n} is not deployed" for n in svc.networks if n in skipped), None)
         pinned = bool(tasks) and all(t.host == manager for t in tasks)
-        if why is None and svc.global_mode:
-            why = "global services are not deployed yet"
         if why is not None:
             skipped.update(t.name for t in tasks)
             notes.append(f"service {svc.name} is not deployed: {why}; its tasks' probes are not compared")
@@ -381,10 +382,18 @@ def _services(design: Design, image, engine_net, labels, skipped, notes, manager
                  if m.host_port is not None] + [(m.host_port, m.container_port, m.protocol.value, "ingress")
                                                 for m in svc.ingress if m.host_port is not None]
         out.append(ServiceSpec(svc.name, image, listener_command(svc.name, listeners, dns_stub=True),
-                               tuple(engine_net.get(n, n) for n in svc.networks), len(tasks), svc.endpoint_mode,
+                               tuple(engine_net.get(n, n) for n in svc.networks), len(tasks) + svc.pending, svc.endpoint_mode,
                                tuple(ports), tuple(sorted(labels.items())),
-                               constraints=constraints))
+                               constraints=constraints, max_replicas=svc.max_replicas_per_node or 0, pending=svc.pending,
+                               global_mode=svc.global_mode,
+                               aliases=tuple(_service_aliases(tasks[0], n) if tasks else () for n in svc.networks)))
     return out
+
+
+def _service_aliases(task, network: str) -> tuple[str, ...]:
+    """A service's aliases on a network: its tasks carry them."""
+    joined = task.attachment(network)
+    return joined.aliases if joined is not None else ()
 
 
 def _multi_host_addressing(design: Design, machine_host: str, engine_net: dict[str, str], skipped: set[str]):

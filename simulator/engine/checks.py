@@ -137,7 +137,7 @@ def _kernel_problems(design: Design) -> list[Issue]:
 
 def _service_problems(design: Design) -> list[Issue]:
     """Swarm services: networks that are not overlays (the engine refuses the service), what needs
-    IPVS on a host whose kernel lacks it, and the routing mesh where it would work (not modelled)."""
+    IPVS on a host whose kernel lacks it."""
     out = []
     for svc in design.services:
         where = ("services", svc.name)
@@ -146,8 +146,8 @@ def _service_problems(design: Design) -> list[Issue]:
                 out.append(Issue((*where, "networks", network),
                                  f"network {network} is not an overlay: the engine refuses the service (\"network "
                                  f"{network} is not eligible for docker services\"); use a network with driver: overlay"))
-        nodes = sorted({t.host for t in design.tasks(svc.name)} | {h.name for h in design.hosts if svc.ingress})
-        no_ipvs = [n for n in nodes if design.has_host(n) and not design.host(n).kernel.ipvs]
+        clients = sorted({c.host for c in design.containers if any(a.network in svc.networks for a in c.attachments)})
+        no_ipvs = [n for n in clients if design.has_host(n) and not design.host(n).kernel.ipvs]
         if svc.endpoint_mode == "vip" and no_ipvs:
             kernel = design.host(no_ipvs[0]).kernel
             out.append(Issue(where, f"service {svc.name} is reached by name through its virtual IP, which needs IPVS "
@@ -157,13 +157,11 @@ def _service_problems(design: Design) -> list[Issue]:
                              severity="warning"))
         if svc.ingress:
             ports = ", ".join(f"{m.host_port or m.container_port}/{m.protocol.value}" for m in svc.ingress)
-            if no_ipvs and len(no_ipvs) == len(design.hosts):
+            bare = [h.name for h in design.hosts if not h.kernel.ipvs]
+            if bare:
+                which = "the nodes' kernel lacks" if len(bare) == len(design.hosts) else f"the kernel of {', '.join(bare)} lacks"
                 out.append(Issue((*where, "ports"), f"ingress-mode port(s) {ports} of service {svc.name} are not "
-                                 "bound: the routing mesh needs IPVS, which the nodes' kernel lacks (the engine logs "
-                                 "\"Could not get ipvs family information from the kernel\"); publish in host mode",
+                                 f"bound where IPVS is missing: the routing mesh needs it, which {which} (the engine "
+                                 "logs \"Could not get ipvs family information from the kernel\"); publish in host mode",
                                  severity="warning"))
-            else:
-                out.append(Issue((*where, "ports"), f"ingress-mode port(s) {ports} of service {svc.name}: the "
-                                 "routing mesh on nodes with IPVS is not modelled yet; publish in host mode, or "
-                                 "declare the nodes' kernel without it (kernel: {ipvs: false})"))
     return out

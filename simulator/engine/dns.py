@@ -70,8 +70,8 @@ class NameTable:
             return None
         design, addressing = self.world.design, self.world.addressing
         net = design.network(network) if design.has_network(network) else None
-        if net is None or net.default_bridge or net.driver in (Driver.HOST, Driver.NONE):
-            return None
+        if net is None or net.default_bridge or net.ingress or net.driver in (Driver.HOST, Driver.NONE):
+            return None  # (the swarm's ingress network carries no names: libnetwork network.go, addSvcRecords)
         table: dict[str, list[tuple[IPv4Address, str]]] | None = None
         for c, att in self._attached().get(network, ()):
             ep = addressing.endpoint(c.name, network)
@@ -84,11 +84,14 @@ class NameTable:
                 table = {}
             for name in names:
                 table.setdefault(name.lower(), []).append((ep.address, c.name))
-        for svc in design.services:  # a vip-mode service's name: its virtual IP on the network
+        for svc in design.services:  # a vip-mode service's name and aliases: its virtual IP on the network
             vip = addressing.vips.get((svc.name, network))
             if vip is not None:
                 table = table if table is not None else {}
-                table[svc.name.lower()] = [(vip, vip_holder(svc.name))]
+                tasks = design.tasks(svc.name)  # a task's aliases are its service's
+                joined = tasks[0].attachment(network) if tasks else None
+                for name in (svc.name, *(joined.aliases if joined is not None else ())):
+                    table[name.lower()] = [(vip, vip_holder(svc.name))]
         return table
 
     def _tables(self) -> dict[str, dict[str, list[tuple[IPv4Address, str]]]]:

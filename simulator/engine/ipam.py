@@ -22,10 +22,9 @@ from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 
 from ..cidr import interface_of
-from ..model import SWARM_DEFAULT_POOL, Container, Design, Driver, Host, ModeKind, Network
+from ..model import INGRESS_SUBNET, SWARM_DEFAULT_POOL, Container, Design, Driver, Host, ModeKind, Network
 
 GWBRIDGE = "docker_gwbridge"
-INGRESS_SUBNET = IPv4Network("10.0.0.0/24")
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +77,7 @@ class Addressing:
     docker0: dict[str, IPv4Network | None] = field(default_factory=dict)  # per host, used or not (None: no pool left)
     problems: list[Issue] = field(default_factory=list)
     vips: dict[tuple[str, str], IPv4Address] = field(default_factory=dict)  # (swarm service, network) -> its virtual IP
+    held: dict[tuple[str, str], tuple[IPv4Address, ...]] = field(default_factory=dict)  # (service, network) -> its pending tasks'
     _by_container: dict[str, list[Endpoint]] = field(default_factory=dict, repr=False, compare=False)
     _indexed: int = field(default=-1, repr=False, compare=False)
 
@@ -334,11 +334,11 @@ def allocate(design: Design) -> Addressing:
                 out.docker0[host.name] = host.daemon.bip.network
             else:
                 out.docker0[host.name] = pools[host.name].next_free(host)
-    swarm = _Blocks([INGRESS_SUBNET])
+    swarm = _Blocks([] if any(n.ingress for n in design.networks) else [INGRESS_SUBNET])
     for net, host_name in local_order:
         host = design.host(host_name)
         _allocate_segment(out, design, net, host_name, pools[host_name], host, swarm=False)
-    overlays = [net for net in design.networks if net.driver is Driver.OVERLAY]
+    overlays = sorted((net for net in design.networks if net.driver is Driver.OVERLAY), key=lambda n: not n.ingress)
     cursor = [int(SWARM_DEFAULT_POOL.base.network_address)]
     for net in overlays:
         _allocate_overlay(out, design, net, swarm, pools, cursor, len(overlays))
@@ -448,6 +448,11 @@ def _allocate_endpoints(out: Addressing, design: Design, gw_hosts: tuple[str, ..
             first = reserved.next_free(None)
             if first is not None:
                 reserved[first] = "the ingress sandbox"
+        if net is not None and net.ingress:  # each node's ingress sandbox, as the nodes join (design order)
+            for h in (h.name for h in design.hosts):
+                sandbox = reserved.next_free(None)
+                if sandbox is not None:
+                    reserved[sandbox] = f"the ingress sandbox of {h}"
 
     def seg_key(network: str, host: str) -> tuple[str, str | None] | None:
         if (network, host) in out.segments:
@@ -457,7 +462,8 @@ def _allocate_endpoints(out: Addressing, design: Design, gw_hosts: tuple[str, ..
         return None
 
     attached = [c for c in design.containers if c.mode.kind is ModeKind.NETWORKS]
-    lb_done: set[tuple[str, str]] = set()
+    # on the ingress network a node's endpoint is its ingress sandbox (above), never a load balancer
+    lb_done: set[tuple[str, str]] = {(n.name, h.name) for n in design.networks if n.ingress for h in design.hosts}
     needs_gwbridge = _gwbridge_need(design)
     # static addresses first (netsim deploys containers with static addresses first)
     for c in attached:
@@ -532,9 +538,10 @@ def _allocate_endpoints(out: Addressing, design: Design, gw_hosts: tuple[str, ..
     # then each swarm service as netsim deploy creates it, waiting for its tasks to run: the manager
     # takes its virtual IP on each network and its tasks' addresses, then each node that runs a
     # task joins the network with its load-balancer endpoint
+    mesh = next((n.name for n in design.networks if n.ingress), None)
     for svc in design.services:
-        if svc.endpoint_mode == "vip":
-            for network in svc.networks:
+        if svc.endpoint_mode == "vip":  # a routing-mesh service has a virtual IP on the ingress network too
+            for network in (*((mesh,) if svc.ingress and mesh else ()), *svc.networks):
                 key = seg_key(network, "")
                 if key is None:
                     continue
@@ -545,6 +552,19 @@ def _allocate_endpoints(out: Addressing, design: Design, gw_hosts: tuple[str, ..
         tasks = [c for c in design.tasks(svc.name) if c.mode.kind is ModeKind.NETWORKS]
         for c in tasks:
             place(c, lb=False)
+        # the manager gives every task its addresses when it creates them, before any is placed: a
+        # task no node takes holds its own too (which of the tasks stay pending is the scheduler's)
+        for network in (tasks[0].networks if tasks else svc.networks) if svc.pending else ():
+            key = seg_key(network, "")
+            if key is None:
+                continue
+            held: list[IPv4Address] = []
+            for _ in range(svc.pending):
+                addr = used[key].next_free(_network_or_none(design, network))
+                if addr is not None:
+                    used[key][addr] = f"a pending task of service {svc.name}"
+                    held.append(addr)
+            out.held[(svc.name, network)] = tuple(held)
         for c in tasks:
             for att in c.attachments:
                 load_balancer(att.network, c.host)

@@ -18,7 +18,7 @@ from ipaddress import IPv4Address
 
 from ..model import Container, Design, Driver, Host, ModeKind, Network, PortMapping
 from .ipam import GWBRIDGE, Addressing, Endpoint, Segment, gwbridge_network
-from .netfilter import Ruleset
+from .netfilter import Ruleset, Table
 from .versions import EngineVersion
 
 
@@ -282,3 +282,20 @@ def published_bindings(design: Design, addressing: Addressing, host: Host, versi
             else:
                 bindings.append(binding)
     return bindings, ignored, ephemeral
+
+
+def ingress_filter(address: IPv4Address, mesh: tuple[PortMapping, ...]) -> Table:
+    """The filter rules the engine puts in a routing-mesh task's namespace for its address on the
+    ingress network: connections in only to the service's published target ports, none out (the
+    reply rule, ``--sport <target> --ctstate ESTABLISHED``, matches no new connection and is left
+    out). Confirmed on 20.10.24 (docs/confirmed-rules.md §17i; moby libnetwork ``service_linux.go``)."""
+    table = Table("filter")
+    for m in mesh:
+        proto = m.protocol.value
+        table.add(f"-A INPUT -d {address}/32 -p {proto} -m {proto} --dport {m.container_port} "
+                  "-m conntrack --ctstate NEW,ESTABLISHED -j ACCEPT")
+    for proto in ("sctp", "udp", "tcp"):
+        table.add(f"-A INPUT -d {address}/32 -p {proto} -j DROP")
+    for proto in ("sctp", "udp", "tcp"):
+        table.add(f"-A OUTPUT -s {address}/32 -p {proto} -j DROP")
+    return table

@@ -13,9 +13,9 @@ from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 from ..cidr import highest_free
 from ..model import Container, Design, Driver, GatewayMode, Host, ModeKind, Network
 from .ipam import GWBRIDGE, Addressing, allocate, gwbridge_network
-from .netfilter import Ruleset
+from .netfilter import Ruleset, Table
 from .ondemand import OnDemand
-from .rules import Binding, build_ruleset, ordered_endpoints, published_bindings
+from .rules import Binding, build_ruleset, ingress_filter, ordered_endpoints, published_bindings
 from .trace import Place
 from .versions import EngineVersion, parse_version
 
@@ -60,6 +60,7 @@ class Namespace:
     ip_forward: bool = False
     has_embedded_dns: bool = False
     gateway_network: str | None = None
+    task_filter: Table | None = None  # a routing-mesh task: the filter rules of its ingress address
     _owned: frozenset | None = field(default=None, repr=False)  # filled on first use, after the build
 
     @property
@@ -314,6 +315,8 @@ class _Builder:
             if net.driver is Driver.OVERLAY:
                 _attach(ns, Interface(ifname, ns.id, ep.interface, seg_key, "overlay", network=net.name))
                 ns.has_embedded_dns = True
+                if net.ingress and c.task_of is not None and (svc := design.service(c.task_of)) is not None:
+                    ns.task_filter = ingress_filter(ep.address, svc.ingress)
             elif net.driver in (Driver.MACVLAN, Driver.IPVLAN):
                 parent = net.parent_interface or host.lan_interface
                 _attach(ns, Interface(ifname, ns.id, ep.interface, seg_key, net.driver.value, network=net.name,

@@ -214,9 +214,19 @@ def _route(w: _Walk, ns: Namespace, dst: IPv4Address):  # -> Route | None (calle
     return w.index.route_table(ns).lookup(int(dst), w.prefer_host)
 
 
+def _task_output(w: _Walk, ns: Namespace, pkt: Packet) -> None:
+    """A routing-mesh task sends from its ingress address: its own filter rules drop it."""
+    if ns.task_filter is not None:
+        v = ns.task_filter.evaluate("OUTPUT", pkt)
+        if v.rule is not None and v.target != "ACCEPT":
+            _verdict_step(w, "filter", "OUTPUT", v)
+            _drop(w, v, "filter", "packet from the task's ingress address")
+
+
 def _originate(w: _Walk, ns: Namespace, dst: IPv4Address, port: int, proto: str) -> None:
     if w.index.owns(ns, dst):
         w.step(RouteStep(RouteOutcome.LOCAL, dst))
+        _task_output(w, ns, Packet(dst, dst, proto, port, None, "lo"))
         if ns.kind == "host":
             local = Packet(dst, dst, proto, port, "lo", dst_local=True, src_local=True)
             # nat OUTPUT sees locally destined packets too: without docker-proxy its jump to DOCKER
@@ -241,6 +251,7 @@ def _originate(w: _Walk, ns: Namespace, dst: IPv4Address, port: int, proto: str)
         w.step(RouteStep(RouteOutcome.GATEWAY, dst, iface.name, route.via, route.dest))
     if ns.kind == "host":
         _host_output(w, ns, Packet(src, dst, proto, port, None, iface.name, src_local=True), iface, next_hop)
+    _task_output(w, ns, Packet(src, dst, proto, port, None, iface.name))
     _transmit(w, ns, iface, next_hop, Packet(src, dst, proto, port))
 
 

@@ -94,8 +94,11 @@ class _Context:
         c = self.design.container(target)
         if c.mode.kind is ModeKind.HOST:
             return {port.port}
-        return {b.host_port for b in self.world.bindings.get(c.host, ())
-                if b.container == target and b.container_port == port.port and b.protocol == port.protocol}
+        svc = self.design.service(c.task_of) if c.task_of is not None else None
+        mesh = {m.host_port for m in (svc.ingress if svc is not None else ())  # the routing mesh, on every node
+                if m.host_port is not None and m.container_port == port.port and m.protocol.value == port.protocol}
+        return mesh | {b.host_port for b in self.world.bindings.get(c.host, ())
+                       if b.container == target and b.container_port == port.port and b.protocol == port.protocol}
 
     def aimed(self, p: Probe, target: str, port: PortSpec) -> bool:
         if p.protocol != port.protocol:

@@ -3,7 +3,9 @@
 The running side is an import (:mod:`.importer`).  Its containers and networks are
 matched to the design's (by key — compose service / compose network key / netsim label —
 then by engine name), renamed into the design's names, and compared field by field,
-grouped by what matters (:data:`CATEGORIES`).  The consequence is
+grouped by what matters (:data:`CATEGORIES`).  Swarm services are compared as services
+(tasks running, mode, endpoint mode, ports, networks, constraints); where the scheduler put a
+task is reported, not drift, and the design's model takes the running placement.  The consequence is
 :func:`simulator.diff.diff_results` of the two reachability matrices: which answers
 differ because of the drift.  Pure: no I/O.
 """
@@ -17,14 +19,16 @@ from ipaddress import IPv4Address, IPv4Interface
 
 from ..diff import DesignDiff, diff_results
 from ..diff import render_text as render_diff_text
-from ..model import Container, Design, ModeKind, Network, NetworkMode, namespace_owners
+from ..model import Container, Design, Driver, ModeKind, Network, NetworkMode, SwarmService, namespace_owners
 from ..render.junit import Case
 from ..render.junit import render_junit as junit_text
 from .importer import Imported
 
 ANY = IPv4Address("0.0.0.0")
-CATEGORIES = ("container", "network", "attachment", "port", "address", "option", "alias", "mode", "listener")
+CATEGORIES = ("container", "network", "attachment", "port", "address", "option", "alias", "mode", "listener",
+              "service", "placement")
 TITLES = {
+    "service": "swarm services", "placement": "where the swarm's scheduler placed tasks",
     "container": "containers missing or extra", "network": "networks missing or extra",
     "attachment": "containers on the wrong networks", "port": "published ports",
     "address": "addresses", "option": "network options that change behaviour", "alias": "aliases",
@@ -103,6 +107,7 @@ def match(intended: Design, actual: Design) -> tuple[dict[str, str], dict[str, s
         found = next((k for k, a in cfree.items() if k == c.name and (a.service or None) == (c.service or None)), None)
         found = found or next((k for k, a in cfree.items() if a.engine_name == c.engine_name), None)
         found = found or (c.name if c.name in cfree else None)
+        found = found or next((k for k, a in cfree.items() if c.task_of and a.task_of == c.task_of), None)
         found = found or next((k for k, a in cfree.items() if c.service and a.service == c.service), None)
         if found:
             ctrs[c.name] = found
@@ -184,6 +189,44 @@ def on_this_engine(intended: Design, running: Design, addresses: Mapping[tuple[s
     return replace(intended, hosts=hosts, networks=tuple(networks), containers=tuple(containers))
 
 
+def placed_as_running(intended: Design, running: Design) -> Design:
+    """The design with each task on the host the swarm's scheduler put it (``running`` is in the
+    design's names and hosts): the scheduler's choice is no drift, so the model of the design
+    answers for the placement that runs."""
+    where = {c.name: c.host for c in running.containers if c.task_of is not None}
+    if not any(c.task_of and where.get(c.name, c.host) != c.host for c in intended.containers):
+        return intended
+    return replace(intended, containers=tuple(replace(c, host=where[c.name]) if c.task_of and c.name in where else c
+                                              for c in intended.containers))
+
+
+def host_map(intended: Design, actual: Design) -> dict[str, str]:
+    """Running host (swarm node) -> design host: the same name; else this engine's node (the
+    import's first host) is the design's first manager; the others by role and labels, then
+    in order."""
+    free = [h.name for h in intended.hosts]
+    out: dict[str, str] = {}
+    for h in actual.hosts:
+        if h.name in free:
+            out[h.name] = h.name
+            free.remove(h.name)
+    rest = [h for h in actual.hosts if h.name not in out]
+    if rest and rest[0] is actual.hosts[0] and free:
+        first = next((n for n in free if intended.host(n).role == "manager"), free[0])
+        out[rest[0].name] = first
+        free.remove(first)
+        rest = rest[1:]
+    for h in list(rest):
+        same = next((n for n in free if (intended.host(n).role, intended.host(n).labels) == (h.role, h.labels)), None)
+        if same is not None:
+            out[h.name] = same
+            free.remove(same)
+            rest.remove(h)
+    for h, n in zip(rest, free, strict=False):
+        out[h.name] = n
+    return out
+
+
 def translate(intended: Design, actual: Design, ctrs: dict[str, str], nets: dict[str, str]) -> Design:
     """The running design in the design's names, on the design's hosts (LAN, kernel),
     with the daemon options the engine shows."""
@@ -206,21 +249,30 @@ def translate(intended: Design, actual: Design, ctrs: dict[str, str], nets: dict
     hosts = tuple(replace(h, daemon=replace(h.daemon, icc=actual.hosts[0].daemon.icc,
                                             ip_masq=actual.hosts[0].daemon.ip_masq))
                   for h in intended.hosts) if intended.hosts else actual.hosts
+    nodes = host_map(intended, actual) if intended.hosts else {}
     containers = []
     for c in actual.containers:
         mode = c.mode
         if mode.kind is ModeKind.CONTAINER:
             mode = NetworkMode(ModeKind.CONTAINER, cname(mode.target or ""))
         atts = tuple(replace(a, network=nname(a.network)) for a in c.attachments)
-        containers.append(replace(c, name=cname(c.name), host=host.name, mode=mode, attachments=atts))
+        on = nodes.get(c.host, host.name) if c.task_of else host.name
+        containers.append(replace(c, name=cname(c.name), host=on, mode=mode, attachments=atts))
     containers = _share_listeners(intended, containers)
-    networks = [replace(n, name=nname(n.name), hosts=(host.name,)) for n in actual.networks]
+    everywhere = tuple(h.name for h in hosts)
+    networks = [replace(n, name=nname(n.name), hosts=everywhere if n.driver is Driver.OVERLAY else (host.name,))
+                for n in actual.networks]
+    services = tuple(replace(s, networks=tuple(nname(n) for n in s.networks),
+                             constraints=tuple((w, op, nodes.get(v, v) if w == "node.hostname" else v)
+                                               for w, op, v in s.constraints))
+                     for s in actual.services)
     # the design's order, so the model hands out dynamic addresses the same way for both
     corder = {c.name: i for i, c in enumerate(intended.containers)}
     norder = {n.name: i for i, n in enumerate(intended.networks)}
     containers.sort(key=lambda c: (corder.get(c.name, len(corder)), c.name))
     networks.sort(key=lambda n: (norder.get(n.name, len(norder)), n.name))
-    return Design(intended.name, hosts, tuple(networks), tuple(containers), source="<engine>", kind=intended.kind)
+    return Design(intended.name, hosts, tuple(networks), tuple(containers), source="<engine>", kind=intended.kind,
+                  services=services)
 
 
 def _share_listeners(intended: Design, containers: list[Container]) -> list[Container]:
@@ -315,6 +367,7 @@ def _compare_network(n: Network, r: Network) -> list[DriftItem]:
         check("mode", n.mode, r.mode, n.mode is not None)
     if n.driver.value == "overlay":
         check("encrypted", n.encrypted, r.encrypted)
+        check("attachable", n.attachable, r.attachable)
     return items
 
 
@@ -338,11 +391,14 @@ def compare_designs(intended: Design, running: Design,
     for c in intended.containers:
         r = rc.get(c.name)
         if r is None:
-            items.append(DriftItem("container", f"container {c.name}", "missing", expected=c.engine_name))
+            if c.task_of is None:  # a task: its service's count says it
+                items.append(DriftItem("container", f"container {c.name}", "missing", expected=c.engine_name))
             continue
         if str(c.mode) != str(r.mode):
             items.append(DriftItem("mode", f"{c.name} network mode", "changed", str(c.mode), str(r.mode)))
         want, have = set(c.networks), set(r.networks)
+        if c.task_of is not None:  # a task's networks and ports are its service's (compared there)
+            want = have = want & have
         for net in sorted(want - have):
             pinned = c.attachments[c.networks.index(net)].ipv4_address
             items.append(DriftItem("attachment", f"{c.name} on {net}", "removed",
@@ -372,7 +428,7 @@ def compare_designs(intended: Design, running: Design,
                 if subnet is not None and got_ip not in subnet:
                     items.append(DriftItem("address", f"{c.name} on {net}", "changed", f"an address in {subnet}",
                                            str(got_ip)))
-        if c.mode.kind is ModeKind.NETWORKS and r.mode.kind is ModeKind.NETWORKS:
+        if c.mode.kind is ModeKind.NETWORKS and r.mode.kind is ModeKind.NETWORKS and c.task_of is None:
             items += _compare_ports(intended, running, c, r)
         wl = {f"{x.port}/{x.protocol.value}" for x in c.listeners}
         hl = {f"{x.port}/{x.protocol.value}" for x in r.listeners}
@@ -382,7 +438,7 @@ def compare_designs(intended: Design, running: Design,
         for x in sorted(hl - wl, key=lambda s: (int(s.split("/")[0]), s)):
             items.append(DriftItem("listener", f"{c.name} {x}", "added", actual="listening"))
     for c in running.containers:
-        if not intended.has_container(c.name):
+        if not intended.has_container(c.name) and c.task_of is None:
             where = [f"{n} at {addresses[(c.name, n)].ip}" for n in c.networks if (c.name, n) in addresses]
             items.append(DriftItem("container", f"container {c.name}", "extra",
                                    actual=c.engine_name + (f" on {', '.join(where)}" if where else "")))
@@ -391,8 +447,76 @@ def compare_designs(intended: Design, running: Design,
         shown = getattr(running.hosts[0].daemon, what) if running.hosts else True
         if wanted != shown:
             items.append(DriftItem("option", f"daemon {what}", "changed", str(wanted), str(shown)))
+    items += compare_services(intended, running)
     order = {c: i for i, c in enumerate(CATEGORIES)}
     return sorted(items, key=lambda i: (order.get(i.category, 99), i.subject, i.kind, i.expected or "", i.actual or ""))
+
+
+def _service_ports(design: Design, s: SwarmService) -> dict[tuple[int | None, int, str], str]:
+    """(published port, target port, protocol) -> its publish mode (``host`` | ``ingress``)."""
+    tasks = design.tasks(s.name)
+    out = {(p.host_port, p.container_port, p.protocol.value): "host" for p in (tasks[0].ports if tasks else ())}
+    out.update({(p.host_port, p.container_port, p.protocol.value): "ingress" for p in s.ingress})
+    return out
+
+
+def compare_services(intended: Design, running: Design) -> list[DriftItem]:
+    """Swarm services missing or extra; per service: tasks running, pending (info), mode,
+    endpoint mode, published ports, networks, constraints, max_replicas_per_node (when the
+    design states it); tasks the scheduler placed elsewhere than the model (info)."""
+    items: list[DriftItem] = []
+    have = {s.name: s for s in running.services}
+    for s in intended.services:
+        r = have.get(s.name)
+        subject = f"service {s.name}"
+        if r is None:
+            items.append(DriftItem("service", subject, "missing", expected=f"{len(intended.tasks(s.name))} task(s)"))
+            continue
+        mine, theirs = intended.tasks(s.name), running.tasks(r.name)
+
+        def check(what: str, want, got, severity: str = "drift", subject: str = subject) -> None:
+            if want != got:
+                items.append(DriftItem("service", f"{subject} {what}", "changed", str(want), str(got), severity))
+
+        check("mode", "global" if s.global_mode else "replicated", "global" if r.global_mode else "replicated")
+        check("tasks running", len(mine), len(theirs))
+        check("tasks pending", s.pending, r.pending, "info")  # they run nowhere: no answer depends on them
+        check("endpoint_mode", s.endpoint_mode, r.endpoint_mode)
+        for net in sorted(set(s.networks) - set(r.networks)):
+            items.append(DriftItem("service", f"{subject} on {net}", "removed", expected=f"attached to {net}"))
+        for net in sorted(set(r.networks) - set(s.networks)):
+            items.append(DriftItem("service", f"{subject} on {net}", "added", actual=f"attached to {net}"))
+        want_ports, got_ports = _service_ports(intended, s), _service_ports(running, r)
+        for (published, target, proto), mode in sorted(want_ports.items(), key=str):
+            hit = next((k for k in got_ports if k[1:] == (target, proto) and published in (None, k[0])), None)
+            where = f"{subject} {target}/{proto}"
+            shown = f"{mode} {published or '(ephemeral)'}->{target}/{proto}"
+            if hit is None:
+                items.append(DriftItem("service", where, "removed", expected=f"published {shown}"))
+                continue
+            got = got_ports.pop(hit)
+            if got != mode:
+                items.append(DriftItem("service", where, "changed", f"published {shown}",
+                                       f"published {got} {hit[0]}->{target}/{proto}"))
+        for (published, target, proto), mode in sorted(got_ports.items(), key=str):
+            items.append(DriftItem("service", f"{subject} {target}/{proto}", "added",
+                                   actual=f"published {mode} {published}->{target}/{proto}"))
+        check("constraints", sorted(" ".join(c) for c in s.constraints) or "none",
+              sorted(" ".join(c) for c in r.constraints) or "none")
+        if s.max_replicas_per_node is not None:
+            check("max_replicas_per_node", s.max_replicas_per_node, r.max_replicas_per_node)
+        placed = {t.name: t.host for t in theirs}
+        for t in mine:
+            if t.name in placed and placed[t.name] != t.host:
+                items.append(DriftItem("placement", f"task {t.name}", "changed", f"on {t.host} (the model's spread)",
+                                       f"on {placed[t.name]} (the scheduler's choice)", "info"))
+    for r in running.services:
+        if intended.service(r.name) is None:
+            tasks = running.tasks(r.name)
+            nets = ", ".join(r.networks)
+            items.append(DriftItem("service", f"service {r.name}", "extra",
+                                   actual=f"{len(tasks)} task(s)" + (f" on {nets}" if nets else "")))
+    return items
 
 
 def compute_drift(intended: Design, imported: Imported, engine_version: str, scope: str = "",
@@ -408,7 +532,7 @@ def compute_drift(intended: Design, imported: Imported, engine_version: str, sco
     nback = {v: k for k, v in nets.items()}
     addresses = {(cback.get(c, c), nback.get(n, n)): a for (c, n), a in imported.addresses.items()}
     items = compare_designs(intended, running, addresses)
-    here = on_this_engine(intended, running, addresses, imported.design.hosts)
+    here = placed_as_running(on_this_engine(intended, running, addresses, imported.design.hosts), running)
     consequence = _without_address_noise(diff_results(model(here, engine_version), model(running, engine_version)))
     return Drift(intended.name, scope, engine_version, tuple(items), consequence, imported.notes, ctrs)
 

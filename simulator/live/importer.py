@@ -48,6 +48,7 @@ from .snapshot import (
     Snapshot,
     read_snapshot,
 )
+from .swarm_import import SwarmPart, import_swarm, is_task
 
 DEFAULT_HOST = "docker1"
 BRIDGE_OPT = "com.docker.network.bridge."
@@ -72,6 +73,7 @@ class Imported:
     compose_version: str = ""  # com.docker.compose.version of the project's containers
     compose_project: str = ""  # the compose project's name (scope compose)
     provenance: Mapping = field(default_factory=dict)  # what was read from where, what is assumed (x-netsim)
+    virtual_ips: Mapping[tuple[str, str], IPv4Interface] = field(default_factory=dict)  # (service, network) -> VIP
 
     @property
     def compose_v1(self) -> bool:
@@ -152,9 +154,13 @@ def import_snapshot(snap: Snapshot, scope: Scope = EVERY_CONTAINER, name: str | 
     """Map inspect JSON to the model (pure)."""
     notes: list[str] = list(snap.notes)
     by_id = {c["Id"]: c for c in snap.containers}
-    running = [c for c in snap.containers if (c.get("State") or {}).get("Running")]
+    running = [c for c in snap.containers if (c.get("State") or {}).get("Running") and not is_task(c)]
+    tasks_here = {c["Id"]: c for c in snap.containers if (c.get("State") or {}).get("Running") and is_task(c)}
+    if tasks_here and not snap.nodes:
+        notes.append("containers of swarm tasks are left out: this engine is no swarm manager, so their services "
+                     f"cannot be read ({', '.join(sorted(c['Name'].lstrip('/') for c in tasks_here.values()))})")
     for c in snap.containers:
-        if c not in running:
+        if c not in running and not is_task(c):
             notes.append(f"container {c.get('Name', '').lstrip('/')} is {(c.get('State') or {}).get('Status', 'not running')}: "
                          "not part of the import (a stopped container has no network endpoints)")
     per_service: dict[tuple[str, str], int] = {}
@@ -165,14 +171,18 @@ def import_snapshot(snap: Snapshot, scope: Scope = EVERY_CONTAINER, name: str | 
     ckeys = _unique_keys([(c["Id"], _preferred_container_key(c, scope, scaled), c["Name"].lstrip("/")) for c in running])
 
     used = {nname for c in running for nname in ((c.get("NetworkSettings") or {}).get("Networks") or {})}
+    targets = {a.get("Target") for s in snap.services for a in ((s.get("Spec") or {}).get("TaskTemplate") or {}).get("Networks") or []}
+    used |= {n["Name"] for n in snap.networks if n.get("Id") in targets or n.get("Name") in targets}
+    mesh = any(p.get("PublishMode", "ingress") != "host"
+               for s in snap.services for p in (s.get("Endpoint") or {}).get("Ports") or [])
     wanted = []
     for n in snap.networks:
         labels = n.get("Labels") or {}
         mine = ((scope.kind == "compose" and labels.get(COMPOSE_PROJECT) == scope.value)
                 or (scope.kind == "netsim" and labels.get("netsim.design") == scope.value))
-        if n["Name"] in SKIP_NETWORKS or n.get("Driver") in ("host", "null"):
-            continue
-        if n["Name"] in used or mine:
+        if n["Name"] in SKIP_NETWORKS or n.get("Driver") in ("host", "null") or (n.get("Ingress") and not mesh):
+            continue  # the ingress network: only with a service publishing through the routing mesh
+        if n["Name"] in used or mine or n.get("Ingress"):
             if n.get("Driver") not in DRIVERS:
                 notes.append(f"network {n['Name']}: driver {n.get('Driver')} is not modelled; left out with its endpoints")
                 continue
@@ -193,19 +203,38 @@ def import_snapshot(snap: Snapshot, scope: Scope = EVERY_CONTAINER, name: str | 
 
     version = engine_line(snap.engine_version) if snap.engine_version else DEFAULT_ENGINE_VERSION
     host, provenance = _host(snap, daemon, version)
+    hosts: tuple[Host, ...] = (host,)
+    swarm = SwarmPart()
+    if snap.nodes:
+        net_ids = {n["Id"]: nkeys[n["Id"]] for n in wanted}
+        mesh_key = next((nkeys[n["Id"]] for n in wanted if n.get("Ingress")), None)
+        swarm = import_swarm(snap.services, snap.tasks, snap.nodes, snap.node_id, host,
+                             lambda ref: net_ids.get(ref) or key_of_net.get(ref), tasks_here,
+                             lambda c: _listeners(c, c["Name"].lstrip("/"), snap, notes), mesh_key)
+        hosts = swarm.hosts if any(n.get("ID") == snap.node_id for n in snap.nodes) else (host, *swarm.hosts)
+        local = hosts[0].name
+        everywhere = tuple(h.name for h in hosts)
+        containers = [replace(c, host=local) for c in containers] + list(swarm.tasks)
+        networks = [replace(n, hosts=everywhere if n.driver is Driver.OVERLAY else (local,)) for n in networks]
+        notes += swarm.notes
+        provenance = {**provenance, "swarm": dict(swarm.provenance)}
     title = design_name(name or (scope.value if scope.kind in ("compose", "netsim") else "live"))
-    design = Design(title, (host,), tuple(networks), tuple(containers), source="<engine>", kind=DesignKind.NETSIM)
-    addresses, bindings = {}, {}
+    design = Design(title, hosts, tuple(networks), tuple(containers), source="<engine>", kind=DesignKind.NETSIM,
+                    services=swarm.services)
+    addresses, bindings = dict(swarm.addresses), {}
+    task_keys = {cid: key for key, cid in swarm.ids.items() if cid in tasks_here}
+    for c in running + [tasks_here[cid] for cid in sorted(task_keys)]:
+        for spec, bound in ((c.get("NetworkSettings") or {}).get("Ports") or {}).items():
+            _, _, proto = spec.partition("/")
+            for b in bound or []:
+                if b.get("HostPort") and ":" not in (b.get("HostIp") or ""):
+                    bindings[(b.get("HostIp") or "0.0.0.0", int(b["HostPort"]), proto or "tcp")] = (
+                        task_keys.get(c["Id"]) or ckeys[c["Id"]])
     for c in running:
         for net_name, ep in ((c.get("NetworkSettings") or {}).get("Networks") or {}).items():
             if net_name in key_of_net and (ep or {}).get("IPAddress"):
                 addresses[(ckeys[c["Id"]], key_of_net[net_name])] = IPv4Interface(
                     f"{ep['IPAddress']}/{ep.get('IPPrefixLen') or 32}")
-        for spec, bound in ((c.get("NetworkSettings") or {}).get("Ports") or {}).items():
-            _, _, proto = spec.partition("/")
-            for b in bound or []:
-                if b.get("HostPort") and ":" not in (b.get("HostIp") or ""):
-                    bindings[(b.get("HostIp") or "0.0.0.0", int(b["HostPort"]), proto or "tcp")] = ckeys[c["Id"]]
     static = frozenset((ckeys[c["Id"]], key_of_net[n]) for c in running
                        for n, ep in ((c.get("NetworkSettings") or {}).get("Networks") or {}).items()
                        if n in key_of_net and _ipv4(((ep or {}).get("IPAMConfig") or {}).get("IPv4Address")))
@@ -217,9 +246,9 @@ def import_snapshot(snap: Snapshot, scope: Scope = EVERY_CONTAINER, name: str | 
             if labels.get(COMPOSE_NUMBER, "1") in ("", "1"):
                 compose_names[labels[COMPOSE_SERVICE]] = c["Name"].lstrip("/")
     provenance = {**provenance, **_address_provenance(design, running, key_of_net, ckeys, static)}
-    return Imported(design, tuple(dict.fromkeys(notes)), {ckeys[c["Id"]]: c["Id"] for c in running},
+    return Imported(design, tuple(dict.fromkeys(notes)), {**{ckeys[c["Id"]]: c["Id"] for c in running}, **swarm.ids},
                     {nkeys[n["Id"]]: n["Id"] for n in wanted}, addresses, bindings, static, compose_names,
-                    compose_version, scope.value if scope.kind == "compose" else "", provenance)
+                    compose_version, scope.value if scope.kind == "compose" else "", provenance, swarm.virtual_ips)
 
 
 def _address_provenance(design: Design, running: list[dict], key_of_net: dict, ckeys: dict, static) -> dict:
@@ -339,7 +368,8 @@ def _network(n: dict, key: str) -> Network:
         return Network("bridge", Driver.BRIDGE, docker_name="bridge", hosts=(DEFAULT_HOST,), default_bridge=True)
     cfg = _first_v4_config(n)
     labels = n.get("Labels") or {}
-    kw: dict = {"docker_name": n["Name"], "hosts": (DEFAULT_HOST,), "internal": bool(n.get("Internal"))}
+    kw: dict = {"docker_name": n["Name"], "hosts": (DEFAULT_HOST,), "internal": bool(n.get("Internal")),
+                "ingress": bool(n.get("Ingress"))}
     if cfg.get("Subnet"):
         kw["subnet"] = IPv4Network(cfg["Subnet"], strict=False)
     if gw := _ipv4(cfg.get("Gateway")):

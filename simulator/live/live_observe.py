@@ -72,6 +72,7 @@ from ..verify.observe import (
     EXEC_ATTEMPTS,
     PACKAGE_ROOT,
     Observation,
+    addresses_to_dial,
     any_answered,
     exec_dials,
     exec_prepare,
@@ -391,10 +392,8 @@ def _observe_source(ctx: LiveContext, engine: Engine, source: str, items, helper
             obs = Observation(p.key, None, "skipped", detail=f"unknown probe kind via {p.via!r}")
         if obs is None and p.protocol not in ("tcp", "udp"):
             obs = Observation(p.key, addr, "unsupported", detail=f"{p.protocol} is not probed")
-        # a name with several records answers when any does: each address is dialled (verify's rule)
-        addrs = [addr] if addr is not None else []
-        if obs is None and p.via == "dns" and getattr(p, "balanced_by", None) and len(names.get(p.name, ())) > 1:
-            addrs = list(names[p.name])
+        # a probe several may answer is dialled as verify dials it
+        addrs = addresses_to_dial(p, addr, names.get(p.name, ()) if p.via == "dns" else ()) if addr is not None else []
         if obs is None:
             assert addr is not None  # every probe without an observation yet has an address
             try:

@@ -13,6 +13,10 @@ engine (DOCKER_HOST) never reads this machine's processes.  When a namespace hol
 than one container (host mode, ``container:X``), a socket is attributed to the container
 whose processes hold it (``/proc/<pid>/fd`` of its process tree).  Without /proc access,
 ``Config.ExposedPorts`` is the fallback (and the import says so).
+
+On a swarm manager the snapshot also holds the scope's swarm services, their tasks and the
+swarm's nodes as the API lists them; the task containers running on this engine are inspected
+like the others (their sockets are the services' listeners).
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv6Address
 from pathlib import Path
 
-from ..adapters.engine import Engine, EngineObject
+from ..adapters.engine import Engine, EngineObject, SwarmInventory
 from ..adapters.host_facts import read_host_facts
 from ..errors import EngineError
 
@@ -34,6 +38,7 @@ COMPOSE_NETWORK = "com.docker.compose.network"
 COMPOSE_NUMBER = "com.docker.compose.container-number"
 COMPOSE_ONEOFF = "com.docker.compose.oneoff"
 COMPOSE_VERSION = "com.docker.compose.version"  # 1.x: docker-compose v1 (``proj_web_1``), 2.x: v2 (``proj-web-1``)
+STACK_NAMESPACE = "com.docker.stack.namespace"  # docker stack deploy: the stack a service belongs to
 
 TCP_LISTEN = "0A"
 UDP_UNCONNECTED = "07"
@@ -80,19 +85,26 @@ class Snapshot:
     sockets: Mapping[str, tuple[Socket, ...]] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
     host: Mapping = field(default_factory=dict)  # adapters.host_facts.read_host_facts (empty: not read)
+    services: tuple[dict, ...] = ()  # the scope's swarm services (a manager's GET /services)
+    tasks: tuple[dict, ...] = ()  # their tasks (GET /tasks), every state
+    nodes: tuple[dict, ...] = ()  # the swarm's nodes (GET /nodes)
+    node_id: str = ""  # this engine's node in the swarm ("" when it is in none)
 
     def to_json(self) -> dict:
         """A recording (tests/data/live/*.json) that :func:`from_json` reads back."""
+        swarm = {"services": list(self.services), "tasks": list(self.tasks), "nodes": list(self.nodes),
+                 "node_id": self.node_id} if self.nodes else {}
         return {"engine_version": self.engine_version, "containers": list(self.containers),
                 "networks": list(self.networks),
                 "sockets": {k: [s.to_json() for s in v] for k, v in sorted(self.sockets.items())},
-                "notes": list(self.notes), "host": dict(self.host)}
+                "notes": list(self.notes), "host": dict(self.host), **swarm}
 
     @classmethod
     def from_json(cls, data: dict) -> Snapshot:
         return cls(data.get("engine_version", ""), tuple(data.get("containers", ())), tuple(data.get("networks", ())),
                    {k: tuple(Socket(*s) for s in v) for k, v in (data.get("sockets") or {}).items()},
-                   tuple(data.get("notes", ())), dict(data.get("host") or {}))
+                   tuple(data.get("notes", ())), dict(data.get("host") or {}), tuple(data.get("services", ())),
+                   tuple(data.get("tasks", ())), tuple(data.get("nodes", ())), data.get("node_id", ""))
 
 
 # --- /proc -----------------------------------------------------------------------------
@@ -295,12 +307,43 @@ def _of_scope(labels: Mapping[str, str], scope: Scope) -> bool:
             or (scope.kind == "netsim" and labels.get("netsim.design") == scope.value))
 
 
+def service_of_scope(service: dict, scope: Scope) -> bool:
+    """Is a swarm service (``GET /services`` item) part of the scope? A stack's (compose scope), a
+    deployment's (netsim), a named one (names: the service or one of its tasks, ``<service>.<slot>``)."""
+    spec = service.get("Spec") or {}
+    labels, name = spec.get("Labels") or {}, spec.get("Name") or ""
+    if scope.kind == "compose":
+        return labels.get(STACK_NAMESPACE) == scope.value
+    if scope.kind == "netsim":
+        return labels.get("netsim.design") == scope.value
+    if scope.kind == "names":
+        return any(n == name or n.startswith(f"{name}.") for n in scope.names)
+    return True
+
+
+def read_swarm(engine: Engine, scope: Scope, notes: list[str]) -> tuple[SwarmInventory, str]:
+    """The scope's services with their tasks, and every node; this engine's node id."""
+    try:
+        found = engine.swarm_inventory()
+        node = engine.swarm_node_id() if found.nodes else ""
+    except EngineError as exc:
+        notes.append(f"swarm services not read: {exc}")
+        return SwarmInventory(), ""
+    services = tuple(s for s in found.services if service_of_scope(s, scope))
+    ids = {s.get("ID") for s in services}
+    return SwarmInventory(services, tuple(t for t in found.tasks if t.get("ServiceID") in ids), found.nodes), node
+
+
 def read_snapshot(engine: Engine, scope: Scope, proc: Path = Path("/proc"), host: bool = True) -> Snapshot:
-    """Inspect the scope's containers (and the containers whose namespace they join) and
-    every network; read their listening sockets and (``host``) the engine's machine."""
+    """Inspect the scope's containers (and the containers whose namespace they join), its swarm
+    services' tasks on this engine and every network; read their listening sockets and
+    (``host``) the engine's machine."""
     notes: list[str] = []
     containers: dict[str, dict] = {}
+    swarm, node = read_swarm(engine, scope, notes)
     todo = [o.id for o in select_containers(engine, scope)]
+    todo += [cid for t in swarm.tasks if t.get("NodeID") == node and t.get("DesiredState") == "running"
+             and (cid := ((t.get("Status") or {}).get("ContainerStatus") or {}).get("ContainerID"))]
     while todo:
         cid = todo.pop(0)
         if any(k.startswith(cid) or v.get("Name", "").lstrip("/") == cid for k, v in containers.items()):
@@ -341,4 +384,4 @@ def read_snapshot(engine: Engine, scope: Scope, proc: Path = Path("/proc"), host
         notes.append(f"listening ports could not be read from /proc ({exc}); ExposedPorts used instead")
     return Snapshot(engine.version(), tuple(sorted(listed, key=lambda c: c.get("Name", ""))),
                     tuple(sorted(networks, key=lambda n: n.get("Name", ""))), sockets, tuple(notes),
-                    read_host_facts(engine) if host else {})
+                    read_host_facts(engine) if host else {}, swarm.services, swarm.tasks, swarm.nodes, node)

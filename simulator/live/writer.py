@@ -3,7 +3,10 @@
 Pure and deterministic: keys in a fixed order, networks and containers sorted by key.
 What the netsim format cannot say directly is written as its equivalent: a compose
 service name (a DNS name on every user-defined network) becomes an alias on each of
-them; the default bridge is joined as ``bridge`` and never declared.
+them; the default bridge is joined as ``bridge`` and never declared.  Swarm services are
+written under ``services:`` (their tasks are not containers of the file: the loader makes
+them again); what a YAML design cannot pin (a task's address, a virtual IP) is left to the
+``x-netsim`` block.
 """
 
 from __future__ import annotations
@@ -12,7 +15,17 @@ from ipaddress import IPv4Address
 
 import yaml
 
-from ..model import DEFAULT_ADDRESS_POOLS, DEFAULT_ENGINE_VERSION, Container, DaemonOptions, Design, Driver, ModeKind, Network
+from ..model import (
+    DEFAULT_ADDRESS_POOLS,
+    DEFAULT_ENGINE_VERSION,
+    Container,
+    DaemonOptions,
+    Design,
+    Driver,
+    ModeKind,
+    Network,
+    SwarmService,
+)
 
 ANY = IPv4Address("0.0.0.0")
 
@@ -101,10 +114,47 @@ def _container(c: Container, design: Design) -> dict:
     if c.ports:
         out["ports"] = [_port(p) for p in c.ports]
     if c.listeners:
-        out["listens"] = [lst.port if lst.protocol.value == "tcp" else f"{lst.port}/{lst.protocol.value}"
-                          for lst in c.listeners]
+        out["listens"] = _listens(c.listeners)
     if c.labels:
         out["labels"] = dict(c.labels)
+    return out
+
+
+def _listens(listeners) -> list:
+    return [lst.port if lst.protocol.value == "tcp" else f"{lst.port}/{lst.protocol.value}" for lst in listeners]
+
+
+def _service(s: SwarmService, design: Design) -> dict:
+    """A swarm service as the ``services:`` section declares it (long port syntax with its mode)."""
+    tasks = design.tasks(s.name)
+    out: dict = {}
+    if s.global_mode:
+        out["mode"] = "global"
+    else:
+        out["replicas"] = len(tasks) + s.pending
+    if s.endpoint_mode != "vip":
+        out["endpoint_mode"] = s.endpoint_mode
+    aliases = {a.network: list(a.aliases) for a in (tasks[0].attachments if tasks else ())}
+    if any(aliases.values()):
+        out["networks"] = {n: ({"aliases": aliases[n]} if aliases.get(n) else None) for n in s.networks}
+    else:
+        out["networks"] = list(s.networks)
+    listens = sorted({x for t in tasks for x in t.listeners}, key=lambda x: (x.port, x.protocol.value))
+    if listens:
+        out["listens"] = _listens(listens)
+    ports = [(p, "host") for p in (tasks[0].ports if tasks else ())] + [(p, "ingress") for p in s.ingress]
+    if ports:
+        out["ports"] = [{"target": p.container_port, **({"published": p.host_port} if p.host_port else {}),
+                         "protocol": p.protocol.value, "mode": mode} for p, mode in ports]
+    placement: dict = {}
+    if s.constraints:
+        placement["constraints"] = [f"{what} {op} {value}" for what, op, value in s.constraints]
+    if s.max_replicas_per_node:
+        placement["max_replicas_per_node"] = s.max_replicas_per_node
+    if placement:
+        out["placement"] = placement
+    if tasks and tasks[0].labels:
+        out["labels"] = dict(tasks[0].labels)
     return out
 
 
@@ -129,12 +179,20 @@ def design_to_data(design: Design) -> dict:
             spec["daemon"] = daemon
         if h.routes:
             spec["routes"] = [str(r) for r in h.routes]
+        if design.services or h.role != "manager":
+            spec["role"] = h.role
+        if h.labels:
+            spec["labels"] = dict(h.labels)
         hosts[h.name] = spec
     data["hosts"] = hosts
-    nets = {n.name: _network(n) or None for n in sorted(design.networks, key=lambda n: n.name) if not n.default_bridge}
+    nets = {n.name: _network(n) or None for n in sorted(design.networks, key=lambda n: n.name)
+            if not n.default_bridge and not n.ingress}  # the swarm's ingress: the loader adds it
     if nets:
         data["networks"] = nets
-    data["containers"] = {c.name: _container(c, design) or None for c in sorted(design.containers, key=lambda c: c.name)}
+    data["containers"] = {c.name: _container(c, design) or None
+                          for c in sorted(design.containers, key=lambda c: c.name) if c.task_of is None}
+    if design.services:
+        data["services"] = {s.name: _service(s, design) for s in sorted(design.services, key=lambda s: s.name)}
     return data
 
 

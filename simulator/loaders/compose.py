@@ -218,13 +218,16 @@ def _networks(report: Report, smap: SourceMap, value: object, project: str) -> d
             report.error(src, f'"{shown(key)}" is not a valid network name: use letters, digits, ".", "_" and "-", '
                          f"at most {MAX_KEY} characters", key=True)
         smap.fields(src, src, spec)
-        net = _network(report, smap, key, spec, project)
+        net = read_network(report, smap, key, spec, project)
         if net is not None:
             out[key] = net
     return out
 
 
-def _network(report: Report, smap: SourceMap, key: str, spec: dict, project: str) -> Network | None:
+def read_network(report: Report, smap: SourceMap, key: str, spec: dict, project: str,
+                 default_driver: str = "bridge") -> Network | None:
+    """One top-level network of a compose file, named ``<project>_<key>`` on the engine (None: not one
+    to join); its driver is ``default_driver`` unless it names one (``docker stack deploy``: overlay)."""
     src = ("networks", key)
     docker_name = f"{project}_{key}"
     if "name" in spec:
@@ -250,7 +253,7 @@ def _network(report: Report, smap: SourceMap, key: str, spec: dict, project: str
             return None
         return Network(key, Driver.BRIDGE, docker_name=docker_name, hosts=(DEFAULT_HOST,), external=True,
                        default_bridge=docker_name == "bridge", labels=to_labels(report, (*src, "labels"), spec.get("labels"), lists=True))
-    driver_text = spec.get("driver", "bridge")
+    driver_text = spec.get("driver", default_driver)
     if driver_text not in DRIVERS:
         hint = did_you_mean(driver_text, DRIVERS)
         extra = "; use network_mode: on the service" if driver_text in ("host", "none") else ""
@@ -483,7 +486,7 @@ def _service(report, smap, svc, spec, project, firsts, by_container, replicas) -
     mode, raw_mode = NetworkMode(), spec.get("network_mode")
     if raw_mode is not None:
         mode = _mode(report, (*src, "network_mode"), raw_mode, svc, firsts, by_container)
-    attachments = _attachments(report, smap, src, model, spec.get("networks"))
+    attachments = service_attachments(report, smap, src, model, spec.get("networks"))
     if raw_mode == "bridge":
         if "networks" in spec:
             report.error((*src, "network_mode"), f"service {svc} declares mutually exclusive `network_mode` and "
@@ -532,7 +535,7 @@ def _mode(report, path, raw, svc, firsts, by_container) -> NetworkMode:
     return NetworkMode()
 
 
-def _attachments(report: Report, smap: SourceMap, src: tuple, model: tuple, value: object) -> list[Attachment]:
+def service_attachments(report: Report, smap: SourceMap, src: tuple, model: tuple, value: object) -> list[Attachment]:
     """Service networks in compose's connection order: priority (high first), then name."""
     if value is None:
         return []

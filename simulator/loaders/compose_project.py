@@ -419,7 +419,7 @@ class _Project:
         """Another compose file of this project (extends: file), read and interpolated once."""
         found = self._trees.get(path)
         if found is None:
-            doc = _read_file(path)
+            doc = read_compose_file(path)
             self.prepare(doc)
             found = self._trees[path] = _located(doc, (), doc.data)
         return found
@@ -479,7 +479,7 @@ class _Project:
             other_path = os.path.abspath(os.path.join(_directory(ext.doc.source), str(target_file.value)))
             if not os.path.isfile(other_path):
                 self.problem(target_file, f'extends.file "{shown(target_file.value)}": no such file (looked for '
-                             f"{shown(_shown_path(other_path), 200)})")
+                             f"{shown(shown_path(other_path), 200)})")
                 return None
             other_root, where = self.tree(other_path), shown(target_file.value)
         others = _services_of(other_root) or {}
@@ -528,7 +528,7 @@ class _Project:
                 return
             path = os.path.abspath(os.path.join(here, p.value))
             if not os.path.isfile(path):
-                self.problem(p, f'include "{shown(p.value)}": no such file (looked for {shown(_shown_path(path), 200)})')
+                self.problem(p, f'include "{shown(p.value)}": no such file (looked for {shown(shown_path(path), 200)})')
                 return
             if path in self.chain:
                 self.problem(p, f'include "{shown(p.value)}" includes a file that includes it (a cycle)')
@@ -549,7 +549,7 @@ class _Project:
                 return
             defaults.update(read_env_file(env_path, self.env, self.problems))
         sub = _Project({**defaults, **self.env}, directory, self.problems, self.tags, (*self.chain, *files))
-        included = sub.files([_read_file(path) for path in files])
+        included = sub.files([read_compose_file(path) for path in files])
         services = included.value.get("services") if isinstance(included.value, dict) else None
         if services is not None and isinstance(services.value, dict):  # builds start from the included project's directory
             services.value.update({name: _rebased(node, directory, self.directory) for name, node in services.value.items()})
@@ -615,18 +615,18 @@ def _rebased(node: _L, from_dir: str, project_dir: str) -> _L:
 _files_read: contextvars.ContextVar[list[int] | None] = contextvars.ContextVar("netsim_files_read", default=None)
 
 
-def _read_file(path: str) -> Doc:
+def read_compose_file(path: str) -> Doc:
     """A compose file of the project; past :data:`MAX_FILES` files a DesignLoadError (each can be 10 MB)."""
     count = _files_read.get()
     if count is not None:
         count[0] += 1
         if count[0] > MAX_FILES:
             raise DesignLoadError([Problem(f"the project reads more than {MAX_FILES} compose files (include, extends, "
-                                           "--file); netsim stops there", "", Location(_shown_path(path), 1, 1))])
-    return read_yaml(read_bytes(path, "compose file"), _shown_path(path))
+                                           "--file); netsim stops there", "", Location(shown_path(path), 1, 1))])
+    return read_yaml(read_bytes(path, "compose file"), shown_path(path))
 
 
-def _shown_path(path: str) -> str:
+def shown_path(path: str) -> str:
     """A file's name as messages show it: relative to the working directory when inside it."""
     rel = os.path.relpath(path)
     return path if rel.startswith("..") else rel
@@ -651,7 +651,7 @@ def _environment(options: ProjectOptions, directory: str, problems: list[Problem
         paths = [dotenv] if options.read_dotenv and os.path.isfile(dotenv) else []
     values: dict[str, str] = {}
     for path in paths:
-        values.update(read_env_file(_shown_path(os.path.abspath(path)), {**values, **process}, problems))
+        values.update(read_env_file(shown_path(os.path.abspath(path)), {**values, **process}, problems))
     return {**values, **process}
 
 
@@ -701,7 +701,7 @@ def _assemble(doc: Doc, options: ProjectOptions) -> Doc:
         project.prepare(doc)
         out = doc
     else:
-        docs = [doc] + [_read_file(path) for path in extra]
+        docs = [doc] + [read_compose_file(path) for path in extra]
         root = project.files(docs)
         out = Doc(None, doc.source)
         out.data = _flatten(root, out, ())
@@ -768,4 +768,4 @@ def _profiles(doc: Doc, active: frozenset[str], problems: list[Problem]) -> None
 
 
 __all__ = ["DEFAULT_FILES", "FILE_ONLY", "OVERRIDE_FILES", "ProjectOptions", "assemble",
-           "interpolate", "override_file", "read_env_file"]
+           "interpolate", "override_file", "read_compose_file", "read_env_file", "shown_path"]

@@ -33,7 +33,8 @@ from .ports import PortBudget, merge_listeners, parse_listens, parse_ports
 from .replicas import MAX_REPLICAS, replicas_of
 from .schema_check import certainly_valid
 from .schema_errors import fast_validator, report_schema_error
-from .swarm import swarm_services
+from .stack import stack_services
+from .swarm import Nodes, swarm_services, with_ingress
 from .yamlsource import (
     MAX_IFNAME,
     Doc,
@@ -129,6 +130,17 @@ class SourceMap:
             if k in locations:
                 locations[new] = locations[k]
 
+    def mark_as(self, model: tuple, other: tuple) -> None:
+        """Mark ``model`` where the model path ``other`` is marked (a stack's network renamed)."""
+        if other in self.paths.sources:
+            self.paths.sources[model] = self.paths.sources[other]
+            self.locations[model] = self.locations[other]
+
+    def merge(self, other: SourceMap) -> None:
+        """Keep every path ``other`` (the source map of another file: a stack's compose file) marked."""
+        self.locations.update((k, v) for k, v in other.locations.items() if k)
+        self.paths.sources.update(other.paths.sources)
+
     def fields(self, model: tuple, source: tuple, spec: dict) -> None:
         """:meth:`mark` for each key of ``spec``."""
         values, locations, sources = self.doc.values, self.locations, self.paths.sources
@@ -173,7 +185,12 @@ def load(doc: Doc) -> tuple[Design | None, Report, SourceMap]:
     hosts = _hosts(report, smap, data.get("hosts"), version or DEFAULT_ENGINE_VERSION)
     unplaced = _networks(report, smap, data.get("networks"))
     containers = _containers(report, smap, data.get("containers"), hosts)
-    services, tasks = swarm_services(report, smap, data.get("services"), hosts)
+    nodes = Nodes(hosts)
+    services, tasks = swarm_services(report, smap, data.get("services"), nodes)
+    stacked = stack_services(report, smap, data.get("stacks"), nodes, unplaced)
+    unplaced += stacked.networks
+    services += stacked.services
+    unplaced, tasks = with_ingress(report, services, unplaced, tasks + stacked.tasks)
     containers += tasks
     networks = _place_networks(report, unplaced, containers, hosts)
     check_scale(report, hosts, networks, containers)

@@ -464,7 +464,7 @@ def check_placement(ctx: Context) -> Iterator[Problem]:
                 span = ", ".join(n.hosts) or "no host"
                 yield ctx.error(at, f'network "{n.name}" does not exist on host {c.host} (it is on {span}); '
                                 f"add {c.host} to the network's hosts")
-            if n.driver is Driver.OVERLAY and not n.attachable and c.mode.kind is ModeKind.NETWORKS:
+            if n.driver is Driver.OVERLAY and not n.attachable and c.mode.kind is ModeKind.NETWORKS and c.task_of is None:
                 yield ctx.error(at, f'only attachable overlays accept standalone containers; set attachable: true '
                                 f'on network "{n.name}"')
 

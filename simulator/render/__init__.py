@@ -1,5 +1,6 @@
 """Renderers: pure functions from results to text (DOT, Mermaid, HTML, JUnit, SARIF, tables,
-listener origins), sorted and deterministic.  Writing files and running ``dot`` belong to the CLI.
+listener origins; swarm services as the diagram and the report show them), sorted and deterministic.
+Writing files and running ``dot`` belong to the CLI.
 """
 
-__all__ = ["diagram", "jsontext", "junit", "listeners", "mermaid", "plain", "report", "sarif", "tables", "text"]
+__all__ = ["diagram", "jsontext", "junit", "listeners", "mermaid", "plain", "report", "sarif", "services", "tables", "text"]

@@ -36,6 +36,7 @@ from ..engine.topology import EXTERNAL, World
 from ..engine.trace import Place, Trace
 from ..model import Design, Driver, ModeKind
 from .listeners import ORIGIN_TEXT, learnt_elsewhere, listens_text
+from .services import ServiceView, ingress_lines, ingress_network, service_views
 from .text import printable
 
 TIERS = ("lan", "host", "internal")
@@ -51,11 +52,13 @@ NET_STYLE = {  # kind -> (fill, border)
     "macvlan": ("#fff8e1", "#f9a825"),
     "ipvlan": ("#fff8e1", "#f9a825"),
     "overlay": ("#e0f7fa", "#00838f"),
+    "ingress": ("#ede7f6", "#4527a0"),
 }
 PATH_COLOR = "#d81b60"
 FONT = "Helvetica"
 
 
+SERVICES_DRAWN = 12  # swarm services in the diagram's table, at most (the report lists every one)
 GROUP_ABOVE = 80  # containers drawn; above it identical containers are grouped unless group=False
 OVERVIEW_ABOVE = 150  # boxes after grouping; above it the scene is an overview (hosts as tables of classes)
 
@@ -116,7 +119,7 @@ class Box:
 class Edge:
     a: str
     b: str
-    kind: str  # peer | lan | gateway | internal | attach | parent | vxlan | hostns
+    kind: str  # peer | lan | gateway | internal | attach | parent | vxlan | hostns | task | mesh
     port: str = ""  # the row of ``b`` the edge ends at (a container's address on that network)
 
 
@@ -128,6 +131,7 @@ class HostNode:
     lan: str  # "eth0 192.168.1.10/24"
     networks: tuple[NetNode, ...]
     boxes: tuple[Box, ...]
+    mesh: tuple[str, ...] = ()  # routing-mesh ports open on this node's addresses ("8080 → 80/tcp → web")
 
 
 @dataclass(frozen=True)
@@ -140,6 +144,17 @@ class PathView:
     verdict: str
     delivered: bool
     others: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ServiceCard:
+    """A swarm service, drawn once: its lines (mode, endpoint, placement, ports) and the boxes of its
+    tasks (``task`` edges join them)."""
+
+    id: str  # "svc/<name>"
+    name: str
+    title: str
+    lines: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -156,6 +171,9 @@ class Scene:
     grouped: str = ""  # the legend's line when identical containers share a box ("" when every box is drawn)
     overview: bool = False  # too many boxes even grouped: each host drawn as one table of networks and classes
     listener_origins: tuple[str, ...] = ()  # the legend's lines: listeners learnt elsewhere than the file
+    services: tuple[ServiceCard, ...] = ()  # swarm services, at most SERVICES_DRAWN
+    services_left_out: int = 0  # swarm services not drawn (above SERVICES_DRAWN)
+    ingress: NetNode | None = None  # the routing mesh's network, when a service publishes in ingress mode
 
 
 # --- the scene --------------------------------------------------------------------------
@@ -207,6 +225,8 @@ def build_scene(design: Design, engine_version: str | None = None, options: Diag
 
     overlays: dict[str, NetNode] = {}
     host_nodes, owner_of = [], {}
+    views = [v for v in service_views(design, world) if focus is None or focus in v.networks]
+    mesh = _mesh_by_node(views)
     for h in hosts:
         nic = f"nic/{h.name}"
         edges.append(Edge(f"lan/{h.lan_address.network}", nic, "lan"))
@@ -227,14 +247,45 @@ def build_scene(design: Design, engine_version: str | None = None, options: Diag
             owner_of.update({m: box.id for m in box.members})
             edges.extend(_box_edges(box, nic))
         title = f"host {h.name} · engine {world.version}"
-        host_nodes.append(HostNode(h.name, nic, title, f"{h.lan_interface} {h.lan_address}", tuple(nets), tuple(boxes)))
+        host_nodes.append(HostNode(h.name, nic, title, f"{h.lan_interface} {h.lan_address}", tuple(nets), tuple(boxes),
+                                   tuple(mesh.get(h.name, ()))))
     if overview:  # the containers are rows of their host's table
         owner_of = {m: f"nic/{box.host}" for boxes in per_host.values() for box in boxes for m in box.members}
+    cards = tuple(_card(v) for v in views[:SERVICES_DRAWN])
+    if not overview:  # each drawn service joined to the boxes of its tasks
+        edges.extend(Edge(card.id, owner_of[t.name], "task") for card in cards for t in design.tasks(card.name)
+                     if t.name in owner_of)
+    ingress = None
+    if any(v.ingress for v in views):  # the ingress overlay, drawn with the ports it publishes on which nodes
+        name = ingress_network(design)
+        ingress = NetNode(f"net/{name}", name, "ingress", None, f"⇄ overlay {name} · routing mesh",
+                          tuple(ingress_lines(design, world, views)))
+        overlays.pop(ingress.id, None)
+        meshed = {f"nic/{h.name}" for h in hosts if h.name in mesh}
+        edges = [e for e in edges if not (e.b == ingress.id and e.kind == "vxlan" and e.a in meshed)]
+        edges.extend(Edge(ingress.id, nic, "mesh") for nic in sorted(meshed))
     peer = _peer_label(world)
     title = f"{design.name} — engine {world.version}" + (f" — network {focus}" if focus else "")
     return Scene(title, tuple(sorted(lans.items())), peer, router, tuple(host_nodes),
                  tuple(overlays[k] for k in sorted(overlays)), tuple(_dedupe(edges)), None, owner_of, grouped, overview,
-                 listener_origins=tuple(ORIGIN_TEXT[o] for o in learnt_elsewhere(design)))
+                 listener_origins=tuple(ORIGIN_TEXT[o] for o in learnt_elsewhere(design)),
+                 services=cards, services_left_out=len(views) - len(cards), ingress=ingress)
+
+
+def _card(view: ServiceView) -> ServiceCard:
+    """A service's card: its name, mode and endpoint mode in the title; the rest as lines."""
+    return ServiceCard(f"svc/{view.name}", view.name, f"⚙ {view.name} · {view.mode_text} · {view.endpoint_mode}",
+                       tuple(view.lines()[1:]))
+
+
+def _mesh_by_node(views: list[ServiceView]) -> dict[str, list[str]]:
+    """Node -> the routing-mesh ports open on its addresses, as its namespace lists them."""
+    out: dict[str, list[str]] = {}
+    for v in views:
+        for m in v.ingress:
+            for node in m.open_on:
+                out.setdefault(node, []).append(f"{m.text} → {v.name} (routing mesh)")
+    return out
 
 
 def _network_on(design: Design, world: World, network: str, host: str) -> bool:
@@ -250,7 +301,7 @@ def with_path(scene: Scene, label: str, traces: list[tuple[str, Trace]]) -> Scen
     import networkx as nx  # only a diagram with a path pays for it (a third of a second)
 
     graph = nx.Graph()
-    graph.add_edges_from((e.a, e.b) for e in scene.edges)
+    graph.add_edges_from((e.a, e.b) for e in scene.edges if e.kind != "task")  # a service is no hop
     first_label, trace = traces[0]
     nodes: list[str] = []
     for hop in trace.hops:
@@ -444,7 +495,7 @@ def _box(design: Design, world: World, c, members: tuple[str, ...], hidden: set[
             notes.append(f"default route via {gateway}")
     notes.extend(f"shares {c.name}'s namespace: {m}" for m in members[1:])
     if c.task_of:
-        notes.append(_service_note(design, world, c.task_of))
+        notes.append(f"a task of swarm service {c.task_of}")
     published = tuple(p for m in members for p in facts.published.get(m, ()))
     if len(members) > 1:
         published = tuple(sorted(published, key=lambda p: (int(p.host_port), p.protocol, p.bind)))
@@ -456,18 +507,6 @@ def _box(design: Design, world: World, c, members: tuple[str, ...], hidden: set[
     home = (first or addresses)[0][0] if addresses else f"nic/{c.host}"
     return Box(f"ctr/{c.name}", c.host, title, members, mode, tuple(addresses), _listens(design, members), published,
                tuple(notes), tier, home)
-
-
-def _service_note(design: Design, world: World, name: str) -> str:
-    """How a swarm task's service is reached: its virtual IPs (and whether IPVS answers them on
-    the nodes that run its tasks), or DNS round robin."""
-    svc = design.service(name)
-    vips = [f"{vip} on {net}" for (s, net), vip in world.addressing.vips.items() if s == name]
-    if svc is None or not vips:
-        return f"swarm service {name}: dnsrr (the name resolves to every task)"
-    nodes = {t.host for t in design.tasks(name)}
-    ipvs = all(design.host(h).kernel.ipvs for h in nodes if design.has_host(h))
-    return f"swarm service {name}: virtual IP {', '.join(vips)}" + ("" if ipvs else " (no IPVS: answers nobody)")
 
 
 def _listens(design: Design, members: tuple[str, ...]) -> str:
@@ -719,13 +758,18 @@ def render_dot(scene: Scene) -> str:
         if scene.router:
             top.node(dot_id("router"), _simple_label(scene.router, "#fafafa", "#424242", "router" in on_path))
         rows_only = not scene.overview and sum(len(h.boxes) for h in scene.hosts) > OTHER_EDGES_UP_TO
-        top.node("legend", _legend(scene.grouped, scene.overview, rows_only, origins=scene.listener_origins))
+        top.node("legend", _legend(scene.grouped, scene.overview, rows_only, origins=scene.listener_origins,
+                                   services=bool(scene.services), ingress=scene.ingress is not None))
+        if scene.services:
+            top.node(SERVICES_NODE, _services_label(scene))
     with g.subgraph(name="lans") as lans:
         lans.attr(rank="same")
         for lan_id, label in scene.lans:
             lans.node(dot_id(lan_id), _simple_label(label, "#eceff1", "#37474f", lan_id in on_path, shape="═"))
         for net in () if scene.overview else scene.overlays:  # the overview lists them in each host
             lans.node(dot_id(net.id), _net_label(net, net.id in on_path))
+        if scene.ingress is not None:
+            lans.node(dot_id(scene.ingress.id), _net_label(scene.ingress, False))
     if scene.overview:
         _draw_overview(g, scene, on_path, on_edges)
     else:
@@ -762,14 +806,18 @@ def _draw_detail(g, scene: Scene, on_path: set[str], on_edges: set[frozenset]) -
                     homes.update({b.id: group.key for b in group.boxes})
                     _draw_group(g, sub, host, number, group, wrap.rows, offset, on_path)
                 offset += 2 + max(min(wrap.rows, blocks[i].count) for i in part)
+    ports = {card.id: f"s{i}" for i, card in enumerate(scene.services)}
     for e in scene.edges:
         highlighted = frozenset((e.a, e.b)) in on_edges
         attrs = _edge_attrs(e.kind, highlighted)
+        if e.kind == "task":  # from the service's row of the services table
+            g.edge(f"{SERVICES_NODE}:{ports[e.a]}:w", dot_id(e.b), constraint="false", **attrs)
+            continue
         if e.kind == "attach" and (homes.get(e.b) == e.a or not others):
             if not highlighted:
                 continue  # the box sits in that network's group, or its rows name its other networks
             attrs["constraint"] = "false"
-        elif e.kind in ("attach", "hostns", "vxlan", "gateway", "internal", "parent"):
+        elif e.kind in ("attach", "hostns", "vxlan", "gateway", "internal", "parent", "mesh"):
             attrs["constraint"] = "false"  # the shelves place them (invisible edges with their lengths)
         head = f"{dot_id(e.b)}:{e.port}:w" if e.port else dot_id(e.b)
         g.edge(dot_id(e.a), head, **attrs)
@@ -913,6 +961,8 @@ def _edge_attrs(kind: str, highlighted: bool) -> dict[str, str]:
         "parent": {"color": "#f9a825", "penwidth": "2"},
         "vxlan": {"color": "#00838f", "penwidth": "3", "style": "dashed"},
         "hostns": {"color": "#37474f", "style": "bold"},
+        "task": {"color": "#6d4c41", "style": "dotted", "penwidth": "1.5"},
+        "mesh": {"color": NET_STYLE["ingress"][1], "penwidth": "3", "style": "dashed"},
     }[kind]
     if highlighted:
         attrs = {**attrs, "color": PATH_COLOR, "penwidth": "4"}
@@ -936,7 +986,31 @@ def _simple_label(text: str, fill: str, border: str, highlighted: bool, shape: s
 def _nic_label(host: HostNode, highlighted: bool) -> str:
     rows = [f'<TR><TD BGCOLOR="#cfd8dc"><B>▣ {escape(host.name)} host namespace</B></TD></TR>',
             f'<TR><TD BGCOLOR="#eceff1">{escape(host.lan)}</TD></TR>']
+    rows.extend(f'<TR><TD BGCOLOR="#eceff1" ALIGN="LEFT"><FONT COLOR="{TIER_LINE["lan"]}"><B>⚠ {escape(m)}</B></FONT></TD></TR>'
+                for m in host.mesh)
     return _table(rows, "#263238", highlighted)
+
+
+SERVICES_NODE = "services"  # the DOT node of the swarm services' table
+SERVICE_FILL, SERVICE_LINE = "#efebe9", "#6d4c41"
+
+
+def _services_label(scene: Scene) -> str:
+    """The swarm services as one table: a block per service (its title row is the port its dotted
+    lines to its tasks leave from), lines wrapped; a ``⚠`` line (a port the LAN reaches) in red."""
+    rows = [f'<TR><TD BGCOLOR="{SERVICE_LINE}" ALIGN="LEFT"><FONT COLOR="white"><B>swarm services</B></FONT></TD></TR>']
+    for i, card in enumerate(scene.services):
+        rows.append(f'<TR><TD PORT="s{i}" BGCOLOR="{SERVICE_FILL}" ALIGN="LEFT"><B>{escape(card.title)}</B></TD></TR>')
+        for line in card.lines:
+            text = "".join(f'{escape(x)}<BR ALIGN="LEFT"/>' for x in _wrap(line, 60))
+            if line.startswith("⚠"):
+                text = f'<FONT COLOR="{TIER_LINE["lan"]}">{text}</FONT>'
+            rows.append(f'<TR><TD ALIGN="LEFT">{text}</TD></TR>')
+    if scene.services_left_out:
+        rows.append(f'<TR><TD ALIGN="LEFT"><I>… and {scene.services_left_out} more service(s): netsim report '
+                    'lists every one</I></TD></TR>')
+    return ('<<TABLE BORDER="1" CELLBORDER="0" CELLSPACING="0" CELLPADDING="2" COLOR="' + SERVICE_LINE + '">'
+            + "".join(rows) + "</TABLE>>")
 
 
 def _net_label(net: NetNode, highlighted: bool) -> str:
@@ -966,8 +1040,15 @@ def _box_label(box: Box, highlighted: bool) -> str:
     return _table(rows, line, highlighted, "solid")
 
 
-def _legend(grouped: str = "", overview: bool = False, rows_only: bool = False, origins: tuple[str, ...] = ()) -> str:
+def _legend(grouped: str = "", overview: bool = False, rows_only: bool = False, origins: tuple[str, ...] = (),
+            services: bool = False, ingress: bool = False) -> str:
     rows = ['<TR><TD COLSPAN="2"><B>legend</B></TD></TR>']
+    if services:
+        rows.append(f'<TR><TD><FONT COLOR="{_edge_attrs("task", False)["color"]}"><B>⚙ ┈</B></FONT></TD>'
+                    '<TD ALIGN="LEFT">a swarm service, drawn once; dotted lines lead to its tasks</TD></TR>')
+    if ingress:
+        rows.append(f'<TR><TD BGCOLOR="{NET_STYLE["ingress"][1]}"> </TD><TD ALIGN="LEFT">ingress: the routing mesh '
+                    '(dashed to the nodes whose addresses publish its ports)</TD></TR>')
     if rows_only:
         rows.append('<TR><TD><B>⇆</B></TD><TD ALIGN="LEFT">a container sits in its first network; '
                     'its other networks are rows of its box</TD></TR>')

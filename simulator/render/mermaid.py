@@ -15,11 +15,15 @@ from .diagram import (
     NET_STYLE,
     OTHER_EDGES_UP_TO,
     PATH_COLOR,
+    SERVICE_FILL,
+    SERVICE_LINE,
     TIER_FILL,
     TIER_LINE,
     Box,
+    HostNode,
     NetNode,
     Scene,
+    ServiceCard,
     groups_of,
     title_on,
     wrapping,
@@ -27,7 +31,7 @@ from .diagram import (
 from .text import printable
 
 _LINKS = {"peer": "---", "lan": "===", "gateway": "---", "internal": "-.-", "attach": "---",
-          "parent": "===", "vxlan": "-.-", "hostns": "==="}
+          "parent": "===", "vxlan": "-.-", "hostns": "===", "task": "-.-", "mesh": "-.-"}
 
 
 def render_mermaid(scene: Scene) -> str:
@@ -53,7 +57,7 @@ def render_mermaid(scene: Scene) -> str:
     rows = wrapping(scene).rows if not scene.overview else 1
     for host in scene.hosts:
         lines.append(f'  subgraph {nid("host/" + host.name)}["{_text(host.title)}"]')
-        lines.append(f'    {nid(host.nic)}["<b>{_text(host.name)} host namespace</b><br/>{_text(host.lan)}"]')
+        lines.append(f"    {_nic(nid(host.nic), host)}")
         classes.setdefault("hostns", []).append(nid(host.nic))
         for number, group in enumerate(groups_of(scene, host)):
             key = f"group/{host.name}/{number}"
@@ -81,12 +85,23 @@ def render_mermaid(scene: Scene) -> str:
         for net in scene.overlays:
             lines.append(f"  {_net(nid(net.id), net)}")
             classes.setdefault("net_overlay", []).append(nid(net.id))
+    if scene.ingress is not None:
+        lines.append(f"  {_net(nid(scene.ingress.id), scene.ingress)}")
+        classes.setdefault("net_ingress", []).append(nid(scene.ingress.id))
+    if scene.services:
+        lines.append(f'  subgraph {nid("services")}["swarm services"]')
+        lines.extend(f"    {_service(nid(card.id), card)}" for card in scene.services)
+        if scene.services_left_out:
+            lines.append(f'    {nid("services/more")}["<i>… and {scene.services_left_out} more service(s): '
+                         'netsim report lists every one</i>"]')
+        lines.append("  end")
+        classes.setdefault("service", []).extend(nid(card.id) for card in scene.services)
     on_path = {frozenset(e) for e in scene.path.edges} if scene.path else set()
     others = sum(len(h.boxes) for h in scene.hosts) <= OTHER_EDGES_UP_TO
     highlighted = []
     for e in scene.edges:
         on = frozenset((e.a, e.b)) in on_path
-        if scene.overview and e.kind not in ("peer", "lan"):
+        if scene.overview and e.kind not in ("peer", "lan", "mesh"):
             continue
         if e.kind == "attach" and (homes.get(e.b) == e.a or not others) and not on:
             continue  # the box sits in that network's subgraph, or its rows name its other networks
@@ -101,7 +116,7 @@ def render_mermaid(scene: Scene) -> str:
         lines.append(f"  linkStyle {','.join(highlighted + [str(len(links))])} stroke:{PATH_COLOR},stroke-width:4px")
         lines.append(f"  style {verdict} fill:#fce4ec,stroke:{PATH_COLOR},stroke-width:2px")
         lines.extend(f"  style {nid(n)} stroke:{PATH_COLOR},stroke-width:4px" for n in scene.path.nodes if n in ids)
-    lines.extend(_class_defs())
+    lines.extend(_class_defs(bool(scene.services), scene.ingress is not None))
     lines.extend(f"  class {','.join(members)} {name}" for name, members in sorted(classes.items()))
     return "\n".join(lines) + "\n"
 
@@ -125,6 +140,20 @@ def _overview_node(node: str, scene: Scene, host, group) -> str:
     return f'{node}["{"<br/>".join(rows)}"]'
 
 
+def _nic(node: str, host: HostNode) -> str:
+    """A host's namespace: its name, LAN address and the routing-mesh ports open on it."""
+    rows = [f"<b>{_text(host.name)} host namespace</b>", _text(host.lan)]
+    rows += [f"<b>⚠ {_text(m)}</b>" for m in host.mesh]
+    return f'{node}["{"<br/>".join(rows)}"]'
+
+
+def _service(node: str, card: ServiceCard) -> str:
+    """A swarm service, drawn once: its title, then its lines (a port the LAN reaches in bold)."""
+    rows = [f"<b>{_text(card.title)}</b>"]
+    rows += [f"<b>{_text(line)}</b>" if line.startswith("⚠") else _text(line) for line in card.lines]
+    return f'{node}["{"<br/>".join(rows)}"]'
+
+
 def _net(node: str, net: NetNode) -> str:
     body = "<br/>".join([f"<b>{_text(net.title)}</b>"] + [_text(line) for line in net.lines])
     return f'{node}[["{body}"]]'
@@ -142,12 +171,18 @@ def _box(node: str, box: Box) -> str:
     return f'{node}["{"<br/>".join(rows)}"]'
 
 
-def _class_defs() -> list[str]:
+def _class_defs(services: bool, ingress: bool) -> list[str]:
+    """The class styles: exposure tiers and network kinds (the ingress only when drawn), the swarm
+    services when there are some."""
     out = [f"  classDef tier_{t} fill:{TIER_FILL[t]},stroke:{TIER_LINE[t]},color:#000" for t in TIER_FILL]
     for kind, (fill, border) in NET_STYLE.items():
+        if kind == "ingress" and not ingress:
+            continue
         dash = ",stroke-dasharray:5 3" if kind in ("internal", "default-bridge") else ""
         out.append(f"  classDef net_{kind.replace('-', '_')} fill:{fill},stroke:{border},stroke-width:2px,color:#000{dash}")
     out.append("  classDef hostns fill:#cfd8dc,stroke:#263238,color:#000")
+    if services:
+        out.append(f"  classDef service fill:{SERVICE_FILL},stroke:{SERVICE_LINE},color:#000")
     return out
 
 

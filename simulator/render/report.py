@@ -22,8 +22,10 @@ from ..analysis.exposure import Exposed, Exposure, ExposureGroup, exposure_group
 from ..analysis.paths import PairProbes
 from ..analysis.probes import Probe, Via
 from ..analysis.reachability import Matrix, ProbeGroup, ReachResult, compute_reach, reason_shape
+from ..engine.ipam import GWBRIDGE
 from ..engine.trace import Disposition, Trace
 from ..model import Design
+from .services import service_views
 from .text import printable
 
 GRID_CELLS = 40_000  # source × target classes; above it the matrix is a list of the open cells per source class
@@ -53,6 +55,8 @@ def render_report(design: Design, engine_version: str | None, svg: str, result: 
                                               "or could not lay out this design, when this report was written "
                                               "(netsim said why when it wrote the report).</p>",
         "EXPOSURE": _exposure_html(exposure, None if proofs is None else exposure_groups(result, proofs)),
+        "SERVICES": _services_html(result),
+        "SERVICESNAV": '<a href="#services-h">services</a>' if design.services else "",
         "ADDRESSING": _addressing_html(result),
         "LISTENERS": _listeners_html(result),
         "DATA": script_json(_printable_data(data)),
@@ -429,6 +433,42 @@ def _listeners_html(result: ReachResult) -> str:
         return "<p>No container listens on a port.</p>"
     rows, classes, note = _capped(rows, classes, len(rows), "listeners", "")
     return _table(["container", "listens", "origin (docs/listeners.md)"], rows, classes) + note
+
+
+def _services_html(result: ReachResult) -> str:
+    """The swarm services (a section only when the design has some): the IPVS caveat, a row per service
+    (mode, endpoint mode and virtual IPs, networks, placement, pending tasks, constraints, published
+    ports and the nodes that bind them), then a row per task with its node and addresses."""
+    design, world = result.design, result.world
+    if not design.services:
+        return ""
+    views = service_views(design, world)
+    without = [h.name for h in design.hosts if not design.host(h.name).kernel.ipvs]
+    if without:
+        caveat = (f"Host(s) {escape(', '.join(without))} have no IPVS (<code>CONFIG_IP_VS</code>) in their kernel: there a "
+                  "connection to a service's virtual IP gets no route to host (<code>tasks.&lt;service&gt;</code> and "
+                  "the tasks' addresses answer), and a port published in ingress mode is bound on no address (the "
+                  "engine programs no routing mesh).")
+    else:
+        caveat = ("Every host's kernel has IPVS: a service's virtual IP is balanced over its tasks in the client's "
+                  "namespace, and a port published in ingress mode is open on every node's addresses.")
+    caveat += (" Through the routing mesh a task sees the ingress sandbox's address as the source, not the "
+               "client's. Placement follows the scheduler's spread; the engine may choose other nodes where no "
+               "constraint pins the tasks (docs/modes/swarm-services.md).")
+    rows = [[v.name, v.mode_text, v.endpoint_text, ", ".join(v.networks), "; ".join(v.placement_lines()) or "-",
+             v.pending_text or "-", "; ".join(v.constraints) or "-", "; ".join(v.port_lines()) or "-"]
+            for v in views]
+    rows, _, note = _capped(rows, None, len(rows), "services", "")
+    table = _table(["service", "mode", "endpoint", "networks", "placement", "pending", "constraints",
+                    "published ports"], rows) + note
+    tasks = []
+    for v in views:
+        for t in design.tasks(v.name):
+            eps = sorted(world.addressing.endpoints_of(t.name), key=lambda e: (e.network == GWBRIDGE, e.network))
+            tasks.append([t.name, v.name, t.host, "; ".join(f"{e.network} {e.address}" for e in eps) or "-"])
+    tasks, _, tnote = _capped(tasks, None, len(tasks), "tasks", "netsim addresses DESIGN")
+    return (f'<h2 id="services-h">Services</h2>\n<p class=note>{caveat}</p>\n{table}\n<h3>Tasks</h3>\n'
+            + _table(["task", "service", "node", "addresses"], tasks) + tnote + "\n")
 
 
 def _addressing_html(result: ReachResult) -> str:

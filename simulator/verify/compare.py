@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # observe imports this module (needs_retry)
     from ..analysis.probes import Probe
+    from ..model import Design
     from .observe import Observation
 
 # how each model disposition shows on the wire
@@ -150,6 +151,7 @@ class Comparison:
     notes: tuple[str, ...] = field(default_factory=tuple)
     live: bool = False  # verify --live: a difference is the running environment breaking the design
     causes: Mapping[tuple, tuple[str, ...]] = field(default_factory=dict)  # live: probe key -> drift items (text)
+    placed: Design | None = None  # the design as the swarm's scheduler placed its tasks, when not as modelled
 
     def with_verdict(self, verdict: str) -> tuple[ProbeRow, ...]:
         return tuple(r for r in self.rows if r.verdict == verdict)

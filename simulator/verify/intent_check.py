@@ -47,8 +47,9 @@ def observed_probe(probe: Probe, obs) -> Probe:
         disposition = Disposition.DELIVERED
     else:
         disposition = _OBSERVED_DISPOSITION.get(obs.status, Disposition.DROPPED_FILTER)
+    responders = tuple(obs.responders) if obs.reachable else ()  # a balanced probe: everyone who answered
     return probe._replace(disposition=disposition, responder=obs.responder if obs.reachable else None,
-                          responders=(), reason=f"observed on the engine: {obs.status}", trace=None)
+                          responders=responders, reason=f"observed on the engine: {obs.status}", trace=None)
 
 
 def observed_result(model: ReachResult, comparison: Comparison) -> ReachResult:

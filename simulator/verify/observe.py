@@ -118,6 +118,20 @@ class Facts:
     host_namespaces: dict[str, str] = field(default_factory=dict)  # extra design host -> its netns
     isolated: set[str] = field(default_factory=set)  # extra hosts whose netns has no default route
     extra_subnets: list[IPv4Network] = field(default_factory=list)  # netsim's networks on extra hosts
+    peer_routes: list[tuple[IPv4Network, IPv4Address]] = field(default_factory=list)  # the LAN peer's, multi-host
+    answers: dict[str, str] = field(default_factory=dict)  # a task's answer -> its design name, where they differ
+
+    def named(self, obs: Observation) -> Observation:
+        """``obs`` with its responder as the design names it (:class:`RunningTask`: a task answers
+        with its slot or node id, the design numbers its running tasks or names their node)."""
+        name = self.answers.get(obs.responder or "")
+        return replace(obs, responder=name) if name else obs
+
+    def peer_gateway(self, address: str) -> IPv4Address | None:
+        """The host address the LAN peer sends ``address`` to (its longest matching route), if routed."""
+        ip = IPv4Address(address)
+        found = [(net, via) for net, via in self.peer_routes if ip in net]
+        return max(found, key=lambda nv: nv[0].prefixlen)[1] if found else None
 
     def addresses_of(self, key: str) -> dict[str, IPv4Interface]:
         """Addresses of a container's namespace (a container:X joiner has its owner's)."""
@@ -135,6 +149,8 @@ def network_keys(design: Design, plan: Plan) -> dict[str, str]:
     for n in design.networks:
         if n.default_bridge:
             out[DEFAULT_BRIDGE] = n.name
+        if n.ingress:  # the swarm's routing-mesh network, made by swarm init
+            out[n.engine_name] = n.name
     out.setdefault(DEFAULT_BRIDGE, DEFAULT_BRIDGE)
     out[GWBRIDGE] = GWBRIDGE
     return out
@@ -149,7 +165,8 @@ def gather_facts(design: Design, plan: Plan, engine: Engine, lan_ready: bool,
     containers: dict[str, ContainerFacts] = {}
     gwbridges: dict[str, dict] = {}  # host -> docker_gwbridge's Containers
     endpoint_gateways: dict[str, str] = {}
-    for spec in (*plan.containers, *_task_specs(plan, engines.get(plan.host, engine), {plan.host: engine, **engines})):
+    tasks = running_tasks(plan, engines.get(plan.host, engine), {plan.host: engine, **engines}) if plan.services else []
+    for spec in (*plan.containers, *_task_specs(plan, tasks)):
         on = engines.get(spec.host, engine) if spec.host else engine
         try:
             info = on.inspect_container(spec.name)
@@ -180,7 +197,8 @@ def gather_facts(design: Design, plan: Plan, engine: Engine, lan_ready: bool,
     subnets: dict[str, IPv4Network] = {}
     gateways: dict[str, str] = {}
     for name, key in keys.items():
-        if name != DEFAULT_BRIDGE and name != GWBRIDGE and plan.network_spec(key) is None:
+        swarm_made = design.has_network(key) and design.network(key).ingress  # the routing mesh's: swarm init's
+        if name != DEFAULT_BRIDGE and name != GWBRIDGE and plan.network_spec(key) is None and not swarm_made:
             continue
         configs = None
         for on in [engine] + [e for h, e in engines.items() if e is not engine]:
@@ -210,6 +228,9 @@ def gather_facts(design: Design, plan: Plan, engine: Engine, lan_ready: bool,
         except EngineError:
             continue
         facts.extra_subnets += [IPv4Network(c["Subnet"]) for c in configs if c.get("Subnet") and ":" not in c["Subnet"]]
+    if plan.extra_hosts and lanpeer.namespace_exists(plan.lan.namespace):
+        facts.peer_routes = lanpeer.gateway_routes(plan.lan.namespace)
+    facts.answers = {t.answer: t.name for t in tasks if t.answer != t.name}
     for extra in plan.extra_hosts:
         if lanpeer.namespace_exists(extra.namespace):
             facts.host_namespaces[extra.host] = extra.namespace
@@ -220,17 +241,42 @@ def gather_facts(design: Design, plan: Plan, engine: Engine, lan_ready: bool,
     return facts
 
 
-def _task_specs(plan: Plan, engine: Engine, engines: Mapping[str, Engine]) -> list[ContainerSpec]:
-    """The running task containers of the plan's services, keyed ``<service>.<slot>`` as the model
-    names them (the engine names them ``<service>.<slot>.<task id>``), on the host that runs them."""
+@dataclass(frozen=True, slots=True)
+class RunningTask:
+    """A running task of a deployed service, as the model names it."""
+
+    name: str  # the design's: <service>.<n> (the n-th running task in slot order), global: <service>.<node>
+    answer: str  # what its listener answers (its NAME): <service>.<slot>, global: <service>.<node id>
+    container: str  # the engine's container id
+    host: str  # the design host whose engine runs it ("" when unknown)
+
+
+def running_tasks(plan: Plan, engine: Engine, engines: Mapping[str, Engine]) -> list[RunningTask]:
+    """The running tasks of the plan's services. The model numbers a service's tasks 1..n and
+    leaves its pending ones out; the engine may run other slots (with a task pending, slots 2 and
+    3 of three), so the n-th running task in slot order is the model's ``<service>.<n>``."""
     nodes = task_nodes(engines)
     out = []
     for svc in plan.services:
-        for slot, cid, _, node in engine.service_tasks(svc.key):
+        for n, (slot, cid, _, node) in enumerate(sorted(engine.service_tasks(svc.key)), 1):
             host = nodes.get(node, "")
-            out.append(ContainerSpec(key=f"{svc.key}.{slot}", name=cid, image=svc.image, command=svc.command,
-                                     network_mode=svc.networks[0] if svc.networks else "",
-                                     host="" if host == plan.host else host))
+            if svc.global_mode:
+                out.append(RunningTask(f"{svc.key}.{host or plan.host}", f"{svc.key}.{node}", cid, host))
+            else:
+                out.append(RunningTask(f"{svc.key}.{n}", f"{svc.key}.{slot}", cid, host))
+    return out
+
+
+def _task_specs(plan: Plan, tasks: list[RunningTask]) -> list[ContainerSpec]:
+    """The running task containers as containers of the plan (the engine names them
+    ``<service>.<slot>.<task id>``), on the host that runs them."""
+    by_key = {svc.key: svc for svc in plan.services}
+    out = []
+    for t in tasks:
+        svc = by_key[t.name.rsplit(".", 1)[0]]
+        out.append(ContainerSpec(key=t.name, name=t.container, image=svc.image, command=svc.command,
+                                 network_mode=svc.networks[0] if svc.networks else "",
+                                 host="" if t.host == plan.host else t.host))
     return out
 
 
@@ -248,16 +294,10 @@ def task_nodes(engines: Mapping[str, Engine]) -> dict[str, str]:
 
 
 def placed_tasks(design: Design, plan: Plan, engine: Engine, engines: Mapping[str, Engine]) -> dict[str, str]:
-    """Task (``<service>.<slot>``) -> the design host the swarm's scheduler put it on, for the
+    """Task (``<service>.<n>``) -> the design host the swarm's scheduler put it on, for the
     tasks it put elsewhere than the model."""
-    nodes = task_nodes(engines)
-    moved = {}
-    for svc in plan.services:
-        for slot, _, _, node in engine.service_tasks(svc.key):
-            key, host = f"{svc.key}.{slot}", nodes.get(node)
-            if host and design.has_container(key) and design.container(key).host != host:
-                moved[key] = host
-    return moved
+    return {t.name: t.host for t in running_tasks(plan, engine, engines)
+            if t.host and design.has_container(t.name) and design.container(t.name).host != t.host}
 
 
 def build_guard(facts: Facts, plan: Plan, forbidden: Sequence[IPv4Network] = (),
@@ -488,10 +528,7 @@ def _observe_source(design, plan, source, items, engine, facts, guard, engines=N
         if p.protocol not in ("tcp", "udp"):
             out[p.key] = Observation(p.key, addr, "unsupported", detail=f"{p.protocol} is not probed")
             continue
-        # a name with several records answers when any does: each address is dialled (the client's
-        # pick among them is random per query), and who answered at each is compared with the model
-        addrs = list(prep.names.get(p.name, ())) if p.via == "dns" and getattr(p, "balanced_by", None) else []
-        addrs = addrs if len(addrs) > 1 else [addr]
+        addrs = addresses_to_dial(p, addr, prep.names.get(p.name, ()) if p.via == "dns" else ())
         try:  # an extra host's namespace has no default route: nothing from it can leave
             for a in addrs:
                 guard.check(a, source, host_ns=host_like and not on_extra)
@@ -514,10 +551,23 @@ def _observe_source(design, plan, source, items, engine, facts, guard, engines=N
         raw = _external_dials(plan, dials, timeout_ms)
     seen: dict[tuple, list[Observation]] = {}
     for dial_id, _, p, addr in pending:
-        seen.setdefault(p.key, []).append(_observation(p, addr, raw.get(dial_id)))
+        seen.setdefault(p.key, []).append(facts.named(_observation(p, addr, raw.get(dial_id))))
     for key, found in seen.items():
         out[key] = found[0] if len(found) == 1 else any_answered(found)
     return out
+
+
+def addresses_to_dial(p, addr: str, records: Sequence[str]) -> list[str]:
+    """Where a probe dials, and how often, so that who answers can be compared with the model's
+    ``responders``: a name with several records at each record (the client's pick among them is
+    random per query); a virtual IP or a routing-mesh port (IPVS picks round robin) twice per
+    responder the model expects; anything else once."""
+    balanced = getattr(p, "balanced_by", None)
+    if balanced == "dns" and len(records) > 1:
+        return list(records)
+    if balanced in ("vip", "ingress") and p.responders:
+        return [addr] * (2 * len(p.responders))
+    return [addr]
 
 
 def any_answered(found: list[Observation]) -> Observation:
@@ -541,6 +591,8 @@ def _dial_address(design, plan, source, container, p, facts: Facts, prep: Prepar
         if iface is None:
             return None, Observation(key, None, "no-address",
                                      detail=f"{p.target} has no address on {p.network} in the deployment")
+        if source == "external" and (other := _peer_routes_elsewhere(design, facts, p.target, iface.ip)):
+            return None, Observation(key, None, "skipped", detail=other)
         return str(iface.ip), None
     if p.via == "dns":
         if container is None or host_like:
@@ -569,6 +621,20 @@ def _dial_address(design, plan, source, container, p, facts: Facts, prep: Prepar
             return str(facts.lan_hosts.get(container.host, facts.lan_host).ip), None
         return None, Observation(key, None, "no-address", detail=f"{source} has no default route")
     return None, Observation(key, None, "skipped", detail=f"unknown probe kind via {p.via!r}")
+
+
+def _peer_routes_elsewhere(design: Design, facts: Facts, target: str, address: IPv4Address) -> str | None:
+    """Why the LAN peer cannot dial ``target`` at ``address`` as the model does, if it cannot: the
+    subnet is on several hosts (docker_gwbridge, a default bridge), the peer holds one route for
+    it, through another host, where the model's peer routes each address through its own host."""
+    via = facts.peer_gateway(str(address))
+    host = design.container(target).host if design.has_container(target) else None
+    mine = facts.lan_hosts.get(host or "")
+    if via is None or mine is None or via == mine.ip:
+        return None
+    other = next((h for h, a in facts.lan_hosts.items() if a.ip == via), str(via))
+    return (f"the LAN peer routes {address}'s subnet through host {other} only (one route per prefix, and the "
+            f"subnet is on several hosts); the model's peer routes it through {target}'s host {host}")
 
 
 def _in_host_namespace(design: Design, container) -> bool:

@@ -199,6 +199,8 @@ def render_json(cmp: Comparison) -> dict:
             for a in cmp.addressing
         ],
         "notes": list(cmp.notes),
+        **({"placement": {c.name: c.host for c in cmp.placed.containers if c.task_of is not None}}
+           if cmp.placed is not None else {}),
         **(_live_json(cmp) if cmp.live else {}),
     }
 

@@ -14,7 +14,7 @@ is dialled (a probe from them cannot leave the emulated LAN).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from ipaddress import IPv4Address
@@ -124,7 +124,7 @@ def run_verify(design: Design, engine: Engine | None, opts: VerifyOptions = Veri
             if any(r.verdict == "mismatch" for r in rows):
                 rows = _with_traces(model, rows)
             addressing = _addressing(design, the_plan, facts, model)
-            return Comparison(design.name, version, rows, addressing, tuple(notes))
+            return Comparison(design.name, version, rows, addressing, tuple(notes), placed=design if moved else None)
         finally:
             if not opts.keep:
                 progress.start("cleanup", 1)
@@ -187,6 +187,23 @@ def _with_traces(world: World, rows: tuple[ProbeRow, ...]) -> tuple[ProbeRow, ..
     return tuple(replace(r, probe=traced.get(r.probe.key, r.probe)) if r.verdict == "mismatch" else r for r in rows)
 
 
+def _tasks_in_any_order(design: Design, held: Mapping[tuple[str, str], tuple], expected: dict, observed: dict) -> None:
+    """A service's running tasks on a network got addresses among the model's: which task got which
+    is the manager's choice (it allocates them together, confirmed-rules §17g), and so is which of
+    them stay pending, holding theirs (``held``); each task is expected at the address it got when
+    the service's addresses are the model's (``expected`` is updated)."""
+    groups: dict[tuple[str, str], list[tuple[str, str]]] = {}
+    for c, network in expected:
+        service = design.container(c).task_of if design.has_container(c) else None
+        if service is not None:
+            groups.setdefault((service, network), []).append((c, network))
+    for (service, network), keys in groups.items():
+        allowed = {str(expected.get(k)) for k in keys} | {str(a) for a in held.get((service, network), ())}
+        got = [str(observed.get(k)) for k in keys]
+        if len(set(got)) == len(got) and set(got) <= allowed:
+            expected.update({k: observed.get(k) for k in keys})
+
+
 def _addressing(design: Design, the_plan: Plan, facts: Facts, world: World) -> tuple[AddressRow, ...]:
     """The model's addresses, subnets and default gateways (from the model's ``world``) beside
     the deployment's."""
@@ -201,6 +218,7 @@ def _addressing(design: Design, the_plan: Plan, facts: Facts, world: World) -> t
             exp_addr[(c.name, ep.network)] = ep.address
         for net, iface in (cf.addresses if cf else {}).items():
             obs_addr[(c.name, net)] = iface.ip
+    _tasks_in_any_order(design, addressing.held, exp_addr, obs_addr)
     nets = {n for _, n in exp_addr} | {n for _, n in obs_addr}
     host_of_net: dict[str, str] = {}  # a network's segment is the one on the host of its first deployed member
     for c in own:

@@ -182,3 +182,33 @@ def test_swarm_services_on_two_nodes_are_compared_where_the_scheduler_put_them(e
     vip = next(r for r in cmp.rows if r.probe.source == "client" and r.probe.name == "api")
     assert vip.verdict == "agree" and not vip.probe.reachable
     assert leftovers(engine, design.name) == []
+
+
+def test_the_three_node_swarm_example_matches_the_engines(engine, machine, leftovers):
+    """designs/swarm-three-nodes.yaml on three dockerd nodes (issue 13's acceptance): 0 mismatches,
+    0 address differences (the tasks' ingress addresses included); the virtual IP and the
+    routing-mesh port are predicted unreachable on this kernel (no IPVS) and the engine agrees; the
+    host-mode port answers on the nodes that run a task, the routing mesh on none; the tasks of a
+    routing-mesh service cannot dial from their ingress address (their own filter rules)."""
+    from simulator.cli.common import apply_kernel
+
+    loaded, _ = load_design(ROOT / "designs" / "swarm-three-nodes.yaml")
+    design = apply_kernel(loaded, "local", run_here=True)  # as netsim verify does
+    cmp = run_verify(design, engine, VerifyOptions())
+    assert cmp.mismatches == (), [r.why for r in cmp.mismatches]
+    assert cmp.address_mismatches == (), [(r.kind, r.subject, r.expected, r.observed) for r in cmp.address_mismatches]
+    compared = [r for r in cmp.rows if r.observation is not None and r.observation.compared]
+    vip = [r for r in compared if r.probe.via == "dns" and r.probe.name == "api"]
+    assert vip and all(not r.probe.reachable and r.verdict == "agree" for r in vip)
+    mesh = [r for r in compared if r.probe.source == "external" and r.probe.via == "host" and r.probe.port == 8080]
+    assert {r.probe.host for r in mesh} == {"node-1", "node-2", "node-3"}
+    assert all(not r.probe.reachable and "needs IPVS" in r.probe.reason for r in mesh)
+    host_mode = {r.probe.host: r.probe.reachable for r in compared
+                 if r.probe.source == "external" and r.probe.via == "host" and r.probe.port == 8081}
+    placed = cmp.placed or design
+    assert host_mode == {h.name: any(t.host == h.name for t in placed.tasks("edge")) for h in design.hosts}
+    ingress = [r for r in compared if r.probe.network == "ingress" and r.probe.source.startswith("web.")]
+    assert ingress and all(r.probe.disposition.value == "DROPPED_FILTER" for r in ingress)
+    assert {f"{t}.{n}" for t, n in (("api", 1), ("api", 2), ("api", 3), ("search", 1), ("db", 1))} <= \
+        {r.probe.source for r in compared}
+    assert everything_left(engine, design.name, machine, leftovers) == []

@@ -345,3 +345,31 @@ def test_no_lan_without_root_is_a_note_unless_macvlan_needs_it():
     d = design(extra_networks=(lan,))
     with pytest.raises(DeployRefused, match="macvlan networks need the emulated LAN"):
         apply(plan(d), FakeEngine(), FakeLan(available=False))
+
+
+def test_a_container_waits_for_a_swarm_network_its_daemon_does_not_know_yet():
+    """29.7.2 once refused a container on an attachable overlay created a moment before ("network
+    frontend not found"): the start is tried again for a while; any other error is raised at once."""
+    from simulator.deploy.apply import start_when_known
+    from simulator.errors import EngineError
+
+    class Daemon:
+        def __init__(self, failures: list[str]):
+            self.failures, self.tries = failures, 0
+
+        def start(self, cid: str) -> None:
+            self.tries += 1
+            if self.failures:
+                raise EngineError(self.failures.pop(0))
+
+    slow = Daemon(["could not find a network matching network mode frontend: network frontend not found"] * 2)
+    start_when_known(slow, "c1")  # type: ignore[arg-type]
+    assert slow.tries == 3
+    broken = Daemon(["OCI runtime create failed"])
+    with pytest.raises(EngineError, match="OCI runtime"):
+        start_when_known(broken, "c1")  # type: ignore[arg-type]
+    assert broken.tries == 1
+    never = Daemon(["network frontend not found"] * 100)
+    with pytest.raises(EngineError, match="not found"):
+        start_when_known(never, "c1", settle_s=0.6)  # type: ignore[arg-type]
+    assert 1 < never.tries < 5

@@ -84,6 +84,16 @@ expect:
     - {from: client, name: api}
     - {from: client, name: tasks.api}
 """, {"20.10": {6: "NO_ROUTE"}}),
+    "designs/swarm-three-nodes.yaml": ("""
+expect:
+  allow:
+    - {from: external, to: web, via: host, ports: [80]}
+    - {from: client, to: api, via: dns, ports: [8080]}
+    - {from: agent, to: db, via: ip, ports: [5432]}
+    - {from: web, to: web, via: ip, ports: [80]}
+  deny:
+    - {from: external, to: db}
+""", {"20.10": {4: "needs IPVS"}}),
     "designs/compose-replicas/compose.yaml": ("""
 expect:
   allow:

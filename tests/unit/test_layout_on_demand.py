@@ -141,14 +141,19 @@ def _names_as_listed(world) -> dict:
         for att in c.attachments:
             net = design.network(att.network) if design.has_network(att.network) else None
             ep = world.addressing.endpoint(c.name, att.network)
-            if net is None or net.default_bridge or net.driver in (Driver.HOST, Driver.NONE) or ep is None:
-                continue
+            if net is None or net.default_bridge or net.ingress or net.driver in (Driver.HOST, Driver.NONE) or ep is None:
+                continue  # (the swarm's ingress network carries no names: libnetwork network.go addSvcRecords)
             names = list(c.dns_names(att)) + ([c.hostname] if c.hostname and c.hostname not in c.dns_names(att) else [])
             table = out.setdefault(att.network, {})
             for name in names:
                 table.setdefault(name.lower(), []).append((ep.address, c.name))
     for (service, network), vip in world.addressing.vips.items():  # a vip-mode swarm service: its virtual IP
-        out.setdefault(network, {})[service.lower()] = [(vip, f"vip:{service}")]
+        if design.network(network).ingress:
+            continue
+        tasks = design.tasks(service)  # its name and its aliases (its tasks' aliases) lead there
+        joined = tasks[0].attachment(network) if tasks else None
+        for name in (service, *(joined.aliases if joined is not None else ())):
+            out.setdefault(network, {})[name.lower()] = [(vip, f"vip:{service}")]
     return out
 
 

@@ -98,7 +98,7 @@ def test_class_groups_and_coarse_groups_equal_the_probes(ipvs):
     from test_classes_property import assert_classes_exact
     from test_coarse_groups import assert_coarse_exact
 
-    world = load(design_text(ipvs).encode(), source="s.yaml").world()
+    world = load(design_text(ipvs, MESH).encode(), source="s.yaml").world()
     assert assert_classes_exact(world) > 0 and assert_coarse_exact(world) > 0
 
 
@@ -143,8 +143,53 @@ def test_ipvs_is_a_kernel_feature_the_check_names():
     assert any("virtual IP, which needs IPVS" in m and "node-a" in m for m in said)
     assert any("ingress-mode port(s) 8083/tcp of service mesh_port are not bound" in m for m in said)
     with_ipvs, _ = load_text(design_text(True, "  mesh_port: {networks: [mesh], ports: ['8083:80']}\n"), "s.yaml")
-    refused = [p for p in engine_problems(with_ipvs) if p.severity == "error"]
-    assert refused and "routing mesh on nodes with IPVS is not modelled yet" in refused[0].message
+    assert not any("IPVS" in p.message for p in engine_problems(with_ipvs))
+
+
+MESH = """\
+  web: {replicas: 2, networks: [mesh], listens: [80], ports: ['8083:80'],
+        placement: {constraints: ['node.role == worker']}}
+"""
+TWO_NODES = "hosts:\n  node-b: {role: worker, kernel: {ipvs: IPVS}}\n"
+
+
+def mesh_result(ipvs: bool, mesh: str = MESH):
+    text = design_text(ipvs, mesh).replace("hosts:\n", TWO_NODES.replace("IPVS", "true" if ipvs else "false"))
+    return reach_of(load(text.encode(), source="s.yaml").world())
+
+
+def test_the_routing_mesh_opens_the_port_on_every_node_and_balances_over_every_task():
+    result = mesh_result(ipvs=True)
+    lan = {p.host: p for p in result.iter_probes() if p.source == "external" and p.via == "host" and p.port == 8083}
+    assert set(lan) == {"node-a", "node-b"}  # node-a runs no task of web: the mesh answers there too
+    for node, p in lan.items():
+        assert p.reachable and p.balanced_by == "ingress" and p.responders == ("web.1", "web.2"), p
+        assert f"IPVS in host {node}'s ingress sandbox" in p.reason and "ingress sandbox's address as the source" in p.reason
+    local = next(p for p in result.iter_probes() if p.source == "node-a" and p.via == "host" and p.port == 8083)
+    assert local.reachable and local.responders == ("web.1", "web.2")
+
+
+def test_without_ipvs_the_routing_mesh_binds_nothing_on_any_node():
+    result = mesh_result(ipvs=False)
+    lan = [p for p in result.iter_probes() if p.source == "external" and p.via == "host" and p.port == 8083]
+    assert len(lan) == 2 and all(not p.reachable and p.disposition.value == "REFUSED" for p in lan)
+    assert all("needs IPVS" in p.reason and p.balanced_by is None and not p.responders for p in lan)
+
+
+def test_a_mesh_port_of_a_service_without_a_running_task_is_refused():
+    probes = mesh_result(True, MESH.replace("worker", "nobody")).iter_probes()
+    p = next(p for p in probes if p.source == "external" and p.via == "host" and p.port == 8083)
+    assert not p.reachable and "no task of it runs" in p.reason
+
+
+def test_a_host_mode_port_holds_a_node_for_one_task_and_the_rest_stay_pending():
+    """swarmkit's host port filter: "no suitable node (host-mode port already in use on N nodes)"."""
+    extra = "  hp: {replicas: 3, networks: [mesh], listens: [80], ports: [{target: 80, published: 8081, mode: host}]}\n"
+    text = design_text(extra=extra).replace("hosts:\n", "hosts:\n  node-b: {role: worker}\n")
+    design, warnings = load_text(text, "s.yaml")
+    assert sorted(c.host for c in design.tasks("hp")) == ["node-a", "node-b"]
+    said = [str(w) for w in warnings if "hp stay pending" in str(w)]
+    assert said and "host-mode port already in use on 2 nodes" in said[0] and said[0].startswith("s.yaml:13:")
 
 
 def test_the_deploy_plan_creates_a_service_per_service_and_no_task_container():
@@ -173,9 +218,24 @@ def test_constraints_and_node_labels_reach_the_deploy_plan():
     assert _on_node("node.labels.zone == a", {"node-a": "n1"}) == "node.labels.zone == a"
 
 
-def test_a_global_service_is_not_deployed_yet_and_the_plan_says_so():
-    design, _ = load_text(design_text(extra="  everywhere: {mode: global, networks: [mesh]}\n"), "s.yaml")
+def test_a_global_service_is_deployed_in_global_mode_and_its_tasks_answer_by_node():
+    design, _ = load_text(design_text(extra="  everywhere: {mode: global, networks: [mesh], listens: [80]}\n"), "s.yaml")
     assert design.service("everywhere").global_mode and not design.service("vs").global_mode
     p = plan(design)
-    assert "everywhere" not in {s.key for s in p.services} and "everywhere.node-a" in p.skipped
-    assert any("service everywhere is not deployed: global services" in n for n in p.notes)
+    spec = next(s for s in p.services if s.key == "everywhere")
+    assert spec.global_mode and "everywhere.node-a" not in p.skipped
+    assert spec.answer_template == "everywhere.{{.Node.ID}}"
+    assert next(s for s in p.services if s.key == "vs").answer_template == "vs.{{.Task.Slot}}"
+
+
+def test_verify_names_a_global_task_by_its_node():
+    """The task answers <service>.<node id> (a swarm template); verify reads it as the design names
+    it, <service>.<node>."""
+    from simulator.verify.observe import Facts, Observation
+
+    facts = Facts({}, {}, {}, None, None, False, True)  # type: ignore[arg-type]
+    facts.answers = {"everywhere.n0d3id": "everywhere.node-a"}
+    seen = facts.named(Observation(("k",), "10.0.1.9", "answered", "everywhere.n0d3id"))
+    assert seen.responder == "everywhere.node-a"
+    other = Observation(("k",), "10.0.1.9", "answered", "vs.1")
+    assert facts.named(other) is other

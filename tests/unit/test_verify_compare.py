@@ -79,6 +79,29 @@ def test_balanced_observations_merge_any_answer():
     assert not none.reachable and none.status == "refused" and none.transient
 
 
+def test_balanced_probes_are_dialled_often_enough_to_see_every_responder():
+    from simulator.verify.observe import addresses_to_dial
+
+    rr = probe(via="dns", target=None, network=None, name="svc")._replace(responders=("a", "b"), balanced_by="dns")
+    assert addresses_to_dial(rr, "10.0.0.2", ("10.0.0.2", "10.0.0.3")) == ["10.0.0.2", "10.0.0.3"]
+    mesh = probe(via="host", target=None, network=None, host="node-a")._replace(
+        responders=("web.1", "web.2", "web.3"), balanced_by="ingress")
+    assert addresses_to_dial(mesh, "192.168.1.11", ()) == ["192.168.1.11"] * 6  # IPVS round robin: twice each
+    assert addresses_to_dial(mesh._replace(responders=()), "192.168.1.11", ()) == ["192.168.1.11"]
+    assert addresses_to_dial(probe(), "10.0.0.3", ()) == ["10.0.0.3"]
+
+
+def test_intent_on_the_engine_counts_everyone_who_answered_a_balanced_probe():
+    from dataclasses import replace
+
+    from simulator.verify.intent_check import observed_probe
+
+    rr = probe(via="dns", target=None, network=None, name="svc")._replace(responders=("a", "b"), balanced_by="dns")
+    seen = observed_probe(rr, replace(obs(rr, responder="a"), responders=("a", "b")))
+    assert seen.responders == ("a", "b") and seen.responder == "a"
+    assert observed_probe(rr, obs(rr, status="timeout")).responders == ()
+
+
 def test_detail_differences_are_not_failures():
     p = probe(Disposition.DROPPED_FILTER)
     row = compare_probe(p, obs(p, status="refused"))
