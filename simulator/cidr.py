@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterator, Sequence
-from ipaddress import IPv4Address, IPv4Interface, IPv4Network
+from ipaddress import IPv4Address, IPv4Interface, IPv4Network, IPv6Network
 
 
-def overlapping_pairs(blocks: Sequence[IPv4Network]) -> Iterator[tuple[int, int]]:
+def overlapping_pairs(blocks: Sequence[IPv4Network | IPv6Network]) -> Iterator[tuple[int, int]]:
     """Every pair of indices ``(i, j)``, ``i < j``, whose blocks overlap: O(n log n + pairs)."""
     order = sorted(range(len(blocks)), key=lambda k: (int(blocks[k].network_address), blocks[k].prefixlen, k))
     stack: list[tuple[int, int]] = []  # (last address, index), each containing the next

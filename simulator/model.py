@@ -23,7 +23,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
 from functools import cached_property
-from ipaddress import IPv4Address, IPv4Interface, IPv4Network
+from ipaddress import IPv4Address, IPv4Interface, IPv4Network, IPv6Address, IPv6Interface, IPv6Network
 from types import MappingProxyType
 from typing import Any
 
@@ -120,7 +120,9 @@ def _enum(obj: Any, name: str, kind: type[enum.Enum], where: tuple, optional: bo
 
 
 _IP_TYPES = {IPv4Address: "an IPv4 address", IPv4Network: "an IPv4 network (CIDR, no host bits)",
-             IPv4Interface: "an IPv4 interface address (address/prefix)"}
+             IPv4Interface: "an IPv4 interface address (address/prefix)", IPv6Address: "an IPv6 address",
+             IPv6Network: "an IPv6 network (CIDR, no host bits)",
+             IPv6Interface: "an IPv6 interface address (address/prefix)"}
 
 
 def _ip(obj: Any, name: str, kind: type, where: tuple, optional: bool = False) -> None:
@@ -138,6 +140,18 @@ def _as_ip(value: object, kind: type, where: tuple) -> Any:
         except ValueError:
             pass
     raise _refuse(where, f"{where[-1]} {value!r} is not {_IP_TYPES[kind]}")
+
+
+def _ip_either(obj: Any, name: str, v4: type, v6: type, where: tuple, optional: bool = False) -> None:
+    """Coerce a field that holds either family (``v4`` or ``v6``): a string with a ':' is IPv6."""
+    value = getattr(obj, name)
+    if type(value) in (v4, v6) or (optional and value is None):
+        return
+    kind = v6 if isinstance(value, str) and ":" in value else v4
+    try:
+        object.__setattr__(obj, name, _as_ip(value, kind, where + (name,)))
+    except ModelError:
+        raise _refuse(where + (name,), f"{name} {value!r} is not {_IP_TYPES[v4]} or {_IP_TYPES[v6]}") from None
 
 
 def _ips(obj: Any, name: str, kind: type, where: tuple) -> None:
@@ -205,14 +219,15 @@ def location_at(file: str, line: int, column: int) -> Location:
 
 @dataclass(frozen=True, slots=True)
 class AddressPool:
-    """A daemon default-address-pool entry: ``base`` split into networks of ``size`` bits."""
+    """A daemon default-address-pool entry: ``base`` split into networks of ``size`` bits (an IPv6
+    base gives the networks of ``enable_ipv6`` networks that name no IPv6 subnet)."""
 
-    base: IPv4Network
+    base: IPv4Network | IPv6Network
     size: int
 
     def __post_init__(self) -> None:
-        _ip(self, "base", IPv4Network, ("AddressPool",))
-        _int(self, "size", ("AddressPool",), 0, 32)
+        _ip_either(self, "base", IPv4Network, IPv6Network, ("AddressPool",))
+        _int(self, "size", ("AddressPool",), 0, self.base.max_prefixlen)
 
 
 DEFAULT_ADDRESS_POOLS: tuple[AddressPool, ...] = (
@@ -241,10 +256,20 @@ class DaemonOptions:
     forwarding_preset: bool = False  # the host already routed (ip_forward=1) before dockerd started
     bip: IPv4Interface | None = None  # default bridge address, e.g. 172.17.0.1/16
     default_address_pools: tuple[AddressPool, ...] = DEFAULT_ADDRESS_POOLS
+    ipv6: bool = False  # daemon.json "ipv6": IPv6 on the default bridge (docker0)
+    ip6tables: bool | None = None  # None: the engine line's default (off before 27.0, on from 27.0)
+    fixed_cidr_v6: IPv6Network | None = None  # daemon.json "fixed-cidr-v6": docker0's IPv6 subnet
+    experimental: bool = False  # daemon.json "experimental" (ip6tables needs it before 27.0)
 
     def __post_init__(self) -> None:
         _ip(self, "bip", IPv4Interface, ("DaemonOptions",), optional=True)
         _tuple(self, "default_address_pools", ("DaemonOptions",))
+        _ip(self, "fixed_cidr_v6", IPv6Network, ("DaemonOptions",), optional=True)
+        for name in ("ipv6", "experimental"):
+            if type(getattr(self, name)) is not bool:
+                raise _refuse(("DaemonOptions", name), f"{name} {getattr(self, name)!r} is not true or false")
+        if self.ip6tables is not None and type(self.ip6tables) is not bool:
+            raise _refuse(("DaemonOptions", "ip6tables"), f"ip6tables {self.ip6tables!r} is not true, false or None")
 
 
 @dataclass(frozen=True, slots=True)
@@ -293,12 +318,14 @@ class Host:
     kernel: KernelFeatures = KernelFeatures()
     role: str = "manager"  # as a swarm node: manager | worker
     labels: tuple[tuple[str, str], ...] = ()  # node labels (placement constraints node.labels.<key>)
+    lan_address6: IPv6Interface | None = None  # the host's IPv6 address on the LAN (lan: address6)
 
     def __post_init__(self) -> None:
         where = ("hosts", self.name)
         _text(self, "name", ("hosts",))
         _text(self, "lan_interface", where)
         _ip(self, "lan_address", IPv4Interface, where)
+        _ip(self, "lan_address6", IPv6Interface, where, optional=True)
         _text(self, "engine_version", where)
         _tuple(self, "labels", where)
         if self.role not in ("manager", "worker"):
@@ -346,6 +373,10 @@ class Network:
     default_bridge: bool = False  # Docker's predefined "bridge" network (docker0)
     labels: tuple[tuple[str, str], ...] = ()
     ingress: bool = False  # the swarm's routing-mesh overlay: the swarm makes it, netsim never does
+    enable_ipv6: bool = False  # dual-stack: the network has an IPv6 subnet too
+    subnet6: IPv6Network | None = None  # None with enable_ipv6: the engine picks one (simulator.engine.ipam)
+    gateway6: IPv6Address | None = None
+    ip_range6: IPv6Network | None = None
 
     def __post_init__(self) -> None:
         where = ("networks", self.name)
@@ -355,6 +386,11 @@ class Network:
         _ip(self, "subnet", IPv4Network, where, optional=True)
         _ip(self, "gateway", IPv4Address, where, optional=True)
         _ip(self, "ip_range", IPv4Network, where, optional=True)
+        if type(self.enable_ipv6) is not bool:
+            raise _refuse(where + ("enable_ipv6",), f"enable_ipv6 {self.enable_ipv6!r} is not true or false")
+        _ip(self, "subnet6", IPv6Network, where, optional=True)
+        _ip(self, "gateway6", IPv6Address, where, optional=True)
+        _ip(self, "ip_range6", IPv6Network, where, optional=True)
         _ips(self, "aux_addresses", IPv4Address, where)
         _ip(self, "host_binding_ipv4", IPv4Address, where)
         _enum(self, "gateway_mode", GatewayMode, where)
@@ -376,6 +412,16 @@ class Network:
     def swarm_scope(self) -> bool:
         return self.driver is Driver.OVERLAY
 
+    def gateway6_for(self, subnet: IPv6Network) -> IPv6Address:
+        """The IPv6 gateway on ``subnet``: ``gateway6``, else the IPAM's first free address, which is in
+        ``ip_range6`` when there is one (libnetwork ``ipamAllocateVersion`` asks the range's pool; confirmed
+        on 20.10.24, docs/confirmed-rules.md §18a: ``--ip-range fd12:3456:6::100/120`` gives ``::100``)."""
+        if self.gateway6 is not None and not self.default_bridge:
+            return self.gateway6
+        span = self.ip_range6 if self.ip_range6 is not None and self.ip_range6.subnet_of(subnet) else subnet
+        first = span.network_address
+        return first + 1 if first == subnet.network_address or self.default_bridge else first
+
 
 SWARM_INGRESS = "ingress"  # the overlay that swarm init creates for the routing mesh
 INGRESS_SUBNET = IPv4Network("10.0.0.0/24")  # its subnet on a default swarm (confirmed-rules §17e)
@@ -389,15 +435,18 @@ class Attachment:
     aliases: tuple[str, ...] = ()
     ipv4_address: IPv4Address | None = None
     gw_priority: int = 0
+    ipv6_address: IPv6Address | None = None
 
     def __post_init__(self) -> None:
         if (type(self.network) is str and type(self.aliases) is tuple and type(self.gw_priority) is int
-                and (self.ipv4_address is None or type(self.ipv4_address) is IPv4Address)):
+                and (self.ipv4_address is None or type(self.ipv4_address) is IPv4Address)
+                and (self.ipv6_address is None or type(self.ipv6_address) is IPv6Address)):
             return  # the common case, kept cheap: designs hold tens of thousands of these
         where = ("Attachment", self.network)
         _text(self, "network", ("Attachment",))
         _tuple(self, "aliases", where)
         _ip(self, "ipv4_address", IPv4Address, where, optional=True)
+        _ip(self, "ipv6_address", IPv6Address, where, optional=True)
         if type(self.gw_priority) is not int:
             raise _refuse(where + ("gw_priority",), f"gw_priority {self.gw_priority!r} is not a whole number")
 
@@ -407,24 +456,32 @@ class PortMapping:
     """One published port: ``host_ip:host_port -> container_port/protocol``.
 
     ``host_ip`` None means "not given" (the network's host_binding_ipv4, normally
-    0.0.0.0); ``host_port`` None means an ephemeral port chosen by the engine.
+    0.0.0.0); ``host_port`` None means an ephemeral port chosen by the engine. An IPv6
+    ``host_ip`` (``"[::1]:8080:80"``) is a binding on one of the host's IPv6 addresses.
     """
 
     container_port: int
     protocol: Protocol = Protocol.TCP
     host_port: int | None = None
-    host_ip: IPv4Address | None = None
+    host_ip: IPv4Address | IPv6Address | None = None
 
     def __post_init__(self) -> None:
         if (type(self.container_port) is int and 0 < self.container_port < 65536 and type(self.protocol) is Protocol
                 and (self.host_port is None or (type(self.host_port) is int and 0 < self.host_port < 65536))
-                and (self.host_ip is None or type(self.host_ip) is IPv4Address)):
+                and (self.host_ip is None or type(self.host_ip) in (IPv4Address, IPv6Address))):
             return
         where = ("PortMapping",)
         _int(self, "container_port", where, 1, 65535)
         _enum(self, "protocol", Protocol, where)
         _int(self, "host_port", where, 1, 65535, optional=True)
-        _ip(self, "host_ip", IPv4Address, where, optional=True)
+        _ip_either(self, "host_ip", IPv4Address, IPv6Address, where, optional=True)
+
+    @property
+    def host_address(self) -> str:
+        """``host_ip`` as a port spec writes it: an IPv6 address in brackets ("" when not given)."""
+        if self.host_ip is None:
+            return ""
+        return f"[{self.host_ip}]" if self.host_ip.version == 6 else str(self.host_ip)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,4 +1,8 @@
-"""The addressing view: each container's interfaces, addresses, gateway, names and ports."""
+"""The addressing view: each container's interfaces, addresses, gateway, names and ports.
+
+A dual-stack interface shows its IPv6 address, subnet and gateway beside the IPv4 ones
+(:mod:`simulator.engine.ipam6`); the JSON form adds ``address6``, ``subnet6`` and ``gateway6``
+(null on an IPv4-only interface) and keeps every other field as it was."""
 
 from __future__ import annotations
 
@@ -17,6 +21,19 @@ class InterfaceRow:
     subnet: str
     gateway: str | None
     names: tuple[str, ...]
+    address6: str | None = None
+    subnet6: str | None = None
+    gateway6: str | None = None
+
+    @property
+    def addresses(self) -> str:
+        """The address cell of a table: IPv4, and IPv6 on a second line when the interface has one."""
+        return f"{self.address}\n{self.address6}" if self.address6 else self.address
+
+    @property
+    def gateways(self) -> str:
+        """The gateway cell of a table: IPv4 (or -), and the IPv6 gateway on a second line."""
+        return f"{self.gateway or '-'}\n{self.gateway6}" if self.gateway6 else self.gateway or "-"
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,7 +51,8 @@ class ContainerAddressing:
             "container": self.container, "host": self.host, "mode": self.mode,
             "interfaces": [
                 {"interface": r.interface, "network": r.network, "address": r.address, "subnet": r.subnet,
-                 "gateway": r.gateway, "names": list(r.names)} for r in self.interfaces
+                 "gateway": r.gateway, "names": list(r.names), "address6": r.address6, "subnet6": r.subnet6,
+                 "gateway6": r.gateway6} for r in self.interfaces
             ],
             "default_route": self.default_route, "published": list(self.published), "notes": list(self.notes),
         }
@@ -69,8 +87,12 @@ def compute_addressing(world: World) -> list[ContainerAddressing]:
                 names = owner.dns_names(att) if att and named else ()
                 if c.mode.kind is ModeKind.CONTAINER:
                     names = ()
+                ep6 = world.addressing.endpoint6(owner.name, iface.network)
+                seg6 = world.addressing.segment6_of(iface.network, c.host) if ep6 else None
                 ifaces.append(InterfaceRow(iface.name, iface.network, str(iface.address), str(seg.subnet) if seg else "",
-                                           str(seg.gateway) if seg and seg.gateway else None, tuple(names)))
+                                           str(seg.gateway) if seg and seg.gateway else None, tuple(names),
+                                           str(ep6) if ep6 else None, str(seg6.subnet) if seg6 else None,
+                                           str(seg6.gateway) if seg6 else None))
             route = next((r for r in ns.routes if r.dest.prefixlen == 0), None)
             if route is not None:
                 default = f"via {route.via} dev {route.iface}" if route.via else f"dev {route.iface}"

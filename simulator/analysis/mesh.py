@@ -68,3 +68,28 @@ def through_mesh(world: World, host: str, port: int, proto: str, mesh: MeshPort,
 def _listeners(world: World, container: str) -> dict[tuple[int, str], str]:
     ns_id = world.ns_of.get(container)
     return world.namespaces[ns_id].listeners if ns_id is not None else {}
+
+
+def scheduled_host_ports(design: Design) -> dict[tuple[int, str], str]:
+    """(published port, protocol) -> the service publishing it in host mode whose tasks' nodes are the
+    scheduler's choice (not global, not pinned to a node by name): where it is open depends on it."""
+    out: dict[tuple[int, str], str] = {}
+    for svc in design.services:
+        tasks = design.tasks(svc.name)
+        pinned = any(what == "node.hostname" and op == "==" for what, op, _ in svc.constraints)
+        if svc.global_mode or pinned or not tasks:
+            continue
+        for m in tasks[0].ports:
+            if m.host_port is not None:
+                out.setdefault((m.host_port, m.protocol.value), svc.name)
+    return out
+
+
+def placement_note(design: Design, service: str, host: str, t: Trace) -> Trace:
+    """``t`` of a host-mode port of ``service`` on ``host``, saying that the answer depends on where
+    the scheduler puts the tasks."""
+    runs = any(task.host == host for task in design.tasks(service))
+    where = "runs one of its tasks" if runs else "runs none of its tasks"
+    note = (f"host-mode port of service {service}: open only on nodes that run one of its tasks; {host} {where} "
+            "in the model's spread placement, the scheduler may choose other nodes (verify reads its placement back)")
+    return Trace(t.hops, t.disposition, f"{t.reason} ({note})", t.responder)

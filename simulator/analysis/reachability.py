@@ -30,7 +30,7 @@ from ..engine.walk import walk
 from ..fanout import ordered_map
 from ..model import Design
 from .classes import ContainerClass, container_classes
-from .mesh import mesh_ports, through_mesh
+from .mesh import mesh_ports, placement_note, scheduled_host_ports, through_mesh
 from .probes import Probe, Via
 
 _R = TypeVar("_R")
@@ -689,6 +689,7 @@ class Matrix:
         self._unresolved: dict = {}
         self._ignored = ignored_publications(world)
         self._mesh = mesh_ports(world.design)
+        self._scheduled = scheduled_host_ports(world.design)
         self._outcomes: dict[tuple, Trace] = {}
 
     # --- classes of walks --------------------------------------------------------------
@@ -899,6 +900,9 @@ class Matrix:
         if mesh is not None and t.disposition is Disposition.REFUSED:  # reached the node, where nothing else listens
             t, responders = through_mesh(self.world, host, port, proto, mesh, t)
         t = self._nobody(t, host, port, proto)
+        service = self._scheduled.get((port, proto))
+        if service is not None and t.disposition in (Disposition.DELIVERED, Disposition.REFUSED):
+            t = placement_note(self.world.design, service, host, t)
         p = self._make(src_name, Via.HOST, port, proto, t, host=host_name, address=str(dial) if dial else None)
         return p._replace(responders=responders, balanced_by="ingress") if responders else p
 

@@ -487,6 +487,7 @@ def _start_in_order(plan: Plan, engine: Engine, dep: Deployment, progress: Progr
         raise errors[0]
 
 
+GWBRIDGE_SETTLE_S = 15.0  # the ingress sandbox's endpoint goes a moment after the swarm is left
 NETWORK_SETTLE_S = 10.0  # a swarm network just created reaches a daemon's view within a few seconds
 
 
@@ -647,7 +648,15 @@ def _remove_gwbridge(engine: Engine, created_by_netsim: bool) -> list[str]:
     obj = engine.find("network", GWBRIDGE)
     if obj is None or (engine.inspect_network(obj.id).get("Containers") or {}):
         return []
-    engine.remove(obj)
+    deadline = time.monotonic() + GWBRIDGE_SETTLE_S
+    while True:  # the ingress sandbox leaves it a moment after the swarm is left ("has active endpoints")
+        try:
+            engine.remove(obj)
+            break
+        except EngineError as exc:
+            if "active endpoints" not in str(exc) or time.monotonic() >= deadline:
+                raise
+            time.sleep(0.5)
     how = "created by netsim" if obj.labels.get(LABEL_DESIGN) else "appeared with the swarm"
     return [f"network {GWBRIDGE} ({how})"]
 

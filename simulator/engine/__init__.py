@@ -3,6 +3,7 @@ one connection through them, per engine version.  Pure: no I/O.
 
     versions.py   engine versions and what changed between them
     ipam.py       address allocation as Docker's default IPAM does it
+    ipam6.py      the IPv6 side of it: dual-stack networks' subnets and addresses
     dns.py        the embedded DNS server's answers
     rules.py      the netfilter rules an engine programs
     netfilter.py  a small iptables that evaluates them
@@ -13,4 +14,4 @@ one connection through them, per engine version.  Pure: no I/O.
     checks.py     what the engine would refuse
 """
 
-__all__ = ["checks", "dns", "ipam", "netfilter", "ondemand", "rules", "topology", "trace", "versions", "walk"]
+__all__ = ["checks", "dns", "ipam", "ipam6", "netfilter", "ondemand", "rules", "topology", "trace", "versions", "walk"]

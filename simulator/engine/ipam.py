@@ -23,6 +23,7 @@ from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 
 from ..cidr import interface_of
 from ..model import INGRESS_SUBNET, SWARM_DEFAULT_POOL, Container, Design, Driver, Host, ModeKind, Network
+from .ipam6 import Endpoint6, Segment6, allocate6, has_ipv6, overlay_segments
 
 GWBRIDGE = "docker_gwbridge"
 
@@ -78,6 +79,8 @@ class Addressing:
     problems: list[Issue] = field(default_factory=list)
     vips: dict[tuple[str, str], IPv4Address] = field(default_factory=dict)  # (swarm service, network) -> its virtual IP
     held: dict[tuple[str, str], tuple[IPv4Address, ...]] = field(default_factory=dict)  # (service, network) -> its pending tasks'
+    segments6: dict[tuple[str, str | None], Segment6] = field(default_factory=dict)  # the IPv6 side (simulator.engine.ipam6)
+    endpoints6: dict[tuple[str, str], Endpoint6] = field(default_factory=dict)
     _by_container: dict[str, list[Endpoint]] = field(default_factory=dict, repr=False, compare=False)
     _indexed: int = field(default=-1, repr=False, compare=False)
 
@@ -90,6 +93,14 @@ class Addressing:
     def address(self, container: str, network: str) -> IPv4Address | None:
         ep = self.endpoints.get((container, network))
         return ep.address if ep else None
+
+    def segment6_of(self, network: str, host: str) -> Segment6 | None:
+        """The IPv6 side of a network's segment on a host (None: the network has no IPv6 there)."""
+        return self.segments6.get((network, host)) or self.segments6.get((network, None))
+
+    def endpoint6(self, container: str, network: str) -> Endpoint6 | None:
+        """A container's IPv6 address on a network (None: it has none there)."""
+        return self.endpoints6.get((container, network))
 
     def endpoints_of(self, container: str) -> list[Endpoint]:
         if self._indexed != len(self.endpoints):  # an index by container, rebuilt when endpoints were added
@@ -247,7 +258,7 @@ class _Pools:
         each pool keeps a cursor, and a search resumes where the last one stopped.
         """
         for pool in host.daemon.default_address_pools:
-            if pool.size < pool.base.prefixlen:
+            if pool.size < pool.base.prefixlen or pool.base.version != 4:  # IPv6 pools: simulator.engine.ipam6
                 continue
             lo, hi = int(pool.base.network_address), int(pool.base.broadcast_address)
             key = (lo, hi, pool.size)
@@ -344,6 +355,12 @@ def allocate(design: Design) -> Addressing:
         _allocate_overlay(out, design, net, swarm, pools, cursor, len(overlays))
 
     _allocate_endpoints(out, design, gw_hosts)
+    if any(has_ipv6(net, design.host(h)) for net, h in local_order) or any(n.enable_ipv6 for n in overlays):
+        six = allocate6(design, [*local_order, *overlay_segments(design)],
+                        [(c, n, ep.segment) for (c, n), ep in out.endpoints.items()],
+                        {k: ep.address for k, ep in out.endpoints.items()})
+        out.segments6, out.endpoints6 = six.segments, six.endpoints
+        out.problems.extend(Issue(path, message) for path, message in six.problems)
     return out
 
 

@@ -14,7 +14,7 @@ Three layouts (moby ``integration/network/bridge/iptablesdoc/generated/``):
 from __future__ import annotations
 
 from dataclasses import dataclass
-from ipaddress import IPv4Address
+from ipaddress import IPv4Address, IPv6Address
 
 from ..model import Container, Design, Driver, Host, ModeKind, Network, PortMapping
 from .ipam import GWBRIDGE, Addressing, Endpoint, Segment, gwbridge_network
@@ -274,6 +274,10 @@ def published_bindings(design: Design, addressing: Addressing, host: Host, versi
         seg = addressing.segments[ep.segment]
         assert seg.bridge is not None, f"bridge network {net.name} has a bridge"
         for pm in c.ports:
+            if isinstance(pm.host_ip, IPv6Address):  # IPv6 bindings: the next step of issue 14
+                ignored.append((c.name, f"[{pm.host_ip}]:{pm.host_port or ''}->{pm.container_port}/{pm.protocol.value} "
+                                "is published on an IPv6 host address, which reachability does not model yet"))
+                continue
             host_ip = pm.host_ip if pm.host_ip is not None else net.host_binding_ipv4
             binding = Binding(c.name, gw_net, host_ip, pm.host_port or 0, ep.address, pm.container_port, pm.protocol.value, seg.bridge, pm)
             if pm.host_port is None:

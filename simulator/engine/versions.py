@@ -141,6 +141,48 @@ class EngineVersion:
     def has_gw_priority(self) -> bool:
         return self.major >= 28
 
+    # --- IPv6 (docs/engine-versions.md, "IPv6") --------------------------------------
+    @property
+    def ip6tables_default(self) -> bool:
+        """Whether dockerd manages ip6tables when daemon.json says nothing: off until 26.1, on from
+        27.0 (cmd/dockerd/config_unix.go, flag ``--ip6tables``, at v26.1.0 and v27.0.1; engine release
+        notes 27.0.0; moby#47747)."""
+        return self.major >= 27
+
+    @property
+    def ip6tables_needs_experimental(self) -> bool:
+        """Until 26.1 ``ip6tables: true`` needs ``experimental: true`` ("ip6tables rules are only
+        available if experimental features are enabled", daemon/daemon_unix.go verifyPlatformContainerSettings
+        at v20.10.24 and v26.1.0; gone at v27.0.1)."""
+        return self.major < 27
+
+    @property
+    def ipv6_ula_pool(self) -> bool:
+        """From 27.0 the daemon adds an IPv6 pool of its own when default-address-pools has none: a
+        ULA /48 derived from its host ID, split in /64s (daemon/daemon.go deriveULABaseNetwork, first
+        in v27.0.1). Before, an ``enable_ipv6`` network without an IPv6 subnet fails with "could not
+        find an available, non-overlapping IPv6 address pool among the defaults to assign to the
+        network" (libnetwork/ipam/allocator.go getPredefinedPool at v20.10.24) unless the pools hold
+        an IPv6 base."""
+        return self.major >= 27
+
+    @property
+    def default_bridge_ipv6_needs_fixed_cidr(self) -> bool:
+        """Until 27.x a daemon with ``ipv6: true`` and no ``fixed-cidr-v6`` does not start ("IPv6 is
+        enabled for the default bridge, but no subnet is configured. Specify an IPv6 subnet using
+        --fixed-cidr-v6", daemon/daemon_unix.go initBridgeDriver at v20.10.24 and v27.0.1); from 28.0
+        docker0 takes an IPv6 subnet from the default pools like any network (v28.0.0)."""
+        return self.major < 28
+
+    @property
+    def default_bridge_ipv6_from_mac(self) -> bool:
+        """Until 27.x a container's IPv6 address on docker0 is built from its MAC address (02:42 and
+        its IPv4 address) in the low 48 bits of ``fixed-cidr-v6`` when that is /80 or shorter
+        (daemon/daemon_unix.go ``deferIPv6Alloc = ones <= 80``; bridge driver CreateEndpoint, "Cannot
+        self generate an IPv6 address"; netutils genMAC; at v20.10.24 and v27.0.1). 28.0 drops it: the
+        IPAM hands out addresses in order, as on every other network (and MACs are random)."""
+        return self.major < 28
+
 
 def parse_version(text: str | None) -> EngineVersion:
     """Parse '20.10', '20.10.24+dfsg1', '28', 'v29.0.1'; refuse versions netsim has no rules for."""

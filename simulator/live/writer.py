@@ -78,7 +78,7 @@ def _port(p) -> str | dict:
         if p.host_ip is None:
             return f"{p.container_port}/{proto}"
         return {"target": p.container_port, "host_ip": str(p.host_ip), "protocol": proto}
-    ip = f"{p.host_ip}:" if p.host_ip is not None else ""
+    ip = f"{p.host_address}:" if p.host_ip is not None else ""
     return f"{ip}{p.host_port}:{p.container_port}/{proto}"
 
 

@@ -33,8 +33,10 @@ from .yamlsource import (
     shown,
     to_bool,
     to_cidr,
+    to_cidr6,
     to_int,
     to_ip,
+    to_ip6,
     to_labels,
     to_str,
 )
@@ -265,8 +267,9 @@ def read_network(report: Report, smap: SourceMap, key: str, spec: dict, project:
     for field_ in ("internal", "attachable"):
         if field_ in spec and (flag := to_bool(report, (*src, field_), spec[field_], strings=True)) is not None:
             kw[field_] = flag
-    if to_bool(report, (*src, "enable_ipv6"), spec.get("enable_ipv6", False), strings=True):
-        report.warning((*src, "enable_ipv6"), "IPv6 is not modelled; only the network's IPv4 side is simulated")
+    if "enable_ipv6" in spec:
+        smap.mark((*src, "enable_ipv6"), (*src, "enable_ipv6"))
+        kw["enable_ipv6"] = bool(to_bool(report, (*src, "enable_ipv6"), spec["enable_ipv6"], strings=True))
     if to_bool(report, (*src, "enable_ipv4"), spec.get("enable_ipv4", True), strings=True) is False:
         report.warning((*src, "enable_ipv4"), "enable_ipv4: false is not modelled; the network is simulated with IPv4")
     if isinstance(spec.get("ipam"), dict):
@@ -296,7 +299,7 @@ def _ipam(report: Report, smap: SourceMap, src: tuple, ipam: dict) -> dict:
             continue  # the schema: an ipam config is a mapping
         subnet = cfg.get("subnet")
         if isinstance(subnet, str) and ":" in subnet:
-            report.warning((*cp, "subnet"), f"IPv6 subnet {subnet} is not modelled; skipped")
+            kw.update(_ipam6(report, smap, src, cp, cfg, first="subnet6" not in kw))
             continue
         if "subnet" in kw:
             report.warning(cp, "only the first IPv4 subnet of a network is modelled; this one is skipped")
@@ -320,6 +323,25 @@ def _ipam(report: Report, smap: SourceMap, src: tuple, ipam: dict) -> dict:
                                         if (a := to_ip(report, (*cp, "aux_addresses", n), v)) is not None)
     if kw.get("subnet") is None:
         kw.pop("subnet", None)
+    if kw.get("subnet6") is None:
+        kw.pop("subnet6", None)
+    return kw
+
+
+def _ipam6(report: Report, smap: SourceMap, src: tuple, cp: tuple, cfg: dict, first: bool) -> dict:
+    """An IPv6 ipam config: the network's subnet6, gateway6 and ip_range6 (the first one only)."""
+    if not first:
+        report.warning(cp, "only the first IPv6 subnet of a network is modelled; this one is skipped")
+        return {}
+    kw: dict = {"subnet6": to_cidr6(report, (*cp, "subnet"), cfg["subnet"])}
+    smap.mark((*src, "subnet6"), (*cp, "subnet"))
+    for field_, conv in (("gateway", to_ip6), ("ip_range", to_cidr6)):
+        if field_ in cfg:
+            smap.mark((*src, f"{field_}6"), (*cp, field_))
+            if (v := conv(report, (*cp, field_), cfg[field_])) is not None:
+                kw[f"{field_}6"] = v
+    if cfg.get("aux_addresses"):
+        report.warning((*cp, "aux_addresses"), "aux_addresses of an IPv6 subnet are not modelled; ignored")
     return kw
 
 
@@ -566,13 +588,15 @@ def service_attachments(report: Report, smap: SourceMap, src: tuple, model: tupl
                 kw["aliases"] = tuple(a for a in named if a is not None)
             if "ipv4_address" in spec:
                 kw["ipv4_address"] = to_ip(report, (*path, "ipv4_address"), spec["ipv4_address"])
+            if "ipv6_address" in spec:
+                kw["ipv6_address"] = to_ip6(report, (*path, "ipv6_address"), spec["ipv6_address"])
             if "gw_priority" in spec:
                 kw["gw_priority"] = to_int(report, (*path, "gw_priority"), spec["gw_priority"],
                                            -(2**31), 2**31 - 1, "an integer", fractions=True) or 0
             if "priority" in spec:
                 priority = to_int(report, (*path, "priority"), spec["priority"], -(2**31), 2**31 - 1,
                                   "an integer", fractions=True) or 0
-            for ignored in ("ipv6_address", "mac_address", "interface_name", "driver_opts", "link_local_ips"):
+            for ignored in ("mac_address", "interface_name", "driver_opts", "link_local_ips"):
                 if ignored in spec:
                     report.warning((*path, ignored), f"{ignored} is not modelled; ignored", key=True)
         ranked.append((priority, name, Attachment(name, **kw)))

@@ -45,9 +45,12 @@ from .yamlsource import (
     shown,
     to_bool,
     to_cidr,
+    to_cidr6,
     to_iface,
+    to_iface6,
     to_int,
     to_ip,
+    to_ip6,
     to_labels,
     to_str,
 )
@@ -62,7 +65,8 @@ ONLY = {  # field -> drivers it applies to
     "mode": ("macvlan", "ipvlan"), "attachable": ("overlay",), "encrypted": ("overlay",),
 }
 MODES = {"macvlan": ("bridge", "vepa", "private", "passthru"), "ipvlan": ("l2", "l3", "l3s")}
-DAEMON_BOOLS = ("icc", "userland_proxy", "iptables", "ip_forward", "ip_masq", "allow_direct_routing", "forwarding_preset")
+DAEMON_BOOLS = ("icc", "userland_proxy", "iptables", "ip_forward", "ip_masq", "allow_direct_routing", "forwarding_preset",
+                "ipv6", "ip6tables", "experimental")
 
 
 class DottedPaths(Mapping):
@@ -264,9 +268,13 @@ def _hosts(report: Report, smap: SourceMap, value: object, version: str) -> list
                 smap.mark(("hosts", name, "lan_address"), (*src, "lan", "address"))
                 if (address := to_iface(report, (*src, "lan", "address"), lan["address"])) is not None:
                     kw["lan_address"] = address
+            if "address6" in lan:
+                smap.mark(("hosts", name, "lan_address6"), (*src, "lan", "address6"))
+                kw["lan_address6"] = to_iface6(report, (*src, "lan", "address6"), lan["address6"])
         if "engine_version" in spec:
             kw["engine_version"] = _version(report, (*src, "engine_version"), spec["engine_version"]) or version
         if isinstance(spec.get("daemon"), dict):
+            smap.fields(("hosts", name, "daemon"), (*src, "daemon"), spec["daemon"])
             kw["daemon"] = _daemon(report, (*src, "daemon"), spec["daemon"])
         if isinstance(spec.get("kernel"), dict):
             kernel = spec["kernel"]
@@ -311,14 +319,18 @@ def _daemon(report: Report, path: tuple, spec: dict) -> DaemonOptions:
             kw[key] = flag
     if "bip" in spec:
         kw["bip"] = to_iface(report, (*path, "bip"), spec["bip"])
+    if "fixed_cidr_v6" in spec:
+        kw["fixed_cidr_v6"] = to_cidr6(report, (*path, "fixed_cidr_v6"), spec["fixed_cidr_v6"])
     pools = spec.get("default_address_pools")
     if isinstance(pools, list):
         out = []
         for i, pool in enumerate(pools):
             if not isinstance(pool, dict) or "base" not in pool or "size" not in pool:
                 continue  # the schema: a pool is a mapping with base and size
-            base = to_cidr(report, (*path, "default_address_pools", i, "base"), pool["base"])
-            size = to_int(report, (*path, "default_address_pools", i, "size"), pool["size"], 1, 32, schema_range=True)
+            at = (*path, "default_address_pools", i)
+            six = isinstance(pool["base"], str) and ":" in pool["base"]
+            base = (to_cidr6 if six else to_cidr)(report, (*at, "base"), pool["base"])
+            size = to_int(report, (*at, "size"), pool["size"], 1, 128 if six else 32, schema_range=six)
             if base is None or size is None:
                 continue
             if size < base.prefixlen:
@@ -364,7 +376,8 @@ def _networks(report: Report, smap: SourceMap, value: object) -> list[tuple[Netw
                 hosts = None
         if "name" in spec:
             kw["docker_name"] = to_str(report, (*src, "name"), spec["name"]) or key
-        for field_, conv in (("subnet", to_cidr), ("ip_range", to_cidr), ("gateway", to_ip), ("host_binding_ipv4", to_ip)):
+        for field_, conv in (("subnet", to_cidr), ("ip_range", to_cidr), ("gateway", to_ip), ("host_binding_ipv4", to_ip),
+                             ("subnet6", to_cidr6), ("ip_range6", to_cidr6), ("gateway6", to_ip6)):
             if field_ in spec and (v := conv(report, (*src, field_), spec[field_])) is not None:
                 kw[field_] = v
         aux = spec.get("aux_addresses")
@@ -373,7 +386,7 @@ def _networks(report: Report, smap: SourceMap, value: object) -> list[tuple[Netw
                                         if (a := to_ip(report, (*src, "aux_addresses", n), v)) is not None)
             for n in aux:
                 smap.mark(("networks", key, "aux_addresses", n), (*src, "aux_addresses", n))
-        for field_ in ("internal", "icc", "masquerade", "attachable", "encrypted"):
+        for field_ in ("internal", "icc", "masquerade", "attachable", "encrypted", "enable_ipv6"):
             if field_ in spec and (flag := to_bool(report, (*src, field_), spec[field_])) is not None:
                 kw[field_] = flag
         if isinstance(spec.get("gateway_mode"), str):
@@ -501,6 +514,8 @@ def container_attachments(report: Report, smap: SourceMap, src: tuple, value: ob
                 kw["aliases"] = tuple(a for a in named if a is not None)
             if "ipv4_address" in spec:
                 kw["ipv4_address"] = to_ip(report, (*path, "ipv4_address"), spec["ipv4_address"])
+            if "ipv6_address" in spec:
+                kw["ipv6_address"] = to_ip6(report, (*path, "ipv6_address"), spec["ipv6_address"])
             if "gw_priority" in spec:
                 kw["gw_priority"] = to_int(report, (*path, "gw_priority"), spec["gw_priority"],
                                            -(2**31), 2**31 - 1, "an integer") or 0  # the schema: an integer

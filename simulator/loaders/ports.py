@@ -73,8 +73,8 @@ def _protocol(text: str) -> Protocol:
     return Protocol(text)
 
 
-def _host_ip(text: str) -> IPv4Address | str | None:
-    """An IPv4 address, None for empty, or the marker "v6" for an IPv6 address."""
+def _host_ip(text: str) -> IPv4Address | IPv6Address | None:
+    """An IPv4 or IPv6 host address (written without brackets), None for empty."""
     if text == "":
         return None
     try:
@@ -82,10 +82,9 @@ def _host_ip(text: str) -> IPv4Address | str | None:
     except ValueError:
         pass
     try:
-        IPv6Address(text)
-        return "v6"
+        return IPv6Address(text)
     except ValueError:
-        raise _Bad(f'host IP "{shown(text)}" is not an IP address (e.g. 127.0.0.1)') from None
+        raise _Bad(f'host IP "{shown(text)}" is not an IP address (e.g. 127.0.0.1 or ::1)') from None
 
 
 def _expand(host: tuple[int, int] | None, ctr: tuple[int, int], proto: Protocol, ip,
@@ -252,9 +251,6 @@ def _short(spec: str, report: Report, path: Path, ranged: list[tuple[int, int]])
     host = _range(host_text, "host port") if host_text else None
     ip = _host_ip(ip_text)
     listeners = [Listener(p, proto) for p in range(ctr[0], ctr[1] + 1)]
-    if ip == "v6":
-        report.warning(path, f'IPv6 host address "{shown(ip_text)}" is not modelled; this mapping is skipped')
-        return [], listeners
     return _expand(host, ctr, proto, ip, ranged), listeners
 
 
@@ -282,11 +278,8 @@ def _long(spec: dict, report: Report, path: Path, fmt: PortFormat, ranged: list[
     host = None
     if published is not None and published != "":
         host = _range(_scalar_port(published) or "", "published port")
-    ip = _host_ip(ip_value)
+    ip = _host_ip(ip_value[1:-1] if ip_value.startswith("[") and ip_value.endswith("]") else ip_value)
     listeners = [Listener(ctr[0], proto)]
-    if ip == "v6":
-        report.warning(path, f'IPv6 host address "{shown(ip_value)}" is not modelled; this mapping is skipped')
-        return [], listeners
     return _expand(host, ctr, proto, ip, ranged), listeners
 
 

@@ -13,7 +13,7 @@ import re
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from ipaddress import IPv4Address, IPv4Network
+from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network
 
 from ..cidr import overlapping_pairs
 from ..errors import Problem, Severity
@@ -262,11 +262,15 @@ def check_published_ports(ctx: Context) -> Iterator[Problem]:
                                   f'are ignored (network "{gw.name}" provides the gateway)')
 
 
-_WILDCARD = IPv4Address("0.0.0.0")
+def _wildcard(*ips: IPv4Address | IPv6Address) -> bool:
+    """Whether one of the addresses is its family's wildcard (0.0.0.0 or ::): a binding on every address.
+    A published port on an IPv4 and one on an IPv6 address never clash here (the next step models that
+    a port published without a host IP is bound on :: too)."""
+    return any(ip.is_unspecified for ip in ips)
 
 
 def check_port_conflicts(ctx: Context) -> Iterator[Problem]:
-    taken: dict[tuple[str, str, int], list[tuple[IPv4Address, Container, object]]] = defaultdict(list)
+    taken: dict[tuple[str, str, int], list[tuple[IPv4Address | IPv6Address, Container, object]]] = defaultdict(list)
     replicas_told: set[tuple[str, str]] = set()
     for c in ctx.design.containers:
         if c.mode.kind is not ModeKind.NETWORKS or not c.ports:
@@ -284,7 +288,7 @@ def check_port_conflicts(ctx: Context) -> Iterator[Problem]:
                 continue
             seen.add((ip, p.host_port, p.protocol, p.container_port))
             slot = taken[(c.host, p.protocol.value, p.host_port)]
-            clash = next((o for o in slot if o[0] == ip or _WILDCARD in (ip, o[0])), None)
+            clash = next((o for o in slot if o[0] == ip or (o[0].version == ip.version and _wildcard(ip, o[0]))), None)
             if clash is not None:
                 other = clash[1]
                 who = "twice by this container" if other is c else f'by "{other.name}" too'
@@ -497,6 +501,173 @@ def check_duplicate_names(ctx: Context) -> Iterator[Problem]:
                 local.setdefault((h, name), n.name)
 
 
+# --- IPv6 ------------------------------------------------------------------------------
+# What the engine does with IPv6 settings, per line (simulator/engine/versions.py has the same rules as
+# flags for the IPAM; docs/engine-versions.md cites them): moby api/types/network/ipam.go ValidateIPAM
+# (25.0+), libnetwork ipam allocator (v20.10.24: vendor/github.com/docker/libnetwork/ipam/allocator.go;
+# v28.5.2: libnetwork/ipams/defaultipam), daemon/daemon_unix.go (the daemon's ipv6 and ip6tables).
+
+
+def _no_addresses(version: tuple[int, int, int]) -> str:
+    """ipamapi.ErrNoAvailableIPs, capitalised until 24.0 (libnetwork/ipamapi/contract.go)."""
+    return "No available addresses on this pool" if version < (25, 0, 0) else "no available addresses on this pool"
+
+
+def _has_ipv6_pool(ctx: Context, host: str) -> bool:
+    """Whether the daemon on ``host`` has an IPv6 default pool: one in default_address_pools, or from
+    27.0 the ULA /48 it derives from its host ID when there is none (daemon/daemon.go at v27.0.1)."""
+    h = ctx.hosts.get(host)
+    if h is None:
+        return True
+    return ctx.version(host) >= (27, 0, 0) or any(p.base.version == 6 for p in h.daemon.default_address_pools)
+
+
+def check_ipv6_networks(ctx: Context) -> Iterator[Problem]:
+    """A network's IPv6 settings: enable_ipv6 and its subnet6, gateway6, ip_range6."""
+    for n in ctx.design.networks:
+        at = ("networks", n.name)
+        s = n.subnet6
+        hosts = [h for h in n.hosts if h in ctx.hosts] or list(ctx.hosts)[:1]
+        version = min((ctx.version(h) for h in hosts), default=(20, 10, 0))
+        if not n.enable_ipv6:  # one message for the network, at its first IPv6 setting
+            settings: tuple[tuple[str, object], ...] = (("subnet6", s), ("gateway6", n.gateway6), ("ip_range6", n.ip_range6))
+            given = [(f, v) for f, v in settings if v is not None]
+            if given:
+                field_, value = given[0]
+                yield ctx.error((*at, field_), f"IPv6 {field_[:-1].replace('_', '-')} {value} on a network without "
+                                "enable_ipv6: the engine skips a network's IPv6 settings unless IPv6 is enabled and "
+                                "creates it IPv4-only; add enable_ipv6: true or remove it")
+            continue
+        if s is None:
+            for field_, value in (("gateway6", n.gateway6), ("ip_range6", n.ip_range6)):
+                if value is not None:
+                    yield ctx.error((*at, field_), f"{field_} {value} needs an explicit IPv6 subnet; add subnet6:")
+            if n.swarm_scope:
+                yield ctx.error((*at, "enable_ipv6"), "an overlay with enable_ipv6 needs an explicit IPv6 subnet "
+                                "(netsim models no IPv6 pool of the swarm); add subnet6:")
+            elif not n.default_bridge:
+                for h in hosts:
+                    if not _has_ipv6_pool(ctx, h):
+                        yield ctx.error((*at, "enable_ipv6"), "could not find an available, non-overlapping IPv6 "
+                                        f"address pool among the defaults to assign to the network (engine "
+                                        f"{ctx.hosts[h].engine_version} on host {h} has no IPv6 default pool before "
+                                        "27.0); add subnet6: or an IPv6 base to the daemon's default_address_pools")
+                        break
+            continue
+        if s.prefixlen == 128:
+            yield ctx.error((*at, "subnet6"), f"failed to allocate gateway ({n.gateway6 or ''}): {_no_addresses(version)} "
+                            f"(subnet6 {s} has one address, and the engine keeps the first address of an IPv6 subnet, "
+                            "the subnet-router anycast address); use a /64")
+            continue
+        if n.gateway6 is not None:
+            if n.gateway6 not in s:
+                msg = (f"invalid gateway {n.gateway6}: parent subnet {s} doesn't contain this address"
+                       if version >= (25, 0, 0) else
+                       f"failed to allocate gateway ({n.gateway6}): Requested address is out of range (subnet6 {s})")
+                yield ctx.error((*at, "gateway6"), f"{msg}; use an address inside it such as {s.network_address + 1}")
+            elif n.gateway6 == s.network_address:
+                yield ctx.error((*at, "gateway6"), f"failed to allocate gateway ({n.gateway6}): Address already in use "
+                                f"({n.gateway6} is the subnet-router anycast address of {s}, which the engine keeps); "
+                                f"use {s.network_address + 1}")
+        r = n.ip_range6
+        if r is not None and not r.subnet_of(s):
+            yield ctx.error((*at, "ip_range6"), f"invalid ip-range {r}: parent subnet {s} doesn't contain ip-range; "
+                            "use a range inside subnet6")
+
+
+def check_ipv6_overlaps(ctx: Context) -> Iterator[Problem]:
+    """IPv6 subnets overlapping each other, docker0's fixed_cidr_v6, or a host's IPv6 LAN."""
+    nets = [n for n in ctx.design.networks if n.enable_ipv6 and n.subnet6 is not None]
+    subnets: list[IPv6Network] = [n.subnet6 for n in nets if n.subnet6 is not None]
+    earlier: dict[int, list[int]] = defaultdict(list)
+    for i, j in overlapping_pairs(subnets):
+        earlier[j].append(i)
+    for i, n in enumerate(nets):
+        subnet = subnets[i]
+        where = ("networks", n.name, "subnet6")
+        for m in (nets[k] for k in sorted(earlier.get(i, ()))):
+            if n.swarm_scope or m.swarm_scope or set(n.hosts) & set(m.hosts):
+                yield ctx.error(where, f'subnet6 {subnet} overlaps {m.subnet6} of network "{m.name}" ({OVERLAP}); '
+                                "pick a subnet outside it")
+        on = ctx.design.hosts if n.swarm_scope else [ctx.hosts[h] for h in n.hosts if h in ctx.hosts]
+        for h in on:
+            fixed = h.daemon.fixed_cidr_v6
+            if fixed is not None and h.daemon.ipv6 and not n.default_bridge and subnet.overlaps(fixed):
+                yield ctx.error(where, f"subnet6 {subnet} overlaps {fixed}, the fixed_cidr_v6 of the default bridge "
+                                f"docker0 on host {h.name} ({OVERLAP}); pick a subnet outside it")
+            if h.lan_address6 is not None and n.driver is Driver.BRIDGE and subnet.overlaps(h.lan_address6.network):
+                yield ctx.warning(where, f"subnet6 {subnet} overlaps the IPv6 LAN {h.lan_address6.network} of host "
+                                  f"{h.name}: the host would send those LAN addresses into the bridge; pick another subnet")
+
+
+def check_ipv6_addresses(ctx: Context) -> Iterator[Problem]:
+    """Each ``ipv6_address``: on an IPv6 network, inside its subnet6, not taken."""
+    used: dict[tuple[str, str, IPv6Address], str] = {}
+    for c in ctx.design.containers:
+        for a in c.attachments:
+            n = ctx.networks.get(a.network)
+            ip = a.ipv6_address
+            if n is None or ip is None:
+                continue
+            at = ("containers", c.name, "networks", a.network, "ipv6_address")
+            version = ctx.version(c.host)
+            if n.default_bridge:
+                yield ctx.error(at, "user specified IP address is supported on user defined networks only")
+                continue
+            if not n.enable_ipv6 or n.subnet6 is None:
+                if version < (29, 0, 4) or not n.enable_ipv6:
+                    why = ("it has no IPv6 (add enable_ipv6: true and a subnet6)" if not n.enable_ipv6
+                           else "add a subnet6")
+                    yield ctx.error(at, "user specified IP address is supported only when connecting to networks with "
+                                    f'user configured subnets (network "{n.name}": {why})')
+                else:
+                    yield ctx.warning(at, f'network "{n.name}" takes its IPv6 subnet from the daemon\'s pools, which '
+                                      f"netsim cannot predict: whether {ip} is inside it is not checked; add a subnet6")
+                continue
+            s = n.subnet6
+            if ip not in s:
+                msg = (f"no configured subnet or ip-range contain the IP address {ip}" if version >= (25, 0, 0)
+                       else f"Invalid address {ip}: It does not belong to any of this network's subnets")
+                yield ctx.error(at, f"{msg} (subnet6 {s})")
+                continue
+            gateway = n.gateway6_for(s) if s.prefixlen < 128 else None
+            if ip == s.network_address:
+                yield ctx.error(at, f"Address already in use: {ip} is the subnet-router anycast address of {s}, which the "
+                                "engine keeps; pick a host address")
+                continue
+            if ip == gateway:
+                yield ctx.error(at, f'Address already in use: {ip} is the IPv6 gateway of network "{n.name}"; '
+                                "pick another address")
+                continue
+            key = (n.name, ctx.instances(n, c.host), ip)
+            if key in used:
+                yield ctx.error(at, f'Address already in use: {ip} is also the static IPv6 address of "{used[key]}" on '
+                                f'network "{n.name}"; pick another address')
+            used.setdefault(key, c.name)
+
+
+def check_ipv6_daemons(ctx: Context) -> Iterator[Problem]:
+    """The daemon's ipv6, fixed_cidr_v6 and ip6tables settings, as dockerd checks them when it starts."""
+    for h in ctx.design.hosts:
+        d = h.daemon
+        at = ("hosts", h.name, "daemon")
+        version = ctx.version(h.name)
+        if d.ipv6 and d.fixed_cidr_v6 is None and version < (28, 0, 0):
+            yield ctx.error((*at, "ipv6"), "IPv6 is enabled for the default bridge, but no subnet is configured. Specify "
+                            f"an IPv6 subnet using --fixed-cidr-v6 (dockerd {h.engine_version} does not start; "
+                            "add fixed_cidr_v6:)")
+        if d.fixed_cidr_v6 is not None and not d.ipv6:
+            yield ctx.warning((*at, "fixed_cidr_v6"), "fixed_cidr_v6 without ipv6: true: the default bridge stays "
+                              "IPv4-only and the setting is ignored; add ipv6: true or remove it")
+        if d.ip6tables and not d.experimental and version < (27, 0, 0):
+            yield ctx.error((*at, "ip6tables"), "ip6tables rules are only available if experimental features are enabled "
+                            f"(dockerd {h.engine_version} does not start; add experimental: true, or leave ip6tables out)")
+        ip6tables = d.ip6tables if d.ip6tables is not None else version >= (27, 0, 0)
+        if not d.icc and d.ipv6 and not ip6tables and version >= (27, 0, 0):
+            yield ctx.error((*at, "ip6tables"), "You specified --ip6tables=false with --icc=false. ICC=false uses "
+                            "ip6tables to function. Please set --icc or --ip6tables to true")
+
+
 CHECKS: list[Check] = [
     check_names,
     check_references,
@@ -508,6 +679,10 @@ CHECKS: list[Check] = [
     check_addresses,
     check_placement,
     check_duplicate_names,
+    check_ipv6_networks,
+    check_ipv6_overlaps,
+    check_ipv6_addresses,
+    check_ipv6_daemons,
 ]
 
 

@@ -19,7 +19,7 @@ import math
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from ipaddress import IPv4Address, IPv4Interface, IPv4Network
+from ipaddress import IPv4Address, IPv4Interface, IPv4Network, IPv6Address, IPv6Interface, IPv6Network
 from typing import NoReturn
 
 import yaml
@@ -740,6 +740,53 @@ def to_iface(report: Report, path: Path, value: object) -> IPv4Interface | None:
     except ValueError:
         pass
     report.error(path, f"{_q(value)} is not an address with prefix (e.g. 192.168.1.10/24)")
+    return None
+
+
+def to_cidr6(report: Report, path: Path, value: object) -> IPv6Network | None:
+    """An IPv6 network from a string; host bits set is an error naming the network meant (the
+    engine's "invalid subnet X: it should be Y", api/types/network/ipam.go at v28.5.2)."""
+    if not isinstance(value, str):
+        return None
+    try:
+        if "/" not in value:
+            raise ValueError(value)
+        net = IPv6Network(value, strict=False)
+    except ValueError:
+        report.error(path, f"{_q(value)} is not an IPv6 CIDR block (e.g. fd00:db8:1::/64)")
+        return None
+    if net.network_address != IPv6Interface(value).ip:
+        report.error(path, f'invalid subnet "{shown(value)}": it should be {net} (host bits are set)')
+        return None
+    return net
+
+
+def to_ip6(report: Report, path: Path, value: object) -> IPv6Address | None:
+    """An IPv6 address from a string."""
+    if not isinstance(value, str):
+        return None
+    try:
+        return IPv6Address(value)
+    except ValueError:
+        report.error(path, f"{_q(value)} is not an IPv6 address (e.g. fd00:db8:1::10)")
+    return None
+
+
+def to_iface6(report: Report, path: Path, value: object) -> IPv6Interface | None:
+    """A host IPv6 address with its prefix from a string, e.g. 2001:db8:1::10/64."""
+    if not isinstance(value, str):
+        return None
+    try:
+        if "/" in value:
+            iface = IPv6Interface(value)
+            if iface.network.prefixlen < 127 and iface.ip == iface.network.network_address:
+                report.error(path, f'"{shown(value)}" is the subnet-router anycast address of {iface.network}; '
+                             f"use a host address such as {iface.network.network_address + 1}/{iface.network.prefixlen}")
+                return None
+            return iface
+    except ValueError:
+        pass
+    report.error(path, f"{_q(value)} is not an IPv6 address with prefix (e.g. 2001:db8:1::10/64)")
     return None
 
 

@@ -481,7 +481,8 @@ def _addressing_html(result: ReachResult) -> str:
         for i, row in enumerate(ifaces):
             first = i == 0
             rows.append([r.container if first else "", r.host if first else "", r.mode if first else "", row.interface,
-                         row.network, row.address, row.gateway or "-", ", ".join(row.names) or "-",
+                         row.network, row.addresses.replace("\n", " "), row.gateways.replace("\n", " "),
+                         ", ".join(row.names) or "-",
                          (r.default_route or "-") if first else "", extra if first else ""])
     rows, _, note = _capped(rows, None, len(rows), "interfaces", "netsim addresses DESIGN")
     return _table(["container", "host", "mode", "interface", "network", "address", "gateway", "names",

@@ -122,7 +122,7 @@ class ServiceView:
 def port_text(m: PortMapping) -> str:
     """``8080 → 80/tcp`` (an ephemeral published port: ``ephemeral``)."""
     published = m.host_port if m.host_port is not None else "ephemeral"
-    bind = f"{m.host_ip}:" if m.host_ip is not None else ""
+    bind = f"{m.host_address}:" if m.host_ip is not None else ""
     return f"{bind}{published} → {m.container_port}/{m.protocol.value}"
 
 

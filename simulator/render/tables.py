@@ -286,8 +286,8 @@ def addressing_text(design_name: str, rows: list[ContainerAddressing], color: bo
     keep = {"container": [r.container for r in rows], "host": [r.host for r in rows], "mode": [r.mode for r in rows],
             "interface": [i.interface for r in rows for i in r.interfaces],
             "network": [i.network for r in rows for i in r.interfaces],
-            "address": [i.address for r in rows for i in r.interfaces],
-            "gateway": [i.gateway or "-" for r in rows for i in r.interfaces]}
+            "address": [a for r in rows for i in r.interfaces for a in i.addresses.split("\n")],
+            "gateway": [g for r in rows for i in r.interfaces for g in i.gateways.split("\n")]}
     columns = []
     for col in _ADDRESS_COLUMNS:
         if col == "host" and not hosts:
@@ -305,7 +305,7 @@ def addressing_text(design_name: str, rows: list[ContainerAddressing], color: bo
             for i, row in enumerate(r.interfaces):
                 first = i == 0
                 yield (r.container if first else "", r.host if first else "", r.mode if first else "",
-                       row.interface, row.network, row.address, row.gateway or "-", ", ".join(row.names) or "-",
+                       row.interface, row.network, row.addresses, row.gateways, ", ".join(row.names) or "-",
                        (r.default_route or "-") if first else "", extra if first else "")
 
     shown = cells() if hosts else ((c[0], *c[2:]) for c in cells())

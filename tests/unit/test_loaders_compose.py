@@ -323,12 +323,10 @@ def test_ipam_variants():
                 - subnet: 10.10.0.0/24
         """))
     assert [p.split("warning: ")[1] for p in found] == [
-        "networks.default.enable_ipv6: IPv6 is not modelled; only the network's IPv4 side is simulated",
         "networks.default.ipam.driver: IPAM driver the string \"custom\" is not modelled; addresses are simulated "
         "with Docker's default IPAM",
-        "networks.default.ipam.config[0].subnet: IPv6 subnet fd00:1::/64 is not modelled; skipped",
         "networks.default.ipam.config[2]: only the first IPv4 subnet of a network is modelled; this one is skipped",
-    ]
+    ]  # the IPv6 subnet is read (tests/unit/test_ipv6_design.py)
     design, _ = load_text("name: p\nservices:\n  web: {}\nnetworks:\n  default:\n    ipam: {config: "
                           "[{subnet: 10.9.0.0/24, ip_range: 10.9.0.128/25}]}\n")
     assert design.network("default").ip_range == IPv4Network("10.9.0.128/25")

@@ -261,10 +261,10 @@ def test_host_port_range_for_one_container_port_warns():
     assert msg.startswith("d.yaml:3:15: warning: containers.a.ports[0]:")
 
 
-def test_ipv6_host_ip_skipped_with_warning():
+def test_ipv6_host_ip_is_read():
     design, warnings = load_text("name: s\ncontainers:\n  app: {ports: ['[::1]:8080:80']}\n")
-    assert design.container("app").ports == () and design.container("app").listeners == (Listener(80),)
-    assert "IPv6 host address" in str(warnings[0])
+    assert design.container("app").ports == (PortMapping(80, host_port=8080, host_ip="::1"),)
+    assert design.container("app").listeners == (Listener(80),) and warnings == []
 
 
 def test_listens_errors():

@@ -239,3 +239,17 @@ def test_verify_names_a_global_task_by_its_node():
     assert seen.responder == "everywhere.node-a"
     other = Observation(("k",), "10.0.1.9", "answered", "vs.1")
     assert facts.named(other) is other
+
+
+def test_an_answer_that_depends_on_the_schedulers_placement_says_so():
+    extra = "  hp: {replicas: 1, networks: [mesh], listens: [80], ports: [{target: 80, published: 8081, mode: host}]}\n"
+    text = design_text(extra=extra).replace("hosts:\n", "hosts:\n  node-b: {role: worker, lan: {address: 192.168.1.12/24}}\n")
+    result = reach_of(load(text.encode(), source="s.yaml").world())
+    lan = {p.host: p for p in result.iter_probes() if p.source == "external" and p.via == "host" and p.port == 8081}
+    ran = next(iter({t.host for t in result.design.tasks("hp")}))
+    assert lan[ran].reachable and f"{ran} runs one of its tasks in the model's spread placement" in lan[ran].reason
+    other = next(h for h in lan if h != ran)
+    assert not lan[other].reachable and "runs none of its tasks" in lan[other].reason
+    pinned = text.replace("mode: host}]}", "mode: host}], placement: {constraints: ['node.hostname == node-b']}}")
+    result = reach_of(load(pinned.encode(), source="s.yaml").world())
+    assert not any("spread placement" in p.reason for p in result.iter_probes() if p.via == "host")
