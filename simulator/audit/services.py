@@ -28,11 +28,6 @@ def _mesh_probes(ctx: AuditContext) -> dict[tuple[int, str], list]:
     return out
 
 
-def _port_location(design, service: str, port: int, proto: str):
-    """Where a service's ports are written (its ingress-mode ports are among them)."""
-    return design.location("services", service, "ports")
-
-
 def ns013_mesh_port_on_idle_nodes(ctx: AuditContext) -> Iterator[Finding]:
     probes = _mesh_probes(ctx)
     design = ctx.design
@@ -46,7 +41,7 @@ def ns013_mesh_port_on_idle_nodes(ctx: AuditContext) -> Iterator[Finding]:
                 "NS013", [t.name for t in design.tasks(mesh.service)],
                 f"node {host} answers {port}/{proto} for service {mesh.service}, which runs no task there "
                 f"(its tasks run on {', '.join(sorted(running))})", [],
-                _port_location(design, mesh.service, port, proto), [p], (port, proto),
+                design.location("services", mesh.service, "ports"), [p], (port, proto),
                 service=mesh.service, port=port, target=mesh.target, nodes=", ".join(sorted(running)))
 
 
@@ -83,7 +78,7 @@ def ns015_mesh_hides_client_address(ctx: AuditContext) -> Iterator[Finding]:
             "NS015", [t.name for t in design.tasks(mesh.service)],
             f"service {mesh.service} is published on {port}/{proto} through the routing mesh: its tasks see the "
             "ingress sandbox's address as the source of every connection, never the client's", [],
-            _port_location(design, mesh.service, port, proto), [found[0]], (port, proto),
+            design.location("services", mesh.service, "ports"), [found[0]], (port, proto),
             service=mesh.service, port=port, target=mesh.target)
 
 
