@@ -1,13 +1,16 @@
 """What a change to a design does to reachability and exposure, for review before it lands.
 
 Probes of the two matrices are matched by :attr:`Probe.key` (source, way, target,
-network, name, host, port, protocol). A path is *opened* when a probe answers in the
+network, name, host, port, protocol, family). A path is *opened* when a probe answers in the
 new design and did not answer (or did not exist) in the old one, *closed* the other way
-round, *changed* when both answer but another container does. Exposure entries (who can
-reach which listener from outside its networks, and through what) are compared as sets.
+round, *changed* when both answer but another container does; a probe over IPv6 is matched
+only with the same probe over IPv6. Exposure entries (who can reach which listener from outside
+its networks, through what, over which family) are compared as sets.
 Swarm services are compared by name, field by field (mode, replicas, endpoint mode, networks,
 published ports, constraints, placement), so a change of replicas reads as such and not only as
-task containers appearing or disappearing.
+task containers appearing or disappearing. The IPv6 side of hosts (daemon ipv6, ip6tables,
+experimental, fixed_cidr_v6, IPv6 LAN address), networks (IPv6 subnet and gateway) and
+containers (IPv6 addresses, ports published on IPv6 host addresses) is compared the same way.
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ from .analysis.exposure import Exposure, compute_exposure, own_names
 from .analysis.paths import PairProbes, probes_given, shared_matrix
 from .analysis.probes import Probe, Via
 from .analysis.reachability import ProbeGroup, ReachResult
+from .engine.rules import ip6tables_managed
+from .engine.topology import World
 from .intent.evidence import describe_probe, outcome_of
 from .model import Design, SwarmService
 from .render.services import port_text
@@ -69,21 +74,99 @@ class ServiceChange:
     fields: tuple[tuple[str, object, object], ...]
 
     def __str__(self) -> str:
-        def label(f: str) -> str:
-            return f.replace("_", " ")
-
-        if self.kind == "added":
-            return f"+ service {self.service}: " + "; ".join(f"{label(f)} {_shown(new)}" for f, _, new in self.fields
-                                                              if new not in ((), 0, None))
-        if self.kind == "removed":
-            return f"- service {self.service} (was " + "; ".join(
-                f"{label(f)} {_shown(old)}" for f, old, _ in self.fields if old not in ((), 0, None)) + ")"
-        return f"~ service {self.service}: " + "; ".join(f"{label(f)} from {_shown(old)} to {_shown(new)}"
-                                                          for f, old, new in self.fields)
+        return _fields_text(self.kind, f"service {self.service}", self.fields)
 
     def to_json(self) -> dict:
         return {"change": self.kind, "service": self.service,
                 "fields": {f: {"old": _json(old), "new": _json(new)} for f, old, new in self.fields}}
+
+
+def _fields_text(kind: str, subject: str, fields: tuple[tuple[str, object, object], ...]) -> str:
+    """``+ service api: mode replicated; …``, ``- … (was …)`` or ``~ …: field from old to new; …``."""
+    def label(f: str) -> str:
+        return f.replace("_", " ")
+
+    if kind == "added":
+        return f"+ {subject}: " + "; ".join(f"{label(f)} {_shown(new)}" for f, _, new in fields if new not in ((), 0, None))
+    if kind == "removed":
+        return f"- {subject} (was " + "; ".join(f"{label(f)} {_shown(old)}" for f, old, _ in fields
+                                               if old not in ((), 0, None)) + ")"
+    return f"~ {subject}: " + "; ".join(f"{label(f)} from {_shown(old)} to {_shown(new)}" for f, old, new in fields)
+
+
+@dataclass(frozen=True, slots=True)
+class Ipv6Change:
+    """The IPv6 side of a host, network or container added, removed or changed: ``fields`` as in
+    :class:`ServiceChange` (:data:`IPV6_FIELDS` of its ``subject``)."""
+
+    kind: str  # added | removed | changed
+    subject: str  # host | network | container
+    name: str
+    fields: tuple[tuple[str, object, object], ...]
+
+    def __str__(self) -> str:
+        return _fields_text(self.kind, f"{self.subject} {self.name}", self.fields)
+
+    def to_json(self) -> dict:
+        return {"change": self.kind, self.subject: self.name,
+                "fields": {f: {"old": _json(old), "new": _json(new)} for f, old, new in self.fields}}
+
+
+IPV6_FIELDS = {
+    "host": ("ipv6", "ip6tables", "experimental", "fixed_cidr_v6", "lan_address6"),
+    "network": ("enable_ipv6", "subnet6", "gateway6"),
+    "container": ("ipv6_addresses", "ipv6_ports"),
+}
+
+
+def _ipv6_sides(design: Design, world: World) -> dict[tuple[str, str], dict[str, object]]:
+    """(subject, name) -> the values of :data:`IPV6_FIELDS` netsim compares, for every host, network and
+    container with something IPv6 about it (the engine's effective values: subnets and gateways as
+    the IPAM gives them, ip6tables as the engine line defaults it)."""
+    out: dict[tuple[str, str], dict[str, object]] = {}
+    addressing = world.addressing
+    for h in design.hosts:
+        d = h.daemon
+        managed = ip6tables_managed(h, world.version)
+        row: dict[str, object] = {"ipv6": d.ipv6, "ip6tables": "on" if managed else "off", "experimental": d.experimental,
+                                  "fixed_cidr_v6": str(d.fixed_cidr_v6) if d.fixed_cidr_v6 else None,
+                                  "lan_address6": str(h.lan_address6) if h.lan_address6 else None}
+        if d.ipv6 or d.ip6tables is not None or d.fixed_cidr_v6 or h.lan_address6:
+            out[("host", h.name)] = row
+    segments: dict[str, list] = {}
+    for seg in addressing.segments6.values():
+        segments.setdefault(seg.network, []).append(seg)
+    for n in design.networks:
+        segs = segments.get(n.name, [])
+        if n.enable_ipv6 or segs:
+            out[("network", n.name)] = {"enable_ipv6": n.enable_ipv6 or bool(segs),
+                                        "subnet6": tuple(dict.fromkeys(str(s.subnet) for s in segs)),
+                                        "gateway6": tuple(dict.fromkeys(str(s.gateway) for s in segs))}
+    for c in design.containers:
+        addresses = tuple(f"{ep.address} on {n}" for n in c.networks if (ep := addressing.endpoint6(c.name, n)) is not None)
+        ports = tuple(port_text(m) for m in c.ports if m.host_ip is not None and m.host_ip.version == 6)
+        if addresses or ports:
+            out[("container", c.name)] = {"ipv6_addresses": addresses, "ipv6_ports": ports}
+    return out
+
+
+def ipv6_changes(old: Design, old_world: World, new: Design, new_world: World) -> tuple[Ipv6Change, ...]:
+    """The IPv6 settings and addresses that differ from ``old`` to ``new``: hosts' daemon settings and
+    IPv6 LAN addresses, networks' IPv6 subnets and gateways, containers' IPv6 addresses and ports
+    published on IPv6 host addresses (hosts, then networks, then containers, each by name)."""
+    before, after = _ipv6_sides(old, old_world), _ipv6_sides(new, new_world)
+    order = {"host": 0, "network": 1, "container": 2}
+    out = []
+    for subject, name in sorted(set(before) | set(after), key=lambda k: (order[k[0]], k[1])):
+        a, b = before.get((subject, name)), after.get((subject, name))
+        fields = IPV6_FIELDS[subject]
+        if a is None and b is not None:
+            out.append(Ipv6Change("added", subject, name, tuple((f, None, b[f]) for f in fields)))
+        elif b is None and a is not None:
+            out.append(Ipv6Change("removed", subject, name, tuple((f, a[f], None) for f in fields)))
+        elif a is not None and b is not None and a != b:
+            out.append(Ipv6Change("changed", subject, name, tuple((f, a[f], b[f]) for f in fields if a[f] != b[f])))
+    return tuple(out)
 
 
 def _shown(value: object) -> str:
@@ -142,10 +225,11 @@ class DesignDiff:
     exposed: tuple[Exposure, ...]  # newly exposed listeners
     unexposed: tuple[Exposure, ...]  # no longer exposed
     services: tuple[ServiceChange, ...] = ()  # swarm services added, removed or changed
+    ipv6: tuple[Ipv6Change, ...] = ()  # IPv6 settings and addresses of hosts, networks and containers
 
     @property
     def empty(self) -> bool:
-        return not (self.changes or self.exposed or self.unexposed or self.services)
+        return not (self.changes or self.exposed or self.unexposed or self.services or self.ipv6)
 
     def of(self, kind: str) -> list[Change]:
         return [c for c in self.changes if c.kind == kind]
@@ -159,11 +243,12 @@ class DesignDiff:
             "newly_exposed": [e.to_json() for e in self.exposed],
             "no_longer_exposed": [e.to_json() for e in self.unexposed],
             "services": [s.to_json() for s in self.services],
+            "ipv6": [c.to_json() for c in self.ipv6],
         }
 
 
 def _exposure_key(e: Exposure) -> tuple:
-    return (e.container, e.port, e.protocol, e.audience, e.through)
+    return (e.container, e.port, e.protocol, e.audience, e.through, e.family)
 
 
 def diff_results(old: ReachResult, new: ReachResult) -> DesignDiff:
@@ -194,19 +279,26 @@ def diff_results(old: ReachResult, new: ReachResult) -> DesignDiff:
     exposed = tuple(ex_new[k] for k in sorted(set(ex_new) - set(ex_old), key=str))
     unexposed = tuple(ex_old[k] for k in sorted(set(ex_old) - set(ex_new), key=str))
     return DesignDiff(old.design.source, new.design.source, str(new.world.version), tuple(changes), exposed, unexposed,
-                      service_changes(old.design, new.design))
+                      service_changes(old.design, new.design),
+                      ipv6_changes(old.design, old.world, new.design, new.world))
 
 
 class _Side:
-    """One design's groups by pair of classes, and its probes made one at a time on request."""
+    """One design's groups of one family by pair of classes, and its probes made one at a time on
+    request (a design without IPv6 has an empty IPv6 side: ``result`` None)."""
 
-    def __init__(self, result: ReachResult):
+    def __init__(self, result: ReachResult | None):
+        self.combos: dict[tuple, list[ProbeGroup]] = {}
+        if result is None:
+            return
         self.result = result
         self.pairs = PairProbes(shared_matrix(result))
         self.own = own_names(result)
         own = {n for names in self.own.values() for n in names}
-        self.combos: dict[tuple, list[ProbeGroup]] = {}
+        family = result.world.family
         for g in result.groups():  # a group of own names carries the name when it stands for one: not part of the pair
+            if g.family != family:
+                continue  # the other family's side holds it
             name = None if g.name in own else g.name
             self.combos.setdefault((g.source_class, g.via, g.target_class, g.network, name, g.host, g.port, g.protocol),
                                    []).append(g)
@@ -278,10 +370,20 @@ class _Side:
 
 def _differing_probes(old: ReachResult, new: ReachResult) -> tuple[dict[tuple, Probe], dict[tuple, Probe]]:
     """The probes of both designs except those of pairs of classes the same on both sides and
-    answering alike (one group each, the same outcome), by key."""
-    a, b = _Side(old), _Side(new)
+    answering alike (one group each, the same outcome), by key; each family on its own (a probe's
+    key holds its family)."""
     before: dict[tuple, Probe] = {}
     after: dict[tuple, Probe] = {}
+    _differing(_Side(old), _Side(new), before, after)
+    v6_old, v6_new = old.v6, new.v6
+    if v6_old is not None or v6_new is not None:
+        _differing(_Side(v6_old), _Side(v6_new), before, after)
+    return before, after
+
+
+def _differing(a: _Side, b: _Side, before: dict[tuple, Probe], after: dict[tuple, Probe]) -> None:
+    """:func:`_differing_probes` of one family: ``a``'s and ``b``'s probes that may differ, into
+    ``before`` and ``after``."""
     for key in dict.fromkeys([*a.combos, *b.combos]):
         ga, gb = a.combos.get(key), b.combos.get(key)
         if ga and gb and len(ga) == len(gb) == 1 and a.signature(ga) == b.signature(gb) and (
@@ -293,7 +395,6 @@ def _differing_probes(old: ReachResult, new: ReachResult) -> tuple[dict[tuple, P
             before.update((p.key, p) for p in a.probes(ga))
         if gb:
             after.update((p.key, p) for p in b.probes(gb))
-    return before, after
 
 
 def render_text(d: DesignDiff) -> str:
@@ -301,12 +402,16 @@ def render_text(d: DesignDiff) -> str:
         return f"{d.old} -> {d.new} (engine {d.engine_version}): no change in reachability or exposure\n"
     n = {k: len(d.of(k)) for k in ("opened", "closed", "changed")}
     services = f"{len(d.services)} swarm service(s) added, removed or changed; " if d.services else ""
+    services += f"{len(d.ipv6)} IPv6 setting(s) or address(es) changed; " if d.ipv6 else ""
     lines = [f"{d.old} -> {d.new} (engine {d.engine_version}): {services}{n['opened']} path(s) opened, "
              f"{n['closed']} closed, {n['changed']} answered by another container; {len(d.exposed)} newly exposed, "
              f"{len(d.unexposed)} no longer exposed"]
     if d.services:
         lines.append("\nSwarm services:")
         lines.extend(f"  {s}" for s in d.services)
+    if d.ipv6:
+        lines.append("\nIPv6 (hosts, networks, containers):")
+        lines.extend(f"  {c}" for c in d.ipv6)
     for title, kind in (("Opened", "opened"), ("Closed", "closed"), ("Answered by another container", "changed")):
         if d.of(kind):
             lines.append(f"\n{title}:")
@@ -314,6 +419,6 @@ def render_text(d: DesignDiff) -> str:
     for title, items in (("Newly exposed", d.exposed), ("No longer exposed", d.unexposed)):
         if items:
             lines.append(f"\n{title}:")
-            lines.extend(f"  {e.container} {e.port}/{e.protocol} from {e.audience} through {e.through} (e.g. {e.example})"
-                         for e in items)
+            lines.extend(f"  {e.container} {e.port}/{e.protocol} from {e.audience}{' over IPv6' if e.family == 6 else ''} "
+                         f"through {e.through} (e.g. {e.example})" for e in items)
     return "\n".join(lines) + "\n"

@@ -62,7 +62,7 @@ class ModeKind(str, enum.Enum):
 
 
 class GatewayMode(enum.StrEnum):
-    """A bridge network's IPv4 gateway mode (com.docker.network.bridge.gateway_mode_ipv4)."""
+    """A bridge network's gateway mode of one family (com.docker.network.bridge.gateway_mode_ipv4, _ipv6)."""
 
     NAT = "nat"
     NAT_UNPROTECTED = "nat-unprotected"
@@ -377,6 +377,7 @@ class Network:
     subnet6: IPv6Network | None = None  # None with enable_ipv6: the engine picks one (simulator.engine.ipam)
     gateway6: IPv6Address | None = None
     ip_range6: IPv6Network | None = None
+    gateway_mode6: GatewayMode = GatewayMode.NAT  # com.docker.network.bridge.gateway_mode_ipv6 (27.0+)
 
     def __post_init__(self) -> None:
         where = ("networks", self.name)
@@ -394,6 +395,7 @@ class Network:
         _ips(self, "aux_addresses", IPv4Address, where)
         _ip(self, "host_binding_ipv4", IPv4Address, where)
         _enum(self, "gateway_mode", GatewayMode, where)
+        _enum(self, "gateway_mode6", GatewayMode, where)
         _enum(self, "mode", LinkMode, where, optional=True)
         _int(self, "vlan", where, 0, 4095, optional=True)
         _tuple(self, "labels", where)

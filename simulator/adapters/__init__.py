@@ -7,6 +7,7 @@ Adapters report what *is*; they never decide what should be reachable.
     fake_engine.py    an in-memory engine for unit tests
     extra_daemon.py   one extra Docker daemon per further design host
     host_facts.py     the machine a local engine runs on: LAN interface, daemon options
+    ipv6_guard.py     while IPv6 designs are deployed: MLD drops on the uplink, forwarding put back
     kernel.py         what the local kernel supports
     lanpeer.py        the emulated LAN and the uplink guard rule
     live_peer.py      a LAN vantage point beside a running environment (verify --live)
@@ -15,4 +16,4 @@ Adapters report what *is*; they never decide what should be reachable.
     safety.py         the probe guard: no probe leaves netsim's networks
 """
 
-__all__ = ["docker_engine", "engine", "extra_daemon", "fake_engine", "host_facts", "kernel", "lanpeer", "live_peer", "probe_agent", "probe_image", "safety"]
+__all__ = ["docker_engine", "engine", "extra_daemon", "fake_engine", "host_facts", "ipv6_guard", "kernel", "lanpeer", "live_peer", "probe_agent", "probe_image", "safety"]

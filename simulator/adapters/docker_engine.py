@@ -93,15 +93,17 @@ class DockerEngine:
 
     # -- create / start ----------------------------------------------------------------
     def create_network(self, spec: NetworkSpec) -> str:
-        ipam = None
+        pools = []
         if spec.subnet or spec.gateway or spec.ip_range or spec.aux_addresses:
-            pool = IPAMPool(
+            pools.append(IPAMPool(
                 subnet=spec.subnet,
                 gateway=spec.gateway,
                 iprange=spec.ip_range,
                 aux_addresses=dict(spec.aux_addresses) or None,
-            )
-            ipam = IPAMConfig(pool_configs=[pool])
+            ))
+        if spec.subnet6:  # the IPv6 pool beside the IPv4 one (the IPv4 subnet from the pools when none is given)
+            pools.append(IPAMPool(subnet=spec.subnet6, gateway=spec.gateway6, iprange=spec.ip_range6))
+        ipam = IPAMConfig(pool_configs=pools) if pools else None
         try:
             result = self.api.create_network(
                 spec.name,
@@ -109,6 +111,7 @@ class DockerEngine:
                 options=dict(spec.options) or None,
                 ipam=ipam,
                 internal=spec.internal,
+                enable_ipv6=spec.enable_ipv6,
                 attachable=spec.attachable or None,
                 labels=dict(spec.labels),
                 check_duplicate=True,
@@ -155,7 +158,8 @@ class DockerEngine:
                     self.api._raise_for_status(res)
                     continue
                 self.api.connect_container_to_network(
-                    cid, ep.network, aliases=list(ep.aliases) or None, ipv4_address=ep.ipv4_address
+                    cid, ep.network, aliases=list(ep.aliases) or None, ipv4_address=ep.ipv4_address,
+                    ipv6_address=ep.ipv6_address,
                 )
         except APIError as exc:
             raise EngineError(f"creating container {spec.name} failed: {exc.explanation}") from exc
@@ -163,7 +167,7 @@ class DockerEngine:
 
     def _endpoint(self, ep) -> EndpointConfig:
         config = self.api.create_endpoint_config(
-            aliases=list(ep.aliases) or None, ipv4_address=ep.ipv4_address
+            aliases=list(ep.aliases) or None, ipv4_address=ep.ipv4_address, ipv6_address=ep.ipv6_address
         )
         if ep.gw_priority:
             config["GwPriority"] = ep.gw_priority  # API 1.48 (engine 28.0); older engines ignore it

@@ -39,6 +39,10 @@ class NetworkSpec:
     options: tuple[tuple[str, str], ...] = ()
     labels: tuple[tuple[str, str], ...] = ()
     host: str = ""  # multi-host designs: the design host whose engine creates it ("" = this machine's)
+    enable_ipv6: bool = False  # dual-stack: EnableIPv6, and the IPv6 pool below beside the IPv4 one
+    subnet6: str | None = None
+    gateway6: str | None = None
+    ip_range6: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +50,7 @@ class EndpointSpec:
     network: str  # engine network name
     aliases: tuple[str, ...] = ()
     ipv4_address: str | None = None
+    ipv6_address: str | None = None
     gw_priority: int = 0  # 28.0+: the endpoint with the highest one gives the default gateway (API GwPriority)
 
 

@@ -32,6 +32,11 @@ containerd may lack), the given OCI runtime registered under the name ``netsim-r
 made the default (a name moby does not reserve: ``runc`` and ``io.containerd.runc.v2`` are
 its own, daemon/config), and ``userland-proxy-path`` set to the docker-proxy built with it
 (by default the file ``docker-proxy`` beside the dockerd binary).  docs/engines-from-source.md.
+
+A daemon from ``dockerd`` on PATH (a further host of a multi-host design) gets a configuration
+file too when its host states IPv6 daemon options (``ipv6``, ``fixed-cidr-v6``, ``ip6tables``,
+``experimental``): :attr:`DaemonSpec.configured`.  Its LAN interface carries the host's
+``lan_address6`` as well (``nodad``), and no namespace accepts router advertisements.
 """
 
 from __future__ import annotations
@@ -45,7 +50,7 @@ import signal
 import subprocess
 import time
 from dataclasses import asdict, dataclass
-from ipaddress import IPv4Interface
+from ipaddress import IPv4Interface, IPv6Interface
 from pathlib import Path
 
 from ..errors import EngineError, EngineUnavailable, UsageError
@@ -112,6 +117,20 @@ def engine_binaries(dockerd: str | None, runtime: str | None = None, proxy: str 
     return found
 
 
+LOCAL_DOCKERD = ("/usr/sbin/dockerd", "/usr/bin/dockerd")
+
+
+def local_dockerd() -> EngineBinaries | None:
+    """This machine's own dockerd (from PATH, else the distribution's path) as binaries whose
+    problems are none, or None when there is no usable one."""
+    for path in (shutil.which("dockerd"), *LOCAL_DOCKERD):
+        if path and os.path.isfile(path) and os.access(path, os.X_OK):
+            found = EngineBinaries(str(Path(path).resolve()))
+            if not found.problems():
+                return found
+    return None
+
+
 @dataclass(frozen=True, slots=True)
 class DaemonSpec:
     """Everything about one extra daemon: where it lives and how it joins the LAN."""
@@ -124,13 +143,18 @@ class DaemonSpec:
     switch_if: str  # the other end of that veth, on the LAN bridge
     lan_address: IPv4Interface
     binaries: EngineBinaries | None = None  # an engine built from source; None: dockerd from PATH
-    settings: str = "{}"  # with binaries: the design host's daemon options as daemon.json keys (JSON text)
+    settings: str = "{}"  # the design host's daemon options as daemon.json keys (JSON text; without binaries: IPv6 ones)
     forwarding_preset: bool = False  # net.ipv4.ip_forward is 1 before dockerd starts (the host already routed)
+    lan_address6: IPv6Interface | None = None  # the host's IPv6 LAN address (lan_address6), if it has one
+
+    @property
+    def configured(self) -> bool:
+        """Whether dockerd gets a configuration file (an engine from source, or daemon options to pass)."""
+        return self.binaries is not None or self.settings != "{}"
 
     def daemon_config(self) -> dict:
-        """The daemon.json of a daemon from binaries: what they need, and the host's options."""
-        assert self.binaries is not None, "only a daemon built from source gets a configuration file"
-        return self.binaries.daemon_config() | json.loads(self.settings)
+        """The daemon.json: what the binaries need (an engine from source), and the host's options."""
+        return (self.binaries.daemon_config() if self.binaries is not None else {}) | json.loads(self.settings)
 
     @property
     def socket(self) -> str:
@@ -171,7 +195,7 @@ class DaemonSpec:
     def argv(self) -> list[str]:
         """The dockerd command line, entered into the host's namespace."""
         dockerd = self.binaries.dockerd if self.binaries is not None else "dockerd"
-        config = ["--config-file", self.config_file] if self.binaries is not None else []
+        config = ["--config-file", self.config_file] if self.configured else []
         return [
             "nsenter", f"--net=/run/netns/{self.namespace}", dockerd, *config,
             "--data-root", self.data_root, "--exec-root", self.exec_root, "--pidfile", self.pidfile,
@@ -189,13 +213,13 @@ def _slug(text: str) -> str:
 
 def daemon_spec(design: str, host: str, index: int, lan_if: str, lan_address: IPv4Interface,
                 binaries: EngineBinaries | None = None, settings: dict | None = None,
-                forwarding_preset: bool = False) -> DaemonSpec:
+                forwarding_preset: bool = False, lan_address6: IPv6Interface | None = None) -> DaemonSpec:
     """The names for the ``index``-th extra host of a design (pure; index from 1)."""
     base = f"{_slug(design)}-{_slug(host)}"
     if len(base) > 40:  # keeps containerd's socket paths under the unix limit
         base = f"{base[:31]}-{hashlib.sha1(f'{design}/{host}'.encode()).hexdigest()[:8]}"
     return DaemonSpec(design, host, base, f"netsim-host-{base}", lan_if, f"lanh{index}", lan_address, binaries,
-                      json.dumps(settings or {}, sort_keys=True), forwarding_preset)
+                      json.dumps(settings or {}, sort_keys=True), forwarding_preset, lan_address6)
 
 
 # -- what the machine can do -------------------------------------------------------------
@@ -236,16 +260,20 @@ def start(spec: DaemonSpec, lan_namespace: str, lan_bridge: str):
     Path(spec.record).write_text(json.dumps(_record(spec), indent=1))
     _run(["ip", "netns", "add", spec.namespace])
     _in_ns(spec, ["ip", "link", "set", "lo", "up"])
+    for key in ("all", "default"):  # no router advertisement may ever give the namespace a default route
+        _in_ns(spec, ["sysctl", "-qw", f"net.ipv6.conf.{key}.accept_ra=0"])
     # a fresh host: dockerd turns forwarding on (and sets the FORWARD policy to DROP), unless the host already routed
     _in_ns(spec, ["sysctl", "-qw", f"net.ipv4.ip_forward={1 if spec.forwarding_preset else 0}"])
     _run(["ip", "-n", lan_namespace, "link", "add", spec.switch_if, "type", "veth",
           "peer", "name", spec.lan_if, "netns", spec.namespace])
     _run(["ip", "-n", lan_namespace, "link", "set", spec.switch_if, "master", lan_bridge, "up"])
     _in_ns(spec, ["ip", "addr", "add", str(spec.lan_address), "dev", spec.lan_if])
+    if spec.lan_address6 is not None:  # nodad: usable at once (no duplicate detection on a LAN netsim made)
+        _in_ns(spec, ["ip", "addr", "add", str(spec.lan_address6), "dev", spec.lan_if, "nodad"])
     _in_ns(spec, ["ip", "link", "set", spec.lan_if, "up"])
 
     Path(spec.data_root).mkdir(parents=True, exist_ok=True)
-    if spec.binaries is not None:
+    if spec.configured:
         Path(spec.config_file).write_text(json.dumps(spec.daemon_config(), indent=1, sort_keys=True))
     with open(spec.log, "ab") as log:
         proc = subprocess.Popen(spec.argv(), stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
@@ -266,11 +294,13 @@ def start(spec: DaemonSpec, lan_namespace: str, lan_bridge: str):
 def _record(spec: DaemonSpec) -> dict:
     data = asdict(spec)
     data["lan_address"] = str(spec.lan_address)
+    data["lan_address6"] = str(spec.lan_address6) if spec.lan_address6 is not None else None
     return data
 
 
 def _from_record(data: dict) -> DaemonSpec:
-    data = dict(data, lan_address=IPv4Interface(data["lan_address"]))
+    data = dict(data, lan_address=IPv4Interface(data["lan_address"]),
+                lan_address6=IPv6Interface(data["lan_address6"]) if data.get("lan_address6") else None)
     if data.get("binaries") is not None:
         data["binaries"] = EngineBinaries(**data["binaries"])
     return DaemonSpec(**data)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from ipaddress import IPv4Network
+from ipaddress import IPv4Network, IPv6Network
 
 from ..errors import EngineError
 from ..model import KernelFeatures
@@ -342,10 +342,33 @@ class FakeLan:
     def host_routes(self) -> list[tuple[IPv4Network, str]]:
         return list(self.routes)
 
+    routes6: tuple[tuple[IPv6Network, str], ...] = ((IPv6Network("fd00::/64"), "eth0"),)
+
+    def host_routes6(self) -> list[tuple[IPv6Network, str]]:
+        return list(self.routes6)
+
     def namespace_exists(self, namespace: str) -> bool:
         return namespace in self.namespaces
 
     stale_guards = 0  # guard rules a killed run left behind
+    ipv6_holders: tuple[str, ...] = ()  # designs holding IPv6 on this machine's engine (lanpeer.hold_ipv6)
+
+    def hold_ipv6(self, design: str) -> list[str]:
+        self.calls.append(("hold_ipv6", design))
+        if design not in self.ipv6_holders:
+            self.ipv6_holders = (*self.ipv6_holders, design)
+        return [f"fake: IPv6 held for {design}"]
+
+    def settle_ipv6(self, namespace: str | None = None) -> list[str]:
+        self.calls.append(("settle_ipv6", namespace))
+        return []
+
+    def release_ipv6(self, design: str) -> list[str]:
+        if design not in self.ipv6_holders:
+            return []
+        self.calls.append(("release_ipv6", design))
+        self.ipv6_holders = tuple(h for h in self.ipv6_holders if h != design)
+        return [] if self.ipv6_holders else ["fake: IPv6 forwarding put back"]
 
     def remove_stale_guards(self) -> int:
         self.calls.append(("remove_stale_guards",))

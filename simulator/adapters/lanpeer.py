@@ -15,7 +15,7 @@ import subprocess
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from ipaddress import IPv4Address, IPv4Network
+from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network
 
 from ..errors import EngineError
 from ..model import KernelFeatures
@@ -55,16 +55,21 @@ def setup(lan) -> None:
     port of it, and extra hosts join it (:mod:`extra_daemon`).  The peer does not route."""
     teardown(lan)
     _run(["ip", "netns", "add", lan.namespace])
+    for key in ("all", "default"):  # the peer does not route, and no router advertisement gives it a default route
+        _run(["ip", "netns", "exec", lan.namespace, "sysctl", "-qw", f"net.ipv6.conf.{key}.accept_ra=0",
+              f"net.ipv6.conf.{key}.forwarding=0"])
     if getattr(lan, "bridge", None):
         _setup_switched(lan)
         return
     _run(["ip", "link", "add", lan.host_if, "type", "veth", "peer", "name", lan.peer_if])
     _run(["ip", "link", "set", lan.peer_if, "netns", lan.namespace])
     _run(["ip", "addr", "add", str(lan.host_address), "dev", lan.host_if])
+    _add6(["ip"], getattr(lan, "host_address6", None), lan.host_if)
     _run(["ip", "link", "set", lan.host_if, "up"])
     ns = ["ip", "-n", lan.namespace]
     _run(ns + ["link", "set", "lo", "up"])
     _run(ns + ["addr", "add", str(lan.peer_address), "dev", lan.peer_if])
+    _add6(ns, getattr(lan, "peer_address6", None), lan.peer_if)
     _run(ns + ["link", "set", lan.peer_if, "up"])
     for vlan in lan.vlans:
         _run(["ip", "link", "add", "link", lan.host_if, "name", lan.vlan_if(vlan), "type", "vlan", "id", str(vlan)])
@@ -77,22 +82,58 @@ def _setup_switched(lan) -> None:
     _run(["ip", "netns", "exec", lan.namespace, "sysctl", "-qw", "net.ipv4.ip_forward=0"])
     _run(ns + ["link", "add", lan.bridge, "type", "bridge"])
     _run(ns + ["addr", "add", str(lan.peer_address), "dev", lan.bridge])
+    _add6(ns, getattr(lan, "peer_address6", None), lan.bridge)
     _run(ns + ["link", "set", lan.bridge, "up"])
     if not getattr(lan, "machine_port", True):
         return  # every host is a daemon with its own port on the bridge (an engine built from source)
     _run(["ip", "link", "add", lan.host_if, "type", "veth", "peer", "name", lan.peer_if, "netns", lan.namespace])
     _run(ns + ["link", "set", lan.peer_if, "master", lan.bridge, "up"])
     _run(["ip", "addr", "add", str(lan.host_address), "dev", lan.host_if])
+    _add6(["ip"], getattr(lan, "host_address6", None), lan.host_if)
     _run(["ip", "link", "set", lan.host_if, "up"])
     for vlan in lan.vlans:
         _run(["ip", "link", "add", "link", lan.host_if, "name", lan.vlan_if(vlan), "type", "vlan", "id", str(vlan)])
         _run(["ip", "link", "set", lan.vlan_if(vlan), "up"])
 
 
+def _add6(ip: list[str], address, dev: str) -> None:
+    """Give ``dev`` an IPv6 address, usable at once (``nodad``: no duplicate detection on a LAN netsim made)."""
+    if address is not None:
+        _run([*ip, "addr", "add", str(address), "dev", dev, "nodad"])
+
+
+DAD_WAIT_S = 15.0  # duplicate address detection takes a second or two per address once its link is up
+
+
+def settle_ipv6(namespace: str | None = None, wait_s: float = DAD_WAIT_S) -> list[str]:
+    """Wait until no IPv6 address in the namespace (None: this machine's) is still tentative.
+
+    A bridge's IPv6 gateway address goes through duplicate address detection once the bridge
+    has a port; until then the kernel neither answers for it nor uses it as a source, so
+    a container's replies through that gateway, and a docker-proxy's connections, are lost.
+    Links without carrier (a bridge without ports) are not waited for.  Returns the addresses
+    still tentative after ``wait_s`` (empty: all usable)."""
+    import time
+
+    ip = ["ip", "-n", namespace] if namespace else ["ip"]
+    deadline = time.monotonic() + wait_s
+    while True:
+        proc = _run([*ip, "-j", "-6", "addr", "show", "tentative"], check=False)
+        left = [f"{a.get('local')} on {link.get('ifname')}" for link in json.loads(proc.stdout or "[]")
+                if "LOWER_UP" in (link.get("flags") or ())  # a bridge without ports: nobody to answer
+                for a in link.get("addr_info") or [] if a.get("family") == "inet6"]
+        if not left or time.monotonic() >= deadline:
+            return left
+        time.sleep(0.1)
+
+
 def has_default_route(namespace: str) -> bool:
-    """Whether a namespace has an IPv4 default route (where a probe could leave by)."""
-    proc = _run(["ip", "-n", namespace, "-j", "-4", "route", "show", "default"], check=False)
-    return proc.returncode != 0 or bool(json.loads(proc.stdout or "[]"))
+    """Whether a namespace has a default route, IPv4 or IPv6 (where a probe could leave by)."""
+    for family in ("-4", "-6"):
+        proc = _run(["ip", "-n", namespace, "-j", family, "route", "show", "default"], check=False)
+        if proc.returncode != 0 or json.loads(proc.stdout or "[]"):
+            return True
+    return False
 
 
 def gateway_routes(namespace: str) -> list[tuple[IPv4Network, IPv4Address]]:
@@ -105,11 +146,21 @@ def gateway_routes(namespace: str) -> list[tuple[IPv4Network, IPv4Address]]:
     return out
 
 
-def add_routes(lan, subnets: Sequence[IPv4Network | tuple[IPv4Network, IPv4Address]]) -> None:
-    """Route each subnet from the peer namespace via the host-side LAN address (or, for a
-    ``(subnet, gateway)`` pair, via that host's LAN address)."""
+def add_routes(lan, subnets: Sequence[IPv4Network | IPv6Network | tuple[IPv4Network | IPv6Network,
+                                                                          IPv4Address | IPv6Address]]) -> None:
+    """Route each subnet from the peer namespace via the host-side LAN address of its family (or,
+    for a ``(subnet, gateway)`` pair, via that host's LAN address).  An IPv6 subnet needs the
+    host's IPv6 LAN address: without one it is not routed."""
+    host6 = getattr(lan, "host_address6", None)
     for item in subnets:
-        subnet, via = item if isinstance(item, tuple) else (item, lan.host_address.ip)
+        if isinstance(item, tuple):
+            subnet, via = item
+        elif isinstance(item, IPv6Network):
+            if host6 is None:
+                continue
+            subnet, via = item, host6.ip
+        else:
+            subnet, via = item, lan.host_address.ip
         _run(["ip", "-n", lan.namespace, "route", "replace", str(subnet), "via", str(via)])
 
 
@@ -166,17 +217,44 @@ def run_in_namespace(namespace: str, argv: Sequence[str], input: str | None = No
 
 def host_routes() -> list[tuple[IPv4Network, str]]:
     """The IPv4 prefixes routed on this machine (main table) and their devices."""
-    proc = _run(["ip", "-j", "-4", "route", "show"], check=False)
-    out: list[tuple[IPv4Network, str]] = []
+    return [(IPv4Network(dst, strict=False), dev) for dst, dev in _routes("-4")]
+
+
+def host_routes6() -> list[tuple[IPv6Network, str]]:
+    """The IPv6 prefixes routed on this machine (main table) and their devices."""
+    return [(IPv6Network(dst, strict=False), dev) for dst, dev in _routes("-6")]
+
+
+def _routes(family: str) -> list[tuple[str, str]]:
+    """(prefix, device) of every route of a family but the default, as ``ip`` prints them."""
+    proc = _run(["ip", "-j", family, "route", "show"], check=False)
+    out = []
     for r in json.loads(proc.stdout or "[]"):
         dst = r.get("dst", "")
         if dst == "default":
             continue
+        prefix = dst if "/" in dst else f"{dst}/{32 if family == '-4' else 128}"
         try:
-            out.append((IPv4Network(dst if "/" in dst else f"{dst}/32", strict=False), r.get("dev", "")))
+            (IPv4Network if family == "-4" else IPv6Network)(prefix, strict=False)
         except ValueError:
             continue
+        out.append((prefix, r.get("dev", "")))
     return out
+
+
+def leaves_by_uplink(address: str) -> str | None:
+    """The uplink ``ip route get`` sends ``address`` out of on this machine (the device of a
+    default route, of either family), or None when it stays here; an unreadable answer counts as leaving."""
+    family = "-6" if ":" in address else "-4"
+    uplinks = {uplink_interface("-4"), uplink_interface("-6")} - {None}
+    proc = _run(["ip", "-j", family, "route", "get", address], check=False)
+    try:
+        dev = (json.loads(proc.stdout or "[]") or [{}])[0].get("dev")
+    except ValueError:
+        dev = None
+    if proc.returncode != 0 or dev is None:
+        return "(no answer from ip route get)"
+    return dev if dev in uplinks else None
 
 
 def uplink_interface(family: str = "-4") -> str | None:
@@ -248,14 +326,32 @@ def uplink_guard() -> Iterator[str]:
             _run([tool, "-D", *rule], check=False)
 
 
+def hold_ipv6(design: str) -> list[str]:
+    """Before the design's first IPv6 network on this machine's engine: record the IPv6 forwarding
+    settings and drop MLD reports on the uplink (:mod:`.ipv6_guard`); notes."""
+    from . import ipv6_guard
+
+    return ipv6_guard.hold(design, uplink_interface("-6") or uplink_interface("-4"))
+
+
+def release_ipv6(design: str) -> list[str]:
+    """The design's IPv6 networks are gone: the last one out puts forwarding back (:mod:`.ipv6_guard`)."""
+    from . import ipv6_guard
+
+    return ipv6_guard.release(design)
+
+
 def remove_stale_guards() -> int:
     """Delete guard rules left by a killed netsim, for both families; how many went.
 
     A rule's comment is ``netsim-guard:<pid>`` (plain ``netsim-guard`` before pids were
-    recorded): a rule whose process still runs guards a verify in progress and stays."""
+    recorded): a rule whose process still runs guards a verify in progress and stays.
+    The ip6tables MLD drops of :mod:`.ipv6_guard` go when no record holds them."""
     if os.geteuid() != 0:
         return 0
-    count = 0
+    from . import ipv6_guard
+
+    count = ipv6_guard.remove_stale()
     for fam in GUARD_FAMILIES:
         if shutil.which(fam.tool) is None:
             continue

@@ -37,7 +37,7 @@ import socket
 import sys
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import cast
 
 TIMEOUT_MS = 1000
@@ -96,14 +96,16 @@ def listener_command(identity: str, listeners: Iterable[tuple[int, str]], dns_st
 
 
 def prepare_script(names: Sequence[str], listeners: Sequence[tuple[int, str]] = (),
-                   dns_timeout: int = DNS_TIMEOUT_S) -> str:
-    """Print ``GW <addr>``, ``NS <nameserver>`` lines and one line per name (framed by ``BEGIN``/``END``).
+                   dns_timeout: int = DNS_TIMEOUT_S, names6: Sequence[str] = ()) -> str:
+    """Print ``GW <addr>``, ``GW6 <addr>``, ``NS <nameserver>`` lines and one line per name
+    (framed by ``BEGIN``/``END``).
 
     Per name: ``NAME <name> <addr>...`` (resolved; no address: the server answered without
     one), ``NXNAME <name>`` (NXDOMAIN: final) or ``DNSTIMEOUT <name>`` (no answer within
-    ``dns_timeout`` seconds: transient, worth a retry).  Names are looked up only when every
-    nameserver is a loopback address (the embedded DNS 127.0.0.11, or the 127.0.0.1 netsim
-    sets): never the machine's real resolver.
+    ``dns_timeout`` seconds: transient, worth a retry); ``names6`` are looked up for AAAA
+    records the same way, their lines ``NAME6``, ``NXNAME6``, ``DNSTIMEOUT6``.  Names are
+    looked up only when every nameserver is a loopback address (the embedded DNS 127.0.0.11,
+    or the 127.0.0.1 netsim sets): never the machine's real resolver.
 
     ``listeners``: first wait (at most :data:`READY_WAIT_S` s, polling the namespace's socket
     table) until every ``(port, protocol)`` is bound, then print ``READY`` or
@@ -124,26 +126,34 @@ def prepare_script(names: Sequence[str], listeners: Sequence[tuple[int, str]] = 
         lines.append('if [ -z "$miss" ]; then echo READY; else echo "NOTREADY$miss"; fi')
     lines += [
         "ip -4 route show default 2>/dev/null | sed -n 's/^default via \\([0-9.]*\\).*/GW \\1/p'",
+        "ip -6 route show default 2>/dev/null | sed -n 's/^default via \\([0-9a-fA-F:]*\\).*/GW6 \\1/p'",
         "sed -n 's/^nameserver[ \\t]*\\([^ \\t]*\\).*/NS \\1/p' /etc/resolv.conf 2>/dev/null",
     ]
-    if names:
-        quoted = " ".join(shlex.quote(n) for n in names)
+    if names or names6:
         t = max(1, int(dns_timeout))
         lines += [
             "if grep '^nameserver' /etc/resolv.conf | grep -qv '^nameserver[ \t]*127\\.'; then",
             "  echo 'NSERR non-loopback nameserver: names not looked up'",
             "else",
-            f"  printf '%s\\n' {quoted} | xargs -P {DNS_PARALLEL} -n 1 sh -c "
-            + shlex.quote(
-                f'out=$(timeout {t + 2} nslookup -type=a -timeout={t} -retry=1 "$0" 2>&1); '
-                "a=$(echo \"$out\" | sed -n '/^Name:/,$ s/^Address:[ \\t]*\\([0-9.]*\\).*/\\1/p' | tr '\\n' ' '); "
-                'if [ -n "$a" ]; then echo "NAME $0 $a"; '
-                'else case "$out" in *NXDOMAIN*) echo "NXNAME $0";; '
-                '*"timed out"*|*"no servers"*|"") echo "DNSTIMEOUT $0";; '
-                '*) echo "NAME $0";; esac; fi'
-            ),
-            "fi",
+            "  {",
         ]
+        for batch, kind, suffix, chars in ((names, "a", "", "[0-9.]"), (names6, "aaaa", "6", "[0-9a-fA-F:.]")):
+            if not batch:
+                continue
+            quoted = " ".join(shlex.quote(n) for n in batch)
+            lines.append(
+                f"  printf '%s\\n' {quoted} | xargs -P {DNS_PARALLEL} -n 1 sh -c "
+                + shlex.quote(
+                    f'out=$(timeout {t + 2} nslookup -type={kind} -timeout={t} -retry=1 "$0" 2>&1); '
+                    f"a=$(echo \"$out\" | sed -n '/^Name:/,$ s/^Address:[ \\t]*\\({chars}*\\).*/\\1/p' | tr '\\n' ' '); "
+                    f'if [ -n "$a" ]; then echo "NAME{suffix} $0 $a"; '
+                    f'else case "$out" in *NXDOMAIN*) echo "NXNAME{suffix} $0";; '
+                    f'*"timed out"*|*"no servers"*|"") echo "DNSTIMEOUT{suffix} $0";; '
+                    f'*) echo "NAME{suffix} $0";; esac; fi'
+                )
+                + " &"
+            )
+        lines += ["  wait", "  }", "fi"]
     lines.append("} 2>/dev/null)")
     # everything at once, then the end marker (a truncated answer is told from a complete one)
     lines.append(f'printf "{BEGIN}\\n%s\\n{END}\\n" "$out"')
@@ -213,39 +223,55 @@ class Prepared:
     nxdomain: frozenset[str] = frozenset()  # the server said: no such name (final)
     not_ready: tuple[str, ...] = ()  # listeners still not bound after the wait
     complete: bool = True  # the end marker arrived (False: output was lost, run it again)
+    gateway6: str | None = None  # the IPv6 default gateway
+    names6: dict[str, tuple[str, ...]] = field(default_factory=dict)  # AAAA answers per name
+    dns_timeouts6: frozenset[str] = frozenset()
+    nxdomain6: frozenset[str] = frozenset()
+
+    def lookup(self, family: int) -> tuple[dict[str, tuple[str, ...]], frozenset[str], frozenset[str]]:
+        """(addresses per name, names that timed out, NXDOMAIN names) of one family's lookups."""
+        if family == 6:
+            return self.names6, self.dns_timeouts6, self.nxdomain6
+        return self.names, self.dns_timeouts, self.nxdomain
 
 
 def parse_prepared(text: str) -> Prepared:
-    gateway, servers, names, note = None, [], {}, ""
-    timeouts: set[str] = set()
-    nx: set[str] = set()
+    gateways: dict[str, str] = {}
+    servers, note = [], ""
+    found: dict[str, dict[str, tuple[str, ...]]] = {"": {}, "6": {}}
+    timeouts: dict[str, set[str]] = {"": set(), "6": set()}
+    nx: dict[str, set[str]] = {"": set(), "6": set()}
+    address = {"": r"[0-9.]+", "6": r"[0-9a-fA-F:.]*:[0-9a-fA-F:.]*"}
     not_ready: tuple[str, ...] = ()
     for line in text.splitlines():
         parts = line.split()
         if not parts:
             continue
-        if parts[0] == "GW" and len(parts) > 1 and gateway is None:
-            gateway = parts[1]
+        word, six = parts[0].removesuffix("6"), "6" if parts[0].endswith("6") else ""
+        if word == "GW" and len(parts) > 1:
+            gateways.setdefault(six, parts[1])
         elif parts[0] == "NS" and len(parts) > 1:
             servers.append(parts[1])
-        elif parts[0] == "NAME" and len(parts) > 1:
-            names[parts[1]] = tuple(a for a in parts[2:] if re.fullmatch(r"[0-9.]+", a))
-        elif parts[0] == "NXNAME" and len(parts) > 1:
-            names[parts[1]] = ()
-            nx.add(parts[1])
-        elif parts[0] == "DNSTIMEOUT" and len(parts) > 1:
-            names[parts[1]] = ()
-            timeouts.add(parts[1])
+        elif word == "NAME" and len(parts) > 1:
+            found[six][parts[1]] = tuple(a for a in parts[2:] if re.fullmatch(address[six], a))
+        elif word == "NXNAME" and len(parts) > 1:
+            found[six][parts[1]] = ()
+            nx[six].add(parts[1])
+        elif word == "DNSTIMEOUT" and len(parts) > 1:
+            found[six][parts[1]] = ()
+            timeouts[six].add(parts[1])
         elif parts[0] == "NOTREADY":
             not_ready = tuple(parts[1:])
         elif parts[0] == "NSERR":
             note = line[6:]
-    return Prepared(gateway, tuple(servers), names, note, frozenset(timeouts), frozenset(nx), not_ready,
-                    complete(text))
+    return Prepared(gateways.get(""), tuple(servers), found[""], note, frozenset(timeouts[""]), frozenset(nx[""]),
+                    not_ready, complete(text), gateways.get("6"), found["6"], frozenset(timeouts["6"]),
+                    frozenset(nx["6"]))
 
 
 def probe_sockets(dials: Sequence[Dial], timeout: float = TIMEOUT_MS / 1000) -> dict[str, DialResult]:
-    """Dial every probe concurrently from the current network namespace (Python sockets)."""
+    """Dial every probe concurrently from the current network namespace (Python sockets; an
+    address with a colon is dialled over IPv6)."""
     sel = selectors.DefaultSelector()
     results: dict[str, DialResult] = {}
     pending: dict[int, tuple[Dial, socket.socket, float]] = {}
@@ -261,7 +287,8 @@ def probe_sockets(dials: Sequence[Dial], timeout: float = TIMEOUT_MS / 1000) -> 
 
     for d in dials:
         udp = d.protocol == "udp"
-        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM if udp else socket.SOCK_STREAM)
+        family = socket.AF_INET6 if ":" in d.address else socket.AF_INET
+        s = socket.socket(family, socket.SOCK_DGRAM if udp else socket.SOCK_STREAM)
         s.setblocking(False)
         start = time.monotonic()
         try:

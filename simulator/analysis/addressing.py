@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from ..engine.ipam import GWBRIDGE
 from ..engine.topology import World
+from ..engine.trace import host_port
 from ..model import ModeKind
 
 
@@ -92,13 +93,14 @@ def compute_addressing(world: World) -> list[ContainerAddressing]:
                 ifaces.append(InterfaceRow(iface.name, iface.network, str(iface.address), str(seg.subnet) if seg else "",
                                            str(seg.gateway) if seg and seg.gateway else None, tuple(names),
                                            str(ep6) if ep6 else None, str(seg6.subnet) if seg6 else None,
-                                           str(seg6.gateway) if seg6 else None))
+                                           str(seg6.gateway) if seg6 and seg6.gateway else None))
             route = next((r for r in ns.routes if r.dest.prefixlen == 0), None)
             if route is not None:
                 default = f"via {route.via} dev {route.iface}" if route.via else f"dev {route.iface}"
+        six = world.v6  # a dual-stack design: the publications on the host's IPv6 addresses too
         published = tuple(
-            f"{b.host_ip}:{b.host_port}->{b.container_port}/{b.protocol} ({b.network})"
-            for b in world.bindings.get(c.host, ()) if b.container == c.name
+            f"{host_port(b.host_ip, b.host_port)}->{b.container_port}/{b.protocol} ({b.network})"
+            for side in (world, six) if side is not None for b in side.bindings.get(c.host, ()) if b.container == c.name
         )
         notes.extend(f"ports ignored: {why}" for name, why in world.ignored_ports.get(c.host, ()) if name == c.name)
         rows.append(ContainerAddressing(c.name, c.host, str(c.mode), tuple(ifaces), default, published, tuple(notes)))

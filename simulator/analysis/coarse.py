@@ -27,12 +27,11 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Callable, Iterator
-from ipaddress import IPv4Address
 from typing import TypeVar
 
 from ..engine.dns import vip_of
 from ..engine.topology import Namespace
-from ..engine.trace import Disposition, Trace
+from ..engine.trace import Address, Disposition, Trace
 from ..fanout import ordered_map
 from .counts import Remainder, TargetCounts
 from .probes import Probe, Via
@@ -105,16 +104,16 @@ class _Acc:
             e = row.example
             if via == Via.HOST:
                 yield ProbeGroup(self.cid, via, None, row.network, row.name, host, port, proto, disposition, e.reason,
-                                 responder_class, row.count, e)
+                                 responder_class, row.count, e, family=e.family)
                 continue
             several = row.targets.several()
             tclass = None if several else next(iter(row.targets), (None, 0))[0]
             targets: tuple[tuple[str, int], ...] = row.targets if several else ()  # type: ignore[assignment]
             yield ProbeGroup(self.cid, via, tclass, row.network, row.name, host, port, proto, disposition, e.reason,
-                             responder_class, row.count, e, targets)
+                             responder_class, row.count, e, targets, e.family)
 
 
-def _with_port(t: Trace, rep_addr: IPv4Address | None, addr: IPv4Address | None, rep_port: int, port: int,
+def _with_port(t: Trace, rep_addr: Address | None, addr: Address | None, rep_port: int, port: int,
                proto: str, responder: str | None) -> Trace:
     """A representative's outcome carried over to another destination of its bucket."""
     return Trace((), t.disposition, carried_reason(t.reason, rep_addr, addr, rep_port, port, proto),
@@ -128,10 +127,11 @@ class CoarseGroups:
         self.result = result
         self.m = matrix
         self.world = world = result.world
+        self.tag = "" if world.family == 4 else "6"  # the IPv6 side's target sets: "ip6 PORT/PROTO"
         self.fine = fine = ClassGroups(result, matrix)
         self.entries: list[_Entry] = matrix._ip_targets()
         # the interface holding each address, per namespace, and every address a segment holds
-        self.seg_addrs: dict[tuple, dict[IPv4Address, Namespace]] = {}
+        self.seg_addrs: dict[tuple, dict[Address, Namespace]] = {}
         for ns in world.namespaces.values():
             for i in ns.interfaces.values():
                 if i.address is not None and i.segment is not None:
@@ -139,7 +139,8 @@ class CoarseGroups:
         # destinations by segment, and within a segment by what the rules tell apart
         self.seg_of: list[tuple] = []
         self.sub_of: list[tuple] = []
-        self.subnet_of: dict[tuple, tuple[int, int]] = {}
+        # the subnets of a segment's destinations (several on a LAN: macvlan and ipvlan networks of one parent)
+        self.subnets_of: dict[tuple, dict[tuple[int, int], None]] = {}
         self.buckets: dict[tuple, dict[tuple, list[int]]] = {}
         self.responder: list[str | None] = []
         self.tclass: list[str] = []
@@ -150,14 +151,14 @@ class CoarseGroups:
             assert seg is not None and iface.address is not None  # a container address is on a segment
             self.seg_of.append(seg)
             net = iface.address.network
-            self.subnet_of.setdefault(seg, (int(net.network_address), int(net.broadcast_address)))
+            self.subnets_of.setdefault(seg, {})[(int(net.network_address), int(net.broadcast_address))] = None
             published = (hint, int(addr), port, proto) in matrix._published
             sub = (iface.kind, iface.mode, iface.parent, published, port if published else None, proto)
             self.buckets.setdefault(seg, {}).setdefault(sub, []).append(idx)
             self.sub_of.append(sub)
             self.responder.append(ns.listeners.get((port, proto)))
             self.tclass.append(fine.cls(target) or target)
-        self.by_addr: dict[IPv4Address, list[int]] = {}
+        self.by_addr: dict[Address, list[int]] = {}
         for idx, e in enumerate(self.entries):
             self.by_addr.setdefault(e[2], []).append(idx)
         # per segment and (port, proto): entries and their target classes (the bundles' parts)
@@ -180,7 +181,8 @@ class CoarseGroups:
         self.segs = list(self.buckets)
         spans: dict[tuple[int, int], list[tuple]] = {}
         for seg in self.segs:
-            spans.setdefault(self.subnet_of[seg], []).append(seg)
+            for span in self.subnets_of[seg]:
+                spans.setdefault(span, []).append(seg)
         self._spans = sorted((lo, hi, segs) for (lo, hi), segs in spans.items())
         self._los = [lo for lo, _, _ in self._spans]
         self._widest = max((hi - lo for lo, hi, _ in self._spans), default=0)
@@ -188,17 +190,17 @@ class CoarseGroups:
         # a host's LAN route leads to them, not out of the design
         lan_held = sorted(int(a) for seg, addrs in self.seg_addrs.items() if seg[0] not in ("bridge", "overlay") for a in addrs)
         self._lan_touched = {seg for seg in self.segs if seg[0] not in ("bridge", "overlay")
-                             or _any_within(lan_held, *self.subnet_of[seg])}
+                             or any(_any_within(lan_held, lo, hi) for lo, hi in self.subnets_of[seg])}
         self._host_view: dict[str, tuple] = {}
         self._seg_groups: dict[tuple, tuple[list, dict]] = {}
         self._parts_cache: dict[tuple, dict[tuple, list]] = {}
-        self._addrs: dict[str, list[IPv4Address]] = {}
+        self._addrs: dict[str, list[Address]] = {}
         self._collapse_cache: dict[int, tuple[dict, dict]] = {}
         self._block_totals: dict[tuple, tuple[dict, dict, dict]] = {}
         self._holders: dict[tuple, tuple[tuple, str | None]] = {}
         self._owned_for: dict | None = None
         self._owned_segs: dict[tuple, list[int]] = {}
-        self._walks: dict[tuple, tuple[Trace, IPv4Address, int]] = {}
+        self._walks: dict[tuple, tuple[Trace, Address, int]] = {}
         self._own: dict[tuple, Trace] = {}
         self.rclass = [fine.cls(r) for r in self.responder]
         self._dns = _Names(self)
@@ -257,13 +259,15 @@ class CoarseGroups:
 
     def _host_probes(self, s0: str, ns0: Namespace) -> list[Probe]:
         """The probes via host of one source (:meth:`Matrix.host_probes`): a container's are the same for
-        every container dialling the same gateway the same way (its sender key), made once for them."""
+        every container dialling the same address (its gateway; over IPv6 its host's LAN address) the
+        same way (its sender key), made once for them."""
         if ns0.kind != "container" or self.m.with_traces:
             return list(self.m.host_probes(s0, ns0, self.fine.host_ports))
         default = next((r for r in ns0.routes if r.dest.prefixlen == 0), None)
         if default is None or default.via is None:  # no gateway, or a gateway-less default (ipvlan l3)
             return list(self.m.host_probes(s0, ns0, self.fine.host_ports))
-        key = (self.m._sender(ns0, default.via), default.via, ns0.host)
+        [(_, dial, _)] = self.m._host_dials(s0, ns0, self.fine.host_ports)
+        key = (self.m._sender(ns0, dial), dial, ns0.host)
         probes = self._host_seen.get(key)
         if probes is None:
             probes = self._host_seen[key] = list(self.m.host_probes(s0, ns0, self.fine.host_ports))
@@ -272,8 +276,9 @@ class CoarseGroups:
     # --- via ip --------------------------------------------------------------------------
     def _covered(self, ns: Namespace) -> dict[tuple, str]:
         """The destination segments ``ns`` routes without its default route: segment -> the interface
-        it leaves by ("?" when a route covers part of the segment's subnet only)."""
-        out: dict[tuple, str] = {}
+        it leaves by ("?" when its routes cover part of the segment's subnets only, or leave by several
+        interfaces for them)."""
+        per: dict[tuple, str] = {}  # (segment, subnet) -> the interface, "?" when a route covers part of it
         best: dict[tuple, int] = {}
         for r in ns.routes:
             if not r.dest.prefixlen:
@@ -287,13 +292,22 @@ class CoarseGroups:
                     continue
                 whole = rlo <= lo and hi <= rhi
                 for seg in segs:
-                    if out.get(seg) == "?":
+                    key = (seg, lo, hi)
+                    if per.get(key) == "?":
                         continue
                     if not whole:
-                        out[seg] = "?"
-                    elif r.dest.prefixlen > best.get(seg, -1):
-                        best[seg] = r.dest.prefixlen
-                        out[seg] = r.iface
+                        per[key] = "?"
+                    elif r.dest.prefixlen > best.get(key, -1):
+                        best[key] = r.dest.prefixlen
+                        per[key] = r.iface
+        out: dict[tuple, str] = {}
+        found: dict[tuple, int] = {}
+        for (seg, _, _), ifname in per.items():
+            out[seg] = ifname if out.get(seg, ifname) == ifname else "?"
+            found[seg] = found.get(seg, 0) + 1
+        for seg, k in found.items():
+            if k < len(self.subnets_of[seg]):  # some of its subnets only: the others leave by the default route
+                out[seg] = "?"
         return out
 
     def _gateway_host(self, ns: Namespace) -> tuple[str, Namespace | None]:
@@ -381,8 +395,10 @@ class CoarseGroups:
         host = seg[2]
         if host not in hosts or any(self.entries[i][6] != host for i in self._of(seg)):
             return False
-        lo, hi = self.subnet_of[seg]
-        prefix = 32 - (hi - lo).bit_length()
+        if len(self.subnets_of[seg]) != 1:
+            return False
+        (lo, hi), = self.subnets_of[seg]
+        prefix = (32 if self.world.family == 4 else 128) - (hi - lo).bit_length()
         found = routes.get((prefix, lo))
         if not found or not any(r.host_hint == host for r in found[1:] + found[:1]):
             return False
@@ -679,10 +695,11 @@ class CoarseGroups:
         if not t.delivered and acc.answered_only:
             return rows
         if not t.delivered:  # nobody answers: who would have does not matter, nor does the network
-            parts = self._collapsed(parts)
-        for key, (count, classes, first, network, pool) in parts.items():
-            if first in owners and count * n <= sum(len(owners.get(i, ())) for i in pool or (first,)):
+            parts = self._collapsed(parts, {k for k, p in parts.items() if _own_only(p, owners, n)})
+        for key, part in parts.items():
+            if _own_only(part, owners, n):
                 continue  # every pair of the part is a member dialling its own address: walked on its own
+            count, classes, first, network, pool = part
             port, proto, rclass, _ = key
             who = responders[first] if responders is not None else self.responder[first]
             # the row's key reads the reason's shape (addresses blanked): the port is carried over now,
@@ -714,24 +731,15 @@ class CoarseGroups:
                 return s2, first
         return s, first
 
-    def _collapsed(self, parts: dict[tuple, list]) -> dict[tuple, list]:
-        """``parts`` by (port, protocol) only: [count, target classes, first, the network or None, destinations]."""
+    def _collapsed(self, parts: dict[tuple, list], own_only: set[tuple]) -> dict[tuple, list]:
+        """``parts`` by (port, protocol) only: [count, target classes, first, the network or None, destinations];
+        the network is read from the parts not in ``own_only`` (pairs of members dialling their own
+        addresses only: counted here, taken out again by :meth:`_segment`)."""
+        if own_only:
+            return _collapse(parts, own_only)
         hit = self._collapse_cache.get(id(parts))
         if hit is None or hit[0] is not parts:
-            out: dict[tuple, list] = {}
-            for (port, proto, _, network), (count, classes, first, _, pool) in parts.items():
-                key = (port, proto, None, None)
-                part = out.get(key)
-                if part is None:
-                    out[key] = [count, dict(classes), first, network, list(pool or (first,))]
-                    continue
-                part[4].extend(pool or (first,))
-                part[0] += count
-                for cls, k in classes.items():
-                    part[1][cls] = part[1].get(cls, 0) + k
-                if part[3] != network:
-                    part[3] = None
-            hit = self._collapse_cache[id(parts)] = (parts, out)
+            hit = self._collapse_cache[id(parts)] = (parts, _collapse(parts, own_only))
         return hit[1]
 
     def _parts(self, idxs: list[int], responders: dict[int, str | None] | None) -> dict[tuple, list]:
@@ -780,7 +788,7 @@ class CoarseGroups:
             network = self._bundle_network(pp, [b[2][pp] for b in totals if pp in b[2]])
             row = acc.row(Via.IP, port, proto, None, t, None, lambda idx=idx, t=t: self._probe(s0, idx, t), network)
             row.count += count * n
-            row.targets.add_rest(self._remainder(base, minus, f"ip {port}/{proto}"), n)
+            row.targets.add_rest(self._remainder(base, minus, f"ip{self.tag} {port}/{proto}"), n)
             for i in rest_owned:
                 if (self.entries[i][4], self.entries[i][5]) == pp:
                     k = len(owners[i])
@@ -799,8 +807,8 @@ class CoarseGroups:
     def target_sets(self) -> dict[str, list[dict]]:
         """The bundles' bases by name (``target_sets`` of the reach JSON): every destination via ip of
         a port, every name probed at a port, as target classes with counts."""
-        out = {f"ip {port}/{proto}": base for (port, proto), (_, base) in self.all_counts.items()}
-        out.update((f"dns {port}/{proto}", base) for (port, proto), (_, base) in self._dns.base.items())
+        out = {f"ip{self.tag} {port}/{proto}": base for (port, proto), (_, base) in self.all_counts.items()}
+        out.update((f"dns{self.tag} {port}/{proto}", base) for (port, proto), (_, base) in self._dns.base.items())
         return {name: [{"class": c, "count": n} for c, n in base.items()] for name, base in out.items()}
 
     def _bundle_network(self, pp: tuple[int, str], gone: list[dict[str, int]]) -> str | None:
@@ -827,6 +835,35 @@ def _host_of_source(source: tuple) -> str | None:
     """The host a source class sends from (its walks are shared with the other sources there)."""
     placed = source[2]
     return placed[0][1].host if placed else None
+
+
+def _own_only(part: list, owners: dict[int, list], n: int) -> bool:
+    """Whether every pair of a part (of :meth:`CoarseGroups._parts`) is one of the ``n`` members dialling
+    its own address."""
+    _, _, first, _, pool = part
+    return first in owners and part[0] * n <= sum(len(owners.get(i, ())) for i in pool or (first,))
+
+
+def _collapse(parts: dict[tuple, list], own_only: set[tuple]) -> dict[tuple, list]:
+    """See :meth:`CoarseGroups._collapsed`."""
+    out: dict[tuple, list] = {}
+    nets: dict[tuple, set[str | None]] = {}
+    for pkey, (count, classes, first, network, pool) in parts.items():
+        key = (pkey[0], pkey[1], None, None)
+        part = out.get(key)
+        if part is None:
+            part = out[key] = [0, {}, first, None, []]
+            nets[key] = set()
+        part[0] += count
+        part[4].extend(pool or (first,))
+        for cls, k in classes.items():
+            part[1][cls] = part[1].get(cls, 0) + k
+        if pkey not in own_only:
+            nets[key].add(network)
+    for key, part in out.items():
+        if len(nets[key]) == 1:
+            part[3] = next(iter(nets[key]))
+    return out
 
 
 def _any_within(sorted_values: list[int], lo: int, hi: int) -> bool:
@@ -872,7 +909,7 @@ class _Names:
         key = (pp, frozenset(minus.items()))
         rest = self._remainders.get(key)
         if rest is None:
-            rest = self._remainders[key] = Remainder(base, [minus] if minus else [], f"dns {pp[0]}/{pp[1]}")
+            rest = self._remainders[key] = Remainder(base, [minus] if minus else [], f"dns{self.cg.tag} {pp[0]}/{pp[1]}")
         return rest
 
     def add(self, acc: _Acc, placed: list[tuple[str, Namespace]]) -> None:
@@ -887,7 +924,7 @@ class _Names:
                     candidates.update(self.by_lower.get(lower, ()))
                 candidates.update(self.dotted.get(net, ()))
         resolved = [i for i in sorted(candidates) if self.table.resolve(ns0, self.names[i][0]).resolved]
-        mine: dict[IPv4Address, list[int]] = {}  # an address -> the members holding it (by position)
+        mine: dict[Address, list[int]] = {}  # an address -> the members holding it (by position)
         for at, (_, ns) in enumerate(placed):
             for a in ns.addresses():
                 mine.setdefault(a, []).append(at)

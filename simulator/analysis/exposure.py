@@ -6,13 +6,19 @@ share no network with it) when some probe from there is answered by it. Each ent
 says through what: a published port and its bind address, host networking, a
 macvlan/ipvlan address on the LAN, direct routing to the container address, or the
 docker-proxy hairpin through a gateway address.
+
+A dual-stack design has an IPv6 side (:attr:`ReachResult.v6`): its exposures are read off the same
+way, each entry carries the ``family`` of its probe, and ``families`` says over which families the
+same listener is reached from the same audience, so a listener reachable over IPv6 only (a port
+kept off the LAN over IPv4, open over IPv6) reads as such.
 """
 
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+from ..engine.trace import host_port
 from ..model import Driver, ModeKind
 from .mesh import mesh_ports
 from .paths import PairProbes, probes_given, shared_matrix
@@ -40,13 +46,45 @@ class Exposure:
     through: str  # how, for people (rendered from the probe and the design by _through)
     example: str  # one probe that proves it
     through_kind: Through = Through.OTHER  # how, for code
+    family: int = 4  # the address family of the probe that proves it
+    # the families over which this audience reaches the same listener (container, listening port):
+    # (4,), (6,) or (4, 6); () in a design without IPv6
+    families: tuple[int, ...] = ()
+
+    @property
+    def family_text(self) -> str:
+        """For people: "" in a design without IPv6, else ``IPv4``/``IPv6``, with ``only`` when the
+        audience reaches the listener over this family alone."""
+        if not self.families:
+            return ""
+        return f"IPv{self.family}" + (" only" if len(self.families) == 1 else "")
 
     def to_json(self) -> dict:
         return {
             "container": self.container, "port": self.port, "protocol": self.protocol,
             "audience": self.audience, "through": self.through, "through_kind": self.through_kind.value,
-            "example": self.example,
+            "example": self.example, "family": self.family, "families": list(self.families),
         }
+
+
+def family_result(result: ReachResult, family: int) -> ReachResult:
+    """The side of ``result`` whose probes are of ``family``: its IPv6 side for 6 when it has one
+    (else itself)."""
+    if family == 6 and result.world.family == 4 and result.v6 is not None:
+        return result.v6
+    return result
+
+
+def sides(result: ReachResult) -> list[ReachResult]:
+    """``result`` and, for a dual-stack design, its IPv6 side."""
+    v6 = result.v6 if result.world.family == 4 else None
+    return [result] if v6 is None else [result, v6]
+
+
+def example_text(p: Probe) -> str:
+    """``external -> 172.31.10.2:443/tcp (ip)``; an IPv6 address in brackets."""
+    address = f"[{p.address}]" if p.family == 6 and p.address else p.address
+    return f"{p.source} -> {address}:{p.port}/{p.protocol} ({p.via})"
 
 
 def audience(result: ReachResult, probe: Probe) -> str | None:
@@ -74,6 +112,7 @@ def audience(result: ReachResult, probe: Probe) -> str | None:
 
 
 def _through(result: ReachResult, probe: Probe) -> tuple[Through, str]:
+    result = family_result(result, probe.family)
     world = result.world
     design = result.design
     if probe.via == "host":
@@ -81,18 +120,20 @@ def _through(result: ReachResult, probe: Probe) -> tuple[Through, str]:
         for b in world.bindings.get(host_name, ()):
             if b.host_port == probe.port and b.protocol == probe.protocol:
                 return (Through.PUBLISHED_PORT,
-                        f"published port {b.host_ip}:{b.host_port}->{b.container_port}/{b.protocol} on {b.network}")
+                        f"published port {host_port(b.host_ip, b.host_port)}->{b.container_port}/{b.protocol} on {b.network}")
         return Through.HOST_NETWORK, f"host networking (listens on the host's {probe.port}/{probe.protocol})"
     if probe.via in ("ip", "dns") and probe.network:
-        return _through_address(design, probe.network, probe.address, probe.source == "external")
+        return _through_address(design, probe.network, probe.address, probe.source == "external", probe.family)
     return Through.OTHER, f"{probe.via} {probe.address or ''}".strip()
 
 
-def _through_address(design, network: str, address: str | None, external: bool) -> tuple[Through, str]:
+def _through_address(design, network: str, address: str | None, external: bool, family: int = 4) -> tuple[Through, str]:
     """How a container's own address on ``network`` is reached (from the LAN peer when ``external``)."""
     net = design.network(network) if design.has_network(network) else None
     if net is not None and net.driver in (Driver.MACVLAN, Driver.IPVLAN):
         return Through.LAN_ADDRESS, f"{net.driver.value} address on the LAN ({address})"
+    if external and family == 6:
+        return Through.DIRECT_ROUTING, f"its IPv6 address {address} on {network}, routed through the host (no NAT)"
     if external:
         return Through.DIRECT_ROUTING, f"direct routing to the container address {address} on {network}"
     return Through.ADDRESS, f"its address {address} on {network}"
@@ -102,6 +143,7 @@ def service_port(result: ReachResult, p: Probe) -> int:
     """The port the answering container listens on (a published port maps to its container port)."""
     if p.via != "host":
         return p.port
+    result = family_result(result, p.family)
     if p.balanced_by == "ingress":  # the routing mesh: the tasks' target port
         mesh = mesh_ports(result.design).get((p.port, p.protocol))
         return mesh.target if mesh is not None else p.port
@@ -218,8 +260,27 @@ def exposure_proofs(result: ReachResult, pairs: PairProbes | None = None) -> lis
     answer exactly (tests/unit/test_exposure_classes.py compares them).
     """
     if probes_given(result):  # observations or a filtered matrix: only its own probes say who answers
-        return _per_probe(result)
-    return _Listeners(result, pairs or PairProbes(shared_matrix(result))).compute()
+        return _with_families(result, _per_probe(result))
+    out = []
+    for side in sides(result):
+        mine = pairs if side is result and pairs is not None else PairProbes(shared_matrix(side))
+        out += _Listeners(side, mine).compute()
+    return _with_families(result, sorted(out, key=_entry_order))
+
+
+def _with_families(result: ReachResult, proofs: list[Exposed]) -> list[Exposed]:
+    """The entries with their ``families`` (a design with IPv6 only): over which families each
+    audience reaches each listener (its container and listening port)."""
+    if not any(x.probe.family == 6 for x in proofs) and len(sides(result)) == 1:
+        return proofs
+    seen: dict[tuple, set[int]] = {}
+    keys = []
+    for x in proofs:
+        e = x.exposure
+        key = (e.container, service_port(result, x.probe), e.protocol, e.audience)
+        seen.setdefault(key, set()).add(e.family)
+        keys.append(key)
+    return [replace(x, exposure=replace(x.exposure, families=tuple(sorted(seen[key])))) for x, key in zip(proofs, keys, strict=True)]
 
 
 def _per_probe(result: ReachResult) -> list[Exposed]:
@@ -228,13 +289,13 @@ def _per_probe(result: ReachResult) -> list[Exposed]:
     for i, p in enumerate(result.iter_probes()):
         if not p.reachable or p.responder is None:
             continue
-        who = audience(result, p)
+        who = audience(family_result(result, p.family), p)
         if who is None:
             continue
         kind, through = _through(result, p)
-        key = (p.responder, p.port, p.protocol, who, through)
+        key = (p.responder, p.port, p.protocol, who, through, p.family)
         if key not in seen:
-            e = Exposure(p.responder, p.port, p.protocol, who, through, f"{p.source} -> {p.address}:{p.port}/{p.protocol} ({p.via})", kind)
+            e = Exposure(p.responder, p.port, p.protocol, who, through, example_text(p), kind, p.family)
             cls = result.class_of(p.responder).id if result.design.has_container(p.responder) else p.responder
             seen[key] = Exposed(e, p, cls, (i,))
     return sorted(seen.values(), key=_entry_order)
@@ -242,7 +303,7 @@ def _per_probe(result: ReachResult) -> list[Exposed]:
 
 def _entry_order(x: Exposed) -> tuple:
     e = x.exposure
-    return (e.container, AUDIENCE_ORDER[e.audience], e.port, e.protocol, e.through)
+    return (e.container, AUDIENCE_ORDER[e.audience], e.port, e.protocol, e.family, e.through)
 
 
 class _Listeners:
@@ -285,9 +346,9 @@ class _Listeners:
     def through(self, p: Probe) -> tuple[Through, str]:
         """:func:`_through`, once per host port (via host) or address on a network."""
         if p.via == Via.HOST:
-            key: tuple = (p.via, p.host, p.port, p.protocol)
+            key: tuple = (p.via, p.host, p.port, p.protocol, p.family)
         elif p.via in (Via.IP, Via.DNS) and p.network:
-            key = (Via.IP, p.network, p.address, p.source == "external")
+            key = (Via.IP, p.network, p.address, p.source == "external", p.family)
         else:
             return _through(self.result, p)
         got = self._through.get(key)
@@ -303,7 +364,7 @@ class _Listeners:
         if who is None:
             return
         kind, through = self.through(p)
-        key = (p.responder, p.port, p.protocol, who, through)
+        key = (p.responder, p.port, p.protocol, who, through, p.family)
         rank = self.pairs.position(p)
         held = self.best.get(key)
         if held is None or rank < held[0]:
@@ -313,7 +374,10 @@ class _Listeners:
         done: set[tuple] = set()
         # names resolve only on a network the source shares with whoever answers, and whoever answers
         # over the source's own bridge or overlay is on its network: never exposure
+        family = self.world.family
         for g in self.result.coarse_groups(ways=(Via.IP, Via.HOST), beyond_own_links=True, answered_only=True):
+            if g.family != family:
+                continue  # the other family's side reads its own
             if not g.reachable or g.responder_class is None or self.audience(g.example) is None:
                 continue  # who reaches whom in a group is alike for every member pair: nobody from outside here
             sources = self.sources_of(g.source_class)
@@ -334,8 +398,8 @@ class _Listeners:
                     done.add(key)
                     self.first_answers(g, sources, item, addresses)
         out = []
-        for (responder, port, proto, who, through), (rank, p, kind) in self.best.items():
-            e = Exposure(responder, port, proto, who, through, f"{p.source} -> {p.address}:{p.port}/{p.protocol} ({p.via})", kind)
+        for (responder, port, proto, who, through, fam), (rank, p, kind) in self.best.items():
+            e = Exposure(responder, port, proto, who, through, example_text(p), kind, fam)
             cls = self.result.class_of(responder).id if self.world.design.has_container(responder) else responder
             out.append(Exposed(e, p, cls, rank))
         return sorted(out, key=_entry_order)
@@ -354,7 +418,7 @@ class _Listeners:
         standing = next((s for s in sources if address not in self.held(s)), None)
         if standing is None:
             return False
-        _, through = _through_address(self.result.design, network, text, g.source_class == "external")
+        _, through = _through_address(self.result.design, network, text, g.source_class == "external", g.family)
         bound = (lead, 0, self.ip_place(target, network, g.port, g.protocol))
         for responder in held_by:
             who = self.audiences.of(standing, responder)
@@ -362,7 +426,7 @@ class _Listeners:
                 return False
             if who is None:
                 continue
-            held = self.best.get((responder, g.port, g.protocol, who, through))
+            held = self.best.get((responder, g.port, g.protocol, who, through, g.family))
             if held is None or not held[0] < bound:
                 return False
         return True
@@ -499,7 +563,8 @@ class ExposureGroup:
 
     def to_json(self) -> dict:
         return {"class": self.container_class, "members": self.members, "audience": self.audience,
-                "through_kind": self.through_kind.value, "protocol": self.protocol, "ports": list(self.ports),
+                "through_kind": self.through_kind.value, "family": self.first.family, "protocol": self.protocol,
+                "ports": list(self.ports),
                 "count": self.count, "containers": list(self.containers), "first": self.first.to_json()}
 
 
@@ -511,7 +576,7 @@ def exposure_groups(result: ReachResult, proofs: list[Exposed]) -> list[Exposure
     for x in proofs:
         e = x.exposure
         size = sizes.get(x.container_class, 1)
-        key: tuple = (x.container_class, e.audience, e.through_kind, service_port(result, x.probe), e.protocol)
+        key: tuple = (x.container_class, e.audience, e.through_kind, service_port(result, x.probe), e.protocol, e.family)
         if size == 1:
             key += (e.port, e.through)
         rows.setdefault(key, []).append(x)

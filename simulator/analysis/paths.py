@@ -3,31 +3,34 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from ipaddress import IPv4Address
+from ipaddress import ip_address
 
 from ..engine.dns import NameTable
 from ..engine.topology import EXTERNAL, Namespace, World, build_world
-from ..engine.trace import Disposition, DnsStep, RouteOutcome, RouteStep, Step, Trace
+from ..engine.trace import Address, Disposition, DnsStep, RouteOutcome, RouteStep, Step, Trace
 from ..engine.walk import walk
 from ..errors import QueryError
 from ..model import Design
 from .probes import Probe, Via
-from .reachability import LOCALHOST, Matrix, ReachResult, after_lookup, dns_hop
+from .reachability import LOCALHOST, LOCALHOST6, Matrix, ReachResult, after_lookup, dns_hop
 
 
 def trace_between(design: Design, source: str, target: str, port: int | None, protocol: str | None = "tcp",
-                  engine_version: str | None = None) -> list[tuple[str, Trace]]:
+                  engine_version: str | None = None, family: int | None = None) -> list[tuple[str, Trace]]:
     """:func:`traces_in` a world built here from ``design`` under ``engine_version`` (for a caller
     holding a design only; a command passes the world it built once to :func:`traces_in`)."""
-    return traces_in(build_world(design, engine_version), source, target, port, protocol)
+    return traces_in(build_world(design, engine_version), source, target, port, protocol, family)
 
 
 def traces_in(world: World, source: str, target: str, port: int | None,
-              protocol: str | None = "tcp") -> list[tuple[str, Trace]]:
+              protocol: str | None = "tcp", family: int | None = None) -> list[tuple[str, Trace]]:
     """Full traces from ``source`` to ``target`` (a container, a name, an address, or ``host``).
 
     Without a ``port``: the target's listeners of ``protocol`` (None: of either protocol).
+    ``family`` 6: over IPv6 (the container's IPv6 addresses, the name's AAAA records, the host's
+    IPv6 addresses); None: IPv6 when ``target`` is an IPv6 address, else IPv4.
     """
+    world = family_world(world, target, family)
     design = world.design
     names = NameTable(world)  # the names a trace looks up (the matrix's own table, without the matrix)
     ns = _source(world, source)
@@ -36,7 +39,7 @@ def traces_in(world: World, source: str, target: str, port: int | None,
 
         srcs = dict(Matrix(world).sources())
         raise QueryError(f"unknown source {source!r}{did_you_mean(source, srcs)}; choose one of: {', '.join(sorted(srcs))}")
-    dials: list[tuple[str, IPv4Address | None, list[DnsStep]]] = []
+    dials: list[tuple[str, Address | None, list[DnsStep]]] = []
     if design.has_container(target):
         owner_ns_id = world.ns_of.get(target)
         if owner_ns_id is None:
@@ -57,7 +60,7 @@ def traces_in(world: World, source: str, target: str, port: int | None,
         dials.append((f"host {host}", _host_address(world, ns, host), []))
     else:
         try:
-            dials.append((target, IPv4Address(target), []))
+            dials.append((target, ip_address(target), []))
         except ValueError:
             res = names.resolve(ns, target)
             if not any(target.lower() in t for t in names.by_network.values()):
@@ -105,13 +108,38 @@ def _source(world: World, name: str) -> Namespace | None:
     return None
 
 
-def _host_address(world: World, ns: Namespace, host: str) -> IPv4Address | None:
+def family_world(world: World, target: str, family: int | None) -> World:
+    """The side of ``world`` a query of ``family`` reads (None: IPv6 for an IPv6 address ``target``)."""
+    try:
+        version = ip_address(target).version
+    except ValueError:
+        version = None
+    if family is not None and version is not None and version != family:
+        raise QueryError(f"{target} is an IPv{version} address, not IPv{family}")
+    if (family or version or 4) == 4:
+        return world.ipv4 or world
+    base = world.ipv4 or world
+    six = base.v6
+    if six is None:
+        raise QueryError(f"design {world.design.name!r} has no IPv6 (no dual-stack network, no host IPv6 address): "
+                         "nothing to trace over IPv6")
+    six.lay_out_on_demand()  # laid out as far as the trace reads (nothing when already laid out)
+    return six
+
+
+def _host_address(world: World, ns: Namespace, host: str) -> Address | None:
+    """The address ``ns`` dials a host at (:meth:`Matrix._host_dials`): its loopback address from the
+    host itself, a container's gateway (over IPv6 its host's LAN address), the LAN address from elsewhere."""
+    h = world.design.host(host)
+    lan = h.lan_address if world.family == 4 else h.lan_address6
     if ns.kind == "host" and ns.host == host:
-        return LOCALHOST
+        return LOCALHOST if world.family == 4 else LOCALHOST6
     if ns.kind == "container" and ns.host == host:
         default = next((r for r in ns.routes if r.dest.prefixlen == 0), None)
-        return default.via if default else None
-    return world.design.host(host).lan_address.ip
+        if default is None or world.family == 4:
+            return default.via if default else None
+        return lan.ip if lan is not None else default.via
+    return lan.ip if lan is not None else None
 
 
 def _default_ports(world: World, target: str) -> list[tuple[int, str]]:
@@ -231,7 +259,7 @@ class PairProbes:
         if p.address is None:
             return None
         prefer = self.matrix._host_of(p.target) if p.via == Via.IP else p.host
-        return self.matrix.probe(ns, IPv4Address(p.address), p.port, p.protocol, prefer)
+        return self.matrix.probe(ns, ip_address(p.address), p.port, p.protocol, prefer)
 
     def from_source(self, source: str) -> Iterator[Probe]:
         """Every probe of one source, in matrix order (as :meth:`Matrix.iter_probes` makes them)."""
@@ -244,6 +272,8 @@ class PairProbes:
             yield m._make(source, Via.IP, port, proto, t, target=target, network=network, address=addr_text)
         for name, ports in self.names():
             res = m.names.resolve(ns, name)
+            if not res.resolved and m.family != 4:
+                continue  # over IPv6, only the names that get an AAAA answer (as Matrix.probes_of)
             for port, proto in ports:
                 yield m._dns_probe(source, ns, name, res, port, proto)
         if self._host_ports is None:

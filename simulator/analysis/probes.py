@@ -2,7 +2,7 @@
 
 This is the output contract of ``netsim reach --format json`` (docs/reach-json.md):
 ``source``, ``via`` (ip | dns | host), ``target``/``network`` (via ip), ``name``
-(via dns), ``port``, ``protocol``, ``reachable``, ``responder``, ``reason``.
+(via dns), ``port``, ``protocol``, ``family`` (4 or 6), ``reachable``, ``responder``, ``reason``.
 """
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ class Probe(NamedTuple):
     responders: tuple[str, ...] = ()  # via dns with several records: every container that would answer
     trace: Trace | None = None  # the full trace, when computed
     balanced_by: str | None = None  # several may answer: "dns" (a name with several records), "vip", "ingress"
+    family: int = 4  # the address family dialled: 4 (A records, IPv4 addresses) or 6 (AAAA, IPv6 addresses)
 
     @property
     def reachable(self) -> bool:
@@ -47,7 +48,8 @@ class Probe(NamedTuple):
     @property
     def key(self) -> tuple:
         """Identity of the probe, independent of its outcome (used to match observations)."""
-        return (self.source, self.via, self.target, self.network, self.name, self.host, self.port, self.protocol)
+        return (self.source, self.via, self.target, self.network, self.name, self.host, self.port, self.protocol,
+                self.family)
 
     def to_json(self, with_trace: bool = False) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -60,6 +62,7 @@ class Probe(NamedTuple):
             "address": self.address,
             "port": self.port,
             "protocol": self.protocol,
+            "family": self.family,
             "reachable": self.reachable,
             "responder": self.responder,
             "responders": list(self.responders) if self.responders else ([self.responder] if self.responder else []),

@@ -19,13 +19,13 @@ import functools
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from ipaddress import IPv4Address
+from ipaddress import IPv4Address, IPv6Address, ip_address
 from typing import TypeVar, overload
 
 from ..engine.dns import NameTable, vip_of
 from ..engine.ipam import GWBRIDGE
 from ..engine.topology import EXTERNAL, Namespace, World, build_world
-from ..engine.trace import Disposition, DnsStep, Hop, Place, Step, Trace
+from ..engine.trace import Address, Disposition, DnsStep, Hop, Place, Step, Trace
 from ..engine.walk import walk
 from ..fanout import ordered_map
 from ..model import Design
@@ -36,6 +36,7 @@ from .probes import Probe, Via
 _R = TypeVar("_R")
 
 LOCALHOST = IPv4Address("127.0.0.1")
+LOCALHOST6 = IPv6Address("::1")
 OUTCOME_CACHE = 200_000  # outcomes kept per (sender, address, port): past this the cache starts again
 
 
@@ -91,6 +92,7 @@ class ProbeGroup:
     count: int
     example: Probe
     targets: tuple[tuple[str, int], ...] = ()
+    family: int = 4  # the address family of its probes (a group never mixes families)
 
     @property
     def reachable(self) -> bool:
@@ -136,6 +138,7 @@ class ProbeGroup:
             "host": self.host,
             "port": self.port,
             "protocol": self.protocol,
+            "family": self.family,
             "count": self.count,
             "reachable": self.reachable,
             "responder_class": self.responder_class,
@@ -171,6 +174,20 @@ class ReachResult:
     def engine_version(self) -> str:
         return str(self.world.version)
 
+    @property
+    def v6(self) -> ReachResult | None:
+        """The matrix of the design's IPv6 side (:attr:`World.v6`): its probes and groups are of family
+        6. None when the design has no IPv6, or this result is itself that side. Without probes given,
+        :meth:`iter_probes`, :meth:`groups`, :meth:`coarse_groups` and the maps give both families:
+        per source (class), its IPv4 ones, then its IPv6 ones."""
+        if "_v6" not in self.__dict__:
+            w6 = self.world.v6
+            six = None if w6 is None else ReachResult(self.design, w6, with_traces=self.with_traces, workers=self.workers)
+            if six is not None:
+                six.__dict__["_classes"] = self.classes  # the same classes (a class never splits by family)
+            self.__dict__["_v6"] = six
+        return self.__dict__["_v6"]
+
     def _matrix(self) -> Matrix:
         m = self.__dict__.get("_matrix_")
         if m is None:
@@ -202,7 +219,28 @@ class ReachResult:
             given = self.__dict__.get("_probes")
         if given is not None:
             return iter(given)
-        return self._matrix().iter_probes()
+        six = self.v6
+        if six is None:
+            return self._matrix().iter_probes()
+        return (p for name, ns, ns6 in self._both_sources(six) for p in self._source_probes(six, name, ns, ns6))
+
+    def _both_sources(self, six: ReachResult) -> list[tuple[str, Namespace, Namespace | None]]:
+        """Every source with its namespace, and its IPv6 namespace when it is a source over IPv6 too."""
+        over6 = dict(six._matrix().sources())
+        return [(name, ns, over6.get(name)) for name, ns in self._matrix().sources()]
+
+    def _source_probes(self, six: ReachResult, name: str, ns: Namespace, ns6: Namespace | None) -> Iterator[Probe]:
+        """One source's probes of both families: IPv4, then IPv6."""
+        yield from self._matrix().probes_of(name, ns, self._plan())
+        if ns6 is not None:
+            yield from six._matrix().probes_of(name, ns6, six._plan())
+
+    def _plan(self) -> tuple:
+        """:meth:`Matrix.plan` of this result's matrix, made once."""
+        plan = self.__dict__.get("_plan_")
+        if plan is None:
+            plan = self.__dict__["_plan_"] = self._matrix().plan()
+        return plan
 
     def map_probes(self, work: Callable[[list[Probe]], _R], sources: Iterable[str] | None = None) -> Iterator[_R]:
         """``work(every probe of one source)`` for every source (``sources``: these), in matrix order:
@@ -217,6 +255,11 @@ class ReachResult:
 
             return (work(list(ps)) for src, ps in groupby(given, key=lambda p: p.source) if only is None or src in only)
         m = self._matrix()
+        six = self.v6
+        if six is not None:
+            both = [s for s in self._both_sources(six) if only is None or s[0] in only]
+            return ordered_map(lambda source: work(list(self._source_probes(six, *source))), both, self.workers, chunk=4,
+                               least=16, affinity=lambda source: source[1].host)
         todo = [(name, ns) for name, ns in m.sources() if only is None or name in only]
         plan = m.plan()
         return ordered_map(lambda source: work(list(m.probes_of(*source, plan))), todo, self.workers, chunk=4,
@@ -235,7 +278,15 @@ class ReachResult:
         only = None if sources is None else set(sources)
         if given is not None:
             return iter(g for g in _group(self, given) if only is None or g.source_class in only)
-        return ClassGroups(self, self._matrix()).groups(only)
+        fine = ClassGroups(self, self._matrix())
+        six = self.v6
+        if six is None:
+            return fine.groups(only)
+        fine6 = ClassGroups(six, six._matrix())
+        over6 = {source[0]: source for source in fine6.sources()}
+        return (g for source in fine.sources() if only is None or source[0] in only
+                for g in (*fine.groups_of(source), *(fine6.groups_of(over6[source[0]]) if source[0] in over6 else ()))
+                if answered_over_ipv6(g))
 
     def coarse_groups(self, sources: Iterable[str] | None = None,
                       ways: Iterable[Via] = (Via.IP, Via.DNS, Via.HOST),
@@ -261,7 +312,28 @@ class ReachResult:
         if given is not None:
             return coarsened(g for g in _group(self, given) if (only is None or g.source_class in only)
                              and g.via in kept and (g.reachable or not answered_only))
-        return self._coarse().groups(only, kept, beyond_own_links, answered_only, self.workers)
+        if self.v6 is None:
+            return self._coarse().groups(only, kept, beyond_own_links, answered_only, self.workers)
+        return (g for batch in self._map_coarse_both(lambda _, gs: gs, only, kept, beyond_own_links, answered_only)
+                for g in batch)
+
+    def _map_coarse_both(self, work: Callable[[str, list[ProbeGroup]], _R], only: set[str] | None, ways: set[Via],
+                         beyond_own_links: bool = False, answered_only: bool = False) -> Iterator[_R]:
+        """``work(source class, its coarse groups of both families)`` per source class, in matrix order."""
+        cg = self._coarse()
+        six = self.v6
+        assert six is not None, "a design with an IPv6 side"
+        cg6 = six._coarse()
+        over6 = {source[0]: source for source in cg6._sources()}
+
+        def both(source: tuple) -> _R:
+            groups = list(cg.groups_of(source, ways, beyond_own_links, answered_only))
+            if source[0] in over6:
+                groups += [g for g in cg6.groups_of(over6[source[0]], ways, beyond_own_links, answered_only)
+                           if answered_over_ipv6(g)]
+            return work(source[0], groups)
+
+        return cg.map_sources(both, only, self.workers)
 
     def map_coarse(self, work: Callable[[str, list[ProbeGroup]], _R], sources: Iterable[str] | None = None) -> Iterator[_R]:
         """``work(source class, its coarse groups)`` for every source class (``sources``: these), in
@@ -273,13 +345,19 @@ class ReachResult:
             for g in self.coarse_groups(only):
                 by_class.setdefault(g.source_class, []).append(g)
             return (work(cid, gs) for cid, gs in by_class.items())
-        cg = self._coarse()
         ways = {Via.IP, Via.DNS, Via.HOST}
+        if self.v6 is not None:
+            return self._map_coarse_both(work, only, ways)
+        cg = self._coarse()
         return cg.map_sources(lambda source: work(source[0], list(cg.groups_of(source, ways))), only, self.workers)
 
     def target_sets(self) -> dict[str, list[dict]]:
-        """The named target sets a coarse group's ``targets_from`` refers to (docs/reach-json.md)."""
-        return {} if self.__dict__.get("_given") is not None else self._coarse().target_sets()
+        """The named target sets a coarse group's ``targets_from`` refers to (docs/reach-json.md); those
+        of the IPv6 side are named ``ip6 PORT/PROTO``, ``dns6 PORT/PROTO``."""
+        if self.__dict__.get("_given") is not None:
+            return {}
+        six = self.v6
+        return {**self._coarse().target_sets(), **(six._coarse().target_sets() if six is not None else {})}
 
     def _coarse(self):
         cg = self.__dict__.get("_coarse_")
@@ -297,18 +375,36 @@ class ReachResult:
         }
 
 
+def answered_over_ipv6(g: ProbeGroup) -> bool:
+    """False for a group of IPv6 name lookups the source's resolver does not answer with an AAAA
+    record: over IPv6 only names that resolve are probed (:meth:`Matrix.probes_of`)."""
+    return g.family == 4 or g.via != Via.DNS or g.disposition is not Disposition.NAME_NOT_RESOLVED
+
+
 _ADDRESS = re.compile(r"(?<![\d.])\d{1,3}(?:\.\d{1,3}){3}(?:/\d{1,2})?(?![\d])")
+_ADDRESS6 = re.compile(r"(?<![\w:.])(?:[0-9a-fA-F]{0,4}:){2,7}[0-9a-fA-F]{0,4}(?=(?:/\d{1,3})?(?![\w:]))")
+_BOUNDS = {4: (r"(?<![\d.])", r"(?![\d])"), 6: (r"(?<![\w:.])", r"(?![\w:])")}  # a whole address of each family
 
 
-def with_address(reason: str, old: IPv4Address, new: IPv4Address) -> str:
+def with_address(reason: str, old: Address, new: Address) -> str:
     """``reason`` naming ``new`` where it named ``old`` (a whole address, not part of a longer one)."""
     text = str(old)
     if text not in reason:  # most reasons name no address: no pattern to build
         return reason
-    return re.sub(rf"(?<![\d.]){re.escape(text)}(?![\d])", str(new), reason)
+    before, after = _BOUNDS[old.version]
+    return re.sub(rf"{before}{re.escape(text)}{after}", str(new), reason)
 
 
-def carried_reason(reason: str, rep_dst: IPv4Address | None, dst: IPv4Address | None, rep_port: int | None,
+def _blank6(m: re.Match) -> str:
+    """An IPv6 address blanked (text that only looks like one, a MAC address, kept)."""
+    try:
+        ip_address(m.group())
+    except ValueError:
+        return m.group()
+    return "·"
+
+
+def carried_reason(reason: str, rep_dst: Address | None, dst: Address | None, rep_port: int | None,
                    port: int, proto: str) -> str:
     """A representative's reason carried over to another destination of its class: naming ``dst``
     where it named ``rep_dst``, and the socket's "nothing listens on PORT/PROTO" naming ``port``."""
@@ -323,7 +419,8 @@ def carried_reason(reason: str, rep_dst: IPv4Address | None, dst: IPv4Address | 
 def reason_shape(reason: str) -> str:
     """A reason with its addresses blanked: equal for the probes of one class pair (remembered:
     reasons repeat, and the pattern is the cost)."""
-    return _ADDRESS.sub("·", reason)
+    shape = _ADDRESS.sub("·", reason)
+    return _ADDRESS6.sub(_blank6, shape) if "::" in shape or shape.count(":") > 2 else shape
 
 
 def _group(result: ReachResult, probes: Iterable[Probe]) -> list[ProbeGroup]:
@@ -357,7 +454,7 @@ def coarsened(groups: Iterable[ProbeGroup]) -> Iterator[ProbeGroup]:
         if g.source_class != current:
             yield from _merged(rows)
             rows, current = {}, g.source_class
-        key = (g.via, g.port, g.protocol, g.host, g.disposition, g.responder_class, reason_shape(g.reason))
+        key = (g.via, g.port, g.protocol, g.host, g.disposition, g.responder_class, reason_shape(g.reason), g.family)
         row = rows.get(key)
         if row is None:
             row = rows[key] = [g, {}]
@@ -394,7 +491,7 @@ class _Rows:
     def add(self, source_class: str, target_class: str | None, name_key, p: Probe, responder_class: str | None,
             count: int, names: set) -> None:
         key = (source_class, p.via, target_class, p.network, name_key, p.host, p.port, p.protocol,
-               p.disposition, responder_class, reason_shape(p.reason))
+               p.disposition, responder_class, reason_shape(p.reason), p.family)
         row = self.rows.get(key)
         if row is None:
             self.rows[key] = [p, count, set(names)]
@@ -405,10 +502,10 @@ class _Rows:
 
     def groups(self) -> Iterator[ProbeGroup]:
         for key, (example, count, names) in self.rows.items():
-            source_class, via, target_class, network, _, host, port, proto, disposition, responder_class, _ = key
+            source_class, via, target_class, network, _, host, port, proto, disposition, responder_class, _, family = key
             name = example.name if len(names) == 1 else None
             yield ProbeGroup(source_class, via, target_class, network, name, host, port, proto, disposition,
-                             example.reason, responder_class, count, example)
+                             example.reason, responder_class, count, example, family=family)
         self.rows = {}
 
 
@@ -443,16 +540,16 @@ class ClassGroups:
             else:
                 self.dns_entries.append(("name", name, ports))
         self.host_ports = matrix._host_ports()
-        self.held_by: dict[IPv4Address, list[str]] = {}  # address -> the namespaces holding it
+        self.held_by: dict[Address, list[str]] = {}  # address -> the namespaces holding it
         for ns in world.namespaces.values():
             for addr in ns.addresses():
                 self.held_by.setdefault(addr, []).append(ns.id)
-        self.holding: dict[IPv4Address, list[tuple[str, str]]] = {}  # address -> (namespace, segment) holding it
+        self.holding: dict[Address, list[tuple[str, str]]] = {}  # address -> (namespace, segment) holding it
         for ns in world.namespaces.values():
             for i in ns.interfaces.values():
                 if i.address is not None and i.segment is not None:
                     self.holding.setdefault(i.address.ip, []).append((ns.id, str(i.segment)))
-        self.target_by_addr: dict[IPv4Address, list[str]] = {}  # address -> the targets dialled at it
+        self.target_by_addr: dict[Address, list[str]] = {}  # address -> the targets dialled at it
         for t, entries in self.targets_of.items():
             for addr in dict.fromkeys(e[2] for e in entries):
                 self.target_by_addr.setdefault(addr, []).append(t)
@@ -487,14 +584,18 @@ class ClassGroups:
             yield c.id, members, [(x, by_name[x]) for x in members]
 
     def groups(self, only: set[str] | None = None) -> Iterator[ProbeGroup]:
-        for cid, members, placed in self.sources():
-            if only is not None and cid not in only:
-                continue
-            rows = _Rows()
-            self._ip(rows, cid, members, placed)
-            self._dns(rows, cid, members, placed)
-            self._host(rows, cid, members, placed)
-            yield from rows.groups()
+        for source in self.sources():
+            if only is None or source[0] in only:
+                yield from self.groups_of(source)
+
+    def groups_of(self, source: tuple[str, list[str], list[tuple[str, Namespace]]]) -> Iterator[ProbeGroup]:
+        """The groups of one source class (an entry of :meth:`sources`)."""
+        cid, members, placed = source
+        rows = _Rows()
+        self._ip(rows, cid, members, placed)
+        self._dns(rows, cid, members, placed)
+        self._host(rows, cid, members, placed)
+        yield from rows.groups()
 
     # --- via ip --------------------------------------------------------------------------
     def _subgroups(self, tc: ContainerClass) -> list[list[str]]:
@@ -512,7 +613,7 @@ class ClassGroups:
             cached = self._subs[tc.id] = list(by_sig.values())
         return cached
 
-    def _holders(self, addr: IPv4Address) -> tuple:
+    def _holders(self, addr: Address) -> tuple:
         return tuple(sorted((seg, tuple(self.cls(m) or "" for m in self.world.namespaces[ns_id].members) or (ns_id,))
                             for ns_id, seg in self.holding.get(addr, ())))
 
@@ -674,13 +775,15 @@ class Matrix:
         self.with_traces = with_traces
         self.shared = shared  # False: the slow path, every probe walked on its own (the reference the tests compare with)
         self.names = NameTable(world)
-        self._walks: dict[tuple, tuple[Trace, IPv4Address, int]] = {}  # class -> (its representative's walk, address, port)
+        self._walks: dict[tuple, tuple[Trace, Address, int]] = {}  # class -> (its representative's walk, address, port)
         self._profiles: dict[str, tuple] = {}
+        self.family = world.family
         self._published = {  # container ports each host's filter table opens (the class of a walk depends on it)
             (host, int(b.container_ip), b.container_port, b.protocol)  # addresses as integers: they hash fast
             for table in (world.bindings, world.ephemeral) for host, bs in table.items() for b in bs
+            if b.container_ip.version == world.family  # (docker-proxy on :: relaying to IPv4 opens no rule)
         }
-        self._ep_by_addr: dict[IPv4Address, list] = {}
+        self._ep_by_addr: dict[Address, list] = {}
         for ep in world.addressing.endpoints.values():
             self._ep_by_addr.setdefault(ep.address, []).append(ep)
         self._dst_info: dict = {}
@@ -688,7 +791,7 @@ class Matrix:
         self._int_routes: dict[str, list[tuple]] = {}
         self._unresolved: dict = {}
         self._ignored = ignored_publications(world)
-        self._mesh = mesh_ports(world.design)
+        self._mesh = mesh_ports(world.design) if world.family == 4 else {}  # the routing mesh is IPv4 only
         self._scheduled = scheduled_host_ports(world.design)
         self._outcomes: dict[tuple, Trace] = {}
 
@@ -704,7 +807,7 @@ class Matrix:
             self._profiles[ns.id] = prof
         return prof
 
-    def _sender(self, ns: Namespace, dst: IPv4Address) -> tuple:
+    def _sender(self, ns: Namespace, dst: Address) -> tuple:
         """What of the sender a walk to ``dst`` depends on: its own namespace when it holds the address;
         a container sending through one route, only that route (host, link, gateway: nothing else of
         the sender is read once the packet has left); otherwise its profile."""
@@ -735,7 +838,7 @@ class Matrix:
         i = ns.interfaces[route.iface]
         return ("link" if best else "egress", ns.host, str(i.segment), i.kind, i.mode or "", i.parent or "", route.via)
 
-    def _dst_class(self, ns: Namespace, dst: IPv4Address, port: int, proto: str) -> tuple | None:
+    def _dst_class(self, ns: Namespace, dst: Address, port: int, proto: str) -> tuple | None:
         """A class for container endpoints: for each namespace holding the address (one, or several when
         the same subnet exists on several hosts), its segment, link, whether the port is published to it
         and whether it listens. None when the address needs its own walk."""
@@ -757,7 +860,7 @@ class Matrix:
                 for segment, kind, target_ns, host in holders))
         return hit
 
-    def _endpoint_info(self, dst: IPv4Address):
+    def _endpoint_info(self, dst: Address):
         """The namespaces holding ``dst`` as (segment, link, namespace, host), in segment order;
         False when a walk to it cannot be shared (a segment holding it twice, a namespace not built)."""
         out = []
@@ -773,7 +876,7 @@ class Matrix:
             return False
         return out
 
-    def trace(self, ns: Namespace, dst: IPv4Address, port: int, proto: str, prefer_host: str | None = None) -> Trace:
+    def trace(self, ns: Namespace, dst: Address, port: int, proto: str, prefer_host: str | None = None) -> Trace:
         """The walk's outcome (no hops: :meth:`probe` walks again for those); exact for its disposition,
         responder and reason."""
         if not self.shared:
@@ -788,7 +891,7 @@ class Matrix:
             hit = self._outcomes[fast_key] = self._trace(ns, sender, dst, port, proto, prefer_host)
         return hit
 
-    def _trace(self, ns: Namespace, sender: tuple, dst: IPv4Address, port: int, proto: str, prefer_host: str | None) -> Trace:
+    def _trace(self, ns: Namespace, sender: tuple, dst: Address, port: int, proto: str, prefer_host: str | None) -> Trace:
         dclass = self._dst_class(ns, dst, port, proto)
         # a port published to none of the holders is read by no rule, only by the socket: walks share it
         any_port = dclass is not None and not any(h[2] for h in dclass[1])
@@ -810,7 +913,7 @@ class Matrix:
             return Trace((), t.disposition, t.reason, t.responder)
         return adapted
 
-    def _adapt(self, rep: Trace, rep_dst: IPv4Address, dst: IPv4Address, port: int, proto: str,
+    def _adapt(self, rep: Trace, rep_dst: Address, dst: Address, port: int, proto: str,
                rep_port: int | None = None) -> Trace | None:
         """Reuse a class representative's outcome (a walk to ``rep_dst``) for another member of the class:
         its reason names the member's address where it named the representative's (a rule's ``-d``)."""
@@ -825,7 +928,7 @@ class Matrix:
         return Trace((), rep.disposition, carried_reason(rep.reason, rep_dst, dst, rep_port, port, proto), responder)
 
     # --- probes ----------------------------------------------------------------------
-    def probe(self, ns: Namespace, dst: IPv4Address, port: int, proto: str, prefer_host: str | None = None) -> Trace:
+    def probe(self, ns: Namespace, dst: Address, port: int, proto: str, prefer_host: str | None = None) -> Trace:
         t = self.trace(ns, dst, port, proto, prefer_host)
         if self.with_traces and not t.hops:
             t = walk(self.world, ns.id, dst, port, proto, prefer_host)
@@ -842,16 +945,22 @@ class Matrix:
         if p.address is None:
             return None
         prefer = self._host_of(p.target) if p.via == Via.IP else p.host
-        return self.probe(ns, IPv4Address(p.address), p.port, p.protocol, prefer)
+        return self.probe(ns, ip_address(p.address), p.port, p.protocol, prefer)
 
     def sources(self) -> list[tuple[str, Namespace]]:
-        design = self.world.design
-        out = [(c.name, self.world.namespace_of(c.name)) for c in design.containers if c.name in self.world.ns_of]
+        """Every source, in matrix order. Over IPv6 only those holding an IPv6 address: the hosts,
+        the containers with one (host mode: the host's), the LAN peer when a host has an IPv6 LAN address."""
+        design, world = self.world.design, self.world
+        out = [(c.name, world.namespace_of(c.name)) for c in design.containers if c.name in world.ns_of]
+        if world.family != 4:
+            out = [(name, ns) for name, ns in out if ns.kind != "container" or _has_address(ns)]
         if len(design.hosts) == 1:
-            out.append(("host", self.world.host_ns(design.hosts[0].name)))
+            out.append(("host", world.host_ns(design.hosts[0].name)))
         else:
-            out.extend((h.name, self.world.host_ns(h.name)) for h in design.hosts)
-        out.append(("external", self.world.namespaces[EXTERNAL]))
+            out.extend((h.name, world.host_ns(h.name)) for h in design.hosts)
+        peer = world.namespaces[EXTERNAL]
+        if world.family == 4 or _has_address(peer):
+            out.append(("external", peer))
         return out
 
     def compute(self) -> list[Probe]:
@@ -875,6 +984,8 @@ class Matrix:
             yield self._make(src_name, Via.IP, port, proto, t, target=target, network=network, address=addr_text)
         for name, ports in names:
             res = self.names.resolve(ns, name)
+            if not res.resolved and self.family != 4:
+                continue  # over IPv6, only the names the source's resolver answers with an AAAA record
             for port, proto in ports:
                 yield self._dns_probe(src_name, ns, name, res, port, proto)
         yield from self.host_probes(src_name, ns, host_ports)
@@ -887,7 +998,7 @@ class Matrix:
             for port, proto in ports:
                 yield self.host_probe(src_name, ns, host_name, dial, port, proto)
 
-    def host_probe(self, src_name: str, ns: Namespace, host_name: str | None, dial: IPv4Address | None,
+    def host_probe(self, src_name: str, ns: Namespace, host_name: str | None, dial: Address | None,
                    port: int, proto: str) -> Probe:
         """One probe via host: ``dial`` (None: the source has no default gateway) at ``port``."""
         if dial is None:
@@ -909,7 +1020,7 @@ class Matrix:
     def _make(self, source: str, via: Via, port: int, proto: str, t: Trace, **fields) -> Probe:
         return Probe(
             source=source, via=via, port=port, protocol=proto, disposition=t.disposition, reason=t.reason,
-            responder=t.responder if t.delivered else None, trace=t if t.hops else None, **fields,
+            responder=t.responder if t.delivered else None, trace=t if t.hops else None, family=self.family, **fields,
         )
 
     def _dns_probe(self, source: str, ns: Namespace, name: str, res, port: int, proto: str) -> Probe:
@@ -1010,7 +1121,10 @@ class Matrix:
         return Trace(t.hops, t.disposition, reason, t.responder)
 
     def _host_ports(self) -> dict[str, list[tuple[int, str]]]:
+        """Per host, the ports dialled via host: published (over either family of a dual-stack
+        design: a port bound on one family only is refused on the other), listened on, ignored."""
         out = {}
+        other = self.world.ipv4 if self.family != 4 else self.world.v6
         tasks_bind = {(m.host_port, m.protocol.value) for s in self.world.design.services  # host mode: dialled on
                       for t in self.world.design.tasks(s.name)[:1] for m in t.ports if m.host_port}  # every node
         for host in self.world.design.hosts:
@@ -1018,24 +1132,37 @@ class Matrix:
             ports |= set(self.world.host_ns(host.name).listeners)
             ports |= {(p, proto) for h, p, proto in self._ignored if h == host.name}
             ports |= set(self._mesh) | tasks_bind  # the routing mesh and host-mode ports: every node of the swarm
+            ports |= {(b.host_port, b.protocol) for b in other.bindings[host.name]} if other is not None else set()
             out[host.name] = sorted(ports)
         return out
 
     def _host_dials(self, source: str, ns: Namespace, host_ports: dict[str, list]):
-        design = self.world.design
+        """(host name, the address dialled, ports) for each host ``source`` dials: the LAN peer every host's
+        LAN address, a host its loopback address (127.0.0.1, ::1), a container its default gateway over
+        IPv4 and its host's IPv6 LAN address over IPv6 (its gateway when the host has none)."""
+        design, v4 = self.world.design, self.family == 4
         if ns.kind == "external":
             for h in design.hosts:
-                yield (h.name if len(design.hosts) > 1 else None), h.lan_address.ip, host_ports[h.name]
+                lan = h.lan_address if v4 else h.lan_address6
+                if lan is not None:
+                    yield (h.name if len(design.hosts) > 1 else None), lan.ip, host_ports[h.name]
             return
         assert ns.host is not None  # host and container namespaces live on a host
         if ns.kind == "host":
-            yield (ns.host if len(design.hosts) > 1 else None), LOCALHOST, host_ports[ns.host]
+            yield (ns.host if len(design.hosts) > 1 else None), LOCALHOST if v4 else LOCALHOST6, host_ports[ns.host]
             return
+        host = design.host(ns.host)
+        lan = host.lan_address if v4 else host.lan_address6
         default = next((r for r in ns.routes if r.dest.prefixlen == 0), None)
         dial = default.via if default is not None else None
-        if default is not None and dial is None:  # ipvlan l3: default dev without a gateway
-            dial = design.host(ns.host).lan_address.ip
+        if default is not None and (dial is None or not v4) and lan is not None:  # ipvlan l3: default dev without a gateway
+            dial = lan.ip
         yield (ns.host if len(design.hosts) > 1 else None), dial, host_ports[ns.host]
+
+
+def _has_address(ns: Namespace) -> bool:
+    """Whether ``ns`` holds an address other than loopback (of its world's family)."""
+    return any(i.address is not None and i.kind != "lo" for i in ns.interfaces.values())
 
 
 def ignored_publications(world: World) -> dict[tuple[str, int, str], tuple[str, str]]:

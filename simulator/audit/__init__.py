@@ -1,7 +1,8 @@
 """The audit: findings a reviewer would raise, without any intent written.
 
 Rules are data (:mod:`.rules`, documented in docs/audit-rules.md); each rule's check is in
-:mod:`.checks` (swarm services' in :mod:`.services`); :func:`run_audit` runs the enabled ones.
+:mod:`.checks` (swarm services' in :mod:`.services`, IPv6's in :mod:`.ipv6`); :func:`run_audit` runs the
+enabled ones.
 """
 
 from .finding import Finding

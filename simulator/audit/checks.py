@@ -24,6 +24,12 @@ from ..intent.evidence import TraceBook
 from ..intent.model import Evidence
 from ..model import Design, Driver, ModeKind
 from .finding import Finding
+from .ipv6 import (
+    ns017_ipv6_reaches_what_ipv4_does_not,
+    ns018_ip6tables_unmanaged,
+    ns019_internal_network_open_over_ipv6,
+    ns020_ipv6_forwarding_left_on,
+)
 from .lanloop import lan_loopback_trace
 from .rules import BY_ID
 from .services import (
@@ -59,8 +65,9 @@ class AuditContext:
         self.version = result.world.version
         on = set(on_default_bridge(design))
         read_ip = [c.id for c in result.classes if c.members[0] in on] + ["external"]
-        self.groups: list[ProbeGroup] = [g for g in result.coarse_groups(ways=(Via.HOST,)) if _read(g)]
-        self.groups += [g for g in result.coarse_groups(read_ip, ways=(Via.IP, Via.DNS)) if _read(g)]
+        # the IPv4 side's: NS001-NS016 read IPv4 (their exact probes are made on it); NS017-NS020 read IPv6
+        self.groups: list[ProbeGroup] = [g for g in result.coarse_groups(ways=(Via.HOST,)) if _read(g) and g.family == 4]
+        self.groups += [g for g in result.coarse_groups(read_ip, ways=(Via.IP, Via.DNS)) if _read(g) and g.family == 4]
         self.pairs = pairs or PairProbes(shared_matrix(result))
         self.source_index = {name: i for i, name in enumerate(self.pairs.sources)}
         self.members = {c.id: c.members for c in result.classes}
@@ -68,6 +75,7 @@ class AuditContext:
         self._by_network: dict[str, list[tuple[int, tuple]]] | None = None
         self._by_target: dict[tuple[str, int, str], list[str]] | None = None
         self._hosts: dict[str, int] | None = None
+        self._lan: list[Probe] | None = None
 
     def finding(self, rule_id: str, services, message: str, evidence=(), location=None, proofs=(), alike=(),
                 **fields) -> Finding:
@@ -186,6 +194,15 @@ class AuditContext:
             return p
         return g.example
 
+    def lan_probes(self) -> list[Probe]:
+        """Every probe of the LAN peer, in matrix order, IPv4 then IPv6 (made once, on request; none
+        without a LAN peer)."""
+        if self._lan is None:
+            v6 = self.result.v6
+            sides = [self.pairs] + ([PairProbes(shared_matrix(v6))] if v6 is not None else [])
+            self._lan = [p for pairs in sides if "external" in pairs.sources for p in pairs.from_source("external")]
+        return self._lan
+
     def external_host_probes(self) -> list[Probe]:
         """The LAN peer's probes of the hosts' ports, in matrix order (one source: one probe per group)."""
         return sorted((g.example for g in self.groups if g.source_class == "external" and g.via == Via.HOST),
@@ -209,9 +226,13 @@ def ns001_published_on_all_addresses(ctx: AuditContext):
         proof = answered.get((None if single else host, b.host_port, b.protocol))
         if proof is None or proof.responder != b.container:
             continue
+        both = ctx.world.v6 is not None and any(  # a dual-stack container: docker-proxy on [::] too (§18e)
+            v.container == b.container and v.host_port == b.host_port and v.protocol == b.protocol and v.host_ip.is_unspecified
+            for v in ctx.world.v6.bindings.get(host, ()))
         yield ctx.finding(
             "NS001", [b.container],
-            f"{b.container} publishes {b.host_port}/{b.protocol} on 0.0.0.0 (every address of host {host})",
+            f"{b.container} publishes {b.host_port}/{b.protocol} on 0.0.0.0 (every address of host {host})"
+            + (" and on [::] (every IPv6 address too)" if both else ""),
             [], ctx.port_location(b), [proof], (b.container_port, b.protocol, b.network),
             lan_ip=ctx.lan_ip(host), host_port=b.host_port, container_port=b.container_port, network=b.network)
 
@@ -547,4 +568,8 @@ CHECKS: dict[str, Callable[[AuditContext], Iterator[Finding]]] = {
     "NS014": ns014_dnsrr_clients_cache,
     "NS015": ns015_mesh_hides_client_address,
     "NS016": ns016_replicas_on_one_node,
+    "NS017": ns017_ipv6_reaches_what_ipv4_does_not,
+    "NS018": ns018_ip6tables_unmanaged,
+    "NS019": ns019_internal_network_open_over_ipv6,
+    "NS020": ns020_ipv6_forwarding_left_on,
 }

@@ -114,6 +114,39 @@ RULES: tuple[Rule, ...] = (
          "that node's failure or drain takes the whole service down.",
          "let {service} spread: loosen its placement constraints so that other nodes are eligible, or add "
          "placement: {{max_replicas_per_node: 1}}"),
+    Rule("NS017", "reachable-over-ipv6-only", "Listener the LAN reaches over IPv6 but not over IPv4", "high",
+         "IPv6 is routed, not NATed: a container's IPv6 address is reachable from any LAN peer that routes its "
+         "subnet through the host, and an engine that writes no ip6tables rules (the default before 27.0) lets "
+         "every port of it in. A port kept off the LAN over IPv4 (published on 127.0.0.1 only, or not at all) "
+         "is then open over IPv6, where a review of the IPv4 rules never looks.",
+         "turn on the engine's IPv6 rules on host {host} (daemon.json {{{fix_ip6tables}}}: then only published "
+         "container ports answer), or drop the LAN's IPv6 to the containers: ip6tables -I FORWARD -i {lan_if} -d "
+         "{subnet6} -j DROP (with ip6tables off the engine writes nothing to FORWARD, and 20.10 has no DOCKER-USER "
+         "chain for IPv6)"),
+    Rule("NS018", "ip6tables-unmanaged", "IPv6 networks on an engine that writes no ip6tables rules", "high",
+         "With ip6tables off (the default before 27.0) the engine writes no IPv6 rule at all: no isolation "
+         "between networks, no internal networks, no enable_icc: false, no filtering of published ports. Over "
+         "IPv6 every container reaches every other, and the LAN reaches every port of every container address; "
+         "only the host's own ip6tables FORWARD policy stands in the way.",
+         "set {{{fix_ip6tables}}} in host {host}'s daemon.json (the engine then writes the isolation, ICC and "
+         "internal rules for IPv6 and sets the FORWARD policy to DROP), or give the host a FORWARD policy of its "
+         "own (ip6tables -P FORWARD DROP, accepting only what must pass)"),
+    Rule("NS019", "internal-network-open-over-ipv6", "Internal network that is not isolated over IPv6", "high",
+         "internal: true is enforced by ip6tables rules for IPv6; an engine that writes none (ip6tables off, the "
+         "default before 27.0) leaves an internal network with IPv6 reachable from other networks and the LAN, "
+         "and its containers reach out, while over IPv4 it looks closed.",
+         "set {{{fix_ip6tables}}} in host {host}'s daemon.json, or drop enable_ipv6 from {network} (an internal "
+         "network rarely needs IPv6)"),
+    Rule("NS020", "ipv6-forwarding-left-on", "Host left forwarding IPv6 on every interface", "low",
+         "The first IPv6 network makes the engine set net.ipv6.conf.all.forwarding and "
+         "net.ipv6.conf.default.forwarding to 1, which turns forwarding on for every interface (the LAN one "
+         "included), and the engine never sets them back. The host becomes an IPv6 router: it forwards between "
+         "its interfaces (only ip6tables FORWARD decides), it ignores router advertisements on interfaces with "
+         "accept_ra=1 (an address or default route learnt from the LAN's router lapses), and it sends multicast "
+         "listener reports out of every interface.",
+         "if host {host} must not route IPv6, note both forwarding settings before the first IPv6 network and put "
+         "them back after the last one is removed; if {lan_if} is configured by router advertisements, set "
+         "net.ipv6.conf.{lan_if}.accept_ra=2 (accepted even while forwarding)"),
 )
 
 BY_ID = {r.id: r for r in RULES}

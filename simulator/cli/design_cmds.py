@@ -317,9 +317,12 @@ class Protocol(str, Enum):
 def trace(
     design: Path = DesignArg,
     source: str = typer.Argument(..., help="A container, `host`, `external` or a host name."),
-    target: str = typer.Argument(..., help="TARGET[:PORT] — a container, a DNS name, an address, or `host`."),
+    target: str = typer.Argument(..., help="TARGET[:PORT] — a container, a DNS name, an address ([IPv6]:PORT), or `host`."),
     protocol: Protocol | None = typer.Option(None, "--protocol", "-p", case_sensitive=False,
                                                 help="tcp or udp (default: tcp with a port; without one, every listener)."),
+    family: int | None = typer.Option(None, "--family", min=4, max=6,
+                                      help="4 or 6: over IPv4 or IPv6 (a container's IPv6 addresses, AAAA records, the "
+                                           "host's IPv6 addresses). Default: 6 for an IPv6 address, else 4."),
     engine_version: str | None = EngineOpt,
     format: Format = typer.Option(Format.table, "--format", "-f"),
     kernel: KernelChoice = KernelOpt,
@@ -330,7 +333,10 @@ def trace(
 
         netsim trace designs/frontend-backend.yaml proxy db:5432
         netsim trace designs/frontend-backend.yaml external proxy:443
+        netsim trace designs/ipv6/dual-stack.yaml external db:5432 --family 6
     """
+    if family is not None and family not in (4, 6):
+        raise UsageError(f"--family {family}: choose 4 or 6")
     from ..analysis.paths import traces_in
     from ..loaders.listeners import using_images
 
@@ -340,7 +346,7 @@ def trace(
 
     name, port = split_target(target)
     proto = protocol.value if protocol is not None else ("tcp" if port else None)
-    results = traces_in(world, source, name, port, proto)
+    results = traces_in(world, source, name, port, proto, family)
     if format is Format.json:  # each path: its label, then the one JSON shape of a trace (docs/reach-json.md)
         typer.echo(json.dumps([{"path": label, **t.to_json()} for label, t in results], indent=1))
         return
@@ -439,6 +445,8 @@ def rules(
     design: Path = DesignArg,
     engine_version: str | None = EngineOpt,
     host: str | None = typer.Option(None, "--host", help="Which host (multi-host designs)."),
+    family: int = typer.Option(4, "--family", help="4: the iptables rules; 6: the ip6tables rules (none when the "
+                                                   "engine does not manage ip6tables: 20.10's default)."),
     kernel: KernelChoice = KernelOpt,
 ) -> None:
     """The iptables rules the engine would program for the design (iptables-save form).
@@ -447,12 +455,19 @@ def rules(
 
         netsim rules designs/frontend-backend.yaml
         netsim rules designs/frontend-backend.yaml -e 28.2
+        netsim rules designs/ipv6/dual-stack.yaml --family 6
     """
+    if family not in (4, 6):
+        raise UsageError(f"--family {family}: choose 4 or 6")
     world = _world(design, engine_version, kernel)
     names = [h.name for h in world.design.hosts]
     chosen = host or names[0]
     if chosen not in names:
         raise unknown("host", chosen, names)
+    if family == 6:
+        if world.v6 is None:
+            raise UsageError(f"design {world.design.name!r} has no IPv6: no ip6tables rules to show")
+        world = world.v6
     typer.echo(world.host_ns(chosen).ruleset.save(), nl=False)
 
 

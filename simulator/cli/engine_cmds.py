@@ -44,12 +44,33 @@ def _design(path: Path):
     return load_or_exit(path, kernel=KernelChoice.local, run_here=True)
 
 
-def _binaries(dockerd: Path | None, runtime: Path | None, proxy: Path | None):
-    """The engine built from source the options name (checked), or None."""
-    from ..adapters.extra_daemon import engine_binaries
+def _binaries(dockerd: Path | None, runtime: Path | None, proxy: Path | None, model=None):
+    """The engine built from source the options name (checked), or None.
 
-    return engine_binaries(str(dockerd) if dockerd else None, str(runtime) if runtime else None,
-                           str(proxy) if proxy else None)
+    Without ``--dockerd``, a design whose first host states IPv6 daemon options this machine's
+    engine does not run with (``ipv6``, ``fixed_cidr_v6``, ``ip6tables``, ``experimental``, an
+    IPv6 address pool) gets a daemon of its own started from this machine's dockerd with them
+    (said on stderr); never the machine's engine with other settings than the design's."""
+    from ..adapters.extra_daemon import engine_binaries, local_dockerd
+
+    found = engine_binaries(str(dockerd) if dockerd else None, str(runtime) if runtime else None,
+                            str(proxy) if proxy else None)
+    if found is not None or model is None:
+        return found
+    from ..deploy.plan import own_daemon_reason
+
+    why = own_daemon_reason(model)
+    if why is None:
+        return None
+    local = local_dockerd()
+    if local is None:
+        from ..errors import UsageError
+
+        raise UsageError(f"design {model.name!r}: {why}, and no dockerd binary was found to start a daemon with "
+                         "them: pass --dockerd PATH")
+    typer.echo(f"note: {why}: it runs as a daemon of its own started from {local.dockerd} with them "
+               "(docs/engines-from-source.md)", err=True)
+    return local
 
 
 @app.command()
@@ -73,7 +94,7 @@ def deploy(
     from ..deploy.plan import plan
 
     model = _design(design)
-    binaries = _binaries(dockerd, runtime, docker_proxy)
+    binaries = _binaries(dockerd, runtime, docker_proxy, model)
     if dry_run:  # touches nothing: the kernel's link types are read from its configuration, not tried
         from ..adapters.kernel import link_capabilities
 
@@ -172,6 +193,8 @@ def verify(
         raise UsageError("--live probes the running engine in place; --dockerd starts engines of its own")
     loaded = load_checked(design, engine_version, KernelChoice.local, intent_file, run_here=True)
     model, intent = loaded.design, loaded.intent
+    if binaries is None and not live:
+        binaries = _binaries(None, None, None, model)
     if junit is not None:
         check_output(junit, force, (design, intent_file))  # refuses before deploying anything
     opts = VerifyOptions(deploy=not no_deploy, keep=keep, engine_version=engine_version, probe_image=probe_image,

@@ -89,7 +89,8 @@ def test_cmd(
         netsim test compose.yaml --intent intent.yaml --format junit -o intent.xml
     """
     from ..analysis.reachability import reach_of
-    from ..intent import evaluate, report
+    from ..intent import report
+    from ..intent.evaluate import evaluate
 
     loaded = load_checked(design, engine_version, kernel, intent)
     model, stated = loaded.design, loaded.intent

@@ -42,9 +42,18 @@ def run_dot(source: str, fmt: str) -> bytes:
 
 
 def split_target(target: str) -> tuple[str, int | None]:
-    """TARGET[:PORT] → (target, port or None) for ``trace`` and ``diagram --path``; a target with
-    more than one ':' (an IPv6 address) has no port. UsageError on a port that is not 1-65535."""
-    name, sep, port_text = target.rpartition(":") if target.count(":") == 1 else (target, "", "")
+    """TARGET[:PORT] → (target, port or None) for ``trace`` and ``diagram --path``; an IPv6 address
+    takes a port in brackets (``[fd00::2]:5432``), without them it has none. UsageError on a port
+    that is not 1-65535."""
+    if target.startswith("[") and "]" in target:  # [IPv6 address] or [IPv6 address]:PORT
+        inside, _, rest = target[1:].partition("]")
+        if not rest:
+            return inside, None
+        target = f"{inside}{rest}" if rest.startswith(":") else target
+        name, _, port_text = target.rpartition(":")
+        sep = ":" if name == inside else ""
+    else:
+        name, sep, port_text = target.rpartition(":") if target.count(":") == 1 else (target, "", "")
     if not sep or not name:
         return target, None
     if not (port_text.isascii() and port_text.isdigit()) or len(port_text) > 5 or not 0 < int(port_text) < 65536:

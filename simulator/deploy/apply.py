@@ -27,7 +27,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from functools import partial
-from ipaddress import IPv4Address, IPv4Interface, IPv4Network
+from ipaddress import IPv4Address, IPv4Interface, IPv4Network, IPv6Address, IPv6Network, ip_network
 from typing import Protocol
 
 from ..adapters import extra_daemon, lanpeer
@@ -71,15 +71,27 @@ class LanOps(Protocol):
 
     def setup(self, lan: LanSpec) -> None: ...
 
-    def add_routes(self, lan: LanSpec, subnets: Sequence[IPv4Network | tuple[IPv4Network, IPv4Address]]) -> None: ...
+    def add_routes(self, lan: LanSpec, subnets: Sequence[IPv4Network | IPv6Network | tuple[
+            IPv4Network | IPv6Network, IPv4Address | IPv6Address]]) -> None: ...
 
     def teardown(self, lan: LanSpec) -> list[str]: ...
 
     def host_routes(self) -> list[tuple[IPv4Network, str]]: ...
 
+    def host_routes6(self) -> list[tuple[IPv6Network, str]]: ...
+
     def kernel_capabilities(self) -> KernelFeatures: ...
 
     def remove_stale_guards(self) -> int: ...
+
+    def hold_ipv6(self, design: str) -> list[str]:
+        """Before the design's first IPv6 network on this machine's engine (forwarding record, MLD drops)."""
+
+    def release_ipv6(self, design: str) -> list[str]:
+        """After its last one is removed: the last holder puts forwarding back."""
+
+    def settle_ipv6(self, namespace: str | None = None) -> list[str]:
+        """Wait until no IPv6 address of a namespace (None: this machine's) is tentative; those still so."""
 
 
 class DaemonOps(Protocol):
@@ -140,8 +152,11 @@ def sigterm_as_interrupt() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
-def conflicts(plan: Plan, engine_networks: Sequence[EngineObject], routes: Sequence[tuple[IPv4Network, str]]) -> list[str]:
-    """Every subnet of the plan overlapping a foreign engine network or a host route (pure)."""
+def conflicts(plan: Plan, engine_networks: Sequence[EngineObject], routes: Sequence[tuple[IPv4Network, str]],
+              routes6: Sequence[tuple[IPv6Network, str]] = ()) -> list[str]:
+    """Every subnet of the plan overlapping a foreign engine network or a host route (pure); an
+    IPv6 subnet (or the emulated LAN's IPv6 prefix) overlapping an IPv6 route of this machine,
+    its uplink's prefix say, too."""
     problems: list[str] = []
     foreign = [n for n in engine_networks if n.labels.get("netsim.design") != plan.design]
     here = [n for n in plan.networks if n.host in ("", plan.host)]  # extra hosts are namespaces of their own
@@ -157,6 +172,15 @@ def conflicts(plan: Plan, engine_networks: Sequence[EngineObject], routes: Seque
         for route, dev in routes:
             if subnet.overlaps(route):
                 problems.append(f"{what} subnet {subnet} overlaps route {route} dev {dev} on this machine")
+    wanted6 = [(f"network {n.name}", IPv6Network(n.subnet6, strict=False)) for n in here if n.enable_ipv6 and n.subnet6]
+    if plan.lan.host_address6 is not None and plan.lan.machine_port:
+        wanted6.append((f"the emulated LAN of host ({plan.lan.host_address6})", plan.lan.host_address6.network))
+    for what, subnet6 in wanted6:
+        for route6, dev in routes6:
+            if route6.is_link_local or route6.is_multicast or dev.startswith(plan.lan.host_if):
+                continue
+            if subnet6.overlaps(route6):
+                problems.append(f"{what} IPv6 subnet {subnet6} overlaps route {route6} dev {dev} on this machine")
     return problems
 
 
@@ -181,7 +205,7 @@ def apply(plan: Plan, engine: Engine | None, lan_ops: LanOps = lanpeer, progress
     if not own:
         assert engine is not None
         _refuse_foreign_names(plan, engine)
-        problems = conflicts(plan, engine.list_networks(), lan_ops.host_routes())
+        problems = conflicts(plan, engine.list_networks(), lan_ops.host_routes(), lan_ops.host_routes6())
         if problems:
             raise DeployRefused("refusing to deploy, subnets overlap:\n  " + "\n  ".join(problems))
         dep.notes.extend(_ensure_image(engine, plan.image, build_image, progress))
@@ -281,6 +305,7 @@ def _create_all(plan: Plan, engine: Engine, lan_ops: LanOps, dep: Deployment, pr
             dep.swarm_initialised = True
             dep.notes.append("initialised a single-node swarm (left again on destroy)")
 
+    _hold_ipv6(plan, lan_ops, dep)
     progress.start("networks", len(plan.networks))
     for spec in plan.networks:
         dep.network_ids[spec.key] = engine.create_network(spec)
@@ -295,6 +320,7 @@ def _create_all(plan: Plan, engine: Engine, lan_ops: LanOps, dep: Deployment, pr
         _create(engine, joiner, dep, progress)
     _start_in_order(plan, engine, dep, progress)
     _create_services(plan, engine, progress)
+    _settle_ipv6(plan, lan_ops, dep, [None])
 
     if dep.lan_ready:
         subnets = []
@@ -302,7 +328,7 @@ def _create_all(plan: Plan, engine: Engine, lan_ops: LanOps, dep: Deployment, pr
             if step.kind == "routes":
                 for name in step.items:
                     try:
-                        subnets += [IPv4Network(s) for s in _subnets(engine, name)]
+                        subnets += [ip_network(s) for s in _subnets(engine, name, plan.lan.host_address6 is not None)]
                     except EngineError:
                         dep.notes.append(f"LAN peer: no route to {name} (the engine has no such network)")
         lan_ops.add_routes(plan.lan, subnets)
@@ -390,6 +416,8 @@ def _create_multi_host(plan: Plan, machine: Engine | None, lan_ops: LanOps, daem
         dep.notes.append(f"initialised a swarm on host {plan.host} (advertise {plan.swarm_advertise}); "
                          + ", ".join(h.host for h in workers) + " joined as worker(s); left again on destroy")
 
+    if not plan.on_daemons_only:
+        _hold_ipv6(plan, lan_ops, dep)
     progress.start("networks", len(plan.networks))
     for net_spec in plan.networks:
         key = net_spec.key if net_spec.host in ("", plan.host) else f"{net_spec.key}@{net_spec.host}"
@@ -405,22 +433,27 @@ def _create_multi_host(plan: Plan, machine: Engine | None, lan_ops: LanOps, daem
         _create(dep.engine_of(joiner.host, engine), joiner, dep, progress)
     _start_in_order(plan, engine, dep, progress)
     _create_services(plan, engine, progress, dep.engines)  # on the manager
+    _settle_ipv6(plan, lan_ops, dep, ([] if plan.on_daemons_only else [None]) + [h.namespace for h in plan.extra_hosts])
 
-    via = {plan.host: plan.lan.host_address.ip} | {h.host: h.lan_address.ip for h in plan.extra_hosts}
-    routed: list[IPv4Network] = []
-    routes: list[IPv4Network | tuple[IPv4Network, IPv4Address]] = []
+    via: dict[str, IPv4Address | IPv6Address] = {plan.host: plan.lan.host_address.ip}
+    via |= {h.host: h.lan_address.ip for h in plan.extra_hosts}
+    via6 = {h.host: h.lan_address6.ip for h in plan.extra_hosts if h.lan_address6 is not None}
+    if plan.lan.host_address6 is not None and plan.lan.machine_port:
+        via6[plan.host] = plan.lan.host_address6.ip
+    routed: list[IPv4Network | IPv6Network] = []
+    routes: list[IPv4Network | IPv6Network | tuple[IPv4Network | IPv6Network, IPv4Address | IPv6Address]] = []
     for host, name in plan.peer_routes:  # the model's order: the first host wins a shared subnet
         try:
-            subnets = _subnets(dep.engine_of(host, engine), name)
+            subnets = _subnets(dep.engine_of(host, engine), name, host in via6)
         except EngineError:
             dep.notes.append(f"LAN peer: no route to {name} on host {host} (the engine has no such network)")
             continue
         for s in subnets:
-            subnet = IPv4Network(s)
-            if any(subnet.overlaps(r) for r in routed):
+            subnet = ip_network(s)
+            if any(subnet.version == r.version and subnet.overlaps(r) for r in routed):
                 continue
             routed.append(subnet)
-            routes.append((subnet, via[host]))
+            routes.append((subnet, via6[host] if subnet.version == 6 else via[host]))
     lan_ops.add_routes(plan.lan, routes)
 
 
@@ -450,9 +483,30 @@ def _pin_gwbridge(plan: Plan, engine: Engine, lan_ops: LanOps, dep: Deployment) 
     dep.notes.append(f"host {plan.host}: created {GWBRIDGE} {subnet} (as a fresh daemon would; removed on destroy)")
 
 
-def _subnets(engine: Engine, network: str) -> list[str]:
-    configs = ((engine.inspect_network(network).get("IPAM") or {}).get("Config")) or []
-    return [c["Subnet"] for c in configs if c.get("Subnet") and ":" not in c["Subnet"]]
+def _subnets(engine: Engine, network: str, ipv6: bool = False) -> list[str]:
+    """A network's IPv4 subnets as the engine has them, and with ``ipv6`` its IPv6 ones (when
+    IPv6 is enabled on it: an IPv6 subnet without it is listed but unused, confirmed-rules §18a)."""
+    found = engine.inspect_network(network)
+    configs = ((found.get("IPAM") or {}).get("Config")) or []
+    return [c["Subnet"] for c in configs if c.get("Subnet") and (
+        ":" not in c["Subnet"] or (ipv6 and found.get("EnableIPv6")))]
+
+
+def _settle_ipv6(plan: Plan, lan_ops: LanOps, dep: Deployment, namespaces: list[str | None]) -> None:
+    """With IPv6 networks: wait until the bridges' IPv6 addresses are usable (no longer tentative)."""
+    if not any(n.enable_ipv6 for n in plan.networks):
+        return
+    for ns in namespaces:
+        left = lan_ops.settle_ipv6(ns)
+        if left:
+            dep.notes.append("IPv6 address(es) still tentative (duplicate address detection) after waiting: "
+                             + ", ".join(left[:5]))
+
+
+def _hold_ipv6(plan: Plan, lan_ops: LanOps, dep: Deployment) -> None:
+    """Before the first IPv6 network on this machine's engine (see :mod:`simulator.adapters.ipv6_guard`)."""
+    if any(n.enable_ipv6 and n.host in ("", plan.host) for n in plan.networks):
+        dep.notes.extend(lan_ops.hold_ipv6(plan.design))
 
 
 def _create(engine: Engine, spec, dep: Deployment, progress: Progress) -> None:
@@ -487,6 +541,7 @@ def _start_in_order(plan: Plan, engine: Engine, dep: Deployment, progress: Progr
         raise errors[0]
 
 
+NETWORK_FREE_S = 30.0  # how long a network may take to be free after its containers or tasks went
 GWBRIDGE_SETTLE_S = 15.0  # the ingress sandbox's endpoint goes a moment after the swarm is left
 NETWORK_SETTLE_S = 10.0  # a swarm network just created reaches a daemon's view within a few seconds
 
@@ -583,6 +638,8 @@ def destroy(design_name: str, engine: Engine | None, lan_ops: LanOps = lanpeer,
                 removed.append(f"{where}network {o.name}")
             else:
                 failures.append(where + error)
+    if engine is not None and not failures:  # the design's IPv6 networks on this machine's engine are gone
+        removed += lan_ops.release_ipv6(design_name)
     for spec, e in extras:
         if e is not None:
             try:
@@ -626,18 +683,20 @@ def destroy(design_name: str, engine: Engine | None, lan_ops: LanOps = lanpeer,
     return removed
 
 
-def _remove_network(engine: Engine, obj: EngineObject, attempts: int = 20) -> str | None:
-    """Remove a network, retrying while the engine still releases endpoints of containers
-    just removed ("has active endpoints"); the error text if it never goes."""
-    for i in range(attempts):
+def _remove_network(engine: Engine, obj: EngineObject, settle_s: float = NETWORK_FREE_S) -> str | None:
+    """Remove a network, retrying while the engine still lets go of what was just removed: the
+    endpoints of removed containers ("has active endpoints") or, on a swarm manager, the tasks of
+    removed services ("is in use by task", seen once on a busy machine); the error text if it never goes."""
+    deadline = time.monotonic() + settle_s
+    while True:
         try:
             engine.remove(obj)
             return None
         except EngineError as exc:
-            if "active endpoints" not in str(exc) or i == attempts - 1:
+            settling = any(text in str(exc) for text in ("active endpoints", "in use by task"))
+            if not settling or time.monotonic() >= deadline:
                 return str(exc)
             time.sleep(0.25)
-    return None
 
 
 def _remove_gwbridge(engine: Engine, created_by_netsim: bool) -> list[str]:

@@ -13,7 +13,15 @@ Translation to one machine:
   sub-interface ``<veth>.<vlan>`` when a vlan is set;
 * ipvlan is not available in this kernel: those networks, and containers attached to
   them, are skipped with a note;
-* overlays need a single-node swarm, initialised by netsim when the engine has none.
+* overlays need a single-node swarm, initialised by netsim when the engine has none;
+* dual-stack networks are created with ``EnableIPv6`` and an IPv6 pool (``subnet6``,
+  ``gateway6``, ``ip_range6``) beside the IPv4 one, and a static ``ipv6_address`` is passed as a
+  static IPv4 address is (its container starts first); a host with ``lan_address6`` gives the
+  LAN's host side that address too, the LAN peer the model's IPv6 address
+  (:func:`~simulator.engine.topology.lan_peer_address6`), and the peer routes the IPv6 subnets
+  through it;
+* a first host with IPv6 daemon options this machine's engine does not run with is refused
+  here (:func:`own_daemon_reason`): the CLI runs it as a daemon of its own instead.
 
 A design with several hosts is deployed on several engines: the first design host is this
 machine's engine, every other host an extra dockerd in a network namespace of its own
@@ -39,7 +47,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass, field, replace
-from ipaddress import IPv4Address, IPv4Interface
+from ipaddress import IPv4Address, IPv4Interface, IPv6Interface, IPv6Network
 
 import networkx as nx
 
@@ -59,6 +67,7 @@ from ..adapters.probe_agent import listener_command
 from ..adapters.probe_image import DEFAULT_PROBE_IMAGE
 from ..cidr import highest_free
 from ..engine.ipam import allocate, network_hosts
+from ..engine.topology import lan_peer_address6
 from ..errors import DeployRefused
 from ..model import Container, DaemonOptions, Design, Driver, KernelFeatures, ModeKind, Network
 
@@ -80,6 +89,8 @@ class LanSpec:
     vlans: tuple[int, ...] = ()  # sub-interfaces <host_if>.<vlan> for macvlan parents
     bridge: str | None = None  # multi-host: a bridge in the namespace joins every host and the peer
     machine_port: bool = True  # this machine's namespace joins the LAN by host_if (False: every host is a daemon)
+    host_address6: IPv6Interface | None = None  # the host's lan_address6 (None: the LAN is IPv4 only)
+    peer_address6: IPv6Interface | None = None  # the LAN peer's IPv6 address on that prefix
 
     def vlan_if(self, vlan: int) -> str:
         return f"{self.host_if}.{vlan}"
@@ -195,8 +206,8 @@ def extra_hosts(design: Design, binaries: EngineBinaries | None = None) -> tuple
     if problems:
         raise DeployRefused(f"design {design.name!r} can't be deployed on emulated hosts here: " + "; ".join(problems))
     return tuple(daemon_spec(design.name, h.name, i, h.lan_interface, h.lan_address, binaries,
-                             daemon_settings(h.daemon) if binaries is not None else None,
-                             binaries is not None and h.daemon.forwarding_preset)
+                             daemon_settings(h.daemon) if binaries is not None else daemon_settings6(h.daemon),
+                             binaries is not None and h.daemon.forwarding_preset, h.lan_address6)
                  for i, h in enumerate(daemons, 1))
 
 
@@ -214,7 +225,49 @@ def daemon_settings(options: DaemonOptions) -> dict:
         out["bip"] = str(options.bip)
     if options.default_address_pools != defaults.default_address_pools:
         out["default-address-pools"] = [{"base": str(p.base), "size": p.size} for p in options.default_address_pools]
+    return out | daemon_settings6(options)
+
+
+def daemon_settings6(options: DaemonOptions) -> dict:
+    """A host's IPv6 daemon options as daemon.json keys: ``ipv6``, ``fixed-cidr-v6``, ``ip6tables``
+    (when the design states it), ``experimental`` (20.10 refuses ``ip6tables`` without it), and
+    ``default-address-pools`` when they hold an IPv6 base."""
+    out: dict = {}
+    if options.ipv6:
+        out["ipv6"] = True
+    if options.fixed_cidr_v6 is not None:
+        out["fixed-cidr-v6"] = str(options.fixed_cidr_v6)
+    if options.ip6tables is not None:
+        out["ip6tables"] = options.ip6tables
+    if options.experimental:
+        out["experimental"] = True
+    if any(isinstance(p.base, IPv6Network) for p in options.default_address_pools):
+        out["default-address-pools"] = [{"base": str(p.base), "size": p.size} for p in options.default_address_pools]
     return out
+
+
+def own_daemon_reason(design: Design) -> str | None:
+    """Why the design's first host can't be this machine's engine, which runs with dockerd's
+    defaults for IPv6 (no daemon.json): the IPv6 daemon options it states (None: it can be).
+
+    Such a host runs as a daemon of its own started from this machine's dockerd, with those
+    options (``netsim deploy``/``verify`` choose that by themselves; docs/engines-from-source.md)."""
+    host = deploy_host(design)
+    d = host.daemon
+    wanted = []
+    if d.ipv6:
+        wanted.append("ipv6: true (IPv6 on docker0)")
+    if d.fixed_cidr_v6 is not None:
+        wanted.append(f"fixed_cidr_v6: {d.fixed_cidr_v6}")
+    if d.ip6tables:
+        wanted.append("ip6tables: true")
+    if d.experimental:
+        wanted.append("experimental: true")
+    if any(isinstance(p.base, IPv6Network) for p in d.default_address_pools):
+        wanted.append("default_address_pools with an IPv6 base")
+    if not wanted:
+        return None
+    return f"host {host.name}'s daemon options " + ", ".join(wanted) + " are not those of this machine's engine"
 
 
 def plan(design: Design, image: str = DEFAULT_PROBE_IMAGE, caps: KernelFeatures = UNPROBED,
@@ -222,6 +275,9 @@ def plan(design: Design, image: str = DEFAULT_PROBE_IMAGE, caps: KernelFeatures 
     """Translate ``design`` into the ordered steps that deploy it on this machine (with
     ``binaries``: every host a daemon started from them)."""
     host = deploy_host(design) if binaries is None else design.hosts[0]
+    if binaries is None and (why := own_daemon_reason(design)) is not None:
+        raise DeployRefused(f"design {design.name!r}: {why}; it runs as a daemon of its own started with them: "
+                            "pass --dockerd PATH (this machine's dockerd, e.g. /usr/sbin/dockerd)")
     extras = extra_hosts(design, binaries)
     multi = bool(extras)
     labels = design_labels(design.name)
@@ -234,7 +290,8 @@ def plan(design: Design, image: str = DEFAULT_PROBE_IMAGE, caps: KernelFeatures 
     if binaries is not None:
         vlans = []  # no host is this machine: vlan sub-interfaces exist on none (see below)
     lan = LanSpec(namespace, host_if, peer_if, host.lan_address, peer_address(design, host.lan_address), tuple(vlans),
-                  bridge=LAN_BRIDGE if multi else None, machine_port=binaries is None)
+                  bridge=LAN_BRIDGE if multi else None, machine_port=binaries is None,
+                  host_address6=host.lan_address6, peer_address6=lan_peer_address6(design, host.name))
 
     networks: list[NetworkSpec] = []
     engine_net: dict[str, str] = {}  # design key -> engine name (created or predefined)
@@ -288,19 +345,24 @@ def plan(design: Design, image: str = DEFAULT_PROBE_IMAGE, caps: KernelFeatures 
     if multi:
         machine = (f"; veth {lan.host_if} ({lan.host_address}, host {host.name}) <-> {lan.peer_if} on the bridge"
                    if lan.machine_port else "")
+        peer6 = f", {lan.peer_address6}" if lan.peer_address6 is not None else ""
         steps: list[Step] = [
-            Step("lan", f"create LAN namespace {lan.namespace} with bridge {lan.bridge} ({lan.peer_address}, the "
-                 f"LAN peer), no default route{machine}"),
+            Step("lan", f"create LAN namespace {lan.namespace} with bridge {lan.bridge} ({lan.peer_address}{peer6}, "
+                 f"the LAN peer), no default route (IPv4 or IPv6){machine}"),
         ]
         for e in extras:
             settings = f", host options {e.settings}" if e.settings != "{}" else ""
-            dockerd = f"{e.binaries.dockerd} ({e.config_file}{settings})" if e.binaries is not None else "dockerd"
-            steps.append(Step("daemon", f"host {e.host}: namespace {e.namespace}, {e.lan_if} ({e.lan_address}) "
+            dockerd = (f"{e.binaries.dockerd if e.binaries is not None else 'dockerd'} ({e.config_file}{settings})"
+                       if e.configured else "dockerd")
+            lan_addrs = f"{e.lan_address}, {e.lan_address6}" if e.lan_address6 else str(e.lan_address)
+            steps.append(Step("daemon", f"host {e.host}: namespace {e.namespace}, {e.lan_if} ({lan_addrs}) "
                               f"<-> {e.switch_if} on the bridge, no default route; {dockerd} on {e.socket}", (e.host,)))
     else:
+        host6 = f", {lan.host_address6}" if lan.host_address6 is not None else ""
+        peer6 = f", {lan.peer_address6}" if lan.peer_address6 is not None else ""
         steps = [
-            Step("lan", f"create LAN namespace {lan.namespace}: veth {lan.host_if} ({lan.host_address}) "
-                 f"<-> {lan.peer_if} ({lan.peer_address}) in the namespace, no default route"
+            Step("lan", f"create LAN namespace {lan.namespace}: veth {lan.host_if} ({lan.host_address}{host6}) "
+                 f"<-> {lan.peer_if} ({lan.peer_address}{peer6}) in the namespace, no default route (IPv4 or IPv6)"
                  + "".join(f"; vlan sub-interface {lan.vlan_if(v)}" for v in lan.vlans)),
         ]
     gwbridge_subnet = None
@@ -343,7 +405,8 @@ def plan(design: Design, image: str = DEFAULT_PROBE_IMAGE, caps: KernelFeatures 
         if swarm:  # the model's LAN peer routes docker_gwbridge too (its overlay containers' published ports)
             routed.append(GWBRIDGE)
         if routed:
-            steps.append(Step("routes", f"route bridge subnets in {lan.namespace} via {lan.host_address.ip}: "
+            via6 = f" (IPv6 subnets via {lan.host_address6.ip})" if lan.host_address6 is not None else ""
+            steps.append(Step("routes", f"route bridge subnets in {lan.namespace} via {lan.host_address.ip}{via6}: "
                               + ", ".join(routed), tuple(routed)))
     return Plan(
         design=design.name, image=image, labels=tuple(labels.items()), lan=lan, swarm=swarm,
@@ -431,6 +494,9 @@ def _net_summary(n: NetworkSpec) -> str:
     bits = [n.driver]
     if n.subnet:
         bits.append(n.subnet)
+    if n.enable_ipv6:
+        bits.append("IPv6 " + (n.subnet6 or "from the daemon's pools")
+                    + (f" gateway {n.gateway6}" if n.gateway6 else "") + (f" range {n.ip_range6}" if n.ip_range6 else ""))
     if n.internal:
         bits.append("internal")
     if n.attachable:
@@ -451,6 +517,8 @@ def _network_spec(net: Network, lan: LanSpec, labels: dict[str, str], parent_if:
             options.append(("com.docker.network.bridge.host_binding_ipv4", str(net.host_binding_ipv4)))
         if net.gateway_mode != "nat":
             options.append(("com.docker.network.bridge.gateway_mode_ipv4", net.gateway_mode))
+        if net.gateway_mode6 != "nat":
+            options.append(("com.docker.network.bridge.gateway_mode_ipv6", net.gateway_mode6))
     elif net.driver is Driver.MACVLAN:
         parent = parent_if or (lan.vlan_if(net.vlan) if net.vlan is not None else lan.host_if)
         options.append(("parent", parent))
@@ -466,6 +534,10 @@ def _network_spec(net: Network, lan: LanSpec, labels: dict[str, str], parent_if:
         ip_range=str(net.ip_range) if net.ip_range else None,
         aux_addresses=tuple(aux), internal=net.internal, attachable=net.attachable,
         options=tuple(options), labels=tuple(sorted(all_labels.items())),
+        enable_ipv6=net.enable_ipv6,  # an IPv6 subnet without enable_ipv6 is passed as the engine takes it (§18a)
+        subnet6=str(net.subnet6) if net.subnet6 else None,
+        gateway6=str(net.gateway6) if net.gateway6 else None,
+        ip_range6=str(net.ip_range6) if net.ip_range6 else None,
     )
 
 
@@ -477,8 +549,8 @@ def _containers(design: Design, image, engine_net, labels, skipped, notes):
         if any(a.network in skipped for a in c.attachments):
             skipped.add(c.name)
             notes.append(f"container {c.name} is not deployed: it is attached to an undeployable network")
-    static = [c for c in design.containers if any(a.ipv4_address for a in c.attachments)]
-    rest = [c for c in design.containers if not any(a.ipv4_address for a in c.attachments)]
+    static = [c for c in design.containers if any(a.ipv4_address or a.ipv6_address for a in c.attachments)]
+    rest = [c for c in design.containers if not any(a.ipv4_address or a.ipv6_address for a in c.attachments)]
     place = {c.name: i for i, c in enumerate(static + rest)}
     graph = namespace_graph(design)
     for name in nx.lexicographical_topological_sort(graph, key=place.__getitem__):
@@ -519,7 +591,8 @@ def _container_spec(c: Container, design: Design, image, engine_net, labels, not
     else:
         endpoints = tuple(
             EndpointSpec(engine_net.get(a.network, a.network), _aliases(c, a, engine_net),
-                         str(a.ipv4_address) if a.ipv4_address else None, a.gw_priority)
+                         str(a.ipv4_address) if a.ipv4_address else None,
+                         str(a.ipv6_address) if a.ipv6_address else None, a.gw_priority)
             for a in c.attachments
         )
         mode = endpoints[0].network if endpoints else DEFAULT_BRIDGE

@@ -50,13 +50,14 @@ def engine_check(design: Design, engine_version: str | None = None,
             return [place(("engine_version",), str(exc), "error")], None
     version = parse_version(versions[0])
     for net in design.networks:
-        if net.driver is Driver.BRIDGE and net.gateway_mode not in version.gateway_modes:
-            issues.append(Issue(
-                ("networks", net.name, "gateway_mode"),
-                f"gateway mode '{net.gateway_mode}' does not exist on engine {version} (it knows: "
-                f"{', '.join(version.gateway_modes)}): the engine ignores the option and the network behaves as nat",
-                severity="warning",
-            ))
+        for field_, mode in (("gateway_mode", net.gateway_mode), ("gateway_mode6", net.gateway_mode6)):
+            if net.driver is Driver.BRIDGE and mode not in version.gateway_modes:
+                issues.append(Issue(
+                    ("networks", net.name, field_),
+                    f"gateway mode '{mode}' does not exist on engine {version} (it knows: "
+                    f"{', '.join(version.gateway_modes)}): the engine ignores the option and the network behaves as nat",
+                    severity="warning",
+                ))
         if net.gateway_mode == "isolated" and "isolated" in version.gateway_modes and not net.internal:
             issues.append(Issue(  # bridge_linux.go newNetwork at v28.5.2 / docker-v29.7.2; refused on both engines here
                 ("networks", net.name, "gateway_mode"),

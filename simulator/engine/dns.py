@@ -5,6 +5,11 @@ the default bridge, host mode and none use the host's resolv.conf, which knows n
 container names. The embedded DNS searches the networks the querying container is
 attached to, in endpoint order, and answers with every container carrying the name on
 the first network where it is found (round robin: the client picks one).
+
+A family-6 world's table answers AAAA queries: the IPv6 addresses on dual-stack user-defined
+networks (confirmed on 20.10, docs/confirmed-rules.md §18d). A name found first on a network
+without IPv6 gets no AAAA answer and ends the search there (``ipv6Miss``: libnetwork
+network.go ``ResolveName`` and sandbox.go ``ResolveName`` at v20.10.24; from source).
 """
 
 from __future__ import annotations
@@ -50,6 +55,8 @@ class NameTable:
 
     def __init__(self, world: World):
         self.world = world
+        self._ipv4: NameTable | None = None  # a family-6 table: the IPv4 names (ipv6Miss)
+        self._dual: set[str] = set()  # and the networks with IPv6
         self._on: dict[str, list[tuple[Container, Attachment]]] | None = None  # network -> its containers, in design order
         self.by_network: dict[str, dict[str, list[tuple[IPv4Address, str]]]] = OnDemand(self._table, self._tables)
         self._cache: dict[tuple, Resolution] = {}
@@ -125,12 +132,24 @@ class NameTable:
             records = self.by_network.get(network, {}).get(name.lower())
             if records:
                 return self._answer(ns, name, network, records, qualified=False)
+            if self._ipv4_only(network, name):
+                return Resolution(name, (), DnsStep(name, DnsOutcome.NO_AAAA, ns.kind, EMBEDDED_DNS, network=network))
         short, _, network = name.rpartition(".")
         if short and network in self._search_order(ns):  # "name.network" (confirmed on 20.10)
             records = self.by_network.get(network, {}).get(short.lower())
             if records:
                 return self._answer(ns, name, network, records, qualified=True)
         return Resolution(name, (), DnsStep(name, DnsOutcome.NXDOMAIN, ns.kind, EMBEDDED_DNS))
+
+    def _ipv4_only(self, network: str, name: str) -> bool:
+        """An AAAA lookup: whether ``network`` has no IPv6 and carries ``name`` (its IPv4 names)."""
+        v4 = self.world.ipv4
+        if v4 is None:
+            return False
+        if self._ipv4 is None:
+            self._ipv4 = NameTable(v4)
+            self._dual = {key[0] for key in self.world.addressing.segments}
+        return network not in self._dual and name.lower() in self._ipv4.by_network.get(network, {})
 
     @staticmethod
     def _answer(ns: Namespace, name: str, network: str, records: list[tuple[IPv4Address, str]], qualified: bool) -> Resolution:

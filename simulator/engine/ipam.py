@@ -20,10 +20,11 @@ from bisect import bisect_left, bisect_right, insort
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv4Interface, IPv4Network
+from typing import cast
 
 from ..cidr import interface_of
 from ..model import INGRESS_SUBNET, SWARM_DEFAULT_POOL, Container, Design, Driver, Host, ModeKind, Network
-from .ipam6 import Endpoint6, Segment6, allocate6, has_ipv6, overlay_segments
+from .ipam6 import Endpoint6, Segment6, allocate6, default_bridge_v6, engine_of, has_ipv6, overlay_segments
 
 GWBRIDGE = "docker_gwbridge"
 
@@ -109,6 +110,27 @@ class Addressing:
                 index.setdefault(c, []).append(ep)
             self._by_container, self._indexed = index, len(self.endpoints)
         return list(self._by_container.get(container, ()))
+
+
+def ipv6_view(design: Design, addressing: Addressing) -> Addressing:
+    """The IPv6 side of ``addressing`` as an :class:`Addressing` of its own, for a family-6 world
+    (:attr:`simulator.engine.topology.World.v6`): the same segment and endpoint keys, each segment
+    with its IPv6 subnet and gateway (and its IPv4 twin's bridge device), each endpoint with its
+    IPv6 address; docker0's subnet is the daemon's ``fixed_cidr_v6`` where docker0 has IPv6.
+    Only the engine's family-generic code reads it (the walk, the rules, the names), so its values
+    are IPv6 where the fields are written for the IPv4 side."""
+    view = Addressing()
+    for key, seg6 in addressing.segments6.items():
+        twin = addressing.segments.get(key)
+        view.segments[key] = Segment(seg6.network, seg6.host, cast(IPv4Network, seg6.subnet),
+                                     cast(IPv4Address, seg6.gateway), twin.bridge if twin is not None else None)
+    for key, ep6 in addressing.endpoints6.items():
+        view.endpoints[key] = Endpoint(ep6.container, ep6.network, ep6.segment, cast(IPv4Address, ep6.address),
+                                       ep6.prefixlen)
+    for host in design.hosts:
+        subnet, _ = default_bridge_v6(host)
+        view.docker0[host.name] = cast(IPv4Network, subnet)
+    return view
 
 
 def bridge_device(network: Network) -> str:
@@ -319,6 +341,21 @@ def _first_usable(subnet: IPv4Network) -> IPv4Address:
     return subnet.network_address + 1 if subnet.num_addresses > 2 else subnet.network_address
 
 
+def _first_of(ip_range: IPv4Network | None, subnet: IPv4Network) -> IPv4Address:
+    """The gateway the IPAM hands out when none is given: its first free address, in ``ip_range`` when
+    there is one (libnetwork ``ipamAllocateVersion`` asks the range's pool; confirmed on 28.5.2 for a
+    macvlan network, docs/confirmed-rules.md §18w, as for IPv6 on 20.10, §18a)."""
+    if ip_range is None or not ip_range.subnet_of(subnet) or ip_range.network_address == subnet.network_address:
+        return _first_usable(subnet)
+    return ip_range.network_address
+
+
+def _no_gateway_unless_given(net: Network, host: Host) -> bool:
+    """A macvlan/ipvlan network gets no gateway unless the design gives one, from 29.0
+    (:attr:`~.versions.EngineVersion.macvlan_gateway_only_when_given`)."""
+    return net.driver in (Driver.MACVLAN, Driver.IPVLAN) and engine_of(host).macvlan_gateway_only_when_given
+
+
 def allocate(design: Design) -> Addressing:
     """Compute every segment's subnet and gateway and every endpoint's address."""
     out = Addressing()
@@ -409,8 +446,8 @@ def _allocate_segment(out: Addressing, design: Design, net: Network, host_name: 
     gateway = net.gateway
     if net.default_bridge and host.daemon.bip is not None:
         gateway = host.daemon.bip.ip
-    if gateway is None and net.gateway_mode != "isolated":
-        gateway = _first_usable(subnet)
+    if gateway is None and net.gateway_mode != "isolated" and not _no_gateway_unless_given(net, host):
+        gateway = _first_of(net.ip_range, subnet)
     bridge = bridge_device(net) if net.driver is Driver.BRIDGE else None
     out.segments[(net.name, host_name)] = Segment(net.name, host_name, subnet, gateway, bridge)
     if net.default_bridge:

@@ -38,7 +38,7 @@ class Segment6:
     network: str
     host: str | None
     subnet: IPv6Network
-    gateway: IPv6Address
+    gateway: IPv6Address | None  # None: a macvlan/ipvlan network without a gateway given, from 29.0
     origin: str  # where the subnet came from, as a person reads it
 
     @property
@@ -198,7 +198,8 @@ def allocate6(design: Design, segments: Iterable[tuple[Network, str | None]],
             subnet, origin = found
         if subnet.prefixlen == 128:
             continue  # no address for the gateway: validation reports it
-        gateway = net.gateway6_for(subnet)
+        gateway = None if (net.gateway6 is None and host is not None and net.driver in (Driver.MACVLAN, Driver.IPVLAN)
+                           and engine_of(host).macvlan_gateway_only_when_given) else net.gateway6_for(subnet)
         out.segments[(net.name, host_name)] = Segment6(net.name, host_name, subnet, gateway, origin)
     _endpoints(design, out, list(endpoints), ipv4, mac_derived)
     return out
@@ -206,7 +207,7 @@ def allocate6(design: Design, segments: Iterable[tuple[Network, str | None]],
 
 def _endpoints(design: Design, out: Allocation6, endpoints: list[tuple[str, str, tuple[str, str | None]]],
                ipv4: Mapping[tuple[str, str], IPv4Address], mac_derived: set[tuple[str, str | None]]) -> None:
-    used: dict[tuple[str, str | None], dict[int, str]] = {k: {int(s.gateway): "the gateway"}
+    used: dict[tuple[str, str | None], dict[int, str]] = {k: {int(s.gateway): "the gateway"} if s.gateway is not None else {}
                                                           for k, s in out.segments.items()}
     cursor: dict[tuple[tuple[str, str | None], bool], int] = {}
     wanted = [(c, n, key) for c, n, key in endpoints if key in out.segments]

@@ -1,6 +1,7 @@
-"""A small iptables: rules written as `iptables -S` lines, evaluated against a packet.
+"""A small iptables (and ip6tables): rules written as `iptables -S` lines, evaluated against a packet.
 
-Rules are generated (see :mod:`simulator.engine.rules`) in the exact syntax the engine
+One ruleset holds one address family: a host's iptables rules, or its ip6tables rules (the same
+syntax, IPv6 prefixes, ``--to-destination [address]:port``). Rules are generated (see :mod:`simulator.engine.rules`) in the exact syntax the engine
 programs, so a trace quotes the rule that decided and the generated tables can be
 compared line by line with ``iptables-save`` on a real host.
 """
@@ -10,15 +11,16 @@ from __future__ import annotations
 import shlex
 from dataclasses import dataclass, field, fields
 from functools import lru_cache
-from ipaddress import IPv4Address, IPv4Network
+from ipaddress import ip_address, ip_network
 
 from ..errors import ArgumentError
+from .trace import Address, Prefix
 
 
 @dataclass(frozen=True, slots=True)
 class Packet:
-    src: IPv4Address
-    dst: IPv4Address
+    src: Address
+    dst: Address
     proto: str
     dport: int
     in_iface: str | None = None  # None in OUTPUT (locally generated)
@@ -57,14 +59,14 @@ class Rule:
     target: str
     in_iface: tuple[bool, str] | None = None  # (negated, name)
     out_iface: tuple[bool, str] | None = None
-    src: tuple[bool, IPv4Network] | None = None
-    dst: tuple[bool, IPv4Network] | None = None
+    src: tuple[bool, Prefix] | None = None
+    dst: tuple[bool, Prefix] | None = None
     proto: str | None = None
     dport: int | None = None
     ctstates: frozenset[str] | None = None
     dst_type_local: bool | None = None
     src_type_local: bool | None = None
-    to_destination: tuple[IPv4Address, int] | None = None
+    to_destination: tuple[Address, int] | None = None
 
     def matches(self, p: Packet) -> bool:
         return (
@@ -88,7 +90,7 @@ def _iface_ok(cond: tuple[bool, str] | None, iface: str | None) -> bool:
     return not hit if negated else hit
 
 
-def _net_ok(cond: tuple[bool, IPv4Network] | None, addr: IPv4Address) -> bool:
+def _net_ok(cond: tuple[bool, Prefix] | None, addr: Address) -> bool:
     if cond is None:
         return True
     negated, net = cond
@@ -97,9 +99,9 @@ def _net_ok(cond: tuple[bool, IPv4Network] | None, addr: IPv4Address) -> bool:
 
 
 @lru_cache(maxsize=4096)
-def _network(text: str) -> IPv4Network:
-    """A rule's -s/-d prefix (one subnet is named by several rules: parsed once)."""
-    return IPv4Network(text, strict=False)
+def _network(text: str) -> Prefix:
+    """A rule's -s/-d prefix, of either family (one subnet is named by several rules: parsed once)."""
+    return ip_network(text, strict=False)
 
 
 def parse_rule(line: str) -> Rule:
@@ -140,8 +142,8 @@ def parse_rule(line: str) -> Rule:
         elif tok == "-j":
             fields["target"] = arg
         elif tok == "--to-destination":
-            host, _, port = arg.rpartition(":")
-            fields["to_destination"] = (IPv4Address(host), int(port))
+            host, _, port = arg.rpartition(":")  # ip6tables writes [address]:port
+            fields["to_destination"] = (ip_address(host.strip("[]")), int(port))
         elif tok in ("-m", "--comment"):
             pass  # match module names and comments carry no condition of their own
         else:
@@ -178,8 +180,8 @@ class Verdict:
 
 def _bucket(rule: Rule) -> tuple | None:
     """The one packet field a rule needs to equal (so it can be indexed), if any: its destination
-    address (a /32), its outgoing or incoming interface, its source network or its port."""
-    if rule.dst is not None and not rule.dst[0] and rule.dst[1].prefixlen == 32:
+    address (a /32, or /128), its outgoing or incoming interface, its source network or its port."""
+    if rule.dst is not None and not rule.dst[0] and rule.dst[1].prefixlen == rule.dst[1].max_prefixlen:
         return ("d", int(rule.dst[1].network_address))
     if rule.out_iface is not None and not rule.out_iface[0]:
         return ("o", rule.out_iface[1])
@@ -229,7 +231,7 @@ class _ChainIndex:
                 self.by_port.setdefault(bucket[1], []).append(item)  # type: ignore[index]
             else:
                 self.buckets.setdefault(bucket, []).append(item)
-        self.src_masks = sorted({(length, (0xFFFFFFFF << (32 - length)) & 0xFFFFFFFF) for length, _ in self.by_src})
+        self.src_masks = sorted({(r[4][2].bit_count(), r[4][2]) for items in self.by_src.values() for _, r in items})
         self.memo: dict[tuple, tuple[_Compiled, ...]] = {}
 
     def candidates(self, p: Packet, src: int, dst: int) -> tuple[_Compiled, ...]:
@@ -337,6 +339,7 @@ class Ruleset:
     raw: Table = field(default_factory=lambda: Table("raw"))
     nat: Table = field(default_factory=lambda: Table("nat"))
     filter: Table = field(default_factory=lambda: Table("filter"))
+    managed: bool = True  # False: ip6tables the engine does not manage (no rule; the host's own policies)
 
     def save(self) -> str:
         """The ruleset in `iptables-save`-like form (sorted chains, rules in order)."""

@@ -29,6 +29,11 @@ Address = IPv4Address | IPv6Address
 Prefix = IPv4Network | IPv6Network
 
 
+def host_port(address: Address, port: int) -> str:
+    """``address:port`` as a socket address is written: an IPv6 address in brackets."""
+    return f"[{address}]:{port}" if address.version == 6 else f"{address}:{port}"
+
+
 class Disposition(str, enum.Enum):
     DELIVERED = "DELIVERED"  # a listener accepted the connection
     REFUSED = "REFUSED"  # reached the namespace, nothing listens there
@@ -87,7 +92,7 @@ class Step:
 
     __slots__ = ()
     kind: ClassVar[str] = ""  # the mechanism: dns | route | l2 | netfilter | socket | proxy
-    type: ClassVar[str] = ""  # the record in JSON: route, hop-limit, l2, forged-frame, filter, nat, socket, proxy, dns
+    type: ClassVar[str] = ""  # the record in JSON: route, hop-limit, l2, forged-frame, filter, unmanaged, nat, socket, proxy, dns
 
     @property
     def detail(self) -> str:
@@ -169,6 +174,8 @@ class RouteStep(Step):
         if o is RouteOutcome.NOT_ROUTER:
             return f"{d} is not an address of this namespace and it does not forward"
         if o is RouteOutcome.MARTIAN:
+            if self.destination is not None and not self.destination.is_loopback:  # the source is (::1 after a DNAT)
+                return f"to {d}: a packet from a loopback address may not leave through {self.device} (martian): the kernel drops it"
             return f"{d} arriving on {self.device} is a martian (loopback address from outside): the kernel drops it"
         if o is RouteOutcome.HOST_LOCAL:
             return f"{d} is an address of the host: delivered locally (INPUT)"
@@ -279,6 +286,27 @@ class FilterStep(Step):
         return f"-t {self.table} -P {self.chain} {self.policy}"
 
 
+@dataclass(frozen=True, slots=True)
+class UnmanagedStep(Step):
+    """A chain the engine writes no rule in, because it does not manage ip6tables (20.10's default):
+    only the host's own policy applies, which netsim takes to be ACCEPT (docs/confirmed-rules.md §18c, §18f)."""
+
+    table: str  # filter
+    chain: str  # FORWARD
+
+    kind = "netfilter"
+    type = "unmanaged"
+
+    @property
+    def detail(self) -> str:
+        return (f"{self.table} {self.chain}: ACCEPT — the engine writes no ip6tables rules (ip6tables off): "
+                "only the host's own policy applies")
+
+    @property
+    def rule(self) -> str:
+        return f"-t {self.table} -P {self.chain} ACCEPT"
+
+
 class NatAction(str, enum.Enum):
     DNAT = "DNAT"  # the destination is rewritten (published ports)
     MASQUERADE = "MASQUERADE"  # the source becomes the outgoing interface's address
@@ -303,6 +331,8 @@ class NatStep(Step):
     @property
     def detail(self) -> str:
         if self.action is NatAction.DNAT:
+            if self.after_address is not None and self.after_port is not None:
+                return f"nat {self.chain}: DNAT to {host_port(self.after_address, self.after_port)}"
             return f"nat {self.chain}: DNAT to {self.after_address}:{self.after_port}"
         return f"nat {self.chain}: source masqueraded to {self.device}'s address"
 
@@ -355,14 +385,15 @@ class ProxyStep(Step):
         if self.outcome is ProxyOutcome.UDP_REPLY_LOST:
             return (f"docker-proxy answers {self.port}/udp from the address routing picks towards the client, "
                     f"not {self.dialled}: the client drops the reply")
-        return (f"docker-proxy listening on {self.listen_address}:{self.port}/{self.protocol} connects to "
-                f"{self.container_address}:{self.container_port}")
+        return (f"docker-proxy listening on {host_port(self.listen_address, self.port)}/{self.protocol} connects to "
+                f"{host_port(self.container_address, self.container_port)}")
 
 
 class DnsOutcome(str, enum.Enum):
     ANSWERED = "answered"
     NO_RESOLVER = "no-resolver"  # no embedded DNS in the asking namespace
     NXDOMAIN = "nxdomain"  # the embedded DNS knows no such name on the asker's networks
+    NO_AAAA = "no-aaaa"  # an IPv6 lookup: the name is on a network without IPv6, which ends the search
 
 
 NO_RESOLVER_WHY = {
@@ -395,6 +426,9 @@ class DnsStep(Step):
             return NO_RESOLVER_WHY.get(self.asker, NO_RESOLVER_WHY["container"])
         if self.outcome is DnsOutcome.NXDOMAIN:
             return "no network this container is attached to carries the name"
+        if self.outcome is DnsOutcome.NO_AAAA:
+            return (f"network {self.network} carries the name but has no IPv6: the embedded DNS answers the AAAA "
+                    "query with no address and looks no further")
         return None
 
     @property
@@ -403,6 +437,8 @@ class DnsStep(Step):
             return f"{self.query}: not resolved — {self.failure}"
         if self.outcome is DnsOutcome.NXDOMAIN:
             return f"{self.query}: NXDOMAIN — {self.failure}"
+        if self.outcome is DnsOutcome.NO_AAAA:
+            return f"{self.query}: no AAAA record — {self.failure}"
         shown = ", ".join(str(a) for a in self.answers)
         if self.qualified:
             return f"{self.resolver} answers {self.query} → {shown} (name qualified by network {self.network})"

@@ -150,6 +150,68 @@ class EngineVersion:
         return self.major >= 27
 
     @property
+    def ip6tables_docker_user(self) -> bool:
+        """Whether the engine's ip6tables FORWARD jumps to a DOCKER-USER chain: not on 20.10
+        (libnetwork firewall_linux.go ``arrangeUserFilterRule`` at v20.10.24, IPv4 only, "TODO IPv6
+        support"; confirmed, docs/confirmed-rules.md §18c); from 24.0 for every enabled iptables
+        version (moby#44706, ``setupUserChain(ipVersion)``; from source)."""
+        return self.major >= 24
+
+    @property
+    def ip6tables_internal_spares_bridged(self) -> bool:
+        """Whether an internal network's ip6tables drops spare traffic that stays on its bridge
+        (``! -d <subnet> -i br ! -o br -j DROP``, ``! -s <subnet> ! -i br -o br -j DROP``): from 24.0.6
+        (moby#45649 "Allow IPv6 ICC from any IP address", backported to 24.0 as moby#46214, merged
+        2023-08-13; ``setupInternalNetworkRules`` in libnetwork/drivers/bridge/internal/iptabler/network.go
+        at v28.5.2 and docker-v29.7.2; confirmed on both, docs/confirmed-rules.md §18l). Before, the
+        rules have no ``! -o``/``! -i`` and drop the neighbour solicitations between two containers of the
+        network (to ff02::1:ffXX:XXXX, outside the subnet), which br_netfilter sends through FORWARD:
+        they cannot reach each other over IPv6 (moby#45460; measured on 20.10.24 with ip6tables on)."""
+        return self.at_least(24, 0, 6)
+
+    @property
+    def ip6tables_dnat_skips_link_local(self) -> bool:
+        """Whether the ip6tables DNAT of a published port carries ``! -s fe80::/10`` (link-local
+        clients go to docker-proxy): from 28.0 (moby#48570 "port mapping: proxy LL connections",
+        merged 2024-10; ``setPerPortNAT`` in iptabler/port.go at v28.5.2; confirmed on 28.5.2 and
+        29.7.2, §18l). No answer changes: netsim's clients have no link-local source."""
+        return self.major >= 28
+
+    @property
+    def ip6tables_drop_policy_with_forwarding(self) -> bool:
+        """Whether the ip6tables FORWARD policy becomes DROP only when the daemon turns IPv6
+        forwarding on itself (with the first IPv6 bridge), as the IPv4 one does (``setupIPv6Forwarding``,
+        ``wantFilterForwardDrop``, libnetwork/drivers/bridge/setup_ip_forwarding.go at v28.5.2; confirmed
+        on 28.5.2 and 29.7.2, §18m). 20.10 sets it at every start with ip6tables on (``setupIPForwarding``
+        at v20.10.24, confirmed §18c); the line between (27.x) is not traced and reads as 20.10."""
+        return self.major >= 28
+
+    @property
+    def gateway_choice(self) -> str:
+        """How a container's default gateway endpoints are chosen, endpoints in libnetwork's order:
+
+        * ``one`` (until 27.x): the first endpoint with an IPv4 gateway gives both default routes
+          (``(*sandbox).getGatewayEndpoint`` at v20.10.24; confirmed §18i);
+        * ``dual-stack`` (28.0 – 29.4.0): the first endpoint with gateways of both families gives both,
+          even past a single-stack one of higher gw_priority, else the first of each family
+          (``selectGatewayEndpoint`` in libnetwork/default_gateway.go at v28.5.2; confirmed §18u);
+        * ``per-family`` (29.4.1+): the first endpoint with a gateway of each family (moby#52328 "respect
+          gw priority per address family", first in docker-v29.4.1; ``getGatewayEndpoint`` at
+          docker-v29.7.2; confirmed §18u)."""
+        if self.at_least(29, 4, 1):
+            return "per-family"
+        return "dual-stack" if self.major >= 28 else "one"
+
+    @property
+    def macvlan_gateway_only_when_given(self) -> bool:
+        """Whether a macvlan/ipvlan network without a configured gateway gets none (no default route,
+        the first container takes the range's first address): from 29.0.0 (moby#50929, ``GetSkipGwAlloc``
+        "Only set up a default gateway if the user configured one" in the macvlan driver at
+        docker-v29.7.2); before, IPAM reserves the first address as the gateway (28.5.2 only skips it for
+        internal networks). Confirmed on 28.5.2 and 29.7.2, both families (§18w)."""
+        return self.major >= 29
+
+    @property
     def ip6tables_needs_experimental(self) -> bool:
         """Until 26.1 ``ip6tables: true`` needs ``experimental: true`` ("ip6tables rules are only
         available if experimental features are enabled", daemon/daemon_unix.go verifyPlatformContainerSettings

@@ -12,11 +12,12 @@ reachability matrix can reuse one walk for every probe of the same class.
 
 from __future__ import annotations
 
-from ipaddress import IPv4Address, IPv4Network
+from ipaddress import IPv4Address, IPv6Address
 
 from .netfilter import Packet, Verdict
-from .topology import LOOPBACK, Interface, Namespace, Route, World
+from .topology import Interface, Namespace, Route, World
 from .trace import (
+    Address,
     Disposition,
     FilterStep,
     ForgedFrameStep,
@@ -34,10 +35,12 @@ from .trace import (
     SocketStep,
     Step,
     Trace,
+    UnmanagedStep,
 )
 
 MAX_HOPS = 12  # namespaces a packet may enter; a design's longest real path is a handful
-_LOCALHOST, _ANY = IPv4Address("127.0.0.1"), IPv4Address("0.0.0.0")
+_LOCALHOST: dict[int, Address] = {4: IPv4Address("127.0.0.1"), 6: IPv6Address("::1")}
+_ANY: dict[int, Address] = {4: IPv4Address("0.0.0.0"), 6: IPv6Address("::")}  # docker-proxy bound to every address of the family
 _INDEX = "_walk_index"  # the attribute of a World holding its _Index
 
 
@@ -46,17 +49,24 @@ class _Index:
     each namespace's routes as integers and its Place. A world is only read once built (topology.py),
     so nothing here goes stale; an index lives as long as its world."""
 
-    __slots__ = ("holders", "namespaces", "owned", "places", "routes", "world")
+    __slots__ = ("any", "holders", "localhost", "namespaces", "owned", "places", "routes", "v4", "world")
 
     def __init__(self, world: World):
         self.world = world
         self.namespaces = world.namespaces
-        self.holders: dict[tuple, dict[int, list[tuple[Interface, IPv4Address]]]] = {}
+        self.holders: dict[tuple, dict[int, list[tuple[Interface, Address]]]] = {}
         self.routes: dict[str, _Routes] = {}
         self.places: dict[str, Place] = {}
         self.owned: dict[str, frozenset[int]] = {}
+        self.v4 = world.family == 4
+        self.localhost = _LOCALHOST[world.family]
+        self.any = _ANY[world.family]
 
-    def on_segment(self, segment: tuple) -> dict[int, list[tuple[Interface, IPv4Address]]]:
+    def loopback(self, n: int) -> bool:
+        """Whether address ``n`` (an int of the world's family) is a loopback address: 127.0.0.0/8, ::1."""
+        return n >> 24 == 127 if self.v4 else n == 1
+
+    def on_segment(self, segment: tuple) -> dict[int, list[tuple[Interface, Address]]]:
         """The interfaces of ``segment`` holding each address (as an int), in segment order, with the address."""
         found = self.holders.get(segment)
         if found is None:
@@ -75,13 +85,13 @@ class _Index:
             table = self.routes[ns.id] = _Routes(ns.routes)
         return table
 
-    def owns(self, ns: Namespace, addr: IPv4Address) -> bool:
-        """Whether ``addr`` is local to ``ns`` (:meth:`Namespace.owns`, on integers)."""
+    def owns(self, ns: Namespace, addr: Address) -> bool:
+        """Whether ``addr`` is local to ``ns`` (:meth:`Namespace.owns`, on integers; ::1 is lo's own)."""
         owned = self.owned.get(ns.id)
         if owned is None:
             owned = self.owned[ns.id] = frozenset(int(a) for a in ns.addresses())
         n = int(addr)
-        return n in owned or n >> 24 == 127
+        return n in owned or (n >> 24 == 127 and self.v4)
 
     def place(self, ns: Namespace) -> Place:
         found = self.places.get(ns.id)
@@ -100,8 +110,7 @@ class _Routes:
         self.by_net: dict[tuple[int, int], list[Route]] = {}
         for r in routes:
             self.by_net.setdefault((r.dest.prefixlen, int(r.dest.network_address)), []).append(r)
-        self.lengths = sorted({(length, int(IPv4Network(f"0.0.0.0/{length}").netmask)) for length, _ in self.by_net},
-                              reverse=True)
+        self.lengths = sorted({(r.dest.prefixlen, int(r.dest.netmask)) for r in routes}, reverse=True)
 
     def lookup(self, dst: int, prefer_host: str | None) -> Route | None:
         """The longest prefix holding ``dst``; of several routes with that prefix, the first, unless a later
@@ -154,6 +163,14 @@ class _Walk:
             raise _Done(Disposition.LOOP, "routing loop: the address is routed in a circle, "
                                           "until its TTL runs out (the kernel answers ICMP time exceeded)")
 
+    def cross_family(self, ns: Namespace) -> Namespace:
+        """Go on in the other family's world (docker-proxy on ``::`` relaying to a container's IPv4
+        address): ``ns`` there, whose steps so far stay in this hop."""
+        other = self.world.ipv4
+        assert other is not None, "only a family-6 world's docker-proxy relays to the other family"
+        self.world, self.index = other, _index(other)
+        return self.index.namespaces[ns.id]
+
     def flush(self) -> None:
         if self.place is not None:
             self.hops.append(Hop(self.place, tuple(self.steps)))
@@ -163,8 +180,8 @@ class _Walk:
         self.steps.append(step)
 
 
-def walk(world: World, src_ns: str, dst: IPv4Address, port: int, proto: str, prefer_host: str | None = None) -> Trace:
-    """Simulate a connection from namespace ``src_ns`` to ``dst:port/proto``."""
+def walk(world: World, src_ns: str, dst: Address, port: int, proto: str, prefer_host: str | None = None) -> Trace:
+    """Simulate a connection from namespace ``src_ns`` to ``dst:port/proto`` (an address of the world's family)."""
     w = _Walk(world, prefer_host, _index(world))
     ns = w.index.namespaces[src_ns]
     w.enter(ns)
@@ -176,7 +193,7 @@ def walk(world: World, src_ns: str, dst: IPv4Address, port: int, proto: str, pre
     raise AssertionError("walk ended without a disposition")  # pragma: no cover
 
 
-def walk_arriving(world: World, host: str, dst: IPv4Address, port: int, proto: str) -> Trace:
+def walk_arriving(world: World, host: str, dst: Address, port: int, proto: str) -> Trace:
     """A LAN peer's frame for ``dst``, sent to ``host``'s MAC address, arriving on its LAN interface.
 
     For crafted packets the matrix never sends (moby#45610: 127.0.0.1 with the host's MAC).
@@ -209,7 +226,7 @@ def _cycle(places: list[Place]) -> tuple[Place, ...]:
 
 # --- sending -------------------------------------------------------------------------
 
-def _route(w: _Walk, ns: Namespace, dst: IPv4Address):  # -> Route | None (callers that know one exists use it)
+def _route(w: _Walk, ns: Namespace, dst: Address):  # -> Route | None (callers that know one exists use it)
     """The route the kernel picks for ``dst`` in ``ns`` (:meth:`_Routes.lookup`)."""
     return w.index.route_table(ns).lookup(int(dst), w.prefer_host)
 
@@ -223,7 +240,7 @@ def _task_output(w: _Walk, ns: Namespace, pkt: Packet) -> None:
             _drop(w, v, "filter", "packet from the task's ingress address")
 
 
-def _originate(w: _Walk, ns: Namespace, dst: IPv4Address, port: int, proto: str) -> None:
+def _originate(w: _Walk, ns: Namespace, dst: Address, port: int, proto: str) -> None:
     if w.index.owns(ns, dst):
         w.step(RouteStep(RouteOutcome.LOCAL, dst))
         _task_output(w, ns, Packet(dst, dst, proto, port, None, "lo"))
@@ -255,7 +272,7 @@ def _originate(w: _Walk, ns: Namespace, dst: IPv4Address, port: int, proto: str)
     _transmit(w, ns, iface, next_hop, Packet(src, dst, proto, port))
 
 
-def _transmit(w: _Walk, ns: Namespace, iface: Interface, next_hop: IPv4Address, pkt: Packet) -> None:
+def _transmit(w: _Walk, ns: Namespace, iface: Interface, next_hop: Address, pkt: Packet) -> None:
     """Link-layer delivery on ``iface``'s segment to whoever owns ``next_hop``."""
     if iface.segment is None:
         raise _Done(Disposition.NO_ROUTE, f"no link for {next_hop}")
@@ -277,10 +294,32 @@ def _transmit(w: _Walk, ns: Namespace, iface: Interface, next_hop: IPv4Address, 
         w.step(L2Step(L2Outcome.BRIDGED, peer_ip, iface.segment[0], bridge=bridge))
         fwd = pkt.via(bridge, bridge)
         _filter_forward(w, host_ns, fwd, "bridged")
+        if not w.index.v4:  # a packet the rules let through may still find no neighbour
+            _neighbour_discovery(w, host_ns, pkt.src, peer_ip, bridge)
     else:
         w.step(L2Step(L2Outcome.DELIVERED, peer_ip, iface.segment[0], device=peer.name))
     w.enter(dest_ns)
     _arrive(w, dest_ns, peer, pkt)
+
+
+def _neighbour_discovery(w: _Walk, host_ns: Namespace, src: Address, target: Address, bridge: str) -> None:
+    """IPv6 between two containers of a bridge: the sender first solicits the target's link-layer address,
+    an ICMPv6 packet to the solicited-node multicast address ff02::1:ffXX:XXXX (RFC 4291 §2.7.1), which is
+    bridged too, so br_netfilter sends it through the host's ip6tables FORWARD. An internal network's rules
+    before 24.0.6 drop it (its destination is outside the subnet): no neighbour, no route to host
+    (:attr:`~.versions.EngineVersion.ip6tables_internal_spares_bridged`; measured on 20.10.24). Asked
+    after the packet's own FORWARD verdict: a packet the rules drop anyway (ICC off) is explained by that."""
+    rs = host_ns.ruleset
+    if rs is None or not rs.managed:
+        return
+    solicited = IPv6Address(int(IPv6Address("ff02::1:ff00:0")) | (int(target) & 0xFFFFFF))
+    v = rs.filter.evaluate("FORWARD", Packet(src, solicited, "ipv6-icmp", 0, bridge, bridge))
+    if v.target == "ACCEPT":
+        return
+    _verdict_step(w, "filter", "FORWARD", v)
+    w.step(L2Step(L2Outcome.NO_NEIGHBOUR, target, "bridge", bridge=bridge))
+    raise _Done(Disposition.NO_ROUTE, "neighbour discovery failed: the solicitation, sent to a multicast address outside "
+                                      f"the subnet, was dropped by {v.describe('filter')}: no route to host")
 
 
 def _bridge_of(w: _Walk, iface: Interface) -> str:
@@ -313,7 +352,7 @@ def _arrive(w: _Walk, ns: Namespace, iface: Interface, pkt: Packet) -> None:
     w.arrival_iface = iface.name
     if ns.kind == "host":  # only a host's rules read the interface a packet came in through
         _host_prerouting(w, ns, iface, pkt.via(iface.name, pkt.out_iface))
-    if w.index.owns(ns, pkt.dst) and int(pkt.dst) >> 24 != 127:  # not in LOOPBACK
+    if w.index.owns(ns, pkt.dst) and not w.index.loopback(int(pkt.dst)):
         _socket(w, ns, pkt.dst, pkt.dport, pkt.proto)
     w.step(RouteStep(RouteOutcome.NOT_ROUTER, pkt.dst))
     raise _Done(Disposition.NO_ROUTE, "the receiving namespace does not own the address and is not a router")
@@ -344,7 +383,7 @@ def _host_prerouting(w: _Walk, ns: Namespace, iface: Interface, pkt: Packet) -> 
             _drop(w, v, "raw", "arriving packet")
     pkt = pkt.local(w.index.owns(ns, pkt.dst))
     pkt = _dnat(w, ns, "PREROUTING", pkt)
-    if pkt.dst in LOOPBACK:  # the martian check is in routing, after nat PREROUTING (moby#45610)
+    if w.index.loopback(int(pkt.dst)):  # the martian check is in routing, after nat PREROUTING (moby#45610)
         w.step(RouteStep(RouteOutcome.MARTIAN, pkt.dst, iface.name))
         raise _Done(Disposition.DROPPED_FILTER, "loopback destination arriving from outside the host is dropped by the kernel")
     if w.index.owns(ns, pkt.dst):
@@ -395,6 +434,9 @@ def _host_forward(w: _Walk, ns: Namespace, pkt: Packet) -> None:
 def _filter_forward(w: _Walk, ns: Namespace, pkt: Packet, what: str) -> None:
     if ns.ruleset is None:
         return
+    if not ns.ruleset.managed:
+        w.step(UnmanagedStep("filter", "FORWARD"))
+        return
     v = ns.ruleset.filter.evaluate("FORWARD", pkt)
     _verdict_step(w, "filter", "FORWARD", v)
     if v.target != "ACCEPT":
@@ -411,7 +453,7 @@ def _postrouting(w: _Walk, ns: Namespace, pkt: Packet) -> None:
                        out.address.ip if out is not None and out.address is not None else None, device=pkt.out_iface))
 
 
-def _host_output(w: _Walk, ns: Namespace, pkt: Packet, iface: Interface, next_hop: IPv4Address) -> None:
+def _host_output(w: _Walk, ns: Namespace, pkt: Packet, iface: Interface, next_hop: Address) -> None:
     """A host process sends: nat OUTPUT may DNAT (published ports on host addresses)."""
     pkt = pkt.local(w.index.owns(ns, pkt.dst))
     new = _dnat(w, ns, "OUTPUT", pkt)
@@ -425,31 +467,38 @@ def _rerouted(w: _Walk, ns: Namespace, new: Packet) -> None:
         _host_input(w, ns, new)
     route = _route(w, ns, new.dst)
     out = ns.interfaces[route.iface]
+    if not w.index.v4 and w.index.loopback(int(new.src)):
+        # IPv6 has no route_localnet: a packet from ::1 never leaves lo (docs/confirmed-rules.md §18v)
+        w.step(RouteStep(RouteOutcome.MARTIAN, new.dst, out.name))
+        raise _Done(Disposition.DROPPED_FILTER, "the DNATed packet keeps its source ::1, which the kernel does not route "
+                                                "off the loopback interface (IPv6 has no route_localnet): it is dropped")
     w.step(RouteStep(RouteOutcome.REROUTED, new.dst, out.name))
     _transmit(w, ns, out, route.via or new.dst, new.via(None, None))
 
 
 # --- sockets -----------------------------------------------------------------------
 
-def _socket(w: _Walk, ns: Namespace, dst: IPv4Address, port: int, proto: str) -> None:
+def _socket(w: _Walk, ns: Namespace, dst: Address, port: int, proto: str) -> None:
     owner = ns.listeners.get((port, proto))
     if owner is not None:
         w.step(SocketStep(dst, port, proto, owner))
         raise _Done(Disposition.DELIVERED, _delivered_reason(w), owner)
     if ns.kind == "host":
-        binding = _proxy_for(ns, dst, port, proto)
+        binding = _proxy_for(w.index, ns, dst, port, proto)
         if binding is not None and proto == "udp" and not _udp_reply_source_ok(w, ns, dst):
             w.step(_proxy_step(ProxyOutcome.UDP_REPLY_LOST, dst, binding, port, proto))
             raise _Done(Disposition.DROPPED_FILTER, "UDP through docker-proxy answers only when the client dials the host address facing it (its own gateway)")
         if binding is not None:
             w.step(_proxy_step(ProxyOutcome.CONNECTS, dst, binding, port, proto))
             w.via_proxy = True
+            if binding.container_ip.version != w.world.family:  # [::]:port relayed to an IPv4 address (§18e)
+                ns = w.cross_family(ns)
             _originate(w, ns, binding.container_ip, binding.container_port, proto)
     w.step(SocketStep(dst, port, proto))
     raise _Done(Disposition.REFUSED, f"reached the namespace, but nothing listens on {port}/{proto} there")
 
 
-def _udp_reply_source_ok(w: _Walk, ns: Namespace, dst: IPv4Address) -> bool:
+def _udp_reply_source_ok(w: _Walk, ns: Namespace, dst: Address) -> bool:
     """docker-proxy's UDP socket is bound to 0.0.0.0: replies leave from the address routing chooses."""
     arrival = w.arrival_iface
     if arrival is None or arrival == "lo":
@@ -458,16 +507,16 @@ def _udp_reply_source_ok(w: _Walk, ns: Namespace, dst: IPv4Address) -> bool:
     return iface is not None and iface.address is not None and iface.address.ip == dst
 
 
-def _proxy_for(ns: Namespace, dst: IPv4Address, port: int, proto: str):
+def _proxy_for(index: _Index, ns: Namespace, dst: Address, port: int, proto: str):
     exact = ns.proxies.get((dst, port, proto))
     if exact is not None:
         return exact
-    if dst in LOOPBACK and dst != _LOCALHOST:
+    if index.loopback(int(dst)) and dst != index.localhost:
         return None
-    return ns.proxies.get((_ANY, port, proto))
+    return ns.proxies.get((index.any, port, proto))
 
 
-def _proxy_step(outcome: ProxyOutcome, dialled: IPv4Address, binding, port: int, proto: str) -> ProxyStep:
+def _proxy_step(outcome: ProxyOutcome, dialled: Address, binding, port: int, proto: str) -> ProxyStep:
     return ProxyStep(outcome, dialled, binding.host_ip, port, proto, binding.container_ip, binding.container_port)
 
 
@@ -485,6 +534,8 @@ def _delivered_reason(w: _Walk) -> str:
             bridged = True
         elif isinstance(s, FilterStep) and s.chain == "FORWARD" and not bridged:
             parts.append("routed through the host")
+        elif isinstance(s, UnmanagedStep) and not bridged:
+            parts.append("routed through the host (no ip6tables rules)")
         elif isinstance(s, L2Step) and s.outcome is L2Outcome.DELIVERED:
             parts.append(f"{s.segment} link")
     seen = list(dict.fromkeys(parts))

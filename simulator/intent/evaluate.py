@@ -9,11 +9,13 @@ proves the failure, its reason and its full trace.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from ..analysis.exposure import exposure_proofs, service_port
 from ..analysis.paths import PairProbes, probes_given, shared_matrix
 from ..analysis.probes import Probe
 from ..analysis.reachability import ReachResult, compute_reach
-from ..engine.trace import Hop, Place
+from ..engine.trace import Hop, Place, host_port
 from ..errors import Problem
 from ..model import Design, ModeKind
 from .evidence import TraceBook
@@ -26,6 +28,8 @@ from .model import (
     ReachExpectation,
     ResolveExpectation,
     StructureExpectation,
+    family_matches,
+    family_text,
 )
 from .select import Scope, check_references
 
@@ -54,6 +58,11 @@ def evaluate(intent: Intent, design: Design, engine_version: str | None = None,
     return outcomes, scope.problems
 
 
+def _way(p: Probe) -> str:
+    """How a probe reached, for a failure's text: its way, and the family when it is IPv6."""
+    return f"{p.via} over IPv6" if p.family == 6 else str(p.via)
+
+
 class _Context:
     def __init__(self, design: Design, result: ReachResult, scope: Scope, book: TraceBook):
         self.design, self.result, self.scope, self.book = design, result, scope, book
@@ -64,13 +73,19 @@ class _Context:
             for p in result.probes:
                 self.given.setdefault(p.source, []).append(p)
         self.pairs = PairProbes(shared_matrix(result))
+        v6 = result.v6 if self.given is None else None
+        self.pairs6 = PairProbes(shared_matrix(v6)) if v6 is not None else None  # the IPv6 side's probes
+        self.worlds = [w for w in (self.world, self.world.v6) if w is not None]  # both families' bindings
 
     def probes_from(self, source: str) -> list[Probe]:
-        """Every probe of one source, in matrix order: made for it alone (not the whole matrix),
-        or the result's own when it was given probes."""
+        """Every probe of one source, in matrix order (IPv4, then IPv6): made for it alone (not the
+        whole matrix), or the result's own when it was given probes."""
         if self.given is not None:
             return self.given.get(source, [])
-        return list(self.pairs.from_source(source))
+        probes = list(self.pairs.from_source(source))
+        if self.pairs6 is not None and source in self.pairs6.sources:
+            probes += self.pairs6.from_source(source)
+        return probes
 
     # --- helpers -------------------------------------------------------------------------
     def answered_by(self, p: Probe, target: str) -> bool:
@@ -97,7 +112,7 @@ class _Context:
         svc = self.design.service(c.task_of) if c.task_of is not None else None
         mesh = {m.host_port for m in (svc.ingress if svc is not None else ())  # the routing mesh, on every node
                 if m.host_port is not None and m.container_port == port.port and m.protocol.value == port.protocol}
-        return mesh | {b.host_port for b in self.world.bindings.get(c.host, ())
+        return mesh | {b.host_port for w in self.worlds for b in w.bindings.get(c.host, ())
                        if b.container == target and b.container_port == port.port and b.protocol == port.protocol}
 
     def aimed(self, p: Probe, target: str, port: PortSpec) -> bool:
@@ -120,7 +135,7 @@ class _Context:
         shown: list[Probe] = []
         checked = 0
         for src in sources:
-            probes = [p for p in self.probes_from(src) if e.via in ("any", p.via)]
+            probes = [p for p in self.probes_from(src) if e.via in ("any", p.via) and family_matches(e.family, p.family)]
             for tgt in targets:
                 if tgt == src:
                     continue
@@ -140,6 +155,11 @@ class _Context:
         return Outcome(e, False, head, self.evidence(shown))
 
     def _allow(self, src, tgt, port, probes, e, failures, shown) -> None:
+        if e.family == "both":  # each family on its own
+            for family in (4, 6):
+                self._allow(src, tgt, port, [p for p in probes if p.family == family],
+                            replace(e, family=str(family)), failures, shown)
+            return
         cands = [p for p in probes if self.aimed(p, tgt, port)]
         if any(self.answered_by(p, tgt) for p in cands):
             return
@@ -150,16 +170,16 @@ class _Context:
         if not cands:
             how = {"host": f"{tgt} publishes nothing to {port} on the host",
                    "dns": f"no name of {tgt} is carried to {src}"}.get(e.via, f"no way from {src} to {tgt} {port}")
-            failures.append(f"{src} -> {tgt} {port}: {how}")
+            failures.append(f"{src} -> {tgt} {port}: {how}{family_text(e.family)}")
             return
-        failures.append(f"{src} -> {tgt} {port}: {cands[0].disposition.value} ({cands[0].reason})")
+        failures.append(f"{src} -> {tgt} {port}{family_text(e.family)}: {cands[0].disposition.value} ({cands[0].reason})")
         shown.extend(cands)
 
     def _deny(self, src, tgt, port, probes, failures, shown) -> None:
         bad = [p for p in probes if self.answered_by(p, tgt) and p.protocol == port.protocol
                and service_port(self.result, p) == port.port]
         if bad:
-            ways = ", ".join(sorted({p.via for p in bad}))
+            ways = ", ".join(sorted({_way(p) for p in bad}))
             failures.append(f"{src} reaches {tgt} {port} ({ways})")
             shown.extend(bad)
 
@@ -176,25 +196,26 @@ class _Context:
                 if p.responder not in wanted:
                     continue
                 aud = x.exposure.audience.replace(" ", "-")
-                if aud not in e.audiences:
+                if aud not in e.audiences or not family_matches(e.family, p.family):
                     continue
                 port = PortSpec(service_port(self.result, p), p.protocol)
                 if e.only_ports and port in e.only_ports:
                     continue
-                key = (p.responder, port, aud, p.via)
+                key = (p.responder, port, aud, _way(p))
                 if key not in first or x.position < first[key][0]:
                     first[key] = (x.position, p)
-            for (responder, port, aud, via), (_, p) in sorted(first.items(), key=lambda kv: kv[1][0]):
-                failures.append(f"{responder} {port} is reachable from {aud} ({via})")
+            for (responder, port, aud, way), (_, p) in sorted(first.items(), key=lambda kv: kv[1][0]):
+                failures.append(f"{responder} {port} is reachable from {aud} ({way})")
                 shown.append(p)
         extra: list[Evidence] = []
         if e.published is False:
-            for host, bindings in sorted(self.world.bindings.items()):
+            for host, bindings in sorted(((h, bs) for w in self.worlds for h, bs in w.bindings.items()), key=lambda x: x[0]):
                 for b in bindings:
                     if b.container in services:
-                        failures.append(f"{b.container} publishes {b.host_ip}:{b.host_port}->{b.container_port}/{b.protocol}")
+                        bind = host_port(b.host_ip, b.host_port)
+                        failures.append(f"{b.container} publishes {bind}->{b.container_port}/{b.protocol}")
                         extra.append(Evidence(f"published port on host {host}",
-                                              f"{b.host_ip}:{b.host_port} -> {b.container} {b.container_ip}:{b.container_port}/{b.protocol} on {b.network}"))
+                                              f"{bind} -> {b.container} {host_port(b.container_ip, b.container_port)}/{b.protocol} on {b.network}"))
         if not failures:
             return Outcome(e, True, f"holds for {len(services)} container(s)")
         head = f"{len(failures)} violation(s): " + "; ".join(failures[:3]) + (" …" if len(failures) > 3 else "")

@@ -12,14 +12,16 @@ from .model import Evidence
 
 
 def describe_probe(p: Probe) -> str:
-    """``proxy -> db at 172.30.2.10 on backend, 5432/tcp (ip)``."""
+    """``proxy -> db at 172.30.2.10 on backend, 5432/tcp (ip)``; a probe over IPv6 says so
+    (``(ip, IPv6)``; a name looked up for AAAA: ``(dns AAAA)``)."""
     where = f"{p.port}/{p.protocol}"
+    v6 = p.family == 6
     if p.via == "ip":
-        return f"{p.source} -> {p.target} at {p.address} on {p.network}, {where} (ip)"
+        return f"{p.source} -> {p.target} at {p.address} on {p.network}, {where} (ip{', IPv6' if v6 else ''})"
     if p.via == "dns":
-        return f"{p.source} -> name {p.name} ({p.address or 'unresolved'}), {where} (dns)"
+        return f"{p.source} -> name {p.name} ({p.address or 'unresolved'}), {where} (dns{' AAAA' if v6 else ''})"
     host = f"host {p.host} " if p.host else "the host "
-    return f"{p.source} -> {host}at {p.address or '-'}, {where} (published/host port)"
+    return f"{p.source} -> {host}at {p.address or '-'}, {where} (published/host port{', IPv6' if v6 else ''})"
 
 
 def outcome_of(p: Probe) -> str:
@@ -33,17 +35,18 @@ class TraceBook:
     def __init__(self, design: Design, engine_version: str | None, world: World | None = None):
         self.design, self.engine_version, self.world = design, engine_version, world
         self._by_key: dict[tuple, Probe] | None = None
-        self._pairs: PairProbes | None = None
+        self._pairs: dict[int, PairProbes] = {}  # by family
 
     def trace(self, p: Probe) -> Trace | None:
-        """``p``'s full trace: its own, walked again alone, or from the whole matrix with traces
-        (computed once, on the book's world when it has one)."""
+        """``p``'s full trace: its own, walked again alone (on the world of its family), or from the
+        whole matrix with traces (computed once, on the book's world when it has one)."""
         if p.trace is not None:
             return p.trace
-        if self.world is not None:
-            if self._pairs is None:
-                self._pairs = PairProbes(Matrix(self.world, with_traces=True))
-            t = self._pairs.retrace(p)
+        world = self.world.v6 if self.world is not None and p.family == 6 and self.world.family == 4 else self.world
+        if world is not None:
+            if p.family not in self._pairs:
+                self._pairs[p.family] = PairProbes(Matrix(world, with_traces=True))
+            t = self._pairs[p.family].retrace(p)
             if t is not None:
                 return t
         if self._by_key is None:

@@ -15,6 +15,18 @@ from ..model import Location
 
 AUDIENCES = ("external", "host", "other-networks")
 AUDIENCE_ALIASES = {"lan": "external", "other networks": "other-networks", "other_networks": "other-networks"}
+FAMILIES = ("any", "both", "4", "6")  # an expectation's address family, as written (4 and 6 as text)
+
+
+def family_text(family: str) -> str:
+    """How an expectation's family reads in its text: "" (any), " over IPv4", " over IPv6",
+    " over IPv4 and IPv6" (both)."""
+    return {"4": " over IPv4", "6": " over IPv6", "both": " over IPv4 and IPv6"}.get(family, "")
+
+
+def family_matches(family: str, probe_family: int) -> bool:
+    """Whether a probe of ``probe_family`` (4 or 6) counts for an expectation of ``family``."""
+    return family in ("any", "both") or family == str(probe_family)
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +84,7 @@ class ReachExpectation(Expectation):
     targets: tuple[Selector, ...]
     ports: tuple[PortSpec, ...] = ()  # empty: every port the target listens on
     via: str = "any"
+    family: str = "any"  # one of FAMILIES: allow holds over either family (any) or each (both); deny looks at both
 
     @property
     def kind(self) -> str:
@@ -81,7 +94,7 @@ class ReachExpectation(Expectation):
     def text(self) -> str:
         verb = "reaches" if self.allowed else "does not reach"
         how = "" if self.via == "any" else f" via {self.via}"
-        return f"{_sel(self.sources)} {verb} {_sel(self.targets)} on {_ports(self.ports)}{how}"
+        return f"{_sel(self.sources)} {verb} {_sel(self.targets)} on {_ports(self.ports)}{how}{family_text(self.family)}"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -92,6 +105,7 @@ class ExposureExpectation(Expectation):
     audiences: tuple[str, ...] = ()
     only_ports: tuple[PortSpec, ...] = ()  # with audiences: the ports allowed; () = none
     published: bool | None = None  # False: nothing of these services is published
+    family: str = "any"  # one of FAMILIES: the exposures that count (any and both: every one)
 
     @property
     def kind(self) -> str:
@@ -101,7 +115,7 @@ class ExposureExpectation(Expectation):
     def text(self) -> str:
         parts = []
         if self.audiences:
-            who = " or ".join(self.audiences)
+            who = " or ".join(self.audiences) + family_text(self.family)
             parts.append(f"only {_ports(self.only_ports)} of {_sel(self.services)} reachable from {who}"
                          if self.only_ports else f"{_sel(self.services)} never reachable from {who}")
         if self.published is False:

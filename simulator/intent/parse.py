@@ -22,6 +22,7 @@ from ..model import Location
 from .model import (
     AUDIENCE_ALIASES,
     AUDIENCES,
+    FAMILIES,
     Expectation,
     ExposureExpectation,
     Intent,
@@ -201,12 +202,26 @@ class _Builder:
                 out.append(name)
         return tuple(out)
 
+    def family(self, path: tuple, item: dict) -> str:
+        """An expectation's ``family`` as text (one of FAMILIES; 4, "4" and ipv4 alike), any when not given."""
+        value = item.get("family", "any")
+        text = str(value).lower() if isinstance(value, (int, str)) and not isinstance(value, bool) else None
+        text = {"ipv4": "4", "ipv6": "6"}.get(text or "", text)
+        if text in FAMILIES:
+            return text
+        if text is not None:  # the schema reports the other types
+            self.report.error((self.key, *path), f"{describe(value)} is not an address family: write 4 (IPv4), 6 (IPv6), "
+                              "any (either family; the default) or both (each family)"
+                              f"{did_you_mean(text, FAMILIES)}")
+        return "any"
+
     def reach(self, kind: str, i: int, item: dict) -> ReachExpectation:
         at = (kind, i)
         return ReachExpectation(
             allowed=kind == "allow", sources=self.selectors((*at, "from"), item.get("from")),
             targets=self.selectors((*at, "to"), item.get("to")), ports=self.ports((*at, "ports"), item.get("ports")),
             via=item.get("via", "any") if item.get("via") in ("any", "ip", "dns", "host") else "any",
+            family=self.family((*at, "family"), item),
             why=item.get("why", "") if isinstance(item.get("why"), str) else "", **self.where(*at),
         )
 
@@ -238,7 +253,8 @@ class _Builder:
         why = item.get("why", "") if isinstance(item.get("why"), str) else ""
         return ExposureExpectation(services=services, audiences=never or frm,
                                    only_ports=self.ports((*at, "only_ports"), item.get("only_ports")) if frm else (),
-                                   published=published, why=why, **self.where(*at))
+                                   published=published, family=self.family((*at, "family"), item), why=why,
+                                   **self.where(*at))
 
     def resolve(self, i: int, item: dict) -> ResolveExpectation:
         at = ("resolve", i)

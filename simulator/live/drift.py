@@ -359,6 +359,7 @@ def _compare_network(n: Network, r: Network) -> list[DriftItem]:
     check("masquerade", n.masquerade, r.masquerade)
     check("host_binding_ipv4", n.host_binding_ipv4, r.host_binding_ipv4)
     check("gateway_mode", n.gateway_mode, r.gateway_mode)
+    check("gateway_mode6", n.gateway_mode6, r.gateway_mode6)
     check("subnet", n.subnet, r.subnet, n.subnet is not None)
     check("gateway", n.gateway, r.gateway, n.gateway is not None)
     check("ip_range", n.ip_range, r.ip_range, n.ip_range is not None)

@@ -385,8 +385,9 @@ def _network(n: dict, key: str) -> Network:
         kw["masquerade"] = opts.get(BRIDGE_OPT + "enable_ip_masquerade", "true") != "false"
         if hb := _ipv4(opts.get(BRIDGE_OPT + "host_binding_ipv4")):
             kw["host_binding_ipv4"] = hb
-        if opts.get(BRIDGE_OPT + "gateway_mode_ipv4"):
-            kw["gateway_mode"] = opts[BRIDGE_OPT + "gateway_mode_ipv4"]
+        for family, field_ in (("ipv4", "gateway_mode"), ("ipv6", "gateway_mode6")):
+            if opts.get(f"{BRIDGE_OPT}gateway_mode_{family}"):
+                kw[field_] = opts[f"{BRIDGE_OPT}gateway_mode_{family}"]
     elif driver in (Driver.MACVLAN, Driver.IPVLAN):
         base, dot, tag = (opts.get("parent") or "").partition(".")
         kw["parent"] = base or None

@@ -55,6 +55,8 @@ def _network(n: Network) -> dict:
             out["host_binding_ipv4"] = str(n.host_binding_ipv4)
         if n.gateway_mode != "nat":
             out["gateway_mode"] = str(n.gateway_mode)
+        if n.gateway_mode6 != "nat":
+            out["gateway_mode6"] = str(n.gateway_mode6)
     if n.driver in (Driver.MACVLAN, Driver.IPVLAN):
         if n.parent:
             out["parent"] = n.parent

@@ -369,8 +369,8 @@ def _driver_opts(report: Report, smap: SourceMap, src: tuple, driver: Driver, op
                 model = "host_binding_ipv4"
                 if (ip := to_ip(report, path, value)) is not None:
                     kw[model] = ip
-            elif short == "gateway_mode_ipv4":
-                model = "gateway_mode"
+            elif short in ("gateway_mode_ipv4", "gateway_mode_ipv6"):
+                model = "gateway_mode" if short == "gateway_mode_ipv4" else "gateway_mode6"
                 if value in GATEWAY_MODES:
                     kw[model] = value
                 else:

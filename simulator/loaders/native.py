@@ -21,6 +21,7 @@ from ..model import (
     DaemonOptions,
     Design,
     Driver,
+    GatewayMode,
     Host,
     KernelFeatures,
     Location,
@@ -61,7 +62,7 @@ VERSION = re.compile(r"[0-9]{1,4}(\.[0-9]{1,4}){0,2}")  # fullmatch; ASCII digit
 
 ONLY = {  # field -> drivers it applies to
     "icc": ("bridge",), "masquerade": ("bridge",), "host_binding_ipv4": ("bridge",),
-    "gateway_mode": ("bridge",), "parent": ("macvlan", "ipvlan"), "vlan": ("macvlan", "ipvlan"),
+    "gateway_mode": ("bridge",), "gateway_mode6": ("bridge",), "parent": ("macvlan", "ipvlan"), "vlan": ("macvlan", "ipvlan"),
     "mode": ("macvlan", "ipvlan"), "attachable": ("overlay",), "encrypted": ("overlay",),
 }
 MODES = {"macvlan": ("bridge", "vepa", "private", "passthru"), "ipvlan": ("l2", "l3", "l3s")}
@@ -389,8 +390,10 @@ def _networks(report: Report, smap: SourceMap, value: object) -> list[tuple[Netw
         for field_ in ("internal", "icc", "masquerade", "attachable", "encrypted", "enable_ipv6"):
             if field_ in spec and (flag := to_bool(report, (*src, field_), spec[field_])) is not None:
                 kw[field_] = flag
-        if isinstance(spec.get("gateway_mode"), str):
-            kw["gateway_mode"] = spec["gateway_mode"]
+        for field_ in ("gateway_mode", "gateway_mode6"):
+            mode = spec.get(field_)
+            if isinstance(mode, str) and mode in frozenset(GatewayMode):  # else the schema check reports it at its line
+                kw[field_] = mode
         if "parent" in spec:
             kw["parent"] = to_str(report, (*src, "parent"), spec["parent"])
             if kw["parent"] is not None and not 0 < len(kw["parent"]) <= MAX_IFNAME:

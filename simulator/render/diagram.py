@@ -25,13 +25,14 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from html import escape as _html_escape
-from ipaddress import IPv4Address
+from ipaddress import IPv4Address, ip_address
 from itertools import pairwise
 
 from ..analysis.classes import ContainerClass
 from ..analysis.exposure import Exposure, Through, compute_exposure
 from ..analysis.reachability import ReachResult, compute_reach
 from ..engine.ipam import GWBRIDGE, network_hosts
+from ..engine.rules import ip6tables_managed
 from ..engine.topology import EXTERNAL, World
 from ..engine.trace import Place, Trace
 from ..model import Design, Driver, ModeKind
@@ -91,11 +92,13 @@ class Published:
     @property
     def scope(self) -> str:
         """``lan`` when bound on every address (or a non-loopback one), ``host`` on loopback."""
-        return "host" if IPv4Address(self.bind).is_loopback else "lan"
+        return "host" if ip_address(self.bind).is_loopback else "lan"
 
     def __str__(self) -> str:
-        where = "all interfaces" if self.bind == "0.0.0.0" else ("loopback only" if self.scope == "host" else "this address only")
-        return f"{self.bind}:{self.host_port} → {self.container_port}/{self.protocol} ({where})"
+        where = "all interfaces" if ip_address(self.bind).is_unspecified else \
+            ("loopback only" if self.scope == "host" else "this address only")
+        bind = f"[{self.bind}]" if ":" in self.bind else self.bind
+        return f"{bind}:{self.host_port} → {self.container_port}/{self.protocol} ({where})"
 
 
 @dataclass(frozen=True)
@@ -113,6 +116,7 @@ class Box:
     notes: tuple[str, ...]
     tier: str
     home: str = ""  # node id of the group it is drawn in: its first network, an overlay, or the host's nic
+    addresses6: tuple[str, ...] = ()  # the IPv6 address beside each of ``addresses`` ("" where it has none)
 
 
 @dataclass(frozen=True)
@@ -213,10 +217,12 @@ def build_scene(design: Design, engine_version: str | None = None, options: Diag
             grouped = ("a service with replicas is drawn once: ×N is its N replicas (addresses and host ports as "
                        "ranges); --no-group draws every one")
     edges: list[Edge] = []
-    lans = {}
+    lans: dict[str, str] = {}
     for h in hosts:
         lan_id = f"lan/{h.lan_address.network}"
-        lans[lan_id] = f"LAN {h.lan_address.network}"
+        lans.setdefault(lan_id, f"LAN {h.lan_address.network}")
+        if h.lan_address6 and str(h.lan_address6.network) not in lans[lan_id]:
+            lans[lan_id] += f" · {h.lan_address6.network}"
     for lan_id in sorted(lans):
         edges.append(Edge(EXTERNAL, lan_id, "peer"))
     router = _router(design)
@@ -247,7 +253,8 @@ def build_scene(design: Design, engine_version: str | None = None, options: Diag
             owner_of.update({m: box.id for m in box.members})
             edges.extend(_box_edges(box, nic))
         title = f"host {h.name} · engine {world.version}"
-        host_nodes.append(HostNode(h.name, nic, title, f"{h.lan_interface} {h.lan_address}", tuple(nets), tuple(boxes),
+        lan = f"{h.lan_interface} {h.lan_address}" + (f", {h.lan_address6}" if h.lan_address6 else "")
+        host_nodes.append(HostNode(h.name, nic, title, lan, tuple(nets), tuple(boxes),
                                    tuple(mesh.get(h.name, ()))))
     if overview:  # the containers are rows of their host's table
         owner_of = {m: f"nic/{box.host}" for boxes in per_host.values() for box in boxes for m in box.members}
@@ -372,6 +379,8 @@ def _router(design: Design) -> str | None:
 
 def _peer_label(world: World) -> str:
     addrs = sorted({str(i.address.ip) for i in world.namespaces[EXTERNAL].interfaces.values() if i.address}, key=IPv4Address)
+    if world.v6 is not None and EXTERNAL in world.v6.namespaces:  # its IPv6 addresses (hosts with an IPv6 LAN address)
+        addrs += sorted({str(i.address.ip) for i in world.v6.namespaces[EXTERNAL].interfaces.values() if i.address})
     return f"LAN peer ({', '.join(addrs)})"
 
 
@@ -382,41 +391,49 @@ def _networks(design: Design, world: World, host: str, hidden: set[str]) -> list
     for seg in segs:
         if seg.host is None and host not in network_hosts(design, design.network(seg.network)):
             continue
-        out.append(_net_node(design, seg, host))
+        out.append(_net_node(design, world, seg, host))
     if "docker0" not in hidden and not any(n.default_bridge for n in design.networks):
         subnet = world.addressing.docker0[host]
+        daemon = design.host(host).daemon
+        v6 = [f"IPv6 {daemon.fixed_cidr_v6}"] if daemon.ipv6 and daemon.fixed_cidr_v6 is not None else []
         out.append(NetNode(f"net/{host}/docker0", "docker0", "default-bridge", host, "⇆ docker0 · default bridge",
-                           (f"{subnet}", "no containers")))
+                           (f"{subnet}", *v6, "no containers")))
     return sorted(out, key=lambda n: (n.kind == "overlay", n.kind != "default-bridge", n.name))
 
 
-def _net_node(design: Design, seg, host: str) -> NetNode:
+def _net_node(design: Design, world: World, seg, host: str) -> NetNode:
     gw = f"gateway {seg.gateway}" if seg.gateway else "no gateway"
+    seg6 = world.addressing.segment6_of(seg.network, host)
+    v6 = [f"IPv6 {seg6.subnet}, gateway {seg6.gateway}"] if seg6 is not None else []
+    open6 = seg6 is not None and not ip6tables_managed(design.host(host), world.version)  # no IPv6 rules written
     if seg.network == GWBRIDGE:
         return NetNode(f"net/{host}/{GWBRIDGE}", GWBRIDGE, "gwbridge", host, f"⇆ {GWBRIDGE} · overlay egress",
                        (str(seg.subnet), gw, "ICC off; carries published ports"))
     net = design.network(seg.network)
     if net.driver is Driver.OVERLAY:
-        notes = [str(seg.subnet), f"VXLAN udp/4789 between {', '.join(net.hosts)}"]
+        notes = [str(seg.subnet), *v6, f"VXLAN udp/4789 between {', '.join(net.hosts)}"]
         if net.encrypted:
             notes.append("encrypted (IPsec)")
         return NetNode(f"net/{net.name}", net.name, "overlay", None, f"⇄ overlay {net.name}", tuple(notes))
     if net.driver in (Driver.MACVLAN, Driver.IPVLAN):
         mode = net.mode or ("bridge" if net.driver is Driver.MACVLAN else "l2")
         parent = net.parent_interface or design.host(host).lan_interface
-        notes = [str(seg.subnet), gw, f"on the LAN through {parent} ({mode} mode)"]
+        notes = [str(seg.subnet), gw, *v6, f"on the LAN through {parent} ({mode} mode)"]
         if net.driver is Driver.MACVLAN:
             notes.append("the host cannot reach its children")
         return NetNode(f"net/{host}/{net.name}", net.name, net.driver.value, host, f"⇅ {net.driver.value} {net.name}", tuple(notes))
     device = seg.bridge or ""
     if net.default_bridge:
         return NetNode(f"net/{host}/{net.name}", net.name, "default-bridge", host, f"⇆ {device} · default bridge",
-                       (str(seg.subnet), gw, "no embedded DNS"))
-    notes = [str(seg.subnet), gw]
+                       (str(seg.subnet), gw, *v6, "no embedded DNS", *(["⚠ IPv6 not filtered (ip6tables off)"] if open6 else [])))
+    notes = [str(seg.subnet), gw, *v6]
     if net.internal:
-        notes.append("INTERNAL: no route in or out")
+        notes.append("⚠ INTERNAL over IPv4 only: IPv6 routed in and out (ip6tables off)" if open6
+                     else "INTERNAL: no route in or out")
+    elif open6:
+        notes.append("⚠ IPv6 not filtered (ip6tables off): no isolation")
     if not net.icc:
-        notes.append("ICC off")
+        notes.append("ICC off (IPv4 only: ip6tables off)" if open6 else "ICC off")
     if net.gateway_mode != "nat":
         notes.append(f"gateway mode {net.gateway_mode}")
     return NetNode(f"net/{host}/{net.name}", net.name, "internal" if net.internal else "bridge", host,
@@ -444,7 +461,8 @@ def _host_facts(design: Design, world: World) -> dict[str, _HostFacts]:
     out = {}
     for host, containers in by_host.items():
         published: dict[str, list[Published]] = {}
-        for b in sorted(world.bindings.get(host, ()), key=lambda b: (b.host_port, b.protocol, str(b.host_ip))):
+        v6 = world.v6.bindings.get(host, []) if world.v6 is not None else []  # on the host's IPv6 addresses
+        for b in sorted([*world.bindings.get(host, ()), *v6], key=lambda b: (b.host_port, b.protocol, b.host_ip.version, str(b.host_ip))):
             published.setdefault(b.container, []).append(Published(str(b.host_ip), str(b.host_port), b.container_port,
                                                                    b.protocol))
         ignored: dict[str, list[str]] = {}
@@ -477,6 +495,7 @@ def _box(design: Design, world: World, c, members: tuple[str, ...], hidden: set[
          facts: _HostFacts) -> Box:
     notes: list[str] = []
     addresses: list[tuple[str, str, str]] = []
+    addresses6: list[str] = []
     if c.mode.kind is ModeKind.HOST:
         mode = "host"
         notes.append("host network namespace: listens on every host address")
@@ -490,6 +509,8 @@ def _box(design: Design, world: World, c, members: tuple[str, ...], hidden: set[
         mode = "networks"
         eps = sorted(world.addressing.endpoints_of(c.name), key=lambda e: (e.network == GWBRIDGE, e.network))
         addresses = [(_net_id(world, ep.network, c.host), ep.network, str(ep.address)) for ep in eps if ep.network not in hidden]
+        v6 = [world.addressing.endpoint6(c.name, ep.network) for ep in eps if ep.network not in hidden]
+        addresses6 = [str(ep6.address) if ep6 is not None else "" for ep6 in v6] if any(v6) else []
         gateway = world.namespace_of(c.name).gateway_network
         if len(eps) > 1 and gateway:
             notes.append(f"default route via {gateway}")
@@ -506,7 +527,7 @@ def _box(design: Design, world: World, c, members: tuple[str, ...], hidden: set[
     first = [a for name in c.networks for a in addresses if a[1] == name]  # its first network in the design
     home = (first or addresses)[0][0] if addresses else f"nic/{c.host}"
     return Box(f"ctr/{c.name}", c.host, title, members, mode, tuple(addresses), _listens(design, members), published,
-               tuple(notes), tier, home)
+               tuple(notes), tier, home, tuple(addresses6))
 
 
 def _listens(design: Design, members: tuple[str, ...]) -> str:
@@ -554,7 +575,7 @@ def _group(boxes: list[Box], class_of: dict[str, ContainerClass], which: Callabl
     only these boxes are grouped, the others drawn as they are."""
     groups: dict[tuple, list[Box]] = {}
     for at, box in enumerate(boxes):
-        shape = (len(box.addresses), len(box.published))
+        shape = (len(box.addresses), len(box.published), len(box.addresses6))
         classes = tuple(class_of[m].id for m in box.members)
         key = (box.home, classes, shape) if which is None or which(box) else (at,)
         groups.setdefault(key, []).append(box)
@@ -567,6 +588,8 @@ def _group(boxes: list[Box], class_of: dict[str, ContainerClass], which: Callabl
         names = tuple(m for b in members for m in b.members)
         addresses = tuple((net_id, name, _span([b.addresses[i][2] for b in members]))
                           for i, (net_id, name, _) in enumerate(first.addresses))
+        addresses6 = tuple(_span([b.addresses6[i] for b in members]) if first.addresses6[i] else ""
+                           for i in range(len(first.addresses6)))
         published = tuple(Published(p.bind, _span([b.published[i].host_port for b in members]), p.container_port, p.protocol)
                           for i, p in enumerate(first.published))
         alike = set.intersection(*(set(b.notes) for b in members))  # the same for all (a service's virtual IP)
@@ -574,7 +597,7 @@ def _group(boxes: list[Box], class_of: dict[str, ContainerClass], which: Callabl
         owner = class_of[first.members[0]]  # the class of the namespace's owner names the group
         title = owner.id if len(members) == owner.size else f"{owner.id}: {len(members)} of them"
         out.append(Box(first.id, first.host, title, names, first.mode, addresses, first.listens, published, notes,
-                       first.tier, first.home))
+                       first.tier, first.home, addresses6))
     return out
 
 
@@ -667,8 +690,9 @@ class _Block:
 
 def _box_size(box: Box) -> tuple[float, float]:
     """About the size graphviz gives :func:`_box_label` (10 pt Helvetica: ~5.6 pt a character)."""
-    widths = [len(box.title) + 4, *(len(n) + len(a) + 4 for _, n, a in box.addresses)]
-    lines = 1 + len(box.addresses)
+    widths = [len(box.title) + 4, *(len(n) + len(a) + 4 for _, n, a in box.addresses),
+              *(len(a) + 12 for a in box.addresses6)]
+    lines = 1 + len(box.addresses) + sum(1 for a in box.addresses6 if a)
     if box.listens:
         widths.append(len(box.listens) + 10)
         lines += 1
@@ -1026,7 +1050,9 @@ def _box_label(box: Box, highlighted: bool) -> str:
     fill, line = TIER_FILL[box.tier], TIER_LINE[box.tier]
     rows = [f'<TR><TD COLSPAN="2" BGCOLOR="{fill}"><B>{escape(title_on(box, box.host))}</B></TD></TR>']
     for i, (_, network, address) in enumerate(box.addresses):
-        rows.append(f'<TR><TD ALIGN="LEFT" PORT="a{i}">{escape(network)}</TD><TD ALIGN="LEFT">{escape(address)}</TD></TR>')
+        v6 = box.addresses6[i] if i < len(box.addresses6) else ""
+        shown = escape(address) + (f'<BR ALIGN="LEFT"/>{escape(v6)}' if v6 else "")
+        rows.append(f'<TR><TD ALIGN="LEFT" PORT="a{i}">{escape(network)}</TD><TD ALIGN="LEFT">{shown}</TD></TR>')
     if box.listens:
         rows.append(f'<TR><TD ALIGN="LEFT">listens</TD><TD ALIGN="LEFT">{escape(box.listens)}</TD></TR>')
     for p in box.published:

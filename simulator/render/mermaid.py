@@ -161,7 +161,9 @@ def _net(node: str, net: NetNode) -> str:
 
 def _box(node: str, box: Box) -> str:
     rows = [f"<b>{_text(title_on(box, box.host))}</b>"]
-    rows += [f"{_text(network)} {_text(address)}" for _, network, address in box.addresses]
+    rows += [f"{_text(network)} {_text(address)}" + (f"<br/>{_text(box.addresses6[i])}" if i < len(box.addresses6)
+                                                      and box.addresses6[i] else "")
+             for i, (_, network, address) in enumerate(box.addresses)]
     if box.listens:
         rows.append(f"listens {_text(box.listens)}")
     for p in box.published:

@@ -220,8 +220,8 @@ def _order(entry: tuple[ProbeGroup, int]) -> tuple:
     """A cell's groups in a fixed order (the matrix promises none within a source class): by way,
     network, name, host, port, protocol, then what became of them."""
     g = entry[0]
-    return (_VIA_ORDER[g.via], g.network or "", g.name or "", g.host or "", g.port, g.protocol, g.disposition.value,
-            g.responder_class or "", g.reason)
+    return (_VIA_ORDER[g.via], g.network or "", g.name or "", g.host or "", g.port, g.protocol, g.family,
+            g.disposition.value, g.responder_class or "", g.reason)
 
 
 def _cells(g: ProbeGroup, column: dict[str, int]) -> list[tuple[int, int]]:
@@ -258,7 +258,8 @@ class _Examples:
 
     def __init__(self, result: ReachResult, traced: bool):
         self.result = result
-        self.pairs = PairProbes(Matrix(result.world, with_traces=True)) if traced else None
+        self.traced = traced
+        self._pairs: dict[int, PairProbes] = {}  # by family, on the traced matrix of that family's world
         self.members = {c.id: c.members for c in result.classes}
         self._names: dict[str, list[str]] | None = None
         self._own: set[str] = set()  # names a single container carries as its engine name
@@ -291,6 +292,17 @@ class _Examples:
             parts.append(own[0] if len(own) == 1 else f"{own[0]} … {own[-1]} ({len(own)} own names)")
         return ("name " if len(names) == 1 else "names ") + ", ".join(parts)
 
+    def pairs(self, family: int) -> PairProbes | None:
+        """Exact probes of ``family`` on its traced matrix (None without traces, or no such side)."""
+        if not self.traced:
+            return None
+        if family not in self._pairs:
+            world = self.result.world.v6 if family == 6 else self.result.world
+            if world is None:
+                return None
+            self._pairs[family] = PairProbes(Matrix(world, with_traces=True))
+        return self._pairs[family]
+
     def cls(self, name: str | None) -> str | None:
         if name is None or not self.result.design.has_container(name):
             return name
@@ -304,21 +316,22 @@ class _Examples:
         """A probe of ``g`` in the cell of ``target``, whether it is one (else the group's example), and
         for a group via dns of several names, the names of that cell it stands for (when traced)."""
         p = g.example
-        if g.via == Via.DNS and g.name is None and self.pairs is not None:
+        pairs = self.pairs(g.family)
+        if g.via == Via.DNS and g.name is None and pairs is not None:
             for source in self.members.get(g.source_class, (g.source_class,))[:2]:
-                found = [q for q in (self.pairs.dns(source, n, g.port, g.protocol) for n in self.names(target))
+                found = [q for q in (pairs.dns(source, n, g.port, g.protocol) for n in self.names(target))
                          if q is not None and self.alike(g, q)]
                 if found:
                     return found[0], True, [q.name or "" for q in found]
         if not g.targets or self.in_cell(g, p, target):
             return p, True, []
-        if self.pairs is not None and g.via == Via.IP:
+        if pairs is not None and g.via == Via.IP:
             for source in self.members.get(g.source_class, (g.source_class,))[:2]:
                 for member in self.members.get(target, ())[:2]:
                     networks = [g.network] if g.network else \
                         [ep.network for ep in self.result.world.addressing.endpoints_of(member)]
                     for network in networks:
-                        q = self.pairs.ip(source, member, network, g.port, g.protocol)
+                        q = pairs.ip(source, member, network, g.port, g.protocol)
                         if self.alike(g, q):
                             assert q is not None
                             return q, True, []
@@ -332,9 +345,10 @@ class _Examples:
         return p.name in self.names(target)
 
     def trace(self, p: Probe) -> Trace | None:
-        if self.pairs is None:
+        pairs = self.pairs(p.family)
+        if pairs is None:
             return None
-        return p.trace or self.pairs.retrace(p)
+        return p.trace or pairs.retrace(p)
 
 
 def _group_json(g: ProbeGroup, count: int, target: str, texts: dict[str, int], examples: _Examples) -> list:
@@ -354,7 +368,7 @@ def _group_json(g: ProbeGroup, count: int, target: str, texts: dict[str, int], e
     example = f"{p.source} → {p.target or p.name or p.host or ''}".strip()
     if not here:
         example += f" (in {examples.cls(p.target) or p.name}: the same way, port and outcome)"
-    return [f"via {g.via}: {dialled}", p.address or "", f"{g.port}/{g.protocol}", p.disposition.value,
+    return [f"via {g.via}{' over IPv6' if g.family == 6 else ''}: {dialled}", p.address or "", f"{g.port}/{g.protocol}", p.disposition.value,
             texts.setdefault(p.reason, len(texts)), hops, count, example]
 
 
@@ -393,6 +407,7 @@ def _exposure_html(entries: list[Exposure], groups: list[ExposureGroup] | None =
     """One row per exposure, or per class of containers alike and case (``groups``) when some gather several."""
     if not entries:
         return "<p>Nothing is reachable from outside its own networks.</p>"
+    dual = any(e.families for e in entries)
     if groups is not None and any(g.count > 1 or g.members > 1 for g in groups):
         rows = []
         for g in groups:
@@ -402,15 +417,25 @@ def _exposure_html(entries: list[Exposure], groups: list[ExposureGroup] | None =
             ports = f"{g.ports[0]}/{g.protocol}" if len(g.ports) == 1 else \
                 f"{min(g.ports)}…{max(g.ports)}/{g.protocol} ({len(g.ports)} ports)"
             through = e.through if g.count == 1 else f"{e.through} (and {g.count - 1} alike)"
-            rows.append([who, ports, g.audience, through, e.example])
+            rows.append(_with_family([who, ports, g.audience, through, e.example], e, dual))
         classes = [f"aud-{g.audience.replace(' ', '-')}" for g in groups]
         rows, classes, note = _capped(rows, classes, len(groups), "classes", "netsim exposure DESIGN")
         head = "<p class=note>Containers alike (the same class) share a row, with how many of them are exposed.</p>"
-        return head + _table(["container or class", "port", "reachable from", "through", "for example"], rows, classes) + note
-    rows = [[e.container, f"{e.port}/{e.protocol}", e.audience, e.through, e.example] for e in entries]
+        return head + _table(_with_family(["container or class", "port", "reachable from", "through", "for example"],
+                                          None, dual), rows, classes) + note
+    rows = [_with_family([e.container, f"{e.port}/{e.protocol}", e.audience, e.through, e.example], e, dual) for e in entries]
     classes = [f"aud-{e.audience.replace(' ', '-')}" for e in entries]
     rows, classes, note = _capped(rows, classes, len(entries), "exposures", "netsim exposure DESIGN --all")
-    return _table(["container", "port", "reachable from", "through", "for example"], rows, classes) + note
+    return _table(_with_family(["container", "port", "reachable from", "through", "for example"], None, dual),
+                  rows, classes) + note
+
+
+def _with_family(row: list[str], e: Exposure | None, dual: bool) -> list[str]:
+    """A row of the exposure table with its family cell after "reachable from" (the header's with
+    ``e`` None) in a design with IPv6; unchanged otherwise."""
+    if not dual:
+        return row
+    return [*row[:3], "family" if e is None else e.family_text, *row[3:]]
 
 
 def _listeners_html(result: ReachResult) -> str:

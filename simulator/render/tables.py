@@ -32,6 +32,11 @@ def _line(text: str, color: bool, width: int | None, style: str | None = None) -
     return "".join(line + "\n" for line in text_lines(text, style, width=width, color=color))
 
 
+def _via(row: Probe | ProbeGroup) -> str:
+    """The way a probe or group dials, with ``6`` appended over IPv6 (``ip6``, ``dns6``: AAAA, ``host6``)."""
+    return row.via.value if row.family == 4 else f"{row.via.value}6"
+
+
 def _dialled(p: Probe) -> str:
     if p.via == "ip":
         return f"{p.target} @ {p.network}"
@@ -75,7 +80,8 @@ def reach_header(result: ReachResult) -> str:
     """The first line of the class summary: the design, its containers and classes, the engine."""
     n = len(result.design.containers)
     k = len(result.classes)
-    return f"{result.design.name}: {n} container(s) in {k} class(es), engine {result.engine_version}\n"
+    over = " (ip6, dns6, host6: over IPv6)" if result.v6 is not None else ""
+    return f"{result.design.name}: {n} container(s) in {k} class(es), engine {result.engine_version}{over}\n"
 
 
 _MEMBERS: list = [None, {}]  # the last result's classes by id (a summary titles each of its 1,000s of tables)
@@ -137,7 +143,7 @@ def reach_summary(result: ReachResult, source_class: str, groups: list[ProbeGrou
             row[2].update(dict.fromkeys(names or ["-"]))
             row[5] = max(row[5], covered)
             row[6] = row[6] and covered <= max(len(names), 1)
-        row[3][g.via.value] = None
+        row[3][_via(g)] = None
         row[4][f"{g.port}/{g.protocol}"] = None
     table = Table(_SUMMARY_COLUMNS, _class_title(result, source_class), "left")
     cells = ((_few(list(targets), covered=covered, exact=exact), " ".join(vias), _ports(list(ports)), str(count),
@@ -160,7 +166,7 @@ def _group_row(g: ProbeGroup) -> tuple:
         target = _group_target(g)
     e = g.example
     example = f"{e.source} → {_dialled(e)}" + (f" ({e.address})" if e.address else "")
-    return (g.via, target, f"{g.port}/{g.protocol}", str(g.count), _group_outcome(g), g.reason, example)
+    return (_via(g), target, f"{g.port}/{g.protocol}", str(g.count), _group_outcome(g), g.reason, example)
 
 
 def reach_groups_table(result: ReachResult, source_class: str, groups: Iterable[ProbeGroup], color: bool = False,
@@ -195,7 +201,7 @@ _PROBE_COLUMNS = (Column("via", no_wrap=True), Column("target"), Column("address
 
 def _probe_row(p: Probe) -> tuple:
     """One probe as a row of a source's table."""
-    return (p.via, _dialled(p), p.address or "-", f"{p.port}/{p.protocol}", _outcome(p), p.reason)
+    return (_via(p), _dialled(p), p.address or "-", f"{p.port}/{p.protocol}", _outcome(p), p.reason)
 
 
 def reach_matrix(result: ReachResult, color: bool = False, width: int | None = DEFAULT_WIDTH) -> str:
@@ -242,9 +248,30 @@ def exposure_table(design_name: str, entries: list[Exposure], color: bool = Fals
     """Each exposed listener; the "through" and "for example" columns wrap to fit ``width``."""
     if not entries:
         return _nothing_exposed(design_name, color, width)
-    rows = ((e.container, f"{e.port}/{e.protocol}", Styled(e.audience, _AUDIENCE_STYLES[e.audience]), e.through, e.example)
-            for e in entries)
-    return _text(Table(_EXPOSURE_COLUMNS, f"{design_name}: listeners reachable from outside their networks"), rows, color, width)
+    rows = ((e.container, f"{e.port}/{e.protocol}", Styled(e.audience, _AUDIENCE_STYLES[e.audience]), e.through, e.example,
+             _family_cell(e)) for e in entries)
+    return _text(Table(_family_columns(_EXPOSURE_COLUMNS, entries), f"{design_name}: listeners reachable from outside their networks"),
+                 _family_rows(rows, entries), color, width)
+
+
+def _family_cell(e: Exposure) -> Styled | str:
+    """The family column's cell: ``IPv4``, ``IPv6``, or with ``only`` (in red over IPv6 alone)."""
+    text = e.family_text
+    return Styled(text, "bold red") if e.families == (6,) else text
+
+
+def _family_columns(columns: tuple[Column, ...], entries: list[Exposure]) -> tuple[Column, ...]:
+    """The exposure columns, with a family column after "reachable from" in a design with IPv6."""
+    if not any(e.families for e in entries):
+        return columns
+    return (*columns[:3], Column("family", no_wrap=True), *columns[3:])
+
+
+def _family_rows(rows, entries: list[Exposure]):
+    """Rows ending with their family cell: it moved to its column, or dropped in a design without IPv6."""
+    if any(e.families for e in entries):
+        return ((*r[:3], r[-1], *r[3:-1]) for r in rows)
+    return (r[:-1] for r in rows)
 
 
 def exposure_group_table(design_name: str, groups: list[ExposureGroup], color: bool = False,
@@ -264,9 +291,11 @@ def exposure_group_table(design_name: str, groups: list[ExposureGroup], color: b
             (f"\n{len(g.containers)} of {g.members}" if len(g.containers) < g.members else "")
         ports = f"{g.ports[0]}/{g.protocol}" if len(g.ports) == 1 else f"{min(g.ports)}…{max(g.ports)}/{g.protocol}\n({len(g.ports)} ports)"
         through = e.through if g.count == 1 else f"{e.through} (and {g.count - 1} alike)"
-        return (who, ports, Styled(g.audience, _AUDIENCE_STYLES[g.audience]), through, e.example)
+        return (who, ports, Styled(g.audience, _AUDIENCE_STYLES[g.audience]), through, e.example, _family_cell(e))
 
-    return _text(Table(_EXPOSURE_CLASS_COLUMNS if grouped else _EXPOSURE_COLUMNS, title), map(row, groups), color, width)
+    firsts = [g.first for g in groups]
+    columns = _family_columns(_EXPOSURE_CLASS_COLUMNS if grouped else _EXPOSURE_COLUMNS, firsts)
+    return _text(Table(columns, title), _family_rows(map(row, groups), firsts), color, width)
 
 
 _ADDRESS_COLUMNS = ("container", "host", "mode", "interface", "network", "address", "gateway", "names",

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from ipaddress import IPv4Address, IPv4Network
+from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # observe imports this module (needs_retry)
@@ -119,23 +119,27 @@ class AddressRow:
 
 
 def compare_addressing(
-    expected_addresses: Mapping[tuple[str, str], IPv4Address | None],
-    observed_addresses: Mapping[tuple[str, str], IPv4Address | None],
-    expected_subnets: Mapping[str, IPv4Network | None],
-    observed_subnets: Mapping[str, IPv4Network | None],
+    expected_addresses: Mapping[tuple[str, str], IPv4Address | IPv6Address | None],
+    observed_addresses: Mapping[tuple[str, str], IPv4Address | IPv6Address | None],
+    expected_subnets: Mapping[str, IPv4Network | IPv6Network | None],
+    observed_subnets: Mapping[str, IPv4Network | IPv6Network | None],
     expected_gateways: Mapping[str, IPv4Address | None],
     observed_gateways: Mapping[str, IPv4Address | None],
+    family: int = 4,
 ) -> tuple[AddressRow, ...]:
-    """Compare the model's addressing with the deployment's, key by key (sorted)."""
+    """Compare the model's addressing with the deployment's, key by key (sorted); ``family`` 6:
+    the IPv6 side (its subjects say so)."""
     rows: list[AddressRow] = []
+    tag = " (IPv6)" if family == 6 else ""
 
     def s(v) -> str | None:
         return None if v is None else str(v)
 
     for net in sorted(set(expected_subnets) | set(observed_subnets)):
-        rows.append(AddressRow("subnet", f"network {net}", s(expected_subnets.get(net)), s(observed_subnets.get(net))))
+        rows.append(AddressRow("subnet", f"network {net}{tag}", s(expected_subnets.get(net)),
+                               s(observed_subnets.get(net))))
     for c, net in sorted(set(expected_addresses) | set(observed_addresses)):
-        rows.append(AddressRow("address", f"{c} on {net}", s(expected_addresses.get((c, net))),
+        rows.append(AddressRow("address", f"{c} on {net}{tag}", s(expected_addresses.get((c, net))),
                                s(observed_addresses.get((c, net)))))
     for c in sorted(set(expected_gateways) | set(observed_gateways)):
         rows.append(AddressRow("gateway", c, s(expected_gateways.get(c)), s(observed_gateways.get(c))))

@@ -6,6 +6,12 @@ source, via ``host`` the source's actual default gateway (127.0.0.1 from the hos
 host's LAN address from the LAN peer).  Every address passes the
 :class:`~simulator.adapters.safety.ProbeGuard` before anything is dialled.
 
+Family-6 probes dial IPv6: via ``ip`` the target's ``GlobalIPv6Address``, via ``dns`` the
+AAAA answer inside the source, via ``host`` ``::1`` from the host and the host's
+``lan_address6`` from its containers (their IPv6 gateway when it has none) and the LAN peer.
+Before an IPv6 address is dialled from this machine or its engine's containers the kernel is
+asked (``ip -6 route get``): what it would send out of the uplink is refused as unsafe.
+
 Per source container: one exec to read its gateway and resolve names, one exec dialling
 all its probes concurrently; sources run in parallel (bounded).  The host dials with
 Python sockets; the LAN peer runs the same Python prober under ``ip netns exec``.
@@ -28,7 +34,7 @@ from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
-from ipaddress import IPv4Address, IPv4Interface, IPv4Network
+from ipaddress import IPv4Address, IPv4Interface, IPv4Network, IPv6Address, IPv6Interface, IPv6Network
 from pathlib import Path
 
 from ..adapters import lanpeer
@@ -100,6 +106,7 @@ class ContainerFacts:
     addresses: dict[str, IPv4Interface] = field(default_factory=dict)  # design network -> address
     gateway: str | None = None  # observed default gateway (filled by the prepare exec)
     ns_owner: str | None = None  # container:X — the key of X
+    addresses6: dict[str, IPv6Interface] = field(default_factory=dict)  # design network -> IPv6 address
 
 
 @dataclass
@@ -118,8 +125,13 @@ class Facts:
     host_namespaces: dict[str, str] = field(default_factory=dict)  # extra design host -> its netns
     isolated: set[str] = field(default_factory=set)  # extra hosts whose netns has no default route
     extra_subnets: list[IPv4Network] = field(default_factory=list)  # netsim's networks on extra hosts
+    extra_subnets6: list[IPv6Network] = field(default_factory=list)  # their IPv6 subnets
     peer_routes: list[tuple[IPv4Network, IPv4Address]] = field(default_factory=list)  # the LAN peer's, multi-host
     answers: dict[str, str] = field(default_factory=dict)  # a task's answer -> its design name, where they differ
+    subnets6: dict[str, IPv6Network] = field(default_factory=dict)  # design network -> IPv6 subnet (IPv6 enabled)
+    lan_hosts6: dict[str, IPv6Interface] = field(default_factory=dict)  # design host -> its IPv6 LAN address
+    on_machine: bool = True  # some probe leaves from this machine's namespace or engine (it has an uplink)
+    uplink_checked: dict[str, str | None] = field(default_factory=dict)  # IPv6 address -> the uplink it leaves by
 
     def named(self, obs: Observation) -> Observation:
         """``obs`` with its responder as the design names it (:class:`RunningTask`: a task answers
@@ -133,14 +145,25 @@ class Facts:
         found = [(net, via) for net, via in self.peer_routes if ip in net]
         return max(found, key=lambda nv: nv[0].prefixlen)[1] if found else None
 
-    def addresses_of(self, key: str) -> dict[str, IPv4Interface]:
-        """Addresses of a container's namespace (a container:X joiner has its owner's)."""
+    def addresses_of(self, key: str, family: int = 4) -> dict[str, IPv4Interface] | dict[str, IPv6Interface]:
+        """Addresses of a container's namespace (a container:X joiner has its owner's), of one family."""
         seen = set()
         c = self.containers.get(key)
         while c is not None and c.ns_owner and c.key not in seen:
             seen.add(c.key)
             c = self.containers.get(c.ns_owner)
-        return c.addresses if c else {}
+        if c is None:
+            return {}
+        return c.addresses6 if family == 6 else c.addresses
+
+    def leaves_by_uplink(self, address: str) -> str | None:
+        """The uplink this machine would send an IPv6 address out of (``ip -6 route get``), or None;
+        asked once per address, and only when a probe leaves from this machine."""
+        if ":" not in address or not self.on_machine:
+            return None
+        if address not in self.uplink_checked:
+            self.uplink_checked[address] = lanpeer.leaves_by_uplink(address)
+        return self.uplink_checked[address]
 
 
 def network_keys(design: Design, plan: Plan) -> dict[str, str]:
@@ -182,6 +205,9 @@ def gather_facts(design: Design, plan: Plan, engine: Engine, lan_ready: bool,
         for net_name, ep in ((info.get("NetworkSettings") or {}).get("Networks") or {}).items():
             if ep.get("IPAddress"):
                 cf.addresses[keys.get(net_name, net_name)] = IPv4Interface(f"{ep['IPAddress']}/{ep.get('IPPrefixLen') or 32}")
+            if ep.get("GlobalIPv6Address"):
+                cf.addresses6[keys.get(net_name, net_name)] = IPv6Interface(
+                    f"{ep['GlobalIPv6Address']}/{ep.get('GlobalIPv6PrefixLen') or 128}")
             if ep.get("Gateway"):
                 endpoint_gateways.setdefault(keys.get(net_name, net_name), ep["Gateway"])
         if any(n.driver == "overlay" for n in plan.networks) and spec.network_mode not in ("host", "none"):
@@ -195,18 +221,24 @@ def gather_facts(design: Design, plan: Plan, engine: Engine, lan_ready: bool,
                 cf.addresses[GWBRIDGE] = IPv4Interface(ep["IPv4Address"])
         containers[spec.key] = cf
     subnets: dict[str, IPv4Network] = {}
+    subnets6: dict[str, IPv6Network] = {}
     gateways: dict[str, str] = {}
     for name, key in keys.items():
         swarm_made = design.has_network(key) and design.network(key).ingress  # the routing mesh's: swarm init's
         if name != DEFAULT_BRIDGE and name != GWBRIDGE and plan.network_spec(key) is None and not swarm_made:
             continue
         configs = None
+        ipv6 = False
         for on in [engine] + [e for h, e in engines.items() if e is not engine]:
             try:
-                configs = ((on.inspect_network(name).get("IPAM") or {}).get("Config")) or []
+                found = on.inspect_network(name)
+                configs, ipv6 = ((found.get("IPAM") or {}).get("Config")) or [], bool(found.get("EnableIPv6"))
                 break
             except EngineError:
                 continue
+        for cfg in configs or ():
+            if ipv6 and ":" in (cfg.get("Subnet") or ""):
+                subnets6.setdefault(key, IPv6Network(cfg["Subnet"]))
         for cfg in configs or ():
             if cfg.get("Subnet") and ":" not in cfg["Subnet"]:
                 subnets[key] = IPv4Network(cfg["Subnet"])
@@ -217,17 +249,23 @@ def gather_facts(design: Design, plan: Plan, engine: Engine, lan_ready: bool,
         gateways.setdefault(key, gw)
     udp = engine.image_supports_udp(plan.image)
     facts = Facts(containers, subnets, gateways, plan.lan.host_address, plan.lan.peer_address, lan_ready, udp)
+    facts.subnets6 = subnets6
     facts.lan_hosts = {h.name: h.lan_address for h in design.hosts}
     facts.lan_hosts[plan.host or design.hosts[0].name] = plan.lan.host_address
+    facts.lan_hosts6 = {h.name: h.lan_address6 for h in design.hosts if h.lan_address6 is not None}
+    facts.on_machine = not plan.on_daemons_only
     for net_spec in plan.networks:  # netsim's networks on the extra hosts (they are its own too)
         extra_engine = engines.get(net_spec.host) if net_spec.host and net_spec.host != plan.host else None
         if extra_engine is None:
             continue
         try:
-            configs = ((extra_engine.inspect_network(net_spec.name).get("IPAM") or {}).get("Config")) or []
+            found = extra_engine.inspect_network(net_spec.name)
         except EngineError:
             continue
+        configs = ((found.get("IPAM") or {}).get("Config")) or []
         facts.extra_subnets += [IPv4Network(c["Subnet"]) for c in configs if c.get("Subnet") and ":" not in c["Subnet"]]
+        if found.get("EnableIPv6"):
+            facts.extra_subnets6 += [IPv6Network(c["Subnet"]) for c in configs if ":" in (c.get("Subnet") or "")]
     if plan.extra_hosts and lanpeer.namespace_exists(plan.lan.namespace):
         facts.peer_routes = lanpeer.gateway_routes(plan.lan.namespace)
     facts.answers = {t.answer: t.name for t in tasks if t.answer != t.name}
@@ -300,36 +338,49 @@ def placed_tasks(design: Design, plan: Plan, engine: Engine, engines: Mapping[st
             if t.host and design.has_container(t.name) and design.container(t.name).host != t.host}
 
 
-def build_guard(facts: Facts, plan: Plan, forbidden: Sequence[IPv4Network] = (),
-                host_local: Sequence[IPv4Network] = ()) -> ProbeGuard:
-    """Allowed: netsim's own networks, the emulated LAN, netsim's addresses on shared networks."""
+def build_guard(facts: Facts, plan: Plan, forbidden: Sequence[IPv4Network | IPv6Network] = (),
+                host_local: Sequence[IPv4Network | IPv6Network] = ()) -> ProbeGuard:
+    """Allowed: netsim's own networks (both families), the emulated LAN, netsim's addresses on
+    shared networks."""
     own = {spec.key for spec in plan.networks}
-    networks = [s for k, s in facts.subnets.items() if k in own] + list(facts.extra_subnets)
+    networks: list[IPv4Network | IPv6Network] = [s for k, s in facts.subnets.items() if k in own]
+    networks += list(facts.extra_subnets) + [s for k, s in facts.subnets6.items() if k in own]
+    networks += list(facts.extra_subnets6)
     if facts.lan_ready:
         networks.append(plan.lan.host_address.network)
-    addresses = set()
+        if plan.lan.host_address6 is not None:
+            networks.append(plan.lan.host_address6.network)
+    addresses: set[IPv4Address | IPv6Address] = set()
     for c in facts.containers.values():
         for net, iface in c.addresses.items():
             if net not in own:
                 addresses.add(iface.ip)
                 if net in facts.gateways:
                     addresses.add(IPv4Address(facts.gateways[net]))
+        addresses |= {iface.ip for net, iface in c.addresses6.items() if net not in own}
     return ProbeGuard.build(networks, addresses, forbidden, host_local)
 
 
-def host_local_routes() -> list[IPv4Network]:
-    """Prefixes this machine routes through anything but its uplink."""
-    uplink = lanpeer.uplink_interface()
-    return [route for route, dev in lanpeer.host_routes() if dev != uplink]
+def host_local_routes() -> list[IPv4Network | IPv6Network]:
+    """Prefixes this machine routes through anything but its uplink (both families)."""
+    uplinks = {lanpeer.uplink_interface("-4"), lanpeer.uplink_interface("-6")} - {None}
+    routes: list[tuple[IPv4Network | IPv6Network, str]] = [*lanpeer.host_routes(), *lanpeer.host_routes6()]
+    return [route for route, dev in routes if dev not in uplinks]
 
 
-def host_forbidden(plan: Plan, facts: Facts) -> list[IPv4Network]:
-    """Prefixes routed on this machine through devices netsim did not create."""
-    own_nets = [s for s in facts.subnets.values()] + [plan.lan.host_address.network]
-    out = []
-    for route, dev in lanpeer.host_routes():
-        if dev.startswith(plan.lan.host_if) or any(route.overlaps(n) for n in own_nets):
+def host_forbidden(plan: Plan, facts: Facts) -> list[IPv4Network | IPv6Network]:
+    """Prefixes routed on this machine through devices netsim did not create (both families)."""
+    own_nets: list[IPv4Network | IPv6Network] = [*facts.subnets.values(), plan.lan.host_address.network]
+    own_nets += list(facts.subnets6.values())
+    if plan.lan.host_address6 is not None:
+        own_nets.append(plan.lan.host_address6.network)
+    out: list[IPv4Network | IPv6Network] = []
+    routes: list[tuple[IPv4Network | IPv6Network, str]] = [*lanpeer.host_routes(), *lanpeer.host_routes6()]
+    for route, dev in routes:
+        if dev.startswith(plan.lan.host_if) or any(route.version == n.version and route.overlaps(n) for n in own_nets):
             continue
+        if route.version == 6 and (route.is_link_local or route.is_multicast):
+            continue  # fe80::/64 on every link, ff00::/8: never dialled anyway (the guard refuses them)
         out.append(route)
     return out
 
@@ -389,14 +440,14 @@ def prepare_containers(design: Design, plan: Plan, by_source: Mapping[str, list]
             continue  # not probed at all (reported as unsafe by _observe_source)
         items = by_source.get(key, ())
         # host-network containers count as the host: their resolver is the machine's
-        names = [] if host_like else sorted({p.name for _, p in items if p.via == "dns" and p.name})
+        names, names6 = ([], []) if host_like else dns_names(p for _, p in items)
         protocols = ("tcp", "udp") if facts.udp else ("tcp",)  # without nsagent nothing listens on UDP
         listeners = [(lst.port, proto) for lst in container.listeners
                      if (proto := getattr(lst.protocol, "value", str(lst.protocol))) in protocols] if wait_ready else []
         if not items and not listeners:
             continue
         on = engines.get(container.host, engine) if on_extra else engine
-        work.append((key, on, prepare_script(names, listeners, dns_timeout)))
+        work.append((key, on, prepare_script(names, listeners, dns_timeout, names6)))
     if progress is not None:
         progress.start("readiness", len(work))
 
@@ -508,8 +559,8 @@ def _observe_source(design, plan, source, items, engine, facts, guard, engines=N
     if container is not None:
         assert cf is not None  # a running container's facts (checked above)
         if prepared is None:  # its prepare exec failed: once more, here, so the error is reported per probe
-            names = [] if host_like else sorted({p.name for _, p in items if p.via == "dns" and p.name})
-            prepared = exec_prepare(engine, cf.name, prepare_script(names))
+            names, names6 = ([], []) if host_like else dns_names(p for _, p in items)
+            prepared = exec_prepare(engine, cf.name, prepare_script(names, names6=names6))
             cf.gateway = prepared.gateway
         prep = prepared
         if not prep.complete:
@@ -528,10 +579,14 @@ def _observe_source(design, plan, source, items, engine, facts, guard, engines=N
         if p.protocol not in ("tcp", "udp"):
             out[p.key] = Observation(p.key, addr, "unsupported", detail=f"{p.protocol} is not probed")
             continue
-        addrs = addresses_to_dial(p, addr, prep.names.get(p.name, ()) if p.via == "dns" else ())
+        addrs = addresses_to_dial(p, addr, prep.lookup(_family(p))[0].get(p.name, ()) if p.via == "dns" else ())
         try:  # an extra host's namespace has no default route: nothing from it can leave
             for a in addrs:
                 guard.check(a, source, host_ns=host_like and not on_extra)
+                uplink = None if on_extra or plan.on_daemons_only else facts.leaves_by_uplink(a)
+                if uplink is not None:
+                    raise UnsafeTarget(f"probe from {source} to {a}: this machine routes it out of {uplink} "
+                                       "(ip -6 route get), its uplink; refused")
         except UnsafeTarget as exc:
             out[p.key] = Observation(p.key, addr, "unsafe", detail=str(exc))
             continue
@@ -555,6 +610,19 @@ def _observe_source(design, plan, source, items, engine, facts, guard, engines=N
     for key, found in seen.items():
         out[key] = found[0] if len(found) == 1 else any_answered(found)
     return out
+
+
+def _family(p) -> int:
+    return getattr(p, "family", 4)
+
+
+def dns_names(probes) -> tuple[list[str], list[str]]:
+    """The names a source's dns probes look up: (for A records, for AAAA records)."""
+    found: dict[int, set[str]] = {4: set(), 6: set()}
+    for p in probes:
+        if p.via == "dns" and p.name:
+            found[6 if _family(p) == 6 else 4].add(p.name)
+    return sorted(found[4]), sorted(found[6])
 
 
 def addresses_to_dial(p, addr: str, records: Sequence[str]) -> list[str]:
@@ -584,14 +652,18 @@ def any_answered(found: list[Observation]) -> Observation:
 def _dial_address(design, plan, source, container, p, facts: Facts, prep: Prepared, host_like: bool):
     """(address, None) to dial, or (None|address, Observation) when there is nothing to dial."""
     key = p.key
+    family = _family(p)
+    if family == 6 and p.via == "host":
+        return _host_address6(plan, source, container, p, facts, host_like, prep)
     if p.via == "ip":
         if p.target in plan.skipped:
             return None, Observation(key, None, "skipped", detail=f"target {p.target} not deployed here")
-        iface = facts.addresses_of(p.target).get(p.network)
+        iface = facts.addresses_of(p.target, family).get(p.network)
         if iface is None:
-            return None, Observation(key, None, "no-address",
-                                     detail=f"{p.target} has no address on {p.network} in the deployment")
-        if source == "external" and (other := _peer_routes_elsewhere(design, facts, p.target, iface.ip)):
+            return None, Observation(key, None, "no-address", detail=f"{p.target} has no {'IPv6 ' if family == 6 else ''}"
+                                     f"address on {p.network} in the deployment")
+        if source == "external" and family == 4 and (
+                other := _peer_routes_elsewhere(design, facts, p.target, IPv4Address(str(iface.ip)))):
             return None, Observation(key, None, "skipped", detail=other)
         return str(iface.ip), None
     if p.via == "dns":
@@ -600,12 +672,14 @@ def _dial_address(design, plan, source, container, p, facts: Facts, prep: Prepar
                                      detail="names are not looked up from the host or the LAN (the machine's resolver is off limits)")
         if prep.note:
             return None, Observation(key, None, "skipped", detail=prep.note)
-        found = prep.names.get(p.name, ())
-        if not found and p.name in prep.dns_timeouts:
+        names, timeouts, nxdomain = prep.lookup(family)
+        record = "AAAA" if family == 6 else "A"
+        found = names.get(p.name, ())
+        if not found and p.name in timeouts:
             return None, Observation(key, None, "unresolved", transient=True,
-                                     detail=f"{p.name}: no DNS answer in time in {source}")
+                                     detail=f"{p.name}: no DNS answer ({record}) in time in {source}")
         if not found:
-            why = "NXDOMAIN" if p.name in prep.nxdomain else "no address"
+            why = "NXDOMAIN" if p.name in nxdomain else f"no {record} record"
             return None, Observation(key, None, "unresolved", detail=f"{p.name} did not resolve in {source} ({why})")
         return found[0], None
     if p.via == "host":
@@ -621,6 +695,24 @@ def _dial_address(design, plan, source, container, p, facts: Facts, prep: Prepar
             return str(facts.lan_hosts.get(container.host, facts.lan_host).ip), None
         return None, Observation(key, None, "no-address", detail=f"{source} has no default route")
     return None, Observation(key, None, "skipped", detail=f"unknown probe kind via {p.via!r}")
+
+
+def _host_address6(plan, source, container, p, facts: Facts, host_like: bool, prep: Prepared):
+    """A family-6 ``via host`` probe's address: ``::1`` from the host itself (and what shares its
+    namespace), else the host's IPv6 LAN address (``lan_address6``), from its containers and the LAN
+    peer alike; a container whose host has none dials its IPv6 default gateway."""
+    if source == "host" or (host_like and source != "external"):
+        return "::1", None
+    if container is not None and container.mode.kind is ModeKind.NONE:
+        return None, Observation(p.key, None, "no-address", detail="network mode none: no route to the host")
+    host = (getattr(p, "host", None) or plan.host) if source == "external" or container is None else container.host
+    lan6 = facts.lan_hosts6.get(host or "")
+    if lan6 is not None:
+        return str(lan6.ip), None
+    if container is not None and prep.gateway6:
+        return prep.gateway6, None
+    return None, Observation(p.key, None, "no-address", detail=f"host {host} has no IPv6 LAN address (lan_address6)"
+                             + (f" and {source} no IPv6 default route" if container is not None else ""))
 
 
 def _peer_routes_elsewhere(design: Design, facts: Facts, target: str, address: IPv4Address) -> str | None:

@@ -2,7 +2,9 @@
 
 Cleanup (``destroy``) runs in a ``finally``: after an error, Ctrl-C or SIGTERM the engine
 holds nothing with the design's labels and the LAN namespace is gone; the uplink guard
-rule is removed by its own context manager.  Multi-host designs: the extra daemons (one per
+rule is removed by its own context manager.  Before anything is dialled the LAN namespace is
+checked to have no default route, IPv4 or IPv6 (the LAN peer's probes can only go where netsim
+routed them).  Multi-host designs: the extra daemons (one per
 further host) are stopped and removed by the same ``destroy``.
 
 An engine built from source (``VerifyOptions.binaries``, ``--dockerd``): every host is such a
@@ -17,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from ipaddress import IPv4Address
+from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network
 
 from ..adapters import lanpeer
 from ..adapters.engine import Engine, design_labels
@@ -27,7 +29,6 @@ from ..adapters.probe_image import DEFAULT_PROBE_IMAGE
 from ..analysis.reachability import reach_of
 from ..deploy.apply import NoProgress, apply, destroy, engines_of, sigterm_as_interrupt
 from ..deploy.plan import Plan, plan
-from ..engine.ipam import allocate
 from ..engine.topology import World, build_world
 from ..engine.versions import engine_line
 from ..errors import EngineError
@@ -112,6 +113,8 @@ def run_verify(design: Design, engine: Engine | None, opts: VerifyOptions = Veri
             notes_before = list(facts.notes)
             if not lan_ready:
                 notes.append("external vantage point skipped: no emulated LAN (needs root and ip netns)")
+            if facts.lan_ready and lanpeer.has_default_route(the_plan.lan.namespace):  # IPv4 or IPv6
+                raise EngineError(f"refusing to probe: the LAN namespace {the_plan.lan.namespace} has a default route")
             guard = build_guard(facts, the_plan, host_forbidden(the_plan, facts), host_local_routes())
             with _no_guard_needed(the_plan, facts) if own else lanpeer.uplink_guard() as guard_note:
                 notes.append(guard_note)
@@ -134,11 +137,10 @@ def run_verify(design: Design, engine: Engine | None, opts: VerifyOptions = Veri
 
 @contextmanager
 def _no_guard_needed(the_plan: Plan, facts: Facts) -> Iterator[str]:
-    """Every host is a daemon in a namespace of its own: refuse to dial unless each of them and
-    the LAN namespace has no default route (then nothing dialled can leave); the note."""
+    """Every host is a daemon in a namespace of its own: refuse to dial unless each of them (and
+    the LAN namespace, checked for every verify) has no default route, IPv4 or IPv6 (then nothing
+    dialled can leave); the note."""
     open_ = sorted(h.host for h in the_plan.extra_hosts if h.host not in facts.isolated)
-    if facts.lan_ready and lanpeer.has_default_route(the_plan.lan.namespace):
-        open_.append(f"the LAN namespace {the_plan.lan.namespace}")
     if open_:
         raise EngineError("refusing to probe: a default route (or no namespace) in " + ", ".join(open_))
     yield "no uplink guard needed: every host namespace and the LAN namespace have no default route (checked)"
@@ -207,7 +209,7 @@ def _tasks_in_any_order(design: Design, held: Mapping[tuple[str, str], tuple], e
 def _addressing(design: Design, the_plan: Plan, facts: Facts, world: World) -> tuple[AddressRow, ...]:
     """The model's addresses, subnets and default gateways (from the model's ``world``) beside
     the deployment's."""
-    addressing = allocate(design)
+    addressing = world.addressing  # as the engine under test allocates (its line's IPAM), not the design's line
     host = design.hosts[0].name if len(design.hosts) == 1 else None
     deployed = {c.key for c in the_plan.containers} | {k for k in facts.containers if design.has_container(k)}
     own = [c for c in design.containers if c.name in deployed and c.mode.kind is ModeKind.NETWORKS]
@@ -230,12 +232,31 @@ def _addressing(design: Design, the_plan: Plan, facts: Facts, world: World) -> t
         if segment is not None:
             exp_sub[n] = segment.subnet
     obs_sub = {n: facts.subnets.get(n) for n in nets}
-    exp_gw, obs_gw = {}, {}
+    exp_gw: dict[str, IPv4Address | None] = {}
+    obs_gw: dict[str, IPv4Address | None] = {}
     for c in own:
         ns = world.namespaces.get(world.ns_of.get(c.name, ""))
-        default = next((r for r in ns.routes if r.dest.prefixlen == 0), None) if ns else None
-        exp_gw[c.name] = default.via if default else None
+        default = next((r for r in ns.routes if r.dest.prefixlen == 0 and r.dest.version == 4), None) if ns else None
+        exp_gw[c.name] = default.via if default and isinstance(default.via, IPv4Address) else None
     for c in own:
         cf = facts.containers.get(c.name)
         obs_gw[c.name] = IPv4Address(cf.gateway) if cf and cf.gateway else None
-    return compare_addressing(exp_addr, obs_addr, exp_sub, obs_sub, exp_gw, obs_gw)
+    rows = compare_addressing(exp_addr, obs_addr, exp_sub, obs_sub, exp_gw, obs_gw)
+    # the IPv6 side: each dual-stack endpoint's address and each network's IPv6 subnet
+    exp6: dict[tuple[str, str], IPv4Address | IPv6Address | None] = {}
+    obs6: dict[tuple[str, str], IPv4Address | IPv6Address | None] = {}
+    for c in own:
+        for ep in addressing.endpoints_of(c.name):
+            ep6 = addressing.endpoint6(c.name, ep.network)
+            if ep6 is not None:
+                exp6[(c.name, ep.network)] = ep6.address
+        cf = facts.containers.get(c.name)
+        obs6.update({(c.name, net): iface.ip for net, iface in (cf.addresses6 if cf else {}).items()})
+    nets6 = {n for _, n in exp6} | {n for _, n in obs6}
+    exp_sub6: dict[str, IPv4Network | IPv6Network | None] = {}
+    for n in nets6:
+        seg6 = addressing.segment6_of(n, host or host_of_net.get(n, design.hosts[0].name))
+        if seg6 is not None:
+            exp_sub6[n] = seg6.subnet
+    obs_sub6: dict[str, IPv4Network | IPv6Network | None] = {n: facts.subnets6.get(n) for n in nets6}
+    return rows + compare_addressing(exp6, obs6, exp_sub6, obs_sub6, {}, {}, family=6)

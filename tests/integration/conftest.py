@@ -48,7 +48,7 @@ def engine():
 
 TEST_LABEL = {"nstest": "1"}  # on everything a test creates by hand (not through netsim)
 # designs the tests build in code (the others are read from designs/ and tests/data/compose)
-CODED_DESIGNS = ("nstiny", "nsclash", "judged", "nsbench2") + tuple(f"rnd{seed}" for seed in range(8))
+CODED_DESIGNS = ("nstiny", "nsclash", "judged", "nsbench2", "nsv6-ip6t") + tuple(f"rnd{seed}" for seed in range(8))
 
 
 def suite_designs() -> list[str]:
@@ -57,7 +57,8 @@ def suite_designs() -> list[str]:
 
     root = Path(__file__).resolve().parents[2]
     files = sorted(root.glob("designs/*.yaml")) + [root / "designs" / "compose-shop" / "compose.yaml"]
-    files += sorted(DATA.glob("*.yaml"))
+    files += sorted(DATA.glob("*.yaml")) + sorted(root.glob("designs/ipv6/*.yaml"))
+    files += sorted(root.glob("tests/data/ipv6/*.yaml"))
     names = list(CODED_DESIGNS)
     for f in files:
         try:
@@ -136,4 +137,10 @@ def find_leftovers(engine, design_name: str) -> list[str]:
     rules = subprocess.run(["iptables", "-S", "DOCKER-USER"], capture_output=True, text=True).stdout
     if "netsim-guard" in rules:
         out.append("DOCKER-USER guard rule")
+    from simulator.adapters import ipv6_guard
+
+    if design_name in ipv6_guard.holders():
+        out.append(f"IPv6 forwarding record {ipv6_guard.RECORD} held by {design_name}")
+    if not ipv6_guard.holders() and ipv6_guard.rules_present():
+        out.append("ip6tables OUTPUT MLD drop rules without a holder")
     return out

@@ -98,8 +98,8 @@ def test_cli_disable_and_design_setting(tmp_path):
 
 
 def test_unknown_rule_id_is_an_error_with_suggestion(tmp_path):
-    r = CliRunner().invoke(app, ["audit", str(ROOT / "designs/frontend-backend.yaml"), "--disable", "NS090"])
-    assert r.exit_code == 2 and 'audit.disable: "NS090" is not an audit rule (did you mean "NS010"?)' in r.output
+    r = CliRunner().invoke(app, ["audit", str(ROOT / "designs/frontend-backend.yaml"), "--disable", "NS0010"])
+    assert r.exit_code == 2 and 'audit.disable: "NS0010" is not an audit rule (did you mean "NS010"?)' in r.output
 
 
 def test_clean_cli_exit_0_and_sarif_validates():

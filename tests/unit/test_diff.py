@@ -42,8 +42,8 @@ def test_exactly_the_changed_probes():
     closed = {k for k, ok in before.items() if ok and not after.get(k, False)}
     assert {c.probe.key for c in d.of("opened")} == opened and len(d.of("opened")) == len(opened) == 11
     assert {c.probe.key for c in d.of("closed")} == closed and len(d.of("closed")) == len(closed) == 7
-    assert ("proxy", "ip", "db", "frontend", None, None, 5432, "tcp") in opened
-    assert ("external", "host", None, None, None, None, 80, "tcp") in closed
+    assert ("proxy", "ip", "db", "frontend", None, None, 5432, "tcp", 4) in opened
+    assert ("external", "host", None, None, None, None, 80, "tcp", 4) in closed
     assert [(e.container, e.port, e.audience) for e in d.exposed] == [("db", 5432, "host")]
 
 

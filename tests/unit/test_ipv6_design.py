@@ -443,11 +443,9 @@ def test_addressing_view_shows_ipv6_beside_ipv4():
                                   "subnet": "172.31.10.0/24", "gateway": "172.31.10.1", "names": ["web"],
                                   "address6": "fd00:db8:10::80/64", "subnet6": "fd00:db8:10::/64",
                                   "gateway6": "fd00:db8:10::1"}]
-    assert web["published"] == ["0.0.0.0:443->443/tcp (front)"]
-    assert web["notes"] == [
-        "ports ignored: [::1]:8080->80/tcp is published on an IPv6 host address, which reachability does not model yet",
-        "ports ignored: [2001:db8:1::10]:8443->443/udp is published on an IPv6 host address, which reachability does "
-        "not model yet"]
+    assert web["published"] == ["0.0.0.0:443->443/tcp (front)", "[::]:443->443/tcp (front)",
+                                "[::1]:8080->80/tcp (front)", "[2001:db8:1::10]:8443->443/udp (front)"]
+    assert web["notes"] == []  # the IPv6 publications are modelled (docker-proxy on those addresses)
     table = addressing_table(design.name, list(rows.values()), width=None)
     assert "fd00:db8:10::2/64" in table and "fd00:db8:10::1" in table
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ipaddress import IPv4Address, IPv4Interface, IPv4Network
+from ipaddress import IPv4Interface, IPv4Network, ip_address
 
 import pytest
 
@@ -15,16 +15,17 @@ from simulator.model import Attachment, Container, Design, Driver, Host, Listene
 from simulator.verify.observe import build_guard, gather_facts
 
 GUARD = ProbeGuard.build(
-    networks=["10.231.1.0/24", "192.168.1.0/24", "10.231.9.0/24"],
-    addresses=["172.17.0.5", "172.17.0.1"],
-    forbidden=["192.0.2.0/24", "10.255.255.53/32"],
-    host_local=["10.231.1.0/24", "192.168.1.0/24", "172.17.0.0/16"],
+    networks=["10.231.1.0/24", "192.168.1.0/24", "10.231.9.0/24", "fd12:3456:1::/64", "2001:db8:1::/64"],
+    addresses=["172.17.0.5", "172.17.0.1", "fd12:3456:ff::242:ac11:5"],
+    forbidden=["192.0.2.0/24", "10.255.255.53/32", "fd00::/64"],
+    host_local=["10.231.1.0/24", "192.168.1.0/24", "172.17.0.0/16", "fd12:3456:1::/64"],
 )
 
 
-@pytest.mark.parametrize("addr", ["127.0.0.1", "127.0.0.11", "10.231.1.7", "192.168.1.10", "172.17.0.5", "172.17.0.1"])
+@pytest.mark.parametrize("addr", ["127.0.0.1", "127.0.0.11", "10.231.1.7", "192.168.1.10", "172.17.0.5", "172.17.0.1",
+                                  "::1", "fd12:3456:1::2", "2001:db8:1::10", "fd12:3456:ff::242:ac11:5"])
 def test_allowed(addr):
-    assert GUARD.check(addr) == IPv4Address(addr)
+    assert GUARD.check(addr) == ip_address(addr)
 
 
 @pytest.mark.parametrize("addr,why", [
@@ -35,8 +36,18 @@ def test_allowed(addr):
     ("0.0.0.0", "not a unicast address"),
     ("224.0.0.1", "not a unicast address"),
     ("255.255.255.255", "not a unicast address"),
-    ("::1", "only IPv4"),
     ("web", "not an IP address"),
+    # IPv6: the uplink's prefix (fd00::2/64 here), anything else, multicast, link-local, IPv4-mapped
+    ("fd00::1", "did not create"),
+    ("fd00::2", "did not create"),
+    ("2001:4860:4860::8888", "outside every network netsim created"),
+    ("fd12:3456:2::2", "outside every network"),
+    ("ff02::16", "not a unicast address"),
+    ("::", "not a unicast address"),
+    ("fe80::1", "link-local"),
+    ("::ffff:10.231.1.7", "IPv4-mapped"),
+    # an IPv6 address whose low 32 bits are an allowed IPv4 address is not that address
+    ("::ae7:107", "outside every network"),  # 10.231.1.7 in its low 32 bits
 ])
 def test_refused(addr, why):
     with pytest.raises(UnsafeTarget, match=why):
@@ -58,6 +69,11 @@ def test_host_namespace_needs_a_local_route():
         GUARD.check("10.231.9.4", "host", host_ns=True)
     assert GUARD.check("10.231.1.7", "host", host_ns=True)
     assert GUARD.check("127.0.0.1", "host", host_ns=True)
+    # IPv6 alike: the LAN's IPv6 prefix is netsim's, but not routed here in this guard
+    with pytest.raises(UnsafeTarget, match="uplink"):
+        GUARD.check("2001:db8:1::10", "host", host_ns=True)
+    assert GUARD.check("fd12:3456:1::2", "host", host_ns=True)
+    assert GUARD.check("::1", "host", host_ns=True)
 
 
 def test_guard_built_from_a_deployment():

@@ -16,7 +16,7 @@ from simulator.cli import app
 
 ROOT = Path(__file__).resolve().parents[2]
 DESIGNS = ["designs/frontend-backend.yaml", "designs/macvlan-lan.yaml", "designs/overlay-two-hosts.yaml",
-           "designs/compose-shop/compose.yaml"]
+           "designs/compose-shop/compose.yaml", "designs/ipv6/dual-stack.yaml"]
 
 ADDRESS = {"type": "string", "pattern": r"^[0-9a-f.:]+$"}
 OPT_ADDRESS = {"anyOf": [ADDRESS, {"type": "null"}]}
@@ -48,6 +48,7 @@ STEPS = [
     _step("netfilter", "filter", {"table": {"enum": ["raw", "filter"]}, "chain": {"type": "string"},
                                   "verdict": {"type": "string"}, "path": {"type": "array", "items": {"type": "string"}},
                                   "matched": OPT_STR, "policy": {"type": "string"}}),
+    _step("netfilter", "unmanaged", {"table": {"const": "filter"}, "chain": {"type": "string"}}),
     _step("netfilter", "nat", {"chain": {"type": "string"}, "action": {"enum": ["DNAT", "MASQUERADE"]},
                                "matched": {"type": "string"}, "before_address": ADDRESS, "after_address": OPT_ADDRESS,
                                "before_port": OPT_INT, "after_port": OPT_INT, "device": OPT_STR}),
@@ -56,7 +57,7 @@ STEPS = [
     _step("proxy", "proxy", {"outcome": {"enum": ["connects", "udp-reply-lost"]}, "dialled": ADDRESS,
                              "listen_address": ADDRESS, "port": {"type": "integer"}, "protocol": {"type": "string"},
                              "container_address": ADDRESS, "container_port": {"type": "integer"}}),
-    _step("dns", "dns", {"query": {"type": "string"}, "outcome": {"enum": ["answered", "no-resolver", "nxdomain"]},
+    _step("dns", "dns", {"query": {"type": "string"}, "outcome": {"enum": ["answered", "no-resolver", "nxdomain", "no-aaaa"]},
                          "asker": {"type": "string"}, "resolver": OPT_ADDRESS,
                          "answers": {"type": "array", "items": ADDRESS}, "network": OPT_STR,
                          "qualified": {"type": "boolean"}}),

@@ -101,7 +101,7 @@ def engine_stubbed(monkeypatch):
     monkeypatch.setattr(session, "lanpeer", Lan())
     monkeypatch.setattr(session, "apply", lambda *a, **k: SimpleNamespace(notes=[], lan_ready=False, engines={}))
     monkeypatch.setattr(session, "destroy", lambda *a, **k: [])
-    monkeypatch.setattr(session, "gather_facts", lambda *a, **k: SimpleNamespace(notes=[], containers={}, subnets={}))
+    monkeypatch.setattr(session, "gather_facts", lambda *a, **k: SimpleNamespace(notes=[], containers={}, subnets={}, lan_ready=False))
     monkeypatch.setattr(session, "host_local_routes", lambda: [])
     monkeypatch.setattr(session, "host_forbidden", lambda *a: [])
     monkeypatch.setattr(session, "build_guard", lambda *a: None)
