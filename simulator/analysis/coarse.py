@@ -650,10 +650,10 @@ class CoarseGroups:
         if self.m.with_traces or any(seg in by_seg for seg in segs):
             self._segment(acc, placed, owners, segs, out_seg)
             return
-        key = (self.m._sender(ns0, self.entries[self._of(segs[0])[0]][2]), segs, out_seg)
+        key = (self.m._sender(ns0, self.entries[self._of(segs[0])[0]][2]), segs, out_seg, acc.answered_only)
         rows = self._routed.get(key)
         if rows is None:
-            alone = _Acc(acc.cid)
+            alone = _Acc(acc.cid, acc.answered_only)  # answered_only: the rows somebody answers, nothing else counted
             self._segment(alone, [(s0, ns0)], {}, segs, out_seg)
             rows = self._routed[key] = [(k, r) for k, r in alone.rows.items() if r.count]
         n = len(placed)
@@ -672,6 +672,8 @@ class CoarseGroups:
                 responders: dict[int, str | None] | None, parts: dict, wkey: tuple) -> dict | None:
         """Destinations one walk answers for (``responders``: who answers each, when not its target),
         counted for every member; the rows they went to (None: walked one by one)."""
+        if acc.answered_only and wkey[0] == "link":  # nothing on the link holds the address: nobody answers
+            return {}
         rep = self._rep(placed, idxs)
         if rep is None:  # every member holds every one of them: only the pairs walked on their own
             return {}
@@ -939,14 +941,17 @@ class _Names:
                 r = self.table.resolve(ns, name)
                 first, ctr, _ = r.records[0]
                 hint = cg.m._host_of(ctr)
+                several = len(r.records) > 1 or vip_of(ctr) is not None  # Matrix._dns_probe: any record, a virtual IP
                 for port, proto in ports:
-                    if len(r.records) > 1 or vip_of(ctr) is not None:  # Matrix._dns_probe: any record, a virtual IP
-                        p = cg.m._dns_probe(s, ns, name, r, port, proto)
-                        t = Trace((), p.disposition, p.reason, p.responder)
+                    made: Probe | None = None  # the probe, when made already: then also the row's example
+                    if several:
+                        made = cg.m._dns_probe(s, ns, name, r, port, proto)
+                        t = Trace((), made.disposition, made.reason, made.responder)
                     else:
                         t = cg.m.trace(ns, first, port, proto, hint)
                     row = acc.row(Via.DNS, port, proto, None, t, cg.fine.cls(t.responder if t.delivered else None),
-                                  lambda s=s, ns=ns, r=r, port=port, proto=proto, name=name: cg.m._dns_probe(s, ns, name, r, port, proto),
+                                  lambda s=s, ns=ns, r=r, port=port, proto=proto, name=name, made=made:
+                                  made if made is not None else cg.m._dns_probe(s, ns, name, r, port, proto),
                                   None, name)
                     row.count += count
                     if tcls is not None:

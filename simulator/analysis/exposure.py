@@ -330,6 +330,7 @@ class _Listeners:
         self._by_engine_name: dict[str, str] | None = None
         self._carriers: dict[str, set[int]] | None = None
         self.best: dict[tuple, tuple[tuple, Probe, Through]] = {}
+        self._changed: set[tuple] = set()  # the keys of best improved by the source class being read
 
     def sources_of(self, source_class: str) -> list[str]:
         """The sources of a class in matrix order (a source that is no container: itself)."""
@@ -369,13 +370,34 @@ class _Listeners:
         held = self.best.get(key)
         if held is None or rank < held[0]:
             self.best[key] = (rank, p, kind)
+            self._changed.add(key)
 
     def compute(self) -> list[Exposed]:
+        """Each source class's groups read beside them (:meth:`ReachResult.map_coarse`, in worker
+        processes on a large design): each class sends back the entries it improved, kept here when
+        first in matrix order (the least rank wins whichever process found it)."""
+        found = self.result.map_coarse(self.read, ways=(Via.IP, Via.HOST), beyond_own_links=True, answered_only=True)
+        for improved in found:
+            for key, held in improved:
+                mine = self.best.get(key)
+                if mine is None or held[0] < mine[0]:
+                    self.best[key] = held
+        out = []
+        for (responder, port, proto, who, through, fam), (rank, p, kind) in self.best.items():
+            e = Exposure(responder, port, proto, who, through, example_text(p), kind, fam)
+            cls = self.result.class_of(responder).id if self.world.design.has_container(responder) else responder
+            out.append(Exposed(e, p, cls, rank))
+        return sorted(out, key=_entry_order)
+
+    def read(self, _source_class: str, groups: list[ProbeGroup]) -> list[tuple[tuple, tuple[tuple, Probe, Through]]]:
+        """The first probes of the listeners one source class's delivered groups reach from outside
+        their networks: the entries of :attr:`best` they improved."""
+        self._changed = set()
         done: set[tuple] = set()
         # names resolve only on a network the source shares with whoever answers, and whoever answers
         # over the source's own bridge or overlay is on its network: never exposure
         family = self.world.family
-        for g in self.result.coarse_groups(ways=(Via.IP, Via.HOST), beyond_own_links=True, answered_only=True):
+        for g in groups:
             if g.family != family:
                 continue  # the other family's side reads its own
             if not g.reachable or g.responder_class is None or self.audience(g.example) is None:
@@ -397,12 +419,7 @@ class _Listeners:
                         continue
                     done.add(key)
                     self.first_answers(g, sources, item, addresses)
-        out = []
-        for (responder, port, proto, who, through, fam), (rank, p, kind) in self.best.items():
-            e = Exposure(responder, port, proto, who, through, example_text(p), kind, fam)
-            cls = self.result.class_of(responder).id if self.world.design.has_container(responder) else responder
-            out.append(Exposed(e, p, cls, rank))
-        return sorted(out, key=_entry_order)
+        return [(key, self.best[key]) for key in self._changed]
 
     def settled(self, g: ProbeGroup, sources: list[str], item: tuple, address: int, lead: int) -> bool:
         """Whether a delivered group via ip can give this item (a target's address on a network)

@@ -335,21 +335,25 @@ class ReachResult:
 
         return cg.map_sources(both, only, self.workers)
 
-    def map_coarse(self, work: Callable[[str, list[ProbeGroup]], _R], sources: Iterable[str] | None = None) -> Iterator[_R]:
+    def map_coarse(self, work: Callable[[str, list[ProbeGroup]], _R], sources: Iterable[str] | None = None,
+                   ways: Iterable[Via] = (Via.IP, Via.DNS, Via.HOST), beyond_own_links: bool = False,
+                   answered_only: bool = False) -> Iterator[_R]:
         """``work(source class, its coarse groups)`` for every source class (``sources``: these), in
         matrix order: what a command makes of each source class's groups (a table, JSON text) is made
-        beside them, in :attr:`workers` processes on a large design, so only the results travel."""
+        beside them, in :attr:`workers` processes on a large design, so only the results travel.
+        ``ways``, ``beyond_own_links``, ``answered_only``: which groups, as for :meth:`coarse_groups`."""
         only = None if sources is None else set(sources)
+        kept = {Via(w) for w in ways}
         if self.__dict__.get("_given") is not None:
             by_class: dict[str, list[ProbeGroup]] = {}
-            for g in self.coarse_groups(only):
+            for g in self.coarse_groups(only, kept, beyond_own_links, answered_only):
                 by_class.setdefault(g.source_class, []).append(g)
             return (work(cid, gs) for cid, gs in by_class.items())
-        ways = {Via.IP, Via.DNS, Via.HOST}
         if self.v6 is not None:
-            return self._map_coarse_both(work, only, ways)
+            return self._map_coarse_both(work, only, kept, beyond_own_links, answered_only)
         cg = self._coarse()
-        return cg.map_sources(lambda source: work(source[0], list(cg.groups_of(source, ways))), only, self.workers)
+        return cg.map_sources(lambda source: work(source[0], list(cg.groups_of(source, kept, beyond_own_links, answered_only))),
+                              only, self.workers)
 
     def target_sets(self) -> dict[str, list[dict]]:
         """The named target sets a coarse group's ``targets_from`` refers to (docs/reach-json.md); those
@@ -665,7 +669,7 @@ class ClassGroups:
         """The members of a source class that hold one of ``addresses`` walk on their own; the others alike."""
         owners = {x for a in addresses for x in self.held_by.get(a, ())}
         by_ns = self._by_ns(placed)
-        special = [m for o in owners for m in by_ns.get(o, ())]
+        special = [m for o in sorted(owners) for m in by_ns.get(o, ())]  # sorted: the same example every run
         rest = next(((s, ns) for s, ns in placed if ns.id not in owners), None)
         if rest is not None:
             probe(rows, cid, tid, rest[0], rest[1], entry, len(placed) - len(special))
@@ -789,6 +793,7 @@ class Matrix:
         self._dst_info: dict = {}
         self._dst_classes: dict[tuple, tuple] = {}
         self._int_routes: dict[str, list[tuple]] = {}
+        self._own_ints: dict[str, frozenset[int]] = {}  # namespace id -> its addresses as integers
         self._unresolved: dict = {}
         self._ignored = ignored_publications(world)
         self._mesh = mesh_ports(world.design) if world.family == 4 else {}  # the routing mesh is IPv4 only
@@ -811,7 +816,12 @@ class Matrix:
         """What of the sender a walk to ``dst`` depends on: its own namespace when it holds the address;
         a container sending through one route, only that route (host, link, gateway: nothing else of
         the sender is read once the packet has left); otherwise its profile."""
-        if ns.owns(dst):
+        n = int(dst)
+        owned = self._own_ints.get(ns.id)
+        if owned is None:
+            owned = self._own_ints[ns.id] = frozenset(int(a) for a in ns.addresses())
+        # the integers first: an address's hash is slow, and most destinations are nobody's here
+        if (n in owned or (n >> 24 == 127 and dst.version == 4)) and ns.owns(dst):
             return ("own", ns.id)
         if ns.kind != "container":
             return self._profile(ns)
@@ -819,7 +829,6 @@ class Matrix:
         if routes is None:
             routes = self._int_routes[ns.id] = [
                 (int(r.dest.network_address), int(r.dest.broadcast_address), r.dest.prefixlen, r) for r in ns.routes]
-        n = int(dst)
         default = None
         best: list = []
         for lo, hi, length, r in routes:

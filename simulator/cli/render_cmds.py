@@ -168,7 +168,7 @@ def report(
     check_output(output, force, (design,))  # before the work, not after it
     world = load_checked(design, engine_version, kernel).world(engine_version)
     model = world.design
-    result = kept_groups(world)  # the exposure and the grid both read the coarse groups: computed once
+    result = shared_pass(world)
     proofs = exposure_proofs(result)  # once, for the diagram's colours and the page's table (by class)
     exposure = [x.exposure for x in proofs]
     dot_text = diagram_source(model, engine_version, DiagramFormat.dot, result=result, exposure=exposure)
@@ -179,30 +179,47 @@ def report(
 
         typer.echo(printable(f"netsim: warning: the report has no diagram: {exc}", keep="\n"), err=True)
         svg = ""
-    write_output(output, render_report(model, engine_version, svg, result, exposure, proofs), force, (design,))
+    page = render_report(model, engine_version, svg, result, exposure, proofs, result.__dict__.get("rows"))
+    write_output(output, page, force, (design,))
 
 
-def kept_groups(world):
-    """The world's reachability matrix keeping its coarse groups once computed (a list: at 10,000
-    containers some 300,000 groups, a few hundred MB), so the report's two readers walk once."""
+def shared_pass(world):
+    """The world's reachability matrix on which the report's two readers of the coarse groups walk
+    once: when the exposure reads each source class's groups (:meth:`ReachResult.map_coarse`, in
+    :func:`default_workers` processes), the class's row of the page's matrix is made beside them
+    (:func:`~simulator.render.report.row_reader`: only rows travel back, not the groups) and kept
+    as ``rows`` once every class is read. The exposure is given every group of its ways, its
+    delivered ones when it asks for those only (also those over the source's own links: it tells
+    those apart itself)."""
     from dataclasses import dataclass
 
+    from ..analysis.probes import Via
     from ..analysis.reachability import ReachResult
+    from ..engine.trace import Disposition
+    from ..render.report import row_reader
 
     @dataclass(frozen=True)
-    class KeptGroups(ReachResult):
-        def coarse_groups(self, sources=None, ways=("ip", "dns", "host"), beyond_own_links=False, answered_only=False):
-            kept = self.__dict__.get("_kept_coarse")
-            if kept is None:
-                kept = self.__dict__["_kept_coarse"] = list(super().coarse_groups())
-            only = None if sources is None else set(sources)
-            vias = set(ways)
-            return (g for g in kept if (only is None or g.source_class in only) and g.via in vias)
+    class SharedPass(ReachResult):
+        def map_coarse(self, work, sources=None, ways=(Via.IP, Via.DNS, Via.HOST), beyond_own_links=False,
+                       answered_only=False):
+            if sources is not None or "rows" in self.__dict__ or self.__dict__.get("_given") is not None:
+                return super().map_coarse(work, sources, ways, beyond_own_links, answered_only)
+            return self._with_rows(work, {Via(w) for w in ways}, answered_only)
 
-    # in this process: every group is kept, so in workers all of them would travel back pickled (at
-    # 10k, load ~2: coarse groups 32 -> 56 s, the report 36 -> 52 s with NETSIM_JOBS=2), and the exposure's
-    # proofs and the grid's examples would walk again on a matrix whose walks stayed in the workers
-    return KeptGroups(world.design, world)
+        def _with_rows(self, work, ways, answered_only):
+            row = row_reader(self)
+
+            def both(cid, groups):
+                mine = [g for g in groups if g.via in ways and (not answered_only or g.disposition is Disposition.DELIVERED)]
+                return work(cid, mine), row(cid, groups)
+
+            rows = []
+            for got, r in super().map_coarse(both):
+                rows.append(r)
+                yield got
+            self.__dict__["rows"] = rows
+
+    return SharedPass(world.design, world, workers=default_workers())
 
 
 SUFFIXES = {"svg": DiagramFormat.svg, "png": DiagramFormat.png, "pdf": DiagramFormat.pdf, "dot": DiagramFormat.dot,

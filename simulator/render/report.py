@@ -11,9 +11,10 @@ CSS and JS are inline (``templates/report.html``). Deterministic for the same in
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from html import escape as _html_escape
 from importlib.resources import files
 
@@ -32,21 +33,23 @@ GRID_CELLS = 40_000  # source × target classes; above it the matrix is a list o
 CELL_LIMIT = 20_000  # cells on the page, at most (the rest: `netsim reach --by class`)
 GROUP_LIMIT = 8_000  # groups embedded, at most: the open cells' first; a cell left without: `netsim reach`
 TRACE_LIMIT = 3_000
+SHIP_GROUPS = 256  # source classes whose groups a row reader sends back with their rows (the page's first)
 TABLE_ROWS = 2_000  # rows of the exposure, addressing and listeners tables, at most (the commands give every one)  # groups; above it the cells carry outcomes only (traces: `netsim trace`)
 
 
 def render_report(design: Design, engine_version: str | None, svg: str, result: ReachResult | None = None,
-                  exposure: list[Exposure] | None = None, proofs: list[Exposed] | None = None) -> str:
+                  exposure: list[Exposure] | None = None, proofs: list[Exposed] | None = None,
+                  rows: list[RowEntry | None] | None = None) -> str:
     """The whole page as text; ``svg`` is the laid-out diagram ("" when Graphviz is missing),
     ``result`` the design's reachability matrix and ``exposure`` its exposure (or ``proofs``, its
     exposure with proofs: then the table gathers containers alike by class) when the caller has
-    them already (the world is reused for the traces). Tables hold at most :data:`TABLE_ROWS` rows
-    and say what they leave out."""
+    them already (the world is reused for the traces), ``rows`` the matrix's rows (:func:`grid_data`).
+    Tables hold at most :data:`TABLE_ROWS` rows and say what they leave out."""
     result = result or compute_reach(design, engine_version)
     if exposure is None:
         proofs = exposure_proofs(result) if proofs is None else proofs
         exposure = [x.exposure for x in proofs]
-    data = grid_data(result, True)
+    data = grid_data(result, True, rows=rows)
     template = files("simulator.render").joinpath("templates/report.html").read_text(encoding="utf-8")
     parts = {
         "TITLE": escape(f"{design.name} — netsim report"),
@@ -94,7 +97,8 @@ def escape(text: str) -> str:
     return _html_escape(printable(text))
 
 
-def grid_data(result: ReachResult, with_traces: bool, groups: Iterable[ProbeGroup] | None = None) -> dict:
+def grid_data(result: ReachResult, with_traces: bool, groups: Iterable[ProbeGroup] | None = None,
+              rows: Iterable[RowEntry | None] | None = None) -> dict:
     """The matrix by class: source classes (and the hosts, the LAN peer) × target classes, read off the
     matrix's coarse groups (:meth:`ReachResult.coarse_groups`, or ``groups`` when the caller has them):
     a group standing for several target classes gives each of their cells its count (``target_counts``).
@@ -104,91 +108,89 @@ def grid_data(result: ReachResult, with_traces: bool, groups: Iterable[ProbeGrou
     where something answers or is reached (a list per source class), at most :data:`CELL_LIMIT`. At most
     :data:`GROUP_LIMIT` groups are embedded, the open cells' first; a cell whose groups did not all fit
     carries none (the page names the command that lists them). One pass over the groups, holding one
-    source's row at a time: the page and the memory stay bounded whatever the size."""
+    source's row at a time: the page and the memory stay bounded whatever the size.
+
+    Once no later source class can add a cell or a group to the page, the rest are read as rows only
+    (:func:`source_row`): computed by :meth:`ReachResult.map_coarse` (in worker processes on a large
+    design), or taken from ``rows``: every source class's entry in matrix order, as :func:`row_reader`
+    makes them beside another reader of the groups (None for a class without groups)."""
     design = result.design
-    targets = [c.id for c in result.classes]
-    column = {t: j for j, t in enumerate(targets)}
-    classes = frozenset(column)  # (a set: intersecting with it walks the smaller side, not every class per row)
-    hosts = 1 if len(design.hosts) == 1 else len(design.hosts)
-    grid = (len(targets) + hosts + 1) * len(targets) <= GRID_CELLS
+    targets, column, classes, grid = _layout(result)
     sources: list[str] = []
-    rows: list[str] = []
+    lines: list[str] = []
     states: dict[tuple[int, int], str] = {}
     blocked: list[int] = []
     kept: dict[tuple[int, int], list[tuple[ProbeGroup, int]]] = {}  # cell -> its groups and counts there
     stored = 0
     left_out = 0
-    row: dict[int, str] = {}  # this source's cells: every one in a grid, the open ones (y, r) in a list
-    shut: list[tuple[ProbeGroup, dict[str, int] | None]] = []  # a list's blocked groups of this source (and their cells)
     missing: set[int] = set()  # cells of this row with a group not kept: they carry none
     probes = answered = 0
 
-    def keep(key: tuple[int, int], g: ProbeGroup, n: int, open_cell: bool) -> None:
+    # (keep and wanted are told of a row while it is read, before add() lists its source: its number is len(sources))
+    def keep(j: int, g: ProbeGroup, n: int, open_cell: bool) -> None:
         nonlocal stored
+        key = (len(sources), j)
         if stored < GROUP_LIMIT or (open_cell and stored < 2 * GROUP_LIMIT):
             kept.setdefault(key, []).append((g, n))
             stored += 1
         else:
-            missing.add(key[1])
+            missing.add(j)
 
-    def flush() -> None:
-        nonlocal left_out, stored
+    def wanted(j: int) -> bool:  # no more groups kept: only the cells holding some this row need theirs
+        return stored < 2 * GROUP_LIMIT or (len(sources), j) in kept
+
+    def add(row: SourceRow) -> None:
+        nonlocal left_out, stored, probes, answered
+        cid, cells, shut, n_probes, n_answered = row
+        sources.append(cid)
         i = len(sources) - 1
-        if not grid:  # the blocked groups: counted per cell, kept where a cell is open
-            closed: set[str] = set()
-            opened = {targets[j]: j for j in row}
-            if stored >= 2 * GROUP_LIMIT:  # no more groups kept: only the cells holding some this row need theirs
-                opened = {t: j for t, j in opened.items() if (i, j) in kept}
-            for g, cells in shut:  # (C-level set and dict operations: a row of a large matrix covers thousands of cells)
-                if cells is None and (g.via == Via.IP or g.responder_class is None):
-                    closed.update(g.covered_classes())
-                    if opened:
-                        cells = g.counts_by_class()
-                elif cells is None:
-                    cells = {g.responder_class or "": g.count}  # (not None here: the branch above took those)
-                    closed.update(cells)
-                else:
-                    closed.update(cells)
-                if opened and cells:
-                    for t in [t for t in opened if t in cells]:
-                        keep((i, opened[t]), g, cells[t], True)
-            shut.clear()
-            blocked.append(len(closed.intersection(classes)) - sum(1 for j in row if targets[j] in closed))
+        probes += n_probes
+        answered += n_answered
+        if not grid:
+            blocked.append(shut)
         for j in missing:
             stored -= len(kept.pop((i, j), ()))
         missing.clear()
         if grid:
-            rows.append("".join(row.get(j, "-") for j in range(len(targets))))
-        for j, state in sorted(row.items()):
+            lines.append("".join(cells.get(j, "-") for j in range(len(targets))))
+        for j, state in sorted(cells.items()):
             key = (i, j)
             if grid or len(states) < CELL_LIMIT:
                 states[key] = state  # (a grid has every cell: at most GRID_CELLS)
                 continue
             left_out += 1
             stored -= len(kept.pop(key, ()))
-        row.clear()
 
-    for g in result.coarse_groups() if groups is None else groups:
-        probes += g.count
-        delivered = g.disposition is Disposition.DELIVERED
-        answered += g.count if delivered else 0
-        if not sources or sources[-1] != g.source_class:
-            if sources:
-                flush()
-            sources.append(g.source_class)
-        i = len(sources) - 1
-        if not grid and g.disposition is not Disposition.REFUSED and not (delivered and g.responder_class in column):
-            shut.append((g, None))  # blocked in every cell it covers: read once, at the end of the row
-            continue
-        for j, n in _cells(g, column):
-            state = _state(row.get(j, "-"), g, targets[j])
-            if grid or state != "n":
-                row[j] = state
-                keep((i, j), g, n, state != "n")
-            else:  # a list's blocked cell beside this group's open one: read at the end of the row
-                shut.append((g, {targets[j]: n}))
-    if sources:
-        flush()
+    def settled() -> bool:
+        """Whether no later row can put a cell (a grid has every cell) or a group on the page."""
+        return stored >= 2 * GROUP_LIMIT or (not grid and len(states) >= CELL_LIMIT)
+
+    def by_source() -> Iterator[tuple[str, list[ProbeGroup] | None, SourceRow | None]]:
+        """(source class, its groups or None, its row or None) in matrix order: every class's groups while
+        the page may take some, rows only after that where they are cheaper."""
+        if groups is not None or result.__dict__.get("_given") is not None:
+            for cid, gs in itertools.groupby(result.coarse_groups() if groups is None else groups, lambda g: g.source_class):
+                yield cid, list(gs), None
+        elif rows is not None:
+            yield from ((row[0], gs, row) for row, gs in filter(None, rows))
+        else:  # computed here a few classes at a time while the page may take their groups, then rows only
+            todo = source_classes(result)
+            at = 0
+            while at < len(todo) and not settled():
+                yield from ((cid, gs, None) for cid, gs in result.map_coarse(lambda cid, gs: (cid, gs), todo[at:at + _CHUNK]))
+                at += _CHUNK
+            reader = row_reader(result, 0)
+            yield from ((row[0], None, row) for row, _ in filter(None, result.map_coarse(reader, todo[at:])))
+
+    for cid, gs, row in by_source():
+        if settled():
+            row = row or (source_row(cid, gs, column, targets, classes, grid) if gs else None)
+        else:
+            if gs is None:  # a class the page may take groups of, read beside something else without them
+                gs = next(iter(result.map_coarse(lambda _, gs: gs, [cid])))
+            row = source_row(cid, gs, column, targets, classes, grid, keep, wanted) if gs else None
+        if row is not None:
+            add(row)
     chosen: dict[tuple[int, int], list[tuple[ProbeGroup, int]]] = {}
     budget = GROUP_LIMIT
     for open_first in (True, False):  # the cells where something answers first, then the blocked ones
@@ -206,11 +208,97 @@ def grid_data(result: ReachResult, with_traces: bool, groups: Iterable[ProbeGrou
             "cells": details, "traces": traced, "texts": list(texts), "probes": probes, "answered": answered,
             "left_out": left_out}
     if grid:
-        data["rows"] = rows
+        data["rows"] = lines
     else:
         data["states"] = {f"{i},{j}": state for (i, j), state in states.items()}
         data["blocked"] = blocked
     return data
+
+
+def _layout(result: ReachResult) -> tuple[list[str], dict[str, int], frozenset[str], bool]:
+    """The matrix's target classes, their columns, the same as a set, and whether it is a grid (else a list)."""
+    targets = [c.id for c in result.classes]
+    column = {t: j for j, t in enumerate(targets)}
+    hosts = 1 if len(result.design.hosts) == 1 else len(result.design.hosts)
+    # (a set: intersecting with it walks the smaller side, not every class per row)
+    return targets, column, frozenset(column), (len(targets) + hosts + 1) * len(targets) <= GRID_CELLS
+
+
+def row_reader(result: ReachResult, ship: int = SHIP_GROUPS) -> Callable[[str, list[ProbeGroup]], RowEntry | None]:
+    """``(source class, its coarse groups) -> (its row, its groups when it is one of the first ``ship``
+    classes, else None)`` (:func:`source_row`; None without groups): for a caller reading each class's
+    groups for something else (:meth:`ReachResult.map_coarse`, in worker processes), so that
+    :func:`grid_data` (its ``rows``) need not compute them again. Only the first classes' groups
+    travel: those the page may embed (the others' would be read for their row only)."""
+    targets, column, classes, grid = _layout(result)
+    first = set(source_classes(result)[:ship])
+
+    def read(cid: str, gs: list[ProbeGroup]) -> RowEntry | None:
+        return (source_row(cid, gs, column, targets, classes, grid), gs if cid in first else None) if gs else None
+
+    return read
+
+
+#: one source class's row of the matrix (:func:`source_row`): its class, its cells' states by column,
+#: its blocked cells not listed (a list's; 0 in a grid), its probes, the probes answered
+SourceRow = tuple[str, dict[int, str], int, int, int]
+RowEntry = tuple[SourceRow, list[ProbeGroup] | None]  # a row, and its class's groups when they may go on the page
+
+
+def source_row(cid: str, groups: list[ProbeGroup], column: dict[str, int], targets: list[str], classes: frozenset[str],
+               grid: bool, keep: Callable[[int, ProbeGroup, int, bool], None] | None = None,
+               wanted: Callable[[int], bool] | None = None) -> SourceRow:
+    """One source class's row read off its coarse groups: each cell's state (in a grid every cell with a
+    group, in a list the open ones), the number of its other cells some group blocks (a list's), its
+    probes and those answered. ``keep(column, group, probes there, open)`` is told each group of each
+    cell the page may embed (in a list the blocked groups of the open cells ``wanted`` says, last)."""
+    row: dict[int, str] = {}
+    shut: list[tuple[ProbeGroup, dict[str, int] | None]] = []  # a list's blocked groups (and their cells)
+    probes = answered = 0
+    for g in groups:
+        probes += g.count
+        delivered = g.disposition is Disposition.DELIVERED
+        answered += g.count if delivered else 0
+        if not grid and g.disposition is not Disposition.REFUSED and not (delivered and g.responder_class in column):
+            shut.append((g, None))  # blocked in every cell it covers: read once, at the end of the row
+            continue
+        for j, n in _cells(g, column):
+            state = _state(row.get(j, "-"), g, targets[j])
+            if grid or state != "n":
+                row[j] = state
+                if keep is not None:
+                    keep(j, g, n, state != "n")
+            else:  # a list's blocked cell beside this group's open one: read at the end of the row
+                shut.append((g, {targets[j]: n}))
+    if grid:
+        return cid, row, 0, probes, answered
+    # the blocked groups: counted per cell, kept where a cell is open (C-level set and dict
+    # operations: a row of a large matrix covers thousands of cells)
+    closed: set[str] = set()
+    opened = {} if keep is None else {targets[j]: j for j in row if wanted is None or wanted(j)}
+    for g, cells in shut:
+        if cells is None and (g.via == Via.IP or g.responder_class is None):
+            closed.update(g.covered_classes())
+            if opened:
+                cells = g.counts_by_class()
+        elif cells is None:
+            cells = {g.responder_class or "": g.count}  # (not None here: the branch above took those)
+            closed.update(cells)
+        else:
+            closed.update(cells)
+        if keep is not None and opened and cells:
+            for t in [t for t in opened if t in cells]:
+                keep(opened[t], g, cells[t], True)
+    return cid, row, len(closed.intersection(classes)) - sum(1 for j in row if targets[j] in closed), probes, answered
+
+
+def source_classes(result: ReachResult) -> list[str]:
+    """The source classes of the matrix in order (as :attr:`ProbeGroup.source_class` names them)."""
+    of = {m: c.id for c in result.classes for m in c.members}
+    return list(dict.fromkeys(of.get(name, name) for name in result.source_names()))
+
+
+_CHUNK = 16  # source classes computed in this process at a time while their groups may go on the page
 
 
 _VIA_ORDER = {Via.IP: 0, Via.DNS: 1, Via.HOST: 2}

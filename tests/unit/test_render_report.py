@@ -6,7 +6,8 @@ import json
 import re
 from pathlib import Path
 
-from simulator.analysis.reachability import compute_reach
+from simulator.analysis.reachability import ReachResult, compute_reach
+from simulator.engine.topology import build_world
 from simulator.loaders import load_design, load_text
 from simulator.render import report
 from simulator.render.report import grid_data, render_report
@@ -112,6 +113,34 @@ def test_the_groups_embedded_are_bounded_the_open_cells_first(monkeypatch):
     states = {f"{i},{j}": s for i, row in enumerate(data["rows"]) for j, s in enumerate(row)}
     assert all(states[key] in "yr" for key in data["cells"])  # what answers comes before what is blocked
     assert data["rows"] == full["rows"]  # every cell keeps its state
+
+
+def test_the_matrix_read_in_workers_or_from_rows_made_beside_the_exposure_is_the_same(monkeypatch):
+    """Once no later source class can add a cell or a group, the rest are read as rows only: computed in
+    worker processes, or made by another reader of the groups (the report's exposure), with the first
+    classes' groups beside them. The page is the one a single pass over every group gives, whatever
+    the limits; what a row counts (blocked cells, probes) never depends on them."""
+    design = load_text(replicas(70, 1, publish=True))[0]  # 72 source classes: enough to fork workers
+    unbounded = None
+    for grid, cells, groups in ((10**6, 10**6, 10**6), (10**6, 10**6, 3), (0, 10**6, 10**6), (0, 40, 25), (0, 3, 2), (0, 500, 3)):
+        monkeypatch.setattr(report, "GRID_CELLS", grid)
+        monkeypatch.setattr(report, "CELL_LIMIT", cells)
+        monkeypatch.setattr(report, "GROUP_LIMIT", groups)
+        here = compute_reach(design, None)
+        whole = grid_data(here, False, groups=list(here.coarse_groups()))
+        assert grid_data(compute_reach(design, None), False) == whole
+        forked = ReachResult(design, build_world(design, None), workers=2)
+        assert grid_data(forked, False) == whole
+        rows = list(forked.map_coarse(report.row_reader(forked, 3)))
+        assert len(rows) == 72 and sum(gs is not None for _, gs in filter(None, rows)) == 3
+        assert grid_data(forked, False, rows=rows) == whole
+        if grid == 0 and unbounded is None:
+            unbounded = whole
+        elif grid == 0:
+            assert (whole["blocked"], whole["probes"], whole["answered"]) == \
+                   (unbounded["blocked"], unbounded["probes"], unbounded["answered"])
+            assert len(whole["states"]) + whole["left_out"] == len(unbounded["states"])
+            assert sum(map(len, whole["cells"].values())) <= groups
 
 
 def test_a_grid_keeps_every_cell_whatever_the_cell_limit(monkeypatch):
