@@ -77,8 +77,12 @@ class ServiceChange:
         return _fields_text(self.kind, f"service {self.service}", self.fields)
 
     def to_json(self) -> dict:
-        return {"change": self.kind, "service": self.service,
-                "fields": {f: {"old": _json(old), "new": _json(new)} for f, old, new in self.fields}}
+        return {"change": self.kind, "service": self.service, "fields": _fields_json(self.fields)}
+
+
+def _fields_json(fields: tuple[tuple[str, object, object], ...]) -> dict:
+    """Each changed field as ``{field: {"old": …, "new": …}}``."""
+    return {f: {"old": _json(old), "new": _json(new)} for f, old, new in fields}
 
 
 def _fields_text(kind: str, subject: str, fields: tuple[tuple[str, object, object], ...]) -> str:
@@ -108,8 +112,7 @@ class Ipv6Change:
         return _fields_text(self.kind, f"{self.subject} {self.name}", self.fields)
 
     def to_json(self) -> dict:
-        return {"change": self.kind, self.subject: self.name,
-                "fields": {f: {"old": _json(old), "new": _json(new)} for f, old, new in self.fields}}
+        return {"change": self.kind, self.subject: self.name, "fields": _fields_json(self.fields)}
 
 
 IPV6_FIELDS = {
