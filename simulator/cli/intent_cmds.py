@@ -90,7 +90,7 @@ def test_cmd(
     """
     from ..analysis.reachability import reach_of
     from ..intent import report
-    from ..intent.evaluate import evaluate
+    from ..intent.evaluation import evaluate
 
     loaded = load_checked(design, engine_version, kernel, intent)
     model, stated = loaded.design, loaded.intent

@@ -15,16 +15,16 @@ from .parse import intent_schema, load_intent_file
 from .source import load_with_intent
 
 if TYPE_CHECKING:
-    from .evaluate import evaluate
+    from .evaluation import evaluate
 
 
 def __getattr__(name: str) -> Any:
     """``evaluate``, imported when first asked for: it brings the whole analysis, which loading a
     design (`netsim check`) never needs."""
     if name == "evaluate":
-        from .evaluate import evaluate as function
+        from .evaluation import evaluate as function
 
-        globals()["evaluate"] = function  # the function, not the submodule of the same name
+        globals()["evaluate"] = function
         return function
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from ..analysis.probes import Probe
 from ..analysis.reachability import ReachResult
 from ..engine.trace import Disposition
-from ..intent.evaluate import evaluate
+from ..intent.evaluation import evaluate
 from ..intent.model import Intent, Outcome
 from .compare import Comparison
 
