@@ -52,25 +52,28 @@ class Probe(NamedTuple):
                 self.family)
 
     def to_json(self, with_trace: bool = False) -> dict[str, Any]:
+        # every field, in order: a NamedTuple unpacks faster than it reads 16 attributes (reach JSON at scale)
+        (source, via, port, protocol, disposition, reason, responder, target, network, name, host, address, responders,
+         trace, balanced_by, family) = self
         data: dict[str, Any] = {
-            "source": self.source,
-            "via": self.via,
-            "target": self.target,
-            "network": self.network,
-            "name": self.name,
-            "host": self.host,
-            "address": self.address,
-            "port": self.port,
-            "protocol": self.protocol,
-            "family": self.family,
-            "reachable": self.reachable,
-            "responder": self.responder,
-            "responders": list(self.responders) if self.responders else ([self.responder] if self.responder else []),
-            "disposition": self.disposition.value,
-            "reason": self.reason,
+            "source": source,
+            "via": via,
+            "target": target,
+            "network": network,
+            "name": name,
+            "host": host,
+            "address": address,
+            "port": port,
+            "protocol": protocol,
+            "family": family,
+            "reachable": disposition is Disposition.DELIVERED,
+            "responder": responder,
+            "responders": list(responders) if responders else ([responder] if responder else []),
+            "disposition": disposition._value_,
+            "reason": reason,
         }
-        if self.balanced_by is not None:
-            data["balanced_by"] = self.balanced_by
-        if with_trace and self.trace is not None:
-            data["trace"] = self.trace.to_json()  # the one JSON shape of a trace (docs/reach-json.md)
+        if balanced_by is not None:
+            data["balanced_by"] = balanced_by
+        if with_trace and trace is not None:
+            data["trace"] = trace.to_json()  # the one JSON shape of a trace (docs/reach-json.md)
         return data

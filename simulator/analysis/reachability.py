@@ -140,9 +140,9 @@ class ProbeGroup:
             "protocol": self.protocol,
             "family": self.family,
             "count": self.count,
-            "reachable": self.reachable,
+            "reachable": self.disposition is Disposition.DELIVERED,
             "responder_class": self.responder_class,
-            "disposition": self.disposition.value,
+            "disposition": self.disposition._value_,
             "reason": self.reason,
             "example": self.example.to_json(with_trace),
         }
@@ -150,8 +150,10 @@ class ProbeGroup:
         from_set = shared() if shared is not None else None
         if from_set is not None:
             out["targets_from"] = from_set
-        elif self.targets:
-            out["targets"] = [{"class": t, "count": n} for t, n in self.targets]
+        else:
+            targets = [{"class": t, "count": n} for t, n in self.targets]
+            if targets:
+                out["targets"] = targets
         return out
 
 
