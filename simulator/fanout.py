@@ -7,6 +7,10 @@ and yields the results in the items' order as they arrive (a consumer prints as 
 one worker, few items or no ``fork`` it is the builtin ``map``: the results are the same either
 way, which the tests check.
 
+The parent reads every worker's messages as they come, not only the next one in order: a worker
+whose turn has not come keeps computing while the parent waits for another, its messages held
+until their turn, up to :data:`READ_AHEAD` bytes per worker (then it waits on a full pipe).
+
 Results travel back pickled. Objects listed in ``shared`` (large values built before the fork
 and read by many results, such as a bundle's target counts) travel as a reference to the
 parent's copy instead of by value.
@@ -17,12 +21,14 @@ from __future__ import annotations
 import io
 import os
 import pickle
+import select
 import signal
 import struct
 import sys
 import traceback
+from collections import deque
 from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
-from typing import BinaryIO, TypeVar
+from typing import TypeVar
 
 from .errors import WorkerError
 
@@ -31,6 +37,7 @@ R = TypeVar("R")
 
 _HEADER = struct.Struct("<Q")
 _OK, _FAILED = b"o", b"f"
+READ_AHEAD = 64 << 20  # bytes of a worker's messages the parent holds before their turn
 
 
 def default_workers() -> int:
@@ -84,13 +91,44 @@ def _plan(items: Sequence, workers: int, chunk: int, affinity: Callable | None) 
     return plan
 
 
+class _Inbox:
+    """One worker's pipe, read as it comes: the bytes read and the whole messages not yet taken."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        self.data = bytearray()
+        self.messages: deque[bytes] = deque()
+        self.held = 0  # bytes in data and messages
+        self.ended = False
+
+    def fill(self) -> None:
+        """Read what the pipe holds now (the caller saw it readable) and cut out whole messages."""
+        got = os.read(self.fd, 1 << 20)
+        if not got:
+            self.ended = True
+            return
+        self.data += got
+        self.held += len(got)
+        while len(self.data) >= _HEADER.size:
+            (size,) = _HEADER.unpack_from(self.data)
+            if len(self.data) < _HEADER.size + size:
+                break
+            self.messages.append(bytes(self.data[_HEADER.size:_HEADER.size + size]))
+            del self.data[:_HEADER.size + size]
+
+    def take(self) -> bytes:
+        body = self.messages.popleft()
+        self.held -= _HEADER.size + len(body)
+        return body
+
+
 class _Pool:
     def __init__(self, work: Callable, items: Sequence, plan: list[tuple[int, int, int]], shared: Iterable[object]) -> None:
         self.work, self.items, self.plan = work, items, plan
         self.workers = max(w for w, _, _ in plan) + 1
         self.shared = {id(o): o for o in shared}
         self.pids: list[int] = []
-        self.pipes: list[BinaryIO] = []
+        self.inboxes: list[_Inbox] = []
 
     def results(self) -> Iterator:
         sys.stdout.flush()
@@ -104,9 +142,9 @@ class _Pool:
                     self._serve(w, write_fd)
                 os.close(write_fd)
                 self.pids.append(pid)
-                self.pipes.append(os.fdopen(read_fd, "rb", buffering=1 << 20))
+                self.inboxes.append(_Inbox(read_fd))
             for w, _, _ in self.plan:
-                yield from self._receive(self.pipes[w])
+                yield from self._receive(w)
         finally:
             self._stop()
 
@@ -116,8 +154,8 @@ class _Pool:
         code = 0
         try:
             signal.signal(signal.SIGINT, signal.SIG_DFL)
-            for pipe in self.pipes:  # the parent's ends of the workers forked before
-                pipe.close()
+            for inbox in self.inboxes:  # the parent's ends of the workers forked before
+                os.close(inbox.fd)
             out = os.fdopen(fd, "wb", buffering=1 << 20)
             shared = self.shared
             for owner, start, end in self.plan:
@@ -138,19 +176,25 @@ class _Pool:
         finally:
             os._exit(code)
 
-    def _receive(self, pipe: BinaryIO) -> list:
-        head = pipe.read(_HEADER.size)
-        if len(head) < _HEADER.size:
-            raise WorkerError("a worker process ended before sending its results (killed, or out of memory?)")
-        (size,) = _HEADER.unpack(head)
-        body = pipe.read(size)
+    def _receive(self, w: int) -> list:
+        """Worker ``w``'s next message, reading the others' meanwhile (each up to READ_AHEAD bytes)."""
+        inbox = self.inboxes[w]
+        while not inbox.messages:
+            if inbox.ended:
+                raise WorkerError("a worker process ended before sending its results (killed, or out of memory?)")
+            watched = [x.fd for x in self.inboxes if x is inbox or (not x.ended and x.held < READ_AHEAD)]
+            ready, _, _ = select.select(watched, [], [])
+            for x in self.inboxes:
+                if x.fd in ready:
+                    x.fill()
+        body = inbox.take()
         if body[:1] == _FAILED:
             raise pickle.loads(body[1:])
         return _loads(body[1:], self.shared)
 
     def _stop(self) -> None:
-        for pipe in self.pipes:
-            pipe.close()
+        for inbox in self.inboxes:
+            os.close(inbox.fd)
         for pid in self.pids:
             try:
                 os.kill(pid, signal.SIGKILL)

@@ -35,7 +35,7 @@ from ..engine.trace import Address, Disposition, Trace
 from ..fanout import ordered_map
 from .counts import Remainder, TargetCounts
 from .probes import Probe, Via
-from .reachability import ClassGroups, Matrix, ProbeGroup, ReachResult, carried_reason, reason_shape
+from .reachability import OUTCOME_CACHE, ClassGroups, Matrix, ProbeGroup, ReachResult, carried_reason, reason_shape
 
 _R = TypeVar("_R")
 _LEAST_CHUNKS = 16  # fewer chunks of source classes than this are computed in-process (forking costs more)
@@ -158,6 +158,7 @@ class CoarseGroups:
             self.sub_of.append(sub)
             self.responder.append(ns.listeners.get((port, proto)))
             self.tclass.append(fine.cls(target) or target)
+        self.ints = [int(e[2]) for e in self.entries]  # each destination's address as an integer
         self.by_addr: dict[Address, list[int]] = {}
         for idx, e in enumerate(self.entries):
             self.by_addr.setdefault(e[2], []).append(idx)
@@ -195,6 +196,7 @@ class CoarseGroups:
         self._seg_groups: dict[tuple, tuple[list, dict]] = {}
         self._parts_cache: dict[tuple, dict[tuple, list]] = {}
         self._addrs: dict[str, list[Address]] = {}
+        self._owned_ints: dict[str, frozenset[int]] = {}
         self._collapse_cache: dict[int, tuple[dict, dict]] = {}
         self._block_totals: dict[tuple, tuple[dict, dict, dict]] = {}
         self._holders: dict[tuple, tuple[tuple, str | None]] = {}
@@ -251,10 +253,8 @@ class CoarseGroups:
     def _host(self, acc: _Acc, members: list[str], placed: list[tuple[str, Namespace]]) -> None:
         s0, ns0 = placed[0]
         for p in self._host_probes(s0, ns0):
-            if p.source != s0:
-                p = p._replace(source=s0)
             row = acc.row(Via.HOST, p.port, p.protocol, p.host, Trace((), p.disposition, p.reason), self.fine.cls(p.responder),
-                          lambda p=p: p)
+                          lambda p=p: p if p.source == s0 else p._replace(source=s0))
             row.count += len(members)
 
     def _host_probes(self, s0: str, ns0: Namespace) -> list[Probe]:
@@ -452,22 +452,33 @@ class CoarseGroups:
         for s, ns in placed:
             if ns.kind != "container":
                 continue
-            addrs = self._addrs.get(ns.id)
-            if addrs is None:
-                addrs = self._addrs[ns.id] = ns.addresses()
-            for addr in addrs:
+            for addr in self.addresses(ns):
                 for idx in self.by_addr.get(addr, ()):
                     out.setdefault(idx, []).append((s, ns))
         return out
+
+    def owned(self, ns: Namespace) -> frozenset[int]:
+        """``ns``'s addresses as integers (``ns.owns`` for a container's address, never a loopback one)."""
+        got = self._owned_ints.get(ns.id)
+        if got is None:
+            got = self._owned_ints[ns.id] = frozenset(int(a) for a in self.addresses(ns))
+        return got
+
+    def addresses(self, ns: Namespace) -> list[Address]:
+        """``ns.addresses()``, read once per namespace."""
+        addrs = self._addrs.get(ns.id)
+        if addrs is None:
+            addrs = self._addrs[ns.id] = ns.addresses()
+        return addrs
 
     def _rep(self, placed: list[tuple[str, Namespace]], idxs: list[int]) -> tuple[str, Namespace, int] | None:
         """A member and a destination of ``idxs`` it does not hold: the pair whose walk stands for the rest."""
         s0, ns0 = placed[0]
         for idx in idxs:
-            if not ns0.owns(self.entries[idx][2]):
+            if self.ints[idx] not in self.owned(ns0):
                 return s0, ns0, idx
         for s, ns in placed[1:]:
-            if not ns.owns(self.entries[idxs[0]][2]):
+            if self.ints[idxs[0]] not in self.owned(ns):
                 return s, ns, idxs[0]
         return None
 
@@ -697,9 +708,9 @@ class CoarseGroups:
         if not t.delivered and acc.answered_only:
             return rows
         if not t.delivered:  # nobody answers: who would have does not matter, nor does the network
-            parts = self._collapsed(parts, {k for k, p in parts.items() if _own_only(p, owners, n)})
+            parts = self._collapsed(parts, {k for k, p in parts.items() if p[2] in owners and _own_only(p, owners, n)})
         for key, part in parts.items():
-            if _own_only(part, owners, n):
+            if part[2] in owners and _own_only(part, owners, n):
                 continue  # every pair of the part is a member dialling its own address: walked on its own
             count, classes, first, network, pool = part
             port, proto, rclass, _ = key
@@ -723,13 +734,13 @@ class CoarseGroups:
         """A member and a destination of a part making one of its probes: not a member dialling its own
         address (that pair is walked on its own, and answers otherwise)."""
         s, ns = placed[0]
-        if not ns.owns(self.entries[first][2]):
+        if self.ints[first] not in self.owned(ns):
             return s, first
         for idx in pool or ():
-            if not ns.owns(self.entries[idx][2]):
+            if self.ints[idx] not in self.owned(ns):
                 return s, idx
         for s2, ns2 in placed[1:]:
-            if not ns2.owns(self.entries[first][2]):
+            if self.ints[first] not in self.owned(ns2):
                 return s2, first
         return s, first
 
@@ -828,7 +839,7 @@ class CoarseGroups:
             for idxs in self.buckets[seg].values():
                 for i in idxs:
                     e = self.entries[i]
-                    if (e[4], e[5]) == pp and not ns0.owns(e[2]):
+                    if (e[4], e[5]) == pp and self.ints[i] not in self.owned(ns0):
                         return i
         return None
 
@@ -890,6 +901,7 @@ class _Names:
                 _, name, ports = entry
                 self.names.append((name, ports, fine.owners.get(name, (None, False))[0], name))
         self._remainders: dict[tuple, Remainder] = {}
+        self._probes: dict[tuple, tuple] = {}  # see _several
         self.by_lower: dict[str, list[int]] = {}
         self.dotted: dict[str, list[int]] = {}  # "name.network" -> by network: resolved only from that network
         self.base: dict[tuple[int, str], tuple[list[int], dict[str, int]]] = {}
@@ -914,6 +926,74 @@ class _Names:
             rest = self._remainders[key] = Remainder(base, [minus] if minus else [], f"dns{self.cg.tag} {pp[0]}/{pp[1]}")
         return rest
 
+    def _several(self, s: str, ns: Namespace, name: str, res, port: int, proto: str) -> Probe:
+        """``Matrix._dns_probe`` of a name answered with several records: the records' walks are
+        shared by every source sending to them the same way (one route takes them all); a source
+        holding none of them shares the whole probe (its source then possibly another's)."""
+        m = self.cg.m
+        if m.with_traces or vip_of(res.records[0][1]) is not None:  # a virtual IP: its tasks are dialled
+            return m._dns_probe(s, ns, name, res, port, proto)
+        owned = self.cg.owned(ns)
+        others = [a for a, _, _ in res.records if int(a) not in owned]
+        sender = self._one_sender(ns, others) if others else None
+        if sender is None:
+            return m._dns_probe(s, ns, name, res, port, proto)
+        key = (name, id(res), port, proto, ns.host, sender)
+        hit = self._probes.get(key)
+        if hit is None or hit[0] is not res:  # the resolution kept with what it gave: its id stays its own
+            if len(self._probes) >= OUTCOME_CACHE:
+                self._probes.clear()
+            hit = self._probes[key] = (res, {}, [])
+        if len(others) == len(res.records):
+            if not hit[2]:
+                hit[2].append(m._dns_probe(s, ns, name, res, port, proto))
+            return hit[2][0]
+        walks: dict[int, Trace] = hit[1]
+
+        def walked(addr: Address, host: str | None) -> Trace:
+            n = int(addr)
+            if n in owned:
+                return m.probe(ns, addr, port, proto, host)
+            t = walks.get(n)
+            if t is None:
+                t = walks[n] = m.probe(ns, addr, port, proto, host)
+            return t
+
+        return m._dns_probe(s, ns, name, res, port, proto, walked)
+
+    def _one_sender(self, ns: Namespace, addrs: list[Address]) -> tuple | None:
+        """The sender key (``Matrix._sender``) of walks from ``ns`` to each of ``addrs`` (none of them its
+        own) when one route takes them all; else None."""
+        m = self.cg.m
+        first = m._sender(ns, addrs[0])
+        if first[0] not in ("link", "egress"):
+            return None
+        ints = [int(a) for a in addrs]
+        lo, hi = min(ints), max(ints)
+        if addrs[0].version == 4 and lo >> 24 <= 127 <= hi >> 24:
+            return None
+        routes = m._int_routes[ns.id]
+        if first[0] == "egress":  # no route but the default one may cover any of them
+            return None if any(length and rlo <= hi and lo <= rhi for rlo, rhi, length, _ in routes) else first
+        taken = max(length for rlo, rhi, length, _ in routes if length and rlo <= ints[0] <= rhi)
+        if any(length and (rlo <= hi and lo <= rhi) and (length > taken or not (rlo <= lo and hi <= rhi))
+               for rlo, rhi, length, _ in routes):  # a longer route, or one of the same length covering part only
+            return None
+        return first
+
+    def _unresolved(self, s: str, ns: Namespace, name: str, pp: tuple[int, str]) -> Probe:
+        """The probe of a name ``ns`` does not resolve, made once per lookup result (its source then
+        possibly another's: the lookup alone decides)."""
+        m = self.cg.m
+        res = self.table.resolve(ns, name)
+        if m.with_traces:
+            return m._dns_probe(s, ns, name, res, pp[0], pp[1])
+        key = (name, id(res), pp)
+        hit = self._probes.get(key)
+        if hit is None or hit[0] is not res:
+            hit = self._probes[key] = (res, m._dns_probe(s, ns, name, res, pp[0], pp[1]))
+        return hit[1]
+
     def add(self, acc: _Acc, placed: list[tuple[str, Namespace]]) -> None:
         cg = self.cg
         s0, ns0 = placed[0]
@@ -925,42 +1005,43 @@ class _Names:
                 for lower in self.table.by_network.get(net, {}):
                     candidates.update(self.by_lower.get(lower, ()))
                 candidates.update(self.dotted.get(net, ()))
-        resolved = [i for i in sorted(candidates) if self.table.resolve(ns0, self.names[i][0]).resolved]
-        mine: dict[Address, list[int]] = {}  # an address -> the members holding it (by position)
+        looked = ((i, self.table.resolve(ns0, self.names[i][0])) for i in sorted(candidates))
+        resolved = [(i, res) for i, res in looked if res.resolved]
+        mine: dict[int, list[int]] = {}  # an address (as an integer) -> the members holding it (by position)
         for at, (_, ns) in enumerate(placed):
-            for a in ns.addresses():
+            for a in cg.owned(ns):
                 mine.setdefault(a, []).append(at)
-        for i in resolved:
+        for i, res in resolved:
             name, ports, tcls, _ = self.names[i]
-            res = self.table.resolve(ns0, name)
-            hold = sorted({at for a, _, _ in res.records for at in mine.get(a, ())})
+            hold = sorted({at for a, _, _ in res.records for at in mine.get(int(a), ())})
             special = [placed[at] for at in hold]
             rest = placed[0] if not hold or hold[0] else next(
                 (placed[at] for at in range(n) if at not in set(hold)), None)
             for s, ns, count in ([(rest[0], rest[1], n - len(special))] if rest else []) + [(s, ns, 1) for s, ns in special]:
-                r = self.table.resolve(ns, name)
+                r = res if ns is ns0 else self.table.resolve(ns, name)
                 first, ctr, _ = r.records[0]
                 hint = cg.m._host_of(ctr)
                 several = len(r.records) > 1 or vip_of(ctr) is not None  # Matrix._dns_probe: any record, a virtual IP
                 for port, proto in ports:
                     made: Probe | None = None  # the probe, when made already: then also the row's example
                     if several:
-                        made = cg.m._dns_probe(s, ns, name, r, port, proto)
+                        made = self._several(s, ns, name, r, port, proto)
                         t = Trace((), made.disposition, made.reason, made.responder)
                     else:
                         t = cg.m.trace(ns, first, port, proto, hint)
                     row = acc.row(Via.DNS, port, proto, None, t, cg.fine.cls(t.responder if t.delivered else None),
                                   lambda s=s, ns=ns, r=r, port=port, proto=proto, name=name, made=made:
-                                  made if made is not None else cg.m._dns_probe(s, ns, name, r, port, proto),
+                                  (made if made.source == s else made._replace(source=s)) if made is not None
+                                  else cg.m._dns_probe(s, ns, name, r, port, proto),
                                   None, name)
                     row.count += count
                     if tcls is not None:
                         row.targets.add(tcls, count)
         # every other name: not resolved, alike for all members
-        skip = set(resolved)
+        skip = {i for i, _ in resolved}
         gone: dict[tuple[int, str], int] = {}
         gone_classes: dict[tuple[int, str], dict[str, int]] = {}
-        for i in resolved:
+        for i, _ in resolved:
             _, ports, tcls, _ = self.names[i]
             for pp in ports:
                 gone[pp] = gone.get(pp, 0) + 1
@@ -975,9 +1056,10 @@ class _Names:
             example = next((i for i in self.with_port[pp] if i not in skip), None)
             assert example is not None
             name = self.names[example][0]
-            p = cg.m._dns_probe(s0, ns0, name, self.table.resolve(ns0, name), pp[0], pp[1])
+            p = self._unresolved(s0, ns0, name, pp)
             t = Trace((), p.disposition, p.reason, p.responder)
-            row = acc.row(Via.DNS, pp[0], pp[1], None, t, None, lambda p=p: p, None, name if count == 1 else None)
+            row = acc.row(Via.DNS, pp[0], pp[1], None, t, None, lambda p=p: p if p.source == s0 else p._replace(source=s0),
+                          None, name if count == 1 else None)
             if count > 1:
                 row.name = None
             row.count += count * n

@@ -99,8 +99,12 @@ class TargetCounts(Sequence):
         self._plus[cls] = self._plus.get(cls, 0) + n
 
     def add_all(self, counts: dict[str, int], times: int = 1) -> None:
+        plus = self._plus
+        if not plus:  # the first counts: copied at once (the same order)
+            self._plus = dict(counts) if times == 1 else {cls: n * times for cls, n in counts.items()}
+            return
         for cls, n in counts.items():
-            self._plus[cls] = self._plus.get(cls, 0) + n * times
+            plus[cls] = plus.get(cls, 0) + n * times
 
     def add_counts(self, other: TargetCounts, times: int = 1) -> None:
         """Add another group's own counts (one with no remainder and nothing taken out) ``times`` over."""

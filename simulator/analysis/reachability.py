@@ -290,6 +290,34 @@ class ReachResult:
                 for g in (*fine.groups_of(source), *(fine6.groups_of(over6[source[0]]) if source[0] in over6 else ()))
                 if answered_over_ipv6(g))
 
+    def map_groups(self, work: Callable[[str, list[ProbeGroup]], _R], sources: Iterable[str] | None = None) -> Iterator[_R]:
+        """``work(source class, its groups)`` (those of :meth:`groups`) for every source class
+        (``sources``: these), in matrix order; in :attr:`workers` processes on a large design, as
+        :meth:`map_coarse`, so only what ``work`` makes of them travels."""
+        only = None if sources is None else set(sources)
+        if self.__dict__.get("_given") is not None:
+            by_class: dict[str, list[ProbeGroup]] = {}
+            for g in self.groups(only):
+                by_class.setdefault(g.source_class, []).append(g)
+            return (work(cid, gs) for cid, gs in by_class.items())
+        fine = ClassGroups(self, self._matrix())
+        six = self.v6
+        over6: dict[str, tuple] = {}
+        fine6 = None
+        if six is not None:
+            fine6 = ClassGroups(six, six._matrix())
+            over6 = {source[0]: source for source in fine6.sources()}
+
+        def of(source: tuple) -> _R:
+            groups = list(fine.groups_of(source))
+            if fine6 is not None and source[0] in over6:
+                groups += [g for g in fine6.groups_of(over6[source[0]]) if answered_over_ipv6(g)]
+            return work(source[0], groups)
+
+        todo = [source for source in fine.sources() if only is None or source[0] in only]
+        return ordered_map(of, todo, self.workers, chunk=4, least=16,
+                           affinity=lambda source: source[2][0][1].host if source[2] else None)
+
     def coarse_groups(self, sources: Iterable[str] | None = None,
                       ways: Iterable[Via] = (Via.IP, Via.DNS, Via.HOST),
                       beyond_own_links: bool = False, answered_only: bool = False) -> Iterator[ProbeGroup]:
@@ -800,6 +828,7 @@ class Matrix:
         self._ignored = ignored_publications(world)
         self._mesh = mesh_ports(world.design) if world.family == 4 else {}  # the routing mesh is IPv4 only
         self._scheduled = scheduled_host_ports(world.design)
+        self._hosts: dict[str, str | None] = {}  # container -> its host (_host_of)
         self._outcomes: dict[tuple, Trace] = {}
 
     # --- classes of walks --------------------------------------------------------------
@@ -814,14 +843,19 @@ class Matrix:
             self._profiles[ns.id] = prof
         return prof
 
+    def _owned(self, ns: Namespace) -> frozenset[int]:
+        """``ns``'s addresses as integers (loopback aside: no record or container address is one)."""
+        owned = self._own_ints.get(ns.id)
+        if owned is None:
+            owned = self._own_ints[ns.id] = frozenset(int(a) for a in ns.addresses())
+        return owned
+
     def _sender(self, ns: Namespace, dst: Address) -> tuple:
         """What of the sender a walk to ``dst`` depends on: its own namespace when it holds the address;
         a container sending through one route, only that route (host, link, gateway: nothing else of
         the sender is read once the packet has left); otherwise its profile."""
         n = int(dst)
-        owned = self._own_ints.get(ns.id)
-        if owned is None:
-            owned = self._own_ints[ns.id] = frozenset(int(a) for a in ns.addresses())
+        owned = self._owned(ns)
         # the integers first: an address's hash is slow, and most destinations are nobody's here
         if (n in owned or (n >> 24 == 127 and dst.version == 4)) and ns.owns(dst):
             return ("own", ns.id)
@@ -1034,7 +1068,10 @@ class Matrix:
             responder=t.responder if t.delivered else None, trace=t if t.hops else None, family=self.family, **fields,
         )
 
-    def _dns_probe(self, source: str, ns: Namespace, name: str, res, port: int, proto: str) -> Probe:
+    def _dns_probe(self, source: str, ns: Namespace, name: str, res, port: int, proto: str,
+                   walked: Callable[[Address, str | None], Trace] | None = None) -> Probe:
+        """The probe of ``name`` as ``ns`` resolves it (``res``); ``walked(address, host)``: the outcome
+        of dialling one of its records, when the caller knows it (default: :meth:`probe`)."""
         if not res.resolved:
             t = self._unresolved.get(res.step)
             if t is None:
@@ -1049,10 +1086,17 @@ class Matrix:
         if service is not None:  # a swarm service's virtual IP: IPVS in the client's namespace balances it
             records, vip_note = self._through_vip(ns, service, records[0])
             balanced = "vip" if len(records) > 1 or records[0][1] != res.records[0][1] else None
-        traces = [(addr, self.probe(ns, addr, port, proto, self._host_of(ctr))) for addr, ctr, _ in records]
+        if walked is None:
+            traces = [(addr, self.probe(ns, addr, port, proto, self._host_of(ctr))) for addr, ctr, _ in records]
+        else:
+            traces = [(addr, walked(addr, self._host_of(ctr))) for addr, ctr, _ in records]
         # the first answering record decides; one of the source's own addresses last, so that every
         # container of a service reads the same reason off a name that leads to itself among others
-        answering = sorted(((a, t) for a, t in traces if t.delivered), key=lambda at: ns.owns(at[0]))
+        answering = [(a, t) for a, t in traces if t.delivered]
+        if len(answering) > 1:
+            owned = self._owned(ns)
+            if any(int(a) in owned for a, _ in answering):
+                answering.sort(key=lambda at: int(at[0]) in owned)
         addr, first = answering[0] if answering else traces[0]
         responders = tuple(sorted({t.responder for _, t in answering if t.responder}))
         reason = first.reason
@@ -1086,9 +1130,14 @@ class Matrix:
         return tasks or (record,), f"{service} resolves to its virtual IP {vip}, balanced by IPVS over its tasks"
 
     def _host_of(self, container: str | None) -> str | None:
-        if container is None or not self.world.design.has_container(container):
+        if container is None:
             return None
-        return self.world.design.container(container).host
+        try:
+            return self._hosts[container]
+        except KeyError:
+            design = self.world.design
+            host = self._hosts[container] = design.container(container).host if design.has_container(container) else None
+            return host
 
     def _ip_targets(self) -> list[tuple]:
         out = []

@@ -155,8 +155,9 @@ def reach(
             _stream_json(result, model, "groups", (t for chunk in chunks for t in chunk), classes)
         elif by is By.class_:
             rows = _JsonRows(model, examples=True)
-            _stream_json(result, model, "groups",
-                         rows.texts(g.to_json(trace) for g in result.groups(pick.source_classes) if pick.group(g)), classes)
+            chunks = result.map_groups(lambda _, gs: list(rows.texts(g.to_json(trace) for g in gs if pick.group(g))),
+                                       pick.source_classes)
+            _stream_json(result, model, "groups", (t for chunk in chunks for t in chunk), classes)
         else:
             rows = _JsonRows(model)
             chunks = result.map_probes(lambda ps: list(rows.texts(p.to_json(trace) for p in ps if pick.probe(p))),
@@ -188,11 +189,8 @@ def reach(
             return text, sum(g.count for g in kept), sum(g.count for g in kept if g.reachable), len(kept)
 
         drawn: Iterator[tuple[str, int, int, int]]
-        if detail:  # each source class's groups come together
-            from itertools import groupby
-
-            drawn = (one_class(cid, list(gs)) for cid, gs in
-                     groupby(result.groups(pick.source_classes), key=lambda g: g.source_class))
+        if detail:
+            drawn = result.map_groups(one_class, pick.source_classes)
         else:
             drawn = result.map_coarse(one_class, pick.source_classes)
         probes = answered = n_groups = 0

@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from pathlib import Path
 
 import pytest
 import yaml
 
 from simulator.analysis.reachability import reach_of
+from simulator import fanout
 from simulator.errors import NetsimError
 from simulator.fanout import default_workers, ordered_map
 from simulator.pipeline import load
@@ -111,3 +113,55 @@ def test_probes_made_in_workers_are_the_matrix_in_order():
     assert [p for _, ps in made for p in ps] == alone
     some = {"external", alone[0].source}
     assert [p for ps in fanned.map_probes(lambda ps: ps, some) for p in ps] == [p for p in alone if p.source in some]
+
+
+def _waits_for_the_last(item: tuple[int, str]) -> bytes:
+    """Item 0 (worker 0's first chunk) waits until the last item (worker 1's) has been computed: only
+    a parent reading worker 1's results before their turn lets worker 1 get that far (its results
+    are far more than a pipe holds)."""
+    i, flag = item
+    if i == 0:
+        for _ in range(400):
+            if os.path.exists(flag):
+                return b"first"
+            time.sleep(0.05)
+        raise NetsimError("worker 1 never got to the last item: its results were not read ahead")
+    if i == 39:
+        Path(flag).touch()
+    return bytes(200_000)
+
+
+def test_a_worker_whose_turn_has_not_come_keeps_computing(tmp_path):
+    flag = str(tmp_path / "last-done")
+    items = [(i, flag) for i in range(40)]
+    plan_keys = ["a"] + ["b"] * 39  # item 0 to one worker, the rest to the other
+    got = list(ordered_map(_waits_for_the_last, items, workers=2, chunk=1,
+                           affinity=lambda x: plan_keys[x[0]]))
+    assert got[0] == b"first" and [len(g) for g in got[1:]] == [200_000] * 39
+
+
+def test_read_ahead_is_bounded_and_the_results_still_come_in_order(monkeypatch):
+    monkeypatch.setattr(fanout, "READ_AHEAD", 300_000)  # about one result: the parent stops reading early
+    items = list(range(60))
+    got = list(ordered_map(lambda i: (i, bytes(100_000 * (i % 4))), items, workers=2, chunk=2))
+    assert [i for i, _ in got] == items
+    assert [len(b) for _, b in got] == [100_000 * (i % 4) for i in items]
+
+
+def test_class_groups_mapped_in_workers_equal_the_groups_in_one_process():
+    world = load(yaml.safe_dump(generate(500, 24, 6, seed=3))).world()
+    alone = list(reach_of(world).groups())
+    fanned = reach_of(world, workers=2)
+    made = list(fanned.map_groups(lambda cid, gs: (cid, os.getpid(), gs)))
+    assert {pid for _, pid, _ in made} - {os.getpid()}, "the groups were made in workers"
+    assert [(g, tuple(g.target_counts)) for _, _, gs in made for g in gs] == [(g, tuple(g.target_counts)) for g in alone]
+    assert all(g.source_class == cid for cid, _, gs in made for g in gs)
+    some = {alone[0].source_class, "external"}
+    assert [g for _, gs in fanned.map_groups(lambda cid, gs: (cid, gs), some) for g in gs] == \
+        [g for g in alone if g.source_class in some]
+
+
+@pytest.mark.parametrize("design", ["designs/ipv6/dual-stack.yaml", "designs/compose-replicas/compose.yaml"])
+def test_class_groups_mapped_per_class_are_the_groups(design):
+    result = reach_of(load(Path(__file__).resolve().parents[2] / design).world())
+    assert [g for _, gs in result.map_groups(lambda cid, gs: (cid, gs)) for g in gs] == list(result.groups())
