@@ -105,13 +105,18 @@ _NARROW = frozenset(chr(c) for start, end in ((0x20, 0x7E), (0xA0, 0xAC), (0xAE,
                                               (0x2500, 0x25FC)) for c in range(start, end + 1)) | frozenset("✔✘→…")
 
 
+# Characters that reach the terminal as they are and take a cell each: text of these alone is measured,
+# cut and padded as ASCII is (by len() and slicing).
+_PLAIN = frozenset(c for c in _NARROW if c.isprintable() and not _ESCAPED_TOO.match(c))
+
+
 def _cut(line: str, width: int) -> str:
     """A line wider than ``width`` cut at it."""
     return line[:width] if _NARROW.issuperset(line) else _fit(line, width)
 
 
 def _chop(word: str, width: int) -> list[str]:
-    if word.isascii():
+    if word.isascii() or _NARROW.issuperset(word):
         return [word[i:i + width] for i in range(0, len(word), width)]
     from rich.cells import chop_cells
 
@@ -121,7 +126,7 @@ def _chop(word: str, width: int) -> list[str]:
 def _breaks(line: str, width: int, fold: bool) -> list[int]:
     """Where ``line`` breaks to fit ``width`` cells: at the start of a word that does not fit
     (a word keeps the spaces after it), inside a word longer than a whole line when ``fold``."""
-    cells = len if line.isascii() else _cells
+    cells = len if line.isascii() or _NARROW.issuperset(line) else _cells
     breaks: list[int] = []
     used = 0
     for match in _WORD.finditer(line):
@@ -171,7 +176,7 @@ def _justify(piece: str, width: int, justify: str, ellipsis: bool) -> str:
     return " " * left + piece + " " * max(0, room - left)
 
 
-@lru_cache(maxsize=4096)  # tables repeat their cells (reasons, routes, ports): each is wrapped once
+@lru_cache(maxsize=16384)  # tables repeat their cells (reasons, routes, ports): each is wrapped once
 def _wrap(text: str, width: int, justify: str, no_wrap: bool, ellipsis: bool) -> tuple[str, ...]:
     """``text`` in lines of at most ``width`` cells (exactly ``width`` unless ``justify`` is "default")."""
     out: list[str] = []
@@ -188,7 +193,7 @@ def _wrap(text: str, width: int, justify: str, no_wrap: bool, ellipsis: bool) ->
                     if len(piece) > width and (space := _TRAILING_SPACE.search(piece)):
                         cut = min(len(space.group()), len(piece) - width)
                         pieces[i] = piece[:len(piece) - cut]
-        if justify == "left" and line.isascii():  # (the usual case, without the general steps)
+        if justify == "left" and (line.isascii() or _NARROW.issuperset(line)):  # the usual case: a cell a character
             for piece in pieces:
                 length = len(piece)
                 if length < width:
@@ -209,12 +214,13 @@ class _Cell(NamedTuple):
     widest: int  # cells of its widest line
 
 
+@lru_cache(maxsize=16384)  # tables repeat their cells (targets, ports, outcomes, reasons): each is measured once
 def _cell(value: Cell) -> _Cell:
     text, style = (value.text, value.style) if isinstance(value, Styled) else (value, None)
     if type(text) is not str:  # a str enum (Via) shows its value, as rich shows it
         text = str.__str__(text)
-    if text.isascii() and text.isprintable():  # the usual case: nothing to escape, one line, a cell a character
-        return _Cell(text, style, len(text))
+    if (text.isascii() and text.isprintable()) or _PLAIN.issuperset(text):  # the usual case: nothing to escape,
+        return _Cell(text, style, len(text))  # one line, a cell a character
     if not text.isprintable() or _ESCAPED_TOO.search(text):
         text = printable(text, keep="\n")
     if "\n" in text:
@@ -373,16 +379,34 @@ def _row_parts(cells: Sequence[_Cell], columns: Sequence[Column], widths: list[i
 def _row_lines(cells: Sequence[_Cell], columns: Sequence[Column], widths: list[int], header: bool,
                late: bool, color: bool) -> list[str]:
     """The lines of one row, as wide as the table (the caller cuts them to the width when it is less)."""
-    if header or color or min(widths) < 3:
+    if header or min(widths) < 3:
         return ["".join(_paint(text, style, color) for text, style in parts)
                 for parts in _row_parts(cells, columns, widths, header, late)]
-    shaped = [_inner_lines(cell, column, width - 2, late) for cell, column, width in zip(cells, columns, widths, strict=True)]
+    # each cell's lines as _inner_lines shapes them (its usual cases inline), painted when coloured
+    shaped: list[Sequence[str]] = []
+    for cell, column, width in zip(cells, columns, widths, strict=True):
+        text, style, widest = cell
+        inner = width - 2
+        if widest > inner or "\n" in text:
+            no_wrap = column.no_wrap
+            if late and no_wrap and widest > inner:
+                lines: Sequence[str] = _wrap(text, inner, column.justify, False, False)
+            else:
+                lines = _wrap(text, inner, column.justify, no_wrap, no_wrap)
+        elif column.justify == "left":
+            lines = (text + " " * (inner - widest),)
+        else:
+            lines = _inner_lines(cell, column, inner, late)
+        if color and style:
+            before, after = _codes(style)
+            lines = [before + line + after if line else line for line in lines]
+        shaped.append(lines)
     height = max(map(len, shaped))
     if height == 1:
-        return ["│ " + " │ ".join(lines[0] for lines in shaped) + " │"]
-    blocks = [[f" {line} " for line in lines] + [" " * width] * (height - len(lines))
+        return ["│ " + " │ ".join([lines[0] for lines in shaped]) + " │"]
+    blocks = [lines if len(lines) == height else [*lines, *[" " * (width - 2)] * (height - len(lines))]
               for lines, width in zip(shaped, widths, strict=True)]
-    return ["│" + "│".join(line) + "│" for line in zip(*blocks, strict=True)]
+    return ["│ " + " │ ".join(line) + " │" for line in zip(*blocks, strict=True)]
 
 
 def _rule(ends: tuple[str, str, str, str], widths: list[int]) -> str:
@@ -403,15 +427,16 @@ def render(table: Table, rows: Iterable[Sequence[Cell]], *, width: int | None, c
         first.append(tuple(map(_cell, more)))
     headers = [_cell(c.header) for c in columns]
     widest = [h.widest for h in headers]
-    for row in first:
-        widest = [max(w, c.widest) for w, c in zip(widest, row, strict=True)]
+    if first:  # column by column (zip's ValueError: a row not of one cell a column)
+        widest = [max(w, *(c.widest for c in column_cells))
+                  for w, column_cells in zip(widest, zip(*first, strict=True), strict=True)]
     edges = 2 + len(columns) - 1
     widths = _widths(columns, widest, limit - edges)
     table_width = sum(widths) + edges
 
     if table_width <= limit:  # every line is as wide as the table: none is cut
         def lines(cells: Sequence[_Cell], header: bool = False, late: bool = False) -> list[str]:
-            return [line.rstrip() for line in _row_lines(cells, columns, widths, header, late, color)]
+            return _row_lines(cells, columns, widths, header, late, color)  # (each ends with a bar: nothing to strip)
 
         def rule(ends: tuple[str, str, str, str]) -> str:
             return _rule(ends, widths)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
-from itertools import groupby
+from itertools import groupby, islice
 
 from ..analysis.addressing import ContainerAddressing
 from ..analysis.exposure import Exposure, ExposureGroup
@@ -96,8 +96,10 @@ def _class_title(result: ReachResult, source_class: str) -> str:
     return f"from {source_class}"
 
 
-def _ports(ports: list[str], most: int = 4) -> str:
-    return ", ".join(ports[:most]) + (f" (+{len(ports) - most})" if len(ports) > most else "")
+def _ports(ports: dict[tuple[int, str], None], most: int = 4) -> str:
+    """The first ``most`` (port, protocol) pairs, as ``port/protocol``, and how many more."""
+    shown = [f"{port}/{protocol}" for port, protocol in islice(ports, most)]
+    return ", ".join(shown) + (f" (+{len(ports) - most})" if len(ports) > most else "")
 
 
 def _group_outcome(g: ProbeGroup) -> Styled:
@@ -136,17 +138,22 @@ def reach_summary(result: ReachResult, source_class: str, groups: list[ProbeGrou
         if row is None:  # the first group, probes, then target classes, ways and ports as ordered sets
             rows[key] = row = [g, 0, {}, {}, {}, 0, True]
         row[1] += g.count
-        if g.via == "host":
+        via = g.via
+        if via == "host":
             row[2][_group_target(g)] = None
         else:  # a coarse group covers several target classes: its first few, and how many
             names, covered = g.target_preview(3)
-            row[2].update(dict.fromkeys(names or ["-"]))
-            row[5] = max(row[5], covered)
-            row[6] = row[6] and covered <= max(len(names), 1)
-        row[3][_via(g)] = None
-        row[4][f"{g.port}/{g.protocol}"] = None
+            targets = row[2]
+            for name in names or ("-",):
+                targets[name] = None
+            if covered > row[5]:
+                row[5] = covered
+            if covered > len(names) and covered > 1:
+                row[6] = False
+        row[3][via if g.family == 4 else _via(g)] = None  # (a StrEnum: its text is its value, as _via gives it)
+        row[4][g.port, g.protocol] = None  # (written out below, the few shown)
     table = Table(_SUMMARY_COLUMNS, _class_title(result, source_class), "left")
-    cells = ((_few(list(targets), covered=covered, exact=exact), " ".join(vias), _ports(list(ports)), str(count),
+    cells = ((_few(list(targets), covered=covered, exact=exact), " ".join(vias), _ports(ports), str(count),
               _group_outcome(g), g.reason)
              for g, count, targets, vias, ports, covered, exact in rows.values())
     return _text(table, cells, color, width)
