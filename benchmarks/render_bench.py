@@ -120,7 +120,7 @@ def main() -> None:
         svg = run.stdout.decode()
         user, system, peak = run.stderr.decode().split()[-3:]
         t5 = clock()
-        html = render_report(design, None, svg, result, exposure, proofs)
+        html = render_report(design, None, svg, result, exposure, proofs, result.__dict__.get("rows"))  # as `netsim report`
         t6 = clock()
     what = (f"compose file of {args.compose} services on {args.networks} networks" if args.compose
             else path if args.design else f"{args.containers} containers on {args.networks} networks, 2 hosts")

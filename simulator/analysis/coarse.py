@@ -982,15 +982,15 @@ class _Names:
         return first
 
     def _unresolved(self, s: str, ns: Namespace, name: str, pp: tuple[int, str]) -> Probe:
-        """The probe of a name ``ns`` does not resolve, made once per lookup result (its source then
-        possibly another's: the lookup alone decides)."""
+        """The probe of a name ``ns`` does not resolve, made once per failed lookup (its step: the name
+        and why it failed; its source then possibly another's)."""
         m = self.cg.m
         res = self.table.resolve(ns, name)
         if m.with_traces:
             return m._dns_probe(s, ns, name, res, pp[0], pp[1])
-        key = (name, id(res), pp)
+        key = ("unresolved", res.step, pp)
         hit = self._probes.get(key)
-        if hit is None or hit[0] is not res:
+        if hit is None:
             hit = self._probes[key] = (res, m._dns_probe(s, ns, name, res, pp[0], pp[1]))
         return hit[1]
 
