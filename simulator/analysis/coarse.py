@@ -35,7 +35,16 @@ from ..engine.trace import Address, Disposition, Trace
 from ..fanout import ordered_map
 from .counts import Remainder, TargetCounts
 from .probes import Probe, Via
-from .reachability import OUTCOME_CACHE, ClassGroups, Matrix, ProbeGroup, ReachResult, carried_reason, reason_shape
+from .reachability import (
+    OUTCOME_CACHE,
+    ClassGroups,
+    Matrix,
+    ProbeGroup,
+    ReachResult,
+    carried_reason,
+    host_of_source,
+    reason_shape,
+)
 
 _R = TypeVar("_R")
 _LEAST_CHUNKS = 16  # fewer chunks of source classes than this are computed in-process (forking costs more)
@@ -196,7 +205,6 @@ class CoarseGroups:
         self._seg_groups: dict[tuple, tuple[list, dict]] = {}
         self._parts_cache: dict[tuple, dict[tuple, list]] = {}
         self._addrs: dict[str, list[Address]] = {}
-        self._owned_ints: dict[str, frozenset[int]] = {}
         self._collapse_cache: dict[int, tuple[dict, dict]] = {}
         self._block_totals: dict[tuple, tuple[dict, dict, dict]] = {}
         self._holders: dict[tuple, tuple[tuple, str | None]] = {}
@@ -225,7 +233,7 @@ class CoarseGroups:
         order; with ``workers`` > 1 and many source classes, in forked processes (:mod:`simulator.fanout`)."""
         todo = [s for s in self._sources() if only is None or s[0] in only]
         return ordered_map(work, todo, workers, chunk=4, shared=self.shared_values(), least=_LEAST_CHUNKS,
-                           affinity=_host_of_source)
+                           affinity=host_of_source)
 
     def _sources(self) -> list[tuple[str, list[str], list[tuple[str, Namespace]]]]:
         if self._source_list is None:
@@ -457,13 +465,6 @@ class CoarseGroups:
                     out.setdefault(idx, []).append((s, ns))
         return out
 
-    def owned(self, ns: Namespace) -> frozenset[int]:
-        """``ns``'s addresses as integers (``ns.owns`` for a container's address, never a loopback one)."""
-        got = self._owned_ints.get(ns.id)
-        if got is None:
-            got = self._owned_ints[ns.id] = frozenset(int(a) for a in self.addresses(ns))
-        return got
-
     def addresses(self, ns: Namespace) -> list[Address]:
         """``ns.addresses()``, read once per namespace."""
         addrs = self._addrs.get(ns.id)
@@ -475,10 +476,10 @@ class CoarseGroups:
         """A member and a destination of ``idxs`` it does not hold: the pair whose walk stands for the rest."""
         s0, ns0 = placed[0]
         for idx in idxs:
-            if self.ints[idx] not in self.owned(ns0):
+            if self.ints[idx] not in self.m.owned(ns0):
                 return s0, ns0, idx
         for s, ns in placed[1:]:
-            if self.ints[idxs[0]] not in self.owned(ns):
+            if self.ints[idxs[0]] not in self.m.owned(ns):
                 return s, ns, idxs[0]
         return None
 
@@ -734,13 +735,13 @@ class CoarseGroups:
         """A member and a destination of a part making one of its probes: not a member dialling its own
         address (that pair is walked on its own, and answers otherwise)."""
         s, ns = placed[0]
-        if self.ints[first] not in self.owned(ns):
+        if self.ints[first] not in self.m.owned(ns):
             return s, first
         for idx in pool or ():
-            if self.ints[idx] not in self.owned(ns):
+            if self.ints[idx] not in self.m.owned(ns):
                 return s, idx
         for s2, ns2 in placed[1:]:
-            if self.ints[first] not in self.owned(ns2):
+            if self.ints[first] not in self.m.owned(ns2):
                 return s2, first
         return s, first
 
@@ -839,15 +840,9 @@ class CoarseGroups:
             for idxs in self.buckets[seg].values():
                 for i in idxs:
                     e = self.entries[i]
-                    if (e[4], e[5]) == pp and self.ints[i] not in self.owned(ns0):
+                    if (e[4], e[5]) == pp and self.ints[i] not in self.m.owned(ns0):
                         return i
         return None
-
-
-def _host_of_source(source: tuple) -> str | None:
-    """The host a source class sends from (its walks are shared with the other sources there)."""
-    placed = source[2]
-    return placed[0][1].host if placed else None
 
 
 def _own_only(part: list, owners: dict[int, list], n: int) -> bool:
@@ -902,6 +897,7 @@ class _Names:
                 self.names.append((name, ports, fine.owners.get(name, (None, False))[0], name))
         self._remainders: dict[tuple, Remainder] = {}
         self._probes: dict[tuple, tuple] = {}  # see _several
+        self._failed: dict[tuple, Probe] = {}  # (lookup step, port): see _unresolved
         self.by_lower: dict[str, list[int]] = {}
         self.dotted: dict[str, list[int]] = {}  # "name.network" -> by network: resolved only from that network
         self.base: dict[tuple[int, str], tuple[list[int], dict[str, int]]] = {}
@@ -933,9 +929,9 @@ class _Names:
         m = self.cg.m
         if m.with_traces or vip_of(res.records[0][1]) is not None:  # a virtual IP: its tasks are dialled
             return m._dns_probe(s, ns, name, res, port, proto)
-        owned = self.cg.owned(ns)
+        owned = m.owned(ns)
         others = [a for a, _, _ in res.records if int(a) not in owned]
-        sender = self._one_sender(ns, others) if others else None
+        sender = m.one_sender(ns, others) if others else None
         if sender is None:
             return m._dns_probe(s, ns, name, res, port, proto)
         key = (name, id(res), port, proto, ns.host, sender)
@@ -961,26 +957,6 @@ class _Names:
 
         return m._dns_probe(s, ns, name, res, port, proto, walked)
 
-    def _one_sender(self, ns: Namespace, addrs: list[Address]) -> tuple | None:
-        """The sender key (``Matrix._sender``) of walks from ``ns`` to each of ``addrs`` (none of them its
-        own) when one route takes them all; else None."""
-        m = self.cg.m
-        first = m._sender(ns, addrs[0])
-        if first[0] not in ("link", "egress"):
-            return None
-        ints = [int(a) for a in addrs]
-        lo, hi = min(ints), max(ints)
-        if addrs[0].version == 4 and lo >> 24 <= 127 <= hi >> 24:
-            return None
-        routes = m._int_routes[ns.id]
-        if first[0] == "egress":  # no route but the default one may cover any of them
-            return None if any(length and rlo <= hi and lo <= rhi for rlo, rhi, length, _ in routes) else first
-        taken = max(length for rlo, rhi, length, _ in routes if length and rlo <= ints[0] <= rhi)
-        if any(length and (rlo <= hi and lo <= rhi) and (length > taken or not (rlo <= lo and hi <= rhi))
-               for rlo, rhi, length, _ in routes):  # a longer route, or one of the same length covering part only
-            return None
-        return first
-
     def _unresolved(self, s: str, ns: Namespace, name: str, pp: tuple[int, str]) -> Probe:
         """The probe of a name ``ns`` does not resolve, made once per failed lookup (its step: the name
         and why it failed; its source then possibly another's)."""
@@ -988,11 +964,11 @@ class _Names:
         res = self.table.resolve(ns, name)
         if m.with_traces:
             return m._dns_probe(s, ns, name, res, pp[0], pp[1])
-        key = ("unresolved", res.step, pp)
-        hit = self._probes.get(key)
+        key = (res.step, pp)
+        hit = self._failed.get(key)
         if hit is None:
-            hit = self._probes[key] = (res, m._dns_probe(s, ns, name, res, pp[0], pp[1]))
-        return hit[1]
+            hit = self._failed[key] = m._dns_probe(s, ns, name, res, pp[0], pp[1])
+        return hit
 
     def add(self, acc: _Acc, placed: list[tuple[str, Namespace]]) -> None:
         cg = self.cg
@@ -1009,7 +985,7 @@ class _Names:
         resolved = [(i, res) for i, res in looked if res.resolved]
         mine: dict[int, list[int]] = {}  # an address (as an integer) -> the members holding it (by position)
         for at, (_, ns) in enumerate(placed):
-            for a in cg.owned(ns):
+            for a in cg.m.owned(ns):
                 mine.setdefault(a, []).append(at)
         for i, res in resolved:
             name, ports, tcls, _ = self.names[i]

@@ -280,15 +280,8 @@ class ReachResult:
         only = None if sources is None else set(sources)
         if given is not None:
             return iter(g for g in _group(self, given) if only is None or g.source_class in only)
-        fine = ClassGroups(self, self._matrix())
-        six = self.v6
-        if six is None:
-            return fine.groups(only)
-        fine6 = ClassGroups(six, six._matrix())
-        over6 = {source[0]: source for source in fine6.sources()}
-        return (g for source in fine.sources() if only is None or source[0] in only
-                for g in (*fine.groups_of(source), *(fine6.groups_of(over6[source[0]]) if source[0] in over6 else ()))
-                if answered_over_ipv6(g))
+        todo, groups_of = self._class_sources(only)
+        return (g for source in todo for g in groups_of(source))
 
     def map_groups(self, work: Callable[[str, list[ProbeGroup]], _R], sources: Iterable[str] | None = None) -> Iterator[_R]:
         """``work(source class, its groups)`` (those of :meth:`groups`) for every source class
@@ -300,23 +293,25 @@ class ReachResult:
             for g in self.groups(only):
                 by_class.setdefault(g.source_class, []).append(g)
             return (work(cid, gs) for cid, gs in by_class.items())
+        todo, groups_of = self._class_sources(only)
+        return ordered_map(lambda source: work(source[0], groups_of(source)), todo, self.workers, chunk=4, least=16,
+                           affinity=host_of_source)
+
+    def _class_sources(self, only: set[str] | None) -> tuple[list[tuple], Callable[[tuple], list[ProbeGroup]]]:
+        """The source classes (:meth:`ClassGroups.sources` entries; ``only``: these) and what gives
+        one's groups of both families (:meth:`groups`)."""
         fine = ClassGroups(self, self._matrix())
         six = self.v6
-        over6: dict[str, tuple] = {}
-        fine6 = None
-        if six is not None:
-            fine6 = ClassGroups(six, six._matrix())
-            over6 = {source[0]: source for source in fine6.sources()}
+        fine6 = ClassGroups(six, six._matrix()) if six is not None else None
+        over6 = {source[0]: source for source in fine6.sources()} if fine6 is not None else {}
 
-        def of(source: tuple) -> _R:
+        def groups_of(source: tuple) -> list[ProbeGroup]:
             groups = list(fine.groups_of(source))
             if fine6 is not None and source[0] in over6:
                 groups += [g for g in fine6.groups_of(over6[source[0]]) if answered_over_ipv6(g)]
-            return work(source[0], groups)
+            return groups
 
-        todo = [source for source in fine.sources() if only is None or source[0] in only]
-        return ordered_map(of, todo, self.workers, chunk=4, least=16,
-                           affinity=lambda source: source[2][0][1].host if source[2] else None)
+        return [source for source in fine.sources() if only is None or source[0] in only], groups_of
 
     def coarse_groups(self, sources: Iterable[str] | None = None,
                       ways: Iterable[Via] = (Via.IP, Via.DNS, Via.HOST),
@@ -407,6 +402,13 @@ class ReachResult:
             "engine_version": self.engine_version,
             "probes": [p.to_json(self.with_traces) for p in self.iter_probes()],
         }
+
+
+def host_of_source(source: tuple) -> str | None:
+    """The host a source class (a :meth:`ClassGroups.sources` entry) sends from: its walks are shared
+    with the other sources there, so a worker takes all of them."""
+    placed = source[2]
+    return placed[0][1].host if placed else None
 
 
 def answered_over_ipv6(g: ProbeGroup) -> bool:
@@ -843,8 +845,9 @@ class Matrix:
             self._profiles[ns.id] = prof
         return prof
 
-    def _owned(self, ns: Namespace) -> frozenset[int]:
-        """``ns``'s addresses as integers (loopback aside: no record or container address is one)."""
+    def owned(self, ns: Namespace) -> frozenset[int]:
+        """``ns``'s addresses as integers (``ns.owns`` for any address but a loopback one: no record
+        or container address is one)."""
         owned = self._own_ints.get(ns.id)
         if owned is None:
             owned = self._own_ints[ns.id] = frozenset(int(a) for a in ns.addresses())
@@ -855,7 +858,7 @@ class Matrix:
         a container sending through one route, only that route (host, link, gateway: nothing else of
         the sender is read once the packet has left); otherwise its profile."""
         n = int(dst)
-        owned = self._owned(ns)
+        owned = self.owned(ns)
         # the integers first: an address's hash is slow, and most destinations are nobody's here
         if (n in owned or (n >> 24 == 127 and dst.version == 4)) and ns.owns(dst):
             return ("own", ns.id)
@@ -882,6 +885,25 @@ class Matrix:
             return ("no-route",)
         i = ns.interfaces[route.iface]
         return ("link" if best else "egress", ns.host, str(i.segment), i.kind, i.mode or "", i.parent or "", route.via)
+
+    def one_sender(self, ns: Namespace, addrs: list[Address]) -> tuple | None:
+        """The sender key (:meth:`_sender`) of walks from ``ns`` to each of ``addrs`` (none of them its
+        own) when one route takes them all; else None."""
+        first = self._sender(ns, addrs[0])
+        if first[0] not in ("link", "egress"):
+            return None
+        ints = [int(a) for a in addrs]
+        lo, hi = min(ints), max(ints)
+        if addrs[0].version == 4 and lo >> 24 <= 127 <= hi >> 24:
+            return None
+        routes = self._int_routes[ns.id]  # filled by _sender for a container
+        if first[0] == "egress":  # no route but the default one may cover any of them
+            return None if any(length and rlo <= hi and lo <= rhi for rlo, rhi, length, _ in routes) else first
+        taken = max(length for rlo, rhi, length, _ in routes if length and rlo <= ints[0] <= rhi)
+        if any(length and (rlo <= hi and lo <= rhi) and (length > taken or not (rlo <= lo and hi <= rhi))
+               for rlo, rhi, length, _ in routes):  # a longer route, or one of the same length covering part only
+            return None
+        return first
 
     def _dst_class(self, ns: Namespace, dst: Address, port: int, proto: str) -> tuple | None:
         """A class for container endpoints: for each namespace holding the address (one, or several when
@@ -1094,7 +1116,7 @@ class Matrix:
         # container of a service reads the same reason off a name that leads to itself among others
         answering = [(a, t) for a, t in traces if t.delivered]
         if len(answering) > 1:
-            owned = self._owned(ns)
+            owned = self.owned(ns)
             if any(int(a) in owned for a, _ in answering):
                 answering.sort(key=lambda at: int(at[0]) in owned)
         addr, first = answering[0] if answering else traces[0]

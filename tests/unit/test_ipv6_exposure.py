@@ -6,21 +6,13 @@ probe of both families."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
-from simulator.analysis.exposure import (
-    AUDIENCE_ORDER,
-    Exposure,
-    _through,
-    audience,
-    compute_exposure,
-    example_text,
-    family_result,
-    service_port,
-)
+from simulator.analysis.exposure import Exposure, compute_exposure
 from simulator.analysis.reachability import ReachResult, reach_of
 from simulator.cli import app
 from simulator.pipeline import load
@@ -33,27 +25,10 @@ GUARDED = ROOT / "designs/ipv6/dual-stack-ip6tables.yaml"
 
 
 def exposure_per_probe(result: ReachResult) -> list[Exposure]:
-    """The reference: every probe of both families, in order; the first of each exposure proves it,
-    and each entry's families are those over which its audience reaches its listener."""
-    seen: dict[tuple, Exposure] = {}
-    listener: dict[tuple, tuple] = {}
-    for p in result.iter_probes():
-        if not p.reachable or p.responder is None:
-            continue
-        who = audience(family_result(result, p.family), p)
-        if who is None:
-            continue
-        kind, through = _through(result, p)
-        key = (p.responder, p.port, p.protocol, who, through, p.family)
-        if key not in seen:
-            seen[key] = Exposure(p.responder, p.port, p.protocol, who, through, example_text(p), kind, p.family)
-            listener[key] = (p.responder, service_port(result, p), p.protocol, who)
-    families: dict[tuple, set[int]] = {}
-    for key, e in seen.items():
-        families.setdefault(listener[key], set()).add(e.family)
-    out = [Exposure(e.container, e.port, e.protocol, e.audience, e.through, e.example, e.through_kind, e.family,
-                    tuple(sorted(families[listener[key]]))) for key, e in seen.items()]
-    return sorted(out, key=lambda e: (e.container, AUDIENCE_ORDER[e.audience], e.port, e.protocol, e.family, e.through))
+    """The reference: the exposure read off every probe of both families, in order (the path a result
+    given its probes takes: the first of each exposure proves it, and each entry's families are those
+    over which its audience reaches its listener)."""
+    return compute_exposure(replace(result, probes=tuple(result.iter_probes())))
 
 
 @pytest.mark.parametrize("version", [None, "28.2"])
