@@ -68,20 +68,9 @@ def ordered_map(work: Callable[[T], R], items: Sequence[T], workers: int = 1, ch
 
 def _plan(items: Sequence, workers: int, chunk: int, affinity: Callable | None) -> list[tuple[int, int, int]]:
     """The chunks in the items' order: (worker, first item, end), each at most ``chunk`` items of one worker."""
-    if affinity is None:
+    owner = _owners(items, workers, affinity) if affinity is not None else None
+    if owner is None:
         owner = [(i // chunk) % workers for i in range(len(items))]
-    else:
-        keys = [affinity(x) for x in items]
-        sizes: dict = {}
-        for k in keys:
-            sizes[k] = sizes.get(k, 0) + 1
-        load = [0] * workers
-        worker_of = {}
-        for k, n in sorted(sizes.items(), key=lambda kv: -kv[1]):  # the largest first, to the least loaded
-            w = load.index(min(load))
-            worker_of[k] = w
-            load[w] += n
-        owner = [worker_of[k] for k in keys]
     plan: list[tuple[int, int, int]] = []
     start = 0
     for i in range(1, len(items) + 1):
@@ -89,6 +78,25 @@ def _plan(items: Sequence, workers: int, chunk: int, affinity: Callable | None) 
             plan.append((owner[start], start, i))
             start = i
     return plan
+
+
+def _owners(items: Sequence, workers: int, affinity: Callable) -> list[int] | None:
+    """The worker of each item, items of one key together, the keys spread so that the workers get
+    as many items each as can be; None when one key holds more than a worker's share (one host
+    holding most of a design): then it is shared out like items without a key."""
+    keys = [affinity(x) for x in items]
+    sizes: dict = {}
+    for k in keys:
+        sizes[k] = sizes.get(k, 0) + 1
+    if max(sizes.values()) * workers > len(items):
+        return None
+    load = [0] * workers
+    worker_of = {}
+    for k, n in sorted(sizes.items(), key=lambda kv: -kv[1]):  # the largest first, to the least loaded
+        w = load.index(min(load))
+        worker_of[k] = w
+        load[w] += n
+    return [worker_of[k] for k in keys]
 
 
 class _Inbox:

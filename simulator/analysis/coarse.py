@@ -175,12 +175,14 @@ class CoarseGroups:
         self.seg_counts: dict[tuple, dict[tuple[int, str], tuple[int, dict[str, int]]]] = {}
         self.all_counts: dict[tuple[int, str], tuple[list[int], dict[str, int]]] = {}
         self.net_counts: dict[tuple[int, str], dict[str, int]] = {}  # (port, proto) -> network -> destinations
+        self.of_port: dict[tuple[int, str], list[int]] = {}  # (port, proto) -> its entries, in order
         self.seg_nets: dict[tuple, dict[tuple[int, str], dict[str, int]]] = {}
         for idx, e in enumerate(self.entries):
             seg, pp, cls = self.seg_of[idx], (e[4], e[5]), self.tclass[idx]
             n, d = self.seg_counts.setdefault(seg, {}).get(pp, (0, {}))
             d[cls] = d.get(cls, 0) + 1
             self.seg_counts[seg][pp] = (n + 1, d)
+            self.of_port.setdefault(pp, []).append(idx)
             total, g = self.all_counts.setdefault(pp, ([0], {}))
             total[0] += 1
             g[cls] = g.get(cls, 0) + 1
@@ -793,8 +795,7 @@ class CoarseGroups:
             if idx is None or t is None or t.delivered:
                 # every such destination the representative's own, or somebody answers after all: one by
                 # one (the pairs where a member holds the address come with the rest, below)
-                self._per_entry(acc, placed, owners, [i for i, e in enumerate(self.entries)
-                                                      if (e[4], e[5]) == pp and self.seg_of[i] not in done],
+                self._per_entry(acc, placed, owners, [i for i in self.of_port[pp] if self.seg_of[i] not in done],
                                 specials=False)
                 continue
             if acc.answered_only:

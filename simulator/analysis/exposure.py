@@ -207,6 +207,11 @@ class Audiences:
             return "other networks"
         return None if self.ns_networks(here)[1] & there_nets else "other networks"
 
+    def plain(self, sources: list[str]) -> bool:
+        """Whether every source is a container not in host mode with a namespace (its audience is
+        never "host" nor one :func:`audience` tells)."""
+        return all(s in self._containers and s not in self._host_mode and s in self.world.ns_of for s in sources)
+
     def ns_networks(self, ns_id: str) -> tuple[bool, frozenset[str]]:
         """Whether a namespace is a host's, and the networks of its interfaces."""
         got = self._ns_networks.get(ns_id)
@@ -389,7 +394,7 @@ class _Listeners:
             out.append(Exposed(e, p, cls, rank))
         return sorted(out, key=_entry_order)
 
-    def read(self, _source_class: str, groups: list[ProbeGroup]) -> list[tuple[tuple, tuple[tuple, Probe, Through]]]:
+    def read(self, source_class: str, groups: list[ProbeGroup]) -> list[tuple[tuple, tuple[tuple, Probe, Through]]]:
         """The first probes of the listeners one source class's delivered groups reach from outside
         their networks: the entries of :attr:`best` they improved."""
         self._changed = set()
@@ -397,12 +402,18 @@ class _Listeners:
         # names resolve only on a network the source shares with whoever answers, and whoever answers
         # over the source's own bridge or overlay is on its network: never exposure
         family = self.world.family
+        sources = self.sources_of(source_class)  # the groups are all of this class
+        lead = min((self.order[s] for s in sources), default=0)
+        plain = bool(sources) and self.audiences.plain(sources)
         for g in groups:
             if g.family != family:
                 continue  # the other family's side reads its own
-            if not g.reachable or g.responder_class is None or self.audience(g.example) is None:
+            if not g.reachable or g.responder_class is None:
+                continue
+            if g.via == Via.HOST and plain and self.outdone(g, lead):
+                continue
+            if self.audience(g.example) is None:
                 continue  # who reaches whom in a group is alike for every member pair: nobody from outside here
-            sources = self.sources_of(g.source_class)
             if g.via == Via.HOST or (g.via == Via.DNS and g.name is not None):
                 self.offer(g.example)  # every probe of such a group dials the example's address
                 one: tuple = (g.source_class, g.via, g.host, g.name, g.port, g.protocol)
@@ -411,7 +422,6 @@ class _Listeners:
                     done.add(one)
                     self.first_answers(g, sources, (g.host if g.via == Via.HOST else g.name,), self.carrying(g.name))
                 continue
-            lead = min((self.order[s] for s in sources), default=0)
             for target_class, _ in g.target_counts:
                 for item, addresses in self.items(g, target_class):
                     key = (g.source_class, g.via, item, g.port, g.protocol)
@@ -420,6 +430,19 @@ class _Listeners:
                     done.add(key)
                     self.first_answers(g, sources, item, addresses)
         return [(key, self.best[key]) for key in self._changed]
+
+    def outdone(self, g: ProbeGroup, lead: int) -> bool:
+        """Whether no probe of a delivered group via host can be first of its exposure, its sources
+        being containers not in host mode (:meth:`Audiences.plain`: each one's audience is "other
+        networks" or none), the first of them at ``lead`` in matrix order: every probe reaches the
+        example's responder (a published port, not the routing mesh) and that exposure is held from
+        a source before theirs (the matrix orders probes by source first)."""
+        p = g.example
+        if p.balanced_by is not None or p.responder is None:
+            return False
+        _, through = self.through(p)
+        held = self.best.get((p.responder, p.port, p.protocol, "other networks", through, p.family))
+        return held is not None and held[0][0] < lead
 
     def settled(self, g: ProbeGroup, sources: list[str], item: tuple, address: int, lead: int) -> bool:
         """Whether a delivered group via ip can give this item (a target's address on a network)
