@@ -831,6 +831,7 @@ class Matrix:
         self._mesh = mesh_ports(world.design) if world.family == 4 else {}  # the routing mesh is IPv4 only
         self._scheduled = scheduled_host_ports(world.design)
         self._hosts: dict[str, str | None] = {}  # container -> its host (_host_of)
+        self._targets: list[tuple] | None = None  # _ip_targets, made once
         self._outcomes: dict[tuple, Trace] = {}
 
     # --- classes of walks --------------------------------------------------------------
@@ -1162,6 +1163,13 @@ class Matrix:
             return host
 
     def _ip_targets(self) -> list[tuple]:
+        """Every (target, network, address, address text, port, protocol, host) the matrix dials via ip,
+        in matrix order; made once (read, never changed, by the class tables and the pair probes)."""
+        if self._targets is None:
+            self._targets = self._make_ip_targets()
+        return self._targets
+
+    def _make_ip_targets(self) -> list[tuple]:
         out = []
         world = self.world
         for c in world.design.containers:
