@@ -14,7 +14,9 @@ Each command runs as a whole process (``python -m simulator.cli``-style, as a us
 timeout, so a slow command is reported as ``timeout``, not waited for. The table gives each command's
 wall-clock seconds and peak memory (the child's maximum resident set, from ``wait4``) per size, and
 its growth factor from the first size to the last; the CPU seconds (user + system) beside the
-wall clock say more on a busy machine. ``generate(containers, networks, hosts, seed)``
+wall clock say more on a busy machine. A reference workload is timed before and after
+(:func:`reference_seconds`): the same code runs a third slower on some days on a shared VM, and
+runs are comparable only at a like reference. ``generate(containers, networks, hosts, seed)``
 is importable and returns the design as plain data.
 """
 
@@ -366,6 +368,29 @@ def _seconds(r: Run) -> str:
     return f"{r.seconds:.2f}" + ("" if r.outcome == "ok" else "!")
 
 
+def reference_seconds(rounds: int = 3) -> float:
+    """CPU seconds of a fixed pure-Python workload (dict lookups, tuples, small calls: what the
+    analysis does most), the least of ``rounds``: this machine's speed now. The same code's times
+    differ by a third between days on a shared VM; dividing by this makes runs comparable."""
+    def step(d: dict, i: int) -> tuple:
+        return (i, d.get(i & 1023, 0))
+
+    best = float("inf")
+    for _ in range(rounds):
+        start = time.process_time()
+        d = {i: i * 7 for i in range(1024)}
+        total = 0
+        for i in range(2_000_000):
+            total += step(d, i)[1]
+        best = min(best, time.process_time() - start)
+    return best
+
+
+def _machine() -> str:
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    return f"machine: reference workload {reference_seconds():.3f} CPU s (load average {load})"
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", default="1k,3k,10k", help=f"comma-separated, of: {', '.join(SIZES)}")
@@ -390,8 +415,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {r.size:>4} {r.command:<15} {r.seconds:8.2f} s {r.cpu:8.2f} cpu s {r.peak_mb:7.0f} MB  {r.outcome}  "
               f"({r.output_bytes:,} bytes out)", file=sys.stderr, flush=True)
 
+    print(_machine(), flush=True)
     runs = bench(sizes, commands, args.timeout, args.seed, progress)
     print(table(runs, sizes, commands), end="")
+    print(_machine())
     return 0
 
 

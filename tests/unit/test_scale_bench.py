@@ -68,9 +68,12 @@ def test_1k_run_prints_a_complete_table():
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
     assert lines[0].startswith("sizes: 1k = 1,000 containers / 50 networks / 10 hosts")
-    assert lines[1].split() == ["command", "1k", "s", "1k", "cpu", "1k", "MB"]
-    assert set(lines[2]) == {"-"}
-    rows = lines[3:]
+    # the machine's speed before and after (a reference workload's CPU seconds): runs compare at a like one
+    assert re.fullmatch(r"machine: reference workload \d+\.\d{3} CPU s \(load average .*\)", lines[1])
+    assert re.fullmatch(r"machine: reference workload \d+\.\d{3} CPU s \(load average .*\)", lines[-1])
+    assert lines[2].split() == ["command", "1k", "s", "1k", "cpu", "1k", "MB"]
+    assert set(lines[3]) == {"-"}
+    rows = lines[4:-1]
     assert [r.split()[0] for r in rows] == commands, done.stdout
     for row in rows:
         _, seconds, cpu, mb = row.split()
