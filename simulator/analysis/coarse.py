@@ -97,7 +97,7 @@ class _Acc:
         row = self.rows.get(key)
         if row is None:
             e = got.example
-            row = self.rows[key] = _Row(e if e.source == source else e._replace(source=source), got.network, got.name)
+            row = self.rows[key] = _Row(e.made_by(source), got.network, got.name)
         else:
             if row.network != got.network:
                 row.network = None
@@ -264,7 +264,7 @@ class CoarseGroups:
         s0, ns0 = placed[0]
         for p in self._host_probes(s0, ns0):
             row = acc.row(Via.HOST, p.port, p.protocol, p.host, Trace((), p.disposition, p.reason), self.fine.cls(p.responder),
-                          lambda p=p: p if p.source == s0 else p._replace(source=s0))
+                          lambda p=p: p.made_by(s0))
             row.count += len(members)
 
     def _host_probes(self, s0: str, ns0: Namespace) -> list[Probe]:
@@ -1008,7 +1008,7 @@ class _Names:
                         t = cg.m.trace(ns, first, port, proto, hint)
                     row = acc.row(Via.DNS, port, proto, None, t, cg.fine.cls(t.responder if t.delivered else None),
                                   lambda s=s, ns=ns, r=r, port=port, proto=proto, name=name, made=made:
-                                  (made if made.source == s else made._replace(source=s)) if made is not None
+                                  made.made_by(s) if made is not None
                                   else cg.m._dns_probe(s, ns, name, r, port, proto),
                                   None, name)
                     row.count += count
@@ -1035,7 +1035,7 @@ class _Names:
             name = self.names[example][0]
             p = self._unresolved(s0, ns0, name, pp)
             t = Trace((), p.disposition, p.reason, p.responder)
-            row = acc.row(Via.DNS, pp[0], pp[1], None, t, None, lambda p=p: p if p.source == s0 else p._replace(source=s0),
+            row = acc.row(Via.DNS, pp[0], pp[1], None, t, None, lambda p=p: p.made_by(s0),
                           None, name if count == 1 else None)
             if count > 1:
                 row.name = None

@@ -21,6 +21,9 @@ class Via(enum.StrEnum):
     HOST = "host"  # a Docker host's address (published ports)
 
 
+_tuple_new = tuple.__new__
+
+
 class Probe(NamedTuple):
     """Immutable (a NamedTuple: a matrix holds millions of these)."""
 
@@ -44,6 +47,11 @@ class Probe(NamedTuple):
     @property
     def reachable(self) -> bool:
         return self.disposition is Disposition.DELIVERED
+
+    def made_by(self, source: str) -> Probe:
+        """This probe as ``source`` makes it (the members of a class probe alike): ``_replace(source=...)``
+        without its per-field work (made for every coarse group's example)."""
+        return self if self[0] == source else _tuple_new(Probe, (source, *self[1:]))
 
     @property
     def key(self) -> tuple:

@@ -275,3 +275,25 @@ def test_targets_from_a_named_set_read_as_documented_are_the_groups_targets(seed
         assert got == list(g.target_counts)
         assert sum(n for _, n in got) == g.count or g.via == "host"
     assert shared, "a design of several hosts has bundles"
+
+
+def test_a_group_and_its_example_travel_whole():
+    """Groups travel back from worker processes pickled (ProbeGroup.__reduce__: every field, in
+    order), and a class's example is its first probe made by another member (Probe.made_by)."""
+    import dataclasses
+    import pickle
+
+    from simulator.analysis.probes import Probe, Via
+    from simulator.engine.trace import Disposition
+
+    probe = Probe("a", Via.DNS, 53, "udp", Disposition.REFUSED, "why", "r", "t", "n", "name", "h", "10.0.0.2",
+                  ("r", "s"), None, "dns", 6)
+    moved = probe.made_by("b")
+    assert moved == probe._replace(source="b") and type(moved) is Probe and probe.made_by("a") is probe
+    values = ["c", Via.DNS, "tc", "net", "name", "host", 53, "udp", Disposition.REFUSED, "why", "rc", 7, probe,
+              (("tc", 7),), 6]
+    fields = dataclasses.fields(ProbeGroup)
+    assert len(values) == len(fields), "a new field: give it a value here that is not its default"
+    group = ProbeGroup(*values)
+    back = pickle.loads(pickle.dumps(group, protocol=pickle.HIGHEST_PROTOCOL))
+    assert back == group and [getattr(back, f.name) for f in fields] == values

@@ -12,14 +12,14 @@ from pathlib import Path
 import pytest
 import yaml
 
-from simulator.analysis.reachability import reach_of
 from simulator import fanout
+from simulator.analysis.reachability import reach_of
 from simulator.errors import NetsimError
 from simulator.fanout import default_workers, ordered_map
 from simulator.pipeline import load
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
-from scale_bench import generate  # noqa: E402
+from scale_bench import generate
 
 
 def _pid_and_square(x: int) -> tuple[int, int]:
