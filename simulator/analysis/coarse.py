@@ -29,7 +29,7 @@ import bisect
 from collections.abc import Callable, Iterator
 from typing import TypeVar
 
-from ..engine.dns import vip_of
+from ..engine.dns import Resolution, vip_of
 from ..engine.topology import Namespace
 from ..engine.trace import Address, Disposition, Trace
 from ..fanout import ordered_map
@@ -899,6 +899,7 @@ class _Names:
         self._remainders: dict[tuple, Remainder] = {}
         self._probes: dict[tuple, tuple] = {}  # see _several
         self._failed: dict[tuple, Probe] = {}  # (lookup step, port): see _unresolved
+        self._views: dict[tuple, tuple[list, list]] = {}  # a lookup view -> see _view
         self.by_lower: dict[str, list[int]] = {}
         self.dotted: dict[str, list[int]] = {}  # "name.network" -> by network: resolved only from that network
         self.base: dict[tuple[int, str], tuple[list[int], dict[str, int]]] = {}
@@ -975,15 +976,7 @@ class _Names:
         cg = self.cg
         s0, ns0 = placed[0]
         n = len(placed)
-        # a name resolves when a network searched carries it, or as "name.network" of one of them
-        candidates: set[int] = set()
-        if ns0.has_embedded_dns:
-            for net in self.table._search_order(ns0):
-                for lower in self.table.by_network.get(net, {}):
-                    candidates.update(self.by_lower.get(lower, ()))
-                candidates.update(self.dotted.get(net, ()))
-        looked = ((i, self.table.resolve(ns0, self.names[i][0])) for i in sorted(candidates))
-        resolved = [(i, res) for i, res in looked if res.resolved]
+        resolved, unresolved = self._view(s0, ns0)
         mine: dict[int, list[int]] = {}  # an address (as an integer) -> the members holding it (by position)
         for at, (_, ns) in enumerate(placed):
             for a in cg.m.owned(ns):
@@ -1015,6 +1008,31 @@ class _Names:
                     if tcls is not None:
                         row.targets.add(tcls, count)
         # every other name: not resolved, alike for all members
+        for pp, count, name, p, t, rest in unresolved:
+            row = acc.row(Via.DNS, pp[0], pp[1], None, t, None, lambda p=p: p.made_by(s0), None, name)
+            if count > 1:
+                row.name = None
+            row.count += count * n
+            row.targets.add_rest(rest, n)
+
+    def _view(self, s0: str, ns0: Namespace) -> tuple[list[tuple[int, Resolution]], list[tuple]]:
+        """What a source's lookups give, the same for every source of its view (:meth:`NameTable.view`):
+        the names it resolves (their place, the answer), and per port of the others (not resolved, one
+        bundle) their count, the name when one, the probe (from the first source of the view) and its
+        outcome, the target classes left."""
+        view = self.table.view(ns0)
+        hit = self._views.get(view)
+        if hit is not None:
+            return hit
+        # a name resolves when a network searched carries it, or as "name.network" of one of them
+        candidates: set[int] = set()
+        if ns0.has_embedded_dns:
+            for net in self.table._search_order(ns0):
+                for lower in self.table.by_network.get(net, {}):
+                    candidates.update(self.by_lower.get(lower, ()))
+                candidates.update(self.dotted.get(net, ()))
+        looked = ((i, self.table.resolve(ns0, self.names[i][0])) for i in sorted(candidates))
+        resolved = [(i, res) for i, res in looked if res.resolved]
         skip = {i for i, _ in resolved}
         gone: dict[tuple[int, str], int] = {}
         gone_classes: dict[tuple[int, str], dict[str, int]] = {}
@@ -1025,19 +1043,18 @@ class _Names:
                 if tcls is not None:
                     minus = gone_classes.setdefault(pp, {})
                     minus[tcls] = minus.get(tcls, 0) + 1
+        unresolved = []
         for pp, (total, base) in self.base.items():
             count = total[0] - gone.get(pp, 0)
-            minus = gone_classes.get(pp, {})
             if count <= 0:
                 continue
             example = next((i for i in self.with_port[pp] if i not in skip), None)
             assert example is not None
             name = self.names[example][0]
             p = self._unresolved(s0, ns0, name, pp)
-            t = Trace((), p.disposition, p.reason, p.responder)
-            row = acc.row(Via.DNS, pp[0], pp[1], None, t, None, lambda p=p: p.made_by(s0),
-                          None, name if count == 1 else None)
-            if count > 1:
-                row.name = None
-            row.count += count * n
-            row.targets.add_rest(self._remainder(pp, base, minus), n)
+            unresolved.append((pp, count, name if count == 1 else None, p, Trace((), p.disposition, p.reason, p.responder),
+                               self._remainder(pp, base, gone_classes.get(pp, {}))))
+        if len(self._views) >= OUTCOME_CACHE:
+            self._views.clear()
+        hit = self._views[view] = (resolved, unresolved)
+        return hit

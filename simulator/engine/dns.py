@@ -114,12 +114,17 @@ class NameTable:
                             whole[att.network] = table
         return whole
 
-    def resolve(self, ns: Namespace, name: str) -> Resolution:
-        """Resolve ``name`` as seen from ``ns`` (cached per search path: many senders share one)."""
+    def view(self, ns: Namespace) -> tuple:
+        """What of ``ns`` its lookups depend on (its kind, its resolver, its search path): namespaces of
+        one view resolve every name alike."""
         view = self._views.get(ns.id)
         if view is None:
             view = self._views[ns.id] = (ns.kind, ns.has_embedded_dns, tuple(self._search_order(ns)))
-        key = (view, name)
+        return view
+
+    def resolve(self, ns: Namespace, name: str) -> Resolution:
+        """Resolve ``name`` as seen from ``ns`` (cached per view: many senders share one)."""
+        key = (self.view(ns), name)
         hit = self._cache.get(key)
         if hit is None:
             hit = self._cache[key] = self._resolve(ns, name)
