@@ -30,7 +30,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -262,6 +262,7 @@ class Run:
     outcome: str  # "ok", "exit N", "timeout", "n/a" (the command has no such option)
     output_bytes: int
     cpu: float = 0.0
+    reference: float = 0.0  # the reference workload's CPU seconds just before this size's runs (0: not timed)
 
 
 def _netsim(args: list[str]) -> list[str]:
@@ -328,11 +329,13 @@ def bench(sizes: list[str], commands: list[str], timeout: float, seed: int = 1, 
             path = Path(tmp) / f"scale-{size}.yaml"
             write(design, path)
             pair = tuple(design[BENCH_KEY]["trace"])
+            reference = reference_seconds()
             for command in commands:
                 if command in ("reach-by-class", "reach-outcomes-json") and not by_class:
                     run = Run(command, size, 0.0, 0.0, "n/a", 0)
                 else:
-                    run = run_one(command, size, path, pair, Path(tmp), timeout)  # type: ignore[arg-type]
+                    run = replace(run_one(command, size, path, pair, Path(tmp), timeout),  # type: ignore[arg-type]
+                                  reference=reference)
                 runs.append(run)
                 if progress:
                     progress(run)
@@ -341,7 +344,9 @@ def bench(sizes: list[str], commands: list[str], timeout: float, seed: int = 1, 
 
 def table(runs: list[Run], sizes: list[str], commands: list[str]) -> str:
     """The table: one row per command, wall-clock and CPU seconds and peak MB per size, growth of the
-    CPU time from the first size to the last (steadier than the wall clock on a shared machine)."""
+    CPU time from the first size to the last (steadier than the wall clock on a shared machine), each
+    size's CPU time taken in reference seconds when the machine's speed was timed before it (it
+    drifts between sizes on a shared VM)."""
     cell = {(r.command, r.size): r for r in runs}
     head = f"{'command':<15}" + "".join(f" {s + ' s':>9} {s + ' cpu':>8} {s + ' MB':>8}" for s in sizes)
     grow = len(sizes) > 1
@@ -355,11 +360,20 @@ def table(runs: list[Run], sizes: list[str], commands: list[str]) -> str:
             row += f" {'n/a':>9} {'-':>8} {'-':>8}" if r.outcome == "n/a" else f" {_seconds(r):>9} {r.cpu:>8.2f} {r.peak_mb:>8.0f}"
         if grow:
             a, b = cell[(command, sizes[0])], cell[(command, sizes[-1])]
-            factor = f"x{b.cpu / a.cpu:.1f}" if a.outcome == b.outcome == "ok" and a.cpu > 0 else "-"
+            factor = f"x{_work(b) / _work(a):.1f}" if a.outcome == b.outcome == "ok" and a.cpu > 0 else "-"
             row += f" {factor:>12}"
         lines.append(row)
     notes = [f"{r.command} at {r.size}: {r.outcome}" for r in runs if r.outcome not in ("ok", "n/a", "timeout")]
+    speeds = {r.size: r.reference for r in runs if r.reference}
+    if grow and len(speeds) == len(sizes):
+        notes.append("growth in reference seconds; reference before each size: "
+                     + ", ".join(f"{s} {speeds[s]:.3f} s" for s in sizes))
     return "\n".join(lines + notes) + "\n"
+
+
+def _work(r: Run) -> float:
+    """A run's CPU seconds, in reference seconds when the machine's speed was timed before it."""
+    return r.cpu / r.reference if r.reference else r.cpu
 
 
 def _seconds(r: Run) -> str:

@@ -59,7 +59,9 @@ def ordered_map(work: Callable[[T], R], items: Sequence[T], workers: int = 1, ch
     """``map(work, items)``, computed by ``workers`` forked processes when there are at least
     ``least`` chunks of ``chunk`` items; the results in order. ``affinity``: items of one key go to
     the same worker (what a worker computes for one it reuses for the others: walks from one host),
-    the keys spread so that the workers get as many items each as can be."""
+    the keys spread so that the workers get as many items each as can be; a key holding more than
+    a worker's share (one host holding most of a design, as every compose project does) is shared
+    out like items without one."""
     if workers <= 1 or len(items) < max(least, 2) * chunk or not hasattr(os, "fork"):
         yield from map(work, items)
         return

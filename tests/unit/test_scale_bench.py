@@ -95,3 +95,15 @@ def test_table_marks_timeouts_failures_and_missing_commands():
     assert rows["audit"][1] == "2.00!" and rows["audit"][-1] == "-"
     assert rows["reach-by-class"][1:] == ["n/a", "-", "-", "n/a", "-", "-", "-"]
     assert "audit at 1k: exit 2" in text
+
+
+def test_growth_is_taken_in_reference_seconds_when_the_machine_was_timed():
+    """The same work costs a third more CPU when the shared machine slows down between sizes: the
+    growth divides each size's CPU time by the reference workload timed before it."""
+    Run = scale_bench.Run
+    runs = [Run("check", "1k", 1.5, 50, "ok", 10, 1.0, reference=0.20),
+            Run("check", "10k", 6.0, 90, "ok", 10, 6.0, reference=0.30)]
+    text = scale_bench.table(runs, ["1k", "10k"], ["check"])
+    assert text.splitlines()[2].split()[-1] == "x4.0"  # 6.0/0.30 against 1.0/0.20, not x6.0
+    assert "reference before each size: 1k 0.200 s, 10k 0.300 s" in text
+    assert scale_bench.reference_seconds(rounds=1) > 0
