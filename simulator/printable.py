@@ -10,7 +10,6 @@ Every human output calls it on text that holds names: the terminal tables (throu
 
 from __future__ import annotations
 
-import re
 import unicodedata
 
 __all__ = ["BIDI_CONTROLS", "printable"]
@@ -40,14 +39,9 @@ def _escape(ch: str) -> str:
 
 def printable(text: str, keep: str = "") -> str:
     """``text`` with every unsafe character escaped (``keep``: characters to leave, e.g. ``"\\n"``
-    for text that is meant to span lines). Text without such characters comes back unchanged."""
-    if text.isprintable() and not BIDI_CONTROLS.intersection(text) and not _has_noncharacter(text):
+    for text that is meant to span lines). Text without such characters comes back unchanged: every
+    unsafe character is one ``str.isprintable`` refuses (controls, separators, the bidirectional
+    marks and overrides are "Other" or "Separator" in Unicode; surrogates and non-characters too)."""
+    if text.isprintable():
         return text
     return "".join(_escape(ch) if ch not in keep and _unsafe(ch) else ch for ch in text)
-
-
-_NONCHAR = re.compile("[\ufdd0-\ufdef\ufffe\uffff]")
-
-
-def _has_noncharacter(text: str) -> bool:
-    return bool(_NONCHAR.search(text)) or (not text.isascii() and any(ord(ch) & 0xFFFE == 0xFFFE for ch in text))

@@ -21,6 +21,7 @@ from simulator.analysis.addressing import compute_addressing
 from simulator.analysis.exposure import compute_exposure
 from simulator.analysis.paths import trace_between
 from simulator.analysis.reachability import compute_reach
+from simulator.printable import BIDI_CONTROLS
 from simulator.render.diagram import DiagramOptions, build_scene, dot_id, render_dot, with_path
 from simulator.render.mermaid import render_mermaid
 from simulator.render.report import render_report, script_json
@@ -69,6 +70,17 @@ def test_printable_escapes_only_what_could_act(raw, shown):
 
 def test_printable_can_keep_newlines():
     assert printable("a\nb\x1b", keep="\n") == "a\nb\\x1b"
+
+
+def test_every_noncharacter_is_escaped_and_nothing_else_for_being_one():
+    """The 66 non-characters (U+FDD0..U+FDEF, the last two code points of each plane), over every code point."""
+    for code in range(0x110000):
+        ch = chr(code)
+        noncharacter = 0xFDD0 <= code <= 0xFDEF or code & 0xFFFE == 0xFFFE
+        if noncharacter:
+            assert printable(f"x{ch}") != f"x{ch}", hex(code)
+        elif ch.isprintable() and ch not in BIDI_CONTROLS:
+            assert printable(f"x{ch}") == f"x{ch}", hex(code)
 
 
 # --- DOT ----------------------------------------------------------------------------------
