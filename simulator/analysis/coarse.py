@@ -1010,15 +1010,13 @@ class _Names:
         # every other name: not resolved, alike for all members
         for pp, count, name, p, t, rest in unresolved:
             row = acc.row(Via.DNS, pp[0], pp[1], None, t, None, lambda p=p: p.made_by(s0), None, name)
-            if count > 1:
-                row.name = None
             row.count += count * n
             row.targets.add_rest(rest, n)
 
     def _view(self, s0: str, ns0: Namespace) -> tuple[list[tuple[int, Resolution]], list[tuple]]:
         """What a source's lookups give, the same for every source of its view (:meth:`NameTable.view`):
         the names it resolves (their place, the answer), and per port of the others (not resolved, one
-        bundle) their count, the name when one, the probe (from the first source of the view) and its
+        bundle) their count, the name when one (a row of several names names none, _Acc.row), the probe (from the first source of the view) and its
         outcome, the target classes left."""
         view = self.table.view(ns0)
         hit = self._views.get(view)

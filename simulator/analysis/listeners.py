@@ -34,6 +34,7 @@ class ListenerOrigins:
         self._origin: dict[tuple[str, int, str], ListenerOrigin] = {}
         self._sharing: dict[str, list[str]] = {}
         self._published: dict[tuple[str, int, str], int] = {}  # (container, host port, protocol) -> its port
+        self._known: dict[tuple, ListenerOrigin | None] = {}  # at()'s answers: a reach JSON asks the same many times
         for c in design.containers:
             for pm in c.ports:
                 if pm.host_port is not None:
@@ -51,6 +52,15 @@ class ListenerOrigins:
         """The origin of the listener on ``port``/``protocol`` of ``responder`` (else of the container
         dialled by address, ``target``, or one sharing its namespace); via host, ``port`` is the host
         port, and the listener is on the container port it publishes."""
+        key = (via, responder, target, port, protocol)
+        if key in self._known:
+            return self._known[key]
+        if len(self._known) >= 1 << 16:
+            self._known.clear()
+        found = self._known[key] = self._origin_of(via, responder, target, port, protocol)
+        return found
+
+    def _origin_of(self, via: str, responder: str | None, target: str | None, port: int, protocol: str) -> ListenerOrigin | None:
         who = responder or (target if via == Via.IP else None)
         if who is None:
             return None

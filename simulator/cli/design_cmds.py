@@ -265,19 +265,12 @@ class _JsonRows:
 
         self.origins = ListenerOrigins(model)
         self.examples = examples
-        self.known: dict[tuple, object] = {}  # (via, responder, target, port, protocol) -> origin: rows repeat them
 
     def texts(self, rows: Iterable[dict]) -> Iterator[str]:
-        examples, known, at = self.examples, self.known, self.origins.at
+        examples, at = self.examples, self.origins.at
         for row in rows:
             probe = row["example"] if examples else row
-            key = (probe["via"], probe["responder"], probe["target"], probe["port"], probe["protocol"])
-            if key in known:
-                probe["listener_origin"] = known[key]
-            else:
-                if len(known) >= 1 << 16:
-                    known.clear()
-                probe["listener_origin"] = known[key] = at(*key)
+            probe["listener_origin"] = at(probe["via"], probe["responder"], probe["target"], probe["port"], probe["protocol"])
             yield dumps_indented(row, 2)
 
 

@@ -382,19 +382,13 @@ def _row_lines(cells: Sequence[_Cell], columns: Sequence[Column], widths: list[i
     if header or min(widths) < 3:
         return ["".join(_paint(text, style, color) for text, style in parts)
                 for parts in _row_parts(cells, columns, widths, header, late)]
-    # each cell's lines as _inner_lines shapes them (its usual cases inline), painted when coloured
+    # each cell's lines as _inner_lines shapes them (its usual case inline), painted when coloured
     shaped: list[Sequence[str]] = []
     for cell, column, width in zip(cells, columns, widths, strict=True):
         text, style, widest = cell
         inner = width - 2
-        if widest > inner or "\n" in text:
-            no_wrap = column.no_wrap
-            if late and no_wrap and widest > inner:
-                lines: Sequence[str] = _wrap(text, inner, column.justify, False, False)
-            else:
-                lines = _wrap(text, inner, column.justify, no_wrap, no_wrap)
-        elif column.justify == "left":
-            lines = (text + " " * (inner - widest),)
+        if column.justify == "left" and widest <= inner and "\n" not in text:
+            lines: Sequence[str] = (text + " " * (inner - widest),)
         else:
             lines = _inner_lines(cell, column, inner, late)
         if color and style:

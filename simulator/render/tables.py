@@ -150,7 +150,7 @@ def reach_summary(result: ReachResult, source_class: str, groups: list[ProbeGrou
                 row[5] = covered
             if covered > len(names) and covered > 1:
                 row[6] = False
-        row[3][via if g.family == 4 else _via(g)] = None  # (a StrEnum: its text is its value, as _via gives it)
+        row[3][_via(g)] = None
         row[4][g.port, g.protocol] = None  # (written out below, the few shown)
     table = Table(_SUMMARY_COLUMNS, _class_title(result, source_class), "left")
     cells = ((_few(list(targets), covered=covered, exact=exact), " ".join(vias), _ports(ports), str(count),
