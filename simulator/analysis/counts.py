@@ -193,6 +193,12 @@ class TargetCounts(Sequence):
     def __len__(self) -> int:
         return len(self.items())
 
+    def __bool__(self) -> bool:
+        """Whether any target class is covered (a remainder alone: without laying out the list)."""
+        if self._items is None and self._plain():
+            return self._rest.size() > 0  # type: ignore[union-attr]
+        return bool(self.items())
+
     def __getitem__(self, i):
         return self.items()[i]
 

@@ -150,19 +150,19 @@ def reach(
         if by is By.outcome:
             classes["target_sets"] = result.target_sets()
             rows = _JsonRows(model, examples=True)
-            chunks = result.map_coarse(lambda _, gs: list(rows.texts(g.to_json(trace) for g in gs if pick.group(g))),
+            chunks = result.map_coarse(lambda _, gs: rows.text(g.to_json(trace) for g in gs if pick.group(g)),
                                        pick.source_classes)
-            _stream_json(result, model, "groups", (t for chunk in chunks for t in chunk), classes)
+            _stream_json(result, model, "groups", chunks, classes)
         elif by is By.class_:
             rows = _JsonRows(model, examples=True)
-            chunks = result.map_groups(lambda _, gs: list(rows.texts(g.to_json(trace) for g in gs if pick.group(g))),
+            chunks = result.map_groups(lambda _, gs: rows.text(g.to_json(trace) for g in gs if pick.group(g)),
                                        pick.source_classes)
-            _stream_json(result, model, "groups", (t for chunk in chunks for t in chunk), classes)
+            _stream_json(result, model, "groups", chunks, classes)
         else:
             rows = _JsonRows(model)
-            chunks = result.map_probes(lambda ps: list(rows.texts(p.to_json(trace) for p in ps if pick.probe(p))),
+            chunks = result.map_probes(lambda ps: rows.text(p.to_json(trace) for p in ps if pick.probe(p)),
                                        pick.sources)
-            _stream_json(result, model, "probes", (t for chunk in chunks for t in chunk))
+            _stream_json(result, model, "probes", chunks)
         return
     from ..render.listeners import reach_footer
     from ..render.tables import reach_groups_table, reach_header, reach_matrix, reach_probe_tables, reach_summary, reach_totals
@@ -266,18 +266,26 @@ class _JsonRows:
         self.origins = ListenerOrigins(model)
         self.examples = examples
 
-    def texts(self, rows: Iterable[dict]) -> Iterator[str]:
+    def text(self, rows: Iterable[dict]) -> bytes:
+        """``rows`` as entries of the list, one after another (:data:`_ENTRY` between them), in
+        UTF-8: the bytes the stream writes as they are (b"" for none)."""
         examples, at = self.examples, self.origins.at
+        texts = []
         for row in rows:
             probe = row["example"] if examples else row
             probe["listener_origin"] = at(probe["via"], probe["responder"], probe["target"], probe["port"], probe["protocol"])
-            yield dumps_indented(row, 2)
+            texts.append(dumps_indented(row, 2))
+        return _ENTRY.join(texts).encode()
 
 
-def _stream_json(result, model, key: str, rows: Iterable[str], extra: dict | None = None) -> None:
+_ENTRY = ",\n  "  # between two entries of the streamed list
+
+
+def _stream_json(result, model, key: str, chunks: Iterable[bytes], extra: dict | None = None) -> None:
     """Write the reach JSON object as ``json.dumps(data, indent=1)`` would, the list under ``key``
-    one entry at a time (``rows``: its entries as :class:`_JsonRows` lays them out; memory does not
-    grow with the number of probes)."""
+    a chunk at a time (``chunks``: runs of its entries as :meth:`_JsonRows.text` writes them, in
+    order; memory does not grow with the number of probes). The chunks go out as the bytes they
+    came as: the text was made, escaped and encoded where it was computed."""
     from ..analysis.listeners import unknown_listeners
 
     head = {"design": result.design.name, "engine_version": result.engine_version, **(extra or {})}
@@ -285,20 +293,32 @@ def _stream_json(result, model, key: str, rows: Iterable[str], extra: dict | Non
     for k, v in head.items():
         out.append(f" {json.dumps(k)}: {_indented(v, 1)},\n")
     out.append(f" {json.dumps(key)}: [")
-    first = True
-    for text in rows:
-        out.append(("\n  " if first else ",\n  ") + text)
+    _echo_bytes("".join(out).encode())
+    first, held = True, 0
+    pending: list[bytes] = []
+    between, after_first = _ENTRY.encode(), b"\n  "
+    for chunk in chunks:
+        if not chunk:
+            continue
+        pending += (after_first if first else between, chunk)
         first = False
-        if len(out) >= 2000:
-            typer.echo("".join(out), nl=False)
-            out = []
-    out.append("]" if first else "\n ]")
+        held += len(chunk)
+        if held >= 1 << 20:
+            _echo_bytes(b"".join(pending))
+            pending, held = [], 0
+    out = ["]" if first else "\n ]"]
     tail = {"kernel": kernel_json(model),
             "listeners_unknown": [{"container": name, "reason": why} for name, why in unknown_listeners(model)]}
     for k, v in tail.items():
         out.append(f",\n {json.dumps(k)}: {_indented(v, 1)}")
     out.append("\n}\n")
-    typer.echo("".join(out), nl=False)
+    _echo_bytes(b"".join([*pending, "".join(out).encode()]))
+
+
+def _echo_bytes(data: bytes) -> None:
+    """Write text already encoded (UTF-8) to standard output as it is: JSON escapes every control
+    character, so there is nothing for the text layer to strip or translate."""
+    typer.echo(data, nl=False)
 
 
 def _indented(value, depth: int) -> str:

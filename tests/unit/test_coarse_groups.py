@@ -209,6 +209,28 @@ def test_a_remainder_alone_is_laid_out_once_and_read_as_its_counts_times_over():
     assert not one.several() and list(one) == [("only", 3)]
 
 
+def test_target_counts_are_empty_exactly_when_nothing_is_left():
+    from simulator.analysis.counts import Remainder, TargetCounts
+
+    def of(rest: Remainder | None, plus: dict | None = None, minus: dict | None = None) -> TargetCounts:
+        t = TargetCounts()
+        if rest is not None:
+            t.add_rest(rest, 2)
+        for c, n in (plus or {}).items():
+            t.add(c, n)
+        for c, n in (minus or {}).items():
+            t.subtract(c, n)
+        return t
+
+    base = {"a": 1, "b": 2}
+    cases = [of(None), of(Remainder(base, [])), of(Remainder(base, [{"a": 1, "b": 2}])),
+             of(Remainder(base, [{"a": 1}, {"b": 2}])), of(Remainder(base, [{"a": 1, "b": 1}])),
+             of(None, {"x": 1}), of(None, {"x": 1}, {"x": 1}), of(Remainder(base, [{"a": 1, "b": 2}]), {"x": 1}),
+             of(Remainder(base, []), None, {"a": 2, "b": 4})]
+    assert [bool(t) for t in cases] == [len(list(t)) > 0 for t in cases]
+    assert [bool(t) for t in cases] == [False, True, False, False, True, True, False, True, False]
+
+
 @pytest.mark.parametrize("seed", [2, 9])
 def test_coarse_groups_of_some_ways_are_those_groups_of_all_ways(seed):
     result = reach_of(load(random_design(seed)).world())
