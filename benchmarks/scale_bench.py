@@ -10,7 +10,8 @@ daemon's pool.
     python benchmarks/scale_bench.py [--sizes 1k,3k,10k] [--commands check,trace] [--timeout 120]
     python benchmarks/scale_bench.py --write design.yaml [--sizes 10k] [--seed 1]
 
-Each command runs as a whole process (``python -m simulator.cli``-style, as a user runs it) with a
+Each command runs as a whole process (``python -m simulator.cli``-style, as a user runs it, with
+netsim's bytecode compiled beforehand as an installed copy has it: :func:`compiled_env`) with a
 timeout, so a slow command is reported as ``timeout``, not waited for. The table gives each command's
 wall-clock seconds and peak memory (the child's maximum resident set, from ``wait4``) per size, and
 its growth factor from the first size to the last; the CPU seconds (user + system) beside the
@@ -276,11 +277,12 @@ def has_by_class() -> bool:
     return "--by" in done.stdout
 
 
-def run_one(command: str, size: str, design: Path, pair: tuple[str, str], out_dir: Path, timeout: float) -> Run:
+def run_one(command: str, size: str, design: Path, pair: tuple[str, str], out_dir: Path, timeout: float,
+            env: dict[str, str] | None = None) -> Run:
     """Run one command as a whole process; its output goes to a file (its size is recorded, then it is removed)."""
     args = [a.format(d=design, o=out_dir / f"{command}-{size}", src=pair[0], dst=pair[1]) for a in COMMANDS[command]]
     sink = out_dir / f"{command}-{size}.out"
-    seconds, code, peak_mb, cpu = run_netsim(args, sink, timeout)
+    seconds, code, peak_mb, cpu = run_netsim(args, sink, timeout, env)
     size_bytes = sink.stat().st_size
     for leftover in out_dir.glob(f"{command}-{size}*"):
         leftover.unlink()
@@ -288,10 +290,25 @@ def run_one(command: str, size: str, design: Path, pair: tuple[str, str], out_di
     return Run(command, size, seconds, peak_mb, outcome, size_bytes, cpu)
 
 
-def run_netsim(args: list[str], sink: Path, timeout: float) -> tuple[float, int | None, float, float]:
+def compiled_env(cache: Path) -> dict[str, str]:
+    """The environment of timed runs: netsim's bytecode compiled once, before the first run, into
+    ``cache``, as an installed netsim has it. With PYTHONDONTWRITEBYTECODE set (some shells and CI
+    images set it) each run would compile every module it imports again: 0.15-0.2 s of every
+    command on this machine, which no user pays. The runs read bytecode from ``cache`` only, the
+    standard library's too: a first, untimed run of each command (:func:`_warm_up`) fills it."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env["PYTHONPYCACHEPREFIX"] = str(cache)
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "simulator")], env=env, check=True,
+                   capture_output=True)
+    return env
+
+
+def run_netsim(args: list[str], sink: Path, timeout: float,
+               env: dict[str, str] | None = None) -> tuple[float, int | None, float, float]:
     """One netsim command as a whole process, its output to ``sink``: (wall seconds, exit code or
-    None past ``timeout``, its own peak memory in MB, CPU seconds)."""
-    env = {**os.environ, "COLUMNS": "120", "NO_COLOR": "1"}
+    None past ``timeout``, its own peak memory in MB, CPU seconds). ``env``: the environment
+    (default: this process's), e.g. :func:`compiled_env`."""
+    env = {**(os.environ if env is None else env), "COLUMNS": "120", "NO_COLOR": "1"}
     with open(sink, "wb") as out:
         start = time.perf_counter()
         proc = subprocess.Popen(_netsim(args), cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, env=env,
@@ -323,6 +340,8 @@ def bench(sizes: list[str], commands: list[str], timeout: float, seed: int = 1, 
     runs: list[Run] = []
     by_class = not {"reach-by-class", "reach-outcomes-json"} & set(commands) or has_by_class()
     with tempfile.TemporaryDirectory(prefix="scale-bench-") as tmp:
+        env = compiled_env(Path(tmp) / "pycache")
+        _warm_up(commands, by_class, Path(tmp), env)
         for size in sizes:
             c, n, h = SIZES[size]
             design = generate(c, n, h, seed)
@@ -334,12 +353,24 @@ def bench(sizes: list[str], commands: list[str], timeout: float, seed: int = 1, 
                 if command in ("reach-by-class", "reach-outcomes-json") and not by_class:
                     run = Run(command, size, 0.0, 0.0, "n/a", 0)
                 else:
-                    run = replace(run_one(command, size, path, pair, Path(tmp), timeout),  # type: ignore[arg-type]
+                    run = replace(run_one(command, size, path, pair, Path(tmp), timeout, env),  # type: ignore[arg-type]
                                   reference=reference)
                 runs.append(run)
                 if progress:
                     progress(run)
     return runs
+
+
+def _warm_up(commands: list[str], by_class: bool, tmp: Path, env: dict[str, str]) -> None:
+    """Each command once on a small design, untimed: what the runs import from the standard library
+    and site-packages is compiled into the cache too (it reads none from elsewhere)."""
+    design = generate(60, 4, 2, seed=1)
+    path = tmp / "warm-up.yaml"
+    write(design, path)
+    pair = tuple(design[BENCH_KEY]["trace"])
+    for command in commands:
+        if by_class or command not in ("reach-by-class", "reach-outcomes-json"):
+            run_one(command, "warm-up", path, pair, tmp, 120, env)  # type: ignore[arg-type]
 
 
 def table(runs: list[Run], sizes: list[str], commands: list[str]) -> str:

@@ -10,7 +10,7 @@ from pathlib import Path
 import typer
 
 from ..fanout import default_workers
-from ..render.jsontext import dumps_indented
+from ..render.jsontext import dumps_indented, dumps_line
 from . import app
 from .common import (
     KernelChoice,
@@ -149,12 +149,12 @@ def reach(
         classes: dict[str, object] = {"classes": [{"id": c.id, "size": c.size, "members": list(c.members)} for c in result.classes]}
         if by is By.outcome:
             classes["target_sets"] = result.target_sets()
-            rows = _JsonRows(model, examples=True)
+            rows = _JsonRows(model, groups=True)
             chunks = result.map_coarse(lambda _, gs: rows.text(g.to_json(trace) for g in gs if pick.group(g)),
                                        pick.source_classes)
             _stream_json(result, model, "groups", chunks, classes)
         elif by is By.class_:
-            rows = _JsonRows(model, examples=True)
+            rows = _JsonRows(model, groups=True)
             chunks = result.map_groups(lambda _, gs: rows.text(g.to_json(trace) for g in gs if pick.group(g)),
                                        pick.source_classes)
             _stream_json(result, model, "groups", chunks, classes)
@@ -257,28 +257,32 @@ class _ReachPick:
 
 
 class _JsonRows:
-    """Rows of the reach JSON as the stream writes them: each with where its listener was learnt
-    (``examples``: a group's example probe's), laid out two levels down."""
+    """Rows of the reach JSON as the stream writes them: each with where its listener was learnt.
+    Probes are laid out as json.dumps(indent=1) lays them out, two levels down; groups (``groups``:
+    a group's example probe takes the listener's origin) each on one line (docs/reach-json.md)."""
 
-    def __init__(self, model, examples: bool = False) -> None:
+    def __init__(self, model, groups: bool = False) -> None:
         from ..analysis.listeners import ListenerOrigins
 
         self.origins = ListenerOrigins(model)
-        self.examples = examples
+        self.groups = groups
 
     def text(self, rows: Iterable[dict]) -> bytes:
         """``rows`` as entries of the list, one after another (:data:`_ENTRY` between them), in
         UTF-8: the bytes the stream writes as they are (b"" for none)."""
-        examples, at = self.examples, self.origins.at
-        texts = []
+        groups, at = self.groups, self.origins.at
+        kept = []
         for row in rows:
-            probe = row["example"] if examples else row
+            probe = row["example"] if groups else row
             probe["listener_origin"] = at(probe["via"], probe["responder"], probe["target"], probe["port"], probe["protocol"])
-            texts.append(dumps_indented(row, 2))
-        return _ENTRY.join(texts).encode()
+            kept.append(row)
+        if groups:
+            return _ENTRY_BYTES.join(map(dumps_line, kept))
+        return _ENTRY.join(dumps_indented(row, 2) for row in kept).encode()
 
 
 _ENTRY = ",\n  "  # between two entries of the streamed list
+_ENTRY_BYTES = _ENTRY.encode()
 
 
 def _stream_json(result, model, key: str, chunks: Iterable[bytes], extra: dict | None = None) -> None:
@@ -296,7 +300,7 @@ def _stream_json(result, model, key: str, chunks: Iterable[bytes], extra: dict |
     _echo_bytes("".join(out).encode())
     first, held = True, 0
     pending: list[bytes] = []
-    between, after_first = _ENTRY.encode(), b"\n  "
+    between, after_first = _ENTRY_BYTES, b"\n  "
     for chunk in chunks:
         if not chunk:
             continue

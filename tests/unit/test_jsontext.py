@@ -136,3 +136,18 @@ def test_a_value_json_cannot_write_fails_as_in_json():
                 json.dumps(value, indent=1)
             with pytest.raises(TypeError):
                 dumps_indented(value)
+
+
+def test_a_line_holds_the_values_json_would_write():
+    from simulator.render.jsontext import dumps_line
+
+    values = [{"via": _Colour.RED, "name": "api×3 (back)", "n": None, "ok": True, "port": 80, "t": ("a", 1),
+               "nested": {"targets": [{"class": "c\n1", "count": 2}], "empty": [], "e": {}}},
+              {"lone": "\ud800 and \udfff", "quote": '"\\'}, [1, 2.5, "\u2028"], "x", 3]
+    for value in values:
+        line = dumps_line(value)
+        assert isinstance(line, bytes) and b"\n" not in line
+        assert json.loads(line) == json.loads(json.dumps(value))
+    assert dumps_line({"a": [1, "×"]}) == '{"a":[1,"×"]}'.encode()
+    with pytest.raises(TypeError):
+        dumps_line({"a": object()})

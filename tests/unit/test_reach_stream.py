@@ -171,3 +171,20 @@ def test_unknown_source_or_target_is_one_line_with_a_suggestion(replicas):
     assert out.exit_code == 2 and 'unknown source "api-4x"' in out.stderr
     out = run("reach", replicas, "--target", "lonely")
     assert out.exit_code == 2 and 'unknown target "lonely" (did you mean "lone"?)' in out.stderr
+
+
+@pytest.mark.parametrize("by", ["class", "outcome"])
+def test_group_forms_write_a_group_a_line_around_the_indented_object(replicas, by):
+    """docs/reach-json.md, Layout: the object as json.dumps(indent=1) lays it out, each group on one line."""
+    out = run("reach", replicas, "--by", by, "-f", "json")
+    assert out.exit_code == 0, out.output
+    data = json.loads(out.stdout)
+    lines = out.stdout.splitlines()
+    start = lines.index(' "groups": [') + 1
+    group_lines = lines[start:start + len(data["groups"])]
+    assert [json.loads(line.removeprefix("  ").removesuffix(",")) for line in group_lines] == data["groups"]
+    assert all(line.startswith("  {") for line in group_lines) and lines[start + len(data["groups"])] == " ],"
+    assert "api×2 (back)" in out.stdout  # UTF-8 text, not \u escapes, in the groups
+    laid_out = {k: v for k, v in data.items() if k != "groups"}
+    head = json.dumps(laid_out, indent=1)
+    assert out.stdout.startswith(head[:head.index(' "kernel"')])  # what precedes the list: as indent=1 writes it

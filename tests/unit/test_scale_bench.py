@@ -107,3 +107,18 @@ def test_growth_is_taken_in_reference_seconds_when_the_machine_was_timed():
     assert text.splitlines()[2].split()[-1] == "x4.0"  # 6.0/0.30 against 1.0/0.20, not x6.0
     assert "reference before each size: 1k 0.200 s, 10k 0.300 s" in text
     assert scale_bench.reference_seconds(rounds=1) > 0
+
+
+def test_timed_runs_find_netsim_compiled(tmp_path, monkeypatch):
+    monkeypatch.setenv("PYTHONDONTWRITEBYTECODE", "1")  # as in shells that would make each run compile again
+    env = scale_bench.compiled_env(tmp_path / "cache")
+    assert "PYTHONDONTWRITEBYTECODE" not in env
+    compiled = {p.name.split(".")[0] for p in (tmp_path / "cache").rglob("*.pyc")}
+    assert {"design_cmds", "coarse", "reachability", "jsontext"} <= compiled
+    ours = tmp_path / "cache" / ROOT.relative_to("/") / "simulator"
+    before = sorted((p, p.stat().st_mtime_ns) for p in ours.rglob("*.pyc"))
+    assert len(before) == len(list((ROOT / "simulator").rglob("*.py")))
+    done = subprocess.run([sys.executable, "-c", "import sys, simulator.cli.design_cmds; print(sys.pycache_prefix)"],
+                          cwd=ROOT, env=env, capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == str(tmp_path / "cache")
+    assert sorted((p, p.stat().st_mtime_ns) for p in ours.rglob("*.pyc")) == before, "nothing of netsim compiled again"
