@@ -207,6 +207,15 @@ class _ReachPick:
 
     def __init__(self, result, sources: list[str] | None, targets: list[str] | None, only: str | None):
         self.only = only
+        self.sources: set[str] | None = None
+        self.source_classes: set[str] | None = None
+        self.targets: set[str] | None = None
+        self.target_classes: set[str] | None = None
+        self.target_names: set[str] = set()
+        if sources or targets:  # else nothing to look up (the matrix's sources of a large design take a while)
+            self._named(result, sources, targets)
+
+    def _named(self, result, sources: list[str] | None, targets: list[str] | None) -> None:
         classes = {c.id: c for c in result.classes}
         containers = {m for c in result.classes for m in c.members}
         names = result.source_names()
@@ -216,7 +225,6 @@ class _ReachPick:
                 replicas.setdefault(c.service, []).append(c.name)
         sources = [m for s in sources or () for m in replicas.get(s, [s])]
         targets = [m for t in targets or () for m in replicas.get(t, [t])]
-        self.sources = self.source_classes = None
         if sources:
             known = list(dict.fromkeys([*names, *classes]))
             for s in sources:
@@ -224,7 +232,6 @@ class _ReachPick:
                     raise unknown("source", s, [*known, *replicas])
             self.sources = {m for s in sources for m in (classes[s].members if s in classes else (s,))}
             self.source_classes = {s if s in classes or s not in containers else result.class_of(s).id for s in sources}
-        self.targets = self.target_classes = None
         if targets:
             known = list(dict.fromkeys([*containers, *classes]))
             for t in targets:

@@ -163,7 +163,8 @@ def report(
         netsim report designs/frontend-backend.yaml -o report.html
     """
     from ..analysis.exposure import exposure_proofs
-    from ..render.report import render_report
+    from ..fanout import default_workers, ordered_map
+    from ..render.report import diagram_part, fill_page, matrix_parts, world_parts
 
     check_output(output, force, (design,))  # before the work, not after it
     world = load_checked(design, engine_version, kernel).world(engine_version)
@@ -171,16 +172,27 @@ def report(
     result = shared_pass(world)
     proofs = exposure_proofs(result)  # once, for the diagram's colours and the page's table (by class)
     exposure = [x.exposure for x in proofs]
-    dot_text = diagram_source(model, engine_version, DiagramFormat.dot, result=result, exposure=exposure)
-    try:
-        svg = run_dot(dot_text, "svg").decode()
-    except (FileNotFoundError, RuntimeError) as exc:  # no Graphviz, or it refused the DOT: the rest still helps
-        from ..render.text import printable
 
-        typer.echo(printable(f"netsim: warning: the report has no diagram: {exc}", keep="\n"), err=True)
-        svg = ""
-    page = render_report(model, engine_version, svg, result, exposure, proofs, result.__dict__.get("rows"))
-    write_output(output, page, force, (design,))
+    def picture() -> tuple[dict[str, str], str | None]:
+        """The diagram and the parts read from the design alone; why there is no diagram, if not."""
+        dot_text = diagram_source(model, engine_version, DiagramFormat.dot, result=result, exposure=exposure)
+        try:
+            svg, why = run_dot(dot_text, "svg").decode(), None
+        except (FileNotFoundError, RuntimeError) as exc:  # no Graphviz, or it refused the DOT: the rest still helps
+            svg, why = "", str(exc)
+        return {**diagram_part(svg), **world_parts(result)}, why
+
+    def matrix() -> tuple[dict[str, str], str | None]:
+        return matrix_parts(result, exposure, proofs, result.__dict__.get("rows")), None
+
+    parts: dict[str, str] = {}
+    for made, why in ordered_map(lambda job: job(), [picture, matrix], min(2, default_workers()), chunk=1, least=1):
+        parts.update(made)  # the two halves side by side, each in a process of its own on a machine of several CPUs
+        if why is not None:
+            from ..render.text import printable
+
+            typer.echo(printable(f"netsim: warning: the report has no diagram: {why}", keep="\n"), err=True)
+    write_output(output, fill_page(parts), force, (design,))
 
 
 def shared_pass(world):

@@ -49,21 +49,42 @@ def render_report(design: Design, engine_version: str | None, svg: str, result: 
     if exposure is None:
         proofs = exposure_proofs(result) if proofs is None else proofs
         exposure = [x.exposure for x in proofs]
+    return fill_page({**matrix_parts(result, exposure, proofs, rows), **world_parts(result), **diagram_part(svg)})
+
+
+def matrix_parts(result: ReachResult, exposure: list[Exposure], proofs: list[Exposed] | None = None,
+                 rows: list[RowEntry | None] | None = None) -> dict[str, str]:
+    """The parts of the page read from the matrix and the exposure (:func:`render_report`'s arguments):
+    the title, the summary, the exposure table and the matrix's data."""
     data = grid_data(result, True, rows=rows)
-    template = files("simulator.render").joinpath("templates/report.html").read_text(encoding="utf-8")
-    parts = {
-        "TITLE": escape(f"{design.name} — netsim report"),
+    return {
+        "TITLE": escape(f"{result.design.name} — netsim report"),
         "SUMMARY": escape(_summary(result, data)),
-        "DIAGRAM": _strip_prologue(svg) or "<p class=note>No diagram: Graphviz's <code>dot</code> was not installed, "
-                                              "or could not lay out this design, when this report was written "
-                                              "(netsim said why when it wrote the report).</p>",
         "EXPOSURE": _exposure_html(exposure, None if proofs is None else exposure_groups(result, proofs)),
-        "SERVICES": _services_html(result),
-        "SERVICESNAV": '<a href="#services-h">services</a>' if design.services else "",
-        "ADDRESSING": _addressing_html(result),
-        "LISTENERS": _listeners_html(result),
         "DATA": script_json(_printable_data(data)),
     }
+
+
+def world_parts(result: ReachResult) -> dict[str, str]:
+    """The parts of the page read from the design and its addressing only: services, addressing, listeners."""
+    return {
+        "SERVICES": _services_html(result),
+        "SERVICESNAV": '<a href="#services-h">services</a>' if result.design.services else "",
+        "ADDRESSING": _addressing_html(result),
+        "LISTENERS": _listeners_html(result),
+    }
+
+
+def diagram_part(svg: str) -> dict[str, str]:
+    """The diagram's part of the page: the SVG ``dot`` laid out ("" when there is none)."""
+    return {"DIAGRAM": _strip_prologue(svg) or "<p class=note>No diagram: Graphviz's <code>dot</code> was not installed, "
+                                                "or could not lay out this design, when this report was written "
+                                                "(netsim said why when it wrote the report).</p>"}
+
+
+def fill_page(parts: dict[str, str]) -> str:
+    """The page: the template with every part (:func:`matrix_parts`, :func:`world_parts`, :func:`diagram_part`) in place."""
+    template = files("simulator.render").joinpath("templates/report.html").read_text(encoding="utf-8")
     return re.sub(r"@@([A-Z]+)@@", lambda m: parts[m.group(1)], template)
 
 
