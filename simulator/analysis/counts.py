@@ -50,6 +50,8 @@ class Remainder:
 
     def first(self, most: int) -> list[str]:
         """The first ``most`` target classes left, in the base's order."""
+        if most <= 0:
+            return []
         if self._left is not None:
             return [c for c, _ in self._left[:most]]
         taken, out = self.taken(), []

@@ -13,6 +13,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 import yaml
 
 from simulator.analysis.reachability import ProbeGroup, coarsened, reach_of, reason_shape
@@ -207,6 +209,31 @@ def test_a_remainder_alone_is_laid_out_once_and_read_as_its_counts_times_over():
     one = TargetCounts()
     one.add_base({"only": 3, "gone": 1}, [{"gone": 1}])
     assert not one.several() and list(one) == [("only", 3)]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.data())
+def test_a_preview_is_the_head_and_length_of_the_laid_out_list(data):
+    from simulator.analysis.counts import Remainder, TargetCounts
+
+    names = [f"c{i}" for i in range(8)]
+    counts = st.dictionaries(st.sampled_from(names), st.integers(0, 4), max_size=6)
+    base = {c: n for c, n in data.draw(counts).items() if n}
+    parts = data.draw(st.lists(st.dictionaries(st.sampled_from(sorted(base) or names), st.integers(0, 4), max_size=4), max_size=3))
+    made, laid_out = TargetCounts(), TargetCounts()
+    times = data.draw(st.integers(1, 3))
+    with_rest = bool(base) and data.draw(st.booleans(), label="with a remainder")
+    plus, minus = data.draw(counts), data.draw(counts)
+    for t in (made, laid_out):
+        if with_rest:
+            t.add_rest(Remainder(base, parts), times)
+        for c, n in plus.items():
+            t.add(c, n)
+        for c, n in minus.items():
+            t.subtract(c, n)
+    items = list(laid_out)
+    for most in range(5):
+        assert made.preview(most) == ([c for c, _ in items[:most]], len(items))
 
 
 def test_target_counts_are_empty_exactly_when_nothing_is_left():
