@@ -7,7 +7,7 @@ one or two ports, about 30 % publishing a port; bridges on one to a few hosts, s
 across hosts, some internal networks and some with ICC off, subnets written or taken from the
 daemon's pool.
 
-    python benchmarks/scale_bench.py [--sizes 1k,3k,10k] [--commands check,trace] [--timeout 120]
+    python benchmarks/scale_bench.py [--sizes 1k,3k,10k] [--commands check,trace] [--rounds 3] [--timeout 120]
     python benchmarks/scale_bench.py --write design.yaml [--sizes 10k] [--seed 1]
 
 Each command runs as a whole process (``python -m simulator.cli``-style, as a user runs it, with
@@ -15,15 +15,18 @@ netsim's bytecode compiled beforehand as an installed copy has it: :func:`compil
 timeout, so a slow command is reported as ``timeout``, not waited for. The table gives each command's
 wall-clock seconds and peak memory (the child's maximum resident set, from ``wait4``) per size, and
 its growth factor from the first size to the last; the CPU seconds (user + system) beside the
-wall clock say more on a busy machine. A reference workload is timed before and after
-(:func:`reference_seconds`): the same code runs a third slower on some days on a shared VM, and
-runs are comparable only at a like reference. ``generate(containers, networks, hosts, seed)``
+wall clock say more on a busy machine. Each command runs ``--rounds`` times per size (its sizes
+back to back within a round) and the table gives medians, the growth being the median of the
+rounds' ratios: on a shared VM the same code's speed drifts by half within minutes. A reference
+workload is timed before and after (:func:`reference_seconds`): runs of different days compare
+only at a like reference. ``generate(containers, networks, hosts, seed)``
 is importable and returns the design as plain data.
 """
 
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import os
 import random
 import signal
@@ -31,6 +34,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -263,7 +267,7 @@ class Run:
     outcome: str  # "ok", "exit N", "timeout", "n/a" (the command has no such option)
     output_bytes: int
     cpu: float = 0.0
-    reference: float = 0.0  # the reference workload's CPU seconds just before this size's runs (0: not timed)
+    round: int = 0  # which round of --rounds it ran in
 
 
 def _netsim(args: list[str]) -> list[str]:
@@ -335,30 +339,48 @@ def _wait(proc: subprocess.Popen, deadline: float) -> tuple[int | None, object, 
         time.sleep(0.02)
 
 
-def bench(sizes: list[str], commands: list[str], timeout: float, seed: int = 1, progress=None) -> list[Run]:
-    """Every command on every size; a command the CLI lacks is recorded as n/a."""
+def bench(sizes: list[str], commands: list[str], timeout: float, seed: int = 1, progress=None,
+          rounds: int = 1) -> list[Run]:
+    """Every command on every size, ``rounds`` times over; within a round a command's sizes run
+    back to back (their ratio then reads the machine at one speed). A command the CLI lacks is
+    recorded as n/a; one that timed out is not run again in later rounds (recorded as before)."""
     runs: list[Run] = []
     by_class = not {"reach-by-class", "reach-outcomes-json"} & set(commands) or has_by_class()
     with tempfile.TemporaryDirectory(prefix="scale-bench-") as tmp:
         env = compiled_env(Path(tmp) / "pycache")
         _warm_up(commands, by_class, Path(tmp), env)
-        for size in sizes:
-            c, n, h = SIZES[size]
-            design = generate(c, n, h, seed)
-            path = Path(tmp) / f"scale-{size}.yaml"
-            write(design, path)
-            pair = tuple(design[BENCH_KEY]["trace"])
-            reference = reference_seconds()
+        designs: dict[str, tuple[Path, tuple[str, str]]] = {}
+        with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork")) as aside:
+            for size in sizes:
+                path = Path(tmp) / f"scale-{size}.yaml"
+                designs[size] = (path, aside.submit(_written, size, seed, path).result())
+        timed_out: dict[tuple[str, str], Run] = {}
+        for n in range(rounds):
             for command in commands:
-                if command in ("reach-by-class", "reach-outcomes-json") and not by_class:
-                    run = Run(command, size, 0.0, 0.0, "n/a", 0)
-                else:
-                    run = replace(run_one(command, size, path, pair, Path(tmp), timeout, env),  # type: ignore[arg-type]
-                                  reference=reference)
-                runs.append(run)
-                if progress:
-                    progress(run)
+                for size in sizes:
+                    path, pair = designs[size]
+                    if command in ("reach-by-class", "reach-outcomes-json") and not by_class:
+                        run = Run(command, size, 0.0, 0.0, "n/a", 0, round=n)
+                    elif (command, size) in timed_out:
+                        run = replace(timed_out[command, size], round=n)
+                    else:
+                        run = replace(run_one(command, size, path, pair, Path(tmp), timeout, env), round=n)
+                        if run.outcome == "timeout":
+                            timed_out[command, size] = run
+                    runs.append(run)
+                    if progress:
+                        progress(run)
     return runs
+
+
+def _written(size: str, seed: int, path: Path) -> tuple[str, str]:
+    """Write the design of ``size`` to ``path``; the pair `trace` is timed on. Run in a process of
+    its own: a child's peak memory (``ru_maxrss``) starts from its parent's peak at the fork, so
+    the benchmark itself never holds a design of 10,000 containers."""
+    design = generate(*SIZES[size], seed)
+    write(design, path)
+    src, dst = design[BENCH_KEY]["trace"]
+    return src, dst
 
 
 def _warm_up(commands: list[str], by_class: bool, tmp: Path, env: dict[str, str]) -> None:
@@ -368,17 +390,21 @@ def _warm_up(commands: list[str], by_class: bool, tmp: Path, env: dict[str, str]
     path = tmp / "warm-up.yaml"
     write(design, path)
     pair = tuple(design[BENCH_KEY]["trace"])
+    del design
     for command in commands:
         if by_class or command not in ("reach-by-class", "reach-outcomes-json"):
-            run_one(command, "warm-up", path, pair, tmp, 120, env)  # type: ignore[arg-type]
+            run_one(command, "warm-up", path, pair, tmp, 120, env)
 
 
 def table(runs: list[Run], sizes: list[str], commands: list[str]) -> str:
-    """The table: one row per command, wall-clock and CPU seconds and peak MB per size, growth of the
-    CPU time from the first size to the last (steadier than the wall clock on a shared machine), each
-    size's CPU time taken in reference seconds when the machine's speed was timed before it (it
-    drifts between sizes on a shared VM)."""
-    cell = {(r.command, r.size): r for r in runs}
+    """The table: one row per command, wall-clock and CPU seconds and peak MB per size (each the
+    median of its rounds), and the growth of the CPU time from the first size to the last: the
+    median of each round's ratio (a round runs a command's sizes back to back, so a ratio is read
+    at one speed of the machine, which drifts by half within minutes on a shared VM)."""
+    cells: dict[tuple[str, str], list[Run]] = {}
+    for r in runs:
+        cells.setdefault((r.command, r.size), []).append(r)
+    rounds = max((r.round for r in runs), default=0) + 1
     head = f"{'command':<15}" + "".join(f" {s + ' s':>9} {s + ' cpu':>8} {s + ' MB':>8}" for s in sizes)
     grow = len(sizes) > 1
     if grow:
@@ -387,24 +413,29 @@ def table(runs: list[Run], sizes: list[str], commands: list[str]) -> str:
     for command in commands:
         row = f"{command:<15}"
         for s in sizes:
-            r = cell[(command, s)]
+            r = _median(cells[(command, s)])
             row += f" {'n/a':>9} {'-':>8} {'-':>8}" if r.outcome == "n/a" else f" {_seconds(r):>9} {r.cpu:>8.2f} {r.peak_mb:>8.0f}"
         if grow:
-            a, b = cell[(command, sizes[0])], cell[(command, sizes[-1])]
-            factor = f"x{_work(b) / _work(a):.1f}" if a.outcome == b.outcome == "ok" and a.cpu > 0 else "-"
+            last = {r.round: r for r in cells[(command, sizes[-1])]}
+            ratios = sorted(last[a.round].cpu / a.cpu for a in cells[(command, sizes[0])]
+                            if a.outcome == "ok" and a.cpu > 0 and a.round in last and last[a.round].outcome == "ok")
+            factor = f"x{ratios[len(ratios) // 2]:.1f}" if ratios and len(ratios) == rounds else "-"
             row += f" {factor:>12}"
         lines.append(row)
-    notes = [f"{r.command} at {r.size}: {r.outcome}" for r in runs if r.outcome not in ("ok", "n/a", "timeout")]
-    speeds = {r.size: r.reference for r in runs if r.reference}
-    if grow and len(speeds) == len(sizes):
-        notes.append("growth in reference seconds; reference before each size: "
-                     + ", ".join(f"{s} {speeds[s]:.3f} s" for s in sizes))
+    notes = [f"{r.command} at {r.size}: {r.outcome}" for r in runs
+             if r.outcome not in ("ok", "n/a", "timeout") and r.round == 0]
+    if rounds > 1:
+        notes.append(f"{rounds} rounds: each cell the median; growth the median of the rounds' ratios "
+                     "(a command's sizes run back to back)")
     return "\n".join(lines + notes) + "\n"
 
 
-def _work(r: Run) -> float:
-    """A run's CPU seconds, in reference seconds when the machine's speed was timed before it."""
-    return r.cpu / r.reference if r.reference else r.cpu
+def _median(runs: list[Run]) -> Run:
+    """The run of median CPU time among those that ran to completion; else the first that did not."""
+    done = sorted((r for r in runs if r.outcome == "ok"), key=lambda r: r.cpu)
+    if len(done) < len(runs):
+        return next(r for r in runs if r.outcome != "ok")
+    return done[len(done) // 2]
 
 
 def _seconds(r: Run) -> str:
@@ -442,6 +473,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--commands", default=",".join(COMMANDS), help="comma-separated (default: all)")
     ap.add_argument("--timeout", type=float, default=120.0, help="seconds one command may take (default 120)")
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--rounds", type=int, default=3, help="times each command runs per size; the table takes medians (default 3)")
     ap.add_argument("--write", metavar="PATH", help="only write the design of the (first) size to PATH")
     args = ap.parse_args(argv)
     sizes = [s for s in args.sizes.split(",") if s]
@@ -457,11 +489,11 @@ def main(argv: list[str] | None = None) -> int:
           flush=True)
 
     def progress(r: Run) -> None:
-        print(f"  {r.size:>4} {r.command:<15} {r.seconds:8.2f} s {r.cpu:8.2f} cpu s {r.peak_mb:7.0f} MB  {r.outcome}  "
+        print(f"  {r.round + 1}: {r.size:>4} {r.command:<15} {r.seconds:8.2f} s {r.cpu:8.2f} cpu s {r.peak_mb:7.0f} MB  {r.outcome}  "
               f"({r.output_bytes:,} bytes out)", file=sys.stderr, flush=True)
 
     print(_machine(), flush=True)
-    runs = bench(sizes, commands, args.timeout, args.seed, progress)
+    runs = bench(sizes, commands, args.timeout, args.seed, progress, max(1, args.rounds))
     print(table(runs, sizes, commands), end="")
     print(_machine())
     return 0

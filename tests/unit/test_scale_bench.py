@@ -63,7 +63,7 @@ def test_written_design_is_valid(tmp_path):
 def test_1k_run_prints_a_complete_table():
     commands = ["check", "trace", "addresses", "reach"]
     done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "scale_bench.py"), "--sizes", "1k",
-                           "--commands", ",".join(commands), "--timeout", "600"],
+                           "--commands", ",".join(commands), "--rounds", "1", "--timeout", "600"],
                           cwd=ROOT, capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
@@ -97,15 +97,18 @@ def test_table_marks_timeouts_failures_and_missing_commands():
     assert "audit at 1k: exit 2" in text
 
 
-def test_growth_is_taken_in_reference_seconds_when_the_machine_was_timed():
-    """The same work costs a third more CPU when the shared machine slows down between sizes: the
-    growth divides each size's CPU time by the reference workload timed before it."""
+def test_cells_are_medians_and_growth_the_median_of_each_round_s_ratio():
+    """The shared machine slows down by half for the second round: each round's ratio (its sizes run
+    back to back) stays 5, where the ratio of the cells' medians (1.0 and 6.0) would read 6."""
     Run = scale_bench.Run
-    runs = [Run("check", "1k", 1.5, 50, "ok", 10, 1.0, reference=0.20),
-            Run("check", "10k", 6.0, 90, "ok", 10, 6.0, reference=0.30)]
+    runs = [Run("check", "1k", 1.2, 50, "ok", 10, 1.0, round=0), Run("check", "10k", 6.0, 90, "ok", 10, 5.0, round=0),
+            Run("check", "1k", 1.8, 50, "ok", 10, 1.5, round=1), Run("check", "10k", 9.0, 90, "ok", 10, 7.5, round=1),
+            Run("check", "1k", 1.1, 50, "ok", 10, 0.9, round=2), Run("check", "10k", 7.0, 90, "ok", 10, 6.0, round=2)]
     text = scale_bench.table(runs, ["1k", "10k"], ["check"])
-    assert text.splitlines()[2].split()[-1] == "x4.0"  # 6.0/0.30 against 1.0/0.20, not x6.0
-    assert "reference before each size: 1k 0.200 s, 10k 0.300 s" in text
+    row = text.splitlines()[2].split()
+    assert row[1:4] == ["1.20", "1.00", "50"] and row[4:7] == ["7.00", "6.00", "90"]  # the median run of each
+    assert row[-1] == "x5.0"  # ratios 5.0, 5.0, 6.67
+    assert "3 rounds" in text
     assert scale_bench.reference_seconds(rounds=1) > 0
 
 
