@@ -295,7 +295,8 @@ _ENTRY_BYTES = _ENTRY.encode()
 def _stream_json(result, model, key: str, chunks: Iterable[bytes], extra: dict | None = None) -> None:
     """Write the reach JSON object as ``json.dumps(data, indent=1)`` would, the list under ``key``
     a chunk at a time (``chunks``: runs of its entries as :meth:`_JsonRows.text` writes them, in
-    order; memory does not grow with the number of probes). The chunks go out as the bytes they
+    order: probes as that dump would too, groups a line each; memory does not grow with the
+    number of probes). The chunks go out as the bytes they
     came as: the text was made, escaped and encoded where it was computed."""
     from ..analysis.listeners import unknown_listeners
 
