@@ -9,6 +9,7 @@ host took out, times the source class's members, plus and minus the group's own:
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator, Sequence
 
 
@@ -173,8 +174,12 @@ class TargetCounts(Sequence):
 
     def preview(self, most: int) -> tuple[list[str], int]:
         """The first ``most`` target classes and how many there are, without laying out the list."""
-        if self._plain() and self._items is None:
-            return self._rest.first(most), self._rest.size()  # type: ignore[union-attr]
+        if self._items is None:
+            if self._plain():
+                return self._rest.first(most), self._rest.size()  # type: ignore[union-attr]
+            plus = self._plus
+            if self._rest is None and not self._minus and (not plus or min(plus.values()) > 0):
+                return list(itertools.islice(plus, max(most, 0))), len(plus)  # counts added only: every one is left
         names = [c for c, _ in self.items()]
         return names[:most], len(names)
 
