@@ -10,7 +10,7 @@ from pathlib import Path
 import typer
 
 from ..fanout import default_workers
-from ..render.jsontext import dumps_indented, dumps_line
+from ..render.jsontext import dumps_indented, dumps_lines
 from . import app
 from .common import (
     KernelChoice,
@@ -284,7 +284,7 @@ class _JsonRows:
             probe["listener_origin"] = at(probe["via"], probe["responder"], probe["target"], probe["port"], probe["protocol"])
             kept.append(row)
         if groups:
-            return _ENTRY_BYTES.join(map(dumps_line, kept))
+            return _ENTRY_BYTES.join(dumps_lines(kept))
         return _ENTRY.join(dumps_indented(row, 2) for row in kept).encode()
 
 
@@ -296,8 +296,8 @@ def _stream_json(result, model, key: str, chunks: Iterable[bytes], extra: dict |
     """Write the reach JSON object as ``json.dumps(data, indent=1)`` would, the list under ``key``
     a chunk at a time (``chunks``: runs of its entries as :meth:`_JsonRows.text` writes them, in
     order: probes as that dump would too, groups a line each; memory does not grow with the
-    number of probes). The chunks go out as the bytes they
-    came as: the text was made, escaped and encoded where it was computed."""
+    number of probes). The chunks go out as the bytes they came as: the text was made, escaped
+    and encoded where it was computed."""
     from ..analysis.listeners import unknown_listeners
 
     head = {"design": result.design.name, "engine_version": result.engine_version, **(extra or {})}

@@ -10,15 +10,15 @@ The reach rows repeat a few shapes (the same keys in the same order), so a dict 
 that unpacks the dict's values and joins them with the key texts in one step, each value written
 inline the way its type was the time the writer was made. It checks each value's type as it goes
 (a value of another type is written the general way), so it writes any dict with those keys.
+
+:func:`dumps_lines` writes values one per line instead, compactly (the reach JSON's groups).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from json.encoder import encode_basestring_ascii as _string
-
-import orjson
 
 _WRITER_KEYS_MAX = 64  # a dict with more keys is written the general way (a writer has a line per key)
 _SHAPES_MAX = 512  # shapes remembered; past it the memory starts over (a design's dicts keyed by names)
@@ -163,11 +163,17 @@ def _writer(shape: tuple[str, tuple], value: dict) -> _Writer | None:
     return write
 
 
-def dumps_line(value: object) -> bytes:
-    """``value`` as JSON on one line, in UTF-8, without spaces (orjson: several times faster than
-    the standard library at the sizes of the reach JSON's groups). Text holding a lone surrogate,
-    which UTF-8 cannot carry, is written as the standard library writes it (``\\udXXX`` escapes)."""
-    try:
-        return orjson.dumps(value)
-    except orjson.JSONEncodeError:
-        return json.dumps(value, separators=(",", ":")).encode()
+def dumps_lines(values: Iterable[object]) -> list[bytes]:
+    """Each value as JSON on one line, in UTF-8, without spaces (orjson: several times faster than
+    the standard library at the sizes of the reach JSON's groups; imported here, where it is used,
+    not by every command). Text holding a lone surrogate, which UTF-8 cannot carry, is written as
+    the standard library writes it (``\\udXXX`` escapes)."""
+    import orjson
+
+    def line(value: object) -> bytes:
+        try:
+            return orjson.dumps(value)
+        except orjson.JSONEncodeError:
+            return json.dumps(value, separators=(",", ":")).encode()
+
+    return [line(v) for v in values]

@@ -139,15 +139,16 @@ def test_a_value_json_cannot_write_fails_as_in_json():
 
 
 def test_a_line_holds_the_values_json_would_write():
-    from simulator.render.jsontext import dumps_line
+    from simulator.render.jsontext import dumps_lines
 
     values = [{"via": _Colour.RED, "name": "api×3 (back)", "n": None, "ok": True, "port": 80, "t": ("a", 1),
                "nested": {"targets": [{"class": "c\n1", "count": 2}], "empty": [], "e": {}}},
               {"lone": "\ud800 and \udfff", "quote": '"\\'}, [1, 2.5, "\u2028"], "x", 3]
-    for value in values:
-        line = dumps_line(value)
+    lines = dumps_lines(values)
+    assert len(lines) == len(values)
+    for value, line in zip(values, lines, strict=True):
         assert isinstance(line, bytes) and b"\n" not in line
         assert json.loads(line) == json.loads(json.dumps(value))
-    assert dumps_line({"a": [1, "×"]}) == '{"a":[1,"×"]}'.encode()
+    assert dumps_lines([{"a": [1, "×"]}]) == ['{"a":[1,"×"]}'.encode()]
     with pytest.raises(TypeError):
-        dumps_line({"a": object()})
+        dumps_lines([{"a": object()}])
