@@ -353,7 +353,7 @@ def bench(sizes: list[str], commands: list[str], timeout: float, seed: int = 1, 
         with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork")) as aside:
             for size in sizes:
                 path = Path(tmp) / f"scale-{size}.yaml"
-                designs[size] = (path, aside.submit(_written, size, seed, path).result())
+                designs[size] = (path, aside.submit(_written, SIZES[size], seed, path).result())
         timed_out: dict[tuple[str, str], Run] = {}
         for n in range(rounds):
             for command in commands:
@@ -373,11 +373,12 @@ def bench(sizes: list[str], commands: list[str], timeout: float, seed: int = 1, 
     return runs
 
 
-def _written(size: str, seed: int, path: Path) -> tuple[str, str]:
-    """Write the design of ``size`` to ``path``; the pair `trace` is timed on. Run in a process of
-    its own: a child's peak memory (``ru_maxrss``) starts from its parent's peak at the fork, so
-    the benchmark itself never holds a design of 10,000 containers."""
-    design = generate(*SIZES[size], seed)
+def _written(shape: tuple[int, int, int], seed: int, path: Path) -> tuple[str, str]:
+    """Write the design of ``shape`` (containers, networks, hosts) to ``path``; the pair `trace` is
+    timed on. Large ones are made in a process of their own: a child's peak memory (``ru_maxrss``)
+    starts from its parent's peak at the fork, so the benchmark itself never holds a design of
+    10,000 containers."""
+    design = generate(*shape, seed)
     write(design, path)
     src, dst = design[BENCH_KEY]["trace"]
     return src, dst
@@ -386,11 +387,8 @@ def _written(size: str, seed: int, path: Path) -> tuple[str, str]:
 def _warm_up(commands: list[str], by_class: bool, tmp: Path, env: dict[str, str]) -> None:
     """Each command once on a small design, untimed: what the runs import from the standard library
     and site-packages is compiled into the cache too (it reads none from elsewhere)."""
-    design = generate(60, 4, 2, seed=1)
     path = tmp / "warm-up.yaml"
-    write(design, path)
-    pair = tuple(design[BENCH_KEY]["trace"])
-    del design
+    pair = _written((60, 4, 2), 1, path)
     for command in commands:
         if by_class or command not in ("reach-by-class", "reach-outcomes-json"):
             run_one(command, "warm-up", path, pair, tmp, 120, env)
