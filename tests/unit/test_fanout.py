@@ -4,6 +4,7 @@ coarse groups of a large design are the same computed in workers as in one proce
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 import time
@@ -68,6 +69,18 @@ def test_shared_values_come_back_as_the_parents_objects():
     got = list(ordered_map(lambda i: (big, dict(other), i), list(range(40)), workers=2, chunk=2, shared=[big]))
     assert all(b is big for b, _, _ in got)
     assert all(o == other and o is not other for _, o, _ in got)
+
+
+def _collector(_: int) -> tuple[int, int, bool]:
+    return os.getpid(), gc.get_threshold()[0], gc.isenabled()
+
+
+def test_workers_collect_cycles_rarely_and_the_parent_as_before():
+    before = gc.get_threshold()
+    got = list(ordered_map(_collector, list(range(40)), workers=2, chunk=2))
+    assert {pid for pid, _, _ in got} - {os.getpid()}, "computed in workers"
+    assert {(young, on) for _, young, on in got} == {(fanout.WORKER_YOUNG, gc.isenabled())}
+    assert gc.get_threshold() == before
 
 
 def test_netsim_jobs_sets_the_workers(monkeypatch):
