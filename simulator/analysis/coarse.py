@@ -210,6 +210,7 @@ class CoarseGroups:
         self._collapse_cache: dict[int, tuple[dict, dict]] = {}
         self._block_totals: dict[tuple, tuple[dict, dict, dict]] = {}
         self._holders: dict[tuple, tuple[tuple, str | None]] = {}
+        self._held: dict[tuple, list[tuple[int, Namespace]]] = {}
         self._owned_for: dict | None = None
         self._owned_segs: dict[tuple, list[int]] = {}
         self._walks: dict[tuple, tuple[Trace, Address, int]] = {}
@@ -557,27 +558,29 @@ class CoarseGroups:
             segset = set(others)
             held: dict[tuple, list[int]] = {}
             who: dict[int, str | None] = {}
-            for addr, holder in self.seg_addrs.get(out_seg, {}).items():
-                for i in self.by_addr.get(addr, ()):
-                    if self.seg_of[i] in segset:
-                        hkey, who[i] = self._holder_key(holder, out_seg, self.entries[i])
-                        held.setdefault(hkey, []).append(i)
+            for i, holder in self._held_on(out_seg):
+                if self.seg_of[i] in segset:
+                    hkey, who[i] = self._holder_key(holder, out_seg, i)
+                    held.setdefault(hkey, []).append(i)
             link: dict[str, dict[tuple, list]] = {}
             for seg in others:
                 for sub in self.buckets[seg]:
                     for pkey, (count, classes, _, _, idxs) in self._seg_parts(seg, sub).items():
-                        part = link.setdefault(pkey[1], {}).get(pkey)
-                        first = next((i for i in idxs if i not in who), None)
-                        pool = [i for i in idxs if i not in who]
+                        pool = [i for i in idxs if i not in who] if who else idxs
+                        by_proto = link.get(pkey[1])
+                        if by_proto is None:
+                            by_proto = link[pkey[1]] = {}
+                        part = by_proto.get(pkey)
                         if part is None:
-                            link[pkey[1]][pkey] = [count, dict(classes), first, pkey[3], pool]
-                        else:
-                            part[4].extend(pool)
-                            part[0] += count
-                            for cls, k in classes.items():
-                                part[1][cls] = part[1].get(cls, 0) + k
-                            if part[2] is None:
-                                part[2] = first
+                            by_proto[pkey] = [count, dict(classes), pool[0] if pool else None, pkey[3], list(pool)]
+                            continue
+                        part[4] += pool
+                        part[0] += count
+                        into = part[1]
+                        for cls, k in classes.items():
+                            into[cls] = into.get(cls, 0) + k
+                        if part[2] is None and pool:
+                            part[2] = pool[0]
             for i in who:
                 e = self.entries[i]
                 part = link[e[5]][(e[4], e[5], self.rclass[i], e[1])]
@@ -614,9 +617,20 @@ class CoarseGroups:
             number = where.get(("link", self.entries[idx][5]))
         return number
 
-    def _holder_key(self, holder: Namespace, out_seg: tuple, e: _Entry) -> tuple[tuple, str | None]:
-        """What a walk to the holder of ``e``'s address on ``out_seg`` reads, and who answers there."""
-        key = (holder.id, out_seg, e[2], e[4], e[5])
+    def _held_on(self, seg: tuple) -> list[tuple[int, Namespace]]:
+        """The destinations whose address something on ``seg`` holds, each with that holder, in the
+        segment's order (made once per segment: addresses hash slowly, their integers do not)."""
+        hit = self._held.get(seg)
+        if hit is None:
+            hit = self._held[seg] = [(i, holder) for addr, holder in self.seg_addrs.get(seg, {}).items()
+                                     for i in self.by_addr.get(addr, ())]
+        return hit
+
+    def _holder_key(self, holder: Namespace, out_seg: tuple, idx: int) -> tuple[tuple, str | None]:
+        """What a walk to the holder of destination ``idx``'s address on ``out_seg`` reads, and who
+        answers there."""
+        e = self.entries[idx]
+        key = (holder.id, out_seg, self.ints[idx], e[4], e[5])
         hit = self._holders.get(key)
         if hit is None:
             hit = self._holders[key] = self._holder_key_of(holder, out_seg, e)

@@ -30,6 +30,7 @@ from ..engine.trace import Address, Disposition, DnsStep, Hop, Place, Step, Trac
 from ..engine.walk import walk
 from ..fanout import ordered_map
 from ..model import Design
+from ..values import quick_init
 from .classes import ContainerClass, container_classes
 from .mesh import mesh_ports, placement_note, scheduled_host_ports, through_mesh
 from .probes import Probe, Via
@@ -66,6 +67,7 @@ class _Probes:
         obj.__dict__["_given"] = None if value is None else tuple(value)
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class ProbeGroup:
     """Probes that one pair of classes makes alike: same source class, way, target class,
@@ -834,6 +836,7 @@ class Matrix:
         self._dst_info: dict = {}
         self._dst_classes: dict[tuple, tuple] = {}
         self._int_routes: dict[str, list[tuple]] = {}
+        self._route_senders: dict[str, tuple[dict[int, tuple], dict[int, tuple]]] = {}  # _sender's keys, per route
         self._own_ints: dict[str, frozenset[int]] = {}  # namespace id -> its addresses as integers
         self._unresolved: dict = {}
         self._ignored = ignored_publications(world)
@@ -893,8 +896,17 @@ class Matrix:
         route = best[0] if best else default
         if route is None:
             return ("no-route",)
-        i = ns.interfaces[route.iface]
-        return ("link" if best else "egress", ns.host, str(i.segment), i.kind, i.mode or "", i.parent or "", route.via)
+        both = self._route_senders.get(ns.id)
+        if both is None:
+            both = self._route_senders[ns.id] = ({}, {})
+        made = both[bool(best)]
+        key = made.get(id(route))  # the namespace's routes live as long as the matrix
+        if key is None:
+            i = ns.interfaces[route.iface]
+            via = None if route.via is None else int(route.via)  # an address's hash is slow: keys hold integers
+            key = made[id(route)] = ("link" if best else "egress", ns.host, i.segment, i.kind, i.mode or "",
+                                     i.parent or "", via)
+        return key
 
     def one_sender(self, ns: Namespace, addrs: list[Address]) -> tuple | None:
         """The sender key (:meth:`_sender`) of walks from ``ns`` to each of ``addrs`` (none of them its

@@ -14,9 +14,11 @@ from functools import lru_cache
 from ipaddress import ip_address, ip_network
 
 from ..errors import ArgumentError
+from ..values import quick_init
 from .trace import Address, Prefix
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Packet:
     src: Address
@@ -52,6 +54,7 @@ class Packet:
 _PACKET_FIELDS = frozenset(f.name for f in fields(Packet))
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Rule:
     chain: str
@@ -163,6 +166,7 @@ BUILTIN_CHAINS = {
 TERMINAL = {"ACCEPT", "DROP", "REJECT", "DNAT", "MASQUERADE"}
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Verdict:
     """The outcome of traversing a chain: a terminal target (or the policy) and why."""

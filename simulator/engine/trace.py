@@ -22,6 +22,8 @@ from dataclasses import dataclass, fields
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from ..values import quick_init
+
 if TYPE_CHECKING:
     from .topology import Namespace
 
@@ -52,6 +54,7 @@ class Disposition(str, enum.Enum):
 
 # --- where a hop happens --------------------------------------------------------------------
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Place:
     """The network namespace of a hop: a container's (with the containers sharing it), a host's
@@ -143,6 +146,7 @@ class RouteOutcome(str, enum.Enum):
     NO_ADDRESS = "no-address"  # nothing to dial (no default gateway to reach the host)
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class RouteStep(Step):
     """A route lookup and what it decided."""
@@ -190,6 +194,7 @@ class RouteStep(Step):
         return "no address to dial"
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class HopLimitStep(Step):
     """The walk stopped: the packet entered ``limit`` namespaces (``cycle``: the repeating part, once)."""
@@ -214,6 +219,7 @@ class L2Outcome(str, enum.Enum):
     PARENT_ISOLATION = "parent-isolation"  # a macvlan/ipvlan child and its parent cannot talk
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class L2Step(Step):
     """Link-layer delivery on one segment."""
@@ -242,6 +248,7 @@ class L2Step(Step):
         return f"{self.driver} child and its parent {self.device} cannot talk: the kernel does not pass frames between them"
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class ForgedFrameStep(Step):
     """A LAN peer sends a frame for ``destination`` to a host's MAC address (moby#45610)."""
@@ -261,6 +268,7 @@ class ForgedFrameStep(Step):
                 f"{self.host}'s {self.device}")
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class FilterStep(Step):
     """A netfilter chain's verdict: the rule that matched, or the chain's policy."""
@@ -286,6 +294,7 @@ class FilterStep(Step):
         return f"-t {self.table} -P {self.chain} {self.policy}"
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class UnmanagedStep(Step):
     """A chain the engine writes no rule in, because it does not manage ip6tables (20.10's default):
@@ -312,6 +321,7 @@ class NatAction(str, enum.Enum):
     MASQUERADE = "MASQUERADE"  # the source becomes the outgoing interface's address
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class NatStep(Step):
     """An address translation in the nat table: ``before`` → ``after`` (address, port)."""
@@ -341,6 +351,7 @@ class NatStep(Step):
         return f"-t nat {self.matched}"
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class SocketStep(Step):
     """The socket lookup in the receiving namespace: who listens on the port (``owner`` None: nobody)."""
@@ -365,6 +376,7 @@ class ProxyOutcome(str, enum.Enum):
     UDP_REPLY_LOST = "udp-reply-lost"  # its reply leaves from another address: the client drops it
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class ProxyStep(Step):
     """docker-proxy on the host: ``listen_address``:``port`` → ``container_address``:``container_port``."""
@@ -404,6 +416,7 @@ NO_RESOLVER_WHY = {
 }
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class DnsStep(Step):
     """A name lookup: ``query`` asked from a namespace of kind ``asker``, and the answer."""
@@ -448,6 +461,7 @@ class DnsStep(Step):
 
 # --- hops and traces --------------------------------------------------------------------------
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Hop:
     """Everything that happened inside one network namespace."""
@@ -469,6 +483,7 @@ class Hop:
         return {"node": self.node, "place": self.place.to_json(), "steps": [s.to_json() for s in self.steps]}
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Trace:
     hops: tuple[Hop, ...]
