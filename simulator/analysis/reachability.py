@@ -931,9 +931,9 @@ class Matrix:
         """A class for container endpoints: for each namespace holding the address (one, or several when
         the same subnet exists on several hosts), its segment, link, whether the port is published to it
         and whether it listens. None when the address needs its own walk."""
-        if ns.owns(dst):
-            return None
         n = int(dst)
+        if n in self.owned(ns) or (n >> 24 == 127 and dst.version == 4):  # ns.owns(dst), on integers
+            return None
         holders = self._dst_info.get(n)
         if holders is None:
             holders = self._dst_info[n] = self._endpoint_info(dst)
