@@ -505,10 +505,11 @@ class CoarseGroups:
         for idx in idxs:
             for s, ns in owners.get(idx, ()):
                 e = self.entries[idx]
-                self._add(acc, s, idx, self._own_walk(ns, e), 1, e[1])
+                self._add(acc, s, idx, self.own_walk(ns, e[2], e[4], e[5], e[6]), 1, e[1])
 
-    def _own_walk(self, ns: Namespace, e: _Entry) -> Trace:
-        addr, port, proto, hint = e[2], e[4], e[5], e[6]
+    def own_walk(self, ns: Namespace, addr: Address, port: int, proto: str, hint: str | None) -> Trace:
+        """The outcome of ``ns`` dialling its own address ``addr``: alike for every container (but its
+        responder, itself when it listens), walked once per port and whether it listens."""
         if ns.kind != "container" or ns.task_filter is not None:  # (a task's own filter decides for itself)
             return self.m.trace(ns, addr, port, proto, hint)
         responder = ns.listeners.get((port, proto))
@@ -991,6 +992,7 @@ class _Names:
         s0, ns0 = placed[0]
         n = len(placed)
         resolved, unresolved = self._view(s0, ns0)
+        owned = cg.m.owned
         mine: dict[int, list[int]] = {}  # an address (as an integer) -> the members holding it (by position)
         for at, (_, ns) in enumerate(placed):
             for a in cg.m.owned(ns):
@@ -1011,6 +1013,8 @@ class _Names:
                     if several:
                         made = self._several(s, ns, name, r, port, proto)
                         t = Trace((), made.disposition, made.reason, made.responder)
+                    elif int(first) in owned(ns):  # its own name, say: each member's own walk, shared
+                        t = cg.own_walk(ns, first, port, proto, hint)
                     else:
                         t = cg.m.trace(ns, first, port, proto, hint)
                     row = acc.row(Via.DNS, port, proto, None, t, cg.fine.cls(t.responder if t.delivered else None),
