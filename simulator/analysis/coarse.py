@@ -726,7 +726,8 @@ class CoarseGroups:
         if not t.delivered and acc.answered_only:
             return rows
         if not t.delivered:  # nobody answers: who would have does not matter, nor does the network
-            parts = self._collapsed(parts, {k for k, p in parts.items() if p[2] in owners and _own_only(p, owners, n)})
+            own_only = {k for k, p in parts.items() if p[2] in owners and _own_only(p, owners, n)} if owners else set()
+            parts = self._collapsed(parts, own_only)
         for key, part in parts.items():
             if part[2] in owners and _own_only(part, owners, n):
                 continue  # every pair of the part is a member dialling its own address: walked on its own
