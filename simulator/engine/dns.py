@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from ipaddress import IPv4Address
 
 from ..model import Attachment, Container, Driver, ModeKind
+from ..values import quick_init
 from .ipam import GWBRIDGE
 from .ondemand import OnDemand
 from .topology import Namespace, World
@@ -26,6 +27,7 @@ from .trace import DnsOutcome, DnsStep
 EMBEDDED_DNS = IPv4Address("127.0.0.11")
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Resolution:
     name: str
@@ -60,6 +62,7 @@ class NameTable:
         self._on: dict[str, list[tuple[Container, Attachment]]] | None = None  # network -> its containers, in design order
         self.by_network: dict[str, dict[str, list[tuple[IPv4Address, str]]]] = OnDemand(self._table, self._tables)
         self._cache: dict[tuple, Resolution] = {}
+        self._answers: dict[tuple, Resolution] = {}  # _answer's, by name, network, resolver's kind and form
         self._views: dict[str, tuple] = {}
 
     def _attached(self) -> dict[str, list[tuple[Container, Attachment]]]:
@@ -133,14 +136,15 @@ class NameTable:
     def _resolve(self, ns: Namespace, name: str) -> Resolution:
         if not ns.has_embedded_dns:
             return Resolution(name, (), DnsStep(name, DnsOutcome.NO_RESOLVER, ns.kind))
-        for network in self._search_order(ns):
+        searched = self.view(ns)[2]  # the search order, made once per namespace
+        for network in searched:
             records = self.by_network.get(network, {}).get(name.lower())
             if records:
                 return self._answer(ns, name, network, records, qualified=False)
             if self._ipv4_only(network, name):
                 return Resolution(name, (), DnsStep(name, DnsOutcome.NO_AAAA, ns.kind, EMBEDDED_DNS, network=network))
         short, _, network = name.rpartition(".")
-        if short and network in self._search_order(ns):  # "name.network" (confirmed on 20.10)
+        if short and network in searched:  # "name.network" (confirmed on 20.10)
             records = self.by_network.get(network, {}).get(short.lower())
             if records:
                 return self._answer(ns, name, network, records, qualified=True)
@@ -156,11 +160,16 @@ class NameTable:
             self._dual = {key[0] for key in self.world.addressing.segments}
         return network not in self._dual and name.lower() in self._ipv4.by_network.get(network, {})
 
-    @staticmethod
-    def _answer(ns: Namespace, name: str, network: str, records: list[tuple[IPv4Address, str]], qualified: bool) -> Resolution:
-        recs = tuple((addr, ctr, network) for addr, ctr in records)
-        step = DnsStep(name, DnsOutcome.ANSWERED, ns.kind, EMBEDDED_DNS, tuple(a for a, _, _ in recs), network, qualified)
-        return Resolution(name, recs, step)
+    def _answer(self, ns: Namespace, name: str, network: str, records: list[tuple[IPv4Address, str]], qualified: bool) -> Resolution:
+        """The answer of ``network``'s records for ``name``: the same for every view finding it there
+        (made once: many views resolve the names of one network)."""
+        key = (name, network, ns.kind, qualified)
+        hit = self._answers.get(key)
+        if hit is None:
+            recs = tuple((addr, ctr, network) for addr, ctr in records)
+            step = DnsStep(name, DnsOutcome.ANSWERED, ns.kind, EMBEDDED_DNS, tuple(a for a, _, _ in recs), network, qualified)
+            hit = self._answers[key] = Resolution(name, recs, step)
+        return hit
 
     def _search_order(self, ns: Namespace) -> list[str]:
         nets = []
