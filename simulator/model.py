@@ -17,6 +17,7 @@ loaders report at file:line.
 from __future__ import annotations
 
 import enum
+import functools
 import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -300,7 +301,12 @@ def engine_version_numbers(text: str) -> tuple[int, int, int] | None:
     """``"20.10"`` → (20, 10, 0), ``"20.10.24+dfsg1"`` → (20, 10, 24), ``"v29"`` → (29, 0, 0);
     None when ``text`` is not an engine version.  The one parser of version text (which lines
     netsim has rules for: :func:`simulator.engine.versions.parse_version`)."""
-    m = _ENGINE_VERSION.fullmatch(str(text))
+    return _version_numbers(str(text))
+
+
+@functools.lru_cache(maxsize=256)  # read for every network and container of a design: few distinct texts
+def _version_numbers(text: str) -> tuple[int, int, int] | None:
+    m = _ENGINE_VERSION.fullmatch(text)
     return (int(m.group(1)), int(m.group(2) or 0), int(m.group(3) or 0)) if m else None
 
 

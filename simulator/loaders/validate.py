@@ -527,8 +527,6 @@ def check_ipv6_networks(ctx: Context) -> Iterator[Problem]:
     for n in ctx.design.networks:
         at = ("networks", n.name)
         s = n.subnet6
-        hosts = [h for h in n.hosts if h in ctx.hosts] or list(ctx.hosts)[:1]
-        version = min((ctx.version(h) for h in hosts), default=(20, 10, 0))
         if not n.enable_ipv6:  # one message for the network, at its first IPv6 setting
             settings: tuple[tuple[str, object], ...] = (("subnet6", s), ("gateway6", n.gateway6), ("ip_range6", n.ip_range6))
             given = [(f, v) for f, v in settings if v is not None]
@@ -538,6 +536,8 @@ def check_ipv6_networks(ctx: Context) -> Iterator[Problem]:
                                 "enable_ipv6: the engine skips a network's IPv6 settings unless IPv6 is enabled and "
                                 "creates it IPv4-only; add enable_ipv6: true or remove it")
             continue
+        hosts = [h for h in n.hosts if h in ctx.hosts] or list(ctx.hosts)[:1]
+        version = min((ctx.version(h) for h in hosts), default=(20, 10, 0))
         if s is None:
             for field_, value in (("gateway6", n.gateway6), ("ip_range6", n.ip_range6)):
                 if value is not None:
