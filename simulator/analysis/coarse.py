@@ -996,7 +996,7 @@ class _Names:
         owned = cg.m.owned
         mine: dict[int, list[int]] = {}  # an address (as an integer) -> the members holding it (by position)
         for at, (_, ns) in enumerate(placed):
-            for a in cg.m.owned(ns):
+            for a in owned(ns):
                 mine.setdefault(a, []).append(at)
         for i, res in resolved:
             name, ports, tcls, _ = self.names[i]

@@ -836,7 +836,7 @@ class Matrix:
         self._dst_info: dict = {}
         self._dst_classes: dict[tuple, tuple] = {}
         self._int_routes: dict[str, list[tuple]] = {}
-        self._route_senders: dict[str, tuple[dict[int, tuple], dict[int, tuple]]] = {}  # _sender's keys, per route
+        self._route_senders: dict[str, dict[int, tuple]] = {}  # namespace id -> _sender's key of each of its routes
         self._own_ints: dict[str, frozenset[int]] = {}  # namespace id -> its addresses as integers
         self._unresolved: dict = {}
         self._ignored = ignored_publications(world)
@@ -866,15 +866,19 @@ class Matrix:
             owned = self._own_ints[ns.id] = frozenset(int(a) for a in ns.addresses())
         return owned
 
+    def holds(self, ns: Namespace, dst: Address) -> bool:
+        """``ns.owns(dst)``, asked of the integers first: an address's hash is slow, and most
+        destinations are nobody's here."""
+        n = int(dst)
+        return (n in self.owned(ns) or (n >> 24 == 127 and dst.version == 4)) and ns.owns(dst)
+
     def _sender(self, ns: Namespace, dst: Address) -> tuple:
         """What of the sender a walk to ``dst`` depends on: its own namespace when it holds the address;
         a container sending through one route, only that route (host, link, gateway: nothing else of
         the sender is read once the packet has left); otherwise its profile."""
-        n = int(dst)
-        owned = self.owned(ns)
-        # the integers first: an address's hash is slow, and most destinations are nobody's here
-        if (n in owned or (n >> 24 == 127 and dst.version == 4)) and ns.owns(dst):
+        if self.holds(ns, dst):
             return ("own", ns.id)
+        n = int(dst)
         if ns.kind != "container":
             return self._profile(ns)
         routes = self._int_routes.get(ns.id)
@@ -896,16 +900,15 @@ class Matrix:
         route = best[0] if best else default
         if route is None:
             return ("no-route",)
-        both = self._route_senders.get(ns.id)
-        if both is None:
-            both = self._route_senders[ns.id] = ({}, {})
-        made = both[bool(best)]
+        made = self._route_senders.get(ns.id)
+        if made is None:
+            made = self._route_senders[ns.id] = {}
         key = made.get(id(route))  # the namespace's routes live as long as the matrix
-        if key is None:
+        if key is None:  # a link's route, or the default route (egress)
             i = ns.interfaces[route.iface]
             via = None if route.via is None else int(route.via)  # an address's hash is slow: keys hold integers
-            key = made[id(route)] = ("link" if best else "egress", ns.host, i.segment, i.kind, i.mode or "",
-                                     i.parent or "", via)
+            key = made[id(route)] = ("link" if route.dest.prefixlen else "egress", ns.host, i.segment, i.kind,
+                                     i.mode or "", i.parent or "", via)
         return key
 
     def one_sender(self, ns: Namespace, addrs: list[Address]) -> tuple | None:
@@ -931,9 +934,9 @@ class Matrix:
         """A class for container endpoints: for each namespace holding the address (one, or several when
         the same subnet exists on several hosts), its segment, link, whether the port is published to it
         and whether it listens. None when the address needs its own walk."""
-        n = int(dst)
-        if n in self.owned(ns) or (n >> 24 == 127 and dst.version == 4):  # ns.owns(dst), on integers
+        if self.holds(ns, dst):
             return None
+        n = int(dst)
         holders = self._dst_info.get(n)
         if holders is None:
             holders = self._dst_info[n] = self._endpoint_info(dst)
