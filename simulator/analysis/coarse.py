@@ -47,7 +47,7 @@ from .reachability import (
 )
 
 _R = TypeVar("_R")
-_LEAST_CHUNKS = 16  # fewer chunks of source classes than this are computed in-process (forking costs more)
+_LEAST_SOURCES = 64  # fewer source classes than this are computed in-process (forking costs more)
 _Entry = tuple  # (target, network, address, address text, port, proto, host hint): Matrix._ip_targets
 
 
@@ -235,7 +235,9 @@ class CoarseGroups:
         """``work`` of every source class (:meth:`ClassGroups.sources` entries; ``only``: these), in
         order; with ``workers`` > 1 and many source classes, in forked processes (:mod:`simulator.fanout`)."""
         todo = [s for s in self._sources() if only is None or s[0] in only]
-        return ordered_map(work, todo, workers, chunk=4, shared=self.shared_values(), least=_LEAST_CHUNKS,
+        # a chunk per source class: they take 1 ms to 0.6 s each, and a worker done with its share
+        # takes the others' last chunks one by one
+        return ordered_map(work, todo, workers, chunk=1, shared=self.shared_values(), least=_LEAST_SOURCES,
                            affinity=host_of_source)
 
     def _sources(self) -> list[tuple[str, list[str], list[tuple[str, Namespace]]]]:

@@ -27,12 +27,36 @@ def _pid_and_square(x: int) -> tuple[int, int]:
     return os.getpid(), x * x
 
 
+def _pid_and_square_slowly(x: int) -> tuple[int, int]:
+    time.sleep(0.005)  # long enough that every worker gets some before the others are done
+    return os.getpid(), x * x
+
+
 def test_results_come_in_order_and_from_other_processes():
     items = list(range(103))
-    got = list(ordered_map(_pid_and_square, items, workers=3, chunk=4))
+    got = list(ordered_map(_pid_and_square_slowly, items, workers=3, chunk=4))
     assert [sq for _, sq in got] == [x * x for x in items]
     pids = {pid for pid, _ in got}
-    assert os.getpid() not in pids and len(pids) == 3
+    assert os.getpid() not in pids and len(pids) >= 2
+
+
+def _slow_if_even(x: int) -> tuple[int, int]:
+    if x % 2 == 0:
+        time.sleep(0.1)
+    return os.getpid(), x
+
+
+def test_a_worker_done_with_its_share_takes_the_rest_of_the_others():
+    """Chunks of one item alternate: the even items are worker 0's share, and each takes 0.1 s."""
+    got = list(ordered_map(_slow_if_even, list(range(40)), workers=2, chunk=1))
+    assert [x for _, x in got] == list(range(40))
+    odd = {pid for pid, x in got if x % 2}
+    even = [pid for pid, x in got if x % 2 == 0]
+    assert len(odd) == 1 and os.getpid() not in odd
+    assert even[0] not in odd, "worker 0 took its first item itself"
+    assert odd <= set(even), "worker 1 took some of worker 0's items once its own were done"
+    taken = [x for pid, x in got if x % 2 == 0 and pid in odd]
+    assert taken == list(range(40 - 2 * len(taken), 40, 2)), "from the end of worker 0's share"
 
 
 def test_few_items_or_one_worker_stay_in_this_process():
@@ -105,25 +129,34 @@ def test_coarse_groups_in_workers_equal_those_in_one_process():
                                                  for cid in dict.fromkeys(g.source_class for g, _ in one)]
 
 
-def test_items_of_one_key_go_to_one_worker_and_the_results_stay_in_order():
+def _workers_by_key(items: list, plan: list[tuple[int, int, int]]) -> dict[str, list[int]]:
+    """key -> the worker of each of its items, by the plan."""
+    by_key: dict[str, list[int]] = {}
+    for w, start, end in plan:
+        for _, key in items[start:end]:
+            by_key.setdefault(key, []).append(w)
+    return by_key
+
+
+def test_items_of_one_key_are_one_workers_share_and_the_results_stay_in_order():
     items = [(i, f"host{(i * 7) % 5}") for i in range(120)]
+    plan = fanout._plan(items, 2, 3, lambda x: x[1])
+    assert [i for _, start, end in plan for i in range(start, end)] == list(range(120))
+    assert all(end - start <= 3 for _, start, end in plan)
+    by_key = _workers_by_key(items, plan)
+    assert all(len(set(ws)) == 1 for ws in by_key.values())
+    assert {ws[0] for ws in by_key.values()} == {0, 1}
     got = list(ordered_map(lambda x: (os.getpid(), x), items, workers=2, chunk=3, affinity=lambda x: x[1]))
-    assert [x for _, x in got] == items
-    by_key: dict[str, set[int]] = {}
-    for pid, (_, key) in got:
-        by_key.setdefault(key, set()).add(pid)
-    assert all(len(pids) == 1 for pids in by_key.values())
-    assert len({pid for pid, _ in got}) == 2 and os.getpid() not in {pid for pid, _ in got}
+    assert [x for _, x in got] == items and os.getpid() not in {pid for pid, _ in got}
 
 
 def test_a_key_holding_more_than_a_workers_share_is_shared_out():
     """One host holding most of a design (a compose project) would leave the other workers idle."""
     items = [(i, "big" if i % 10 else f"small{i}") for i in range(120)]
+    big = _workers_by_key(items, fanout._plan(items, 2, 3, lambda x: x[1]))["big"]
+    assert abs(big.count(0) - len(big) / 2) <= 6, "about half each"
     got = list(ordered_map(lambda x: (os.getpid(), x), items, workers=2, chunk=3, affinity=lambda x: x[1]))
     assert [x for _, x in got] == items
-    big = [pid for pid, (_, key) in got if key == "big"]
-    assert len(set(big)) == 2 and os.getpid() not in big
-    assert abs(big.count(big[0]) - len(big) / 2) <= 6, "about half each"
 
 
 def test_probes_made_in_workers_are_the_matrix_in_order():
