@@ -43,7 +43,7 @@ _HEADER = struct.Struct("<Q")  # a message's size; 0: the worker's last message 
 _CHUNK = struct.Struct("<I")  # which chunk a message holds
 _OK, _FAILED = b"o", b"f"
 READ_AHEAD = 64 << 20  # bytes of a worker's messages the parent holds before their turn
-WORKER_YOUNG = 2_000_000  # a worker's cycle collector passes once per this many objects kept (see _serve)
+WORKER_YOUNG = 5_000_000  # a worker's cycle collector passes once per this many objects kept (see _serve)
 
 
 def default_workers() -> int:
@@ -72,7 +72,9 @@ def ordered_map(work: Callable[[T], R], items: Sequence[T], workers: int = 1, ch
     if workers <= 1 or len(items) < max(least, 2) * chunk or not hasattr(os, "fork"):
         yield from map(work, items)
         return
-    yield from _Pool(work, items, _plan(items, workers, chunk, affinity), shared).results()
+    plan = _plan(items, workers, chunk, affinity)
+    keys = [None if affinity is None else affinity(items[start]) for _, start, _ in plan]
+    yield from _Pool(work, items, plan, keys, shared).results()
 
 
 def _plan(items: Sequence, workers: int, chunk: int, affinity: Callable | None) -> list[tuple[int, int, int]]:
@@ -138,44 +140,62 @@ class _Inbox:
 class _Claims:
     """Which worker computes which chunk, in memory the forked workers share with the parent.
 
-    Each worker has a queue of chunks (its share of the plan, in the items' order) and takes them
-    from the front; a worker whose queue is empty takes the last chunk of the longest other queue.
-    A chunk is taken once, under a lock (a pipe holding one byte), and the taker is written down so
+    Each worker has a queue of chunks (its share of the plan, in the items' order) and takes them in
+    order; a worker whose queue is done takes from the end of the longest other queue, a chunk of a
+    key it has computed before when there is one (what it computed for that key serves again). A
+    chunk is taken once, under a lock (a pipe holding one byte), and the taker is written down so
     that the parent knows whose messages to read for the chunk whose turn has come."""
 
-    def __init__(self, plan: list[tuple[int, int, int]], workers: int) -> None:
+    def __init__(self, plan: list[tuple[int, int, int]], workers: int, keys: list[Hashable]) -> None:
         self.queues = [[c for c, (w, _, _) in enumerate(plan) if w == k] for k in range(workers)]
-        # ints: the front and end of each queue, then the taker of each chunk (-1: not taken yet)
-        self.memory = mmap.mmap(-1, 4 * (2 * workers + len(plan)))
+        self.keys = keys  # chunk -> the affinity key of its first item
+        # ints: the chunks left in each queue, then the taker of each chunk (-1: not taken yet)
+        self.memory = mmap.mmap(-1, 4 * (workers + len(plan)))
         self.ints = memoryview(self.memory).cast("i")
         for k, queue in enumerate(self.queues):
-            self.ints[2 * k], self.ints[2 * k + 1] = 0, len(queue)
-        self.first = 2 * workers
+            self.ints[k] = len(queue)
+        self.first = workers
         for c in range(len(plan)):
             self.ints[self.first + c] = -1
         self.lock_read, self.lock_write = os.pipe()
         os.write(self.lock_write, b"x")
+        self.front = 0  # (a worker's own, after the fork) where it is in its queue
+        self.seen: set[Hashable] = set()  # (a worker's own) the keys it has computed
 
     def take(self, w: int) -> int | None:
-        """The next chunk for worker ``w`` (its own, else another's last), or None when none is left."""
-        ints = self.ints
+        """The next chunk for worker ``w`` (its own, else another's), or None when none is left."""
+        ints, first = self.ints, self.first
         os.read(self.lock_read, 1)
         try:
-            front, end = ints[2 * w], ints[2 * w + 1]
-            if front < end:
-                ints[2 * w] = front + 1
-                chunk = self.queues[w][front]
+            queue, owner = self.queues[w], w
+            while self.front < len(queue) and ints[first + queue[self.front]] >= 0:
+                self.front += 1  # taken by another
+            if self.front < len(queue):
+                chunk = queue[self.front]
+                self.front += 1
             else:
-                left = [ints[2 * k + 1] - ints[2 * k] for k in range(len(self.queues))]
-                victim = left.index(max(left))
-                if left[victim] <= 0:
+                owner = max(range(len(self.queues)), key=lambda k: ints[k])
+                if ints[owner] <= 0:
                     return None
-                ints[2 * victim + 1] -= 1
-                chunk = self.queues[victim][ints[2 * victim + 1]]
-            ints[self.first + chunk] = w
+                chunk = self._steal(self.queues[owner])
+            ints[owner] -= 1
+            ints[first + chunk] = w
+            self.seen.add(self.keys[chunk])
             return chunk
         finally:
             os.write(self.lock_write, b"x")
+
+    def _steal(self, queue: list[int]) -> int:
+        """The last chunk of ``queue`` not taken of a key this worker has computed, else its last not taken."""
+        ints, first, last = self.ints, self.first, None
+        for chunk in reversed(queue):
+            if ints[first + chunk] < 0:
+                if self.keys[chunk] in self.seen:
+                    return chunk
+                if last is None:
+                    last = chunk
+        assert last is not None, "a queue with chunks left"
+        return last
 
     def taker(self, chunk: int) -> int:
         """The worker that took ``chunk``, or -1."""
@@ -189,13 +209,14 @@ class _Claims:
 
 
 class _Pool:
-    def __init__(self, work: Callable, items: Sequence, plan: list[tuple[int, int, int]], shared: Iterable[object]) -> None:
+    def __init__(self, work: Callable, items: Sequence, plan: list[tuple[int, int, int]], keys: list[Hashable],
+                 shared: Iterable[object]) -> None:
         self.work, self.items, self.plan = work, items, plan
         self.workers = max(w for w, _, _ in plan) + 1
         self.shared = {id(o): o for o in shared}
         self.pids: list[int] = []
         self.inboxes: list[_Inbox] = []
-        self.claims = _Claims(plan, self.workers)
+        self.claims = _Claims(plan, self.workers, keys)
         self.arrived: dict[int, bytes] = {}  # chunk -> its message, read before its turn
 
     def results(self) -> Iterator:

@@ -129,6 +129,27 @@ def test_coarse_groups_in_workers_equal_those_in_one_process():
                                                  for cid in dict.fromkeys(g.source_class for g, _ in one)]
 
 
+def _slow_unless_c(item: tuple[int, str]) -> tuple[int, float, tuple[int, str]]:
+    if item[1] != "c":
+        time.sleep(0.15)
+    return os.getpid(), time.monotonic(), item
+
+
+def test_a_worker_taking_from_another_prefers_a_key_it_has_computed():
+    """Keys a and b alternate in one worker's share (slow), c is the other's (fast): once done with
+    c, that worker takes the other's last chunk (a b) and then b's before any a."""
+    items = [(i, "ab"[i % 2]) for i in range(20)] + [(i, "c") for i in range(20, 40)]
+    plan = fanout._plan(items, 2, 1, lambda x: x[1])
+    by_key = _workers_by_key(items, plan)
+    assert set(by_key["a"]) == set(by_key["b"]) != set(by_key["c"])
+    got = list(ordered_map(_slow_unless_c, items, workers=2, chunk=1, affinity=lambda x: x[1]))
+    assert [x for _, _, x in got] == items
+    fast = {pid for pid, _, (_, key) in got if key == "c"}
+    taken = [x for _, pid, x in sorted((at, pid, x) for pid, at, x in got) if pid in fast and x[1] != "c"]
+    assert len(taken) >= 3, "the fast worker took some of the slow one's chunks"
+    assert taken[0] == (19, "b") and [key for _, key in taken[:3]] == ["b", "b", "b"]
+
+
 def _workers_by_key(items: list, plan: list[tuple[int, int, int]]) -> dict[str, list[int]]:
     """key -> the worker of each of its items, by the plan."""
     by_key: dict[str, list[int]] = {}
