@@ -61,20 +61,23 @@ def default_workers() -> int:
 
 def ordered_map(work: Callable[[T], R], items: Sequence[T], workers: int = 1, chunk: int = 4,
                 shared: Iterable[object] = (), least: int = 2,
-                affinity: Callable[[T], Hashable] | None = None) -> Iterator[R]:
+                affinity: Callable[[T], Hashable] | None = None,
+                early: Callable[[T], bool] | None = None) -> Iterator[R]:
     """``map(work, items)``, computed by ``workers`` forked processes when there are at least
     ``least`` chunks of ``chunk`` items; the results in order. ``affinity``: items of one key go to
     the same worker's share (what a worker computes for one it reuses for the others: walks from one
     host; only the chunks taken once a worker's own share is done leave it),
     the keys spread so that the workers get as many items each as can be; a key holding more than
     a worker's share (one host holding most of a design, as every compose project does) is shared
-    out like items without one."""
+    out like items without one. ``early``: items their worker computes before the rest of its share
+    (one known to cost most would otherwise be computed last, and the others wait for it)."""
     if workers <= 1 or len(items) < max(least, 2) * chunk or not hasattr(os, "fork"):
         yield from map(work, items)
         return
     plan = _plan(items, workers, chunk, affinity)
     keys = [None if affinity is None else affinity(items[start]) for _, start, _ in plan]
-    yield from _Pool(work, items, plan, keys, shared).results()
+    first = [early is not None and any(map(early, items[start:end])) for _, start, end in plan]
+    yield from _Pool(work, items, plan, _Claims(plan, workers, keys, first), shared).results()
 
 
 def _plan(items: Sequence, workers: int, chunk: int, affinity: Callable | None) -> list[tuple[int, int, int]]:
@@ -140,14 +143,16 @@ class _Inbox:
 class _Claims:
     """Which worker computes which chunk, in memory the forked workers share with the parent.
 
-    Each worker has a queue of chunks (its share of the plan, in the items' order) and takes them in
-    order; a worker whose queue is done takes from the end of the longest other queue, a chunk of a
+    Each worker has a queue of chunks (its share of the plan, in the items' order but for those it
+    takes first) and takes them in order; a worker whose queue is done takes from the end of the longest other queue, a chunk of a
     key it has computed before when there is one (what it computed for that key serves again). A
     chunk is taken once, under a lock (a pipe holding one byte), and the taker is written down so
     that the parent knows whose messages to read for the chunk whose turn has come."""
 
-    def __init__(self, plan: list[tuple[int, int, int]], workers: int, keys: list[Hashable]) -> None:
-        self.queues = [[c for c, (w, _, _) in enumerate(plan) if w == k] for k in range(workers)]
+    def __init__(self, plan: list[tuple[int, int, int]], workers: int, keys: list[Hashable], first: list[bool]) -> None:
+        # a queue: the chunks its worker takes first, then the others, each in the items' order
+        self.queues = [[c for c, (w, _, _) in enumerate(plan) if w == k and first[c]]
+                       + [c for c, (w, _, _) in enumerate(plan) if w == k and not first[c]] for k in range(workers)]
         self.keys = keys  # chunk -> the affinity key of its first item
         # ints: the chunks left in each queue, then the taker of each chunk (-1: not taken yet)
         self.memory = mmap.mmap(-1, 4 * (workers + len(plan)))
@@ -209,14 +214,13 @@ class _Claims:
 
 
 class _Pool:
-    def __init__(self, work: Callable, items: Sequence, plan: list[tuple[int, int, int]], keys: list[Hashable],
+    def __init__(self, work: Callable, items: Sequence, plan: list[tuple[int, int, int]], claims: _Claims,
                  shared: Iterable[object]) -> None:
-        self.work, self.items, self.plan = work, items, plan
-        self.workers = max(w for w, _, _ in plan) + 1
+        self.work, self.items, self.plan, self.claims = work, items, plan, claims
+        self.workers = len(claims.queues)
         self.shared = {id(o): o for o in shared}
         self.pids: list[int] = []
         self.inboxes: list[_Inbox] = []
-        self.claims = _Claims(plan, self.workers, keys)
         self.arrived: dict[int, bytes] = {}  # chunk -> its message, read before its turn
 
     def results(self) -> Iterator:
@@ -272,15 +276,17 @@ class _Pool:
 
     def _receive(self, chunk: int) -> list:
         """The results of ``chunk``, reading the workers' other messages meanwhile: always those of the
-        worker that took it, the others' up to READ_AHEAD bytes each."""
+        worker that took it (not taken yet: its queue's worker), the others' up to READ_AHEAD bytes each."""
         while chunk not in self.arrived:
             taker = self.claims.taker(chunk)
+            # not taken yet: its queue's worker is watched whatever it holds (what it took before are
+            # its chunks taken first, or before this one in order), so the wait cannot last forever;
+            # the timeout notices a taker whose pipe is not watched
+            reader = taker if taker >= 0 else self.plan[chunk][0]
+            if self.inboxes[reader].ended:  # done, and this chunk neither sent nor left to take
+                raise WorkerError("a worker process ended before sending its results")
             watched = [x.fd for k, x in enumerate(self.inboxes)
-                       if not x.ended and (k == taker or x.held < READ_AHEAD)]
-            # not taken yet: its queue's worker holds nothing unread (it takes its own in order), so
-            # watching it cannot wait forever; the timeout notices a taker whose pipe is not watched
-            if not watched:
-                raise WorkerError("the worker processes ended before sending every result")
+                       if not x.ended and (k == reader or x.held < READ_AHEAD)]
             ready, _, _ = select.select(watched, [], [], None if taker >= 0 else 0.05)
             for x in self.inboxes:
                 if x.fd in ready:

@@ -238,7 +238,7 @@ class CoarseGroups:
         # a chunk per source class: they take 1 ms to 0.6 s each, and a worker done with its share
         # takes the others' last chunks one by one
         return ordered_map(work, todo, workers, chunk=1, shared=self.shared_values(), least=_LEAST_SOURCES,
-                           affinity=host_of_source)
+                           affinity=host_of_source, early=_from_outside)
 
     def _sources(self) -> list[tuple[str, list[str], list[tuple[str, Namespace]]]]:
         if self._source_list is None:
@@ -862,6 +862,13 @@ class CoarseGroups:
                     if (e[4], e[5]) == pp and self.ints[i] not in self.m.owned(ns0):
                         return i
         return None
+
+
+def _from_outside(source: tuple) -> bool:
+    """Whether a source class is the LAN peer: the last in order and among the costliest (it walks to
+    most destinations on their own), so its worker computes it first."""
+    placed = source[2]
+    return bool(placed) and placed[0][1].kind == "external"
 
 
 def _own_only(part: list, owners: dict[int, list], n: int) -> bool:

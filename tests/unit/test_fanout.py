@@ -150,6 +150,20 @@ def test_a_worker_taking_from_another_prefers_a_key_it_has_computed():
     assert taken[0] == (19, "b") and [key for _, key in taken[:3]] == ["b", "b", "b"]
 
 
+def _when(x: int) -> tuple[int, float, int]:
+    time.sleep(0.01)
+    return os.getpid(), time.monotonic(), x
+
+
+def test_an_early_item_is_computed_before_the_rest_of_its_workers_share():
+    """Item 38 (worker 0's last, chunks of one item alternating) is worker 0's first."""
+    got = list(ordered_map(_when, list(range(40)), workers=2, chunk=1, early=lambda x: x == 38))
+    assert [x for _, _, x in got] == list(range(40))
+    pid, at, _ = got[38]
+    mine = [when for p, when, x in got if p == pid and x != 38]
+    assert got[0][0] == pid and mine and at < min(mine)
+
+
 def _workers_by_key(items: list, plan: list[tuple[int, int, int]]) -> dict[str, list[int]]:
     """key -> the worker of each of its items, by the plan."""
     by_key: dict[str, list[int]] = {}
@@ -221,6 +235,17 @@ def test_read_ahead_is_bounded_and_the_results_still_come_in_order(monkeypatch):
     got = list(ordered_map(lambda i: (i, bytes(100_000 * (i % 4))), items, workers=2, chunk=2))
     assert [i for i, _ in got] == items
     assert [len(b) for _, b in got] == [100_000 * (i % 4) for i in items]
+
+
+def test_an_early_result_larger_than_the_read_ahead_does_not_stop_the_others(monkeypatch):
+    """Item 58 (worker 0's, taken first) sends 3 MB while the parent holds at most 300 kB of a
+    worker's results before their turn: the parent keeps reading worker 0 for item 0 anyway."""
+    monkeypatch.setattr(fanout, "READ_AHEAD", 300_000)
+    items = list(range(60))
+    got = list(ordered_map(lambda i: (i, bytes(3_000_000 if i == 58 else 100_000)), items, workers=2, chunk=2,
+                           early=lambda i: i == 58))
+    assert [i for i, _ in got] == items
+    assert [len(b) for _, b in got] == [3_000_000 if i == 58 else 100_000 for i in items]
 
 
 def test_class_groups_mapped_in_workers_equal_the_groups_in_one_process():
