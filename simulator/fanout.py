@@ -15,7 +15,8 @@ until their turn, up to :data:`READ_AHEAD` bytes per worker (then it waits on a 
 
 Results travel back pickled. Objects listed in ``shared`` (large values built before the fork
 and read by many results, such as a bundle's target counts) travel as a reference to the
-parent's copy instead of by value.
+parent's copy instead of by value; each must be of a type of its own (not a builtin dict, list,
+tuple...), the only values the pickler asks about.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from collections import deque
 from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from typing import TypeVar
 
-from .errors import WorkerError
+from .errors import ArgumentError, WorkerError
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -71,6 +72,10 @@ def ordered_map(work: Callable[[T], R], items: Sequence[T], workers: int = 1, ch
     a worker's share (one host holding most of a design, as every compose project does) is shared
     out like items without one. ``early``: items their worker computes before the rest of its share
     (one known to cost most would otherwise be computed last, and the others wait for it)."""
+    shared = list(shared)
+    if any(type(o) in _BUILTIN for o in shared):
+        raise ArgumentError("a shared value must be of a type of its own (a subclass of dict, say): "
+                            "the pickler is asked about no value of a builtin type")
     if workers <= 1 or len(items) < max(least, 2) * chunk or not hasattr(os, "fork"):
         yield from map(work, items)
         return
@@ -226,6 +231,9 @@ class _Pool:
     def results(self) -> Iterator:
         sys.stdout.flush()
         sys.stderr.flush()
+        for key, value in self.shared.items():
+            _SHARED[key] = value
+            _USERS[key] = _USERS.get(key, 0) + 1
         try:
             for w in range(self.workers):
                 read_fd, write_fd = os.pipe()
@@ -295,7 +303,7 @@ class _Pool:
         self.inboxes[self.claims.taker(chunk)].held -= len(body) + _CHUNK.size + _HEADER.size
         if body[:1] == _FAILED:
             raise pickle.loads(body[1:])
-        return _loads(body[1:], self.shared)
+        return pickle.loads(body[1:])  # (a shared value comes back through _shared)
 
     def _read(self, inbox: _Inbox) -> None:
         """What ``inbox``'s pipe holds now, each whole message filed by its chunk (its bytes still held
@@ -327,6 +335,10 @@ class _Pool:
             except ChildProcessError:
                 pass
         self.claims.close()
+        for key in self.shared:
+            _USERS[key] -= 1
+            if not _USERS[key]:
+                del _USERS[key], _SHARED[key]
 
 
 def _failure(e: Exception) -> bytes:
@@ -336,23 +348,30 @@ def _failure(e: Exception) -> bytes:
         return pickle.dumps(WorkerError("".join(traceback.format_exception(e))))
 
 
+_SHARED: dict[int, object] = {}  # the shared values of the pools open in this process, by id (see _shared)
+_USERS: dict[int, int] = {}  # how many open pools share each
+_BUILTIN = (dict, list, tuple, set, frozenset, str, bytes, bytearray, int, float, bool, type(None))
+
+
+def _shared(key: int) -> object:
+    """A shared value sent by reference: the parent's own (results are read in the parent only)."""
+    return _SHARED[key]
+
+
 class _Pickler(pickle.Pickler):
+    """A pickler sending the shared values by reference. It is asked (``reducer_override``) about
+    objects of other than builtin types only: a hook asked about every object (``persistent_id``)
+    cost half the pickling of the groups a report's workers send back."""
+
     def __init__(self, file, shared: dict[int, object]) -> None:
         super().__init__(file, protocol=pickle.HIGHEST_PROTOCOL)
         self.shared = shared
 
-    def persistent_id(self, obj):
+    def reducer_override(self, obj):
         key = id(obj)
-        return key if key in self.shared and self.shared[key] is obj else None
-
-
-class _Unpickler(pickle.Unpickler):
-    def __init__(self, file, shared: dict[int, object]) -> None:
-        super().__init__(file)
-        self.shared = shared
-
-    def persistent_load(self, pid):
-        return self.shared[pid]
+        if self.shared.get(key) is obj:
+            return _shared, (key,)
+        return NotImplemented
 
 
 def _dumps(value: object, shared: dict[int, object]) -> bytes:
@@ -360,6 +379,3 @@ def _dumps(value: object, shared: dict[int, object]) -> bytes:
     _Pickler(buf, shared).dump(value)
     return buf.getvalue()
 
-
-def _loads(data: bytes, shared: dict[int, object]):
-    return _Unpickler(io.BytesIO(data), shared).load()

@@ -33,7 +33,7 @@ from ..engine.dns import Resolution, vip_of
 from ..engine.topology import Namespace
 from ..engine.trace import Address, Disposition, Trace
 from ..fanout import ordered_map
-from .counts import Remainder, TargetCounts
+from .counts import Remainder, SharedCounts, TargetCounts
 from .probes import Probe, Via
 from .reachability import (
     OUTCOME_CACHE,
@@ -183,7 +183,7 @@ class CoarseGroups:
             d[cls] = d.get(cls, 0) + 1
             self.seg_counts[seg][pp] = (n + 1, d)
             self.of_port.setdefault(pp, []).append(idx)
-            total, g = self.all_counts.setdefault(pp, ([0], {}))
+            total, g = self.all_counts.setdefault(pp, ([0], SharedCounts()))
             total[0] += 1
             g[cls] = g.get(cls, 0) + 1
             nets = self.net_counts.setdefault(pp, {})
@@ -936,7 +936,7 @@ class _Names:
             if "." in name:
                 self.dotted.setdefault(name.rpartition(".")[2], []).append(i)
             for pp in ports:
-                total, d = self.base.setdefault(pp, ([0], {}))
+                total, d = self.base.setdefault(pp, ([0], SharedCounts()))
                 total[0] += 1
                 if tcls is not None:
                     d[tcls] = d.get(tcls, 0) + 1

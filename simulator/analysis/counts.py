@@ -13,6 +13,14 @@ import itertools
 from collections.abc import Iterator, Sequence
 
 
+class SharedCounts(dict):
+    """A bundle's target counts (target class -> probes), read by many groups and never changed: a
+    type of its own, so that results sent between processes refer to the parent's copy rather than
+    carry it (``shared`` of :func:`simulator.fanout.ordered_map`)."""
+
+    __slots__ = ()
+
+
 class Remainder:
     """A shared bundle's target counts less some shared parts of it (never changed, never copied):
     read without laying it out (its first classes, how many), laid out once when listed."""

@@ -87,12 +87,23 @@ def test_stopping_early_leaves_no_worker_behind():
             os.waitpid(pid, os.WNOHANG)  # reaped already: not a child any more
 
 
+class _Big(dict):
+    __slots__ = ()
+
+
 def test_shared_values_come_back_as_the_parents_objects():
-    big = {f"class{i}": i for i in range(1000)}
+    big = _Big((f"class{i}", i) for i in range(1000))
     other = {"a": 1}
-    got = list(ordered_map(lambda i: (big, dict(other), i), list(range(40)), workers=2, chunk=2, shared=[big]))
-    assert all(b is big for b, _, _ in got)
-    assert all(o == other and o is not other for _, o, _ in got)
+    got = list(ordered_map(lambda i: (big, dict(other), i, [big]), list(range(40)), workers=2, chunk=2, shared=[big]))
+    assert all(b is big and inner[0] is big for b, _, _, inner in got)
+    assert all(o == other and o is not other for _, o, _, _ in got)
+    assert not fanout._SHARED, "the pool's references are dropped with it"
+
+
+def test_a_shared_value_of_a_builtin_type_is_refused():
+    """The pickler is asked about no builtin value: a plain dict would travel by value, unnoticed."""
+    with pytest.raises(NetsimError, match="type of its own"):
+        list(ordered_map(lambda i: i, list(range(40)), workers=2, chunk=2, shared=[{"a": 1}]))
 
 
 def _collector(_: int) -> tuple[int, int, bool]:
