@@ -119,30 +119,48 @@ def _owners(items: Sequence, workers: int, affinity: Callable) -> list[int] | No
 
 
 class _Inbox:
-    """One worker's pipe, read as it comes: the bytes read and the whole messages not yet taken."""
+    """One worker's pipe, read as it comes (it does not block): each message read straight into a
+    buffer of its own size and kept as it is (the results of the per-probe JSON are hundreds of
+    megabytes, and the parent copying them again and again took CPU from the workers)."""
 
     def __init__(self, fd: int) -> None:
+        os.set_blocking(fd, False)
         self.fd = fd
-        self.data = bytearray()
-        self.messages: deque[bytes] = deque()
+        self.header = bytearray(_HEADER.size)
+        self.body: bytearray | None = None  # the message being read, once its header is
+        self.got = 0  # bytes of the header (no body yet) or of the body read so far
+        self.messages: deque[memoryview] = deque()
         self.held = 0  # bytes read and not yet taken by the caller
         self.ended = False  # the pipe is closed
         self.finished = False  # the worker sent its last message
 
     def fill(self) -> None:
-        """Read what the pipe holds now (the caller saw it readable) and cut out whole messages."""
-        got = os.read(self.fd, 1 << 20)
-        if not got:
-            self.ended = True
-            return
-        self.data += got
-        self.held += len(got)
-        while len(self.data) >= _HEADER.size:
-            (size,) = _HEADER.unpack_from(self.data)
-            if len(self.data) < _HEADER.size + size:
-                break
-            self.messages.append(bytes(self.data[_HEADER.size:_HEADER.size + size]))
-            del self.data[:_HEADER.size + size]
+        """Read what the pipe holds now (up to a megabyte or so) and keep the whole messages."""
+        read = 0
+        while read < 1 << 20:
+            into = memoryview(self.header if self.body is None else self.body)[self.got:]
+            try:
+                n = os.readv(self.fd, [into])
+            except BlockingIOError:
+                return
+            if not n:
+                self.ended = True
+                return
+            read += n
+            self.got += n
+            self.held += n
+            if n < len(into):
+                continue
+            self.got = 0
+            if self.body is not None:
+                self.messages.append(memoryview(self.body))
+                self.body = None
+                continue
+            (size,) = _HEADER.unpack_from(self.header)
+            if size:
+                self.body = bytearray(size)
+            else:  # the worker's last message
+                self.messages.append(memoryview(b""))
 
 
 class _Claims:
@@ -226,7 +244,7 @@ class _Pool:
         self.shared = {id(o): o for o in shared}
         self.pids: list[int] = []
         self.inboxes: list[_Inbox] = []
-        self.arrived: dict[int, bytes] = {}  # chunk -> its message, read before its turn
+        self.arrived: dict[int, memoryview] = {}  # chunk -> its message, read before its turn
 
     def results(self) -> Iterator:
         sys.stdout.flush()
@@ -265,8 +283,9 @@ class _Pool:
             shared = self.shared
             while (chunk := self.claims.take(w)) is not None:
                 _, start, end = self.plan[chunk]
+                body: bytes | memoryview
                 try:
-                    body = _OK + _dumps([self.work(x) for x in self.items[start:end]], shared)
+                    body = _dumps(_OK, [self.work(x) for x in self.items[start:end]], shared)
                 except Exception as e:  # noqa: BLE001 - a failure travels to the parent, which raises it
                     body = _FAILED + _failure(e)
                 out.write(_HEADER.pack(len(body) + _CHUNK.size))
@@ -312,7 +331,7 @@ class _Pool:
         inbox.fill()
         while inbox.messages:
             body = inbox.messages.popleft()
-            if not body:
+            if not len(body):
                 inbox.finished = True
                 inbox.held -= _HEADER.size
                 continue
@@ -374,8 +393,10 @@ class _Pickler(pickle.Pickler):
         return NotImplemented
 
 
-def _dumps(value: object, shared: dict[int, object]) -> bytes:
+def _dumps(status: bytes, value: object, shared: dict[int, object]) -> memoryview:
+    """``status`` and ``value`` pickled after it (the bytes as written, not copied)."""
     buf = io.BytesIO()
+    buf.write(status)
     _Pickler(buf, shared).dump(value)
-    return buf.getvalue()
+    return buf.getbuffer()
 
