@@ -167,9 +167,9 @@ class _Claims:
     """Which worker computes which chunk, in memory the forked workers share with the parent.
 
     Each worker has a queue of chunks (its share of the plan, in the items' order but for those it
-    takes first) and takes them in order; a worker whose queue is done takes from the end of the longest other queue, a chunk of a
-    key it has computed before when there is one (what it computed for that key serves again). A
-    chunk is taken once, under a lock (a pipe holding one byte), and the taker is written down so
+    takes first) and takes them in order; a worker whose queue is done takes from the end of the
+    longest other queue, a chunk of a key it has computed before when there is one (what it computed
+    for that key serves again). A chunk is taken once, under a lock (a pipe holding one byte), and the taker is written down so
     that the parent knows whose messages to read for the chunk whose turn has come."""
 
     def __init__(self, plan: list[tuple[int, int, int]], workers: int, keys: list[Hashable], first: list[bool]) -> None:
@@ -182,9 +182,9 @@ class _Claims:
         self.ints = memoryview(self.memory).cast("i")
         for k, queue in enumerate(self.queues):
             self.ints[k] = len(queue)
-        self.first = workers
+        self.takers = workers  # where the takers begin among the ints
         for c in range(len(plan)):
-            self.ints[self.first + c] = -1
+            self.ints[self.takers + c] = -1
         self.lock_read, self.lock_write = os.pipe()
         os.write(self.lock_write, b"x")
         self.front = 0  # (a worker's own, after the fork) where it is in its queue
@@ -192,11 +192,11 @@ class _Claims:
 
     def take(self, w: int) -> int | None:
         """The next chunk for worker ``w`` (its own, else another's), or None when none is left."""
-        ints, first = self.ints, self.first
+        ints, takers = self.ints, self.takers
         os.read(self.lock_read, 1)
         try:
             queue, owner = self.queues[w], w
-            while self.front < len(queue) and ints[first + queue[self.front]] >= 0:
+            while self.front < len(queue) and ints[takers + queue[self.front]] >= 0:
                 self.front += 1  # taken by another
             if self.front < len(queue):
                 chunk = queue[self.front]
@@ -207,7 +207,7 @@ class _Claims:
                     return None
                 chunk = self._steal(self.queues[owner])
             ints[owner] -= 1
-            ints[first + chunk] = w
+            ints[takers + chunk] = w
             self.seen.add(self.keys[chunk])
             return chunk
         finally:
@@ -215,9 +215,9 @@ class _Claims:
 
     def _steal(self, queue: list[int]) -> int:
         """The last chunk of ``queue`` not taken of a key this worker has computed, else its last not taken."""
-        ints, first, last = self.ints, self.first, None
+        ints, takers, last = self.ints, self.takers, None
         for chunk in reversed(queue):
-            if ints[first + chunk] < 0:
+            if ints[takers + chunk] < 0:
                 if self.keys[chunk] in self.seen:
                     return chunk
                 if last is None:
@@ -227,7 +227,7 @@ class _Claims:
 
     def taker(self, chunk: int) -> int:
         """The worker that took ``chunk``, or -1."""
-        return self.ints[self.first + chunk]
+        return self.ints[self.takers + chunk]
 
     def close(self) -> None:
         os.close(self.lock_read)
