@@ -25,7 +25,7 @@ class Remainder:
     """A shared bundle's target counts less some shared parts of it (never changed, never copied):
     read without laying it out (its first classes, how many), laid out once when listed."""
 
-    __slots__ = ("_classes", "_left", "_left_dict", "_size", "_taken", "base", "name", "parts")
+    __slots__ = ("_classes", "_left", "_left_dict", "_size", "_taken", "_taken_json", "base", "name", "parts")
 
     def __init__(self, base: dict[str, int], parts: list[dict[str, int]], name: str | None = None) -> None:
         self.base = base
@@ -36,6 +36,7 @@ class Remainder:
         self._left: tuple[tuple[str, int], ...] | None = None
         self._left_dict: dict[str, int] | None = None
         self._classes: frozenset[str] | None = None
+        self._taken_json: list[dict] | None = None
 
     def taken(self) -> dict[str, int]:
         """The parts added up."""
@@ -49,6 +50,13 @@ class Remainder:
                         taken[cls] = taken.get(cls, 0) + n
                 self._taken = taken
         return self._taken
+
+    def taken_json(self) -> list[dict]:
+        """:meth:`taken` as the reach JSON lists it (``less`` of ``targets_from``), made once: every
+        group of the remainder writes it (read it, never change it)."""
+        if self._taken_json is None:
+            self._taken_json = _listed(self.taken())
+        return self._taken_json
 
     def size(self) -> int:
         """How many target classes the parts leave something of."""
@@ -144,11 +152,8 @@ class TargetCounts(Sequence):
         if rest is None or rest.name is None:
             return None
 
-        def listed(counts: dict[str, int]) -> list[dict]:
-            return [{"class": c, "count": n} for c, n in counts.items() if n]
-
-        return {"set": rest.name, "less": listed(rest.taken()), "times": self._times,
-                "plus": listed(self._plus), "minus": listed(self._minus)}
+        return {"set": rest.name, "less": rest.taken_json(), "times": self._times,
+                "plus": _listed(self._plus) if self._plus else [], "minus": _listed(self._minus) if self._minus else []}
 
     def _plain(self) -> bool:
         """Nothing but the remainder: its laid-out counts, times over, are the answer."""
@@ -228,3 +233,8 @@ class TargetCounts(Sequence):
 
     def __repr__(self) -> str:
         return f"TargetCounts({self.items()!r})"
+
+
+def _listed(counts: dict[str, int]) -> list[dict]:
+    """Counts as the reach JSON lists target classes: ``{"class", "count"}`` for each but the zeros."""
+    return [{"class": c, "count": n} for c, n in counts.items() if n]

@@ -65,7 +65,7 @@ class Probe(NamedTuple):
          trace, balanced_by, family) = self
         data: dict[str, Any] = {
             "source": source,
-            "via": via,
+            "via": via._value_ if via.__class__ is Via else via,  # its text: an encoder asks an enum for it in Python
             "target": target,
             "network": network,
             "name": name,

@@ -139,7 +139,7 @@ class ProbeGroup:
         """One entry of ``groups`` in ``netsim reach --by class --format json`` (docs/reach-json.md)."""
         out: dict[str, object] = {
             "source_class": self.source_class,
-            "via": self.via,
+            "via": self.via._value_ if self.via.__class__ is Via else self.via,  # see Probe.to_json
             "target_class": self.target_class,
             "network": self.network,
             "name": self.name,

@@ -281,7 +281,8 @@ class _JsonRows:
         kept = []
         for row in rows:
             probe = row["example"] if groups else row
-            probe["listener_origin"] = at(probe["via"], probe["responder"], probe["target"], probe["port"], probe["protocol"])
+            origin = at(probe["via"], probe["responder"], probe["target"], probe["port"], probe["protocol"])
+            probe["listener_origin"] = None if origin is None else origin._value_  # its text (as Probe.to_json's via)
             kept.append(row)
         if groups:
             return _ENTRY_BYTES.join(dumps_lines(kept))
