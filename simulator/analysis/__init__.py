@@ -3,6 +3,7 @@
     probes.py        one source dialling one target one way (the matrix's unit)
     classes.py       containers that behave alike up to their addresses
     reachability.py  the reachability matrix (per probe, or per pair of classes)
+    roundrobin.py    a name with several records, dialled by members holding one of them (replicas)
     mesh.py          the routing mesh: a swarm service's port published in ingress mode, on every node
     coarse.py        the matrix's wide groups, computed per destination segment (large designs)
     counts.py        target classes with counts shared between coarse groups (a bundle's base, less parts)
@@ -12,4 +13,4 @@
     listeners.py     where each listener was learnt; containers whose listeners are unknown
 """
 
-__all__ = ["addressing", "classes", "coarse", "counts", "exposure", "listeners", "mesh", "paths", "probes", "reachability"]
+__all__ = ["addressing", "classes", "coarse", "counts", "exposure", "listeners", "mesh", "paths", "probes", "reachability", "roundrobin"]

@@ -44,6 +44,7 @@ from .reachability import (
     carried_reason,
     host_of_source,
     reason_shape,
+    resolution_entry,
 )
 
 _R = TypeVar("_R")
@@ -952,22 +953,27 @@ class _Names:
     def _several(self, s: str, ns: Namespace, name: str, res, port: int, proto: str) -> Probe:
         """``Matrix._dns_probe`` of a name answered with several records: the records' walks are
         shared by every source sending to them the same way (one route takes them all); a source
-        holding none of them shares the whole probe (its source then possibly another's)."""
+        holding none of them shares the whole probe (its source then possibly another's); one holding
+        one of them (a replica dialling its service's name) gets it from the matrix, which sums the
+        others' walks up once."""
         m = self.cg.m
         if m.with_traces or vip_of(res.records[0][1]) is not None:  # a virtual IP: its tasks are dialled
             return m._dns_probe(s, ns, name, res, port, proto)
         owned = m.owned(ns)
-        others = [a for a, _, _ in res.records if int(a) not in owned]
-        sender = m.one_sender(ns, others) if others else None
+        ints, place, lo, hi = m.records_of(res)
+        held = [n for n in owned if n in place] if place is not None else None
+        if held is not None and len(held) == 1:
+            return m._dns_probe(s, ns, name, res, port, proto)
+        if held == []:  # every record (one_sender of them all: their span)
+            sender = m.span_sender(ns, res.records[0][0], lo, hi)
+        else:
+            others = [a for a, _, _ in res.records if int(a) not in owned]
+            held = held if len(others) < len(ints) else []
+            sender = m.one_sender(ns, others) if others else None
         if sender is None:
             return m._dns_probe(s, ns, name, res, port, proto)
-        key = (name, id(res), port, proto, ns.host, sender)
-        hit = self._probes.get(key)
-        if hit is None or hit[0] is not res:  # the resolution kept with what it gave: its id stays its own
-            if len(self._probes) >= OUTCOME_CACHE:
-                self._probes.clear()
-            hit = self._probes[key] = (res, {}, [])
-        if len(others) == len(res.records):
+        hit = resolution_entry(self._probes, (name, id(res), port, proto, ns.host, sender), res)
+        if held == []:
             if not hit[2]:
                 hit[2].append(m._dns_probe(s, ns, name, res, port, proto))
             return hit[2][0]
@@ -1011,8 +1017,8 @@ class _Names:
             name, ports, tcls, _ = self.names[i]
             hold = sorted({at for a, _, _ in res.records for at in mine.get(int(a), ())})
             special = [placed[at] for at in hold]
-            rest = placed[0] if not hold or hold[0] else next(
-                (placed[at] for at in range(n) if at not in set(hold)), None)
+            holding = set(hold)
+            rest = placed[0] if not hold or hold[0] else next((placed[at] for at in range(n) if at not in holding), None)
             for s, ns, count in ([(rest[0], rest[1], n - len(special))] if rest else []) + [(s, ns, 1) for s, ns in special]:
                 r = res if ns is ns0 else self.table.resolve(ns, name)
                 first, ctr, _ = r.records[0]

@@ -34,6 +34,7 @@ from ..values import quick_init
 from .classes import ContainerClass, container_classes
 from .mesh import mesh_ports, placement_note, scheduled_host_ports, through_mesh
 from .probes import Probe, Via
+from .roundrobin import RoundRobin, balanced_reason
 
 _R = TypeVar("_R")
 
@@ -839,6 +840,8 @@ class Matrix:
         self._route_senders: dict[str, dict[int, tuple]] = {}  # namespace id -> _sender's key of each of its routes
         self._own_ints: dict[str, frozenset[int]] = {}  # namespace id -> its addresses as integers
         self._unresolved: dict = {}
+        self._round_robins: dict[tuple, tuple] = {}  # see _held_record_probe
+        self._record_ints: dict[int, tuple] = {}  # see records_of
         self._ignored = ignored_publications(world)
         self._mesh = mesh_ports(world.design) if world.family == 4 else {}  # the routing mesh is IPv4 only
         self._scheduled = scheduled_host_ports(world.design)
@@ -914,17 +917,23 @@ class Matrix:
     def one_sender(self, ns: Namespace, addrs: list[Address]) -> tuple | None:
         """The sender key (:meth:`_sender`) of walks from ``ns`` to each of ``addrs`` (none of them its
         own) when one route takes them all; else None."""
-        first = self._sender(ns, addrs[0])
+        ints = [int(a) for a in addrs]
+        return self.span_sender(ns, addrs[0], min(ints), max(ints))
+
+    def span_sender(self, ns: Namespace, first_addr: Address, lo: int, hi: int) -> tuple | None:
+        """:meth:`one_sender` of addresses from ``first_addr`` (the first, none of them ``ns``'s own)
+        spanning ``lo`` to ``hi`` (as integers). A sender found holds for any addresses within the
+        span that start with ``first_addr``."""
+        first = self._sender(ns, first_addr)
         if first[0] not in ("link", "egress"):
             return None
-        ints = [int(a) for a in addrs]
-        lo, hi = min(ints), max(ints)
-        if addrs[0].version == 4 and lo >> 24 <= 127 <= hi >> 24:
+        if first_addr.version == 4 and lo >> 24 <= 127 <= hi >> 24:
             return None
         routes = self._int_routes[ns.id]  # filled by _sender for a container
         if first[0] == "egress":  # no route but the default one may cover any of them
             return None if any(length and rlo <= hi and lo <= rhi for rlo, rhi, length, _ in routes) else first
-        taken = max(length for rlo, rhi, length, _ in routes if length and rlo <= ints[0] <= rhi)
+        at = int(first_addr)
+        taken = max(length for rlo, rhi, length, _ in routes if length and rlo <= at <= rhi)
         if any(length and (rlo <= hi and lo <= rhi) and (length > taken or not (rlo <= lo and hi <= rhi))
                for rlo, rhi, length, _ in routes):  # a longer route, or one of the same length covering part only
             return None
@@ -1130,6 +1139,10 @@ class Matrix:
             return self._make(source, Via.DNS, port, proto, t, name=name)
         records, balanced, vip_note = res.records, "dns" if len(res.records) > 1 else None, ""
         service = vip_of(records[0][1])
+        if walked is None and balanced and service is None and not self.with_traces:
+            held = self._held_record_probe(source, ns, name, res, port, proto)
+            if held is not None:
+                return held
         if service is not None:  # a swarm service's virtual IP: IPVS in the client's namespace balances it
             records, vip_note = self._through_vip(ns, service, records[0])
             balanced = "vip" if len(records) > 1 or records[0][1] != res.records[0][1] else None
@@ -1160,6 +1173,49 @@ class Matrix:
         p = self._make(source, Via.DNS, port, proto, first, name=name,
                        address=str(res.records[0][0] if service is not None else addr))
         return p._replace(responders=responders, balanced_by=balanced)
+
+    def _held_record_probe(self, source: str, ns: Namespace, name: str, res, port: int, proto: str) -> Probe | None:
+        """:meth:`_dns_probe` of a name with several records, one of them ``ns``'s own (a replica dialling
+        its service's name), read off the others' walks summed up once (:class:`RoundRobin`) rather than
+        walk by walk for every replica; None when it holds none or several, or no one route takes the others."""
+        ints, place, lo, hi = self.records_of(res)
+        held = [place[n] for n in self.owned(ns) if n in place] if place is not None else []
+        if len(held) != 1:
+            return None
+        j = held[0]
+        sender = self.span_sender(ns, res.records[1 if j == 0 else 0][0], lo, hi)
+        if sender is None:
+            return None
+        _, walks, summed = resolution_entry(self._round_robins, (name, id(res), port, proto, ns.host, sender), res)
+        addr, ctr, _ = res.records[j]
+        own = self.probe(ns, addr, port, proto, self._host_of(ctr))
+        if summed:
+            rr = summed[0]
+        else:  # the first replicas of a sender walk the others' records: two holding different ones walk them all
+            for k, (other, holder, _) in enumerate(res.records):
+                if k != j and ints[k] not in walks:
+                    walks[ints[k]] = self.probe(ns, other, port, proto, self._host_of(holder))
+            if len(walks) == len(ints):
+                summed.append(RoundRobin([walks[n] for n in ints]))
+                rr = summed[0]
+            else:
+                rr = RoundRobin([own if k == j else walks[n] for k, n in enumerate(ints)])
+        first, decides, reason, responders = rr.held(name, j, own)
+        p = self._make(source, Via.DNS, port, proto, Trace((), decides.disposition, reason, decides.responder),
+                       name=name, address=str(res.records[first][0]))
+        return p._replace(responders=responders, balanced_by="dns")
+
+    def records_of(self, res) -> tuple[list[int], dict[int, int] | None, int, int]:
+        """A resolution's records as integers, the place of each (None when two are the same address)
+        and their span, made once per resolution."""
+        hit = self._record_ints.get(id(res))
+        if hit is None or hit[0] is not res:
+            if len(self._record_ints) >= OUTCOME_CACHE:
+                self._record_ints.clear()
+            ints = [int(a) for a, _, _ in res.records]
+            place = {n: k for k, n in enumerate(ints)}
+            hit = self._record_ints[id(res)] = (res, ints, place if len(place) == len(ints) else None, min(ints), max(ints))
+        return hit[1], hit[2], hit[3], hit[4]
 
     def _through_vip(self, ns: Namespace, service: str, record: tuple) -> tuple[tuple, str]:
         """The records a connection to a service's virtual IP reaches, and why: with IPVS on the
@@ -1307,15 +1363,23 @@ def after_lookup(ns: Namespace, step: DnsStep, hops: tuple[Hop, ...]) -> tuple[H
     return (dns_hop(ns, step),) + hops
 
 
+def resolution_entry(cache: dict, key: tuple, res) -> tuple:
+    """The entry of ``cache`` under ``key`` (which holds ``id(res)``) for resolution ``res``: (``res``,
+    walks by address, results), made empty when missing or made for another resolution (``res`` is
+    kept in its entry so that its id stays its own); bounded like the outcomes."""
+    hit = cache.get(key)
+    if hit is None or hit[0] is not res:
+        if len(cache) >= OUTCOME_CACHE:
+            cache.clear()
+        hit = cache[key] = (res, {}, [])
+    return hit
+
+
 def _balanced_reason(name: str, traces: list, answering: list, reason: str) -> str:
-    """Why a name with several records (the embedded DNS shuffles them per query, the client dials
-    one) is reachable when any record answers, or not when none does."""
+    """:func:`balanced_reason` of the walks to each record (``traces``) and those that answer."""
     n = len(traces)
-    if not answering or len(answering) == n:
-        return f"{name} has {n} records (round robin); first: {reason}"
-    other = next(t for _, t in traces if not t.delivered)
-    return (f"{name} has {n} records (round robin): {len(answering)} answer, {n - len(answering)} do not "
-            f"({other.reason}); answering: {reason}")
+    other = "" if not answering or len(answering) == n else next(t for _, t in traces if not t.delivered).reason
+    return balanced_reason(name, n, len(answering), other, reason)
 
 
 def reach_of(world: World, with_traces: bool = False, workers: int = 1) -> ReachResult:
