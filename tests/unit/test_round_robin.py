@@ -10,12 +10,14 @@ the cases where a member's own record answers unlike the others' (icc off, nothi
 
 from __future__ import annotations
 
+import json
+
 import pytest
+from test_classes_property import random_design
 
 from simulator.analysis.reachability import reach_of
 from simulator.engine.dns import vip_of
 from simulator.pipeline import load
-from test_classes_property import random_design
 
 
 def _several_record_probes(world) -> int:
@@ -38,7 +40,7 @@ def _several_record_probes(world) -> int:
             for port, proto in ports:
                 fast = m._dns_probe(source, ns, name, res, port, proto)
                 walked = m._dns_probe(source, ns, name, res, port, proto,
-                                      lambda addr, host, port=port, proto=proto: m.probe(ns, addr, port, proto, host))
+                                      lambda addr, host, ns=ns, port=port, proto=proto: m.probe(ns, addr, port, proto, host))
                 assert fast == walked, (source, name, port)
                 compared += 1
     return compared
@@ -55,8 +57,7 @@ def test_the_random_designs_hold_replicas_dialling_their_service():
 
 
 def _service(replicas: int, net: dict, listens: str) -> str:
-    import json
-
+    """A service of ``replicas`` on network ``back`` (its settings: ``net``) and a client."""
     return f"""
 name: rr
 hosts: {{h0: {{lan: {{interface: eth0, address: 192.168.1.10/24}}}}}}
