@@ -153,7 +153,7 @@ class TargetCounts(Sequence):
             return None
 
         return {"set": rest.name, "less": rest.taken_json(), "times": self._times,
-                "plus": _listed(self._plus) if self._plus else [], "minus": _listed(self._minus) if self._minus else []}
+                "plus": _listed(self._plus), "minus": _listed(self._minus)}
 
     def _plain(self) -> bool:
         """Nothing but the remainder: its laid-out counts, times over, are the answer."""

@@ -24,6 +24,12 @@ class Via(enum.StrEnum):
 _tuple_new = tuple.__new__
 
 
+def via_text(via: Via | str) -> str:
+    """A way's text (``ip``, ``dns``, ``host``), read off the member itself: ``.value`` is a property,
+    slow at hundreds of thousands of rows, and a JSON encoder given the member asks it in Python."""
+    return via._value_ if type(via) is Via else via
+
+
 class Probe(NamedTuple):
     """Immutable (a NamedTuple: a matrix holds millions of these)."""
 
@@ -65,7 +71,7 @@ class Probe(NamedTuple):
          trace, balanced_by, family) = self
         data: dict[str, Any] = {
             "source": source,
-            "via": via._value_ if via.__class__ is Via else via,  # its text: an encoder asks an enum for it in Python
+            "via": via_text(via),
             "target": target,
             "network": network,
             "name": name,

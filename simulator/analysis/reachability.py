@@ -33,7 +33,7 @@ from ..model import Design
 from ..values import quick_init
 from .classes import ContainerClass, container_classes
 from .mesh import mesh_ports, placement_note, scheduled_host_ports, through_mesh
-from .probes import Probe, Via
+from .probes import Probe, Via, via_text
 from .roundrobin import RoundRobin, balanced_reason
 
 _R = TypeVar("_R")
@@ -140,7 +140,7 @@ class ProbeGroup:
         """One entry of ``groups`` in ``netsim reach --by class --format json`` (docs/reach-json.md)."""
         out: dict[str, object] = {
             "source_class": self.source_class,
-            "via": self.via._value_ if self.via.__class__ is Via else self.via,  # see Probe.to_json
+            "via": via_text(self.via),
             "target_class": self.target_class,
             "network": self.network,
             "name": self.name,

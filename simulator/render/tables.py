@@ -13,8 +13,9 @@ from itertools import groupby, islice
 
 from ..analysis.addressing import ContainerAddressing
 from ..analysis.exposure import Exposure, ExposureGroup
-from ..analysis.probes import Probe, Via
+from ..analysis.probes import Probe, via_text
 from ..analysis.reachability import ProbeGroup, ReachResult, reason_shape
+from ..engine.trace import Disposition
 from .plain import UNLIMITED, Column, Styled, Table, render, text_lines
 
 __all__ = ["DEFAULT_WIDTH", "UNLIMITED", "addressing_table", "addressing_text", "exposure_group_table",
@@ -34,7 +35,7 @@ def _line(text: str, color: bool, width: int | None, style: str | None = None) -
 
 def _via(row: Probe | ProbeGroup) -> str:
     """The way a probe or group dials, with ``6`` appended over IPv6 (``ip6``, ``dns6``: AAAA, ``host6``)."""
-    via = row.via._value_ if row.via.__class__ is Via else row.via  # (.value is a property: slow at 100,000s of rows)
+    via = via_text(row.via)
     return via if row.family == 4 else f"{via}6"
 
 
@@ -52,8 +53,13 @@ def _outcome(p: Probe) -> Styled:
         if p.responders and len(p.responders) > 1:
             label += f" (or {', '.join(r for r in p.responders if r != p.responder)})"
         return Styled(label, "green")
-    style = "yellow" if p.disposition.value in ("REFUSED", "NAME_NOT_RESOLVED") else "red"
-    return Styled(f"✘ {p.disposition.value.lower().replace('_', ' ')}", style)
+    return _unanswered(p.disposition)
+
+
+def _unanswered(disposition: Disposition) -> Styled:
+    """The result cell of probes nobody answers: yellow when refused or not resolved, else red."""
+    value = disposition._value_  # (.value is a property: slow at 100,000s of rows)
+    return Styled(f"✘ {value.lower().replace('_', ' ')}", "yellow" if value in ("REFUSED", "NAME_NOT_RESOLVED") else "red")
 
 
 def reach_table(result: ReachResult, color: bool = False, only: str | None = None, sources: list[str] | None = None,
@@ -106,9 +112,7 @@ def _ports(ports: dict[tuple[int, str], None], most: int = 4) -> str:
 def _group_outcome(g: ProbeGroup) -> Styled:
     if g.reachable:
         return Styled(f"✔ {g.responder_class or g.example.responder}", "green")
-    value = g.disposition._value_
-    style = "yellow" if value in ("REFUSED", "NAME_NOT_RESOLVED") else "red"
-    return Styled(f"✘ {value.lower().replace('_', ' ')}", style)
+    return _unanswered(g.disposition)
 
 
 def _group_target(g: ProbeGroup) -> str:
