@@ -1015,21 +1015,27 @@ class _Names:
                 mine.setdefault(a, []).append(at)
         for i, res in resolved:
             name, ports, tcls, _ = self.names[i]
-            hold = sorted({at for a, _, _ in res.records for at in mine.get(int(a), ())})
-            special = [placed[at] for at in hold]
-            holding = set(hold)
-            rest = placed[0] if not hold or hold[0] else next((placed[at] for at in range(n) if at not in holding), None)
-            for s, ns, count in ([(rest[0], rest[1], n - len(special))] if rest else []) + [(s, ns, 1) for s, ns in special]:
+            held = [at for x in cg.m.records_of(res)[0] if x in mine for at in mine[x]]
+            if held:
+                hold = sorted(set(held))
+                special = [placed[at] for at in hold]
+                holding = set(hold)
+                rest = placed[0] if hold[0] else next((placed[at] for at in range(n) if at not in holding), None)
+                senders = ([(rest[0], rest[1], n - len(special))] if rest else []) + [(s, ns, 1) for s, ns in special]
+            else:  # no member holds one of its records (most names): the first member stands for all
+                senders = [(s0, ns0, n)]
+            for s, ns, count in senders:
                 r = res if ns is ns0 else self.table.resolve(ns, name)
                 first, ctr, _ = r.records[0]
                 hint = cg.m._host_of(ctr)
                 several = len(r.records) > 1 or vip_of(ctr) is not None  # Matrix._dns_probe: any record, a virtual IP
+                own = not several and int(first) in owned(ns)  # its own name, say: each member's own walk, shared
                 for port, proto in ports:
                     made: Probe | None = None  # the probe, when made already: then also the row's example
                     if several:
                         made = self._several(s, ns, name, r, port, proto)
                         t = Trace((), made.disposition, made.reason, made.responder)
-                    elif int(first) in owned(ns):  # its own name, say: each member's own walk, shared
+                    elif own:
                         t = cg.own_walk(ns, first, port, proto, hint)
                     else:
                         t = cg.m.trace(ns, first, port, proto, hint)

@@ -436,8 +436,10 @@ _BOUNDS = {4: (r"(?<![\d.])", r"(?![\d])"), 6: (r"(?<![\w:.])", r"(?![\w:])")}  
 
 def with_address(reason: str, old: Address, new: Address) -> str:
     """``reason`` naming ``new`` where it named ``old`` (a whole address, not part of a longer one)."""
+    if ("." if old.version == 4 else ":") not in reason:  # most reasons name no address (its text is slow to make)
+        return reason
     text = str(old)
-    if text not in reason:  # most reasons name no address: no pattern to build
+    if text not in reason:  # no pattern to build
         return reason
     before, after = _BOUNDS[old.version]
     return re.sub(rf"{before}{re.escape(text)}{after}", str(new), reason)
@@ -459,8 +461,14 @@ def carried_reason(reason: str, rep_dst: Address | None, dst: Address | None, re
     if dst is not None and rep_dst is not None and rep_dst != dst:
         reason = with_address(reason, rep_dst, dst)
     if rep_port is not None and rep_port != port:
-        reason = reason.replace(f" {rep_port}/{proto}", f" {port}/{proto}")
+        reason = _with_port_named(reason, rep_port, port, proto)
     return reason
+
+
+@functools.lru_cache(maxsize=100_000)
+def _with_port_named(reason: str, rep_port: int, port: int, proto: str) -> str:
+    """``reason``'s "PORT/PROTO" naming ``port`` where it named ``rep_port`` (remembered: reasons repeat)."""
+    return reason.replace(f" {rep_port}/{proto}", f" {port}/{proto}")
 
 
 @functools.lru_cache(maxsize=100_000)
@@ -836,6 +844,7 @@ class Matrix:
             self._ep_by_addr.setdefault(ep.address, []).append(ep)
         self._dst_info: dict = {}
         self._dst_classes: dict[tuple, tuple] = {}
+        self._class_numbers: dict[tuple, int] = {}  # see _dst_class
         self._int_routes: dict[str, list[tuple]] = {}
         self._route_senders: dict[str, dict[int, tuple]] = {}  # namespace id -> _sender's key of each of its routes
         self._own_ints: dict[str, frozenset[int]] = {}  # namespace id -> its addresses as integers
@@ -939,13 +948,11 @@ class Matrix:
             return None
         return first
 
-    def _dst_class(self, ns: Namespace, dst: Address, port: int, proto: str) -> tuple | None:
-        """A class for container endpoints: for each namespace holding the address (one, or several when
-        the same subnet exists on several hosts), its segment, link, whether the port is published to it
-        and whether it listens. None when the address needs its own walk."""
-        if self.holds(ns, dst):
-            return None
-        n = int(dst)
+    def _dst_class(self, n: int, dst: Address, port: int, proto: str) -> tuple[tuple, bool] | None:
+        """A class for container endpoints (``dst``, ``n`` its integer, not the sender's own), numbered:
+        for each namespace holding the address (one, or several when the same subnet exists on several
+        hosts), its segment, link, whether the port is published to it and whether it listens; with
+        whether the port is published to any of them. None when the address needs its own walk."""
         holders = self._dst_info.get(n)
         if holders is None:
             holders = self._dst_info[n] = self._endpoint_info(dst)
@@ -956,9 +963,12 @@ class Matrix:
         if hit is None:
             if len(self._dst_classes) >= OUTCOME_CACHE:
                 self._dst_classes.clear()
-            hit = self._dst_classes[key] = ("ep", tuple(
-                (segment, kind, (host, n, port, proto) in self._published, (port, proto) in target_ns.listeners)
-                for segment, kind, target_ns, host in holders))
+            ends = tuple((segment, kind, (host, n, port, proto) in self._published, (port, proto) in target_ns.listeners)
+                         for segment, kind, target_ns, host in holders)
+            # numbered: a walk's key holds the number, whose hash is quick (an address held on many hosts'
+            # segments has a long class)
+            number = self._class_numbers.setdefault(ends, len(self._class_numbers))
+            hit = self._dst_classes[key] = (("ep", number), any(h[2] for h in ends))
         return hit
 
     def _endpoint_info(self, dst: Address):
@@ -984,19 +994,25 @@ class Matrix:
             t = walk(self.world, ns.id, dst, port, proto, prefer_host)
             return t if self.with_traces else Trace((), t.disposition, t.reason, t.responder)
         sender = self._sender(ns, dst)
-        fast_key = (sender, int(dst), port, proto, prefer_host)
+        n = int(dst)
+        fast_key = (sender, n, port, proto, prefer_host)
         hit = self._outcomes.get(fast_key)
         if hit is None:
             if len(self._outcomes) >= OUTCOME_CACHE:  # bounded: a matrix of millions of probes streams in constant memory
                 self._outcomes.clear()
-            hit = self._outcomes[fast_key] = self._trace(ns, sender, dst, port, proto, prefer_host)
+            hit = self._outcomes[fast_key] = self._trace(ns, sender, dst, n, port, proto, prefer_host)
         return hit
 
-    def _trace(self, ns: Namespace, sender: tuple, dst: Address, port: int, proto: str, prefer_host: str | None) -> Trace:
-        dclass = self._dst_class(ns, dst, port, proto)
-        # a port published to none of the holders is read by no rule, only by the socket: walks share it
-        any_port = dclass is not None and not any(h[2] for h in dclass[1])
-        key = (sender, int(dst) if dclass is None else dclass, None if any_port else port, proto, prefer_host)
+    def _trace(self, ns: Namespace, sender: tuple, dst: Address, n: int, port: int, proto: str,
+               prefer_host: str | None) -> Trace:
+        found = None if sender[0] == "own" else self._dst_class(n, dst, port, proto)  # (its own: :meth:`_sender`)
+        key: tuple
+        if found is None:
+            dclass = None
+            key = (sender, n, port, proto, prefer_host)
+        else:  # a port published to none of the holders is read by no rule, only by the socket: walks share it
+            dclass, published = found
+            key = (sender, dclass, port if published else None, proto, prefer_host)
         cached = self._walks.get(key)
         if cached is None:
             t = walk(self.world, ns.id, dst, port, proto, prefer_host)
@@ -1096,12 +1112,14 @@ class Matrix:
     def host_probes(self, src_name: str, ns: Namespace, host_ports: dict[str, list]) -> Iterator[Probe]:
         """The probes of one source via host: every host port of the host(s) it dials."""
         for host_name, dial, ports in self._host_dials(src_name, ns, host_ports):
+            text = str(dial) if dial else None  # (an address's text is slow to make: once for its ports)
             for port, proto in ports:
-                yield self.host_probe(src_name, ns, host_name, dial, port, proto)
+                yield self.host_probe(src_name, ns, host_name, dial, port, proto, text)
 
     def host_probe(self, src_name: str, ns: Namespace, host_name: str | None, dial: Address | None,
-                   port: int, proto: str) -> Probe:
-        """One probe via host: ``dial`` (None: the source has no default gateway) at ``port``."""
+                   port: int, proto: str, dial_text: str | None = None) -> Probe:
+        """One probe via host: ``dial`` (None: the source has no default gateway; ``dial_text``: its
+        text, when the caller has it) at ``port``."""
         if dial is None:
             t = Trace((), Disposition.NO_ROUTE, "no default gateway: the container cannot reach the host")
         else:
@@ -1115,14 +1133,17 @@ class Matrix:
         service = self._scheduled.get((port, proto))
         if service is not None and t.disposition in (Disposition.DELIVERED, Disposition.REFUSED):
             t = placement_note(self.world.design, service, host, t)
-        p = self._make(src_name, Via.HOST, port, proto, t, host=host_name, address=str(dial) if dial else None)
+        if dial_text is None and dial:
+            dial_text = str(dial)
+        p = self._make(src_name, Via.HOST, port, proto, t, host=host_name, address=dial_text)
         return p._replace(responders=responders, balanced_by="ingress") if responders else p
 
-    def _make(self, source: str, via: Via, port: int, proto: str, t: Trace, **fields) -> Probe:
-        return Probe(
-            source=source, via=via, port=port, protocol=proto, disposition=t.disposition, reason=t.reason,
-            responder=t.responder if t.delivered else None, trace=t if t.hops else None, family=self.family, **fields,
-        )
+    def _make(self, source: str, via: Via, port: int, proto: str, t: Trace, *, target: str | None = None,
+              network: str | None = None, name: str | None = None, host: str | None = None,
+              address: str | None = None) -> Probe:
+        delivered = t.disposition is Disposition.DELIVERED
+        return Probe._make((source, via, port, proto, t.disposition, t.reason, t.responder if delivered else None, target,
+                            network, name, host, address, (), t if t.hops else None, None, self.family))  # Probe's fields in order
 
     def _dns_probe(self, source: str, ns: Namespace, name: str, res, port: int, proto: str,
                    walked: Callable[[Address, str | None], Trace] | None = None) -> Probe:
