@@ -31,7 +31,7 @@ from typing import TypeVar
 
 from ..engine.dns import Resolution, vip_of
 from ..engine.topology import Namespace
-from ..engine.trace import Address, Disposition, Trace
+from ..engine.trace import Address, Disposition, DnsStep, Trace
 from ..fanout import ordered_map
 from .counts import Remainder, SharedCounts, TargetCounts
 from .probes import Probe, Via
@@ -504,11 +504,32 @@ class CoarseGroups:
         row.targets.add(self.tclass[idx], count)
 
     def _specials(self, acc: _Acc, owners: dict, idxs) -> None:
-        """The pairs where the member holds the destination's address: each on its own."""
+        """The pairs where the member holds the destination's address: each on its own, but for members
+        whose own walks give one row (:meth:`_alike`): counted at once, the first's the example."""
         for idx in idxs:
-            for s, ns in owners.get(idx, ()):
-                e = self.entries[idx]
+            holders = owners.get(idx)
+            if not holders:
+                continue
+            e = self.entries[idx]
+            s0, ns0 = holders[0]
+            t = self.own_walk(ns0, e[2], e[4], e[5], e[6])
+            if len(holders) > 1 and self._alike(holders, e[4], e[5]):
+                self._add(acc, s0, idx, t, len(holders), e[1])
+                continue
+            self._add(acc, s0, idx, t, 1, e[1])
+            for s, ns in holders[1:]:
                 self._add(acc, s, idx, self.own_walk(ns, e[2], e[4], e[5], e[6]), 1, e[1])
+
+    def _alike(self, holders: list[tuple[str, Namespace]], port: int, proto: str) -> bool:
+        """Whether the members' own walks to ``port`` (:meth:`own_walk`) all fall in the first's row:
+        no task filter (whose walk is its own), and each one's listener there, or none, of one class."""
+        first = holders[0][1].listeners.get((port, proto))
+        cls = self.fine.cls(first)
+        for _, ns in holders:
+            who = ns.listeners.get((port, proto))
+            if ns.task_filter is not None or (who is None) != (first is None) or self.fine.cls(who) != cls:
+                return False
+        return True
 
     def own_walk(self, ns: Namespace, addr: Address, port: int, proto: str, hint: str | None) -> Trace:
         """The outcome of ``ns`` dialling its own address ``addr``: alike for every container (but its
@@ -924,7 +945,7 @@ class _Names:
                 self.names.append((name, ports, fine.owners.get(name, (None, False))[0], name))
         self._remainders: dict[tuple, Remainder] = {}
         self._probes: dict[tuple, tuple] = {}  # see _several
-        self._failed: dict[tuple, Probe] = {}  # (lookup step, port): see _unresolved
+        self._failed: dict[tuple, tuple[DnsStep, Probe, Trace]] = {}  # (lookup step's id, port): see _unresolved
         self._views: dict[tuple, tuple[list, list]] = {}  # a lookup view -> see _view
         self.by_lower: dict[str, list[int]] = {}
         self.dotted: dict[str, list[int]] = {}  # "name.network" -> by network: resolved only from that network
@@ -990,18 +1011,21 @@ class _Names:
 
         return m._dns_probe(s, ns, name, res, port, proto, walked)
 
-    def _unresolved(self, s: str, ns: Namespace, name: str, pp: tuple[int, str]) -> Probe:
-        """The probe of a name ``ns`` does not resolve, made once per failed lookup (its step: the name
-        and why it failed; its source then possibly another's)."""
+    def _unresolved(self, s: str, ns: Namespace, name: str, pp: tuple[int, str]) -> tuple[Probe, Trace]:
+        """The probe of a name ``ns`` does not resolve and its outcome, made once per failed lookup (its
+        step: the name and why it failed; its source then possibly another's). The name table makes
+        each failure once: its step is told by identity (a step's hash is slow), and kept."""
         m = self.cg.m
         res = self.table.resolve(ns, name)
         if m.with_traces:
-            return m._dns_probe(s, ns, name, res, pp[0], pp[1])
-        key = (res.step, pp)
+            p = m._dns_probe(s, ns, name, res, pp[0], pp[1])
+            return p, Trace((), p.disposition, p.reason, p.responder)
+        key = (id(res.step), pp)
         hit = self._failed.get(key)
-        if hit is None:
-            hit = self._failed[key] = m._dns_probe(s, ns, name, res, pp[0], pp[1])
-        return hit
+        if hit is None or hit[0] is not res.step:
+            p = m._dns_probe(s, ns, name, res, pp[0], pp[1])
+            hit = self._failed[key] = (res.step, p, Trace((), p.disposition, p.reason, p.responder))
+        return hit[1], hit[2]
 
     def add(self, acc: _Acc, placed: list[tuple[str, Namespace]]) -> None:
         cg = self.cg
@@ -1086,12 +1110,12 @@ class _Names:
             count = total[0] - gone.get(pp, 0)
             if count <= 0:
                 continue
-            example = next((i for i in self.with_port[pp] if i not in skip), None)
+            at_port = self.with_port[pp]
+            example = at_port[0] if at_port[0] not in skip else next((i for i in at_port if i not in skip), None)
             assert example is not None
             name = self.names[example][0]
-            p = self._unresolved(s0, ns0, name, pp)
-            unresolved.append((pp, count, name if count == 1 else None, p, Trace((), p.disposition, p.reason, p.responder),
-                               self._remainder(pp, base, gone_classes.get(pp, {}))))
+            p, t = self._unresolved(s0, ns0, name, pp)
+            unresolved.append((pp, count, name if count == 1 else None, p, t, self._remainder(pp, base, gone_classes.get(pp, {}))))
         if len(self._views) >= OUTCOME_CACHE:
             self._views.clear()
         hit = self._views[view] = (resolved, unresolved)

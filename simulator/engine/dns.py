@@ -63,6 +63,7 @@ class NameTable:
         self.by_network: dict[str, dict[str, list[tuple[IPv4Address, str]]]] = OnDemand(self._table, self._tables)
         self._cache: dict[tuple, Resolution] = {}
         self._answers: dict[tuple, Resolution] = {}  # _answer's, by name, network, resolver's kind and form
+        self._failures: dict[tuple, Resolution] = {}  # _failure's, by name, outcome, asker and network
         self._views: dict[str, tuple] = {}
 
     def _attached(self) -> dict[str, list[tuple[Container, Attachment]]]:
@@ -135,20 +136,30 @@ class NameTable:
 
     def _resolve(self, ns: Namespace, name: str) -> Resolution:
         if not ns.has_embedded_dns:
-            return Resolution(name, (), DnsStep(name, DnsOutcome.NO_RESOLVER, ns.kind))
+            return self._failure(name, DnsOutcome.NO_RESOLVER, ns.kind)
         searched = self.view(ns)[2]  # the search order, made once per namespace
         for network in searched:
             records = self.by_network.get(network, {}).get(name.lower())
             if records:
                 return self._answer(ns, name, network, records, qualified=False)
             if self._ipv4_only(network, name):
-                return Resolution(name, (), DnsStep(name, DnsOutcome.NO_AAAA, ns.kind, EMBEDDED_DNS, network=network))
+                return self._failure(name, DnsOutcome.NO_AAAA, ns.kind, network)
         short, _, network = name.rpartition(".")
         if short and network in searched:  # "name.network" (confirmed on 20.10)
             records = self.by_network.get(network, {}).get(short.lower())
             if records:
                 return self._answer(ns, name, network, records, qualified=True)
-        return Resolution(name, (), DnsStep(name, DnsOutcome.NXDOMAIN, ns.kind, EMBEDDED_DNS))
+        return self._failure(name, DnsOutcome.NXDOMAIN, ns.kind)
+
+    def _failure(self, name: str, outcome: DnsOutcome, asker: str, network: str | None = None) -> Resolution:
+        """A lookup that finds nothing: the same for every view failing so (made once, kept: a caller
+        may tell failures apart by their step's identity)."""
+        key = (name, outcome, asker, network)
+        hit = self._failures.get(key)
+        if hit is None:
+            resolver = None if outcome is DnsOutcome.NO_RESOLVER else EMBEDDED_DNS
+            hit = self._failures[key] = Resolution(name, (), DnsStep(name, outcome, asker, resolver, network=network))
+        return hit
 
     def _ipv4_only(self, network: str, name: str) -> bool:
         """An AAAA lookup: whether ``network`` has no IPv6 and carries ``name`` (its IPv4 names)."""
