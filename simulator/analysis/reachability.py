@@ -967,6 +967,10 @@ class Matrix:
                          for segment, kind, target_ns, host in holders)
             # numbered: a walk's key holds the number, whose hash is quick (an address held on many hosts'
             # segments has a long class)
+            if len(self._class_numbers) >= OUTCOME_CACHE and ends not in self._class_numbers:
+                self._class_numbers.clear()  # numbered again: no walk may be kept under an old number
+                self._dst_classes.clear()
+                self._walks.clear()
             number = self._class_numbers.setdefault(ends, len(self._class_numbers))
             hit = self._dst_classes[key] = (("ep", number), any(h[2] for h in ends))
         return hit

@@ -209,3 +209,14 @@ def test_class_groups_equal_the_per_probe_walk_on_a_scale_bench_design(seed):
     result = reach_of(world)
     assert any(c.size > 2 for c in result.classes)
     assert assert_classes_exact(world) > 0
+
+
+@pytest.mark.parametrize("seed", range(16))
+def test_probes_exact_past_the_cache_bounds(seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The matrix's caches start again past OUTCOME_CACHE (and the destination classes that key its
+    walks are numbered again, its walks dropped with them): with a bound of a few entries, every probe
+    still equals the per-probe walk."""
+    from simulator.analysis import reachability
+
+    monkeypatch.setattr(reachability, "OUTCOME_CACHE", 3)
+    assert assert_classes_exact(_world(random_design(3000 + seed))) > 0
