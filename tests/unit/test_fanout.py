@@ -276,3 +276,21 @@ def test_class_groups_mapped_in_workers_equal_the_groups_in_one_process():
 def test_class_groups_mapped_per_class_are_the_groups(design):
     result = reach_of(load(Path(__file__).resolve().parents[2] / design).world())
     assert [g for _, gs in result.map_groups(lambda cid, gs: (cid, gs)) for g in gs] == list(result.groups())
+
+
+@pytest.mark.skipif(not Path("/proc/sys/fs/pipe-max-size").exists()
+                    or int(Path("/proc/sys/fs/pipe-max-size").read_text()) < fanout.PIPE_BYTES,
+                    reason="Linux pipes of this size")
+def test_a_workers_pipe_takes_a_message_of_a_megabyte_without_the_parent_reading():
+    """A worker writes its message and goes on computing while the parent writes its output: the
+    pipe holds PIPE_BYTES (the default, 64 KiB, kept it waiting for the parent every 64 KiB)."""
+    r, w = os.pipe()
+    try:
+        fanout._widen(w)
+        os.set_blocking(w, False)
+        assert os.write(w, b"x" * fanout.PIPE_BYTES) == fanout.PIPE_BYTES  # all of it, nobody reading
+        with pytest.raises(BlockingIOError):
+            os.write(w, b"x")
+    finally:
+        os.close(r)
+        os.close(w)
