@@ -43,8 +43,9 @@ from .reachability import (
     ReachResult,
     carried_reason,
     host_of_source,
+    kept_for,
     reason_shape,
-    resolution_entry,
+    walks_and_results,
 )
 
 _R = TypeVar("_R")
@@ -945,7 +946,7 @@ class _Names:
                 self.names.append((name, ports, fine.owners.get(name, (None, False))[0], name))
         self._remainders: dict[tuple, Remainder] = {}
         self._probes: dict[tuple, tuple] = {}  # see _several
-        self._failed: dict[tuple, tuple[DnsStep, Probe, Trace]] = {}  # (lookup step's id, port): see _unresolved
+        self._failed: dict[tuple, tuple[DnsStep, tuple[Probe, Trace]]] = {}  # (lookup step's id, port): see _unresolved
         self._views: dict[tuple, tuple[list, list]] = {}  # a lookup view -> see _view
         self.by_lower: dict[str, list[int]] = {}
         self.dotted: dict[str, list[int]] = {}  # "name.network" -> by network: resolved only from that network
@@ -993,12 +994,11 @@ class _Names:
             sender = m.one_sender(ns, others) if others else None
         if sender is None:
             return m._dns_probe(s, ns, name, res, port, proto)
-        hit = resolution_entry(self._probes, (name, id(res), port, proto, ns.host, sender), res)
+        walks, made = kept_for(self._probes, (name, id(res), port, proto, ns.host, sender), res, walks_and_results)
         if held == []:
-            if not hit[2]:
-                hit[2].append(m._dns_probe(s, ns, name, res, port, proto))
-            return hit[2][0]
-        walks: dict[int, Trace] = hit[1]
+            if not made:
+                made.append(m._dns_probe(s, ns, name, res, port, proto))
+            return made[0]
 
         def walked(addr: Address, host: str | None) -> Trace:
             n = int(addr)
@@ -1020,12 +1020,11 @@ class _Names:
         if m.with_traces:
             p = m._dns_probe(s, ns, name, res, pp[0], pp[1])
             return p, Trace((), p.disposition, p.reason, p.responder)
-        key = (id(res.step), pp)
-        hit = self._failed.get(key)
-        if hit is None or hit[0] is not res.step:
+        def made() -> tuple[Probe, Trace]:
             p = m._dns_probe(s, ns, name, res, pp[0], pp[1])
-            hit = self._failed[key] = (res.step, p, Trace((), p.disposition, p.reason, p.responder))
-        return hit[1], hit[2]
+            return p, Trace((), p.disposition, p.reason, p.responder)
+
+        return kept_for(self._failed, (id(res.step), pp), res.step, made)
 
     def add(self, acc: _Acc, placed: list[tuple[str, Namespace]]) -> None:
         cg = self.cg
@@ -1041,9 +1040,9 @@ class _Names:
             name, ports, tcls, _ = self.names[i]
             held = [at for x in cg.m.records_of(res)[0] if x in mine for at in mine[x]]
             if held:
-                hold = sorted(set(held))
+                holding = set(held)
+                hold = sorted(holding)
                 special = [placed[at] for at in hold]
-                holding = set(hold)
                 rest = placed[0] if hold[0] else next((placed[at] for at in range(n) if at not in holding), None)
                 senders = ([(rest[0], rest[1], n - len(special))] if rest else []) + [(s, ns, 1) for s, ns in special]
             else:  # no member holds one of its records (most names): the first member stands for all

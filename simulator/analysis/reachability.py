@@ -37,6 +37,7 @@ from .probes import Probe, Via, via_text
 from .roundrobin import RoundRobin, balanced_reason
 
 _R = TypeVar("_R")
+_V = TypeVar("_V")
 
 LOCALHOST = IPv4Address("127.0.0.1")
 LOCALHOST6 = IPv6Address("::1")
@@ -1145,8 +1146,7 @@ class Matrix:
     def _make(self, source: str, via: Via, port: int, proto: str, t: Trace, *, target: str | None = None,
               network: str | None = None, name: str | None = None, host: str | None = None,
               address: str | None = None) -> Probe:
-        delivered = t.disposition is Disposition.DELIVERED
-        return Probe._make((source, via, port, proto, t.disposition, t.reason, t.responder if delivered else None, target,
+        return Probe._make((source, via, port, proto, t.disposition, t.reason, t.responder if t.delivered else None, target,
                             network, name, host, address, (), t if t.hops else None, None, self.family))  # Probe's fields in order
 
     def _dns_probe(self, source: str, ns: Namespace, name: str, res, port: int, proto: str,
@@ -1211,7 +1211,7 @@ class Matrix:
         sender = self.span_sender(ns, res.records[1 if j == 0 else 0][0], lo, hi)
         if sender is None:
             return None
-        _, walks, summed = resolution_entry(self._round_robins, (name, id(res), port, proto, ns.host, sender), res)
+        walks, summed = kept_for(self._round_robins, (name, id(res), port, proto, ns.host, sender), res, walks_and_results)
         addr, ctr, _ = res.records[j]
         own = self.probe(ns, addr, port, proto, self._host_of(ctr))
         if summed:
@@ -1233,14 +1233,7 @@ class Matrix:
     def records_of(self, res) -> tuple[list[int], dict[int, int] | None, int, int]:
         """A resolution's records as integers, the place of each (None when two are the same address)
         and their span, made once per resolution."""
-        hit = self._record_ints.get(id(res))
-        if hit is None or hit[0] is not res:
-            if len(self._record_ints) >= OUTCOME_CACHE:
-                self._record_ints.clear()
-            ints = [int(a) for a, _, _ in res.records]
-            place = {n: k for k, n in enumerate(ints)}
-            hit = self._record_ints[id(res)] = (res, ints, place if len(place) == len(ints) else None, min(ints), max(ints))
-        return hit[1], hit[2], hit[3], hit[4]
+        return kept_for(self._record_ints, id(res), res, lambda: _records_laid_out(res))
 
     def _through_vip(self, ns: Namespace, service: str, record: tuple) -> tuple[tuple, str]:
         """The records a connection to a service's virtual IP reaches, and why: with IPVS on the
@@ -1388,16 +1381,28 @@ def after_lookup(ns: Namespace, step: DnsStep, hops: tuple[Hop, ...]) -> tuple[H
     return (dns_hop(ns, step),) + hops
 
 
-def resolution_entry(cache: dict, key: tuple, res) -> tuple:
-    """The entry of ``cache`` under ``key`` (which holds ``id(res)``) for resolution ``res``: (``res``,
-    walks by address, results), made empty when missing or made for another resolution (``res`` is
-    kept in its entry so that its id stays its own); bounded like the outcomes."""
+def kept_for(cache: dict, key: object, obj: object, make: Callable[[], _V]) -> _V:
+    """``cache``'s value under ``key`` (which holds ``id(obj)``) for ``obj``, made by ``make`` when
+    missing or made for another object (``obj`` is kept in its entry so that its id stays its own);
+    bounded like the outcomes."""
     hit = cache.get(key)
-    if hit is None or hit[0] is not res:
+    if hit is None or hit[0] is not obj:
         if len(cache) >= OUTCOME_CACHE:
             cache.clear()
-        hit = cache[key] = (res, {}, [])
-    return hit
+        hit = cache[key] = (obj, make())
+    return hit[1]
+
+
+def walks_and_results() -> tuple[dict, list]:
+    """A resolution's entry in a cache of :func:`kept_for`: its records' walks by address, results."""
+    return {}, []
+
+
+def _records_laid_out(res) -> tuple[list[int], dict[int, int] | None, int, int]:
+    """:meth:`Matrix.records_of`, made."""
+    ints = [int(a) for a, _, _ in res.records]
+    place = {n: k for k, n in enumerate(ints)}
+    return ints, place if len(place) == len(ints) else None, min(ints), max(ints)
 
 
 def _balanced_reason(name: str, traces: list, answering: list, reason: str) -> str:
