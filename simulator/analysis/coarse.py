@@ -49,6 +49,7 @@ from .reachability import (
 )
 
 _R = TypeVar("_R")
+_DELIVERED = Disposition.DELIVERED  # (the property Trace.delivered costs a call: asked for every row)
 _LEAST_SOURCES = 64  # fewer source classes than this are computed in-process (forking costs more)
 _Entry = tuple  # (target, network, address, address text, port, proto, host hint): Matrix._ip_targets
 
@@ -128,7 +129,7 @@ def _with_port(t: Trace, rep_addr: Address | None, addr: Address | None, rep_por
                proto: str, responder: str | None) -> Trace:
     """A representative's outcome carried over to another destination of its bucket."""
     return Trace((), t.disposition, carried_reason(t.reason, rep_addr, addr, rep_port, port, proto),
-                 responder if t.delivered else None)
+                 responder if t.disposition is _DELIVERED else None)
 
 
 class CoarseGroups:
@@ -222,7 +223,7 @@ class CoarseGroups:
         self._source_list: list | None = None
         self._remainders: dict[tuple, Remainder] = {}
         self._routed: dict[tuple, list] = {}
-        self._host_seen: dict[tuple, list[Probe]] = {}
+        self._host_seen: dict[tuple, list[tuple[Probe, Trace, str | None]]] = {}
 
     # --- sources -----------------------------------------------------------------------
     def groups(self, only: set[str] | None = None, ways: set[Via] | None = None,
@@ -267,26 +268,32 @@ class CoarseGroups:
 
     def _host(self, acc: _Acc, members: list[str], placed: list[tuple[str, Namespace]]) -> None:
         s0, ns0 = placed[0]
-        for p in self._host_probes(s0, ns0):
-            row = acc.row(Via.HOST, p.port, p.protocol, p.host, Trace((), p.disposition, p.reason), self.fine.cls(p.responder),
-                          lambda p=p: p.made_by(s0))
-            row.count += len(members)
+        n = len(members)
+        for p, t, responder_class in self._host_probes(s0, ns0):
+            row = acc.row(Via.HOST, p.port, p.protocol, p.host, t, responder_class, lambda p=p: p.made_by(s0))
+            row.count += n
 
-    def _host_probes(self, s0: str, ns0: Namespace) -> list[Probe]:
-        """The probes via host of one source (:meth:`Matrix.host_probes`): a container's are the same for
-        every container dialling the same address (its gateway; over IPv6 its host's LAN address) the
-        same way (its sender key), made once for them."""
+    def _host_probes(self, s0: str, ns0: Namespace) -> list[tuple[Probe, Trace, str | None]]:
+        """The probes via host of one source (:meth:`Matrix.host_probes`), each with its outcome and the
+        class of its responder: a container's are the same for every container dialling the same
+        address (its gateway; over IPv6 its host's LAN address) the same way (its sender key), made
+        once for them."""
         if ns0.kind != "container" or self.m.with_traces:
-            return list(self.m.host_probes(s0, ns0, self.fine.host_ports))
+            return self._host_rows(s0, ns0)
         default = next((r for r in ns0.routes if r.dest.prefixlen == 0), None)
         if default is None or default.via is None:  # no gateway, or a gateway-less default (ipvlan l3)
-            return list(self.m.host_probes(s0, ns0, self.fine.host_ports))
+            return self._host_rows(s0, ns0)
         [(_, dial, _)] = self.m._host_dials(s0, ns0, self.fine.host_ports)
         key = (self.m._sender(ns0, dial), dial, ns0.host)
-        probes = self._host_seen.get(key)
-        if probes is None:
-            probes = self._host_seen[key] = list(self.m.host_probes(s0, ns0, self.fine.host_ports))
-        return probes
+        rows = self._host_seen.get(key)
+        if rows is None:
+            rows = self._host_seen[key] = self._host_rows(s0, ns0)
+        return rows
+
+    def _host_rows(self, s0: str, ns0: Namespace) -> list[tuple[Probe, Trace, str | None]]:
+        cls = self.fine.cls
+        return [(p, Trace((), p.disposition, p.reason), cls(p.responder))
+                for p in self.m.host_probes(s0, ns0, self.fine.host_ports)]
 
     # --- via ip --------------------------------------------------------------------------
     def _covered(self, ns: Namespace) -> dict[tuple, str]:
@@ -499,7 +506,7 @@ class CoarseGroups:
 
     def _add(self, acc: _Acc, src: str, idx: int, t: Trace, count: int, network: str | None) -> None:
         port, proto = self.entries[idx][4], self.entries[idx][5]
-        row = acc.row(Via.IP, port, proto, None, t, self.fine.cls(t.responder) if t.delivered else None,
+        row = acc.row(Via.IP, port, proto, None, t, self.fine.cls(t.responder) if t.disposition is _DELIVERED else None,
                       lambda: self._probe(src, idx, t), network)
         row.count += count
         row.targets.add(self.tclass[idx], count)
@@ -542,7 +549,7 @@ class CoarseGroups:
         t = self._own.get(key)
         if t is None:
             t = self._own[key] = self.m.trace(ns, addr, port, proto, hint)
-        return Trace((), t.disposition, t.reason, responder if t.delivered else None)
+        return Trace((), t.disposition, t.reason, responder if t.disposition is _DELIVERED else None)
 
     def _per_entry(self, acc: _Acc, placed: list[tuple[str, Namespace]], owners: dict, idxs: list[int],
                    specials: bool = True) -> None:
@@ -733,24 +740,26 @@ class CoarseGroups:
             return {}
         _, ns, ridx = rep
         r = self.entries[ridx]
-        cache_key = (self.m._sender(ns, r[2]), wkey, r[4] if wkey[0] == "link" else None)  # a lost packet: per port, to be safe
+        cache_key = (self.m._sender_at(ns, r[2], self.ints[ridx]), wkey,
+                     r[4] if wkey[0] == "link" else None)  # a lost packet: per port, to be safe
         hit = self._walks.get(cache_key)
         if hit is None:
             t = self.m.trace(ns, r[2], r[4], r[5], r[6])
             hit = self._walks[cache_key] = (t, r[2], r[4])
         t, rep_addr, rep_port = hit
         expected = responders[ridx] if responders is not None else self.responder[ridx]
-        assert not (t.delivered and wkey[0] == "link"), "nothing on the link holds the address"
-        if t.delivered:
+        delivered = t.disposition is _DELIVERED
+        assert not (delivered and wkey[0] == "link"), "nothing on the link holds the address"
+        if delivered:
             t = _with_port(t, rep_addr, r[2], rep_port, r[4], r[5], expected)
             if t.responder != expected or self.m.trace(ns, r[2], r[4], r[5], r[6]).responder != expected:
                 self._per_entry(acc, placed, owners, idxs, specials=False)  # answered by someone else: each on its own
                 return None
         n = len(placed)
         rows: dict[tuple, _Row] = {}
-        if not t.delivered and acc.answered_only:
+        if not delivered and acc.answered_only:
             return rows
-        if not t.delivered:  # nobody answers: who would have does not matter, nor does the network
+        if not delivered:  # nobody answers: who would have does not matter, nor does the network
             own_only = {k for k, p in parts.items() if p[2] in owners and _own_only(p, owners, n)} if owners else set()
             parts = self._collapsed(parts, own_only)
         for key, part in parts.items():
@@ -768,7 +777,7 @@ class CoarseGroups:
                 who = responders[idx] if responders is not None else self.responder[idx]
                 return self._probe(src, idx, _with_port(t, rep_addr, self.entries[idx][2], rep_port, port, proto, who))
 
-            row = acc.row(Via.IP, port, proto, None, shaped, rclass if t.delivered else None, example, network)
+            row = acc.row(Via.IP, port, proto, None, shaped, rclass if delivered else None, example, network)
             row.count += count * n
             row.targets.add_all(classes, n)
             rows[key] = row
@@ -1053,6 +1062,7 @@ class _Names:
                 hint = cg.m._host_of(ctr)
                 several = len(r.records) > 1 or vip_of(ctr) is not None  # Matrix._dns_probe: any record, a virtual IP
                 own = not several and int(first) in owned(ns)  # its own name, say: each member's own walk, shared
+                walked = not several and not own and not cg.m.with_traces  # the row's example made from its walk
                 for port, proto in ports:
                     made: Probe | None = None  # the probe, when made already: then also the row's example
                     if several:
@@ -1062,9 +1072,11 @@ class _Names:
                         t = cg.own_walk(ns, first, port, proto, hint)
                     else:
                         t = cg.m.trace(ns, first, port, proto, hint)
-                    row = acc.row(Via.DNS, port, proto, None, t, cg.fine.cls(t.responder if t.delivered else None),
-                                  lambda s=s, ns=ns, r=r, port=port, proto=proto, name=name, made=made:
+                    row = acc.row(Via.DNS, port, proto, None, t,
+                                  cg.fine.cls(t.responder if t.disposition is _DELIVERED else None),
+                                  lambda s=s, ns=ns, r=r, port=port, proto=proto, name=name, made=made, t=t, walked=walked:
                                   made.made_by(s) if made is not None
+                                  else cg.m.one_record_probe(s, name, port, proto, t, r.records[0][0]) if walked
                                   else cg.m._dns_probe(s, ns, name, r, port, proto),
                                   None, name)
                     row.count += count

@@ -582,6 +582,7 @@ class ClassGroups:
         for entry in matrix._ip_targets():
             self.targets_of.setdefault(entry[0], []).append(entry)
         self.cls_of = {m: c for c in result.classes for m in c.members}
+        self._class_ids = {m: c.id for m, c in self.cls_of.items()}  # :meth:`cls`, asked for every row
         # names: a container's own name gathered by its class; every other name on its own
         self.own_names: dict[str, dict[str, tuple[str, str, list]]] = {}  # class id -> member -> (member, name, ports)
         self.dns_entries: list[tuple] = []
@@ -620,10 +621,8 @@ class ClassGroups:
         return owner[name]
 
     def cls(self, name: str | None) -> str | None:
-        if name is None:
-            return None
-        c = self.cls_of.get(name)
-        return c.id if c is not None else name
+        """The class id of container ``name`` (another name as it is; None for None)."""
+        return None if name is None else self._class_ids.get(name, name)
 
     def sources(self) -> Iterator[tuple[str, list[str], list[tuple[str, Namespace]]]]:
         """(class id, members, [(member, namespace)]) per source class, in order."""
@@ -889,9 +888,15 @@ class Matrix:
         """What of the sender a walk to ``dst`` depends on: its own namespace when it holds the address;
         a container sending through one route, only that route (host, link, gateway: nothing else of
         the sender is read once the packet has left); otherwise its profile."""
-        if self.holds(ns, dst):
+        return self._sender_at(ns, dst, int(dst))
+
+    def _sender_at(self, ns: Namespace, dst: Address, n: int) -> tuple:
+        """:meth:`_sender` of ``dst``, ``n`` its integer (asked for every walk looked up: :meth:`holds` inline)."""
+        owned = self._own_ints.get(ns.id)
+        if owned is None:
+            owned = self.owned(ns)
+        if (n in owned or (n >> 24 == 127 and dst.version == 4)) and ns.owns(dst):
             return ("own", ns.id)
-        n = int(dst)
         if ns.kind != "container":
             return self._profile(ns)
         routes = self._int_routes.get(ns.id)
@@ -998,8 +1003,8 @@ class Matrix:
         if not self.shared:
             t = walk(self.world, ns.id, dst, port, proto, prefer_host)
             return t if self.with_traces else Trace((), t.disposition, t.reason, t.responder)
-        sender = self._sender(ns, dst)
         n = int(dst)
+        sender = self._sender_at(ns, dst, n)
         fast_key = (sender, n, port, proto, prefer_host)
         hit = self._outcomes.get(fast_key)
         if hit is None:
@@ -1146,7 +1151,8 @@ class Matrix:
     def _make(self, source: str, via: Via, port: int, proto: str, t: Trace, *, target: str | None = None,
               network: str | None = None, name: str | None = None, host: str | None = None,
               address: str | None = None) -> Probe:
-        return Probe._make((source, via, port, proto, t.disposition, t.reason, t.responder if t.delivered else None, target,
+        return Probe._make((source, via, port, proto, t.disposition, t.reason,
+                            t.responder if t.disposition is Disposition.DELIVERED else None, target,
                             network, name, host, address, (), t if t.hops else None, None, self.family))  # Probe's fields in order
 
     def _dns_probe(self, source: str, ns: Namespace, name: str, res, port: int, proto: str,
@@ -1198,6 +1204,13 @@ class Matrix:
         p = self._make(source, Via.DNS, port, proto, first, name=name,
                        address=str(res.records[0][0] if service is not None else addr))
         return p._replace(responders=responders, balanced_by=balanced)
+
+    def one_record_probe(self, source: str, name: str, port: int, proto: str, t: Trace, addr: Address) -> Probe:
+        """:meth:`_dns_probe` of ``name`` resolved to one record ``addr`` (not a virtual IP, not the
+        source's own), whose walk (:meth:`trace`, without hops) gave ``t``."""
+        responder = t.responder if t.disposition is Disposition.DELIVERED else None
+        return Probe._make((source, Via.DNS, port, proto, t.disposition, t.reason, responder, None, None, name, None,
+                            str(addr), (responder,) if responder else (), None, None, self.family))  # Probe's fields in order
 
     def _held_record_probe(self, source: str, ns: Namespace, name: str, res, port: int, proto: str) -> Probe | None:
         """:meth:`_dns_probe` of a name with several records, one of them ``ns``'s own (a replica dialling

@@ -49,7 +49,7 @@ class _Index:
     each namespace's routes as integers and its Place. A world is only read once built (topology.py),
     so nothing here goes stale; an index lives as long as its world."""
 
-    __slots__ = ("any", "holders", "localhost", "namespaces", "owned", "places", "routes", "v4", "world")
+    __slots__ = ("any", "holders", "localhost", "namespaces", "onward", "owned", "places", "routes", "v4", "world")
 
     def __init__(self, world: World):
         self.world = world
@@ -61,6 +61,7 @@ class _Index:
         self.v4 = world.family == 4
         self.localhost = _LOCALHOST[world.family]
         self.any = _ANY[world.family]
+        self.onward: dict[tuple, tuple] = {}  # docker-proxy's own connections, as walked (_onward)
 
     def loopback(self, n: int) -> bool:
         """Whether address ``n`` (an int of the world's family) is a loopback address: 127.0.0.0/8, ::1."""
@@ -492,10 +493,41 @@ def _socket(w: _Walk, ns: Namespace, dst: Address, port: int, proto: str) -> Non
             w.step(_proxy_step(ProxyOutcome.CONNECTS, dst, binding, port, proto))
             w.via_proxy = True
             if binding.container_ip.version != w.world.family:  # [::]:port relayed to an IPv4 address (§18e)
-                ns = w.cross_family(ns)
-            _originate(w, ns, binding.container_ip, binding.container_port, proto)
+                _originate(w, w.cross_family(ns), binding.container_ip, binding.container_port, proto)
+            else:
+                _onward(w, ns, binding.container_ip, binding.container_port, proto)
     w.step(SocketStep(dst, port, proto))
     raise _Done(Disposition.REFUSED, f"reached the namespace, but nothing listens on {port}/{proto} there")
+
+
+def _onward(w: _Walk, ns: Namespace, dst: Address, port: int, proto: str) -> None:
+    """docker-proxy's own connection from host ``ns`` to ``dst:port``: walked once per world, then
+    replayed. What it does reads nothing of the walk that led to the proxy but how many namespaces
+    it entered (the hop limit) and, once delivered, the steps before it (the reason is made again);
+    a leg that ends in a routing loop (whose reason names the places entered before) is not kept."""
+    index = w.index
+    key = (ns.id, int(dst), port, proto, w.prefer_host, len(w.hops))
+    kept = index.onward.get(key)
+    if kept is not None:
+        steps, hops, place, last, disposition, reason, responder = kept
+        w.steps.extend(steps)
+        if place is not None:  # it entered other namespaces: the host's hop is done, theirs come as walked
+            w.flush()
+            w.hops.extend(hops)
+            w.place, w.steps = place, list(last)
+        raise _Done(disposition, _delivered_reason(w) if reason is None else reason, responder)
+    hops_before, steps_before = len(w.hops), len(w.steps)
+    try:
+        _originate(w, ns, dst, port, proto)
+    except _Done as done:
+        if done.disposition is not Disposition.LOOP:
+            if len(w.hops) == hops_before:  # it never left the host
+                leg: tuple = (tuple(w.steps[steps_before:]), (), None, ())
+            else:
+                leg = (w.hops[hops_before].steps[steps_before:], tuple(w.hops[hops_before + 1:]), w.place, tuple(w.steps))
+            reason = None if done.disposition is Disposition.DELIVERED else done.reason  # delivered: made from the steps
+            index.onward[key] = (*leg, done.disposition, reason, done.responder)
+        raise
 
 
 def _udp_reply_source_ok(w: _Walk, ns: Namespace, dst: Address) -> bool:

@@ -465,6 +465,8 @@ def _containers(report: Report, smap: SourceMap, value: object, hosts: list[Host
         budget = PortBudget(report)
         published = parse_ports(spec.get("ports"), report, (*src, "ports"), budget=budget, replicas=replicas)
         listens = parse_listens(spec.get("listens"), report, (*src, "listens"), budget=budget)
+        if replicas == 1:  # its ports now: replicas_of keeps it as it is
+            kw["ports"] = tuple(published.of_replica(1)[0])
         first = Container(
             f"{key}.1" if replicas > 1 else key, host or "", mode=mode, attachments=tuple(attachments),
             listeners=merge_listeners(listens, published.listeners),

@@ -31,14 +31,14 @@ def replica_ids(service: str, count: int) -> list[str]:
 def replicas_of(first: Container, count: int, stem: str, published: Published, report: Report, smap: SourceMap,
                 marked: int, src: tuple) -> list[Container]:
     """The ``count`` containers of a service read as ``first`` (its first replica, every field but
-    the ports set; ``smap`` marked for it since :meth:`SourceMap.mark_count` gave ``marked``), each
-    with the ports it binds; on the engine ``<stem>-1``, ``<stem>-2``, ... (one replica: its own
+    the ports set, or with them when it is the only one; ``smap`` marked for it since
+    :meth:`SourceMap.mark_count` gave ``marked``), each with the ports it binds; on the engine ``<stem>-1``, ``<stem>-2``, ... (one replica: its own
     name)."""
     ids = replica_ids(first.service or first.name, count) if count > 1 else [first.name]
     engine_names = [f"{stem}-{n}" for n in range(1, count + 1)] if count > 1 else [first.docker_name]
     out: list[Container] = []
     for slot, (cid, engine_name) in enumerate(zip(ids, engine_names, strict=True), 1):
-        ports, full = published.of_replica(slot)
+        mappings, full = published.of_replica(slot)
         for i in full:
             lo, hi = published.ranges[i]
             if lo + slot - 1 == hi + 1:  # the first replica left without a port
@@ -53,5 +53,9 @@ def replicas_of(first: Container, count: int, stem: str, published: Published, r
         kept = [i for i in range(len(published.mappings)) if i not in full]
         for at, i in enumerate(kept):
             smap.mark((*model, "ports", at), (*src, "ports", published.origin[i]))
-        out.append(replace(first, name=cid, docker_name=engine_name, ports=tuple(ports)))
+        ports = tuple(mappings)
+        if cid == first.name and engine_name == first.docker_name and ports == first.ports:
+            out.append(first)  # (one container, its ports given it already: a replace costs as much as reading it)
+        else:
+            out.append(replace(first, name=cid, docker_name=engine_name, ports=ports))
     return out

@@ -147,3 +147,48 @@ def test_packet_copies_equal_dataclasses_replace():
     assert p.with_(**changes) == dataclasses.replace(p, **changes)
     with pytest.raises(AssertionError):
         p.with_(dest=IPv4Address("10.0.0.9"))
+
+
+def _proxy_probes(world: World, rng: random.Random, most: int = 300) -> list[tuple[str, IPv4Address, int, str]]:
+    """Walks that reach a docker-proxy: every namespace dialling each host address a proxy listens on
+    (a container its gateway among them), a sample of at most ``most``."""
+    dialled = []
+    for host in (ns for ns in world.namespaces.values() if ns.kind == "host"):
+        addresses = [i.address.ip for i in host.interfaces.values() if i.address is not None]
+        for (bound, port, proto) in host.proxies:
+            for addr in addresses if bound.is_unspecified else [bound]:
+                dialled.append((addr, port, proto))
+    probes = [(ns.id, addr, port, proto) for ns in world.namespaces.values() for addr, port, proto in dialled]
+    return rng.sample(probes, min(most, len(probes)))
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+@pytest.mark.parametrize("path", DESIGNS, ids=lambda p: p.name)
+def test_proxy_connections_replayed_as_walked(path: Path, version: str):
+    """docker-proxy's own connection is walked once per world and replayed after (walk._onward): each
+    walk through a proxy, whose connection was walked before by another, equals the walk made with
+    nothing kept, hop for hop."""
+    world = _world(path, version)
+    index = walk_mod._index(world)
+    probes = _proxy_probes(world, random.Random(f"{path.name}-{version}"))
+    index.onward.clear()
+    replayed = [walk_mod.walk(world, *p) for p in probes]  # the later ones through a proxy replay
+    through_proxy = sum(1 for t in replayed for h in t.hops for s in h.steps if type(s).__name__ == "ProxyStep")
+    kept = len(index.onward)
+    walked = []
+    for p in probes:
+        index.onward.clear()
+        walked.append(walk_mod.walk(world, *p))
+    assert replayed == walked
+    assert kept <= through_proxy
+
+
+def test_proxy_connections_are_replayed():
+    """The bundled frontend-backend design walks through its proxies more often than it has proxied
+    connections: the test above compares replays, not only first walks."""
+    world = _world(ROOT / "designs/frontend-backend.yaml", "20.10")
+    index = walk_mod._index(world)
+    index.onward.clear()
+    traces = [walk_mod.walk(world, *p) for p in _proxy_probes(world, random.Random(1))]
+    through_proxy = sum(1 for t in traces for h in t.hops for s in h.steps if type(s).__name__ == "ProxyStep")
+    assert 0 < len(index.onward) < through_proxy
