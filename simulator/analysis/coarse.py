@@ -212,8 +212,7 @@ class CoarseGroups:
         self._addrs: dict[str, list[Address]] = {}
         self._collapse_cache: dict[int, tuple[dict, dict]] = {}
         self._block_totals: dict[tuple, tuple[dict, dict, dict]] = {}
-        self._holders: dict[tuple, tuple[tuple, str | None]] = {}
-        self._held: dict[tuple, list[tuple[int, Namespace]]] = {}
+        self._held: dict[tuple, list[tuple[int, Namespace, tuple]]] = {}
         self._owned_for: dict | None = None
         self._owned_segs: dict[tuple, list[int]] = {}
         self._walks: dict[tuple, tuple[Trace, Address, int]] = {}
@@ -591,9 +590,9 @@ class CoarseGroups:
             segset = set(others)
             held: dict[tuple, list[int]] = {}
             who: dict[int, str | None] = {}
-            for i, holder in self._held_on(out_seg):
+            for i, holder, held_by in self._held_on(out_seg):
                 if self.seg_of[i] in segset:
-                    hkey, who[i] = self._holder_key(holder, out_seg, i)
+                    hkey, who[i] = self._holder_key(holder, held_by, i)
                     held.setdefault(hkey, []).append(i)
             link: dict[str, dict[tuple, list]] = {}
             for seg in others:
@@ -650,32 +649,30 @@ class CoarseGroups:
             number = where.get(("link", self.entries[idx][5]))
         return number
 
-    def _held_on(self, seg: tuple) -> list[tuple[int, Namespace]]:
-        """The destinations whose address something on ``seg`` holds, each with that holder, in the
-        segment's order (made once per segment: addresses hash slowly, their integers do not)."""
+    def _held_on(self, seg: tuple) -> list[tuple[int, Namespace, tuple]]:
+        """The destinations whose address something on ``seg`` holds, each with that holder and what a
+        walk reads of it there (its kind, its interface's link), in the segment's order (made once per
+        segment: addresses hash slowly, their integers do not)."""
         hit = self._held.get(seg)
         if hit is None:
-            hit = self._held[seg] = [(i, holder) for addr, holder in self.seg_addrs.get(seg, {}).items()
-                                     for i in self.by_addr.get(addr, ())]
+            hit = self._held[seg] = []
+            for addr, holder in self.seg_addrs.get(seg, {}).items():
+                idxs = self.by_addr.get(addr)
+                if idxs:
+                    iface = next(x for x in holder.interfaces.values() if x.segment == seg and x.address is not None
+                                 and x.address.ip == addr)
+                    held_by = (holder.kind, iface.kind, iface.mode, iface.parent)
+                    hit += [(i, holder, held_by) for i in idxs]
         return hit
 
-    def _holder_key(self, holder: Namespace, out_seg: tuple, idx: int) -> tuple[tuple, str | None]:
-        """What a walk to the holder of destination ``idx``'s address on ``out_seg`` reads, and who
-        answers there."""
+    def _holder_key(self, holder: Namespace, held_by: tuple, idx: int) -> tuple[tuple, str | None]:
+        """What a walk to the holder of destination ``idx``'s address reads (``held_by``: its kind and
+        link there, from :meth:`_held_on`), and who answers there."""
         e = self.entries[idx]
-        key = (holder.id, out_seg, self.ints[idx], e[4], e[5])
-        hit = self._holders.get(key)
-        if hit is None:
-            hit = self._holders[key] = self._holder_key_of(holder, out_seg, e)
-        return hit
-
-    def _holder_key_of(self, holder: Namespace, out_seg: tuple, e: _Entry) -> tuple[tuple, str | None]:
-        iface = next(x for x in holder.interfaces.values() if x.segment == out_seg and x.address is not None
-                     and x.address.ip == e[2])
-        published = (holder.host, int(e[2]), e[4], e[5]) in self.m._published
-        who = holder.listeners.get((e[4], e[5]))
-        return (holder.kind, iface.kind, iface.mode, iface.parent, published, e[4] if published else None, e[5],
-                who is not None), who
+        port, proto = e[4], e[5]
+        published = (holder.host, self.ints[idx], port, proto) in self.m._published
+        who = holder.listeners.get((port, proto))
+        return (*held_by, published, port if published else None, proto, who is not None), who
 
     def _segment(self, acc: _Acc, placed: list[tuple[str, Namespace]], owners: dict, segs: tuple, out_seg: tuple | None) -> None:
         """The destinations of some segments, reached through ``out_seg``: a walk per group; the pairs
