@@ -290,6 +290,7 @@ class CoarseGroups:
         return rows
 
     def _host_rows(self, s0: str, ns0: Namespace) -> list[tuple[Probe, Trace, str | None]]:
+        """:meth:`Matrix.host_probes` of one source, each with its outcome (no hops) and responder class."""
         cls = self.fine.cls
         return [(p, Trace((), p.disposition, p.reason), cls(p.responder))
                 for p in self.m.host_probes(s0, ns0, self.fine.host_ports)]

@@ -878,10 +878,11 @@ class Matrix:
             owned = self._own_ints[ns.id] = frozenset(int(a) for a in ns.addresses())
         return owned
 
-    def holds(self, ns: Namespace, dst: Address) -> bool:
-        """``ns.owns(dst)``, asked of the integers first: an address's hash is slow, and most
-        destinations are nobody's here."""
-        n = int(dst)
+    def holds(self, ns: Namespace, dst: Address, n: int | None = None) -> bool:
+        """``ns.owns(dst)``, asked of the integers first (``n``: ``dst``'s, when the caller has it): an
+        address's hash is slow, and most destinations are nobody's here."""
+        if n is None:
+            n = int(dst)
         return (n in self.owned(ns) or (n >> 24 == 127 and dst.version == 4)) and ns.owns(dst)
 
     def _sender(self, ns: Namespace, dst: Address) -> tuple:
@@ -891,11 +892,8 @@ class Matrix:
         return self._sender_at(ns, dst, int(dst))
 
     def _sender_at(self, ns: Namespace, dst: Address, n: int) -> tuple:
-        """:meth:`_sender` of ``dst``, ``n`` its integer (asked for every walk looked up: :meth:`holds` inline)."""
-        owned = self._own_ints.get(ns.id)
-        if owned is None:
-            owned = self.owned(ns)
-        if (n in owned or (n >> 24 == 127 and dst.version == 4)) and ns.owns(dst):
+        """:meth:`_sender` of ``dst``, ``n`` its integer (asked for every walk looked up: made once)."""
+        if self.holds(ns, dst, n):
             return ("own", ns.id)
         if ns.kind != "container":
             return self._profile(ns)
@@ -1150,10 +1148,11 @@ class Matrix:
 
     def _make(self, source: str, via: Via, port: int, proto: str, t: Trace, *, target: str | None = None,
               network: str | None = None, name: str | None = None, host: str | None = None,
-              address: str | None = None) -> Probe:
+              address: str | None = None, responders: tuple[str, ...] = ()) -> Probe:
         return Probe._make((source, via, port, proto, t.disposition, t.reason,
                             t.responder if t.disposition is Disposition.DELIVERED else None, target,
-                            network, name, host, address, (), t if t.hops else None, None, self.family))  # Probe's fields in order
+                            network, name, host, address, responders, t if t.hops else None, None,
+                            self.family))  # Probe's fields in order
 
     def _dns_probe(self, source: str, ns: Namespace, name: str, res, port: int, proto: str,
                    walked: Callable[[Address, str | None], Trace] | None = None) -> Probe:
@@ -1209,8 +1208,8 @@ class Matrix:
         """:meth:`_dns_probe` of ``name`` resolved to one record ``addr`` (not a virtual IP, not the
         source's own), whose walk (:meth:`trace`, without hops) gave ``t``."""
         responder = t.responder if t.disposition is Disposition.DELIVERED else None
-        return Probe._make((source, Via.DNS, port, proto, t.disposition, t.reason, responder, None, None, name, None,
-                            str(addr), (responder,) if responder else (), None, None, self.family))  # Probe's fields in order
+        return self._make(source, Via.DNS, port, proto, t, name=name, address=str(addr),
+                          responders=(responder,) if responder else ())
 
     def _held_record_probe(self, source: str, ns: Namespace, name: str, res, port: int, proto: str) -> Probe | None:
         """:meth:`_dns_probe` of a name with several records, one of them ``ns``'s own (a replica dialling

@@ -32,8 +32,8 @@ def replicas_of(first: Container, count: int, stem: str, published: Published, r
                 marked: int, src: tuple) -> list[Container]:
     """The ``count`` containers of a service read as ``first`` (its first replica, every field but
     the ports set, or with them when it is the only one; ``smap`` marked for it since
-    :meth:`SourceMap.mark_count` gave ``marked``), each with the ports it binds; on the engine ``<stem>-1``, ``<stem>-2``, ... (one replica: its own
-    name)."""
+    :meth:`SourceMap.mark_count` gave ``marked``), each with the ports it binds; on the engine
+    ``<stem>-1``, ``<stem>-2``, ... (one replica: its own name)."""
     ids = replica_ids(first.service or first.name, count) if count > 1 else [first.name]
     engine_names = [f"{stem}-{n}" for n in range(1, count + 1)] if count > 1 else [first.docker_name]
     out: list[Container] = []
