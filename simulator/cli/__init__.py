@@ -38,7 +38,10 @@ except KeyboardInterrupt:
 def main() -> None:
     """Entry point: every error becomes one line on stderr and the exit code of the contract.
 
-    The cycle collector is off until the command itself starts (:func:`.common.resume_collection`)."""
+    The cycle collector is off until the command itself starts (:func:`.common.resume_collection`).
+    Once the command is done, what it made is set aside (``gc.freeze``) from the collection Python
+    makes as it exits: that pass over the analysis's objects, garbage to no one, took a second and
+    a half of `netsim reach` on 3,000 containers in one process (measured: 6.04 -> 4.6 s)."""
     import gc
 
     from .common import resume_collection
@@ -48,3 +51,4 @@ def main() -> None:
         run(app)
     finally:
         resume_collection()
+        gc.freeze()
