@@ -387,8 +387,10 @@ def _row_lines(cells: Sequence[_Cell], columns: Sequence[Column], widths: list[i
     for cell, column, width in zip(cells, columns, widths, strict=True):
         text, style, widest = cell
         inner = width - 2
-        if column.justify == "left" and widest <= inner and "\n" not in text:
-            lines: Sequence[str] = (text + " " * (inner - widest),)
+        justify = column.justify
+        if widest <= inner and "\n" not in text and (justify == "left" or (justify == "right" and not text[-1:].isspace())):
+            # one line, room to spare (a right-justified one with no white space at its end to strip)
+            lines: Sequence[str] = (text + " " * (inner - widest),) if justify == "left" else (" " * (inner - widest) + text,)
         else:
             lines = _inner_lines(cell, column, inner, late)
         if color and style:
