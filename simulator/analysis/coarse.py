@@ -50,6 +50,7 @@ from .reachability import (
 
 _R = TypeVar("_R")
 _DELIVERED = Disposition.DELIVERED  # (the property Trace.delivered costs a call: asked for every row)
+_NONE_OWNED: dict[tuple, list[int]] = {}  # (read only) _owned_by_seg of no owners
 _LEAST_SOURCES = 64  # fewer source classes than this are computed in-process (forking costs more)
 _Entry = tuple  # (target, network, address, address text, port, proto, host hint): Matrix._ip_targets
 
@@ -156,24 +157,33 @@ class CoarseGroups:
         self.buckets: dict[tuple, dict[tuple, list[int]]] = {}
         self.responder: list[str | None] = []
         self.tclass: list[str] = []
+        self.ints: list[int] = []  # each destination's address as an integer
+        self.by_addr: dict[Address, list[int]] = {}
+        last: tuple | None = None  # the entry before's target and address: an address's entries come together, a port each
+        seg: tuple = ()
         for idx, (target, _net, addr, _text, port, proto, hint) in enumerate(self.entries):
-            ns = world.namespace_of(target)
-            iface = next(i for i in ns.interfaces.values() if i.address is not None and i.address.ip == addr)
-            seg = iface.segment
-            assert seg is not None and iface.address is not None  # a container address is on a segment
+            if last is None or addr is not last[1] or target != last[0]:
+                last = (target, addr)
+                ns = world.namespace_of(target)
+                iface = next(i for i in ns.interfaces.values() if i.address is not None and i.address.ip == addr)
+                assert iface.segment is not None and iface.address is not None  # a container address is on a segment
+                seg = iface.segment
+                net = iface.address.network
+                self.subnets_of.setdefault(seg, {})[(int(net.network_address), int(net.broadcast_address))] = None
+                n = int(addr)
+                link = (iface.kind, iface.mode, iface.parent)
+                in_seg = self.buckets.setdefault(seg, {})
+                at_addr = self.by_addr.setdefault(addr, [])
+                cls = fine.cls(target) or target
             self.seg_of.append(seg)
-            net = iface.address.network
-            self.subnets_of.setdefault(seg, {})[(int(net.network_address), int(net.broadcast_address))] = None
-            published = (hint, int(addr), port, proto) in matrix._published
-            sub = (iface.kind, iface.mode, iface.parent, published, port if published else None, proto)
-            self.buckets.setdefault(seg, {}).setdefault(sub, []).append(idx)
+            self.ints.append(n)
+            at_addr.append(idx)
+            published = (hint, n, port, proto) in matrix._published
+            sub = (*link, published, port if published else None, proto)
+            in_seg.setdefault(sub, []).append(idx)
             self.sub_of.append(sub)
             self.responder.append(ns.listeners.get((port, proto)))
-            self.tclass.append(fine.cls(target) or target)
-        self.ints = [int(e[2]) for e in self.entries]  # each destination's address as an integer
-        self.by_addr: dict[Address, list[int]] = {}
-        for idx, e in enumerate(self.entries):
-            self.by_addr.setdefault(e[2], []).append(idx)
+            self.tclass.append(cls)
         # per segment and (port, proto): entries and their target classes (the bundles' parts)
         self.seg_counts: dict[tuple, dict[tuple[int, str], tuple[int, dict[str, int]]]] = {}
         self.all_counts: dict[tuple[int, str], tuple[list[int], dict[str, int]]] = {}
@@ -720,6 +730,10 @@ class CoarseGroups:
             acc.merge(row_key, got, n, s0)
 
     def _owned_by_seg(self, owners: dict) -> dict[tuple, list[int]]:
+        """``owners``' destinations by segment, made once per source class (an empty ``owners``, as
+        :meth:`_routed_segment` passes when it walks for one sender alone, keeps what was made)."""
+        if not owners:
+            return _NONE_OWNED
         if self._owned_for is not owners:
             self._owned_for = owners
             self._owned_segs = {}
@@ -955,6 +969,11 @@ class _Names:
         self._probes: dict[tuple, tuple] = {}  # see _several
         self._failed: dict[tuple, tuple[DnsStep, tuple[Probe, Trace]]] = {}  # (lookup step's id, port): see _unresolved
         self._views: dict[tuple, tuple[list, list]] = {}  # a lookup view -> see _view
+        # over IPv4 a name no network searched carries fails alike in every view of one kind of
+        # namespace with or without the embedded DNS (NameTable._resolve: NXDOMAIN or no resolver);
+        # over IPv6 a view may fail it as IPv4-only instead (NO_AAAA); with traces each probe has its own
+        self.same_failures = self.table.world.ipv4 is None and not cg.m.with_traces
+        self._alike_failures: dict[tuple[str, bool], dict[tuple[int, str], tuple]] = {}  # see _view
         self.by_lower: dict[str, list[int]] = {}
         self.dotted: dict[str, list[int]] = {}  # "name.network" -> by network: resolved only from that network
         self.base: dict[tuple[int, str], tuple[list[int], dict[str, int]]] = {}
@@ -1115,11 +1134,20 @@ class _Names:
                     minus = gone_classes.setdefault(pp, {})
                     minus[tcls] = minus.get(tcls, 0) + 1
         unresolved = []
+        alike = self._alike_failures.setdefault((ns0.kind, ns0.has_embedded_dns), {}) if self.same_failures else None
         for pp, (total, base) in self.base.items():
+            at_port = self.with_port[pp]
+            if alike is not None and pp not in gone:  # no name at the port resolved: as in every view of its kind
+                entry = alike.get(pp)
+                if entry is None:
+                    name = self.names[at_port[0]][0]
+                    p, t = self._unresolved(s0, ns0, name, pp)
+                    entry = alike[pp] = (pp, total[0], name if total[0] == 1 else None, p, t, self._remainder(pp, base, {}))
+                unresolved.append(entry)
+                continue
             count = total[0] - gone.get(pp, 0)
             if count <= 0:
                 continue
-            at_port = self.with_port[pp]
             example = at_port[0] if at_port[0] not in skip else next((i for i in at_port if i not in skip), None)
             assert example is not None
             name = self.names[example][0]

@@ -155,6 +155,16 @@ class TargetCounts(Sequence):
         return {"set": rest.name, "less": rest.taken_json(), "times": self._times,
                 "plus": _listed(self._plus), "minus": _listed(self._minus)}
 
+    def listed(self) -> list[dict]:
+        """The pairs as the reach JSON lists them (``targets``), made straight from the counts added
+        when there is no remainder (the tuple of :meth:`items` is not laid out for this)."""
+        if self._items is None and self._rest is None:
+            plus, minus = self._plus, self._minus
+            if not minus:
+                return [{"class": c, "count": n} for c, n in plus.items() if n > 0]
+            return [{"class": c, "count": k} for c, n in plus.items() if (k := n - minus.get(c, 0)) > 0]
+        return [{"class": c, "count": n} for c, n in self.items()]
+
     def _plain(self) -> bool:
         """Nothing but the remainder: its laid-out counts, times over, are the answer."""
         return self._rest is not None and not self._plus and not self._minus

@@ -161,7 +161,8 @@ class ProbeGroup:
         if from_set is not None:
             out["targets_from"] = from_set
         else:
-            targets = [{"class": t, "count": n} for t, n in self.targets]
+            targets = (self.targets.listed() if shared is not None  # type: ignore[attr-defined]
+                       else [{"class": t, "count": n} for t, n in self.targets])
             if targets:
                 out["targets"] = targets
         return out
@@ -598,21 +599,38 @@ class ClassGroups:
             else:
                 self.dns_entries.append(("name", name, ports))
         self.host_ports = matrix._host_ports()
-        self.held_by: dict[Address, list[str]] = {}  # address -> the namespaces holding it
-        for ns in world.namespaces.values():
-            for addr in ns.addresses():
-                self.held_by.setdefault(addr, []).append(ns.id)
-        self.holding: dict[Address, list[tuple[str, str]]] = {}  # address -> (namespace, segment) holding it
-        for ns in world.namespaces.values():
-            for i in ns.interfaces.values():
-                if i.address is not None and i.segment is not None:
-                    self.holding.setdefault(i.address.ip, []).append((ns.id, str(i.segment)))
-        self.target_by_addr: dict[Address, list[str]] = {}  # address -> the targets dialled at it
-        for t, entries in self.targets_of.items():
-            for addr in dict.fromkeys(e[2] for e in entries):
-                self.target_by_addr.setdefault(addr, []).append(t)
         self._subs: dict = {}
         self._placed_by_ns: tuple | None = None
+
+    # the tables of the pair-by-pair groups (:meth:`groups_of`), made when first read: the coarse
+    # groups (:mod:`.coarse`) read none of them
+    @functools.cached_property
+    def held_by(self) -> dict[Address, list[str]]:
+        """address -> the namespaces holding it."""
+        out: dict[Address, list[str]] = {}
+        for ns in self.world.namespaces.values():
+            for addr in ns.addresses():
+                out.setdefault(addr, []).append(ns.id)
+        return out
+
+    @functools.cached_property
+    def holding(self) -> dict[Address, list[tuple[str, str]]]:
+        """address -> (namespace, segment) holding it."""
+        out: dict[Address, list[tuple[str, str]]] = {}
+        for ns in self.world.namespaces.values():
+            for i in ns.interfaces.values():
+                if i.address is not None and i.segment is not None:
+                    out.setdefault(i.address.ip, []).append((ns.id, str(i.segment)))
+        return out
+
+    @functools.cached_property
+    def target_by_addr(self) -> dict[Address, list[str]]:
+        """address -> the targets dialled at it."""
+        out: dict[Address, list[str]] = {}
+        for t, entries in self.targets_of.items():
+            for addr in dict.fromkeys(e[2] for e in entries):
+                out.setdefault(addr, []).append(t)
+        return out
 
     def _owner_of(self, name: str) -> str:
         owner = self.__dict__.get("_by_engine_name")

@@ -141,6 +141,47 @@ containers:
     assert (drop.count, drop.target_class, drop.network) == (1, "db0", "far0")
 
 
+def test_names_no_view_resolves_are_shared_by_views_of_one_kind():
+    """Over IPv4 a name that no network a source searches carries fails alike from every source of
+    one kind of namespace (NXDOMAIN from the embedded DNS, or no resolver on the default bridge):
+    the names' row at a port where a view resolves none is made once per kind and shared by the
+    views; a view resolving some name at the port gets a row of its own. The groups stay the fine
+    groups merged."""
+    text = """\
+name: alike-failures
+hosts:
+  h0: {}
+networks:
+  a: {driver: bridge}
+  b: {driver: bridge}
+  c: {driver: bridge}
+containers:
+  web-a: {networks: [a], listens: [80]}
+  web-b: {networks: [b], listens: [80]}
+  both: {networks: [a, b], listens: [8080]}
+  lonely: {networks: [c], listens: [9000]}
+  old: {network_mode: bridge, listens: [9000]}
+"""
+    world = load(text).world()
+    assert assert_coarse_exact(world) > 0
+    result = reach_of(world)
+    got = list(result.coarse_groups())
+    names = result._coarse()._dns
+    assert names.same_failures
+    assert {("container", True), ("container", False)} <= set(names._alike_failures)
+    shared = names._alike_failures[("container", True)][(9000, "tcp")]
+    at_9000 = {view[2]: next(u for u in rows if u[0] == (9000, "tcp"))
+               for view, (_, rows) in names._views.items() if view[:2] == ("container", True)}
+    # web-a, web-b and both search a, b or both, where nothing is named at 9000: one row for them all
+    assert {nets for nets, u in at_9000.items() if u is shared} == {("a",), ("b",), ("a", "b")}
+    assert shared[1:3] == (2, None)  # the two names at 9000 (lonely, old), neither resolved
+    assert at_9000[("c",)][1:3] == (1, "old")  # lonely resolves its own name there: one name is left
+    dns = {(g.source_class, g.port, g.name, g.disposition.name): g.count for g in got if g.via == "dns"}
+    assert dns[(result.class_of("web-a").id, 9000, None, "NAME_NOT_RESOLVED")] == 2
+    assert dns[(result.class_of("lonely").id, 9000, "old", "NAME_NOT_RESOLVED")] == 1
+    assert dns[(result.class_of("lonely").id, 9000, "lonely", "DELIVERED")] == 1
+
+
 @pytest.mark.parametrize("design", DESIGNS, ids=lambda p: p.name)
 def test_coarse_groups_equal_the_fine_groups_merged_on_bundled_designs(design):
     assert assert_coarse_exact(load(design).world()) > 0
