@@ -144,7 +144,7 @@ class _Done(Exception):
 class _Walk:
     """One walk under way: the hops done, the namespace it is in and that namespace's steps so far."""
 
-    __slots__ = ("arrival_iface", "hops", "index", "place", "prefer_host", "steps", "via_proxy", "world")
+    __slots__ = ("arrival_iface", "hops", "index", "place", "prefer_host", "steps", "world")
 
     def __init__(self, world: World, prefer_host: str | None, index: _Index):
         self.world = world
@@ -153,7 +153,6 @@ class _Walk:
         self.hops: list[Hop] = []
         self.place: Place | None = None
         self.steps: list[Step] = []
-        self.via_proxy = False
         self.arrival_iface: str | None = None  # where the packet entered the current namespace
 
     def enter(self, ns: Namespace) -> None:
@@ -491,7 +490,6 @@ def _socket(w: _Walk, ns: Namespace, dst: Address, port: int, proto: str) -> Non
             raise _Done(Disposition.DROPPED_FILTER, "UDP through docker-proxy answers only when the client dials the host address facing it (its own gateway)")
         if binding is not None:
             w.step(_proxy_step(ProxyOutcome.CONNECTS, dst, binding, port, proto))
-            w.via_proxy = True
             if binding.container_ip.version != w.world.family:  # [::]:port relayed to an IPv4 address (§18e)
                 _originate(w, w.cross_family(ns), binding.container_ip, binding.container_port, proto)
             else:
