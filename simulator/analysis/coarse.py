@@ -119,8 +119,7 @@ class _Acc:
                 yield ProbeGroup(self.cid, via, None, row.network, row.name, host, port, proto, disposition, e.reason,
                                  responder_class, row.count, e, family=e.family)
                 continue
-            several = row.targets.several()
-            tclass = None if several else next(iter(row.targets), (None, 0))[0]
+            several, tclass = row.targets.sole()
             targets: tuple[tuple[str, int], ...] = row.targets if several else ()  # type: ignore[assignment]
             yield ProbeGroup(self.cid, via, tclass, row.network, row.name, host, port, proto, disposition, e.reason,
                              responder_class, row.count, e, targets, e.family)

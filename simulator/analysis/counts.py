@@ -183,6 +183,21 @@ class TargetCounts(Sequence):
             return False
         return len(self.items()) > 1
 
+    def sole(self) -> tuple[bool, str | None]:
+        """(:meth:`several`, the one target class left when not several, None for none), without
+        laying out the list when only counts were added (most groups: one target class)."""
+        if self._items is None and self._rest is None and not self._minus:
+            first = None
+            for cls, n in self._plus.items():
+                if n > 0:
+                    if first is not None:
+                        return True, None
+                    first = cls
+            return False, first
+        if self.several():
+            return True, None
+        return False, next(iter(self.items()), (None, 0))[0]
+
     def classes(self) -> frozenset[str] | set[str]:
         """The target classes covered, as a set (a remainder's alone: shared, made once)."""
         if self._plain() and self._items is None:

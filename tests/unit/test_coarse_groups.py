@@ -254,18 +254,18 @@ def test_a_remainder_alone_is_laid_out_once_and_read_as_its_counts_times_over():
 
 @settings(max_examples=300, deadline=None)
 @given(st.data())
-def test_a_preview_is_the_head_and_length_of_the_laid_out_list(data):
+def test_a_preview_is_the_head_and_length_of_the_laid_out_list_and_sole_its_one_class(data):
     from simulator.analysis.counts import Remainder, TargetCounts
 
     names = [f"c{i}" for i in range(8)]
     counts = st.dictionaries(st.sampled_from(names), st.integers(0, 4), max_size=6)
     base = {c: n for c, n in data.draw(counts).items() if n}
     parts = data.draw(st.lists(st.dictionaries(st.sampled_from(sorted(base) or names), st.integers(0, 4), max_size=4), max_size=3))
-    made, laid_out = TargetCounts(), TargetCounts()
+    made, laid_out, fresh = TargetCounts(), TargetCounts(), TargetCounts()
     times = data.draw(st.integers(1, 3))
     with_rest = bool(base) and data.draw(st.booleans(), label="with a remainder")
     plus, minus = data.draw(counts), data.draw(counts)
-    for t in (made, laid_out):
+    for t in (made, laid_out, fresh):
         if with_rest:
             t.add_rest(Remainder(base, parts), times)
         for c, n in plus.items():
@@ -275,6 +275,9 @@ def test_a_preview_is_the_head_and_length_of_the_laid_out_list(data):
     items = list(laid_out)
     for most in range(5):
         assert made.preview(most) == ([c for c, _ in items[:most]], len(items))
+    # read before anything is laid out, as a coarse group is made: whether several are left, else the one
+    assert fresh.sole() == (len(items) > 1, items[0][0] if len(items) == 1 else None)
+    assert fresh.sole() == (laid_out.several(), None if laid_out.several() else next(iter(items), (None, 0))[0])
 
 
 def test_target_counts_are_empty_exactly_when_nothing_is_left():
