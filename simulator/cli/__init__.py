@@ -41,7 +41,8 @@ def main() -> None:
     The cycle collector is off until the command itself starts (:func:`.common.resume_collection`).
     Once the command is done, what it made is set aside (``gc.freeze``) from the collection Python
     makes as it exits: that pass over the analysis's objects, garbage to no one, took a second and
-    a half of `netsim reach` on 3,000 containers in one process (measured: 6.04 -> 4.6 s)."""
+    a half of `netsim reach` on 3,000 containers in one process (from the command's end to the exit:
+    1.57 s, 0.15 s now)."""
     import gc
 
     from .common import resume_collection
