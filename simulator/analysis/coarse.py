@@ -164,8 +164,8 @@ class CoarseGroups:
             if last is None or addr is not last[1] or target != last[0]:
                 last = (target, addr)
                 ns = world.namespace_of(target)
-                iface = next(i for i in ns.interfaces.values() if i.address is not None and i.address.ip == addr)
-                assert iface.segment is not None and iface.address is not None  # a container address is on a segment
+                iface = ns.interface_holding(addr)
+                assert iface is not None and iface.segment is not None and iface.address is not None  # on a segment
                 seg = iface.segment
                 net = iface.address.network
                 self.subnets_of.setdefault(seg, {})[(int(net.network_address), int(net.broadcast_address))] = None
@@ -669,8 +669,8 @@ class CoarseGroups:
             for addr, holder in self.seg_addrs.get(seg, {}).items():
                 idxs = self.by_addr.get(addr)
                 if idxs:
-                    iface = next(x for x in holder.interfaces.values() if x.segment == seg and x.address is not None
-                                 and x.address.ip == addr)
+                    iface = holder.interface_holding(addr, seg)
+                    assert iface is not None  # (seg_addrs: the address of an interface on seg)
                     held_by = (holder.kind, iface.kind, iface.mode, iface.parent)
                     hit += [(i, holder, held_by) for i in idxs]
         return hit

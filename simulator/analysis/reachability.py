@@ -161,8 +161,8 @@ class ProbeGroup:
         if from_set is not None:
             out["targets_from"] = from_set
         else:
-            targets = (self.targets.listed() if shared is not None  # type: ignore[attr-defined]
-                       else [{"class": t, "count": n} for t, n in self.targets])
+            listed = getattr(self.targets, "listed", None)  # (a coarse group's counts write their own list)
+            targets = listed() if listed is not None else [{"class": t, "count": n} for t, n in self.targets]
             if targets:
                 out["targets"] = targets
         return out
@@ -1005,7 +1005,7 @@ class Matrix:
             target_ns = self.world.namespaces.get(self.world.ns_of.get(ep.container, ""))
             if target_ns is None:
                 return False
-            iface = next((i for i in target_ns.interfaces.values() if i.address is not None and i.address.ip == dst), None)
+            iface = target_ns.interface_holding(dst)
             kind = (iface.kind, iface.mode, iface.parent) if iface else None
             out.append((ep.segment, kind, target_ns, target_ns.host))
         out.sort(key=lambda h: str(h[0]))

@@ -85,6 +85,13 @@ class Namespace:
     def addresses(self) -> list[Address]:
         return [i.address.ip for i in self.interfaces.values() if i.address is not None]
 
+    def interface_holding(self, addr: Address, segment: tuple | None = None) -> Interface | None:
+        """The interface holding ``addr`` (on ``segment``, when given), None when none does."""
+        for i in self.interfaces.values():
+            if i.address is not None and (segment is None or i.segment == segment) and i.address.ip == addr:
+                return i
+        return None
+
     def owns(self, addr: Address) -> bool:
         """Whether ``addr`` is local here: one of its addresses, or loopback (127.0.0.0/8; ::1 is lo's)."""
         if self._owned is None:
