@@ -259,8 +259,10 @@ class DockerEngine:
     def create_service(self, spec: ServiceSpec) -> str:
         types = docker.types
         task = types.TaskTemplate(
+            # SIGKILL: the probe's first process ignores SIGTERM, and the swarm would wait 10 s and
+            # then kill every task of a removed service at once
             types.ContainerSpec(spec.image, command=list(spec.command), labels=dict(spec.labels),
-                                env=[f"NAME={spec.answer_template}"],
+                                env=[f"NAME={spec.answer_template}"], stop_signal="SIGKILL",
                                 dns_config=types.DNSConfig(nameservers=list(spec.dns))),
             networks=[types.NetworkAttachmentConfig(n, aliases=list(a) or None)
                       for n, a in zip(spec.networks, spec.aliases or [()] * len(spec.networks), strict=True)],

@@ -597,17 +597,50 @@ def _remove_kind(engines, labelled, kind: str, failures: list[str]) -> list[str]
 
 
 def _remove_services(engines, labelled, failures: list[str], design_name: str) -> list[str]:
-    """The design's swarm services, then a wait until their tasks' containers are gone (their
-    networks can only go after them)."""
+    """The design's swarm services, then their tasks' containers one at a time (their networks can
+    only go after them): the swarm would stop every task of a removed service at once, and tasks
+    letting go of the same networks together is the concurrent removal of docs/confirmed-rules.md §13c;
+    what the swarm then finds gone it lets be."""
     removed = _remove_kind(engines, labelled, "service", failures)
     deadline = time.monotonic() + SERVICE_WAIT_S
     while time.monotonic() < deadline:
-        left = [o for _, e in engines for o in e.list_by_label(design_labels(design_name))
+        left = [(e, o) for _, e in engines for o in e.list_by_label(design_labels(design_name))
                 if o.kind == "container" and "com.docker.swarm.service.name" in o.labels]
         if not left:
             break
-        time.sleep(0.5)
+        for e, o in left:
+            try:
+                e.remove(o)
+            except EngineError:
+                pass  # the swarm removed it meanwhile; what stays is listed again
+        time.sleep(0.25)
     return removed
+
+
+def _endpoints_released(engines, labelled, wait_s: float = NETWORK_FREE_S) -> None:
+    """Wait until the design's overlays hold no endpoint and docker_gwbridge none but the ingress
+    sandbox's: the swarm lets go of a removed container's overlay attachment (and with the last one,
+    of the overlay's load balancer) a moment after the container is gone, and removing the overlay
+    or leaving the swarm meanwhile races with it. Past ``wait_s`` the removal goes on regardless."""
+    deadline = time.monotonic() + wait_s
+    for _, e in engines:
+        networks = [o.id for o in labelled[id(e)] if o.kind == "network" and o.driver == "overlay"]
+        gw = e.find("network", GWBRIDGE)
+        while time.monotonic() < deadline:
+            held = [k for n in networks for k in _endpoints(e, n)]
+            held += [k for k, ep in (_endpoints(e, gw.id) if gw is not None else {}).items()
+                     if ep.get("Name") != "gateway_ingress-sbox"]  # (the sandbox goes with the swarm)
+            if not held:
+                break
+            time.sleep(0.25)
+
+
+def _endpoints(engine: Engine, network: str) -> dict:
+    """The endpoints on ``network`` by id (the engine's ``Containers``); none when it is gone."""
+    try:
+        return engine.inspect_network(network).get("Containers") or {}
+    except EngineError:
+        return {}
 
 
 def destroy(design_name: str, engine: Engine | None, lan_ops: LanOps = lanpeer,
@@ -625,10 +658,13 @@ def destroy(design_name: str, engine: Engine | None, lan_ops: LanOps = lanpeer,
     if any(o.kind == "service" for objs in labelled.values() for o in objs):
         removed += _remove_services(engines, labelled, failures, design_name)
         labelled = {id(e): e.list_by_label(design_labels(design_name)) for _, e in engines}
+    swarm = any(o.kind == "network" and o.driver == "overlay" for objs in labelled.values() for o in objs)
     # one at a time: removing containers of one network concurrently races in libnetwork
     # (20.10: "key modified" retries leave the network's endpoint count wrong, and the
     # network can then never be removed: "has active endpoints")
     removed += _remove_kind(engines, labelled, "container", failures)
+    if swarm:
+        _endpoints_released(engines, labelled)
     for where, e in engines:  # workers first: the manager owns the overlays
         for o in (o for o in labelled[id(e)] if o.kind == "network"):
             if o.name == GWBRIDGE or (where and o.driver == "overlay"):
