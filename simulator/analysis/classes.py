@@ -62,28 +62,32 @@ def _own_key(c: Container) -> tuple:
     )
 
 
-def class_key(world: World, name: str) -> tuple:
+def class_key(world: World, name: str, own: dict[str, tuple] | None = None) -> tuple:
     """The key of one container: its own description and the shape of the namespace it lives in
-    (every member's description in namespace order, and its place among them)."""
+    (every member's description in namespace order, and its place among them). ``own``: every
+    container's description (:func:`_own_key`) by name, when made already."""
     design = world.design
-    c = design.container(name)
     ns_id = world.ns_of.get(name)
     if ns_id is None:  # its namespace could not be built (an unknown owner): alone
         return ("unplaced", name)
+    mine = own[name] if own is not None else _own_key(design.container(name))
     ns = world.namespaces[ns_id]
     if ns.kind != "container":  # host network: the host's namespace, shared with the host itself
-        return (_own_key(c), "host-ns")
-    members = tuple(_own_key(design.container(m)) for m in ns.members)
-    return (_own_key(c), members, ns.members.index(name))
+        return (mine, "host-ns")
+    if len(ns.members) == 1:  # (most): itself only
+        return (mine, (mine,), 0)
+    members = tuple(own[m] if own is not None else _own_key(design.container(m)) for m in ns.members)
+    return (mine, members, ns.members.index(name))
 
 
 def container_classes(world: World) -> tuple[ContainerClass, ...]:
     """Every container of the world's design in exactly one class, classes in the design order
     of their first member."""
     design = world.design
+    own = {c.name: _own_key(c) for c in design.containers}
     by_key: dict[tuple, list[str]] = {}
     for c in design.containers:
-        by_key.setdefault(class_key(world, c.name), []).append(c.name)
+        by_key.setdefault(class_key(world, c.name, own), []).append(c.name)
     return _named(design, [(key, tuple(members)) for key, members in by_key.items()])
 
 

@@ -26,6 +26,7 @@ so a source class costs what its own networks and host hold, not the size of the
 from __future__ import annotations
 
 import bisect
+from collections import Counter
 from collections.abc import Callable, Iterator
 from typing import TypeVar
 
@@ -189,19 +190,24 @@ class CoarseGroups:
         self.net_counts: dict[tuple[int, str], dict[str, int]] = {}  # (port, proto) -> network -> destinations
         self.of_port: dict[tuple[int, str], list[int]] = {}  # (port, proto) -> its entries, in order
         self.seg_nets: dict[tuple, dict[tuple[int, str], dict[str, int]]] = {}
-        for idx, e in enumerate(self.entries):
-            seg, pp, cls = self.seg_of[idx], (e[4], e[5]), self.tclass[idx]
-            n, d = self.seg_counts.setdefault(seg, {}).get(pp, (0, {}))
-            d[cls] = d.get(cls, 0) + 1
-            self.seg_counts[seg][pp] = (n + 1, d)
+        pps = [(e[4], e[5]) for e in self.entries]
+        for idx, pp in enumerate(pps):
             self.of_port.setdefault(pp, []).append(idx)
+        # counted by what tells entries apart here (far fewer than the entries), in order of first
+        # appearance: every dict below is then filled in the order the entries would fill it
+        alike = Counter(zip(self.seg_of, pps, self.tclass, [e[1] for e in self.entries], strict=True))
+        for (seg, pp, cls, net), k in alike.items():
+            at_seg = self.seg_counts.setdefault(seg, {})
+            n, d = at_seg.get(pp, (0, {}))
+            d[cls] = d.get(cls, 0) + k
+            at_seg[pp] = (n + k, d)
             total, g = self.all_counts.setdefault(pp, ([0], SharedCounts()))
-            total[0] += 1
-            g[cls] = g.get(cls, 0) + 1
+            total[0] += k
+            g[cls] = g.get(cls, 0) + k
             nets = self.net_counts.setdefault(pp, {})
-            nets[e[1]] = nets.get(e[1], 0) + 1
+            nets[net] = nets.get(net, 0) + k
             sn = self.seg_nets.setdefault(seg, {}).setdefault(pp, {})
-            sn[e[1]] = sn.get(e[1], 0) + 1
+            sn[net] = sn.get(net, 0) + k
         self.segs = list(self.buckets)
         spans: dict[tuple[int, int], list[tuple]] = {}
         for seg in self.segs:

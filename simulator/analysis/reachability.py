@@ -579,9 +579,6 @@ class ClassGroups:
         world = result.world
         self.world = world
         self.owners = _name_classes(result)
-        self.targets_of: dict[str, list[tuple]] = {}
-        for entry in matrix._ip_targets():
-            self.targets_of.setdefault(entry[0], []).append(entry)
         self.cls_of = {m: c for c in result.classes for m in c.members}
         self._class_ids = {m: c.id for m, c in self.cls_of.items()}  # :meth:`cls`, asked for every row
         # names: a container's own name gathered by its class; every other name on its own
@@ -604,6 +601,14 @@ class ClassGroups:
 
     # the tables of the pair-by-pair groups (:meth:`groups_of`), made when first read: the coarse
     # groups (:mod:`.coarse`) read none of them
+    @functools.cached_property
+    def targets_of(self) -> dict[str, list[tuple]]:
+        """target -> its entries (:meth:`Matrix._ip_targets`), in matrix order."""
+        out: dict[str, list[tuple]] = {}
+        for entry in self.m._ip_targets():
+            out.setdefault(entry[0], []).append(entry)
+        return out
+
     @functools.cached_property
     def held_by(self) -> dict[Address, list[str]]:
         """address -> the namespaces holding it."""
@@ -1298,7 +1303,7 @@ class Matrix:
         return self._targets
 
     def _make_ip_targets(self) -> list[tuple]:
-        out = []
+        out: list[tuple] = []
         world = self.world
         for c in world.design.containers:
             ns_id = world.ns_of.get(c.name)
@@ -1308,8 +1313,8 @@ class Matrix:
             owner = ns.members[0]
             ports = sorted(ns.listeners)
             for ep in sorted(world.addressing.endpoints_of(owner), key=lambda e: (e.network == GWBRIDGE, e.network)):
-                for port, proto in ports:
-                    out.append((c.name, ep.network, ep.address, str(ep.address), port, proto, c.host))
+                text = str(ep.address)
+                out.extend((c.name, ep.network, ep.address, text, port, proto, c.host) for port, proto in ports)
         return out
 
     def _names(self) -> list[tuple[str, list[tuple[int, str]]]]:
