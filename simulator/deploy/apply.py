@@ -405,9 +405,14 @@ def _create_multi_host(plan: Plan, machine: Engine | None, lan_ops: LanOps, daem
     workers = [h for h in plan.extra_hosts if h.host != plan.host]
 
     if plan.swarm:
-        had_gwbridge = engine.find("network", GWBRIDGE) is not None
-        if plan.gwbridge_subnet and not had_gwbridge:
+        existing = engine.find("network", GWBRIDGE)
+        had_gwbridge = existing is not None
+        if plan.gwbridge_subnet and existing is None:
             _pin_gwbridge(plan, engine, lan_ops, dep)
+        elif plan.gwbridge_subnet and existing is not None and plan.gwbridge_subnet not in existing.subnets:
+            dep.notes.append(f"host {plan.host}: {GWBRIDGE} was there already with {', '.join(existing.subnets) or 'no subnet'}, "
+                             f"where the model has a fresh daemon's {plan.gwbridge_subnet}: the overlay containers' "
+                             f"{GWBRIDGE} addresses on this host, and the LAN peer's route to them, differ from the model")
         engine.swarm_init(plan.swarm_advertise, {LABEL_SWARM: plan.design, LABEL_GWBRIDGE: "1" if had_gwbridge else "0"})
         dep.swarm_initialised = True
         token = engine.swarm_join_token()

@@ -373,3 +373,20 @@ def test_a_container_waits_for_a_swarm_network_its_daemon_does_not_know_yet():
     with pytest.raises(EngineError, match="not found"):
         start_when_known(never, "c1", settle_s=0.6)  # type: ignore[arg-type]
     assert 1 < never.tries < 5
+
+
+def test_multi_host_says_when_docker_gwbridge_was_there_with_another_subnet():
+    from simulator.adapters.fake_engine import FakeDaemons
+
+    p = plan(two_hosts())
+    for subnet, said in (("172.29.0.0/16", True), (p.gwbridge_subnet, False)):
+        fake, lan = FakeEngine(), FakeLan()
+        daemons = FakeDaemons(manager=fake)
+        fake.add_network(NetworkSpec("docker_gwbridge", "docker_gwbridge", "bridge", subnet=subnet), labels={})
+        dep = apply(p, fake, lan, daemon_ops=daemons)
+        notes = [n for n in dep.notes if "docker_gwbridge was there already" in n]
+        assert bool(notes) is said, dep.notes
+        if said:
+            assert "172.29.0.0/16" in notes[0] and str(p.gwbridge_subnet) in notes[0]
+        destroy("shop", fake, lan, daemons)
+        assert fake.find("network", "docker_gwbridge") is not None  # not netsim's: left as found
