@@ -626,11 +626,14 @@ def _endpoints_released(engines, labelled, wait_s: float = NETWORK_FREE_S) -> No
     """Wait until the design's overlays hold no endpoint and docker_gwbridge none but the ingress
     sandbox's: the swarm lets go of a removed container's overlay attachment (and with the last one,
     of the overlay's load balancer) a moment after the container is gone, and removing the overlay
-    or leaving the swarm meanwhile races with it. Past ``wait_s`` the removal goes on regardless."""
+    or leaving the swarm meanwhile races with it. docker_gwbridge is looked at only where netsim
+    made the swarm (a swarm of the user's keeps its own tasks there). Past ``wait_s`` the removal
+    goes on regardless."""
     deadline = time.monotonic() + wait_s
-    for _, e in engines:
+    for where, e in engines:
         networks = [o.id for o in labelled[id(e)] if o.kind == "network" and o.driver == "overlay"]
-        gw = e.find("network", GWBRIDGE)
+        ours = bool(where) or LABEL_SWARM in e.swarm_state().labels  # (an extra daemon is netsim's)
+        gw = e.find("network", GWBRIDGE) if ours else None
         while time.monotonic() < deadline:
             held = [k for n in networks for k in _endpoints(e, n)]
             held += [k for k, ep in (_endpoints(e, gw.id) if gw is not None else {}).items()

@@ -4,7 +4,7 @@ other refusal at once."""
 
 from __future__ import annotations
 
-from simulator.adapters.engine import EngineObject
+from simulator.adapters.engine import EngineObject, SwarmState
 from simulator.deploy import apply
 from simulator.errors import EngineError
 
@@ -56,6 +56,7 @@ class _Swarm:
         self.endpoints = endpoints  # network id -> what each look finds, in turn (the last stays)
         self.removed: list[str] = []
         self.looks = 0
+        self.swarm_labels = {apply.LABEL_SWARM: "d"}  # initialised by netsim for design d
 
     def list_by_label(self, labels):
         return list(self.objects)
@@ -66,6 +67,9 @@ class _Swarm:
 
     def find(self, kind: str, name: str):
         return EngineObject("network", "gw", name, {}) if name == apply.GWBRIDGE else None
+
+    def swarm_state(self):
+        return SwarmState(active=True, labels=dict(self.swarm_labels))
 
     def inspect_network(self, network: str) -> dict:
         self.looks += 1
@@ -98,3 +102,10 @@ def test_destroy_goes_on_when_endpoints_never_go():
     engine = _Swarm({"gw": [{"c1": {"Name": "gateway_c1"}}]})
     apply._endpoints_released([("", engine)], {id(engine): []}, wait_s=0.3)
     assert engine.looks > 1
+
+
+def test_destroy_leaves_docker_gwbridge_alone_in_a_swarm_not_netsims():
+    engine = _Swarm({"gw": [{"c1": {"Name": "gateway_theirs"}}]})  # a task of the user's own service
+    engine.swarm_labels = {}
+    apply._endpoints_released([("", engine)], {id(engine): []}, wait_s=30)
+    assert engine.looks == 0  # returned at once: nothing of the design's to wait for
