@@ -17,6 +17,7 @@ walk, probe for probe.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from ..engine.topology import World
@@ -62,22 +63,20 @@ def _own_key(c: Container) -> tuple:
     )
 
 
-def class_key(world: World, name: str, own: dict[str, tuple] | None = None) -> tuple:
+def class_key(world: World, name: str, own: Mapping[str, tuple]) -> tuple:
     """The key of one container: its own description and the shape of the namespace it lives in
     (every member's description in namespace order, and its place among them). ``own``: every
-    container's description (:func:`_own_key`) by name, when made already."""
-    design = world.design
+    container's description (:func:`_own_key`) by name."""
     ns_id = world.ns_of.get(name)
     if ns_id is None:  # its namespace could not be built (an unknown owner): alone
         return ("unplaced", name)
-    mine = own[name] if own is not None else _own_key(design.container(name))
+    mine = own[name]
     ns = world.namespaces[ns_id]
     if ns.kind != "container":  # host network: the host's namespace, shared with the host itself
         return (mine, "host-ns")
     if len(ns.members) == 1:  # (most): itself only
         return (mine, (mine,), 0)
-    members = tuple(own[m] if own is not None else _own_key(design.container(m)) for m in ns.members)
-    return (mine, members, ns.members.index(name))
+    return (mine, tuple(own[m] for m in ns.members), ns.members.index(name))
 
 
 def container_classes(world: World) -> tuple[ContainerClass, ...]:
