@@ -961,8 +961,9 @@ class _Names:
         self.cg = cg
         fine = cg.fine
         self.table = cg.m.names
-        # every (name, ports, target class) the matrix probes, in order
-        self.names: list[tuple[str, list[tuple[int, str]], str | None, tuple]] = []
+        # every (name, ports, target class, name key: the name, or ("own",) for members' own names) the
+        # matrix probes, in order
+        self.names: list[tuple[str, list[tuple[int, str]], str | None, tuple | str]] = []
         for entry in fine.dns_entries:
             if entry[0] == "own":
                 for _, name, ports in fine.own_names[entry[1]].values():
