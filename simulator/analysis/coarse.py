@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import bisect
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import TypeVar
 
 from ..engine.dns import Resolution, vip_of
@@ -121,9 +121,9 @@ class _Acc:
                                  responder_class, row.count, e, family=e.family)
                 continue
             several, tclass = row.targets.sole()
-            targets: tuple[tuple[str, int], ...] = row.targets if several else ()  # type: ignore[assignment]
+            targets: Sequence[tuple[str, int]] = row.targets if several else ()  # (a coarse group's: shared counts)
             yield ProbeGroup(self.cid, via, tclass, row.network, row.name, host, port, proto, disposition, e.reason,
-                             responder_class, row.count, e, targets, e.family)
+                             responder_class, row.count, e, targets, e.family)  # type: ignore[arg-type]
 
 
 def _with_port(t: Trace, rep_addr: Address | None, addr: Address | None, rep_port: int, port: int,
@@ -1106,10 +1106,10 @@ class _Names:
                     if tcls is not None:
                         row.targets.add(tcls, count)
         # every other name: not resolved, alike for all members
-        for pp, count, name, p, t, rest in unresolved:
-            row = acc.row(Via.DNS, pp[0], pp[1], None, t, None, lambda p=p: p.made_by(s0), None, name)
+        for pp, count, one_name, p, outcome, left in unresolved:  # (not name, t, rest: above they hold other types)
+            row = acc.row(Via.DNS, pp[0], pp[1], None, outcome, None, lambda p=p: p.made_by(s0), None, one_name)
             row.count += count * n
-            row.targets.add_rest(rest, n)
+            row.targets.add_rest(left, n)
 
     def _view(self, s0: str, ns0: Namespace) -> tuple[list[tuple[int, Resolution]], list[tuple]]:
         """What a source's lookups give, the same for every source of its view (:meth:`NameTable.view`):

@@ -14,6 +14,7 @@ network.go ``ResolveName`` and sandbox.go ``ResolveName`` at v20.10.24; from sou
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from ipaddress import IPv4Address
 
@@ -60,7 +61,8 @@ class NameTable:
         self._ipv4: NameTable | None = None  # a family-6 table: the IPv4 names (ipv6Miss)
         self._dual: set[str] = set()  # and the networks with IPv6
         self._on: dict[str, list[tuple[Container, Attachment]]] | None = None  # network -> its containers, in design order
-        self.by_network: dict[str, dict[str, list[tuple[IPv4Address, str]]]] = OnDemand(self._table, self._tables)
+        # (a Mapping, read through its own methods: it makes each network's table when first read)
+        self.by_network: Mapping[str, dict[str, list[tuple[IPv4Address, str]]]] = OnDemand(self._table, self._tables)
         self._cache: dict[tuple, Resolution] = {}
         self._answers: dict[tuple, Resolution] = {}  # _answer's, by name, network, resolver's kind and form
         self._failures: dict[tuple, Resolution] = {}  # _failure's, by name, outcome, asker and network
