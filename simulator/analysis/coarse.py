@@ -121,9 +121,9 @@ class _Acc:
                                  responder_class, row.count, e, family=e.family)
                 continue
             several, tclass = row.targets.sole()
-            targets: Sequence[tuple[str, int]] = row.targets if several else ()  # (a coarse group's: shared counts)
+            targets: Sequence[tuple[str, int]] = row.targets if several else ()
             yield ProbeGroup(self.cid, via, tclass, row.network, row.name, host, port, proto, disposition, e.reason,
-                             responder_class, row.count, e, targets, e.family)  # type: ignore[arg-type]
+                             responder_class, row.count, e, targets, e.family)
 
 
 def _with_port(t: Trace, rep_addr: Address | None, addr: Address | None, rep_port: int, port: int,

@@ -17,7 +17,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv6Address, ip_address
 from operator import attrgetter
@@ -96,7 +96,7 @@ class ProbeGroup:
     responder_class: str | None
     count: int
     example: Probe
-    targets: tuple[tuple[str, int], ...] = ()
+    targets: Sequence[tuple[str, int]] = ()  # a coarse group's: its shared counts (TargetCounts)
     family: int = 4  # the address family of its probes (a group never mixes families)
 
     @property
@@ -109,7 +109,7 @@ class ProbeGroup:
         return (ProbeGroup, _group_fields(self))
 
     @property
-    def target_counts(self) -> tuple[tuple[str, int], ...]:
+    def target_counts(self) -> Sequence[tuple[str, int]]:
         """The target classes this group covers, each with its number of probes: ``targets`` for a
         group of :meth:`ReachResult.coarse_groups`, else its one target class (none via host)."""
         if self.targets:
