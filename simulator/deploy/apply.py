@@ -749,7 +749,7 @@ def _remove_gwbridge(engine: Engine, created_by_netsim: bool) -> list[str]:
     if not created_by_netsim:
         return []
     obj = engine.find("network", GWBRIDGE)
-    if obj is None or (engine.inspect_network(obj.id).get("Containers") or {}):
+    if obj is None or _endpoints(engine, obj.id):
         return []
     deadline = time.monotonic() + GWBRIDGE_SETTLE_S
     while True:  # the ingress sandbox leaves it a moment after the swarm is left ("has active endpoints")
