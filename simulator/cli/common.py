@@ -551,8 +551,31 @@ def project_options() -> ProjectOptions:
                           environment=dict(os.environ))
 
 
+def reflow_help(text: str) -> str:
+    """A docstring's prose as the terminal should wrap it: the lines of a paragraph joined into one
+    (rich's help keeps every line break, so lines written 100 columns wide broke in two on an 80-column
+    terminal); an indented line (an example) or a ``- `` item keeps its own line."""
+    paragraphs = []
+    for paragraph in text.split("\n\n"):
+        lines: list[str] = []
+        for line in paragraph.split("\n"):
+            own = not lines or line[:1].isspace() or line.startswith("- ") or lines[-1][:1].isspace()
+            if own:
+                lines.append(line)
+            else:
+                lines[-1] = f"{lines[-1].rstrip()} {line.strip()}"
+        paragraphs.append("\n".join(lines))
+    return "\n\n".join(paragraphs)
+
+
 class NetsimCommand(TyperCommand):
-    """A command whose parameters are read as :func:`_plain_coercions` says."""
+    """A command whose help is reflowed (:func:`reflow_help`) and whose parameters are read as
+    :func:`_plain_coercions` says."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if self.help:
+            self.help = reflow_help(self.help)
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         _plain_coercions(self.get_params(ctx))

@@ -132,6 +132,25 @@ def test_every_command_help_shows_examples(command):
     assert examples == written
 
 
+@pytest.mark.parametrize("command", _commands())
+def test_help_prose_wraps_to_an_80_column_terminal(command):
+    """A paragraph of the description fills each line but its last: the docstring's own line
+    breaks (written for 100 columns) do not break it again on a narrow terminal."""
+    result = CliRunner().invoke(app, [command, "--help"], prog_name="netsim", env={"COLUMNS": "80", "NO_COLOR": "1"})
+    assert result.exit_code == 0, result.output
+    description = result.output.split("Usage:", 1)[1].split("Examples:", 1)[0].split("\n", 1)[1]
+    paragraphs: list[list[str]] = [[]]
+    for line in description.splitlines():
+        if line.strip():
+            paragraphs[-1].append(line.rstrip())
+        elif paragraphs[-1]:
+            paragraphs.append([])
+    assert len(paragraphs) > 1, description
+    for lines in paragraphs:
+        short = [line for line in lines[:-1] if len(line) < 60 and not line.startswith("  ")]
+        assert not short, (command, lines)
+
+
 # --- "-": the design from standard input ---------------------------------------------------
 
 STDIN_CASES = {
