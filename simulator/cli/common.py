@@ -136,10 +136,12 @@ def exit_codes_doc() -> str:
 
 
 def print_problems(problems: Iterable[Problem]) -> None:
+    """Each problem on standard error, a warning met many times gathered (:mod:`simulator.render.problems`)."""
+    from ..render.problems import problem_lines
     from ..render.text import printable  # no control character from a name reaches the terminal
 
-    for problem in problems:
-        typer.echo(printable(str(problem), keep="\n"), err=True)
+    for line in problem_lines(problems):
+        typer.echo(printable(line, keep="\n"), err=True)
 
 
 def fail(message: str, code: int = EXIT_USAGE) -> None:

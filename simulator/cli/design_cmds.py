@@ -62,7 +62,8 @@ def check(
     """Validate a design: exit 0 when the engine would accept it, 1 listing every problem.
 
     Services whose listeners no source states (docs/listeners.md) are listed as warnings, with why;
-    --images reads their images' ports from the local engine.
+    --images reads their images' ports from the local engine. A warning met at four places or more
+    (one per replica, say) is shown at the first, the others named on the line after it.
 
     Examples:
 
