@@ -3,4 +3,4 @@ listener origins; swarm services as the diagram and the report show them), sorte
 Writing files and running ``dot`` belong to the CLI.
 """
 
-__all__ = ["diagram", "jsontext", "junit", "listeners", "mermaid", "plain", "report", "sarif", "services", "tables", "text"]
+__all__ = ["diagram", "jsontext", "junit", "listeners", "mermaid", "plain", "problems", "report", "sarif", "services", "tables", "text"]
