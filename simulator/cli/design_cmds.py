@@ -99,6 +99,18 @@ class By(str, Enum):
     outcome = "outcome"
 
 
+CLASS_PAIRS_HINT = 40_000  # pairs of classes above which `--by class` says that `--by outcome` is the compact form
+
+
+def _hint_by_class(result) -> None:
+    """On standard error: ``--by class`` over a design of many classes lists every pair of them."""
+    n = len(result.classes)
+    if n * n > CLASS_PAIRS_HINT:
+        typer.echo(f"netsim: --by class lists a group for every source class, target class, way, port and outcome: "
+                   f"{n} classes make up to {n * n:,} pairs; --by outcome is the compact form for a design this "
+                   "large (docs/reach-json.md)", err=True)
+
+
 @app.command()
 def reach(
     design: Path = DesignArg,
@@ -146,6 +158,8 @@ def reach(
     model = world.design
     result = reach_of(world, with_traces=trace, workers=default_workers())
     pick = _ReachPick(result, source, target, only)
+    if by is By.class_ and not (source or target):
+        _hint_by_class(result)
     if format is Format.json:
         classes: dict[str, object] = {"classes": [{"id": c.id, "size": c.size, "members": list(c.members)} for c in result.classes]}
         if by is By.outcome:

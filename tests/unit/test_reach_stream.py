@@ -114,6 +114,21 @@ def test_class_json_counts_add_up_to_the_probes(replicas):
     assert [(g["network"], g["port"], g["count"], g["reachable"]) for g in web_to_api] == [("back", 9000, 2, True)]
 
 
+def test_by_class_over_many_classes_names_the_compact_form(replicas, monkeypatch):
+    from simulator.cli import design_cmds
+
+    quiet = run("reach", replicas, "--by", "class", "-f", "json")
+    assert quiet.exit_code == 0 and quiet.stderr == ""  # 5 classes: 25 pairs, under the default
+    monkeypatch.setattr(design_cmds, "CLASS_PAIRS_HINT", 24)
+    hinted = run("reach", replicas, "--by", "class", "-f", "json")
+    assert hinted.exit_code == 0, hinted.output
+    assert hinted.stderr.startswith("netsim: --by class lists a group for every source class") and "--by outcome" in hinted.stderr
+    assert "5 classes make up to 25 pairs" in hinted.stderr
+    assert json.loads(hinted.stdout) == json.loads(quiet.stdout)  # the hint is not part of the output
+    for args in (["--by", "outcome", "-f", "json"], ["--by", "class", "--source", "api-2"], []):
+        assert run("reach", replicas, *args).stderr == "", args
+
+
 def test_class_json_keeps_what_source_target_and_only_name(replicas):
     data = json.loads(run("reach", replicas, "--by", "class", "-f", "json", "--source", "api-2",
                           "--target", "lone", "--only", "unreachable").stdout)
