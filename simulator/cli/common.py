@@ -264,6 +264,7 @@ def load_checked(path: Path, engine_version: str | None = None, kernel: KernelCh
     """
     from ..engine.versions import parse_version
     from ..pipeline import load
+    from ..render.problems import by_place
 
     check_input(path)
     if intent_file is not None:
@@ -284,7 +285,7 @@ def load_checked(path: Path, engine_version: str | None = None, kernel: KernelCh
         stage = exc.stage
         if stage == Stage.ENGINE:
             errors = list(exc.errors)
-            print_problems(errors if not show_warnings else sorted(exc.problems, key=_place))
+            print_problems(errors if not show_warnings else sorted(exc.problems, key=by_place))
             raise typer.Exit(_count(path, errors)) from None
         print_problems(exc.problems)
         raise typer.Exit(_count(intent_file if stage == Stage.INTENT_FILE and intent_file is not None else path, exc.errors)) from None
@@ -308,11 +309,6 @@ def _kernel_of(choice: KernelChoice | str) -> KernelFeatures:
                              "(/proc/config.gz, /boot/config-RELEASE); use --kernel default")
         return kernel
     return DEFAULT_KERNEL
-
-
-def _place(p: Problem) -> tuple:
-    return (p.location is None, p.location.file if p.location else "", p.location.line if p.location else 0,
-            p.location.column if p.location else 0)
 
 
 def _count(path: Path, errors: Sequence[Problem]) -> int:

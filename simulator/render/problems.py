@@ -3,10 +3,10 @@
 A design of many replicas meets the same warning once per replica (a published port that gets an
 ephemeral host port, a port published on internal networks only): 3,600 lines for the
 10,000-container benchmark design, a few dozen messages. A warning whose message recurs
-:data:`ALIKE` times or more is shown once in full, where it first occurs, followed by one line that
-says for how many more places it holds and names the first and last few of them (in the order they
-are written). Errors are never
-gathered: each is its own line, as the loaders made it.
+:data:`ALIKE` times or more is shown once in full (its first place in the file, where the first of
+them stood in the list), followed by one line that says for how many more places it holds and names
+the first and last few of them, in the order they are written. Errors are never gathered: each is
+its own line, as the loaders made it.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from collections.abc import Iterable, Iterator
 
 from ..errors import Problem, Severity
 
-__all__ = ["ALIKE", "problem_lines"]
+__all__ = ["ALIKE", "by_place", "problem_lines"]
 
 ALIKE = 4  # a warning given this many times or more is gathered
 _NAMED = 3  # places named at each end of a gathered warning's list
@@ -37,12 +37,13 @@ def problem_lines(problems: Iterable[Problem], alike: int = ALIKE) -> Iterator[s
             yield str(p)
         elif p.message not in shown:
             shown.add(p.message)
-            first, *rest = sorted(same, key=_order)
+            first, *rest = sorted(same, key=by_place)
             yield str(first)
             yield _others(first, rest)
 
 
-def _order(p: Problem) -> tuple:
+def by_place(p: Problem) -> tuple:
+    """Sort key: in the order written (file, line, column), problems with no place last."""
     where = p.location
     return (where is None, where.file if where else "", where.line if where else 0, where.column if where else 0)
 
